@@ -1,0 +1,274 @@
+//! The crypto backend seam — RFC 9605 §4.5 (AEAD), §4.5.1 (AES-CTR + HMAC) and the HKDF of §4.4.2.
+//!
+//! Everything SFrame does with cryptography goes through this module. A backend module supplies
+//! four primitives with identical signatures:
+//!
+//! | item | what |
+//! |---|---|
+//! | `AesCtr128` | AES-128 key schedule; `apply_keystream(iv, buf)` (128-bit big-endian counter) |
+//! | `HmacSha256` | keyed HMAC-SHA256; `mac(parts)` over the concatenation of `parts` |
+//! | `Gcm` | AES-128/256-GCM; `seal`/`open` in place with a detached 16-byte tag |
+//! | `hkdf_extract`, `hkdf_expand` | RFC 5869 with SHA-256 or SHA-512 |
+//!
+//! The AEAD composition of §4.5.1, tag truncation, constant-time tag comparison and AAD
+//! assembly are written once, here, for every backend. Dispatch is static (an enum over
+//! concrete types): no trait objects on the per-frame path.
+//!
+//! Backends: `rustcrypto` (default, `no_std`, WebAssembly) and `aws_lc` (feature `aws-lc`).
+
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::error::{Error, Result};
+use crate::header::MAX_HEADER_LEN;
+use crate::suite::{CipherSuite, HashAlg, NONCE_LEN};
+
+#[cfg(not(feature = "aws-lc"))]
+mod rustcrypto;
+#[cfg(not(feature = "aws-lc"))]
+use rustcrypto as backend;
+
+#[cfg(feature = "aws-lc")]
+mod aws_lc;
+#[cfg(feature = "aws-lc")]
+use aws_lc as backend;
+
+/// Name of the backend compiled in: `"rustcrypto"` or `"aws-lc"`.
+pub const BACKEND: &str = backend::NAME;
+
+/// Metadata up to this many bytes is authenticated with no heap allocation for the AES-GCM
+/// suites (their AAD must be contiguous, so header ‖ metadata is assembled on the stack).
+/// Longer metadata is heap-assembled with the `alloc` feature, or refused with
+/// [`Error::MetadataTooLong`] without it. The CTR+HMAC suites have no such limit.
+pub const MAX_INLINE_METADATA_LEN: usize = 1024;
+
+/// An HKDF pseudo-random key (HKDF-Extract output), zeroized on drop.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub(crate) struct Prk {
+    bytes: [u8; 64],
+    len: usize,
+}
+
+impl Prk {
+    pub(crate) fn new(hash_output: &[u8]) -> Self {
+        let mut bytes = [0u8; 64];
+        let len = hash_output.len().min(64);
+        if let (Some(dst), Some(src)) = (bytes.get_mut(..len), hash_output.get(..len)) {
+            dst.copy_from_slice(src);
+        }
+        Prk { bytes, len }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&[])
+    }
+}
+
+/// HKDF-Extract(salt, ikm) with the suite's hash.
+pub(crate) fn hkdf_extract(hash: HashAlg, salt: &[u8], ikm: &[u8]) -> Prk {
+    backend::hkdf_extract(hash, salt, ikm)
+}
+
+/// HKDF-Expand(prk, info_0 ‖ info_1 ‖ …, out.len()).
+pub(crate) fn hkdf_expand(hash: HashAlg, prk: &Prk, info: &[&[u8]], out: &mut [u8]) -> Result<()> {
+    backend::hkdf_expand(hash, prk, info, out)
+}
+
+/// An AEAD key for one suite, ready for per-frame use (key schedules precomputed).
+pub(crate) enum AeadKey {
+    /// §4.5.1: AES-CTR for confidentiality, truncated HMAC-SHA256 for integrity.
+    CtrHmac {
+        enc: backend::AesCtr128,
+        auth: backend::HmacSha256,
+        tag_len: usize,
+    },
+    /// AES-GCM (suites 4 and 5).
+    Gcm(backend::Gcm),
+}
+
+impl AeadKey {
+    /// Builds the AEAD key from `Nk` bytes of key material.
+    pub(crate) fn new(suite: CipherSuite, key: &[u8]) -> Result<Self> {
+        if key.len() != suite.key_len() {
+            return Err(Error::InvalidKey);
+        }
+        if suite.is_ctr_hmac() {
+            // derive_subkeys: enc_key = key[..Nka], auth_key = key[Nka..] (Nka = 16).
+            let (enc_key, auth_key) = key.split_at_checked(16).ok_or(Error::InvalidKey)?;
+            Ok(AeadKey::CtrHmac {
+                enc: backend::AesCtr128::new(enc_key)?,
+                auth: backend::HmacSha256::new(auth_key)?,
+                tag_len: suite.tag_len(),
+            })
+        } else {
+            Ok(AeadKey::Gcm(backend::Gcm::new(key)?))
+        }
+    }
+
+    /// Encrypts `buf` in place and writes the tag (exactly `Nt` bytes) to `tag`.
+    /// The AAD is `header ‖ metadata`.
+    pub(crate) fn seal(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        header: &[u8],
+        metadata: &[u8],
+        buf: &mut [u8],
+        tag: &mut [u8],
+    ) -> Result<()> {
+        match self {
+            AeadKey::CtrHmac { enc, auth, tag_len } => {
+                enc.apply_keystream(&ctr_iv(nonce), buf);
+                let full = ctr_hmac_tag(auth, *tag_len, nonce, header, metadata, buf);
+                let src = full.get(..*tag_len).ok_or(Error::BufferTooSmall)?;
+                tag.get_mut(..*tag_len)
+                    .ok_or(Error::BufferTooSmall)?
+                    .copy_from_slice(src);
+                Ok(())
+            }
+            AeadKey::Gcm(gcm) => {
+                let t = with_aad(header, metadata, |aad| gcm.seal(nonce, aad, buf))?;
+                tag.get_mut(..t.len())
+                    .ok_or(Error::BufferTooSmall)?
+                    .copy_from_slice(&t);
+                Ok(())
+            }
+        }
+    }
+
+    /// Verifies `tag` and decrypts `buf` in place. On failure `buf` is left as it was
+    /// (the tag is checked before any byte is decrypted).
+    pub(crate) fn open(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        header: &[u8],
+        metadata: &[u8],
+        buf: &mut [u8],
+        tag: &[u8],
+    ) -> Result<()> {
+        match self {
+            AeadKey::CtrHmac { enc, auth, tag_len } => {
+                if tag.len() != *tag_len {
+                    return Err(Error::MalformedFrame);
+                }
+                let full = ctr_hmac_tag(auth, *tag_len, nonce, header, metadata, buf);
+                let expected = full.get(..*tag_len).ok_or(Error::MalformedFrame)?;
+                if !bool::from(expected.ct_eq(tag)) {
+                    return Err(Error::AuthenticationFailed);
+                }
+                enc.apply_keystream(&ctr_iv(nonce), buf);
+                Ok(())
+            }
+            AeadKey::Gcm(gcm) => with_aad(header, metadata, |aad| gcm.open(nonce, aad, buf, tag)),
+        }
+    }
+}
+
+/// §4.5.1: the AES-CTR initial counter block is `nonce ‖ 0x00000000`.
+fn ctr_iv(nonce: &[u8; NONCE_LEN]) -> [u8; 16] {
+    let mut iv = [0u8; 16];
+    iv[..NONCE_LEN].copy_from_slice(nonce);
+    iv
+}
+
+/// §4.5.1 `compute_tag`: HMAC(auth_key, len(aad) ‖ len(ct) ‖ Nt ‖ nonce ‖ aad ‖ ct), each
+/// length a big-endian u64; the caller truncates to `Nt`.
+fn ctr_hmac_tag(
+    auth: &backend::HmacSha256,
+    tag_len: usize,
+    nonce: &[u8; NONCE_LEN],
+    header: &[u8],
+    metadata: &[u8],
+    ct: &[u8],
+) -> [u8; 32] {
+    let aad_len = (header.len() as u64).saturating_add(metadata.len() as u64);
+    let mut lens = [0u8; 24];
+    lens[..8].copy_from_slice(&aad_len.to_be_bytes());
+    lens[8..16].copy_from_slice(&(ct.len() as u64).to_be_bytes());
+    lens[16..].copy_from_slice(&(tag_len as u64).to_be_bytes());
+    auth.mac(&[&lens, nonce, header, metadata, ct])
+}
+
+/// Runs `f` on the contiguous AAD `header ‖ metadata`, without allocating when it fits.
+fn with_aad<R>(header: &[u8], metadata: &[u8], f: impl FnOnce(&[u8]) -> Result<R>) -> Result<R> {
+    if metadata.is_empty() {
+        return f(header);
+    }
+    let total = header.len() + metadata.len();
+    if total <= MAX_HEADER_LEN + MAX_INLINE_METADATA_LEN {
+        let mut buf = [0u8; MAX_HEADER_LEN + MAX_INLINE_METADATA_LEN];
+        let aad = buf.get_mut(..total).ok_or(Error::MetadataTooLong)?;
+        let (h, m) = aad.split_at_mut(header.len());
+        h.copy_from_slice(header);
+        m.copy_from_slice(metadata);
+        return f(aad);
+    }
+    #[cfg(feature = "alloc")]
+    {
+        let mut aad = alloc::vec::Vec::with_capacity(total);
+        aad.extend_from_slice(header);
+        aad.extend_from_slice(metadata);
+        f(&aad)
+    }
+    #[cfg(not(feature = "alloc"))]
+    {
+        Err(Error::MetadataTooLong)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // RFC 4231 test case 2 (HMAC-SHA256), to pin the backend's HMAC independently of SFrame.
+    #[test]
+    fn hmac_sha256_rfc4231_case2() {
+        let mac = backend::HmacSha256::new(b"Jefe").unwrap();
+        let out = mac.mac(&[b"what do ya want ", b"for nothing?"]);
+        let expected: [u8; 32] = [
+            0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e, 0x6a, 0x04, 0x24, 0x26, 0x08, 0x95,
+            0x75, 0xc7, 0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27, 0x39, 0x83, 0x9d, 0xec, 0x58, 0xb9,
+            0x64, 0xec, 0x38, 0x43,
+        ];
+        assert_eq!(out, expected);
+    }
+
+    // RFC 5869 test case 1 (HKDF-SHA256).
+    #[test]
+    fn hkdf_sha256_rfc5869_case1() {
+        let ikm = [0x0bu8; 22];
+        let salt: [u8; 13] = core::array::from_fn(|i| i as u8);
+        let info: [u8; 10] = core::array::from_fn(|i| 0xf0 + i as u8);
+        let prk = hkdf_extract(HashAlg::Sha256, &salt, &ikm);
+        let mut okm = [0u8; 42];
+        hkdf_expand(HashAlg::Sha256, &prk, &[&info[..4], &info[4..]], &mut okm).unwrap();
+        assert_eq!(&okm[..8], &[0x3c, 0xb2, 0x5f, 0x25, 0xfa, 0xac, 0xd5, 0x7a]);
+        assert_eq!(
+            &okm[32..],
+            &[0x34, 0x00, 0x72, 0x08, 0xd5, 0xb8, 0x87, 0x18, 0x58, 0x65]
+        );
+    }
+
+    #[test]
+    fn long_metadata_is_authenticated() {
+        let key = AeadKey::new(CipherSuite::AesGcm128Sha256, &[7u8; 16]).unwrap();
+        let meta = [0xabu8; MAX_INLINE_METADATA_LEN + 100];
+        let nonce = [1u8; NONCE_LEN];
+        let mut buf = *b"payload";
+        let mut tag = [0u8; 16];
+        let r = key.seal(&nonce, &[0x00], &meta, &mut buf, &mut tag);
+        if cfg!(feature = "alloc") {
+            r.unwrap();
+            let mut bad = meta;
+            bad[MAX_INLINE_METADATA_LEN + 50] ^= 1;
+            let mut b2 = buf;
+            assert_eq!(
+                key.open(&nonce, &[0x00], &bad, &mut b2, &tag),
+                Err(Error::AuthenticationFailed)
+            );
+            key.open(&nonce, &[0x00], &meta, &mut buf, &tag).unwrap();
+            assert_eq!(&buf, b"payload");
+        } else {
+            assert_eq!(r, Err(Error::MetadataTooLong));
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! RustCrypto backend (default): `aes`, `ctr`, `hmac`, `sha2`, `hkdf`, `aes-gcm`.
+//! `no_std`, no allocation, and the backend used for WebAssembly.
+
+use aes::cipher::{InnerIvInit, KeyInit, StreamCipher};
+use aes_gcm::aead::AeadInOut;
+use hmac::{Hmac, Mac};
+use sha2::{Sha256, Sha512};
+use zeroize::Zeroize;
+
+use super::Prk;
+use crate::error::{Error, Result};
+use crate::suite::{HashAlg, NONCE_LEN};
+
+pub(super) const NAME: &str = "rustcrypto";
+
+type Ctr128 = ctr::Ctr128BE<aes::Aes128>;
+
+/// AES-128 key schedule (zeroized on drop by `aes`'s `zeroize` feature).
+pub(crate) struct AesCtr128(aes::Aes128);
+
+impl AesCtr128 {
+    pub(crate) fn new(key: &[u8]) -> Result<Self> {
+        aes::Aes128::new_from_slice(key)
+            .map(AesCtr128)
+            .map_err(|_| Error::InvalidKey)
+    }
+
+    pub(crate) fn apply_keystream(&self, iv: &[u8; 16], buf: &mut [u8]) {
+        let core = ctr::CtrCore::inner_iv_init(self.0.clone(), iv.into());
+        let mut cipher = Ctr128::from_core(core);
+        // A 128-bit counter cannot run out within one frame (`usize` bytes).
+        let _ = cipher.try_apply_keystream(buf);
+    }
+}
+
+/// HMAC-SHA256 with the key already absorbed (zeroized on drop by `hmac`'s `zeroize` feature).
+pub(crate) struct HmacSha256(Hmac<Sha256>);
+
+impl HmacSha256 {
+    pub(crate) fn new(key: &[u8]) -> Result<Self> {
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key)
+            .map(HmacSha256)
+            .map_err(|_| Error::InvalidKey)
+    }
+
+    pub(crate) fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut m = self.0.clone();
+        for p in parts {
+            m.update(p);
+        }
+        m.finalize().into_bytes().into()
+    }
+}
+
+/// AES-GCM with a 16-byte tag; 128- or 256-bit key.
+pub(crate) enum Gcm {
+    Aes128(aes_gcm::Aes128Gcm),
+    Aes256(aes_gcm::Aes256Gcm),
+}
+
+impl Gcm {
+    pub(crate) fn new(key: &[u8]) -> Result<Self> {
+        match key.len() {
+            16 => aes_gcm::Aes128Gcm::new_from_slice(key).map(Gcm::Aes128),
+            32 => aes_gcm::Aes256Gcm::new_from_slice(key).map(Gcm::Aes256),
+            _ => return Err(Error::InvalidKey),
+        }
+        .map_err(|_| Error::InvalidKey)
+    }
+
+    pub(crate) fn seal(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Result<[u8; 16]> {
+        let n = aes_gcm::Nonce::from(*nonce);
+        let tag = match self {
+            Gcm::Aes128(c) => c.encrypt_inout_detached(&n, aad, buf.into()),
+            Gcm::Aes256(c) => c.encrypt_inout_detached(&n, aad, buf.into()),
+        }
+        .map_err(|_| Error::BufferTooSmall)?;
+        Ok(tag.into())
+    }
+
+    pub(crate) fn open(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        buf: &mut [u8],
+        tag: &[u8],
+    ) -> Result<()> {
+        let n = aes_gcm::Nonce::from(*nonce);
+        let tag = aes_gcm::Tag::try_from(tag).map_err(|_| Error::MalformedFrame)?;
+        match self {
+            Gcm::Aes128(c) => c.decrypt_inout_detached(&n, aad, buf.into(), &tag),
+            Gcm::Aes256(c) => c.decrypt_inout_detached(&n, aad, buf.into(), &tag),
+        }
+        .map_err(|_| Error::AuthenticationFailed)
+    }
+}
+
+pub(super) fn hkdf_extract(hash: HashAlg, salt: &[u8], ikm: &[u8]) -> Prk {
+    match hash {
+        HashAlg::Sha256 => {
+            let (mut prk, _) = hkdf::Hkdf::<Sha256>::extract(Some(salt), ikm);
+            let out = Prk::new(&prk);
+            prk.as_mut_slice().zeroize();
+            out
+        }
+        HashAlg::Sha512 => {
+            let (mut prk, _) = hkdf::Hkdf::<Sha512>::extract(Some(salt), ikm);
+            let out = Prk::new(&prk);
+            prk.as_mut_slice().zeroize();
+            out
+        }
+    }
+}
+
+pub(super) fn hkdf_expand(hash: HashAlg, prk: &Prk, info: &[&[u8]], out: &mut [u8]) -> Result<()> {
+    match hash {
+        HashAlg::Sha256 => hkdf::Hkdf::<Sha256>::from_prk(prk.as_bytes())
+            .map_err(|_| Error::InvalidKey)?
+            .expand_multi_info(info, out),
+        HashAlg::Sha512 => hkdf::Hkdf::<Sha512>::from_prk(prk.as_bytes())
+            .map_err(|_| Error::InvalidKey)?
+            .expand_multi_info(info, out),
+    }
+    .map_err(|_| Error::InvalidKey)
+}

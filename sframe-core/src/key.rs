@@ -1,0 +1,184 @@
+//! Key derivation — RFC 9605 §4.4.2.
+//!
+//! ```text
+//! sframe_secret = HKDF-Extract("", base_key)
+//! sframe_key    = HKDF-Expand(sframe_secret, "SFrame 1.0 Secret key "  ‖ BE64(KID) ‖ BE16(suite), Nk)
+//! sframe_salt   = HKDF-Expand(sframe_secret, "SFrame 1.0 Secret salt " ‖ BE64(KID) ‖ BE16(suite), Nn)
+//! ```
+//!
+//! Derivation happens once, when a key is installed; frames only use the derived [`Key`].
+
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::crypto::{AeadKey, hkdf_expand, hkdf_extract};
+use crate::error::{Error, Result};
+use crate::suite::{CipherSuite, MAX_KEY_LEN, NONCE_LEN};
+
+/// Shortest base key accepted, in bytes: anything shorter cannot carry 128 bits of entropy.
+pub const MIN_BASE_KEY_LEN: usize = 16;
+
+const KEY_LABEL: &[u8] = b"SFrame 1.0 Secret key ";
+const SALT_LABEL: &[u8] = b"SFrame 1.0 Secret salt ";
+
+/// The key material derived for one KID: the AEAD key (`sframe_key`, with its key schedule
+/// precomputed) and the nonce salt (`sframe_salt`). Zeroized on drop.
+///
+/// Most users never touch a `Key`: [`crate::Sender::set_key`] and [`crate::Receiver::add_key`]
+/// take base keys. It is public for key schedules that derive elsewhere (for example WebCrypto
+/// in a browser, which keeps the base key non-extractable).
+pub struct Key {
+    suite: CipherSuite,
+    kid: u64,
+    aead: AeadKey,
+    salt: [u8; NONCE_LEN],
+}
+
+impl Drop for Key {
+    fn drop(&mut self) {
+        // The AEAD key schedules zeroize themselves (RustCrypto `zeroize` features / aws-lc).
+        self.salt.zeroize();
+    }
+}
+
+impl core::fmt::Debug for Key {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Key")
+            .field("suite", &self.suite)
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Key {
+    /// Derives `sframe_key` and `sframe_salt` for `kid` from `base_key` (§4.4.2).
+    ///
+    /// ```
+    /// use sframe_core::{CipherSuite, Key};
+    /// let key = Key::derive(CipherSuite::AesGcm128Sha256, 7, &[0x42; 16])?;
+    /// assert_eq!(key.key_id(), 7);
+    /// # Ok::<(), sframe_core::Error>(())
+    /// ```
+    pub fn derive(suite: CipherSuite, kid: u64, base_key: &[u8]) -> Result<Self> {
+        let mut key = Zeroizing::new([0u8; MAX_KEY_LEN]);
+        let mut salt = Zeroizing::new([0u8; NONCE_LEN]);
+        derive_key_salt(suite, kid, base_key, &mut key[..], &mut salt)?;
+        Self::from_parts(
+            suite,
+            kid,
+            key.get(..suite.key_len()).unwrap_or(&[]),
+            &salt[..],
+        )
+    }
+
+    /// Builds a key from an already derived `sframe_key` (`Nk` bytes) and `sframe_salt`.
+    pub fn from_parts(
+        suite: CipherSuite,
+        kid: u64,
+        sframe_key: &[u8],
+        sframe_salt: &[u8],
+    ) -> Result<Self> {
+        let salt: [u8; NONCE_LEN] = sframe_salt.try_into().map_err(|_| Error::InvalidKey)?;
+        Ok(Key {
+            suite,
+            kid,
+            aead: AeadKey::new(suite, sframe_key)?,
+            salt,
+        })
+    }
+
+    /// The cipher suite.
+    pub fn suite(&self) -> CipherSuite {
+        self.suite
+    }
+
+    /// The key ID this key was derived for.
+    pub fn key_id(&self) -> u64 {
+        self.kid
+    }
+
+    pub(crate) fn aead(&self) -> &AeadKey {
+        &self.aead
+    }
+
+    /// §4.4.3: nonce = sframe_salt XOR BE(CTR, Nn).
+    pub(crate) fn nonce(&self, ctr: u64) -> [u8; NONCE_LEN] {
+        let mut nonce = self.salt;
+        for (n, c) in nonce[NONCE_LEN - 8..].iter_mut().zip(ctr.to_be_bytes()) {
+            *n ^= c;
+        }
+        nonce
+    }
+}
+
+/// §4.4.2 in full: writes `sframe_key` (`out_key.len()` must be `Nk`, or at least `Nk` — only
+/// the first `Nk` bytes are written) and `sframe_salt`.
+pub(crate) fn derive_key_salt(
+    suite: CipherSuite,
+    kid: u64,
+    base_key: &[u8],
+    out_key: &mut [u8],
+    out_salt: &mut [u8; NONCE_LEN],
+) -> Result<()> {
+    if base_key.len() < MIN_BASE_KEY_LEN {
+        return Err(Error::InvalidKey);
+    }
+    let hash = suite.hash();
+    let secret = hkdf_extract(hash, &[], base_key);
+    let kid_be = kid.to_be_bytes();
+    let suite_be = suite.id().to_be_bytes();
+    let key = out_key
+        .get_mut(..suite.key_len())
+        .ok_or(Error::InvalidKey)?;
+    hkdf_expand(hash, &secret, &[KEY_LABEL, &kid_be, &suite_be], key)?;
+    hkdf_expand(hash, &secret, &[SALT_LABEL, &kid_be, &suite_be], out_salt)?;
+    Ok(())
+}
+
+/// `(sframe_key, sframe_salt)` as returned by [`derive_key_and_salt`].
+pub type DerivedKeySalt = (Zeroizing<[u8; MAX_KEY_LEN]>, Zeroizing<[u8; NONCE_LEN]>);
+
+/// Low-level access to the §4.4.2 derivation, for tests and for checking other implementations.
+///
+/// Returns `(sframe_key, sframe_salt)`; only the first [`CipherSuite::key_len`] bytes of the
+/// key array are meaningful. Both are zeroized when dropped.
+pub fn derive_key_and_salt(
+    suite: CipherSuite,
+    kid: u64,
+    base_key: &[u8],
+) -> Result<DerivedKeySalt> {
+    let mut key = Zeroizing::new([0u8; MAX_KEY_LEN]);
+    let mut salt = Zeroizing::new([0u8; NONCE_LEN]);
+    derive_key_salt(suite, kid, base_key, &mut key[..], &mut salt)?;
+    Ok((key, salt))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_base_key_is_refused() {
+        assert_eq!(
+            Key::derive(CipherSuite::AesGcm128Sha256, 1, &[1u8; 15]).map(|_| ()),
+            Err(Error::InvalidKey)
+        );
+    }
+
+    #[test]
+    fn nonce_xors_counter_into_low_bytes() {
+        let k = Key::from_parts(CipherSuite::AesGcm128Sha256, 0, &[0u8; 16], &[0xff; 12]).unwrap();
+        let n = k.nonce(0x0102);
+        assert_eq!(n[..10], [0xff; 10]);
+        assert_eq!(n[10..], [0xfe, 0xfd]);
+    }
+
+    #[test]
+    fn kid_and_suite_separate_keys() {
+        let (a, sa) = derive_key_and_salt(CipherSuite::AesGcm128Sha256, 1, &[9; 16]).unwrap();
+        let (b, sb) = derive_key_and_salt(CipherSuite::AesGcm128Sha256, 2, &[9; 16]).unwrap();
+        let (c, _) = derive_key_and_salt(CipherSuite::AesCtr128HmacSha256_80, 1, &[9; 16]).unwrap();
+        assert_ne!(a[..16], b[..16]);
+        assert_ne!(sa, sb);
+        assert_ne!(a[..16], c[..16]);
+    }
+}

@@ -1,0 +1,175 @@
+//! Receiver key stores — keys looked up by the KID of the header (RFC 9605 §4.4, §4.4.1).
+//!
+//! Two stores, both with lookup cost independent of the number of frames:
+//!
+//! * [`FixedKeyStore<N>`]: `N` slots inline, no allocation ever (`no_std` without `alloc`).
+//! * [`VecKeyStore`] (feature `alloc`): grows as keys are added, binary search by KID. Each key
+//!   lives in its own heap box, so growing the store never leaves copies of key material behind.
+//!
+//! Removing or replacing a key drops it, which zeroizes it.
+
+use crate::key::Key;
+use crate::limits::KeyUsage;
+use crate::replay::ReplayWindow;
+
+pub(crate) mod sealed {
+    use super::Entry;
+    use crate::error::Result;
+
+    /// The store operations the receiver uses. Sealed: only this crate implements it.
+    pub trait Store {
+        fn find(&self, kid: u64) -> Option<&Entry>;
+        fn find_mut(&mut self, kid: u64) -> Option<&mut Entry>;
+        /// Inserts, replacing any entry with the same KID.
+        fn put(&mut self, entry: Entry) -> Result<()>;
+        fn take(&mut self, kid: u64) -> Option<Entry>;
+        fn count(&self) -> usize;
+        fn clear_all(&mut self);
+    }
+}
+
+/// One installed key with its replay window and usage counters.
+pub struct Entry {
+    pub(crate) key: Key,
+    pub(crate) window: ReplayWindow,
+    pub(crate) usage: KeyUsage,
+}
+
+impl Entry {
+    pub(crate) fn new(key: Key) -> Self {
+        Entry {
+            key,
+            window: ReplayWindow::default(),
+            usage: KeyUsage::default(),
+        }
+    }
+}
+
+/// A place to keep a receiver's keys. Implemented by [`FixedKeyStore`] and [`VecKeyStore`].
+pub trait KeyStore: sealed::Store + Default {}
+
+/// A key store of `N` inline slots; adding a key when all are used is
+/// [`crate::Error::KeyStoreFull`]. Linear lookup: meant for small `N` (a call's participants).
+pub struct FixedKeyStore<const N: usize> {
+    slots: [Option<Entry>; N],
+}
+
+impl<const N: usize> Default for FixedKeyStore<N> {
+    fn default() -> Self {
+        FixedKeyStore {
+            slots: core::array::from_fn(|_| None),
+        }
+    }
+}
+
+impl<const N: usize> sealed::Store for FixedKeyStore<N> {
+    fn find(&self, kid: u64) -> Option<&Entry> {
+        self.slots.iter().flatten().find(|e| e.key.key_id() == kid)
+    }
+
+    fn find_mut(&mut self, kid: u64) -> Option<&mut Entry> {
+        self.slots
+            .iter_mut()
+            .flatten()
+            .find(|e| e.key.key_id() == kid)
+    }
+
+    fn put(&mut self, entry: Entry) -> crate::Result<()> {
+        let kid = entry.key.key_id();
+        let slot = match self
+            .slots
+            .iter()
+            .position(|s| s.as_ref().is_some_and(|e| e.key.key_id() == kid))
+        {
+            Some(i) => self.slots.get_mut(i),
+            None => self.slots.iter_mut().find(|s| s.is_none()),
+        };
+        let slot = slot.ok_or(crate::Error::KeyStoreFull)?;
+        *slot = Some(entry);
+        Ok(())
+    }
+
+    fn take(&mut self, kid: u64) -> Option<Entry> {
+        self.slots
+            .iter_mut()
+            .find(|s| s.as_ref().is_some_and(|e| e.key.key_id() == kid))
+            .and_then(Option::take)
+    }
+
+    fn count(&self) -> usize {
+        self.slots.iter().flatten().count()
+    }
+
+    fn clear_all(&mut self) {
+        self.slots.iter_mut().for_each(|s| *s = None);
+    }
+}
+
+impl<const N: usize> KeyStore for FixedKeyStore<N> {}
+
+/// A growable key store (feature `alloc`), sorted by KID.
+#[cfg(feature = "alloc")]
+#[derive(Default)]
+#[allow(clippy::vec_box)] // boxed on purpose: growth must not copy key material around
+pub struct VecKeyStore {
+    entries: alloc::vec::Vec<alloc::boxed::Box<Entry>>,
+}
+
+#[cfg(feature = "alloc")]
+impl VecKeyStore {
+    fn position(&self, kid: u64) -> core::result::Result<usize, usize> {
+        self.entries.binary_search_by_key(&kid, |e| e.key.key_id())
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl sealed::Store for VecKeyStore {
+    fn find(&self, kid: u64) -> Option<&Entry> {
+        self.position(kid)
+            .ok()
+            .and_then(|i| self.entries.get(i))
+            .map(|b| &**b)
+    }
+
+    fn find_mut(&mut self, kid: u64) -> Option<&mut Entry> {
+        let i = self.position(kid).ok()?;
+        self.entries.get_mut(i).map(|b| &mut **b)
+    }
+
+    fn put(&mut self, entry: Entry) -> crate::Result<()> {
+        match self.position(entry.key.key_id()) {
+            Ok(i) => {
+                if let Some(slot) = self.entries.get_mut(i) {
+                    **slot = entry;
+                }
+            }
+            Err(i) => self.entries.insert(i, alloc::boxed::Box::new(entry)),
+        }
+        Ok(())
+    }
+
+    fn take(&mut self, kid: u64) -> Option<Entry> {
+        let i = self.position(kid).ok()?;
+        Some(*self.entries.remove(i))
+    }
+
+    fn count(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn clear_all(&mut self) {
+        self.entries.clear();
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl KeyStore for VecKeyStore {}
+
+/// The store [`crate::Receiver`] uses unless told otherwise: [`VecKeyStore`] with `alloc`,
+/// else [`FixedKeyStore<16>`].
+#[cfg(feature = "alloc")]
+pub type DefaultKeyStore = VecKeyStore;
+/// The store [`crate::Receiver`] uses unless told otherwise: [`VecKeyStore`] with `alloc`,
+/// else [`FixedKeyStore<16>`].
+#[cfg(not(feature = "alloc"))]
+pub type DefaultKeyStore = FixedKeyStore<16>;

@@ -1,0 +1,150 @@
+//! # sframe-core — RFC 9605 Secure Frame (SFrame)
+//!
+//! End-to-end encryption of real-time media frames: a sender encrypts each encoded frame, a
+//! media server (SFU) forwards it reading only the small clear header (key ID and counter), and
+//! only receivers holding the key decrypt it.
+//!
+//! ## Security notes
+//!
+//! * **Keys**: give each sender its own base key and KID (§4.4.1); never use one KID with two
+//!   base keys. Derived keys are zeroized on drop. Base keys are at least 16 bytes.
+//! * **Nonces** are `salt XOR counter`; a [`Sender`] never repeats a counter under one key and
+//!   refuses to protect once the counter space or the usage limit is spent
+//!   ([`Error::CounterExhausted`], [`Error::KeyUsageLimit`]) — rotate keys before that.
+//! * **Tags** are compared in constant time (`subtle`); authentication errors carry no detail.
+//! * **Replay**: a [`Receiver`] keeps a sliding window per key and rejects duplicates and too
+//!   old counters ([`Error::Replay`]). A failed frame never moves the window.
+//! * **Metadata** (e.g. codec bytes sent in clear) is authenticated, not encrypted; the
+//!   receiver must supply the same bytes.
+//! * `AES_128_CTR_HMAC_SHA256_32` has a 4-byte tag: use it only where bandwidth forces it.
+//!
+//! ## Example
+//!
+//! ```
+//! use sframe_core::{CipherSuite, Header, Receiver, Sender};
+//!
+//! let suite = CipherSuite::AesGcm128Sha256;
+//! let base_key = [0x5a; 16];
+//!
+//! let mut sender = Sender::new(suite);
+//! sender.set_key(42, &base_key)?;
+//! let mut receiver = Receiver::new(suite);
+//! receiver.add_key(42, &base_key)?;
+//!
+//! // In place, on caller buffers: no allocation.
+//! let mut buf = [0u8; 1200];
+//! let frame = sender.protect(b"", b"an encoded video frame", &mut buf)?;
+//!
+//! // What an SFU can see, without any key:
+//! let (header, _) = Header::parse(frame)?;
+//! assert_eq!((header.key_id(), header.counter()), (42, 0));
+//!
+//! let plaintext = receiver.unprotect(b"", frame)?;
+//! assert_eq!(plaintext, b"an encoded video frame");
+//! # Ok::<(), sframe_core::Error>(())
+//! ```
+//!
+//! With `alloc`, [`Sender::protect_vec`] and [`Receiver::unprotect_vec`] return `Vec`s.
+//!
+//! ## Features
+//!
+//! * `std` (default): `std::error::Error`; implies `alloc`.
+//! * `alloc`: `Vec` helpers and the growable [`VecKeyStore`].
+//! * `aws-lc`: use `aws-lc-rs` instead of RustCrypto for all primitives (native targets).
+//!
+//! Without default features the crate is `no_std` and never allocates.
+//!
+//! ## Layout (by RFC 9605 section)
+//!
+//! | module | RFC 9605 |
+//! |---|---|
+//! | [`header`] | §4.3 header |
+//! | [`suite`] | §4.5 cipher suites |
+//! | `crypto` | §4.5.1 AES-CTR+HMAC, AEAD/HKDF backend seam |
+//! | [`key`] | §4.4.2 key derivation |
+//! | `frame` | §4.4.3 encryption / decryption |
+//! | [`sender`], [`receiver`] | §4.4 |
+//! | [`replay`], [`limits`] | §9 security considerations |
+//! | [`keystore`] | §4.4.1 keys by KID |
+
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod crypto;
+mod error;
+mod frame;
+pub mod header;
+pub mod key;
+pub mod keystore;
+pub mod limits;
+pub mod receiver;
+pub mod replay;
+pub mod sender;
+pub mod suite;
+
+pub use crypto::{BACKEND, MAX_INLINE_METADATA_LEN};
+pub use error::{Error, Result};
+pub use header::{Header, MAX_HEADER_LEN};
+pub use key::{Key, MIN_BASE_KEY_LEN};
+#[cfg(feature = "alloc")]
+pub use keystore::VecKeyStore;
+pub use keystore::{DefaultKeyStore, FixedKeyStore, KeyStore};
+pub use limits::{KeyUsage, Limits};
+pub use receiver::Receiver;
+pub use replay::{DEFAULT_REPLAY_WINDOW, MAX_REPLAY_WINDOW};
+pub use sender::Sender;
+pub use suite::CipherSuite;
+
+/// Low-level building blocks, for test vectors and interop checks. Misuse (repeating a
+/// nonce) breaks security: use [`Sender`] and [`Receiver`] for real traffic.
+pub mod hazmat {
+    pub use crate::key::derive_key_and_salt;
+
+    use crate::crypto::AeadKey;
+    use crate::error::{Error, Result};
+    use crate::suite::{CipherSuite, NONCE_LEN};
+
+    /// The AEAD of one suite (§4.5, §4.5.1), keyed with raw `Nk`-byte key material.
+    pub struct Aead {
+        key: AeadKey,
+        tag_len: usize,
+    }
+
+    impl Aead {
+        /// Keys the AEAD; `key` must be exactly [`CipherSuite::key_len`] bytes.
+        pub fn new(suite: CipherSuite, key: &[u8]) -> Result<Self> {
+            Ok(Aead {
+                key: AeadKey::new(suite, key)?,
+                tag_len: suite.tag_len(),
+            })
+        }
+
+        /// Encrypts `buf` in place and writes the `Nt`-byte tag to `tag`.
+        pub fn seal(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &mut [u8]) -> Result<()> {
+            let nonce: &[u8; NONCE_LEN] = nonce.try_into().map_err(|_| Error::InvalidKey)?;
+            let tag = tag.get_mut(..self.tag_len).ok_or(Error::BufferTooSmall)?;
+            self.key.seal(nonce, aad, &[], buf, tag)
+        }
+
+        /// Verifies `tag` and decrypts `buf` in place.
+        pub fn open(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> Result<()> {
+            let nonce: &[u8; NONCE_LEN] = nonce.try_into().map_err(|_| Error::InvalidKey)?;
+            self.key.open(nonce, aad, &[], buf, tag)
+        }
+    }
+}

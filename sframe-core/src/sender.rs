@@ -1,0 +1,220 @@
+//! The sending side — RFC 9605 §4.4 (encryption, counter management) and §4.4.1 (key IDs).
+//!
+//! A [`Sender`] holds the current key and a counter for it. Each protected frame uses the next
+//! counter value, so no (key, nonce) pair repeats. When the counter space (or the configured
+//! [`Limits::max_encryptions`]) is used up, [`Sender::protect`] refuses with
+//! [`Error::CounterExhausted`] / [`Error::KeyUsageLimit`] instead of wrapping.
+
+use crate::error::{Error, Result};
+use crate::frame;
+use crate::key::Key;
+use crate::limits::{KeyUsage, Limits};
+use crate::suite::CipherSuite;
+
+struct Current {
+    key: Key,
+    /// Next counter to use; `None` once `u64::MAX` was used.
+    next_ctr: Option<u64>,
+    usage: KeyUsage,
+}
+
+/// Protects frames under one key at a time.
+///
+/// ```
+/// use sframe_core::{CipherSuite, Receiver, Sender};
+/// let mut tx = Sender::new(CipherSuite::AesGcm128Sha256);
+/// tx.set_key(3, b"a base key of 16+ bytes")?;
+/// let mut out = [0u8; 64];
+/// let frame = tx.protect(b"", b"hello", &mut out)?;
+///
+/// let mut rx = Receiver::new(CipherSuite::AesGcm128Sha256);
+/// rx.add_key(3, b"a base key of 16+ bytes")?;
+/// assert_eq!(rx.unprotect(b"", frame)?, b"hello");
+/// # Ok::<(), sframe_core::Error>(())
+/// ```
+pub struct Sender {
+    suite: CipherSuite,
+    limits: Limits,
+    current: Option<Current>,
+}
+
+impl Sender {
+    /// A sender for `suite` with no key yet and the suite's default [`Limits`].
+    pub fn new(suite: CipherSuite) -> Self {
+        Sender {
+            suite,
+            limits: Limits::for_suite(suite),
+            current: None,
+        }
+    }
+
+    /// The cipher suite.
+    pub fn suite(&self) -> CipherSuite {
+        self.suite
+    }
+
+    /// Replaces the usage limits (checked on every protect).
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
+    /// The usage limits in force.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Derives and installs the key for `kid` from `base_key` (§4.4.2) and makes it current.
+    ///
+    /// Rotating to a new KID starts its counter at 0. Re-installing the *current* KID keeps
+    /// its counter running, so re-sending the same key never rewinds a nonce. Each KID must be
+    /// used with one base key only (§4.4.1): never go back to an older KID with the same base
+    /// key (ratcheting and MLS epochs produce fresh KIDs for exactly this reason).
+    pub fn set_key(&mut self, kid: u64, base_key: &[u8]) -> Result<()> {
+        let key = Key::derive(self.suite, kid, base_key)?;
+        self.install(key, None);
+        Ok(())
+    }
+
+    /// Installs an already derived [`Key`] (see [`Sender::set_key`] for counter rules).
+    pub fn set_derived_key(&mut self, key: Key) -> Result<()> {
+        if key.suite() != self.suite {
+            return Err(Error::UnsupportedCipherSuite);
+        }
+        self.install(key, None);
+        Ok(())
+    }
+
+    /// Like [`Sender::set_key`], with the first counter to use given explicitly — for a sender
+    /// that persisted its counter and resumes after a restart. Choosing a counter that was
+    /// already used with this key reuses nonces: only resume from a persisted value.
+    pub fn set_key_with_counter(
+        &mut self,
+        kid: u64,
+        base_key: &[u8],
+        next_counter: u64,
+    ) -> Result<()> {
+        let key = Key::derive(self.suite, kid, base_key)?;
+        self.install(key, Some(next_counter));
+        Ok(())
+    }
+
+    fn install(&mut self, key: Key, counter: Option<u64>) {
+        let kid = key.key_id();
+        let (next_ctr, usage) = match (&self.current, counter) {
+            (_, Some(c)) => (Some(c), KeyUsage::default()),
+            (Some(cur), None) if cur.key.key_id() == kid => (cur.next_ctr, cur.usage),
+            _ => (Some(0), KeyUsage::default()),
+        };
+        self.current = Some(Current {
+            key,
+            next_ctr,
+            usage,
+        });
+    }
+
+    /// The current key ID, if a key is installed.
+    pub fn key_id(&self) -> Option<u64> {
+        self.current.as_ref().map(|c| c.key.key_id())
+    }
+
+    /// The counter the next frame will carry (`None` without a key or once exhausted).
+    pub fn next_counter(&self) -> Option<u64> {
+        self.current.as_ref().and_then(|c| c.next_ctr)
+    }
+
+    /// Usage counters of the current key.
+    pub fn usage(&self) -> Option<KeyUsage> {
+        self.current.as_ref().map(|c| c.usage)
+    }
+
+    /// Largest protected size of a `plaintext_len`-byte frame: size output buffers with this.
+    pub fn max_protected_len(&self, plaintext_len: usize) -> usize {
+        plaintext_len.saturating_add(self.suite.max_overhead())
+    }
+
+    /// Reserves the next counter, or says why the key cannot protect another frame.
+    fn next(&self) -> Result<(&Key, u64)> {
+        let cur = self.current.as_ref().ok_or(Error::NoKey)?;
+        let ctr = cur.next_ctr.ok_or(Error::CounterExhausted)?;
+        if cur.usage.frames >= self.limits.max_encryptions {
+            return Err(Error::KeyUsageLimit);
+        }
+        Ok((&cur.key, ctr))
+    }
+
+    fn consume(&mut self) {
+        if let Some(cur) = self.current.as_mut() {
+            cur.next_ctr = cur.next_ctr.and_then(|c| c.checked_add(1));
+            cur.usage.frames = cur.usage.frames.saturating_add(1);
+        }
+    }
+
+    /// Protects `plaintext`, writing `header ‖ ciphertext ‖ tag` to `out`; returns the written
+    /// part of `out`. `metadata` is authenticated but not sent (§4.4.3); the receiver must
+    /// pass the same bytes. No allocation. If `out` is too small ([`Sender::max_protected_len`])
+    /// nothing is written and no counter is used.
+    pub fn protect<'o>(
+        &mut self,
+        metadata: &[u8],
+        plaintext: &[u8],
+        out: &'o mut [u8],
+    ) -> Result<&'o mut [u8]> {
+        let (key, ctr) = self.next()?;
+        let n = frame::seal_into(key, ctr, metadata, plaintext, out)?;
+        self.consume();
+        out.get_mut(..n).ok_or(Error::BufferTooSmall)
+    }
+
+    /// In-place variant: `buf[..plaintext_len]` holds the plaintext, and `buf` has room for the
+    /// protected frame. The frame is written from `buf[0]`; returns its length.
+    ///
+    /// ```
+    /// # use sframe_core::{CipherSuite, Sender};
+    /// let mut tx = Sender::new(CipherSuite::AesCtr128HmacSha256_80);
+    /// tx.set_key(1, &[7; 16])?;
+    /// let mut buf = [0u8; 5 + 17 + 10];
+    /// buf[..5].copy_from_slice(b"frame");
+    /// let n = tx.protect_in_place(b"", &mut buf, 5)?;
+    /// assert_eq!(n, 1 + 5 + 10); // 1-byte header for KID 1, CTR 0
+    /// # Ok::<(), sframe_core::Error>(())
+    /// ```
+    pub fn protect_in_place(
+        &mut self,
+        metadata: &[u8],
+        buf: &mut [u8],
+        plaintext_len: usize,
+    ) -> Result<usize> {
+        if plaintext_len > buf.len() {
+            return Err(Error::BufferTooSmall);
+        }
+        let (key, ctr) = self.next()?;
+        let n = frame::seal_in_place(key, ctr, metadata, buf, plaintext_len)?;
+        self.consume();
+        Ok(n)
+    }
+
+    /// Convenience: protects into a new `Vec` of exactly the frame's size.
+    #[cfg(feature = "alloc")]
+    pub fn protect_vec(
+        &mut self,
+        metadata: &[u8],
+        plaintext: &[u8],
+    ) -> Result<alloc::vec::Vec<u8>> {
+        let (key, ctr) = self.next()?;
+        let mut out = alloc::vec![0u8; frame::protected_len(key, ctr, plaintext.len())?];
+        let n = frame::seal_into(key, ctr, metadata, plaintext, &mut out)?;
+        self.consume();
+        out.truncate(n);
+        Ok(out)
+    }
+}
+
+impl core::fmt::Debug for Sender {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Sender")
+            .field("suite", &self.suite)
+            .field("key_id", &self.key_id())
+            .field("next_counter", &self.next_counter())
+            .finish()
+    }
+}

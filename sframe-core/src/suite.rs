@@ -1,0 +1,196 @@
+//! Cipher suites — RFC 9605 §4.5 (Table 1) and the IANA registry of §8.1.
+
+use crate::error::{Error, Result};
+
+/// Size of every suite's nonce (`Nn`), in bytes.
+pub const NONCE_LEN: usize = 12;
+/// Largest authentication tag of any suite (`Nt`), in bytes.
+pub const MAX_TAG_LEN: usize = 16;
+/// Largest key of any suite (`Nk`), in bytes.
+pub const MAX_KEY_LEN: usize = 48;
+
+/// An RFC 9605 cipher suite. The discriminant is the IANA value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u16)]
+pub enum CipherSuite {
+    /// `AES_128_CTR_HMAC_SHA256_80` (0x0001): AES-128-CTR + HMAC-SHA256, 10-byte tag.
+    AesCtr128HmacSha256_80 = 1,
+    /// `AES_128_CTR_HMAC_SHA256_64` (0x0002): 8-byte tag.
+    AesCtr128HmacSha256_64 = 2,
+    /// `AES_128_CTR_HMAC_SHA256_32` (0x0003): 4-byte tag. Only for very low bit-rate media;
+    /// forgeries are cheap, so its default forgery limit is strict (see [`crate::Limits`]).
+    AesCtr128HmacSha256_32 = 3,
+    /// `AES_128_GCM_SHA256_128` (0x0004).
+    AesGcm128Sha256 = 4,
+    /// `AES_256_GCM_SHA512_128` (0x0005).
+    AesGcm256Sha512 = 5,
+}
+
+/// The hash used by HKDF (and HMAC for the CTR suites).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HashAlg {
+    Sha256,
+    Sha512,
+}
+
+impl CipherSuite {
+    /// All suites, in IANA order.
+    pub const ALL: [CipherSuite; 5] = [
+        CipherSuite::AesCtr128HmacSha256_80,
+        CipherSuite::AesCtr128HmacSha256_64,
+        CipherSuite::AesCtr128HmacSha256_32,
+        CipherSuite::AesGcm128Sha256,
+        CipherSuite::AesGcm256Sha512,
+    ];
+
+    /// The suite with IANA value `id`.
+    ///
+    /// ```
+    /// use sframe_core::CipherSuite;
+    /// assert_eq!(CipherSuite::from_id(4), Ok(CipherSuite::AesGcm128Sha256));
+    /// assert!(CipherSuite::from_id(9).is_err());
+    /// ```
+    pub const fn from_id(id: u16) -> Result<Self> {
+        match id {
+            1 => Ok(CipherSuite::AesCtr128HmacSha256_80),
+            2 => Ok(CipherSuite::AesCtr128HmacSha256_64),
+            3 => Ok(CipherSuite::AesCtr128HmacSha256_32),
+            4 => Ok(CipherSuite::AesGcm128Sha256),
+            5 => Ok(CipherSuite::AesGcm256Sha512),
+            _ => Err(Error::UnsupportedCipherSuite),
+        }
+    }
+
+    /// The suite whose registry name is `name` (e.g. `"AES_128_GCM_SHA256_128"`).
+    pub fn from_name(name: &str) -> Result<Self> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|s| s.name() == name)
+            .ok_or(Error::UnsupportedCipherSuite)
+    }
+
+    /// The IANA value.
+    pub const fn id(self) -> u16 {
+        self as u16
+    }
+
+    /// The registry name, as used by the W3C API.
+    pub const fn name(self) -> &'static str {
+        match self {
+            CipherSuite::AesCtr128HmacSha256_80 => "AES_128_CTR_HMAC_SHA256_80",
+            CipherSuite::AesCtr128HmacSha256_64 => "AES_128_CTR_HMAC_SHA256_64",
+            CipherSuite::AesCtr128HmacSha256_32 => "AES_128_CTR_HMAC_SHA256_32",
+            CipherSuite::AesGcm128Sha256 => "AES_128_GCM_SHA256_128",
+            CipherSuite::AesGcm256Sha512 => "AES_256_GCM_SHA512_128",
+        }
+    }
+
+    /// `Nk`: AEAD key size in bytes (for the CTR suites, AES key ‖ HMAC key).
+    pub const fn key_len(self) -> usize {
+        match self {
+            CipherSuite::AesCtr128HmacSha256_80
+            | CipherSuite::AesCtr128HmacSha256_64
+            | CipherSuite::AesCtr128HmacSha256_32 => 48,
+            CipherSuite::AesGcm128Sha256 => 16,
+            CipherSuite::AesGcm256Sha512 => 32,
+        }
+    }
+
+    /// `Nn`: nonce size in bytes (12 for every suite).
+    pub const fn nonce_len(self) -> usize {
+        NONCE_LEN
+    }
+
+    /// `Nt`: authentication tag size in bytes.
+    pub const fn tag_len(self) -> usize {
+        match self {
+            CipherSuite::AesCtr128HmacSha256_80 => 10,
+            CipherSuite::AesCtr128HmacSha256_64 => 8,
+            CipherSuite::AesCtr128HmacSha256_32 => 4,
+            CipherSuite::AesGcm128Sha256 | CipherSuite::AesGcm256Sha512 => 16,
+        }
+    }
+
+    /// `Nh`: output size of the suite's hash in bytes.
+    pub const fn hash_len(self) -> usize {
+        match self.hash() {
+            HashAlg::Sha256 => 32,
+            HashAlg::Sha512 => 64,
+        }
+    }
+
+    /// Whether this is one of the AES-CTR + HMAC suites of §4.5.1.
+    pub const fn is_ctr_hmac(self) -> bool {
+        matches!(
+            self,
+            CipherSuite::AesCtr128HmacSha256_80
+                | CipherSuite::AesCtr128HmacSha256_64
+                | CipherSuite::AesCtr128HmacSha256_32
+        )
+    }
+
+    pub(crate) const fn hash(self) -> HashAlg {
+        match self {
+            CipherSuite::AesGcm256Sha512 => HashAlg::Sha512,
+            _ => HashAlg::Sha256,
+        }
+    }
+
+    /// Largest number of bytes protection adds to a frame: the longest header plus the tag.
+    pub const fn max_overhead(self) -> usize {
+        crate::header::MAX_HEADER_LEN + self.tag_len()
+    }
+}
+
+impl TryFrom<u16> for CipherSuite {
+    type Error = Error;
+    fn try_from(id: u16) -> Result<Self> {
+        Self::from_id(id)
+    }
+}
+
+impl From<CipherSuite> for u16 {
+    fn from(s: CipherSuite) -> u16 {
+        s.id()
+    }
+}
+
+impl core::fmt::Display for CipherSuite {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_names_round_trip() {
+        for s in CipherSuite::ALL {
+            assert_eq!(CipherSuite::from_id(s.id()), Ok(s));
+            assert_eq!(CipherSuite::from_name(s.name()), Ok(s));
+        }
+        assert_eq!(CipherSuite::from_id(0), Err(Error::UnsupportedCipherSuite));
+        assert_eq!(CipherSuite::from_id(6), Err(Error::UnsupportedCipherSuite));
+        assert!(CipherSuite::from_name("AES_128_GCM").is_err());
+    }
+
+    #[test]
+    fn sizes_match_rfc_table() {
+        let t: [(u16, usize, usize, usize); 5] = [
+            (1, 48, 12, 10),
+            (2, 48, 12, 8),
+            (3, 48, 12, 4),
+            (4, 16, 12, 16),
+            (5, 32, 12, 16),
+        ];
+        for (id, nk, nn, nt) in t {
+            let s = CipherSuite::from_id(id).unwrap();
+            assert_eq!((s.key_len(), s.nonce_len(), s.tag_len()), (nk, nn, nt));
+        }
+        assert_eq!(CipherSuite::AesGcm256Sha512.hash_len(), 64);
+        assert_eq!(CipherSuite::AesGcm128Sha256.hash_len(), 32);
+    }
+}

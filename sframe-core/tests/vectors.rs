@@ -1,0 +1,273 @@
+//! RFC 9605 Appendix C test vectors (C.1 header, C.2 AES-CTR+HMAC, C.3 SFrame).
+//!
+//! Reads `test-vectors/rfc9605.json`, or the file named by `SFRAME_TEST_VECTORS` (same schema,
+//! plus an optional `must_fail` array whose frames must not unprotect).
+
+use serde::Deserialize;
+use sframe_core::hazmat::{Aead, derive_key_and_salt};
+use sframe_core::{CipherSuite, Header, Receiver, Sender};
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum U64Repr {
+    Num(u64),
+    Str(String),
+}
+
+impl U64Repr {
+    fn get(&self) -> u64 {
+        match self {
+            U64Repr::Num(n) => *n,
+            U64Repr::Str(s) => s.parse().expect("decimal u64 string"),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct HeaderVector {
+    kid: U64Repr,
+    ctr: U64Repr,
+    header: String,
+}
+
+#[derive(Deserialize)]
+struct AeadVector {
+    cipher_suite: u16,
+    key: String,
+    enc_key: String,
+    auth_key: String,
+    nonce: String,
+    aad: String,
+    pt: String,
+    ct: String,
+}
+
+#[derive(Deserialize)]
+struct SframeVector {
+    cipher_suite: u16,
+    kid: U64Repr,
+    ctr: U64Repr,
+    base_key: String,
+    sframe_key: String,
+    sframe_salt: String,
+    metadata: String,
+    nonce: String,
+    aad: String,
+    pt: String,
+    ct: String,
+}
+
+#[derive(Deserialize)]
+struct MustFail {
+    cipher_suite: u16,
+    kid: U64Repr,
+    base_key: String,
+    metadata: String,
+    ct: String,
+}
+
+#[derive(Deserialize)]
+struct Vectors {
+    #[serde(default)]
+    header: Vec<HeaderVector>,
+    #[serde(default)]
+    aes_ctr_hmac: Vec<AeadVector>,
+    #[serde(default)]
+    sframe: Vec<SframeVector>,
+    #[serde(default)]
+    must_fail: Vec<MustFail>,
+}
+
+fn h(s: &str) -> Vec<u8> {
+    hex::decode(s).unwrap_or_else(|e| panic!("bad hex {s:?}: {e}"))
+}
+
+fn load() -> (String, Vectors) {
+    let path = std::env::var("SFRAME_TEST_VECTORS").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../test-vectors/rfc9605.json").to_string()
+    });
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+    let v = serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {path}: {e}"));
+    (path, v)
+}
+
+fn check_header(v: &HeaderVector) -> Result<(), String> {
+    let (kid, ctr, want) = (v.kid.get(), v.ctr.get(), h(&v.header));
+    let hd = Header::new(kid, ctr);
+    let mut buf = [0u8; sframe_core::MAX_HEADER_LEN];
+    let n = hd.encode(&mut buf).map_err(|e| format!("encode: {e}"))?;
+    if buf[..n] != want[..] {
+        return Err(format!(
+            "encode kid={kid} ctr={ctr}: got {}, want {}",
+            hex::encode(&buf[..n]),
+            v.header
+        ));
+    }
+    let mut with_tail = want.clone();
+    with_tail.extend_from_slice(b"payload");
+    match Header::parse(&with_tail) {
+        Ok((p, len)) if p == hd && len == want.len() => {}
+        other => return Err(format!("parse {}: {other:?}", v.header)),
+    }
+    for cut in 0..want.len() {
+        if Header::parse(&want[..cut]).is_ok() {
+            return Err(format!("truncated header {} at {cut} parsed", v.header));
+        }
+    }
+    Ok(())
+}
+
+fn check_aead(v: &AeadVector) -> Result<(), String> {
+    let suite = CipherSuite::from_id(v.cipher_suite).map_err(|e| e.to_string())?;
+    let key = h(&v.key);
+    if key[..16] != h(&v.enc_key)[..] || key[16..] != h(&v.auth_key)[..] {
+        return Err("enc_key/auth_key are not key[..16]/key[16..]".into());
+    }
+    let aead = Aead::new(suite, &key).map_err(|e| e.to_string())?;
+    let (nonce, aad, pt, ct) = (h(&v.nonce), h(&v.aad), h(&v.pt), h(&v.ct));
+    let mut buf = pt.clone();
+    let mut tag = vec![0u8; suite.tag_len()];
+    aead.seal(&nonce, &aad, &mut buf, &mut tag)
+        .map_err(|e| e.to_string())?;
+    buf.extend_from_slice(&tag);
+    if buf != ct {
+        return Err(format!(
+            "suite {}: encrypt got {}, want {}",
+            v.cipher_suite,
+            hex::encode(&buf),
+            v.ct
+        ));
+    }
+    let split = ct.len() - suite.tag_len();
+    let mut body = ct[..split].to_vec();
+    aead.open(&nonce, &aad, &mut body, &ct[split..])
+        .map_err(|e| format!("decrypt: {e}"))?;
+    if body != pt {
+        return Err("decrypt returned wrong plaintext".into());
+    }
+    let mut tampered = ct[..split].to_vec();
+    if let Some(b) = tampered.first_mut() {
+        *b ^= 1;
+        if aead.open(&nonce, &aad, &mut tampered, &ct[split..]).is_ok() {
+            return Err("tampered ciphertext accepted".into());
+        }
+    }
+    Ok(())
+}
+
+fn check_sframe(v: &SframeVector) -> Result<(), String> {
+    let suite = CipherSuite::from_id(v.cipher_suite).map_err(|e| e.to_string())?;
+    let (kid, ctr) = (v.kid.get(), v.ctr.get());
+    let base = h(&v.base_key);
+    let (key, salt) = derive_key_and_salt(suite, kid, &base).map_err(|e| e.to_string())?;
+    if key[..suite.key_len()] != h(&v.sframe_key)[..] || salt[..] != h(&v.sframe_salt)[..] {
+        return Err(format!("suite {}: derived key/salt differ", v.cipher_suite));
+    }
+    let nonce: Vec<u8> = salt
+        .iter()
+        .zip((ctr as u128).to_be_bytes()[4..].iter())
+        .map(|(s, c)| s ^ c)
+        .collect();
+    if nonce != h(&v.nonce) {
+        return Err("nonce differs".into());
+    }
+    let (meta, pt, ct) = (h(&v.metadata), h(&v.pt), h(&v.ct));
+    let mut hdr = [0u8; 17];
+    let hl = Header::new(kid, ctr)
+        .encode(&mut hdr)
+        .map_err(|e| e.to_string())?;
+    if [&hdr[..hl], &meta[..]].concat() != h(&v.aad) {
+        return Err("aad differs".into());
+    }
+
+    let mut tx = Sender::new(suite);
+    tx.set_key_with_counter(kid, &base, ctr)
+        .map_err(|e| e.to_string())?;
+    let got = tx.protect_vec(&meta, &pt).map_err(|e| e.to_string())?;
+    if got != ct {
+        return Err(format!(
+            "suite {}: protect got {}, want {}",
+            v.cipher_suite,
+            hex::encode(&got),
+            v.ct
+        ));
+    }
+
+    let mut rx = Receiver::new(suite);
+    rx.add_key(kid, &base).map_err(|e| e.to_string())?;
+    let mut frame = ct.clone();
+    let out = rx
+        .unprotect(&meta, &mut frame)
+        .map_err(|e| format!("unprotect: {e}"))?;
+    if *out != pt[..] {
+        return Err("unprotect returned wrong plaintext".into());
+    }
+    let mut rx2 = Receiver::new(suite);
+    rx2.add_key(kid, &base).map_err(|e| e.to_string())?;
+    let mut bad = ct.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 0x80;
+    if rx2.unprotect(&meta, &mut bad).is_ok() {
+        return Err("tampered frame accepted".into());
+    }
+    Ok(())
+}
+
+fn check_must_fail(v: &MustFail) -> Result<(), String> {
+    let suite = CipherSuite::from_id(v.cipher_suite).map_err(|e| e.to_string())?;
+    let mut rx = Receiver::new(suite);
+    rx.add_key(v.kid.get(), &h(&v.base_key))
+        .map_err(|e| e.to_string())?;
+    let mut frame = h(&v.ct);
+    match rx.unprotect(&h(&v.metadata), &mut frame) {
+        Ok(pt) => Err(format!(
+            "must_fail frame {} unprotected to {}",
+            v.ct,
+            hex::encode(pt)
+        )),
+        Err(_) => Ok(()),
+    }
+}
+
+#[test]
+fn rfc9605_vectors() {
+    let (path, v) = load();
+    let mut failures = Vec::new();
+    let mut run = |name: &str, i: usize, r: Result<(), String>| {
+        if let Err(e) = r {
+            failures.push(format!("{name}[{i}]: {e}"));
+        }
+    };
+    for (i, x) in v.header.iter().enumerate() {
+        run("header", i, check_header(x));
+    }
+    for (i, x) in v.aes_ctr_hmac.iter().enumerate() {
+        run("aes_ctr_hmac", i, check_aead(x));
+    }
+    for (i, x) in v.sframe.iter().enumerate() {
+        run("sframe", i, check_sframe(x));
+    }
+    for (i, x) in v.must_fail.iter().enumerate() {
+        run("must_fail", i, check_must_fail(x));
+    }
+    println!(
+        "vectors: {} header, {} aes_ctr_hmac, {} sframe, {} must_fail checked ({path})",
+        v.header.len(),
+        v.aes_ctr_hmac.len(),
+        v.sframe.len(),
+        v.must_fail.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} vector(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        !(v.header.is_empty()
+            && v.aes_ctr_hmac.is_empty()
+            && v.sframe.is_empty()
+            && v.must_fail.is_empty()),
+        "the vector file {path} holds no vectors"
+    );
+}
