@@ -1,0 +1,121 @@
+//! Proves the per-frame paths allocate nothing: a counting global allocator records every
+//! allocation made by this thread while a frame is protected or unprotected.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use sframe_core::{CipherSuite, FixedKeyStore, KeyStore, Receiver, Sender};
+
+struct Counting;
+
+thread_local! {
+    static ARMED: Cell<bool> = const { Cell::new(false) };
+    static COUNT: Cell<usize> = const { Cell::new(0) };
+}
+
+fn note() {
+    // `try_with`: the thread-locals may be gone during thread teardown.
+    let _ = ARMED.try_with(|armed| {
+        if armed.get() {
+            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+        }
+    });
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note();
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note();
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations made by `f` on this thread.
+fn allocations<R>(f: impl FnOnce() -> R) -> (usize, R) {
+    COUNT.with(|c| c.set(0));
+    ARMED.with(|a| a.set(true));
+    let r = f();
+    ARMED.with(|a| a.set(false));
+    (COUNT.with(|c| c.get()), r)
+}
+
+#[test]
+fn the_counter_sees_allocations() {
+    // Guards against a test that cannot fail: the allocator must notice a Vec.
+    let (n, v) = allocations(|| vec![1u8; 100]);
+    assert!(n >= 1, "counting allocator saw no allocation");
+    drop(v);
+}
+
+fn exercise<S: KeyStore>(suite: CipherSuite, rx: &mut Receiver<S>, kids: &[u64]) {
+    let metadata = [0x9du8; 300];
+    for &kid in kids {
+        rx.add_key(kid, &[kid as u8; 16]).unwrap();
+    }
+    for &kid in kids {
+        let mut tx = Sender::new(suite);
+        tx.set_key(kid, &[kid as u8; 16]).unwrap();
+        let plaintext = [0x42u8; 1200];
+        let mut out = [0u8; 1200 + 64];
+        let mut in_place = [0u8; 1200 + 64];
+        in_place[..1200].copy_from_slice(&plaintext);
+        let mut plain_out = [0u8; 1200];
+
+        let (n, ()) = allocations(|| {
+            let len = tx.protect(&metadata, &plaintext, &mut out).unwrap().len();
+            let pt = rx.unprotect(&metadata, &mut out[..len]).unwrap();
+            assert_eq!(pt, &plaintext[..]);
+
+            let len = tx.protect_in_place(b"", &mut in_place, 1200).unwrap();
+            let frame = in_place;
+            let pt = rx
+                .unprotect_into(b"", &frame[..len], &mut plain_out)
+                .unwrap();
+            assert_eq!(pt, &plaintext[..]);
+
+            // Failures must not allocate either (no formatted errors).
+            let mut bad = frame;
+            bad[len - 1] ^= 1;
+            assert!(rx.unprotect(b"", &mut bad[..len]).is_err());
+            assert!(rx.unprotect(b"", &mut frame.clone()[..len]).is_err()); // replay
+        });
+        assert_eq!(
+            n, 0,
+            "suite {suite}, kid {kid}: {n} allocation(s) on the per-frame path"
+        );
+    }
+}
+
+#[test]
+fn per_frame_paths_do_not_allocate() {
+    for suite in CipherSuite::ALL {
+        // A full fixed-capacity store.
+        let mut fixed = Receiver::<FixedKeyStore<8>>::with_store(suite);
+        let kids: Vec<u64> = (0..8).map(|i| i * 1000 + 3).collect();
+        exercise(suite, &mut fixed, &kids);
+        assert_eq!(
+            fixed.add_key(99_999, &[1; 16]).unwrap_err(),
+            sframe_core::Error::KeyStoreFull
+        );
+
+        // The growable store with many keys.
+        let mut growable = Receiver::new(suite);
+        for kid in 10_000..10_200u64 {
+            growable.add_key(kid, &[7; 16]).unwrap();
+        }
+        exercise(suite, &mut growable, &[5, 10_050, u64::MAX]);
+    }
+}
