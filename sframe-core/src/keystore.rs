@@ -10,6 +10,7 @@
 
 use crate::key::Key;
 use crate::limits::KeyUsage;
+use crate::ratchet::ReceiverChain;
 use crate::replay::ReplayWindow;
 
 pub(crate) mod sealed {
@@ -25,7 +26,23 @@ pub(crate) mod sealed {
         fn take(&mut self, kid: u64) -> Option<Entry>;
         fn count(&self) -> usize;
         fn clear_all(&mut self);
+        /// Whether `put` of a new KID can succeed.
+        fn vacancy(&self) -> bool;
+        /// The first entry matching `f`.
+        fn find_by(&self, f: &mut dyn FnMut(&Entry) -> bool) -> Option<&Entry>;
+        /// Removes (and zeroizes) every entry matching `f`.
+        fn remove_where(&mut self, f: &mut dyn FnMut(&Entry) -> bool);
     }
+}
+
+/// Where an installed key came from (what removes it again).
+pub(crate) enum Origin {
+    /// Installed by the application (`add_key`, `add_derived_key`).
+    Direct,
+    /// A step of a §5.1 ratchet chain; the newest step carries the chain state.
+    Ratchet(Option<ReceiverChain>),
+    /// Derived from the exported secret of this MLS epoch (§5.2).
+    Mls(u64),
 }
 
 /// One installed key with its replay window and usage counters.
@@ -33,14 +50,20 @@ pub struct Entry {
     pub(crate) key: Key,
     pub(crate) window: ReplayWindow,
     pub(crate) usage: KeyUsage,
+    pub(crate) origin: Origin,
 }
 
 impl Entry {
     pub(crate) fn new(key: Key) -> Self {
+        Self::with_origin(key, Origin::Direct)
+    }
+
+    pub(crate) fn with_origin(key: Key, origin: Origin) -> Self {
         Entry {
             key,
             window: ReplayWindow::default(),
             usage: KeyUsage::default(),
+            origin,
         }
     }
 }
@@ -103,6 +126,22 @@ impl<const N: usize> sealed::Store for FixedKeyStore<N> {
     fn clear_all(&mut self) {
         self.slots.iter_mut().for_each(|s| *s = None);
     }
+
+    fn vacancy(&self) -> bool {
+        self.slots.iter().any(Option::is_none)
+    }
+
+    fn find_by(&self, f: &mut dyn FnMut(&Entry) -> bool) -> Option<&Entry> {
+        self.slots.iter().flatten().find(|e| f(e))
+    }
+
+    fn remove_where(&mut self, f: &mut dyn FnMut(&Entry) -> bool) {
+        for slot in self.slots.iter_mut() {
+            if slot.as_ref().is_some_and(&mut *f) {
+                *slot = None;
+            }
+        }
+    }
 }
 
 impl<const N: usize> KeyStore for FixedKeyStore<N> {}
@@ -159,6 +198,18 @@ impl sealed::Store for VecKeyStore {
 
     fn clear_all(&mut self) {
         self.entries.clear();
+    }
+
+    fn vacancy(&self) -> bool {
+        true
+    }
+
+    fn find_by(&self, f: &mut dyn FnMut(&Entry) -> bool) -> Option<&Entry> {
+        self.entries.iter().map(|b| &**b).find(|e| f(e))
+    }
+
+    fn remove_where(&mut self, f: &mut dyn FnMut(&Entry) -> bool) {
+        self.entries.retain(|e| !f(e));
     }
 }
 

@@ -92,6 +92,8 @@ pub mod header;
 pub mod key;
 pub mod keystore;
 pub mod limits;
+pub mod mls;
+pub mod ratchet;
 pub mod receiver;
 pub mod replay;
 pub mod sender;
@@ -109,6 +111,44 @@ pub use receiver::Receiver;
 pub use replay::{DEFAULT_REPLAY_WINDOW, MAX_REPLAY_WINDOW};
 pub use sender::Sender;
 pub use suite::CipherSuite;
+
+/// What a media server (SFU) or a tool can learn from a frame without any key: the clear
+/// header of RFC 9605 §4.3 (see §6.1 on SFUs and §7.1 on what the header reveals).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FrameInfo {
+    /// The key ID: which sender / key generation / MLS epoch and member.
+    pub key_id: u64,
+    /// The frame counter.
+    pub counter: u64,
+    /// Length of the SFrame header, 1..=[`MAX_HEADER_LEN`] bytes.
+    pub header_len: usize,
+    /// Bytes after the header: ciphertext and authentication tag (the tag length depends on
+    /// the cipher suite, which the frame does not carry).
+    pub payload_len: usize,
+}
+
+/// Parses only the header of `frame` (no key, no cryptography, no allocation): a convenience
+/// over [`Header::parse`] for SFUs that route by KID. A truncated or non-minimal header is
+/// [`Error::MalformedFrame`]; authenticity is *not* checked — only a receiver can do that.
+///
+/// ```
+/// use sframe_core::{CipherSuite, FrameInfo, Sender, inspect};
+/// let mut tx = Sender::new(CipherSuite::AesGcm128Sha256);
+/// tx.set_key(0x1234, &[3; 16])?;
+/// let frame = tx.protect_vec(b"", b"twelve bytes")?;
+/// let info = inspect(&frame)?;
+/// assert_eq!(info, FrameInfo { key_id: 0x1234, counter: 0, header_len: 3, payload_len: 12 + 16 });
+/// # Ok::<(), sframe_core::Error>(())
+/// ```
+pub fn inspect(frame: &[u8]) -> Result<FrameInfo> {
+    let (header, header_len) = Header::parse(frame)?;
+    Ok(FrameInfo {
+        key_id: header.key_id(),
+        counter: header.counter(),
+        header_len,
+        payload_len: frame.len().saturating_sub(header_len),
+    })
+}
 
 /// Low-level building blocks, for test vectors and interop checks. Misuse (repeating a
 /// nonce) breaks security: use [`Sender`] and [`Receiver`] for real traffic.

@@ -1,16 +1,29 @@
-//! The receiving side — RFC 9605 §4.4 (decryption) with §9 replay protection.
+//! The receiving side — RFC 9605 §4.4 (decryption) with replay protection (§7.4, §9.3), sender
+//! key ratcheting (§5.1) and MLS epochs (§5.2).
 //!
 //! `unprotect`: parse the header (§4.3) → look up the key by KID → check the replay window
 //! (read-only) → verify and decrypt (§4.4.3) → only then record the counter. A frame that fails
 //! any step changes nothing but the key's authentication-failure count, which exists to
 //! enforce the forgery limit ([`Limits::max_auth_failures`]).
+//!
+//! A KID with no installed key may still be one the receiver can derive: a later ratchet step
+//! of an installed chain (bounded look-ahead, [`DEFAULT_MAX_RATCHET_LOOKAHEAD`]) or a member of
+//! a kept MLS epoch. The key is derived on the stack, tried, and stored only if the frame
+//! authenticates; failures count against the chain's head key or the epoch.
+//!
+//! Defaults: replay window [`DEFAULT_REPLAY_WINDOW`] (512), look-ahead 16 steps, 3 MLS
+//! epochs kept, [`Limits::for_suite`].
 
 use crate::error::{Error, Result};
 use crate::frame;
 use crate::header::Header;
 use crate::key::Key;
-use crate::keystore::{DefaultKeyStore, Entry, KeyStore};
+use crate::keystore::{DefaultKeyStore, Entry, KeyStore, Origin};
 use crate::limits::{KeyUsage, Limits};
+use crate::mls::{DEFAULT_MLS_EPOCHS_KEPT, EpochSecret, MAX_MLS_EPOCHS, MlsKidLayout, MlsState};
+use crate::ratchet::{
+    ChainState, DEFAULT_MAX_RATCHET_LOOKAHEAD, MAX_RATCHET_LOOKAHEAD, RatchetLayout, ReceiverChain,
+};
 use crate::replay::{DEFAULT_REPLAY_WINDOW, MAX_REPLAY_WINDOW};
 use crate::suite::CipherSuite;
 
@@ -39,6 +52,9 @@ pub struct Receiver<S: KeyStore = DefaultKeyStore> {
     limits: Limits,
     window: u32,
     store: S,
+    lookahead: u32,
+    mls: Option<MlsState>,
+    mls_keep: usize,
 }
 
 impl Receiver {
@@ -57,6 +73,9 @@ impl<S: KeyStore> Receiver<S> {
             limits: Limits::for_suite(suite),
             window: DEFAULT_REPLAY_WINDOW,
             store: S::default(),
+            lookahead: DEFAULT_MAX_RATCHET_LOOKAHEAD,
+            mls: None,
+            mls_keep: DEFAULT_MLS_EPOCHS_KEPT,
         }
     }
 
@@ -140,21 +159,319 @@ impl<S: KeyStore> Receiver<S> {
         frame_len.saturating_sub(1 + self.suite.tag_len())
     }
 
-    /// Everything before the cryptography: header, key, limits, replay window.
-    fn prepare(&mut self, frame: &[u8]) -> Result<(Header, usize, &mut Entry, u32)> {
+    /// Sets how many ratchet steps (§5.1) the receiver derives forward for one frame; 0 turns
+    /// forward derivation off. At most [`MAX_RATCHET_LOOKAHEAD`] (else
+    /// [`Error::InvalidConfig`]); also never more than `2^R - 1` for a chain with `R` bits.
+    pub fn set_max_ratchet_lookahead(&mut self, steps: u32) -> Result<()> {
+        if steps > MAX_RATCHET_LOOKAHEAD {
+            return Err(Error::InvalidConfig);
+        }
+        self.lookahead = steps;
+        Ok(())
+    }
+
+    /// The ratchet look-ahead in force ([`DEFAULT_MAX_RATCHET_LOOKAHEAD`] unless set).
+    pub fn max_ratchet_lookahead(&self) -> u32 {
+        self.lookahead
+    }
+
+    /// Installs a ratcheting sender's key (§5.1): `kid` (built with `layout`, e.g.
+    /// `layout.kid(generation, 0)`) and its `base_key`. Frames of that generation at a later
+    /// ratchet step are then accepted once they authenticate under the key derived forward
+    /// (see the [`ratchet`](crate::ratchet) module). Any earlier chain state of the same
+    /// generation is removed (zeroized).
+    ///
+    /// ```
+    /// use sframe_core::{CipherSuite, Receiver, Sender, ratchet::RatchetLayout};
+    /// let suite = CipherSuite::AesGcm128Sha256;
+    /// let layout = RatchetLayout::new(4)?;
+    /// let mut tx = Sender::new(suite);
+    /// let kid = tx.set_ratcheting_key(layout, 5, &[1; 16])?;
+    /// let mut rx = Receiver::new(suite);
+    /// rx.add_ratcheting_key(layout, kid, &[1; 16])?;
+    ///
+    /// let next_kid = tx.ratchet()?; // step 1: new KID, counter 0 again
+    /// let frame = tx.protect_vec(b"", b"after ratchet")?;
+    /// assert_eq!(rx.unprotect_vec(b"", &frame)?, b"after ratchet");
+    /// assert!(rx.has_key(next_kid));
+    /// # Ok::<(), sframe_core::Error>(())
+    /// ```
+    pub fn add_ratcheting_key(
+        &mut self,
+        layout: RatchetLayout,
+        kid: u64,
+        base_key: &[u8],
+    ) -> Result<()> {
+        let key = Key::derive(self.suite, kid, base_key)?;
+        let chain = ReceiverChain {
+            layout,
+            step: layout.step_bits(kid),
+            state: ChainState::new(self.suite, base_key)?,
+            previous: None,
+        };
+        let generation = layout.generation(kid);
+        let replaces = self.store.find(kid).is_some();
+        if !replaces && !self.store.vacancy() {
+            return Err(Error::KeyStoreFull);
+        }
+        self.store.remove_where(&mut |e| {
+            matches!(&e.origin, Origin::Ratchet(_))
+                && e.key.key_id() != kid
+                && layout.generation(e.key.key_id()) == generation
+        });
+        self.store
+            .put(Entry::with_origin(key, Origin::Ratchet(Some(chain))))
+    }
+
+    /// Configures MLS-based keys (§5.2) with the KID `layout` every member uses. Replaces any
+    /// earlier MLS configuration: its epochs and member keys are removed (zeroized).
+    pub fn set_mls_layout(&mut self, layout: MlsKidLayout) {
+        self.store
+            .remove_where(&mut |e| matches!(e.origin, Origin::Mls(_)));
+        self.mls = Some(MlsState::new(layout, self.mls_keep));
+    }
+
+    /// How many MLS epochs to keep, 1..=[`MAX_MLS_EPOCHS`] (default
+    /// [`DEFAULT_MLS_EPOCHS_KEPT`]); else [`Error::InvalidConfig`]. Lowering it forgets the
+    /// oldest epochs now.
+    pub fn set_mls_epochs_kept(&mut self, epochs: usize) -> Result<()> {
+        if epochs == 0 || epochs > MAX_MLS_EPOCHS {
+            return Err(Error::InvalidConfig);
+        }
+        self.mls_keep = epochs;
+        if let Some(mls) = self.mls.as_mut() {
+            mls.keep = epochs;
+            let store = &mut self.store;
+            mls.trim(|old| Self::forget_epoch_keys(store, old));
+        }
+        Ok(())
+    }
+
+    /// Adds the exported secret (`MLS-Exporter("SFrame 1.0 Base Key", "", Nk)`) of `epoch`.
+    /// Member keys of that epoch are then derived when their first frame authenticates. If
+    /// more than the configured number of epochs would be kept, the oldest is forgotten, and
+    /// an epoch with the same low `E` bits is always replaced (§5.2): their secrets and
+    /// member keys are zeroized. Without [`Receiver::set_mls_layout`] first:
+    /// [`Error::InvalidConfig`]; a secret shorter than 16 or longer than 64 bytes:
+    /// [`Error::InvalidKey`].
+    ///
+    /// ```
+    /// use sframe_core::{CipherSuite, Receiver, Sender, mls::MlsKidLayout};
+    /// let suite = CipherSuite::AesGcm128Sha256;
+    /// let layout = MlsKidLayout::new(4, 4)?;
+    /// let epoch_secret = [0x11; 16]; // from MLS-Exporter in a real group
+    /// let mut alice = Sender::new(suite);
+    /// alice.set_mls_key(&layout, &epoch_secret, 7, 2)?; // epoch 7, leaf index 2
+    ///
+    /// let mut bob = Receiver::new(suite);
+    /// bob.set_mls_layout(layout);
+    /// bob.add_mls_epoch(7, &epoch_secret)?;
+    /// let frame = alice.protect_vec(b"", b"hi")?;
+    /// assert_eq!(bob.unprotect_vec(b"", &frame)?, b"hi");
+    /// # Ok::<(), sframe_core::Error>(())
+    /// ```
+    pub fn add_mls_epoch(&mut self, epoch: u64, exported_secret: &[u8]) -> Result<()> {
+        let secret = EpochSecret::new(epoch, exported_secret)?;
+        let mls = self.mls.as_mut().ok_or(Error::InvalidConfig)?;
+        for old in mls.insert(secret).into_iter().flatten() {
+            Self::forget_epoch_keys(&mut self.store, old);
+        }
+        Ok(())
+    }
+
+    /// Forgets `epoch` now (its secret and member keys, zeroized); returns whether it was kept.
+    pub fn remove_mls_epoch(&mut self, epoch: u64) -> bool {
+        let Some(mls) = self.mls.as_mut() else {
+            return false;
+        };
+        let found = mls
+            .epochs
+            .iter_mut()
+            .find(|s| s.as_ref().is_some_and(|e| e.epoch == epoch))
+            .and_then(Option::take)
+            .is_some();
+        Self::forget_epoch_keys(&mut self.store, epoch);
+        found
+    }
+
+    /// Whether the exported secret of `epoch` is kept.
+    pub fn has_mls_epoch(&self, epoch: u64) -> bool {
+        self.mls
+            .as_ref()
+            .is_some_and(|m| m.epochs.iter().flatten().any(|e| e.epoch == epoch))
+    }
+
+    fn forget_epoch_keys(store: &mut S, epoch: u64) {
+        store.remove_where(&mut |e| matches!(e.origin, Origin::Mls(x) if x == epoch));
+    }
+
+    /// Verifies and decrypts `frame` in place and returns the plaintext, a sub-slice of
+    /// `frame` (after the header). `metadata` must be what the sender authenticated. No
+    /// allocation. On error the frame bytes, the keys and the replay window are unchanged.
+    pub fn unprotect<'f>(&mut self, metadata: &[u8], frame: &'f mut [u8]) -> Result<&'f mut [u8]> {
         let (header, header_len) = Header::parse(frame)?;
+        let well_formed = self.well_formed(frame.len(), header_len);
+        self.open_with(&header, well_formed, |key| {
+            frame::open_in_place(key, &header, header_len, metadata, frame)
+        })
+    }
+
+    /// Verifies and decrypts `frame` into `out` ([`Receiver::max_plaintext_len`] bytes suffice);
+    /// returns the plaintext part of `out`. On error `out` holds no decrypted byte.
+    pub fn unprotect_into<'o>(
+        &mut self,
+        metadata: &[u8],
+        frame: &[u8],
+        out: &'o mut [u8],
+    ) -> Result<&'o mut [u8]> {
+        let (header, header_len) = Header::parse(frame)?;
+        let well_formed = self.well_formed(frame.len(), header_len);
+        self.open_with(&header, well_formed, |key| {
+            frame::open_into(key, &header, header_len, metadata, frame, out)
+        })
+    }
+
+    /// Convenience: decrypts into a new `Vec`.
+    #[cfg(feature = "alloc")]
+    pub fn unprotect_vec(&mut self, metadata: &[u8], frame: &[u8]) -> Result<alloc::vec::Vec<u8>> {
+        let mut out = alloc::vec![0u8; self.max_plaintext_len(frame.len())];
+        let n = self.unprotect_into(metadata, frame, &mut out)?.len();
+        out.truncate(n);
+        Ok(out)
+    }
+
+    fn well_formed(&self, frame_len: usize, header_len: usize) -> bool {
+        frame_len >= header_len.saturating_add(self.suite.tag_len())
+    }
+
+    /// Key lookup, limits, replay check, `open`, and — only if `open` authenticated — the
+    /// state update. Frames under an unknown KID may be opened with a key derived on the spot
+    /// (§5.1 ratchet, §5.2 MLS epoch), which is stored only after success.
+    fn open_with<T>(
+        &mut self,
+        header: &Header,
+        well_formed: bool,
+        open: impl FnOnce(&Key) -> Result<T>,
+    ) -> Result<T> {
+        let (kid, ctr) = (header.key_id(), header.counter());
         let window = self.window;
         let max_failures = self.limits.max_auth_failures;
-        let entry = self
-            .store
-            .find_mut(header.key_id())
-            .ok_or(Error::UnknownKeyId)?;
-        if entry.usage.auth_failures >= max_failures {
-            return Err(Error::KeyUsageLimit);
+        if let Some(entry) = self.store.find_mut(kid) {
+            if entry.usage.auth_failures >= max_failures {
+                return Err(Error::KeyUsageLimit);
+            }
+            if !well_formed {
+                return Err(Error::MalformedFrame);
+            }
+            entry.window.check(ctr, window)?;
+            let result = open(&entry.key);
+            return Self::finish(entry, ctr, result);
         }
-        frame::split_received(frame, header_len, self.suite.tag_len())?;
-        entry.window.check(header.counter(), window)?;
-        Ok((header, header_len, entry, window))
+        let candidate = self.derive_candidate(kid)?;
+        if !well_formed {
+            return Err(Error::MalformedFrame);
+        }
+        // A new key comes with an empty replay window: nothing to check.
+        let result = open(candidate.key());
+        match &result {
+            Ok(_) => self.commit(candidate, ctr)?,
+            Err(Error::AuthenticationFailed) => self.count_derived_failure(&candidate),
+            Err(_) => {}
+        }
+        result
+    }
+
+    /// A key for `kid` derived from a ratchet chain or an MLS epoch, without storing it.
+    fn derive_candidate(&self, kid: u64) -> Result<Candidate> {
+        let max_failures = self.limits.max_auth_failures;
+        let has_room = self.store.vacancy();
+        let head = self.store.find_by(&mut |e| match &e.origin {
+            Origin::Ratchet(Some(c)) => {
+                c.layout.generation(e.key.key_id()) == c.layout.generation(kid)
+            }
+            _ => false,
+        });
+        if let Some(head) = head
+            && let Origin::Ratchet(Some(chain)) = &head.origin
+        {
+            let distance = chain.layout.distance(chain.step, kid);
+            if distance == 0 || distance > u64::from(self.lookahead) {
+                return Err(Error::UnknownKeyId);
+            }
+            if head.usage.auth_failures >= max_failures {
+                return Err(Error::KeyUsageLimit);
+            }
+            let frees = chain.previous.is_some_and(|p| self.store.find(p).is_some());
+            if !has_room && !frees {
+                return Err(Error::KeyStoreFull);
+            }
+            let (state, key) = chain.state.step_n(self.suite, distance, kid)?;
+            return Ok(Candidate::Ratchet {
+                head: head.key.key_id(),
+                key,
+                chain: ReceiverChain {
+                    layout: chain.layout,
+                    step: chain.step.wrapping_add(distance),
+                    state,
+                    previous: Some(head.key.key_id()),
+                },
+                drop: chain.previous,
+            });
+        }
+        if let Some(epoch) = self.mls.as_ref().and_then(|m| m.epoch_for(kid)) {
+            if epoch.auth_failures >= max_failures {
+                return Err(Error::KeyUsageLimit);
+            }
+            if !has_room {
+                return Err(Error::KeyStoreFull);
+            }
+            return Ok(Candidate::Mls {
+                epoch: epoch.epoch,
+                key: Key::derive(self.suite, kid, epoch.secret())?,
+            });
+        }
+        Err(Error::UnknownKeyId)
+    }
+
+    /// Stores an authenticated candidate key, with `ctr` recorded.
+    fn commit(&mut self, candidate: Candidate, ctr: u64) -> Result<()> {
+        let mut entry = match candidate {
+            Candidate::Ratchet {
+                head,
+                key,
+                chain,
+                drop,
+            } => {
+                if let Some(old) = drop {
+                    self.store.take(old);
+                }
+                if let Some(h) = self.store.find_mut(head) {
+                    // Forget the older chain state (zeroized on drop): only the new head can
+                    // derive further.
+                    h.origin = Origin::Ratchet(None);
+                }
+                Entry::with_origin(key, Origin::Ratchet(Some(chain)))
+            }
+            Candidate::Mls { epoch, key } => Entry::with_origin(key, Origin::Mls(epoch)),
+        };
+        entry.window.accept(ctr);
+        entry.usage.frames = 1;
+        self.store.put(entry)
+    }
+
+    fn count_derived_failure(&mut self, candidate: &Candidate) {
+        match candidate {
+            Candidate::Ratchet { head, .. } => {
+                if let Some(h) = self.store.find_mut(*head) {
+                    h.usage.auth_failures = h.usage.auth_failures.saturating_add(1);
+                }
+            }
+            Candidate::Mls { epoch, .. } => {
+                if let Some(e) = self.mls.as_mut().and_then(|m| m.epoch_mut(*epoch)) {
+                    e.auth_failures = e.auth_failures.saturating_add(1);
+                }
+            }
+        }
     }
 
     /// Records the outcome of authentication on the entry.
@@ -171,36 +488,29 @@ impl<S: KeyStore> Receiver<S> {
         }
         result
     }
+}
 
-    /// Verifies and decrypts `frame` in place and returns the plaintext, a sub-slice of
-    /// `frame` (after the header). `metadata` must be what the sender authenticated. No
-    /// allocation. On error the frame bytes, the keys and the replay window are unchanged.
-    pub fn unprotect<'f>(&mut self, metadata: &[u8], frame: &'f mut [u8]) -> Result<&'f mut [u8]> {
-        let (header, header_len, entry, _) = self.prepare(frame)?;
-        let result = frame::open_in_place(&entry.key, &header, header_len, metadata, frame);
-        Self::finish(entry, header.counter(), result)
-    }
+/// A key derived for a frame whose KID was not installed; stored only if the frame authenticates.
+enum Candidate {
+    Ratchet {
+        /// KID of the chain's current head (keeps its key, loses its chain state).
+        head: u64,
+        key: Key,
+        chain: ReceiverChain,
+        /// The head's retained predecessor, removed on commit.
+        drop: Option<u64>,
+    },
+    Mls {
+        epoch: u64,
+        key: Key,
+    },
+}
 
-    /// Verifies and decrypts `frame` into `out` ([`Receiver::max_plaintext_len`] bytes suffice);
-    /// returns the plaintext part of `out`. On error `out` holds no decrypted byte.
-    pub fn unprotect_into<'o>(
-        &mut self,
-        metadata: &[u8],
-        frame: &[u8],
-        out: &'o mut [u8],
-    ) -> Result<&'o mut [u8]> {
-        let (header, header_len, entry, _) = self.prepare(frame)?;
-        let result = frame::open_into(&entry.key, &header, header_len, metadata, frame, out);
-        Self::finish(entry, header.counter(), result)
-    }
-
-    /// Convenience: decrypts into a new `Vec`.
-    #[cfg(feature = "alloc")]
-    pub fn unprotect_vec(&mut self, metadata: &[u8], frame: &[u8]) -> Result<alloc::vec::Vec<u8>> {
-        let mut out = alloc::vec![0u8; self.max_plaintext_len(frame.len())];
-        let n = self.unprotect_into(metadata, frame, &mut out)?.len();
-        out.truncate(n);
-        Ok(out)
+impl Candidate {
+    fn key(&self) -> &Key {
+        match self {
+            Candidate::Ratchet { key, .. } | Candidate::Mls { key, .. } => key,
+        }
     }
 }
 

@@ -9,6 +9,8 @@ use crate::error::{Error, Result};
 use crate::frame;
 use crate::key::Key;
 use crate::limits::{KeyUsage, Limits};
+use crate::mls::{MlsKidLayout, sender_key};
+use crate::ratchet::{ChainState, RatchetLayout, SenderChain};
 use crate::suite::CipherSuite;
 
 struct Current {
@@ -36,6 +38,8 @@ pub struct Sender {
     suite: CipherSuite,
     limits: Limits,
     current: Option<Current>,
+    /// Set while the current key is a step of a §5.1 ratchet chain.
+    chain: Option<SenderChain>,
 }
 
 impl Sender {
@@ -45,6 +49,7 @@ impl Sender {
             suite,
             limits: Limits::for_suite(suite),
             current: None,
+            chain: None,
         }
     }
 
@@ -98,7 +103,78 @@ impl Sender {
         Ok(())
     }
 
+    /// Starts a §5.1 ratchet chain: installs `base_key` as key generation `generation`, step 0,
+    /// and returns its KID (`layout.kid(generation, 0)`), counter 0. [`Sender::ratchet`] then
+    /// moves forward. Receivers need the same `layout` and this KID and base key
+    /// ([`crate::Receiver::add_ratcheting_key`]).
+    pub fn set_ratcheting_key(
+        &mut self,
+        layout: RatchetLayout,
+        generation: u64,
+        base_key: &[u8],
+    ) -> Result<u64> {
+        let kid = layout.kid(generation, 0)?;
+        let key = Key::derive(self.suite, kid, base_key)?;
+        let state = ChainState::new(self.suite, base_key)?;
+        self.install(key, Some(0));
+        self.chain = Some(SenderChain {
+            layout,
+            generation,
+            step: 0,
+            state,
+        });
+        Ok(kid)
+    }
+
+    /// Ratchets the key forward one step (§5.1): `base_key[i+1] = HKDF-Expand(HKDF-Extract("",
+    /// base_key[i]), "SFrame 1.0 Ratchet", Nh)`. The new KID carries step `i+1` (mod `2^R`),
+    /// its counter starts at 0, and step `i`'s secret is zeroized: this sender can no longer
+    /// derive it (forward secrecy). Returns the new KID. Without a chain
+    /// ([`Sender::set_ratcheting_key`]): [`Error::NoKey`].
+    pub fn ratchet(&mut self) -> Result<u64> {
+        let chain = self.chain.as_ref().ok_or(Error::NoKey)?;
+        let step = chain.step.checked_add(1).ok_or(Error::CounterExhausted)?;
+        let kid = chain.layout.kid(chain.generation, step)?;
+        let (state, key) = chain.state.step(self.suite, kid)?;
+        let next = SenderChain {
+            layout: chain.layout,
+            generation: chain.generation,
+            step,
+            state,
+        };
+        // `install` drops the previous chain, zeroizing step i's secret.
+        self.install(key, Some(0));
+        self.chain = Some(next);
+        Ok(kid)
+    }
+
+    /// The full ratchet step of the current key, if it belongs to a ratchet chain.
+    pub fn ratchet_step(&self) -> Option<u64> {
+        self.chain.as_ref().map(|c| c.step)
+    }
+
+    /// Installs this member's key for an MLS epoch (§5.2): KID `layout.kid(epoch,
+    /// leaf_index)`, key derived from the epoch's `exported_secret`
+    /// (`MLS-Exporter("SFrame 1.0 Base Key", "", Nk)`). Returns the KID. A new epoch means a
+    /// new KID and key, so the counter starts at 0.
+    pub fn set_mls_key(
+        &mut self,
+        layout: &MlsKidLayout,
+        exported_secret: &[u8],
+        epoch: u64,
+        leaf_index: u32,
+    ) -> Result<u64> {
+        let key = sender_key(self.suite, layout, exported_secret, epoch, leaf_index)?;
+        let kid = key.key_id();
+        self.install(key, None);
+        self.chain = None;
+        Ok(kid)
+    }
+
     fn install(&mut self, key: Key, counter: Option<u64>) {
+        // Any key not installed through the ratchet ends the chain (and zeroizes its secret);
+        // the ratchet methods set it again right after.
+        self.chain = None;
         let kid = key.key_id();
         let (next_ctr, usage) = match (&self.current, counter) {
             (_, Some(c)) => (Some(c), KeyUsage::default()),

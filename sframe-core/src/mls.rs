@@ -1,0 +1,347 @@
+//! MLS-based key management — RFC 9605 §5.2 ("MLS").
+//!
+//! Every MLS epoch yields one SFrame base key through the MLS exporter, shared by the whole
+//! group; each member encrypts under its own KID, and the §4.4.2 derivation binds key and salt
+//! to that KID, so every member gets a distinct `sframe_key`/`sframe_salt`:
+//!
+//! ```text
+//! base_key = MLS-Exporter("SFrame 1.0 Base Key", "", AEAD.Nk)
+//!
+//!    64-S-E bits   S bits   E bits
+//! +-------------+--------+-------+
+//! | Context ID  | Index  | Epoch |      KID = (context << (S + E)) + (sender_index << E) + (epoch % (1 << E))
+//! +-------------+--------+-------+
+//! ```
+//!
+//! `E` (epoch bits) and `S` (index bits, large enough that every leaf index is `< 2^S`) are
+//! application choices, in [`MlsKidLayout`]; the context (default 0, the shortest KID) lets one
+//! member send several uncoordinated streams. This crate has no MLS dependency: pass it the
+//! exporter output as bytes ([`EXPORTER_LABEL`], [`EXPORTER_CONTEXT`], [`exporter_len`]).
+//!
+//! * Sender: [`crate::Sender::set_mls_key`] (or [`sender_key`] + `set_derived_key`).
+//! * Receiver: [`crate::Receiver::set_mls_layout`] once, then
+//!   [`crate::Receiver::add_mls_epoch`] for every epoch. Keys of members are derived on demand
+//!   when a frame with an unknown KID of a known epoch arrives, and kept only once that frame
+//!   authenticated. The receiver keeps the last [`DEFAULT_MLS_EPOCHS_KEPT`] = 3 epochs
+//!   (configurable up to [`MAX_MLS_EPOCHS`] = 8, and never more than `2^E`) so late frames of a
+//!   previous epoch still decrypt; adding a newer epoch forgets the oldest one — its exported
+//!   secret and every member key derived from it are zeroized. As §5.2 requires, an epoch
+//!   whose low `E` bits equal the new epoch's is always removed (epoch counter roll-over).
+
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::error::{Error, Result};
+use crate::key::{Key, MIN_BASE_KEY_LEN};
+use crate::suite::CipherSuite;
+
+/// The MLS exporter label of §5.2.
+pub const EXPORTER_LABEL: &str = "SFrame 1.0 Base Key";
+/// The MLS exporter context of §5.2 (empty).
+pub const EXPORTER_CONTEXT: &[u8] = b"";
+/// Epochs a receiver keeps by default (the current one and two before it).
+pub const DEFAULT_MLS_EPOCHS_KEPT: usize = 3;
+/// Most epochs a receiver can keep (inline storage, no allocation).
+pub const MAX_MLS_EPOCHS: usize = 8;
+/// Longest exported secret accepted, in bytes.
+pub const MAX_EXPORTED_SECRET_LEN: usize = 64;
+
+/// The exporter output length §5.2 asks for: `AEAD.Nk` of the suite.
+pub const fn exporter_len(suite: CipherSuite) -> usize {
+    suite.key_len()
+}
+
+/// The KID layout of §5.2: `E` epoch bits, `S` index bits, and the sender's context value.
+///
+/// ```
+/// use sframe_core::mls::MlsKidLayout;
+/// // RFC 9605 Figure 6: 64 members (S = 6), E = 4.
+/// let layout = MlsKidLayout::new(4, 6)?;
+/// assert_eq!(layout.kid(14, 20)?, 0x14e);
+/// assert_eq!(layout.kid(17, 51)?, 0x331);
+/// assert_eq!(layout.with_context(2)?.kid(16, 2)?, 0x820);
+/// assert_eq!(layout.split(0x14e), (0, 20, 14));
+/// # Ok::<(), sframe_core::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MlsKidLayout {
+    epoch_bits: u8,
+    index_bits: u8,
+    context: u64,
+}
+
+impl MlsKidLayout {
+    /// `E = epoch_bits` (1..=32) and `S = index_bits` (0..=32), context 0.
+    /// Out of range is [`Error::InvalidConfig`].
+    pub const fn new(epoch_bits: u8, index_bits: u8) -> Result<Self> {
+        if epoch_bits == 0 || epoch_bits > 32 || index_bits > 32 {
+            return Err(Error::InvalidConfig);
+        }
+        Ok(MlsKidLayout {
+            epoch_bits,
+            index_bits,
+            context: 0,
+        })
+    }
+
+    /// `S` is the smallest value with `group_size <= 2^S` (leaf indices `0..group_size`).
+    pub const fn for_group_size(epoch_bits: u8, group_size: u32) -> Result<Self> {
+        let mut s = 0u8;
+        while s < 32 && (1u64 << s) < group_size as u64 {
+            s += 1;
+        }
+        Self::new(epoch_bits, s)
+    }
+
+    /// The same layout with another context value; it must fit in `64 - S - E` bits.
+    pub const fn with_context(self, context: u64) -> Result<Self> {
+        let used = self.epoch_bits as u32 + self.index_bits as u32;
+        let max = if used >= 64 { 0 } else { u64::MAX >> used };
+        if context > max {
+            return Err(Error::InvalidConfig);
+        }
+        Ok(MlsKidLayout { context, ..self })
+    }
+
+    /// `E`.
+    pub const fn epoch_bits(&self) -> u8 {
+        self.epoch_bits
+    }
+
+    /// `S`.
+    pub const fn index_bits(&self) -> u8 {
+        self.index_bits
+    }
+
+    /// The context value.
+    pub const fn context(&self) -> u64 {
+        self.context
+    }
+
+    /// Epochs that can be told apart by KID: `2^E`.
+    pub const fn distinct_epochs(&self) -> u64 {
+        1u64 << self.epoch_bits
+    }
+
+    /// The KID of member `leaf_index` in `epoch`. An index that does not fit in `S` bits is
+    /// [`Error::InvalidConfig`].
+    pub const fn kid(&self, epoch: u64, leaf_index: u32) -> Result<u64> {
+        if (leaf_index as u64) >> self.index_bits != 0 {
+            return Err(Error::InvalidConfig);
+        }
+        let e = self.epoch_bits as u32;
+        let s = self.index_bits as u32;
+        let ctx = if e + s >= 64 {
+            0
+        } else {
+            self.context << (e + s)
+        };
+        Ok(ctx | ((leaf_index as u64) << e) | self.epoch_low(epoch))
+    }
+
+    /// `epoch % 2^E`.
+    pub const fn epoch_low(&self, epoch: u64) -> u64 {
+        epoch & (self.distinct_epochs() - 1)
+    }
+
+    /// `(context, sender_index, epoch % 2^E)` of `kid`.
+    pub const fn split(&self, kid: u64) -> (u64, u64, u64) {
+        let e = self.epoch_bits as u32;
+        let s = self.index_bits as u32;
+        let ctx = if e + s >= 64 { 0 } else { kid >> (e + s) };
+        let index = (kid >> e) & ((1u64 << s) - 1);
+        (ctx, index, self.epoch_low(kid))
+    }
+}
+
+/// The sender key of member `leaf_index` in `epoch` (§5.2): KID from `layout`, and the
+/// §4.4.2 key derived from `exported_secret` (the epoch's base key) for that KID.
+///
+/// ```
+/// use sframe_core::{CipherSuite, mls::{MlsKidLayout, sender_key}};
+/// let layout = MlsKidLayout::new(4, 6)?;
+/// let key = sender_key(CipherSuite::AesGcm128Sha256, &layout, &[9; 16], 14, 3)?;
+/// assert_eq!(key.key_id(), 0x3e);
+/// # Ok::<(), sframe_core::Error>(())
+/// ```
+pub fn sender_key(
+    suite: CipherSuite,
+    layout: &MlsKidLayout,
+    exported_secret: &[u8],
+    epoch: u64,
+    leaf_index: u32,
+) -> Result<Key> {
+    let kid = layout.kid(epoch, leaf_index)?;
+    Key::derive(suite, kid, exported_secret)
+}
+
+/// One epoch's exported secret, zeroized on drop.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub(crate) struct EpochSecret {
+    pub(crate) epoch: u64,
+    /// Frames that failed authentication under keys derived on demand from this epoch.
+    pub(crate) auth_failures: u64,
+    bytes: [u8; MAX_EXPORTED_SECRET_LEN],
+    len: usize,
+}
+
+impl EpochSecret {
+    pub(crate) fn new(epoch: u64, secret: &[u8]) -> Result<Self> {
+        if secret.len() < MIN_BASE_KEY_LEN || secret.len() > MAX_EXPORTED_SECRET_LEN {
+            return Err(Error::InvalidKey);
+        }
+        let mut bytes = [0u8; MAX_EXPORTED_SECRET_LEN];
+        if let Some(dst) = bytes.get_mut(..secret.len()) {
+            dst.copy_from_slice(secret);
+        }
+        Ok(EpochSecret {
+            epoch,
+            auth_failures: 0,
+            bytes,
+            len: secret.len(),
+        })
+    }
+
+    pub(crate) fn secret(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&[])
+    }
+}
+
+/// A receiver's MLS state: the layout and the secrets of the kept epochs.
+pub(crate) struct MlsState {
+    pub(crate) layout: MlsKidLayout,
+    pub(crate) keep: usize,
+    pub(crate) epochs: [Option<EpochSecret>; MAX_MLS_EPOCHS],
+}
+
+impl MlsState {
+    pub(crate) fn new(layout: MlsKidLayout, keep: usize) -> Self {
+        MlsState {
+            layout,
+            keep,
+            epochs: core::array::from_fn(|_| None),
+        }
+    }
+
+    /// The kept epoch whose low bits match `kid`'s.
+    pub(crate) fn epoch_for(&self, kid: u64) -> Option<&EpochSecret> {
+        let low = self.layout.epoch_low(kid);
+        self.epochs
+            .iter()
+            .flatten()
+            .find(|e| self.layout.epoch_low(e.epoch) == low)
+    }
+
+    pub(crate) fn epoch_mut(&mut self, epoch: u64) -> Option<&mut EpochSecret> {
+        self.epochs.iter_mut().flatten().find(|e| e.epoch == epoch)
+    }
+
+    /// Stores `secret` for `epoch`. Returns the epochs dropped (at most two: the roll-over
+    /// twin and the oldest beyond `keep`), so the caller can remove their member keys.
+    pub(crate) fn insert(&mut self, secret: EpochSecret) -> [Option<u64>; 2] {
+        let mut dropped = [None, None];
+        let low = self.layout.epoch_low(secret.epoch);
+        // Same epoch again, or a roll-over twin: replace it.
+        let twin = self.epochs.iter_mut().find(|s| {
+            s.as_ref()
+                .is_some_and(|e| self.layout.epoch_low(e.epoch) == low)
+        });
+        if let Some(old) = twin.and_then(Option::take) {
+            dropped[0] = Some(old.epoch);
+        }
+        let keep = self.keep.clamp(1, MAX_MLS_EPOCHS);
+        let count = self.epochs.iter().flatten().count();
+        if count >= keep {
+            // Forget the oldest epoch.
+            let oldest = self
+                .epochs
+                .iter_mut()
+                .filter(|s| s.is_some())
+                .min_by_key(|s| s.as_ref().map_or(u64::MAX, |e| e.epoch));
+            if let Some(old) = oldest.and_then(Option::take) {
+                dropped[1] = Some(old.epoch);
+            }
+        }
+        if let Some(slot) = self.epochs.iter_mut().find(|s| s.is_none()) {
+            *slot = Some(secret);
+        }
+        dropped
+    }
+
+    /// Forgets epochs beyond `keep` (after lowering it); returns the epochs dropped via `f`.
+    pub(crate) fn trim(&mut self, mut f: impl FnMut(u64)) {
+        let keep = self.keep.clamp(1, MAX_MLS_EPOCHS);
+        while self.epochs.iter().flatten().count() > keep {
+            let oldest = self
+                .epochs
+                .iter_mut()
+                .filter(|s| s.is_some())
+                .min_by_key(|s| s.as_ref().map_or(u64::MAX, |e| e.epoch));
+            match oldest.and_then(Option::take) {
+                Some(old) => f(old.epoch),
+                None => break,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc_figure_kids() {
+        let l = MlsKidLayout::new(4, 6).unwrap();
+        assert_eq!(l.kid(14, 3), Ok(0x3e));
+        assert_eq!(l.kid(14, 7), Ok(0x7e));
+        assert_eq!(l.kid(15, 3), Ok(0x3f));
+        assert_eq!(l.kid(15, 5), Ok(0x5f));
+        assert_eq!(l.kid(17, 33), Ok(0x211));
+        assert_eq!(l.with_context(3).unwrap().kid(16, 2), Ok(0xc20));
+        assert_eq!(l.kid(1, 64), Err(Error::InvalidConfig));
+    }
+
+    #[test]
+    fn group_size_to_index_bits() {
+        assert_eq!(MlsKidLayout::for_group_size(4, 1).unwrap().index_bits(), 0);
+        assert_eq!(MlsKidLayout::for_group_size(4, 2).unwrap().index_bits(), 1);
+        assert_eq!(MlsKidLayout::for_group_size(4, 64).unwrap().index_bits(), 6);
+        assert_eq!(MlsKidLayout::for_group_size(4, 65).unwrap().index_bits(), 7);
+    }
+
+    #[test]
+    fn context_must_fit() {
+        let l = MlsKidLayout::new(32, 32).unwrap();
+        assert_eq!(l.with_context(1), Err(Error::InvalidConfig));
+        assert_eq!(l.kid(u64::MAX, u32::MAX), Ok(u64::MAX));
+        assert_eq!(
+            l.split(u64::MAX),
+            (0, u64::from(u32::MAX), u64::from(u32::MAX))
+        );
+    }
+
+    #[test]
+    fn ring_keeps_newest_and_drops_twins() {
+        let l = MlsKidLayout::new(2, 4).unwrap();
+        let mut st = MlsState::new(l, 3);
+        for e in 0..3 {
+            assert_eq!(
+                st.insert(EpochSecret::new(e, &[e as u8; 16]).unwrap()),
+                [None, None]
+            );
+        }
+        assert_eq!(
+            st.insert(EpochSecret::new(3, &[3; 16]).unwrap()),
+            [None, Some(0)]
+        );
+        // Epoch 5 has the low bits of epoch 1: the twin goes, and with room left nothing else.
+        assert_eq!(
+            st.insert(EpochSecret::new(5, &[5; 16]).unwrap()),
+            [Some(1), None]
+        );
+        let kept: [bool; 6] =
+            core::array::from_fn(|e| st.epochs.iter().flatten().any(|s| s.epoch == e as u64));
+        assert_eq!(kept, [false, false, true, true, false, true]);
+        assert_eq!(st.epoch_for(l.kid(5, 9).unwrap()).map(|e| e.epoch), Some(5));
+        assert!(st.epoch_for(l.kid(4, 9).unwrap()).is_none());
+    }
+}

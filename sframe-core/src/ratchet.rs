@@ -1,0 +1,242 @@
+//! Sender-key ratcheting — RFC 9605 §5.1 ("Sender Keys").
+//!
+//! A sender's KID has two parts, a *key generation* (incremented each time the sender
+//! distributes a fresh base key) and a *ratchet step* (incremented each time the sender hashes
+//! its base key forward, for forward secrecy). Only the low `R` bits of the step are sent:
+//!
+//! ```text
+//!    64-R bits         R bits
+//! +----------------+--------------+
+//! | Key Generation | Ratchet Step |       KID = (key_generation << R) + (ratchet_step % (1 << R))
+//! +----------------+--------------+
+//!
+//! base_key[i+1] = HKDF-Expand(HKDF-Extract("", base_key[i]), "SFrame 1.0 Ratchet", CipherSuite.Nh)
+//! ```
+//!
+//! `R` is chosen by the application ([`RatchetLayout::new`]; [`DEFAULT_RATCHET_BITS`] = 4) and
+//! must be known to every receiver of that sender. It bounds reordering: no more than `2^R`
+//! steps can be told apart at once.
+//!
+//! * [`crate::Sender::set_ratcheting_key`] installs generation `g` at step 0 and
+//!   [`crate::Sender::ratchet`] moves to the next step: new KID, counter back to 0, and the old
+//!   base key (held as its HKDF-Extract output) zeroized — the sender can no longer derive it.
+//! * [`crate::Receiver::add_ratcheting_key`] installs generation `g`. A frame whose KID shows a
+//!   newer step of that generation makes the receiver derive forward — at most
+//!   [`crate::Receiver::set_max_ratchet_lookahead`] steps ([`DEFAULT_MAX_RATCHET_LOOKAHEAD`] =
+//!   16) — and it keeps the new key **only once the frame authenticated**, so a forged header
+//!   changes nothing. The previous step's key is kept for late frames; older steps are
+//!   removed (zeroized), as §5.1 asks ("deleted promptly"). Steps skipped over by a jump of more
+//!   than one are not stored: their late frames are refused with [`Error::UnknownKeyId`].
+//!
+//! Only the receiver's state of a chain is the HKDF-Extract of the newest authenticated step's
+//! base key, so memory per sender is constant and nothing allocates.
+
+use zeroize::Zeroizing;
+
+use crate::crypto::{Prk, hkdf_expand, hkdf_extract};
+use crate::error::{Error, Result};
+use crate::key::{Key, MIN_BASE_KEY_LEN};
+use crate::suite::CipherSuite;
+
+/// The HKDF-Expand label of §5.1.
+pub const RATCHET_LABEL: &[u8] = b"SFrame 1.0 Ratchet";
+/// Default number of ratchet-step bits `R` in the KID.
+pub const DEFAULT_RATCHET_BITS: u8 = 4;
+/// Default bound on how many steps a receiver derives forward for one frame.
+pub const DEFAULT_MAX_RATCHET_LOOKAHEAD: u32 = 16;
+/// Largest accepted look-ahead: each step costs a few HMACs, and a forged header can make the
+/// receiver walk the whole look-ahead once per frame.
+pub const MAX_RATCHET_LOOKAHEAD: u32 = 1024;
+
+/// How a ratcheting sender's KID is split (§5.1): the low `R` bits carry the ratchet step, the
+/// other `64 - R` the key generation.
+///
+/// ```
+/// use sframe_core::ratchet::RatchetLayout;
+/// let layout = RatchetLayout::new(4)?;
+/// let kid = layout.kid(3, 18)?; // generation 3, step 18 → 18 % 16 = 2 on the wire
+/// assert_eq!(kid, (3 << 4) + 2);
+/// assert_eq!(layout.generation(kid), 3);
+/// assert_eq!(layout.step_bits(kid), 2);
+/// # Ok::<(), sframe_core::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RatchetLayout {
+    bits: u8,
+}
+
+impl Default for RatchetLayout {
+    fn default() -> Self {
+        RatchetLayout {
+            bits: DEFAULT_RATCHET_BITS,
+        }
+    }
+}
+
+impl RatchetLayout {
+    /// `ratchet_bits` is `R`, 1..=63 (otherwise [`Error::InvalidConfig`]).
+    pub const fn new(ratchet_bits: u8) -> Result<Self> {
+        if ratchet_bits == 0 || ratchet_bits > 63 {
+            return Err(Error::InvalidConfig);
+        }
+        Ok(RatchetLayout { bits: ratchet_bits })
+    }
+
+    /// `R`.
+    pub const fn ratchet_bits(&self) -> u8 {
+        self.bits
+    }
+
+    const fn mask(&self) -> u64 {
+        (1u64 << self.bits) - 1
+    }
+
+    /// The KID of `generation` at ratchet step `step` (only `step % 2^R` is encoded). A
+    /// generation that does not fit in `64 - R` bits is [`Error::InvalidConfig`].
+    pub const fn kid(&self, generation: u64, step: u64) -> Result<u64> {
+        if generation > (u64::MAX >> self.bits) {
+            return Err(Error::InvalidConfig);
+        }
+        Ok((generation << self.bits) | (step & self.mask()))
+    }
+
+    /// The key generation encoded in `kid`.
+    pub const fn generation(&self, kid: u64) -> u64 {
+        kid >> self.bits
+    }
+
+    /// The low `R` bits of the ratchet step encoded in `kid`.
+    pub const fn step_bits(&self, kid: u64) -> u64 {
+        kid & self.mask()
+    }
+
+    /// How many steps forward `to_kid`'s step is from full step `from_step`, modulo `2^R`.
+    pub(crate) const fn distance(&self, from_step: u64, to_kid: u64) -> u64 {
+        self.step_bits(to_kid).wrapping_sub(from_step) & self.mask()
+    }
+}
+
+/// One position in a ratchet chain: `HKDF-Extract("", base_key[i])`, zeroized on drop. This is
+/// also the `sframe_secret` of §4.4.2, so holding it does not widen what can be derived.
+pub(crate) struct ChainState {
+    secret: Prk,
+}
+
+impl ChainState {
+    /// Starts a chain at a caller-supplied base key.
+    pub(crate) fn new(suite: CipherSuite, base_key: &[u8]) -> Result<Self> {
+        if base_key.len() < MIN_BASE_KEY_LEN {
+            return Err(Error::InvalidKey);
+        }
+        Ok(ChainState {
+            secret: hkdf_extract(suite.hash(), &[], base_key),
+        })
+    }
+
+    /// §5.1: derives `base_key[i+1]`, returns its chain state and the [`Key`] for `next_kid`.
+    /// `self` is left untouched (the caller drops it to forget step `i`).
+    pub(crate) fn step(&self, suite: CipherSuite, next_kid: u64) -> Result<(ChainState, Key)> {
+        let nh = suite.hash_len();
+        let mut next = Zeroizing::new([0u8; 64]);
+        let next = next.get_mut(..nh).ok_or(Error::InvalidKey)?;
+        hkdf_expand(suite.hash(), &self.secret, &[RATCHET_LABEL], next)?;
+        let key = Key::derive(suite, next_kid, next)?;
+        Ok((ChainState::new(suite, next)?, key))
+    }
+
+    /// Steps forward `n >= 1` times; returns the final state and the key for `kid`.
+    pub(crate) fn step_n(&self, suite: CipherSuite, n: u64, kid: u64) -> Result<(ChainState, Key)> {
+        let mut buf = Zeroizing::new([0u8; 64]);
+        let out = buf.get_mut(..suite.hash_len()).ok_or(Error::InvalidKey)?;
+        let mut state: Option<ChainState> = None;
+        for _ in 1..n {
+            let cur = state.as_ref().unwrap_or(self);
+            hkdf_expand(suite.hash(), &cur.secret, &[RATCHET_LABEL], out)?;
+            state = Some(ChainState::new(suite, out)?);
+        }
+        state.as_ref().unwrap_or(self).step(suite, kid)
+    }
+}
+
+/// §5.1 in full, for interop checks: `base_key[i+1]` from `base_key[i]`. Writes
+/// `CipherSuite::hash_len` bytes to `out` and returns that length.
+///
+/// ```
+/// use sframe_core::{CipherSuite, ratchet::next_base_key};
+/// let mut next = [0u8; 64];
+/// let n = next_base_key(CipherSuite::AesGcm128Sha256, &[7; 16], &mut next)?;
+/// assert_eq!(n, 32);
+/// # Ok::<(), sframe_core::Error>(())
+/// ```
+pub fn next_base_key(suite: CipherSuite, base_key: &[u8], out: &mut [u8]) -> Result<usize> {
+    let state = ChainState::new(suite, base_key)?;
+    let nh = suite.hash_len();
+    let dst = out.get_mut(..nh).ok_or(Error::BufferTooSmall)?;
+    hkdf_expand(suite.hash(), &state.secret, &[RATCHET_LABEL], dst)?;
+    Ok(nh)
+}
+
+/// A sender's position in its chain.
+pub(crate) struct SenderChain {
+    pub(crate) layout: RatchetLayout,
+    pub(crate) generation: u64,
+    pub(crate) step: u64,
+    pub(crate) state: ChainState,
+}
+
+/// The ratchet state a receiver keeps on the newest key of a chain.
+pub(crate) struct ReceiverChain {
+    pub(crate) layout: RatchetLayout,
+    /// Full step number of the key holding this state.
+    pub(crate) step: u64,
+    pub(crate) state: ChainState,
+    /// The previous step's KID, kept for late frames; removed at the next step.
+    pub(crate) previous: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hazmat::derive_key_and_salt;
+
+    #[test]
+    fn layout_bounds() {
+        assert_eq!(RatchetLayout::new(0), Err(Error::InvalidConfig));
+        assert_eq!(RatchetLayout::new(64), Err(Error::InvalidConfig));
+        let l = RatchetLayout::new(63).unwrap();
+        assert_eq!(l.kid(1, 5), Ok((1 << 63) | 5));
+        assert_eq!(l.kid(2, 0), Err(Error::InvalidConfig));
+        let l = RatchetLayout::new(2).unwrap();
+        assert_eq!(l.kid(1, 5), Ok(0b101));
+        assert_eq!(l.distance(3, l.kid(1, 5).unwrap()), 2);
+        assert_eq!(l.distance(5, l.kid(1, 4).unwrap()), 3); // wraps: 4 is 3 ahead of 5 mod 4
+    }
+
+    #[test]
+    fn step_n_matches_repeated_steps() {
+        let suite = CipherSuite::AesGcm256Sha512;
+        let s0 = ChainState::new(suite, &[1; 20]).unwrap();
+        let (s1, _) = s0.step(suite, 1).unwrap();
+        let (s2, _) = s1.step(suite, 2).unwrap();
+        let (_, k3) = s2.step(suite, 3).unwrap();
+        let (direct, k3b) = s0.step_n(suite, 3, 3).unwrap();
+        assert_eq!(k3.nonce(0), k3b.nonce(0));
+        let (_, k4a) = direct.step(suite, 4).unwrap();
+        let (_, k4b) = s0.step_n(suite, 4, 4).unwrap();
+        assert_eq!(k4a.nonce(9), k4b.nonce(9));
+    }
+
+    #[test]
+    fn chain_key_is_the_rfc_formula() {
+        // base_key[1] via the public helper, then §4.4.2 on it, must equal the chain's key.
+        let suite = CipherSuite::AesCtr128HmacSha256_80;
+        let mut bk1 = [0u8; 64];
+        let n = next_base_key(suite, &[0x33; 16], &mut bk1).unwrap();
+        let (_, salt) = derive_key_and_salt(suite, 17, &bk1[..n]).unwrap();
+        let (_, key) = ChainState::new(suite, &[0x33; 16])
+            .unwrap()
+            .step(suite, 17)
+            .unwrap();
+        assert_eq!(key.nonce(0), *salt);
+    }
+}
