@@ -1,1 +1,288 @@
-//! Placeholder: see the open issue for this crate.
+//! # sframe-ffi — the C ABI of sframe-core (RFC 9605 SFrame)
+//!
+//! Builds `libsframe.so` (cdylib) and `libsframe.a` (staticlib); the C declarations are in
+//! `include/sframe.h`, generated from this crate by cbindgen (`cbindgen.toml`) and committed.
+//! `tests/header.rs` fails when the committed header differs from a fresh generation.
+//!
+//! This layer only converts types and errors: every protocol decision (RFC 9605 §4.3 header,
+//! §4.4 key derivation and frame protection, §9 replay and usage limits) is made by
+//! `sframe-core`.
+//!
+//! ## Rules every function follows
+//!
+//! * No Rust panic crosses the boundary: each function body runs under
+//!   [`std::panic::catch_unwind`]; a caught panic returns [`SframeStatus::SFRAME_ERR_PANIC`]
+//!   (or `NULL` / `0` / `false` for functions that return no status).
+//! * A `NULL` pointer where a value is needed returns [`SframeStatus::SFRAME_ERR_NULL_POINTER`].
+//!   A `NULL` data pointer with length 0 is a valid empty input.
+//! * Output is written only inside `out[0..out_cap]`. A too small `out` returns
+//!   [`SframeStatus::SFRAME_ERR_BUFFER_TOO_SMALL`] and writes nothing.
+//! * `out` should not overlap any input. If it does, the input is copied first (so the call is
+//!   still correct, only slower); for in-place work use the `_in_place` functions.
+//!
+//! ## Threads
+//!
+//! An object (`SframeSender`, `SframeReceiver`) may be created, used and freed on any thread,
+//! but calls taking a non-`const` pointer to it must not run concurrently with any other call
+//! on the same object (guard it with a mutex if several threads share it). Calls taking a
+//! `const` pointer may run concurrently with each other. Distinct objects are independent, and
+//! the library has no global mutable state.
+
+#![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+// Declaration order is the order of declarations in include/sframe.h.
+mod status;
+
+mod sender;
+
+mod receiver;
+
+mod util;
+
+pub use receiver::*;
+pub use sender::*;
+pub use status::*;
+pub use util::*;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use zeroize::Zeroizing;
+
+/// `AES_128_CTR_HMAC_SHA256_80` (RFC 9605 §4.5, value 0x0001).
+pub const SFRAME_AES_128_CTR_HMAC_SHA256_80: u16 = 1;
+/// `AES_128_CTR_HMAC_SHA256_64` (0x0002).
+pub const SFRAME_AES_128_CTR_HMAC_SHA256_64: u16 = 2;
+/// `AES_128_CTR_HMAC_SHA256_32` (0x0003): 4-byte tag, only for very low bit-rate media.
+pub const SFRAME_AES_128_CTR_HMAC_SHA256_32: u16 = 3;
+/// `AES_128_GCM_SHA256_128` (0x0004).
+pub const SFRAME_AES_128_GCM_SHA256_128: u16 = 4;
+/// `AES_256_GCM_SHA512_128` (0x0005).
+pub const SFRAME_AES_256_GCM_SHA512_128: u16 = 5;
+
+/// Longest SFrame header in bytes (config byte + 8-byte KID + 8-byte CTR), RFC 9605 §4.3.
+pub const SFRAME_MAX_HEADER_LEN: usize = 17;
+/// Shortest accepted base key, in bytes.
+pub const SFRAME_MIN_BASE_KEY_LEN: usize = 16;
+/// Largest replay window accepted by `sframe_receiver_set_replay_window`.
+pub const SFRAME_MAX_REPLAY_WINDOW: u32 = 1024;
+/// Replay window of a new receiver.
+pub const SFRAME_DEFAULT_REPLAY_WINDOW: u32 = 512;
+
+/// Runs `f` and turns its result (or a panic) into a status.
+fn guard(f: impl FnOnce() -> Result<(), SframeStatus>) -> SframeStatus {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => SframeStatus::SFRAME_OK,
+        Ok(Err(status)) => status,
+        Err(_) => SframeStatus::SFRAME_ERR_PANIC,
+    }
+}
+
+/// Runs `f` for functions that return a plain value; a panic gives `on_panic`.
+fn guard_value<T>(on_panic: T, f: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(on_panic)
+}
+
+/// Checks a C (pointer, length) pair: a NULL pointer is only valid with length 0.
+fn check_span(ptr: *const u8, len: usize) -> Result<(), SframeStatus> {
+    if len == 0 {
+        return Ok(());
+    }
+    if ptr.is_null() {
+        return Err(SframeStatus::SFRAME_ERR_NULL_POINTER);
+    }
+    // `slice::from_raw_parts` needs len <= isize::MAX and no wrap-around.
+    if len > isize::MAX as usize || (ptr as usize).checked_add(len).is_none() {
+        return Err(SframeStatus::SFRAME_ERR_INVALID_ARGUMENT);
+    }
+    Ok(())
+}
+
+/// Borrows a C input buffer.
+///
+/// # Safety
+/// Unless NULL or `len == 0`, `ptr` must be valid for reads of `len` bytes for `'a`.
+unsafe fn input<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], SframeStatus> {
+    check_span(ptr, len)?;
+    if len == 0 {
+        return Ok(&[]);
+    }
+    // SAFETY: non-NULL, length checked above, validity is the caller's contract.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// Borrows a C output buffer.
+///
+/// # Safety
+/// Unless NULL or `cap == 0`, `ptr` must be valid for writes of `cap` bytes for `'a`, and no
+/// other live reference may point into it.
+unsafe fn output<'a>(ptr: *mut u8, cap: usize) -> Result<&'a mut [u8], SframeStatus> {
+    check_span(ptr, cap)?;
+    if cap == 0 {
+        return Ok(&mut []);
+    }
+    // SAFETY: non-NULL, length checked above, validity is the caller's contract.
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr, cap) })
+}
+
+/// Whether two byte ranges share at least one byte.
+fn overlaps(a: *const u8, a_len: usize, b: *const u8, b_len: usize) -> bool {
+    if a_len == 0 || b_len == 0 {
+        return false;
+    }
+    let (a, b) = (a as usize, b as usize);
+    a < b.saturating_add(b_len) && b < a.saturating_add(a_len)
+}
+
+/// An input that may overlap the output buffer: borrowed when it does not, copied (and the
+/// copy zeroized on drop) when it does, so no shared and mutable reference ever alias.
+enum Input<'a> {
+    Borrowed(&'a [u8]),
+    Copied(Zeroizing<Vec<u8>>),
+}
+
+impl Input<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Input::Borrowed(b) => b,
+            Input::Copied(v) => v,
+        }
+    }
+}
+
+/// Reads an input that must not alias `out[0..out_cap]`; copies it if it does. Call before
+/// creating the output slice.
+///
+/// # Safety
+/// As [`input`].
+unsafe fn input_apart_from<'a>(
+    ptr: *const u8,
+    len: usize,
+    out: *const u8,
+    out_cap: usize,
+) -> Result<Input<'a>, SframeStatus> {
+    // SAFETY: forwarded contract.
+    let bytes = unsafe { input(ptr, len) }?;
+    if overlaps(bytes.as_ptr(), bytes.len(), out, out_cap) {
+        Ok(Input::Copied(Zeroizing::new(bytes.to_vec())))
+    } else {
+        Ok(Input::Borrowed(bytes))
+    }
+}
+
+/// Writes `value` through a C out-pointer if it is not NULL.
+///
+/// # Safety
+/// Unless NULL, `ptr` must be valid for a write of `T`.
+unsafe fn store<T>(ptr: *mut T, value: T) {
+    // SAFETY: caller's contract; NULL is skipped.
+    if let Some(slot) = unsafe { ptr.as_mut() } {
+        *slot = value;
+    }
+}
+
+/// Fails with `SFRAME_ERR_NULL_POINTER` if `ptr` is NULL.
+fn non_null<T>(ptr: *mut T) -> Result<(), SframeStatus> {
+    if ptr.is_null() {
+        Err(SframeStatus::SFRAME_ERR_NULL_POINTER)
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guard_turns_a_panic_into_a_status() {
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let status = guard(|| panic!("boom"));
+        let value = guard_value(7u32, || panic!("boom"));
+        std::panic::set_hook(prev);
+        assert_eq!(status, SframeStatus::SFRAME_ERR_PANIC);
+        assert_eq!(value, 7);
+        assert_eq!(guard(|| Ok(())), SframeStatus::SFRAME_OK);
+        assert_eq!(
+            guard(|| Err(SframeStatus::SFRAME_ERR_REPLAY)),
+            SframeStatus::SFRAME_ERR_REPLAY
+        );
+    }
+
+    #[test]
+    fn spans() {
+        assert_eq!(check_span(std::ptr::null(), 0), Ok(()));
+        assert_eq!(
+            check_span(std::ptr::null(), 1),
+            Err(SframeStatus::SFRAME_ERR_NULL_POINTER)
+        );
+        let b = [0u8; 4];
+        assert_eq!(
+            check_span(b.as_ptr(), usize::MAX),
+            Err(SframeStatus::SFRAME_ERR_INVALID_ARGUMENT)
+        );
+        assert_eq!(
+            check_span(usize::MAX as *const u8, 2),
+            Err(SframeStatus::SFRAME_ERR_INVALID_ARGUMENT)
+        );
+    }
+
+    #[test]
+    fn overlap_detection() {
+        let b = [0u8; 8];
+        let p = b.as_ptr();
+        assert!(overlaps(p, 4, p, 4));
+        assert!(overlaps(p, 4, p.wrapping_add(3), 4));
+        assert!(!overlaps(p, 4, p.wrapping_add(4), 4));
+        assert!(!overlaps(p, 0, p, 4));
+        assert!(!overlaps(p.wrapping_add(4), 4, p, 4));
+    }
+
+    /// The thread-safety promise of the header holds only if the core types are Send + Sync.
+    #[test]
+    fn core_objects_are_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<sframe_core::Sender>();
+        assert_send_sync::<sframe_core::Receiver>();
+    }
+
+    #[test]
+    fn constants_match_core() {
+        use sframe_core::CipherSuite;
+        assert_eq!(SFRAME_MAX_HEADER_LEN, sframe_core::MAX_HEADER_LEN);
+        assert_eq!(SFRAME_MIN_BASE_KEY_LEN, sframe_core::MIN_BASE_KEY_LEN);
+        assert_eq!(SFRAME_MAX_REPLAY_WINDOW, sframe_core::MAX_REPLAY_WINDOW);
+        assert_eq!(
+            SFRAME_DEFAULT_REPLAY_WINDOW,
+            sframe_core::DEFAULT_REPLAY_WINDOW
+        );
+        let ids = [
+            (
+                SFRAME_AES_128_CTR_HMAC_SHA256_80,
+                "AES_128_CTR_HMAC_SHA256_80",
+            ),
+            (
+                SFRAME_AES_128_CTR_HMAC_SHA256_64,
+                "AES_128_CTR_HMAC_SHA256_64",
+            ),
+            (
+                SFRAME_AES_128_CTR_HMAC_SHA256_32,
+                "AES_128_CTR_HMAC_SHA256_32",
+            ),
+            (SFRAME_AES_128_GCM_SHA256_128, "AES_128_GCM_SHA256_128"),
+            (SFRAME_AES_256_GCM_SHA512_128, "AES_256_GCM_SHA512_128"),
+        ];
+        for (id, name) in ids {
+            assert_eq!(CipherSuite::from_id(id).map(|s| s.name()), Ok(name));
+        }
+    }
+}
