@@ -1,0 +1,681 @@
+//! Key management rules (issue 4): replay window edges, no state change on failure, key store
+//! capacity, usage limits, §5.1 ratcheting with a bounded look-ahead, §5.2 MLS epochs, and
+//! header-only inspection. Every test checks behaviour through the public API only.
+
+use std::collections::BTreeSet;
+
+use proptest::prelude::*;
+use sframe_core::mls::MlsKidLayout;
+use sframe_core::ratchet::RatchetLayout;
+use sframe_core::{
+    CipherSuite, Error, FixedKeyStore, FrameInfo, Header, KeyUsage, Limits, Receiver, Sender,
+    inspect,
+};
+
+const SUITE: CipherSuite = CipherSuite::AesCtr128HmacSha256_80;
+const BASE: &[u8] = b"sixteen byte key";
+
+fn pair(kid: u64) -> (Sender, Receiver) {
+    let mut tx = Sender::new(SUITE);
+    tx.set_key(kid, BASE).unwrap();
+    let mut rx = Receiver::new(SUITE);
+    rx.add_key(kid, BASE).unwrap();
+    (tx, rx)
+}
+
+/// `n` frames with counters `first..first + n`.
+fn frames(tx: &mut Sender, first: u64, n: u64) -> Vec<Vec<u8>> {
+    let kid = tx.key_id().unwrap();
+    tx.set_key_with_counter(kid, BASE, first).unwrap();
+    (0..n)
+        .map(|i| tx.protect_vec(b"m", &i.to_be_bytes()).unwrap())
+        .collect()
+}
+
+fn open(rx: &mut Receiver, frame: &[u8]) -> Result<Vec<u8>, Error> {
+    rx.unprotect_vec(b"m", frame)
+}
+
+// ---------------------------------------------------------------- replay window edges
+
+#[test]
+fn replay_window_edges_default_size() {
+    let (mut tx, mut rx) = pair(1);
+    assert_eq!(rx.replay_window(), 512);
+    let f = frames(&mut tx, 1000, 1);
+    let oldest_inside = frames(&mut tx, 1000 - 511, 1);
+    let just_outside = frames(&mut tx, 1000 - 512, 1);
+    let next = frames(&mut tx, 1001, 1);
+
+    open(&mut rx, &f[0]).unwrap();
+    assert_eq!(
+        open(&mut rx, &f[0]),
+        Err(Error::Replay),
+        "duplicate of the highest"
+    );
+    assert_eq!(
+        open(&mut rx, &just_outside[0]),
+        Err(Error::Replay),
+        "512 behind is too old"
+    );
+    open(&mut rx, &oldest_inside[0]).unwrap();
+    assert_eq!(
+        open(&mut rx, &oldest_inside[0]),
+        Err(Error::Replay),
+        "duplicate at the edge"
+    );
+    open(&mut rx, &next[0]).unwrap();
+    // The window moved by one: 489 (= 1001 - 512) is now outside even though never seen.
+    let now_outside = frames(&mut tx, 489, 1);
+    assert_eq!(open(&mut rx, &now_outside[0]), Err(Error::Replay));
+    assert_eq!(rx.highest_counter(1), Some(1001));
+}
+
+#[test]
+fn replay_window_configurable_and_off() {
+    let (mut tx, mut rx) = pair(2);
+    rx.set_replay_window(4).unwrap();
+    let f = frames(&mut tx, 0, 10);
+    open(&mut rx, &f[9]).unwrap();
+    open(&mut rx, &f[6]).unwrap(); // 9 - 3: oldest inside
+    assert_eq!(open(&mut rx, &f[5]), Err(Error::Replay)); // 9 - 4: outside
+    assert_eq!(rx.set_replay_window(1025), Err(Error::InvalidConfig));
+    rx.set_replay_window(0).unwrap();
+    open(&mut rx, &f[9]).unwrap(); // replay protection off: duplicates pass
+    open(&mut rx, &f[0]).unwrap();
+}
+
+// ------------------------------------------------------ a failure changes nothing else
+
+#[test]
+fn failed_unprotect_changes_no_state_but_auth_failures() {
+    let (mut tx, mut rx) = pair(7);
+    let f = frames(&mut tx, 10, 3);
+    open(&mut rx, &f[1]).unwrap(); // highest = 11
+    let usage_before = rx.usage(7).unwrap();
+
+    // A frame claiming a much higher counter, with a bad tag: must not move the window.
+    let mut forged = tx.protect_vec(b"m", b"x").unwrap(); // ctr 13
+    let (h, hl) = Header::parse(&forged).unwrap();
+    let mut hdr = [0u8; 17];
+    let n = Header::new(h.key_id(), 5000).encode(&mut hdr).unwrap();
+    forged.splice(..hl, hdr[..n].iter().copied());
+    let before = forged.clone();
+    assert_eq!(
+        rx.unprotect(b"m", &mut forged),
+        Err(Error::AuthenticationFailed)
+    );
+    assert_eq!(forged, before, "frame bytes untouched on failure");
+
+    // Wrong metadata on a genuine frame.
+    let mut genuine = f[2].clone();
+    assert_eq!(
+        rx.unprotect(b"other", &mut genuine),
+        Err(Error::AuthenticationFailed)
+    );
+    assert_eq!(genuine, f[2]);
+
+    assert_eq!(rx.highest_counter(7), Some(11), "window not moved");
+    assert!(rx.has_key(7));
+    assert_eq!(
+        rx.usage(7).unwrap(),
+        KeyUsage {
+            frames: usage_before.frames,
+            auth_failures: usage_before.auth_failures + 2
+        }
+    );
+    // Both older and newer genuine frames still open: nothing was recorded as seen.
+    open(&mut rx, &f[0]).unwrap();
+    open(&mut rx, &f[2]).unwrap();
+    assert_eq!(rx.usage(7).unwrap().frames, usage_before.frames + 2);
+
+    // Other failures (replay, malformed, unknown key) do not count as forgeries.
+    assert_eq!(open(&mut rx, &f[0]), Err(Error::Replay));
+    assert_eq!(open(&mut rx, &f[0][..3]), Err(Error::MalformedFrame));
+    let (mut other, _) = pair(8);
+    assert_eq!(
+        open(&mut rx, &other.protect_vec(b"m", b"?").unwrap()),
+        Err(Error::UnknownKeyId)
+    );
+    assert_eq!(
+        rx.usage(7).unwrap().auth_failures,
+        usage_before.auth_failures + 2
+    );
+}
+
+// ------------------------------------------------------------------ store capacity
+
+#[test]
+fn fixed_store_capacity_full() {
+    let mut rx = Receiver::<FixedKeyStore<2>>::with_store(SUITE);
+    rx.add_key(1, BASE).unwrap();
+    rx.add_key(2, BASE).unwrap();
+    assert_eq!(rx.add_key(3, BASE), Err(Error::KeyStoreFull));
+    assert_eq!(rx.key_count(), 2);
+    rx.add_key(2, b"another 16B key!").unwrap(); // replacing needs no new slot
+    assert!(rx.remove_key(1));
+    assert!(!rx.remove_key(1));
+    rx.add_key(3, BASE).unwrap();
+    assert!(rx.has_key(3) && !rx.has_key(1));
+
+    // A full store also refuses a derived (MLS) key — before decrypting anything.
+    let layout = MlsKidLayout::new(4, 4).unwrap();
+    rx.set_mls_layout(layout);
+    rx.add_mls_epoch(1, &[5; 16]).unwrap();
+    let mut tx = Sender::new(SUITE);
+    tx.set_mls_key(&layout, &[5; 16], 1, 9).unwrap();
+    let frame = tx.protect_vec(b"", b"x").unwrap();
+    let mut copy = frame.clone();
+    assert_eq!(rx.unprotect(b"", &mut copy), Err(Error::KeyStoreFull));
+    assert_eq!(copy, frame);
+    rx.remove_key(2);
+    assert_eq!(rx.unprotect_vec(b"", &frame).unwrap(), b"x");
+}
+
+// -------------------------------------------------------------------- usage limits
+
+#[test]
+fn sender_encryption_limit() {
+    let (mut tx, mut rx) = pair(3);
+    tx.set_limits(Limits {
+        max_encryptions: 3,
+        ..Limits::for_suite(SUITE)
+    });
+    for _ in 0..3 {
+        let f = tx.protect_vec(b"m", b"ok").unwrap();
+        assert_eq!(open(&mut rx, &f).unwrap(), b"ok");
+    }
+    assert_eq!(tx.protect_vec(b"", b"no"), Err(Error::KeyUsageLimit));
+    let mut buf = [0u8; 64];
+    assert_eq!(
+        tx.protect(b"", b"no", &mut buf).map(|f| f.len()),
+        Err(Error::KeyUsageLimit)
+    );
+    assert_eq!(
+        tx.next_counter(),
+        Some(3),
+        "a refused frame uses no counter"
+    );
+    assert_eq!(tx.usage().unwrap().frames, 3);
+    tx.set_key(4, BASE).unwrap(); // rotation gives a fresh budget
+    assert!(tx.protect_vec(b"", b"yes").is_ok());
+}
+
+#[test]
+fn receiver_forgery_limit() {
+    let (mut tx, mut rx) = pair(5);
+    rx.set_limits(Limits {
+        max_auth_failures: 2,
+        ..Limits::for_suite(SUITE)
+    });
+    let good = tx.protect_vec(b"m", b"good").unwrap();
+    for _ in 0..2 {
+        let mut bad = good.clone();
+        *bad.last_mut().unwrap() ^= 1;
+        assert_eq!(open(&mut rx, &bad), Err(Error::AuthenticationFailed));
+    }
+    assert_eq!(
+        open(&mut rx, &good),
+        Err(Error::KeyUsageLimit),
+        "key refused past the limit"
+    );
+    assert_eq!(rx.usage(5).unwrap().auth_failures, 2);
+    rx.add_key(5, BASE).unwrap(); // re-keying resets the counters
+    assert_eq!(open(&mut rx, &good).unwrap(), b"good");
+}
+
+#[test]
+fn counter_exhaustion_and_counter_kept_on_same_kid() {
+    let mut tx = Sender::new(SUITE);
+    tx.set_key_with_counter(9, BASE, u64::MAX).unwrap();
+    let last = tx.protect_vec(b"", b"last").unwrap();
+    assert_eq!(Header::parse(&last).unwrap().0.counter(), u64::MAX);
+    assert_eq!(tx.protect_vec(b"", b"wrap"), Err(Error::CounterExhausted));
+    tx.set_key(9, BASE).unwrap(); // same KID: the counter is not rewound
+    assert_eq!(tx.protect_vec(b"", b"wrap"), Err(Error::CounterExhausted));
+    tx.set_key(10, BASE).unwrap();
+    assert_eq!(tx.next_counter(), Some(0));
+}
+
+// -------------------------------------------------------------------- §5.1 ratchet
+
+#[test]
+fn sender_ratchet_moves_kid_and_resets_counter() {
+    let layout = RatchetLayout::new(2).unwrap();
+    let mut tx = Sender::new(SUITE);
+    assert_eq!(tx.ratchet(), Err(Error::NoKey));
+    let kid0 = tx.set_ratcheting_key(layout, 3, BASE).unwrap();
+    assert_eq!(kid0, 3 << 2);
+    tx.protect_vec(b"", b"a").unwrap();
+    tx.protect_vec(b"", b"b").unwrap();
+    let mut kids = vec![kid0];
+    for step in 1..=5u64 {
+        let kid = tx.ratchet().unwrap();
+        assert_eq!(kid, (3 << 2) | (step % 4));
+        assert_eq!(tx.next_counter(), Some(0));
+        assert_eq!(tx.ratchet_step(), Some(step));
+        kids.push(kid);
+    }
+    assert_eq!(kids[4], kids[0], "the step wraps in R = 2 bits");
+    tx.set_key(1, BASE).unwrap();
+    assert_eq!(tx.ratchet_step(), None, "a plain key ends the chain");
+    assert_eq!(tx.ratchet(), Err(Error::NoKey));
+}
+
+#[test]
+fn ratchet_matches_rfc_formula() {
+    // base_key[1] = HKDF-Expand(HKDF-Extract("", base_key[0]), "SFrame 1.0 Ratchet", Nh);
+    // a receiver given base_key[1] directly under KID (g, 1) must open step-1 frames.
+    for suite in CipherSuite::ALL {
+        let layout = RatchetLayout::default();
+        let mut tx = Sender::new(suite);
+        tx.set_ratcheting_key(layout, 0, BASE).unwrap();
+        let kid1 = tx.ratchet().unwrap();
+        let mut bk1 = [0u8; 64];
+        let n = sframe_core::ratchet::next_base_key(suite, BASE, &mut bk1).unwrap();
+        assert_eq!(n, suite.hash_len());
+        let mut rx = Receiver::new(suite);
+        rx.add_key(kid1, &bk1[..n]).unwrap();
+        let f = tx.protect_vec(b"", b"step 1").unwrap();
+        assert_eq!(rx.unprotect_vec(b"", &f).unwrap(), b"step 1", "{suite}");
+    }
+}
+
+#[test]
+fn receiver_ratchets_forward_within_lookahead_only() {
+    let layout = RatchetLayout::new(4).unwrap();
+    let mut tx = Sender::new(SUITE);
+    let kid0 = tx.set_ratcheting_key(layout, 1, BASE).unwrap();
+    let mut rx = Receiver::new(SUITE);
+    rx.add_ratcheting_key(layout, kid0, BASE).unwrap();
+    rx.set_max_ratchet_lookahead(3).unwrap();
+    assert_eq!(
+        rx.set_max_ratchet_lookahead(1025),
+        Err(Error::InvalidConfig)
+    );
+
+    let f0 = tx.protect_vec(b"", b"step 0").unwrap();
+    // Jump 3 steps: exactly the look-ahead.
+    tx.ratchet().unwrap();
+    tx.ratchet().unwrap();
+    let kid3 = tx.ratchet().unwrap();
+    let f3 = tx.protect_vec(b"", b"step 3").unwrap();
+    assert_eq!(open_plain(&mut rx, &f3), Ok(b"step 3".to_vec()));
+    assert!(rx.has_key(kid3));
+    // The previous chain head (step 0) is kept for late frames.
+    assert_eq!(open_plain(&mut rx, &f0), Ok(b"step 0".to_vec()));
+
+    // Jump 4 steps: one beyond the look-ahead — refused without deriving a key.
+    for _ in 0..4 {
+        tx.ratchet().unwrap();
+    }
+    let f7 = tx.protect_vec(b"", b"step 7").unwrap();
+    assert_eq!(open_plain(&mut rx, &f7), Err(Error::UnknownKeyId));
+    assert!(!rx.has_key(layout.kid(1, 7).unwrap()));
+
+    // One step at a time works, and keeps only the newest two steps.
+    let mut tx2 = Sender::new(SUITE);
+    let k0 = tx2.set_ratcheting_key(layout, 2, BASE).unwrap();
+    rx.add_ratcheting_key(layout, k0, BASE).unwrap();
+    let mut kids = vec![k0];
+    for step in 1..=20u64 {
+        let kid = tx2.ratchet().unwrap();
+        let f = tx2.protect_vec(b"", &step.to_be_bytes()).unwrap();
+        assert_eq!(
+            open_plain(&mut rx, &f),
+            Ok(step.to_be_bytes().to_vec()),
+            "step {step}"
+        );
+        kids.push(kid);
+        assert!(rx.has_key(kid));
+        assert!(rx.has_key(kids[kids.len() - 2]), "previous step kept");
+        if kids.len() >= 3 {
+            assert!(!rx.has_key(kids[kids.len() - 3]), "older steps forgotten");
+        }
+    }
+}
+
+fn open_plain(rx: &mut Receiver, f: &[u8]) -> Result<Vec<u8>, Error> {
+    rx.unprotect_vec(b"", f)
+}
+
+#[test]
+fn forged_ratchet_header_changes_nothing() {
+    let layout = RatchetLayout::new(4).unwrap();
+    let mut tx = Sender::new(SUITE);
+    let kid0 = tx.set_ratcheting_key(layout, 0, BASE).unwrap();
+    let mut rx = Receiver::new(SUITE);
+    rx.add_ratcheting_key(layout, kid0, BASE).unwrap();
+    let f0 = tx.protect_vec(b"", b"zero").unwrap();
+
+    // A frame claiming step 1, but encrypted under some other key.
+    let mut liar = Sender::new(SUITE);
+    liar.set_key(layout.kid(0, 1).unwrap(), b"not the real key")
+        .unwrap();
+    let forged = liar.protect_vec(b"", b"evil").unwrap();
+    assert_eq!(
+        open_plain(&mut rx, &forged),
+        Err(Error::AuthenticationFailed)
+    );
+    assert!(
+        !rx.has_key(layout.kid(0, 1).unwrap()),
+        "no key stored for a forged step"
+    );
+    assert_eq!(rx.key_count(), 1);
+    assert_eq!(
+        rx.usage(kid0).unwrap().auth_failures,
+        1,
+        "counted on the chain head"
+    );
+
+    // The real chain is intact: step 0 and then step 1 both open.
+    assert_eq!(open_plain(&mut rx, &f0), Ok(b"zero".to_vec()));
+    tx.ratchet().unwrap();
+    let f1 = tx.protect_vec(b"", b"one").unwrap();
+    assert_eq!(open_plain(&mut rx, &f1), Ok(b"one".to_vec()));
+}
+
+// ------------------------------------------------------------------------ §5.2 MLS
+
+const EPOCH_SECRETS: [[u8; 16]; 6] = [
+    [0xa0; 16], [0xa1; 16], [0xa2; 16], [0xa3; 16], [0xa4; 16], [0xa5; 16],
+];
+
+#[test]
+fn mls_kid_and_key_are_the_rfc_ones() {
+    let layout = MlsKidLayout::new(4, 6).unwrap();
+    let key = sframe_core::mls::sender_key(SUITE, &layout, &EPOCH_SECRETS[0], 17, 51).unwrap();
+    assert_eq!(key.key_id(), 0x331);
+    // The same key as installing the exported secret as a base key under that KID (§4.4.2).
+    let mut tx = Sender::new(SUITE);
+    tx.set_derived_key(key).unwrap();
+    let mut rx = Receiver::new(SUITE);
+    rx.add_key(0x331, &EPOCH_SECRETS[0]).unwrap();
+    let f = tx.protect_vec(b"", b"x").unwrap();
+    assert_eq!(rx.unprotect_vec(b"", &f).unwrap(), b"x");
+    assert_eq!(sframe_core::mls::EXPORTER_LABEL, "SFrame 1.0 Base Key");
+    assert_eq!(
+        sframe_core::mls::exporter_len(CipherSuite::AesGcm256Sha512),
+        32
+    );
+}
+
+#[test]
+fn mls_epoch_change_and_old_epoch_expiry() {
+    let layout = MlsKidLayout::new(4, 3).unwrap();
+    let mut alice = Sender::new(SUITE);
+    let mut bob = Receiver::new(SUITE);
+    assert_eq!(
+        bob.add_mls_epoch(0, &EPOCH_SECRETS[0]),
+        Err(Error::InvalidConfig)
+    );
+    bob.set_mls_layout(layout);
+    assert_eq!(bob.set_mls_epochs_kept(0), Err(Error::InvalidConfig));
+    assert_eq!(bob.add_mls_epoch(0, &[1; 15]), Err(Error::InvalidKey));
+
+    // Epoch 0.
+    bob.add_mls_epoch(0, &EPOCH_SECRETS[0]).unwrap();
+    let kid_e0 = alice.set_mls_key(&layout, &EPOCH_SECRETS[0], 0, 5).unwrap();
+    let e0_frames: Vec<_> = (0..3)
+        .map(|_| alice.protect_vec(b"", b"e0").unwrap())
+        .collect();
+    assert_eq!(open_plain(&mut bob, &e0_frames[0]), Ok(b"e0".to_vec()));
+    assert!(bob.has_key(kid_e0));
+
+    // Epoch change: new KID, counter 0; the late epoch-0 frame still opens.
+    bob.add_mls_epoch(1, &EPOCH_SECRETS[1]).unwrap();
+    let kid_e1 = alice.set_mls_key(&layout, &EPOCH_SECRETS[1], 1, 5).unwrap();
+    assert_ne!(kid_e0, kid_e1);
+    assert_eq!(alice.next_counter(), Some(0));
+    let e1 = alice.protect_vec(b"", b"e1").unwrap();
+    assert_eq!(open_plain(&mut bob, &e1), Ok(b"e1".to_vec()));
+    assert_eq!(open_plain(&mut bob, &e0_frames[1]), Ok(b"e0".to_vec()));
+
+    // Epochs 2 and 3 arrive: with 3 kept, epoch 0 is forgotten with its member keys.
+    bob.add_mls_epoch(2, &EPOCH_SECRETS[2]).unwrap();
+    assert!(bob.has_mls_epoch(0));
+    bob.add_mls_epoch(3, &EPOCH_SECRETS[3]).unwrap();
+    assert!(!bob.has_mls_epoch(0) && bob.has_mls_epoch(1) && bob.has_mls_epoch(3));
+    assert!(
+        !bob.has_key(kid_e0),
+        "member key of the expired epoch removed"
+    );
+    assert_eq!(
+        open_plain(&mut bob, &e0_frames[2]),
+        Err(Error::UnknownKeyId)
+    );
+
+    // Lowering the number kept forgets the oldest now.
+    bob.set_mls_epochs_kept(1).unwrap();
+    assert!(!bob.has_mls_epoch(1) && !bob.has_key(kid_e1) && bob.has_mls_epoch(3));
+}
+
+#[test]
+fn mls_epoch_rollover_replaces_twin() {
+    // E = 2: epochs 1 and 5 share their low bits; §5.2 says the old one must go.
+    let layout = MlsKidLayout::new(2, 3).unwrap();
+    let mut rx = Receiver::new(SUITE);
+    rx.set_mls_layout(layout);
+    rx.set_mls_epochs_kept(8).unwrap();
+    rx.add_mls_epoch(1, &EPOCH_SECRETS[1]).unwrap();
+    let mut tx = Sender::new(SUITE);
+    let kid = tx.set_mls_key(&layout, &EPOCH_SECRETS[1], 1, 2).unwrap();
+    let old = tx.protect_vec(b"", b"old").unwrap();
+    assert_eq!(open_plain(&mut rx, &old), Ok(b"old".to_vec()));
+    rx.add_mls_epoch(5, &EPOCH_SECRETS[5]).unwrap();
+    assert!(!rx.has_mls_epoch(1) && !rx.has_key(kid));
+    let kid5 = tx.set_mls_key(&layout, &EPOCH_SECRETS[5], 5, 2).unwrap();
+    assert_eq!(kid5, kid, "same KID, new epoch's key");
+    let new = tx.protect_vec(b"", b"new").unwrap();
+    assert_eq!(open_plain(&mut rx, &new), Ok(b"new".to_vec()));
+    // A replay of an old-epoch frame under the same KID now fails authentication.
+    assert_eq!(open_plain(&mut rx, &old), Err(Error::AuthenticationFailed));
+}
+
+#[test]
+fn mls_removed_member_and_forged_member_frame() {
+    let layout = MlsKidLayout::new(4, 2).unwrap();
+    let mut carol = Receiver::new(SUITE); // removed after epoch 0
+    carol.set_mls_layout(layout);
+    carol.add_mls_epoch(0, &EPOCH_SECRETS[0]).unwrap();
+    let mut bob = Receiver::new(SUITE);
+    bob.set_mls_layout(layout);
+    bob.add_mls_epoch(1, &EPOCH_SECRETS[1]).unwrap();
+
+    let mut alice = Sender::new(SUITE);
+    alice.set_mls_key(&layout, &EPOCH_SECRETS[1], 1, 0).unwrap();
+    let f = alice.protect_vec(b"", b"after removal").unwrap();
+    assert_eq!(open_plain(&mut carol, &f), Err(Error::UnknownKeyId));
+    assert_eq!(open_plain(&mut bob, &f), Ok(b"after removal".to_vec()));
+
+    // Carol forges a frame under epoch 1 with her old secret: refused, nothing stored.
+    let mut forger = Sender::new(SUITE);
+    forger
+        .set_mls_key(&layout, &EPOCH_SECRETS[0], 1, 3)
+        .unwrap();
+    let forged = forger.protect_vec(b"", b"fake").unwrap();
+    let kid = inspect(&forged).unwrap().key_id;
+    assert_eq!(
+        open_plain(&mut bob, &forged),
+        Err(Error::AuthenticationFailed)
+    );
+    assert!(!bob.has_key(kid));
+}
+
+// ------------------------------------------------------------------------ inspect
+
+#[test]
+fn inspect_reports_header_and_payload() {
+    let (mut tx, _) = pair(0x1_0000);
+    tx.set_key_with_counter(0x1_0000, BASE, 300).unwrap();
+    let f = tx.protect_vec(b"", &[0; 100]).unwrap();
+    assert_eq!(
+        inspect(&f),
+        Ok(FrameInfo {
+            key_id: 0x1_0000,
+            counter: 300,
+            header_len: 1 + 3 + 2,
+            payload_len: 100 + 10
+        })
+    );
+    assert_eq!(inspect(&[0x90]), Err(Error::MalformedFrame));
+}
+
+// --------------------------------------------------- delivery orders with duplicates
+
+/// The reference rule: a counter is accepted iff not seen before and either above the highest
+/// seen or less than `window` behind it.
+fn model(order: &[usize], window: u64) -> Vec<bool> {
+    let mut seen = BTreeSet::new();
+    let mut highest: Option<u64> = None;
+    order
+        .iter()
+        .map(|&i| {
+            let c = i as u64;
+            let ok = match highest {
+                None => true,
+                Some(h) => c > h || (h - c < window && !seen.contains(&c)),
+            };
+            if ok {
+                seen.insert(c);
+                highest = Some(highest.map_or(c, |h| h.max(c)));
+            }
+            ok
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Random delivery orders with duplicates: inside the window, every distinct counter is
+    /// accepted exactly once; outside it, the receiver matches the reference rule exactly.
+    #[test]
+    fn delivery_orders_with_duplicates(
+        n in 1usize..80,
+        window in prop_oneof![Just(512u32), 1u32..40],
+        picks in proptest::collection::vec(any::<prop::sample::Index>(), 0..120),
+        seed in any::<u64>(),
+    ) {
+        let (mut tx, mut rx) = pair(11);
+        rx.set_replay_window(window).unwrap();
+        let fs = frames(&mut tx, 0, n as u64);
+        // A shuffled permutation of all frames, then duplicates spliced in at random places.
+        let mut order: Vec<usize> = (0..n).collect();
+        let mut s = seed | 1;
+        for i in (1..n).rev() {
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+            order.swap(i, (s % (i as u64 + 1)) as usize);
+        }
+        for p in &picks {
+            let dup = order[p.index(order.len())];
+            order.insert(p.index(order.len() + 1), dup);
+        }
+        let expected = model(&order, u64::from(window));
+        let mut accepted = BTreeSet::new();
+        for (&i, &want) in order.iter().zip(&expected) {
+            let got = open(&mut rx, &fs[i]);
+            match got {
+                Ok(pt) => {
+                    prop_assert!(want, "counter {} accepted, model says no", i);
+                    prop_assert_eq!(pt, (i as u64).to_be_bytes().to_vec());
+                    prop_assert!(accepted.insert(i), "counter {} accepted twice", i);
+                }
+                Err(e) => {
+                    prop_assert!(!want, "counter {} refused ({:?}), model says yes", i, e);
+                    prop_assert_eq!(e, Error::Replay);
+                }
+            }
+        }
+        if u64::from(window) >= n as u64 {
+            prop_assert_eq!(accepted.len(), n, "each distinct counter accepted exactly once");
+        }
+        prop_assert_eq!(rx.usage(11).unwrap().frames, accepted.len() as u64);
+    }
+}
+
+// ------------------------------------- no allocation when deriving keys per frame
+
+mod no_alloc {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    use super::*;
+
+    struct Counting;
+    thread_local! {
+        static ARMED: Cell<bool> = const { Cell::new(false) };
+        static COUNT: Cell<usize> = const { Cell::new(0) };
+    }
+    fn note() {
+        let _ = ARMED.try_with(|a| {
+            if a.get() {
+                let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+            }
+        });
+    }
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            note();
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            note();
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            unsafe { System.dealloc(ptr, layout) }
+        }
+    }
+    #[global_allocator]
+    static GLOBAL: Counting = Counting;
+
+    fn allocations(f: impl FnOnce()) -> usize {
+        COUNT.with(|c| c.set(0));
+        ARMED.with(|a| a.set(true));
+        f();
+        ARMED.with(|a| a.set(false));
+        COUNT.with(|c| c.get())
+    }
+
+    #[test]
+    fn counter_sees_allocations() {
+        assert!(allocations(|| drop(vec![0u8; 64])) >= 1);
+    }
+
+    /// Ratchet look-ahead and MLS member-key derivation happen on the per-frame path: with
+    /// a fixed store they must not allocate, on success or on a forged frame.
+    #[test]
+    fn derived_keys_do_not_allocate() {
+        let ratchet = RatchetLayout::new(4).unwrap();
+        let mls = MlsKidLayout::new(4, 4).unwrap();
+        let mut rx = Receiver::<FixedKeyStore<4>>::with_store(SUITE);
+        let mut alice = Sender::new(SUITE);
+        let kid = alice.set_ratcheting_key(ratchet, 1, BASE).unwrap();
+        rx.add_ratcheting_key(ratchet, kid, BASE).unwrap();
+        alice.ratchet().unwrap();
+        alice.ratchet().unwrap();
+        rx.set_mls_layout(mls);
+        rx.add_mls_epoch(3, &EPOCH_SECRETS[3]).unwrap();
+        let mut bob = Sender::new(SUITE);
+        bob.set_mls_key(&mls, &EPOCH_SECRETS[3], 3, 2).unwrap();
+
+        let mut a = [0u8; 64];
+        let mut b = [0u8; 64];
+        let mut forged = [0u8; 64];
+        let na = alice.protect(b"", b"ratcheted", &mut a).unwrap().len();
+        let nb = bob.protect(b"", b"mls member", &mut b).unwrap().len();
+        forged[..nb].copy_from_slice(&b[..nb]);
+        forged[nb - 1] ^= 1;
+        let n = allocations(|| {
+            assert_eq!(
+                rx.unprotect(b"", &mut forged[..nb]),
+                Err(Error::AuthenticationFailed)
+            );
+            assert_eq!(rx.unprotect(b"", &mut a[..na]).unwrap(), b"ratcheted");
+            assert_eq!(rx.unprotect(b"", &mut b[..nb]).unwrap(), b"mls member");
+        });
+        assert_eq!(n, 0, "{n} allocation(s) while deriving keys per frame");
+        assert_eq!(rx.key_count(), 3);
+    }
+}
