@@ -1,2 +1,287 @@
-//! aws-lc-rs backend (feature `aws-lc`): not implemented yet.
-compile_error!("the aws-lc backend is not implemented yet");
+//! aws-lc-rs backend (feature `aws-lc`): AES-GCM, AES-CTR, HMAC-SHA256 and HKDF from AWS-LC,
+//! the BoringSSL-derived library with hand-written AES-NI/VAES/PCLMUL/AVX-512 assembly.
+//! `std` targets only (it links C and assembly built by `aws-lc-sys`).
+//!
+//! Key schedules are built once, when a key is installed: the `EVP_AEAD_CTX` (expanded AES key
+//! and GHASH table), the `AES_KEY` for CTR, and the HMAC context with the key's inner and outer
+//! pads absorbed. Per frame there is only the primitive's own work.
+//!
+//! Zeroization: aws-lc-rs wipes the `AES_KEY` schedules in its `Drop` (`zeroize`), frees the
+//! `EVP_AEAD_CTX` with `EVP_AEAD_CTX_free` (AWS-LC cleanses the AEAD state before freeing) and
+//! releases HMAC contexts with `HMAC_CTX_cleanup` (which cleanses them). The PRK and derived
+//! key bytes that pass through this module live in zeroizing buffers owned by the caller.
+//!
+//! Failed opens: AWS-LC's AES-GCM open decrypts while it authenticates and, when the tag does
+//! not match, overwrites the output with zeros (`EVP_AEAD_CTX_open_gather`). The core promises
+//! that a frame that fails to unprotect is left exactly as it was, so [`Gcm::open`] saves the
+//! ciphertext first and puts it back on failure (see `keep_on_failure`). The CTR+HMAC suites
+//! need nothing of the kind: the HMAC is checked before a byte is decrypted.
+
+use core::cell::RefCell;
+
+use aws_lc_rs::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
+use aws_lc_rs::cipher::{AES_128, EncryptingKey, EncryptionContext, UnboundCipherKey};
+use aws_lc_rs::hkdf;
+use aws_lc_rs::hmac;
+use aws_lc_rs::iv::FixedLength;
+use std::boxed::Box;
+use std::vec::Vec;
+
+use super::Prk;
+use crate::error::{Error, Result};
+use crate::suite::{HashAlg, NONCE_LEN};
+
+pub(super) const NAME: &str = "aws-lc";
+
+/// AES-128 in CTR mode with the encryption key schedule precomputed. Boxed (as is the HMAC
+/// context): aws-lc-rs keeps both AES schedules and the HMAC state inline, ~1.7 KB per key,
+/// which would otherwise bloat every key-store slot.
+pub(crate) struct AesCtr128(Box<EncryptingKey>);
+
+impl AesCtr128 {
+    pub(crate) fn new(key: &[u8]) -> Result<Self> {
+        let key = UnboundCipherKey::new(&AES_128, key).map_err(|_| Error::InvalidKey)?;
+        EncryptingKey::ctr(key)
+            .map(|k| AesCtr128(Box::new(k)))
+            .map_err(|_| Error::InvalidKey)
+    }
+
+    /// XORs the keystream for initial counter block `iv` into `buf`. AWS-LC increments the
+    /// low 32 bits and carries into the upper 96 (`CRYPTO_ctr128_encrypt_ctr32`), i.e. a
+    /// 128-bit big-endian counter, as §4.5.1 requires.
+    pub(crate) fn apply_keystream(&self, iv: &[u8; 16], buf: &mut [u8]) -> Result<()> {
+        let ctx = EncryptionContext::Iv128(FixedLength::from(*iv));
+        self.0
+            .less_safe_encrypt(buf, ctx)
+            .map(|_| ())
+            .map_err(|_| Error::InvalidKey)
+    }
+}
+
+/// HMAC-SHA256 with the key's pads already absorbed (`HMAC_CTX`, copied per message).
+pub(crate) struct HmacSha256(Box<hmac::Key>);
+
+impl HmacSha256 {
+    pub(crate) fn new(key: &[u8]) -> Result<Self> {
+        Ok(HmacSha256(Box::new(hmac::Key::new(hmac::HMAC_SHA256, key))))
+    }
+
+    pub(crate) fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut ctx = hmac::Context::with_key(&self.0);
+        for p in parts {
+            ctx.update(p);
+        }
+        let tag = ctx.sign();
+        let mut out = [0u8; 32];
+        if let Some(src) = tag.as_ref().get(..32) {
+            out.copy_from_slice(src);
+        }
+        out
+    }
+}
+
+/// AES-128/256-GCM with a 16-byte tag (`EVP_AEAD_CTX`, key schedule and GHASH table
+/// precomputed).
+pub(crate) struct Gcm(LessSafeKey);
+
+impl Gcm {
+    pub(crate) fn new(key: &[u8]) -> Result<Self> {
+        let alg = match key.len() {
+            16 => &aead::AES_128_GCM,
+            32 => &aead::AES_256_GCM,
+            _ => return Err(Error::InvalidKey),
+        };
+        UnboundKey::new(alg, key)
+            .map(|k| Gcm(LessSafeKey::new(k)))
+            .map_err(|_| Error::InvalidKey)
+    }
+
+    pub(crate) fn seal(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Result<[u8; 16]> {
+        let tag = self
+            .0
+            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), buf)
+            .map_err(|_| Error::BufferTooSmall)?;
+        tag.as_ref().try_into().map_err(|_| Error::BufferTooSmall)
+    }
+
+    /// Verifies and decrypts in place. On failure `buf` holds the ciphertext it came with.
+    pub(crate) fn open(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        buf: &mut [u8],
+        tag: &[u8],
+    ) -> Result<()> {
+        if tag.len() != 16 {
+            return Err(Error::MalformedFrame);
+        }
+        keep_on_failure(buf, |buf| {
+            self.0
+                .open_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(*nonce),
+                    Aad::from(aad),
+                    tag,
+                    buf,
+                )
+                .map(|_| ())
+                .map_err(|_| Error::AuthenticationFailed)
+        })
+    }
+}
+
+/// Frames up to this size are saved on the stack; larger ones in a per-thread buffer.
+const SMALL: usize = 256;
+const MEDIUM: usize = 2048;
+/// The per-thread buffer is not kept above this capacity (a one-off huge frame does not pin
+/// its size for the thread's lifetime).
+const RETAIN_MAX: usize = 1 << 20;
+
+std::thread_local! {
+    /// Saved ciphertext of large frames (public bytes: nothing secret is ever stored here).
+    static SAVED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `open` on `buf`; if it fails, puts back the bytes `buf` had before (AWS-LC zeroes its
+/// output on a tag mismatch). Costs one copy of the ciphertext on every call. No allocation
+/// for frames up to `MEDIUM` bytes; larger frames reuse a per-thread buffer.
+fn keep_on_failure(buf: &mut [u8], open: impl FnOnce(&mut [u8]) -> Result<()>) -> Result<()> {
+    fn on_stack<const N: usize>(
+        buf: &mut [u8],
+        open: impl FnOnce(&mut [u8]) -> Result<()>,
+    ) -> Result<()> {
+        let mut saved = [0u8; N];
+        let saved = saved.get_mut(..buf.len()).ok_or(Error::BufferTooSmall)?;
+        saved.copy_from_slice(buf);
+        open(buf).inspect_err(|_| buf.copy_from_slice(saved))
+    }
+    fn in_vec(
+        saved: &mut Vec<u8>,
+        buf: &mut [u8],
+        open: impl FnOnce(&mut [u8]) -> Result<()>,
+    ) -> Result<()> {
+        saved.clear();
+        saved.extend_from_slice(buf);
+        let r = open(buf).inspect_err(|_| buf.copy_from_slice(saved));
+        if saved.capacity() > RETAIN_MAX {
+            *saved = Vec::new();
+        }
+        r
+    }
+
+    if buf.len() <= SMALL {
+        return on_stack::<SMALL>(buf, open);
+    }
+    if buf.len() <= MEDIUM {
+        return on_stack::<MEDIUM>(buf, open);
+    }
+    let mut open = Some(open);
+    let via_tls = SAVED.try_with(|cell| {
+        cell.try_borrow_mut()
+            .ok()
+            .and_then(|mut saved| open.take().map(|f| in_vec(&mut saved, buf, f)))
+    });
+    match (via_tls, open) {
+        (Ok(Some(r)), _) => r,
+        // Thread-local gone (thread teardown) or busy: a one-off buffer.
+        (_, Some(f)) => in_vec(&mut Vec::new(), buf, f),
+        (_, None) => Err(Error::AuthenticationFailed),
+    }
+}
+
+fn hkdf_alg(hash: HashAlg) -> (hmac::Algorithm, hkdf::Algorithm) {
+    match hash {
+        HashAlg::Sha256 => (hmac::HMAC_SHA256, hkdf::HKDF_SHA256),
+        HashAlg::Sha512 => (hmac::HMAC_SHA512, hkdf::HKDF_SHA512),
+    }
+}
+
+/// HKDF-Extract is HMAC(salt, ikm) (RFC 5869 §2.2); the output is written straight into the
+/// zeroizing [`Prk`].
+pub(super) fn hkdf_extract(hash: HashAlg, salt: &[u8], ikm: &[u8]) -> Prk {
+    let (mac, _) = hkdf_alg(hash);
+    let key = hmac::Key::new(mac, salt);
+    let mut prk = Prk::new(&[]);
+    let n = hmac::sign_to_buffer(&key, ikm, &mut prk.bytes)
+        .map(|t| t.len())
+        .unwrap_or(0);
+    prk.len = n;
+    prk
+}
+
+struct Len(usize);
+
+impl hkdf::KeyType for Len {
+    fn len(&self) -> usize {
+        self.0
+    }
+}
+
+pub(super) fn hkdf_expand(hash: HashAlg, prk: &Prk, info: &[&[u8]], out: &mut [u8]) -> Result<()> {
+    let (_, alg) = hkdf_alg(hash);
+    if prk.as_bytes().is_empty() {
+        // Only if HMAC failed in `hkdf_extract`; never expand from an empty key.
+        return Err(Error::InvalidKey);
+    }
+    // `Prk::as_bytes` is at most 64 bytes, the limit `new_less_safe` accepts; aws-lc-rs
+    // zeroizes its copy on drop.
+    let prk = hkdf::Prk::new_less_safe(alg, prk.as_bytes());
+    prk.expand(info, Len(out.len()))
+        .and_then(|okm| okm.fill(out))
+        .map_err(|_| Error::InvalidKey)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Why `keep_on_failure` exists: AWS-LC does write to the buffer when a tag does not
+    /// match. If this ever stops failing, the copy can go.
+    #[test]
+    fn aws_lc_overwrites_buffer_on_failed_open() {
+        let key = LessSafeKey::new(UnboundKey::new(&aead::AES_128_GCM, &[3u8; 16]).unwrap());
+        let nonce = [5u8; NONCE_LEN];
+        let mut buf = [0x11u8; 100];
+        let tag = key
+            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut buf)
+            .unwrap();
+        let ct = buf;
+        let mut bad = [0u8; 16];
+        bad.copy_from_slice(tag.as_ref());
+        bad[0] ^= 1;
+        assert!(
+            key.open_in_place_separate_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::empty(),
+                &bad,
+                &mut buf
+            )
+            .is_err()
+        );
+        assert_ne!(buf, ct, "aws-lc left the buffer alone");
+    }
+
+    #[test]
+    fn failed_open_restores_every_size_class() {
+        let gcm = Gcm::new(&[9u8; 32]).unwrap();
+        let nonce = [1u8; NONCE_LEN];
+        for len in [0, 1, SMALL, SMALL + 1, MEDIUM, MEDIUM + 1, 100_000] {
+            let mut buf: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let mut tag = gcm.seal(&nonce, b"aad", &mut buf).unwrap();
+            let ct = buf.clone();
+            tag[15] ^= 0x80;
+            assert_eq!(
+                gcm.open(&nonce, b"aad", &mut buf, &tag),
+                Err(Error::AuthenticationFailed)
+            );
+            assert_eq!(buf, ct, "len {len}");
+            tag[15] ^= 0x80;
+            gcm.open(&nonce, b"aad", &mut buf, &tag).unwrap();
+            assert!(buf.iter().enumerate().all(|(i, b)| *b == i as u8));
+        }
+    }
+}

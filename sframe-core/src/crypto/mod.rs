@@ -5,7 +5,7 @@
 //!
 //! | item | what |
 //! |---|---|
-//! | `AesCtr128` | AES-128 key schedule; `apply_keystream(iv, buf)` (128-bit big-endian counter) |
+//! | `AesCtr128` | AES-128 key schedule; `apply_keystream(iv, buf) -> Result` (128-bit big-endian counter) |
 //! | `HmacSha256` | keyed HMAC-SHA256; `mac(parts)` over the concatenation of `parts` |
 //! | `Gcm` | AES-128/256-GCM; `seal`/`open` in place with a detached 16-byte tag |
 //! | `hkdf_extract`, `hkdf_expand` | RFC 5869 with SHA-256 or SHA-512 |
@@ -117,7 +117,7 @@ impl AeadKey {
     ) -> Result<()> {
         match self {
             AeadKey::CtrHmac { enc, auth, tag_len } => {
-                enc.apply_keystream(&ctr_iv(nonce), buf);
+                enc.apply_keystream(&ctr_iv(nonce), buf)?;
                 let full = ctr_hmac_tag(auth, *tag_len, nonce, header, metadata, buf);
                 let src = full.get(..*tag_len).ok_or(Error::BufferTooSmall)?;
                 tag.get_mut(..*tag_len)
@@ -155,8 +155,7 @@ impl AeadKey {
                 if !bool::from(expected.ct_eq(tag)) {
                     return Err(Error::AuthenticationFailed);
                 }
-                enc.apply_keystream(&ctr_iv(nonce), buf);
-                Ok(())
+                enc.apply_keystream(&ctr_iv(nonce), buf)
             }
             AeadKey::Gcm(gcm) => with_aad(header, metadata, |aad| gcm.open(nonce, aad, buf, tag)),
         }
@@ -246,6 +245,48 @@ mod tests {
             &okm[32..],
             &[0x34, 0x00, 0x72, 0x08, 0xd5, 0xb8, 0x87, 0x18, 0x58, 0x65]
         );
+    }
+
+    /// The core's promise, for whichever backend is compiled in: a failed open leaves the
+    /// ciphertext exactly as it was, at every size class the backends treat differently.
+    #[cfg(feature = "std")]
+    #[test]
+    fn failed_open_leaves_buffer_unchanged() {
+        for suite in CipherSuite::ALL {
+            let key_bytes = [0x5au8; 64];
+            let key = AeadKey::new(suite, &key_bytes[..suite.key_len()]).unwrap();
+            let nonce = [3u8; NONCE_LEN];
+            for len in [0usize, 1, 64, 257, 1200, 2049, 10 * 1024, 100 * 1024] {
+                let mut buf: std::vec::Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+                let mut tag = [0u8; 16];
+                let tag_len = suite.tag_len();
+                key.seal(&nonce, &[0x10], b"m", &mut buf, &mut tag[..tag_len])
+                    .unwrap();
+                let ct = buf.clone();
+                for (what, hdr, meta, flip_tag) in [
+                    ("tag", &[0x10u8][..], &b"m"[..], true),
+                    ("header", &[0x11u8][..], &b"m"[..], false),
+                    ("metadata", &[0x10u8][..], &b"n"[..], false),
+                ] {
+                    let mut t = tag;
+                    if flip_tag {
+                        t[tag_len - 1] ^= 1;
+                    }
+                    assert_eq!(
+                        key.open(&nonce, hdr, meta, &mut buf, &t[..tag_len]),
+                        Err(Error::AuthenticationFailed),
+                        "{suite} {len} {what}"
+                    );
+                    assert!(
+                        buf == ct,
+                        "{suite} len {len}: bad {what} changed the buffer"
+                    );
+                }
+                key.open(&nonce, &[0x10], b"m", &mut buf, &tag[..tag_len])
+                    .unwrap();
+                assert!(buf.iter().enumerate().all(|(i, b)| *b == (i * 7) as u8));
+            }
+        }
     }
 
     #[test]

@@ -25,11 +25,14 @@ impl AesCtr128 {
             .map_err(|_| Error::InvalidKey)
     }
 
-    pub(crate) fn apply_keystream(&self, iv: &[u8; 16], buf: &mut [u8]) {
+    pub(crate) fn apply_keystream(&self, iv: &[u8; 16], buf: &mut [u8]) -> Result<()> {
         let core = ctr::CtrCore::inner_iv_init(self.0.clone(), iv.into());
         let mut cipher = Ctr128::from_core(core);
-        // A 128-bit counter cannot run out within one frame (`usize` bytes).
-        let _ = cipher.try_apply_keystream(buf);
+        // A 128-bit counter cannot run out within one frame (`usize` bytes); should it ever,
+        // the error stops the frame rather than leave bytes unencrypted.
+        cipher
+            .try_apply_keystream(buf)
+            .map_err(|_| Error::BufferTooSmall)
     }
 }
 
