@@ -241,7 +241,8 @@ pub unsafe extern "C" fn sframe_receiver_max_plaintext_size(
 /// plaintext length to `*out_len`. The key is found by the KID in the header. `metadata` must
 /// be the bytes the sender authenticated (NULL with length 0 for none).
 /// `out` needs at most `sframe_receiver_max_plaintext_size(r, ciphertext_len)` bytes. On any
-/// error `out` holds no decrypted byte, `*out_len` is 0 and the replay window is unchanged.
+/// error `out` holds no decrypted byte (after a failed authentication the plaintext-sized
+/// front of `out` is zeroed), `*out_len` is 0 and the replay window is unchanged.
 /// `out` should not overlap `metadata` or `ciphertext` (if it does, they are copied first;
 /// use `sframe_receiver_unprotect_in_place` to decrypt in place).
 /// Errors: NULL_POINTER, MALFORMED_FRAME, UNKNOWN_KEY_ID, AUTHENTICATION_FAILED, REPLAY,
