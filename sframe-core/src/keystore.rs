@@ -6,7 +6,11 @@
 //! * [`VecKeyStore`] (feature `alloc`): grows as keys are added, binary search by KID. Each key
 //!   lives in its own heap box, so growing the store never leaves copies of key material behind.
 //!
-//! Removing or replacing a key drops it, which zeroizes it.
+//! Removing or replacing a key drops it, which zeroizes it. Keys the receiver derives itself
+//! (later ratchet steps, §5.1; MLS members, §5.2) live in the same store and count against a
+//! fixed store's capacity: a ratchet chain holds at most two (newest and previous step).
+//! Adding a key to a full [`FixedKeyStore`] is [`crate::Error::KeyStoreFull`], checked before
+//! any frame is decrypted.
 
 use crate::key::Key;
 use crate::limits::KeyUsage;

@@ -14,6 +14,10 @@
 //! * **Tags** are compared in constant time (`subtle`); authentication errors carry no detail.
 //! * **Replay**: a [`Receiver`] keeps a sliding window per key and rejects duplicates and too
 //!   old counters ([`Error::Replay`]). A failed frame never moves the window.
+//! * **Key management** (§5): [`ratchet`] (sender keys with ratchet steps in the KID) and
+//!   [`mls`] (keys from an MLS epoch's exported secret). Keys a receiver derives from a frame's
+//!   KID are kept only once that frame authenticated, so a forged header changes nothing.
+//!   SFUs read KID and CTR without any key with [`inspect()`] or [`Header::parse`].
 //! * **Metadata** (e.g. codec bytes sent in clear) is authenticated, not encrypted; the
 //!   receiver must supply the same bytes.
 //! * `AES_128_CTR_HMAC_SHA256_32` has a 4-byte tag: use it only where bandwidth forces it.

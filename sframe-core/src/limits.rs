@@ -1,5 +1,5 @@
-//! AEAD usage limits per key (RFC 9605 §9, "Security Considerations", and the AEAD limits
-//! analysis it points to, draft-irtf-cfrg-aead-limits).
+//! AEAD usage limits per key (RFC 9605 §7, "Security Considerations": short tags, key
+//! management; and the AEAD limits analysis of draft-irtf-cfrg-aead-limits).
 //!
 //! Two numbers bound how long one key may be used:
 //!

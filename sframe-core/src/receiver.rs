@@ -129,9 +129,13 @@ impl<S: KeyStore> Receiver<S> {
         self.store.take(kid).is_some()
     }
 
-    /// Removes every key.
+    /// Removes every key, and the secrets of kept MLS epochs (all zeroized). Settings (replay
+    /// window, limits, look-ahead, MLS layout) stay.
     pub fn clear(&mut self) {
         self.store.clear_all();
+        if let Some(mls) = self.mls.as_mut() {
+            mls.epochs.iter_mut().for_each(|e| *e = None);
+        }
     }
 
     /// Whether a key for `kid` is installed.

@@ -1,4 +1,6 @@
-//! Replay protection — RFC 9605 §9 ("Replay").
+//! Replay protection — RFC 9605 §7.4 ("Replay") and §9.3 ("Anti-Replay"), which leave
+//! receiver-side anti-replay to the application and point to SRTP's counter-based window
+//! (RFC 3711 §3.3.2), adapted here with the SFrame CTR as the counter.
 //!
 //! One sliding window per key: the highest authenticated counter `H` and a bitmap of which of
 //! `H, H-1, …, H-(W-1)` were seen. A counter is accepted if it is above `H`, or inside the
