@@ -28,7 +28,11 @@
 //!   removed (zeroized), as §5.1 asks ("deleted promptly"). Steps skipped over by a jump of more
 //!   than one are not stored: their late frames are refused with [`Error::UnknownKeyId`].
 //!
-//! Only the receiver's state of a chain is the HKDF-Extract of the newest authenticated step's
+//! Interop note: the label is the RFC's, byte for byte (`"SFrame 1.0 Ratchet"`). The crates.io
+//! `sframe` crate 2.1 spells it `"Sframe 1.0 Ratchet"`, so its ratcheted keys differ from
+//! these (its §4.4.2 keys and §5.2 MLS KIDs match).
+//!
+//! The receiver's state of a chain is the HKDF-Extract of the newest authenticated step's
 //! base key, so memory per sender is constant and nothing allocates.
 
 use zeroize::Zeroizing;
