@@ -102,6 +102,17 @@ impl Member {
         Ok((epoch, kid))
     }
 
+    /// Makes a commit with `f` (add, remove, ...) and merges it into this member's group.
+    fn commit<T>(
+        &mut self,
+        f: impl FnOnce(&mut MlsGroup, &OpenMlsRustCrypto, &SignatureKeyPair) -> Result<T, Failure>,
+    ) -> Result<T, Failure> {
+        let group = self.group.as_mut().ok_or("no group")?;
+        let out = f(group, &self.provider, &self.signer)?;
+        group.merge_pending_commit(&self.provider)?;
+        Ok(out)
+    }
+
     /// Applies a commit received from the delivery service.
     fn process_commit(&mut self, wire: &[u8]) -> Result<(), Failure> {
         let message = MlsMessageIn::tls_deserialize_exact(wire)?.try_into_protocol_message()?;
@@ -166,14 +177,8 @@ fn run() -> Result<(), Failure> {
         alice.credential.clone(),
     )?);
     let kps = [bob.key_package()?, carol.key_package()?];
-    let (_commit, welcome, _) = {
-        let provider = &alice.provider;
-        let signer = &alice.signer;
-        let group = alice.group.as_mut().ok_or("no group")?;
-        let out = group.add_members(provider, signer, &kps)?;
-        group.merge_pending_commit(provider)?;
-        out
-    };
+    let (_commit, welcome, _) =
+        alice.commit(|group, provider, signer| Ok(group.add_members(provider, signer, &kps)?))?;
     let welcome_wire = welcome.tls_serialize_detached()?;
     bob.join(&welcome_wire)?;
     carol.join(&welcome_wire)?;
@@ -217,14 +222,9 @@ fn run() -> Result<(), Failure> {
     // Alice removes Carol: a commit to epoch 2 that Carol's leaf is not part of.
     println!("alice removes carol");
     let carol_leaf = carol.group()?.own_leaf_index();
-    let (commit, _, _) = {
-        let provider = &alice.provider;
-        let signer = &alice.signer;
-        let group = alice.group.as_mut().ok_or("no group")?;
-        let out = group.remove_members(provider, signer, &[carol_leaf])?;
-        group.merge_pending_commit(provider)?;
-        out
-    };
+    let (commit, _, _) = alice.commit(|group, provider, signer| {
+        Ok(group.remove_members(provider, signer, &[carol_leaf])?)
+    })?;
     let commit_wire = commit.tls_serialize_detached()?;
     bob.process_commit(&commit_wire)?;
     carol.process_commit(&commit_wire)?;
