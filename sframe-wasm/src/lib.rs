@@ -1,1 +1,320 @@
-//! Placeholder: see the open issue for this crate.
+//! # sframe-wasm — RFC 9605 SFrame for JavaScript
+//!
+//! Thin [`wasm_bindgen`] shells over `sframe-core`: they convert JavaScript values to Rust
+//! types and `sframe_core::Error`s to JavaScript `Error`s, and do nothing else. Every piece of
+//! RFC 9605 logic (header §4.3, key derivation §4.4.2, encryption §4.4.3, replay §9) lives in
+//! `sframe-core`.
+//!
+//! The JavaScript side sees:
+//!
+//! * `Sender` — `new Sender(cipherSuite)`, `setKey(keyId, baseKey)`,
+//!   `setDerivedKey(keyId, sframeKey, sframeSalt)`, `protect(frame, metadata?)`;
+//! * `Receiver` — `addKey`, `addDerivedKey`, `removeKey`, `hasKey`, `setReplayWindow`,
+//!   `unprotect(frame, metadata?)`;
+//! * `parseHeader(frame)` → `{ keyId, counter, headerLength }` (RFC 9605 §4.3, no key needed);
+//! * `cipherSuiteInfo(suite)` → sizes and HKDF hash of a suite (§4.5).
+//!
+//! Key IDs and counters are `bigint`s (64-bit); a key ID may also be given as a
+//! non-negative safe-integer `number`. Byte inputs may be a `Uint8Array`, any other
+//! `ArrayBufferView` (its bytes) or an `ArrayBuffer`. Failures throw an `Error` whose `name`
+//! is `"SFrameError"` and whose `code` is `sframe_core::Error::code()` (e.g.
+//! `"authentication_failed"`); bad argument types throw `TypeError`/`RangeError` with code
+//! `"invalid_argument"`.
+//!
+//! ## No input may trap
+//!
+//! A wasm trap kills the whole worker, and with it the call's media. Nothing here can panic:
+//! no `unwrap`, `expect` or indexing (enforced by the lints below), and every core call returns
+//! a `Result`. The only remaining abort is an allocation failure (out of wasm memory).
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod convert;
+mod error;
+
+use convert::{bytes, key_id, optional_bytes, suite};
+use error::{JsResult, core_error};
+use js_sys::{Object, Reflect};
+use sframe_core::{Header, Key};
+use wasm_bindgen::prelude::*;
+use zeroize::Zeroizing;
+
+/// Protects frames under one key at a time (RFC 9605 §4.4): wraps `sframe_core::Sender`.
+#[wasm_bindgen]
+pub struct Sender {
+    inner: sframe_core::Sender,
+}
+
+#[wasm_bindgen]
+impl Sender {
+    /// `new Sender(cipherSuite)`: `cipherSuite` is an RFC 9605 value (1..5) or its name
+    /// (`"AES_128_GCM_SHA256_128"`, …).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(js_name = cipherSuite, unchecked_param_type = "number | string")]
+        cipher_suite: &JsValue,
+    ) -> JsResult<Sender> {
+        Ok(Sender {
+            inner: sframe_core::Sender::new(suite(cipher_suite)?),
+        })
+    }
+
+    /// Derives the key for `keyId` from `baseKey` (§4.4.2, at least 16 bytes) and makes it
+    /// current. A new key ID starts at counter 0; re-setting the current one keeps its counter.
+    #[wasm_bindgen(js_name = setKey)]
+    pub fn set_key(
+        &mut self,
+        #[wasm_bindgen(js_name = keyId, unchecked_param_type = "bigint | number")] kid: &JsValue,
+        #[wasm_bindgen(js_name = baseKey, unchecked_param_type = "BufferSource")]
+        base_key: &JsValue,
+    ) -> JsResult<()> {
+        let kid = key_id(kid)?;
+        let base_key = Zeroizing::new(bytes(base_key, "baseKey")?);
+        self.inner.set_key(kid, &base_key).map_err(core_error)
+    }
+
+    /// Like `setKey`, starting at counter `nextCounter` (resume a persisted sender only: an
+    /// already used counter would repeat a nonce).
+    #[wasm_bindgen(js_name = setKeyWithCounter)]
+    pub fn set_key_with_counter(
+        &mut self,
+        #[wasm_bindgen(js_name = keyId, unchecked_param_type = "bigint | number")] kid: &JsValue,
+        #[wasm_bindgen(js_name = baseKey, unchecked_param_type = "BufferSource")]
+        base_key: &JsValue,
+        #[wasm_bindgen(js_name = nextCounter, unchecked_param_type = "bigint")] counter: &JsValue,
+    ) -> JsResult<()> {
+        let kid = key_id(kid)?;
+        let counter = convert::u64_bigint(counter, "nextCounter")?;
+        let base_key = Zeroizing::new(bytes(base_key, "baseKey")?);
+        self.inner
+            .set_key_with_counter(kid, &base_key, counter)
+            .map_err(core_error)
+    }
+
+    /// Installs a key derived elsewhere (e.g. WebCrypto HKDF, keeping the base key
+    /// non-extractable): `sframeKey` is `Nk` bytes, `sframeSalt` `Nn` (12) bytes (§4.4.2).
+    #[wasm_bindgen(js_name = setDerivedKey)]
+    pub fn set_derived_key(
+        &mut self,
+        #[wasm_bindgen(js_name = keyId, unchecked_param_type = "bigint | number")] kid: &JsValue,
+        #[wasm_bindgen(js_name = sframeKey, unchecked_param_type = "BufferSource")]
+        sframe_key: &JsValue,
+        #[wasm_bindgen(js_name = sframeSalt, unchecked_param_type = "BufferSource")]
+        sframe_salt: &JsValue,
+    ) -> JsResult<()> {
+        let key = derived_key(self.inner.suite(), kid, sframe_key, sframe_salt)?;
+        self.inner.set_derived_key(key).map_err(core_error)
+    }
+
+    /// Protects `frame`: returns `header ‖ ciphertext ‖ tag` (§4.4.3). `metadata` (optional)
+    /// is authenticated, not sent; the receiver must pass the same bytes.
+    pub fn protect(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "BufferSource")] frame: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "BufferSource | undefined | null")]
+        metadata: &JsValue,
+    ) -> JsResult<Vec<u8>> {
+        let frame = bytes(frame, "frame")?;
+        let metadata = optional_bytes(metadata)?;
+        self.inner
+            .protect_vec(&metadata, &frame)
+            .map_err(core_error)
+    }
+
+    /// The current key ID (`undefined` without a key).
+    #[wasm_bindgen(getter, js_name = keyId)]
+    pub fn key_id(&self) -> Option<u64> {
+        self.inner.key_id()
+    }
+
+    /// The counter the next frame will carry (`undefined` without a key or once exhausted).
+    #[wasm_bindgen(getter, js_name = nextCounter)]
+    pub fn next_counter(&self) -> Option<u64> {
+        self.inner.next_counter()
+    }
+
+    /// The cipher suite's name.
+    #[wasm_bindgen(getter, js_name = cipherSuite)]
+    pub fn cipher_suite(&self) -> String {
+        self.inner.suite().name().into()
+    }
+
+    /// Largest protected size of a `length`-byte frame.
+    #[wasm_bindgen(js_name = maxProtectedLength)]
+    pub fn max_protected_length(&self, length: u32) -> f64 {
+        self.inner.max_protected_len(length as usize) as f64
+    }
+}
+
+/// Unprotects frames of any number of senders, keys found by KID (RFC 9605 §4.4, §9):
+/// wraps `sframe_core::Receiver`.
+#[wasm_bindgen]
+pub struct Receiver {
+    inner: sframe_core::Receiver,
+}
+
+#[wasm_bindgen]
+impl Receiver {
+    /// `new Receiver(cipherSuite)` (an RFC 9605 value 1..5 or its name).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(js_name = cipherSuite, unchecked_param_type = "number | string")]
+        cipher_suite: &JsValue,
+    ) -> JsResult<Receiver> {
+        Ok(Receiver {
+            inner: sframe_core::Receiver::new(suite(cipher_suite)?),
+        })
+    }
+
+    /// Derives and installs the key for `keyId` (§4.4.2); replaces an existing one.
+    #[wasm_bindgen(js_name = addKey)]
+    pub fn add_key(
+        &mut self,
+        #[wasm_bindgen(js_name = keyId, unchecked_param_type = "bigint | number")] kid: &JsValue,
+        #[wasm_bindgen(js_name = baseKey, unchecked_param_type = "BufferSource")]
+        base_key: &JsValue,
+    ) -> JsResult<()> {
+        let kid = key_id(kid)?;
+        let base_key = Zeroizing::new(bytes(base_key, "baseKey")?);
+        self.inner.add_key(kid, &base_key).map_err(core_error)
+    }
+
+    /// Installs a key derived elsewhere (`sframeKey`: `Nk` bytes, `sframeSalt`: 12 bytes).
+    #[wasm_bindgen(js_name = addDerivedKey)]
+    pub fn add_derived_key(
+        &mut self,
+        #[wasm_bindgen(js_name = keyId, unchecked_param_type = "bigint | number")] kid: &JsValue,
+        #[wasm_bindgen(js_name = sframeKey, unchecked_param_type = "BufferSource")]
+        sframe_key: &JsValue,
+        #[wasm_bindgen(js_name = sframeSalt, unchecked_param_type = "BufferSource")]
+        sframe_salt: &JsValue,
+    ) -> JsResult<()> {
+        let key = derived_key(self.inner.suite(), kid, sframe_key, sframe_salt)?;
+        self.inner.add_derived_key(key).map_err(core_error)
+    }
+
+    /// Removes (and zeroizes) the key for `keyId`; returns whether there was one.
+    #[wasm_bindgen(js_name = removeKey)]
+    pub fn remove_key(
+        &mut self,
+        #[wasm_bindgen(js_name = keyId, unchecked_param_type = "bigint | number")] kid: &JsValue,
+    ) -> JsResult<bool> {
+        Ok(self.inner.remove_key(key_id(kid)?))
+    }
+
+    /// Whether a key for `keyId` is installed.
+    #[wasm_bindgen(js_name = hasKey)]
+    pub fn has_key(
+        &self,
+        #[wasm_bindgen(js_name = keyId, unchecked_param_type = "bigint | number")] kid: &JsValue,
+    ) -> JsResult<bool> {
+        Ok(self.inner.has_key(key_id(kid)?))
+    }
+
+    /// Removes every key.
+    pub fn clear(&mut self) {
+        self.inner.clear();
+    }
+
+    /// Number of installed keys.
+    #[wasm_bindgen(getter, js_name = keyCount)]
+    pub fn key_count(&self) -> u32 {
+        u32::try_from(self.inner.key_count()).unwrap_or(u32::MAX)
+    }
+
+    /// Replay window in counter values (0 = off, at most 1024, default 512).
+    #[wasm_bindgen(js_name = setReplayWindow)]
+    pub fn set_replay_window(&mut self, size: u32) -> JsResult<()> {
+        self.inner.set_replay_window(size).map_err(core_error)
+    }
+
+    /// Unprotects an SFrame frame and returns the plaintext. `metadata` must be the bytes the
+    /// sender authenticated. Throws `unknown_key_id`, `authentication_failed`,
+    /// `malformed_frame`, `replay`, … (see `code`).
+    pub fn unprotect(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "BufferSource")] frame: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "BufferSource | undefined | null")]
+        metadata: &JsValue,
+    ) -> JsResult<Vec<u8>> {
+        let mut frame = bytes(frame, "frame")?;
+        let metadata = optional_bytes(metadata)?;
+        let plaintext = self
+            .inner
+            .unprotect(&metadata, &mut frame)
+            .map_err(core_error)?;
+        Ok(plaintext.to_vec())
+    }
+
+    /// The cipher suite's name.
+    #[wasm_bindgen(getter, js_name = cipherSuite)]
+    pub fn cipher_suite(&self) -> String {
+        self.inner.suite().name().into()
+    }
+}
+
+fn derived_key(
+    suite: sframe_core::CipherSuite,
+    kid: &JsValue,
+    sframe_key: &JsValue,
+    sframe_salt: &JsValue,
+) -> JsResult<Key> {
+    let kid = key_id(kid)?;
+    // Key material copied into wasm memory is wiped once the derived `Key` owns it.
+    let key = Zeroizing::new(bytes(sframe_key, "sframeKey")?);
+    let salt = Zeroizing::new(bytes(sframe_salt, "sframeSalt")?);
+    Key::from_parts(suite, kid, &key, &salt).map_err(core_error)
+}
+
+/// Parses the SFrame header at the start of `frame` (RFC 9605 §4.3; no key needed, as an SFU
+/// does): `{ keyId: bigint, counter: bigint, headerLength: number }`.
+#[wasm_bindgen(js_name = parseHeader, unchecked_return_type = "SFrameHeader")]
+pub fn parse_header(
+    #[wasm_bindgen(unchecked_param_type = "BufferSource")] frame: &JsValue,
+) -> JsResult<JsValue> {
+    let frame = bytes(frame, "frame")?;
+    let (header, len) = Header::parse(&frame).map_err(core_error)?;
+    let out = Object::new();
+    set(&out, "keyId", header.key_id().into())?;
+    set(&out, "counter", header.counter().into())?;
+    set(&out, "headerLength", (len as u32).into())?;
+    Ok(out.into())
+}
+
+/// Sizes of a cipher suite (RFC 9605 §4.5): `{ id, name, keyLength, nonceLength, tagLength,
+/// hash, maxOverhead }`, `hash` being the WebCrypto name of its HKDF hash.
+#[wasm_bindgen(js_name = cipherSuiteInfo, unchecked_return_type = "CipherSuiteInfo")]
+pub fn cipher_suite_info(
+    #[wasm_bindgen(js_name = cipherSuite, unchecked_param_type = "number | string")]
+    cipher_suite: &JsValue,
+) -> JsResult<JsValue> {
+    let s = suite(cipher_suite)?;
+    let out = Object::new();
+    set(&out, "id", s.id().into())?;
+    set(&out, "name", s.name().into())?;
+    set(&out, "keyLength", (s.key_len() as u32).into())?;
+    set(&out, "nonceLength", (s.nonce_len() as u32).into())?;
+    set(&out, "tagLength", (s.tag_len() as u32).into())?;
+    let hash = if s.hash_len() == 64 {
+        "SHA-512"
+    } else {
+        "SHA-256"
+    };
+    set(&out, "hash", hash.into())?;
+    set(&out, "maxOverhead", (s.max_overhead() as u32).into())?;
+    Ok(out.into())
+}
+
+fn set(obj: &Object, name: &str, value: JsValue) -> JsResult<()> {
+    Reflect::set(obj, &JsValue::from_str(name), &value).map(|_| ())
+}

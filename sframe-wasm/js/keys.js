@@ -1,0 +1,90 @@
+// Key input for SFrameTransform: WebCrypto CryptoKeys and raw bytes → what sframe-core takes.
+//
+// An HKDF CryptoKey with "deriveBits" usage never leaves WebCrypto: the RFC 9605 §4.4.2 key
+// schedule runs there,
+//   sframe_secret = HKDF-Extract("", base_key)
+//   sframe_key    = HKDF-Expand(sframe_secret, "SFrame 1.0 Secret key "  ‖ BE64(KID) ‖ BE16(suite), Nk)
+//   sframe_salt   = HKDF-Expand(sframe_secret, "SFrame 1.0 Secret salt " ‖ BE64(KID) ‖ BE16(suite), Nn)
+// (WebCrypto's HKDF is Extract-then-Expand; a zero-length salt is the RFC's empty salt), and
+// only the derived key and salt enter the wasm module. Extractable keys are exported raw and
+// bytes are used as they are: sframe-core derives from those base keys itself.
+
+const MAX_U64 = (1n << 64n) - 1n;
+
+/**
+ * A CryptoKeyID (number up to 2^53-1 or bigint up to 2^64-1) as a bigint; RangeError when out
+ * of range, TypeError when not a number/bigint. `undefined` means 0 (Safari's default).
+ */
+export function normalizeKeyId(keyID) {
+  if (keyID === undefined) return 0n;
+  if (typeof keyID === 'bigint') {
+    if (keyID < 0n || keyID > MAX_U64) throw new RangeError('keyID must be in 0..2^64-1');
+    return keyID;
+  }
+  if (typeof keyID === 'number') {
+    if (!Number.isSafeInteger(keyID) || keyID < 0) {
+      throw new RangeError('keyID must be an integer in 0..2^53-1 (or a bigint up to 2^64-1)');
+    }
+    return BigInt(keyID);
+  }
+  throw new TypeError('keyID must be a number or a bigint');
+}
+
+/** "SFrame 1.0 Secret key " / "SFrame 1.0 Secret salt " ‖ BE64(kid) ‖ BE16(suite). */
+export function derivationLabel(which, kid, suiteId) {
+  const text = new TextEncoder().encode(
+    which === 'salt' ? 'SFrame 1.0 Secret salt ' : 'SFrame 1.0 Secret key ',
+  );
+  const out = new Uint8Array(text.length + 10);
+  out.set(text);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(text.length, kid);
+  view.setUint16(text.length + 8, suiteId);
+  return out;
+}
+
+function isCryptoKey(key) {
+  return typeof CryptoKey !== 'undefined' && key instanceof CryptoKey;
+}
+
+/** Copy of the bytes of a BufferSource, or null if `v` is none. */
+export function bufferSourceBytes(v) {
+  if (v instanceof ArrayBuffer) return new Uint8Array(v.slice(0));
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice();
+  return null;
+}
+
+/**
+ * Resolves `key` for (kid, suite) to either `{ baseKey }` (bytes; sframe-core derives) or
+ * `{ sframeKey, sframeSalt }` (derived inside WebCrypto).
+ * @param {CryptoKey | BufferSource} key
+ * @param {bigint} kid
+ * @param {{ id: number, keyLength: number, nonceLength: number, hash: string }} suite
+ */
+export async function resolveKey(key, kid, suite) {
+  if (isCryptoKey(key)) {
+    if (key.algorithm?.name === 'HKDF' && key.usages.includes('deriveBits')) {
+      const params = (which) => ({
+        name: 'HKDF',
+        hash: suite.hash,
+        salt: new Uint8Array(0),
+        info: derivationLabel(which, kid, suite.id),
+      });
+      const [k, s] = await Promise.all([
+        crypto.subtle.deriveBits(params('key'), key, suite.keyLength * 8),
+        crypto.subtle.deriveBits(params('salt'), key, suite.nonceLength * 8),
+      ]);
+      return { sframeKey: new Uint8Array(k), sframeSalt: new Uint8Array(s) };
+    }
+    if (key.extractable) {
+      return { baseKey: new Uint8Array(await crypto.subtle.exportKey('raw', key)) };
+    }
+    throw new TypeError(
+      'a non-extractable CryptoKey must be an HKDF key with "deriveBits" usage ' +
+        '(crypto.subtle.importKey("raw", bytes, "HKDF", false, ["deriveBits"]))',
+    );
+  }
+  const bytes = bufferSourceBytes(key);
+  if (bytes) return { baseKey: bytes };
+  throw new TypeError('key must be a CryptoKey or a BufferSource (ArrayBuffer / typed array)');
+}

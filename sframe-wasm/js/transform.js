@@ -1,0 +1,305 @@
+// SFrameTransform, SFrameEncrypterStream, SFrameDecrypterStream: the W3C WebRTC Encoded
+// Transform interfaces (and Safari's older SFrameTransform shape) on top of sframe-core.
+//
+// They are GenericTransformStreams (readable / writable, usable with pipeThrough) and
+// EventTargets ("error" events, onerror). Frames may be RTCEncodedVideoFrame /
+// RTCEncodedAudioFrame (their .data is replaced) or plain BufferSources.
+
+import { Sender, Receiver, parseHeader, cipherSuiteInfo } from './wasm.js';
+import {
+  clearPrefixLength,
+  codecForMimeType,
+  escapeStartCodes,
+  parseCompatibilityMode,
+  trailingZeros,
+  unescapeStartCodes,
+} from './codec.js';
+import { normalizeKeyId, resolveKey } from './keys.js';
+
+/** Safari's authenticationSize (tag bytes) → cipher suite. */
+const SUITE_BY_AUTH_SIZE = new Map([
+  [10, 'AES_128_CTR_HMAC_SHA256_80'],
+  [8, 'AES_128_CTR_HMAC_SHA256_64'],
+  [4, 'AES_128_CTR_HMAC_SHA256_32'],
+  [16, 'AES_128_GCM_SHA256_128'],
+]);
+
+/** W3C SFrameTransformErrorEvent: errorType "authentication" | "keyID" | "syntax". */
+export class SFrameTransformErrorEvent extends Event {
+  constructor(type, init = {}) {
+    super(type, init);
+    /** @type {'authentication' | 'keyID' | 'syntax'} */
+    this.errorType = init.errorType;
+    /** The frame's key ID (bigint) when known, else null. */
+    this.keyID = init.keyID ?? null;
+    /** The frame that failed (it was dropped). */
+    this.frame = init.frame ?? null;
+    /** sframe-core's error code, e.g. "authentication_failed" (extension). */
+    this.code = init.code ?? null;
+  }
+}
+
+/** Decrypt-side core error codes → W3C errorType. */
+function errorTypeFor(code) {
+  switch (code) {
+    case 'unknown_key_id':
+      return 'keyID';
+    case 'authentication_failed':
+    case 'replay':
+    case 'key_usage_limit':
+      return 'authentication';
+    default:
+      return 'syntax';
+  }
+}
+
+function resolveSuite(options) {
+  if (options.cipherSuite !== undefined) return cipherSuiteInfo(options.cipherSuite);
+  if (options.authenticationSize !== undefined) {
+    const name = SUITE_BY_AUTH_SIZE.get(Number(options.authenticationSize));
+    if (!name) throw new TypeError(`unsupported authenticationSize ${options.authenticationSize}`);
+    return cipherSuiteInfo(name);
+  }
+  // Safari's default (authenticationSize 10).
+  return cipherSuiteInfo('AES_128_CTR_HMAC_SHA256_80');
+}
+
+function isEncodedFrame(chunk) {
+  return chunk !== null && typeof chunk === 'object' && chunk.data instanceof ArrayBuffer;
+}
+
+function frameBytes(chunk) {
+  if (isEncodedFrame(chunk)) return new Uint8Array(chunk.data);
+  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
+  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  return null;
+}
+
+function concat(a, b) {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * The shared implementation. `role` is "encrypt" or "decrypt".
+ */
+class SFrameStream extends EventTarget {
+  #role;
+  #suite;
+  #mode;
+  #sender = null;
+  #receiver = null;
+  #stream;
+  #onerror = null;
+  #keyQueue = Promise.resolve();
+  #stats = { frames: 0, passedThrough: 0, dropped: 0, errors: 0 };
+
+  constructor(options = {}, role = undefined) {
+    super();
+    const r = role ?? options.role ?? 'encrypt';
+    if (r !== 'encrypt' && r !== 'decrypt') {
+      throw new TypeError(`role must be "encrypt" or "decrypt" (got ${r})`);
+    }
+    this.#role = r;
+    this.#suite = resolveSuite(options);
+    this.#mode = parseCompatibilityMode(options.compatibilityMode);
+    if (r === 'encrypt') this.#sender = new Sender(this.#suite.id);
+    else this.#receiver = new Receiver(this.#suite.id);
+    if (options.replayWindow !== undefined && this.#receiver) {
+      this.#receiver.setReplayWindow(options.replayWindow);
+    }
+    this.#stream = new TransformStream({
+      transform: (chunk, controller) => this.#transform(chunk, controller),
+    });
+  }
+
+  /** "encrypt" or "decrypt". */
+  get role() {
+    return this.#role;
+  }
+
+  /** The cipher suite name, e.g. "AES_128_GCM_SHA256_128". */
+  get cipherSuite() {
+    return this.#suite.name;
+  }
+
+  /** The codec-compatibility mode in force ("auto", "none", "vp8", "h264", "opus"). */
+  get compatibilityMode() {
+    return this.#mode;
+  }
+
+  get readable() {
+    return this.#stream.readable;
+  }
+
+  get writable() {
+    return this.#stream.writable;
+  }
+
+  /** Frame counters (extension): frames seen, 0-byte passed through, dropped, errors. */
+  get stats() {
+    return { ...this.#stats };
+  }
+
+  get onerror() {
+    return this.#onerror;
+  }
+
+  set onerror(handler) {
+    if (this.#onerror) this.removeEventListener('error', this.#onerror);
+    this.#onerror = typeof handler === 'function' ? handler : null;
+    if (this.#onerror) this.addEventListener('error', this.#onerror);
+  }
+
+  /**
+   * Encrypter: makes `key` current under `keyID`. Decrypter (Safari / older drafts): adds
+   * it as a decryption key. Keys apply in call order; the promise settles once applied.
+   */
+  setEncryptionKey(key, keyID) {
+    if (this.#role === 'decrypt') return this.addDecryptionKey(key, keyID);
+    return this.#enqueueKey(key, keyID, (kid, k) =>
+      k.baseKey ? this.#sender.setKey(kid, k.baseKey) : this.#sender.setDerivedKey(kid, k.sframeKey, k.sframeSalt),
+    );
+  }
+
+  /** Decrypter: installs (or replaces) the key for `keyID`. */
+  addDecryptionKey(key, keyID) {
+    if (this.#role !== 'decrypt') {
+      return Promise.reject(new TypeError('addDecryptionKey needs role "decrypt"'));
+    }
+    return this.#enqueueKey(key, keyID, (kid, k) =>
+      k.baseKey
+        ? this.#receiver.addKey(kid, k.baseKey)
+        : this.#receiver.addDerivedKey(kid, k.sframeKey, k.sframeSalt),
+    );
+  }
+
+  /** Decrypter: removes the key for `keyID` (after earlier key changes have applied). */
+  removeDecryptionKey(keyID) {
+    if (this.#role !== 'decrypt') {
+      return Promise.reject(new TypeError('removeDecryptionKey needs role "decrypt"'));
+    }
+    let kid;
+    try {
+      kid = normalizeKeyId(keyID);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const done = this.#keyQueue.then(() => {
+      this.#receiver.removeKey(kid);
+    });
+    this.#keyQueue = done.catch(() => {});
+    return done;
+  }
+
+  #enqueueKey(key, keyID, apply) {
+    let kid;
+    try {
+      kid = normalizeKeyId(keyID);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    // Derivation may run concurrently; installation follows call order.
+    const derived = resolveKey(key, kid, this.#suite);
+    const done = this.#keyQueue.then(() => derived).then((k) => apply(kid, k));
+    this.#keyQueue = done.catch(() => {});
+    return done;
+  }
+
+  #codecFor(chunk) {
+    if (this.#mode !== 'auto') return this.#mode;
+    if (isEncodedFrame(chunk) && typeof chunk.getMetadata === 'function') {
+      return codecForMimeType(chunk.getMetadata().mimeType);
+    }
+    return 'none';
+  }
+
+  #fail(chunk, errorType, code, keyID) {
+    this.#stats.dropped++;
+    this.#stats.errors++;
+    this.dispatchEvent(
+      new SFrameTransformErrorEvent('error', { errorType, keyID, frame: chunk, code }),
+    );
+  }
+
+  #transform(chunk, controller) {
+    this.#stats.frames++;
+    const data = frameBytes(chunk);
+    if (data === null) {
+      this.#fail(chunk, 'syntax', 'invalid_argument', null);
+      return;
+    }
+    // Empty frames (Chromium emits some 0-byte audio frames) carry nothing to protect.
+    if (data.length === 0) {
+      this.#stats.passedThrough++;
+      controller.enqueue(chunk);
+      return;
+    }
+    const codec = this.#codecFor(chunk);
+    const clearLen = clearPrefixLength(codec, data);
+    const clear = data.subarray(0, clearLen);
+    const rest = data.subarray(clearLen);
+    let out;
+    if (this.#role === 'encrypt') {
+      let protectedPart;
+      try {
+        protectedPart = this.#sender.protect(rest, clear);
+      } catch (e) {
+        // no_key, counter_exhausted, key_usage_limit: the frame is never sent in clear.
+        this.#fail(chunk, 'keyID', e?.code ?? 'unknown', this.#sender.keyId ?? null);
+        return;
+      }
+      if (codec === 'h264') protectedPart = escapeStartCodes(protectedPart, trailingZeros(clear));
+      out = concat(clear, protectedPart);
+    } else {
+      const sframe = codec === 'h264' ? unescapeStartCodes(rest, trailingZeros(clear)) : rest;
+      let plaintext;
+      try {
+        plaintext = this.#receiver.unprotect(sframe, clear);
+      } catch (e) {
+        const code = e?.code ?? 'unknown';
+        let keyID = null;
+        try {
+          keyID = parseHeader(sframe).keyId;
+        } catch {
+          // Not an SFrame header: a syntax error without key ID.
+        }
+        this.#fail(chunk, errorTypeFor(code), code, keyID);
+        return;
+      }
+      out = concat(clear, plaintext);
+    }
+    if (isEncodedFrame(chunk)) {
+      chunk.data = out.buffer;
+      controller.enqueue(chunk);
+    } else {
+      controller.enqueue(chunk instanceof ArrayBuffer ? out.buffer : out);
+    }
+  }
+}
+
+/**
+ * `new SFrameTransform({ role, cipherSuite | authenticationSize, compatibilityMode })`: the
+ * W3C interface with Safari's options accepted. `role` defaults to "encrypt".
+ */
+export class SFrameTransform extends SFrameStream {
+  constructor(options = {}) {
+    super(options);
+  }
+}
+
+/** W3C SFrameEncrypterStream. */
+export class SFrameEncrypterStream extends SFrameStream {
+  constructor(options = {}) {
+    super(options, 'encrypt');
+  }
+}
+
+/** W3C SFrameDecrypterStream (keys via addDecryptionKey / removeDecryptionKey). */
+export class SFrameDecrypterStream extends SFrameStream {
+  constructor(options = {}) {
+    super(options, 'decrypt');
+  }
+}
