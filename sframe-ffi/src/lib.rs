@@ -55,6 +55,7 @@ pub use util::*;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use sframe_core::CipherSuite;
 use zeroize::Zeroizing;
 
 /// `AES_128_CTR_HMAC_SHA256_80` (RFC 9605 §4.5, value 0x0001).
@@ -89,6 +90,67 @@ fn guard(f: impl FnOnce() -> Result<(), SframeStatus>) -> SframeStatus {
 /// Runs `f` for functions that return a plain value; a panic gives `on_panic`.
 fn guard_value<T>(on_panic: T, f: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or(on_panic)
+}
+
+/// Runs `f` for a function that reports a length through `out_len`: `*out_len` is 0 on any
+/// error (if `out_len` is not NULL) and the length on success; NULL `out_len` is an error.
+///
+/// # Safety
+/// `out_len` is NULL or valid for a write of `usize`.
+unsafe fn guard_len(
+    out_len: *mut usize,
+    f: impl FnOnce() -> Result<usize, SframeStatus>,
+) -> SframeStatus {
+    // SAFETY: caller's contract; NULL is skipped.
+    unsafe { store(out_len, 0) };
+    guard(|| {
+        non_null(out_len)?;
+        let n = f()?;
+        // SAFETY: non-NULL, caller's contract.
+        unsafe { store(out_len, n) };
+        Ok(())
+    })
+}
+
+/// Boxes a new object for `cipher_suite` and hands ownership to C; NULL if the suite is
+/// unknown (or on a panic).
+fn new_handle<T>(cipher_suite: u16, make: impl FnOnce(CipherSuite) -> T) -> *mut T {
+    guard_value(std::ptr::null_mut(), || {
+        CipherSuite::from_id(cipher_suite).map_or(std::ptr::null_mut(), |suite| {
+            Box::into_raw(Box::new(make(suite)))
+        })
+    })
+}
+
+/// Takes back and drops an object from [`new_handle`]; NULL is a no-op.
+///
+/// # Safety
+/// `p` is NULL or came from [`new_handle`] and was not freed before.
+unsafe fn free_handle<T>(p: *mut T) {
+    guard_value((), || {
+        if !p.is_null() {
+            // SAFETY: caller's contract: `p` came from Box::into_raw.
+            drop(unsafe { Box::from_raw(p) });
+        }
+    })
+}
+
+/// Borrows a C object, NULL being `SFRAME_ERR_NULL_POINTER`.
+///
+/// # Safety
+/// `p` is NULL or a live object from [`new_handle`].
+unsafe fn handle<'a, T>(p: *const T) -> Result<&'a T, SframeStatus> {
+    // SAFETY: caller's contract.
+    unsafe { p.as_ref() }.ok_or(SframeStatus::SFRAME_ERR_NULL_POINTER)
+}
+
+/// Mutably borrows a C object, NULL being `SFRAME_ERR_NULL_POINTER`.
+///
+/// # Safety
+/// `p` is NULL or a live object from [`new_handle`], not in use by another call.
+unsafe fn handle_mut<'a, T>(p: *mut T) -> Result<&'a mut T, SframeStatus> {
+    // SAFETY: caller's contract.
+    unsafe { p.as_mut() }.ok_or(SframeStatus::SFRAME_ERR_NULL_POINTER)
 }
 
 /// Checks a C (pointer, length) pair: a NULL pointer is only valid with length 0.

@@ -1,11 +1,11 @@
 //! `sframe_receiver_*`: the receiving side (RFC 9605 §4.4 decryption, §9 replay protection)
 //! over `sframe_core::Receiver`.
 
-use sframe_core::{CipherSuite, Receiver};
+use sframe_core::Receiver;
 
 use crate::{
-    SframeKeyUsage, SframeStatus, guard, guard_value, input, input_apart_from, non_null, output,
-    store,
+    SframeKeyUsage, SframeStatus, free_handle, guard, guard_len, guard_value, handle, handle_mut,
+    input, input_apart_from, new_handle, non_null, output, store,
 };
 
 /// Opaque receiver: holds keys by KID and unprotects frames from any number of senders
@@ -15,36 +15,13 @@ pub struct SframeReceiver {
     inner: Receiver,
 }
 
-/// # Safety
-/// `r` is NULL or a live pointer from `sframe_receiver_new`.
-unsafe fn receiver<'a>(r: *const SframeReceiver) -> Result<&'a Receiver, SframeStatus> {
-    // SAFETY: caller's contract.
-    unsafe { r.as_ref() }
-        .map(|r| &r.inner)
-        .ok_or(SframeStatus::SFRAME_ERR_NULL_POINTER)
-}
-
-/// # Safety
-/// `r` is NULL or a live pointer from `sframe_receiver_new`, not used concurrently.
-unsafe fn receiver_mut<'a>(r: *mut SframeReceiver) -> Result<&'a mut Receiver, SframeStatus> {
-    // SAFETY: caller's contract.
-    unsafe { r.as_mut() }
-        .map(|r| &mut r.inner)
-        .ok_or(SframeStatus::SFRAME_ERR_NULL_POINTER)
-}
-
 /// A new receiver for `cipher_suite` (1..5) with no keys, a replay window of
 /// `SFRAME_DEFAULT_REPLAY_WINDOW` and the suite's default usage limits. Returns NULL if the
 /// suite is unknown. Free it with `sframe_receiver_free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn sframe_receiver_new(cipher_suite: u16) -> *mut SframeReceiver {
-    guard_value(std::ptr::null_mut(), || {
-        match CipherSuite::from_id(cipher_suite) {
-            Ok(suite) => Box::into_raw(Box::new(SframeReceiver {
-                inner: Receiver::new(suite),
-            })),
-            Err(_) => std::ptr::null_mut(),
-        }
+    new_handle(cipher_suite, |suite| SframeReceiver {
+        inner: Receiver::new(suite),
     })
 }
 
@@ -54,12 +31,8 @@ pub extern "C" fn sframe_receiver_new(cipher_suite: u16) -> *mut SframeReceiver 
 /// `r` is NULL or a pointer from `sframe_receiver_new` not freed before.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sframe_receiver_free(r: *mut SframeReceiver) {
-    guard_value((), || {
-        if !r.is_null() {
-            // SAFETY: caller's contract: `r` came from Box::into_raw in sframe_receiver_new.
-            drop(unsafe { Box::from_raw(r) });
-        }
-    })
+    // SAFETY: caller's contract.
+    unsafe { free_handle(r) }
 }
 
 /// Derives and installs the key for `kid` from `base_key` (RFC 9605 §4.4.2). An existing key
@@ -78,7 +51,7 @@ pub unsafe extern "C" fn sframe_receiver_add_key(
 ) -> SframeStatus {
     guard(|| {
         // SAFETY: caller's contract.
-        let (r, key) = unsafe { (receiver_mut(r)?, input(base_key, base_key_len)?) };
+        let (r, key) = unsafe { (&mut handle_mut(r)?.inner, input(base_key, base_key_len)?) };
         Ok(r.add_key(kid, key)?)
     })
 }
@@ -95,7 +68,7 @@ pub unsafe extern "C" fn sframe_receiver_remove_key(
 ) -> SframeStatus {
     guard(|| {
         // SAFETY: caller's contract.
-        if unsafe { receiver_mut(r)? }.remove_key(kid) {
+        if unsafe { handle_mut(r)? }.inner.remove_key(kid) {
             Ok(())
         } else {
             Err(SframeStatus::SFRAME_ERR_UNKNOWN_KEY_ID)
@@ -111,7 +84,7 @@ pub unsafe extern "C" fn sframe_receiver_remove_key(
 pub unsafe extern "C" fn sframe_receiver_clear(r: *mut SframeReceiver) -> SframeStatus {
     guard(|| {
         // SAFETY: caller's contract.
-        unsafe { receiver_mut(r)? }.clear();
+        unsafe { handle_mut(r)? }.inner.clear();
         Ok(())
     })
 }
@@ -124,7 +97,7 @@ pub unsafe extern "C" fn sframe_receiver_clear(r: *mut SframeReceiver) -> Sframe
 pub unsafe extern "C" fn sframe_receiver_has_key(r: *const SframeReceiver, kid: u64) -> bool {
     guard_value(false, || {
         // SAFETY: caller's contract.
-        unsafe { receiver(r) }.is_ok_and(|r| r.has_key(kid))
+        unsafe { handle(r) }.is_ok_and(|r| r.inner.has_key(kid))
     })
 }
 
@@ -136,7 +109,7 @@ pub unsafe extern "C" fn sframe_receiver_has_key(r: *const SframeReceiver, kid: 
 pub unsafe extern "C" fn sframe_receiver_key_count(r: *const SframeReceiver) -> usize {
     guard_value(0, || {
         // SAFETY: caller's contract.
-        unsafe { receiver(r) }.map_or(0, |r| r.key_count())
+        unsafe { handle(r) }.map_or(0, |r| r.inner.key_count())
     })
 }
 
@@ -153,7 +126,7 @@ pub unsafe extern "C" fn sframe_receiver_set_replay_window(
 ) -> SframeStatus {
     guard(|| {
         // SAFETY: caller's contract.
-        Ok(unsafe { receiver_mut(r)? }.set_replay_window(size)?)
+        Ok(unsafe { handle_mut(r)? }.inner.set_replay_window(size)?)
     })
 }
 
@@ -169,7 +142,7 @@ pub unsafe extern "C" fn sframe_receiver_replay_window(
     guard(|| {
         non_null(size)?;
         // SAFETY: caller's contract.
-        let value = unsafe { receiver(r)? }.replay_window();
+        let value = unsafe { handle(r)? }.inner.replay_window();
         // SAFETY: non-NULL, caller's contract.
         unsafe { store(size, value) };
         Ok(())
@@ -189,7 +162,7 @@ pub unsafe extern "C" fn sframe_receiver_set_max_auth_failures(
 ) -> SframeStatus {
     guard(|| {
         // SAFETY: caller's contract.
-        let r = unsafe { receiver_mut(r)? };
+        let r = unsafe { &mut handle_mut(r)?.inner };
         let mut limits = r.limits();
         limits.max_auth_failures = max_auth_failures;
         r.set_limits(limits);
@@ -212,7 +185,7 @@ pub unsafe extern "C" fn sframe_receiver_usage(
     guard(|| {
         non_null(usage)?;
         // SAFETY: caller's contract.
-        let u = unsafe { receiver(r)? }
+        let u = unsafe { &handle(r)?.inner }
             .usage(kid)
             .ok_or(SframeStatus::SFRAME_ERR_UNKNOWN_KEY_ID)?;
         // SAFETY: non-NULL, caller's contract.
@@ -233,7 +206,7 @@ pub unsafe extern "C" fn sframe_receiver_max_plaintext_size(
 ) -> usize {
     guard_value(0, || {
         // SAFETY: caller's contract.
-        unsafe { receiver(r) }.map_or(0, |r| r.max_plaintext_len(ciphertext_len))
+        unsafe { handle(r) }.map_or(0, |r| r.inner.max_plaintext_len(ciphertext_len))
     })
 }
 
@@ -261,25 +234,20 @@ pub unsafe extern "C" fn sframe_receiver_unprotect(
     out_cap: usize,
     out_len: *mut usize,
 ) -> SframeStatus {
-    // SAFETY: `out_len` is NULL or writable (caller's contract).
-    unsafe { store(out_len, 0) };
-    guard(|| {
-        non_null(out_len)?;
+    let run = || {
         // SAFETY: caller's contract; inputs are read (copied if they overlap `out`) before
         // `out` is borrowed mutably.
         let (r, metadata, frame, out) = unsafe {
-            let r = receiver_mut(r)?;
+            let r = &mut handle_mut(r)?.inner;
             let md = input_apart_from(metadata, metadata_len, out, out_cap)?;
             let ct = input_apart_from(ciphertext, ciphertext_len, out, out_cap)?;
             (r, md, ct, output(out, out_cap)?)
         };
-        let n = r
-            .unprotect_into(metadata.bytes(), frame.bytes(), out)?
-            .len();
-        // SAFETY: non-NULL, caller's contract.
-        unsafe { store(out_len, n) };
-        Ok(())
-    })
+        Ok(r.unprotect_into(metadata.bytes(), frame.bytes(), out)?
+            .len())
+    };
+    // SAFETY: `out_len` is NULL or writable (caller's contract).
+    unsafe { guard_len(out_len, run) }
 }
 
 /// Verifies and decrypts `frame[0..frame_len]` in place. On success the plaintext is
@@ -310,7 +278,7 @@ pub unsafe extern "C" fn sframe_receiver_unprotect_in_place(
         non_null(plaintext_len)?;
         // SAFETY: caller's contract; metadata is copied first if it overlaps `frame`.
         let (r, metadata, buf) = unsafe {
-            let r = receiver_mut(r)?;
+            let r = &mut handle_mut(r)?.inner;
             let md = input_apart_from(metadata, metadata_len, frame, frame_len)?;
             (r, md, output(frame, frame_len)?)
         };
@@ -324,4 +292,134 @@ pub unsafe extern "C" fn sframe_receiver_unprotect_in_place(
         }
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::*;
+    use std::ptr::{null, null_mut};
+
+    const KEY: &[u8; 16] = b"0123456789abcdef";
+
+    /// Calls the C entry points from Rust: round trip, in place, misuse.
+    #[test]
+    fn round_trip_through_the_c_entry_points() {
+        let s = sframe_sender_new(SFRAME_AES_128_CTR_HMAC_SHA256_80);
+        let r = sframe_receiver_new(SFRAME_AES_128_CTR_HMAC_SHA256_80);
+        assert!(!s.is_null() && !r.is_null());
+        // SAFETY: live objects and valid buffers throughout.
+        unsafe {
+            assert_eq!(
+                sframe_sender_set_key(s, 9, KEY.as_ptr(), KEY.len()),
+                SframeStatus::SFRAME_OK
+            );
+            assert_eq!(
+                sframe_receiver_add_key(r, 9, KEY.as_ptr(), KEY.len()),
+                SframeStatus::SFRAME_OK
+            );
+            let pt = b"frame";
+            let mut out = vec![0u8; sframe_sender_max_ciphertext_size(s, pt.len())];
+            let mut n = 0usize;
+            let st = sframe_sender_protect(
+                s,
+                null(),
+                0,
+                pt.as_ptr(),
+                pt.len(),
+                out.as_mut_ptr(),
+                out.len(),
+                &mut n,
+            );
+            assert_eq!(st, SframeStatus::SFRAME_OK);
+            assert_eq!(n, 2 + pt.len() + 10); // KID 9 takes an extra header byte
+            let mut plain = vec![0u8; sframe_receiver_max_plaintext_size(r, n)];
+            let mut m = 7usize;
+            let st = sframe_receiver_unprotect(
+                r,
+                null(),
+                0,
+                out.as_ptr(),
+                n,
+                plain.as_mut_ptr(),
+                plain.len(),
+                &mut m,
+            );
+            assert_eq!(st, SframeStatus::SFRAME_OK);
+            assert_eq!(&plain[..m], pt);
+            // Replay, then in place with replay protection off.
+            let st = sframe_receiver_unprotect(
+                r,
+                null(),
+                0,
+                out.as_ptr(),
+                n,
+                plain.as_mut_ptr(),
+                plain.len(),
+                &mut m,
+            );
+            assert_eq!((st, m), (SframeStatus::SFRAME_ERR_REPLAY, 0));
+            assert_eq!(
+                sframe_receiver_set_replay_window(r, 0),
+                SframeStatus::SFRAME_OK
+            );
+            let (mut off, mut len) = (0usize, 0usize);
+            let st = sframe_receiver_unprotect_in_place(
+                r,
+                null(),
+                0,
+                out.as_mut_ptr(),
+                n,
+                &mut off,
+                &mut len,
+            );
+            assert_eq!(st, SframeStatus::SFRAME_OK);
+            assert_eq!(&out[off..off + len], pt);
+            // Misuse.
+            assert_eq!(
+                sframe_receiver_unprotect(r, null(), 0, null(), 3, null_mut(), 0, &mut m),
+                SframeStatus::SFRAME_ERR_NULL_POINTER
+            );
+            assert_eq!(
+                sframe_receiver_remove_key(r, 10),
+                SframeStatus::SFRAME_ERR_UNKNOWN_KEY_ID
+            );
+            assert_eq!(
+                sframe_receiver_set_replay_window(r, SFRAME_MAX_REPLAY_WINDOW + 1),
+                SframeStatus::SFRAME_ERR_INVALID_CONFIG
+            );
+            sframe_sender_free(s);
+            sframe_receiver_free(r);
+        }
+    }
+
+    /// `out` overlapping the input is handled by copying: the result equals the non-aliased one.
+    #[test]
+    fn aliasing_output_is_copied_not_miscompiled() {
+        let s = sframe_sender_new(SFRAME_AES_128_GCM_SHA256_128);
+        let r = sframe_receiver_new(SFRAME_AES_128_GCM_SHA256_128);
+        // SAFETY: live objects; `buf` is valid for its whole length.
+        unsafe {
+            assert_eq!(
+                sframe_sender_set_key(s, 1, KEY.as_ptr(), KEY.len()),
+                SframeStatus::SFRAME_OK
+            );
+            assert_eq!(
+                sframe_receiver_add_key(r, 1, KEY.as_ptr(), KEY.len()),
+                SframeStatus::SFRAME_OK
+            );
+            let mut buf = [0u8; 64];
+            buf[..5].copy_from_slice(b"alias");
+            let p = buf.as_mut_ptr();
+            let mut n = 0;
+            let st = sframe_sender_protect(s, null(), 0, p, 5, p, buf.len(), &mut n);
+            assert_eq!(st, SframeStatus::SFRAME_OK);
+            let mut m = 0;
+            let st = sframe_receiver_unprotect(r, null(), 0, p, n, p, buf.len(), &mut m);
+            assert_eq!(st, SframeStatus::SFRAME_OK);
+            assert_eq!(&buf[..m], b"alias");
+            sframe_sender_free(s);
+            sframe_receiver_free(r);
+        }
+    }
 }

@@ -1,11 +1,11 @@
 //! `sframe_sender_*`: the sending side (RFC 9605 §4.4 encryption, §4.4.1 key IDs) over
 //! `sframe_core::Sender`.
 
-use sframe_core::{CipherSuite, Sender};
+use sframe_core::Sender;
 
 use crate::{
-    Input, SframeKeyUsage, SframeStatus, guard, guard_value, input, input_apart_from, non_null,
-    output, store,
+    Input, SframeKeyUsage, SframeStatus, free_handle, guard, guard_len, guard_value, handle,
+    handle_mut, input, input_apart_from, new_handle, non_null, output, store,
 };
 
 /// Opaque sender: protects frames under one key at a time (create with `sframe_sender_new`,
@@ -14,35 +14,12 @@ pub struct SframeSender {
     inner: Sender,
 }
 
-/// # Safety
-/// `s` is NULL or a live pointer from `sframe_sender_new`.
-unsafe fn sender<'a>(s: *const SframeSender) -> Result<&'a Sender, SframeStatus> {
-    // SAFETY: caller's contract.
-    unsafe { s.as_ref() }
-        .map(|s| &s.inner)
-        .ok_or(SframeStatus::SFRAME_ERR_NULL_POINTER)
-}
-
-/// # Safety
-/// `s` is NULL or a live pointer from `sframe_sender_new`, not used concurrently.
-unsafe fn sender_mut<'a>(s: *mut SframeSender) -> Result<&'a mut Sender, SframeStatus> {
-    // SAFETY: caller's contract.
-    unsafe { s.as_mut() }
-        .map(|s| &mut s.inner)
-        .ok_or(SframeStatus::SFRAME_ERR_NULL_POINTER)
-}
-
 /// A new sender for `cipher_suite` (1..5, the `SFRAME_AES_*` constants) with no key.
 /// Returns NULL if the suite is unknown. Free it with `sframe_sender_free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn sframe_sender_new(cipher_suite: u16) -> *mut SframeSender {
-    guard_value(std::ptr::null_mut(), || {
-        match CipherSuite::from_id(cipher_suite) {
-            Ok(suite) => Box::into_raw(Box::new(SframeSender {
-                inner: Sender::new(suite),
-            })),
-            Err(_) => std::ptr::null_mut(),
-        }
+    new_handle(cipher_suite, |suite| SframeSender {
+        inner: Sender::new(suite),
     })
 }
 
@@ -52,12 +29,8 @@ pub extern "C" fn sframe_sender_new(cipher_suite: u16) -> *mut SframeSender {
 /// `s` is NULL or a pointer from `sframe_sender_new` not freed before.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sframe_sender_free(s: *mut SframeSender) {
-    guard_value((), || {
-        if !s.is_null() {
-            // SAFETY: caller's contract: `s` came from Box::into_raw in sframe_sender_new.
-            drop(unsafe { Box::from_raw(s) });
-        }
-    })
+    // SAFETY: caller's contract.
+    unsafe { free_handle(s) }
 }
 
 /// Derives the key for `kid` from `base_key` (RFC 9605 §4.4.2; at least
@@ -77,7 +50,7 @@ pub unsafe extern "C" fn sframe_sender_set_key(
 ) -> SframeStatus {
     guard(|| {
         // SAFETY: caller's contract.
-        let (s, key) = unsafe { (sender_mut(s)?, input(base_key, base_key_len)?) };
+        let (s, key) = unsafe { (&mut handle_mut(s)?.inner, input(base_key, base_key_len)?) };
         Ok(s.set_key(kid, key)?)
     })
 }
@@ -98,7 +71,7 @@ pub unsafe extern "C" fn sframe_sender_set_key_with_counter(
 ) -> SframeStatus {
     guard(|| {
         // SAFETY: caller's contract.
-        let (s, key) = unsafe { (sender_mut(s)?, input(base_key, base_key_len)?) };
+        let (s, key) = unsafe { (&mut handle_mut(s)?.inner, input(base_key, base_key_len)?) };
         Ok(s.set_key_with_counter(kid, key, next_counter)?)
     })
 }
@@ -115,7 +88,7 @@ pub unsafe extern "C" fn sframe_sender_key_id(
     guard(|| {
         non_null(kid)?;
         // SAFETY: caller's contract.
-        let value = unsafe { sender(s)? }
+        let value = unsafe { &handle(s)?.inner }
             .key_id()
             .ok_or(SframeStatus::SFRAME_ERR_NO_KEY)?;
         // SAFETY: non-NULL, caller's contract.
@@ -137,7 +110,7 @@ pub unsafe extern "C" fn sframe_sender_next_counter(
     guard(|| {
         non_null(ctr)?;
         // SAFETY: caller's contract.
-        let s = unsafe { sender(s)? };
+        let s = unsafe { &handle(s)?.inner };
         s.key_id().ok_or(SframeStatus::SFRAME_ERR_NO_KEY)?;
         let value = s
             .next_counter()
@@ -161,7 +134,7 @@ pub unsafe extern "C" fn sframe_sender_usage(
     guard(|| {
         non_null(usage)?;
         // SAFETY: caller's contract.
-        let u = unsafe { sender(s)? }
+        let u = unsafe { &handle(s)?.inner }
             .usage()
             .ok_or(SframeStatus::SFRAME_ERR_NO_KEY)?;
         // SAFETY: non-NULL, caller's contract.
@@ -183,7 +156,7 @@ pub unsafe extern "C" fn sframe_sender_set_max_encryptions(
 ) -> SframeStatus {
     guard(|| {
         // SAFETY: caller's contract.
-        let s = unsafe { sender_mut(s)? };
+        let s = unsafe { &mut handle_mut(s)?.inner };
         let mut limits = s.limits();
         limits.max_encryptions = max_encryptions;
         s.set_limits(limits);
@@ -203,7 +176,7 @@ pub unsafe extern "C" fn sframe_sender_max_ciphertext_size(
 ) -> usize {
     guard_value(0, || {
         // SAFETY: caller's contract.
-        unsafe { sender(s) }.map_or(0, |s| s.max_protected_len(plaintext_len))
+        unsafe { handle(s) }.map_or(0, |s| s.inner.max_protected_len(plaintext_len))
     })
 }
 
@@ -231,23 +204,19 @@ pub unsafe extern "C" fn sframe_sender_protect(
     out_cap: usize,
     out_len: *mut usize,
 ) -> SframeStatus {
-    // SAFETY: `out_len` is NULL or writable (caller's contract).
-    unsafe { store(out_len, 0) };
-    guard(|| {
-        non_null(out_len)?;
+    let run = || {
         // SAFETY: caller's contract; inputs are read (copied if they overlap `out`) before
         // `out` is borrowed mutably.
         let (s, metadata, plaintext, out) = unsafe {
-            let s = sender_mut(s)?;
+            let s = &mut handle_mut(s)?.inner;
             let md = input_apart_from(metadata, metadata_len, out, out_cap)?;
             let pt = input_apart_from(plaintext, plaintext_len, out, out_cap)?;
             (s, md, pt, output(out, out_cap)?)
         };
-        let n = s.protect(metadata.bytes(), plaintext.bytes(), out)?.len();
-        // SAFETY: non-NULL, caller's contract.
-        unsafe { store(out_len, n) };
-        Ok(())
-    })
+        Ok(s.protect(metadata.bytes(), plaintext.bytes(), out)?.len())
+    };
+    // SAFETY: `out_len` is NULL or writable (caller's contract).
+    unsafe { guard_len(out_len, run) }
 }
 
 /// Protects in place: `buf[0..plaintext_len]` holds the plaintext and `buf` has room for
@@ -269,19 +238,15 @@ pub unsafe extern "C" fn sframe_sender_protect_in_place(
     plaintext_len: usize,
     out_len: *mut usize,
 ) -> SframeStatus {
-    // SAFETY: `out_len` is NULL or writable (caller's contract).
-    unsafe { store(out_len, 0) };
-    guard(|| {
-        non_null(out_len)?;
+    let run = || {
         // SAFETY: caller's contract; metadata is copied first if it overlaps `buf`.
         let (s, metadata, buf): (_, Input<'_>, _) = unsafe {
-            let s = sender_mut(s)?;
+            let s = &mut handle_mut(s)?.inner;
             let md = input_apart_from(metadata, metadata_len, buf, buf_cap)?;
             (s, md, output(buf, buf_cap)?)
         };
-        let n = s.protect_in_place(metadata.bytes(), buf, plaintext_len)?;
-        // SAFETY: non-NULL, caller's contract.
-        unsafe { store(out_len, n) };
-        Ok(())
-    })
+        Ok(s.protect_in_place(metadata.bytes(), buf, plaintext_len)?)
+    };
+    // SAFETY: `out_len` is NULL or writable (caller's contract).
+    unsafe { guard_len(out_len, run) }
 }

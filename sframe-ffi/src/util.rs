@@ -4,7 +4,7 @@ use std::ffi::{CStr, c_char};
 
 use sframe_core::{CipherSuite, Header, KeyUsage};
 
-use crate::{SframeStatus, guard, guard_value, input, non_null, output, store};
+use crate::{SframeStatus, guard, guard_len, guard_value, input, non_null, output, store};
 
 /// Usage counters of one key.
 #[repr(C)]
@@ -126,17 +126,13 @@ pub unsafe extern "C" fn sframe_header_encode(
     out_cap: usize,
     out_len: *mut usize,
 ) -> SframeStatus {
-    // SAFETY: `out_len` is NULL or writable (caller's contract).
-    unsafe { store(out_len, 0) };
-    guard(|| {
-        non_null(out_len)?;
+    let run = || {
         // SAFETY: caller's contract.
         let out = unsafe { output(out, out_cap)? };
-        let n = Header::new(kid, ctr).encode(out)?;
-        // SAFETY: non-NULL, caller's contract.
-        unsafe { store(out_len, n) };
-        Ok(())
-    })
+        Ok(Header::new(kid, ctr).encode(out)?)
+    };
+    // SAFETY: `out_len` is NULL or writable (caller's contract).
+    unsafe { guard_len(out_len, run) }
 }
 
 /// The library version, e.g. "0.1.0" (static, never NULL).
