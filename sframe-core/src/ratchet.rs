@@ -19,12 +19,16 @@
 //!
 //! * [`crate::Sender::set_ratcheting_key`] installs generation `g` at step 0 and
 //!   [`crate::Sender::ratchet`] moves to the next step: new KID, counter back to 0, and the old
-//!   base key (held as its HKDF-Extract output) zeroized — the sender can no longer derive it.
-//! * [`crate::Receiver::add_ratcheting_key`] installs generation `g`. A frame whose KID shows a
-//!   newer step of that generation makes the receiver derive forward — at most
-//!   [`crate::Receiver::set_max_ratchet_lookahead`] steps ([`DEFAULT_MAX_RATCHET_LOOKAHEAD`] =
-//!   16) — and it keeps the new key **only once the frame authenticated**, so a forged header
-//!   changes nothing. The previous step's key is kept for late frames; older steps are
+//!   base key zeroized — the sender can no longer derive it.
+//!   [`crate::Sender::ratchet_base_key`] gives the current step's base key for a receiver that
+//!   joins mid-session (ratchet first, so it cannot read earlier media).
+//! * [`crate::Receiver::add_ratcheting_key`] installs a generation at the step its KID shows.
+//!   A frame whose KID shows a newer step of that generation makes the receiver derive forward
+//!   — at most [`crate::Receiver::set_max_ratchet_lookahead`] steps
+//!   ([`DEFAULT_MAX_RATCHET_LOOKAHEAD`] = 8) and never more than `2^(R-1)`: step bits that
+//!   are further "ahead" than half the step space are read as an *older* step (serial-number
+//!   arithmetic), never as a future one. The receiver keeps the new key **only once the frame
+//!   authenticated**, so a forged header changes nothing. The previous step's key is kept for late frames; older steps are
 //!   removed (zeroized), as §5.1 asks ("deleted promptly"). Steps skipped over by a jump of more
 //!   than one are not stored: their late frames are refused with [`Error::UnknownKeyId`].
 //!
@@ -47,7 +51,7 @@ pub const RATCHET_LABEL: &[u8] = b"SFrame 1.0 Ratchet";
 /// Default number of ratchet-step bits `R` in the KID.
 pub const DEFAULT_RATCHET_BITS: u8 = 4;
 /// Default bound on how many steps a receiver derives forward for one frame.
-pub const DEFAULT_MAX_RATCHET_LOOKAHEAD: u32 = 16;
+pub const DEFAULT_MAX_RATCHET_LOOKAHEAD: u32 = 8;
 /// Largest accepted look-ahead: each step costs a few HMACs, and a forged header can make the
 /// receiver walk the whole look-ahead once per frame.
 pub const MAX_RATCHET_LOOKAHEAD: u32 = 1024;
@@ -118,6 +122,11 @@ impl RatchetLayout {
     pub(crate) const fn distance(&self, from_step: u64, to_kid: u64) -> u64 {
         self.step_bits(to_kid).wrapping_sub(from_step) & self.mask()
     }
+
+    /// The largest distance read as "ahead": half the step space, `2^(R-1)`.
+    pub(crate) const fn max_ahead(&self) -> u64 {
+        1u64 << (self.bits - 1)
+    }
 }
 
 /// One position in a ratchet chain: `HKDF-Extract("", base_key[i])`, zeroized on drop. This is
@@ -140,9 +149,18 @@ impl ChainState {
     /// §5.1: derives `base_key[i+1]`, returns its chain state and the [`Key`] for `next_kid`.
     /// `self` is left untouched (the caller drops it to forget step `i`).
     pub(crate) fn step(&self, suite: CipherSuite, next_kid: u64) -> Result<(ChainState, Key)> {
-        let nh = suite.hash_len();
         let mut next = Zeroizing::new([0u8; 64]);
-        let next = next.get_mut(..nh).ok_or(Error::InvalidKey)?;
+        self.step_into(suite, next_kid, &mut next[..])
+    }
+
+    /// [`ChainState::step`], also writing `base_key[i+1]` to the first `Nh` bytes of `next`.
+    pub(crate) fn step_into(
+        &self,
+        suite: CipherSuite,
+        next_kid: u64,
+        next: &mut [u8],
+    ) -> Result<(ChainState, Key)> {
+        let next = next.get_mut(..suite.hash_len()).ok_or(Error::InvalidKey)?;
         hkdf_expand(suite.hash(), &self.secret, &[RATCHET_LABEL], next)?;
         let key = Key::derive(suite, next_kid, next)?;
         Ok((ChainState::new(suite, next)?, key))
@@ -186,6 +204,16 @@ pub(crate) struct SenderChain {
     pub(crate) generation: u64,
     pub(crate) step: u64,
     pub(crate) state: ChainState,
+    /// `base_key[step]`, to hand to a receiver joining mid-session (§5.1); `base_len` 0 if
+    /// the generation's initial base key was longer than 64 bytes.
+    pub(crate) base: Zeroizing<[u8; 64]>,
+    pub(crate) base_len: usize,
+}
+
+impl SenderChain {
+    pub(crate) fn base_key(&self) -> Option<&[u8]> {
+        self.base.get(..self.base_len).filter(|b| !b.is_empty())
+    }
 }
 
 /// The ratchet state a receiver keeps on the newest key of a chain.
@@ -214,6 +242,9 @@ mod tests {
         assert_eq!(l.kid(1, 5), Ok(0b101));
         assert_eq!(l.distance(3, l.kid(1, 5).unwrap()), 2);
         assert_eq!(l.distance(5, l.kid(1, 4).unwrap()), 3); // wraps: 4 is 3 ahead of 5 mod 4
+        assert_eq!(l.max_ahead(), 2);
+        assert_eq!(RatchetLayout::new(1).unwrap().max_ahead(), 1);
+        assert_eq!(RatchetLayout::new(63).unwrap().max_ahead(), 1 << 62);
     }
 
     #[test]

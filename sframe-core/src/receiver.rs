@@ -11,7 +11,7 @@
 //! a kept MLS epoch. The key is derived on the stack, tried, and stored only if the frame
 //! authenticates; failures count against the chain's head key or the epoch.
 //!
-//! Defaults: replay window [`DEFAULT_REPLAY_WINDOW`] (512), look-ahead 16 steps, 3 MLS
+//! Defaults: replay window [`DEFAULT_REPLAY_WINDOW`] (512), look-ahead 8 ratchet steps, 3 MLS
 //! epochs kept, [`Limits::for_suite`].
 
 use crate::error::{Error, Result};
@@ -165,7 +165,8 @@ impl<S: KeyStore> Receiver<S> {
 
     /// Sets how many ratchet steps (§5.1) the receiver derives forward for one frame; 0 turns
     /// forward derivation off. At most [`MAX_RATCHET_LOOKAHEAD`] (else
-    /// [`Error::InvalidConfig`]); also never more than `2^R - 1` for a chain with `R` bits.
+    /// [`Error::InvalidConfig`]); also never more than `2^(R-1)` for a chain with `R` bits
+    /// (step bits further ahead are read as an older step).
     pub fn set_max_ratchet_lookahead(&mut self, steps: u32) -> Result<()> {
         if steps > MAX_RATCHET_LOOKAHEAD {
             return Err(Error::InvalidConfig);
@@ -399,7 +400,10 @@ impl<S: KeyStore> Receiver<S> {
             && let Origin::Ratchet(Some(chain)) = &head.origin
         {
             let distance = chain.layout.distance(chain.step, kid);
-            if distance == 0 || distance > u64::from(self.lookahead) {
+            if distance == 0
+                || distance > u64::from(self.lookahead)
+                || distance > chain.layout.max_ahead()
+            {
                 return Err(Error::UnknownKeyId);
             }
             if head.usage.auth_failures >= max_failures {

@@ -5,6 +5,8 @@
 //! [`Limits::max_encryptions`]) is used up, [`Sender::protect`] refuses with
 //! [`Error::CounterExhausted`] / [`Error::KeyUsageLimit`] instead of wrapping.
 
+use zeroize::Zeroizing;
+
 use crate::error::{Error, Result};
 use crate::frame;
 use crate::key::Key;
@@ -116,12 +118,22 @@ impl Sender {
         let kid = layout.kid(generation, 0)?;
         let key = Key::derive(self.suite, kid, base_key)?;
         let state = ChainState::new(self.suite, base_key)?;
+        let mut base = Zeroizing::new([0u8; 64]);
+        let base_len = match base.get_mut(..base_key.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(base_key);
+                base_key.len()
+            }
+            None => 0,
+        };
         self.install(key, Some(0));
         self.chain = Some(SenderChain {
             layout,
             generation,
             step: 0,
             state,
+            base,
+            base_len,
         });
         Ok(kid)
     }
@@ -135,12 +147,15 @@ impl Sender {
         let chain = self.chain.as_ref().ok_or(Error::NoKey)?;
         let step = chain.step.checked_add(1).ok_or(Error::CounterExhausted)?;
         let kid = chain.layout.kid(chain.generation, step)?;
-        let (state, key) = chain.state.step(self.suite, kid)?;
+        let mut base = Zeroizing::new([0u8; 64]);
+        let (state, key) = chain.state.step_into(self.suite, kid, &mut base[..])?;
         let next = SenderChain {
             layout: chain.layout,
             generation: chain.generation,
             step,
             state,
+            base,
+            base_len: self.suite.hash_len(),
         };
         // `install` drops the previous chain, zeroizing step i's secret.
         self.install(key, Some(0));
@@ -151,6 +166,41 @@ impl Sender {
     /// The full ratchet step of the current key, if it belongs to a ratchet chain.
     pub fn ratchet_step(&self) -> Option<u64> {
         self.chain.as_ref().map(|c| c.step)
+    }
+
+    /// Copies the current step's base key (`base_key[i]`) into `out` and returns its length —
+    /// what a receiver joining mid-session needs, with [`Sender::key_id`] (§5.1:
+    /// "the current sender key for that sender and the current KID value"). Ratchet first, so
+    /// the newcomer cannot derive earlier steps' keys and read media sent before it joined.
+    /// Without a chain: [`Error::NoKey`]; `out` too small: [`Error::BufferTooSmall`]; at step
+    /// 0 with a base key longer than 64 bytes (not kept; the caller has it):
+    /// [`Error::InvalidKey`].
+    ///
+    /// ```
+    /// use sframe_core::{CipherSuite, Error, Receiver, Sender, ratchet::RatchetLayout};
+    /// let suite = CipherSuite::AesGcm128Sha256;
+    /// let layout = RatchetLayout::default();
+    /// let mut tx = Sender::new(suite);
+    /// tx.set_ratcheting_key(layout, 0, &[4; 16])?;
+    /// let before = tx.protect_vec(b"", b"before the join")?;
+    ///
+    /// let kid = tx.ratchet()?; // a receiver joins: ratchet, then share the new step's key
+    /// let mut base = [0u8; 64];
+    /// let n = tx.ratchet_base_key(&mut base)?;
+    /// let mut newcomer = Receiver::new(suite);
+    /// newcomer.add_ratcheting_key(layout, kid, &base[..n])?;
+    ///
+    /// let after = tx.protect_vec(b"", b"after the join")?;
+    /// assert_eq!(newcomer.unprotect_vec(b"", &after)?, b"after the join");
+    /// assert!(newcomer.unprotect_vec(b"", &before).is_err());
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn ratchet_base_key(&self, out: &mut [u8]) -> Result<usize> {
+        let chain = self.chain.as_ref().ok_or(Error::NoKey)?;
+        let base = chain.base_key().ok_or(Error::InvalidKey)?;
+        let dst = out.get_mut(..base.len()).ok_or(Error::BufferTooSmall)?;
+        dst.copy_from_slice(base);
+        Ok(base.len())
     }
 
     /// Installs this member's key for an MLS epoch (§5.2): KID `layout.kid(epoch,

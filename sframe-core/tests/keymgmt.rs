@@ -375,6 +375,68 @@ fn forged_ratchet_header_changes_nothing() {
     assert_eq!(open_plain(&mut rx, &f1), Ok(b"one".to_vec()));
 }
 
+#[test]
+fn ratchet_late_joiner_gets_current_step_only() {
+    let layout = RatchetLayout::new(4).unwrap();
+    let mut tx = Sender::new(SUITE);
+    let mut base = [0u8; 64];
+    assert_eq!(tx.ratchet_base_key(&mut base), Err(Error::NoKey));
+    assert_eq!(tx.set_ratcheting_key(layout, 0, &[1; 65]), Ok(0));
+    assert_eq!(
+        tx.ratchet_base_key(&mut base),
+        Err(Error::InvalidKey),
+        "65-byte key not kept"
+    );
+    tx.set_ratcheting_key(layout, 0, BASE).unwrap();
+    assert_eq!(tx.ratchet_base_key(&mut base), Ok(BASE.len()));
+    assert_eq!(&base[..BASE.len()], BASE);
+
+    let mut early = Receiver::new(SUITE);
+    early
+        .add_ratcheting_key(layout, tx.key_id().unwrap(), BASE)
+        .unwrap();
+    let old_frames: Vec<_> = (0..3)
+        .map(|_| tx.protect_vec(b"", b"before").unwrap())
+        .collect();
+
+    // A newcomer: the sender ratchets, then shares base_key[1] and the KID.
+    let kid1 = tx.ratchet().unwrap();
+    let n = tx.ratchet_base_key(&mut base).unwrap();
+    let mut expected = [0u8; 64];
+    let m = sframe_core::ratchet::next_base_key(SUITE, BASE, &mut expected).unwrap();
+    assert_eq!(
+        &base[..n],
+        &expected[..m],
+        "the shared key is base_key[1] of §5.1"
+    );
+    let mut short = [0u8; 8];
+    assert_eq!(tx.ratchet_base_key(&mut short), Err(Error::BufferTooSmall));
+    let mut newcomer = Receiver::new(SUITE);
+    newcomer
+        .add_ratcheting_key(layout, kid1, &base[..n])
+        .unwrap();
+
+    tx.ratchet().unwrap(); // and later steps follow by themselves
+    let f2 = tx.protect_vec(b"", b"after").unwrap();
+    assert_eq!(open_plain(&mut newcomer, &f2), Ok(b"after".to_vec()));
+    assert_eq!(open_plain(&mut early, &f2), Ok(b"after".to_vec()));
+    for f in &old_frames {
+        // Step 0's bits are 14 "ahead" of step 2 modulo 2^4, more than half the step space:
+        // read as an older step, which the newcomer never had.
+        assert_eq!(open_plain(&mut newcomer, f), Err(Error::UnknownKeyId));
+    }
+    newcomer.set_max_ratchet_lookahead(1024).unwrap();
+    assert_eq!(
+        open_plain(&mut newcomer, &old_frames[0]),
+        Err(Error::UnknownKeyId),
+        "a large look-ahead still never treats an old step as a future one"
+    );
+    assert_eq!(
+        newcomer.usage(tx.key_id().unwrap()).unwrap().auth_failures,
+        0
+    );
+}
+
 // ------------------------------------------------------------------------ §5.2 MLS
 
 const EPOCH_SECRETS: [[u8; 16]; 6] = [
