@@ -3,6 +3,8 @@
 use std::io::Write;
 use std::path::Path;
 
+use std::time::{Duration, Instant};
+
 use indicatif::{ProgressBar, ProgressStyle};
 use sframe_core::{CipherSuite, Error as SframeError, Header, Receiver, Sender};
 
@@ -19,20 +21,89 @@ pub struct Job<'a> {
     pub input: &'a Path,
     pub output: &'a Path,
     pub force: bool,
-    pub progress: bool,
+    pub progress: Progress,
 }
 
-fn progress_bar(show: bool, total: u64) -> ProgressBar {
-    if !show {
-        return ProgressBar::hidden();
+/// How to show progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// Nothing.
+    Off,
+    /// An animated bar on the terminal (stderr).
+    Bar,
+    /// Plain lines on stderr about once a second, for logs (`--progress` without a terminal).
+    Lines,
+}
+
+/// A progress display: an indicatif bar, plain lines, or nothing.
+enum Meter {
+    Off,
+    Bar(ProgressBar),
+    Lines {
+        verb: &'static str,
+        total: u64,
+        done: u64,
+        started: Instant,
+        last: Instant,
+    },
+}
+
+impl Meter {
+    fn new(progress: Progress, total: u64, verb: &'static str) -> Meter {
+        match progress {
+            Progress::Off => Meter::Off,
+            Progress::Bar => {
+                let bar = ProgressBar::new(total).with_prefix(verb);
+                if let Ok(style) = ProgressStyle::with_template(
+                    "{prefix} {bar:40} {binary_bytes}/{binary_total_bytes} \
+                     {binary_bytes_per_sec} eta {eta}",
+                ) {
+                    bar.set_style(style);
+                }
+                Meter::Bar(bar)
+            }
+            Progress::Lines => Meter::Lines {
+                verb,
+                total,
+                done: 0,
+                started: Instant::now(),
+                last: Instant::now(),
+            },
+        }
     }
-    let bar = ProgressBar::new(total);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{bar:40} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}",
-    ) {
-        bar.set_style(style);
+
+    fn inc(&mut self, n: u64) {
+        match self {
+            Meter::Off => {}
+            Meter::Bar(bar) => bar.inc(n),
+            Meter::Lines {
+                verb,
+                total,
+                done,
+                started,
+                last,
+            } => {
+                *done += n;
+                if last.elapsed() >= Duration::from_secs(1) {
+                    *last = Instant::now();
+                    let secs = started.elapsed().as_secs_f64().max(1e-3);
+                    eprintln!(
+                        "{verb}: {}% ({} of {} MB, {:.1} MB/s)",
+                        done.saturating_mul(100) / (*total).max(1),
+                        *done / 1_000_000,
+                        *total / 1_000_000,
+                        *done as f64 / 1e6 / secs
+                    );
+                }
+            }
+        }
     }
-    bar
+
+    fn finish(self) {
+        if let Meter::Bar(bar) = self {
+            bar.finish();
+        }
+    }
 }
 
 /// Which format to read for `encrypt`.
@@ -101,7 +172,7 @@ pub fn encrypt(
         .write_all(&header.bytes)
         .map_err(|e| CliError::io(out_ctx(), e))?;
 
-    let bar = progress_bar(job.progress, input_len);
+    let mut bar = Meter::new(job.progress, input_len, "encrypting");
     bar.inc(header.source_header.len() as u64);
     let (mut plain, mut sealed, mut meta) = (Vec::new(), Vec::new(), Vec::new());
     let mut stats = Stats {
@@ -141,7 +212,7 @@ pub fn encrypt(
     end[..8].copy_from_slice(&stats.frames.to_be_bytes());
     end[8..].copy_from_slice(&stats.payload_bytes.to_be_bytes());
     seal(RECORD_END, 0, stats.frames, &end, out.writer())?;
-    bar.finish_and_clear();
+    bar.finish();
     out.commit()?;
     Ok(stats)
 }
@@ -167,7 +238,7 @@ pub fn decrypt(job: &Job, master_key: &[u8]) -> Result<Stats> {
         .write_all(&header.source_header)
         .map_err(|e| CliError::io(out_ctx(), e))?;
 
-    let bar = progress_bar(job.progress, input_len);
+    let mut bar = Meter::new(job.progress, input_len, "decrypting");
     bar.inc(header.bytes.len() as u64);
     let (mut buf, mut meta) = (Vec::new(), Vec::new());
     let mut stats = Stats {
@@ -207,7 +278,7 @@ pub fn decrypt(job: &Job, master_key: &[u8]) -> Result<Stats> {
             "unexpected data after the end record: the file was tampered with",
         ));
     }
-    bar.finish_and_clear();
+    bar.finish();
     out.commit()?;
     Ok(stats)
 }

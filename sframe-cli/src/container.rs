@@ -128,17 +128,8 @@ impl FileHeader {
         if got != source_len {
             return Err(CliError::integrity("file is truncated inside its header"));
         }
-        let mut bytes = fixed.to_vec();
-        bytes.extend_from_slice(&source_header);
-        Ok(FileHeader {
-            suite,
-            kid,
-            source,
-            file_id,
-            key_check,
-            source_header,
-            bytes,
-        })
+        // Re-encoding gives back exactly the bytes read: every field has one encoding.
+        FileHeader::new(suite, kid, source, file_id, key_check, source_header)
     }
 
     /// The authenticated metadata of record `index` (written into `out`, reused).

@@ -20,7 +20,7 @@ use clap::{Args, Parser, Subcommand};
 use sframe_core::CipherSuite;
 use zeroize::Zeroizing;
 
-use crate::commands::{InputFormat, Job};
+use crate::commands::{InputFormat, Job, Progress};
 use crate::error::{CliError, Result};
 
 /// End-to-end encrypted media recordings with RFC 9605 SFrame.
@@ -97,7 +97,8 @@ struct CommonArgs {
     /// Replace the output file if it exists (never the input).
     #[arg(long)]
     force: bool,
-    /// Show a progress bar (default: only when stderr is a terminal).
+    /// Show progress even when stderr is not a terminal (as plain lines, about one a second).
+    /// On a terminal a progress bar is shown by default.
     #[arg(long, conflicts_with = "quiet")]
     progress: bool,
     /// No progress bar and no summary line.
@@ -111,7 +112,12 @@ impl CommonArgs {
             input,
             output,
             force: self.force,
-            progress: self.progress || (!self.quiet && std::io::stderr().is_terminal()),
+            progress: match (self.quiet, self.progress, std::io::stderr().is_terminal()) {
+                (true, _, _) => Progress::Off,
+                (false, _, true) => Progress::Bar,
+                (false, true, false) => Progress::Lines,
+                (false, false, false) => Progress::Off,
+            },
         }
     }
 }

@@ -23,18 +23,24 @@ fn encrypt(input: &Path, output: &Path, key_file: &Path, extra: &[&str]) {
         .stdout("");
 }
 
+/// `sframe decrypt INPUT -o OUTPUT --key-file KEY`.
+fn decrypt_cmd(input: impl AsRef<Path>, output: &Path, key: &Path) -> assert_cmd::Command {
+    let mut cmd = sframe();
+    cmd.arg("decrypt")
+        .arg(input.as_ref())
+        .arg("-o")
+        .arg(output)
+        .arg("--key-file")
+        .arg(key);
+    cmd
+}
+
 /// Runs `decrypt` expecting failure: exit `code`, `message` in stderr, and no output file or
 /// leftover temporary file in the directory.
 fn decrypt_fails(dir: &Path, input: &Path, key_file: &Path, code: i32, message: &str) {
     let before = dir_entries(dir);
     let out = dir.join("must-not-exist.ivf");
-    sframe()
-        .arg("decrypt")
-        .arg(input)
-        .arg("-o")
-        .arg(&out)
-        .arg("--key-file")
-        .arg(key_file)
+    decrypt_cmd(input, &out, key_file)
         .assert()
         .code(code)
         .stderr(predicate::str::starts_with("sframe: error: "))
@@ -141,7 +147,13 @@ fn raw_stream_round_trip_with_key_from_environment() {
         .args(["--format", "raw"])
         .assert()
         .success()
-        .stderr(predicate::str::contains("encrypted 200 frames"));
+        // No progress output when stderr is not a terminal: just the summary line.
+        .stderr(
+            predicate::str::is_match(
+                r"\Aencrypted 200 frames \(\d+ payload bytes\) to .*frames\.sframe\n\z",
+            )
+            .unwrap(),
+        );
     sframe()
         .arg("inspect")
         .arg("--summary")
@@ -204,15 +216,7 @@ fn every_suite_and_a_large_kid_round_trip() {
             ("123456789", "0", "5", &*tag.to_string())
         );
         let back = dir.path().join(format!("{name}.ivf"));
-        sframe()
-            .arg("decrypt")
-            .arg(&enc)
-            .arg("-o")
-            .arg(&back)
-            .arg("--key-file")
-            .arg(&key)
-            .assert()
-            .success();
+        decrypt_cmd(&enc, &back, &key).assert().success();
         assert_eq!(std::fs::read(&back).unwrap(), original, "{name}");
     }
 }
@@ -233,15 +237,7 @@ fn empty_recordings_round_trip() {
             .success()
             .stdout(predicate::str::contains("frames:            0"));
         let back = dir.path().join(format!("{name}.back"));
-        sframe()
-            .arg("decrypt")
-            .arg(&enc)
-            .arg("-o")
-            .arg(&back)
-            .arg("--key-file")
-            .arg(&key)
-            .assert()
-            .success();
+        decrypt_cmd(&enc, &back, &key).assert().success();
         assert_eq!(std::fs::read(&back).unwrap(), content);
     }
 }
@@ -316,13 +312,7 @@ fn every_single_byte_change_is_detected() {
         bad[i] ^= 0x80;
         std::fs::write(&enc, &bad).unwrap();
         let out = dir.path().join("out.ivf");
-        let assert = sframe()
-            .arg("decrypt")
-            .arg(&enc)
-            .arg("-o")
-            .arg(&out)
-            .arg("--key-file")
-            .arg(&key)
+        let assert = decrypt_cmd(&enc, &out, &key)
             .assert()
             .failure()
             .stderr(predicate::str::starts_with("sframe: error: "));
@@ -467,13 +457,7 @@ fn never_overwrites_the_input_or_an_existing_file_unless_forced() {
 
     let existing = dir.path().join("existing.ivf");
     std::fs::write(&existing, b"keep me").unwrap();
-    sframe()
-        .arg("decrypt")
-        .arg(&enc)
-        .arg("-o")
-        .arg(&existing)
-        .arg("--key-file")
-        .arg(&key)
+    decrypt_cmd(&enc, &existing, &key)
         .assert()
         .code(2)
         .stderr(predicate::str::contains("already exists; pass --force"));
@@ -484,25 +468,13 @@ fn never_overwrites_the_input_or_an_existing_file_unless_forced() {
     p.records[3][20] ^= 1;
     let bad = dir.path().join("bad.sframe");
     std::fs::write(&bad, p.join()).unwrap();
-    sframe()
-        .arg("decrypt")
-        .arg(&bad)
-        .arg("-o")
-        .arg(&existing)
-        .arg("--key-file")
-        .arg(&key)
+    decrypt_cmd(&bad, &existing, &key)
         .arg("--force")
         .assert()
         .code(3);
     assert_eq!(std::fs::read(&existing).unwrap(), b"keep me");
 
-    sframe()
-        .arg("decrypt")
-        .arg(&enc)
-        .arg("-o")
-        .arg(&existing)
-        .arg("--key-file")
-        .arg(&key)
+    decrypt_cmd(&enc, &existing, &key)
         .arg("--force")
         .assert()
         .success();
@@ -547,13 +519,7 @@ fn bad_inputs_are_refused_with_clear_messages() {
     run(&[0, 0, 0, 9, 1, 2], "raw", "frame 0 has 2 of 9 bytes");
     assert_eq!(dir_entries(dir.path()), ["input", "key.txt"]);
 
-    sframe()
-        .arg("decrypt")
-        .arg(dir.path().join("input"))
-        .arg("-o")
-        .arg(&out)
-        .arg("--key-file")
-        .arg(&key)
+    decrypt_cmd(dir.path().join("input"), &out, &key)
         .assert()
         .code(1)
         .stderr(predicate::str::contains("not an sframe recording"));
@@ -586,4 +552,27 @@ fn missing_or_malformed_keys_are_usage_errors() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("unknown cipher suite"));
+}
+
+#[test]
+fn a_real_vp8_ivf_from_vpxenc_round_trips() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../test-vectors/tiny-vp8.ivf");
+    let original = std::fs::read(&src).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path(), &keygen());
+    let enc = dir.path().join("tiny.sframe");
+    encrypt(&src, &enc, &key, &[]);
+    sframe()
+        .arg("inspect")
+        .arg(&enc)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("IVF (codec VP80, 64x48"))
+        .stdout(predicate::str::contains("frames:            30"));
+    let back = dir.path().join("tiny.ivf");
+    decrypt_cmd(&enc, &back, &key)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("verified 30 frames"));
+    assert_eq!(std::fs::read(&back).unwrap(), original);
 }
