@@ -13,6 +13,7 @@ command -v cc >/dev/null || need+=(gcc)
 command -v c++ >/dev/null || need+=(g++)
 command -v valgrind >/dev/null || need+=(valgrind)
 command -v pkg-config >/dev/null || need+=(pkg-config)
+command -v nm >/dev/null || need+=(binutils)
 command -v python3 >/dev/null || need+=(python3)
 if ((${#need[@]})); then
   echo "installing: ${need[*]}"
@@ -56,6 +57,16 @@ step "header-only C99 program links against libsframe.a" bash -c \
      $static_libs -o $work/header_only_static && $work/header_only_static"
 step "sframe.h compiles as C++" bash -c \
   "echo '#include <sframe.h>' | c++ -std=c++11 -x c++ ${warn[*]} -pedantic $cflags_sframe -fsyntax-only -"
+
+# The shared library exports exactly the functions sframe.h declares, and the C tests call
+# every one of them.
+header_fns=$(grep -oE '\bsframe_[a-z_]+\(' sframe-ffi/include/sframe.h | tr -d '(' | sort -u)
+exported=$(nm -D --defined-only "$libdir/libsframe.so" | awk '{print $3}' | sort -u)
+step "libsframe.so exports exactly the $(wc -l <<<"$header_fns") functions of sframe.h" \
+  test "$header_fns" = "$exported"
+untested=$(for f in $header_fns; do grep -q "\b$f(" sframe-ffi/tests/c/test_sframe.c || echo "$f"; done)
+[ -z "$untested" ] || echo "not called by tests/c/test_sframe.c: $untested"
+step "tests/c/test_sframe.c calls every function of sframe.h" test -z "$untested"
 
 # 2. The C test suite under ASan + UBSan (static library).
 cc -std=c11 "${warn[@]}" "${san[@]}" $cflags_sframe -I"$work" sframe-ffi/tests/c/test_sframe.c \
