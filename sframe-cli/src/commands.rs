@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use sframe_core::{CipherSuite, Error as SframeError, Header, Receiver, Sender};
+use sframe_core::{CipherSuite, Error as SframeError, Header, MAX_HEADER_LEN, Receiver, Sender};
 
 use crate::container::{
     END_PAYLOAD_LEN, FileHeader, RECORD_END, RECORD_FRAME, RECORD_HEADER_LEN, RecordHeader,
@@ -174,44 +174,41 @@ pub fn encrypt(
 
     let mut bar = Meter::new(job.progress, input_len, "encrypting");
     bar.inc(header.source_header.len() as u64);
-    let (mut plain, mut sealed, mut meta) = (Vec::new(), Vec::new(), Vec::new());
+    // One buffer: the frame is read into it and protected in place (the SFrame header
+    // shifts the ciphertext right, so it gets room for the suite's overhead).
+    let (mut buf, mut meta) = (Vec::new(), Vec::new());
     let mut stats = Stats {
         frames: 0,
         payload_bytes: 0,
     };
-    let mut seal =
-        |record_type: u8, timestamp: u64, index: u64, plain: &[u8], w: &mut dyn Write| {
-            header.metadata(&mut meta, record_type, index, timestamp);
-            sealed.clear();
-            sealed.resize(sender.max_protected_len(plain.len()), 0);
-            let frame = sender
-                .protect(&meta, plain, &mut sealed)
-                .map_err(|e| CliError::input(format!("frame {index}: {}", e.message())))?;
-            let rh = RecordHeader {
-                record_type,
-                timestamp,
-                len: frame.len(),
-            };
-            w.write_all(&rh.encode())
-                .and_then(|()| w.write_all(frame))
-                .map_err(|e| CliError::io(out_ctx(), e))
+    let mut seal = |record_type: u8, timestamp: u64, index: u64, buf: &mut Vec<u8>| {
+        header.metadata(&mut meta, record_type, index, timestamp);
+        let plain_len = buf.len();
+        buf.resize(sender.max_protected_len(plain_len), 0);
+        let n = sender
+            .protect_in_place(&meta, buf, plain_len)
+            .map_err(|e| CliError::input(format!("frame {index}: {}", e.message())))?;
+        buf.truncate(n);
+        let rh = RecordHeader {
+            record_type,
+            timestamp,
+            len: n,
         };
-    while let Some(frame) = frames.next_frame(&mut plain)? {
-        seal(
-            RECORD_FRAME,
-            frame.timestamp,
-            stats.frames,
-            &plain,
-            out.writer(),
-        )?;
+        let w = out.writer();
+        w.write_all(&rh.encode())
+            .and_then(|()| w.write_all(buf))
+            .map_err(|e| CliError::io(out_ctx(), e))
+    };
+    while let Some(frame) = frames.next_frame(&mut buf)? {
+        stats.payload_bytes += buf.len() as u64;
+        seal(RECORD_FRAME, frame.timestamp, stats.frames, &mut buf)?;
         stats.frames += 1;
-        stats.payload_bytes += plain.len() as u64;
         bar.inc(frame.input_len);
     }
-    let mut end = [0u8; END_PAYLOAD_LEN];
-    end[..8].copy_from_slice(&stats.frames.to_be_bytes());
-    end[8..].copy_from_slice(&stats.payload_bytes.to_be_bytes());
-    seal(RECORD_END, 0, stats.frames, &end, out.writer())?;
+    let mut end = Vec::with_capacity(END_PAYLOAD_LEN);
+    end.extend_from_slice(&stats.frames.to_be_bytes());
+    end.extend_from_slice(&stats.payload_bytes.to_be_bytes());
+    seal(RECORD_END, 0, stats.frames, &mut end)?;
     bar.finish();
     out.commit()?;
     Ok(stats)
@@ -370,7 +367,7 @@ pub fn inspect(path: &Path, per_frame: bool, w: &mut impl Write) -> Result<Inspe
         )
         .map_err(out_err)?;
     }
-    let mut buf = Vec::new();
+    let mut head_buf = [0u8; MAX_HEADER_LEN];
     let (mut frames, mut payload, mut sframe_total, mut problems) = (0u64, 0u64, 0u64, 0u64);
     let mut frame_overhead = 0u64;
     let mut index = 0u64;
@@ -381,8 +378,8 @@ pub fn inspect(path: &Path, per_frame: bool, w: &mut impl Write) -> Result<Inspe
                 "record {index} follows the end record: file tampered with"
             )));
         }
-        rh.read_body(&mut input, &mut buf, index)?;
-        let (h, hlen) = Header::parse(&buf)
+        let head = rh.read_head_skip_rest(&mut input, &mut head_buf, index)?;
+        let (h, hlen) = Header::parse(head)
             .map_err(|_| CliError::integrity(format!("record {index}: malformed SFrame header")))?;
         let body = rh.len.checked_sub(hlen + tag_len).ok_or_else(|| {
             CliError::integrity(format!("record {index}: shorter than header plus tag"))

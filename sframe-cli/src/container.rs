@@ -212,6 +212,36 @@ impl RecordHeader {
     }
 }
 
+impl RecordHeader {
+    /// Reads the first bytes of the record's SFrame data (enough for its SFrame header) into
+    /// `head` and skips the rest without buffering it: `inspect` never holds a frame.
+    pub fn read_head_skip_rest<'h>(
+        &self,
+        r: &mut impl Read,
+        head: &'h mut [u8; sframe_core::MAX_HEADER_LEN],
+        index: u64,
+    ) -> Result<&'h [u8]> {
+        let n = self.len.min(head.len());
+        let head = head.get_mut(..n).unwrap_or_default();
+        let err = |e| CliError::io(format!("reading record {index}"), e);
+        let got = read_full(r, head).map_err(err)?;
+        let rest = (self.len - n) as u64;
+        let skipped = if got == n {
+            std::io::copy(&mut r.take(rest), &mut std::io::sink()).map_err(err)?
+        } else {
+            0
+        };
+        if got != n || skipped != rest {
+            return Err(CliError::integrity(format!(
+                "file is truncated: record {index} has {} of {} bytes",
+                got as u64 + skipped,
+                self.len
+            )));
+        }
+        Ok(head)
+    }
+}
+
 /// Big-endian reader over a slice known to be long enough (missing bytes read as 0).
 struct Cursor<'a>(&'a [u8]);
 

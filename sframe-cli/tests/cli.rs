@@ -336,6 +336,13 @@ fn every_truncation_is_detected() {
             (3, "truncated")
         };
         decrypt_fails(dir.path(), &enc, &key, code, msg);
+        // `inspect` (no key) sees the same damage.
+        sframe()
+            .arg("inspect")
+            .arg(&enc)
+            .assert()
+            .code(code)
+            .stderr(predicate::str::contains(msg));
     }
     // Cut exactly before the end record: all frames verify, the end is missing.
     let mut p = Parsed::parse(&good);
