@@ -81,6 +81,37 @@
 #define SFRAME_DEFAULT_REPLAY_WINDOW 512
 
 /**
+ * Default number of ratchet bits `R` in a KID (RFC 9605 §5.1): the low `R` bits carry the
+ * ratchet step.
+ */
+#define SFRAME_DEFAULT_RATCHET_BITS 4
+
+/**
+ * Default number of ratchet steps a receiver derives forward for one frame.
+ */
+#define SFRAME_DEFAULT_MAX_RATCHET_LOOKAHEAD 8
+
+/**
+ * Largest value for `sframe_receiver_set_max_ratchet_lookahead`.
+ */
+#define SFRAME_MAX_RATCHET_LOOKAHEAD 1024
+
+/**
+ * MLS epochs a receiver keeps by default (the current one and two before it).
+ */
+#define SFRAME_DEFAULT_MLS_EPOCHS_KEPT 3
+
+/**
+ * Largest value for `sframe_receiver_set_mls_epochs_kept`.
+ */
+#define SFRAME_MAX_MLS_EPOCHS 8
+
+/**
+ * Longest MLS exported secret accepted, in bytes.
+ */
+#define SFRAME_MAX_EXPORTED_SECRET_LEN 64
+
+/**
  * The result of every fallible call. `SFRAME_OK` (0) is success; everything else is an error.
  *
  * Values 1..=13 are the core library's errors (same meaning in every binding); values from
@@ -204,6 +235,27 @@ typedef struct {
      */
     uint64_t auth_failures;
 } SframeKeyUsage;
+
+/**
+ * The KID layout of RFC 9605 §5.2 (MLS):
+ * `KID = (context << (index_bits + epoch_bits)) | (leaf_index << epoch_bits) | (epoch mod 2^epoch_bits)`.
+ * `epoch_bits` is 1..32, `index_bits` 0..32 (every leaf index must be below
+ * `2^index_bits`), and `context` must fit in the remaining bits (usually 0).
+ */
+typedef struct {
+    /**
+     * `E`: bits of the epoch in the KID.
+     */
+    uint8_t epoch_bits;
+    /**
+     * `S`: bits of the sender's leaf index in the KID.
+     */
+    uint8_t index_bits;
+    /**
+     * Context value above index and epoch (lets one member send several streams).
+     */
+    uint64_t context;
+} SframeMlsKidLayout;
 
 /**
  * Sizes of one cipher suite (RFC 9605 §4.5, Table 1).
@@ -545,6 +597,138 @@ SframeStatus sframe_receiver_unprotect_in_place(SframeReceiver *r,
                                                 size_t frame_len,
                                                 size_t *plaintext_offset,
                                                 size_t *plaintext_len);
+
+/**
+ * Starts a §5.1 ratchet chain on the sender: installs `base_key` as key generation
+ * `generation`, step 0, with `ratchet_bits` low KID bits for the step
+ * (`SFRAME_DEFAULT_RATCHET_BITS` is usual). Writes the KID to `*kid` if `kid` is not NULL.
+ * Receivers install the same KID and base key with `sframe_receiver_add_ratcheting_key`.
+ * Errors: NULL_POINTER, INVALID_KEY, INVALID_CONFIG (`ratchet_bits` not 1..63 or generation
+ * too large for the KID).
+ *
+ * # Safety
+ * `s` is NULL or a live sender; `base_key` is NULL or readable for `base_key_len` bytes;
+ * `kid` is NULL or writable.
+ */
+SframeStatus sframe_sender_set_ratcheting_key(SframeSender *s,
+                                              uint8_t ratchet_bits,
+                                              uint64_t generation,
+                                              const uint8_t *base_key,
+                                              size_t base_key_len,
+                                              uint64_t *kid);
+
+/**
+ * Ratchets the sender's key one step forward (§5.1): new KID (written to `*kid` if not
+ * NULL), counter 0, and the previous step's secret is erased (forward secrecy).
+ * Errors: NULL_POINTER, NO_KEY (no ratchet chain: use `sframe_sender_set_ratcheting_key`),
+ * COUNTER_EXHAUSTED (no more steps).
+ *
+ * # Safety
+ * `s` is NULL or a live sender; `kid` is NULL or writable.
+ */
+SframeStatus sframe_sender_ratchet(SframeSender *s,
+                                   uint64_t *kid);
+
+/**
+ * Installs this member's key for MLS epoch `epoch` (§5.2): KID from `layout`, `epoch` and
+ * `leaf_index` (written to `*kid` if not NULL); key derived from the epoch's
+ * `exported_secret` = MLS-Exporter("SFrame 1.0 Base Key", "", Nk). The counter starts at 0.
+ * Errors: NULL_POINTER, INVALID_KEY (secret not 16..64 bytes), INVALID_CONFIG (layout out
+ * of range or `leaf_index` too large for it).
+ *
+ * # Safety
+ * `s` is NULL or a live sender; `layout` is NULL or readable; `exported_secret` is NULL or
+ * readable for `exported_secret_len` bytes; `kid` is NULL or writable.
+ */
+SframeStatus sframe_sender_set_mls_key(SframeSender *s,
+                                       const SframeMlsKidLayout *layout,
+                                       const uint8_t *exported_secret,
+                                       size_t exported_secret_len,
+                                       uint64_t epoch,
+                                       uint32_t leaf_index,
+                                       uint64_t *kid);
+
+/**
+ * Installs a ratcheting sender's key (§5.1): its current `kid` (with `ratchet_bits` step
+ * bits) and `base_key`. Frames at later ratchet steps of that generation are accepted once
+ * they authenticate under the key derived forward (at most the look-ahead). An earlier chain
+ * of the same generation is replaced. Errors: NULL_POINTER, INVALID_KEY, INVALID_CONFIG.
+ *
+ * # Safety
+ * `r` is NULL or a live receiver; `base_key` is NULL or readable for `base_key_len` bytes.
+ */
+SframeStatus sframe_receiver_add_ratcheting_key(SframeReceiver *r,
+                                                uint8_t ratchet_bits,
+                                                uint64_t kid,
+                                                const uint8_t *base_key,
+                                                size_t base_key_len);
+
+/**
+ * Sets how many ratchet steps the receiver derives forward for one frame (0 = none; default
+ * `SFRAME_DEFAULT_MAX_RATCHET_LOOKAHEAD`). Errors: NULL_POINTER, INVALID_CONFIG (above
+ * `SFRAME_MAX_RATCHET_LOOKAHEAD`).
+ *
+ * # Safety
+ * `r` is NULL or a live receiver.
+ */
+SframeStatus sframe_receiver_set_max_ratchet_lookahead(SframeReceiver *r,
+                                                       uint32_t steps);
+
+/**
+ * Enables MLS epochs (§5.2) on the receiver with the group's KID layout; replaces any
+ * previous layout and forgets keys derived under it. Call once before
+ * `sframe_receiver_add_mls_epoch`. Errors: NULL_POINTER, INVALID_CONFIG (layout out of range).
+ *
+ * # Safety
+ * `r` is NULL or a live receiver; `layout` is NULL or readable.
+ */
+SframeStatus sframe_receiver_set_mls_layout(SframeReceiver *r,
+                                            const SframeMlsKidLayout *layout);
+
+/**
+ * Sets how many MLS epochs the receiver keeps (1..`SFRAME_MAX_MLS_EPOCHS`; default
+ * `SFRAME_DEFAULT_MLS_EPOCHS_KEPT`) so late frames of previous epochs still decrypt.
+ * Errors: NULL_POINTER, INVALID_CONFIG.
+ *
+ * # Safety
+ * `r` is NULL or a live receiver.
+ */
+SframeStatus sframe_receiver_set_mls_epochs_kept(SframeReceiver *r,
+                                                 size_t epochs);
+
+/**
+ * Adds MLS epoch `epoch` with its exported secret; every member's key of that epoch is
+ * derived on demand from the KID of its first authenticated frame. Adding a newer epoch than
+ * the kept ones forgets (zeroizes) the oldest. Errors: NULL_POINTER, INVALID_KEY (secret not
+ * 16..64 bytes), INVALID_CONFIG (no layout set).
+ *
+ * # Safety
+ * `r` is NULL or a live receiver; `exported_secret` is NULL or readable for
+ * `exported_secret_len` bytes.
+ */
+SframeStatus sframe_receiver_add_mls_epoch(SframeReceiver *r,
+                                           uint64_t epoch,
+                                           const uint8_t *exported_secret,
+                                           size_t exported_secret_len);
+
+/**
+ * Removes MLS epoch `epoch`, its secret and every key derived from it (zeroized).
+ * Errors: NULL_POINTER, UNKNOWN_KEY_ID (no such epoch; nothing changed).
+ *
+ * # Safety
+ * `r` is NULL or a live receiver.
+ */
+SframeStatus sframe_receiver_remove_mls_epoch(SframeReceiver *r,
+                                              uint64_t epoch);
+
+/**
+ * Whether MLS epoch `epoch` is kept (false if `r` is NULL).
+ *
+ * # Safety
+ * `r` is NULL or a live receiver.
+ */
+bool sframe_receiver_has_mls_epoch(const SframeReceiver *r,
+                                   uint64_t epoch);
 
 /**
  * Writes the sizes of `cipher_suite` to `*info`.

@@ -46,8 +46,11 @@ mod sender;
 
 mod receiver;
 
+mod keymgmt;
+
 mod util;
 
+pub use keymgmt::*;
 pub use receiver::*;
 pub use sender::*;
 pub use status::*;

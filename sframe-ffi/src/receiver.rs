@@ -12,7 +12,7 @@ use crate::{
 /// (create with `sframe_receiver_new`, free with `sframe_receiver_free`). Use from one thread
 /// at a time (see the header comment).
 pub struct SframeReceiver {
-    inner: Receiver,
+    pub(crate) inner: Receiver,
 }
 
 /// A new receiver for `cipher_suite` (1..5) with no keys, a replay window of

@@ -11,7 +11,7 @@ use crate::{
 /// Opaque sender: protects frames under one key at a time (create with `sframe_sender_new`,
 /// free with `sframe_sender_free`). Use from one thread at a time (see the header comment).
 pub struct SframeSender {
-    inner: Sender,
+    pub(crate) inner: Sender,
 }
 
 /// A new sender for `cipher_suite` (1..5, the `SFRAME_AES_*` constants) with no key.

@@ -702,6 +702,136 @@ static void test_in_place_misuse(void) {
     sframe_receiver_free(r);
 }
 
+/* ---------------------------------------------------------------- key management */
+
+static void test_ratchet(void) {
+    SframeSender *s = sframe_sender_new(SFRAME_AES_128_GCM_SHA256_128);
+    SframeReceiver *r = sframe_receiver_new(SFRAME_AES_128_GCM_SHA256_128);
+    uint64_t kid = 0, kid1 = 0, kid2 = 0;
+    CHECK_STATUS(sframe_sender_ratchet(s, &kid), SFRAME_ERR_NO_KEY); /* no chain yet */
+    CHECK_STATUS(sframe_sender_ratchet(NULL, &kid), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_sender_set_ratcheting_key(s, 0, 5, KEY_A, sizeof KEY_A, &kid),
+                 SFRAME_ERR_INVALID_CONFIG);
+    CHECK_STATUS(sframe_sender_set_ratcheting_key(s, 4, 5, KEY_A, 8, &kid), SFRAME_ERR_INVALID_KEY);
+    CHECK_STATUS(sframe_sender_set_ratcheting_key(NULL, 4, 5, KEY_A, 16, &kid),
+                 SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_sender_set_ratcheting_key(s, SFRAME_DEFAULT_RATCHET_BITS, 5, KEY_A,
+                                                  sizeof KEY_A, &kid),
+                 SFRAME_OK);
+    CHECK(kid == (5u << SFRAME_DEFAULT_RATCHET_BITS)); /* generation 5, step 0 */
+    CHECK_STATUS(sframe_receiver_add_ratcheting_key(r, 0, kid, KEY_A, sizeof KEY_A),
+                 SFRAME_ERR_INVALID_CONFIG);
+    CHECK_STATUS(sframe_receiver_add_ratcheting_key(NULL, 4, kid, KEY_A, sizeof KEY_A),
+                 SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_receiver_add_ratcheting_key(r, SFRAME_DEFAULT_RATCHET_BITS, kid, KEY_A,
+                                                    sizeof KEY_A),
+                 SFRAME_OK);
+    size_t l0, l1, l2, n;
+    uint8_t out[64];
+    uint8_t *f0 = protect_alloc(s, NULL, 0, (const uint8_t *)"step0", 5, &l0);
+    CHECK_STATUS(sframe_sender_ratchet(s, &kid1), SFRAME_OK);
+    CHECK(kid1 == kid + 1);
+    uint8_t *f1 = protect_alloc(s, NULL, 0, (const uint8_t *)"step1", 5, &l1);
+    CHECK_STATUS(sframe_sender_ratchet(s, NULL), SFRAME_OK); /* kid output is optional */
+    CHECK_STATUS(sframe_sender_key_id(s, &kid2), SFRAME_OK);
+    CHECK(kid2 == kid + 2);
+    uint64_t ctr = 9;
+    CHECK_STATUS(sframe_sender_next_counter(s, &ctr), SFRAME_OK);
+    CHECK(ctr == 0); /* each step starts its counter again */
+    uint8_t *f2 = protect_alloc(s, NULL, 0, (const uint8_t *)"step2", 5, &l2);
+    /* The receiver derives the later steps forward from the step-0 key. */
+    CHECK_STATUS(sframe_receiver_unprotect(r, NULL, 0, f0, l0, out, sizeof out, &n), SFRAME_OK);
+    CHECK(n == 5 && memcmp(out, "step0", 5) == 0);
+    CHECK_STATUS(sframe_receiver_unprotect(r, NULL, 0, f1, l1, out, sizeof out, &n), SFRAME_OK);
+    CHECK(n == 5 && memcmp(out, "step1", 5) == 0);
+    CHECK_STATUS(sframe_receiver_unprotect(r, NULL, 0, f2, l2, out, sizeof out, &n), SFRAME_OK);
+    CHECK(n == 5 && memcmp(out, "step2", 5) == 0);
+    CHECK(sframe_receiver_has_key(r, kid2));
+    CHECK_STATUS(sframe_receiver_set_max_ratchet_lookahead(r, SFRAME_MAX_RATCHET_LOOKAHEAD + 1),
+                 SFRAME_ERR_INVALID_CONFIG);
+    CHECK_STATUS(sframe_receiver_set_max_ratchet_lookahead(r, 0), SFRAME_OK);
+    CHECK_STATUS(sframe_receiver_set_max_ratchet_lookahead(NULL, 1), SFRAME_ERR_NULL_POINTER);
+    free(f0);
+    free(f1);
+    free(f2);
+    sframe_sender_free(s);
+    sframe_receiver_free(r);
+}
+
+static void test_mls_epochs(void) {
+    static const uint8_t epoch14[16] = "MLS exporter 14";
+    const SframeMlsKidLayout layout = {4, 6, 0};
+    const SframeMlsKidLayout bad = {0, 6, 0};
+    SframeSender *alice = sframe_sender_new(SFRAME_AES_128_GCM_SHA256_128);
+    SframeSender *carol = sframe_sender_new(SFRAME_AES_128_GCM_SHA256_128);
+    SframeReceiver *bob = sframe_receiver_new(SFRAME_AES_128_GCM_SHA256_128);
+    uint64_t kid_a = 0, kid_c = 0;
+
+    CHECK_STATUS(sframe_receiver_add_mls_epoch(bob, 14, epoch14, sizeof epoch14),
+                 SFRAME_ERR_INVALID_CONFIG); /* no layout yet */
+    CHECK_STATUS(sframe_receiver_set_mls_layout(bob, &bad), SFRAME_ERR_INVALID_CONFIG);
+    CHECK_STATUS(sframe_receiver_set_mls_layout(bob, NULL), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_receiver_set_mls_layout(NULL, &layout), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_receiver_set_mls_layout(bob, &layout), SFRAME_OK);
+    CHECK_STATUS(sframe_receiver_set_mls_epochs_kept(bob, 0), SFRAME_ERR_INVALID_CONFIG);
+    CHECK_STATUS(sframe_receiver_set_mls_epochs_kept(bob, SFRAME_MAX_MLS_EPOCHS + 1),
+                 SFRAME_ERR_INVALID_CONFIG);
+    CHECK_STATUS(sframe_receiver_set_mls_epochs_kept(bob, SFRAME_DEFAULT_MLS_EPOCHS_KEPT),
+                 SFRAME_OK);
+    CHECK_STATUS(sframe_receiver_set_mls_epochs_kept(NULL, 2), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_receiver_add_mls_epoch(bob, 14, epoch14, 15), SFRAME_ERR_INVALID_KEY);
+    CHECK_STATUS(sframe_receiver_add_mls_epoch(bob, 14, NULL, 16), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_receiver_add_mls_epoch(NULL, 14, epoch14, 16), SFRAME_ERR_NULL_POINTER);
+    CHECK(!sframe_receiver_has_mls_epoch(bob, 14));
+    CHECK_STATUS(sframe_receiver_add_mls_epoch(bob, 14, epoch14, sizeof epoch14), SFRAME_OK);
+    CHECK(sframe_receiver_has_mls_epoch(bob, 14));
+    CHECK(!sframe_receiver_has_mls_epoch(NULL, 14));
+
+    /* KID = (leaf << E) | (epoch mod 2^E): leaf 3, epoch 14, E = 4 -> 0x3e (RFC 9605 §5.2). */
+    CHECK_STATUS(sframe_sender_set_mls_key(alice, &layout, epoch14, sizeof epoch14, 14, 3, &kid_a),
+                 SFRAME_OK);
+    CHECK(kid_a == 0x3e);
+    CHECK_STATUS(sframe_sender_set_mls_key(carol, &layout, epoch14, sizeof epoch14, 14, 5, &kid_c),
+                 SFRAME_OK);
+    CHECK(kid_c == 0x5e);
+    CHECK_STATUS(sframe_sender_set_mls_key(carol, &layout, epoch14, sizeof epoch14, 14, 64, NULL),
+                 SFRAME_ERR_INVALID_CONFIG); /* leaf index needs more than 6 bits */
+    CHECK_STATUS(sframe_sender_set_mls_key(carol, &bad, epoch14, sizeof epoch14, 14, 5, NULL),
+                 SFRAME_ERR_INVALID_CONFIG);
+    CHECK_STATUS(sframe_sender_set_mls_key(carol, NULL, epoch14, sizeof epoch14, 14, 5, NULL),
+                 SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_sender_set_mls_key(carol, &layout, epoch14, 3, 14, 5, NULL),
+                 SFRAME_ERR_INVALID_KEY);
+    CHECK_STATUS(sframe_sender_set_mls_key(NULL, &layout, epoch14, 16, 14, 5, NULL),
+                 SFRAME_ERR_NULL_POINTER);
+
+    /* Bob derives each member's key on demand from the frame's KID. */
+    size_t la, lc, n;
+    uint8_t out[64];
+    uint8_t *fa = protect_alloc(alice, NULL, 0, (const uint8_t *)"from alice", 10, &la);
+    uint8_t *fc = protect_alloc(carol, NULL, 0, (const uint8_t *)"from carol", 10, &lc);
+    CHECK_STATUS(sframe_receiver_unprotect(bob, NULL, 0, fa, la, out, sizeof out, &n), SFRAME_OK);
+    CHECK(n == 10 && memcmp(out, "from alice", 10) == 0);
+    CHECK_STATUS(sframe_receiver_unprotect(bob, NULL, 0, fc, lc, out, sizeof out, &n), SFRAME_OK);
+    CHECK(n == 10 && memcmp(out, "from carol", 10) == 0);
+    CHECK(sframe_receiver_has_key(bob, 0x3e) && sframe_receiver_has_key(bob, 0x5e));
+
+    /* Removing the epoch forgets its secret and the derived keys. */
+    CHECK_STATUS(sframe_receiver_remove_mls_epoch(bob, 14), SFRAME_OK);
+    CHECK_STATUS(sframe_receiver_remove_mls_epoch(bob, 14), SFRAME_ERR_UNKNOWN_KEY_ID);
+    CHECK_STATUS(sframe_receiver_remove_mls_epoch(NULL, 14), SFRAME_ERR_NULL_POINTER);
+    CHECK(!sframe_receiver_has_mls_epoch(bob, 14) && !sframe_receiver_has_key(bob, 0x3e));
+    free(fa);
+    fa = protect_alloc(alice, NULL, 0, (const uint8_t *)"too late", 8, &la);
+    CHECK_STATUS(sframe_receiver_unprotect(bob, NULL, 0, fa, la, out, sizeof out, &n),
+                 SFRAME_ERR_UNKNOWN_KEY_ID);
+    free(fa);
+    free(fc);
+    sframe_sender_free(alice);
+    sframe_sender_free(carol);
+    sframe_receiver_free(bob);
+}
+
 /* ---------------------------------------------------------------- NULL / zero-length misuse */
 
 static void test_null_and_zero_length(void) {
@@ -833,6 +963,7 @@ static const TestCase TESTS[] = {
     T(test_short_output_buffers),  T(test_aliasing_buffers),
     T(test_receiver_keys),         T(test_replay_window),
     T(test_receiver_auth_failure_limit), T(test_in_place_misuse),
+    T(test_ratchet),               T(test_mls_epochs),
     T(test_null_and_zero_length),  T(test_malformed_inputs),
 };
 

@@ -1,0 +1,289 @@
+//! Key management over the core: the sender-key ratchet of RFC 9605 §5.1 and MLS epochs of
+//! §5.2 (`sframe_core::ratchet`, `sframe_core::mls`).
+
+use sframe_core::mls::MlsKidLayout;
+use sframe_core::ratchet::RatchetLayout;
+
+use crate::{SframeReceiver, SframeSender, SframeStatus, guard, handle, handle_mut, input, store};
+
+/// Default number of ratchet bits `R` in a KID (RFC 9605 §5.1): the low `R` bits carry the
+/// ratchet step.
+pub const SFRAME_DEFAULT_RATCHET_BITS: u8 = 4;
+/// Default number of ratchet steps a receiver derives forward for one frame.
+pub const SFRAME_DEFAULT_MAX_RATCHET_LOOKAHEAD: u32 = 8;
+/// Largest value for `sframe_receiver_set_max_ratchet_lookahead`.
+pub const SFRAME_MAX_RATCHET_LOOKAHEAD: u32 = 1024;
+/// MLS epochs a receiver keeps by default (the current one and two before it).
+pub const SFRAME_DEFAULT_MLS_EPOCHS_KEPT: usize = 3;
+/// Largest value for `sframe_receiver_set_mls_epochs_kept`.
+pub const SFRAME_MAX_MLS_EPOCHS: usize = 8;
+/// Longest MLS exported secret accepted, in bytes.
+pub const SFRAME_MAX_EXPORTED_SECRET_LEN: usize = 64;
+
+/// The KID layout of RFC 9605 §5.2 (MLS):
+/// `KID = (context << (index_bits + epoch_bits)) | (leaf_index << epoch_bits) | (epoch mod 2^epoch_bits)`.
+/// `epoch_bits` is 1..32, `index_bits` 0..32 (every leaf index must be below
+/// `2^index_bits`), and `context` must fit in the remaining bits (usually 0).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SframeMlsKidLayout {
+    /// `E`: bits of the epoch in the KID.
+    pub epoch_bits: u8,
+    /// `S`: bits of the sender's leaf index in the KID.
+    pub index_bits: u8,
+    /// Context value above index and epoch (lets one member send several streams).
+    pub context: u64,
+}
+
+/// # Safety
+/// `layout` is NULL or readable.
+unsafe fn mls_layout(layout: *const SframeMlsKidLayout) -> Result<MlsKidLayout, SframeStatus> {
+    // SAFETY: caller's contract.
+    let l = unsafe { handle(layout)? };
+    Ok(MlsKidLayout::new(l.epoch_bits, l.index_bits)?.with_context(l.context)?)
+}
+
+/// Starts a §5.1 ratchet chain on the sender: installs `base_key` as key generation
+/// `generation`, step 0, with `ratchet_bits` low KID bits for the step
+/// (`SFRAME_DEFAULT_RATCHET_BITS` is usual). Writes the KID to `*kid` if `kid` is not NULL.
+/// Receivers install the same KID and base key with `sframe_receiver_add_ratcheting_key`.
+/// Errors: NULL_POINTER, INVALID_KEY, INVALID_CONFIG (`ratchet_bits` not 1..63 or generation
+/// too large for the KID).
+///
+/// # Safety
+/// `s` is NULL or a live sender; `base_key` is NULL or readable for `base_key_len` bytes;
+/// `kid` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sframe_sender_set_ratcheting_key(
+    s: *mut SframeSender,
+    ratchet_bits: u8,
+    generation: u64,
+    base_key: *const u8,
+    base_key_len: usize,
+    kid: *mut u64,
+) -> SframeStatus {
+    guard(|| {
+        // SAFETY: caller's contract.
+        let (s, key) = unsafe { (&mut handle_mut(s)?.inner, input(base_key, base_key_len)?) };
+        let new_kid = s.set_ratcheting_key(RatchetLayout::new(ratchet_bits)?, generation, key)?;
+        // SAFETY: NULL or writable (caller's contract).
+        unsafe { store(kid, new_kid) };
+        Ok(())
+    })
+}
+
+/// Ratchets the sender's key one step forward (§5.1): new KID (written to `*kid` if not
+/// NULL), counter 0, and the previous step's secret is erased (forward secrecy).
+/// Errors: NULL_POINTER, NO_KEY (no ratchet chain: use `sframe_sender_set_ratcheting_key`),
+/// COUNTER_EXHAUSTED (no more steps).
+///
+/// # Safety
+/// `s` is NULL or a live sender; `kid` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sframe_sender_ratchet(
+    s: *mut SframeSender,
+    kid: *mut u64,
+) -> SframeStatus {
+    guard(|| {
+        // SAFETY: caller's contract.
+        let new_kid = unsafe { handle_mut(s)? }.inner.ratchet()?;
+        // SAFETY: NULL or writable (caller's contract).
+        unsafe { store(kid, new_kid) };
+        Ok(())
+    })
+}
+
+/// Installs this member's key for MLS epoch `epoch` (§5.2): KID from `layout`, `epoch` and
+/// `leaf_index` (written to `*kid` if not NULL); key derived from the epoch's
+/// `exported_secret` = MLS-Exporter("SFrame 1.0 Base Key", "", Nk). The counter starts at 0.
+/// Errors: NULL_POINTER, INVALID_KEY (secret not 16..64 bytes), INVALID_CONFIG (layout out
+/// of range or `leaf_index` too large for it).
+///
+/// # Safety
+/// `s` is NULL or a live sender; `layout` is NULL or readable; `exported_secret` is NULL or
+/// readable for `exported_secret_len` bytes; `kid` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sframe_sender_set_mls_key(
+    s: *mut SframeSender,
+    layout: *const SframeMlsKidLayout,
+    exported_secret: *const u8,
+    exported_secret_len: usize,
+    epoch: u64,
+    leaf_index: u32,
+    kid: *mut u64,
+) -> SframeStatus {
+    guard(|| {
+        // SAFETY: caller's contract.
+        let (s, layout, secret) = unsafe {
+            (
+                &mut handle_mut(s)?.inner,
+                mls_layout(layout)?,
+                input(exported_secret, exported_secret_len)?,
+            )
+        };
+        let new_kid = s.set_mls_key(&layout, secret, epoch, leaf_index)?;
+        // SAFETY: NULL or writable (caller's contract).
+        unsafe { store(kid, new_kid) };
+        Ok(())
+    })
+}
+
+/// Installs a ratcheting sender's key (§5.1): its current `kid` (with `ratchet_bits` step
+/// bits) and `base_key`. Frames at later ratchet steps of that generation are accepted once
+/// they authenticate under the key derived forward (at most the look-ahead). An earlier chain
+/// of the same generation is replaced. Errors: NULL_POINTER, INVALID_KEY, INVALID_CONFIG.
+///
+/// # Safety
+/// `r` is NULL or a live receiver; `base_key` is NULL or readable for `base_key_len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sframe_receiver_add_ratcheting_key(
+    r: *mut SframeReceiver,
+    ratchet_bits: u8,
+    kid: u64,
+    base_key: *const u8,
+    base_key_len: usize,
+) -> SframeStatus {
+    guard(|| {
+        // SAFETY: caller's contract.
+        let (r, key) = unsafe { (&mut handle_mut(r)?.inner, input(base_key, base_key_len)?) };
+        Ok(r.add_ratcheting_key(RatchetLayout::new(ratchet_bits)?, kid, key)?)
+    })
+}
+
+/// Sets how many ratchet steps the receiver derives forward for one frame (0 = none; default
+/// `SFRAME_DEFAULT_MAX_RATCHET_LOOKAHEAD`). Errors: NULL_POINTER, INVALID_CONFIG (above
+/// `SFRAME_MAX_RATCHET_LOOKAHEAD`).
+///
+/// # Safety
+/// `r` is NULL or a live receiver.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sframe_receiver_set_max_ratchet_lookahead(
+    r: *mut SframeReceiver,
+    steps: u32,
+) -> SframeStatus {
+    guard(|| {
+        // SAFETY: caller's contract.
+        Ok(unsafe { handle_mut(r)? }
+            .inner
+            .set_max_ratchet_lookahead(steps)?)
+    })
+}
+
+/// Enables MLS epochs (§5.2) on the receiver with the group's KID layout; replaces any
+/// previous layout and forgets keys derived under it. Call once before
+/// `sframe_receiver_add_mls_epoch`. Errors: NULL_POINTER, INVALID_CONFIG (layout out of range).
+///
+/// # Safety
+/// `r` is NULL or a live receiver; `layout` is NULL or readable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sframe_receiver_set_mls_layout(
+    r: *mut SframeReceiver,
+    layout: *const SframeMlsKidLayout,
+) -> SframeStatus {
+    guard(|| {
+        // SAFETY: caller's contract.
+        let (r, layout) = unsafe { (&mut handle_mut(r)?.inner, mls_layout(layout)?) };
+        r.set_mls_layout(layout);
+        Ok(())
+    })
+}
+
+/// Sets how many MLS epochs the receiver keeps (1..`SFRAME_MAX_MLS_EPOCHS`; default
+/// `SFRAME_DEFAULT_MLS_EPOCHS_KEPT`) so late frames of previous epochs still decrypt.
+/// Errors: NULL_POINTER, INVALID_CONFIG.
+///
+/// # Safety
+/// `r` is NULL or a live receiver.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sframe_receiver_set_mls_epochs_kept(
+    r: *mut SframeReceiver,
+    epochs: usize,
+) -> SframeStatus {
+    guard(|| {
+        // SAFETY: caller's contract.
+        Ok(unsafe { handle_mut(r)? }
+            .inner
+            .set_mls_epochs_kept(epochs)?)
+    })
+}
+
+/// Adds MLS epoch `epoch` with its exported secret; every member's key of that epoch is
+/// derived on demand from the KID of its first authenticated frame. Adding a newer epoch than
+/// the kept ones forgets (zeroizes) the oldest. Errors: NULL_POINTER, INVALID_KEY (secret not
+/// 16..64 bytes), INVALID_CONFIG (no layout set).
+///
+/// # Safety
+/// `r` is NULL or a live receiver; `exported_secret` is NULL or readable for
+/// `exported_secret_len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sframe_receiver_add_mls_epoch(
+    r: *mut SframeReceiver,
+    epoch: u64,
+    exported_secret: *const u8,
+    exported_secret_len: usize,
+) -> SframeStatus {
+    guard(|| {
+        // SAFETY: caller's contract.
+        let (r, secret) = unsafe {
+            (
+                &mut handle_mut(r)?.inner,
+                input(exported_secret, exported_secret_len)?,
+            )
+        };
+        Ok(r.add_mls_epoch(epoch, secret)?)
+    })
+}
+
+/// Removes MLS epoch `epoch`, its secret and every key derived from it (zeroized).
+/// Errors: NULL_POINTER, UNKNOWN_KEY_ID (no such epoch; nothing changed).
+///
+/// # Safety
+/// `r` is NULL or a live receiver.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sframe_receiver_remove_mls_epoch(
+    r: *mut SframeReceiver,
+    epoch: u64,
+) -> SframeStatus {
+    guard(|| {
+        // SAFETY: caller's contract.
+        if unsafe { handle_mut(r)? }.inner.remove_mls_epoch(epoch) {
+            Ok(())
+        } else {
+            Err(SframeStatus::SFRAME_ERR_UNKNOWN_KEY_ID)
+        }
+    })
+}
+
+/// Whether MLS epoch `epoch` is kept (false if `r` is NULL).
+///
+/// # Safety
+/// `r` is NULL or a live receiver.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sframe_receiver_has_mls_epoch(
+    r: *const SframeReceiver,
+    epoch: u64,
+) -> bool {
+    crate::guard_value(false, || {
+        // SAFETY: caller's contract.
+        unsafe { handle(r) }.is_ok_and(|r| r.inner.has_mls_epoch(epoch))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constants_match_core() {
+        use sframe_core::{mls, ratchet};
+        assert_eq!(SFRAME_DEFAULT_RATCHET_BITS, ratchet::DEFAULT_RATCHET_BITS);
+        assert_eq!(
+            SFRAME_DEFAULT_MAX_RATCHET_LOOKAHEAD,
+            ratchet::DEFAULT_MAX_RATCHET_LOOKAHEAD
+        );
+        assert_eq!(SFRAME_MAX_RATCHET_LOOKAHEAD, ratchet::MAX_RATCHET_LOOKAHEAD);
+        assert_eq!(SFRAME_DEFAULT_MLS_EPOCHS_KEPT, mls::DEFAULT_MLS_EPOCHS_KEPT);
+        assert_eq!(SFRAME_MAX_MLS_EPOCHS, mls::MAX_MLS_EPOCHS);
+        assert_eq!(SFRAME_MAX_EXPORTED_SECRET_LEN, mls::MAX_EXPORTED_SECRET_LEN);
+    }
+}
