@@ -656,6 +656,51 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Arbitrary bytes — including well-formed headers naming a later ratchet step or a kept
+    /// MLS epoch — never authenticate and never change which keys the receiver holds or what
+    /// its windows have seen: the genuine frames open afterwards exactly as before.
+    #[test]
+    fn forged_frames_change_nothing(
+        kid_pick in 0usize..4,
+        ctr in any::<u64>(),
+        body in proptest::collection::vec(any::<u8>(), 0..64),
+        raw in proptest::collection::vec(any::<u8>(), 0..40),
+    ) {
+        let ratchet = RatchetLayout::new(4).unwrap();
+        let mls = MlsKidLayout::new(4, 4).unwrap();
+        let mut rx = Receiver::new(SUITE);
+        let mut alice = Sender::new(SUITE);
+        let kid0 = alice.set_ratcheting_key(ratchet, 2, BASE).unwrap();
+        rx.add_ratcheting_key(ratchet, kid0, BASE).unwrap();
+        rx.set_mls_layout(mls);
+        rx.add_mls_epoch(1, &EPOCH_SECRETS[1]).unwrap();
+        let mut bob = Sender::new(SUITE);
+        bob.set_mls_key(&mls, &EPOCH_SECRETS[1], 1, 7).unwrap();
+        let a0 = alice.protect_vec(b"", b"a0").unwrap();
+        alice.ratchet().unwrap();
+        let a1 = alice.protect_vec(b"", b"a1").unwrap();
+        let b0 = bob.protect_vec(b"", b"b0").unwrap();
+
+        let kids = [kid0, ratchet.kid(2, 1).unwrap(), mls.kid(1, 7).unwrap(), mls.kid(1, 3).unwrap()];
+        let mut forged = vec![0u8; 17];
+        let n = Header::new(kids[kid_pick], ctr).encode(&mut forged).unwrap();
+        forged.truncate(n);
+        forged.extend_from_slice(&body);
+        for frame in [forged, raw] {
+            prop_assert!(rx.unprotect_vec(b"", &frame).is_err());
+            prop_assert_eq!(rx.key_count(), 1);
+            prop_assert_eq!(rx.highest_counter(kid0), None);
+        }
+        prop_assert_eq!(rx.unprotect_vec(b"", &a0).unwrap(), b"a0");
+        prop_assert_eq!(rx.unprotect_vec(b"", &a1).unwrap(), b"a1");
+        prop_assert_eq!(rx.unprotect_vec(b"", &b0).unwrap(), b"b0");
+        prop_assert_eq!(rx.key_count(), 3);
+    }
+}
+
 // ------------------------------------- no allocation when deriving keys per frame
 
 mod no_alloc {
