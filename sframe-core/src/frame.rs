@@ -57,8 +57,9 @@ pub(crate) fn seal_into(
         key.suite().tag_len(),
     )?;
     header.encode(hdr)?;
-    body.copy_from_slice(plaintext);
-    key.aead().seal(&key.nonce(ctr), hdr, metadata, body, tag)?;
+    // Encrypt while copying: one pass over the frame.
+    key.aead()
+        .seal_b2b(&key.nonce(ctr), hdr, metadata, plaintext, body, tag)?;
     Ok(total)
 }
 
@@ -136,10 +137,10 @@ pub(crate) fn open_into<'o>(
 ) -> Result<&'o mut [u8]> {
     let (hdr, body, tag) = split_received(frame, header_len, key.suite().tag_len())?;
     let dst = out.get_mut(..body.len()).ok_or(Error::BufferTooSmall)?;
-    dst.copy_from_slice(body);
+    // Decrypt while copying (the tag is checked first; `frame` is never written).
     match key
         .aead()
-        .open(&key.nonce(header.counter()), hdr, metadata, dst, tag)
+        .open_b2b(&key.nonce(header.counter()), hdr, metadata, body, dst, tag)
     {
         Ok(()) => Ok(dst),
         Err(e) => {

@@ -56,6 +56,20 @@ impl AesCtr128 {
             .map(|_| ())
             .map_err(|_| Error::InvalidKey)
     }
+
+    /// `output = input XOR keystream`. aws-lc-rs only encrypts in place: copy, then encrypt.
+    pub(crate) fn apply_keystream_b2b(
+        &self,
+        iv: &[u8; 16],
+        input: &[u8],
+        output: &mut [u8],
+    ) -> Result<()> {
+        if input.len() != output.len() {
+            return Err(Error::BufferTooSmall);
+        }
+        output.copy_from_slice(input);
+        self.apply_keystream(iv, output)
+    }
 }
 
 /// HMAC-SHA256 with the key's pads already absorbed (`HMAC_CTX`, copied per message).
@@ -107,6 +121,55 @@ impl Gcm {
             .seal_in_place_separate_tag(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), buf)
             .map_err(|_| Error::BufferTooSmall)?;
         tag.as_ref().try_into().map_err(|_| Error::BufferTooSmall)
+    }
+
+    /// Seals `input` into `output` (same length) in one pass; returns the tag.
+    pub(crate) fn seal_b2b(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        input: &[u8],
+        output: &mut [u8],
+    ) -> Result<[u8; 16]> {
+        let mut tag = [0u8; 16];
+        self.0
+            .seal_out_of_place_scatter(
+                Nonce::assume_unique_for_key(*nonce),
+                Aad::from(aad),
+                input,
+                output,
+                &[],
+                &mut tag,
+            )
+            .map_err(|_| Error::BufferTooSmall)?;
+        Ok(tag)
+    }
+
+    /// Verifies `input` and decrypts it into `output` (same length). On failure aws-lc zeroes
+    /// `output`; `input` is never written, so no copy is needed here.
+    pub(crate) fn open_b2b(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        input: &[u8],
+        output: &mut [u8],
+        tag: &[u8],
+    ) -> Result<()> {
+        if tag.len() != 16 {
+            return Err(Error::MalformedFrame);
+        }
+        if input.len() != output.len() {
+            return Err(Error::BufferTooSmall);
+        }
+        self.0
+            .open_separate_gather(
+                Nonce::assume_unique_for_key(*nonce),
+                Aad::from(aad),
+                input,
+                tag,
+                output,
+            )
+            .map_err(|_| Error::AuthenticationFailed)
     }
 
     /// Verifies and decrypts in place. On failure `buf` holds the ciphertext it came with.

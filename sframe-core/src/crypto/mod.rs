@@ -5,10 +5,14 @@
 //!
 //! | item | what |
 //! |---|---|
-//! | `AesCtr128` | AES-128 key schedule; `apply_keystream(iv, buf) -> Result` (128-bit big-endian counter) |
+//! | `AesCtr128` | AES-128 key schedule; `apply_keystream(iv, buf)` in place and `apply_keystream_b2b(iv, in, out)` (128-bit big-endian counter) |
 //! | `HmacSha256` | keyed HMAC-SHA256; `mac(parts)` over the concatenation of `parts` |
-//! | `Gcm` | AES-128/256-GCM; `seal`/`open` in place with a detached 16-byte tag |
+//! | `Gcm` | AES-128/256-GCM with a detached 16-byte tag: `seal`/`open` in place, `seal_b2b`/`open_b2b` from one buffer into another |
 //! | `hkdf_extract`, `hkdf_expand` | RFC 5869 with SHA-256 or SHA-512 |
+//!
+//! The `_b2b` (buffer-to-buffer) forms let `Sender::protect` and `Receiver::unprotect_into`
+//! encrypt or decrypt while copying, instead of copying and then working in place: one pass
+//! over the frame instead of two.
 //!
 //! The AEAD composition of §4.5.1, tag truncation, constant-time tag comparison and AAD
 //! assembly are written once, here, for every backend. Dispatch is static (an enum over
@@ -132,6 +136,67 @@ impl AeadKey {
                     .copy_from_slice(&t);
                 Ok(())
             }
+        }
+    }
+
+    /// Like [`AeadKey::seal`], but encrypts `input` into `output` (same length) in one pass.
+    pub(crate) fn seal_b2b(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        header: &[u8],
+        metadata: &[u8],
+        input: &[u8],
+        output: &mut [u8],
+        tag: &mut [u8],
+    ) -> Result<()> {
+        match self {
+            AeadKey::CtrHmac { enc, auth, tag_len } => {
+                enc.apply_keystream_b2b(&ctr_iv(nonce), input, output)?;
+                let full = ctr_hmac_tag(auth, *tag_len, nonce, header, metadata, output);
+                let src = full.get(..*tag_len).ok_or(Error::BufferTooSmall)?;
+                tag.get_mut(..*tag_len)
+                    .ok_or(Error::BufferTooSmall)?
+                    .copy_from_slice(src);
+                Ok(())
+            }
+            AeadKey::Gcm(gcm) => {
+                let t = with_aad(header, metadata, |aad| {
+                    gcm.seal_b2b(nonce, aad, input, output)
+                })?;
+                tag.get_mut(..t.len())
+                    .ok_or(Error::BufferTooSmall)?
+                    .copy_from_slice(&t);
+                Ok(())
+            }
+        }
+    }
+
+    /// Like [`AeadKey::open`], but decrypts `input` into `output` (same length). `input` is
+    /// never written; on failure `output` may hold zeros or be untouched, never plaintext.
+    pub(crate) fn open_b2b(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        header: &[u8],
+        metadata: &[u8],
+        input: &[u8],
+        output: &mut [u8],
+        tag: &[u8],
+    ) -> Result<()> {
+        match self {
+            AeadKey::CtrHmac { enc, auth, tag_len } => {
+                if tag.len() != *tag_len {
+                    return Err(Error::MalformedFrame);
+                }
+                let full = ctr_hmac_tag(auth, *tag_len, nonce, header, metadata, input);
+                let expected = full.get(..*tag_len).ok_or(Error::MalformedFrame)?;
+                if !bool::from(expected.ct_eq(tag)) {
+                    return Err(Error::AuthenticationFailed);
+                }
+                enc.apply_keystream_b2b(&ctr_iv(nonce), input, output)
+            }
+            AeadKey::Gcm(gcm) => with_aad(header, metadata, |aad| {
+                gcm.open_b2b(nonce, aad, input, output, tag)
+            }),
         }
     }
 
@@ -285,6 +350,40 @@ mod tests {
                 key.open(&nonce, &[0x10], b"m", &mut buf, &tag[..tag_len])
                     .unwrap();
                 assert!(buf.iter().enumerate().all(|(i, b)| *b == (i * 7) as u8));
+            }
+        }
+    }
+
+    /// The buffer-to-buffer forms produce exactly what the in-place forms do, and a failed
+    /// `open_b2b` leaves no plaintext in `output`.
+    #[cfg(feature = "std")]
+    #[test]
+    fn b2b_matches_in_place() {
+        for suite in CipherSuite::ALL {
+            let key = AeadKey::new(suite, &[0x33u8; 64][..suite.key_len()]).unwrap();
+            let nonce = [9u8; NONCE_LEN];
+            let tl = suite.tag_len();
+            for len in [0usize, 1, 17, 1200, 4099] {
+                let pt: std::vec::Vec<u8> = (0..len).map(|i| (i * 3 + 1) as u8).collect();
+                let (mut a, mut ta) = (pt.clone(), [0u8; 16]);
+                key.seal(&nonce, &[1], b"md", &mut a, &mut ta[..tl])
+                    .unwrap();
+                let (mut b, mut tb) = (std::vec![0u8; len], [0u8; 16]);
+                key.seal_b2b(&nonce, &[1], b"md", &pt, &mut b, &mut tb[..tl])
+                    .unwrap();
+                assert_eq!((&a, ta), (&b, tb), "{suite} {len}");
+                let mut out = std::vec![0xeeu8; len];
+                key.open_b2b(&nonce, &[1], b"md", &b, &mut out, &tb[..tl])
+                    .unwrap();
+                assert_eq!(out, pt);
+                let mut bad = tb;
+                bad[0] ^= 1;
+                let mut out = std::vec![0xeeu8; len];
+                assert_eq!(
+                    key.open_b2b(&nonce, &[1], b"md", &b, &mut out, &bad[..tl]),
+                    Err(Error::AuthenticationFailed)
+                );
+                assert!(len == 0 || out != pt, "{suite} {len}: plaintext released");
             }
         }
     }

@@ -3,6 +3,7 @@
 
 use aes::cipher::{InnerIvInit, KeyInit, StreamCipher};
 use aes_gcm::aead::AeadInOut;
+use aes_gcm::aead::inout::InOutBuf;
 use hmac::{Hmac, Mac};
 use sha2::{Sha256, Sha512};
 use zeroize::Zeroize;
@@ -32,6 +33,20 @@ impl AesCtr128 {
         // the error stops the frame rather than leave bytes unencrypted.
         cipher
             .try_apply_keystream(buf)
+            .map_err(|_| Error::BufferTooSmall)
+    }
+
+    /// `output = input XOR keystream` (same length), in one pass.
+    pub(crate) fn apply_keystream_b2b(
+        &self,
+        iv: &[u8; 16],
+        input: &[u8],
+        output: &mut [u8],
+    ) -> Result<()> {
+        let core = ctr::CtrCore::inner_iv_init(self.0.clone(), iv.into());
+        let mut cipher = Ctr128::from_core(core);
+        cipher
+            .try_apply_keystream_b2b(input, output)
             .map_err(|_| Error::BufferTooSmall)
     }
 }
@@ -77,13 +92,19 @@ impl Gcm {
         aad: &[u8],
         buf: &mut [u8],
     ) -> Result<[u8; 16]> {
-        let n = aes_gcm::Nonce::from(*nonce);
-        let tag = match self {
-            Gcm::Aes128(c) => c.encrypt_inout_detached(&n, aad, buf.into()),
-            Gcm::Aes256(c) => c.encrypt_inout_detached(&n, aad, buf.into()),
-        }
-        .map_err(|_| Error::BufferTooSmall)?;
-        Ok(tag.into())
+        self.seal_inout(nonce, aad, buf.into())
+    }
+
+    /// Seals `input` into `output` (same length) in one pass; returns the tag.
+    pub(crate) fn seal_b2b(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        input: &[u8],
+        output: &mut [u8],
+    ) -> Result<[u8; 16]> {
+        let buf = InOutBuf::new(input, output).map_err(|_| Error::BufferTooSmall)?;
+        self.seal_inout(nonce, aad, buf)
     }
 
     pub(crate) fn open(
@@ -93,11 +114,51 @@ impl Gcm {
         buf: &mut [u8],
         tag: &[u8],
     ) -> Result<()> {
+        // aes-gcm checks the tag over the ciphertext before it decrypts a byte.
+        self.open_inout(nonce, aad, buf.into(), tag)
+    }
+
+    /// Verifies `input` and decrypts it into `output` (same length). On failure `output` is
+    /// not written.
+    pub(crate) fn open_b2b(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        input: &[u8],
+        output: &mut [u8],
+        tag: &[u8],
+    ) -> Result<()> {
+        let buf = InOutBuf::new(input, output).map_err(|_| Error::BufferTooSmall)?;
+        self.open_inout(nonce, aad, buf, tag)
+    }
+
+    fn seal_inout(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        buf: InOutBuf<'_, '_, u8>,
+    ) -> Result<[u8; 16]> {
+        let n = aes_gcm::Nonce::from(*nonce);
+        let tag = match self {
+            Gcm::Aes128(c) => c.encrypt_inout_detached(&n, aad, buf),
+            Gcm::Aes256(c) => c.encrypt_inout_detached(&n, aad, buf),
+        }
+        .map_err(|_| Error::BufferTooSmall)?;
+        Ok(tag.into())
+    }
+
+    fn open_inout(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        buf: InOutBuf<'_, '_, u8>,
+        tag: &[u8],
+    ) -> Result<()> {
         let n = aes_gcm::Nonce::from(*nonce);
         let tag = aes_gcm::Tag::try_from(tag).map_err(|_| Error::MalformedFrame)?;
         match self {
-            Gcm::Aes128(c) => c.decrypt_inout_detached(&n, aad, buf.into(), &tag),
-            Gcm::Aes256(c) => c.decrypt_inout_detached(&n, aad, buf.into(), &tag),
+            Gcm::Aes128(c) => c.decrypt_inout_detached(&n, aad, buf, &tag),
+            Gcm::Aes256(c) => c.decrypt_inout_detached(&n, aad, buf, &tag),
         }
         .map_err(|_| Error::AuthenticationFailed)
     }
