@@ -246,11 +246,7 @@ pub unsafe extern "C" fn sframe_receiver_remove_mls_epoch(
 ) -> SframeStatus {
     guard(|| {
         // SAFETY: caller's contract.
-        if unsafe { handle_mut(r)? }.inner.remove_mls_epoch(epoch) {
-            Ok(())
-        } else {
-            Err(SframeStatus::SFRAME_ERR_UNKNOWN_KEY_ID)
-        }
+        found(unsafe { handle_mut(r)? }.inner.remove_mls_epoch(epoch))
     })
 }
 

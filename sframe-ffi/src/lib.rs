@@ -254,6 +254,15 @@ unsafe fn store<T>(ptr: *mut T, value: T) {
     }
 }
 
+/// A removal's outcome: nothing found to remove is `SFRAME_ERR_UNKNOWN_KEY_ID`.
+fn found(removed: bool) -> Result<(), SframeStatus> {
+    if removed {
+        Ok(())
+    } else {
+        Err(SframeStatus::SFRAME_ERR_UNKNOWN_KEY_ID)
+    }
+}
+
 /// Fails with `SFRAME_ERR_NULL_POINTER` if `ptr` is NULL.
 fn non_null<T>(ptr: *mut T) -> Result<(), SframeStatus> {
     if ptr.is_null() {

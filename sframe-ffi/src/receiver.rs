@@ -4,8 +4,8 @@
 use sframe_core::Receiver;
 
 use crate::{
-    SframeKeyUsage, SframeStatus, free_handle, guard, guard_len, guard_value, handle, handle_mut,
-    input, input_apart_from, new_handle, non_null, output, store,
+    SframeKeyUsage, SframeStatus, found, free_handle, guard, guard_len, guard_value, handle,
+    handle_mut, input, input_apart_from, new_handle, non_null, output, store,
 };
 
 /// Opaque receiver: holds keys by KID and unprotects frames from any number of senders
@@ -68,11 +68,7 @@ pub unsafe extern "C" fn sframe_receiver_remove_key(
 ) -> SframeStatus {
     guard(|| {
         // SAFETY: caller's contract.
-        if unsafe { handle_mut(r)? }.inner.remove_key(kid) {
-            Ok(())
-        } else {
-            Err(SframeStatus::SFRAME_ERR_UNKNOWN_KEY_ID)
-        }
+        found(unsafe { handle_mut(r)? }.inner.remove_key(kid))
     })
 }
 
