@@ -4,7 +4,9 @@
 use sframe_core::mls::MlsKidLayout;
 use sframe_core::ratchet::RatchetLayout;
 
-use crate::{SframeReceiver, SframeSender, SframeStatus, guard, handle, handle_mut, input, store};
+use crate::{
+    SframeReceiver, SframeSender, SframeStatus, found, guard, handle, handle_mut, input, store,
+};
 
 /// Default number of ratchet bits `R` in a KID (RFC 9605 §5.1): the low `R` bits carry the
 /// ratchet step.
