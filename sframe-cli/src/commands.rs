@@ -111,7 +111,9 @@ impl Meter {
 pub enum InputFormat {
     /// IVF if the file starts with `DKIF`, raw otherwise.
     Auto,
+    /// IVF: `DKIF` file header, then per frame a 12-byte header (u32 LE size, u64 LE timestamp).
     Ivf,
+    /// Raw: per frame a u32 big-endian length and that many bytes.
     Raw,
 }
 
