@@ -9,7 +9,9 @@
 //! A KID with no installed key may still be one the receiver can derive: a later ratchet step
 //! of an installed chain (bounded look-ahead, [`DEFAULT_MAX_RATCHET_LOOKAHEAD`]) or a member of
 //! a kept MLS epoch. The key is derived on the stack, tried, and stored only if the frame
-//! authenticates; failures count against the chain's head key or the epoch.
+//! authenticates; failures count against the chain's head key or the epoch. With the default
+//! RustCrypto backend this allocates nothing; with `aws-lc`, building the derived key inside
+//! aws-lc-rs does (frames under already installed keys never allocate).
 //!
 //! Defaults: replay window [`DEFAULT_REPLAY_WINDOW`] (512), look-ahead 8 ratchet steps, 3 MLS
 //! epochs kept, [`Limits::for_suite`].
