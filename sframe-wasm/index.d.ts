@@ -122,7 +122,13 @@ declare class SFrameStream extends EventTarget {
   readonly role: 'encrypt' | 'decrypt';
   readonly cipherSuite: SFrameCipherSuite;
   readonly compatibilityMode: 'auto' | 'none' | 'vp8' | 'h264' | 'opus';
-  readonly stats: { frames: number; passedThrough: number; dropped: number; errors: number };
+  readonly stats: {
+    frames: number;
+    passedThrough: number;
+    dropped: number;
+    replayed: number;
+    errors: number;
+  };
   onerror: ((event: SFrameTransformErrorEvent) => void) | null;
   /**
    * key: an HKDF CryptoKey with "deriveBits" usage (stays non-extractable), an extractable

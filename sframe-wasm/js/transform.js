@@ -45,7 +45,6 @@ function errorTypeFor(code) {
     case 'unknown_key_id':
       return 'keyID';
     case 'authentication_failed':
-    case 'replay':
     case 'key_usage_limit':
       return 'authentication';
     default:
@@ -94,7 +93,7 @@ class SFrameStream extends EventTarget {
   #stream;
   #onerror = null;
   #keyQueue = Promise.resolve();
-  #stats = { frames: 0, passedThrough: 0, dropped: 0, errors: 0 };
+  #stats = { frames: 0, passedThrough: 0, dropped: 0, replayed: 0, errors: 0 };
 
   constructor(options = {}, role = undefined) {
     super();
@@ -138,7 +137,10 @@ class SFrameStream extends EventTarget {
     return this.#stream.writable;
   }
 
-  /** Frame counters (extension): frames seen, 0-byte passed through, dropped, errors. */
+  /**
+   * Frame counters (extension): frames seen, 0-byte frames passed through, frames dropped,
+   * of which replays (dropped silently) and errors (each with an "error" event).
+   */
   get stats() {
     return { ...this.#stats };
   }
@@ -260,6 +262,13 @@ class SFrameStream extends EventTarget {
         plaintext = this.#receiver.unprotect(sframe, clear);
       } catch (e) {
         const code = e?.code ?? 'unknown';
+        if (code === 'replay') {
+          // An authentic frame seen before (RFC 9605 §9): dropped, counted, no error event —
+          // the network re-delivers frames now and then (seen in Chromium on video).
+          this.#stats.dropped++;
+          this.#stats.replayed++;
+          return;
+        }
         let keyID = null;
         try {
           keyID = parseHeader(sframe).keyId;

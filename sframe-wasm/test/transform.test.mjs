@@ -107,7 +107,7 @@ test('wrong key → "authentication" event, frame dropped, stream keeps flowing'
   assert.equal(events[0].keyID, 1n);
   assert.equal(events[0].code, 'authentication_failed');
   assert.equal(events[0].frame, bad);
-  assert.deepEqual(dec.stats, { frames: 3, passedThrough: 0, dropped: 1, errors: 1 });
+  assert.deepEqual(dec.stats, { frames: 3, passedThrough: 0, dropped: 1, replayed: 0, errors: 1 });
 });
 
 test('unknown KID → "keyID" with keyID; garbage → "syntax"; removeDecryptionKey', async () => {
@@ -130,6 +130,25 @@ test('unknown KID → "keyID" with keyID; garbage → "syntax"; removeDecryption
   assert.equal(events[1].errorType, 'keyID');
   assert.equal(events[1].keyID, 2n ** 60n);
   assert.equal(events[1].code, 'unknown_key_id');
+});
+
+test('a replayed frame is dropped without an error event', async () => {
+  const enc = new SFrameTransform({ role: 'encrypt', cipherSuite: 4 });
+  const dec = new SFrameTransform({ role: 'decrypt', cipherSuite: 4 });
+  await enc.setEncryptionKey(KEY, 1);
+  await dec.addDecryptionKey(KEY, 1);
+  const [a, b] = await run(enc, [frame(10, 1), frame(10, 2)]);
+  const events = [];
+  dec.onerror = (e) => events.push(e);
+  const out = await run(dec, [a, a.slice(), b]);
+  assert.deepEqual(out, [frame(10, 1), frame(10, 2)]);
+  assert.equal(events.length, 0);
+  assert.equal(dec.stats.replayed, 1);
+  assert.equal(dec.stats.dropped, 1);
+  // With the replay window off, the same frame opens again.
+  const noReplay = new SFrameTransform({ role: 'decrypt', cipherSuite: 4, replayWindow: 0 });
+  await noReplay.addDecryptionKey(KEY, 1);
+  assert.equal((await run(noReplay, [a.slice(), a.slice()])).length, 2);
 });
 
 test('0-byte frames pass through both ways; no key → frame never sent in clear', async () => {

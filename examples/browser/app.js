@@ -1,0 +1,258 @@
+// sframe browser demo: a two-peer loopback call (canvas video + synthesized audio) with SFrame
+// (sframe-wasm) in an RTCRtpScriptTransform worker on each side, key rotation, and a panel
+// showing what a media server (SFU) relaying the call sees.
+//
+// URL options: ?codec=VP8|H264 (default VP8), ?suite=<cipher suite name>, ?rotate=<seconds>
+// (0 = no automatic rotation; default 10).
+const params = new URLSearchParams(location.search);
+const codec = (params.get('codec') ?? 'VP8').toUpperCase();
+const cipherSuite = params.get('suite') ?? 'AES_128_GCM_SHA256_128';
+const rotateEvery = Number(params.get('rotate') ?? 10);
+
+const $ = (id) => document.getElementById(id);
+const log = (msg) => {
+  const line = `${new Date().toISOString().slice(11, 19)} ${msg}`;
+  $('log').textContent = `${line}\n${$('log').textContent}`.slice(0, 4000);
+};
+
+// ---- Source: an animated canvas and a synthesized tone ------------------------------------
+const src = $('source');
+const g = src.getContext('2d');
+let tick = 0;
+function draw() {
+  tick++;
+  const t = performance.now() / 1000;
+  const grad = g.createLinearGradient(0, 0, src.width, src.height);
+  grad.addColorStop(0, `hsl(${(t * 40) % 360} 70% 45%)`);
+  grad.addColorStop(1, `hsl(${(t * 40 + 120) % 360} 70% 30%)`);
+  g.fillStyle = grad;
+  g.fillRect(0, 0, src.width, src.height);
+  g.fillStyle = '#fff';
+  g.beginPath();
+  g.arc(src.width / 2 + Math.cos(t * 2) * 200, src.height / 2 + Math.sin(t * 3) * 100, 40, 0, Math.PI * 2);
+  g.fill();
+  g.font = 'bold 44px sans-serif';
+  g.fillText('SFrame E2EE', 30, 70);
+  g.font = '28px monospace';
+  g.fillText(`frame ${tick}  ${new Date().toISOString().slice(11, 22)}`, 30, src.height - 30);
+}
+setInterval(draw, 1000 / 30);
+draw();
+
+const audioCtx = new AudioContext();
+const osc = audioCtx.createOscillator();
+const lfo = audioCtx.createOscillator();
+const gain = audioCtx.createGain();
+osc.frequency.value = 440;
+lfo.frequency.value = 2;
+lfo.connect(gain.gain);
+osc.connect(gain);
+const dest = audioCtx.createMediaStreamDestination();
+gain.connect(dest);
+osc.start();
+lfo.start();
+
+const stream = new MediaStream([...src.captureStream(30).getVideoTracks(), ...dest.stream.getAudioTracks()]);
+
+// ---- Workers and keys ---------------------------------------------------------------------
+const senderWorker = new Worker('/examples/browser/worker.js', { type: 'module', name: 'sender' });
+const receiverWorker = new Worker('/examples/browser/worker.js', { type: 'module', name: 'receiver' });
+let nextId = 0;
+const waiting = new Map();
+for (const w of [senderWorker, receiverWorker]) {
+  w.onmessage = ({ data }) => {
+    const done = waiting.get(data.id);
+    waiting.delete(data.id);
+    done?.(data);
+  };
+  w.onerror = (e) => log(`worker error: ${e.message}`);
+}
+function ask(worker, msg) {
+  const id = nextId++;
+  return new Promise((resolve) => {
+    waiting.set(id, resolve);
+    worker.postMessage({ ...msg, id });
+  });
+}
+
+/** A fresh base key, imported as a non-extractable HKDF key: it never leaves WebCrypto. */
+async function newKey() {
+  const raw = crypto.getRandomValues(new Uint8Array(16));
+  return crypto.subtle.importKey('raw', raw, 'HKDF', false, ['deriveBits']);
+}
+
+let kid = 0;
+const keysByKid = new Map();
+async function installKey(newKid, key) {
+  keysByKid.set(newKid, key);
+  // Receiver first (it accepts the new KID alongside the old), then the sender switches.
+  await ask(receiverWorker, { type: 'key', kid: newKid, key });
+  await ask(senderWorker, { type: 'key', kid: newKid, key, current: true });
+  const old = kid;
+  kid = newKid;
+  $('kid').textContent = String(kid);
+  if (old !== newKid && keysByKid.has(old)) {
+    // Frames under the old key may still be in flight for a moment.
+    setTimeout(() => {
+      keysByKid.delete(old);
+      ask(receiverWorker, { type: 'removeKey', kid: old });
+    }, 2000);
+  }
+}
+
+async function rotate() {
+  await installKey(kid + 1, await newKey());
+  log(`rotated to KID ${kid}`);
+}
+
+/** Test / demo hooks for the receiver's copy of the current key. */
+async function receiverKey(mode) {
+  if (mode === 'wrong') {
+    await ask(receiverWorker, { type: 'key', kid, key: await newKey() });
+    log(`receiver: WRONG key for KID ${kid}`);
+  } else if (mode === 'remove') {
+    await ask(receiverWorker, { type: 'removeKey', kid });
+    log(`receiver: no key for KID ${kid}`);
+  } else {
+    await ask(receiverWorker, { type: 'key', kid, key: keysByKid.get(kid) });
+    log(`receiver: right key for KID ${kid}`);
+  }
+}
+
+// ---- The call -----------------------------------------------------------------------------
+const pc1 = new RTCPeerConnection();
+const pc2 = new RTCPeerConnection();
+pc1.onicecandidate = (e) => e.candidate && pc2.addIceCandidate(e.candidate);
+pc2.onicecandidate = (e) => e.candidate && pc1.addIceCandidate(e.candidate);
+
+for (const track of stream.getTracks()) {
+  const sender = pc1.addTrack(track, stream);
+  sender.transform = new RTCRtpScriptTransform(senderWorker, {
+    role: 'encrypt',
+    kind: track.kind,
+    cipherSuite,
+  });
+}
+const wanted = `video/${codec}`;
+for (const tr of pc1.getTransceivers()) {
+  if (tr.sender.track?.kind !== 'video') continue;
+  const codecs = RTCRtpReceiver.getCapabilities('video').codecs;
+  const preferred = codecs.filter((c) => c.mimeType.toUpperCase() === wanted.toUpperCase());
+  if (preferred.length) tr.setCodecPreferences([...preferred, ...codecs.filter((c) => !preferred.includes(c))]);
+}
+
+const remote = new MediaStream();
+pc2.ontrack = (e) => {
+  e.receiver.transform = new RTCRtpScriptTransform(receiverWorker, {
+    role: 'decrypt',
+    kind: e.track.kind,
+    cipherSuite,
+  });
+  remote.addTrack(e.track);
+  $('remote').srcObject = remote;
+};
+
+async function connect() {
+  await installKey(1, await newKey());
+  await pc1.setLocalDescription();
+  await pc2.setRemoteDescription(pc1.localDescription);
+  await pc2.setLocalDescription();
+  await pc1.setRemoteDescription(pc2.localDescription);
+  log(`call up: ${codec}, ${cipherSuite}, KID ${kid}`);
+}
+
+// ---- Stats and the SFU panel --------------------------------------------------------------
+async function stats() {
+  const out = { video: {}, audio: {} };
+  for (const s of (await pc2.getStats()).values()) {
+    if (s.type === 'inbound-rtp') {
+      out[s.kind] = {
+        framesDecoded: s.framesDecoded,
+        keyFramesDecoded: s.keyFramesDecoded,
+        framesReceived: s.framesReceived,
+        packetsReceived: s.packetsReceived,
+        totalSamplesReceived: s.totalSamplesReceived,
+        concealedSamples: s.concealedSamples,
+        // Samples that came from decoded audio rather than concealment.
+        decodedSamples:
+          s.totalSamplesReceived !== undefined ? s.totalSamplesReceived - (s.concealedSamples ?? 0) : undefined,
+        pliCount: s.pliCount,
+        codecId: s.codecId,
+      };
+    }
+  }
+  for (const s of (await pc2.getStats()).values()) {
+    if (s.type === 'codec' && s.id === out.video.codecId) out.video.codec = s.mimeType;
+  }
+  return out;
+}
+
+const sfu = $('sfu');
+const sg = sfu.getContext('2d');
+function drawSfu(w) {
+  if (!w) return;
+  // The relayed frame's bytes as pixels: ciphertext looks like noise; only the header and
+  // the codec's clear bytes mean anything to the SFU.
+  const img = sg.createImageData(sfu.width, sfu.height);
+  const b = w.bytes;
+  for (let i = 0; i < img.data.length / 4; i++) {
+    const v = b.length ? b[i % b.length] : 0;
+    img.data[i * 4] = v;
+    img.data[i * 4 + 1] = v;
+    img.data[i * 4 + 2] = v;
+    img.data[i * 4 + 3] = 255;
+  }
+  sg.putImageData(img, 0, 0);
+  const hexRow = (from, to) =>
+    Array.from(b.subarray(from, to), (x) => x.toString(16).padStart(2, '0')).join(' ');
+  $('sfu-info').textContent =
+    `${w.type ?? ''} frame, ${w.size} bytes\n` +
+    `clear codec bytes (${w.clear ?? '?'}): ${hexRow(0, w.clear ?? 0)}\n` +
+    `SFrame header: KID ${w.keyId ?? '?'}  CTR ${w.counter ?? '?'}\n` +
+    `ciphertext: ${hexRow(w.clear ?? 0, (w.clear ?? 0) + 24)} …`;
+}
+
+async function report(evidence = false) {
+  const [s, r] = await Promise.all([
+    ask(senderWorker, { type: 'report', evidence }),
+    ask(receiverWorker, { type: 'report', evidence }),
+  ]);
+  return { sender: s, receiver: r, stats: await stats() };
+}
+
+async function refresh() {
+  try {
+    const { receiver, stats: st } = await report();
+    drawSfu(receiver.lastWire);
+    $('stats').textContent =
+      `video ${st.video.codec ?? ''}: framesDecoded ${st.video.framesDecoded ?? 0}, ` +
+      `keyFrames ${st.video.keyFramesDecoded ?? 0}, PLIs ${st.video.pliCount ?? 0}\n` +
+      `audio: decoded samples ${st.audio.decodedSamples ?? 0}, concealed ${st.audio.concealedSamples ?? 0}\n` +
+      `receiver errors: authentication ${receiver.errors.authentication}, keyID ${receiver.errors.keyID}, ` +
+      `syntax ${receiver.errors.syntax}`;
+  } catch (e) {
+    log(`stats: ${e}`);
+  }
+}
+setInterval(refresh, 500);
+
+$('rotate').onclick = rotate;
+$('wrong').onclick = () => receiverKey('wrong');
+$('remove').onclick = () => receiverKey('remove');
+$('restore').onclick = () => receiverKey('right');
+if (rotateEvery > 0) setInterval(rotate, rotateEvery * 1000);
+
+// Hooks for the e2e test (sframe-wasm/e2e) and the console.
+window.demo = {
+  ready: connect().then(() => true),
+  stats,
+  report,
+  rotate,
+  receiverKey,
+  resetEvidence: () =>
+    Promise.all([ask(senderWorker, { type: 'resetEvidence' }), ask(receiverWorker, { type: 'resetEvidence' })]),
+  get kid() {
+    return kid;
+  },
+  state: () => ({ pc1: pc1.connectionState, pc2: pc2.connectionState, log: $('log').textContent }),
+};

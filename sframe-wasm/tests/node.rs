@@ -1,0 +1,111 @@
+//! wasm-bindgen tests of the exported API, run under Node by `wasm-bindgen-test-runner`
+//! (`scripts/stages/40-wasm.sh`): RFC 9605 Appendix C vectors and tampered-frame rejection,
+//! called exactly as JavaScript calls them (JsValue in, JsValue errors out).
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{JSON, Reflect, Uint8Array};
+use sframe_wasm::{Receiver, Sender, parse_header};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const VECTORS: &str = include_str!("../../test-vectors/rfc9605.json");
+
+fn get(obj: &JsValue, name: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(name)).unwrap()
+}
+
+fn hex_field(obj: &JsValue, name: &str) -> JsValue {
+    let s = get(obj, name).as_string().unwrap();
+    let bytes: Vec<u8> = (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect();
+    Uint8Array::from(bytes.as_slice()).into()
+}
+
+/// KID / CTR fields are numbers, or decimal strings above 2^53-1: both become bigints.
+fn u64_field(obj: &JsValue, name: &str) -> JsValue {
+    let v = get(obj, name);
+    let n: u64 = match v.as_f64() {
+        Some(f) => f as u64,
+        None => v.as_string().unwrap().parse().unwrap(),
+    };
+    JsValue::from(n)
+}
+
+fn sframe_vectors() -> Vec<JsValue> {
+    let all = JSON::parse(VECTORS).unwrap();
+    js_sys::Array::from(&get(&all, "sframe")).iter().collect()
+}
+
+fn code(err: JsValue) -> String {
+    get(&err, "code").as_string().unwrap()
+}
+
+#[wasm_bindgen_test]
+fn rfc9605_vectors_unprotect() {
+    let vectors = sframe_vectors();
+    assert_eq!(vectors.len(), 5);
+    for v in &vectors {
+        let mut rx = Receiver::new(&get(v, "cipher_suite")).unwrap();
+        rx.add_key(&u64_field(v, "kid"), &hex_field(v, "base_key"))
+            .unwrap();
+        let pt = rx
+            .unprotect(&hex_field(v, "ct"), &hex_field(v, "metadata"))
+            .unwrap();
+        assert_eq!(pt, Uint8Array::new(&hex_field(v, "pt")).to_vec());
+    }
+}
+
+#[wasm_bindgen_test]
+fn rfc9605_vectors_protect_at_counter() {
+    for v in &sframe_vectors() {
+        let mut tx = Sender::new(&get(v, "cipher_suite")).unwrap();
+        tx.set_key_with_counter(
+            &u64_field(v, "kid"),
+            &hex_field(v, "base_key"),
+            &u64_field(v, "ctr"),
+        )
+        .unwrap();
+        let ct = tx
+            .protect(&hex_field(v, "pt"), &hex_field(v, "metadata"))
+            .unwrap();
+        assert_eq!(ct, Uint8Array::new(&hex_field(v, "ct")).to_vec());
+    }
+}
+
+#[wasm_bindgen_test]
+fn tampered_frames_are_rejected() {
+    for v in &sframe_vectors() {
+        let mut rx = Receiver::new(&get(v, "cipher_suite")).unwrap();
+        rx.add_key(&u64_field(v, "kid"), &hex_field(v, "base_key"))
+            .unwrap();
+        let ct = Uint8Array::new(&hex_field(v, "ct")).to_vec();
+        let header_len = ct.len() - Uint8Array::new(&hex_field(v, "pt")).length() as usize;
+        for i in header_len..ct.len() {
+            let mut bad = ct.clone();
+            bad[i] ^= 0x40;
+            let bad: JsValue = Uint8Array::from(bad.as_slice()).into();
+            let err = rx.unprotect(&bad, &hex_field(v, "metadata")).unwrap_err();
+            assert_eq!(code(err), "authentication_failed");
+        }
+        let err = rx.unprotect(&Uint8Array::from(&ct[..]).into(), &JsValue::UNDEFINED);
+        assert_eq!(code(err.unwrap_err()), "authentication_failed");
+    }
+}
+
+#[wasm_bindgen_test]
+fn errors_and_bigint_header() {
+    let frame: JsValue = Uint8Array::from(&[0x08u8][..]).into();
+    assert_eq!(code(parse_header(&frame).unwrap_err()), "malformed_frame");
+    let header: JsValue = Uint8Array::from(&[0x99u8, 0x01, 0x23, 0x45, 0x67][..]).into();
+    let parsed = parse_header(&header).unwrap();
+    assert_eq!(get(&parsed, "keyId"), JsValue::from(0x123u64));
+    assert_eq!(get(&parsed, "counter"), JsValue::from(0x4567u64));
+    let mut rx = Receiver::new(&JsValue::from(4)).unwrap();
+    let err = rx.add_key(&JsValue::from(-1), &Uint8Array::new_with_length(16).into());
+    assert_eq!(code(err.unwrap_err()), "invalid_argument");
+    let err = rx.add_key(&JsValue::from(1), &JsValue::from_str("key"));
+    assert_eq!(code(err.unwrap_err()), "invalid_argument");
+    assert!(Sender::new(&JsValue::from(9)).is_err());
+}
