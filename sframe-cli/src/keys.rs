@@ -54,8 +54,10 @@ pub fn generate() -> Result<String> {
     Ok(B64.encode(key.as_ref()))
 }
 
-/// Decodes a base64url master key (surrounding whitespace ignored).
+/// Decodes a base64url master key (surrounding whitespace ignored). A share link is accepted
+/// too: only the part after its last `#` (the URL fragment, never sent to a server) is used.
 pub fn decode(text: &str, source: &str) -> Result<Zeroizing<Vec<u8>>> {
+    let text = text.rsplit('#').next().unwrap_or(text);
     let key =
         Zeroizing::new(B64.decode(text.trim().as_bytes()).map_err(|_| {
             CliError::usage(format!("the key from {source} is not valid base64url"))
@@ -120,6 +122,8 @@ mod tests {
         assert_eq!(decode(" AAAAAAAAAAAAAAAAAAAAAA\n", "t").unwrap().len(), 16);
         assert!(decode("AAAAAAAAAAAAAAAAAAAA", "t").is_err()); // 15 bytes
         assert!(decode("not base64!", "t").is_err());
+        let link = "https://rec.example.invalid/r/42#AAAAAAAAAAAAAAAAAAAAAA";
+        assert_eq!(decode(link, "t").unwrap().len(), 16);
         assert!(decode("AAAAAAAAAAAAAAAAAAAAAA+/", "t").is_err()); // standard alphabet
     }
 

@@ -131,7 +131,7 @@ fn ivf_round_trip_is_byte_identical_and_inspect_shows_every_frame() {
 }
 
 #[test]
-fn raw_stream_round_trip_with_key_from_environment() {
+fn raw_stream_round_trip_with_key_and_share_link_from_environment() {
     let dir = tempfile::tempdir().unwrap();
     let raw = dir.path().join("frames.bin");
     let original = synth_raw(2, 200);
@@ -165,8 +165,12 @@ fn raw_stream_round_trip_with_key_from_environment() {
         ))
         .stdout(predicate::str::contains("frames:            200"));
     let back = dir.path().join("back.bin");
+    // The whole share link works as a key: only its fragment is used.
     sframe()
-        .env("SFRAME_KEY", &key)
+        .env(
+            "SFRAME_KEY",
+            format!("https://rec.example.invalid/r/42#{key}"),
+        )
         .arg("decrypt")
         .arg(&enc)
         .arg("-o")
