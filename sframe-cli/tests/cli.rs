@@ -587,3 +587,61 @@ fn a_real_vp8_ivf_from_vpxenc_round_trips() {
         .stderr(predicate::str::contains("verified 30 frames"));
     assert_eq!(std::fs::read(&back).unwrap(), original);
 }
+
+#[test]
+fn random_damage_never_crashes_decrypt_or_inspect() {
+    let (dir, enc, key) = setup(8);
+    let good = std::fs::read(&enc).unwrap();
+    let mut rng = Rng(77);
+    let out = dir.path().join("out.ivf");
+    for round in 0..40 {
+        let mut bad = good.clone();
+        match round % 4 {
+            // Several random bytes changed (a non-zero XOR, so each one really changes;
+            // two hits on one byte could cancel, so the first is kept apart).
+            0 | 1 => {
+                let first = rng.below(bad.len() as u64) as usize;
+                bad[first] ^= 0x80;
+                for _ in 0..rng.below(6) {
+                    let i = rng.below(bad.len() as u64) as usize;
+                    if i != first {
+                        bad[i] ^= 1 + rng.below(255) as u8;
+                    }
+                }
+            }
+            // A random slice removed.
+            2 => {
+                let a = rng.below(bad.len() as u64) as usize;
+                let b = a + rng.below((bad.len() - a) as u64 + 1) as usize;
+                bad.drain(a..b.max(a + 1).min(bad.len()));
+            }
+            // Random bytes inserted.
+            _ => {
+                let at = rng.below(bad.len() as u64) as usize;
+                let mut junk = vec![0u8; 1 + rng.below(40) as usize];
+                rng.fill(&mut junk);
+                bad.splice(at..at, junk);
+            }
+        }
+        std::fs::write(&enc, &bad).unwrap();
+        let dec = decrypt_cmd(&enc, &out, &key).assert().failure();
+        let code = dec.get_output().status.code();
+        assert!(
+            matches!(code, Some(1) | Some(3)),
+            "round {round}: exit {code:?}"
+        );
+        assert!(!out.exists());
+        // inspect has no key: it may accept a change it cannot see, but never crashes.
+        let code = sframe()
+            .arg("inspect")
+            .arg(&enc)
+            .output()
+            .unwrap()
+            .status
+            .code();
+        assert!(
+            matches!(code, Some(0) | Some(1) | Some(3)),
+            "round {round}: inspect {code:?}"
+        );
+    }
+}
