@@ -113,7 +113,7 @@ pub use keystore::{DefaultKeyStore, FixedKeyStore, KeyStore};
 pub use limits::{KeyUsage, Limits};
 pub use receiver::Receiver;
 pub use replay::{DEFAULT_REPLAY_WINDOW, MAX_REPLAY_WINDOW};
-pub use sender::Sender;
+pub use sender::{RETIRED_KIDS, Sender};
 pub use suite::CipherSuite;
 
 /// What a media server (SFU) or a tool can learn from a frame without any key: the clear

@@ -15,6 +15,16 @@ use crate::mls::{MlsKidLayout, sender_key};
 use crate::ratchet::{ChainState, RatchetLayout, SenderChain};
 use crate::suite::CipherSuite;
 
+/// How many replaced KIDs a [`Sender`] remembers the counters of (8, inline).
+pub const RETIRED_KIDS: usize = 8;
+
+#[derive(Clone, Copy)]
+struct Retired {
+    kid: u64,
+    next_ctr: Option<u64>,
+    usage: KeyUsage,
+}
+
 struct Current {
     key: Key,
     /// Next counter to use; `None` once `u64::MAX` was used.
@@ -42,6 +52,8 @@ pub struct Sender {
     current: Option<Current>,
     /// Set while the current key is a step of a §5.1 ratchet chain.
     chain: Option<SenderChain>,
+    /// Counters of recently replaced keys, oldest first.
+    retired: [Option<Retired>; RETIRED_KIDS],
 }
 
 impl Sender {
@@ -52,6 +64,7 @@ impl Sender {
             limits: Limits::for_suite(suite),
             current: None,
             chain: None,
+            retired: [None; RETIRED_KIDS],
         }
     }
 
@@ -73,9 +86,10 @@ impl Sender {
     /// Derives and installs the key for `kid` from `base_key` (§4.4.2) and makes it current.
     ///
     /// Rotating to a new KID starts its counter at 0. Re-installing the *current* KID keeps
-    /// its counter running, so re-sending the same key never rewinds a nonce. Each KID must be
-    /// used with one base key only (§4.4.1): never go back to an older KID with the same base
-    /// key (ratcheting and MLS epochs produce fresh KIDs for exactly this reason).
+    /// its counter running, so re-sending the same key never rewinds a nonce; so does going
+    /// back to one of the last [`RETIRED_KIDS`] KIDs this sender used (their counters and
+    /// usage are remembered). Each KID should still be used with one base key only (§4.4.1):
+    /// ratcheting and MLS epochs produce fresh KIDs for exactly this reason.
     pub fn set_key(&mut self, kid: u64, base_key: &[u8]) -> Result<()> {
         let key = Key::derive(self.suite, kid, base_key)?;
         self.install(key, None);
@@ -106,7 +120,8 @@ impl Sender {
     }
 
     /// Starts a §5.1 ratchet chain: installs `base_key` as key generation `generation`, step 0,
-    /// and returns its KID (`layout.kid(generation, 0)`), counter 0. [`Sender::ratchet`] then
+    /// and returns its KID (`layout.kid(generation, 0)`), counter 0 (or where it stood, if
+    /// this KID was used recently, as with [`Sender::set_key`]). [`Sender::ratchet`] then
     /// moves forward. Receivers need the same `layout` and this KID and base key
     /// ([`crate::Receiver::add_ratcheting_key`]).
     pub fn set_ratcheting_key(
@@ -126,7 +141,8 @@ impl Sender {
             }
             None => 0,
         };
-        self.install(key, Some(0));
+        // `None`: installing the same generation again must not rewind its counter.
+        self.install(key, None);
         self.chain = Some(SenderChain {
             layout,
             generation,
@@ -229,13 +245,50 @@ impl Sender {
         let (next_ctr, usage) = match (&self.current, counter) {
             (_, Some(c)) => (Some(c), KeyUsage::default()),
             (Some(cur), None) if cur.key.key_id() == kid => (cur.next_ctr, cur.usage),
-            _ => (Some(0), KeyUsage::default()),
+            _ => self
+                .retired
+                .iter()
+                .flatten()
+                .find(|r| r.kid == kid)
+                .map_or((Some(0), KeyUsage::default()), |r| (r.next_ctr, r.usage)),
         };
+        if let Some(cur) = self.current.take() {
+            self.retire(&cur);
+        }
+        self.retired.iter_mut().for_each(|r| {
+            if r.is_some_and(|r| r.kid == kid) {
+                *r = None;
+            }
+        });
         self.current = Some(Current {
             key,
             next_ctr,
             usage,
         });
+    }
+
+    /// Remembers the counter of a key being replaced, so going back to its KID resumes it.
+    fn retire(&mut self, cur: &Current) {
+        let entry = Retired {
+            kid: cur.key.key_id(),
+            next_ctr: cur.next_ctr,
+            usage: cur.usage,
+        };
+        let slot = match self
+            .retired
+            .iter()
+            .position(|r| r.is_none_or(|r| r.kid == entry.kid))
+        {
+            Some(i) => i,
+            None => {
+                // Full: forget the oldest (slot 0) and shift.
+                self.retired.rotate_left(1);
+                RETIRED_KIDS - 1
+            }
+        };
+        if let Some(r) = self.retired.get_mut(slot) {
+            *r = Some(entry);
+        }
     }
 
     /// The current key ID, if a key is installed.

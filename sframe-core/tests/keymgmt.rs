@@ -237,6 +237,47 @@ fn counter_exhaustion_and_counter_kept_on_same_kid() {
     assert_eq!(tx.next_counter(), Some(0));
 }
 
+#[test]
+fn going_back_to_a_recent_kid_resumes_its_counter() {
+    let mut tx = Sender::new(SUITE);
+    tx.set_key(1, BASE).unwrap();
+    for _ in 0..3 {
+        tx.protect_vec(b"", b"x").unwrap();
+    }
+    tx.set_key(2, BASE).unwrap();
+    tx.protect_vec(b"", b"y").unwrap();
+    tx.set_key(1, BASE).unwrap();
+    assert_eq!(tx.next_counter(), Some(3), "KID 1 resumes, no nonce reused");
+    assert_eq!(tx.usage().unwrap().frames, 3);
+    tx.set_key(2, BASE).unwrap();
+    assert_eq!(tx.next_counter(), Some(1));
+    // The memory holds the last RETIRED_KIDS keys; an explicit counter always wins.
+    for kid in 100..100 + sframe_core::RETIRED_KIDS as u64 {
+        tx.set_key(kid, BASE).unwrap();
+        tx.protect_vec(b"", b"z").unwrap();
+    }
+    tx.set_key(2, BASE).unwrap();
+    assert_eq!(
+        tx.next_counter(),
+        Some(1),
+        "KID 2 was retired within the last 8"
+    );
+    tx.set_key(1, BASE).unwrap();
+    assert_eq!(
+        tx.next_counter(),
+        Some(0),
+        "KID 1 was forgotten: documented limit"
+    );
+    tx.set_key_with_counter(1, BASE, 50).unwrap();
+    assert_eq!(tx.next_counter(), Some(50));
+    // A ratcheting generation installed twice does not rewind either.
+    let layout = RatchetLayout::default();
+    let kid = tx.set_ratcheting_key(layout, 9, BASE).unwrap();
+    tx.protect_vec(b"", b"r").unwrap();
+    assert_eq!(tx.set_ratcheting_key(layout, 9, BASE), Ok(kid));
+    assert_eq!(tx.next_counter(), Some(1));
+}
+
 // -------------------------------------------------------------------- §5.1 ratchet
 
 #[test]
