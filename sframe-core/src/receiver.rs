@@ -16,6 +16,8 @@
 //! Defaults: replay window [`DEFAULT_REPLAY_WINDOW`] (512), look-ahead 8 ratchet steps, 3 MLS
 //! epochs kept, [`Limits::for_suite`].
 
+use subtle::ConstantTimeEq;
+
 use crate::error::{Error, Result};
 use crate::frame;
 use crate::header::Header;
@@ -258,7 +260,9 @@ impl<S: KeyStore> Receiver<S> {
     /// Member keys of that epoch are then derived when their first frame authenticates. If
     /// more than the configured number of epochs would be kept, the oldest is forgotten, and
     /// an epoch with the same low `E` bits is always replaced (§5.2): their secrets and
-    /// member keys are zeroized. Without [`Receiver::set_mls_layout`] first:
+    /// member keys are zeroized. Adding a kept epoch again with the same secret changes
+    /// nothing (replay windows stay); with another secret it replaces the epoch.
+    /// Without [`Receiver::set_mls_layout`] first:
     /// [`Error::InvalidConfig`]; a secret shorter than 16 or longer than 64 bytes:
     /// [`Error::InvalidKey`].
     ///
@@ -280,6 +284,15 @@ impl<S: KeyStore> Receiver<S> {
     pub fn add_mls_epoch(&mut self, epoch: u64, exported_secret: &[u8]) -> Result<()> {
         let secret = EpochSecret::new(epoch, exported_secret)?;
         let mls = self.mls.as_mut().ok_or(Error::InvalidConfig)?;
+        let known = mls
+            .epochs
+            .iter()
+            .flatten()
+            .any(|e| e.epoch == epoch && bool::from(e.secret().ct_eq(exported_secret)));
+        if known {
+            // Idempotent: re-adding an epoch must not reset its members' replay windows.
+            return Ok(());
+        }
         for old in mls.insert(secret).into_iter().flatten() {
             Self::forget_epoch_keys(&mut self.store, old);
         }

@@ -525,6 +525,10 @@ fn mls_epoch_change_and_old_epoch_expiry() {
     assert_eq!(open_plain(&mut bob, &e0_frames[0]), Ok(b"e0".to_vec()));
     assert!(bob.has_key(kid_e0));
 
+    // Re-adding the same epoch (idempotent key distribution) must not reset the window.
+    bob.add_mls_epoch(0, &EPOCH_SECRETS[0]).unwrap();
+    assert!(bob.has_key(kid_e0));
+    assert_eq!(open_plain(&mut bob, &e0_frames[0]), Err(Error::Replay));
     // Epoch change: new KID, counter 0; the late epoch-0 frame still opens.
     bob.add_mls_epoch(1, &EPOCH_SECRETS[1]).unwrap();
     let kid_e1 = alice.set_mls_key(&layout, &EPOCH_SECRETS[1], 1, 5).unwrap();
