@@ -3,11 +3,13 @@
 // showing what a media server (SFU) relaying the call sees.
 //
 // URL options: ?codec=VP8|H264 (default VP8), ?suite=<cipher suite name>, ?rotate=<seconds>
-// (0 = no automatic rotation; default 10).
+// (0 = no automatic rotation; default 10), ?api=script (RTCRtpScriptTransform, default) or
+// ?api=streams (Chromium's createEncodedStreams(), streams transferred to the same workers).
 const params = new URLSearchParams(location.search);
 const codec = (params.get('codec') ?? 'VP8').toUpperCase();
 const cipherSuite = params.get('suite') ?? 'AES_128_GCM_SHA256_128';
 const rotateEvery = Number(params.get('rotate') ?? 10);
+const api = params.get('api') === 'streams' ? 'streams' : 'script';
 
 const $ = (id) => document.getElementById(id);
 const log = (msg) => {
@@ -120,18 +122,25 @@ async function receiverKey(mode) {
 }
 
 // ---- The call -----------------------------------------------------------------------------
-const pc1 = new RTCPeerConnection();
-const pc2 = new RTCPeerConnection();
+const pcConfig = api === 'streams' ? { encodedInsertableStreams: true } : {};
+const pc1 = new RTCPeerConnection(pcConfig);
+const pc2 = new RTCPeerConnection(pcConfig);
+
+/** Puts our SFrameTransform on a sender or receiver, through the chosen API. */
+function attachTransform(senderOrReceiver, worker, options) {
+  if (api === 'streams') {
+    const { readable, writable } = senderOrReceiver.createEncodedStreams();
+    worker.postMessage({ type: 'streams', readable, writable, options, id: -1 }, [readable, writable]);
+  } else {
+    senderOrReceiver.transform = new RTCRtpScriptTransform(worker, options);
+  }
+}
 pc1.onicecandidate = (e) => e.candidate && pc2.addIceCandidate(e.candidate);
 pc2.onicecandidate = (e) => e.candidate && pc1.addIceCandidate(e.candidate);
 
 for (const track of stream.getTracks()) {
   const sender = pc1.addTrack(track, stream);
-  sender.transform = new RTCRtpScriptTransform(senderWorker, {
-    role: 'encrypt',
-    kind: track.kind,
-    cipherSuite,
-  });
+  attachTransform(sender, senderWorker, { role: 'encrypt', kind: track.kind, cipherSuite });
 }
 const wanted = `video/${codec}`;
 for (const tr of pc1.getTransceivers()) {
@@ -143,11 +152,7 @@ for (const tr of pc1.getTransceivers()) {
 
 const remote = new MediaStream();
 pc2.ontrack = (e) => {
-  e.receiver.transform = new RTCRtpScriptTransform(receiverWorker, {
-    role: 'decrypt',
-    kind: e.track.kind,
-    cipherSuite,
-  });
+  attachTransform(e.receiver, receiverWorker, { role: 'decrypt', kind: e.track.kind, cipherSuite });
   remote.addTrack(e.track);
   $('remote').srcObject = remote;
 };
@@ -158,7 +163,7 @@ async function connect() {
   await pc2.setRemoteDescription(pc1.localDescription);
   await pc2.setLocalDescription();
   await pc1.setRemoteDescription(pc2.localDescription);
-  log(`call up: ${codec}, ${cipherSuite}, KID ${kid}`);
+  log(`call up: ${codec}, ${cipherSuite}, ${api === 'streams' ? 'createEncodedStreams' : 'RTCRtpScriptTransform'}, KID ${kid}`);
 }
 
 // ---- Stats and the SFU panel --------------------------------------------------------------

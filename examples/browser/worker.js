@@ -59,9 +59,15 @@ async function applyKey(t, kid, key) {
   }
 }
 
+// RTCRtpScriptTransform: the browser hands us the sender's / receiver's encoded streams.
 onrtctransform = async (event) => {
   await loaded;
   const { readable, writable, options } = event.transformer;
+  attach(readable, writable, options);
+};
+
+/** Sets up one SFrameTransform between a readable and a writable of encoded frames. */
+function attach(readable, writable, options) {
   const kind = options.kind;
   const t = new SFrameTransform({ role: options.role, cipherSuite: options.cipherSuite });
   t.onerror = (e) => {
@@ -126,7 +132,7 @@ onrtctransform = async (event) => {
     });
     readable.pipeThrough(before).pipeThrough(t).pipeThrough(after).pipeTo(writable);
   }
-};
+}
 
 onmessage = async ({ data: msg }) => {
   try {
@@ -139,6 +145,10 @@ onmessage = async ({ data: msg }) => {
         await Promise.all(transforms.map(({ t }) => applyKey(t, msg.kid, msg.key)));
         break;
       }
+      case 'streams':
+        // createEncodedStreams(): the page transferred the streams to this worker.
+        attach(msg.readable, msg.writable, msg.options);
+        break;
       case 'removeKey': {
         keys.delete(msg.kid);
         await Promise.all(

@@ -72,8 +72,8 @@ function checkEvidence(rep) {
   for (const c of counters) {
     // Decryption restores exactly what the sender's encoder produced...
     assert.equal(decrypted[c], plain[c], `frame ${c} decrypts to the sent plaintext`);
-    // ...and the bytes between the peers are not that plaintext.
-    assert.notEqual(wire[c], plain[c], `frame ${c} travels encrypted`);
+    // ...and the bytes between the peers do not contain that plaintext.
+    assert.ok(!wire[c].includes(plain[c]), `frame ${c} travels encrypted`);
   }
   // No plaintext (past the clear codec header) shows up anywhere on the wire.
   const wireAll = Object.values(wire).join('|');
@@ -83,9 +83,15 @@ function checkEvidence(rep) {
   return counters.length;
 }
 
-for (const codec of ['VP8', 'H264']) {
-  test(`${codec} + Opus loopback: decodes with the right key, stops with a wrong one`, async (t) => {
-    const { page, stats, report, pageErrors } = await openCall(`codec=${codec}&rotate=0`);
+const CASES = [
+  { codec: 'VP8', api: 'script', via: 'RTCRtpScriptTransform' },
+  { codec: 'H264', api: 'script', via: 'RTCRtpScriptTransform' },
+  { codec: 'VP8', api: 'streams', via: 'createEncodedStreams()' },
+];
+
+for (const { codec, api, via } of CASES) {
+  test(`${codec} + Opus loopback via ${via}: decodes with the right key, stops with a wrong one`, async (t) => {
+    const { page, stats, report, pageErrors } = await openCall(`codec=${codec}&api=${api}&rotate=0`);
     try {
       // 1. Right key: video frames decode and audio samples come from decoding.
       const s0 = await until('video frames decoded', async () => {
