@@ -78,8 +78,7 @@ impl Sender {
         #[wasm_bindgen(js_name = baseKey, unchecked_param_type = "BufferSource")]
         base_key: &JsValue,
     ) -> JsResult<()> {
-        let kid = key_id(kid)?;
-        let base_key = Zeroizing::new(bytes(base_key, "baseKey")?);
+        let (kid, base_key) = kid_and_base_key(kid, base_key)?;
         self.inner.set_key(kid, &base_key).map_err(core_error)
     }
 
@@ -93,9 +92,8 @@ impl Sender {
         base_key: &JsValue,
         #[wasm_bindgen(js_name = nextCounter, unchecked_param_type = "bigint")] counter: &JsValue,
     ) -> JsResult<()> {
-        let kid = key_id(kid)?;
+        let (kid, base_key) = kid_and_base_key(kid, base_key)?;
         let counter = convert::u64_bigint(counter, "nextCounter")?;
-        let base_key = Zeroizing::new(bytes(base_key, "baseKey")?);
         self.inner
             .set_key_with_counter(kid, &base_key, counter)
             .map_err(core_error)
@@ -184,8 +182,7 @@ impl Receiver {
         #[wasm_bindgen(js_name = baseKey, unchecked_param_type = "BufferSource")]
         base_key: &JsValue,
     ) -> JsResult<()> {
-        let kid = key_id(kid)?;
-        let base_key = Zeroizing::new(bytes(base_key, "baseKey")?);
+        let (kid, base_key) = kid_and_base_key(kid, base_key)?;
         self.inner.add_key(kid, &base_key).map_err(core_error)
     }
 
@@ -261,6 +258,11 @@ impl Receiver {
     pub fn cipher_suite(&self) -> String {
         self.inner.suite().name().into()
     }
+}
+
+/// Key ID and base key bytes (wiped from wasm memory when dropped).
+fn kid_and_base_key(kid: &JsValue, base_key: &JsValue) -> JsResult<(u64, Zeroizing<Vec<u8>>)> {
+    Ok((key_id(kid)?, Zeroizing::new(bytes(base_key, "baseKey")?)))
 }
 
 fn derived_key(
