@@ -5,6 +5,7 @@
 //! its SFrame base key (RFC 9605 §4.4.1) is derived from the master key and that ID:
 //!
 //! ```text
+//! (sframe_core::stream::derive_stream_secret)
 //! PRK       = HKDF-Extract(salt = file_id, IKM = master_key)        (SHA-256)
 //! base_key  = HKDF-Expand(PRK, "sframe-cli v1 base key", 32)
 //! key_check = HKDF-Expand(PRK, "sframe-cli v1 key check", 16)
@@ -17,8 +18,6 @@
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use hkdf::Hkdf;
-use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -81,12 +80,20 @@ pub struct FileKeys {
 
 impl FileKeys {
     pub fn derive(master: &[u8], file_id: &[u8; FILE_ID_LEN]) -> Result<Self> {
-        let hk = Hkdf::<Sha256>::new(Some(file_id), master);
+        // The derivation lives in the core (all crypto does): sframe_core::stream.
+        use sframe_core::stream::derive_stream_secret;
         let mut base_key = Zeroizing::new([0u8; 32]);
         let mut key_check = [0u8; KEY_CHECK_LEN];
-        hk.expand(b"sframe-cli v1 base key", base_key.as_mut())
-            .and_then(|()| hk.expand(b"sframe-cli v1 key check", &mut key_check))
-            .map_err(|_| CliError::input("key derivation failed"))?;
+        derive_stream_secret(
+            master,
+            file_id,
+            b"sframe-cli v1 base key",
+            base_key.as_mut(),
+        )
+        .and_then(|()| {
+            derive_stream_secret(master, file_id, b"sframe-cli v1 key check", &mut key_check)
+        })
+        .map_err(|_| CliError::input("key derivation failed"))?;
         Ok(FileKeys {
             base_key,
             key_check,

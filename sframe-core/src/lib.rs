@@ -101,6 +101,7 @@ pub mod ratchet;
 pub mod receiver;
 pub mod replay;
 pub mod sender;
+pub mod stream;
 pub mod suite;
 
 pub use crypto::{BACKEND, MAX_INLINE_METADATA_LEN};
