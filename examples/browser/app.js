@@ -247,6 +247,27 @@ $('remove').onclick = () => receiverKey('remove');
 $('restore').onclick = () => receiverKey('right');
 if (rotateEvery > 0) setInterval(rotate, rotateEvery * 1000);
 
+/** Mean and spread of an element's pixels (a blank or black video has spread ~0). */
+function pixels(el) {
+  const w = el.videoWidth ?? el.width;
+  const h = el.videoHeight ?? el.height;
+  if (!w || !h) return { width: 0, height: 0, mean: 0, spread: 0 };
+  const c = new OffscreenCanvas(64, 36);
+  const cx = c.getContext('2d');
+  cx.drawImage(el, 0, 0, 64, 36);
+  const d = cx.getImageData(0, 0, 64, 36).data;
+  let sum = 0;
+  let sq = 0;
+  const n = d.length / 4;
+  for (let i = 0; i < d.length; i += 4) {
+    const y = (d[i] + d[i + 1] + d[i + 2]) / 3;
+    sum += y;
+    sq += y * y;
+  }
+  const mean = sum / n;
+  return { width: w, height: h, mean, spread: Math.sqrt(Math.max(0, sq / n - mean * mean)) };
+}
+
 // Hooks for the e2e test (sframe-wasm/e2e) and the console.
 window.demo = {
   ready: connect().then(() => true),
@@ -259,5 +280,6 @@ window.demo = {
   get kid() {
     return kid;
   },
+  pictures: () => ({ source: pixels(src), remote: pixels($('remote')) }),
   state: () => ({ pc1: pc1.connectionState, pc2: pc2.connectionState, log: $('log').textContent }),
 };

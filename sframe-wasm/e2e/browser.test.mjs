@@ -103,9 +103,17 @@ for (const { codec, api, via } of CASES) {
       const s1 = await stats();
       assert.ok(s1.video.framesDecoded > s0.video.framesDecoded, 'video keeps decoding');
       assert.ok(s1.audio.decodedSamples > s0.audio.decodedSamples, 'audio keeps decoding');
+      // The decrypted video is shown: full size, with the source's picture (not black/blank).
+      const pic = await page.evaluate(() => window.demo.pictures());
+      assert.equal(pic.remote.width, 640, JSON.stringify(pic));
+      assert.ok(pic.remote.spread > 10, `remote video looks blank: ${JSON.stringify(pic)}`);
+      assert.ok(Math.abs(pic.remote.mean - pic.source.mean) < 25, `remote differs from source: ${JSON.stringify(pic)}`);
       const rep = await report(true);
       const n = checkEvidence(rep);
-      t.diagnostic(`${codec}: ${s1.video.framesDecoded} frames decoded, ${n} frames compared`);
+      t.diagnostic(
+        `${codec}: ${s1.video.framesDecoded} frames decoded, ${n} frames compared, ` +
+          `picture mean ${pic.remote.mean.toFixed(0)} (source ${pic.source.mean.toFixed(0)}), spread ${pic.remote.spread.toFixed(0)}`,
+      );
       assert.deepEqual(rep.receiver.errors, { authentication: 0, keyID: 0, syntax: 0 }, JSON.stringify(rep.receiver.errorLog));
 
       // 2. Key rotation: the wire carries the new KID and decoding goes on.
