@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Dependency audit (issue 8) with cargo-deny and deny.toml: licences (permissive only), bans
+# (no wildcard versions; duplicates reported), sources (crates.io only). These need no network.
+# `advisories` needs the RustSec database from GitHub, which these machines cannot reach: it
+# runs only when the database is reachable, and the stage says so either way.
+# Budget: under 3 minutes cold (most of it is installing cargo-deny).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+CARGO_DENY_VERSION=0.20.2
+if ! cargo deny --version 2>/dev/null | grep -q "$CARGO_DENY_VERSION"; then
+  # binary-scanning (the default feature) is not used here; leaving it out saves build time.
+  cargo install --locked cargo-deny --version "$CARGO_DENY_VERSION" --no-default-features
+fi
+
+checks=(bans licenses sources)
+if timeout 15 git ls-remote https://github.com/rustsec/advisory-db HEAD >/dev/null 2>&1; then
+  checks+=(advisories)
+  cargo deny check "${checks[@]}"
+else
+  echo "15-audit: RustSec advisory database unreachable (GitHub): checking ${checks[*]} only"
+  cargo deny --offline check "${checks[@]}"
+fi
