@@ -4,10 +4,11 @@
 #   $PREFIX/lib/libsframe.so, $PREFIX/lib/libsframe.a
 #   $PREFIX/lib/pkgconfig/sframe.pc (shared) and sframe-static.pc (static)
 #
-# Usage: sframe-ffi/install.sh [--prefix DIR] [--destdir DIR] [--features LIST] [--no-build]
+# Usage: sframe-ffi/install.sh [--prefix DIR] [--destdir DIR] [--features LIST] [--rustcrypto] [--no-build]
 #   --prefix   install prefix (default: $PREFIX or /usr/local); written into the .pc files
 #   --destdir  staging root prepended to every path (packaging), as DESTDIR in make
 #   --features cargo features of sframe-ffi, e.g. aws-lc
+#   --rustcrypto  build with the pure-Rust RustCrypto backend instead of the default aws-lc
 #   --no-build install what `cargo build -p sframe-ffi --release` already produced
 # Honours CARGO_TARGET_DIR (default: the workspace's target/).
 set -eu
@@ -15,6 +16,7 @@ set -eu
 prefix=${PREFIX:-/usr/local}
 destdir=${DESTDIR:-}
 features=""
+default_features=""
 build=1
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -24,8 +26,9 @@ while [ $# -gt 0 ]; do
         --destdir=*) destdir=${1#*=}; shift ;;
         --features) features=$2; shift 2 ;;
         --features=*) features=${1#*=}; shift ;;
+        --rustcrypto) default_features="--no-default-features"; shift ;;
         --no-build) build=0; shift ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         *) echo "install.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -38,10 +41,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/.."
 
 if [ "$build" = 1 ]; then
+    # shellcheck disable=SC2086 # $default_features is empty or one flag
     if [ -n "$features" ]; then
-        cargo build -p sframe-ffi --release --features "$features"
+        cargo build -p sframe-ffi --release $default_features --features "$features"
     else
-        cargo build -p sframe-ffi --release
+        cargo build -p sframe-ffi --release $default_features
     fi
 fi
 
