@@ -45,17 +45,11 @@ pub(crate) fn seal_into(
     plaintext: &[u8],
     out: &mut [u8],
 ) -> Result<usize> {
-    let total = protected_len(key, ctr, plaintext.len())?;
-    if out.len() < total {
-        return Err(Error::BufferTooSmall);
-    }
+    // One header computation; `split_frame` refuses a short `out` before anything is written.
     let header = Header::new(key.key_id(), ctr);
-    let (hdr, body, tag) = split_frame(
-        out,
-        header.encoded_len(),
-        plaintext.len(),
-        key.suite().tag_len(),
-    )?;
+    let tag_len = key.suite().tag_len();
+    let (hdr, body, tag) = split_frame(out, header.encoded_len(), plaintext.len(), tag_len)?;
+    let total = hdr.len() + body.len() + tag.len();
     header.encode(hdr)?;
     // Encrypt while copying: one pass over the frame.
     key.aead()

@@ -102,9 +102,11 @@ impl Key {
 
     /// §4.4.3: nonce = sframe_salt XOR BE(CTR, Nn).
     pub(crate) fn nonce(&self, ctr: u64) -> [u8; NONCE_LEN] {
+        // One 64-bit XOR on the low 8 bytes (per frame: keep it short).
         let mut nonce = self.salt;
-        for (n, c) in nonce[NONCE_LEN - 8..].iter_mut().zip(ctr.to_be_bytes()) {
-            *n ^= c;
+        let (_, low) = nonce.split_at_mut(NONCE_LEN - 8);
+        if let Ok(low) = <&mut [u8; 8]>::try_from(low) {
+            *low = (u64::from_be_bytes(*low) ^ ctr).to_be_bytes();
         }
         nonce
     }
