@@ -1,1 +1,336 @@
-//! Placeholder: see the open issue for this crate.
+//! Benchmark support for `cargo bench -p benches` (issue 7): the raw-AEAD floors that the
+//! SFrame benchmarks are measured against.
+//!
+//! A floor does exactly the AEAD work of one SFrame frame and nothing else: AES-GCM, or the
+//! §4.5.1 AES-CTR + HMAC-SHA256 composition, with the key schedule precomputed and the nonce
+//! given, over the same header bytes as AAD. No header encoding or parsing, no key lookup, no
+//! counter or replay bookkeeping, no buffer management. The unit tests below check that a
+//! floor's output is byte-for-byte the ciphertext and tag that `sframe_core::Sender` produces,
+//! so the floor cannot quietly do less work than we do.
+//!
+//! [`RustCryptoFloor`] uses the RustCrypto crates (`aes-gcm`, `aes` + `ctr` + `hmac`); with the
+//! `aws-lc` feature, `AwsLcFloor` uses `aws-lc-rs`. Each backend run of the benches compares
+//! sframe-core against the floor of the same crypto library.
+
+use aes::cipher::{InnerIvInit, KeyInit, StreamCipher};
+use aes_gcm::aead::AeadInOut;
+use hmac::{Hmac, Mac};
+use sframe_core::CipherSuite;
+use sha2::Sha256;
+
+/// Nonce length of every SFrame suite.
+pub const NONCE_LEN: usize = 12;
+
+/// §4.5.1 tag input prefix: BE64(len(aad)) ‖ BE64(len(ct)) ‖ BE64(Nt).
+fn ctr_lens(aad_len: usize, ct_len: usize, tag_len: usize) -> [u8; 24] {
+    let mut lens = [0u8; 24];
+    lens[..8].copy_from_slice(&(aad_len as u64).to_be_bytes());
+    lens[8..16].copy_from_slice(&(ct_len as u64).to_be_bytes());
+    lens[16..].copy_from_slice(&(tag_len as u64).to_be_bytes());
+    lens
+}
+
+fn ctr_iv(nonce: &[u8; NONCE_LEN]) -> [u8; 16] {
+    let mut iv = [0u8; 16];
+    iv[..NONCE_LEN].copy_from_slice(nonce);
+    iv
+}
+
+/// Raw AEAD with the RustCrypto crates.
+pub enum RustCryptoFloor {
+    /// AES-128-GCM.
+    Gcm128(aes_gcm::Aes128Gcm),
+    /// AES-256-GCM.
+    Gcm256(aes_gcm::Aes256Gcm),
+    /// AES-128-CTR + HMAC-SHA256 truncated to `tag_len`.
+    CtrHmac {
+        /// AES-128 key schedule.
+        aes: aes::Aes128,
+        /// HMAC with the key absorbed.
+        mac: Hmac<Sha256>,
+        /// Nt.
+        tag_len: usize,
+    },
+}
+
+impl RustCryptoFloor {
+    /// `key` is the suite's `Nk` bytes (`sframe_key`).
+    pub fn new(suite: CipherSuite, key: &[u8]) -> Self {
+        match suite {
+            CipherSuite::AesGcm128Sha256 => {
+                Self::Gcm128(aes_gcm::Aes128Gcm::new_from_slice(key).unwrap())
+            }
+            CipherSuite::AesGcm256Sha512 => {
+                Self::Gcm256(aes_gcm::Aes256Gcm::new_from_slice(key).unwrap())
+            }
+            _ => Self::CtrHmac {
+                aes: aes::Aes128::new_from_slice(&key[..16]).unwrap(),
+                mac: <Hmac<Sha256> as KeyInit>::new_from_slice(&key[16..]).unwrap(),
+                tag_len: suite.tag_len(),
+            },
+        }
+    }
+
+    fn ctr(aes: &aes::Aes128, nonce: &[u8; NONCE_LEN], buf: &mut [u8]) {
+        let core = ctr::CtrCore::inner_iv_init(aes.clone(), &ctr_iv(nonce).into());
+        ctr::Ctr128BE::<aes::Aes128>::from_core(core).apply_keystream(buf);
+    }
+
+    fn mac(
+        mac: &Hmac<Sha256>,
+        tag_len: usize,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        ct: &[u8],
+    ) -> Hmac<Sha256> {
+        let mut m = mac.clone();
+        m.update(&ctr_lens(aad.len(), ct.len(), tag_len));
+        m.update(nonce);
+        m.update(aad);
+        m.update(ct);
+        m
+    }
+
+    /// Encrypts `buf` in place; writes the tag (`Nt` bytes) to `tag`.
+    pub fn seal(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8], tag: &mut [u8]) {
+        let n = aes_gcm::Nonce::from(*nonce);
+        match self {
+            Self::Gcm128(c) => {
+                tag.copy_from_slice(&c.encrypt_inout_detached(&n, aad, buf.into()).unwrap())
+            }
+            Self::Gcm256(c) => {
+                tag.copy_from_slice(&c.encrypt_inout_detached(&n, aad, buf.into()).unwrap())
+            }
+            Self::CtrHmac { aes, mac, tag_len } => {
+                Self::ctr(aes, nonce, buf);
+                let full = Self::mac(mac, *tag_len, nonce, aad, buf)
+                    .finalize()
+                    .into_bytes();
+                tag.copy_from_slice(&full[..*tag_len]);
+            }
+        }
+    }
+
+    /// Verifies `tag` and decrypts `buf` in place; `false` if the tag does not match.
+    pub fn open(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
+        let n = aes_gcm::Nonce::from(*nonce);
+        match self {
+            Self::Gcm128(c) => c
+                .decrypt_inout_detached(&n, aad, buf.into(), tag.try_into().unwrap())
+                .is_ok(),
+            Self::Gcm256(c) => c
+                .decrypt_inout_detached(&n, aad, buf.into(), tag.try_into().unwrap())
+                .is_ok(),
+            Self::CtrHmac { aes, mac, tag_len } => {
+                let ok = Self::mac(mac, *tag_len, nonce, aad, buf)
+                    .verify_truncated_left(tag)
+                    .is_ok();
+                if ok {
+                    Self::ctr(aes, nonce, buf);
+                }
+                ok
+            }
+        }
+    }
+}
+
+/// Raw AEAD with aws-lc-rs (feature `aws-lc`).
+#[cfg(feature = "aws-lc")]
+#[allow(clippy::large_enum_variant)] // a handful of instances, kept inline on purpose
+pub enum AwsLcFloor {
+    /// AES-128/256-GCM.
+    Gcm(aws_lc_rs::aead::LessSafeKey),
+    /// AES-128-CTR + HMAC-SHA256 truncated to `tag_len`.
+    CtrHmac {
+        /// AES-128-CTR key.
+        aes: aws_lc_rs::cipher::EncryptingKey,
+        /// HMAC key (pads absorbed).
+        mac: aws_lc_rs::hmac::Key,
+        /// Nt.
+        tag_len: usize,
+    },
+}
+
+#[cfg(feature = "aws-lc")]
+impl AwsLcFloor {
+    /// `key` is the suite's `Nk` bytes (`sframe_key`).
+    pub fn new(suite: CipherSuite, key: &[u8]) -> Self {
+        use aws_lc_rs::{aead, cipher, hmac};
+        match suite {
+            CipherSuite::AesGcm128Sha256 | CipherSuite::AesGcm256Sha512 => {
+                let alg = if key.len() == 16 {
+                    &aead::AES_128_GCM
+                } else {
+                    &aead::AES_256_GCM
+                };
+                Self::Gcm(aead::LessSafeKey::new(
+                    aead::UnboundKey::new(alg, key).unwrap(),
+                ))
+            }
+            _ => Self::CtrHmac {
+                aes: cipher::EncryptingKey::ctr(
+                    cipher::UnboundCipherKey::new(&cipher::AES_128, &key[..16]).unwrap(),
+                )
+                .unwrap(),
+                mac: hmac::Key::new(hmac::HMAC_SHA256, &key[16..]),
+                tag_len: suite.tag_len(),
+            },
+        }
+    }
+
+    fn ctr(aes: &aws_lc_rs::cipher::EncryptingKey, nonce: &[u8; NONCE_LEN], buf: &mut [u8]) {
+        use aws_lc_rs::cipher::EncryptionContext;
+        use aws_lc_rs::iv::FixedLength;
+        aes.less_safe_encrypt(
+            buf,
+            EncryptionContext::Iv128(FixedLength::from(ctr_iv(nonce))),
+        )
+        .unwrap();
+    }
+
+    fn mac(
+        mac: &aws_lc_rs::hmac::Key,
+        tag_len: usize,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        ct: &[u8],
+    ) -> aws_lc_rs::hmac::Tag {
+        let mut m = aws_lc_rs::hmac::Context::with_key(mac);
+        m.update(&ctr_lens(aad.len(), ct.len(), tag_len));
+        m.update(nonce);
+        m.update(aad);
+        m.update(ct);
+        m.sign()
+    }
+
+    /// Encrypts `buf` in place; writes the tag (`Nt` bytes) to `tag`.
+    pub fn seal(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8], tag: &mut [u8]) {
+        use aws_lc_rs::aead::{Aad, Nonce};
+        match self {
+            Self::Gcm(k) => {
+                let t = k
+                    .seal_in_place_separate_tag(
+                        Nonce::assume_unique_for_key(*nonce),
+                        Aad::from(aad),
+                        buf,
+                    )
+                    .unwrap();
+                tag.copy_from_slice(t.as_ref());
+            }
+            Self::CtrHmac { aes, mac, tag_len } => {
+                Self::ctr(aes, nonce, buf);
+                let full = Self::mac(mac, *tag_len, nonce, aad, buf);
+                tag.copy_from_slice(&full.as_ref()[..*tag_len]);
+            }
+        }
+    }
+
+    /// Verifies `tag` and decrypts `buf` in place; `false` if the tag does not match (for GCM,
+    /// `buf` is then overwritten, as aws-lc does).
+    pub fn open(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
+        use aws_lc_rs::aead::{Aad, Nonce};
+        match self {
+            Self::Gcm(k) => k
+                .open_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(*nonce),
+                    Aad::from(aad),
+                    tag,
+                    buf,
+                )
+                .is_ok(),
+            Self::CtrHmac { aes, mac, tag_len } => {
+                let full = Self::mac(mac, *tag_len, nonce, aad, buf);
+                let ok = aws_lc_rs::constant_time::verify_slices_are_equal(
+                    &full.as_ref()[..*tag_len],
+                    tag,
+                )
+                .is_ok();
+                if ok {
+                    Self::ctr(aes, nonce, buf);
+                }
+                ok
+            }
+        }
+    }
+}
+
+/// The floor of the crypto library sframe-core is built with in this run.
+#[cfg(not(feature = "aws-lc"))]
+pub type Floor = RustCryptoFloor;
+/// The floor of the crypto library sframe-core is built with in this run.
+#[cfg(feature = "aws-lc")]
+pub type Floor = AwsLcFloor;
+
+/// `sframe_salt XOR BE(ctr)`, §4.4.3.
+pub fn nonce(salt: &[u8; NONCE_LEN], ctr: u64) -> [u8; NONCE_LEN] {
+    let mut n = *salt;
+    for (b, c) in n[NONCE_LEN - 8..].iter_mut().zip(ctr.to_be_bytes()) {
+        *b ^= c;
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sframe_core::hazmat::derive_key_and_salt;
+    use sframe_core::{Header, Receiver, Sender};
+
+    /// The floor computes exactly the bytes sframe-core puts on the wire, and opens them.
+    #[test]
+    fn floors_match_sframe_core_byte_for_byte() {
+        for suite in CipherSuite::ALL {
+            let (kid, base) = (3u64, [0x61u8; 16]);
+            let (key, salt) = derive_key_and_salt(suite, kid, &base).unwrap();
+            let key = &key[..suite.key_len()];
+            let mut tx = Sender::new(suite);
+            tx.set_key_with_counter(kid, &base, 1000).unwrap();
+            for len in [0usize, 64, 1200, 10 * 1024] {
+                let pt: Vec<u8> = (0..len).map(|i| (i * 13) as u8).collect();
+                let frame = tx.protect_vec(b"", &pt).unwrap();
+                let (header, hlen) = Header::parse(&frame).unwrap();
+                let n = nonce(&salt, header.counter());
+                let tag_len = suite.tag_len();
+
+                let hdr = &frame[..hlen];
+                let seal_with = |seal: &dyn Fn(&mut [u8], &mut [u8])| {
+                    let (mut buf, mut tag) = (pt.clone(), vec![0u8; tag_len]);
+                    seal(&mut buf, &mut tag);
+                    (buf, tag)
+                };
+                let rc = RustCryptoFloor::new(suite, key);
+                #[cfg(not(feature = "aws-lc"))]
+                let sealed = [seal_with(&|b, t| rc.seal(&n, hdr, b, t))];
+                #[cfg(feature = "aws-lc")]
+                let sealed = {
+                    let al = AwsLcFloor::new(suite, key);
+                    [
+                        seal_with(&|b, t| rc.seal(&n, hdr, b, t)),
+                        seal_with(&|b, t| al.seal(&n, hdr, b, t)),
+                    ]
+                };
+                for (ct, tag) in sealed {
+                    assert_eq!(ct, frame[hlen..frame.len() - tag_len], "{suite} {len} ct");
+                    assert_eq!(tag, frame[frame.len() - tag_len..], "{suite} {len} tag");
+                }
+
+                let floor = Floor::new(suite, key);
+                let mut buf = frame[hlen..frame.len() - tag_len].to_vec();
+                let mut bad = frame[frame.len() - tag_len..].to_vec();
+                bad[0] ^= 1;
+                assert!(!floor.open(&n, &frame[..hlen], &mut buf.clone(), &bad));
+                assert!(floor.open(
+                    &n,
+                    &frame[..hlen],
+                    &mut buf,
+                    &frame[frame.len() - tag_len..]
+                ));
+                assert_eq!(buf, pt);
+
+                let mut rx = Receiver::new(suite);
+                rx.add_key(kid, &base).unwrap();
+                assert_eq!(rx.unprotect_vec(b"", &frame).unwrap(), pt);
+            }
+        }
+    }
+}

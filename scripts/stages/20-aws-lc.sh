@@ -10,4 +10,6 @@ if ! command -v cc >/dev/null 2>&1 || ! command -v c++ >/dev/null 2>&1; then
 fi
 rustup component add clippy >/dev/null 2>&1 || true
 cargo test -p sframe-core --features aws-lc
+# The aws-lc raw-AEAD floor of the benches must produce sframe-core's exact bytes (issue 7).
+cargo test -p benches --features aws-lc --lib
 cargo clippy -p sframe-core --all-targets --features aws-lc -- -D warnings
