@@ -157,41 +157,33 @@ fn unprotect(c: &mut Criterion) {
             g.throughput(Throughput::Bytes(size as u64));
             let frame_len = sender(suite).max_protected_len(size);
 
-            let (mut tx, mut rx) = (sender(suite), receiver(suite));
-            g.bench_function(BenchmarkId::new("ours-inplace", size), |b| {
-                b.iter_custom(|iters| {
-                    pooled(
-                        iters,
-                        frame_len,
-                        |f| {
-                            f.resize(frame_len, 0);
-                            let n = tx.protect(b"", &pt, f).unwrap().len();
-                            f.truncate(n);
-                        },
-                        |f| {
-                            black_box(rx.unprotect(b"", f).unwrap());
-                        },
-                    )
-                })
-            });
-
-            let (mut tx, mut rx) = (sender(suite), receiver(suite));
-            g.bench_function(BenchmarkId::new("ours-vec", size), |b| {
-                b.iter_custom(|iters| {
-                    pooled(
-                        iters,
-                        frame_len,
-                        |f| {
-                            f.resize(frame_len, 0);
-                            let n = tx.protect(b"", &pt, f).unwrap().len();
-                            f.truncate(n);
-                        },
-                        |f| {
-                            black_box(rx.unprotect_vec(b"", f).unwrap());
-                        },
-                    )
-                })
-            });
+            // In place, then the allocating API: same fresh frames, same receiver set-up.
+            type Unprotect = fn(&mut Receiver, &mut [u8]);
+            let variants: [(&str, Unprotect); 2] = [
+                ("ours-inplace", |rx, f| {
+                    black_box(rx.unprotect(b"", f).unwrap());
+                }),
+                ("ours-vec", |rx, f| {
+                    black_box(rx.unprotect_vec(b"", f).unwrap());
+                }),
+            ];
+            for (name, run) in variants {
+                let (mut tx, mut rx) = (sender(suite), receiver(suite));
+                g.bench_function(BenchmarkId::new(name, size), |b| {
+                    b.iter_custom(|iters| {
+                        pooled(
+                            iters,
+                            frame_len,
+                            |f| {
+                                f.resize(frame_len, 0);
+                                let n = tx.protect(b"", &pt, f).unwrap().len();
+                                f.truncate(n);
+                            },
+                            |f| run(&mut rx, f),
+                        )
+                    })
+                });
+            }
 
             let (raw, hdr, n) = floor(suite);
             let tag_len = suite.tag_len();

@@ -123,18 +123,11 @@ impl AeadKey {
             AeadKey::CtrHmac { enc, auth, tag_len } => {
                 enc.apply_keystream(&ctr_iv(nonce), buf)?;
                 let full = ctr_hmac_tag(auth, *tag_len, nonce, header, metadata, buf);
-                let src = full.get(..*tag_len).ok_or(Error::BufferTooSmall)?;
-                tag.get_mut(..*tag_len)
-                    .ok_or(Error::BufferTooSmall)?
-                    .copy_from_slice(src);
-                Ok(())
+                put_tag(&full, *tag_len, tag)
             }
             AeadKey::Gcm(gcm) => {
                 let t = with_aad(header, metadata, |aad| gcm.seal(nonce, aad, buf))?;
-                tag.get_mut(..t.len())
-                    .ok_or(Error::BufferTooSmall)?
-                    .copy_from_slice(&t);
-                Ok(())
+                put_tag(&t, t.len(), tag)
             }
         }
     }
@@ -153,20 +146,13 @@ impl AeadKey {
             AeadKey::CtrHmac { enc, auth, tag_len } => {
                 enc.apply_keystream_b2b(&ctr_iv(nonce), input, output)?;
                 let full = ctr_hmac_tag(auth, *tag_len, nonce, header, metadata, output);
-                let src = full.get(..*tag_len).ok_or(Error::BufferTooSmall)?;
-                tag.get_mut(..*tag_len)
-                    .ok_or(Error::BufferTooSmall)?
-                    .copy_from_slice(src);
-                Ok(())
+                put_tag(&full, *tag_len, tag)
             }
             AeadKey::Gcm(gcm) => {
                 let t = with_aad(header, metadata, |aad| {
                     gcm.seal_b2b(nonce, aad, input, output)
                 })?;
-                tag.get_mut(..t.len())
-                    .ok_or(Error::BufferTooSmall)?
-                    .copy_from_slice(&t);
-                Ok(())
+                put_tag(&t, t.len(), tag)
             }
         }
     }
@@ -184,14 +170,7 @@ impl AeadKey {
     ) -> Result<()> {
         match self {
             AeadKey::CtrHmac { enc, auth, tag_len } => {
-                if tag.len() != *tag_len {
-                    return Err(Error::MalformedFrame);
-                }
-                let full = ctr_hmac_tag(auth, *tag_len, nonce, header, metadata, input);
-                let expected = full.get(..*tag_len).ok_or(Error::MalformedFrame)?;
-                if !bool::from(expected.ct_eq(tag)) {
-                    return Err(Error::AuthenticationFailed);
-                }
+                verify_ctr_tag(auth, *tag_len, nonce, header, metadata, input, tag)?;
                 enc.apply_keystream_b2b(&ctr_iv(nonce), input, output)
             }
             AeadKey::Gcm(gcm) => with_aad(header, metadata, |aad| {
@@ -201,7 +180,7 @@ impl AeadKey {
     }
 
     /// Verifies `tag` and decrypts `buf` in place. On failure `buf` is left as it was
-    /// (the tag is checked before any byte is decrypted).
+    /// (the tag is checked before any byte is decrypted; for aws-lc's GCM, see its module).
     pub(crate) fn open(
         &self,
         nonce: &[u8; NONCE_LEN],
@@ -212,18 +191,43 @@ impl AeadKey {
     ) -> Result<()> {
         match self {
             AeadKey::CtrHmac { enc, auth, tag_len } => {
-                if tag.len() != *tag_len {
-                    return Err(Error::MalformedFrame);
-                }
-                let full = ctr_hmac_tag(auth, *tag_len, nonce, header, metadata, buf);
-                let expected = full.get(..*tag_len).ok_or(Error::MalformedFrame)?;
-                if !bool::from(expected.ct_eq(tag)) {
-                    return Err(Error::AuthenticationFailed);
-                }
+                verify_ctr_tag(auth, *tag_len, nonce, header, metadata, buf, tag)?;
                 enc.apply_keystream(&ctr_iv(nonce), buf)
             }
             AeadKey::Gcm(gcm) => with_aad(header, metadata, |aad| gcm.open(nonce, aad, buf, tag)),
         }
+    }
+}
+
+/// Copies the first `len` bytes of `src` into `tag[..len]`.
+fn put_tag(src: &[u8], len: usize, tag: &mut [u8]) -> Result<()> {
+    let src = src.get(..len).ok_or(Error::BufferTooSmall)?;
+    tag.get_mut(..len)
+        .ok_or(Error::BufferTooSmall)?
+        .copy_from_slice(src);
+    Ok(())
+}
+
+/// §4.5.1 verification: recomputes the truncated HMAC over `ct` and compares it with `tag` in
+/// constant time.
+fn verify_ctr_tag(
+    auth: &backend::HmacSha256,
+    tag_len: usize,
+    nonce: &[u8; NONCE_LEN],
+    header: &[u8],
+    metadata: &[u8],
+    ct: &[u8],
+    tag: &[u8],
+) -> Result<()> {
+    if tag.len() != tag_len {
+        return Err(Error::MalformedFrame);
+    }
+    let full = ctr_hmac_tag(auth, tag_len, nonce, header, metadata, ct);
+    let expected = full.get(..tag_len).ok_or(Error::MalformedFrame)?;
+    if bool::from(expected.ct_eq(tag)) {
+        Ok(())
+    } else {
+        Err(Error::AuthenticationFailed)
     }
 }
 
