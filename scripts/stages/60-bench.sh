@@ -9,7 +9,7 @@ if ! command -v cc >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
     apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev python3
 fi
 cargo bench -p benches -- --test
-cargo bench -p benches -- --warm-up-time 0.01 --measurement-time 0.05 --sample-size 10 \
+cargo bench -p benches --bench frames -- --warm-up-time 0.01 --measurement-time 0.05 --sample-size 10 \
     'header/parse/(ours|sframe)/kid7'
 report=$(python3 benches/report "${CARGO_TARGET_DIR:-target}/criterion")
 echo "$report"
