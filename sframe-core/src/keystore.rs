@@ -27,7 +27,9 @@ pub(crate) mod sealed {
         fn find_mut(&mut self, kid: u64) -> Option<&mut Entry>;
         /// Inserts, replacing any entry with the same KID.
         fn put(&mut self, entry: Entry) -> Result<()>;
-        fn take(&mut self, kid: u64) -> Option<Entry>;
+        /// Removes the entry for `kid`, dropping (so zeroizing) it where it lives: moving it
+        /// out first would leave its bytes behind in the slot or the freed box.
+        fn remove(&mut self, kid: u64) -> bool;
         fn count(&self) -> usize;
         fn clear_all(&mut self);
         /// Whether `put` of a new KID can succeed.
@@ -116,11 +118,19 @@ impl<const N: usize> sealed::Store for FixedKeyStore<N> {
         Ok(())
     }
 
-    fn take(&mut self, kid: u64) -> Option<Entry> {
-        self.slots
+    fn remove(&mut self, kid: u64) -> bool {
+        match self
+            .slots
             .iter_mut()
             .find(|s| s.as_ref().is_some_and(|e| e.key.key_id() == kid))
-            .and_then(Option::take)
+        {
+            Some(slot) => {
+                // Assignment drops the old entry in place (its Drop zeroizes the key there).
+                *slot = None;
+                true
+            }
+            None => false,
+        }
     }
 
     fn count(&self) -> usize {
@@ -191,9 +201,16 @@ impl sealed::Store for VecKeyStore {
         Ok(())
     }
 
-    fn take(&mut self, kid: u64) -> Option<Entry> {
-        let i = self.position(kid).ok()?;
-        Some(*self.entries.remove(i))
+    fn remove(&mut self, kid: u64) -> bool {
+        match self.position(kid) {
+            Ok(i) => {
+                // Only the box pointer moves; dropping the box zeroizes the key inside it
+                // before the memory is freed.
+                drop(self.entries.remove(i));
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     fn count(&self) -> usize {

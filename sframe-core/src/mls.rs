@@ -245,8 +245,9 @@ impl MlsState {
             s.as_ref()
                 .is_some_and(|e| self.layout.epoch_low(e.epoch) == low)
         });
-        if let Some(old) = twin.and_then(Option::take) {
-            dropped[0] = Some(old.epoch);
+        if let Some(slot) = twin {
+            dropped[0] = slot.as_ref().map(|e| e.epoch);
+            *slot = None; // dropped (zeroized) in place, not moved out first
         }
         let keep = self.keep.clamp(1, MAX_MLS_EPOCHS);
         let count = self.epochs.iter().flatten().count();
@@ -257,8 +258,9 @@ impl MlsState {
                 .iter_mut()
                 .filter(|s| s.is_some())
                 .min_by_key(|s| s.as_ref().map_or(u64::MAX, |e| e.epoch));
-            if let Some(old) = oldest.and_then(Option::take) {
-                dropped[1] = Some(old.epoch);
+            if let Some(slot) = oldest {
+                dropped[1] = slot.as_ref().map(|e| e.epoch);
+                *slot = None;
             }
         }
         if let Some(slot) = self.epochs.iter_mut().find(|s| s.is_none()) {
@@ -276,8 +278,13 @@ impl MlsState {
                 .iter_mut()
                 .filter(|s| s.is_some())
                 .min_by_key(|s| s.as_ref().map_or(u64::MAX, |e| e.epoch));
-            match oldest.and_then(Option::take) {
-                Some(old) => f(old.epoch),
+            match oldest {
+                Some(slot) => {
+                    if let Some(e) = slot.as_ref() {
+                        f(e.epoch);
+                    }
+                    *slot = None;
+                }
                 None => break,
             }
         }

@@ -130,7 +130,7 @@ impl<S: KeyStore> Receiver<S> {
 
     /// Removes (and zeroizes) the key for `kid`; returns whether there was one.
     pub fn remove_key(&mut self, kid: u64) -> bool {
-        self.store.take(kid).is_some()
+        self.store.remove(kid)
     }
 
     /// Removes every key, and the secrets of kept MLS epochs (all zeroized). Settings (replay
@@ -304,12 +304,17 @@ impl<S: KeyStore> Receiver<S> {
         let Some(mls) = self.mls.as_mut() else {
             return false;
         };
-        let found = mls
+        let found = match mls
             .epochs
             .iter_mut()
             .find(|s| s.as_ref().is_some_and(|e| e.epoch == epoch))
-            .and_then(Option::take)
-            .is_some();
+        {
+            Some(slot) => {
+                *slot = None; // dropped (zeroized) in place
+                true
+            }
+            None => false,
+        };
         Self::forget_epoch_keys(&mut self.store, epoch);
         found
     }
@@ -466,7 +471,7 @@ impl<S: KeyStore> Receiver<S> {
                 drop,
             } => {
                 if let Some(old) = drop {
-                    self.store.take(old);
+                    self.store.remove(old);
                 }
                 if let Some(h) = self.store.find_mut(head) {
                     // Forget the older chain state (zeroized on drop): only the new head can

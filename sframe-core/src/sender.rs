@@ -252,8 +252,14 @@ impl Sender {
                 .find(|r| r.kid == kid)
                 .map_or((Some(0), KeyUsage::default()), |r| (r.next_ctr, r.usage)),
         };
-        if let Some(cur) = self.current.take() {
-            self.retire(&cur);
+        // Record the outgoing key's counter; the key itself is dropped (zeroized) in place
+        // when `self.current` is overwritten below, never moved out first.
+        if let Some(entry) = self.current.as_ref().map(|cur| Retired {
+            kid: cur.key.key_id(),
+            next_ctr: cur.next_ctr,
+            usage: cur.usage,
+        }) {
+            self.retire(entry);
         }
         self.retired.iter_mut().for_each(|r| {
             if r.is_some_and(|r| r.kid == kid) {
@@ -268,12 +274,7 @@ impl Sender {
     }
 
     /// Remembers the counter of a key being replaced, so going back to its KID resumes it.
-    fn retire(&mut self, cur: &Current) {
-        let entry = Retired {
-            kid: cur.key.key_id(),
-            next_ctr: cur.next_ctr,
-            usage: cur.usage,
-        };
+    fn retire(&mut self, entry: Retired) {
         let slot = match self
             .retired
             .iter()
