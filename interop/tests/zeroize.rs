@@ -194,21 +194,47 @@ fn remove_key_leaves_no_key_material_vec_store() {
     }
 }
 
-/// `remove_key` on the fixed store: the slot must not keep a copy of the removed key. Observed
-/// when the (boxed) receiver is freed.
+/// `remove_key` on the fixed store: the slot must not keep a copy of the removed key.
+///
+/// The allocator scan cannot show this one: boxing a receiver copies its empty slots'
+/// uninitialised bytes from the stack, and those can hold stale HKDF output of earlier
+/// derivations (the hkdf crate does not wipe its intermediate blocks), so the freed box has
+/// hits whether or not a key was ever added. Instead this reads the receiver's own memory and
+/// checks that the salt occurrences after `remove_key` are exactly those before `add_key`.
 #[test]
-#[ignore = "open: after remove_key on FixedKeyStore one copy of salt and key is still found in \
-            the freed receiver, although the slot is now dropped in place (see interop/README.md)"]
 fn remove_key_leaves_no_key_material_fixed_store() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     for suite in CipherSuite::ALL {
+        let (_key, salt) = derive_key_and_salt(suite, KID, &BASE).unwrap();
         let mut rx = Box::new(Receiver::<FixedKeyStore<4>>::with_store(suite));
+        let size = std::mem::size_of::<Receiver<FixedKeyStore<4>>>();
+        let base = &*rx as *const Receiver<FixedKeyStore<4>> as *const u8;
+        let salt_offsets = || -> Vec<usize> {
+            // SAFETY: reads the receiver's own `size` bytes while no reference to it is live;
+            // padding and empty slots may be uninitialised, which is why this is a test-only
+            // observation (volatile reads keep the compiler from assuming anything about them).
+            let bytes: Vec<u8> = (0..size)
+                .map(|i| unsafe { std::ptr::read_volatile(base.add(i)) })
+                .collect();
+            bytes
+                .windows(salt.len())
+                .enumerate()
+                .filter(|(_, w)| *w == &salt[..])
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let before = salt_offsets();
         rx.add_key(KID, &BASE).unwrap();
+        let with_key = salt_offsets();
+        assert!(
+            with_key.len() > before.len(),
+            "{suite:?}: the instrument does not see the installed key's salt"
+        );
         assert!(rx.remove_key(KID));
-        let hits = hits_during(suite, KID, &BASE, || drop(rx));
         assert_eq!(
-            hits[SALT], 0,
-            "{suite:?}: the removed key's bytes stayed in its slot"
+            salt_offsets(),
+            before,
+            "{suite:?}: the removed key's salt stayed in its slot"
         );
     }
 }
