@@ -193,3 +193,8 @@ pub mod hazmat {
         }
     }
 }
+
+/// The repository README's Rust example runs as a doc-test, so it cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
