@@ -72,12 +72,12 @@ impl Model {
         if k.usage.auth_failures >= MAX_AUTH_FAILURES {
             return Err(Error::KeyUsageLimit);
         }
-        if self.window > 0 {
-            if let Some(&h) = k.seen.last() {
-                if ctr <= h && (h - ctr >= u64::from(self.window) || k.seen.contains(&ctr)) {
-                    return Err(Error::Replay);
-                }
-            }
+        if self.window > 0
+            && let Some(&h) = k.seen.last()
+            && ctr <= h
+            && (h - ctr >= u64::from(self.window) || k.seen.contains(&ctr))
+        {
+            return Err(Error::Replay);
         }
         if genuine_under(k.key) {
             Ok(())

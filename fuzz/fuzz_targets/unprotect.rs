@@ -19,10 +19,13 @@ use sframe_core::hazmat::derive_key_and_salt;
 use sframe_core::keystore::KeyStore;
 use sframe_core::{CipherSuite, Error, FixedKeyStore, Header, Key, Receiver, Sender};
 
+/// (KID, sframe_key, sframe_salt).
+type Derived = (u64, Vec<u8>, Vec<u8>);
+
 /// (sframe_key, sframe_salt) per suite and installed KID, derived once per process: HKDF on
 /// every input would spend most of the fuzzing time re-deriving the same keys.
-fn derived(suite: CipherSuite) -> &'static [(u64, Vec<u8>, Vec<u8>)] {
-    static CACHE: OnceLock<Vec<Vec<(u64, Vec<u8>, Vec<u8>)>>> = OnceLock::new();
+fn derived(suite: CipherSuite) -> &'static [Derived] {
+    static CACHE: OnceLock<Vec<Vec<Derived>>> = OnceLock::new();
     let all = CACHE.get_or_init(|| {
         CipherSuite::ALL
             .iter()
@@ -64,10 +67,11 @@ fn snapshot<S: KeyStore>(rx: &Receiver<S>) -> Snapshot {
 fn check_unchanged(before: &Snapshot, after: &Snapshot, err: Error, kid: Option<u64>) {
     for (((kid_i, _), b), a) in common::installed_keys().zip(before).zip(after) {
         let mut expected = *b;
-        if err == Error::AuthenticationFailed && Some(kid_i) == kid {
-            if let Some(u) = expected.1.as_mut() {
-                u.auth_failures += 1;
-            }
+        if err == Error::AuthenticationFailed
+            && Some(kid_i) == kid
+            && let Some(u) = expected.1.as_mut()
+        {
+            u.auth_failures += 1;
         }
         assert_eq!(
             *a, expected,
