@@ -13,6 +13,8 @@ if ! cargo deny --version 2>/dev/null | grep -q "$CARGO_DENY_VERSION"; then
   cargo install --locked cargo-deny --version "$CARGO_DENY_VERSION" --no-default-features
 fi
 
+# `--offline` below needs every crate of the lock file (all platforms) in the local cache.
+cargo fetch --locked
 checks=(bans licenses sources)
 if timeout 15 git ls-remote https://github.com/rustsec/advisory-db HEAD >/dev/null 2>&1; then
   checks+=(advisories)
