@@ -13,13 +13,26 @@ if ! cargo deny --version 2>/dev/null | grep -q "$CARGO_DENY_VERSION"; then
   cargo install --locked cargo-deny --version "$CARGO_DENY_VERSION" --no-default-features
 fi
 
-# `--offline` below needs every crate of the lock file (all platforms) in the local cache.
-cargo fetch --locked
+# Three lock files: the main workspace, interop/ and fuzz/ (own workspaces). `--offline`
+# below needs every crate of each lock file (all platforms) in the local cache.
+manifests=(Cargo.toml interop/Cargo.toml fuzz/Cargo.toml)
+for m in "${manifests[@]}"; do cargo fetch --locked --manifest-path "$m"; done
 checks=(bans licenses sources)
+online=()
 if timeout 15 git ls-remote https://github.com/rustsec/advisory-db HEAD >/dev/null 2>&1; then
   checks+=(advisories)
-  cargo deny check "${checks[@]}"
 else
   echo "15-audit: RustSec advisory database unreachable (GitHub): checking ${checks[*]} only"
-  cargo deny --offline check "${checks[@]}"
+  online=(--offline)
 fi
+log=$(mktemp)
+for m in "${manifests[@]}"; do
+  echo "--- cargo deny ($m): ${checks[*]}"
+  if cargo deny "${online[@]}" --manifest-path "$m" --config deny.toml check "${checks[@]}" \
+      >"$log" 2>&1; then
+    tail -n 1 "$log"
+  else
+    cat "$log"
+    exit 1
+  fi
+done
