@@ -751,46 +751,14 @@ proptest! {
 /// With the default RustCrypto backend (the `no_std` one). aws-lc-rs allocates when it
 /// builds a key, so under `--features aws-lc` deriving a key per frame does too.
 #[cfg(not(feature = "aws-lc"))]
-mod no_alloc {
-    use std::alloc::{GlobalAlloc, Layout, System};
-    use std::cell::Cell;
+mod common;
 
+#[cfg(not(feature = "aws-lc"))]
+mod no_alloc {
     use super::*;
 
-    struct Counting;
-    thread_local! {
-        static ARMED: Cell<bool> = const { Cell::new(false) };
-        static COUNT: Cell<usize> = const { Cell::new(0) };
-    }
-    fn note() {
-        let _ = ARMED.try_with(|a| {
-            if a.get() {
-                let _ = COUNT.try_with(|c| c.set(c.get() + 1));
-            }
-        });
-    }
-    unsafe impl GlobalAlloc for Counting {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            note();
-            unsafe { System.alloc(layout) }
-        }
-        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-            note();
-            unsafe { System.realloc(ptr, layout, new_size) }
-        }
-        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            unsafe { System.dealloc(ptr, layout) }
-        }
-    }
-    #[global_allocator]
-    static GLOBAL: Counting = Counting;
-
     fn allocations(f: impl FnOnce()) -> usize {
-        COUNT.with(|c| c.set(0));
-        ARMED.with(|a| a.set(true));
-        f();
-        ARMED.with(|a| a.set(false));
-        COUNT.with(|c| c.get())
+        super::common::allocations(f).0
     }
 
     #[test]
