@@ -42,6 +42,15 @@ pub enum Error {
     /// The metadata is larger than this build can authenticate without allocation
     /// (only without the `alloc` feature, AES-GCM suites, over [`crate::MAX_INLINE_METADATA_LEN`]).
     MetadataTooLong,
+    /// The key material is already used by another live [`crate::Sender`] created on the same
+    /// thread (same derived key: same base key, KID and suite). Two senders counting from the
+    /// same counter under one key would reuse every nonce: give each sender — each sending
+    /// track — its own KID (only checked with the `std` feature).
+    KeyInUse,
+    /// This sender used the key before but no longer knows where its counter stood (only in
+    /// builds without `alloc`, after more than [`crate::RETIRED_KIDS`] other keys): install
+    /// it with [`crate::Sender::set_key_with_counter`] from a persisted counter, or use a new key.
+    CounterUnknown,
 }
 
 impl Error {
@@ -61,6 +70,8 @@ impl Error {
             Error::NoKey => "no_key",
             Error::InvalidConfig => "invalid_config",
             Error::MetadataTooLong => "metadata_too_long",
+            Error::KeyInUse => "key_in_use",
+            Error::CounterUnknown => "counter_unknown",
         }
     }
 
@@ -80,6 +91,10 @@ impl Error {
             Error::NoKey => "no key installed",
             Error::InvalidConfig => "invalid configuration value",
             Error::MetadataTooLong => "metadata too long for a build without alloc",
+            Error::KeyInUse => {
+                "key material already used by another sender; use one KID per sender"
+            }
+            Error::CounterUnknown => "this key was used before and its counter is unknown",
         }
     }
 }

@@ -19,6 +19,8 @@ pub const MIN_BASE_KEY_LEN: usize = 16;
 
 const KEY_LABEL: &[u8] = b"SFrame 1.0 Secret key ";
 const SALT_LABEL: &[u8] = b"SFrame 1.0 Secret salt ";
+/// HKDF-Extract salt of [`Key::fingerprint`] (not an RFC 9605 label: a local identifier).
+const FINGERPRINT_LABEL: &[u8] = b"sframe-core key fingerprint v1";
 
 /// The key material derived for one KID: the AEAD key (`sframe_key`, with its key schedule
 /// precomputed) and the nonce salt (`sframe_salt`). Zeroized on drop.
@@ -31,6 +33,7 @@ pub struct Key {
     kid: u64,
     aead: AeadKey,
     salt: [u8; NONCE_LEN],
+    fingerprint: [u8; 16],
 }
 
 impl Drop for Key {
@@ -78,12 +81,41 @@ impl Key {
         sframe_salt: &[u8],
     ) -> Result<Self> {
         let salt: [u8; NONCE_LEN] = sframe_salt.try_into().map_err(|_| Error::InvalidKey)?;
+        let aead = AeadKey::new(suite, sframe_key)?;
+        // fingerprint = HKDF-Extract(label, BE16(suite) ‖ sframe_key ‖ sframe_salt)[..16]
+        let mut ikm = Zeroizing::new([0u8; 2 + MAX_KEY_LEN + NONCE_LEN]);
+        let n = 2 + sframe_key.len() + NONCE_LEN;
+        let (id, rest) = ikm.split_at_mut(2);
+        id.copy_from_slice(&suite.id().to_be_bytes());
+        let (k, rest) = rest.split_at_mut(sframe_key.len().min(MAX_KEY_LEN));
+        k.copy_from_slice(sframe_key.get(..k.len()).ok_or(Error::InvalidKey)?);
+        rest.get_mut(..NONCE_LEN)
+            .ok_or(Error::InvalidKey)?
+            .copy_from_slice(&salt);
+        let prk = hkdf_extract(suite.hash(), FINGERPRINT_LABEL, ikm.get(..n).unwrap_or(&[]));
+        let mut fingerprint = [0u8; 16];
+        fingerprint.copy_from_slice(prk.as_bytes().get(..16).ok_or(Error::InvalidKey)?);
         Ok(Key {
             suite,
             kid,
-            aead: AeadKey::new(suite, sframe_key)?,
+            aead,
             salt,
+            fingerprint,
         })
+    }
+
+    /// A one-way 128-bit identifier of this key material (suite, `sframe_key`, `sframe_salt`):
+    /// equal for equal material, and revealing nothing about the key. Senders use it to
+    /// recognize key material they used before (so a counter never restarts) and receivers to
+    /// recognize a key that is already installed (so its replay window is kept).
+    pub fn fingerprint(&self) -> [u8; 16] {
+        self.fingerprint
+    }
+
+    /// Constant-time equality of the key material (via [`Key::fingerprint`]).
+    pub(crate) fn same_material(&self, other: &Key) -> bool {
+        use subtle::ConstantTimeEq;
+        bool::from(self.fingerprint.ct_eq(&other.fingerprint))
     }
 
     /// The cipher suite.

@@ -99,6 +99,7 @@ pub mod limits;
 pub mod mls;
 pub mod ratchet;
 pub mod receiver;
+pub mod registry;
 pub mod replay;
 pub mod sender;
 pub mod stream;

@@ -44,6 +44,10 @@ pub const DEFAULT_MLS_EPOCHS_KEPT: usize = 3;
 pub const MAX_MLS_EPOCHS: usize = 8;
 /// Longest exported secret accepted, in bytes.
 pub const MAX_EXPORTED_SECRET_LEN: usize = 64;
+/// Member keys of one kept epoch that [`crate::Receiver::remove_key`] can remove while the
+/// epoch stays: each is remembered so it is not derived again with a fresh replay window.
+/// Removing more closes the epoch to members not yet derived (fail closed).
+pub const MAX_REMOVED_MEMBERS: usize = 16;
 
 /// The exporter output length §5.2 asks for: `AEAD.Nk` of the suite.
 pub const fn exporter_len(suite: CipherSuite) -> usize {
@@ -182,6 +186,11 @@ pub(crate) struct EpochSecret {
     pub(crate) auth_failures: u64,
     bytes: [u8; MAX_EXPORTED_SECRET_LEN],
     len: usize,
+    /// KIDs of member keys removed while the epoch is kept: never derived again.
+    removed: [u64; MAX_REMOVED_MEMBERS],
+    removed_len: usize,
+    /// Set when more than [`MAX_REMOVED_MEMBERS`] were removed: no member is derived anymore.
+    closed: bool,
 }
 
 impl EpochSecret {
@@ -198,7 +207,33 @@ impl EpochSecret {
             auth_failures: 0,
             bytes,
             len: secret.len(),
+            removed: [0; MAX_REMOVED_MEMBERS],
+            removed_len: 0,
+            closed: false,
         })
+    }
+
+    /// Remembers that the member key `kid` was removed, so it is not derived again.
+    pub(crate) fn mark_removed(&mut self, kid: u64) {
+        if self.may_derive(kid) {
+            match self.removed.get_mut(self.removed_len) {
+                Some(slot) => {
+                    *slot = kid;
+                    self.removed_len += 1;
+                }
+                None => self.closed = true,
+            }
+        }
+    }
+
+    /// Whether the member key `kid` may be derived (not removed, epoch not closed).
+    pub(crate) fn may_derive(&self, kid: u64) -> bool {
+        !self.closed
+            && !self
+                .removed
+                .get(..self.removed_len)
+                .unwrap_or(&[])
+                .contains(&kid)
     }
 
     pub(crate) fn secret(&self) -> &[u8] {

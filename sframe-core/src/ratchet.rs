@@ -82,9 +82,13 @@ impl Default for RatchetLayout {
 }
 
 impl RatchetLayout {
-    /// `ratchet_bits` is `R`, 1..=63 (otherwise [`Error::InvalidConfig`]).
+    /// `ratchet_bits` is `R`, 2..=63 (otherwise [`Error::InvalidConfig`]).
+    ///
+    /// `R = 1` cannot work: a receiver keeps the previous step's key for late frames, and with
+    /// one step bit that key's KID is also the KID of the next step, so the next step's frames
+    /// would be tried (and fail) under the old key forever.
     pub const fn new(ratchet_bits: u8) -> Result<Self> {
-        if ratchet_bits == 0 || ratchet_bits > 63 {
+        if ratchet_bits < 2 || ratchet_bits > 63 {
             return Err(Error::InvalidConfig);
         }
         Ok(RatchetLayout { bits: ratchet_bits })
@@ -180,6 +184,34 @@ impl ChainState {
     }
 }
 
+impl ChainState {
+    /// Whether stepping forward from this position (the chain key of KID `from_kid`) reaches
+    /// `target` (a key of the same generation) within [`MAX_RATCHET_LOOKAHEAD`] steps: then
+    /// `from_kid`'s key is an earlier step of `target`'s chain. Compares in constant time.
+    pub(crate) fn reaches(
+        &self,
+        suite: CipherSuite,
+        layout: RatchetLayout,
+        from_kid: u64,
+        target: &Key,
+    ) -> Result<bool> {
+        let mut buf = Zeroizing::new([0u8; 64]);
+        let out = buf.get_mut(..suite.hash_len()).ok_or(Error::InvalidKey)?;
+        let target_kid = target.key_id();
+        let mut state: Option<ChainState> = None;
+        let mut found = false;
+        for d in 1..=u64::from(MAX_RATCHET_LOOKAHEAD) {
+            let cur = state.as_ref().unwrap_or(self);
+            hkdf_expand(suite.hash(), &cur.secret, &[RATCHET_LABEL], out)?;
+            if layout.distance(layout.step_bits(from_kid), target_kid) == d & layout.mask() {
+                found |= Key::derive(suite, target_kid, out)?.same_material(target);
+            }
+            state = Some(ChainState::new(suite, out)?);
+        }
+        Ok(found)
+    }
+}
+
 /// §5.1 in full, for interop checks: `base_key[i+1]` from `base_key[i]`. Writes
 /// `CipherSuite::hash_len` bytes to `out` and returns that length.
 ///
@@ -203,6 +235,8 @@ pub(crate) struct SenderChain {
     pub(crate) layout: RatchetLayout,
     pub(crate) generation: u64,
     pub(crate) step: u64,
+    /// Fingerprint of the chain's step-0 key: identifies the chain.
+    pub(crate) root: [u8; 16],
     pub(crate) state: ChainState,
     /// `base_key[step]`, to hand to a receiver joining mid-session (§5.1); `base_len` 0 if
     /// the generation's initial base key was longer than 64 bytes.
@@ -221,6 +255,8 @@ pub(crate) struct ReceiverChain {
     pub(crate) layout: RatchetLayout,
     /// Full step number of the key holding this state.
     pub(crate) step: u64,
+    /// Fingerprint of the key the chain was installed with ([`crate::Receiver::add_ratcheting_key`]).
+    pub(crate) root: [u8; 16],
     pub(crate) state: ChainState,
     /// The previous step's KID, kept for late frames; removed at the next step.
     pub(crate) previous: Option<u64>,
@@ -234,6 +270,7 @@ mod tests {
     #[test]
     fn layout_bounds() {
         assert_eq!(RatchetLayout::new(0), Err(Error::InvalidConfig));
+        assert_eq!(RatchetLayout::new(1), Err(Error::InvalidConfig));
         assert_eq!(RatchetLayout::new(64), Err(Error::InvalidConfig));
         let l = RatchetLayout::new(63).unwrap();
         assert_eq!(l.kid(1, 5), Ok((1 << 63) | 5));
@@ -243,7 +280,7 @@ mod tests {
         assert_eq!(l.distance(3, l.kid(1, 5).unwrap()), 2);
         assert_eq!(l.distance(5, l.kid(1, 4).unwrap()), 3); // wraps: 4 is 3 ahead of 5 mod 4
         assert_eq!(l.max_ahead(), 2);
-        assert_eq!(RatchetLayout::new(1).unwrap().max_ahead(), 1);
+        assert_eq!(RatchetLayout::new(2).unwrap().max_ahead(), 2);
         assert_eq!(RatchetLayout::new(63).unwrap().max_ahead(), 1 << 62);
     }
 

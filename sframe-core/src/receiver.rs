@@ -113,11 +113,27 @@ impl<S: KeyStore> Receiver<S> {
         self.limits
     }
 
-    /// Derives and installs the key for `kid` (§4.4.2). An existing key for `kid` is replaced
-    /// (and zeroized), with a fresh replay window and usage counters.
+    /// Derives and installs the key for `kid` (§4.4.2). If the same key material is already
+    /// installed under `kid` (compared in constant time), nothing changes: its replay window
+    /// and failure counts stay, so re-announcing a key never lets old frames be replayed nor
+    /// resets the forgery budget. Other material under `kid` is replaced (and zeroized), with
+    /// a fresh replay window and usage counters.
+    ///
+    /// ```
+    /// use sframe_core::{CipherSuite, Error, Receiver, Sender};
+    /// let suite = CipherSuite::AesGcm128Sha256;
+    /// let mut tx = Sender::new(suite);
+    /// tx.set_key(1, &[5; 16])?;
+    /// let frame = tx.protect_vec(b"", b"once")?;
+    /// let mut rx = Receiver::new(suite);
+    /// rx.add_key(1, &[5; 16])?;
+    /// rx.unprotect_vec(b"", &frame)?;
+    /// rx.add_key(1, &[5; 16])?; // re-announced: the replay window stays
+    /// assert_eq!(rx.unprotect_vec(b"", &frame), Err(Error::Replay));
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn add_key(&mut self, kid: u64, base_key: &[u8]) -> Result<()> {
-        self.store
-            .put(Entry::new(Key::derive(self.suite, kid, base_key)?))
+        self.put_key(Key::derive(self.suite, kid, base_key)?)
     }
 
     /// Installs an already derived [`Key`], as [`Receiver::add_key`] does.
@@ -125,11 +141,35 @@ impl<S: KeyStore> Receiver<S> {
         if key.suite() != self.suite {
             return Err(Error::UnsupportedCipherSuite);
         }
+        self.put_key(key)
+    }
+
+    fn put_key(&mut self, key: Key) -> Result<()> {
+        if self.installed(&key) {
+            return Ok(());
+        }
         self.store.put(Entry::new(key))
     }
 
-    /// Removes (and zeroizes) the key for `kid`; returns whether there was one.
+    /// Whether exactly this key material is installed under its KID.
+    fn installed(&self, key: &Key) -> bool {
+        self.store
+            .find(key.key_id())
+            .is_some_and(|e| e.key.same_material(key))
+    }
+
+    /// Removes (and zeroizes) the key for `kid`; returns whether there was one. A member key
+    /// derived from a kept MLS epoch (§5.2) stays removed: the epoch does not derive it again
+    /// (with a fresh replay window) while it is kept; frames under it are
+    /// [`Error::UnknownKeyId`]. Adding that key explicitly ([`Receiver::add_key`]) is allowed.
     pub fn remove_key(&mut self, kid: u64) -> bool {
+        let epoch = match self.store.find(kid).map(|e| &e.origin) {
+            Some(Origin::Mls(epoch)) => Some(*epoch),
+            _ => None,
+        };
+        if let Some(e) = epoch.and_then(|e| self.mls.as_mut()?.epoch_mut(e)) {
+            e.mark_removed(kid);
+        }
         self.store.remove(kid)
     }
 
@@ -187,8 +227,10 @@ impl<S: KeyStore> Receiver<S> {
     /// Installs a ratcheting sender's key (§5.1): `kid` (built with `layout`, e.g.
     /// `layout.kid(generation, 0)`) and its `base_key`. Frames of that generation at a later
     /// ratchet step are then accepted once they authenticate under the key derived forward
-    /// (see the [`ratchet`](crate::ratchet) module). Any earlier chain state of the same
-    /// generation is removed (zeroized).
+    /// (see the [`ratchet`](crate::ratchet) module). Re-adding the chain in force, or a key of
+    /// an earlier step of it (up to [`MAX_RATCHET_LOOKAHEAD`] steps back), changes nothing —
+    /// replay windows and failure counts stay. Other material for the generation replaces
+    /// its chain: the earlier chain state is removed (zeroized).
     ///
     /// ```
     /// use sframe_core::{CipherSuite, Receiver, Sender, ratchet::RatchetLayout};
@@ -215,12 +257,32 @@ impl<S: KeyStore> Receiver<S> {
         let chain = ReceiverChain {
             layout,
             step: layout.step_bits(kid),
+            root: key.fingerprint(),
             state: ChainState::new(self.suite, base_key)?,
             previous: None,
         };
         let generation = layout.generation(kid);
-        let replaces = self.store.find(kid).is_some();
-        if !replaces && !self.store.vacancy() {
+        // Re-announcing the chain already in force, or one of its earlier steps, changes
+        // nothing: a fresh chain state there would re-accept frames already seen.
+        let head = self.store.find_by(&mut |e| match &e.origin {
+            Origin::Ratchet(Some(c)) => {
+                c.layout == layout && layout.generation(e.key.key_id()) == generation
+            }
+            _ => false,
+        });
+        if let Some(head) = head
+            && let Origin::Ratchet(Some(c)) = &head.origin
+        {
+            let same_root = bool::from(c.root.ct_eq(&chain.root));
+            if same_root
+                || head.key.same_material(&key)
+                || chain.state.reaches(self.suite, layout, kid, &head.key)?
+            {
+                return Ok(());
+            }
+        }
+        let installed = self.installed(&key);
+        if !installed && self.store.find(kid).is_none() && !self.store.vacancy() {
             return Err(Error::KeyStoreFull);
         }
         self.store.remove_where(&mut |e| {
@@ -228,6 +290,14 @@ impl<S: KeyStore> Receiver<S> {
                 && e.key.key_id() != kid
                 && layout.generation(e.key.key_id()) == generation
         });
+        if installed {
+            // The same key is installed (e.g. with add_key): make it the chain's head and keep
+            // its replay window.
+            if let Some(e) = self.store.find_mut(kid) {
+                e.origin = Origin::Ratchet(Some(chain));
+            }
+            return Ok(());
+        }
         self.store
             .put(Entry::with_origin(key, Origin::Ratchet(Some(chain))))
     }
@@ -429,24 +499,33 @@ impl<S: KeyStore> Receiver<S> {
             if head.usage.auth_failures >= max_failures {
                 return Err(Error::KeyUsageLimit);
             }
-            let frees = chain.previous.is_some_and(|p| self.store.find(p).is_some());
+            // The old head stays for late frames only if its KID cannot be mistaken for a
+            // step ahead of the new head: its step bits are `2^R - distance` ahead, so it is
+            // kept only while that is beyond the look-ahead bound `2^(R-1)`.
+            let keep_head = distance < chain.layout.max_ahead();
+            let frees = !keep_head || chain.previous.is_some_and(|p| self.store.find(p).is_some());
             if !has_room && !frees {
                 return Err(Error::KeyStoreFull);
             }
             let (state, key) = chain.state.step_n(self.suite, distance, kid)?;
             return Ok(Candidate::Ratchet {
                 head: head.key.key_id(),
+                keep_head,
                 key,
                 chain: ReceiverChain {
                     layout: chain.layout,
                     step: chain.step.wrapping_add(distance),
+                    root: chain.root,
                     state,
-                    previous: Some(head.key.key_id()),
+                    previous: keep_head.then(|| head.key.key_id()),
                 },
                 drop: chain.previous,
             });
         }
         if let Some(epoch) = self.mls.as_ref().and_then(|m| m.epoch_for(kid)) {
+            if !epoch.may_derive(kid) {
+                return Err(Error::UnknownKeyId);
+            }
             if epoch.auth_failures >= max_failures {
                 return Err(Error::KeyUsageLimit);
             }
@@ -466,6 +545,7 @@ impl<S: KeyStore> Receiver<S> {
         let mut entry = match candidate {
             Candidate::Ratchet {
                 head,
+                keep_head,
                 key,
                 chain,
                 drop,
@@ -473,7 +553,9 @@ impl<S: KeyStore> Receiver<S> {
                 if let Some(old) = drop {
                     self.store.remove(old);
                 }
-                if let Some(h) = self.store.find_mut(head) {
+                if !keep_head {
+                    self.store.remove(head);
+                } else if let Some(h) = self.store.find_mut(head) {
                     // Forget the older chain state (zeroized on drop): only the new head can
                     // derive further.
                     h.origin = Origin::Ratchet(None);
@@ -523,6 +605,8 @@ enum Candidate {
     Ratchet {
         /// KID of the chain's current head (keeps its key, loses its chain state).
         head: u64,
+        /// Whether the head stays as the new head's predecessor (else it is removed).
+        keep_head: bool,
         key: Key,
         chain: ReceiverChain,
         /// The head's retained predecessor, removed on commit.

@@ -13,16 +13,95 @@ use crate::key::Key;
 use crate::limits::{KeyUsage, Limits};
 use crate::mls::{MlsKidLayout, sender_key};
 use crate::ratchet::{ChainState, RatchetLayout, SenderChain};
+use crate::registry::Membership;
 use crate::suite::CipherSuite;
 
-/// How many replaced KIDs a [`Sender`] remembers the counters of (8, inline).
+/// Without the `alloc` feature: how many earlier keys a [`Sender`] remembers the counters of
+/// (8, inline). Going back to a key forgotten beyond that is [`Error::CounterUnknown`] unless
+/// the next counter is given ([`Sender::set_key_with_counter`]). With `alloc` a sender
+/// remembers every key it used (a 16-byte fingerprint and its counters, ~64 bytes per key).
 pub const RETIRED_KIDS: usize = 8;
 
+/// A key this sender used before, identified by [`Key::fingerprint`].
 #[derive(Clone, Copy)]
-struct Retired {
-    kid: u64,
+struct Used {
+    fingerprint: [u8; 16],
     next_ctr: Option<u64>,
     usage: KeyUsage,
+}
+
+/// Every key a sender used (with `alloc`), by fingerprint.
+#[cfg(feature = "alloc")]
+#[derive(Default)]
+struct History {
+    used: alloc::collections::BTreeMap<[u8; 16], Used>,
+}
+
+#[cfg(feature = "alloc")]
+impl History {
+    fn find(&self, fingerprint: &[u8; 16]) -> Option<Used> {
+        self.used.get(fingerprint).copied()
+    }
+
+    fn remove(&mut self, fingerprint: &[u8; 16]) {
+        self.used.remove(fingerprint);
+    }
+
+    fn push(&mut self, used: Used) {
+        self.used.insert(used.fingerprint, used);
+    }
+
+    fn forgot_any(&self) -> bool {
+        false
+    }
+}
+
+/// The last [`RETIRED_KIDS`] keys a sender used (without `alloc`), oldest first.
+#[cfg(not(feature = "alloc"))]
+#[derive(Default)]
+struct History {
+    used: [Option<Used>; RETIRED_KIDS],
+    /// Set once a key was forgotten: from then on an unknown key may be a forgotten one.
+    forgot: bool,
+}
+
+#[cfg(not(feature = "alloc"))]
+impl History {
+    fn find(&self, fingerprint: &[u8; 16]) -> Option<Used> {
+        self.used
+            .iter()
+            .flatten()
+            .find(|u| u.fingerprint == *fingerprint)
+            .copied()
+    }
+
+    fn remove(&mut self, fingerprint: &[u8; 16]) {
+        self.used.iter_mut().for_each(|u| {
+            if u.is_some_and(|u| u.fingerprint == *fingerprint) {
+                *u = None;
+            }
+        });
+    }
+
+    fn push(&mut self, used: Used) {
+        self.remove(&used.fingerprint);
+        let slot = match self.used.iter().position(Option::is_none) {
+            Some(i) => i,
+            None => {
+                // Full: forget the oldest (slot 0), and remember that something was forgotten.
+                self.used.rotate_left(1);
+                self.forgot = true;
+                RETIRED_KIDS - 1
+            }
+        };
+        if let Some(u) = self.used.get_mut(slot) {
+            *u = Some(used);
+        }
+    }
+
+    fn forgot_any(&self) -> bool {
+        self.forgot
+    }
 }
 
 struct Current {
@@ -30,6 +109,23 @@ struct Current {
     /// Next counter to use; `None` once `u64::MAX` was used.
     next_ctr: Option<u64>,
     usage: KeyUsage,
+}
+
+/// What [`Sender::install`] did.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Installed {
+    /// The key was already in force: nothing changed (a given counter may have moved it up).
+    Unchanged,
+    /// Another key became current.
+    Switched,
+}
+
+/// `known` counter of a key used before, moved up to `given` if that is larger; never down.
+fn resume(known: Option<u64>, given: Option<u64>) -> Option<u64> {
+    match (known, given) {
+        (Some(k), Some(g)) => Some(k.max(g)),
+        (k, _) => k,
+    }
 }
 
 /// Protects frames under one key at a time.
@@ -52,8 +148,10 @@ pub struct Sender {
     current: Option<Current>,
     /// Set while the current key is a step of a §5.1 ratchet chain.
     chain: Option<SenderChain>,
-    /// Counters of recently replaced keys, oldest first.
-    retired: [Option<Retired>; RETIRED_KIDS],
+    /// Counters of keys used before (by fingerprint).
+    history: History,
+    /// This sender's claims on key material (see [`crate::registry`]).
+    membership: Membership,
 }
 
 impl Sender {
@@ -64,7 +162,8 @@ impl Sender {
             limits: Limits::for_suite(suite),
             current: None,
             chain: None,
-            retired: [None; RETIRED_KIDS],
+            history: History::default(),
+            membership: Membership::join(),
         }
     }
 
@@ -85,15 +184,31 @@ impl Sender {
 
     /// Derives and installs the key for `kid` from `base_key` (§4.4.2) and makes it current.
     ///
-    /// Rotating to a new KID starts its counter at 0. Re-installing the *current* KID keeps
-    /// its counter running, so re-sending the same key never rewinds a nonce; so does going
-    /// back to one of the last [`RETIRED_KIDS`] KIDs this sender used (their counters and
-    /// usage are remembered). Each KID should still be used with one base key only (§4.4.1):
-    /// ratcheting and MLS epochs produce fresh KIDs for exactly this reason.
+    /// Counters never restart for key material this sender already used: a new key starts at
+    /// counter 0; re-supplying the key in force changes nothing; going back to a key used
+    /// before resumes where its counter stood (with `alloc`, for every key this sender ever
+    /// used; without it, for the last [`RETIRED_KIDS`], and an older one is
+    /// [`Error::CounterUnknown`]). The same key material in use by another live sender of
+    /// this thread is [`Error::KeyInUse`] (with `std`): give each sender — each sending
+    /// track — its own KID. On error nothing changes.
+    ///
+    /// ```
+    /// use sframe_core::{CipherSuite, Error, Sender};
+    /// let suite = CipherSuite::AesGcm128Sha256;
+    /// let mut audio = Sender::new(suite);
+    /// audio.set_key(0x10, &[7; 16])?; // participant 1, track 0
+    /// audio.protect_vec(b"", b"frame")?;
+    /// audio.set_key(0x10, &[7; 16])?; // again: changes nothing
+    /// assert_eq!(audio.next_counter(), Some(1));
+    ///
+    /// let mut video = Sender::new(suite);
+    /// assert_eq!(video.set_key(0x10, &[7; 16]), Err(Error::KeyInUse)); // same key and KID
+    /// video.set_key(0x11, &[7; 16])?; // participant 1, track 1: its own KID
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn set_key(&mut self, kid: u64, base_key: &[u8]) -> Result<()> {
         let key = Key::derive(self.suite, kid, base_key)?;
-        self.install(key, None);
-        Ok(())
+        self.install_plain(key, None)
     }
 
     /// Installs an already derived [`Key`] (see [`Sender::set_key`] for counter rules).
@@ -101,13 +216,15 @@ impl Sender {
         if key.suite() != self.suite {
             return Err(Error::UnsupportedCipherSuite);
         }
-        self.install(key, None);
-        Ok(())
+        self.install_plain(key, None)
     }
 
-    /// Like [`Sender::set_key`], with the first counter to use given explicitly — for a sender
-    /// that persisted its counter and resumes after a restart. Choosing a counter that was
-    /// already used with this key reuses nonces: only resume from a persisted value.
+    /// Like [`Sender::set_key`], with the next counter given — for a sender that persisted
+    /// its counter and resumes after a restart (or a build without `alloc` going back to a
+    /// forgotten key). If this sender already knows the key, its counter only moves up
+    /// (`max(next_counter, known)`), never back. Giving a counter that an earlier sender (a
+    /// previous run) already used with this key reuses nonces: only resume from a value
+    /// persisted *after* the last frame was sent.
     pub fn set_key_with_counter(
         &mut self,
         kid: u64,
@@ -115,15 +232,15 @@ impl Sender {
         next_counter: u64,
     ) -> Result<()> {
         let key = Key::derive(self.suite, kid, base_key)?;
-        self.install(key, Some(next_counter));
-        Ok(())
+        self.install_plain(key, Some(next_counter))
     }
 
     /// Starts a §5.1 ratchet chain: installs `base_key` as key generation `generation`, step 0,
-    /// and returns its KID (`layout.kid(generation, 0)`), counter 0 (or where it stood, if
-    /// this KID was used recently, as with [`Sender::set_key`]). [`Sender::ratchet`] then
-    /// moves forward. Receivers need the same `layout` and this KID and base key
-    /// ([`crate::Receiver::add_ratcheting_key`]).
+    /// and returns its KID (`layout.kid(generation, 0)`). [`Sender::ratchet`] then moves
+    /// forward. Receivers need the same `layout` and this KID and base key
+    /// ([`crate::Receiver::add_ratcheting_key`]). If this chain (same layout, generation and
+    /// base key) is already in force, nothing changes and the current KID is returned; if it
+    /// was used before, its keys resume their counters (as with [`Sender::set_key`]).
     pub fn set_ratcheting_key(
         &mut self,
         layout: RatchetLayout,
@@ -132,6 +249,13 @@ impl Sender {
     ) -> Result<u64> {
         let kid = layout.kid(generation, 0)?;
         let key = Key::derive(self.suite, kid, base_key)?;
+        let root = key.fingerprint();
+        if let Some(chain) = self.chain.as_ref()
+            && chain.layout == layout
+            && chain.root == root
+        {
+            return self.key_id().ok_or(Error::NoKey);
+        }
         let state = ChainState::new(self.suite, base_key)?;
         let mut base = Zeroizing::new([0u8; 64]);
         let base_len = match base.get_mut(..base_key.len()) {
@@ -141,12 +265,12 @@ impl Sender {
             }
             None => 0,
         };
-        // `None`: installing the same generation again must not rewind its counter.
-        self.install(key, None);
+        self.install(key, None)?;
         self.chain = Some(SenderChain {
             layout,
             generation,
             step: 0,
+            root,
             state,
             base,
             base_len,
@@ -156,9 +280,10 @@ impl Sender {
 
     /// Ratchets the key forward one step (§5.1): `base_key[i+1] = HKDF-Expand(HKDF-Extract("",
     /// base_key[i]), "SFrame 1.0 Ratchet", Nh)`. The new KID carries step `i+1` (mod `2^R`),
-    /// its counter starts at 0, and step `i`'s secret is zeroized: this sender can no longer
-    /// derive it (forward secrecy). Returns the new KID. Without a chain
-    /// ([`Sender::set_ratcheting_key`]): [`Error::NoKey`].
+    /// its counter starts at 0 (or resumes, if this sender used that step's key before), and
+    /// step `i`'s secret is zeroized: this sender can no longer derive it (forward secrecy).
+    /// Returns the new KID. Without a chain ([`Sender::set_ratcheting_key`]):
+    /// [`Error::NoKey`]. On error nothing changes.
     pub fn ratchet(&mut self) -> Result<u64> {
         let chain = self.chain.as_ref().ok_or(Error::NoKey)?;
         let step = chain.step.checked_add(1).ok_or(Error::CounterExhausted)?;
@@ -169,12 +294,13 @@ impl Sender {
             layout: chain.layout,
             generation: chain.generation,
             step,
+            root: chain.root,
             state,
             base,
             base_len: self.suite.hash_len(),
         };
-        // `install` drops the previous chain, zeroizing step i's secret.
-        self.install(key, Some(0));
+        self.install(key, None)?;
+        // Replacing the chain drops (zeroizes) step i's secret.
         self.chain = Some(next);
         Ok(kid)
     }
@@ -222,7 +348,7 @@ impl Sender {
     /// Installs this member's key for an MLS epoch (§5.2): KID `layout.kid(epoch,
     /// leaf_index)`, key derived from the epoch's `exported_secret`
     /// (`MLS-Exporter("SFrame 1.0 Base Key", "", Nk)`). Returns the KID. A new epoch means a
-    /// new KID and key, so the counter starts at 0.
+    /// new KID and key, so the counter starts at 0; counter rules as in [`Sender::set_key`].
     pub fn set_mls_key(
         &mut self,
         layout: &MlsKidLayout,
@@ -232,64 +358,53 @@ impl Sender {
     ) -> Result<u64> {
         let key = sender_key(self.suite, layout, exported_secret, epoch, leaf_index)?;
         let kid = key.key_id();
-        self.install(key, None);
-        self.chain = None;
+        self.install_plain(key, None)?;
         Ok(kid)
     }
 
-    fn install(&mut self, key: Key, counter: Option<u64>) {
-        // Any key not installed through the ratchet ends the chain (and zeroizes its secret);
-        // the ratchet methods set it again right after.
-        self.chain = None;
-        let kid = key.key_id();
-        let (next_ctr, usage) = match (&self.current, counter) {
-            (_, Some(c)) => (Some(c), KeyUsage::default()),
-            (Some(cur), None) if cur.key.key_id() == kid => (cur.next_ctr, cur.usage),
-            _ => self
-                .retired
-                .iter()
-                .flatten()
-                .find(|r| r.kid == kid)
-                .map_or((Some(0), KeyUsage::default()), |r| (r.next_ctr, r.usage)),
+    /// Installs a key that is not a ratchet step: a switch ends any chain (zeroizing its
+    /// secret); re-supplying the key in force keeps everything.
+    fn install_plain(&mut self, key: Key, counter: Option<u64>) -> Result<()> {
+        if self.install(key, counter)? == Installed::Switched {
+            self.chain = None;
+        }
+        Ok(())
+    }
+
+    /// Makes `key` current. Every check comes first, so an error changes nothing.
+    fn install(&mut self, key: Key, counter: Option<u64>) -> Result<Installed> {
+        if let Some(cur) = self.current.as_mut()
+            && cur.key.same_material(&key)
+        {
+            cur.next_ctr = resume(cur.next_ctr, counter);
+            return Ok(Installed::Unchanged);
+        }
+        let fingerprint = key.fingerprint();
+        let (next_ctr, usage) = match self.history.find(&fingerprint) {
+            Some(used) => (resume(used.next_ctr, counter), used.usage),
+            None if counter.is_none() && self.history.forgot_any() => {
+                return Err(Error::CounterUnknown);
+            }
+            None => (Some(counter.unwrap_or(0)), KeyUsage::default()),
         };
+        self.membership.check(&fingerprint)?;
+        self.membership.claim(fingerprint);
+        self.history.remove(&fingerprint);
         // Record the outgoing key's counter; the key itself is dropped (zeroized) in place
         // when `self.current` is overwritten below, never moved out first.
-        if let Some(entry) = self.current.as_ref().map(|cur| Retired {
-            kid: cur.key.key_id(),
+        if let Some(used) = self.current.as_ref().map(|cur| Used {
+            fingerprint: cur.key.fingerprint(),
             next_ctr: cur.next_ctr,
             usage: cur.usage,
         }) {
-            self.retire(entry);
+            self.history.push(used);
         }
-        self.retired.iter_mut().for_each(|r| {
-            if r.is_some_and(|r| r.kid == kid) {
-                *r = None;
-            }
-        });
         self.current = Some(Current {
             key,
             next_ctr,
             usage,
         });
-    }
-
-    /// Remembers the counter of a key being replaced, so going back to its KID resumes it.
-    fn retire(&mut self, entry: Retired) {
-        let slot = match self
-            .retired
-            .iter()
-            .position(|r| r.is_none_or(|r| r.kid == entry.kid))
-        {
-            Some(i) => i,
-            None => {
-                // Full: forget the oldest (slot 0) and shift.
-                self.retired.rotate_left(1);
-                RETIRED_KIDS - 1
-            }
-        };
-        if let Some(r) = self.retired.get_mut(slot) {
-            *r = Some(entry);
-        }
+        Ok(Installed::Switched)
     }
 
     /// The current key ID, if a key is installed.
