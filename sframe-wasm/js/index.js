@@ -13,7 +13,7 @@ export {
   unescapeStartCodes,
   h264ClearLength,
 } from './codec.js';
-export { derivationLabel, normalizeKeyId, resolveKey } from './keys.js';
+export { derivationLabel, normalizeKeyId, resolveKey, wipeKey } from './keys.js';
 
 /** RFC 9605 §4.5 cipher suite names, by value (1..5). */
 export const CIPHER_SUITES = Object.freeze([

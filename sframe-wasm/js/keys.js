@@ -7,7 +7,8 @@
 //   sframe_salt   = HKDF-Expand(sframe_secret, "SFrame 1.0 Secret salt " ‖ BE64(KID) ‖ BE16(suite), Nn)
 // (WebCrypto's HKDF is Extract-then-Expand; a zero-length salt is the RFC's empty salt), and
 // only the derived key and salt enter the wasm module. Extractable keys are exported raw and
-// bytes are used as they are: sframe-core derives from those base keys itself.
+// bytes are copied: sframe-core derives from those base keys itself. Every result holds fresh
+// copies that the caller wipes with wipeKey() once wasm has taken them.
 
 const MAX_U64 = (1n << 64n) - 1n;
 
@@ -55,6 +56,18 @@ export function bufferSourceBytes(v) {
 }
 
 /**
+ * Overwrites with zeros the key bytes of a `resolveKey` result (`baseKey`, or `sframeKey` and
+ * `sframeSalt`). SFrameTransform calls it as soon as the bytes have been copied into wasm (or
+ * refused), so no JS copy of key material outlives the call. The caller's own buffer (given as
+ * bytes) is never touched: resolveKey copied it.
+ */
+export function wipeKey(k) {
+  for (const bytes of [k?.baseKey, k?.sframeKey, k?.sframeSalt]) {
+    if (bytes instanceof Uint8Array) bytes.fill(0);
+  }
+}
+
+/**
  * Resolves `key` for (kid, suite) to either `{ baseKey }` (bytes; sframe-core derives) or
  * `{ sframeKey, sframeSalt }` (derived inside WebCrypto).
  * @param {CryptoKey | BufferSource} key
@@ -70,13 +83,24 @@ export async function resolveKey(key, kid, suite) {
         salt: new Uint8Array(0),
         info: derivationLabel(which, kid, suite.id),
       });
-      const [k, s] = await Promise.all([
+      const [k, s] = await Promise.allSettled([
         crypto.subtle.deriveBits(params('key'), key, suite.keyLength * 8),
         crypto.subtle.deriveBits(params('salt'), key, suite.nonceLength * 8),
       ]);
-      return { sframeKey: new Uint8Array(k), sframeSalt: new Uint8Array(s) };
+      // The Uint8Arrays view the ArrayBuffers WebCrypto returned: wiping them (wipeKey) wipes
+      // the only JS copies. If one derivation failed, the other's bytes are wiped at once.
+      const out = {
+        sframeKey: k.status === 'fulfilled' ? new Uint8Array(k.value) : null,
+        sframeSalt: s.status === 'fulfilled' ? new Uint8Array(s.value) : null,
+      };
+      if (k.status === 'rejected' || s.status === 'rejected') {
+        wipeKey(out);
+        throw k.status === 'rejected' ? k.reason : s.reason;
+      }
+      return out;
     }
     if (key.extractable) {
+      // A view of the ArrayBuffer exportKey returned (the only JS copy; wiped by wipeKey).
       return { baseKey: new Uint8Array(await crypto.subtle.exportKey('raw', key)) };
     }
     throw new TypeError(

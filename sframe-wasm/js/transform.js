@@ -4,17 +4,24 @@
 // They are GenericTransformStreams (readable / writable, usable with pipeThrough) and
 // EventTargets ("error" events, onerror). Frames may be RTCEncodedVideoFrame /
 // RTCEncodedAudioFrame (their .data is replaced) or plain BufferSources.
+//
+// Key hygiene: each transform owns one wasm Sender (encrypt) or Receiver (decrypt) and frees
+// it — zeroizing its keys in wasm memory — as soon as the stream ends (writable closed or
+// aborted, readable cancelled) or close() is called. JS copies of key bytes are wiped once
+// wasm has taken them. All transforms of one JS realm share this module's wasm instance, so
+// sframe-core's per-thread registry sees every encrypter: a second live encrypter given the
+// key material and KID another one uses is refused with "key_in_use" (two Senders under one key
+// would repeat every counter, i.e. every AES-GCM/CTR nonce).
 
 import { Sender, Receiver, parseHeader, cipherSuiteInfo } from './wasm.js';
 import {
-  clearPrefixLength,
   codecForMimeType,
-  escapeStartCodes,
   parseCompatibilityMode,
-  trailingZeros,
-  unescapeStartCodes,
+  protectFrame,
+  restoreFrame,
+  splitProtected,
 } from './codec.js';
-import { normalizeKeyId, resolveKey } from './keys.js';
+import { normalizeKeyId, resolveKey, wipeKey } from './keys.js';
 
 /** Safari's authenticationSize (tag bytes) → cipher suite. */
 const SUITE_BY_AUTH_SIZE = new Map([
@@ -52,6 +59,14 @@ function errorTypeFor(code) {
   }
 }
 
+/** What key calls on a closed transform reject with. */
+function closedError() {
+  const e = new Error('the SFrame transform is closed');
+  e.name = 'InvalidStateError';
+  e.code = 'closed';
+  return e;
+}
+
 function resolveSuite(options) {
   if (options.cipherSuite !== undefined) return cipherSuiteInfo(options.cipherSuite);
   if (options.authenticationSize !== undefined) {
@@ -74,13 +89,6 @@ function frameBytes(chunk) {
   return null;
 }
 
-function concat(a, b) {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
 /**
  * The shared implementation. `role` is "encrypt" or "decrypt".
  */
@@ -91,6 +99,8 @@ class SFrameStream extends EventTarget {
   #sender = null;
   #receiver = null;
   #stream;
+  #controller = null;
+  #closed = false;
   #onerror = null;
   #keyQueue = Promise.resolve();
   #stats = { frames: 0, passedThrough: 0, dropped: 0, replayed: 0, errors: 0 };
@@ -110,8 +120,46 @@ class SFrameStream extends EventTarget {
       this.#receiver.setReplayWindow(options.replayWindow);
     }
     this.#stream = new TransformStream({
+      start: (controller) => {
+        this.#controller = controller;
+      },
       transform: (chunk, controller) => this.#transform(chunk, controller),
+      // Writable closed: no frame can come any more.
+      flush: () => this.#release(),
+      // Writable aborted or readable cancelled (Streams "transformer.cancel"; engines without
+      // it free at close() or when the object is garbage-collected).
+      cancel: () => this.#release(),
     });
+  }
+
+  /**
+   * Ends the transform (extension; idempotent): frees the wasm Sender/Receiver, which
+   * zeroizes its keys, closes `readable` and errors `writable` (a pipe into it stops). After
+   * it, key calls reject with code "closed" and no frame is processed. An encrypter's key
+   * material becomes usable by another encrypter of this realm again — which then starts at
+   * counter 0: give the new one a new key or a new KID, never the pair used before.
+   */
+  close() {
+    if (this.#closed) return;
+    this.#release();
+    try {
+      this.#controller?.terminate();
+    } catch {
+      // Already closed or errored.
+    }
+  }
+
+  /** Whether close() was called or the stream ended (extension). */
+  get closed() {
+    return this.#closed;
+  }
+
+  #release() {
+    this.#closed = true;
+    this.#sender?.free();
+    this.#receiver?.free();
+    this.#sender = null;
+    this.#receiver = null;
   }
 
   /** "encrypt" or "decrypt". */
@@ -158,11 +206,15 @@ class SFrameStream extends EventTarget {
   /**
    * Encrypter: makes `key` current under `keyID`. Decrypter (Safari / older drafts): adds
    * it as a decryption key. Keys apply in call order; the promise settles once applied.
+   * An encrypter refuses key material and KID that another live encrypter of this realm uses
+   * (code "key_in_use"): the promise rejects and an "error" event is dispatched.
    */
   setEncryptionKey(key, keyID) {
     if (this.#role === 'decrypt') return this.addDecryptionKey(key, keyID);
     return this.#enqueueKey(key, keyID, (kid, k) =>
-      k.baseKey ? this.#sender.setKey(kid, k.baseKey) : this.#sender.setDerivedKey(kid, k.sframeKey, k.sframeSalt),
+      k.baseKey
+        ? this.#sender.setKey(kid, k.baseKey)
+        : this.#sender.setDerivedKey(kid, k.sframeKey, k.sframeSalt),
     );
   }
 
@@ -183,6 +235,7 @@ class SFrameStream extends EventTarget {
     if (this.#role !== 'decrypt') {
       return Promise.reject(new TypeError('removeDecryptionKey needs role "decrypt"'));
     }
+    if (this.#closed) return Promise.reject(closedError());
     let kid;
     try {
       kid = normalizeKeyId(keyID);
@@ -190,6 +243,7 @@ class SFrameStream extends EventTarget {
       return Promise.reject(e);
     }
     const done = this.#keyQueue.then(() => {
+      if (this.#closed) throw closedError();
       this.#receiver.removeKey(kid);
     });
     this.#keyQueue = done.catch(() => {});
@@ -197,6 +251,7 @@ class SFrameStream extends EventTarget {
   }
 
   #enqueueKey(key, keyID, apply) {
+    if (this.#closed) return Promise.reject(closedError());
     let kid;
     try {
       kid = normalizeKeyId(keyID);
@@ -205,7 +260,27 @@ class SFrameStream extends EventTarget {
     }
     // Derivation may run concurrently; installation follows call order.
     const derived = resolveKey(key, kid, this.#suite);
-    const done = this.#keyQueue.then(() => derived).then((k) => apply(kid, k));
+    const done = this.#keyQueue
+      .then(() => derived)
+      .then((k) => {
+        try {
+          if (this.#closed) throw closedError();
+          apply(kid, k);
+        } catch (e) {
+          // Refused by sframe-core (key_in_use, invalid_key, …): the app learns it from the
+          // rejected promise and from an "error" event, so it is never silent — the
+          // transform goes on with the key it had (an encrypter without one sends nothing).
+          if (e?.name === 'SFrameError') {
+            this.dispatchEvent(
+              new SFrameTransformErrorEvent('error', { errorType: 'keyID', keyID: kid, code: e.code }),
+            );
+          }
+          throw e;
+        } finally {
+          // wasm copied the bytes (and zeroizes its copy); wipe the JS ones now.
+          wipeKey(k);
+        }
+      });
     this.#keyQueue = done.catch(() => {});
     return done;
   }
@@ -227,6 +302,8 @@ class SFrameStream extends EventTarget {
   }
 
   #transform(chunk, controller) {
+    // Closed (close() races a frame already queued): drop it, never pass it on unprocessed.
+    if (this.#closed) return;
     this.#stats.frames++;
     const data = frameBytes(chunk);
     if (data === null) {
@@ -240,26 +317,31 @@ class SFrameStream extends EventTarget {
       return;
     }
     const codec = this.#codecFor(chunk);
-    const clearLen = clearPrefixLength(codec, data);
-    const clear = data.subarray(0, clearLen);
-    const rest = data.subarray(clearLen);
     let out;
     if (this.#role === 'encrypt') {
-      let protectedPart;
       try {
-        protectedPart = this.#sender.protect(rest, clear);
+        // codec.js lays the frame out (clear part = SFrame metadata) and refuses frames too
+        // short for their codec's layout before any counter is used.
+        out = protectFrame(codec, data, (plaintext, clear) => this.#sender.protect(plaintext, clear));
       } catch (e) {
+        const code = e?.code ?? 'unknown';
+        if (code === 'frame_too_short') this.#fail(chunk, 'syntax', code, null);
         // no_key, counter_exhausted, key_usage_limit: the frame is never sent in clear.
-        this.#fail(chunk, 'keyID', e?.code ?? 'unknown', this.#sender.keyId ?? null);
+        else this.#fail(chunk, 'keyID', code, this.#sender.keyId ?? null);
         return;
       }
-      if (codec === 'h264') protectedPart = escapeStartCodes(protectedPart, trailingZeros(clear));
-      out = concat(clear, protectedPart);
     } else {
-      const sframe = codec === 'h264' ? unescapeStartCodes(rest, trailingZeros(clear)) : rest;
-      let plaintext;
+      let clear;
+      let sframe;
       try {
-        plaintext = this.#receiver.unprotect(sframe, clear);
+        ({ clear, sframe } = splitProtected(codec, data));
+      } catch (e) {
+        this.#fail(chunk, 'syntax', e?.code ?? 'malformed_frame', null);
+        return;
+      }
+      let keyID = null;
+      try {
+        out = restoreFrame(codec, clear, this.#receiver.unprotect(sframe, clear));
       } catch (e) {
         const code = e?.code ?? 'unknown';
         if (code === 'replay') {
@@ -269,7 +351,6 @@ class SFrameStream extends EventTarget {
           this.#stats.replayed++;
           return;
         }
-        let keyID = null;
         try {
           keyID = parseHeader(sframe).keyId;
         } catch {
@@ -278,8 +359,9 @@ class SFrameStream extends EventTarget {
         this.#fail(chunk, errorTypeFor(code), code, keyID);
         return;
       }
-      out = concat(clear, plaintext);
     }
+    // Hand over a buffer holding exactly the frame.
+    if (out.byteOffset !== 0 || out.byteLength !== out.buffer.byteLength) out = out.slice();
     if (isEncodedFrame(chunk)) {
       chunk.data = out.buffer;
       controller.enqueue(chunk);
