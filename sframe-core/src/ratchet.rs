@@ -25,9 +25,13 @@
 //! * [`crate::Receiver::add_ratcheting_key`] installs a generation at the step its KID shows.
 //!   A frame whose KID shows a newer step of that generation makes the receiver derive forward
 //!   — at most [`crate::Receiver::set_max_ratchet_lookahead`] steps
-//!   ([`DEFAULT_MAX_RATCHET_LOOKAHEAD`] = 8) and never more than `2^(R-1)`: step bits that
-//!   are further "ahead" than half the step space are read as an *older* step (serial-number
-//!   arithmetic), never as a future one. The receiver keeps the new key **only once the frame
+//!   ([`DEFAULT_MAX_RATCHET_LOOKAHEAD`] = 8) and never more than `2^(R-1) - 1`: step bits
+//!   that are as far "ahead" as half the step space or further are read as an *older* step
+//!   (serial-number arithmetic), never as a future one. So the previous step's key (kept for
+//!   late frames) is never mistaken for a newer step, and a frame late by up to `2^(R-1)`
+//!   steps is never misread as a future one. Choose `R` so that no frame is delayed by
+//!   `2^(R-1)` ratchet steps or more (R = 2: one step; the default R = 4: eight): a frame
+//!   later than that reads as a future step and fails authentication. The receiver keeps the new key **only once the frame
 //!   authenticated**, so a forged header changes nothing. The previous step's key is kept for late frames; older steps are
 //!   removed (zeroized), as §5.1 asks ("deleted promptly"). Steps skipped over by a jump of more
 //!   than one are not stored: their late frames are refused with [`Error::UnknownKeyId`].
@@ -127,9 +131,10 @@ impl RatchetLayout {
         self.step_bits(to_kid).wrapping_sub(from_step) & self.mask()
     }
 
-    /// The largest distance read as "ahead": half the step space, `2^(R-1)`.
+    /// The largest distance read as "ahead": `2^(R-1) - 1`, less than half the step space, so
+    /// that the kept previous step (`2^R - d` ahead after a jump of `d`) is never read as ahead.
     pub(crate) const fn max_ahead(&self) -> u64 {
-        1u64 << (self.bits - 1)
+        (1u64 << (self.bits - 1)) - 1
     }
 }
 
@@ -279,9 +284,9 @@ mod tests {
         assert_eq!(l.kid(1, 5), Ok(0b101));
         assert_eq!(l.distance(3, l.kid(1, 5).unwrap()), 2);
         assert_eq!(l.distance(5, l.kid(1, 4).unwrap()), 3); // wraps: 4 is 3 ahead of 5 mod 4
-        assert_eq!(l.max_ahead(), 2);
-        assert_eq!(RatchetLayout::new(2).unwrap().max_ahead(), 2);
-        assert_eq!(RatchetLayout::new(63).unwrap().max_ahead(), 1 << 62);
+        assert_eq!(l.max_ahead(), 1);
+        assert_eq!(RatchetLayout::new(4).unwrap().max_ahead(), 7);
+        assert_eq!(RatchetLayout::new(63).unwrap().max_ahead(), (1 << 62) - 1);
     }
 
     #[test]

@@ -209,8 +209,8 @@ impl<S: KeyStore> Receiver<S> {
 
     /// Sets how many ratchet steps (§5.1) the receiver derives forward for one frame; 0 turns
     /// forward derivation off. At most [`MAX_RATCHET_LOOKAHEAD`] (else
-    /// [`Error::InvalidConfig`]); also never more than `2^(R-1)` for a chain with `R` bits
-    /// (step bits further ahead are read as an older step).
+    /// [`Error::InvalidConfig`]); also never more than `2^(R-1) - 1` for a chain with `R`
+    /// bits (step bits further ahead are read as an older step).
     pub fn set_max_ratchet_lookahead(&mut self, steps: u32) -> Result<()> {
         if steps > MAX_RATCHET_LOOKAHEAD {
             return Err(Error::InvalidConfig);
@@ -499,25 +499,22 @@ impl<S: KeyStore> Receiver<S> {
             if head.usage.auth_failures >= max_failures {
                 return Err(Error::KeyUsageLimit);
             }
-            // The old head stays for late frames only if its KID cannot be mistaken for a
-            // step ahead of the new head: its step bits are `2^R - distance` ahead, so it is
-            // kept only while that is beyond the look-ahead bound `2^(R-1)`.
-            let keep_head = distance < chain.layout.max_ahead();
-            let frees = !keep_head || chain.previous.is_some_and(|p| self.store.find(p).is_some());
+            // The old head stays for late frames. Its step bits are `2^R - distance` ahead of
+            // the new head, more than `max_ahead` (< 2^(R-1)): it is never read as a newer step.
+            let frees = chain.previous.is_some_and(|p| self.store.find(p).is_some());
             if !has_room && !frees {
                 return Err(Error::KeyStoreFull);
             }
             let (state, key) = chain.state.step_n(self.suite, distance, kid)?;
             return Ok(Candidate::Ratchet {
                 head: head.key.key_id(),
-                keep_head,
                 key,
                 chain: ReceiverChain {
                     layout: chain.layout,
                     step: chain.step.wrapping_add(distance),
                     root: chain.root,
                     state,
-                    previous: keep_head.then(|| head.key.key_id()),
+                    previous: Some(head.key.key_id()),
                 },
                 drop: chain.previous,
             });
@@ -545,7 +542,6 @@ impl<S: KeyStore> Receiver<S> {
         let mut entry = match candidate {
             Candidate::Ratchet {
                 head,
-                keep_head,
                 key,
                 chain,
                 drop,
@@ -553,9 +549,7 @@ impl<S: KeyStore> Receiver<S> {
                 if let Some(old) = drop {
                     self.store.remove(old);
                 }
-                if !keep_head {
-                    self.store.remove(head);
-                } else if let Some(h) = self.store.find_mut(head) {
+                if let Some(h) = self.store.find_mut(head) {
                     // Forget the older chain state (zeroized on drop): only the new head can
                     // derive further.
                     h.origin = Origin::Ratchet(None);
@@ -605,8 +599,6 @@ enum Candidate {
     Ratchet {
         /// KID of the chain's current head (keeps its key, loses its chain state).
         head: u64,
-        /// Whether the head stays as the new head's predecessor (else it is removed).
-        keep_head: bool,
         key: Key,
         chain: ReceiverChain,
         /// The head's retained predecessor, removed on commit.

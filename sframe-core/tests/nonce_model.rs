@@ -1,0 +1,511 @@
+//! Issue 13: model-based nonce-uniqueness test of `Sender`, and one regression test per
+//! finding on the sending side.
+//!
+//! Arbitrary sequences of every sender call (`set_key`, `set_key_with_counter`,
+//! `set_derived_key`, `set_ratcheting_key`, `ratchet`, `set_mls_key`, going back to earlier
+//! keys, the three protect calls, dropping a sender) run over several `Sender`s that draw from
+//! one small pool of KIDs and base keys, so the same key material comes up again and again.
+//!
+//! The oracle knows nothing of the sender's internals: for every frame it reads (KID, CTR) from
+//! the header and finds which key material made it by trial decryption with a fresh receiver
+//! per candidate base key (the pool keys, their §5.1 ratchet steps, and the MLS exported
+//! secrets, which §5.2 uses as base keys). (KID, material, CTR) fixes (derived key, nonce):
+//! none may repeat. The library promises this within a sender and between senders alive at
+//! the same time on one thread (a second one is refused with `KeyInUse`); across a sender's
+//! death the application resumes with `set_key_with_counter` from a persisted counter, which
+//! the model does. A call that fails must change nothing.
+
+use std::collections::HashMap;
+
+use proptest::prelude::*;
+use sframe_core::mls::MlsKidLayout;
+use sframe_core::ratchet::{RatchetLayout, next_base_key};
+use sframe_core::{CipherSuite, Error, Header, Key, RETIRED_KIDS, Receiver, Sender};
+
+const POOL: [[u8; 16]; 3] = [[0xa1; 16], [0xb2; 16], [0xc3; 16]];
+/// Ratchet steps the oracle can recognize (the model stops ratcheting a chain there).
+const MAX_STEPS: u64 = 10;
+const SENDERS: usize = 3;
+
+#[derive(Clone, Debug)]
+enum Op {
+    SetKey {
+        s: usize,
+        kid: u64,
+        base: usize,
+    },
+    SetKeyWithCounter {
+        s: usize,
+        kid: u64,
+        base: usize,
+        ahead: u64,
+    },
+    SetDerivedKey {
+        s: usize,
+        kid: u64,
+        base: usize,
+    },
+    SetRatchetingKey {
+        s: usize,
+        r: u8,
+        generation: u64,
+        base: usize,
+    },
+    Ratchet {
+        s: usize,
+    },
+    SetMlsKey {
+        s: usize,
+        epoch: u64,
+        leaf: u32,
+        secret: usize,
+    },
+    /// `set_key` with the current step's base key of sender `from` (what a joiner receives).
+    SetKeyFromRatchetBase {
+        s: usize,
+        from: usize,
+    },
+    Protect {
+        s: usize,
+        how: u8,
+        len: usize,
+    },
+    Drop {
+        s: usize,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let s = 0..SENDERS;
+    prop_oneof![
+        1 => (s.clone(), 0..4u64, 0..3usize).prop_map(|(s, kid, base)| Op::SetKey { s, kid, base }),
+        1 => (s.clone(), 0..4u64, 0..3usize, 0..4u64)
+            .prop_map(|(s, kid, base, ahead)| Op::SetKeyWithCounter { s, kid, base, ahead }),
+        1 => (s.clone(), 0..4u64, 0..3usize)
+            .prop_map(|(s, kid, base)| Op::SetDerivedKey { s, kid, base }),
+        1 => (s.clone(), 2..5u8, 0..2u64, 0..3usize).prop_map(|(s, r, generation, base)| {
+            Op::SetRatchetingKey { s, r, generation, base }
+        }),
+        1 => (s.clone()).prop_map(|s| Op::Ratchet { s }),
+        1 => (s.clone(), 0..6u64, 0..3u32, 0..3usize)
+            .prop_map(|(s, epoch, leaf, secret)| Op::SetMlsKey { s, epoch, leaf, secret }),
+        1 => (s.clone(), 0..SENDERS).prop_map(|(s, from)| Op::SetKeyFromRatchetBase { s, from }),
+        4 => (s.clone(), 0..3u8, 0..24usize).prop_map(|(s, how, len)| Op::Protect { s, how, len }),
+        1 => (s).prop_map(|s| Op::Drop { s }),
+    ]
+}
+
+/// Candidate base keys: the pool keys and their ratchet steps 1..=MAX_STEPS.
+struct Candidates {
+    bases: Vec<Vec<u8>>,
+}
+
+impl Candidates {
+    fn new(suite: CipherSuite) -> Self {
+        let mut bases = Vec::new();
+        for p in POOL {
+            let mut cur = p.to_vec();
+            bases.push(cur.clone());
+            for _ in 0..MAX_STEPS {
+                let mut next = [0u8; 64];
+                let n = next_base_key(suite, &cur, &mut next).unwrap();
+                cur = next[..n].to_vec();
+                bases.push(cur.clone());
+            }
+        }
+        Candidates { bases }
+    }
+}
+
+/// The independent oracle: which (KID, base key) made a frame.
+struct Oracle {
+    suite: CipherSuite,
+    candidates: Candidates,
+    receivers: HashMap<(u64, usize), Receiver>,
+}
+
+impl Oracle {
+    fn new(suite: CipherSuite) -> Self {
+        Oracle {
+            suite,
+            candidates: Candidates::new(suite),
+            receivers: HashMap::new(),
+        }
+    }
+
+    fn identify(&mut self, meta: &[u8], frame: &[u8]) -> (u64, usize, u64) {
+        let (header, _) = Header::parse(frame).expect("sender made a malformed header");
+        let kid = header.key_id();
+        let mut found = Vec::new();
+        for (i, base) in self.candidates.bases.iter().enumerate() {
+            let rx = self.receivers.entry((kid, i)).or_insert_with(|| {
+                let mut rx = Receiver::new(self.suite);
+                rx.set_replay_window(0).unwrap();
+                rx.add_key(kid, base).unwrap();
+                rx
+            });
+            if rx.unprotect_vec(meta, frame).is_ok() {
+                found.push(i);
+            }
+        }
+        assert_eq!(
+            found.len(),
+            1,
+            "frame KID {kid}: made by {found:?} of the candidates"
+        );
+        (kid, found[0], header.counter())
+    }
+
+    /// Candidate index of a pool key (step 0 of its chain).
+    fn pool(&self, i: usize) -> usize {
+        i * (MAX_STEPS as usize + 1)
+    }
+}
+
+/// One use of (KID, material, CTR): by which sender instance.
+#[derive(Clone, Copy)]
+struct Use {
+    instance: u64,
+}
+
+struct World {
+    suite: CipherSuite,
+    senders: Vec<Sender>,
+    instance: Vec<u64>,
+    next_instance: u64,
+    dropped: std::collections::HashSet<u64>,
+    uses: HashMap<(u64, usize, u64), Use>,
+    /// Highest counter used per (KID, material): what a persisting application stores.
+    persisted: HashMap<(u64, usize), u64>,
+    oracle: Oracle,
+    frames: usize,
+    errors: HashMap<Error, usize>,
+}
+
+fn pool_key(i: usize) -> &'static [u8] {
+    &POOL[i]
+}
+
+const MLS: MlsKidLayout = match MlsKidLayout::new(2, 2) {
+    Ok(l) => l,
+    Err(_) => panic!(),
+};
+
+impl World {
+    fn new(suite: CipherSuite) -> Self {
+        let mut w = World {
+            suite,
+            senders: Vec::new(),
+            instance: Vec::new(),
+            next_instance: 0,
+            dropped: Default::default(),
+            uses: HashMap::new(),
+            persisted: HashMap::new(),
+            oracle: Oracle::new(suite),
+            frames: 0,
+            errors: HashMap::new(),
+        };
+        for _ in 0..SENDERS {
+            w.senders.push(Sender::new(suite));
+            w.instance.push(w.next_instance);
+            w.next_instance += 1;
+        }
+        w
+    }
+
+    fn state(&self, s: usize) -> (Option<u64>, Option<u64>, Option<u64>) {
+        let tx = &self.senders[s];
+        (tx.key_id(), tx.next_counter(), tx.ratchet_step())
+    }
+
+    fn run(&mut self, op: &Op) {
+        let s = match op {
+            Op::SetKey { s, .. }
+            | Op::SetKeyWithCounter { s, .. }
+            | Op::SetDerivedKey { s, .. }
+            | Op::SetRatchetingKey { s, .. }
+            | Op::Ratchet { s }
+            | Op::SetMlsKey { s, .. }
+            | Op::SetKeyFromRatchetBase { s, .. }
+            | Op::Protect { s, .. }
+            | Op::Drop { s } => *s,
+        };
+        let before = self.state(s);
+        let suite = self.suite;
+        let result: Result<(), Error> = match *op {
+            Op::SetKey { kid, base, .. } => self.senders[s].set_key(kid, pool_key(base)),
+            Op::SetKeyWithCounter {
+                kid, base, ahead, ..
+            } => {
+                // Resume as a persisting application does: after the highest counter used.
+                let cand = self.oracle.pool(base);
+                let next = self.persisted.get(&(kid, cand)).map_or(0, |c| c + 1) + ahead;
+                self.senders[s].set_key_with_counter(kid, pool_key(base), next)
+            }
+            Op::SetDerivedKey { kid, base, .. } => {
+                let key = Key::derive(suite, kid, pool_key(base)).unwrap();
+                self.senders[s].set_derived_key(key)
+            }
+            Op::SetRatchetingKey {
+                r,
+                generation,
+                base,
+                ..
+            } => {
+                let layout = RatchetLayout::new(r).unwrap();
+                self.senders[s]
+                    .set_ratcheting_key(layout, generation, pool_key(base))
+                    .map(|_| ())
+            }
+            Op::Ratchet { .. } => {
+                if self.senders[s]
+                    .ratchet_step()
+                    .is_some_and(|st| st >= MAX_STEPS)
+                {
+                    return; // beyond what the oracle recognizes
+                }
+                self.senders[s].ratchet().map(|_| ())
+            }
+            Op::SetMlsKey {
+                epoch,
+                leaf,
+                secret,
+                ..
+            } => self.senders[s]
+                .set_mls_key(&MLS, pool_key(secret), epoch, leaf)
+                .map(|_| ()),
+            Op::SetKeyFromRatchetBase { from, .. } => {
+                let mut base = [0u8; 64];
+                let (Ok(n), Some(kid)) = (
+                    self.senders[from].ratchet_base_key(&mut base),
+                    self.senders[from].key_id(),
+                ) else {
+                    return;
+                };
+                self.senders[s].set_key(kid, &base[..n])
+            }
+            Op::Protect { how, len, .. } => {
+                let meta = [s as u8, how];
+                let pt = vec![0x5a; len];
+                let tx = &mut self.senders[s];
+                let frame = match how {
+                    0 => tx.protect_vec(&meta, &pt),
+                    1 => {
+                        let mut out = vec![0u8; tx.max_protected_len(len)];
+                        tx.protect(&meta, &pt, &mut out).map(|f| f.to_vec())
+                    }
+                    _ => {
+                        let mut buf = vec![0u8; tx.max_protected_len(len)];
+                        buf[..len].copy_from_slice(&pt);
+                        tx.protect_in_place(&meta, &mut buf, len).map(|n| {
+                            buf.truncate(n);
+                            buf
+                        })
+                    }
+                };
+                match frame {
+                    Ok(frame) => {
+                        self.record(s, &meta, &frame);
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Op::Drop { .. } => {
+                self.dropped.insert(self.instance[s]);
+                self.senders[s] = Sender::new(suite);
+                self.instance[s] = self.next_instance;
+                self.next_instance += 1;
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            *self.errors.entry(e).or_default() += 1;
+            assert_eq!(
+                before,
+                self.state(s),
+                "{op:?} failed with {e:?} and changed the sender"
+            );
+            assert!(
+                matches!(e, Error::KeyInUse | Error::NoKey | Error::InvalidConfig),
+                "{op:?}: unexpected {e:?}"
+            );
+        }
+    }
+
+    fn record(&mut self, s: usize, meta: &[u8], frame: &[u8]) {
+        let id = self.oracle.identify(meta, frame);
+        let me = self.instance[s];
+        if let Some(prev) = self.uses.get(&id) {
+            // Only a sender that died before may have used it (the application's job to
+            // persist counters then, as the model's SetKeyWithCounter does).
+            assert!(
+                prev.instance != me && self.dropped.contains(&prev.instance),
+                "(KID {}, material {}, CTR {}) used twice (instances {} and {me})",
+                id.0,
+                id.1,
+                id.2,
+                prev.instance
+            );
+        }
+        self.uses.insert(id, Use { instance: me });
+        let hi = self.persisted.entry((id.0, id.1)).or_insert(id.2);
+        *hi = (*hi).max(id.2);
+        self.frames += 1;
+    }
+}
+
+fn suite() -> impl Strategy<Value = CipherSuite> {
+    prop::sample::select(CipherSuite::ALL.to_vec())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256),
+        ..ProptestConfig::default()
+    })]
+
+    /// The property of issue 13: no (derived key, nonce) pair is ever used twice.
+    #[test]
+    fn no_nonce_repeats_under_any_sender_call_sequence(
+        suite in suite(),
+        ops in prop::collection::vec(op(), 1..60),
+    ) {
+        let mut world = World::new(suite);
+        for op in &ops {
+            world.run(op);
+        }
+    }
+}
+
+/// The model finds a real reuse when one is there: two senders that never met (no registry
+/// between threads) with one key both start at 0.
+#[test]
+fn oracle_detects_reuse_across_threads() {
+    let suite = CipherSuite::AesGcm128Sha256;
+    let a = std::thread::spawn(move || {
+        let mut tx = Sender::new(suite);
+        tx.set_key(1, &POOL[0]).unwrap();
+        tx.protect_vec(b"m", b"x").unwrap()
+    })
+    .join()
+    .unwrap();
+    let mut tx = Sender::new(suite);
+    tx.set_key(1, &POOL[0]).unwrap();
+    let b = tx.protect_vec(b"m", b"x").unwrap();
+    let mut oracle = Oracle::new(suite);
+    assert_eq!(oracle.identify(b"m", &a), oracle.identify(b"m", &b));
+}
+
+// ------------------------------------------------------------------- regression per finding
+
+/// Finding 1: two encrypters (audio, video) given the same key and KID.
+#[test]
+fn finding1_second_sender_with_same_key_and_kid_is_refused() {
+    for suite in CipherSuite::ALL {
+        let mut audio = Sender::new(suite);
+        audio.set_key(7, &POOL[0]).unwrap();
+        let mut video = Sender::new(suite);
+        assert_eq!(video.set_key(7, &POOL[0]), Err(Error::KeyInUse));
+        let derived = Key::derive(suite, 7, &POOL[0]).unwrap();
+        assert_eq!(video.set_derived_key(derived), Err(Error::KeyInUse));
+        assert_eq!(video.key_id(), None, "nothing installed");
+        // One KID per track works.
+        video.set_key(8, &POOL[0]).unwrap();
+        // A key the first sender has left (still in its history) stays claimed.
+        audio.set_key(9, &POOL[0]).unwrap();
+        let mut third = Sender::new(suite);
+        assert_eq!(third.set_key(7, &POOL[0]), Err(Error::KeyInUse));
+        drop(audio);
+        third.set_key(7, &POOL[0]).unwrap(); // released with its sender
+    }
+}
+
+/// Finding 2: re-installing a ratchet generation, then ratcheting, re-derived step 1 at counter 0.
+#[test]
+fn finding2_ratchet_reinstall_never_restarts_a_counter() {
+    let suite = CipherSuite::AesCtr128HmacSha256_80;
+    for r in 2..=3u8 {
+        let layout = RatchetLayout::new(r).unwrap();
+        let mut tx = Sender::new(suite);
+        let mut oracle = Oracle::new(suite);
+        let mut seen = std::collections::HashSet::new();
+        let mut send = |tx: &mut Sender| {
+            let f = tx.protect_vec(b"", b"frame").unwrap();
+            assert!(seen.insert(oracle.identify(b"", &f)), "R={r}: nonce reused");
+        };
+        tx.set_ratcheting_key(layout, 1, &POOL[0]).unwrap();
+        send(&mut tx);
+        tx.ratchet().unwrap();
+        send(&mut tx);
+        // The same generation again while it is in force: nothing changes.
+        let kid = tx.key_id();
+        assert_eq!(tx.set_ratcheting_key(layout, 1, &POOL[0]).ok(), kid);
+        assert_eq!(tx.ratchet_step(), Some(1));
+        send(&mut tx);
+        // Leave it, come back, and walk the chain again past 2^R steps.
+        tx.set_key(3, &POOL[1]).unwrap();
+        send(&mut tx);
+        tx.set_ratcheting_key(layout, 1, &POOL[0]).unwrap();
+        send(&mut tx);
+        for _ in 0..(1u64 << r) + 1 {
+            tx.ratchet().unwrap();
+            send(&mut tx);
+        }
+    }
+}
+
+/// Finding 2 (R <= 3): step 2^R has step 0's KID; a re-install must not resume step 0's key
+/// at step 2^R's counter, nor step 2^R's at step 0's.
+#[test]
+fn finding2_wrapped_step_kid_is_a_different_key() {
+    let suite = CipherSuite::AesGcm128Sha256;
+    let layout = RatchetLayout::new(2).unwrap();
+    let mut tx = Sender::new(suite);
+    let k0 = tx.set_ratcheting_key(layout, 0, &POOL[2]).unwrap();
+    for _ in 0..3 {
+        tx.protect_vec(b"", b"s0").unwrap();
+    }
+    for _ in 0..4 {
+        tx.ratchet().unwrap();
+    }
+    assert_eq!(tx.key_id(), Some(k0), "step 4 wraps to step 0's KID");
+    assert_eq!(tx.next_counter(), Some(0), "but it is a new key");
+    tx.protect_vec(b"", b"s4").unwrap();
+    tx.set_key(40, &POOL[0]).unwrap();
+    tx.set_ratcheting_key(layout, 0, &POOL[2]).unwrap();
+    assert_eq!(
+        tx.next_counter(),
+        Some(3),
+        "step 0's key resumes its own counter"
+    );
+}
+
+/// Finding 5: going back to a KID after more than RETIRED_KIDS others.
+#[test]
+fn finding5_going_back_after_many_kids_resumes() {
+    let suite = CipherSuite::AesGcm256Sha512;
+    let mut tx = Sender::new(suite);
+    tx.set_key(1, &POOL[0]).unwrap();
+    for _ in 0..5 {
+        tx.protect_vec(b"", b"x").unwrap();
+    }
+    for kid in 100..100 + 4 * RETIRED_KIDS as u64 {
+        tx.set_key(kid, &POOL[1]).unwrap();
+        tx.protect_vec(b"", b"y").unwrap();
+    }
+    tx.set_key(1, &POOL[0]).unwrap();
+    assert_eq!(
+        tx.next_counter(),
+        Some(5),
+        "the counter resumes, never restarts at 0"
+    );
+    tx.set_key_with_counter(1, &POOL[0], 2).unwrap();
+    assert_eq!(
+        tx.next_counter(),
+        Some(5),
+        "a lower explicit counter never rewinds"
+    );
+    tx.set_key_with_counter(1, &POOL[0], 9).unwrap();
+    assert_eq!(tx.next_counter(), Some(9), "a higher one moves it up");
+}

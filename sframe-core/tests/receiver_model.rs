@@ -1,0 +1,437 @@
+//! Issue 13: model-based test of `Receiver` state, and the receiving side's regression tests.
+//!
+//! Arbitrary sequences of key management (add, re-add identical, replace, remove keys; add and
+//! remove MLS epochs; add ratcheting keys of any step of a chain) interleaved with frames
+//! from honest senders (a plain key pair, a §5.1 ratcheting sender, two §5.2 MLS members)
+//! delivered fresh, replayed, reordered and forged. Properties:
+//! - an authentic frame is accepted at most once while any state for its key exists. The
+//!   model forgets an acceptance only when the application explicitly dropped that state:
+//!   `remove_key` of a plain key or of any key of the ratchet chain (a chain reset),
+//!   replacing a plain key with other material, or removing an MLS epoch / adding one the
+//!   receiver no longer held. Removing one MLS member's key does *not* count: the epoch is
+//!   still there and must not derive that key again with an empty replay window;
+//! - a frame that fails changes nothing but the failure count (keys, counters, windows).
+
+use std::collections::HashSet;
+
+use proptest::prelude::*;
+use sframe_core::mls::MlsKidLayout;
+use sframe_core::ratchet::RatchetLayout;
+use sframe_core::{CipherSuite, Error, Key, Limits, Receiver, Sender};
+
+const PLAIN: [(u64, [u8; 16]); 3] = [(100, [1; 16]), (101, [2; 16]), (100, [3; 16])];
+const CHAIN_BASE: [u8; 16] = [9; 16];
+const GENERATION: u64 = 1;
+
+fn ratchet_layout() -> RatchetLayout {
+    RatchetLayout::new(3).unwrap()
+}
+
+fn mls_layout() -> MlsKidLayout {
+    MlsKidLayout::new(2, 2).unwrap().with_context(1).unwrap()
+}
+
+fn epoch_secret(e: u64) -> [u8; 16] {
+    [0x40 + e as u8; 16]
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Origin {
+    Plain(usize),
+    Chain(u64),
+    Mls(u64),
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Emit(u8),
+    Deliver(usize),
+    Forge(usize, usize, u8),
+    AddPlain(usize),
+    RemovePlain(usize),
+    AddRatchet(usize),
+    RemoveChainKey(usize),
+    SenderRatchet,
+    AddEpoch(u64),
+    RemoveEpoch(u64),
+    RemoveMlsMember(u64, u32),
+    SenderEpoch(u64),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0..4u8).prop_map(Op::Emit),
+        6 => any::<prop::sample::Index>().prop_map(|i| Op::Deliver(i.index(1 << 20))),
+        2 => (any::<prop::sample::Index>(), 0..64usize, 0..8u8)
+            .prop_map(|(i, b, bit)| Op::Forge(i.index(1 << 20), b, bit)),
+        1 => (0..3usize).prop_map(Op::AddPlain),
+        1 => (0..3usize).prop_map(Op::RemovePlain),
+        2 => (0..12usize).prop_map(Op::AddRatchet),
+        1 => (0..12usize).prop_map(Op::RemoveChainKey),
+        1 => Just(Op::SenderRatchet),
+        2 => (0..6u64).prop_map(Op::AddEpoch),
+        1 => (0..6u64).prop_map(Op::RemoveEpoch),
+        1 => (0..6u64, 1..3u32).prop_map(|(e, l)| Op::RemoveMlsMember(e, l)),
+        1 => (0..6u64).prop_map(Op::SenderEpoch),
+    ]
+}
+
+struct World {
+    rx: Receiver,
+    plain: Vec<Sender>,
+    chain: Sender,
+    /// (KID, base key) of every step the chain sender reached.
+    steps: Vec<(u64, Vec<u8>)>,
+    mls: [Sender; 2],
+    mls_epoch: u64,
+    log: Vec<(Vec<u8>, Origin, u64)>,
+    accepted: HashSet<usize>,
+    /// The plain material the application last installed per KID.
+    plain_installed: Vec<Option<usize>>,
+    chain_alive: bool,
+}
+
+impl World {
+    fn new(suite: CipherSuite) -> Self {
+        let plain = PLAIN
+            .iter()
+            .map(|(kid, base)| {
+                let mut tx = Sender::new(suite);
+                tx.set_key(*kid, base).unwrap();
+                tx
+            })
+            .collect();
+        let mut chain = Sender::new(suite);
+        let kid0 = chain
+            .set_ratcheting_key(ratchet_layout(), GENERATION, &CHAIN_BASE)
+            .unwrap();
+        let mls = [Sender::new(suite), Sender::new(suite)];
+        let mut rx = Receiver::new(suite);
+        rx.set_mls_layout(mls_layout());
+        let mut w = World {
+            rx,
+            plain,
+            chain,
+            steps: vec![(kid0, CHAIN_BASE.to_vec())],
+            mls,
+            mls_epoch: 0,
+            log: Vec::new(),
+            accepted: HashSet::new(),
+            plain_installed: vec![None, None],
+            chain_alive: false,
+        };
+        w.set_mls_epoch(0);
+        w
+    }
+
+    fn set_mls_epoch(&mut self, e: u64) {
+        for (i, tx) in self.mls.iter_mut().enumerate() {
+            tx.set_mls_key(&mls_layout(), &epoch_secret(e), e, i as u32 + 1)
+                .unwrap();
+        }
+        self.mls_epoch = e;
+    }
+
+    /// Everything a failed unprotect must leave as it was (failure counts excluded).
+    fn snapshot(&self) -> Vec<(u64, bool, Option<u64>, Option<u64>)> {
+        let mut kids: Vec<u64> = PLAIN.iter().map(|p| p.0).collect();
+        kids.extend(self.steps.iter().map(|s| s.0));
+        for e in 0..6 {
+            for l in 1..3 {
+                kids.push(mls_layout().kid(e, l).unwrap());
+            }
+        }
+        let mut snap: Vec<_> = kids
+            .into_iter()
+            .map(|k| {
+                (
+                    k,
+                    self.rx.has_key(k),
+                    self.rx.usage(k).map(|u| u.frames),
+                    self.rx.highest_counter(k),
+                )
+            })
+            .collect();
+        snap.push((u64::MAX, false, Some(self.rx.key_count() as u64), None));
+        snap
+    }
+
+    fn forget(&mut self, f: impl Fn(Origin) -> bool) {
+        let log = &self.log;
+        self.accepted.retain(|i| !f(log[*i].1));
+    }
+
+    fn run(&mut self, op: &Op) {
+        match *op {
+            Op::Emit(which) => {
+                let (frame, origin) = match which {
+                    0 | 1 => {
+                        let i = which as usize;
+                        (
+                            self.plain[i].protect_vec(b"", b"p").unwrap(),
+                            Origin::Plain(i),
+                        )
+                    }
+                    2 => (
+                        self.chain.protect_vec(b"", b"c").unwrap(),
+                        Origin::Chain(self.chain.ratchet_step().unwrap()),
+                    ),
+                    _ => {
+                        let m = (self.log.len() % 2) as usize;
+                        (
+                            self.mls[m].protect_vec(b"", b"m").unwrap(),
+                            Origin::Mls(self.mls_epoch),
+                        )
+                    }
+                };
+                let kid = sframe_core::inspect(&frame).unwrap().key_id;
+                self.log.push((frame, origin, kid));
+            }
+            Op::Deliver(i) if !self.log.is_empty() => {
+                let i = i % self.log.len();
+                let before = self.snapshot();
+                match self.rx.unprotect_vec(b"", &self.log[i].0) {
+                    Ok(_) => assert!(
+                        self.accepted.insert(i),
+                        "frame {i} ({:?}, KID {}) accepted twice",
+                        self.log[i].1,
+                        self.log[i].2
+                    ),
+                    Err(_) => assert_eq!(before, self.snapshot(), "a failure changed state"),
+                }
+            }
+            Op::Forge(i, byte, bit) if !self.log.is_empty() => {
+                let i = i % self.log.len();
+                let mut f = self.log[i].0.clone();
+                let byte = byte % f.len();
+                f[byte] ^= 1 << bit;
+                let before = self.snapshot();
+                assert!(self.rx.unprotect_vec(b"", &f).is_err(), "forgery accepted");
+                assert_eq!(before, self.snapshot(), "a forgery changed state");
+            }
+            Op::AddPlain(p) => {
+                let (kid, base) = PLAIN[p];
+                let slot = (kid - 100) as usize;
+                if self.plain_installed[slot] != Some(p) || !self.rx.has_key(kid) {
+                    // New or other material: a fresh start the application asked for.
+                    self.forget(|o| matches!(o, Origin::Plain(q) if PLAIN[q].0 == kid));
+                }
+                self.rx.add_key(kid, &base).unwrap();
+                self.plain_installed[slot] = Some(p);
+            }
+            Op::RemovePlain(p) => {
+                let kid = PLAIN[p].0;
+                if self.rx.remove_key(kid) {
+                    self.forget(|o| matches!(o, Origin::Plain(q) if PLAIN[q].0 == kid));
+                }
+            }
+            Op::AddRatchet(s) => {
+                let (kid, base) = self.steps[s % self.steps.len()].clone();
+                if !self.chain_alive {
+                    self.forget(|o| matches!(o, Origin::Chain(_)));
+                }
+                self.rx
+                    .add_ratcheting_key(ratchet_layout(), kid, &base)
+                    .unwrap();
+                self.chain_alive = true;
+            }
+            Op::RemoveChainKey(s) => {
+                let kid = self.steps[s % self.steps.len()].0;
+                if self.rx.remove_key(kid) {
+                    // Removing a key of the chain resets the chain (see the module docs).
+                    self.forget(|o| matches!(o, Origin::Chain(_)));
+                    self.chain_alive = false;
+                }
+            }
+            Op::SenderRatchet => {
+                if self.steps.len() < 12 {
+                    let kid = self.chain.ratchet().unwrap();
+                    let mut base = [0u8; 64];
+                    let n = self.chain.ratchet_base_key(&mut base).unwrap();
+                    self.steps.push((kid, base[..n].to_vec()));
+                }
+            }
+            Op::AddEpoch(e) => {
+                if !self.rx.has_mls_epoch(e) {
+                    self.forget(|o| o == Origin::Mls(e));
+                }
+                self.rx.add_mls_epoch(e, &epoch_secret(e)).unwrap();
+                // Epochs the receiver let go (oldest, roll-over twin) lose their state.
+                for old in 0..6 {
+                    if !self.rx.has_mls_epoch(old) {
+                        self.forget(|o| o == Origin::Mls(old));
+                    }
+                }
+            }
+            Op::RemoveEpoch(e) => {
+                if self.rx.remove_mls_epoch(e) {
+                    self.forget(|o| o == Origin::Mls(e));
+                }
+            }
+            Op::RemoveMlsMember(e, leaf) => {
+                self.rx.remove_key(mls_layout().kid(e, leaf).unwrap());
+            }
+            Op::SenderEpoch(e) => self.set_mls_epoch(e),
+            Op::Deliver(_) | Op::Forge(..) => {}
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn authentic_frames_accepted_at_most_once_and_forgeries_change_nothing(
+        suite in prop::sample::select(CipherSuite::ALL.to_vec()),
+        ops in prop::collection::vec(op(), 1..80),
+    ) {
+        let mut world = World::new(suite);
+        for op in &ops {
+            world.run(op);
+        }
+    }
+}
+
+// ------------------------------------------------------------------- regression per finding
+
+/// Finding 3: re-adding identical material kept nothing: replays and a fresh forgery budget.
+#[test]
+fn finding3_readding_identical_key_keeps_replay_window_and_forgery_budget() {
+    let suite = CipherSuite::AesCtr128HmacSha256_32;
+    let mut tx = Sender::new(suite);
+    tx.set_key(5, &[5; 16]).unwrap();
+    let frame = tx.protect_vec(b"", b"f").unwrap();
+    let mut rx = Receiver::new(suite);
+    rx.set_limits(Limits {
+        max_auth_failures: 3,
+        ..Limits::for_suite(suite)
+    });
+    rx.add_key(5, &[5; 16]).unwrap();
+    rx.unprotect_vec(b"", &frame).unwrap();
+    let mut forged = tx.protect_vec(b"", b"g").unwrap();
+    *forged.last_mut().unwrap() ^= 1;
+    for _ in 0..2 {
+        assert_eq!(
+            rx.unprotect_vec(b"", &forged),
+            Err(Error::AuthenticationFailed)
+        );
+    }
+    rx.add_key(5, &[5; 16]).unwrap();
+    rx.add_derived_key(Key::derive(suite, 5, &[5; 16]).unwrap())
+        .unwrap();
+    assert_eq!(rx.unprotect_vec(b"", &frame), Err(Error::Replay));
+    assert_eq!(rx.usage(5).unwrap().auth_failures, 2, "forgery budget kept");
+    assert_eq!(rx.usage(5).unwrap().frames, 1);
+}
+
+/// Finding 3 (ratchet): re-adding the chain, or an earlier step of it, resets nothing.
+#[test]
+fn finding3_readding_ratcheting_key_or_earlier_step_keeps_state() {
+    let suite = CipherSuite::AesGcm128Sha256;
+    let layout = ratchet_layout();
+    let mut tx = Sender::new(suite);
+    let kid0 = tx.set_ratcheting_key(layout, 2, &CHAIN_BASE).unwrap();
+    let mut rx = Receiver::new(suite);
+    rx.add_ratcheting_key(layout, kid0, &CHAIN_BASE).unwrap();
+    let f0 = tx.protect_vec(b"", b"step 0").unwrap();
+    rx.unprotect_vec(b"", &f0).unwrap();
+    let kid1 = tx.ratchet().unwrap();
+    let mut b1 = [0u8; 64];
+    let n1 = tx.ratchet_base_key(&mut b1).unwrap();
+    let f1 = tx.protect_vec(b"", b"step 1").unwrap();
+    rx.unprotect_vec(b"", &f1).unwrap();
+    tx.ratchet().unwrap();
+    let f2 = tx.protect_vec(b"", b"step 2").unwrap();
+    rx.unprotect_vec(b"", &f2).unwrap();
+    for (kid, base) in [(kid0, &CHAIN_BASE[..]), (kid1, &b1[..n1])] {
+        rx.add_ratcheting_key(layout, kid, base).unwrap();
+        for f in [&f0, &f1, &f2] {
+            assert!(rx.unprotect_vec(b"", f).is_err(), "replay after re-add");
+        }
+    }
+    // The chain still moves on.
+    tx.ratchet().unwrap();
+    let f3 = tx.protect_vec(b"", b"step 3").unwrap();
+    assert_eq!(rx.unprotect_vec(b"", &f3).unwrap(), b"step 3");
+}
+
+/// Finding 3 (MLS): a removed member key of a kept epoch was derived again with an empty window.
+#[test]
+fn finding3_removed_mls_member_key_is_not_rederived() {
+    let suite = CipherSuite::AesGcm256Sha512;
+    let layout = mls_layout();
+    let mut tx = Sender::new(suite);
+    let kid = tx.set_mls_key(&layout, &epoch_secret(3), 3, 2).unwrap();
+    let f = tx.protect_vec(b"", b"member").unwrap();
+    let mut rx = Receiver::new(suite);
+    rx.set_mls_layout(layout);
+    rx.add_mls_epoch(3, &epoch_secret(3)).unwrap();
+    rx.unprotect_vec(b"", &f).unwrap();
+    assert!(rx.remove_key(kid));
+    assert_eq!(rx.unprotect_vec(b"", &f), Err(Error::UnknownKeyId));
+    let later = tx.protect_vec(b"", b"later").unwrap();
+    assert_eq!(rx.unprotect_vec(b"", &later), Err(Error::UnknownKeyId));
+    rx.add_mls_epoch(3, &epoch_secret(3)).unwrap(); // idempotent: still removed
+    assert_eq!(rx.unprotect_vec(b"", &f), Err(Error::UnknownKeyId));
+    // Other members of the epoch are unaffected.
+    let mut other = Sender::new(suite);
+    other.set_mls_key(&layout, &epoch_secret(3), 3, 1).unwrap();
+    let g = other.protect_vec(b"", b"other").unwrap();
+    assert_eq!(rx.unprotect_vec(b"", &g).unwrap(), b"other");
+    // Dropping the epoch and adding it again is an explicit fresh start.
+    assert!(rx.remove_mls_epoch(3));
+    rx.add_mls_epoch(3, &epoch_secret(3)).unwrap();
+    assert_eq!(rx.unprotect_vec(b"", &later).unwrap(), b"later");
+}
+
+/// Finding 4: R = 1 stalled the receiver; jumps of 2^(R-1) steps aliased the kept old head
+/// with a step ahead. Every R: in-order steps, late frames, and the largest jumps allowed.
+#[test]
+fn finding4_every_ratchet_layout_keeps_decrypting() {
+    assert_eq!(RatchetLayout::new(1), Err(Error::InvalidConfig));
+    let suite = CipherSuite::AesCtr128HmacSha256_80;
+    for r in 2..=63u8 {
+        let layout = RatchetLayout::new(r).unwrap();
+        // The default look-ahead is 8, and never more than 2^(R-1) - 1.
+        let max_ahead = ((1u64 << (r - 1).min(4)) - 1).min(8);
+        let mut tx = Sender::new(suite);
+        let kid = tx.set_ratcheting_key(layout, 1, &[r; 16]).unwrap();
+        let mut rx = Receiver::new(suite);
+        rx.add_ratcheting_key(layout, kid, &[r; 16]).unwrap();
+        let mut late: Option<Vec<u8>> = None;
+        for round in 0..12u64 {
+            // Alternate single steps and the largest jump the receiver accepts.
+            let jump = if round % 2 == 0 {
+                1
+            } else {
+                max_ahead.min(1 << (r - 1))
+            };
+            for _ in 0..jump {
+                tx.ratchet().unwrap();
+            }
+            let head_kid = tx.key_id().unwrap();
+            for i in 0..3u8 {
+                let f = tx.protect_vec(b"", &[i]).unwrap();
+                assert_eq!(
+                    rx.unprotect_vec(b"", &f),
+                    Ok(vec![i]),
+                    "R={r} round {round}: stalled"
+                );
+            }
+            if let Some(old) = late.take() {
+                // A late frame of the previous head: its key is kept, and its KID is never
+                // confused with a newer step (nor charged to the new head).
+                assert_eq!(
+                    rx.unprotect_vec(b"", &old),
+                    Ok(b"late".to_vec()),
+                    "R={r} {round}"
+                );
+            }
+            assert_eq!(rx.usage(head_kid).unwrap().auth_failures, 0, "R={r}");
+            late = Some(tx.protect_vec(b"", b"late").unwrap());
+        }
+    }
+}
