@@ -177,7 +177,7 @@ impl World {
                         Origin::Chain(self.chain.ratchet_step().unwrap()),
                     ),
                     _ => {
-                        let m = (self.log.len() % 2) as usize;
+                        let m = self.log.len() % 2;
                         (
                             self.mls[m].protect_vec(b"", b"m").unwrap(),
                             Origin::Mls(self.mls_epoch),
