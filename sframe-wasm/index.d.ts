@@ -14,23 +14,40 @@ export type CipherSuiteLike = SFrameCipherSuite | 1 | 2 | 3 | 4 | 5;
 /** W3C CryptoKeyID: a number up to 2^53-1 or a bigint up to 2^64-1. */
 export type CryptoKeyID = number | bigint;
 
+/** sframe-core's stable error codes (`sframe_core::Error::code()`). */
+export type SFrameErrorCode =
+  | 'buffer_too_small'
+  | 'malformed_frame'
+  | 'unknown_key_id'
+  | 'authentication_failed'
+  | 'unsupported_cipher_suite'
+  | 'invalid_key'
+  | 'counter_exhausted'
+  | 'replay'
+  | 'key_store_full'
+  | 'key_usage_limit'
+  | 'no_key'
+  | 'invalid_config'
+  | 'metadata_too_long'
+  /**
+   * A Sender refused key material (same key, KID and suite) that another live Sender of
+   * this JS realm uses: both would count from 0 and repeat every nonce. Give each sending
+   * track its own KID. Released when that Sender is freed (an SFrameTransform: closed).
+   */
+  | 'key_in_use'
+  /** Only in builds of sframe-core without `alloc` (not this package). */
+  | 'counter_unknown';
+
 /** Errors thrown by the low-level API: `code` is sframe-core's stable error code. */
 export interface SFrameError extends Error {
   name: 'SFrameError';
-  code:
-    | 'buffer_too_small'
-    | 'malformed_frame'
-    | 'unknown_key_id'
-    | 'authentication_failed'
-    | 'unsupported_cipher_suite'
-    | 'invalid_key'
-    | 'counter_exhausted'
-    | 'replay'
-    | 'key_store_full'
-    | 'key_usage_limit'
-    | 'no_key'
-    | 'invalid_config'
-    | 'metadata_too_long';
+  code: SFrameErrorCode;
+}
+
+/** What key calls on a closed SFrameTransform reject with. */
+export interface SFrameClosedError extends Error {
+  name: 'InvalidStateError';
+  code: 'closed';
 }
 
 export interface SFrameHeader {
@@ -49,12 +66,20 @@ export interface CipherSuiteInfo {
   maxOverhead: number;
 }
 
-/** Protects frames under one key at a time (RFC 9605 §4.4). */
+/**
+ * Protects frames under one key at a time (RFC 9605 §4.4). Counters never restart for a key
+ * this Sender used: going back to it resumes its counter, re-supplying the key in force changes
+ * nothing. A key (suite, KID, key material) another live Sender of this JS realm has used
+ * throws `key_in_use` until that Sender is freed. A call that throws changes nothing.
+ */
 export class Sender {
   constructor(cipherSuite: CipherSuiteLike);
   /** Derives the key for keyId from a base key (>= 16 bytes) and makes it current. */
   setKey(keyId: CryptoKeyID, baseKey: BufferSource): void;
-  /** Resume a persisted sender at nextCounter (never reuse a counter). */
+  /**
+   * Resume a persisted sender at nextCounter (a value persisted after its last frame; an
+   * already used counter would repeat a nonce). A key this Sender knows never moves back.
+   */
   setKeyWithCounter(keyId: CryptoKeyID, baseKey: BufferSource, nextCounter: bigint): void;
   /** Installs an already derived sframe_key (Nk bytes) and sframe_salt (12 bytes). */
   setDerivedKey(keyId: CryptoKeyID, sframeKey: BufferSource, sframeSalt: BufferSource): void;
@@ -64,6 +89,7 @@ export class Sender {
   readonly nextCounter: bigint | undefined;
   readonly cipherSuite: SFrameCipherSuite;
   maxProtectedLength(length: number): number;
+  /** Releases the wasm object: zeroizes its keys and releases its key_in_use claims. */
   free(): void;
 }
 
@@ -108,9 +134,13 @@ export type SFrameTransformErrorEventType = 'authentication' | 'keyID' | 'syntax
 export class SFrameTransformErrorEvent extends Event {
   readonly errorType: SFrameTransformErrorEventType;
   readonly keyID: bigint | null;
+  /** The frame that failed (dropped); null for a refused key (setEncryptionKey). */
   readonly frame: unknown;
-  /** sframe-core's error code (extension), e.g. "authentication_failed". */
-  readonly code: string | null;
+  /**
+   * Error code (extension): sframe-core's, e.g. "authentication_failed", "key_in_use" (a key
+   * refused: errorType "keyID", frame null), or the codec layout's "frame_too_short".
+   */
+  readonly code: SFrameErrorCode | 'frame_too_short' | 'invalid_argument' | (string & {}) | null;
 }
 
 export type SFrameKey = CryptoKey | BufferSource;
@@ -133,10 +163,25 @@ declare class SFrameStream extends EventTarget {
   /**
    * key: an HKDF CryptoKey with "deriveBits" usage (stays non-extractable), an extractable
    * CryptoKey (exported raw) or the base key bytes. On a decrypter: adds a decryption key.
+   * An encrypter refuses a key and KID another live encrypter of this JS realm uses: the
+   * promise rejects with an SFrameError `key_in_use` and an "error" event is dispatched
+   * (errorType "keyID"). Other key errors (e.g. `invalid_key`) are reported the same way.
+   * The package's copies of the key bytes are wiped once wasm has them. After close():
+   * rejects with SFrameClosedError.
    */
   setEncryptionKey(key: SFrameKey, keyID?: CryptoKeyID): Promise<void>;
   addDecryptionKey(key: SFrameKey, keyID?: CryptoKeyID): Promise<void>;
   removeDecryptionKey(keyID: CryptoKeyID): Promise<void>;
+  /**
+   * Extension, idempotent: frees the wasm Sender/Receiver (zeroizing its keys; an
+   * encrypter's key becomes usable by another encrypter again), closes `readable`, errors
+   * `writable`; afterwards key calls reject and no frame is processed. Done automatically
+   * when the writable is closed or aborted or the readable is cancelled. A new encrypter
+   * starts at counter 0: never give it the key and KID a closed one used.
+   */
+  close(): void;
+  /** Whether close() was called or the stream ended (extension). */
+  readonly closed: boolean;
   addEventListener(
     type: 'error',
     listener: (event: SFrameTransformErrorEvent) => void,
@@ -167,8 +212,8 @@ export function escapeStartCodes(src: Uint8Array, zeros?: number): Uint8Array;
 export function unescapeStartCodes(src: Uint8Array, zeros?: number): Uint8Array;
 export function derivationLabel(which: 'key' | 'salt', kid: bigint, suiteId: number): Uint8Array;
 export function normalizeKeyId(keyID: CryptoKeyID | undefined): bigint;
-export function resolveKey(
-  key: SFrameKey,
-  kid: bigint,
-  suite: CipherSuiteInfo,
-): Promise<{ baseKey: Uint8Array } | { sframeKey: Uint8Array; sframeSalt: Uint8Array }>;
+export type ResolvedKey = { baseKey: Uint8Array } | { sframeKey: Uint8Array; sframeSalt: Uint8Array };
+/** Fresh copies of the key bytes (or WebCrypto-derived key and salt); wipe them with wipeKey. */
+export function resolveKey(key: SFrameKey, kid: bigint, suite: CipherSuiteInfo): Promise<ResolvedKey>;
+/** Overwrites the bytes of a resolveKey result with zeros. */
+export function wipeKey(key: ResolvedKey | null | undefined): void;
