@@ -21,6 +21,14 @@
 //! `"authentication_failed"`); bad argument types throw `TypeError`/`RangeError` with code
 //! `"invalid_argument"`.
 //!
+//! ## One Sender per key and KID
+//!
+//! `sframe-core` is built with `std`, so every `Sender` joins its thread's key registry — the
+//! thread is the JS realm, and every `SFrameTransform` of a realm uses this one module. A
+//! `Sender` given key material (same key, KID and suite, whether as a base key or as a
+//! derived key and salt) that another live `Sender` has used throws `"key_in_use"`: both
+//! would count from 0 and repeat every nonce. `free()` releases the claims.
+//!
 //! ## No input may trap
 //!
 //! A wasm trap kills the whole worker, and with it the call's media. Nothing here can panic:
@@ -70,7 +78,9 @@ impl Sender {
     }
 
     /// Derives the key for `keyId` from `baseKey` (§4.4.2, at least 16 bytes) and makes it
-    /// current. A new key ID starts at counter 0; re-setting the current one keeps its counter.
+    /// current. A new key starts at counter 0; re-setting the current one changes nothing;
+    /// going back to a key this sender used resumes its counter. A key another live `Sender`
+    /// of this realm has used throws `"key_in_use"`. On error nothing changes.
     #[wasm_bindgen(js_name = setKey)]
     pub fn set_key(
         &mut self,
@@ -82,8 +92,9 @@ impl Sender {
         self.inner.set_key(kid, &base_key).map_err(core_error)
     }
 
-    /// Like `setKey`, starting at counter `nextCounter` (resume a persisted sender only: an
-    /// already used counter would repeat a nonce).
+    /// Like `setKey`, starting at counter `nextCounter` (resume a persisted sender only, from
+    /// a value persisted after its last frame: an already used counter would repeat a nonce).
+    /// The counter of a key this sender knows only moves up.
     #[wasm_bindgen(js_name = setKeyWithCounter)]
     pub fn set_key_with_counter(
         &mut self,
@@ -101,6 +112,7 @@ impl Sender {
 
     /// Installs a key derived elsewhere (e.g. WebCrypto HKDF, keeping the base key
     /// non-extractable): `sframeKey` is `Nk` bytes, `sframeSalt` `Nn` (12) bytes (§4.4.2).
+    /// Counter rules and `"key_in_use"` as for `setKey` (the derived key is what is compared).
     #[wasm_bindgen(js_name = setDerivedKey)]
     pub fn set_derived_key(
         &mut self,
@@ -174,7 +186,8 @@ impl Receiver {
         })
     }
 
-    /// Derives and installs the key for `keyId` (§4.4.2); replaces an existing one.
+    /// Derives and installs the key for `keyId` (§4.4.2); replaces an existing one. The same
+    /// key again changes nothing (its replay window and failure count are kept).
     #[wasm_bindgen(js_name = addKey)]
     pub fn add_key(
         &mut self,
@@ -186,7 +199,8 @@ impl Receiver {
         self.inner.add_key(kid, &base_key).map_err(core_error)
     }
 
-    /// Installs a key derived elsewhere (`sframeKey`: `Nk` bytes, `sframeSalt`: 12 bytes).
+    /// Installs a key derived elsewhere (`sframeKey`: `Nk` bytes, `sframeSalt`: 12 bytes);
+    /// the same key again changes nothing.
     #[wasm_bindgen(js_name = addDerivedKey)]
     pub fn add_derived_key(
         &mut self,

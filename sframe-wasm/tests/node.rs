@@ -109,3 +109,24 @@ fn errors_and_bigint_header() {
     assert_eq!(code(err.unwrap_err()), "invalid_argument");
     assert!(Sender::new(&JsValue::from(9)).is_err());
 }
+
+/// Issue 13 finding 1: a second live `Sender` given the key and KID another one used is
+/// refused with `key_in_use` (base key or derived key alike) until the first is dropped.
+#[wasm_bindgen_test]
+fn key_in_use_until_the_other_sender_is_freed() {
+    let suite = JsValue::from_str("AES_128_GCM_SHA256_128");
+    let kid = JsValue::from(77u64);
+    let base: JsValue = Uint8Array::from(&[0x5au8; 16][..]).into();
+    let mut first = Sender::new(&suite).unwrap();
+    first.set_key(&kid, &base).unwrap();
+    let mut second = Sender::new(&suite).unwrap();
+    assert_eq!(code(second.set_key(&kid, &base).unwrap_err()), "key_in_use");
+    let ctr = JsValue::from(5u64);
+    let err = second.set_key_with_counter(&kid, &base, &ctr).unwrap_err();
+    assert_eq!(code(err), "key_in_use");
+    // Another KID is another key.
+    second.set_key(&JsValue::from(78u64), &base).unwrap();
+    drop(first);
+    second.set_key(&kid, &base).unwrap();
+    assert_eq!(second.key_id(), Some(77));
+}
