@@ -110,6 +110,9 @@ fn run<S: KeyStore>(suite: CipherSuite, cap: Option<usize>, ops: &[Op]) {
                 let r = rx.add_key(kid, &BASE_KEYS[key]);
                 if full {
                     assert_eq!(r, Err(Error::KeyStoreFull));
+                } else if model.keys.get(&kid).is_some_and(|k| k.key == key) {
+                    // Identical material again: nothing changes (issue 13, finding 3).
+                    assert_eq!(r, Ok(()));
                 } else {
                     assert_eq!(r, Ok(()));
                     model.keys.insert(
