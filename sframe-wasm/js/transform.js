@@ -117,7 +117,12 @@ class SFrameStream extends EventTarget {
     if (r === 'encrypt') this.#sender = new Sender(this.#suite.id);
     else this.#receiver = new Receiver(this.#suite.id);
     if (options.replayWindow !== undefined && this.#receiver) {
-      this.#receiver.setReplayWindow(options.replayWindow);
+      try {
+        this.#receiver.setReplayWindow(options.replayWindow);
+      } catch (e) {
+        this.#release(); // a constructor that throws must not leave a wasm object behind
+        throw e;
+      }
     }
     this.#stream = new TransformStream({
       start: (controller) => {
