@@ -16,4 +16,6 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p sframe-core
 cargo build -p sframe-core --no-default-features --target thumbv7em-none-eabihf
 cargo build -p sframe-core --no-default-features --features alloc --target thumbv7em-none-eabihf
 cargo test --workspace --exclude sframe-ffi
+# The core without alloc (a sender with a bounded key history: issue 13 finding 5).
+cargo test -p sframe-core --no-default-features --lib
 cargo test -p sframe-ffi

@@ -17,9 +17,12 @@ use crate::registry::Membership;
 use crate::suite::CipherSuite;
 
 /// Without the `alloc` feature: how many earlier keys a [`Sender`] remembers the counters of
-/// (8, inline). Going back to a key forgotten beyond that is [`Error::CounterUnknown`] unless
-/// the next counter is given ([`Sender::set_key_with_counter`]). With `alloc` a sender
-/// remembers every key it used (a 16-byte fingerprint and its counters, ~64 bytes per key).
+/// (8, inline). Once it had to forget one, it cannot tell a new key from a forgotten one: every
+/// key it does not remember is then [`Error::CounterUnknown`] unless the next counter is given
+/// ([`Sender::set_key_with_counter`]; 0 for a key the application knows is new), and ratchet
+/// steps and MLS keys it does not remember fail the same way (fail closed). With `alloc` a
+/// sender remembers every key it used (a 16-byte fingerprint and its counters, ~64 bytes per
+/// key) and never forgets.
 pub const RETIRED_KIDS: usize = 8;
 
 /// A key this sender used before, identified by [`Key::fingerprint`].
@@ -511,5 +514,35 @@ impl core::fmt::Debug for Sender {
             .field("key_id", &self.key_id())
             .field("next_counter", &self.next_counter())
             .finish()
+    }
+}
+
+/// Finding 5 without `alloc` (run by stage 10 with `--no-default-features --lib`): going back
+/// to a key forgotten beyond [`RETIRED_KIDS`] fails closed.
+#[cfg(all(test, not(feature = "alloc")))]
+mod no_alloc_tests {
+    use super::*;
+
+    #[test]
+    fn finding5_forgotten_key_is_counter_unknown() {
+        let mut tx = Sender::new(CipherSuite::AesGcm128Sha256);
+        let mut out = [0u8; 64];
+        tx.set_key(1, &[1; 16]).unwrap();
+        tx.protect(b"", b"x", &mut out).unwrap();
+        for kid in 2..2 + RETIRED_KIDS as u64 {
+            tx.set_key(kid, &[1; 16]).unwrap();
+        }
+        tx.set_key(1, &[1; 16]).unwrap();
+        assert_eq!(tx.next_counter(), Some(1), "still remembered");
+        // The history is full (keys 2..=9 and 1): one more key makes the sender forget key 2.
+        // From then on it cannot tell a new key from a forgotten one, so every key it does
+        // not remember needs an explicit counter (0 for a key the application knows is new).
+        tx.set_key(100, &[1; 16]).unwrap();
+        assert_eq!(tx.set_key(200, &[1; 16]), Err(Error::CounterUnknown));
+        tx.set_key_with_counter(200, &[1; 16], 0).unwrap();
+        assert_eq!(tx.set_key(2, &[1; 16]), Err(Error::CounterUnknown));
+        assert_eq!(tx.key_id(), Some(200), "nothing changed");
+        tx.set_key(1, &[1; 16]).unwrap(); // still remembered: resumes
+        assert_eq!(tx.next_counter(), Some(1));
     }
 }
