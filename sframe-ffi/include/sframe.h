@@ -18,11 +18,19 @@
  *    (correct but slower); for in-place work use the *_in_place functions.
  *  - Objects are freed with their *_free function (NULL is a no-op); keys are zeroized.
  *
- * Thread safety: the library has no global mutable state and distinct objects are
- * independent. One SframeSender or SframeReceiver may be used from any thread, but by one
- * thread at a time: a call taking a non-const pointer must not run concurrently with any other
- * call on the same object (use a mutex to share it). Calls taking a const pointer may run
- * concurrently with each other. (In Rust terms the objects are Send and Sync.)
+ * One KID per sender: give every sender (every sending track: audio, video, screen) its own
+ * KID. A second live sender created on the same thread and given key material (base key +
+ * KID) that another one already uses is refused with SFRAME_ERR_KEY_IN_USE: two senders
+ * counting from 0 under one key would reuse every nonce. A sender resumes the counter of any
+ * key it used before; a new sender taking over a freed sender's key must resume with
+ * sframe_sender_set_key_with_counter() from a persisted counter.
+ *
+ * Thread safety: distinct objects are independent; the only shared state is a per-thread
+ * registry of the key material live senders use (for the check above). One SframeSender or
+ * SframeReceiver may be used from any thread, but by one thread at a time: a call taking a
+ * non-const pointer must not run concurrently with any other call on the same object (use a
+ * mutex to share it). Calls taking a const pointer may run concurrently with each other. (In
+ * Rust terms the objects are Send and Sync.)
  */
 
 
@@ -114,8 +122,9 @@
 /**
  * The result of every fallible call. `SFRAME_OK` (0) is success; everything else is an error.
  *
- * Values 1..=13 are the core library's errors (same meaning in every binding); values from
- * 100 on come from the C boundary itself. Values never change meaning once released.
+ * Values 1..=15 are the core library's errors (same meaning in every binding; new core errors
+ * are appended, never renumbered); values from 100 on come from the C boundary itself. Values
+ * never change meaning once released.
  * `sframe_status_str` describes any value.
  */
 enum SframeStatus
@@ -184,6 +193,19 @@ enum SframeStatus
      */
     SFRAME_ERR_METADATA_TOO_LONG = 13,
     /**
+     * The key material (same base key, KID and cipher suite) is already used by another live
+     * sender created on the same thread: two senders counting from 0 under one key would
+     * reuse every nonce. Give each sender (each sending track) its own KID. Nothing changed:
+     * the sender keeps its previous key.
+     */
+    SFRAME_ERR_KEY_IN_USE = 14,
+    /**
+     * The sender used this key before but no longer knows its next counter. Not returned by
+     * this library (built with allocation, its senders remember every key they used); kept
+     * so every core error has a status.
+     */
+    SFRAME_ERR_COUNTER_UNKNOWN = 15,
+    /**
      * A required pointer argument was NULL (a NULL data pointer with length 0 is fine).
      */
     SFRAME_ERR_NULL_POINTER = 100,
@@ -219,6 +241,8 @@ typedef struct SframeReceiver SframeReceiver;
 /**
  * Opaque sender: protects frames under one key at a time (create with `sframe_sender_new`,
  * free with `sframe_sender_free`). Use from one thread at a time (see the header comment).
+ * One sender per sending track, each with its own KID: a second live sender given the same
+ * key material and KID is refused (KEY_IN_USE), never silently allowed to reuse nonces.
  */
 typedef struct SframeSender SframeSender;
 
@@ -252,7 +276,8 @@ typedef struct {
      */
     uint8_t index_bits;
     /**
-     * Context value above index and epoch (lets one member send several streams).
+     * Context value above index and epoch: lets one member send several streams, e.g. the
+     * track (0 = audio, 1 = video), each from its own sender.
      */
     uint64_t context;
 } SframeMlsKidLayout;
@@ -311,6 +336,8 @@ SframeSender *sframe_sender_new(uint16_t cipher_suite);
 
 /**
  * Frees a sender and zeroizes its key. NULL is a no-op. `s` must not be used afterwards.
+ * Its key material is then free for another sender (which must resume from a persisted
+ * counter, see `sframe_sender_set_key_with_counter`).
  *
  * # Safety
  * `s` is NULL or a pointer from `sframe_sender_new` not freed before.
@@ -320,9 +347,17 @@ void sframe_sender_free(SframeSender *s);
 /**
  * Derives the key for `kid` from `base_key` (RFC 9605 §4.4.2; at least
  * `SFRAME_MIN_BASE_KEY_LEN` bytes) and makes it current. Key rotation: call again with a new
- * KID; its counter starts at 0. Setting the current KID again keeps its counter running (no
- * nonce reuse). Never reuse a KID with another base key.
- * Errors: NULL_POINTER, INVALID_KEY.
+ * KID; a key this sender never used starts at counter 0. Key material this sender used
+ * before (the current key or any earlier one) resumes where its counter stood, so no call
+ * sequence makes a sender reuse a nonce; setting the key in force again changes nothing.
+ *
+ * One KID per sender: each sender (each sending track, e.g. audio and video) needs its own
+ * KID. Key material (base key + KID + suite) that another live sender created on the same
+ * thread already uses is refused with KEY_IN_USE, and this sender keeps its previous key.
+ * A sender that is freed forgets its counters: a new sender taking over its key must resume
+ * with `sframe_sender_set_key_with_counter` from a persisted counter (or use a new KID).
+ * Never reuse a KID with another base key.
+ * Errors: NULL_POINTER, INVALID_KEY, KEY_IN_USE.
  *
  * # Safety
  * `s` is NULL or a live sender; `base_key` is NULL or readable for `base_key_len` bytes.
@@ -334,8 +369,11 @@ SframeStatus sframe_sender_set_key(SframeSender *s,
 
 /**
  * Like `sframe_sender_set_key`, with the first counter given: for a sender resuming from a
- * persisted counter after a restart. A counter already used with this key reuses nonces.
- * Errors: NULL_POINTER, INVALID_KEY.
+ * persisted counter after a restart (persist the counter before protecting with it). If this
+ * sender already used the key, its counter never moves backwards: the next counter is the
+ * larger of `next_counter` and the one it knows. A counter another (e.g. freed or earlier
+ * process's) sender already used with this key reuses nonces: only resume from a persisted
+ * value. Errors: NULL_POINTER, INVALID_KEY, KEY_IN_USE.
  *
  * # Safety
  * As `sframe_sender_set_key`.
@@ -455,9 +493,12 @@ SframeReceiver *sframe_receiver_new(uint16_t cipher_suite);
 void sframe_receiver_free(SframeReceiver *r);
 
 /**
- * Derives and installs the key for `kid` from `base_key` (RFC 9605 §4.4.2). An existing key
- * for `kid` is replaced, with a fresh replay window and usage counters. Key rotation: add the
- * new KID, and remove the old one once its frames stop arriving.
+ * Derives and installs the key for `kid` from `base_key` (RFC 9605 §4.4.2). The same key
+ * again (identical base key for `kid`, compared in constant time) is a no-op: its replay
+ * window and usage counters stay, so re-announcing a key never lets old frames replay. A
+ * different base key for `kid` replaces the key, with a fresh replay window and usage
+ * counters. Key rotation: add the new KID, and remove the old one once its frames stop
+ * arriving.
  * Errors: NULL_POINTER, INVALID_KEY.
  *
  * # Safety
@@ -469,8 +510,10 @@ SframeStatus sframe_receiver_add_key(SframeReceiver *r,
                                      size_t base_key_len);
 
 /**
- * Removes (and zeroizes) the key for `kid`. Errors: NULL_POINTER, UNKNOWN_KEY_ID (no such
- * key; nothing changed).
+ * Removes (and zeroizes) the key for `kid`. A member key derived from a kept MLS epoch is
+ * not derived again afterwards: frames under that KID get UNKNOWN_KEY_ID until the epoch is
+ * removed (so a removed key never comes back with a fresh replay window).
+ * Errors: NULL_POINTER, UNKNOWN_KEY_ID (no such key; nothing changed).
  *
  * # Safety
  * `r` is NULL or a live receiver.
@@ -603,8 +646,12 @@ SframeStatus sframe_receiver_unprotect_in_place(SframeReceiver *r,
  * `generation`, step 0, with `ratchet_bits` low KID bits for the step
  * (`SFRAME_DEFAULT_RATCHET_BITS` is usual). Writes the KID to `*kid` if `kid` is not NULL.
  * Receivers install the same KID and base key with `sframe_receiver_add_ratcheting_key`.
- * Errors: NULL_POINTER, INVALID_KEY, INVALID_CONFIG (`ratchet_bits` not 1..63 or generation
- * too large for the KID).
+ * If this sender already used that step-0 key (or reaches, by ratcheting, a step key it
+ * used), its counter resumes where it stood; re-installing the chain in force changes
+ * nothing. The generation bits can carry participant and track (one generation per sending
+ * track, see the README's KID scheme).
+ * Errors: NULL_POINTER, INVALID_KEY, KEY_IN_USE (another live sender uses that key),
+ * INVALID_CONFIG (`ratchet_bits` not 2..63 or generation too large for the KID).
  *
  * # Safety
  * `s` is NULL or a live sender; `base_key` is NULL or readable for `base_key_len` bytes;
@@ -619,9 +666,11 @@ SframeStatus sframe_sender_set_ratcheting_key(SframeSender *s,
 
 /**
  * Ratchets the sender's key one step forward (§5.1): new KID (written to `*kid` if not
- * NULL), counter 0, and the previous step's secret is erased (forward secrecy).
+ * NULL), counter 0 for a step key this sender never used (else where its counter stood), and
+ * the previous step's secret is erased (forward secrecy).
  * Errors: NULL_POINTER, NO_KEY (no ratchet chain: use `sframe_sender_set_ratcheting_key`),
- * COUNTER_EXHAUSTED (no more steps).
+ * COUNTER_EXHAUSTED (no more steps), KEY_IN_USE (another live sender uses the next step's
+ * key; nothing changed).
  *
  * # Safety
  * `s` is NULL or a live sender; `kid` is NULL or writable.
@@ -632,9 +681,12 @@ SframeStatus sframe_sender_ratchet(SframeSender *s,
 /**
  * Installs this member's key for MLS epoch `epoch` (§5.2): KID from `layout`, `epoch` and
  * `leaf_index` (written to `*kid` if not NULL); key derived from the epoch's
- * `exported_secret` = MLS-Exporter("SFrame 1.0 Base Key", "", Nk). The counter starts at 0.
+ * `exported_secret` = MLS-Exporter("SFrame 1.0 Base Key", "", Nk). The counter starts at 0
+ * (or resumes, if this sender used that key before). A member sending several tracks gives
+ * each its own `layout.context` (e.g. 0 = audio, 1 = video) and one sender per track.
  * Errors: NULL_POINTER, INVALID_KEY (secret not 16..64 bytes), INVALID_CONFIG (layout out
- * of range or `leaf_index` too large for it).
+ * of range or `leaf_index` too large for it), KEY_IN_USE (another live sender uses that
+ * KID of that epoch).
  *
  * # Safety
  * `s` is NULL or a live sender; `layout` is NULL or readable; `exported_secret` is NULL or
@@ -652,7 +704,9 @@ SframeStatus sframe_sender_set_mls_key(SframeSender *s,
  * Installs a ratcheting sender's key (§5.1): its current `kid` (with `ratchet_bits` step
  * bits) and `base_key`. Frames at later ratchet steps of that generation are accepted once
  * they authenticate under the key derived forward (at most the look-ahead). An earlier chain
- * of the same generation is replaced. Errors: NULL_POINTER, INVALID_KEY, INVALID_CONFIG.
+ * of the same generation is replaced; the same chain again (identical KID and base key) is a
+ * no-op that keeps replay windows and failure counts. Errors: NULL_POINTER, INVALID_KEY,
+ * INVALID_CONFIG (`ratchet_bits` not 2..63).
  *
  * # Safety
  * `r` is NULL or a live receiver; `base_key` is NULL or readable for `base_key_len` bytes.

@@ -33,7 +33,8 @@ pub struct SframeMlsKidLayout {
     pub epoch_bits: u8,
     /// `S`: bits of the sender's leaf index in the KID.
     pub index_bits: u8,
-    /// Context value above index and epoch (lets one member send several streams).
+    /// Context value above index and epoch: lets one member send several streams, e.g. the
+    /// track (0 = audio, 1 = video), each from its own sender.
     pub context: u64,
 }
 
@@ -49,8 +50,12 @@ unsafe fn mls_layout(layout: *const SframeMlsKidLayout) -> Result<MlsKidLayout, 
 /// `generation`, step 0, with `ratchet_bits` low KID bits for the step
 /// (`SFRAME_DEFAULT_RATCHET_BITS` is usual). Writes the KID to `*kid` if `kid` is not NULL.
 /// Receivers install the same KID and base key with `sframe_receiver_add_ratcheting_key`.
-/// Errors: NULL_POINTER, INVALID_KEY, INVALID_CONFIG (`ratchet_bits` not 1..63 or generation
-/// too large for the KID).
+/// If this sender already used that step-0 key (or reaches, by ratcheting, a step key it
+/// used), its counter resumes where it stood; re-installing the chain in force changes
+/// nothing. The generation bits can carry participant and track (one generation per sending
+/// track, see the README's KID scheme).
+/// Errors: NULL_POINTER, INVALID_KEY, KEY_IN_USE (another live sender uses that key),
+/// INVALID_CONFIG (`ratchet_bits` not 2..63 or generation too large for the KID).
 ///
 /// # Safety
 /// `s` is NULL or a live sender; `base_key` is NULL or readable for `base_key_len` bytes;
@@ -75,9 +80,11 @@ pub unsafe extern "C" fn sframe_sender_set_ratcheting_key(
 }
 
 /// Ratchets the sender's key one step forward (§5.1): new KID (written to `*kid` if not
-/// NULL), counter 0, and the previous step's secret is erased (forward secrecy).
+/// NULL), counter 0 for a step key this sender never used (else where its counter stood), and
+/// the previous step's secret is erased (forward secrecy).
 /// Errors: NULL_POINTER, NO_KEY (no ratchet chain: use `sframe_sender_set_ratcheting_key`),
-/// COUNTER_EXHAUSTED (no more steps).
+/// COUNTER_EXHAUSTED (no more steps), KEY_IN_USE (another live sender uses the next step's
+/// key; nothing changed).
 ///
 /// # Safety
 /// `s` is NULL or a live sender; `kid` is NULL or writable.
@@ -97,9 +104,12 @@ pub unsafe extern "C" fn sframe_sender_ratchet(
 
 /// Installs this member's key for MLS epoch `epoch` (§5.2): KID from `layout`, `epoch` and
 /// `leaf_index` (written to `*kid` if not NULL); key derived from the epoch's
-/// `exported_secret` = MLS-Exporter("SFrame 1.0 Base Key", "", Nk). The counter starts at 0.
+/// `exported_secret` = MLS-Exporter("SFrame 1.0 Base Key", "", Nk). The counter starts at 0
+/// (or resumes, if this sender used that key before). A member sending several tracks gives
+/// each its own `layout.context` (e.g. 0 = audio, 1 = video) and one sender per track.
 /// Errors: NULL_POINTER, INVALID_KEY (secret not 16..64 bytes), INVALID_CONFIG (layout out
-/// of range or `leaf_index` too large for it).
+/// of range or `leaf_index` too large for it), KEY_IN_USE (another live sender uses that
+/// KID of that epoch).
 ///
 /// # Safety
 /// `s` is NULL or a live sender; `layout` is NULL or readable; `exported_secret` is NULL or
@@ -133,7 +143,9 @@ pub unsafe extern "C" fn sframe_sender_set_mls_key(
 /// Installs a ratcheting sender's key (§5.1): its current `kid` (with `ratchet_bits` step
 /// bits) and `base_key`. Frames at later ratchet steps of that generation are accepted once
 /// they authenticate under the key derived forward (at most the look-ahead). An earlier chain
-/// of the same generation is replaced. Errors: NULL_POINTER, INVALID_KEY, INVALID_CONFIG.
+/// of the same generation is replaced; the same chain again (identical KID and base key) is a
+/// no-op that keeps replay windows and failure counts. Errors: NULL_POINTER, INVALID_KEY,
+/// INVALID_CONFIG (`ratchet_bits` not 2..63).
 ///
 /// # Safety
 /// `r` is NULL or a live receiver; `base_key` is NULL or readable for `base_key_len` bytes.

@@ -35,9 +35,12 @@ pub unsafe extern "C" fn sframe_receiver_free(r: *mut SframeReceiver) {
     unsafe { free_handle(r) }
 }
 
-/// Derives and installs the key for `kid` from `base_key` (RFC 9605 §4.4.2). An existing key
-/// for `kid` is replaced, with a fresh replay window and usage counters. Key rotation: add the
-/// new KID, and remove the old one once its frames stop arriving.
+/// Derives and installs the key for `kid` from `base_key` (RFC 9605 §4.4.2). The same key
+/// again (identical base key for `kid`, compared in constant time) is a no-op: its replay
+/// window and usage counters stay, so re-announcing a key never lets old frames replay. A
+/// different base key for `kid` replaces the key, with a fresh replay window and usage
+/// counters. Key rotation: add the new KID, and remove the old one once its frames stop
+/// arriving.
 /// Errors: NULL_POINTER, INVALID_KEY.
 ///
 /// # Safety
@@ -56,8 +59,10 @@ pub unsafe extern "C" fn sframe_receiver_add_key(
     })
 }
 
-/// Removes (and zeroizes) the key for `kid`. Errors: NULL_POINTER, UNKNOWN_KEY_ID (no such
-/// key; nothing changed).
+/// Removes (and zeroizes) the key for `kid`. A member key derived from a kept MLS epoch is
+/// not derived again afterwards: frames under that KID get UNKNOWN_KEY_ID until the epoch is
+/// removed (so a removed key never comes back with a fresh replay window).
+/// Errors: NULL_POINTER, UNKNOWN_KEY_ID (no such key; nothing changed).
 ///
 /// # Safety
 /// `r` is NULL or a live receiver.

@@ -6,8 +6,9 @@ use sframe_core::Error;
 
 /// The result of every fallible call. `SFRAME_OK` (0) is success; everything else is an error.
 ///
-/// Values 1..=13 are the core library's errors (same meaning in every binding); values from
-/// 100 on come from the C boundary itself. Values never change meaning once released.
+/// Values 1..=15 are the core library's errors (same meaning in every binding; new core errors
+/// are appended, never renumbered); values from 100 on come from the C boundary itself. Values
+/// never change meaning once released.
 /// `sframe_status_str` describes any value.
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -45,6 +46,15 @@ pub enum SframeStatus {
     /// Metadata too long for a build without heap allocation. Not returned by this library
     /// (built with allocation); kept so every core error has a status.
     SFRAME_ERR_METADATA_TOO_LONG = 13,
+    /// The key material (same base key, KID and cipher suite) is already used by another live
+    /// sender created on the same thread: two senders counting from 0 under one key would
+    /// reuse every nonce. Give each sender (each sending track) its own KID. Nothing changed:
+    /// the sender keeps its previous key.
+    SFRAME_ERR_KEY_IN_USE = 14,
+    /// The sender used this key before but no longer knows its next counter. Not returned by
+    /// this library (built with allocation, its senders remember every key they used); kept
+    /// so every core error has a status.
+    SFRAME_ERR_COUNTER_UNKNOWN = 15,
     /// A required pointer argument was NULL (a NULL data pointer with length 0 is fine).
     SFRAME_ERR_NULL_POINTER = 100,
     /// A length is impossible for a real buffer (larger than `PTRDIFF_MAX`, or the buffer
@@ -61,7 +71,7 @@ pub enum SframeStatus {
 pub type SframeStatusArg = u32;
 
 /// Every status, in value order.
-pub(crate) const ALL_STATUSES: [SframeStatus; 18] = [
+pub(crate) const ALL_STATUSES: [SframeStatus; 20] = [
     SframeStatus::SFRAME_OK,
     SframeStatus::SFRAME_ERR_BUFFER_TOO_SMALL,
     SframeStatus::SFRAME_ERR_MALFORMED_FRAME,
@@ -76,6 +86,8 @@ pub(crate) const ALL_STATUSES: [SframeStatus; 18] = [
     SframeStatus::SFRAME_ERR_NO_KEY,
     SframeStatus::SFRAME_ERR_INVALID_CONFIG,
     SframeStatus::SFRAME_ERR_METADATA_TOO_LONG,
+    SframeStatus::SFRAME_ERR_KEY_IN_USE,
+    SframeStatus::SFRAME_ERR_COUNTER_UNKNOWN,
     SframeStatus::SFRAME_ERR_NULL_POINTER,
     SframeStatus::SFRAME_ERR_INVALID_ARGUMENT,
     SframeStatus::SFRAME_ERR_PANIC,
@@ -106,6 +118,8 @@ impl SframeStatus {
             SFRAME_ERR_NO_KEY => c"no_key",
             SFRAME_ERR_INVALID_CONFIG => c"invalid_config",
             SFRAME_ERR_METADATA_TOO_LONG => c"metadata_too_long",
+            SFRAME_ERR_KEY_IN_USE => c"key_in_use",
+            SFRAME_ERR_COUNTER_UNKNOWN => c"counter_unknown",
             SFRAME_ERR_NULL_POINTER => c"null_pointer",
             SFRAME_ERR_INVALID_ARGUMENT => c"invalid_argument",
             SFRAME_ERR_PANIC => c"panic",
@@ -131,6 +145,10 @@ impl SframeStatus {
             SFRAME_ERR_NO_KEY => c"no key installed",
             SFRAME_ERR_INVALID_CONFIG => c"invalid configuration value",
             SFRAME_ERR_METADATA_TOO_LONG => c"metadata too long for a build without alloc",
+            SFRAME_ERR_KEY_IN_USE => {
+                c"key material already used by another sender; use one KID per sender"
+            }
+            SFRAME_ERR_COUNTER_UNKNOWN => c"this key was used before and its counter is unknown",
             SFRAME_ERR_NULL_POINTER => c"NULL pointer argument",
             SFRAME_ERR_INVALID_ARGUMENT => c"invalid length argument",
             SFRAME_ERR_PANIC => c"internal error (panic caught at the C boundary)",
@@ -155,6 +173,8 @@ impl From<Error> for SframeStatus {
             Error::NoKey => SframeStatus::SFRAME_ERR_NO_KEY,
             Error::InvalidConfig => SframeStatus::SFRAME_ERR_INVALID_CONFIG,
             Error::MetadataTooLong => SframeStatus::SFRAME_ERR_METADATA_TOO_LONG,
+            Error::KeyInUse => SframeStatus::SFRAME_ERR_KEY_IN_USE,
+            Error::CounterUnknown => SframeStatus::SFRAME_ERR_COUNTER_UNKNOWN,
             // `Error` is non_exhaustive: a variant added to the core without a status here.
             _ => SframeStatus::SFRAME_ERR_UNKNOWN,
         }
@@ -189,7 +209,7 @@ pub extern "C" fn sframe_status_name(status: SframeStatusArg) -> *const c_char {
 mod tests {
     use super::*;
 
-    const CORE_ERRORS: [Error; 13] = [
+    const CORE_ERRORS: [Error; 15] = [
         Error::BufferTooSmall,
         Error::MalformedFrame,
         Error::UnknownKeyId,
@@ -203,6 +223,8 @@ mod tests {
         Error::NoKey,
         Error::InvalidConfig,
         Error::MetadataTooLong,
+        Error::KeyInUse,
+        Error::CounterUnknown,
     ];
 
     #[test]
@@ -226,13 +248,13 @@ mod tests {
         for pair in ALL_STATUSES.windows(2) {
             assert!((pair[0] as u32) < pair[1] as u32, "{pair:?} out of order");
         }
-        assert_eq!(SframeStatus::from_u32(14), None);
+        assert_eq!(SframeStatus::from_u32(16), None);
         assert_eq!(SframeStatus::from_u32(u32::MAX), None);
     }
 
     #[test]
     fn status_strings_are_static_and_never_null() {
-        for v in [0u32, 4, 13, 100, 103, 14, 99, 104, u32::MAX] {
+        for v in [0u32, 4, 13, 14, 15, 100, 103, 16, 99, 104, u32::MAX] {
             for p in [sframe_status_str(v), sframe_status_name(v)] {
                 assert!(!p.is_null());
                 // SAFETY: the functions return static NUL-terminated strings.
@@ -241,7 +263,7 @@ mod tests {
             }
         }
         // SAFETY: as above.
-        let s = unsafe { CStr::from_ptr(sframe_status_str(14)) };
+        let s = unsafe { CStr::from_ptr(sframe_status_str(16)) };
         assert_eq!(s, UNKNOWN_STATUS);
         // SAFETY: as above.
         let s = unsafe { CStr::from_ptr(sframe_status_name(4)) };
