@@ -71,8 +71,9 @@ static void test_status_strings(void) {
         SFRAME_ERR_UNSUPPORTED_CIPHER_SUITE, SFRAME_ERR_INVALID_KEY,
         SFRAME_ERR_COUNTER_EXHAUSTED, SFRAME_ERR_REPLAY, SFRAME_ERR_KEY_STORE_FULL,
         SFRAME_ERR_KEY_USAGE_LIMIT, SFRAME_ERR_NO_KEY, SFRAME_ERR_INVALID_CONFIG,
-        SFRAME_ERR_METADATA_TOO_LONG, SFRAME_ERR_NULL_POINTER, SFRAME_ERR_INVALID_ARGUMENT,
-        SFRAME_ERR_PANIC, SFRAME_ERR_UNKNOWN,
+        SFRAME_ERR_METADATA_TOO_LONG, SFRAME_ERR_KEY_IN_USE, SFRAME_ERR_COUNTER_UNKNOWN,
+        SFRAME_ERR_NULL_POINTER, SFRAME_ERR_INVALID_ARGUMENT, SFRAME_ERR_PANIC,
+        SFRAME_ERR_UNKNOWN,
     };
     size_t n = sizeof all / sizeof all[0];
     CHECK(SFRAME_OK == 0);
@@ -93,8 +94,13 @@ static void test_status_strings(void) {
                  "authentication_failed") == 0);
     CHECK(strcmp(sframe_status_str(SFRAME_ERR_AUTHENTICATION_FAILED),
                  "authentication failed") == 0);
+    /* Core errors added later are appended: earlier values never change. */
+    CHECK(SFRAME_ERR_METADATA_TOO_LONG == 13 && SFRAME_ERR_NULL_POINTER == 100);
+    CHECK(SFRAME_ERR_KEY_IN_USE == 14 && SFRAME_ERR_COUNTER_UNKNOWN == 15);
+    CHECK(strcmp(sframe_status_name(SFRAME_ERR_KEY_IN_USE), "key_in_use") == 0);
+    CHECK(strcmp(sframe_status_name(SFRAME_ERR_COUNTER_UNKNOWN), "counter_unknown") == 0);
     /* Values that are no status still give a static string. */
-    const SframeStatus bogus[] = {14, 99, 104, 0xffffffffu};
+    const SframeStatus bogus[] = {16, 99, 104, 0xffffffffu};
     for (size_t i = 0; i < 4; i++) {
         CHECK(strcmp(sframe_status_str(bogus[i]), "unknown status") == 0);
         CHECK(strcmp(sframe_status_name(bogus[i]), "unknown") == 0);
@@ -257,7 +263,14 @@ static void test_rfc_vectors_protect(void) {
         CHECK(n == v->ct_len && memcmp(out, v->ct, n) == 0);
         free(out);
 
+        /* A second live sender with the same key and KID is refused (it would reuse s's
+         * nonces); once s is freed, a sender resuming from a persisted counter may take over. */
         SframeSender *s2 = sframe_sender_new(v->suite);
+        CHECK_STATUS(sframe_sender_set_key_with_counter(s2, v->kid, v->base_key,
+                                                        v->base_key_len, v->ctr),
+                     SFRAME_ERR_KEY_IN_USE);
+        sframe_sender_free(s);
+        s = NULL;
         CHECK_STATUS(sframe_sender_set_key_with_counter(s2, v->kid, v->base_key,
                                                         v->base_key_len, v->ctr),
                      SFRAME_OK);
@@ -396,6 +409,15 @@ static void test_sender_state(void) {
     size_t hl;
     CHECK_STATUS(sframe_header_parse(out, n, &fk, &fc, &hl), SFRAME_OK);
     CHECK(fk == 43 && fc == 0);
+    /* Going back to a key used before resumes its counter (never 0 again), and a given
+     * counter never moves it backwards. */
+    CHECK_STATUS(sframe_sender_set_key(s, 42, KEY_A, sizeof KEY_A), SFRAME_OK);
+    CHECK_STATUS(sframe_sender_next_counter(s, &ctr), SFRAME_OK);
+    CHECK(ctr == 3);
+    CHECK_STATUS(sframe_sender_set_key_with_counter(s, 42, KEY_A, sizeof KEY_A, 1), SFRAME_OK);
+    CHECK_STATUS(sframe_sender_next_counter(s, &ctr), SFRAME_OK);
+    CHECK(ctr == 3);
+    CHECK_STATUS(sframe_sender_set_key(s, 43, KEY_B, sizeof KEY_B), SFRAME_OK);
 
     /* Base keys shorter than SFRAME_MIN_BASE_KEY_LEN are refused; the old key stays. */
     CHECK_STATUS(sframe_sender_set_key(s, 44, KEY_A, SFRAME_MIN_BASE_KEY_LEN - 1),
@@ -532,6 +554,63 @@ static void test_aliasing_buffers(void) {
     sframe_receiver_free(r);
 }
 
+/* One KID per sender: two live senders given the same key material and KID would count from
+ * 0 under one key and reuse every nonce; the second is refused with KEY_IN_USE. */
+static void test_key_in_use(void) {
+    const SframeMlsKidLayout audio_track = {4, 6, 0}, video_track = {4, 6, 1};
+    static const uint8_t secret[16] = "MLS exporter 20";
+    SframeSender *audio = sframe_sender_new(SFRAME_AES_128_GCM_SHA256_128);
+    SframeSender *video = sframe_sender_new(SFRAME_AES_128_GCM_SHA256_128);
+    SframeSender *other_suite = sframe_sender_new(SFRAME_AES_256_GCM_SHA512_128);
+    uint8_t out[64];
+    size_t n = 9;
+    uint64_t kid = 0, ctr = 0, kid_a = 0, kid_v = 0;
+    CHECK_STATUS(sframe_sender_set_key(audio, 0x10, KEY_A, sizeof KEY_A), SFRAME_OK);
+    CHECK_STATUS(sframe_sender_protect(audio, NULL, 0, NULL, 0, out, sizeof out, &n), SFRAME_OK);
+    /* Same key and KID on the second encryptor: refused, it keeps no key. */
+    CHECK_STATUS(sframe_sender_set_key(video, 0x10, KEY_A, sizeof KEY_A), SFRAME_ERR_KEY_IN_USE);
+    CHECK_STATUS(sframe_sender_set_key_with_counter(video, 0x10, KEY_A, sizeof KEY_A, 1000),
+                 SFRAME_ERR_KEY_IN_USE);
+    CHECK_STATUS(sframe_sender_protect(video, NULL, 0, NULL, 0, out, sizeof out, &n),
+                 SFRAME_ERR_NO_KEY);
+    CHECK(n == 0);
+    /* Its own KID (participant 1, track 1) works; the refusal leaves it unchanged. */
+    CHECK_STATUS(sframe_sender_set_key(video, 0x11, KEY_A, sizeof KEY_A), SFRAME_OK);
+    CHECK_STATUS(sframe_sender_protect(video, NULL, 0, NULL, 0, out, sizeof out, &n), SFRAME_OK);
+    CHECK_STATUS(sframe_sender_set_key(video, 0x10, KEY_A, sizeof KEY_A), SFRAME_ERR_KEY_IN_USE);
+    CHECK_STATUS(sframe_sender_key_id(video, &kid), SFRAME_OK);
+    CHECK_STATUS(sframe_sender_next_counter(video, &ctr), SFRAME_OK);
+    CHECK(kid == 0x11 && ctr == 1);
+    /* Another suite derives another key: not in use. */
+    CHECK_STATUS(sframe_sender_set_key(other_suite, 0x10, KEY_A, sizeof KEY_A), SFRAME_OK);
+    /* Ratchet and MLS keys alike; the MLS context carries the track. */
+    CHECK_STATUS(sframe_sender_set_ratcheting_key(audio, 4, 3, KEY_B, sizeof KEY_B, &kid),
+                 SFRAME_OK);
+    CHECK_STATUS(sframe_sender_set_ratcheting_key(video, 4, 3, KEY_B, sizeof KEY_B, &kid),
+                 SFRAME_ERR_KEY_IN_USE);
+    CHECK_STATUS(sframe_sender_set_mls_key(audio, &audio_track, secret, sizeof secret, 20, 3,
+                                           &kid_a),
+                 SFRAME_OK);
+    CHECK_STATUS(sframe_sender_set_mls_key(video, &audio_track, secret, sizeof secret, 20, 3,
+                                           &kid_v),
+                 SFRAME_ERR_KEY_IN_USE);
+    CHECK_STATUS(sframe_sender_set_mls_key(video, &video_track, secret, sizeof secret, 20, 3,
+                                           &kid_v),
+                 SFRAME_OK);
+    CHECK(kid_a == 0x34 && kid_v == ((1u << 10) | 0x34));
+    /* Freed: its keys are free again; a successor resumes from a persisted counter. */
+    sframe_sender_free(audio);
+    CHECK_STATUS(sframe_sender_set_key_with_counter(video, 0x10, KEY_A, sizeof KEY_A, 1),
+                 SFRAME_OK);
+    CHECK_STATUS(sframe_sender_protect(video, NULL, 0, NULL, 0, out, sizeof out, &n), SFRAME_OK);
+    uint64_t fk = 0, fc = 0;
+    size_t hl = 0;
+    CHECK_STATUS(sframe_header_parse(out, n, &fk, &fc, &hl), SFRAME_OK);
+    CHECK(fk == 0x10 && fc == 1);
+    sframe_sender_free(video);
+    sframe_sender_free(other_suite);
+}
+
 /* ---------------------------------------------------------------- receiver */
 
 static void test_receiver_keys(void) {
@@ -577,13 +656,21 @@ static void test_receiver_keys(void) {
     CHECK_STATUS(sframe_receiver_add_key(r, 2, KEY_A, 15), SFRAME_ERR_INVALID_KEY);
     CHECK_STATUS(sframe_receiver_add_key(r, 2, NULL, 0), SFRAME_ERR_INVALID_KEY);
     CHECK(sframe_receiver_key_count(r) == 0);
-    /* Receiver-side rotation: re-adding a KID gives a fresh replay window. */
+    /* Re-adding the same key is a no-op: the replay window stays (a re-announced key never
+     * lets old frames replay). */
     CHECK_STATUS(sframe_receiver_add_key(r, 1, KEY_A, sizeof KEY_A), SFRAME_OK);
     CHECK_STATUS(sframe_receiver_unprotect(r, NULL, 0, f1, l1, out, sizeof out, &n), SFRAME_OK);
     CHECK_STATUS(sframe_receiver_unprotect(r, NULL, 0, f1, l1, out, sizeof out, &n),
                  SFRAME_ERR_REPLAY);
     CHECK_STATUS(sframe_receiver_add_key(r, 1, KEY_A, sizeof KEY_A), SFRAME_OK);
-    CHECK_STATUS(sframe_receiver_unprotect(r, NULL, 0, f1, l1, out, sizeof out, &n), SFRAME_OK);
+    CHECK_STATUS(sframe_receiver_unprotect(r, NULL, 0, f1, l1, out, sizeof out, &n),
+                 SFRAME_ERR_REPLAY);
+    CHECK_STATUS(sframe_receiver_usage(r, 1, &u), SFRAME_OK);
+    CHECK(u.frames == 1);
+    /* Another base key for the KID replaces the key (fresh state): f1 no longer authenticates. */
+    CHECK_STATUS(sframe_receiver_add_key(r, 1, KEY_B, sizeof KEY_B), SFRAME_OK);
+    CHECK_STATUS(sframe_receiver_unprotect(r, NULL, 0, f1, l1, out, sizeof out, &n),
+                 SFRAME_ERR_AUTHENTICATION_FAILED);
     free(f1);
     free(f2);
     sframe_sender_free(s1);
@@ -712,6 +799,9 @@ static void test_ratchet(void) {
     CHECK_STATUS(sframe_sender_ratchet(NULL, &kid), SFRAME_ERR_NULL_POINTER);
     CHECK_STATUS(sframe_sender_set_ratcheting_key(s, 0, 5, KEY_A, sizeof KEY_A, &kid),
                  SFRAME_ERR_INVALID_CONFIG);
+    /* R = 1 cannot tell a late frame from a future one: refused (R >= 2). */
+    CHECK_STATUS(sframe_sender_set_ratcheting_key(s, 1, 5, KEY_A, sizeof KEY_A, &kid),
+                 SFRAME_ERR_INVALID_CONFIG);
     CHECK_STATUS(sframe_sender_set_ratcheting_key(s, 4, 5, KEY_A, 8, &kid), SFRAME_ERR_INVALID_KEY);
     CHECK_STATUS(sframe_sender_set_ratcheting_key(NULL, 4, 5, KEY_A, 16, &kid),
                  SFRAME_ERR_NULL_POINTER);
@@ -720,6 +810,8 @@ static void test_ratchet(void) {
                  SFRAME_OK);
     CHECK(kid == (5u << SFRAME_DEFAULT_RATCHET_BITS)); /* generation 5, step 0 */
     CHECK_STATUS(sframe_receiver_add_ratcheting_key(r, 0, kid, KEY_A, sizeof KEY_A),
+                 SFRAME_ERR_INVALID_CONFIG);
+    CHECK_STATUS(sframe_receiver_add_ratcheting_key(r, 1, kid, KEY_A, sizeof KEY_A),
                  SFRAME_ERR_INVALID_CONFIG);
     CHECK_STATUS(sframe_receiver_add_ratcheting_key(NULL, 4, kid, KEY_A, sizeof KEY_A),
                  SFRAME_ERR_NULL_POINTER);
@@ -747,6 +839,17 @@ static void test_ratchet(void) {
     CHECK_STATUS(sframe_receiver_unprotect(r, NULL, 0, f2, l2, out, sizeof out, &n), SFRAME_OK);
     CHECK(n == 5 && memcmp(out, "step2", 5) == 0);
     CHECK(sframe_receiver_has_key(r, kid2));
+    /* Installing the chain again after another key resumes each step key's counter: step 0
+     * used counter 0, step 1 counter 0, so they continue at 1 (never 0 again). */
+    CHECK_STATUS(sframe_sender_set_key(s, 7, KEY_B, sizeof KEY_B), SFRAME_OK);
+    CHECK_STATUS(sframe_sender_set_ratcheting_key(s, SFRAME_DEFAULT_RATCHET_BITS, 5, KEY_A,
+                                                  sizeof KEY_A, &kid),
+                 SFRAME_OK);
+    CHECK_STATUS(sframe_sender_next_counter(s, &ctr), SFRAME_OK);
+    CHECK(kid == (5u << SFRAME_DEFAULT_RATCHET_BITS) && ctr == 1);
+    CHECK_STATUS(sframe_sender_ratchet(s, &kid1), SFRAME_OK);
+    CHECK_STATUS(sframe_sender_next_counter(s, &ctr), SFRAME_OK);
+    CHECK(kid1 == kid + 1 && ctr == 1);
     CHECK_STATUS(sframe_receiver_set_max_ratchet_lookahead(r, SFRAME_MAX_RATCHET_LOOKAHEAD + 1),
                  SFRAME_ERR_INVALID_CONFIG);
     CHECK_STATUS(sframe_receiver_set_max_ratchet_lookahead(r, 0), SFRAME_OK);
@@ -815,6 +918,14 @@ static void test_mls_epochs(void) {
     CHECK_STATUS(sframe_receiver_unprotect(bob, NULL, 0, fc, lc, out, sizeof out, &n), SFRAME_OK);
     CHECK(n == 10 && memcmp(out, "from carol", 10) == 0);
     CHECK(sframe_receiver_has_key(bob, 0x3e) && sframe_receiver_has_key(bob, 0x5e));
+
+    /* Removing a member's key inside a kept epoch: it is not derived again with a fresh
+     * replay window, so alice's old frame does not replay (until the epoch is removed). */
+    CHECK_STATUS(sframe_receiver_remove_key(bob, 0x3e), SFRAME_OK);
+    CHECK(!sframe_receiver_has_key(bob, 0x3e));
+    CHECK_STATUS(sframe_receiver_unprotect(bob, NULL, 0, fa, la, out, sizeof out, &n),
+                 SFRAME_ERR_UNKNOWN_KEY_ID);
+    CHECK(!sframe_receiver_has_key(bob, 0x3e));
 
     /* Removing the epoch forgets its secret and the derived keys. */
     CHECK_STATUS(sframe_receiver_remove_mls_epoch(bob, 14), SFRAME_OK);
@@ -961,6 +1072,7 @@ static const TestCase TESTS[] = {
     T(test_round_trip_every_suite), T(test_sender_state),
     T(test_counter_exhausted),     T(test_sender_usage_limit),
     T(test_short_output_buffers),  T(test_aliasing_buffers),
+    T(test_key_in_use),
     T(test_receiver_keys),         T(test_replay_window),
     T(test_receiver_auth_failure_limit), T(test_in_place_misuse),
     T(test_ratchet),               T(test_mls_epochs),
