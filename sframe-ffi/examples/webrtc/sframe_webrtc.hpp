@@ -2,12 +2,36 @@
  * sframe_webrtc.hpp: header-only adapter from libwebrtc's frame encryption hooks
  * (webrtc::FrameEncryptorInterface / webrtc::FrameDecryptorInterface) to the sframe C API.
  *
- *   auto enc = rtc::make_ref_counted<sframe_webrtc::SframeFrameEncryptor>(SFRAME_AES_128_GCM_SHA256_128);
- *   enc->SetKey(kid, key);                        // any thread
- *   rtp_sender->SetFrameEncryptor(enc);           // WebRTC calls Encrypt on its encoder thread
+ * ONE KID PER ENCRYPTOR. Each RtpSender (audio, video, screen share) gets its own
+ * SframeFrameEncryptor, and each encryptor its own KID. Every encryptor counts frames from 0:
+ * two encryptors with the same key and KID would encrypt different frames under the same
+ * nonces (AES-GCM then leaks plaintext XORs and its authentication key). An encryptor created
+ * on the same thread as another live one and given that one's key material and KID is
+ * refused: SetKey() returns SFRAME_ERR_KEY_IN_USE, the encryptor keeps its previous key (or
+ * none, and Encrypt() fails), never silently. Create a call's encryptors on one thread (e.g.
+ * the signaling thread) so the check covers them all; the rule itself is the application's.
+ *
+ *   using sframe_webrtc::TrackKid;                // KID scheme below
+ *   auto audio = rtc::make_ref_counted<sframe_webrtc::SframeFrameEncryptor>(SFRAME_AES_128_GCM_SHA256_128);
+ *   auto video = rtc::make_ref_counted<sframe_webrtc::SframeFrameEncryptor>(SFRAME_AES_128_GCM_SHA256_128);
+ *   if (audio->SetKey(TrackKid(sframe_webrtc::kAudioTrack, me, generation), key) != SFRAME_OK ||
+ *       video->SetKey(TrackKid(sframe_webrtc::kVideoTrack, me, generation), key) != SFRAME_OK)
+ *     return false;                               // refused: do not send unencrypted media
+ *   audio_rtp_sender->SetFrameEncryptor(audio);   // WebRTC calls Encrypt on its encoder thread
+ *   video_rtp_sender->SetFrameEncryptor(video);
  *   auto dec = rtc::make_ref_counted<sframe_webrtc::SframeFrameDecryptor>(SFRAME_AES_128_GCM_SHA256_128);
- *   dec->AddKey(kid, key);
- *   rtp_receiver->SetFrameDecryptor(dec);
+ *   dec->AddKey(TrackKid(sframe_webrtc::kAudioTrack, peer, generation), peer_key);   // one per track
+ *   dec->AddKey(TrackKid(sframe_webrtc::kVideoTrack, peer, generation), peer_key);
+ *   rtp_receiver->SetFrameDecryptor(dec);         // one decryptor may serve every track
+ *
+ * KID scheme (sframe-ffi/README.md): the RFC 9605 §5.2 layout with the track as its context,
+ *   KID = track << (index_bits + epoch_bits) | participant << epoch_bits | key generation mod 2^epoch_bits
+ * - with MLS it is exactly the §5.2 KID: SetMlsKey(MlsLayout(track), ...) (participant = leaf
+ *   index, key generation = epoch);
+ * - with plain keys, SetKey(TrackKid(track, participant, generation), key): a new base key
+ *   gets a new generation, so a KID never carries two base keys;
+ * - with the §5.1 ratchet, TrackKid(...) is the ratchet generation and the low R bits carry the
+ *   step: SetRatchetingKey(R, TrackKid(track, participant, generation), key).
  *
  * Mapping:
  *   Encrypt(media_type, ssrc, additional_data, frame, encrypted_frame, bytes_written)
@@ -25,7 +49,7 @@
  *
  * Threads: WebRTC calls Encrypt/Decrypt on its media threads while the application sets keys
  * from another; the sframe objects allow one thread at a time, so each adapter guards its
- * object with a mutex.
+ * object with a mutex. Key calls are [[nodiscard]]: a refused key must be handled.
  *
  * Build against real libwebrtc by including this header after the webrtc headers are on the
  * include path; define SFRAME_WEBRTC_STANDIN to use examples/webrtc/webrtc_standin.h instead.
@@ -55,8 +79,30 @@ using MediaType = cricket::MediaType;
 template <typename T>
 using ArrayView = rtc::ArrayView<T>;
 
-// Protects outgoing frames of one RtpSender. Reference-counted by WebRTC: create it with
-// rtc::make_ref_counted<SframeFrameEncryptor>(suite).
+// Track numbers of the KID scheme (the §5.2 "context" field); use more for more tracks.
+constexpr uint64_t kAudioTrack = 0;
+constexpr uint64_t kVideoTrack = 1;
+constexpr uint64_t kScreenTrack = 2;
+// Field widths of the KID scheme: 2^kIndexBits participants, key generations told apart
+// modulo 2^kEpochBits (RFC 9605 Figure 6 uses these values).
+constexpr uint8_t kIndexBits = 6;
+constexpr uint8_t kEpochBits = 4;
+
+// The KID of one sending track: track << (kIndexBits + kEpochBits) | participant << kEpochBits
+// | generation mod 2^kEpochBits. `participant` must be below 2^kIndexBits.
+constexpr uint64_t TrackKid(uint64_t track, uint64_t participant, uint64_t generation) {
+  return (track << (kIndexBits + kEpochBits)) | (participant << kEpochBits) |
+         (generation & ((uint64_t{1} << kEpochBits) - 1));
+}
+
+// The same scheme as an MLS KID layout (RFC 9605 §5.2), for SetMlsKey and
+// SframeFrameDecryptor::SetMlsLayout: the MLS context field carries the track.
+constexpr SframeMlsKidLayout MlsLayout(uint64_t track) {
+  return SframeMlsKidLayout{kEpochBits, kIndexBits, track};
+}
+
+// Protects outgoing frames of ONE RtpSender, under its own KID (one KID per encryptor).
+// Reference-counted by WebRTC: create it with rtc::make_ref_counted<SframeFrameEncryptor>(suite).
 class SframeFrameEncryptor : public webrtc::FrameEncryptorInterface {
  public:
   explicit SframeFrameEncryptor(uint16_t cipher_suite)
@@ -68,10 +114,47 @@ class SframeFrameEncryptor : public webrtc::FrameEncryptorInterface {
   // False if the cipher suite was unknown (every call then fails).
   bool valid() const { return sender_ != nullptr; }
 
-  // Installs (or rotates to) the key for `kid`; frames protected afterwards use it.
-  SframeStatus SetKey(uint64_t kid, ArrayView<const uint8_t> base_key) {
+  // Installs (or rotates to) the key for `kid`; frames protected afterwards use it. Returns
+  // SFRAME_OK, or why the key was refused and NOT installed: SFRAME_ERR_KEY_IN_USE if another
+  // live encryptor of this thread already uses this key and KID (give this track its own KID),
+  // SFRAME_ERR_INVALID_KEY for a base key under 16 bytes. Going back to a key this encryptor
+  // used before continues its counter.
+  [[nodiscard]] SframeStatus SetKey(uint64_t kid, ArrayView<const uint8_t> base_key) {
     std::lock_guard<std::mutex> lock(mu_);
     return sframe_sender_set_key(sender_, kid, base_key.data(), base_key.size());
+  }
+
+  // Like SetKey for a sender restored after a restart: `next_counter` comes from persisted
+  // state (persist it before sending frames with it).
+  [[nodiscard]] SframeStatus SetKeyWithCounter(uint64_t kid, ArrayView<const uint8_t> base_key,
+                                               uint64_t next_counter) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sframe_sender_set_key_with_counter(sender_, kid, base_key.data(), base_key.size(),
+                                              next_counter);
+  }
+
+  // MLS (RFC 9605 §5.2): this member's key for `epoch`, with layout = MlsLayout(track) so
+  // each track has its own KID. Writes the KID to *kid if not null. Errors as SetKey.
+  [[nodiscard]] SframeStatus SetMlsKey(const SframeMlsKidLayout& layout,
+                                       ArrayView<const uint8_t> exported_secret, uint64_t epoch,
+                                       uint32_t leaf_index, uint64_t* kid = nullptr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sframe_sender_set_mls_key(sender_, &layout, exported_secret.data(),
+                                     exported_secret.size(), epoch, leaf_index, kid);
+  }
+
+  // Sender-key ratchet (RFC 9605 §5.1): generation = TrackKid(track, participant, n) gives
+  // each track its own chain; Ratchet() moves one step forward. Errors as SetKey.
+  [[nodiscard]] SframeStatus SetRatchetingKey(uint8_t ratchet_bits, uint64_t generation,
+                                              ArrayView<const uint8_t> base_key,
+                                              uint64_t* kid = nullptr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sframe_sender_set_ratcheting_key(sender_, ratchet_bits, generation, base_key.data(),
+                                            base_key.size(), kid);
+  }
+  [[nodiscard]] SframeStatus Ratchet(uint64_t* kid = nullptr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sframe_sender_ratchet(sender_, kid);
   }
 
   int Encrypt(MediaType /*media_type*/,
@@ -108,9 +191,23 @@ class SframeFrameDecryptor : public webrtc::FrameDecryptorInterface {
 
   bool valid() const { return receiver_ != nullptr; }
 
-  SframeStatus AddKey(uint64_t kid, ArrayView<const uint8_t> base_key) {
+  // One key per sending track of every peer (see the KID scheme). The same key again is a
+  // no-op (its replay window stays).
+  [[nodiscard]] SframeStatus AddKey(uint64_t kid, ArrayView<const uint8_t> base_key) {
     std::lock_guard<std::mutex> lock(mu_);
     return sframe_receiver_add_key(receiver_, kid, base_key.data(), base_key.size());
+  }
+
+  // MLS: the group's layout once (any track's MlsLayout: the receiver reads the track from
+  // each KID), then every epoch's exported secret; members' keys are derived per KID.
+  [[nodiscard]] SframeStatus SetMlsLayout(const SframeMlsKidLayout& layout) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sframe_receiver_set_mls_layout(receiver_, &layout);
+  }
+  [[nodiscard]] SframeStatus AddMlsEpoch(uint64_t epoch, ArrayView<const uint8_t> exported_secret) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sframe_receiver_add_mls_epoch(receiver_, epoch, exported_secret.data(),
+                                         exported_secret.size());
   }
 
   SframeStatus RemoveKey(uint64_t kid) {

@@ -1,11 +1,15 @@
 // webrtc_adapter_demo.cpp: drives sframe_webrtc.hpp through the webrtc interfaces exactly as
 // libwebrtc would (RtpSender -> FrameEncryptorInterface, RtpReceiver -> FrameDecryptorInterface),
-// here against the stand-in declarations in webrtc_standin.h.
+// here against the stand-in declarations in webrtc_standin.h. One participant sends audio and
+// video: one encryptor per track, one KID per encryptor (a second encryptor given a track's key
+// and KID is refused), and no (KID, CTR) pair appears twice on the wire.
 //
 //   c++ -std=c++17 -DSFRAME_WEBRTC_STANDIN -I. $(pkg-config --cflags sframe)
 //       webrtc_adapter_demo.cpp $(pkg-config --libs sframe) -pthread -o webrtc_adapter_demo
 #include <cstdio>
 #include <cstring>
+#include <set>
+#include <utility>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,14 +43,38 @@ std::vector<uint8_t> SendFrame(webrtc::FrameEncryptorInterface* enc,
 }  // namespace
 
 int main() {
+  using sframe_webrtc::kAudioTrack;
+  using sframe_webrtc::kVideoTrack;
+  using sframe_webrtc::MlsLayout;
+  using sframe_webrtc::SframeFrameDecryptor;
+  using sframe_webrtc::SframeFrameEncryptor;
+  using sframe_webrtc::TrackKid;
+  const uint16_t suite = SFRAME_AES_128_GCM_SHA256_128;
   const uint8_t key1[16] = {'w', 'e', 'b', 'r', 't', 'c', ' ', 'k', 'e', 'y', ' ', 'o', 'n', 'e', '!', '!'};
   const uint8_t key2[16] = {'w', 'e', 'b', 'r', 't', 'c', ' ', 'k', 'e', 'y', ' ', 't', 'w', 'o', '!', '!'};
   const std::vector<uint8_t> descriptor = {0x80, 0x01, 0x02};  // e.g. generic frame descriptor
 
-  auto encryptor = rtc::make_ref_counted<sframe_webrtc::SframeFrameEncryptor>(SFRAME_AES_128_GCM_SHA256_128);
-  auto decryptor = rtc::make_ref_counted<sframe_webrtc::SframeFrameDecryptor>(SFRAME_AES_128_GCM_SHA256_128);
-  Expect(encryptor->valid() && decryptor->valid(), "adapters created");
-  Expect(encryptor->SetKey(1, key1) == SFRAME_OK, "encryptor key");
+  // One participant (number 3) sends audio and video: one encryptor per RtpSender, each with
+  // its own KID (same base key, different KIDs: different keys and nonces).
+  const uint64_t me = 3;
+  const uint64_t audio_kid = TrackKid(kAudioTrack, me, 0);  // 0x030
+  const uint64_t video_kid = TrackKid(kVideoTrack, me, 0);  // 0x430
+  const uint64_t video_kid_next = TrackKid(kVideoTrack, me, 1);  // after a key rotation
+  Expect(audio_kid == 0x30 && video_kid == 0x430 && video_kid_next == 0x431, "KID scheme");
+  auto audio = rtc::make_ref_counted<SframeFrameEncryptor>(suite);
+  auto encryptor = rtc::make_ref_counted<SframeFrameEncryptor>(suite);  // the video track's
+  auto decryptor = rtc::make_ref_counted<SframeFrameDecryptor>(suite);
+  Expect(audio->valid() && encryptor->valid() && decryptor->valid(), "adapters created");
+  Expect(audio->SetKey(audio_kid, key1) == SFRAME_OK, "audio encryptor key");
+  Expect(encryptor->SetKey(video_kid, key1) == SFRAME_OK, "video encryptor key, its own KID");
+
+  // One KID per encryptor: a second encryptor given the video track's key and KID is refused
+  // (it would reuse every nonce of the video track) and encrypts nothing.
+  auto copy = rtc::make_ref_counted<SframeFrameEncryptor>(suite);
+  Expect(copy->SetKey(video_kid, key1) == SFRAME_ERR_KEY_IN_USE, "same key and KID refused");
+  Expect(copy->SetMlsKey(MlsLayout(kVideoTrack), key1, 0, me) == SFRAME_ERR_KEY_IN_USE,
+         "same key material through the MLS layout refused");
+  Expect(SendFrame(copy.get(), descriptor, "must not be sent").empty(), "refused encryptor sends nothing");
 
   // WebRTC only sees the interfaces.
   webrtc::FrameEncryptorInterface* enc = encryptor.get();
@@ -60,21 +88,43 @@ int main() {
   Expect(r1.status == webrtc::FrameDecryptorInterface::Result::Status::kRecoverable && r1.bytes_written == 0,
          "unknown key is recoverable");
 
-  Expect(decryptor->AddKey(1, key1) == SFRAME_OK, "decryptor key 1");
-  Expect(decryptor->AddKey(2, key2) == SFRAME_OK, "decryptor key 2");
+  // One decryptor serves both tracks (and every peer): one key per sending track.
+  Expect(decryptor->AddKey(audio_kid, key1) == SFRAME_OK, "decryptor audio key");
+  Expect(decryptor->AddKey(video_kid, key1) == SFRAME_OK, "decryptor video key");
+  Expect(decryptor->AddKey(video_kid_next, key2) == SFRAME_OK, "decryptor next video key");
   auto r2 = dec->Decrypt(cricket::MEDIA_TYPE_VIDEO, {}, descriptor, first, plain);
   Expect(r2.IsOk() && r2.bytes_written == 8 && std::memcmp(plain.data(), "keyframe", 8) == 0, "decrypt first frame");
   auto r3 = dec->Decrypt(cricket::MEDIA_TYPE_VIDEO, {}, descriptor, first, plain);
   Expect(r3.status == webrtc::FrameDecryptorInterface::Result::Status::kRecoverable, "duplicate is recoverable");
 
-  // The encoder thread encrypts while the signaling thread rotates the key.
-  std::vector<std::vector<uint8_t>> sent(200);
-  std::thread encoder([&] {
+  // The audio and video encoder threads encrypt while the signaling thread rotates the video
+  // key (new key generation: new KID).
+  std::vector<std::vector<uint8_t>> sent(200), sent_audio(200);
+  std::thread video_encoder([&] {
     for (size_t i = 0; i < sent.size(); ++i) sent[i] = SendFrame(enc, descriptor, "frame " + std::to_string(i));
   });
-  std::thread signaling([&] { Expect(encryptor->SetKey(2, key2) == SFRAME_OK, "rotate to key 2"); });
-  encoder.join();
+  std::thread audio_encoder([&] {
+    for (size_t i = 0; i < sent_audio.size(); ++i)
+      sent_audio[i] = SendFrame(audio.get(), descriptor, "audio " + std::to_string(i));
+  });
+  std::thread signaling([&] { Expect(encryptor->SetKey(video_kid_next, key2) == SFRAME_OK, "rotate video key"); });
+  video_encoder.join();
+  audio_encoder.join();
   signaling.join();
+  // What an SFU sees on the wire: no (KID, CTR) pair twice across both tracks.
+  std::set<std::pair<uint64_t, uint64_t>> wire;
+  size_t on_wire = 0;
+  for (const auto* track : {&sent, &sent_audio}) {
+    for (const auto& f : *track) {
+      uint64_t fk = 0, fc = 0;
+      size_t fh = 0;
+      Expect(sframe_header_parse(f.data(), f.size(), &fk, &fc, &fh) == SFRAME_OK, "header of a sent frame");
+      Expect(fk == audio_kid || fk == video_kid || fk == video_kid_next, "frames carry their track's KID");
+      wire.insert({fk, fc});
+      ++on_wire;
+    }
+  }
+  Expect(wire.size() == on_wire, "no (KID, CTR) pair appears twice on the wire");
   for (size_t i = 0; i < sent.size(); ++i) {
     std::string want = "frame " + std::to_string(i);
     std::vector<uint8_t> out(dec->GetMaxPlaintextByteSize(cricket::MEDIA_TYPE_VIDEO, sent[i].size()));
@@ -82,14 +132,47 @@ int main() {
     Expect(res.IsOk() && res.bytes_written == want.size() && std::memcmp(out.data(), want.data(), want.size()) == 0,
            "decrypt frame sent during rotation");
   }
-  // After the rotation, frames carry KID 2 (what an SFU reads from the clear header).
+  for (size_t i = 0; i < sent_audio.size(); ++i) {
+    std::string want = "audio " + std::to_string(i);
+    std::vector<uint8_t> out(dec->GetMaxPlaintextByteSize(cricket::MEDIA_TYPE_AUDIO, sent_audio[i].size()));
+    auto res = dec->Decrypt(cricket::MEDIA_TYPE_AUDIO, {}, descriptor, sent_audio[i], out);
+    Expect(res.IsOk() && res.bytes_written == want.size() && std::memcmp(out.data(), want.data(), want.size()) == 0,
+           "decrypt audio frame");
+  }
+  // After the rotation, video frames carry the new KID (what an SFU reads from the clear header).
   std::vector<uint8_t> after = SendFrame(enc, descriptor, "after rotation");
   uint64_t kid = 0;
   size_t hl = 0;
   uint64_t ctr = 0;
-  Expect(sframe_header_parse(after.data(), after.size(), &kid, &ctr, &hl) == SFRAME_OK && kid == 2,
-         "frames after the rotation use key 2");
+  Expect(sframe_header_parse(after.data(), after.size(), &kid, &ctr, &hl) == SFRAME_OK && kid == video_kid_next,
+         "frames after the rotation use the new video KID");
   plain.resize(256);
+
+  // MLS (RFC 9605 §5.2): the KID layout's context field carries the track.
+  {
+    const uint8_t epoch_secret[16] = {'M', 'L', 'S', ' ', 'e', 'p', 'o', 'c', 'h', ' ', '7', ' ', 's', 'e', 'c', '!'};
+    auto mls_audio = rtc::make_ref_counted<SframeFrameEncryptor>(suite);
+    auto mls_video = rtc::make_ref_counted<SframeFrameEncryptor>(suite);
+    auto mls_dec = rtc::make_ref_counted<SframeFrameDecryptor>(suite);
+    uint64_t ka = 0, kv = 0;
+    Expect(mls_audio->SetMlsKey(MlsLayout(kAudioTrack), epoch_secret, 7, me, &ka) == SFRAME_OK &&
+               ka == TrackKid(kAudioTrack, me, 7),
+           "MLS audio key");
+    Expect(mls_video->SetMlsKey(MlsLayout(kVideoTrack), epoch_secret, 7, me, &kv) == SFRAME_OK &&
+               kv == TrackKid(kVideoTrack, me, 7),
+           "MLS video key, its own KID");
+    Expect(copy->SetMlsKey(MlsLayout(kVideoTrack), epoch_secret, 7, me) == SFRAME_ERR_KEY_IN_USE,
+           "MLS: a second encryptor for the video track refused");
+    Expect(mls_dec->SetMlsLayout(MlsLayout(kAudioTrack)) == SFRAME_OK && mls_dec->AddMlsEpoch(7, epoch_secret) == SFRAME_OK,
+           "MLS decryptor");
+    for (auto* e : {mls_audio.get(), mls_video.get()}) {
+      std::vector<uint8_t> f = SendFrame(e, descriptor, "mls frame");
+      std::vector<uint8_t> out(64);
+      auto res = mls_dec->Decrypt(cricket::MEDIA_TYPE_VIDEO, {}, descriptor, f, out);
+      Expect(res.IsOk() && res.bytes_written == 9 && std::memcmp(out.data(), "mls frame", 9) == 0,
+             "MLS frame of each track decrypts");
+    }
+  }
 
   // Tampering and a different descriptor are hard failures.
   std::vector<uint8_t> bad = SendFrame(enc, descriptor, "tamper me");
