@@ -2,8 +2,10 @@
 # C ABI (sframe-ffi): release build of libsframe.{so,a}, install + pkg-config, a C file that
 # includes only sframe.h (C99 -pedantic, shared and static), the C test suite under
 # ASan+UBSan (static lib) and valgrind (shared lib, zero errors and zero leaks), and the C and
-# C++ (WebRTC adapter) examples under ASan+UBSan. The Rust side (incl. the header drift test)
-# runs in 10-rust.sh. Uses the default target dir unless the caller set CARGO_TARGET_DIR.
+# C++ (WebRTC adapter) examples under ASan+UBSan, and the model-based nonce-uniqueness test
+# that drives the C ABI from Rust (tests/nonce_model.rs, issue 13). The rest of the Rust side
+# (incl. the header drift test) runs in 10-rust.sh, which also runs nonce_model with every other
+# sframe-ffi test. Uses the default target dir unless the caller set CARGO_TARGET_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -94,6 +96,14 @@ step "examples/webrtc adapter (C++17, WebRTC stand-in)" bash -c \
   "c++ -std=c++17 ${warn[*]} ${san[*]} -DSFRAME_WEBRTC_STANDIN -Isframe-ffi/examples/webrtc \
      $cflags_sframe sframe-ffi/examples/webrtc/webrtc_adapter_demo.cpp $static_libs -pthread \
      -o $work/webrtc_demo && $work/webrtc_demo"
+
+# 5. No (key, nonce) pair repeats under any sequence of sender calls through the C ABI
+#    (several senders sharing key material, ratchet, MLS, going back to old KIDs, frees), with
+#    the features this stage built. Debug profile: shares the build of 10-rust.sh.
+nonce_features=()
+[ -z "$features" ] || nonce_features=(--features "$features")
+step "Rust nonce-uniqueness model over the C ABI (tests/nonce_model.rs)" \
+  cargo test -p sframe-ffi "${nonce_features[@]}" --test nonce_model
 
 echo "30-ffi: $passed passed, $failed failed"
 test "$failed" = 0
