@@ -647,8 +647,9 @@ SframeStatus sframe_receiver_unprotect_in_place(SframeReceiver *r,
  * (`SFRAME_DEFAULT_RATCHET_BITS` is usual). Writes the KID to `*kid` if `kid` is not NULL.
  * Receivers install the same KID and base key with `sframe_receiver_add_ratcheting_key`.
  * If this sender already used that step-0 key (or reaches, by ratcheting, a step key it
- * used), its counter resumes where it stood; re-installing the chain in force changes
- * nothing. The generation bits can carry participant and track (one generation per sending
+ * used), its counter resumes where it stood; giving the chain in force again (same
+ * `ratchet_bits`, generation and base key) changes nothing and writes the current step's KID.
+ * The generation bits can carry participant and track (one generation per sending
  * track, see the README's KID scheme).
  * Errors: NULL_POINTER, INVALID_KEY, KEY_IN_USE (another live sender uses that key),
  * INVALID_CONFIG (`ratchet_bits` not 2..63 or generation too large for the KID).
