@@ -17,8 +17,9 @@
 //
 // H.264 NAL units before the first slice: only SPS (7) and PPS (8) keep their payload in
 // clear (depacketizers and SFUs read them). Every other NAL unit there (SEI with captions or
-// user data, AUD, ...) keeps only its start code and NAL header in clear; its payload moves
-// into the encrypted part, length-prefixed, and the receiver puts it back in place.
+// user data, AUD, ...) keeps only its start code and NAL header in clear, followed by one
+// placeholder byte (0x80, rbsp trailing bits: Chromium mangles 1-byte NAL units, measured);
+// its payload moves into the encrypted part, length-prefixed, and the receiver puts it back.
 
 /** @typedef {'none' | 'vp8' | 'opus' | 'h264'} Codec */
 
@@ -115,22 +116,28 @@ export const H264_SLICE_CLEAR_BYTES = 4;
 const isSlice = (type) => type >= 1 && type <= 5;
 /** NAL unit types whose payload stays clear before the first slice: SPS, PPS. */
 const keepsPayload = (type) => type === 7 || type === 8;
+/** What stands in clear for a moved NAL payload (a 1-byte NAL unit first in a frame loses its
+ * start code in Chromium's RTP path, measured with Chromium 156). */
+const MOVED_PLACEHOLDER = Uint8Array.of(0x80);
 
 /**
  * The NAL units of an Annex B frame up to and including the first slice (NAL types 1..5):
- * for each, `sc` (index of its 00 00 01), `h` (index of its NAL header byte) and `type`.
- * A start code with no byte after it ends the list.
+ * for each, `sc` (where its start code begins: 00 00 01, or 00 00 00 01 — a zero right before
+ * 00 00 01 belongs to the start code, as RTP packetizers see it), `h` (index of its NAL header
+ * byte) and `type`. A start code with no byte after it ends the list.
  * @param {Uint8Array} data
  */
 function h264Units(data) {
   const units = [];
+  let from = 0;
   let sc = findStartCode(data, 0);
   while (sc >= 0 && sc + 3 < data.length) {
     const h = sc + 3;
     const type = data[h] & 0x1f;
-    units.push({ sc, h, type });
+    units.push({ sc: sc > from && data[sc - 1] === 0 ? sc - 1 : sc, h, type });
     if (isSlice(type)) return { units, slice: true };
-    sc = findStartCode(data, h + 1);
+    from = h + 1;
+    sc = findStartCode(data, from);
   }
   return { units, slice: false };
 }
@@ -274,6 +281,7 @@ function h264SenderLayout(input) {
     if (keepsPayload(u.type)) {
       clear.push(payload);
     } else {
+      clear.push(MOVED_PLACEHOLDER);
       moved.push(leb128(payload.length), payload);
     }
     clear.push(frame.subarray(next.sc, next.h + 1));
@@ -324,7 +332,9 @@ export function restoreFrame(codec, clear, plaintext) {
     if (keepsPayload(u.type)) {
       out.push(clear.subarray(u.h + 1, next.sc));
     } else {
-      if (next.sc !== u.h + 1) throw bad('payload of a moved NAL unit in clear');
+      if (next.sc !== u.h + 2 || clear[u.h + 1] !== MOVED_PLACEHOLDER[0]) {
+        throw bad('a moved NAL unit has more than its placeholder in clear');
+      }
       const r = readLeb128(plaintext, pos);
       if (!r || r[1] + r[0] > plaintext.length) throw bad('moved NAL payload missing');
       out.push(plaintext.subarray(r[1], r[1] + r[0]));

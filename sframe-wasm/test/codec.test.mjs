@@ -284,21 +284,34 @@ test('issue 13 finding 6: H.264 SEI payloads are encrypted; SPS/PPS stay clear; 
       assert.deepEqual(unprotectFrame('h264', wire, (f, m) => rx.unprotect(f, m)), frame, what);
     }
     // What stays clear in the full access unit: start codes, every NAL header, the AUD / SEI
-    // headers without payload, SPS and PPS whole, the slice header byte and 4 bytes.
+    // headers with a placeholder byte (0x80) instead of their payload, SPS and PPS whole, the
+    // slice header byte and 4 bytes.
     const full = Uint8Array.from(frames['AUD SPS PPS SEI SEI IDR']);
     const { clear, plaintext } = senderLayout('h264', full);
     assert.deepEqual(
       clear,
-      Uint8Array.from([0, 0, 0, 1, 0x09, ...sps.slice(1), ...pps, 0, 0, 0, 1, 0x06, 0, 0, 1, 0x06, ...idr.slice(0, 8)]),
+      // (A zero right before 00 00 01 is part of a 4-byte start code, as RTP packetizers see
+      // it: sei2's trailing zero goes with the slice's start code.)
+      Uint8Array.from([0, 0, 0, 1, 0x09, 0x80, ...sps, ...pps, 0, 0, 0, 1, 0x06, 0x80, 0, 0, 1, 0x06, 0x80, 0, ...idr.slice(0, 8)]),
     );
-    assert.equal(plaintext.length, full.length - clear.length + 3); // 3 one-byte lengths
-    // An SEI header whose payload shows up in clear is refused after decryption (never
-    // produced by protectFrame; it would mean a layout mismatch).
-    const forged = Uint8Array.from([0, 0, 1, 0x06, 0x33, 0, 0, 1, 0x65, 1, 2, 3, 4]);
-    assert.throws(() => restoreFrame('h264', forged, new Uint8Array(0)), { code: 'malformed_frame' });
-    assert.throws(() => restoreFrame('h264', Uint8Array.from([0, 0, 1, 0x06, 0, 0, 1, 0x65, 1, 2, 3, 4]), Uint8Array.from([5])), {
-      code: 'malformed_frame',
-    });
+    assert.equal(plaintext.length, full.length - (clear.length - 3) + 3); // 3 placeholders, 3 one-byte lengths
+    // Layout data that protectFrame never produces is refused after decryption: payload bytes
+    // in clear instead of the placeholder, a missing placeholder, a missing moved payload.
+    const slice = [0, 0, 1, 0x65, 1, 2, 3, 4];
+    const bad = [
+      [[0, 0, 1, 0x06, 0x33, ...slice], [0]],
+      [[0, 0, 1, 0x06, 0x80, 0x33, ...slice], [0]],
+      [[0, 0, 1, 0x06, ...slice], [0]],
+      [[0, 0, 1, 0x06, 0x80, ...slice], []],
+      [[0, 0, 1, 0x06, 0x80, ...slice], [5, 1, 2]],
+    ];
+    for (const [c, p] of bad) {
+      assert.throws(() => restoreFrame('h264', Uint8Array.from(c), Uint8Array.from(p)), { code: 'malformed_frame' }, String(c));
+    }
+    assert.deepEqual(
+      restoreFrame('h264', Uint8Array.from([0, 0, 1, 0x06, 0x80, ...slice]), Uint8Array.from([2, 7, 7, 9])),
+      Uint8Array.from([0, 0, 1, 0x06, 7, 7, ...slice, 9]),
+    );
   } finally {
     tx.free();
     rx.free();
