@@ -3,7 +3,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { webcrypto } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import {
   Sender,
   Receiver,
@@ -318,15 +317,10 @@ test('issue 13 finding 6: H.264 SEI payloads are encrypted; SPS/PPS stay clear; 
   }
 });
 
-// Through SFrameTransform: needs transform.js to lay frames out with protectFrame /
-// unprotectFrame (and to report "frame_too_short" as a "syntax" error). Until its source uses
-// them, this test runs as a TODO (reported, not failing the suite); afterwards it is a test.
-const TRANSFORM_USES_LAYOUT = readFileSync(new URL('../js/transform.js', import.meta.url), 'utf8').includes(
-  'protectFrame',
-);
+// The same through SFrameTransform (transform.js lays frames out with protectFrame /
+// splitProtected / restoreFrame and reports "frame_too_short" as a "syntax" error).
 test(
   'issue 13 finding 6: SFrameTransform encrypter → decrypter, every length 0..64 per codec',
-  { todo: TRANSFORM_USES_LAYOUT ? undefined : 'transform.js does not use protectFrame yet' },
   async () => {
     const rand = prng(0x6a6);
     for (const { name, codec, gen } of CASES) {
