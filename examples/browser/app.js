@@ -4,12 +4,39 @@
 //
 // URL options: ?codec=VP8|H264 (default VP8), ?suite=<cipher suite name>, ?rotate=<seconds>
 // (0 = no automatic rotation; default 10), ?api=script (RTCRtpScriptTransform, default) or
-// ?api=streams (Chromium's createEncodedStreams(), streams transferred to the same workers).
+// ?api=streams (Chromium's createEncodedStreams(), streams transferred to the same workers),
+// ?kids=shared (reproduces a mistake: audio and video encrypters given the same key and KID;
+// the package refuses the second one with "key_in_use" — see the log), ?sei=1 (H.264: the
+// sender inserts an SEI user-data NAL unit, as captions would be, before each frame's first
+// slice; its payload is encrypted like the slice data).
+//
+// KIDs: one per sending track, with the scheme of sframe-wasm/README.md (the RFC 9605 §5.2 MLS
+// KID layout with the track as its context field, S = 6 participant bits, E = 4 generation bits):
+//   KID = track << (S + E) | participant << E | key generation mod 2^E
+// track 0 = audio, 1 = video (2 = screen share). The key generation goes up at each rotation.
+// All tracks of a generation share one base key: RFC 9605 §4.4.2 derives each KID's key and
+// salt from base key + KID, so every track gets its own key and its own counter space.
 const params = new URLSearchParams(location.search);
 const codec = (params.get('codec') ?? 'VP8').toUpperCase();
 const cipherSuite = params.get('suite') ?? 'AES_128_GCM_SHA256_128';
 const rotateEvery = Number(params.get('rotate') ?? 10);
 const api = params.get('api') === 'streams' ? 'streams' : 'script';
+const sharedKid = params.get('kids') === 'shared';
+const withSei = params.get('sei') === '1';
+
+const PARTICIPANT = 1; // this page's sender: 0 .. 2^S - 1
+const TRACK = { audio: 0, video: 1, screen: 2 };
+const S = 6;
+const E = 4;
+/** The KID of a participant's track in a key generation. */
+function kidOf(generation, kind, participant = PARTICIPANT) {
+  return TRACK[kind] * 2 ** (S + E) + participant * 2 ** E + (generation % 2 ** E);
+}
+/** KIDs of every track of this page's sender in a generation (the mistake: one for all). */
+function kidsOf(generation) {
+  if (sharedKid) return { audio: kidOf(generation, 'video'), video: kidOf(generation, 'video') };
+  return { audio: kidOf(generation, 'audio'), video: kidOf(generation, 'video') };
+}
 
 const $ = (id) => document.getElementById(id);
 const log = (msg) => {
@@ -83,41 +110,50 @@ async function newKey() {
   return crypto.subtle.importKey('raw', raw, 'HKDF', false, ['deriveBits']);
 }
 
-let kid = 0;
-const keysByKid = new Map();
-async function installKey(newKid, key) {
-  keysByKid.set(newKid, key);
-  // Receiver first (it accepts the new KID alongside the old), then the sender switches.
-  await ask(receiverWorker, { type: 'key', kid: newKid, key });
-  await ask(senderWorker, { type: 'key', kid: newKid, key, current: true });
-  const old = kid;
-  kid = newKid;
-  $('kid').textContent = String(kid);
-  if (old !== newKid && keysByKid.has(old)) {
+const showKids = (k) => `audio ${k.audio}, video ${k.video}`;
+/** Logs a worker's refusal of a key (e.g. "key_in_use"); returns the reply. */
+function checked(who, reply) {
+  if (reply?.error) log(`${who}: key refused: ${reply.code ?? ''} ${reply.error}`);
+  return reply;
+}
+
+let generation = 0;
+const keysByGeneration = new Map();
+async function installKey(newGeneration, key) {
+  keysByGeneration.set(newGeneration, key);
+  const kids = kidsOf(newGeneration);
+  // Receiver first (it accepts the new KIDs alongside the old), then the sender switches.
+  checked('receiver', await ask(receiverWorker, { type: 'key', generation: newGeneration, kids, key }));
+  checked('sender', await ask(senderWorker, { type: 'key', generation: newGeneration, kids, key, current: true }));
+  const old = generation;
+  generation = newGeneration;
+  $('kid').textContent = showKids(kids);
+  if (old !== newGeneration && keysByGeneration.has(old)) {
     // Frames under the old key may still be in flight for a moment.
     setTimeout(() => {
-      keysByKid.delete(old);
-      ask(receiverWorker, { type: 'removeKey', kid: old });
+      keysByGeneration.delete(old);
+      ask(receiverWorker, { type: 'removeKey', generation: old });
     }, 2000);
   }
 }
 
 async function rotate() {
-  await installKey(kid + 1, await newKey());
-  log(`rotated to KID ${kid}`);
+  await installKey(generation + 1, await newKey());
+  log(`rotated to generation ${generation}: KIDs ${showKids(kidsOf(generation))}`);
 }
 
-/** Test / demo hooks for the receiver's copy of the current key. */
+/** Test / demo hooks for the receiver's copy of the current key (all tracks' KIDs). */
 async function receiverKey(mode) {
+  const kids = kidsOf(generation);
   if (mode === 'wrong') {
-    await ask(receiverWorker, { type: 'key', kid, key: await newKey() });
-    log(`receiver: WRONG key for KID ${kid}`);
+    await ask(receiverWorker, { type: 'key', generation, kids, key: await newKey() });
+    log(`receiver: WRONG key for KIDs ${showKids(kids)}`);
   } else if (mode === 'remove') {
-    await ask(receiverWorker, { type: 'removeKey', kid });
-    log(`receiver: no key for KID ${kid}`);
+    await ask(receiverWorker, { type: 'removeKey', generation });
+    log(`receiver: no key for KIDs ${showKids(kids)}`);
   } else {
-    await ask(receiverWorker, { type: 'key', kid, key: keysByKid.get(kid) });
-    log(`receiver: right key for KID ${kid}`);
+    await ask(receiverWorker, { type: 'key', generation, kids, key: keysByGeneration.get(generation) });
+    log(`receiver: right key for KIDs ${showKids(kids)}`);
   }
 }
 
@@ -140,7 +176,7 @@ pc2.onicecandidate = (e) => e.candidate && pc1.addIceCandidate(e.candidate);
 
 for (const track of stream.getTracks()) {
   const sender = pc1.addTrack(track, stream);
-  attachTransform(sender, senderWorker, { role: 'encrypt', kind: track.kind, cipherSuite });
+  attachTransform(sender, senderWorker, { role: 'encrypt', kind: track.kind, cipherSuite, sei: withSei });
 }
 const wanted = `video/${codec}`;
 for (const tr of pc1.getTransceivers()) {
@@ -163,7 +199,10 @@ async function connect() {
   await pc2.setRemoteDescription(pc1.localDescription);
   await pc2.setLocalDescription();
   await pc1.setRemoteDescription(pc2.localDescription);
-  log(`call up: ${codec}, ${cipherSuite}, ${api === 'streams' ? 'createEncodedStreams' : 'RTCRtpScriptTransform'}, KID ${kid}`);
+  log(
+    `call up: ${codec}, ${cipherSuite}, ${api === 'streams' ? 'createEncodedStreams' : 'RTCRtpScriptTransform'}, ` +
+      `KIDs ${showKids(kidsOf(generation))}${sharedKid ? ' (shared on purpose: expect "key_in_use")' : ''}`,
+  );
 }
 
 // ---- Stats and the SFU panel --------------------------------------------------------------
@@ -213,7 +252,7 @@ function drawSfu(w) {
   $('sfu-info').textContent =
     `${w.type ?? ''} frame, ${w.size} bytes\n` +
     `clear codec bytes (${w.clear ?? '?'}): ${hexRow(0, w.clear ?? 0)}\n` +
-    `SFrame header: KID ${w.keyId ?? '?'}  CTR ${w.counter ?? '?'}\n` +
+    `SFrame header: KID ${w.keyId ?? '?'}  CTR ${w.counter ?? '?'}  (KIDs on the wire: ${w.kids ?? '?'})\n` +
     `ciphertext: ${hexRow(w.clear ?? 0, (w.clear ?? 0) + 24)} …`;
 }
 
@@ -228,13 +267,19 @@ async function report(evidence = false) {
 async function refresh() {
   try {
     const { receiver, stats: st } = await report();
+    if (receiver.lastWire) {
+      receiver.lastWire.kids = Object.entries(receiver.headers.perKid)
+        .map(([k, n]) => `${k} ×${n} ${receiver.headers.kinds[k].join('+')}`)
+        .join(', ');
+    }
     drawSfu(receiver.lastWire);
     $('stats').textContent =
       `video ${st.video.codec ?? ''}: framesDecoded ${st.video.framesDecoded ?? 0}, ` +
       `keyFrames ${st.video.keyFramesDecoded ?? 0}, PLIs ${st.video.pliCount ?? 0}\n` +
       `audio: decoded samples ${st.audio.decodedSamples ?? 0}, concealed ${st.audio.concealedSamples ?? 0}\n` +
       `receiver errors: authentication ${receiver.errors.authentication}, keyID ${receiver.errors.keyID}, ` +
-      `syntax ${receiver.errors.syntax}`;
+      `syntax ${receiver.errors.syntax}\n` +
+      `wire: ${receiver.headers.frames} SFrame headers, ${receiver.headers.duplicates.length} reused (KID, CTR)`;
   } catch (e) {
     log(`stats: ${e}`);
   }
@@ -277,9 +322,14 @@ window.demo = {
   receiverKey,
   resetEvidence: () =>
     Promise.all([ask(senderWorker, { type: 'resetEvidence' }), ask(receiverWorker, { type: 'resetEvidence' })]),
-  get kid() {
-    return kid;
+  /** The current key generation and its KIDs by track kind. */
+  get generation() {
+    return generation;
   },
+  get kids() {
+    return kidsOf(generation);
+  },
+  kidOf,
   pictures: () => ({ source: pixels(src), remote: pixels($('remote')) }),
   state: () => ({ pc1: pc1.connectionState, pc2: pc2.connectionState, log: $('log').textContent }),
 };
