@@ -1,7 +1,9 @@
 // Real-browser end-to-end test: headless Debian Chromium (driven by playwright-core, never a
 // downloaded browser) opens the demo page (examples/browser) served on localhost. Two
 // RTCPeerConnections in loopback, sframe-wasm's SFrameTransform in an RTCRtpScriptTransform
-// worker on both sides.
+// worker on both sides. The page sends audio and video, each track through its own encrypter
+// with its own KID (one KID per sending track); the workers record every SFrame header on the
+// wire (sender: as each encrypter's output leaves; receiver: before decryption).
 //   npm ci && node --test e2e/      (after bash scripts/build.sh)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -83,6 +85,35 @@ function checkEvidence(rep) {
   return counters.length;
 }
 
+/**
+ * Issue 13 finding 1: every SFrame header on the wire, on both sides, is a distinct (KID, CTR)
+ * — no nonce is used twice — and both tracks were seen, each under its own KIDs.
+ * `generations`: [[kids, minAudio, minVideo], ...] with kids = { audio, video }.
+ */
+function checkHeaders(rep, generations) {
+  const out = [];
+  for (const side of ['sender', 'receiver']) {
+    const h = rep[side].headers;
+    assert.deepEqual(h.duplicates, [], `${side}: a (KID, CTR) pair appeared twice with different bytes`);
+    assert.equal(h.unparsed, 0, `${side}: frames without an SFrame header`);
+    if (side === 'sender') {
+      // Each frame leaves its encrypter once: not even identical repeats.
+      assert.equal(h.redelivered, 0, 'sender: a (KID, CTR) pair appeared twice');
+      assert.equal(h.unique, h.frames, 'sender: every header is a distinct (KID, CTR)');
+    }
+    for (const [kids, minAudio, minVideo] of generations) {
+      assert.notEqual(kids.audio, kids.video, 'one KID per sending track');
+      for (const [kind, min] of [['audio', minAudio], ['video', minVideo]]) {
+        const kid = String(kids[kind]);
+        assert.ok((h.perKid[kid] ?? 0) >= min, `${side}: ${h.perKid[kid] ?? 0} ${kind} frames under KID ${kid} (want >= ${min}): ${JSON.stringify(h.perKid)}`);
+        assert.deepEqual(h.kinds[kid], [kind], `${side}: KID ${kid} used by ${h.kinds[kid]}`);
+      }
+    }
+    out.push(`${side}: ${h.frames} headers, ${h.unique} distinct (KID, CTR), ${h.redelivered} re-delivered, per KID ${JSON.stringify(h.perKid)}`);
+  }
+  return out.join('; ');
+}
+
 const CASES = [
   { codec: 'VP8', api: 'script', via: 'RTCRtpScriptTransform' },
   { codec: 'H264', api: 'script', via: 'RTCRtpScriptTransform' },
@@ -115,17 +146,22 @@ for (const { codec, api, via } of CASES) {
           `picture mean ${pic.remote.mean.toFixed(0)} (source ${pic.source.mean.toFixed(0)}), spread ${pic.remote.spread.toFixed(0)}`,
       );
       assert.deepEqual(rep.receiver.errors, { authentication: 0, keyID: 0, syntax: 0 }, JSON.stringify(rep.receiver.errorLog));
+      assert.deepEqual(rep.sender.keyErrors, []);
+      const kids1 = await page.evaluate(() => window.demo.kids);
 
-      // 2. Key rotation: the wire carries the new KID and decoding goes on.
+      // 2. Key rotation: the wire carries the new KIDs and decoding goes on.
       await page.evaluate(() => window.demo.rotate());
       await page.evaluate(() => window.demo.resetEvidence());
-      const kid = await page.evaluate(() => window.demo.kid);
-      await until('frames under the new KID', async () => (await report()).receiver.wireKids.includes(String(kid)));
+      const kids2 = await page.evaluate(() => window.demo.kids);
+      await until('frames under the new KID', async () => (await report()).receiver.wireKids.includes(String(kids2.video)));
       const r0 = await stats();
       await sleep(1500);
       const r1 = await stats();
       assert.ok(r1.video.framesDecoded > r0.video.framesDecoded + 10, 'video decodes after rotation');
-      checkEvidence(await report(true));
+      const rep2 = await report(true);
+      checkEvidence(rep2);
+      // Every header so far (both tracks, both key generations): no (KID, CTR) twice.
+      t.diagnostic(`${codec} wire: ${checkHeaders(rep2, [[kids1, 50, 20], [kids2, 20, 10]])}`);
 
       // 3. Wrong key at the receiver: "authentication" errors, decoding stops.
       await page.evaluate(() => window.demo.receiverKey('wrong'));
@@ -148,9 +184,83 @@ for (const { codec, api, via } of CASES) {
       await page.evaluate(() => window.demo.receiverKey('right'));
       const back = await stats();
       await until('video decoding again', async () => (await stats()).video.framesDecoded > back.video.framesDecoded + 10);
+      const repEnd = await report();
+      checkHeaders(repEnd, [[kids1, 50, 20], [kids2, 20, 10]]);
+      assert.deepEqual(repEnd.sender.keyErrors, []);
       assert.deepEqual(pageErrors, []);
     } finally {
       await page.close();
     }
   });
 }
+
+// Issue 13 finding 1, the demo's old mistake: audio and video encrypters in one worker given the
+// same key and the same KID (each would count from 0: every nonce used twice). The package
+// refuses the second one — rejected setEncryptionKey and an "error" event with code
+// "key_in_use" — and the wire still carries no (KID, CTR) twice.
+test('same key + same KID on two encrypters in one worker: refused with "key_in_use"', async (t) => {
+  const { page, report, pageErrors } = await openCall('codec=VP8&api=script&rotate=0&kids=shared');
+  try {
+    const kids = await page.evaluate(() => window.demo.kids);
+    assert.equal(kids.audio, kids.video, 'the page reproduces the mistake');
+    const rep = await until('the refusal and frames from the other encrypter', async () => {
+      const r = await report();
+      return r.sender.keyErrors.length > 0 && r.sender.headers.frames > 50 ? r : null;
+    });
+    // Exactly one of the two encrypters was refused: by a rejected promise...
+    assert.equal(rep.sender.keyErrors.length, 1, JSON.stringify(rep.sender.keyErrors));
+    const [refused] = rep.sender.keyErrors;
+    assert.equal(refused.code, 'key_in_use');
+    assert.equal(refused.role, 'encrypt');
+    assert.equal(refused.kid, String(kids.video));
+    // ...and by an "error" event from that encrypter.
+    assert.equal(rep.sender.errorCodes[`${refused.kind}/key_in_use`], 1, JSON.stringify(rep.sender.errorCodes));
+    const event = rep.sender.errorLog.find((e) => e.code === 'key_in_use');
+    if (event) assert.equal(event.keyID, String(kids.video));
+    // The refused encrypter has no key: it sends nothing (its frames fail with "no_key"), so
+    // the shared KID carries only the other track, and no (KID, CTR) pair twice.
+    const other = refused.kind === 'audio' ? 'video' : 'audio';
+    const h = rep.sender.headers;
+    assert.deepEqual(h.duplicates, []);
+    assert.equal(h.unique, h.frames);
+    assert.deepEqual(h.kinds, { [String(kids.video)]: [other] });
+    assert.ok(rep.sender.errorCodes[`${refused.kind}/no_key`] > 0, JSON.stringify(rep.sender.errorCodes));
+    assert.equal(Object.keys(rep.sender.errorCodes).filter((c) => c.startsWith(other)).length, 0, JSON.stringify(rep.sender.errorCodes));
+    t.diagnostic(`refused: ${refused.kind} encrypter (${refused.code}); ${h.frames} ${other} frames sent under KID ${kids.video}`);
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+// Issue 13 finding 6: H.264 SEI (captions, user data) must not reach the SFU. With ?sei=1 the
+// sender inserts an SEI user-data NAL unit before each frame's first slice; it must never show
+// on the wire, come back after decryption, and Chromium must still packetize and decode the
+// frames (only the SEI's start code, NAL header and a placeholder byte stay clear).
+test(
+  'H.264 with SEI user data: the SEI payload never travels in clear, video still decodes',
+  async (t) => {
+    const { page, stats, report, pageErrors } = await openCall('codec=H264&api=script&rotate=0&sei=1');
+    try {
+      const s0 = await until('video frames decoded', async () => {
+        const s = await stats();
+        return s.video.framesDecoded > 20 ? s : null;
+      });
+      assert.match(s0.video.codec, /video\/H264/i);
+      const rep = await until('frames with SEI', async () => {
+        const r = await report();
+        return r.receiver.sei.decrypted > 20 ? r : null;
+      });
+      assert.ok(rep.sender.sei.inserted >= rep.receiver.sei.decrypted);
+      assert.equal(rep.receiver.sei.onWire, 0, 'SEI payload seen on the wire');
+      assert.deepEqual(rep.receiver.errors, { authentication: 0, keyID: 0, syntax: 0 }, JSON.stringify(rep.receiver.errorLog));
+      await sleep(1000);
+      assert.ok((await stats()).video.framesDecoded > s0.video.framesDecoded, 'video keeps decoding');
+      checkEvidence(await report(true));
+      t.diagnostic(`SEI inserted in ${rep.sender.sei.inserted} frames, restored in ${rep.receiver.sei.decrypted}, on the wire in ${rep.receiver.sei.onWire}`);
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await page.close();
+    }
+  },
+);
