@@ -84,14 +84,15 @@ impl Key {
         let aead = AeadKey::new(suite, sframe_key)?;
         // fingerprint = HKDF-Extract(label, BE16(suite) ‖ sframe_key ‖ sframe_salt)[..16]
         let mut ikm = Zeroizing::new([0u8; 2 + MAX_KEY_LEN + NONCE_LEN]);
-        let n = 2 + sframe_key.len() + NONCE_LEN;
-        let (id, rest) = ikm.split_at_mut(2);
-        id.copy_from_slice(&suite.id().to_be_bytes());
-        let (k, rest) = rest.split_at_mut(sframe_key.len().min(MAX_KEY_LEN));
-        k.copy_from_slice(sframe_key.get(..k.len()).ok_or(Error::InvalidKey)?);
-        rest.get_mut(..NONCE_LEN)
-            .ok_or(Error::InvalidKey)?
-            .copy_from_slice(&salt);
+        let parts: [&[u8]; 3] = [&suite.id().to_be_bytes(), sframe_key, &salt];
+        let mut n = 0;
+        for part in parts {
+            let end = n + part.len();
+            ikm.get_mut(n..end)
+                .ok_or(Error::InvalidKey)?
+                .copy_from_slice(part);
+            n = end;
+        }
         let prk = hkdf_extract(suite.hash(), FINGERPRINT_LABEL, ikm.get(..n).unwrap_or(&[]));
         let mut fingerprint = [0u8; 16];
         fingerprint.copy_from_slice(prk.as_bytes().get(..16).ok_or(Error::InvalidKey)?);
@@ -108,6 +109,15 @@ impl Key {
     /// equal for equal material, and revealing nothing about the key. Senders use it to
     /// recognize key material they used before (so a counter never restarts) and receivers to
     /// recognize a key that is already installed (so its replay window is kept).
+    ///
+    /// ```
+    /// use sframe_core::{CipherSuite, Key};
+    /// let suite = CipherSuite::AesGcm128Sha256;
+    /// let a = Key::derive(suite, 7, &[1; 16])?;
+    /// assert_eq!(a.fingerprint(), Key::derive(suite, 7, &[1; 16])?.fingerprint());
+    /// assert_ne!(a.fingerprint(), Key::derive(suite, 8, &[1; 16])?.fingerprint()); // other KID
+    /// # Ok::<(), sframe_core::Error>(())
+    /// ```
     pub fn fingerprint(&self) -> [u8; 16] {
         self.fingerprint
     }

@@ -49,17 +49,15 @@ mod imp {
             }
         }
 
-        /// Whether another live sender has claimed `fingerprint`.
-        pub(crate) fn check(&self, fingerprint: &[u8; 16]) -> Result<()> {
-            match lock(&self.claims).get(fingerprint) {
-                Some(owner) if *owner != self.owner => Err(Error::KeyInUse),
-                _ => Ok(()),
+        /// Claims `fingerprint` for this sender, in one step under the lock;
+        /// [`Error::KeyInUse`] if another live sender holds it.
+        pub(crate) fn claim(&self, fingerprint: [u8; 16]) -> Result<()> {
+            let owner = *lock(&self.claims).entry(fingerprint).or_insert(self.owner);
+            if owner == self.owner {
+                Ok(())
+            } else {
+                Err(Error::KeyInUse)
             }
-        }
-
-        /// Claims `fingerprint` for this sender (after [`Membership::check`] passed).
-        pub(crate) fn claim(&self, fingerprint: [u8; 16]) {
-            lock(&self.claims).entry(fingerprint).or_insert(self.owner);
         }
     }
 
@@ -83,11 +81,9 @@ mod imp {
             Membership
         }
 
-        pub(crate) fn check(&self, _fingerprint: &[u8; 16]) -> Result<()> {
+        pub(crate) fn claim(&self, _fingerprint: [u8; 16]) -> Result<()> {
             Ok(())
         }
-
-        pub(crate) fn claim(&self, _fingerprint: [u8; 16]) {}
     }
 }
 

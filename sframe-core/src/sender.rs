@@ -21,8 +21,8 @@ use crate::suite::CipherSuite;
 /// key it does not remember is then [`Error::CounterUnknown`] unless the next counter is given
 /// ([`Sender::set_key_with_counter`]; 0 for a key the application knows is new), and ratchet
 /// steps and MLS keys it does not remember fail the same way (fail closed). With `alloc` a
-/// sender remembers every key it used (a 16-byte fingerprint and its counters, ~64 bytes per
-/// key) and never forgets.
+/// sender remembers every key it used (a 16-byte fingerprint and its counters, in a
+/// `BTreeMap`) and never forgets.
 pub const RETIRED_KIDS: usize = 8;
 
 /// A key this sender used before, identified by [`Key::fingerprint`].
@@ -390,8 +390,8 @@ impl Sender {
             }
             None => (Some(counter.unwrap_or(0)), KeyUsage::default()),
         };
-        self.membership.check(&fingerprint)?;
-        self.membership.claim(fingerprint);
+        // Last fallible step: an error above or here changes nothing.
+        self.membership.claim(fingerprint)?;
         self.history.remove(&fingerprint);
         // Record the outgoing key's counter; the key itself is dropped (zeroized) in place
         // when `self.current` is overwritten below, never moved out first.

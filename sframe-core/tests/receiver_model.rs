@@ -47,7 +47,8 @@ enum Op {
     Emit(u8),
     Deliver(usize),
     Forge(usize, usize, u8),
-    AddPlain(usize),
+    /// Add a plain key: with `add_key`, or derived first and added with `add_derived_key`.
+    AddPlain(usize, bool),
     RemovePlain(usize),
     AddRatchet(usize),
     RemoveChainKey(usize),
@@ -64,7 +65,7 @@ fn op() -> impl Strategy<Value = Op> {
         6 => any::<prop::sample::Index>().prop_map(|i| Op::Deliver(i.index(1 << 20))),
         2 => (any::<prop::sample::Index>(), 0..64usize, 0..8u8)
             .prop_map(|(i, b, bit)| Op::Forge(i.index(1 << 20), b, bit)),
-        1 => (0..3usize).prop_map(Op::AddPlain),
+        1 => (0..3usize, any::<bool>()).prop_map(|(p, derived)| Op::AddPlain(p, derived)),
         1 => (0..3usize).prop_map(Op::RemovePlain),
         2 => (0..12usize).prop_map(Op::AddRatchet),
         1 => (0..12usize).prop_map(Op::RemoveChainKey),
@@ -209,14 +210,19 @@ impl World {
                 assert!(self.rx.unprotect_vec(b"", &f).is_err(), "forgery accepted");
                 assert_eq!(before, self.snapshot(), "a forgery changed state");
             }
-            Op::AddPlain(p) => {
+            Op::AddPlain(p, derived) => {
                 let (kid, base) = PLAIN[p];
                 let slot = (kid - 100) as usize;
                 if self.plain_installed[slot] != Some(p) || !self.rx.has_key(kid) {
                     // New or other material: a fresh start the application asked for.
                     self.forget(|o| matches!(o, Origin::Plain(q) if PLAIN[q].0 == kid));
                 }
-                self.rx.add_key(kid, &base).unwrap();
+                if derived {
+                    let key = Key::derive(self.rx.suite(), kid, &base).unwrap();
+                    self.rx.add_derived_key(key).unwrap();
+                } else {
+                    self.rx.add_key(kid, &base).unwrap();
+                }
                 self.plain_installed[slot] = Some(p);
             }
             Op::RemovePlain(p) => {
@@ -356,6 +362,28 @@ fn finding3_readding_ratcheting_key_or_earlier_step_keeps_state() {
     tx.ratchet().unwrap();
     let f3 = tx.protect_vec(b"", b"step 3").unwrap();
     assert_eq!(rx.unprotect_vec(b"", &f3).unwrap(), b"step 3");
+}
+
+/// Finding 3 (ratchet): a key first added with `add_key`, then announced as the start of a
+/// chain with the same material, becomes the chain's head and keeps its replay window (the
+/// model above does not drive this path: it resets chain state whenever the chain was reset).
+#[test]
+fn finding3_ratcheting_key_over_same_plain_key_keeps_window() {
+    let suite = CipherSuite::AesCtr128HmacSha256_32;
+    let layout = ratchet_layout();
+    let mut tx = Sender::new(suite);
+    let kid = tx.set_ratcheting_key(layout, 3, &CHAIN_BASE).unwrap();
+    let f = tx.protect_vec(b"", b"step 0").unwrap();
+    let mut rx = Receiver::new(suite);
+    rx.add_key(kid, &CHAIN_BASE).unwrap();
+    rx.unprotect_vec(b"", &f).unwrap();
+    rx.add_ratcheting_key(layout, kid, &CHAIN_BASE).unwrap();
+    assert_eq!(rx.unprotect_vec(b"", &f), Err(Error::Replay));
+    assert_eq!(rx.usage(kid).unwrap().frames, 1);
+    // It is now a chain: the next step is derived.
+    tx.ratchet().unwrap();
+    let g = tx.protect_vec(b"", b"step 1").unwrap();
+    assert_eq!(rx.unprotect_vec(b"", &g).unwrap(), b"step 1");
 }
 
 /// Finding 3 (MLS): a removed member key of a kept epoch was derived again with an empty window.
