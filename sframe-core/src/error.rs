@@ -21,7 +21,8 @@ pub enum Error {
     UnknownKeyId,
     /// The frame failed authentication (wrong key, tampered frame or metadata).
     AuthenticationFailed,
-    /// The cipher suite value is not one of RFC 9605's (1..=5).
+    /// The cipher suite value is not one this library implements: RFC 9605's 1-5 and
+    /// draft-barnes-sframe-iana-256's 6-8 (the whole IANA registry as of 2026).
     UnsupportedCipherSuite,
     /// The base key is unusable (shorter than [`crate::MIN_BASE_KEY_LEN`] bytes).
     InvalidKey,

@@ -63,7 +63,7 @@
 //! | module | RFC 9605 |
 //! |---|---|
 //! | [`header`] | §4.3 header |
-//! | [`suite`] | §4.5 cipher suites |
+//! | [`suite`] | §4.5 cipher suites; suites 6-8 of draft-barnes-sframe-iana-256 |
 //! | `crypto` | §4.5.1 AES-CTR+HMAC, AEAD/HKDF backend seam |
 //! | [`key`] | §4.4.2 key derivation |
 //! | `frame` | §4.4.3 encryption / decryption |

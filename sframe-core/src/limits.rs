@@ -18,6 +18,12 @@
 //! | `AES_128_CTR_HMAC_SHA256_32` | 2^48 | 2^12 | ≤ 2^-20 |
 //! | `AES_128_GCM_SHA256_128` | 2^32 | 2^36 | ≤ 2^-60 (for frames under 2^32 blocks) |
 //! | `AES_256_GCM_SHA512_128` | 2^32 | 2^36 | as above |
+//! | `AES_256_CTR_HMAC_SHA512_80` | 2^48 | 2^36 | ≤ 2^-44 |
+//! | `AES_256_CTR_HMAC_SHA512_64` | 2^48 | 2^28 | ≤ 2^-36 |
+//! | `AES_256_CTR_HMAC_SHA512_32` | 2^48 | 2^12 | ≤ 2^-20 |
+//!
+//! The forgery bound depends only on the tag length, so suites 6-8 (draft-barnes-sframe-iana-256)
+//! take the limits of the suite 1-3 with the same tag length.
 //!
 //! 2^32 frames is 2.2 years of 60 fps video under one key, the classic per-key invocation
 //! bound for GCM (NIST SP 800-38D); the CTR suites' AES-CTR/HMAC composition has no such
@@ -45,15 +51,15 @@ impl Limits {
     /// The recommended limits for `suite`.
     pub const fn for_suite(suite: CipherSuite) -> Limits {
         match suite {
-            CipherSuite::AesCtr128HmacSha256_80 => Limits {
+            CipherSuite::AesCtr128HmacSha256_80 | CipherSuite::AesCtr256HmacSha512_80 => Limits {
                 max_encryptions: 1 << 48,
                 max_auth_failures: 1 << 36,
             },
-            CipherSuite::AesCtr128HmacSha256_64 => Limits {
+            CipherSuite::AesCtr128HmacSha256_64 | CipherSuite::AesCtr256HmacSha512_64 => Limits {
                 max_encryptions: 1 << 48,
                 max_auth_failures: 1 << 28,
             },
-            CipherSuite::AesCtr128HmacSha256_32 => Limits {
+            CipherSuite::AesCtr128HmacSha256_32 | CipherSuite::AesCtr256HmacSha512_32 => Limits {
                 max_encryptions: 1 << 48,
                 max_auth_failures: 1 << 12,
             },

@@ -1,4 +1,5 @@
-//! Cipher suites — RFC 9605 §4.5 (Table 1) and the IANA registry of §8.1.
+//! Cipher suites — RFC 9605 §4.5 (Table 1) and the IANA registry of §8.1, with suites
+//! 0x0006-0x0008 (AES-256-CTR + HMAC-SHA512) of draft-barnes-sframe-iana-256.
 
 use crate::error::{Error, Result};
 
@@ -7,7 +8,7 @@ pub const NONCE_LEN: usize = 12;
 /// Largest authentication tag of any suite (`Nt`), in bytes.
 pub const MAX_TAG_LEN: usize = 16;
 /// Largest key of any suite (`Nk`), in bytes.
-pub const MAX_KEY_LEN: usize = 48;
+pub const MAX_KEY_LEN: usize = 96;
 
 /// An RFC 9605 cipher suite. The discriminant is the IANA value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -24,6 +25,15 @@ pub enum CipherSuite {
     AesGcm128Sha256 = 4,
     /// `AES_256_GCM_SHA512_128` (0x0005).
     AesGcm256Sha512 = 5,
+    /// `AES_256_CTR_HMAC_SHA512_80` (0x0006, draft-barnes-sframe-iana-256): the §4.5.1
+    /// construction with AES-256-CTR and HMAC-SHA512 (`Nk` = 96: a 32-byte AES key ‖ a 64-byte
+    /// HMAC key), HKDF-SHA512, 10-byte tag.
+    AesCtr256HmacSha512_80 = 6,
+    /// `AES_256_CTR_HMAC_SHA512_64` (0x0007): as 0x0006 with an 8-byte tag.
+    AesCtr256HmacSha512_64 = 7,
+    /// `AES_256_CTR_HMAC_SHA512_32` (0x0008): as 0x0006 with a 4-byte tag; the same strict
+    /// forgery limit as 0x0003.
+    AesCtr256HmacSha512_32 = 8,
 }
 
 /// The hash used by HKDF (and HMAC for the CTR suites).
@@ -35,12 +45,15 @@ pub(crate) enum HashAlg {
 
 impl CipherSuite {
     /// All suites, in IANA order.
-    pub const ALL: [CipherSuite; 5] = [
+    pub const ALL: [CipherSuite; 8] = [
         CipherSuite::AesCtr128HmacSha256_80,
         CipherSuite::AesCtr128HmacSha256_64,
         CipherSuite::AesCtr128HmacSha256_32,
         CipherSuite::AesGcm128Sha256,
         CipherSuite::AesGcm256Sha512,
+        CipherSuite::AesCtr256HmacSha512_80,
+        CipherSuite::AesCtr256HmacSha512_64,
+        CipherSuite::AesCtr256HmacSha512_32,
     ];
 
     /// The suite with IANA value `id`.
@@ -57,6 +70,9 @@ impl CipherSuite {
             3 => Ok(CipherSuite::AesCtr128HmacSha256_32),
             4 => Ok(CipherSuite::AesGcm128Sha256),
             5 => Ok(CipherSuite::AesGcm256Sha512),
+            6 => Ok(CipherSuite::AesCtr256HmacSha512_80),
+            7 => Ok(CipherSuite::AesCtr256HmacSha512_64),
+            8 => Ok(CipherSuite::AesCtr256HmacSha512_32),
             _ => Err(Error::UnsupportedCipherSuite),
         }
     }
@@ -83,6 +99,9 @@ impl CipherSuite {
             CipherSuite::AesCtr128HmacSha256_32 => "AES_128_CTR_HMAC_SHA256_32",
             CipherSuite::AesGcm128Sha256 => "AES_128_GCM_SHA256_128",
             CipherSuite::AesGcm256Sha512 => "AES_256_GCM_SHA512_128",
+            CipherSuite::AesCtr256HmacSha512_80 => "AES_256_CTR_HMAC_SHA512_80",
+            CipherSuite::AesCtr256HmacSha512_64 => "AES_256_CTR_HMAC_SHA512_64",
+            CipherSuite::AesCtr256HmacSha512_32 => "AES_256_CTR_HMAC_SHA512_32",
         }
     }
 
@@ -94,6 +113,24 @@ impl CipherSuite {
             | CipherSuite::AesCtr128HmacSha256_32 => 48,
             CipherSuite::AesGcm128Sha256 => 16,
             CipherSuite::AesGcm256Sha512 => 32,
+            CipherSuite::AesCtr256HmacSha512_80
+            | CipherSuite::AesCtr256HmacSha512_64
+            | CipherSuite::AesCtr256HmacSha512_32 => 96,
+        }
+    }
+
+    /// `Nka`: the AES key's share of `Nk` — all of it for the GCM suites; for the CTR+HMAC suites
+    /// the first `Nka` bytes are the AES-CTR key and the rest the HMAC key (§4.5.1
+    /// `derive_subkeys`): 16 for suites 1-3, 32 for suites 6-8.
+    pub const fn enc_key_len(self) -> usize {
+        match self {
+            CipherSuite::AesCtr128HmacSha256_80
+            | CipherSuite::AesCtr128HmacSha256_64
+            | CipherSuite::AesCtr128HmacSha256_32 => 16,
+            CipherSuite::AesCtr256HmacSha512_80
+            | CipherSuite::AesCtr256HmacSha512_64
+            | CipherSuite::AesCtr256HmacSha512_32 => 32,
+            CipherSuite::AesGcm128Sha256 | CipherSuite::AesGcm256Sha512 => self.key_len(),
         }
     }
 
@@ -105,9 +142,9 @@ impl CipherSuite {
     /// `Nt`: authentication tag size in bytes.
     pub const fn tag_len(self) -> usize {
         match self {
-            CipherSuite::AesCtr128HmacSha256_80 => 10,
-            CipherSuite::AesCtr128HmacSha256_64 => 8,
-            CipherSuite::AesCtr128HmacSha256_32 => 4,
+            CipherSuite::AesCtr128HmacSha256_80 | CipherSuite::AesCtr256HmacSha512_80 => 10,
+            CipherSuite::AesCtr128HmacSha256_64 | CipherSuite::AesCtr256HmacSha512_64 => 8,
+            CipherSuite::AesCtr128HmacSha256_32 | CipherSuite::AesCtr256HmacSha512_32 => 4,
             CipherSuite::AesGcm128Sha256 | CipherSuite::AesGcm256Sha512 => 16,
         }
     }
@@ -120,22 +157,48 @@ impl CipherSuite {
         }
     }
 
-    /// Whether this is one of the AES-CTR + HMAC suites of §4.5.1.
+    /// Whether this is one of the AES-CTR + HMAC suites of §4.5.1 (1-3, 6-8).
     pub const fn is_ctr_hmac(self) -> bool {
-        matches!(
+        !matches!(
             self,
-            CipherSuite::AesCtr128HmacSha256_80
-                | CipherSuite::AesCtr128HmacSha256_64
-                | CipherSuite::AesCtr128HmacSha256_32
+            CipherSuite::AesGcm128Sha256 | CipherSuite::AesGcm256Sha512
         )
     }
 
     pub(crate) const fn hash(self) -> HashAlg {
         match self {
-            CipherSuite::AesGcm256Sha512 => HashAlg::Sha512,
-            _ => HashAlg::Sha256,
+            CipherSuite::AesCtr128HmacSha256_80
+            | CipherSuite::AesCtr128HmacSha256_64
+            | CipherSuite::AesCtr128HmacSha256_32
+            | CipherSuite::AesGcm128Sha256 => HashAlg::Sha256,
+            CipherSuite::AesGcm256Sha512
+            | CipherSuite::AesCtr256HmacSha512_80
+            | CipherSuite::AesCtr256HmacSha512_64
+            | CipherSuite::AesCtr256HmacSha512_32 => HashAlg::Sha512,
         }
     }
+
+    /// The hash's name as WebCrypto spells it (`"SHA-256"` or `"SHA-512"`), for HKDF and HMAC
+    /// done by a browser.
+    pub const fn hash_name(self) -> &'static str {
+        match self.hash() {
+            HashAlg::Sha256 => "SHA-256",
+            HashAlg::Sha512 => "SHA-512",
+        }
+    }
+
+    #[cfg(test)]
+    const MAX_KEY_LEN_CHECK: usize = {
+        let mut i = 0;
+        let mut m = 0;
+        while i < Self::ALL.len() {
+            if Self::ALL[i].key_len() > m {
+                m = Self::ALL[i].key_len();
+            }
+            i += 1;
+        }
+        m
+    };
 
     /// Largest number of bytes protection adds to a frame: the longest header plus the tag.
     pub const fn max_overhead(self) -> usize {
@@ -173,18 +236,21 @@ mod tests {
             assert_eq!(CipherSuite::from_name(s.name()), Ok(s));
         }
         assert_eq!(CipherSuite::from_id(0), Err(Error::UnsupportedCipherSuite));
-        assert_eq!(CipherSuite::from_id(6), Err(Error::UnsupportedCipherSuite));
+        assert_eq!(CipherSuite::from_id(9), Err(Error::UnsupportedCipherSuite));
         assert!(CipherSuite::from_name("AES_128_GCM").is_err());
     }
 
     #[test]
     fn sizes_match_rfc_table() {
-        let t: [(u16, usize, usize, usize); 5] = [
+        let t: [(u16, usize, usize, usize); 8] = [
             (1, 48, 12, 10),
             (2, 48, 12, 8),
             (3, 48, 12, 4),
             (4, 16, 12, 16),
             (5, 32, 12, 16),
+            (6, 96, 12, 10),
+            (7, 96, 12, 8),
+            (8, 96, 12, 4),
         ];
         for (id, nk, nn, nt) in t {
             let s = CipherSuite::from_id(id).unwrap();
@@ -192,5 +258,9 @@ mod tests {
         }
         assert_eq!(CipherSuite::AesGcm256Sha512.hash_len(), 64);
         assert_eq!(CipherSuite::AesGcm128Sha256.hash_len(), 32);
+        assert_eq!(CipherSuite::AesCtr256HmacSha512_32.hash_len(), 64);
+        assert_eq!(CipherSuite::AesCtr256HmacSha512_64.enc_key_len(), 32);
+        assert_eq!(CipherSuite::AesCtr128HmacSha256_64.enc_key_len(), 16);
+        assert_eq!(CipherSuite::MAX_KEY_LEN_CHECK, MAX_KEY_LEN);
     }
 }

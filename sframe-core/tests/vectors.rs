@@ -1,7 +1,9 @@
-//! RFC 9605 Appendix C test vectors (C.1 header, C.2 AES-CTR+HMAC, C.3 SFrame).
+//! RFC 9605 Appendix C test vectors (C.1 header, C.2 AES-CTR+HMAC, C.3 SFrame) and the
+//! draft-barnes-sframe-iana-256 vectors (suites 0x0006-0x0008, same schema).
 //!
-//! Reads `test-vectors/rfc9605.json`, or the file named by `SFRAME_TEST_VECTORS` (same schema,
-//! plus an optional `must_fail` array whose frames must not unprotect).
+//! Reads `test-vectors/rfc9605.json` and `test-vectors/iana-256.json`, or only the file named by
+//! `SFRAME_TEST_VECTORS` (same schema, any suite 1-8, plus an optional `must_fail` array whose
+//! frames must not unprotect).
 
 use serde::Deserialize;
 use sframe_core::hazmat::{Aead, derive_key_and_salt};
@@ -82,13 +84,20 @@ fn h(s: &str) -> Vec<u8> {
     hex::decode(s).unwrap_or_else(|e| panic!("bad hex {s:?}: {e}"))
 }
 
-fn load() -> (String, Vectors) {
-    let path = std::env::var("SFRAME_TEST_VECTORS").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../test-vectors/rfc9605.json").to_string()
-    });
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
-    let v = serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {path}: {e}"));
-    (path, v)
+/// The vector files to check: `SFRAME_TEST_VECTORS` alone, or both shipped files.
+fn vector_files() -> Vec<String> {
+    match std::env::var("SFRAME_TEST_VECTORS") {
+        Ok(p) => vec![p],
+        Err(_) => ["rfc9605.json", "iana-256.json"]
+            .iter()
+            .map(|f| format!("{}/../test-vectors/{f}", env!("CARGO_MANIFEST_DIR")))
+            .collect(),
+    }
+}
+
+fn load(path: &str) -> Vectors {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {path}: {e}"))
 }
 
 fn check_header(v: &HeaderVector) -> Result<(), String> {
@@ -231,31 +240,50 @@ fn check_must_fail(v: &MustFail) -> Result<(), String> {
 
 #[test]
 fn rfc9605_vectors() {
-    let (path, v) = load();
     let mut failures = Vec::new();
-    let mut run = |name: &str, i: usize, r: Result<(), String>| {
-        if let Err(e) = r {
-            failures.push(format!("{name}[{i}]: {e}"));
+    let mut suites_seen = std::collections::BTreeSet::new();
+    let mut total = [0usize; 4];
+    for path in vector_files() {
+        let v = load(&path);
+        let mut run = |name: &str, i: usize, r: Result<(), String>| {
+            if let Err(e) = r {
+                failures.push(format!("{path}: {name}[{i}]: {e}"));
+            }
+        };
+        for (i, x) in v.header.iter().enumerate() {
+            run("header", i, check_header(x));
         }
-    };
-    for (i, x) in v.header.iter().enumerate() {
-        run("header", i, check_header(x));
-    }
-    for (i, x) in v.aes_ctr_hmac.iter().enumerate() {
-        run("aes_ctr_hmac", i, check_aead(x));
-    }
-    for (i, x) in v.sframe.iter().enumerate() {
-        run("sframe", i, check_sframe(x));
-    }
-    for (i, x) in v.must_fail.iter().enumerate() {
-        run("must_fail", i, check_must_fail(x));
+        for (i, x) in v.aes_ctr_hmac.iter().enumerate() {
+            run("aes_ctr_hmac", i, check_aead(x));
+        }
+        for (i, x) in v.sframe.iter().enumerate() {
+            run("sframe", i, check_sframe(x));
+            suites_seen.insert(x.cipher_suite);
+        }
+        for (i, x) in v.must_fail.iter().enumerate() {
+            run("must_fail", i, check_must_fail(x));
+        }
+        let counts = [
+            v.header.len(),
+            v.aes_ctr_hmac.len(),
+            v.sframe.len(),
+            v.must_fail.len(),
+        ];
+        println!(
+            "vectors: {} header, {} aes_ctr_hmac, {} sframe, {} must_fail checked ({path})",
+            counts[0], counts[1], counts[2], counts[3]
+        );
+        assert!(
+            counts.iter().any(|&n| n > 0),
+            "the vector file {path} holds no vectors"
+        );
+        for (t, n) in total.iter_mut().zip(counts) {
+            *t += n;
+        }
     }
     println!(
-        "vectors: {} header, {} aes_ctr_hmac, {} sframe, {} must_fail checked ({path})",
-        v.header.len(),
-        v.aes_ctr_hmac.len(),
-        v.sframe.len(),
-        v.must_fail.len()
+        "vectors total: {} header, {} aes_ctr_hmac, {} sframe, {} must_fail; sframe suites {:?}",
+        total[0], total[1], total[2], total[3], suites_seen
     );
     assert!(
         failures.is_empty(),
@@ -263,11 +291,12 @@ fn rfc9605_vectors() {
         failures.len(),
         failures.join("\n")
     );
-    assert!(
-        !(v.header.is_empty()
-            && v.aes_ctr_hmac.is_empty()
-            && v.sframe.is_empty()
-            && v.must_fail.is_empty()),
-        "the vector file {path} holds no vectors"
-    );
+    if std::env::var_os("SFRAME_TEST_VECTORS").is_none() {
+        // The shipped files: RFC 9605 C.1-C.3 and the draft's one vector per suite 6-8.
+        assert_eq!(total, [289, 3, 8, 0]);
+        assert_eq!(
+            suites_seen.into_iter().collect::<Vec<_>>(),
+            (1..=8).collect::<Vec<u16>>()
+        );
+    }
 }

@@ -20,7 +20,7 @@
 use core::cell::RefCell;
 
 use aws_lc_rs::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
-use aws_lc_rs::cipher::{AES_128, EncryptingKey, EncryptionContext, UnboundCipherKey};
+use aws_lc_rs::cipher::{AES_128, AES_256, EncryptingKey, EncryptionContext, UnboundCipherKey};
 use aws_lc_rs::hkdf;
 use aws_lc_rs::hmac;
 use aws_lc_rs::iv::FixedLength;
@@ -33,16 +33,22 @@ use crate::suite::{HashAlg, NONCE_LEN};
 
 pub(super) const NAME: &str = "aws-lc";
 
-/// AES-128 in CTR mode with the encryption key schedule precomputed. Boxed (as is the HMAC
+/// AES-128 or AES-256 in CTR mode with the encryption key schedule precomputed. Boxed (as is the HMAC
 /// context): aws-lc-rs keeps both AES schedules and the HMAC state inline, ~1.7 KB per key,
 /// which would otherwise bloat every key-store slot.
-pub(crate) struct AesCtr128(Box<EncryptingKey>);
+pub(crate) struct AesCtr(Box<EncryptingKey>);
 
-impl AesCtr128 {
+impl AesCtr {
+    /// A 16-byte key selects AES-128, a 32-byte key AES-256.
     pub(crate) fn new(key: &[u8]) -> Result<Self> {
-        let key = UnboundCipherKey::new(&AES_128, key).map_err(|_| Error::InvalidKey)?;
+        let alg = match key.len() {
+            16 => &AES_128,
+            32 => &AES_256,
+            _ => return Err(Error::InvalidKey),
+        };
+        let key = UnboundCipherKey::new(alg, key).map_err(|_| Error::InvalidKey)?;
         EncryptingKey::ctr(key)
-            .map(|k| AesCtr128(Box::new(k)))
+            .map(|k| AesCtr(Box::new(k)))
             .map_err(|_| Error::InvalidKey)
     }
 
@@ -72,23 +78,27 @@ impl AesCtr128 {
     }
 }
 
-/// HMAC-SHA256 with the key's pads already absorbed (`HMAC_CTX`, copied per message).
-pub(crate) struct HmacSha256(Box<hmac::Key>);
+/// HMAC-SHA256 or HMAC-SHA512 with the key's pads already absorbed (`HMAC_CTX`, copied per
+/// message).
+pub(crate) struct HmacSha(Box<hmac::Key>);
 
-impl HmacSha256 {
-    pub(crate) fn new(key: &[u8]) -> Result<Self> {
-        Ok(HmacSha256(Box::new(hmac::Key::new(hmac::HMAC_SHA256, key))))
+impl HmacSha {
+    pub(crate) fn new(hash: HashAlg, key: &[u8]) -> Result<Self> {
+        let (alg, _) = hkdf_alg(hash);
+        Ok(HmacSha(Box::new(hmac::Key::new(alg, key))))
     }
 
-    pub(crate) fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+    /// The MAC over the concatenation of `parts`: 32 bytes (SHA-256, zero-padded) or 64.
+    pub(crate) fn mac(&self, parts: &[&[u8]]) -> [u8; 64] {
         let mut ctx = hmac::Context::with_key(&self.0);
         for p in parts {
             ctx.update(p);
         }
         let tag = ctx.sign();
-        let mut out = [0u8; 32];
-        if let Some(src) = tag.as_ref().get(..32) {
-            out.copy_from_slice(src);
+        let mut out = [0u8; 64];
+        let n = tag.as_ref().len().min(64);
+        if let (Some(dst), Some(src)) = (out.get_mut(..n), tag.as_ref().get(..n)) {
+            dst.copy_from_slice(src);
         }
         out
     }

@@ -5,8 +5,8 @@
 //!
 //! | item | what |
 //! |---|---|
-//! | `AesCtr128` | AES-128 key schedule; `apply_keystream(iv, buf)` in place and `apply_keystream_b2b(iv, in, out)` (128-bit big-endian counter) |
-//! | `HmacSha256` | keyed HMAC-SHA256; `mac(parts)` over the concatenation of `parts` |
+//! | `AesCtr` | AES-128 or AES-256 key schedule (by key length); `apply_keystream(iv, buf)` in place and `apply_keystream_b2b(iv, in, out)` (128-bit big-endian counter) |
+//! | `HmacSha` | keyed HMAC-SHA256 or HMAC-SHA512; `mac(parts)` over the concatenation of `parts` |
 //! | `Gcm` | AES-128/256-GCM with a detached 16-byte tag: `seal`/`open` in place, `seal_b2b`/`open_b2b` from one buffer into another |
 //! | `hkdf_extract`, `hkdf_expand` | RFC 5869 with SHA-256 or SHA-512 |
 //!
@@ -14,7 +14,8 @@
 //! encrypt or decrypt while copying, instead of copying and then working in place: one pass
 //! over the frame instead of two.
 //!
-//! The AEAD composition of §4.5.1, tag truncation, constant-time tag comparison and AAD
+//! The AEAD composition of §4.5.1 (with AES-128 + HMAC-SHA256 for suites 1-3 and, per
+//! draft-barnes-sframe-iana-256, AES-256 + HMAC-SHA512 for suites 6-8), tag truncation, constant-time tag comparison and AAD
 //! assembly are written once, here, for every backend. Dispatch is static (an enum over
 //! concrete types): no trait objects on the per-frame path.
 //!
@@ -80,10 +81,10 @@ pub(crate) fn hkdf_expand(hash: HashAlg, prk: &Prk, info: &[&[u8]], out: &mut [u
 
 /// An AEAD key for one suite, ready for per-frame use (key schedules precomputed).
 pub(crate) enum AeadKey {
-    /// §4.5.1: AES-CTR for confidentiality, truncated HMAC-SHA256 for integrity.
+    /// §4.5.1: AES-CTR for confidentiality, truncated HMAC for integrity (suites 1-3 and 6-8).
     CtrHmac {
-        enc: backend::AesCtr128,
-        auth: backend::HmacSha256,
+        enc: backend::AesCtr,
+        auth: backend::HmacSha,
         tag_len: usize,
     },
     /// AES-GCM (suites 4 and 5).
@@ -97,11 +98,14 @@ impl AeadKey {
             return Err(Error::InvalidKey);
         }
         if suite.is_ctr_hmac() {
-            // derive_subkeys: enc_key = key[..Nka], auth_key = key[Nka..] (Nka = 16).
-            let (enc_key, auth_key) = key.split_at_checked(16).ok_or(Error::InvalidKey)?;
+            // derive_subkeys: enc_key = key[..Nka], auth_key = key[Nka..] (Nka = 16 for
+            // suites 1-3, 32 for suites 6-8).
+            let (enc_key, auth_key) = key
+                .split_at_checked(suite.enc_key_len())
+                .ok_or(Error::InvalidKey)?;
             Ok(AeadKey::CtrHmac {
-                enc: backend::AesCtr128::new(enc_key)?,
-                auth: backend::HmacSha256::new(auth_key)?,
+                enc: backend::AesCtr::new(enc_key)?,
+                auth: backend::HmacSha::new(suite.hash(), auth_key)?,
                 tag_len: suite.tag_len(),
             })
         } else {
@@ -211,7 +215,7 @@ fn put_tag(src: &[u8], len: usize, tag: &mut [u8]) -> Result<()> {
 /// §4.5.1 verification: recomputes the truncated HMAC over `ct` and compares it with `tag` in
 /// constant time.
 fn verify_ctr_tag(
-    auth: &backend::HmacSha256,
+    auth: &backend::HmacSha,
     tag_len: usize,
     nonce: &[u8; NONCE_LEN],
     header: &[u8],
@@ -239,15 +243,16 @@ fn ctr_iv(nonce: &[u8; NONCE_LEN]) -> [u8; 16] {
 }
 
 /// §4.5.1 `compute_tag`: HMAC(auth_key, len(aad) ‖ len(ct) ‖ Nt ‖ nonce ‖ aad ‖ ct), each
-/// length a big-endian u64; the caller truncates to `Nt`.
+/// length a big-endian u64; the caller truncates to `Nt` (at most 10 bytes, so the 32 bytes of
+/// HMAC-SHA256 and the 64 of HMAC-SHA512 both suffice).
 fn ctr_hmac_tag(
-    auth: &backend::HmacSha256,
+    auth: &backend::HmacSha,
     tag_len: usize,
     nonce: &[u8; NONCE_LEN],
     header: &[u8],
     metadata: &[u8],
     ct: &[u8],
-) -> [u8; 32] {
+) -> [u8; 64] {
     let aad_len = (header.len() as u64).saturating_add(metadata.len() as u64);
     let mut lens = [0u8; 24];
     lens[..8].copy_from_slice(&aad_len.to_be_bytes());
@@ -290,14 +295,27 @@ mod tests {
     // RFC 4231 test case 2 (HMAC-SHA256), to pin the backend's HMAC independently of SFrame.
     #[test]
     fn hmac_sha256_rfc4231_case2() {
-        let mac = backend::HmacSha256::new(b"Jefe").unwrap();
+        let mac = backend::HmacSha::new(HashAlg::Sha256, b"Jefe").unwrap();
         let out = mac.mac(&[b"what do ya want ", b"for nothing?"]);
         let expected: [u8; 32] = [
             0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e, 0x6a, 0x04, 0x24, 0x26, 0x08, 0x95,
             0x75, 0xc7, 0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27, 0x39, 0x83, 0x9d, 0xec, 0x58, 0xb9,
             0x64, 0xec, 0x38, 0x43,
         ];
-        assert_eq!(out, expected);
+        assert_eq!(out[..32], expected);
+        assert_eq!(out[32..], [0u8; 32]);
+    }
+
+    // RFC 4231 test case 2 (HMAC-SHA512), for the suites 6-8 tag function.
+    #[test]
+    fn hmac_sha512_rfc4231_case2() {
+        let mac = backend::HmacSha::new(HashAlg::Sha512, b"Jefe").unwrap();
+        let out = mac.mac(&[b"what do ya want ", b"for nothing?"]);
+        assert_eq!(&out[..8], &[0x16, 0x4b, 0x7a, 0x7b, 0xfc, 0xf8, 0x19, 0xe2]);
+        assert_eq!(
+            &out[56..],
+            &[0x63, 0x6e, 0x07, 0x0a, 0x38, 0xbc, 0xe7, 0x37]
+        );
     }
 
     // RFC 5869 test case 1 (HKDF-SHA256).
@@ -322,7 +340,7 @@ mod tests {
     #[test]
     fn failed_open_leaves_buffer_unchanged() {
         for suite in CipherSuite::ALL {
-            let key_bytes = [0x5au8; 64];
+            let key_bytes = [0x5au8; 96];
             let key = AeadKey::new(suite, &key_bytes[..suite.key_len()]).unwrap();
             let nonce = [3u8; NONCE_LEN];
             for len in [0usize, 1, 64, 257, 1200, 2049, 10 * 1024, 100 * 1024] {
@@ -364,7 +382,7 @@ mod tests {
     #[test]
     fn b2b_matches_in_place() {
         for suite in CipherSuite::ALL {
-            let key = AeadKey::new(suite, &[0x33u8; 64][..suite.key_len()]).unwrap();
+            let key = AeadKey::new(suite, &[0x33u8; 96][..suite.key_len()]).unwrap();
             let nonce = [9u8; NONCE_LEN];
             let tl = suite.tag_len();
             for len in [0usize, 1, 17, 1200, 4099] {

@@ -14,26 +14,31 @@ use crate::suite::{HashAlg, NONCE_LEN};
 
 pub(super) const NAME: &str = "rustcrypto";
 
-type Ctr128 = ctr::Ctr128BE<aes::Aes128>;
+/// AES-128 or AES-256 key schedule (zeroized on drop by `aes`'s `zeroize` feature).
+pub(crate) enum AesCtr {
+    Aes128(aes::Aes128),
+    Aes256(aes::Aes256),
+}
 
-/// AES-128 key schedule (zeroized on drop by `aes`'s `zeroize` feature).
-pub(crate) struct AesCtr128(aes::Aes128);
-
-impl AesCtr128 {
+impl AesCtr {
+    /// A 16-byte key selects AES-128, a 32-byte key AES-256.
     pub(crate) fn new(key: &[u8]) -> Result<Self> {
-        aes::Aes128::new_from_slice(key)
-            .map(AesCtr128)
-            .map_err(|_| Error::InvalidKey)
+        match key.len() {
+            16 => aes::Aes128::new_from_slice(key).map(AesCtr::Aes128),
+            32 => aes::Aes256::new_from_slice(key).map(AesCtr::Aes256),
+            _ => return Err(Error::InvalidKey),
+        }
+        .map_err(|_| Error::InvalidKey)
     }
 
     pub(crate) fn apply_keystream(&self, iv: &[u8; 16], buf: &mut [u8]) -> Result<()> {
-        let core = ctr::CtrCore::inner_iv_init(self.0.clone(), iv.into());
-        let mut cipher = Ctr128::from_core(core);
         // A 128-bit counter cannot run out within one frame (`usize` bytes); should it ever,
         // the error stops the frame rather than leave bytes unencrypted.
-        cipher
-            .try_apply_keystream(buf)
-            .map_err(|_| Error::BufferTooSmall)
+        match self {
+            AesCtr::Aes128(k) => ctr_of(k.clone(), iv).try_apply_keystream(buf),
+            AesCtr::Aes256(k) => ctr_of(k.clone(), iv).try_apply_keystream(buf),
+        }
+        .map_err(|_| Error::BufferTooSmall)
     }
 
     /// `output = input XOR keystream` (same length), in one pass.
@@ -43,30 +48,55 @@ impl AesCtr128 {
         input: &[u8],
         output: &mut [u8],
     ) -> Result<()> {
-        let core = ctr::CtrCore::inner_iv_init(self.0.clone(), iv.into());
-        let mut cipher = Ctr128::from_core(core);
-        cipher
-            .try_apply_keystream_b2b(input, output)
-            .map_err(|_| Error::BufferTooSmall)
+        match self {
+            AesCtr::Aes128(k) => ctr_of(k.clone(), iv).try_apply_keystream_b2b(input, output),
+            AesCtr::Aes256(k) => ctr_of(k.clone(), iv).try_apply_keystream_b2b(input, output),
+        }
+        .map_err(|_| Error::BufferTooSmall)
     }
 }
 
-/// HMAC-SHA256 with the key already absorbed (zeroized on drop by `hmac`'s `zeroize` feature).
-pub(crate) struct HmacSha256(Hmac<Sha256>);
+/// AES-CTR with a 128-bit big-endian counter starting at `iv`, over a precomputed schedule.
+fn ctr_of<C>(cipher: C, iv: &[u8; 16]) -> ctr::Ctr128BE<C>
+where
+    C: aes::cipher::BlockCipherEncrypt
+        + aes::cipher::BlockSizeUser<BlockSize = aes::cipher::consts::U16>,
+{
+    ctr::Ctr128BE::from_core(ctr::CtrCore::inner_iv_init(cipher, iv.into()))
+}
 
-impl HmacSha256 {
-    pub(crate) fn new(key: &[u8]) -> Result<Self> {
-        <Hmac<Sha256> as KeyInit>::new_from_slice(key)
-            .map(HmacSha256)
-            .map_err(|_| Error::InvalidKey)
+/// HMAC-SHA256 or HMAC-SHA512 with the key already absorbed (zeroized on drop by `hmac`'s
+/// `zeroize` feature).
+pub(crate) enum HmacSha {
+    Sha256(Hmac<Sha256>),
+    Sha512(Hmac<Sha512>),
+}
+
+impl HmacSha {
+    pub(crate) fn new(hash: HashAlg, key: &[u8]) -> Result<Self> {
+        match hash {
+            HashAlg::Sha256 => <Hmac<Sha256> as KeyInit>::new_from_slice(key).map(HmacSha::Sha256),
+            HashAlg::Sha512 => <Hmac<Sha512> as KeyInit>::new_from_slice(key).map(HmacSha::Sha512),
+        }
+        .map_err(|_| Error::InvalidKey)
     }
 
-    pub(crate) fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
-        let mut m = self.0.clone();
-        for p in parts {
-            m.update(p);
+    /// The MAC over the concatenation of `parts`: 32 bytes (SHA-256, zero-padded) or 64.
+    pub(crate) fn mac(&self, parts: &[&[u8]]) -> [u8; 64] {
+        let mut out = [0u8; 64];
+        match self {
+            HmacSha::Sha256(k) => {
+                let mut m = k.clone();
+                parts.iter().for_each(|p| m.update(p));
+                out[..32].copy_from_slice(&m.finalize().into_bytes());
+            }
+            HmacSha::Sha512(k) => {
+                let mut m = k.clone();
+                parts.iter().for_each(|p| m.update(p));
+                out.copy_from_slice(&m.finalize().into_bytes());
+            }
         }
-        m.finalize().into_bytes().into()
+        out
     }
 }
 
