@@ -69,6 +69,22 @@
 #define SFRAME_AES_256_GCM_SHA512_128 5
 
 /**
+ * `AES_256_CTR_HMAC_SHA512_80` (0x0006, draft-barnes-sframe-iana-256): AES-256-CTR +
+ * HMAC-SHA512, HKDF-SHA512, 10-byte tag.
+ */
+#define SFRAME_AES_256_CTR_HMAC_SHA512_80 6
+
+/**
+ * `AES_256_CTR_HMAC_SHA512_64` (0x0007): 8-byte tag.
+ */
+#define SFRAME_AES_256_CTR_HMAC_SHA512_64 7
+
+/**
+ * `AES_256_CTR_HMAC_SHA512_32` (0x0008): 4-byte tag, only for very low bit-rate media.
+ */
+#define SFRAME_AES_256_CTR_HMAC_SHA512_32 8
+
+/**
  * Longest SFrame header in bytes (config byte + 8-byte KID + 8-byte CTR), RFC 9605 §4.3.
  */
 #define SFRAME_MAX_HEADER_LEN 17
@@ -154,7 +170,7 @@ enum SframeStatus
      */
     SFRAME_ERR_AUTHENTICATION_FAILED = 4,
     /**
-     * The cipher suite is not one of RFC 9605's (1..5).
+     * The cipher suite is unknown: not 1..5 (RFC 9605) or 6..8 (draft-barnes-sframe-iana-256).
      */
     SFRAME_ERR_UNSUPPORTED_CIPHER_SUITE = 5,
     /**
@@ -287,11 +303,11 @@ typedef struct {
  */
 typedef struct {
     /**
-     * The suite value (1..5).
+     * The suite value (1..8).
      */
     uint16_t id;
     /**
-     * Static NUL-terminated RFC name, e.g. "AES_128_GCM_SHA256_128". Do not free.
+     * Static NUL-terminated registry name, e.g. "AES_128_GCM_SHA256_128". Do not free.
      */
     const char *name;
     /**
@@ -329,7 +345,7 @@ const char *sframe_status_str(SframeStatus status);
 const char *sframe_status_name(SframeStatus status);
 
 /**
- * A new sender for `cipher_suite` (1..5, the `SFRAME_AES_*` constants) with no key.
+ * A new sender for `cipher_suite` (1..8, the `SFRAME_AES_*` constants) with no key.
  * Returns NULL if the suite is unknown. Free it with `sframe_sender_free`.
  */
 SframeSender *sframe_sender_new(uint16_t cipher_suite);
@@ -478,7 +494,7 @@ SframeStatus sframe_sender_protect_in_place(SframeSender *s,
                                             size_t *out_len);
 
 /**
- * A new receiver for `cipher_suite` (1..5) with no keys, a replay window of
+ * A new receiver for `cipher_suite` (1..8) with no keys, a replay window of
  * `SFRAME_DEFAULT_REPLAY_WINDOW` and the suite's default usage limits. Returns NULL if the
  * suite is unknown. Free it with `sframe_receiver_free`.
  */
@@ -568,7 +584,7 @@ SframeStatus sframe_receiver_replay_window(const SframeReceiver *r,
 
 /**
  * Sets how many failed authentications one key may see before the receiver refuses that
- * key with KEY_USAGE_LIMIT (RFC 9605 §9; defaults from 2^12 for the 4-byte tag suite to
+ * key with KEY_USAGE_LIMIT (RFC 9605 §9; defaults from 2^12 for the 4-byte tag suites to
  * 2^36). Errors: NULL_POINTER.
  *
  * # Safety
@@ -787,7 +803,7 @@ bool sframe_receiver_has_mls_epoch(const SframeReceiver *r,
 
 /**
  * Writes the sizes of `cipher_suite` to `*info`.
- * Errors: NULL_POINTER, UNSUPPORTED_CIPHER_SUITE (not 1..5; `*info` unchanged).
+ * Errors: NULL_POINTER, UNSUPPORTED_CIPHER_SUITE (not 1..8; `*info` unchanged).
  *
  * # Safety
  * `info` is NULL or writable.

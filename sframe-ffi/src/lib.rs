@@ -75,6 +75,13 @@ pub const SFRAME_AES_128_CTR_HMAC_SHA256_32: u16 = 3;
 pub const SFRAME_AES_128_GCM_SHA256_128: u16 = 4;
 /// `AES_256_GCM_SHA512_128` (0x0005).
 pub const SFRAME_AES_256_GCM_SHA512_128: u16 = 5;
+/// `AES_256_CTR_HMAC_SHA512_80` (0x0006, draft-barnes-sframe-iana-256): AES-256-CTR +
+/// HMAC-SHA512, HKDF-SHA512, 10-byte tag.
+pub const SFRAME_AES_256_CTR_HMAC_SHA512_80: u16 = 6;
+/// `AES_256_CTR_HMAC_SHA512_64` (0x0007): 8-byte tag.
+pub const SFRAME_AES_256_CTR_HMAC_SHA512_64: u16 = 7;
+/// `AES_256_CTR_HMAC_SHA512_32` (0x0008): 4-byte tag, only for very low bit-rate media.
+pub const SFRAME_AES_256_CTR_HMAC_SHA512_32: u16 = 8;
 
 /// Longest SFrame header in bytes (config byte + 8-byte KID + 8-byte CTR), RFC 9605 §4.3.
 pub const SFRAME_MAX_HEADER_LEN: usize = 17;
@@ -343,24 +350,24 @@ mod tests {
             SFRAME_DEFAULT_REPLAY_WINDOW,
             sframe_core::DEFAULT_REPLAY_WINDOW
         );
-        let ids = [
-            (
-                SFRAME_AES_128_CTR_HMAC_SHA256_80,
-                "AES_128_CTR_HMAC_SHA256_80",
-            ),
-            (
-                SFRAME_AES_128_CTR_HMAC_SHA256_64,
-                "AES_128_CTR_HMAC_SHA256_64",
-            ),
-            (
-                SFRAME_AES_128_CTR_HMAC_SHA256_32,
-                "AES_128_CTR_HMAC_SHA256_32",
-            ),
-            (SFRAME_AES_128_GCM_SHA256_128, "AES_128_GCM_SHA256_128"),
-            (SFRAME_AES_256_GCM_SHA512_128, "AES_256_GCM_SHA512_128"),
+        // Every suite of the core has its constant, with the core's value, named after it.
+        macro_rules! named {
+            ($($c:ident),* $(,)?) => { [$(($c, stringify!($c))),*] };
+        }
+        let ids = named![
+            SFRAME_AES_128_CTR_HMAC_SHA256_80,
+            SFRAME_AES_128_CTR_HMAC_SHA256_64,
+            SFRAME_AES_128_CTR_HMAC_SHA256_32,
+            SFRAME_AES_128_GCM_SHA256_128,
+            SFRAME_AES_256_GCM_SHA512_128,
+            SFRAME_AES_256_CTR_HMAC_SHA512_80,
+            SFRAME_AES_256_CTR_HMAC_SHA512_64,
+            SFRAME_AES_256_CTR_HMAC_SHA512_32,
         ];
-        for (id, name) in ids {
-            assert_eq!(CipherSuite::from_id(id).map(|s| s.name()), Ok(name));
+        assert_eq!(ids.len(), CipherSuite::ALL.len());
+        for ((id, constant), suite) in ids.into_iter().zip(CipherSuite::ALL) {
+            assert_eq!(id, suite.id(), "{constant}");
+            assert_eq!(constant.strip_prefix("SFRAME_"), Some(suite.name()));
         }
     }
 }

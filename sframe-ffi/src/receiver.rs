@@ -15,7 +15,7 @@ pub struct SframeReceiver {
     pub(crate) inner: Receiver,
 }
 
-/// A new receiver for `cipher_suite` (1..5) with no keys, a replay window of
+/// A new receiver for `cipher_suite` (1..8) with no keys, a replay window of
 /// `SFRAME_DEFAULT_REPLAY_WINDOW` and the suite's default usage limits. Returns NULL if the
 /// suite is unknown. Free it with `sframe_receiver_free`.
 #[unsafe(no_mangle)]
@@ -151,7 +151,7 @@ pub unsafe extern "C" fn sframe_receiver_replay_window(
 }
 
 /// Sets how many failed authentications one key may see before the receiver refuses that
-/// key with KEY_USAGE_LIMIT (RFC 9605 §9; defaults from 2^12 for the 4-byte tag suite to
+/// key with KEY_USAGE_LIMIT (RFC 9605 §9; defaults from 2^12 for the 4-byte tag suites to
 /// 2^36). Errors: NULL_POINTER.
 ///
 /// # Safety

@@ -16,7 +16,7 @@ pub struct SframeSender {
     pub(crate) inner: Sender,
 }
 
-/// A new sender for `cipher_suite` (1..5, the `SFRAME_AES_*` constants) with no key.
+/// A new sender for `cipher_suite` (1..8, the `SFRAME_AES_*` constants) with no key.
 /// Returns NULL if the suite is unknown. Free it with `sframe_sender_free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn sframe_sender_new(cipher_suite: u16) -> *mut SframeSender {

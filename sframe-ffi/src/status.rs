@@ -25,7 +25,7 @@ pub enum SframeStatus {
     SFRAME_ERR_UNKNOWN_KEY_ID = 3,
     /// The frame failed authentication (wrong key, tampered frame or metadata).
     SFRAME_ERR_AUTHENTICATION_FAILED = 4,
-    /// The cipher suite is not one of RFC 9605's (1..5).
+    /// The cipher suite is unknown: not 1..5 (RFC 9605) or 6..8 (draft-barnes-sframe-iana-256).
     SFRAME_ERR_UNSUPPORTED_CIPHER_SUITE = 5,
     /// The base key is unusable (shorter than `SFRAME_MIN_BASE_KEY_LEN` bytes).
     SFRAME_ERR_INVALID_KEY = 6,

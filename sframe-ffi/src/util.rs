@@ -29,9 +29,9 @@ impl From<KeyUsage> for SframeKeyUsage {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SframeSuiteInfo {
-    /// The suite value (1..5).
+    /// The suite value (1..8).
     pub id: u16,
-    /// Static NUL-terminated RFC name, e.g. "AES_128_GCM_SHA256_128". Do not free.
+    /// Static NUL-terminated registry name, e.g. "AES_128_GCM_SHA256_128". Do not free.
     pub name: *const c_char,
     /// Nk: AEAD key size in bytes.
     pub key_len: usize,
@@ -43,18 +43,45 @@ pub struct SframeSuiteInfo {
     pub max_overhead: usize,
 }
 
-fn suite_name(suite: CipherSuite) -> &'static CStr {
-    match suite {
-        CipherSuite::AesCtr128HmacSha256_80 => c"AES_128_CTR_HMAC_SHA256_80",
-        CipherSuite::AesCtr128HmacSha256_64 => c"AES_128_CTR_HMAC_SHA256_64",
-        CipherSuite::AesCtr128HmacSha256_32 => c"AES_128_CTR_HMAC_SHA256_32",
-        CipherSuite::AesGcm128Sha256 => c"AES_128_GCM_SHA256_128",
-        CipherSuite::AesGcm256Sha512 => c"AES_256_GCM_SHA512_128",
+/// Longest registry name plus its NUL; [`SUITE_NAMES`] fails to compile if a name is longer.
+const SUITE_NAME_CAP: usize = 32;
+
+/// NUL-terminated copies of the core's suite names (`CipherSuite::name`), in
+/// `CipherSuite::ALL` order, made at compile time: the names are typed once, in the core.
+// Evaluated by the compiler: an out-of-bounds index fails the build, it cannot panic at run time.
+#[allow(clippy::indexing_slicing)]
+static SUITE_NAMES: [[u8; SUITE_NAME_CAP]; CipherSuite::ALL.len()] = {
+    let mut names = [[0u8; SUITE_NAME_CAP]; CipherSuite::ALL.len()];
+    let mut i = 0;
+    while i < CipherSuite::ALL.len() {
+        let name = CipherSuite::ALL[i].name().as_bytes();
+        assert!(
+            name.len() < SUITE_NAME_CAP,
+            "suite name too long for SUITE_NAME_CAP"
+        );
+        let mut j = 0;
+        while j < name.len() {
+            assert!(name[j] != 0, "NUL in a suite name");
+            names[i][j] = name[j];
+            j += 1;
+        }
+        i += 1;
     }
+    names
+};
+
+/// `suite`'s registry name as a static C string.
+fn suite_name(suite: CipherSuite) -> &'static CStr {
+    CipherSuite::ALL
+        .iter()
+        .position(|&s| s == suite)
+        .and_then(|i| SUITE_NAMES.get(i))
+        .and_then(|bytes| CStr::from_bytes_until_nul(bytes).ok())
+        .unwrap_or(c"unknown")
 }
 
 /// Writes the sizes of `cipher_suite` to `*info`.
-/// Errors: NULL_POINTER, UNSUPPORTED_CIPHER_SUITE (not 1..5; `*info` unchanged).
+/// Errors: NULL_POINTER, UNSUPPORTED_CIPHER_SUITE (not 1..8; `*info` unchanged).
 ///
 /// # Safety
 /// `info` is NULL or writable.
@@ -185,7 +212,22 @@ mod tests {
             assert_eq!(name.to_str(), Ok(suite.name()));
             assert_eq!(info.tag_len, suite.tag_len());
             assert_eq!(info.key_len, suite.key_len());
+            assert_eq!(info.nonce_len, suite.nonce_len());
             assert_eq!(info.max_overhead, suite.max_overhead());
+        }
+        for id in [0, 9, u16::MAX] {
+            let mut info = SframeSuiteInfo {
+                id: 77,
+                name: std::ptr::null(),
+                key_len: 0,
+                nonce_len: 0,
+                tag_len: 0,
+                max_overhead: 0,
+            };
+            // SAFETY: valid out pointer.
+            let st = unsafe { sframe_cipher_suite_info(id, &mut info) };
+            assert_eq!(st, SframeStatus::SFRAME_ERR_UNSUPPORTED_CIPHER_SUITE);
+            assert_eq!(info.id, 77, "unchanged on error");
         }
     }
 

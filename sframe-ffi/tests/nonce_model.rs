@@ -35,7 +35,16 @@ use sframe_core::{CipherSuite, RETIRED_KIDS, ratchet::next_base_key};
 
 use SframeStatus::*;
 
-const SUITES: [u16; 5] = [1, 2, 3, 4, 5];
+/// Every suite the core offers (1..8), by IANA value as C passes it.
+const SUITES: [u16; CipherSuite::ALL.len()] = {
+    let mut ids = [0; CipherSuite::ALL.len()];
+    let mut i = 0;
+    while i < ids.len() {
+        ids[i] = CipherSuite::ALL[i].id();
+        i += 1;
+    }
+    ids
+};
 
 /// Base keys (also MLS exported secrets). The model's pool of a suite is these, then ratchet
 /// step 1 of `KEYS[0]` (so `set_key` can reach a ratchet step's key material too), then
@@ -817,7 +826,7 @@ fn finding1_second_encryptor_with_same_key_and_kid_is_refused_key_in_use() {
         oracle.record(1, 2, b"", b"video", &video.frame(b"video"));
 
         // Another cipher suite derives another key: not in use.
-        let other = SUITES[(SUITES.iter().position(|&s| s == suite).unwrap() + 1) % 5];
+        let other = SUITES[(SUITES.iter().position(|&s| s == suite).unwrap() + 1) % SUITES.len()];
         let mut elsewhere = Tx::new(other);
         assert_eq!(elsewhere.set_key(7, K), SFRAME_OK);
 

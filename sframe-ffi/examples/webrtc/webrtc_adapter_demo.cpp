@@ -191,6 +191,45 @@ int main() {
   int rc = enc->Encrypt(cricket::MEDIA_TYPE_AUDIO, 1, {}, descriptor, small, &written);
   Expect(rc == SFRAME_ERR_BUFFER_TOO_SMALL && written == 0, "short encrypted_frame buffer");
 
+  // Every cipher suite of sframe.h (RFC 9605 1-5, draft-barnes-sframe-iana-256 6-8) works
+  // through the adapter; WebRTC's buffer size is the payload plus the suite's overhead.
+  {
+    const uint16_t suites[] = {
+        SFRAME_AES_128_CTR_HMAC_SHA256_80, SFRAME_AES_128_CTR_HMAC_SHA256_64,
+        SFRAME_AES_128_CTR_HMAC_SHA256_32, SFRAME_AES_128_GCM_SHA256_128,
+        SFRAME_AES_256_GCM_SHA512_128,     SFRAME_AES_256_CTR_HMAC_SHA512_80,
+        SFRAME_AES_256_CTR_HMAC_SHA512_64, SFRAME_AES_256_CTR_HMAC_SHA512_32,
+    };
+    const std::string payload = "every suite";
+    for (uint16_t id : suites) {
+      SframeSuiteInfo info;
+      Expect(sframe_cipher_suite_info(id, &info) == SFRAME_OK, "suite info");
+      auto e = rtc::make_ref_counted<SframeFrameEncryptor>(id);
+      auto d = rtc::make_ref_counted<SframeFrameDecryptor>(id);
+      Expect(e->valid() && d->valid(), "adapters for every suite");
+      const uint64_t kid = 0x7000 + id;  // a KID no other encryptor of this thread uses
+      Expect(e->SetKey(kid, key1) == SFRAME_OK && d->AddKey(kid, key1) == SFRAME_OK,
+             "keys for every suite");
+      Expect(e->GetMaxCiphertextByteSize(cricket::MEDIA_TYPE_AUDIO, payload.size()) ==
+                 payload.size() + info.max_overhead,
+             "max ciphertext size = payload + suite overhead");
+      std::vector<uint8_t> f = SendFrame(e.get(), descriptor, payload);
+      uint64_t fk = 0, fc = 0;
+      size_t fh = 0;
+      Expect(sframe_header_parse(f.data(), f.size(), &fk, &fc, &fh) == SFRAME_OK && fk == kid &&
+                 f.size() == fh + payload.size() + info.tag_len,
+             "frame = header + payload + the suite's tag");
+      std::vector<uint8_t> out(d->GetMaxPlaintextByteSize(cricket::MEDIA_TYPE_AUDIO, f.size()));
+      auto res = d->Decrypt(cricket::MEDIA_TYPE_AUDIO, {}, descriptor, f, out);
+      Expect(res.IsOk() && res.bytes_written == payload.size() &&
+                 std::memcmp(out.data(), payload.data(), payload.size()) == 0,
+             "every suite round-trips through the adapter");
+    }
+    SframeSuiteInfo info;
+    Expect(sframe_cipher_suite_info(9, &info) == SFRAME_ERR_UNSUPPORTED_CIPHER_SUITE,
+           "no suite 9");
+  }
+
   // Unknown suite: the adapter reports invalid and every call fails cleanly.
   auto broken = rtc::make_ref_counted<sframe_webrtc::SframeFrameEncryptor>(static_cast<uint16_t>(99));
   Expect(!broken->valid(), "unknown suite");

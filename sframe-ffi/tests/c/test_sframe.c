@@ -3,7 +3,8 @@
  * ASan+UBSan (static library) and valgrind (shared library).
  *
  * Covers every function of sframe.h, every status a caller can provoke, the RFC 9605
- * Appendix C vectors (test-vectors/rfc9605.json through the generated rfc9605_vectors.h),
+ * Appendix C vectors (test-vectors/rfc9605.json, suites 1-5) and the draft-barnes-sframe-iana-256
+ * vectors (test-vectors/iana-256.json, suites 6-8) through the generated rfc9605_vectors.h,
  * and misuse: NULL pointers, zero lengths, short and exact output buffers, unknown KIDs,
  * tampered frames, replays, aliasing buffers. Output ends with "N passed, M failed".
  */
@@ -37,11 +38,13 @@ static int g_failed_checks;
 
 static const uint8_t KEY_A[16] = "0123456789abcdef";
 static const uint8_t KEY_B[32] = "another base key of 32 bytes!!!";
-static const uint16_t ALL_SUITES[5] = {
+static const uint16_t ALL_SUITES[] = {
     SFRAME_AES_128_CTR_HMAC_SHA256_80, SFRAME_AES_128_CTR_HMAC_SHA256_64,
     SFRAME_AES_128_CTR_HMAC_SHA256_32, SFRAME_AES_128_GCM_SHA256_128,
-    SFRAME_AES_256_GCM_SHA512_128,
+    SFRAME_AES_256_GCM_SHA512_128,     SFRAME_AES_256_CTR_HMAC_SHA512_80,
+    SFRAME_AES_256_CTR_HMAC_SHA512_64, SFRAME_AES_256_CTR_HMAC_SHA512_32,
 };
+#define SUITE_COUNT (sizeof ALL_SUITES / sizeof ALL_SUITES[0])
 
 /* A sender/receiver pair on `suite` sharing KEY_A under `kid`. */
 static void make_pair(uint16_t suite, uint64_t kid, SframeSender **s, SframeReceiver **r) {
@@ -119,8 +122,11 @@ static void test_cipher_suite_info(void) {
         {1, "AES_128_CTR_HMAC_SHA256_80", 48, 10}, {2, "AES_128_CTR_HMAC_SHA256_64", 48, 8},
         {3, "AES_128_CTR_HMAC_SHA256_32", 48, 4},  {4, "AES_128_GCM_SHA256_128", 16, 16},
         {5, "AES_256_GCM_SHA512_128", 32, 16},
+        {6, "AES_256_CTR_HMAC_SHA512_80", 96, 10}, {7, "AES_256_CTR_HMAC_SHA512_64", 96, 8},
+        {8, "AES_256_CTR_HMAC_SHA512_32", 96, 4},
     };
-    for (size_t i = 0; i < 5; i++) {
+    CHECK(SUITE_COUNT == sizeof table / sizeof table[0] && SUITE_COUNT == 8);
+    for (size_t i = 0; i < SUITE_COUNT; i++) {
         SframeSuiteInfo info;
         memset(&info, 0, sizeof info);
         CHECK(ALL_SUITES[i] == table[i].id);
@@ -135,13 +141,14 @@ static void test_cipher_suite_info(void) {
     SframeSuiteInfo info;
     memset(&info, 0xab, sizeof info);
     CHECK_STATUS(sframe_cipher_suite_info(0, &info), SFRAME_ERR_UNSUPPORTED_CIPHER_SUITE);
-    CHECK_STATUS(sframe_cipher_suite_info(6, &info), SFRAME_ERR_UNSUPPORTED_CIPHER_SUITE);
+    CHECK_STATUS(sframe_cipher_suite_info(9, &info), SFRAME_ERR_UNSUPPORTED_CIPHER_SUITE);
     CHECK_STATUS(sframe_cipher_suite_info(0xffff, &info), SFRAME_ERR_UNSUPPORTED_CIPHER_SUITE);
     CHECK(info.id == 0xabab); /* unchanged on error */
     CHECK_STATUS(sframe_cipher_suite_info(4, NULL), SFRAME_ERR_NULL_POINTER);
     /* Unknown suites give no object. */
     CHECK(sframe_sender_new(0) == NULL);
-    CHECK(sframe_sender_new(6) == NULL);
+    CHECK(sframe_sender_new(9) == NULL);
+    CHECK(sframe_receiver_new(9) == NULL);
     CHECK(sframe_receiver_new(0) == NULL);
     CHECK(sframe_receiver_new(0xffff) == NULL);
 }
@@ -200,6 +207,21 @@ static void test_header_misuse(void) {
 }
 
 /* ---------------------------------------------------------------- RFC 9605 C.3 vectors */
+
+/* The generated vectors (rfc9605.json + iana-256.json) exercise every suite of sframe.h. */
+static void test_vectors_cover_every_suite(void) {
+    for (size_t i = 0; i < SUITE_COUNT; i++) {
+        size_t found = 0;
+        for (size_t j = 0; j < SFRAME_VECTOR_COUNT; j++)
+            if (SFRAME_VECTORS[j].suite == ALL_SUITES[i]) found++;
+        if (found == 0) fprintf(stderr, "  no C.3-style vector for suite %u\n", ALL_SUITES[i]);
+        CHECK(found > 0);
+    }
+    for (size_t j = 0; j < SFRAME_VECTOR_COUNT; j++) {
+        SframeSuiteInfo info;
+        CHECK_STATUS(sframe_cipher_suite_info(SFRAME_VECTORS[j].suite, &info), SFRAME_OK);
+    }
+}
 
 static void test_rfc_vectors_unprotect(void) {
     for (size_t i = 0; i < SFRAME_VECTOR_COUNT; i++) {
@@ -348,7 +370,7 @@ static void test_tampered_frames(void) {
 
 static void test_round_trip_every_suite(void) {
     const uint8_t md[] = "rtp header bytes";
-    for (size_t i = 0; i < 5; i++) {
+    for (size_t i = 0; i < SUITE_COUNT; i++) {
         SframeSender *s;
         SframeReceiver *r;
         make_pair(ALL_SUITES[i], 1000 + i, &s, &r);
@@ -473,7 +495,7 @@ static void test_sender_usage_limit(void) {
 
 static void test_short_output_buffers(void) {
     const uint8_t pt[100] = {1, 2, 3};
-    for (size_t i = 0; i < 5; i++) {
+    for (size_t i = 0; i < SUITE_COUNT; i++) {
         SframeSender *s;
         SframeReceiver *r;
         make_pair(ALL_SUITES[i], 77, &s, &r);
@@ -1067,7 +1089,8 @@ typedef struct {
 static const TestCase TESTS[] = {
     T(test_status_strings),        T(test_version_and_backend),
     T(test_cipher_suite_info),     T(test_rfc_header_vectors),
-    T(test_header_misuse),         T(test_rfc_vectors_unprotect),
+    T(test_header_misuse),         T(test_vectors_cover_every_suite),
+    T(test_rfc_vectors_unprotect),
     T(test_rfc_vectors_protect),   T(test_tampered_frames),
     T(test_round_trip_every_suite), T(test_sender_state),
     T(test_counter_exhausted),     T(test_sender_usage_limit),
