@@ -31,8 +31,23 @@ pub const RECORD_FRAME: u8 = 1;
 pub const RECORD_END: u8 = 2;
 /// Plaintext length of the end record.
 pub const END_PAYLOAD_LEN: usize = 16;
+/// Largest SFrame overhead (longest header + tag, RFC 9605 §4.2) of any suite the core offers:
+/// 17 + 16 = 33 bytes (the 96-byte keys of suites 6-8 never reach the file; their tags are
+/// 4..10 bytes).
+pub const MAX_SFRAME_OVERHEAD: usize = {
+    let mut max = 0;
+    let mut i = 0;
+    while i < CipherSuite::ALL.len() {
+        let overhead = CipherSuite::ALL[i].max_overhead();
+        if overhead > max {
+            max = overhead;
+        }
+        i += 1;
+    }
+    max
+};
 /// Largest `length` of a record: the largest frame plus the largest SFrame overhead.
-pub const MAX_RECORD_LEN: usize = MAX_FRAME_LEN + 17 + 16;
+pub const MAX_RECORD_LEN: usize = MAX_FRAME_LEN + MAX_SFRAME_OVERHEAD;
 
 /// The parsed file header; `bytes` is its exact encoding (part of every frame's metadata).
 pub struct FileHeader {
@@ -299,6 +314,44 @@ mod tests {
             assert!(
                 FileHeader::read(&mut &h.bytes[..cut]).is_err(),
                 "cut at {cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_suite_survives_the_header_and_fits_the_record_limit() {
+        for suite in CipherSuite::ALL {
+            let h =
+                FileHeader::new(suite, 7, SourceKind::Raw, [1; 16], [2; 16], Vec::new()).unwrap();
+            assert_eq!(h.bytes[5..7], suite.id().to_be_bytes());
+            let back = FileHeader::read(&mut h.bytes.as_slice()).unwrap();
+            assert_eq!(back.suite, suite);
+            assert!(
+                MAX_FRAME_LEN + suite.max_overhead() <= MAX_RECORD_LEN,
+                "{suite}"
+            );
+        }
+        // The limit README.md documents ("at most 64 MiB + 33").
+        assert_eq!(
+            MAX_RECORD_LEN,
+            (64 << 20) + sframe_core::MAX_HEADER_LEN + 16
+        );
+        // A header naming a suite the core does not have is refused, not guessed.
+        let mut bytes = FileHeader::new(
+            CipherSuite::AesGcm128Sha256,
+            7,
+            SourceKind::Raw,
+            [1; 16],
+            [2; 16],
+            Vec::new(),
+        )
+        .unwrap()
+        .bytes;
+        for unknown in [0u16, 9, u16::MAX] {
+            bytes[5..7].copy_from_slice(&unknown.to_be_bytes());
+            assert!(
+                FileHeader::read(&mut bytes.as_slice()).is_err(),
+                "{unknown}"
             );
         }
     }

@@ -47,7 +47,8 @@ enum Command {
         output: PathBuf,
         #[command(flatten)]
         key: KeyArgs,
-        /// Cipher suite: an RFC 9605 name (AES_128_GCM_SHA256_128, ...) or its number (1-5).
+        /// Cipher suite: a registry name (AES_128_GCM_SHA256_128, ...) or its number (1-8: RFC
+        /// 9605's 1-5 and draft-barnes-sframe-iana-256's AES_256_CTR_HMAC_SHA512_* 6-8).
         #[arg(long, default_value = "AES_128_GCM_SHA256_128", value_parser = parse_suite)]
         suite: CipherSuite,
         /// SFrame key ID written in every frame header.
@@ -131,8 +132,11 @@ fn parse_suite(s: &str) -> std::result::Result<CipherSuite, String> {
         .or_else(|| CipherSuite::from_name(&s.to_ascii_uppercase()).ok())
         .ok_or_else(|| {
             let names: Vec<&str> = CipherSuite::ALL.iter().map(|c| c.name()).collect();
+            let ids: Vec<u16> = CipherSuite::ALL.iter().map(|c| c.id()).collect();
             format!(
-                "unknown cipher suite; use 1-5 or one of {}",
+                "unknown cipher suite; use {}-{} or one of {}",
+                ids.first().copied().unwrap_or_default(),
+                ids.last().copied().unwrap_or_default(),
                 names.join(", ")
             )
         })

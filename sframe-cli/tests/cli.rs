@@ -201,7 +201,29 @@ fn every_suite_and_a_large_kid_round_trip() {
         ),
         ("4", "AES_128_GCM_SHA256_128", 16),
         ("5", "AES_256_GCM_SHA512_128", 16),
+        // draft-barnes-sframe-iana-256: AES-256-CTR + HMAC-SHA512, 96-byte SFrame keys.
+        ("6", "AES_256_CTR_HMAC_SHA512_80", 10),
+        (
+            "AES_256_CTR_HMAC_SHA512_64",
+            "AES_256_CTR_HMAC_SHA512_64",
+            8,
+        ),
+        (
+            "aes_256_ctr_hmac_sha512_32",
+            "AES_256_CTR_HMAC_SHA512_32",
+            4,
+        ),
     ];
+    // Every suite the core offers is exercised, with its tag length.
+    let names: Vec<&str> = suites.iter().map(|&(_, name, _)| name).collect();
+    let core: Vec<&str> = sframe_core::CipherSuite::ALL
+        .iter()
+        .map(|s| s.name())
+        .collect();
+    assert_eq!(names, core);
+    for (&(_, _, tag), suite) in suites.iter().zip(sframe_core::CipherSuite::ALL) {
+        assert_eq!(tag, suite.tag_len(), "{suite}");
+    }
     for (arg, name, tag) in suites {
         let enc = dir.path().join(format!("{name}.sframe"));
         encrypt(&ivf, &enc, &key, &["--suite", arg, "--kid", "123456789"]);
@@ -558,11 +580,16 @@ fn missing_or_malformed_keys_are_usage_errors() {
             .stderr(predicate::str::contains(msg));
         assert!(!out.exists());
     }
-    sframe()
-        .args(["encrypt", "x", "-o", "y", "--suite", "AES_512"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("unknown cipher suite"));
+    for bad in ["AES_512", "0", "9", "65535", "AES_256_CTR_HMAC_SHA512"] {
+        sframe()
+            .args(["encrypt", "x", "-o", "y", "--suite", bad])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "unknown cipher suite; use 1-8 or one of",
+            ))
+            .stderr(predicate::str::contains("AES_256_CTR_HMAC_SHA512_32"));
+    }
 }
 
 #[test]
