@@ -1,15 +1,21 @@
 // Types of the sframe-wasm package (RFC 9605 SFrame, sframe-core in WebAssembly).
 
-/** RFC 9605 §4.5 cipher suite names (W3C `SFrameCipherSuite`). */
+/**
+ * Cipher suite names (W3C `SFrameCipherSuite`): RFC 9605 §4.5 (IANA values 1-5) and
+ * draft-barnes-sframe-iana-256 (6-8, AES-256-CTR + HMAC-SHA512; W3C PR #303).
+ */
 export type SFrameCipherSuite =
   | 'AES_128_CTR_HMAC_SHA256_80'
   | 'AES_128_CTR_HMAC_SHA256_64'
   | 'AES_128_CTR_HMAC_SHA256_32'
   | 'AES_128_GCM_SHA256_128'
-  | 'AES_256_GCM_SHA512_128';
+  | 'AES_256_GCM_SHA512_128'
+  | 'AES_256_CTR_HMAC_SHA512_80'
+  | 'AES_256_CTR_HMAC_SHA512_64'
+  | 'AES_256_CTR_HMAC_SHA512_32';
 
-/** A cipher suite by name or RFC 9605 value (1..5). */
-export type CipherSuiteLike = SFrameCipherSuite | 1 | 2 | 3 | 4 | 5;
+/** A cipher suite by name or IANA value (1..8). */
+export type CipherSuiteLike = SFrameCipherSuite | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 
 /** W3C CryptoKeyID: a number up to 2^53-1 or a bigint up to 2^64-1. */
 export type CryptoKeyID = number | bigint;
@@ -56,10 +62,14 @@ export interface SFrameHeader {
   headerLength: number;
 }
 
+/** A suite's sizes (RFC 9605 §4.5), as sframe-core defines them. */
 export interface CipherSuiteInfo {
   id: number;
   name: SFrameCipherSuite;
+  /** Nk: AEAD key bytes (CTR suites: AES key ‖ HMAC key). */
   keyLength: number;
+  /** Nka: the AES key's share of keyLength. */
+  encKeyLength: number;
   nonceLength: number;
   tagLength: number;
   hash: 'SHA-256' | 'SHA-512';
@@ -112,6 +122,9 @@ export class Receiver {
 /** Parses the SFrame header (RFC 9605 §4.3) without a key. */
 export function parseHeader(frame: BufferSource): SFrameHeader;
 export function cipherSuiteInfo(cipherSuite: CipherSuiteLike): CipherSuiteInfo;
+/** Every suite sframe-core supports, in IANA order (ids 1..8). */
+export function cipherSuites(): CipherSuiteInfo[];
+/** Suite names in IANA order: CIPHER_SUITES[id - 1]. */
 export const CIPHER_SUITES: readonly SFrameCipherSuite[];
 
 /** "auto" (default: from the encoded frame's mimeType), "none", "VP8", "H264", "opus". */

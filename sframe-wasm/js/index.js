@@ -1,5 +1,7 @@
 // sframe-wasm: RFC 9605 SFrame for browsers and Node, backed by sframe-core (WebAssembly).
-export { Sender, Receiver, parseHeader, cipherSuiteInfo } from './wasm.js';
+import { cipherSuites } from './wasm.js';
+
+export { Sender, Receiver, parseHeader, cipherSuiteInfo, cipherSuites } from './wasm.js';
 export {
   SFrameTransform,
   SFrameEncrypterStream,
@@ -15,11 +17,9 @@ export {
 } from './codec.js';
 export { derivationLabel, normalizeKeyId, resolveKey, wipeKey } from './keys.js';
 
-/** RFC 9605 §4.5 cipher suite names, by value (1..5). */
-export const CIPHER_SUITES = Object.freeze([
-  'AES_128_CTR_HMAC_SHA256_80',
-  'AES_128_CTR_HMAC_SHA256_64',
-  'AES_128_CTR_HMAC_SHA256_32',
-  'AES_128_GCM_SHA256_128',
-  'AES_256_GCM_SHA512_128',
-]);
+/**
+ * Names of the cipher suites sframe-core supports, in IANA order (RFC 9605 §8.1 values 1-5,
+ * draft-barnes-sframe-iana-256's 6-8): `CIPHER_SUITES[id - 1]`. Read from the wasm module
+ * (`cipherSuites()`), not typed here.
+ */
+export const CIPHER_SUITES = Object.freeze(cipherSuites().map((s) => s.name));

@@ -5,7 +5,9 @@
 //   sframe_secret = HKDF-Extract("", base_key)
 //   sframe_key    = HKDF-Expand(sframe_secret, "SFrame 1.0 Secret key "  ‖ BE64(KID) ‖ BE16(suite), Nk)
 //   sframe_salt   = HKDF-Expand(sframe_secret, "SFrame 1.0 Secret salt " ‖ BE64(KID) ‖ BE16(suite), Nn)
-// (WebCrypto's HKDF is Extract-then-Expand; a zero-length salt is the RFC's empty salt), and
+// with the suite's hash as sframe-core names it (cipherSuiteInfo().hash: HKDF-SHA-256 for
+// suites 1-4, HKDF-SHA-512 for 5-8; WebCrypto's HKDF is Extract-then-Expand and a zero-length
+// salt is the RFC's empty salt), and
 // only the derived key and salt enter the wasm module. Extractable keys are exported raw and
 // bytes are copied: sframe-core derives from those base keys itself. Every result holds fresh
 // copies that the caller wipes with wipeKey() once wasm has taken them.

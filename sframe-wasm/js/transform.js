@@ -13,7 +13,7 @@
 // key material and KID another one uses is refused with "key_in_use" (two Senders under one key
 // would repeat every counter, i.e. every AES-GCM/CTR nonce).
 
-import { Sender, Receiver, parseHeader, cipherSuiteInfo } from './wasm.js';
+import { Sender, Receiver, parseHeader, cipherSuiteInfo, cipherSuites } from './wasm.js';
 import {
   codecForMimeType,
   parseCompatibilityMode,
@@ -23,13 +23,18 @@ import {
 } from './codec.js';
 import { normalizeKeyId, resolveKey, wipeKey } from './keys.js';
 
-/** Safari's authenticationSize (tag bytes) → cipher suite. */
-const SUITE_BY_AUTH_SIZE = new Map([
-  [10, 'AES_128_CTR_HMAC_SHA256_80'],
-  [8, 'AES_128_CTR_HMAC_SHA256_64'],
-  [4, 'AES_128_CTR_HMAC_SHA256_32'],
-  [16, 'AES_128_GCM_SHA256_128'],
-]);
+/**
+ * Safari's authenticationSize (tag bytes) → cipher suite: Safari's SFrameTransform predates
+ * the cipherSuite option and only knows the SHA-256 suites (AES-128-CTR + HMAC-SHA256 with a
+ * 10, 8 or 4-byte tag; AES-128-GCM with 16). Built from the core's suite list: the first
+ * SHA-256 suite with that tag length.
+ */
+const SUITE_BY_AUTH_SIZE = new Map();
+for (const s of cipherSuites()) {
+  if (s.hash === 'SHA-256' && !SUITE_BY_AUTH_SIZE.has(s.tagLength)) {
+    SUITE_BY_AUTH_SIZE.set(s.tagLength, s.name);
+  }
+}
 
 /** W3C SFrameTransformErrorEvent: errorType "authentication" | "keyID" | "syntax". */
 export class SFrameTransformErrorEvent extends Event {
@@ -74,8 +79,8 @@ function resolveSuite(options) {
     if (!name) throw new TypeError(`unsupported authenticationSize ${options.authenticationSize}`);
     return cipherSuiteInfo(name);
   }
-  // Safari's default (authenticationSize 10).
-  return cipherSuiteInfo('AES_128_CTR_HMAC_SHA256_80');
+  // Safari's default: authenticationSize 10.
+  return cipherSuiteInfo(/** @type {string} */ (SUITE_BY_AUTH_SIZE.get(10)));
 }
 
 function isEncodedFrame(chunk) {

@@ -5,6 +5,7 @@ import init, {
   Receiver,
   parseHeader,
   cipherSuiteInfo,
+  cipherSuites,
 } from '../pkg/sframe_wasm.js';
 
 const wasmUrl = new URL('../pkg/sframe_wasm_bg.wasm', import.meta.url);
@@ -15,4 +16,4 @@ if (wasmUrl.protocol === 'file:') {
   await init({ module_or_path: wasmUrl });
 }
 
-export { Sender, Receiver, parseHeader, cipherSuiteInfo };
+export { Sender, Receiver, parseHeader, cipherSuiteInfo, cipherSuites };

@@ -11,7 +11,8 @@ use crate::error::{JsResult, core_error, range_error, type_error};
 /// Largest integer a JavaScript `number` holds exactly (2^53 - 1).
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
-/// A cipher suite given as its RFC 9605 value (1..5) or registry name (§4.5).
+/// A cipher suite given as its IANA value (1..8: RFC 9605 §8.1 and draft-barnes-sframe-iana-256)
+/// or registry name (§4.5).
 pub fn suite(v: &JsValue) -> JsResult<CipherSuite> {
     if let Some(name) = v.as_string() {
         return CipherSuite::from_name(&name).map_err(core_error);
@@ -23,7 +24,7 @@ pub fn suite(v: &JsValue) -> JsResult<CipherSuite> {
         return Err(core_error(sframe_core::Error::UnsupportedCipherSuite));
     }
     Err(type_error(
-        "cipherSuite must be a number (1..5) or a cipher suite name",
+        "cipherSuite must be a number (1..8) or a cipher suite name",
     ))
 }
 

@@ -12,7 +12,10 @@
 //! * `Receiver` — `addKey`, `addDerivedKey`, `removeKey`, `hasKey`, `setReplayWindow`,
 //!   `unprotect(frame, metadata?)`;
 //! * `parseHeader(frame)` → `{ keyId, counter, headerLength }` (RFC 9605 §4.3, no key needed);
-//! * `cipherSuiteInfo(suite)` → sizes and HKDF hash of a suite (§4.5).
+//! * `cipherSuiteInfo(suite)` → sizes and HKDF hash of a suite (§4.5);
+//! * `cipherSuites()` → that information for every suite the core supports, in IANA order
+//!   (RFC 9605 §8.1 values 1-5 and draft-barnes-sframe-iana-256's 6-8). The JavaScript
+//!   package builds its suite tables from it instead of re-typing them.
 //!
 //! Key IDs and counters are `bigint`s (64-bit); a key ID may also be given as a
 //! non-negative safe-integer `number`. Byte inputs may be a `Uint8Array`, any other
@@ -65,8 +68,8 @@ pub struct Sender {
 
 #[wasm_bindgen]
 impl Sender {
-    /// `new Sender(cipherSuite)`: `cipherSuite` is an RFC 9605 value (1..5) or its name
-    /// (`"AES_128_GCM_SHA256_128"`, …).
+    /// `new Sender(cipherSuite)`: `cipherSuite` is an IANA SFrame cipher suite value (1..8)
+    /// or its name (`"AES_128_GCM_SHA256_128"`, …).
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(js_name = cipherSuite, unchecked_param_type = "number | string")]
@@ -175,7 +178,7 @@ pub struct Receiver {
 
 #[wasm_bindgen]
 impl Receiver {
-    /// `new Receiver(cipherSuite)` (an RFC 9605 value 1..5 or its name).
+    /// `new Receiver(cipherSuite)` (an IANA SFrame cipher suite value 1..8 or its name).
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(js_name = cipherSuite, unchecked_param_type = "number | string")]
@@ -307,26 +310,37 @@ pub fn parse_header(
     Ok(out.into())
 }
 
-/// Sizes of a cipher suite (RFC 9605 §4.5): `{ id, name, keyLength, nonceLength, tagLength,
-/// hash, maxOverhead }`, `hash` being the WebCrypto name of its HKDF hash.
+/// Sizes of a cipher suite (RFC 9605 §4.5): `{ id, name, keyLength, encKeyLength,
+/// nonceLength, tagLength, hash, maxOverhead }`. `hash` is the WebCrypto name of its HKDF (and
+/// HMAC) hash, `sframe_core::CipherSuite::hash_name()`; `encKeyLength` is `Nka`, the AES key's
+/// share of `keyLength`.
 #[wasm_bindgen(js_name = cipherSuiteInfo, unchecked_return_type = "CipherSuiteInfo")]
 pub fn cipher_suite_info(
     #[wasm_bindgen(js_name = cipherSuite, unchecked_param_type = "number | string")]
     cipher_suite: &JsValue,
 ) -> JsResult<JsValue> {
-    let s = suite(cipher_suite)?;
+    suite_info(suite(cipher_suite)?)
+}
+
+/// `cipherSuiteInfo` of every suite `sframe-core` supports (`CipherSuite::ALL`), in IANA order.
+#[wasm_bindgen(js_name = cipherSuites, unchecked_return_type = "CipherSuiteInfo[]")]
+pub fn cipher_suites() -> JsResult<js_sys::Array> {
+    let out = js_sys::Array::new();
+    for s in sframe_core::CipherSuite::ALL {
+        out.push(&suite_info(s)?);
+    }
+    Ok(out)
+}
+
+fn suite_info(s: sframe_core::CipherSuite) -> JsResult<JsValue> {
     let out = Object::new();
     set(&out, "id", s.id().into())?;
     set(&out, "name", s.name().into())?;
     set(&out, "keyLength", (s.key_len() as u32).into())?;
+    set(&out, "encKeyLength", (s.enc_key_len() as u32).into())?;
     set(&out, "nonceLength", (s.nonce_len() as u32).into())?;
     set(&out, "tagLength", (s.tag_len() as u32).into())?;
-    let hash = if s.hash_len() == 64 {
-        "SHA-512"
-    } else {
-        "SHA-256"
-    };
-    set(&out, "hash", hash.into())?;
+    set(&out, "hash", s.hash_name().into())?;
     set(&out, "maxOverhead", (s.max_overhead() as u32).into())?;
     Ok(out.into())
 }

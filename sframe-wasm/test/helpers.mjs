@@ -8,3 +8,11 @@ export const big = (v) => BigInt(v);
 export const vectors = JSON.parse(
   readFileSync(new URL('../../test-vectors/rfc9605.json', import.meta.url), 'utf8'),
 );
+
+/** draft-barnes-sframe-iana-256 vectors for suites 6-8 (AES-256-CTR + HMAC-SHA512). */
+export const iana256 = JSON.parse(
+  readFileSync(new URL('../../test-vectors/iana-256.json', import.meta.url), 'utf8'),
+);
+
+/** One protect/unprotect vector per suite, 1..8: RFC 9605 C.3, then iana-256. */
+export const allSuiteVectors = [...vectors.sframe, ...iana256.sframe];

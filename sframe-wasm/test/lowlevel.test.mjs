@@ -106,7 +106,8 @@ test('errors carry stable codes', () => {
   throwsCode(() => rx.unprotect(new Uint8Array([0x08])), 'malformed_frame');
   throwsCode(() => rx.unprotect(new Uint8Array(0)), 'malformed_frame');
   throwsCode(() => rx.addKey(1, new Uint8Array(15)), 'invalid_key');
-  throwsCode(() => new Sender(6), 'unsupported_cipher_suite');
+  throwsCode(() => new Sender(9), 'unsupported_cipher_suite');
+  throwsCode(() => new Sender(0), 'unsupported_cipher_suite');
   throwsCode(() => new Sender('AES_999'), 'unsupported_cipher_suite');
   throwsCode(() => rx.setReplayWindow(5000), 'invalid_config');
   throwsCode(() => rx.addDerivedKey(1, new Uint8Array(16), new Uint8Array(11)), 'invalid_key');
@@ -168,10 +169,12 @@ test('cipherSuiteInfo gives RFC 9605 §4.5 sizes', () => {
     id: 5,
     name: 'AES_256_GCM_SHA512_128',
     keyLength: 32,
+    encKeyLength: 32,
     nonceLength: 12,
     tagLength: 16,
     hash: 'SHA-512',
     maxOverhead: 17 + 16,
   });
   assert.equal(cipherSuiteInfo('AES_128_CTR_HMAC_SHA256_32').keyLength, 48);
+  assert.equal(cipherSuiteInfo('AES_128_CTR_HMAC_SHA256_32').encKeyLength, 16);
 });

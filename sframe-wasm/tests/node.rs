@@ -1,5 +1,6 @@
 //! wasm-bindgen tests of the exported API, run under Node by `wasm-bindgen-test-runner`
-//! (`scripts/stages/40-wasm.sh`): RFC 9605 Appendix C vectors and tampered-frame rejection,
+//! (`scripts/stages/40-wasm.sh`): RFC 9605 Appendix C vectors (suites 1-5) and
+//! draft-barnes-sframe-iana-256's (6-8), tampered-frame rejection, the suite list,
 //! called exactly as JavaScript calls them (JsValue in, JsValue errors out).
 #![cfg(target_arch = "wasm32")]
 
@@ -9,6 +10,8 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 const VECTORS: &str = include_str!("../../test-vectors/rfc9605.json");
+/// draft-barnes-sframe-iana-256's vectors for suites 6-8 (AES-256-CTR + HMAC-SHA512).
+const IANA_256_VECTORS: &str = include_str!("../../test-vectors/iana-256.json");
 
 fn get(obj: &JsValue, name: &str) -> JsValue {
     Reflect::get(obj, &JsValue::from_str(name)).unwrap()
@@ -33,9 +36,16 @@ fn u64_field(obj: &JsValue, name: &str) -> JsValue {
     JsValue::from(n)
 }
 
-fn sframe_vectors() -> Vec<JsValue> {
-    let all = JSON::parse(VECTORS).unwrap();
+fn vectors_of(file: &str) -> Vec<JsValue> {
+    let all = JSON::parse(file).unwrap();
     js_sys::Array::from(&get(&all, "sframe")).iter().collect()
+}
+
+/// Every suite's protect/unprotect vector: RFC 9605 C.3 (suites 1-5), then iana-256 (6-8).
+fn sframe_vectors() -> Vec<JsValue> {
+    let mut all = vectors_of(VECTORS);
+    all.extend(vectors_of(IANA_256_VECTORS));
+    all
 }
 
 fn code(err: JsValue) -> String {
@@ -45,7 +55,12 @@ fn code(err: JsValue) -> String {
 #[wasm_bindgen_test]
 fn rfc9605_vectors_unprotect() {
     let vectors = sframe_vectors();
-    assert_eq!(vectors.len(), 5);
+    assert_eq!(vectors.len(), 8);
+    let suites: Vec<f64> = vectors
+        .iter()
+        .map(|v| get(v, "cipher_suite").as_f64().unwrap())
+        .collect();
+    assert_eq!(suites, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
     for v in &vectors {
         let mut rx = Receiver::new(&get(v, "cipher_suite")).unwrap();
         rx.add_key(&u64_field(v, "kid"), &hex_field(v, "base_key"))
@@ -92,6 +107,33 @@ fn tampered_frames_are_rejected() {
         let err = rx.unprotect(&Uint8Array::from(&ct[..]).into(), &JsValue::UNDEFINED);
         assert_eq!(code(err.unwrap_err()), "authentication_failed");
     }
+}
+
+/// `cipherSuites()` is `sframe_core::CipherSuite::ALL` with the core's own sizes and hash name.
+#[wasm_bindgen_test]
+fn cipher_suites_come_from_the_core() {
+    let list = sframe_wasm::cipher_suites().unwrap();
+    assert_eq!(list.length() as usize, sframe_core::CipherSuite::ALL.len());
+    for (info, s) in list.iter().zip(sframe_core::CipherSuite::ALL) {
+        assert_eq!(get(&info, "id"), JsValue::from(s.id()));
+        assert_eq!(get(&info, "name"), JsValue::from_str(s.name()));
+        assert_eq!(get(&info, "keyLength"), JsValue::from(s.key_len() as u32));
+        assert_eq!(
+            get(&info, "encKeyLength"),
+            JsValue::from(s.enc_key_len() as u32)
+        );
+        assert_eq!(get(&info, "tagLength"), JsValue::from(s.tag_len() as u32));
+        assert_eq!(get(&info, "hash"), JsValue::from_str(s.hash_name()));
+        let by_name = sframe_wasm::cipher_suite_info(&JsValue::from_str(s.name())).unwrap();
+        assert_eq!(get(&by_name, "id"), JsValue::from(s.id()));
+    }
+    let six = sframe_wasm::cipher_suite_info(&JsValue::from(6)).unwrap();
+    assert_eq!(
+        get(&six, "name"),
+        JsValue::from_str("AES_256_CTR_HMAC_SHA512_80")
+    );
+    assert_eq!(get(&six, "keyLength"), JsValue::from(96u32));
+    assert_eq!(get(&six, "hash"), JsValue::from_str("SHA-512"));
 }
 
 #[wasm_bindgen_test]
