@@ -13,7 +13,7 @@ count() { # variant suite size iters
 }
 echo "| suite | size | protect instr/frame | raw seal | ratio | unprotect | raw open | ratio |"
 echo "|---|---|---|---|---|---|---|---|"
-for suite in ${SUITES:-1 4 5}; do
+for suite in ${SUITES:-1 4 5 6}; do  # one per construction: CTR-128/SHA-256, GCM-128, GCM-256, CTR-256/SHA-512
     for size in ${SIZES:-64 1200 10240}; do
         it=${ITERS:-200}
         p=$(count protect "$suite" "$size" "$it"); rs=$(count raw-seal "$suite" "$size" "$it")

@@ -43,7 +43,9 @@ fn peer_suite(suite: CipherSuite) -> Option<sframe::CipherSuite> {
     match suite {
         CipherSuite::AesGcm128Sha256 => Some(sframe::CipherSuite::AesGcm128Sha256),
         CipherSuite::AesGcm256Sha512 => Some(sframe::CipherSuite::AesGcm256Sha512),
-        _ => None, // ring has no AES-CTR; the peer crate's CTR suites need its rust-crypto backend
+        // ring has no AES-CTR (the peer crate's suites 1-3 need its rust-crypto backend), and the
+        // peer crate has no suites 6-8 at all.
+        _ => None,
     }
 }
 

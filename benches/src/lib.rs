@@ -2,7 +2,8 @@
 //! SFrame benchmarks are measured against.
 //!
 //! A floor does exactly the AEAD work of one SFrame frame and nothing else: AES-GCM, or the
-//! §4.5.1 AES-CTR + HMAC-SHA256 composition, with the key schedule precomputed and the nonce
+//! §4.5.1 AES-CTR + HMAC composition (AES-128 + HMAC-SHA256 for suites 1-3, AES-256 +
+//! HMAC-SHA512 for suites 6-8), with the key schedule precomputed and the nonce
 //! given, over the same header bytes as AAD. No header encoding or parsing, no key lookup, no
 //! counter or replay bookkeeping, no buffer management. The unit tests below check that a
 //! floor's output is byte-for-byte the ciphertext and tag that `sframe_core::Sender` produces,
@@ -16,7 +17,7 @@ use aes::cipher::{InnerIvInit, KeyInit, StreamCipher};
 use aes_gcm::aead::AeadInOut;
 use hmac::{Hmac, Mac};
 use sframe_core::CipherSuite;
-use sha2::Sha256;
+use sha2::{Sha256, Sha512};
 
 /// Nonce length of every SFrame suite.
 pub const NONCE_LEN: usize = 12;
@@ -42,7 +43,7 @@ pub enum RustCryptoFloor {
     Gcm128(aes_gcm::Aes128Gcm),
     /// AES-256-GCM.
     Gcm256(aes_gcm::Aes256Gcm),
-    /// AES-128-CTR + HMAC-SHA256 truncated to `tag_len`.
+    /// AES-128-CTR + HMAC-SHA256 truncated to `tag_len` (suites 1-3).
     CtrHmac {
         /// AES-128 key schedule.
         aes: aes::Aes128,
@@ -51,11 +52,23 @@ pub enum RustCryptoFloor {
         /// Nt.
         tag_len: usize,
     },
+    /// AES-256-CTR + HMAC-SHA512 truncated to `tag_len` (suites 6-8).
+    CtrHmac256 {
+        /// AES-256 key schedule.
+        aes: aes::Aes256,
+        /// HMAC with the key absorbed.
+        mac: Hmac<Sha512>,
+        /// Nt.
+        tag_len: usize,
+    },
 }
 
 impl RustCryptoFloor {
-    /// `key` is the suite's `Nk` bytes (`sframe_key`).
+    /// `key` is the suite's `Nk` bytes (`sframe_key`); for the CTR suites the first
+    /// `enc_key_len()` bytes are the AES key and the rest the HMAC key (§4.5.1).
     pub fn new(suite: CipherSuite, key: &[u8]) -> Self {
+        let (enc, auth) = key.split_at(suite.enc_key_len());
+        let tag_len = suite.tag_len();
         match suite {
             CipherSuite::AesGcm128Sha256 => {
                 Self::Gcm128(aes_gcm::Aes128Gcm::new_from_slice(key).unwrap())
@@ -63,26 +76,40 @@ impl RustCryptoFloor {
             CipherSuite::AesGcm256Sha512 => {
                 Self::Gcm256(aes_gcm::Aes256Gcm::new_from_slice(key).unwrap())
             }
-            _ => Self::CtrHmac {
-                aes: aes::Aes128::new_from_slice(&key[..16]).unwrap(),
-                mac: <Hmac<Sha256> as KeyInit>::new_from_slice(&key[16..]).unwrap(),
-                tag_len: suite.tag_len(),
+            CipherSuite::AesCtr128HmacSha256_80
+            | CipherSuite::AesCtr128HmacSha256_64
+            | CipherSuite::AesCtr128HmacSha256_32 => Self::CtrHmac {
+                aes: aes::Aes128::new_from_slice(enc).unwrap(),
+                mac: <Hmac<Sha256> as KeyInit>::new_from_slice(auth).unwrap(),
+                tag_len,
+            },
+            CipherSuite::AesCtr256HmacSha512_80
+            | CipherSuite::AesCtr256HmacSha512_64
+            | CipherSuite::AesCtr256HmacSha512_32 => Self::CtrHmac256 {
+                aes: aes::Aes256::new_from_slice(enc).unwrap(),
+                mac: <Hmac<Sha512> as KeyInit>::new_from_slice(auth).unwrap(),
+                tag_len,
             },
         }
     }
 
-    fn ctr(aes: &aes::Aes128, nonce: &[u8; NONCE_LEN], buf: &mut [u8]) {
+    fn ctr<C>(aes: &C, nonce: &[u8; NONCE_LEN], buf: &mut [u8])
+    where
+        C: aes::cipher::BlockCipherEncrypt
+            + aes::cipher::BlockSizeUser<BlockSize = aes::cipher::consts::U16>
+            + Clone,
+    {
         let core = ctr::CtrCore::inner_iv_init(aes.clone(), &ctr_iv(nonce).into());
-        ctr::Ctr128BE::<aes::Aes128>::from_core(core).apply_keystream(buf);
+        ctr::Ctr128BE::<C>::from_core(core).apply_keystream(buf);
     }
 
-    fn mac(
-        mac: &Hmac<Sha256>,
+    fn mac<M: Mac + Clone>(
+        mac: &M,
         tag_len: usize,
         nonce: &[u8; NONCE_LEN],
         aad: &[u8],
         ct: &[u8],
-    ) -> Hmac<Sha256> {
+    ) -> M {
         let mut m = mac.clone();
         m.update(&ctr_lens(aad.len(), ct.len(), tag_len));
         m.update(nonce);
@@ -102,6 +129,13 @@ impl RustCryptoFloor {
                 tag.copy_from_slice(&c.encrypt_inout_detached(&n, aad, buf.into()).unwrap())
             }
             Self::CtrHmac { aes, mac, tag_len } => {
+                Self::ctr(aes, nonce, buf);
+                let full = Self::mac(mac, *tag_len, nonce, aad, buf)
+                    .finalize()
+                    .into_bytes();
+                tag.copy_from_slice(&full[..*tag_len]);
+            }
+            Self::CtrHmac256 { aes, mac, tag_len } => {
                 Self::ctr(aes, nonce, buf);
                 let full = Self::mac(mac, *tag_len, nonce, aad, buf)
                     .finalize()
@@ -130,6 +164,15 @@ impl RustCryptoFloor {
                 }
                 ok
             }
+            Self::CtrHmac256 { aes, mac, tag_len } => {
+                let ok = Self::mac(mac, *tag_len, nonce, aad, buf)
+                    .verify_truncated_left(tag)
+                    .is_ok();
+                if ok {
+                    Self::ctr(aes, nonce, buf);
+                }
+                ok
+            }
         }
     }
 }
@@ -140,9 +183,10 @@ impl RustCryptoFloor {
 pub enum AwsLcFloor {
     /// AES-128/256-GCM.
     Gcm(aws_lc_rs::aead::LessSafeKey),
-    /// AES-128-CTR + HMAC-SHA256 truncated to `tag_len`.
+    /// AES-CTR + HMAC truncated to `tag_len`: AES-128 + HMAC-SHA256 (suites 1-3) or AES-256 +
+    /// HMAC-SHA512 (suites 6-8).
     CtrHmac {
-        /// AES-128-CTR key.
+        /// AES-CTR key.
         aes: aws_lc_rs::cipher::EncryptingKey,
         /// HMAC key (pads absorbed).
         mac: aws_lc_rs::hmac::Key,
@@ -167,14 +211,30 @@ impl AwsLcFloor {
                     aead::UnboundKey::new(alg, key).unwrap(),
                 ))
             }
-            _ => Self::CtrHmac {
-                aes: cipher::EncryptingKey::ctr(
-                    cipher::UnboundCipherKey::new(&cipher::AES_128, &key[..16]).unwrap(),
-                )
-                .unwrap(),
-                mac: hmac::Key::new(hmac::HMAC_SHA256, &key[16..]),
-                tag_len: suite.tag_len(),
-            },
+            CipherSuite::AesCtr128HmacSha256_80
+            | CipherSuite::AesCtr128HmacSha256_64
+            | CipherSuite::AesCtr128HmacSha256_32
+            | CipherSuite::AesCtr256HmacSha512_80
+            | CipherSuite::AesCtr256HmacSha512_64
+            | CipherSuite::AesCtr256HmacSha512_32 => {
+                let (enc, auth) = key.split_at(suite.enc_key_len());
+                let aes = match enc.len() {
+                    32 => &cipher::AES_256,
+                    _ => &cipher::AES_128,
+                };
+                let mac = match suite.hash_name() {
+                    "SHA-512" => hmac::HMAC_SHA512,
+                    _ => hmac::HMAC_SHA256,
+                };
+                Self::CtrHmac {
+                    aes: cipher::EncryptingKey::ctr(
+                        cipher::UnboundCipherKey::new(aes, enc).unwrap(),
+                    )
+                    .unwrap(),
+                    mac: hmac::Key::new(mac, auth),
+                    tag_len: suite.tag_len(),
+                }
+            }
         }
     }
 
