@@ -165,6 +165,10 @@ const pc2 = new RTCPeerConnection(pcConfig);
 /** Puts our SFrameTransform on a sender or receiver, through the chosen API. */
 function attachTransform(senderOrReceiver, worker, options) {
   if (api === 'streams') {
+    if (!senderOrReceiver.createEncodedStreams) {
+      log('?api=streams: this browser has no createEncodedStreams() (Chromium only)');
+      throw new Error('no createEncodedStreams()');
+    }
     const { readable, writable } = senderOrReceiver.createEncodedStreams();
     worker.postMessage({ type: 'streams', readable, writable, options, id: -1 }, [readable, writable]);
   } else {
@@ -177,6 +181,16 @@ pc2.onicecandidate = (e) => e.candidate && pc1.addIceCandidate(e.candidate);
 for (const track of stream.getTracks()) {
   const sender = pc1.addTrack(track, stream);
   attachTransform(sender, senderWorker, { role: 'encrypt', kind: track.kind, cipherSuite, sei: withSei });
+  if (track.kind === 'video') keepResolution(sender);
+}
+/**
+ * Full-size video from the first frame: Firefox otherwise starts a 640x360 canvas at 320x180
+ * and scales up as its bandwidth estimate grows (over ~10 s on loopback).
+ */
+async function keepResolution(sender) {
+  const p = sender.getParameters();
+  p.degradationPreference = 'maintain-resolution';
+  await sender.setParameters(p).catch((e) => log(`degradationPreference: ${e}`));
 }
 const wanted = `video/${codec}`;
 for (const tr of pc1.getTransceivers()) {
@@ -184,6 +198,8 @@ for (const tr of pc1.getTransceivers()) {
   const codecs = RTCRtpReceiver.getCapabilities('video').codecs;
   const preferred = codecs.filter((c) => c.mimeType.toUpperCase() === wanted.toUpperCase());
   if (preferred.length) tr.setCodecPreferences([...preferred, ...codecs.filter((c) => !preferred.includes(c))]);
+  // Debian's Firefox, for one, has no H.264 (no OpenH264 plugin): the browser's default it is.
+  else log(`${codec} is not offered by this browser: the call uses its default video codec`);
 }
 
 const remote = new MediaStream();

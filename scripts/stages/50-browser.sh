@@ -1,17 +1,29 @@
 #!/usr/bin/env bash
-# Real-browser end-to-end test of sframe-wasm: headless Debian Chromium driven by
-# playwright-core (npm ci; no browser download), loopback call of the examples/browser demo
-# with SFrameTransform in RTCRtpScriptTransform workers, VP8 and H.264 (+ Opus), audio and video
-# each with its own KID; checks that no (KID, CTR) pair appears twice on the wire, that a shared
-# key + KID is refused ("key_in_use") and that H.264 SEI payloads never travel in clear.
+# Real-browser end-to-end test of sframe-wasm in headless Debian Chromium and headless Debian
+# Firefox ESR, both driven by puppeteer-core (npm ci; no browser download): the
+# examples/browser demo's loopback call (SFrameTransform in RTCRtpScriptTransform workers, VP8
+# and H.264 where the browser has it, + Opus, one KID per track; no (KID, CTR) twice on the
+# wire, "key_in_use" for a shared key + KID, H.264 SEI never in clear) in each browser.
+# The tests run in a network namespace that has only loopback: ICE uses 127.0.0.1 / ::1 and
+# nothing leaves the machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-if ! command -v chromium >/dev/null; then
-  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v firefox-esr >/dev/null || missing+=(firefox-esr)
+command -v node >/dev/null || missing+=(nodejs npm)
+command -v ip >/dev/null || missing+=(iproute2)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
 fi
-command -v node >/dev/null || { apt-get update && apt-get install -y nodejs npm; }
 # Built by 40-wasm.sh in a full run; build here when this stage runs alone.
 [ -f sframe-wasm/pkg/sframe_wasm_bg.wasm ] || bash sframe-wasm/scripts/build.sh
 cd sframe-wasm
 npm ci --no-audit --no-fund
-CHROMIUM="$(command -v chromium)" node --test e2e/
+export CHROMIUM="$(command -v chromium)" FIREFOX="$(command -v firefox-esr)"
+if unshare -n true 2>/dev/null; then
+  unshare -n sh -c 'ip link set lo up && exec node --test e2e/'
+else
+  echo "50-browser: cannot make a network namespace (unshare -n refused): testing on the host network"
+  node --test e2e/
+fi

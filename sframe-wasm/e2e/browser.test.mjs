@@ -1,65 +1,29 @@
-// Real-browser end-to-end test: headless Debian Chromium (driven by playwright-core, never a
-// downloaded browser) opens the demo page (examples/browser) served on localhost. Two
-// RTCPeerConnections in loopback, sframe-wasm's SFrameTransform in an RTCRtpScriptTransform
-// worker on both sides. The page sends audio and video, each track through its own encrypter
-// with its own KID (one KID per sending track); the workers record every SFrame header on the
-// wire (sender: as each encrypter's output leaves; receiver: before decryption).
+// Real-browser end-to-end test, in headless Debian Chromium and headless Debian Firefox ESR
+// (both driven by puppeteer-core, see browsers.mjs; never a downloaded browser): the demo page
+// (examples/browser) served on 127.0.0.1. Two RTCPeerConnections in loopback, sframe-wasm's
+// SFrameTransform in an RTCRtpScriptTransform worker on both sides. The page sends audio and
+// video, each track through its own encrypter with its own KID (one KID per sending track); the
+// workers record every SFrame header on the wire (sender: as each encrypter's output leaves;
+// receiver: before decryption). Every case runs in both browsers, except where a browser lacks
+// the feature: createEncodedStreams() is Chromium's, and H.264 runs where the browser offers it
+// (Debian's Firefox has no OpenH264: the case is skipped with the codecs it has).
 //   npm ci && node --test e2e/      (after bash scripts/build.sh)
-import { test, before, after } from 'node:test';
+import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
 import { startServer } from '../../examples/browser/serve.mjs';
-
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = [
-  '--no-sandbox',
-  '--disable-dev-shm-usage',
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-  '--autoplay-policy=no-user-gesture-required',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
+import { BROWSERS, launch, label, openPage, videoCodecs, sleep, until } from './browsers.mjs';
 
 let server;
-let browser;
 let baseUrl;
 
 before(async () => {
   ({ server, url: baseUrl } = await startServer(0));
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
 });
 
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+after(() => server?.close());
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls fn until it returns a truthy value (or fails after timeoutMs). */
-async function until(what, fn, timeoutMs = 20000) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < end) {
-    last = await fn();
-    if (last) return last;
-    await sleep(250);
-  }
-  assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-}
-
-async function openCall(query) {
-  const page = await browser.newPage();
-  const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
-  await page.goto(`${baseUrl}?${query}`);
-  await page.waitForFunction(() => window.demo !== undefined);
-  await page.evaluate(() => window.demo.ready);
+async function openCall(browser, query) {
+  const { page, pageErrors } = await openPage(browser, `${baseUrl}?${query}`, 'demo');
   const stats = () => page.evaluate(() => window.demo.stats());
   const report = (evidence = false) => page.evaluate((e) => window.demo.report(e), evidence);
   return { page, stats, report, pageErrors };
@@ -114,153 +78,182 @@ function checkHeaders(rep, generations) {
   return out.join('; ');
 }
 
-const CASES = [
-  { codec: 'VP8', api: 'script', via: 'RTCRtpScriptTransform' },
-  { codec: 'H264', api: 'script', via: 'RTCRtpScriptTransform' },
-  { codec: 'VP8', api: 'streams', via: 'createEncodedStreams()' },
-];
+for (const name of BROWSERS) describe(name, () => cases(name));
 
-for (const { codec, api, via } of CASES) {
-  test(`${codec} + Opus loopback via ${via}: decodes with the right key, stops with a wrong one`, async (t) => {
-    const { page, stats, report, pageErrors } = await openCall(`codec=${codec}&api=${api}&rotate=0`);
+/** Every case, in one browser. */
+function cases(name) {
+  let browser;
+  let title;
+  let codecs;
+  before(async () => {
+    browser = await launch(name);
+    title = await label(name, browser);
+    const { page } = await openPage(browser, `${baseUrl}examples/browser/blank.html`);
+    codecs = await videoCodecs(page);
+    await page.close();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  /** Skips test t (returns true) when this browser cannot send and receive the video codec. */
+  function skipWithout(t, codec) {
+    if (codecs.includes(codec)) return false;
+    t.skip(`${title} offers no ${codec} for WebRTC (its video codecs: ${codecs.join(', ')})`);
+    return true;
+  }
+
+  const CASES = [
+    { codec: 'VP8', api: 'script', via: 'RTCRtpScriptTransform' },
+    { codec: 'H264', api: 'script', via: 'RTCRtpScriptTransform' },
+    { codec: 'VP8', api: 'streams', via: 'createEncodedStreams()', only: 'chromium' },
+  ];
+
+  for (const { codec, api, via, only } of CASES) {
+    const skip = only && only !== name && `${via} is Chromium's API: ${name} has RTCRtpScriptTransform only`;
+    test(`${codec} + Opus loopback via ${via}: decodes with the right key, stops with a wrong one`, { skip }, async (t) => {
+      if (skipWithout(t, codec)) return;
+      const { page, stats, report, pageErrors } = await openCall(browser, `codec=${codec}&api=${api}&rotate=0`);
+      try {
+        // 1. Right key: video frames decode and audio samples come from decoding.
+        const s0 = await until('video frames decoded', async () => {
+          const s = await stats();
+          return s.video.framesDecoded > 20 && s.audio.decodedSamples > 48000 ? s : null;
+        });
+        assert.match(s0.video.codec, new RegExp(`video/${codec}`, 'i'));
+        await sleep(1000);
+        const s1 = await stats();
+        assert.ok(s1.video.framesDecoded > s0.video.framesDecoded, 'video keeps decoding');
+        assert.ok(s1.audio.decodedSamples > s0.audio.decodedSamples, 'audio keeps decoding');
+        // The decrypted video is shown: full size, with the source's picture (not black/blank).
+        const pic = await page.evaluate(() => window.demo.pictures());
+        assert.equal(pic.remote.width, 640, JSON.stringify(pic));
+        assert.ok(pic.remote.spread > 10, `remote video looks blank: ${JSON.stringify(pic)}`);
+        assert.ok(Math.abs(pic.remote.mean - pic.source.mean) < 25, `remote differs from source: ${JSON.stringify(pic)}`);
+        const rep = await report(true);
+        const n = checkEvidence(rep);
+        t.diagnostic(
+          `${codec}: ${s1.video.framesDecoded} frames decoded, ${n} frames compared, ` +
+            `picture mean ${pic.remote.mean.toFixed(0)} (source ${pic.source.mean.toFixed(0)}), spread ${pic.remote.spread.toFixed(0)}`,
+        );
+        assert.deepEqual(rep.receiver.errors, { authentication: 0, keyID: 0, syntax: 0 }, JSON.stringify(rep.receiver.errorLog));
+        assert.deepEqual(rep.sender.keyErrors, []);
+        const kids1 = await page.evaluate(() => window.demo.kids);
+
+        // 2. Key rotation: the wire carries the new KIDs and decoding goes on.
+        await page.evaluate(() => window.demo.rotate());
+        await page.evaluate(() => window.demo.resetEvidence());
+        const kids2 = await page.evaluate(() => window.demo.kids);
+        await until('frames under the new KID', async () => (await report()).receiver.wireKids.includes(String(kids2.video)));
+        const r0 = await stats();
+        await sleep(1500);
+        const r1 = await stats();
+        assert.ok(r1.video.framesDecoded > r0.video.framesDecoded + 10, 'video decodes after rotation');
+        const rep2 = await report(true);
+        checkEvidence(rep2);
+        // Every header so far (both tracks, both key generations): no (KID, CTR) twice.
+        t.diagnostic(`${codec} wire: ${checkHeaders(rep2, [[kids1, 50, 20], [kids2, 20, 10]])}`);
+
+        // 3. Wrong key at the receiver: "authentication" errors, decoding stops.
+        await page.evaluate(() => window.demo.receiverKey('wrong'));
+        await until('authentication errors', async () => (await report()).receiver.errors.authentication > 20);
+        await sleep(1000); // frames decrypted before the switch drain out
+        const w0 = await stats();
+        await sleep(2500);
+        const w1 = await stats();
+        assert.equal(w1.video.framesDecoded, w0.video.framesDecoded, 'no video decoded with a wrong key');
+        assert.ok(
+          w1.audio.decodedSamples - w0.audio.decodedSamples < 4800,
+          `audio not decoded with a wrong key (${w1.audio.decodedSamples - w0.audio.decodedSamples} samples)`,
+        );
+
+        // 4. No key for the KID: "keyID" errors.
+        await page.evaluate(() => window.demo.receiverKey('remove'));
+        await until('keyID errors', async () => (await report()).receiver.errors.keyID > 20);
+
+        // 5. Right key again: decoding resumes (after a key-frame request).
+        await page.evaluate(() => window.demo.receiverKey('right'));
+        const back = await stats();
+        await until('video decoding again', async () => (await stats()).video.framesDecoded > back.video.framesDecoded + 10);
+        const repEnd = await report();
+        checkHeaders(repEnd, [[kids1, 50, 20], [kids2, 20, 10]]);
+        assert.deepEqual(repEnd.sender.keyErrors, []);
+        assert.deepEqual(pageErrors, []);
+      } finally {
+        await page.close();
+      }
+    });
+  }
+
+  // Issue 13 finding 1, the demo's old mistake: audio and video encrypters in one worker given the
+  // same key and the same KID (each would count from 0: every nonce used twice). The package
+  // refuses the second one — rejected setEncryptionKey and an "error" event with code
+  // "key_in_use" — and the wire still carries no (KID, CTR) twice.
+  test('same key + same KID on two encrypters in one worker: refused with "key_in_use"', async (t) => {
+    const { page, report, pageErrors } = await openCall(browser, 'codec=VP8&api=script&rotate=0&kids=shared');
     try {
-      // 1. Right key: video frames decode and audio samples come from decoding.
-      const s0 = await until('video frames decoded', async () => {
-        const s = await stats();
-        return s.video.framesDecoded > 20 && s.audio.decodedSamples > 48000 ? s : null;
+      const kids = await page.evaluate(() => window.demo.kids);
+      assert.equal(kids.audio, kids.video, 'the page reproduces the mistake');
+      const rep = await until('the refusal and frames from the other encrypter', async () => {
+        const r = await report();
+        return r.sender.keyErrors.length > 0 && r.sender.headers.frames > 50 ? r : null;
       });
-      assert.match(s0.video.codec, new RegExp(`video/${codec}`, 'i'));
-      await sleep(1000);
-      const s1 = await stats();
-      assert.ok(s1.video.framesDecoded > s0.video.framesDecoded, 'video keeps decoding');
-      assert.ok(s1.audio.decodedSamples > s0.audio.decodedSamples, 'audio keeps decoding');
-      // The decrypted video is shown: full size, with the source's picture (not black/blank).
-      const pic = await page.evaluate(() => window.demo.pictures());
-      assert.equal(pic.remote.width, 640, JSON.stringify(pic));
-      assert.ok(pic.remote.spread > 10, `remote video looks blank: ${JSON.stringify(pic)}`);
-      assert.ok(Math.abs(pic.remote.mean - pic.source.mean) < 25, `remote differs from source: ${JSON.stringify(pic)}`);
-      const rep = await report(true);
-      const n = checkEvidence(rep);
-      t.diagnostic(
-        `${codec}: ${s1.video.framesDecoded} frames decoded, ${n} frames compared, ` +
-          `picture mean ${pic.remote.mean.toFixed(0)} (source ${pic.source.mean.toFixed(0)}), spread ${pic.remote.spread.toFixed(0)}`,
-      );
-      assert.deepEqual(rep.receiver.errors, { authentication: 0, keyID: 0, syntax: 0 }, JSON.stringify(rep.receiver.errorLog));
-      assert.deepEqual(rep.sender.keyErrors, []);
-      const kids1 = await page.evaluate(() => window.demo.kids);
-
-      // 2. Key rotation: the wire carries the new KIDs and decoding goes on.
-      await page.evaluate(() => window.demo.rotate());
-      await page.evaluate(() => window.demo.resetEvidence());
-      const kids2 = await page.evaluate(() => window.demo.kids);
-      await until('frames under the new KID', async () => (await report()).receiver.wireKids.includes(String(kids2.video)));
-      const r0 = await stats();
-      await sleep(1500);
-      const r1 = await stats();
-      assert.ok(r1.video.framesDecoded > r0.video.framesDecoded + 10, 'video decodes after rotation');
-      const rep2 = await report(true);
-      checkEvidence(rep2);
-      // Every header so far (both tracks, both key generations): no (KID, CTR) twice.
-      t.diagnostic(`${codec} wire: ${checkHeaders(rep2, [[kids1, 50, 20], [kids2, 20, 10]])}`);
-
-      // 3. Wrong key at the receiver: "authentication" errors, decoding stops.
-      await page.evaluate(() => window.demo.receiverKey('wrong'));
-      await until('authentication errors', async () => (await report()).receiver.errors.authentication > 20);
-      await sleep(1000); // frames decrypted before the switch drain out
-      const w0 = await stats();
-      await sleep(2500);
-      const w1 = await stats();
-      assert.equal(w1.video.framesDecoded, w0.video.framesDecoded, 'no video decoded with a wrong key');
-      assert.ok(
-        w1.audio.decodedSamples - w0.audio.decodedSamples < 4800,
-        `audio not decoded with a wrong key (${w1.audio.decodedSamples - w0.audio.decodedSamples} samples)`,
-      );
-
-      // 4. No key for the KID: "keyID" errors.
-      await page.evaluate(() => window.demo.receiverKey('remove'));
-      await until('keyID errors', async () => (await report()).receiver.errors.keyID > 20);
-
-      // 5. Right key again: decoding resumes (after a key-frame request).
-      await page.evaluate(() => window.demo.receiverKey('right'));
-      const back = await stats();
-      await until('video decoding again', async () => (await stats()).video.framesDecoded > back.video.framesDecoded + 10);
-      const repEnd = await report();
-      checkHeaders(repEnd, [[kids1, 50, 20], [kids2, 20, 10]]);
-      assert.deepEqual(repEnd.sender.keyErrors, []);
+      // Exactly one of the two encrypters was refused: by a rejected promise...
+      assert.equal(rep.sender.keyErrors.length, 1, JSON.stringify(rep.sender.keyErrors));
+      const [refused] = rep.sender.keyErrors;
+      assert.equal(refused.code, 'key_in_use');
+      assert.equal(refused.role, 'encrypt');
+      assert.equal(refused.kid, String(kids.video));
+      // ...and by an "error" event from that encrypter.
+      assert.equal(rep.sender.errorCodes[`${refused.kind}/key_in_use`], 1, JSON.stringify(rep.sender.errorCodes));
+      const event = rep.sender.errorLog.find((e) => e.code === 'key_in_use');
+      if (event) assert.equal(event.keyID, String(kids.video));
+      // The refused encrypter has no key: it sends nothing (its frames fail with "no_key"), so
+      // the shared KID carries only the other track, and no (KID, CTR) pair twice.
+      const other = refused.kind === 'audio' ? 'video' : 'audio';
+      const h = rep.sender.headers;
+      assert.deepEqual(h.duplicates, []);
+      assert.equal(h.unique, h.frames);
+      assert.deepEqual(h.kinds, { [String(kids.video)]: [other] });
+      assert.ok(rep.sender.errorCodes[`${refused.kind}/no_key`] > 0, JSON.stringify(rep.sender.errorCodes));
+      assert.equal(Object.keys(rep.sender.errorCodes).filter((c) => c.startsWith(other)).length, 0, JSON.stringify(rep.sender.errorCodes));
+      t.diagnostic(`refused: ${refused.kind} encrypter (${refused.code}); ${h.frames} ${other} frames sent under KID ${kids.video}`);
       assert.deepEqual(pageErrors, []);
     } finally {
       await page.close();
     }
   });
+
+  // Issue 13 finding 6: H.264 SEI (captions, user data) must not reach the SFU. With ?sei=1 the
+  // sender inserts an SEI user-data NAL unit before each frame's first slice; it must never show
+  // on the wire, come back after decryption, and the browser must still packetize and decode the
+  // frames (only the SEI's start code, NAL header and a placeholder byte stay clear).
+  test(
+    'H.264 with SEI user data: the SEI payload never travels in clear, video still decodes',
+    async (t) => {
+      if (skipWithout(t, 'H264')) return;
+      const { page, stats, report, pageErrors } = await openCall(browser, 'codec=H264&api=script&rotate=0&sei=1');
+      try {
+        const s0 = await until('video frames decoded', async () => {
+          const s = await stats();
+          return s.video.framesDecoded > 20 ? s : null;
+        });
+        assert.match(s0.video.codec, /video\/H264/i);
+        const rep = await until('frames with SEI', async () => {
+          const r = await report();
+          return r.receiver.sei.decrypted > 20 ? r : null;
+        });
+        assert.ok(rep.sender.sei.inserted >= rep.receiver.sei.decrypted);
+        assert.equal(rep.receiver.sei.onWire, 0, 'SEI payload seen on the wire');
+        assert.deepEqual(rep.receiver.errors, { authentication: 0, keyID: 0, syntax: 0 }, JSON.stringify(rep.receiver.errorLog));
+        await sleep(1000);
+        assert.ok((await stats()).video.framesDecoded > s0.video.framesDecoded, 'video keeps decoding');
+        checkEvidence(await report(true));
+        t.diagnostic(`SEI inserted in ${rep.sender.sei.inserted} frames, restored in ${rep.receiver.sei.decrypted}, on the wire in ${rep.receiver.sei.onWire}`);
+        assert.deepEqual(pageErrors, []);
+      } finally {
+        await page.close();
+      }
+    },
+  );
 }
-
-// Issue 13 finding 1, the demo's old mistake: audio and video encrypters in one worker given the
-// same key and the same KID (each would count from 0: every nonce used twice). The package
-// refuses the second one — rejected setEncryptionKey and an "error" event with code
-// "key_in_use" — and the wire still carries no (KID, CTR) twice.
-test('same key + same KID on two encrypters in one worker: refused with "key_in_use"', async (t) => {
-  const { page, report, pageErrors } = await openCall('codec=VP8&api=script&rotate=0&kids=shared');
-  try {
-    const kids = await page.evaluate(() => window.demo.kids);
-    assert.equal(kids.audio, kids.video, 'the page reproduces the mistake');
-    const rep = await until('the refusal and frames from the other encrypter', async () => {
-      const r = await report();
-      return r.sender.keyErrors.length > 0 && r.sender.headers.frames > 50 ? r : null;
-    });
-    // Exactly one of the two encrypters was refused: by a rejected promise...
-    assert.equal(rep.sender.keyErrors.length, 1, JSON.stringify(rep.sender.keyErrors));
-    const [refused] = rep.sender.keyErrors;
-    assert.equal(refused.code, 'key_in_use');
-    assert.equal(refused.role, 'encrypt');
-    assert.equal(refused.kid, String(kids.video));
-    // ...and by an "error" event from that encrypter.
-    assert.equal(rep.sender.errorCodes[`${refused.kind}/key_in_use`], 1, JSON.stringify(rep.sender.errorCodes));
-    const event = rep.sender.errorLog.find((e) => e.code === 'key_in_use');
-    if (event) assert.equal(event.keyID, String(kids.video));
-    // The refused encrypter has no key: it sends nothing (its frames fail with "no_key"), so
-    // the shared KID carries only the other track, and no (KID, CTR) pair twice.
-    const other = refused.kind === 'audio' ? 'video' : 'audio';
-    const h = rep.sender.headers;
-    assert.deepEqual(h.duplicates, []);
-    assert.equal(h.unique, h.frames);
-    assert.deepEqual(h.kinds, { [String(kids.video)]: [other] });
-    assert.ok(rep.sender.errorCodes[`${refused.kind}/no_key`] > 0, JSON.stringify(rep.sender.errorCodes));
-    assert.equal(Object.keys(rep.sender.errorCodes).filter((c) => c.startsWith(other)).length, 0, JSON.stringify(rep.sender.errorCodes));
-    t.diagnostic(`refused: ${refused.kind} encrypter (${refused.code}); ${h.frames} ${other} frames sent under KID ${kids.video}`);
-    assert.deepEqual(pageErrors, []);
-  } finally {
-    await page.close();
-  }
-});
-
-// Issue 13 finding 6: H.264 SEI (captions, user data) must not reach the SFU. With ?sei=1 the
-// sender inserts an SEI user-data NAL unit before each frame's first slice; it must never show
-// on the wire, come back after decryption, and Chromium must still packetize and decode the
-// frames (only the SEI's start code, NAL header and a placeholder byte stay clear).
-test(
-  'H.264 with SEI user data: the SEI payload never travels in clear, video still decodes',
-  async (t) => {
-    const { page, stats, report, pageErrors } = await openCall('codec=H264&api=script&rotate=0&sei=1');
-    try {
-      const s0 = await until('video frames decoded', async () => {
-        const s = await stats();
-        return s.video.framesDecoded > 20 ? s : null;
-      });
-      assert.match(s0.video.codec, /video\/H264/i);
-      const rep = await until('frames with SEI', async () => {
-        const r = await report();
-        return r.receiver.sei.decrypted > 20 ? r : null;
-      });
-      assert.ok(rep.sender.sei.inserted >= rep.receiver.sei.decrypted);
-      assert.equal(rep.receiver.sei.onWire, 0, 'SEI payload seen on the wire');
-      assert.deepEqual(rep.receiver.errors, { authentication: 0, keyID: 0, syntax: 0 }, JSON.stringify(rep.receiver.errorLog));
-      await sleep(1000);
-      assert.ok((await stats()).video.framesDecoded > s0.video.framesDecoded, 'video keeps decoding');
-      checkEvidence(await report(true));
-      t.diagnostic(`SEI inserted in ${rep.sender.sei.inserted} frames, restored in ${rep.receiver.sei.decrypted}, on the wire in ${rep.receiver.sei.onWire}`);
-      assert.deepEqual(pageErrors, []);
-    } finally {
-      await page.close();
-    }
-  },
-);
