@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Writes the fuzz seed corpora (fuzz/seeds/<target>/) from the RFC 9605 Appendix C vectors.
+"""Writes the fuzz seed corpora (fuzz/seeds/<target>/) from the RFC 9605 Appendix C vectors
+(suites 1-5) and the draft-barnes-sframe-iana-256 vectors (test-vectors/iana-256.json, suites
+6-8, same schema).
 
 Run from the repo root: python3 fuzz/gen_seeds.py. The output is committed; 70-fuzz.sh copies
 it into fuzz/corpus/ (ignored) before each run.
@@ -7,7 +9,16 @@ it into fuzz/corpus/ (ignored) before each run.
 import json, os, struct
 
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-vec = json.load(open(os.path.join(root, "test-vectors", "rfc9605.json")))
+
+
+def load(name):
+    with open(os.path.join(root, "test-vectors", name)) as f:
+        return json.load(f)
+
+
+vec = load("rfc9605.json")
+# C.3-style frames of every suite: RFC 9605's, then the draft's (no header vectors there).
+sframe_vectors = vec["sframe"] + load("iana-256.json")["sframe"]
 out = os.path.join(root, "fuzz", "seeds")
 
 
@@ -28,9 +39,11 @@ for i, h in enumerate(vec["header"]):
         b = bytes.fromhex(h["header"])
         put("header_parse", f"c1_{i:03}", b + struct.pack(">QQ", u64(h["kid"]), u64(h["ctr"])))
 
-# unprotect: [suite selector, metadata length, metadata, frame] for each C.3 vector
-# (selector = suite id - 1 indexes CipherSuite::ALL).
-for v in vec["sframe"]:
+# unprotect: [suite selector, metadata length, metadata, frame] for each C.3-style vector
+# (selector = suite id - 1 indexes CipherSuite::ALL, which is in IANA order 1..8).
+suites = sorted(v["cipher_suite"] for v in sframe_vectors)
+assert suites == list(range(1, 9)), f"expected one vector per suite 1-8, got {suites}"
+for v in sframe_vectors:
     meta = bytes.fromhex(v["metadata"])
     ct = bytes.fromhex(v["ct"])
     put("unprotect", f"c3_suite{v['cipher_suite']}", bytes([v["cipher_suite"] - 1, len(meta)]) + meta + ct)

@@ -4,8 +4,9 @@
 use sframe_core::hazmat::{Aead, derive_key_and_salt};
 use sframe_core::{CipherSuite, Header};
 
-/// KID and base key of every RFC 9605 Appendix C.3 vector, so the seeds (built from those
-/// vectors) start as valid frames and the fuzzer mutates from there.
+/// KID and base key of every RFC 9605 Appendix C.3 vector and of the draft-barnes-sframe-iana-256
+/// vectors (suites 6-8, same KID and key), so the seeds (built from those vectors) start as
+/// valid frames and the fuzzer mutates from there.
 pub const VECTOR_KID: u64 = 291;
 pub const VECTOR_BASE_KEY: [u8; 16] = [
     0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
@@ -25,7 +26,8 @@ pub fn installed_keys() -> impl Iterator<Item = (u64, &'static [u8])> {
         .chain(EXTRA_KEYS.iter().map(|(k, b)| (*k, &b[..])))
 }
 
-/// Picks a suite from one fuzzer byte.
+/// Picks a suite from one fuzzer byte: `CipherSuite::ALL[b % 8]`, so every suite 1-8 is
+/// reachable and byte `id - 1` (what the seeds use) selects suite `id`.
 pub fn suite(b: u8) -> CipherSuite {
     CipherSuite::ALL[usize::from(b) % CipherSuite::ALL.len()]
 }
