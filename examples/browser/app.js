@@ -10,12 +10,10 @@
 // sender inserts an SEI user-data NAL unit, as captions would be, before each frame's first
 // slice; its payload is encrypted like the slice data).
 //
-// KIDs: one per sending track, with the scheme of sframe-wasm/README.md (the RFC 9605 §5.2 MLS
-// KID layout with the track as its context field, S = 6 participant bits, E = 4 generation bits):
-//   KID = track << (S + E) | participant << E | key generation mod 2^E
-// track 0 = audio, 1 = video (2 = screen share). The key generation goes up at each rotation.
-// All tracks of a generation share one base key: RFC 9605 §4.4.2 derives each KID's key and
-// salt from base key + KID, so every track gets its own key and its own counter space.
+// KIDs: one per sending track (common.js: track << 10 | participant << 4 | generation mod 16),
+// all tracks of a generation under one base key; the key generation goes up at each rotation.
+import { kidOf, startSource, keepResolution, preferCodec, transformWorker, newKey, pixels, inboundStats } from './common.js';
+
 const params = new URLSearchParams(location.search);
 const codec = (params.get('codec') ?? 'VP8').toUpperCase();
 const cipherSuite = params.get('suite') ?? 'AES_128_GCM_SHA256_128';
@@ -25,17 +23,10 @@ const sharedKid = params.get('kids') === 'shared';
 const withSei = params.get('sei') === '1';
 
 const PARTICIPANT = 1; // this page's sender: 0 .. 2^S - 1
-const TRACK = { audio: 0, video: 1, screen: 2 };
-const S = 6;
-const E = 4;
-/** The KID of a participant's track in a key generation. */
-function kidOf(generation, kind, participant = PARTICIPANT) {
-  return TRACK[kind] * 2 ** (S + E) + participant * 2 ** E + (generation % 2 ** E);
-}
 /** KIDs of every track of this page's sender in a generation (the mistake: one for all). */
 function kidsOf(generation) {
-  if (sharedKid) return { audio: kidOf(generation, 'video'), video: kidOf(generation, 'video') };
-  return { audio: kidOf(generation, 'audio'), video: kidOf(generation, 'video') };
+  const video = kidOf(generation, 'video', PARTICIPANT);
+  return { audio: sharedKid ? video : kidOf(generation, 'audio', PARTICIPANT), video };
 }
 
 const $ = (id) => document.getElementById(id);
@@ -46,69 +37,11 @@ const log = (msg) => {
 
 // ---- Source: an animated canvas and a synthesized tone ------------------------------------
 const src = $('source');
-const g = src.getContext('2d');
-let tick = 0;
-function draw() {
-  tick++;
-  const t = performance.now() / 1000;
-  const grad = g.createLinearGradient(0, 0, src.width, src.height);
-  grad.addColorStop(0, `hsl(${(t * 40) % 360} 70% 45%)`);
-  grad.addColorStop(1, `hsl(${(t * 40 + 120) % 360} 70% 30%)`);
-  g.fillStyle = grad;
-  g.fillRect(0, 0, src.width, src.height);
-  g.fillStyle = '#fff';
-  g.beginPath();
-  g.arc(src.width / 2 + Math.cos(t * 2) * 200, src.height / 2 + Math.sin(t * 3) * 100, 40, 0, Math.PI * 2);
-  g.fill();
-  g.font = 'bold 44px sans-serif';
-  g.fillText('SFrame E2EE', 30, 70);
-  g.font = '28px monospace';
-  g.fillText(`frame ${tick}  ${new Date().toISOString().slice(11, 22)}`, 30, src.height - 30);
-}
-setInterval(draw, 1000 / 30);
-draw();
-
-const audioCtx = new AudioContext();
-const osc = audioCtx.createOscillator();
-const lfo = audioCtx.createOscillator();
-const gain = audioCtx.createGain();
-osc.frequency.value = 440;
-lfo.frequency.value = 2;
-lfo.connect(gain.gain);
-osc.connect(gain);
-const dest = audioCtx.createMediaStreamDestination();
-gain.connect(dest);
-osc.start();
-lfo.start();
-
-const stream = new MediaStream([...src.captureStream(30).getVideoTracks(), ...dest.stream.getAudioTracks()]);
+const stream = startSource(src);
 
 // ---- Workers and keys ---------------------------------------------------------------------
-const senderWorker = new Worker('/examples/browser/worker.js', { type: 'module', name: 'sender' });
-const receiverWorker = new Worker('/examples/browser/worker.js', { type: 'module', name: 'receiver' });
-let nextId = 0;
-const waiting = new Map();
-for (const w of [senderWorker, receiverWorker]) {
-  w.onmessage = ({ data }) => {
-    const done = waiting.get(data.id);
-    waiting.delete(data.id);
-    done?.(data);
-  };
-  w.onerror = (e) => log(`worker error: ${e.message}`);
-}
-function ask(worker, msg) {
-  const id = nextId++;
-  return new Promise((resolve) => {
-    waiting.set(id, resolve);
-    worker.postMessage({ ...msg, id });
-  });
-}
-
-/** A fresh base key, imported as a non-extractable HKDF key: it never leaves WebCrypto. */
-async function newKey() {
-  const raw = crypto.getRandomValues(new Uint8Array(16));
-  return crypto.subtle.importKey('raw', raw, 'HKDF', false, ['deriveBits']);
-}
+const senderW = transformWorker('sender', log);
+const receiverW = transformWorker('receiver', log);
 
 const showKids = (k) => `audio ${k.audio}, video ${k.video}`;
 /** Logs a worker's refusal of a key (e.g. "key_in_use"); returns the reply. */
@@ -123,8 +56,8 @@ async function installKey(newGeneration, key) {
   keysByGeneration.set(newGeneration, key);
   const kids = kidsOf(newGeneration);
   // Receiver first (it accepts the new KIDs alongside the old), then the sender switches.
-  checked('receiver', await ask(receiverWorker, { type: 'key', generation: newGeneration, kids, key }));
-  checked('sender', await ask(senderWorker, { type: 'key', generation: newGeneration, kids, key, current: true }));
+  checked('receiver', await receiverW.ask({ type: 'key', generation: newGeneration, kids, key }));
+  checked('sender', await senderW.ask({ type: 'key', generation: newGeneration, kids, key, current: true }));
   const old = generation;
   generation = newGeneration;
   $('kid').textContent = showKids(kids);
@@ -132,7 +65,7 @@ async function installKey(newGeneration, key) {
     // Frames under the old key may still be in flight for a moment.
     setTimeout(() => {
       keysByGeneration.delete(old);
-      ask(receiverWorker, { type: 'removeKey', generation: old });
+      receiverW.ask({ type: 'removeKey', generation: old });
     }, 2000);
   }
 }
@@ -146,13 +79,13 @@ async function rotate() {
 async function receiverKey(mode) {
   const kids = kidsOf(generation);
   if (mode === 'wrong') {
-    await ask(receiverWorker, { type: 'key', generation, kids, key: await newKey() });
+    await receiverW.ask({ type: 'key', generation, kids, key: await newKey() });
     log(`receiver: WRONG key for KIDs ${showKids(kids)}`);
   } else if (mode === 'remove') {
-    await ask(receiverWorker, { type: 'removeKey', generation });
+    await receiverW.ask({ type: 'removeKey', generation });
     log(`receiver: no key for KIDs ${showKids(kids)}`);
   } else {
-    await ask(receiverWorker, { type: 'key', generation, kids, key: keysByGeneration.get(generation) });
+    await receiverW.ask({ type: 'key', generation, kids, key: keysByGeneration.get(generation) });
     log(`receiver: right key for KIDs ${showKids(kids)}`);
   }
 }
@@ -180,31 +113,18 @@ pc2.onicecandidate = (e) => e.candidate && pc1.addIceCandidate(e.candidate);
 
 for (const track of stream.getTracks()) {
   const sender = pc1.addTrack(track, stream);
-  attachTransform(sender, senderWorker, { role: 'encrypt', kind: track.kind, cipherSuite, sei: withSei });
-  if (track.kind === 'video') keepResolution(sender);
+  attachTransform(sender, senderW.worker, { role: 'encrypt', kind: track.kind, cipherSuite, sei: withSei });
 }
-/**
- * Full-size video from the first frame: Firefox otherwise starts a 640x360 canvas at 320x180
- * and scales up as its bandwidth estimate grows (over ~10 s on loopback).
- */
-async function keepResolution(sender) {
-  const p = sender.getParameters();
-  p.degradationPreference = 'maintain-resolution';
-  await sender.setParameters(p).catch((e) => log(`degradationPreference: ${e}`));
-}
-const wanted = `video/${codec}`;
 for (const tr of pc1.getTransceivers()) {
   if (tr.sender.track?.kind !== 'video') continue;
-  const codecs = RTCRtpReceiver.getCapabilities('video').codecs;
-  const preferred = codecs.filter((c) => c.mimeType.toUpperCase() === wanted.toUpperCase());
-  if (preferred.length) tr.setCodecPreferences([...preferred, ...codecs.filter((c) => !preferred.includes(c))]);
+  keepResolution(tr.sender, log);
   // Debian's Firefox, for one, has no H.264 (no OpenH264 plugin): the browser's default it is.
-  else log(`${codec} is not offered by this browser: the call uses its default video codec`);
+  if (!preferCodec(tr, codec)) log(`${codec} is not offered by this browser: the call uses its default video codec`);
 }
 
 const remote = new MediaStream();
 pc2.ontrack = (e) => {
-  attachTransform(e.receiver, receiverWorker, { role: 'decrypt', kind: e.track.kind, cipherSuite });
+  attachTransform(e.receiver, receiverW.worker, { role: 'decrypt', kind: e.track.kind, cipherSuite });
   remote.addTrack(e.track);
   $('remote').srcObject = remote;
 };
@@ -222,30 +142,7 @@ async function connect() {
 }
 
 // ---- Stats and the SFU panel --------------------------------------------------------------
-async function stats() {
-  const out = { video: {}, audio: {} };
-  for (const s of (await pc2.getStats()).values()) {
-    if (s.type === 'inbound-rtp') {
-      out[s.kind] = {
-        framesDecoded: s.framesDecoded,
-        keyFramesDecoded: s.keyFramesDecoded,
-        framesReceived: s.framesReceived,
-        packetsReceived: s.packetsReceived,
-        totalSamplesReceived: s.totalSamplesReceived,
-        concealedSamples: s.concealedSamples,
-        // Samples that came from decoded audio rather than concealment.
-        decodedSamples:
-          s.totalSamplesReceived !== undefined ? s.totalSamplesReceived - (s.concealedSamples ?? 0) : undefined,
-        pliCount: s.pliCount,
-        codecId: s.codecId,
-      };
-    }
-  }
-  for (const s of (await pc2.getStats()).values()) {
-    if (s.type === 'codec' && s.id === out.video.codecId) out.video.codec = s.mimeType;
-  }
-  return out;
-}
+const stats = () => inboundStats(pc2);
 
 const sfu = $('sfu');
 const sg = sfu.getContext('2d');
@@ -274,8 +171,8 @@ function drawSfu(w) {
 
 async function report(evidence = false) {
   const [s, r] = await Promise.all([
-    ask(senderWorker, { type: 'report', evidence }),
-    ask(receiverWorker, { type: 'report', evidence }),
+    senderW.ask({ type: 'report', evidence }),
+    receiverW.ask({ type: 'report', evidence }),
   ]);
   return { sender: s, receiver: r, stats: await stats() };
 }
@@ -308,27 +205,6 @@ $('remove').onclick = () => receiverKey('remove');
 $('restore').onclick = () => receiverKey('right');
 if (rotateEvery > 0) setInterval(rotate, rotateEvery * 1000);
 
-/** Mean and spread of an element's pixels (a blank or black video has spread ~0). */
-function pixels(el) {
-  const w = el.videoWidth ?? el.width;
-  const h = el.videoHeight ?? el.height;
-  if (!w || !h) return { width: 0, height: 0, mean: 0, spread: 0 };
-  const c = new OffscreenCanvas(64, 36);
-  const cx = c.getContext('2d');
-  cx.drawImage(el, 0, 0, 64, 36);
-  const d = cx.getImageData(0, 0, 64, 36).data;
-  let sum = 0;
-  let sq = 0;
-  const n = d.length / 4;
-  for (let i = 0; i < d.length; i += 4) {
-    const y = (d[i] + d[i + 1] + d[i + 2]) / 3;
-    sum += y;
-    sq += y * y;
-  }
-  const mean = sum / n;
-  return { width: w, height: h, mean, spread: Math.sqrt(Math.max(0, sq / n - mean * mean)) };
-}
-
 // Hooks for the e2e test (sframe-wasm/e2e) and the console.
 window.demo = {
   ready: connect().then(() => true),
@@ -337,7 +213,7 @@ window.demo = {
   rotate,
   receiverKey,
   resetEvidence: () =>
-    Promise.all([ask(senderWorker, { type: 'resetEvidence' }), ask(receiverWorker, { type: 'resetEvidence' })]),
+    Promise.all([senderW.ask({ type: 'resetEvidence' }), receiverW.ask({ type: 'resetEvidence' })]),
   /** The current key generation and its KIDs by track kind. */
   get generation() {
     return generation;
@@ -345,7 +221,7 @@ window.demo = {
   get kids() {
     return kidsOf(generation);
   },
-  kidOf,
+  kidOf: (generation, kind, participant = PARTICIPANT) => kidOf(generation, kind, participant),
   pictures: () => ({ source: pixels(src), remote: pixels($('remote')) }),
   state: () => ({ pc1: pc1.connectionState, pc2: pc2.connectionState, log: $('log').textContent }),
 };

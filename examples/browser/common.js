@@ -1,0 +1,163 @@
+// What the demo page (app.js) and the cross-browser call page (peer.js) share: the media source
+// (an animated canvas and a synthesized tone), the KID scheme, a small request/reply channel to
+// the transform workers (worker.js), and a picture probe for the e2e tests.
+
+// ---- KIDs ---------------------------------------------------------------------------------
+// One per sending track, with the scheme of sframe-wasm/README.md (the RFC 9605 §5.2 MLS KID
+// layout with the track as its context field, S = 6 participant bits, E = 4 generation bits):
+//   KID = track << (S + E) | participant << E | key generation mod 2^E
+// track 0 = audio, 1 = video (2 = screen share). The key generation goes up at each rotation.
+// All tracks of a participant's generation share one base key: RFC 9605 §4.4.2 derives each
+// KID's key and salt from base key + KID, so every track gets its own key and counter space.
+export const TRACK = { audio: 0, video: 1, screen: 2 };
+const S = 6;
+const E = 4;
+
+/** The KID of a participant's track in a key generation. */
+export function kidOf(generation, kind, participant) {
+  return TRACK[kind] * 2 ** (S + E) + participant * 2 ** E + (generation % 2 ** E);
+}
+
+// ---- Source: an animated canvas and a synthesized tone ------------------------------------
+/** Starts drawing on `canvas` and a 440 Hz tone; returns their MediaStream (video + audio). */
+export function startSource(canvas, title = 'SFrame E2EE') {
+  const g = canvas.getContext('2d');
+  let tick = 0;
+  function draw() {
+    tick++;
+    const t = performance.now() / 1000;
+    const grad = g.createLinearGradient(0, 0, canvas.width, canvas.height);
+    grad.addColorStop(0, `hsl(${(t * 40) % 360} 70% 45%)`);
+    grad.addColorStop(1, `hsl(${(t * 40 + 120) % 360} 70% 30%)`);
+    g.fillStyle = grad;
+    g.fillRect(0, 0, canvas.width, canvas.height);
+    g.fillStyle = '#fff';
+    g.beginPath();
+    g.arc(canvas.width / 2 + Math.cos(t * 2) * 200, canvas.height / 2 + Math.sin(t * 3) * 100, 40, 0, Math.PI * 2);
+    g.fill();
+    g.font = 'bold 44px sans-serif';
+    g.fillText(title, 30, 70);
+    g.font = '28px monospace';
+    g.fillText(`frame ${tick}  ${new Date().toISOString().slice(11, 22)}`, 30, canvas.height - 30);
+  }
+  setInterval(draw, 1000 / 30);
+  draw();
+
+  const audioCtx = new AudioContext();
+  const osc = audioCtx.createOscillator();
+  const lfo = audioCtx.createOscillator();
+  const gain = audioCtx.createGain();
+  osc.frequency.value = 440;
+  lfo.frequency.value = 2;
+  lfo.connect(gain.gain);
+  osc.connect(gain);
+  const dest = audioCtx.createMediaStreamDestination();
+  gain.connect(dest);
+  osc.start();
+  lfo.start();
+
+  return new MediaStream([...canvas.captureStream(30).getVideoTracks(), ...dest.stream.getAudioTracks()]);
+}
+
+/**
+ * Full-size video from the first frame: Firefox otherwise starts a 640x360 canvas at 320x180
+ * and scales up as its bandwidth estimate grows (over ~10 s on loopback).
+ */
+export async function keepResolution(sender, log = console.warn) {
+  const p = sender.getParameters();
+  p.degradationPreference = 'maintain-resolution';
+  await sender.setParameters(p).catch((e) => log(`degradationPreference: ${e}`));
+}
+
+/** Puts `codec` ("VP8", "H264") first on a video transceiver; false if the browser lacks it. */
+export function preferCodec(transceiver, codec) {
+  const codecs = RTCRtpReceiver.getCapabilities('video').codecs;
+  const wanted = `video/${codec}`.toUpperCase();
+  const preferred = codecs.filter((c) => c.mimeType.toUpperCase() === wanted);
+  if (!preferred.length) return false;
+  transceiver.setCodecPreferences([...preferred, ...codecs.filter((c) => !preferred.includes(c))]);
+  return true;
+}
+
+// ---- Workers ------------------------------------------------------------------------------
+/**
+ * A transform worker (worker.js) and ask(msg) → its reply. `onError` gets worker errors.
+ */
+export function transformWorker(name, onError = console.error) {
+  const worker = new Worker('/examples/browser/worker.js', { type: 'module', name });
+  let nextId = 0;
+  const waiting = new Map();
+  worker.onmessage = ({ data }) => {
+    const done = waiting.get(data.id);
+    waiting.delete(data.id);
+    done?.(data);
+  };
+  worker.onerror = (e) => onError(`${name} worker error: ${e.message}`);
+  function ask(msg, transfer = []) {
+    const id = nextId++;
+    return new Promise((resolve) => {
+      waiting.set(id, resolve);
+      worker.postMessage({ ...msg, id }, transfer);
+    });
+  }
+  return { worker, ask };
+}
+
+/** A base key imported as a non-extractable HKDF key: it never leaves WebCrypto. */
+export function importKey(raw) {
+  return crypto.subtle.importKey('raw', raw, 'HKDF', false, ['deriveBits']);
+}
+
+/** A fresh random base key (16 bytes), non-extractable. */
+export function newKey() {
+  return importKey(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+// ---- Probes for the e2e tests -------------------------------------------------------------
+/** Mean and spread of an element's pixels (a blank or black video has spread ~0). */
+export function pixels(el) {
+  const w = el.videoWidth ?? el.width;
+  const h = el.videoHeight ?? el.height;
+  if (!w || !h) return { width: 0, height: 0, mean: 0, spread: 0 };
+  const c = new OffscreenCanvas(64, 36);
+  const cx = c.getContext('2d');
+  cx.drawImage(el, 0, 0, 64, 36);
+  const d = cx.getImageData(0, 0, 64, 36).data;
+  let sum = 0;
+  let sq = 0;
+  const n = d.length / 4;
+  for (let i = 0; i < d.length; i += 4) {
+    const y = (d[i] + d[i + 1] + d[i + 2]) / 3;
+    sum += y;
+    sq += y * y;
+  }
+  const mean = sum / n;
+  return { width: w, height: h, mean, spread: Math.sqrt(Math.max(0, sq / n - mean * mean)) };
+}
+
+/** The receiving side's RTP statistics by track kind, with the video codec's MIME type. */
+export async function inboundStats(pc) {
+  const out = { video: {}, audio: {} };
+  const report = await pc.getStats();
+  for (const s of report.values()) {
+    if (s.type === 'inbound-rtp') {
+      out[s.kind] = {
+        framesDecoded: s.framesDecoded,
+        keyFramesDecoded: s.keyFramesDecoded,
+        framesReceived: s.framesReceived,
+        packetsReceived: s.packetsReceived,
+        totalSamplesReceived: s.totalSamplesReceived,
+        concealedSamples: s.concealedSamples,
+        // Samples that came from decoded audio rather than concealment.
+        decodedSamples:
+          s.totalSamplesReceived !== undefined ? s.totalSamplesReceived - (s.concealedSamples ?? 0) : undefined,
+        pliCount: s.pliCount,
+        codecId: s.codecId,
+      };
+    }
+  }
+  for (const s of report.values()) {
+    if (s.type === 'codec' && s.id === out.video.codecId) out.video.codec = s.mimeType;
+  }
+  return out;
+}
