@@ -17,6 +17,9 @@ export type SFrameCipherSuite =
 /** A cipher suite by name or IANA value (1..8). */
 export type CipherSuiteLike = SFrameCipherSuite | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 
+/** Bytes the low-level API takes: any ArrayBuffer or view of one (copied into wasm). */
+export type Bytes = ArrayBuffer | ArrayBufferView;
+
 /** W3C CryptoKeyID: a number up to 2^53-1 or a bigint up to 2^64-1. */
 export type CryptoKeyID = number | bigint;
 
@@ -85,16 +88,16 @@ export interface CipherSuiteInfo {
 export class Sender {
   constructor(cipherSuite: CipherSuiteLike);
   /** Derives the key for keyId from a base key (>= 16 bytes) and makes it current. */
-  setKey(keyId: CryptoKeyID, baseKey: BufferSource): void;
+  setKey(keyId: CryptoKeyID, baseKey: Bytes): void;
   /**
    * Resume a persisted sender at nextCounter (a value persisted after its last frame; an
    * already used counter would repeat a nonce). A key this Sender knows never moves back.
    */
-  setKeyWithCounter(keyId: CryptoKeyID, baseKey: BufferSource, nextCounter: bigint): void;
+  setKeyWithCounter(keyId: CryptoKeyID, baseKey: Bytes, nextCounter: bigint): void;
   /** Installs an already derived sframe_key (Nk bytes) and sframe_salt (12 bytes). */
-  setDerivedKey(keyId: CryptoKeyID, sframeKey: BufferSource, sframeSalt: BufferSource): void;
+  setDerivedKey(keyId: CryptoKeyID, sframeKey: Bytes, sframeSalt: Bytes): void;
   /** header ‖ ciphertext ‖ tag; metadata is authenticated, not included. */
-  protect(frame: BufferSource, metadata?: BufferSource | null): Uint8Array;
+  protect(frame: Bytes, metadata?: Bytes | null): Uint8Array;
   readonly keyId: bigint | undefined;
   readonly nextCounter: bigint | undefined;
   readonly cipherSuite: SFrameCipherSuite;
@@ -106,21 +109,21 @@ export class Sender {
 /** Unprotects frames; keys are looked up by the KID in each header (RFC 9605 §4.4, §9). */
 export class Receiver {
   constructor(cipherSuite: CipherSuiteLike);
-  addKey(keyId: CryptoKeyID, baseKey: BufferSource): void;
-  addDerivedKey(keyId: CryptoKeyID, sframeKey: BufferSource, sframeSalt: BufferSource): void;
+  addKey(keyId: CryptoKeyID, baseKey: Bytes): void;
+  addDerivedKey(keyId: CryptoKeyID, sframeKey: Bytes, sframeSalt: Bytes): void;
   removeKey(keyId: CryptoKeyID): boolean;
   hasKey(keyId: CryptoKeyID): boolean;
   clear(): void;
   readonly keyCount: number;
   /** 0 turns replay protection off; at most 1024; default 512. */
   setReplayWindow(size: number): void;
-  unprotect(frame: BufferSource, metadata?: BufferSource | null): Uint8Array;
+  unprotect(frame: Bytes, metadata?: Bytes | null): Uint8Array;
   readonly cipherSuite: SFrameCipherSuite;
   free(): void;
 }
 
 /** Parses the SFrame header (RFC 9605 §4.3) without a key. */
-export function parseHeader(frame: BufferSource): SFrameHeader;
+export function parseHeader(frame: Bytes): SFrameHeader;
 export function cipherSuiteInfo(cipherSuite: CipherSuiteLike): CipherSuiteInfo;
 /** Every suite sframe-core supports, in IANA order (ids 1..8). */
 export function cipherSuites(): CipherSuiteInfo[];
@@ -130,13 +133,35 @@ export const CIPHER_SUITES: readonly SFrameCipherSuite[];
 /** "auto" (default: from the encoded frame's mimeType), "none", "VP8", "H264", "opus". */
 export type SFrameCompatibilityMode = 'auto' | 'none' | 'VP8' | 'H264' | 'opus' | 'vp8' | 'h264';
 
+/**
+ * W3C SFrame type (PR #293): "per-frame" (default) encrypts each encoded frame;
+ * "per-packet" encrypts each RTP packet inside the browser's packetizer — not supported by
+ * this polyfill (constructors throw a NotSupportedError DOMException).
+ */
+export type SFrameType = 'per-frame' | 'per-packet';
+
+/**
+ * W3C `SFrameTransformOptions` of RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter /
+ * SFrameEncrypterStream / SFrameDecrypterStream. `cipherSuite` is required and is a suite
+ * name (the IDL enum; a number is a TypeError).
+ */
 export interface SFrameTransformOptions {
-  /** W3C: the cipher suite. */
+  cipherSuite: SFrameCipherSuite;
+  type?: SFrameType;
+  /** Extension: which bytes stay clear for the codec (see README, "Wire layout"). */
+  compatibilityMode?: SFrameCompatibilityMode;
+  /** Extension (decrypters): replay window in counter values (default 512, 0 = off). */
+  replayWindow?: number;
+}
+
+/** Options of SFrameTransform, the compatibility object (Safari's and pre-2026 drafts'). */
+export interface SFrameTransformLegacyOptions {
+  /** A suite name or IANA value; default: from authenticationSize. */
   cipherSuite?: CipherSuiteLike;
   /** Safari: "encrypt" (default) or "decrypt". */
   role?: 'encrypt' | 'decrypt';
-  /** Safari: tag size 10, 8, 4 (AES-CTR+HMAC) or 16 (AES-128-GCM); used without cipherSuite. */
-  authenticationSize?: 4 | 8 | 10 | 16;
+  /** Safari: tag size 10 (default), 8, 4 (AES-128-CTR+HMAC) or 16 (AES-128-GCM). */
+  authenticationSize?: 4 | 8 | 10 | 16 | '4' | '8' | '10' | '16';
   compatibilityMode?: SFrameCompatibilityMode;
   /** Receiver replay window (default 512, 0 = off). */
   replayWindow?: number;
@@ -144,35 +169,170 @@ export interface SFrameTransformOptions {
 
 export type SFrameTransformErrorEventType = 'authentication' | 'keyID' | 'syntax';
 
+/** W3C `SFrameTransformErrorEventInit` (errorType and frame required), plus `code`. */
+export interface SFrameTransformErrorEventInit extends EventInit {
+  errorType: SFrameTransformErrorEventType;
+  frame: unknown;
+  keyID?: CryptoKeyID | null;
+  /** Extension: sframe-core's error code. */
+  code?: string | null;
+}
+
+/** W3C `SFrameTransformErrorEvent` ("error" on decrypters; on SFrameTransform both roles). */
 export class SFrameTransformErrorEvent extends Event {
+  constructor(type: string, eventInitDict: SFrameTransformErrorEventInit);
   readonly errorType: SFrameTransformErrorEventType;
-  readonly keyID: bigint | null;
-  /** The frame that failed (dropped); null for a refused key (setEncryptionKey). */
+  /** The frame's key ID when its SFrame header could be read (a bigint), else null. */
+  readonly keyID: CryptoKeyID | null;
+  /**
+   * The frame that failed (it was dropped): the RTCEncodedVideoFrame / RTCEncodedAudioFrame
+   * or BufferSource. On RTCRtpSFrameDecrypter (main thread) a structured clone of the
+   * worker's frame, or null where the browser cannot clone encoded frames.
+   */
   readonly frame: unknown;
   /**
-   * Error code (extension): sframe-core's, e.g. "authentication_failed", "key_in_use" (a key
-   * refused: errorType "keyID", frame null), or the codec layout's "frame_too_short".
+   * Extension: sframe-core's error code, e.g. "authentication_failed", "unknown_key_id",
+   * "malformed_frame", the layout's "frame_too_short", or "key_in_use" (SFrameTransform: a
+   * refused key, errorType "keyID", frame null).
    */
   readonly code: SFrameErrorCode | 'frame_too_short' | 'invalid_argument' | (string & {}) | null;
 }
 
+/** A key: a CryptoKey (the IDL type) or, as this package's extension, the base key bytes. */
 export type SFrameKey = CryptoKey | BufferSource;
 type Frame = RTCEncodedVideoFrame | RTCEncodedAudioFrame | BufferSource;
 
-declare class SFrameStream extends EventTarget {
+/** Frame counters (extension): dropped = droppedNoKey + replayed + errors. */
+export interface SFrameStats {
+  /** Frames written to the transform. */
+  frames: number;
+  /** 0-byte frames passed on unchanged. */
+  passedThrough: number;
+  dropped: number;
+  /** Encrypter: frames dropped because no key was set yet (never sent in clear). */
+  droppedNoKey: number;
+  /** Decrypter: authentic frames seen before (dropped without an event). */
+  replayed: number;
+  /** Frames dropped for any other error (decrypters fire an "error" event for each). */
+  errors: number;
+}
+
+/**
+ * Rejections of the W3C key methods (RTCRtpSFrame*, SFrame*Stream): TypeError (a key that is
+ * neither a CryptoKey nor bytes, a missing or non-integral keyID, or a number outside
+ * 0..2^53-1), RangeError (a bigint outside 0..2^64-1), this DOMException when sframe-core
+ * refuses the key — `cause.code` says why: "key_in_use" (another live encrypter of the realm
+ * uses this key and KID), "invalid_key" (e.g. a base key under 16 bytes) — and
+ * DOMException "InvalidStateError" once closed, "OperationError" if the worker failed.
+ */
+export interface SFrameKeyRefusedError extends DOMException {
+  name: 'InvalidModificationError';
+  cause: SFrameError;
+}
+
+/**
+ * W3C `SFrameEncrypterStream` (workers and Window): a GenericTransformStream that encrypts
+ * frames. Not an EventTarget (W3C PR #309): frames it cannot encrypt are dropped and counted
+ * in `stats` — before the first key: `stats.droppedNoKey`; nothing is ever passed on in clear.
+ */
+export class SFrameEncrypterStream {
+  constructor(options: SFrameTransformOptions);
+  readonly readable: ReadableStream<Frame>;
+  readonly writable: WritableStream<Frame>;
+  /**
+   * Makes `key` current under `keyID` (required). Resolves once frames are encrypted with it;
+   * rejects as described at SFrameKeyRefusedError (the stream keeps the key it had).
+   */
+  setEncryptionKey(key: SFrameKey, keyID: CryptoKeyID): Promise<void>;
+  /** Extension. */
+  readonly cipherSuite: SFrameCipherSuite;
+  /** Extension: frame counters. */
+  readonly stats: SFrameStats;
+  /**
+   * Extension, idempotent: frees the wasm Sender (zeroizing its keys; its key and KID become
+   * usable by another encrypter — which starts at counter 0: never reuse them), closes
+   * `readable`, errors `writable`. Done automatically when the stream ends.
+   */
+  close(): void;
+  readonly closed: boolean;
+}
+
+/**
+ * W3C `SFrameDecrypterStream` (workers and Window): a GenericTransformStream and EventTarget
+ * that decrypts frames with the key their KID names; failures fire "error".
+ */
+export class SFrameDecrypterStream extends EventTarget {
+  constructor(options: SFrameTransformOptions);
+  readonly readable: ReadableStream<Frame>;
+  readonly writable: WritableStream<Frame>;
+  /** Installs (or replaces) the key for `keyID` (required); resolves once in force. */
+  addDecryptionKey(key: SFrameKey, keyID: CryptoKeyID): Promise<void>;
+  /** Removes the key for `keyID`; resolves whether or not there was one. */
+  removeDecryptionKey(keyID: CryptoKeyID): Promise<void>;
+  onerror: ((this: SFrameDecrypterStream, event: SFrameTransformErrorEvent) => unknown) | null;
+  addEventListener(
+    type: 'error',
+    listener: (this: this, event: SFrameTransformErrorEvent) => unknown,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  removeEventListener(
+    type: 'error',
+    listener: (this: this, event: SFrameTransformErrorEvent) => unknown,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  /** Extension. */
+  readonly cipherSuite: SFrameCipherSuite;
+  /** Extension: frame counters. */
+  readonly stats: SFrameStats;
+  /** Extension, idempotent: frees the wasm Receiver (zeroizing its keys). */
+  close(): void;
+  readonly closed: boolean;
+}
+
+/**
+ * Compatibility alias of the older combined SFrame object (Safari's `SFrameTransform` and
+ * drafts before W3C PR #282): one class for both roles, `keyID` optional (0), errors on both
+ * roles as events, key rejections are sframe-core's SFrameError (with `code`).
+ */
+export class SFrameTransform extends EventTarget {
+  constructor(options?: SFrameTransformLegacyOptions);
   readonly readable: ReadableStream<Frame>;
   readonly writable: WritableStream<Frame>;
   readonly role: 'encrypt' | 'decrypt';
   readonly cipherSuite: SFrameCipherSuite;
   readonly compatibilityMode: 'auto' | 'none' | 'vp8' | 'h264' | 'opus';
-  readonly stats: {
-    frames: number;
-    passedThrough: number;
-    dropped: number;
-    replayed: number;
-    errors: number;
-  };
-  onerror: ((event: SFrameTransformErrorEvent) => void) | null;
+  readonly stats: SFrameStats;
+  onerror: ((this: SFrameTransform, event: SFrameTransformErrorEvent) => unknown) | null;
+  addEventListener(
+    type: 'error',
+    listener: (this: this, event: SFrameTransformErrorEvent) => unknown,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  removeEventListener(
+    type: 'error',
+    listener: (this: this, event: SFrameTransformErrorEvent) => unknown,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
   /**
    * key: an HKDF CryptoKey with "deriveBits" usage (stays non-extractable), an extractable
    * CryptoKey (exported raw) or the base key bytes. On a decrypter: adds a decryption key.
@@ -195,9 +355,44 @@ declare class SFrameStream extends EventTarget {
   close(): void;
   /** Whether close() was called or the stream ended (extension). */
   readonly closed: boolean;
+}
+
+/**
+ * W3C `RTCRtpSFrameEncrypter` (main thread): `sender.transform = new RTCRtpSFrameEncrypter({
+ * cipherSuite })`. The object is an `RTCRtpScriptTransform` backed by the package's module
+ * worker (one per page). Frames encoded before the first key is in force are dropped and
+ * counted (`getStats().droppedNoKey`), never sent in clear. Not an EventTarget.
+ * Throws TypeError for bad options, NotSupportedError for `type: "per-packet"` or where
+ * RTCRtpScriptTransform does not exist.
+ */
+export class RTCRtpSFrameEncrypter {
+  constructor(options: SFrameTransformOptions);
+  /**
+   * Posts the key to the worker (a CryptoKey is structured-cloned and stays
+   * non-extractable; bytes are copied and transferred); resolves once the worker encrypts
+   * with it. Rejections: see SFrameKeyRefusedError.
+   */
+  setEncryptionKey(key: SFrameKey, keyID: CryptoKeyID): Promise<void>;
+  /** Extension: the worker's frame counters for this transform. */
+  getStats(): Promise<SFrameStats>;
+  /** Extension. */
+  readonly cipherSuite: SFrameCipherSuite;
+}
+
+/**
+ * W3C `RTCRtpSFrameDecrypter` (main thread): `receiver.transform = new
+ * RTCRtpSFrameDecrypter({ cipherSuite })`. An `RTCRtpScriptTransform` backed by the package's
+ * worker, with EventTarget methods: frames that fail to decrypt fire "error"
+ * (SFrameTransformErrorEvent) here, on the main thread.
+ */
+export class RTCRtpSFrameDecrypter extends EventTarget {
+  constructor(options: SFrameTransformOptions);
+  addDecryptionKey(key: SFrameKey, keyID: CryptoKeyID): Promise<void>;
+  removeDecryptionKey(keyID: CryptoKeyID): Promise<void>;
+  onerror: ((this: RTCRtpSFrameDecrypter, event: SFrameTransformErrorEvent) => unknown) | null;
   addEventListener(
     type: 'error',
-    listener: (event: SFrameTransformErrorEvent) => void,
+    listener: (this: this, event: SFrameTransformErrorEvent) => unknown,
     options?: boolean | AddEventListenerOptions,
   ): void;
   addEventListener(
@@ -205,17 +400,39 @@ declare class SFrameStream extends EventTarget {
     listener: EventListenerOrEventListenerObject | null,
     options?: boolean | AddEventListenerOptions,
   ): void;
+  removeEventListener(
+    type: 'error',
+    listener: (this: this, event: SFrameTransformErrorEvent) => unknown,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  /** Extension: the worker's frame counters for this transform. */
+  getStats(): Promise<SFrameStats>;
+  /** Extension. */
+  readonly cipherSuite: SFrameCipherSuite;
 }
 
-export class SFrameTransform extends SFrameStream {
-  constructor(options?: SFrameTransformOptions);
+/** What installPolyfill() defined, by name. */
+export interface InstalledInterfaces {
+  RTCRtpSFrameEncrypter?: typeof RTCRtpSFrameEncrypter;
+  RTCRtpSFrameDecrypter?: typeof RTCRtpSFrameDecrypter;
+  SFrameEncrypterStream?: typeof SFrameEncrypterStream;
+  SFrameDecrypterStream?: typeof SFrameDecrypterStream;
+  SFrameTransform?: typeof SFrameTransform;
+  SFrameTransformErrorEvent?: typeof SFrameTransformErrorEvent;
 }
-export class SFrameEncrypterStream extends SFrameStream {
-  constructor(options?: SFrameTransformOptions);
-}
-export class SFrameDecrypterStream extends SFrameStream {
-  constructor(options?: SFrameTransformOptions);
-}
+
+/**
+ * Defines on `target` (default globalThis) each interface it lacks: the streams, SFrameTransform
+ * and SFrameTransformErrorEvent everywhere; RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter only
+ * where RTCRtpScriptTransform and Worker exist. Native ones are kept. Importing the package
+ * defines nothing.
+ */
+export function installPolyfill(target?: object): InstalledInterfaces;
 
 export type Codec = 'none' | 'vp8' | 'opus' | 'h264';
 export function clearPrefixLength(codec: Codec, data: Uint8Array): number;

@@ -21,8 +21,11 @@
 // placeholder byte (0x80, rbsp trailing bits: Chromium mangles 1-byte NAL units, measured);
 // its payload moves into the encrypted part, length-prefixed, and the receiver puts it back.
 
+// @ts-check
+
 /** @typedef {'none' | 'vp8' | 'opus' | 'h264'} Codec */
 
+/** @type {Map<string, Codec | 'auto'>} */
 const MODES = new Map([
   ['none', 'none'],
   ['vp8', 'vp8'],
@@ -31,7 +34,11 @@ const MODES = new Map([
   ['auto', 'auto'],
 ]);
 
-/** Normalises a compatibilityMode option ("none", "VP8", "H264", "opus", "auto"). */
+/**
+ * Normalises a compatibilityMode option ("none", "VP8", "H264", "opus", "auto").
+ * @param {unknown} mode
+ * @returns {Codec | 'auto'}
+ */
 export function parseCompatibilityMode(mode) {
   if (mode === undefined || mode === null) return 'auto';
   const m = MODES.get(String(mode).toLowerCase());
@@ -43,7 +50,11 @@ export function parseCompatibilityMode(mode) {
   return m;
 }
 
-/** The codec rule for a MIME type such as "video/VP8" (from getMetadata().mimeType). */
+/**
+ * The codec rule for a MIME type such as "video/VP8" (from getMetadata().mimeType).
+ * @param {string | undefined} mimeType
+ * @returns {Codec}
+ */
 export function codecForMimeType(mimeType) {
   switch (String(mimeType ?? '').toLowerCase()) {
     case 'video/vp8':
@@ -64,6 +75,10 @@ export function codecForMimeType(mimeType) {
  * shorter than its clear part, or the decrypted layout data is inconsistent).
  */
 export class CodecLayoutError extends Error {
+  /**
+   * @param {'frame_too_short' | 'malformed_frame'} code
+   * @param {string} message
+   */
   constructor(code, message) {
     super(message);
     this.name = 'SFrameError';
@@ -102,7 +117,11 @@ export function clearPrefixLength(codec, data) {
   }
 }
 
-/** Index of the next Annex B start code (00 00 01) at or after `from`, or -1. */
+/**
+ * Index of the next Annex B start code (00 00 01) at or after `from`, or -1.
+ * @param {Uint8Array} data
+ * @param {number} from
+ */
 function findStartCode(data, from) {
   for (let i = from; i + 2 < data.length; i++) {
     if (data[i] === 0 && data[i + 1] === 0 && data[i + 2] === 1) return i;
@@ -113,8 +132,10 @@ function findStartCode(data, from) {
 /** Bytes of each slice kept in clear after its NAL header (measured in Chromium 156). */
 export const H264_SLICE_CLEAR_BYTES = 4;
 
+/** @param {number} type */
 const isSlice = (type) => type >= 1 && type <= 5;
 /** NAL unit types whose payload stays clear before the first slice: SPS, PPS. */
+/** @param {number} type */
 const keepsPayload = (type) => type === 7 || type === 8;
 /** What stands in clear for a moved NAL payload (a 1-byte NAL unit first in a frame loses its
  * start code in Chromium's RTP path, measured with Chromium 156). */
@@ -156,7 +177,10 @@ export function h264ClearLength(data) {
   return last.h + 1 + (slice ? H264_SLICE_CLEAR_BYTES : 0);
 }
 
-/** Number of trailing zero bytes of `bytes` (0, 1 or 2) that an escape must account for. */
+/**
+ * Number of trailing zero bytes of `bytes` (0, 1 or 2) that an escape must account for.
+ * @param {Uint8Array} bytes
+ */
 export function trailingZeros(bytes) {
   const n = bytes.length;
   if (n >= 1 && bytes[n - 1] === 0) return n >= 2 && bytes[n - 2] === 0 ? 2 : 1;
@@ -186,7 +210,11 @@ export function escapeStartCodes(src, zeros = 0) {
   return out.subarray(0, o);
 }
 
-/** Inverse of escapeStartCodes: drops each 0x03 that follows two zero bytes. */
+/**
+ * Inverse of escapeStartCodes: drops each 0x03 that follows two zero bytes.
+ * @param {Uint8Array} src
+ * @param {number} [zeros]
+ */
 export function unescapeStartCodes(src, zeros = 0) {
   const out = new Uint8Array(src.length);
   let o = 0;
@@ -203,6 +231,7 @@ export function unescapeStartCodes(src, zeros = 0) {
   return out.subarray(0, o);
 }
 
+/** @param {Uint8Array[]} parts */
 function concat(parts) {
   let n = 0;
   for (const p of parts) n += p.length;
@@ -215,7 +244,10 @@ function concat(parts) {
   return out;
 }
 
-/** Unsigned LEB128 of a length. */
+/**
+ * Unsigned LEB128 of a length.
+ * @param {number} n
+ */
 function leb128(n) {
   const out = [];
   do {
@@ -227,7 +259,12 @@ function leb128(n) {
   return Uint8Array.from(out);
 }
 
-/** Reads an unsigned LEB128 at `pos`: [value, next position], or null if malformed. */
+/**
+ * Reads an unsigned LEB128 at `pos`: [value, next position], or null if malformed.
+ * @param {Uint8Array} bytes
+ * @param {number} pos
+ * @returns {[number, number] | null}
+ */
 function readLeb128(bytes, pos) {
   let value = 0;
   let scale = 1;
@@ -260,6 +297,7 @@ export function senderLayout(codec, frame) {
   return { clear: frame.subarray(0, c), plaintext: frame.subarray(c) };
 }
 
+/** @param {Uint8Array} input */
 function h264SenderLayout(input) {
   const { units, slice } = h264Units(input);
   if (units.length === 0) return { clear: input.subarray(0, 0), plaintext: input };
@@ -323,7 +361,7 @@ export function restoreFrame(codec, clear, plaintext) {
   if (codec !== 'h264') return concat([clear, plaintext]);
   const { units } = h264Units(clear);
   if (units.length === 0) return concat([clear, plaintext]);
-  const bad = (why) => new CodecLayoutError('malformed_frame', `H.264 layout: ${why}`);
+  const bad = (/** @type {string} */ why) => new CodecLayoutError('malformed_frame', `H.264 layout: ${why}`);
   const out = [clear.subarray(0, units[0].h + 1)];
   let pos = 0;
   for (let i = 0; i + 1 < units.length; i++) {

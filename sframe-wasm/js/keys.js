@@ -12,11 +12,23 @@
 // bytes are copied: sframe-core derives from those base keys itself. Every result holds fresh
 // copies that the caller wipes with wipeKey() once wasm has taken them.
 
+// @ts-check
+
+/**
+ * What resolveKey returns: the base key bytes (sframe-core derives) or the key and salt
+ * WebCrypto derived.
+ * @typedef {{ baseKey: Uint8Array } | { sframeKey: Uint8Array, sframeSalt: Uint8Array }} ResolvedKey
+ */
+
 const MAX_U64 = (1n << 64n) - 1n;
 
 /**
  * A CryptoKeyID (number up to 2^53-1 or bigint up to 2^64-1) as a bigint; RangeError when out
- * of range, TypeError when not a number/bigint. `undefined` means 0 (Safari's default).
+ * of range, TypeError when not a number/bigint. `undefined` means 0 (Safari's default). Used
+ * by SFrameTransform (compatibility object); the spec's objects convert as WebIDL does
+ * (spec.js keyIdArgument).
+ * @param {unknown} keyID
+ * @returns {bigint}
  */
 export function normalizeKeyId(keyID) {
   if (keyID === undefined) return 0n;
@@ -33,7 +45,12 @@ export function normalizeKeyId(keyID) {
   throw new TypeError('keyID must be a number or a bigint');
 }
 
-/** "SFrame 1.0 Secret key " / "SFrame 1.0 Secret salt " ‖ BE64(kid) ‖ BE16(suite). */
+/**
+ * "SFrame 1.0 Secret key " / "SFrame 1.0 Secret salt " ‖ BE64(kid) ‖ BE16(suite).
+ * @param {'key' | 'salt'} which
+ * @param {bigint} kid
+ * @param {number} suiteId
+ */
 export function derivationLabel(which, kid, suiteId) {
   const text = new TextEncoder().encode(
     which === 'salt' ? 'SFrame 1.0 Secret salt ' : 'SFrame 1.0 Secret key ',
@@ -46,11 +63,19 @@ export function derivationLabel(which, kid, suiteId) {
   return out;
 }
 
+/**
+ * @param {unknown} key
+ * @returns {key is CryptoKey}
+ */
 function isCryptoKey(key) {
   return typeof CryptoKey !== 'undefined' && key instanceof CryptoKey;
 }
 
-/** Copy of the bytes of a BufferSource, or null if `v` is none. */
+/**
+ * Copy of the bytes of a BufferSource, or null if `v` is none.
+ * @param {unknown} v
+ * @returns {Uint8Array | null}
+ */
 export function bufferSourceBytes(v) {
   if (v instanceof ArrayBuffer) return new Uint8Array(v.slice(0));
   if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice();
@@ -62,9 +87,11 @@ export function bufferSourceBytes(v) {
  * `sframeSalt`). SFrameTransform calls it as soon as the bytes have been copied into wasm (or
  * refused), so no JS copy of key material outlives the call. The caller's own buffer (given as
  * bytes) is never touched: resolveKey copied it.
+ * @param {ResolvedKey | { sframeKey: Uint8Array | null, sframeSalt: Uint8Array | null } | null | undefined} k
  */
 export function wipeKey(k) {
-  for (const bytes of [k?.baseKey, k?.sframeKey, k?.sframeSalt]) {
+  const any = /** @type {{ baseKey?: unknown, sframeKey?: unknown, sframeSalt?: unknown }} */ (k ?? {});
+  for (const bytes of [any.baseKey, any.sframeKey, any.sframeSalt]) {
     if (bytes instanceof Uint8Array) bytes.fill(0);
   }
 }
@@ -75,11 +102,12 @@ export function wipeKey(k) {
  * @param {CryptoKey | BufferSource} key
  * @param {bigint} kid
  * @param {{ id: number, keyLength: number, nonceLength: number, hash: string }} suite
+ * @returns {Promise<ResolvedKey>}
  */
 export async function resolveKey(key, kid, suite) {
   if (isCryptoKey(key)) {
     if (key.algorithm?.name === 'HKDF' && key.usages.includes('deriveBits')) {
-      const params = (which) => ({
+      const params = (/** @type {'key' | 'salt'} */ which) => ({
         name: 'HKDF',
         hash: suite.hash,
         salt: new Uint8Array(0),
@@ -97,9 +125,9 @@ export async function resolveKey(key, kid, suite) {
       };
       if (k.status === 'rejected' || s.status === 'rejected') {
         wipeKey(out);
-        throw k.status === 'rejected' ? k.reason : s.reason;
+        throw k.status === 'rejected' ? k.reason : /** @type {PromiseRejectedResult} */ (s).reason;
       }
-      return out;
+      return /** @type {ResolvedKey} */ (out);
     }
     if (key.extractable) {
       // A view of the ArrayBuffer exportKey returned (the only JS copy; wiped by wipeKey).

@@ -1,17 +1,25 @@
-// SFrameTransform, SFrameEncrypterStream, SFrameDecrypterStream: the W3C WebRTC Encoded
-// Transform interfaces (and Safari's older SFrameTransform shape) on top of sframe-core.
+// @ts-check
+// The stream objects of the W3C WebRTC Encoded Transform SFrame API, on top of sframe-core:
 //
-// They are GenericTransformStreams (readable / writable, usable with pipeThrough) and
-// EventTargets ("error" events, onerror). Frames may be RTCEncodedVideoFrame /
-// RTCEncodedAudioFrame (their .data is replaced) or plain BufferSources.
+//   SFrameEncrypterStream  — spec (PR #282, #288, #309): readable / writable, setEncryptionKey;
+//                            NOT an EventTarget (#309). Frames it cannot encrypt are dropped
+//                            and counted (stats), never passed on in clear.
+//   SFrameDecrypterStream  — spec: an EventTarget with addDecryptionKey, removeDecryptionKey and
+//                            "error" events (SFrameTransformErrorEvent).
+//   SFrameTransform        — compatibility alias of the older combined object (Safari's shape and
+//                            drafts before #282): `role` option, setEncryptionKey on both roles,
+//                            error events on both roles, rejections with sframe-core's errors.
 //
-// Key hygiene: each transform owns one wasm Sender (encrypt) or Receiver (decrypt) and frees
-// it — zeroizing its keys in wasm memory — as soon as the stream ends (writable closed or
-// aborted, readable cancelled) or close() is called. JS copies of key bytes are wiped once
-// wasm has taken them. All transforms of one JS realm share this module's wasm instance, so
-// sframe-core's per-thread registry sees every encrypter: a second live encrypter given the
-// key material and KID another one uses is refused with "key_in_use" (two Senders under one key
-// would repeat every counter, i.e. every AES-GCM/CTR nonce).
+// All are GenericTransformStreams (usable with pipeThrough). Frames may be
+// RTCEncodedVideoFrame / RTCEncodedAudioFrame (their .data is replaced) or plain BufferSources.
+//
+// Key hygiene: each object owns one wasm Sender (encrypt) or Receiver (decrypt) and frees it —
+// zeroizing its keys in wasm memory — as soon as the stream ends (writable closed or aborted,
+// readable cancelled) or close() is called. JS copies of key bytes are wiped once wasm has
+// them. All objects of one JS realm share this module's wasm instance, so sframe-core's
+// per-thread registry sees every encrypter: a second live encrypter given the key material and
+// KID another one uses is refused with "key_in_use" (two Senders under one key would repeat
+// every counter, i.e. every AES-GCM/CTR nonce).
 
 import { Sender, Receiver, parseHeader, cipherSuiteInfo, cipherSuites } from './wasm.js';
 import {
@@ -22,12 +30,31 @@ import {
   splitProtected,
 } from './codec.js';
 import { normalizeKeyId, resolveKey, wipeKey } from './keys.js';
+import {
+  SFrameTransformErrorEvent,
+  closedState,
+  errorTypeFor,
+  isKeyArgument,
+  keyIdArgument,
+  keyRefused,
+  parseSpecOptions,
+} from './spec.js';
+
+export { SFrameTransformErrorEvent };
+
+/** @typedef {import('../index.js').CipherSuiteInfo} CipherSuiteInfo */
+/** @typedef {import('../index.js').SFrameStats} SFrameStats */
+/** @typedef {import('../index.js').SFrameKey} SFrameKey */
+/** @typedef {import('../index.js').SFrameTransformErrorEventInit} SFrameTransformErrorEventInit */
+/** @typedef {import('./keys.js').ResolvedKey} ResolvedKey */
+/** @typedef {import('./spec.js').CompatibilityMode} CompatibilityMode */
 
 /**
  * Safari's authenticationSize (tag bytes) → cipher suite: Safari's SFrameTransform predates
  * the cipherSuite option and only knows the SHA-256 suites (AES-128-CTR + HMAC-SHA256 with a
  * 10, 8 or 4-byte tag; AES-128-GCM with 16). Built from the core's suite list: the first
  * SHA-256 suite with that tag length.
+ * @type {Map<number, string>}
  */
 const SUITE_BY_AUTH_SIZE = new Map();
 for (const s of cipherSuites()) {
@@ -36,57 +63,45 @@ for (const s of cipherSuites()) {
   }
 }
 
-/** W3C SFrameTransformErrorEvent: errorType "authentication" | "keyID" | "syntax". */
-export class SFrameTransformErrorEvent extends Event {
-  constructor(type, init = {}) {
-    super(type, init);
-    /** @type {'authentication' | 'keyID' | 'syntax'} */
-    this.errorType = init.errorType;
-    /** The frame's key ID (bigint) when known, else null. */
-    this.keyID = init.keyID ?? null;
-    /** The frame that failed (it was dropped). */
-    this.frame = init.frame ?? null;
-    /** sframe-core's error code, e.g. "authentication_failed" (extension). */
-    this.code = init.code ?? null;
-  }
-}
-
-/** Decrypt-side core error codes → W3C errorType. */
-function errorTypeFor(code) {
-  switch (code) {
-    case 'unknown_key_id':
-      return 'keyID';
-    case 'authentication_failed':
-    case 'key_usage_limit':
-      return 'authentication';
-    default:
-      return 'syntax';
-  }
-}
-
-/** What key calls on a closed transform reject with. */
-function closedError() {
+/** What key calls on a closed SFrameTransform (compatibility object) reject with. */
+function legacyClosedError() {
   const e = new Error('the SFrame transform is closed');
   e.name = 'InvalidStateError';
-  e.code = 'closed';
-  return e;
+  return Object.assign(e, { code: 'closed' });
 }
 
-function resolveSuite(options) {
-  if (options.cipherSuite !== undefined) return cipherSuiteInfo(options.cipherSuite);
-  if (options.authenticationSize !== undefined) {
-    const name = SUITE_BY_AUTH_SIZE.get(Number(options.authenticationSize));
-    if (!name) throw new TypeError(`unsupported authenticationSize ${options.authenticationSize}`);
-    return cipherSuiteInfo(name);
+/**
+ * The suite of an SFrameTransform (compatibility object): cipherSuite (name or IANA value),
+ * else Safari's authenticationSize, else Safari's default (authenticationSize 10).
+ * @param {{ cipherSuite?: unknown, authenticationSize?: unknown }} options
+ * @returns {CipherSuiteInfo}
+ */
+function legacySuite(options) {
+  if (options.cipherSuite !== undefined) {
+    return cipherSuiteInfo(/** @type {string | number} */ (options.cipherSuite));
   }
-  // Safari's default: authenticationSize 10.
-  return cipherSuiteInfo(/** @type {string} */ (SUITE_BY_AUTH_SIZE.get(10)));
+  const size = options.authenticationSize === undefined ? 10 : Number(options.authenticationSize);
+  const name = SUITE_BY_AUTH_SIZE.get(size);
+  if (!name) throw new TypeError(`unsupported authenticationSize ${options.authenticationSize}`);
+  return cipherSuiteInfo(name);
 }
 
+/**
+ * @param {unknown} chunk
+ * @returns {chunk is { data: ArrayBuffer, getMetadata?: () => { mimeType?: string } }}
+ */
 function isEncodedFrame(chunk) {
-  return chunk !== null && typeof chunk === 'object' && chunk.data instanceof ArrayBuffer;
+  return (
+    chunk !== null &&
+    typeof chunk === 'object' &&
+    /** @type {{ data?: unknown }} */ (chunk).data instanceof ArrayBuffer
+  );
 }
 
+/**
+ * @param {unknown} chunk
+ * @returns {Uint8Array | null}
+ */
 function frameBytes(chunk) {
   if (isEncodedFrame(chunk)) return new Uint8Array(chunk.data);
   if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
@@ -95,63 +110,75 @@ function frameBytes(chunk) {
 }
 
 /**
- * The shared implementation. `role` is "encrypt" or "decrypt".
+ * The engine behind every object: one wasm Sender or Receiver, the TransformStream, the key
+ * queue and the frame counters. It reports frame errors through `report` (the owner decides
+ * whether they become events) and rejects key calls with the raw errors (sframe-core's
+ * SFrameError, TypeError, RangeError, or `closed()`); owners map them to what their API says.
  */
-class SFrameStream extends EventTarget {
-  #role;
-  #suite;
-  #mode;
+class SFrameEngine {
+  /** @type {'encrypt' | 'decrypt'} */
+  role;
+  /** @type {CipherSuiteInfo} */
+  suite;
+  /** @type {CompatibilityMode} */
+  mode;
+  /** @type {Sender | null} */
   #sender = null;
+  /** @type {Receiver | null} */
   #receiver = null;
-  #stream;
+  /** @type {TransformStream} */
+  stream;
+  /** @type {TransformStreamDefaultController | null} */
   #controller = null;
-  #closed = false;
-  #onerror = null;
+  closed = false;
+  /** @type {Promise<unknown>} */
   #keyQueue = Promise.resolve();
-  #stats = { frames: 0, passedThrough: 0, dropped: 0, replayed: 0, errors: 0 };
+  /** @type {SFrameStats} */
+  stats = { frames: 0, passedThrough: 0, dropped: 0, droppedNoKey: 0, replayed: 0, errors: 0 };
+  /** @type {(init: SFrameTransformErrorEventInit) => void} */
+  #report;
+  /** @type {() => Error} */
+  #closedError;
 
-  constructor(options = {}, role = undefined) {
-    super();
-    const r = role ?? options.role ?? 'encrypt';
-    if (r !== 'encrypt' && r !== 'decrypt') {
-      throw new TypeError(`role must be "encrypt" or "decrypt" (got ${r})`);
-    }
-    this.#role = r;
-    this.#suite = resolveSuite(options);
-    this.#mode = parseCompatibilityMode(options.compatibilityMode);
-    if (r === 'encrypt') this.#sender = new Sender(this.#suite.id);
-    else this.#receiver = new Receiver(this.#suite.id);
-    if (options.replayWindow !== undefined && this.#receiver) {
+  /**
+   * @param {{ role: 'encrypt' | 'decrypt', suite: CipherSuiteInfo, compatibilityMode?: unknown,
+   *   replayWindow?: number, report: (init: SFrameTransformErrorEventInit) => void,
+   *   closedError: () => Error }} config
+   */
+  constructor({ role, suite, compatibilityMode, replayWindow, report, closedError }) {
+    this.role = role;
+    this.suite = suite;
+    this.mode = /** @type {CompatibilityMode} */ (parseCompatibilityMode(compatibilityMode));
+    this.#report = report;
+    this.#closedError = closedError;
+    if (role === 'encrypt') this.#sender = new Sender(suite.id);
+    else this.#receiver = new Receiver(suite.id);
+    if (replayWindow !== undefined && this.#receiver) {
       try {
-        this.#receiver.setReplayWindow(options.replayWindow);
+        this.#receiver.setReplayWindow(replayWindow);
       } catch (e) {
-        this.#release(); // a constructor that throws must not leave a wasm object behind
+        this.release(); // a constructor that throws must not leave a wasm object behind
         throw e;
       }
     }
-    this.#stream = new TransformStream({
+    this.stream = new TransformStream({
       start: (controller) => {
         this.#controller = controller;
       },
       transform: (chunk, controller) => this.#transform(chunk, controller),
       // Writable closed: no frame can come any more.
-      flush: () => this.#release(),
+      flush: () => this.release(),
       // Writable aborted or readable cancelled (Streams "transformer.cancel"; engines without
       // it free at close() or when the object is garbage-collected).
-      cancel: () => this.#release(),
+      // @ts-ignore: `cancel` is newer than TypeScript's Transformer type.
+      cancel: () => this.release(),
     });
   }
 
-  /**
-   * Ends the transform (extension; idempotent): frees the wasm Sender/Receiver, which
-   * zeroizes its keys, closes `readable` and errors `writable` (a pipe into it stops). After
-   * it, key calls reject with code "closed" and no frame is processed. An encrypter's key
-   * material becomes usable by another encrypter of this realm again — which then starts at
-   * counter 0: give the new one a new key or a new KID, never the pair used before.
-   */
+  /** Frees the wasm object (zeroizing its keys), closes readable, errors writable. */
   close() {
-    if (this.#closed) return;
-    this.#release();
+    if (this.closed) return;
+    this.release();
     try {
       this.#controller?.terminate();
     } catch {
@@ -159,133 +186,71 @@ class SFrameStream extends EventTarget {
     }
   }
 
-  /** Whether close() was called or the stream ended (extension). */
-  get closed() {
-    return this.#closed;
-  }
-
-  #release() {
-    this.#closed = true;
+  release() {
+    this.closed = true;
     this.#sender?.free();
     this.#receiver?.free();
     this.#sender = null;
     this.#receiver = null;
   }
 
-  /** "encrypt" or "decrypt". */
-  get role() {
-    return this.#role;
-  }
-
-  /** The cipher suite name, e.g. "AES_128_GCM_SHA256_128". */
-  get cipherSuite() {
-    return this.#suite.name;
-  }
-
-  /** The codec-compatibility mode in force ("auto", "none", "vp8", "h264", "opus"). */
-  get compatibilityMode() {
-    return this.#mode;
-  }
-
-  get readable() {
-    return this.#stream.readable;
-  }
-
-  get writable() {
-    return this.#stream.writable;
+  /**
+   * Encrypter: makes `key` current under `kid`.
+   * @param {SFrameKey} key
+   * @param {bigint} kid
+   */
+  setEncryptionKey(key, kid) {
+    return this.#enqueueKey(key, kid, (sender, _receiver, k) => {
+      if (!sender) throw new TypeError('not an encrypter');
+      if ('baseKey' in k) sender.setKey(kid, k.baseKey);
+      else sender.setDerivedKey(kid, k.sframeKey, k.sframeSalt);
+    });
   }
 
   /**
-   * Frame counters (extension): frames seen, 0-byte frames passed through, frames dropped,
-   * of which replays (dropped silently) and errors (each with an "error" event).
+   * Decrypter: installs (or replaces) the key for `kid`.
+   * @param {SFrameKey} key
+   * @param {bigint} kid
    */
-  get stats() {
-    return { ...this.#stats };
-  }
-
-  get onerror() {
-    return this.#onerror;
-  }
-
-  set onerror(handler) {
-    if (this.#onerror) this.removeEventListener('error', this.#onerror);
-    this.#onerror = typeof handler === 'function' ? handler : null;
-    if (this.#onerror) this.addEventListener('error', this.#onerror);
+  addDecryptionKey(key, kid) {
+    return this.#enqueueKey(key, kid, (_sender, receiver, k) => {
+      if (!receiver) throw new TypeError('not a decrypter');
+      if ('baseKey' in k) receiver.addKey(kid, k.baseKey);
+      else receiver.addDerivedKey(kid, k.sframeKey, k.sframeSalt);
+    });
   }
 
   /**
-   * Encrypter: makes `key` current under `keyID`. Decrypter (Safari / older drafts): adds
-   * it as a decryption key. Keys apply in call order; the promise settles once applied.
-   * An encrypter refuses key material and KID that another live encrypter of this realm uses
-   * (code "key_in_use"): the promise rejects and an "error" event is dispatched.
+   * Decrypter: removes the key for `kid` once earlier key changes have applied.
+   * @param {bigint} kid
+   * @returns {Promise<void>}
    */
-  setEncryptionKey(key, keyID) {
-    if (this.#role === 'decrypt') return this.addDecryptionKey(key, keyID);
-    return this.#enqueueKey(key, keyID, (kid, k) =>
-      k.baseKey
-        ? this.#sender.setKey(kid, k.baseKey)
-        : this.#sender.setDerivedKey(kid, k.sframeKey, k.sframeSalt),
-    );
-  }
-
-  /** Decrypter: installs (or replaces) the key for `keyID`. */
-  addDecryptionKey(key, keyID) {
-    if (this.#role !== 'decrypt') {
-      return Promise.reject(new TypeError('addDecryptionKey needs role "decrypt"'));
-    }
-    return this.#enqueueKey(key, keyID, (kid, k) =>
-      k.baseKey
-        ? this.#receiver.addKey(kid, k.baseKey)
-        : this.#receiver.addDerivedKey(kid, k.sframeKey, k.sframeSalt),
-    );
-  }
-
-  /** Decrypter: removes the key for `keyID` (after earlier key changes have applied). */
-  removeDecryptionKey(keyID) {
-    if (this.#role !== 'decrypt') {
-      return Promise.reject(new TypeError('removeDecryptionKey needs role "decrypt"'));
-    }
-    if (this.#closed) return Promise.reject(closedError());
-    let kid;
-    try {
-      kid = normalizeKeyId(keyID);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  removeDecryptionKey(kid) {
+    if (this.closed) return Promise.reject(this.#closedError());
     const done = this.#keyQueue.then(() => {
-      if (this.#closed) throw closedError();
+      if (this.closed || !this.#receiver) throw this.#closedError();
       this.#receiver.removeKey(kid);
     });
     this.#keyQueue = done.catch(() => {});
     return done;
   }
 
-  #enqueueKey(key, keyID, apply) {
-    if (this.#closed) return Promise.reject(closedError());
-    let kid;
-    try {
-      kid = normalizeKeyId(keyID);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  /**
+   * @param {SFrameKey} key
+   * @param {bigint} kid
+   * @param {(sender: Sender | null, receiver: Receiver | null, k: ResolvedKey) => void} apply
+   * @returns {Promise<void>}
+   */
+  #enqueueKey(key, kid, apply) {
+    if (this.closed) return Promise.reject(this.#closedError());
     // Derivation may run concurrently; installation follows call order.
-    const derived = resolveKey(key, kid, this.#suite);
+    const derived = resolveKey(key, kid, this.suite);
     const done = this.#keyQueue
       .then(() => derived)
       .then((k) => {
         try {
-          if (this.#closed) throw closedError();
-          apply(kid, k);
-        } catch (e) {
-          // Refused by sframe-core (key_in_use, invalid_key, …): the app learns it from the
-          // rejected promise and from an "error" event, so it is never silent — the
-          // transform goes on with the key it had (an encrypter without one sends nothing).
-          if (e?.name === 'SFrameError') {
-            this.dispatchEvent(
-              new SFrameTransformErrorEvent('error', { errorType: 'keyID', keyID: kid, code: e.code }),
-            );
-          }
-          throw e;
+          if (this.closed) throw this.#closedError();
+          apply(this.#sender, this.#receiver, k);
         } finally {
           // wasm copied the bytes (and zeroizes its copy); wipe the JS ones now.
           wipeKey(k);
@@ -295,26 +260,35 @@ class SFrameStream extends EventTarget {
     return done;
   }
 
+  /** @param {unknown} chunk */
   #codecFor(chunk) {
-    if (this.#mode !== 'auto') return this.#mode;
+    if (this.mode !== 'auto') return this.mode;
     if (isEncodedFrame(chunk) && typeof chunk.getMetadata === 'function') {
       return codecForMimeType(chunk.getMetadata().mimeType);
     }
     return 'none';
   }
 
+  /**
+   * @param {unknown} chunk
+   * @param {import('../index.js').SFrameTransformErrorEventType} errorType
+   * @param {string} code
+   * @param {bigint | null} keyID
+   */
   #fail(chunk, errorType, code, keyID) {
-    this.#stats.dropped++;
-    this.#stats.errors++;
-    this.dispatchEvent(
-      new SFrameTransformErrorEvent('error', { errorType, keyID, frame: chunk, code }),
-    );
+    this.stats.dropped++;
+    this.stats.errors++;
+    this.#report({ errorType, keyID, frame: chunk, code });
   }
 
+  /**
+   * @param {unknown} chunk
+   * @param {TransformStreamDefaultController} controller
+   */
   #transform(chunk, controller) {
     // Closed (close() races a frame already queued): drop it, never pass it on unprocessed.
-    if (this.#closed) return;
-    this.#stats.frames++;
+    if (this.closed) return;
+    this.stats.frames++;
     const data = frameBytes(chunk);
     if (data === null) {
       this.#fail(chunk, 'syntax', 'invalid_argument', null);
@@ -322,45 +296,59 @@ class SFrameStream extends EventTarget {
     }
     // Empty frames (Chromium emits some 0-byte audio frames) carry nothing to protect.
     if (data.length === 0) {
-      this.#stats.passedThrough++;
+      this.stats.passedThrough++;
       controller.enqueue(chunk);
       return;
     }
     const codec = this.#codecFor(chunk);
+    /** @type {Uint8Array} */
     let out;
-    if (this.#role === 'encrypt') {
+    if (this.#sender) {
+      const sender = this.#sender;
       try {
         // codec.js lays the frame out (clear part = SFrame metadata) and refuses frames too
         // short for their codec's layout before any counter is used.
-        out = protectFrame(codec, data, (plaintext, clear) => this.#sender.protect(plaintext, clear));
+        out = protectFrame(codec, data, (plaintext, clear) => sender.protect(plaintext, clear));
       } catch (e) {
-        const code = e?.code ?? 'unknown';
-        if (code === 'frame_too_short') this.#fail(chunk, 'syntax', code, null);
-        // no_key, counter_exhausted, key_usage_limit: the frame is never sent in clear.
-        else this.#fail(chunk, 'keyID', code, this.#sender.keyId ?? null);
+        const code = /** @type {{ code?: string }} */ (e)?.code ?? 'unknown';
+        if (code === 'no_key') {
+          // Before the first key (W3C issue #306): dropped and counted, never sent in clear.
+          this.stats.dropped++;
+          this.stats.droppedNoKey++;
+          this.#report({ errorType: 'keyID', keyID: null, frame: chunk, code });
+        } else if (code === 'frame_too_short') {
+          this.#fail(chunk, 'syntax', code, null);
+        } else {
+          // counter_exhausted, key_usage_limit: the frame is never sent in clear.
+          this.#fail(chunk, 'keyID', code, sender.keyId ?? null);
+        }
         return;
       }
     } else {
+      const receiver = /** @type {Receiver} */ (this.#receiver);
+      /** @type {Uint8Array} */
       let clear;
+      /** @type {Uint8Array} */
       let sframe;
       try {
         ({ clear, sframe } = splitProtected(codec, data));
       } catch (e) {
-        this.#fail(chunk, 'syntax', e?.code ?? 'malformed_frame', null);
+        this.#fail(chunk, 'syntax', /** @type {{ code?: string }} */ (e)?.code ?? 'malformed_frame', null);
         return;
       }
-      let keyID = null;
       try {
-        out = restoreFrame(codec, clear, this.#receiver.unprotect(sframe, clear));
+        out = restoreFrame(codec, clear, receiver.unprotect(sframe, clear));
       } catch (e) {
-        const code = e?.code ?? 'unknown';
+        const code = /** @type {{ code?: string }} */ (e)?.code ?? 'unknown';
         if (code === 'replay') {
           // An authentic frame seen before (RFC 9605 §9): dropped, counted, no error event —
           // the network re-delivers frames now and then (seen in Chromium on video).
-          this.#stats.dropped++;
-          this.#stats.replayed++;
+          this.stats.dropped++;
+          this.stats.replayed++;
           return;
         }
+        /** @type {bigint | null} */
+        let keyID = null;
         try {
           keyID = parseHeader(sframe).keyId;
         } catch {
@@ -373,7 +361,7 @@ class SFrameStream extends EventTarget {
     // Hand over a buffer holding exactly the frame.
     if (out.byteOffset !== 0 || out.byteLength !== out.buffer.byteLength) out = out.slice();
     if (isEncodedFrame(chunk)) {
-      chunk.data = out.buffer;
+      chunk.data = /** @type {ArrayBuffer} */ (out.buffer);
       controller.enqueue(chunk);
     } else {
       controller.enqueue(chunk instanceof ArrayBuffer ? out.buffer : out);
@@ -382,25 +370,365 @@ class SFrameStream extends EventTarget {
 }
 
 /**
- * `new SFrameTransform({ role, cipherSuite | authenticationSize, compatibilityMode })`: the
- * W3C interface with Safari's options accepted. `role` defaults to "encrypt".
+ * Runs a spec key call: the key and keyID arguments are converted and checked first (a bad one
+ * rejects with TypeError / RangeError), then sframe-core's refusal becomes an
+ * InvalidModificationError DOMException (cause: the SFrameError).
+ * @param {string} what
+ * @param {unknown} key
+ * @param {unknown} keyID
+ * @param {(key: SFrameKey, kid: bigint) => Promise<void>} call
+ * @returns {Promise<void>}
  */
-export class SFrameTransform extends SFrameStream {
-  constructor(options = {}) {
-    super(options);
+function specKeyCall(what, key, keyID, call) {
+  /** @type {bigint} */
+  let kid;
+  try {
+    if (!isKeyArgument(key)) {
+      throw new TypeError(`${what}: key must be a CryptoKey (or, as an extension, the key bytes)`);
+    }
+    kid = keyIdArgument(keyID, what);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return call(/** @type {SFrameKey} */ (key), kid).catch((e) => {
+    throw e?.name === 'SFrameError' ? keyRefused(what, e) : e;
+  });
+}
+
+/**
+ * W3C `SFrameEncrypterStream` (`new SFrameEncrypterStream({ cipherSuite })`): encrypts the
+ * frames written to `writable` under the key of the last `setEncryptionKey` call and enqueues
+ * them on `readable`. Not an EventTarget (W3C PR #309): frames it cannot encrypt — before the
+ * first key, or too short for their codec's layout — are dropped and counted in `stats`.
+ */
+export class SFrameEncrypterStream {
+  /** @type {SFrameEngine} */
+  #engine;
+
+  /** @param {import('../index.js').SFrameTransformOptions} options */
+  constructor(options) {
+    const o = parseSpecOptions(options, 'SFrameEncrypterStream');
+    this.#engine = new SFrameEngine({
+      role: 'encrypt',
+      suite: cipherSuiteInfo(o.cipherSuite),
+      compatibilityMode: o.compatibilityMode,
+      report: () => {},
+      closedError: () => closedState('SFrameEncrypterStream'),
+    });
+  }
+
+  /** @returns {ReadableStream} */
+  get readable() {
+    return this.#engine.stream.readable;
+  }
+
+  /** @returns {WritableStream} */
+  get writable() {
+    return this.#engine.stream.writable;
+  }
+
+  /**
+   * Makes `key` the encryption key under `keyID` (both required). Resolves once frames are
+   * encrypted with it. Rejects with TypeError / RangeError for bad arguments, with an
+   * InvalidModificationError DOMException when sframe-core refuses the key (its `cause.code`:
+   * "key_in_use" — another live encrypter of this realm uses this key and KID — or
+   * "invalid_key"; the stream keeps the key it had), InvalidStateError once closed.
+   * @param {CryptoKey | BufferSource} key
+   * @param {bigint | number} keyID
+   * @returns {Promise<void>}
+   */
+  setEncryptionKey(key, keyID) {
+    return specKeyCall('SFrameEncrypterStream.setEncryptionKey', key, keyID, (k, kid) =>
+      this.#engine.setEncryptionKey(k, kid),
+    );
+  }
+
+  /** Extension: the cipher suite name. */
+  get cipherSuite() {
+    return this.#engine.suite.name;
+  }
+
+  /** Extension: frame counters (droppedNoKey: frames dropped before the first key). */
+  get stats() {
+    return { ...this.#engine.stats };
+  }
+
+  /**
+   * Extension, idempotent: frees the wasm Sender (zeroizing its keys; its key and KID become
+   * usable by another encrypter of this realm — which starts at counter 0: use a new KID or
+   * key), closes `readable`, errors `writable`. Done automatically when the stream ends.
+   */
+  close() {
+    this.#engine.close();
+  }
+
+  /** Extension: whether close() was called or the stream ended. */
+  get closed() {
+    return this.#engine.closed;
   }
 }
 
-/** W3C SFrameEncrypterStream. */
-export class SFrameEncrypterStream extends SFrameStream {
-  constructor(options = {}) {
-    super(options, 'encrypt');
+/**
+ * `onerror` as an EventHandler attribute on an EventTarget.
+ * @param {EventTarget} target
+ * @param {{ handler: ((e: Event) => unknown) | null }} slot
+ * @param {unknown} handler
+ */
+function setOnerror(target, slot, handler) {
+  if (slot.handler) target.removeEventListener('error', slot.handler);
+  slot.handler = typeof handler === 'function' ? /** @type {(e: Event) => unknown} */ (handler) : null;
+  if (slot.handler) target.addEventListener('error', slot.handler);
+}
+
+/**
+ * W3C `SFrameDecrypterStream` (`new SFrameDecrypterStream({ cipherSuite })`): decrypts the
+ * frames written to `writable` with the key their KID names and enqueues them on `readable`.
+ * A frame that fails is dropped and an "error" event (SFrameTransformErrorEvent) is fired:
+ * errorType "authentication" (wrong key or altered frame), "keyID" (no key for its KID) or
+ * "syntax" (not an SFrame frame). Replayed frames are dropped silently (stats.replayed).
+ */
+export class SFrameDecrypterStream extends EventTarget {
+  /** @type {SFrameEngine} */
+  #engine;
+  /** @type {{ handler: ((e: Event) => unknown) | null }} */
+  #onerror = { handler: null };
+
+  /** @param {import('../index.js').SFrameTransformOptions} options */
+  constructor(options) {
+    const o = parseSpecOptions(options, 'SFrameDecrypterStream');
+    super();
+    this.#engine = new SFrameEngine({
+      role: 'decrypt',
+      suite: cipherSuiteInfo(o.cipherSuite),
+      compatibilityMode: o.compatibilityMode,
+      replayWindow: o.replayWindow,
+      report: (init) => this.dispatchEvent(new SFrameTransformErrorEvent('error', init)),
+      closedError: () => closedState('SFrameDecrypterStream'),
+    });
+  }
+
+  /** @returns {ReadableStream} */
+  get readable() {
+    return this.#engine.stream.readable;
+  }
+
+  /** @returns {WritableStream} */
+  get writable() {
+    return this.#engine.stream.writable;
+  }
+
+  get onerror() {
+    return this.#onerror.handler;
+  }
+
+  set onerror(handler) {
+    setOnerror(this, this.#onerror, handler);
+  }
+
+  /**
+   * Installs (or replaces) the key for `keyID` (both required). Keys apply in call order;
+   * the promise resolves once the key is in force. Rejections as for setEncryptionKey.
+   * @param {CryptoKey | BufferSource} key
+   * @param {bigint | number} keyID
+   * @returns {Promise<void>}
+   */
+  addDecryptionKey(key, keyID) {
+    return specKeyCall('SFrameDecrypterStream.addDecryptionKey', key, keyID, (k, kid) =>
+      this.#engine.addDecryptionKey(k, kid),
+    );
+  }
+
+  /**
+   * Removes the key for `keyID` (resolves whether or not there was one), after earlier key
+   * calls have applied.
+   * @param {bigint | number} keyID
+   * @returns {Promise<void>}
+   */
+  removeDecryptionKey(keyID) {
+    let kid;
+    try {
+      kid = keyIdArgument(keyID, 'SFrameDecrypterStream.removeDecryptionKey');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#engine.removeDecryptionKey(kid);
+  }
+
+  /** Extension: the cipher suite name. */
+  get cipherSuite() {
+    return this.#engine.suite.name;
+  }
+
+  /** Extension: frame counters. */
+  get stats() {
+    return { ...this.#engine.stats };
+  }
+
+  /** Extension, idempotent: frees the wasm Receiver (zeroizing its keys); see close(). */
+  close() {
+    this.#engine.close();
+  }
+
+  /** Extension: whether close() was called or the stream ended. */
+  get closed() {
+    return this.#engine.closed;
   }
 }
 
-/** W3C SFrameDecrypterStream (keys via addDecryptionKey / removeDecryptionKey). */
-export class SFrameDecrypterStream extends SFrameStream {
+/**
+ * `new SFrameTransform({ role, cipherSuite | authenticationSize, compatibilityMode,
+ * replayWindow })`: compatibility alias of the older combined SFrame object (Safari's shape,
+ * drafts before W3C PR #282). `role` defaults to "encrypt"; `cipherSuite` may be a name or an
+ * IANA value; without it Safari's `authenticationSize` picks the suite (default 10). Both roles
+ * fire "error" events, key calls reject with sframe-core's SFrameError (with `code`) and
+ * `keyID` may be omitted (0). On a decrypter `setEncryptionKey` adds a decryption key.
+ */
+export class SFrameTransform extends EventTarget {
+  /** @type {SFrameEngine} */
+  #engine;
+  /** @type {{ handler: ((e: Event) => unknown) | null }} */
+  #onerror = { handler: null };
+
+  /** @param {import('../index.js').SFrameTransformLegacyOptions} [options] */
   constructor(options = {}) {
-    super(options, 'decrypt');
+    super();
+    const r = options.role ?? 'encrypt';
+    if (r !== 'encrypt' && r !== 'decrypt') {
+      throw new TypeError(`role must be "encrypt" or "decrypt" (got ${r})`);
+    }
+    this.#engine = new SFrameEngine({
+      role: r,
+      suite: legacySuite(options),
+      compatibilityMode: options.compatibilityMode,
+      replayWindow: options.replayWindow,
+      report: (init) => this.dispatchEvent(new SFrameTransformErrorEvent('error', init)),
+      closedError: legacyClosedError,
+    });
+  }
+
+  /**
+   * Frees the wasm Sender/Receiver (extension; idempotent): zeroizes its keys, closes
+   * `readable` and errors `writable`. After it, key calls reject with code "closed". An
+   * encrypter's key material becomes usable by another encrypter of this realm again — which
+   * then starts at counter 0: give the new one a new key or a new KID.
+   */
+  close() {
+    this.#engine.close();
+  }
+
+  /** Whether close() was called or the stream ended (extension). */
+  get closed() {
+    return this.#engine.closed;
+  }
+
+  /** "encrypt" or "decrypt". */
+  get role() {
+    return this.#engine.role;
+  }
+
+  /** The cipher suite name, e.g. "AES_128_GCM_SHA256_128". */
+  get cipherSuite() {
+    return this.#engine.suite.name;
+  }
+
+  /** The codec-compatibility mode in force ("auto", "none", "vp8", "h264", "opus"). */
+  get compatibilityMode() {
+    return this.#engine.mode;
+  }
+
+  /** @returns {ReadableStream} */
+  get readable() {
+    return this.#engine.stream.readable;
+  }
+
+  /** @returns {WritableStream} */
+  get writable() {
+    return this.#engine.stream.writable;
+  }
+
+  /** Frame counters (extension). */
+  get stats() {
+    return { ...this.#engine.stats };
+  }
+
+  get onerror() {
+    return this.#onerror.handler;
+  }
+
+  set onerror(handler) {
+    setOnerror(this, this.#onerror, handler);
+  }
+
+  /**
+   * Encrypter: makes `key` current under `keyID`. Decrypter (Safari / older drafts): adds it
+   * as a decryption key. Keys apply in call order; the promise settles once applied. A key
+   * sframe-core refuses (e.g. "key_in_use": another live encrypter of this realm uses this
+   * key and KID) rejects with its SFrameError and fires an "error" event (errorType "keyID").
+   * @param {SFrameKey} key
+   * @param {bigint | number} [keyID]
+   * @returns {Promise<void>}
+   */
+  setEncryptionKey(key, keyID) {
+    if (this.#engine.role === 'decrypt') return this.addDecryptionKey(key, keyID);
+    return this.#legacyKeyCall(keyID, (kid) => this.#engine.setEncryptionKey(key, kid));
+  }
+
+  /**
+   * Decrypter: installs (or replaces) the key for `keyID`.
+   * @param {SFrameKey} key
+   * @param {bigint | number} [keyID]
+   * @returns {Promise<void>}
+   */
+  addDecryptionKey(key, keyID) {
+    if (this.#engine.role !== 'decrypt') {
+      return Promise.reject(new TypeError('addDecryptionKey needs role "decrypt"'));
+    }
+    return this.#legacyKeyCall(keyID, (kid) => this.#engine.addDecryptionKey(key, kid));
+  }
+
+  /**
+   * Decrypter: removes the key for `keyID` (after earlier key changes have applied).
+   * @param {bigint | number} keyID
+   * @returns {Promise<void>}
+   */
+  removeDecryptionKey(keyID) {
+    if (this.#engine.role !== 'decrypt') {
+      return Promise.reject(new TypeError('removeDecryptionKey needs role "decrypt"'));
+    }
+    if (this.#engine.closed) return Promise.reject(legacyClosedError());
+    let kid;
+    try {
+      kid = normalizeKeyId(keyID);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#engine.removeDecryptionKey(kid);
+  }
+
+  /**
+   * @param {bigint | number | undefined} keyID
+   * @param {(kid: bigint) => Promise<void>} call
+   * @returns {Promise<void>}
+   */
+  #legacyKeyCall(keyID, call) {
+    if (this.#engine.closed) return Promise.reject(legacyClosedError());
+    /** @type {bigint} */
+    let kid;
+    try {
+      kid = normalizeKeyId(keyID);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return call(kid).catch((e) => {
+      // Refused by sframe-core (key_in_use, invalid_key, …): the app learns it from the
+      // rejected promise and from an "error" event, so it is never silent — the transform
+      // goes on with the key it had (an encrypter without one sends nothing).
+      if (e?.name === 'SFrameError') {
+        this.dispatchEvent(
+          new SFrameTransformErrorEvent('error', { errorType: 'keyID', keyID: kid, frame: null, code: e.code }),
+        );
+      }
+      throw e;
+    });
   }
 }

@@ -88,7 +88,7 @@ impl Sender {
     pub fn set_key(
         &mut self,
         #[wasm_bindgen(js_name = keyId, unchecked_param_type = "bigint | number")] kid: &JsValue,
-        #[wasm_bindgen(js_name = baseKey, unchecked_param_type = "BufferSource")]
+        #[wasm_bindgen(js_name = baseKey, unchecked_param_type = "ArrayBuffer | ArrayBufferView")]
         base_key: &JsValue,
     ) -> JsResult<()> {
         let (kid, base_key) = kid_and_base_key(kid, base_key)?;
@@ -102,7 +102,7 @@ impl Sender {
     pub fn set_key_with_counter(
         &mut self,
         #[wasm_bindgen(js_name = keyId, unchecked_param_type = "bigint | number")] kid: &JsValue,
-        #[wasm_bindgen(js_name = baseKey, unchecked_param_type = "BufferSource")]
+        #[wasm_bindgen(js_name = baseKey, unchecked_param_type = "ArrayBuffer | ArrayBufferView")]
         base_key: &JsValue,
         #[wasm_bindgen(js_name = nextCounter, unchecked_param_type = "bigint")] counter: &JsValue,
     ) -> JsResult<()> {
@@ -120,9 +120,9 @@ impl Sender {
     pub fn set_derived_key(
         &mut self,
         #[wasm_bindgen(js_name = keyId, unchecked_param_type = "bigint | number")] kid: &JsValue,
-        #[wasm_bindgen(js_name = sframeKey, unchecked_param_type = "BufferSource")]
+        #[wasm_bindgen(js_name = sframeKey, unchecked_param_type = "ArrayBuffer | ArrayBufferView")]
         sframe_key: &JsValue,
-        #[wasm_bindgen(js_name = sframeSalt, unchecked_param_type = "BufferSource")]
+        #[wasm_bindgen(js_name = sframeSalt, unchecked_param_type = "ArrayBuffer | ArrayBufferView")]
         sframe_salt: &JsValue,
     ) -> JsResult<()> {
         let key = derived_key(self.inner.suite(), kid, sframe_key, sframe_salt)?;
@@ -133,8 +133,8 @@ impl Sender {
     /// is authenticated, not sent; the receiver must pass the same bytes.
     pub fn protect(
         &mut self,
-        #[wasm_bindgen(unchecked_param_type = "BufferSource")] frame: &JsValue,
-        #[wasm_bindgen(unchecked_param_type = "BufferSource | undefined | null")]
+        #[wasm_bindgen(unchecked_param_type = "ArrayBuffer | ArrayBufferView")] frame: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ArrayBuffer | ArrayBufferView | undefined | null")]
         metadata: &JsValue,
     ) -> JsResult<Vec<u8>> {
         let frame = bytes(frame, "frame")?;
@@ -195,7 +195,7 @@ impl Receiver {
     pub fn add_key(
         &mut self,
         #[wasm_bindgen(js_name = keyId, unchecked_param_type = "bigint | number")] kid: &JsValue,
-        #[wasm_bindgen(js_name = baseKey, unchecked_param_type = "BufferSource")]
+        #[wasm_bindgen(js_name = baseKey, unchecked_param_type = "ArrayBuffer | ArrayBufferView")]
         base_key: &JsValue,
     ) -> JsResult<()> {
         let (kid, base_key) = kid_and_base_key(kid, base_key)?;
@@ -208,9 +208,9 @@ impl Receiver {
     pub fn add_derived_key(
         &mut self,
         #[wasm_bindgen(js_name = keyId, unchecked_param_type = "bigint | number")] kid: &JsValue,
-        #[wasm_bindgen(js_name = sframeKey, unchecked_param_type = "BufferSource")]
+        #[wasm_bindgen(js_name = sframeKey, unchecked_param_type = "ArrayBuffer | ArrayBufferView")]
         sframe_key: &JsValue,
-        #[wasm_bindgen(js_name = sframeSalt, unchecked_param_type = "BufferSource")]
+        #[wasm_bindgen(js_name = sframeSalt, unchecked_param_type = "ArrayBuffer | ArrayBufferView")]
         sframe_salt: &JsValue,
     ) -> JsResult<()> {
         let key = derived_key(self.inner.suite(), kid, sframe_key, sframe_salt)?;
@@ -257,8 +257,8 @@ impl Receiver {
     /// `malformed_frame`, `replay`, … (see `code`).
     pub fn unprotect(
         &mut self,
-        #[wasm_bindgen(unchecked_param_type = "BufferSource")] frame: &JsValue,
-        #[wasm_bindgen(unchecked_param_type = "BufferSource | undefined | null")]
+        #[wasm_bindgen(unchecked_param_type = "ArrayBuffer | ArrayBufferView")] frame: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ArrayBuffer | ArrayBufferView | undefined | null")]
         metadata: &JsValue,
     ) -> JsResult<Vec<u8>> {
         let mut frame = bytes(frame, "frame")?;
@@ -297,9 +297,9 @@ fn derived_key(
 
 /// Parses the SFrame header at the start of `frame` (RFC 9605 §4.3; no key needed, as an SFU
 /// does): `{ keyId: bigint, counter: bigint, headerLength: number }`.
-#[wasm_bindgen(js_name = parseHeader, unchecked_return_type = "SFrameHeader")]
+#[wasm_bindgen(js_name = parseHeader, unchecked_return_type = "import('../index.js').SFrameHeader")]
 pub fn parse_header(
-    #[wasm_bindgen(unchecked_param_type = "BufferSource")] frame: &JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ArrayBuffer | ArrayBufferView")] frame: &JsValue,
 ) -> JsResult<JsValue> {
     let frame = bytes(frame, "frame")?;
     let (header, len) = Header::parse(&frame).map_err(core_error)?;
@@ -314,7 +314,7 @@ pub fn parse_header(
 /// nonceLength, tagLength, hash, maxOverhead }`. `hash` is the WebCrypto name of its HKDF (and
 /// HMAC) hash, `sframe_core::CipherSuite::hash_name()`; `encKeyLength` is `Nka`, the AES key's
 /// share of `keyLength`.
-#[wasm_bindgen(js_name = cipherSuiteInfo, unchecked_return_type = "CipherSuiteInfo")]
+#[wasm_bindgen(js_name = cipherSuiteInfo, unchecked_return_type = "import('../index.js').CipherSuiteInfo")]
 pub fn cipher_suite_info(
     #[wasm_bindgen(js_name = cipherSuite, unchecked_param_type = "number | string")]
     cipher_suite: &JsValue,
@@ -323,7 +323,7 @@ pub fn cipher_suite_info(
 }
 
 /// `cipherSuiteInfo` of every suite `sframe-core` supports (`CipherSuite::ALL`), in IANA order.
-#[wasm_bindgen(js_name = cipherSuites, unchecked_return_type = "CipherSuiteInfo[]")]
+#[wasm_bindgen(js_name = cipherSuites, unchecked_return_type = "import('../index.js').CipherSuiteInfo[]")]
 pub fn cipher_suites() -> JsResult<js_sys::Array> {
     let out = js_sys::Array::new();
     for s in sframe_core::CipherSuite::ALL {

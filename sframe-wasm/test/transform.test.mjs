@@ -107,12 +107,19 @@ test('wrong key → "authentication" event, frame dropped, stream keeps flowing'
   assert.equal(events[0].keyID, 1n);
   assert.equal(events[0].code, 'authentication_failed');
   assert.equal(events[0].frame, bad);
-  assert.deepEqual(dec.stats, { frames: 3, passedThrough: 0, dropped: 1, replayed: 0, errors: 1 });
+  assert.deepEqual(dec.stats, {
+    frames: 3,
+    passedThrough: 0,
+    dropped: 1,
+    droppedNoKey: 0,
+    replayed: 0,
+    errors: 1,
+  });
 });
 
 test('unknown KID → "keyID" with keyID; garbage → "syntax"; removeDecryptionKey', async () => {
-  const enc = new SFrameEncrypterStream({ cipherSuite: 4 });
-  const dec = new SFrameDecrypterStream({ cipherSuite: 4 });
+  const enc = new SFrameEncrypterStream({ cipherSuite: 'AES_128_GCM_SHA256_128' });
+  const dec = new SFrameDecrypterStream({ cipherSuite: 'AES_128_GCM_SHA256_128' });
   await enc.setEncryptionKey(KEY, 2n ** 60n);
   await dec.addDecryptionKey(KEY, 2n ** 60n);
   const [a, b, c] = await run(enc, [frame(10, 1), frame(10, 2), frame(10, 3)]);
@@ -256,9 +263,13 @@ test('options: Safari authenticationSize, bad role / mode / keyID', async () => 
   assert.throws(() => new SFrameTransform({ role: 'both' }), TypeError);
   assert.throws(() => new SFrameTransform({ compatibilityMode: 'AV1' }), TypeError);
   assert.throws(() => new SFrameTransform({ cipherSuite: 'nope' }), { code: 'unsupported_cipher_suite' });
-  const enc = new SFrameEncrypterStream({ cipherSuite: 4 });
+  const enc = new SFrameTransform({ cipherSuite: 4 });
   await assert.rejects(enc.setEncryptionKey(KEY, -1), RangeError);
   await assert.rejects(enc.setEncryptionKey(KEY, 2n ** 64n), RangeError);
   await assert.rejects(enc.setEncryptionKey(new Uint8Array(8), 1), { code: 'invalid_key' });
   await assert.rejects(enc.addDecryptionKey(KEY, 1), TypeError);
+  await assert.rejects(enc.removeDecryptionKey(1), TypeError);
+  // keyID may be omitted on the compatibility object (Safari: 0).
+  await enc.setEncryptionKey(new Uint8Array(16).fill(0x77));
+  assert.equal(parseHeader((await run(enc, [frame(4, 1)]))[0]).keyId, 0n);
 });

@@ -1,0 +1,221 @@
+// The 2026 W3C stream objects: SFrameEncrypterStream (not an EventTarget, PR #309),
+// SFrameDecrypterStream (EventTarget with error events), SFrameTransformErrorEvent, the
+// options dictionary (required cipherSuite enum, type "per-frame" | "per-packet") and the
+// exceptions of the key methods.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  CIPHER_SUITES,
+  SFrameDecrypterStream,
+  SFrameEncrypterStream,
+  SFrameTransformErrorEvent,
+  parseHeader,
+} from '../js/index.js';
+
+const SUITE = 'AES_128_GCM_SHA256_128';
+const frame = (n, fill) => new Uint8Array(n).fill(fill);
+
+/** Writes frames into a transform that stays open; returns what came out. */
+const pipes = new WeakMap();
+async function run(transform, frames) {
+  let p = pipes.get(transform);
+  if (!p) {
+    p = { writer: transform.writable.getWriter(), out: [] };
+    const reader = transform.readable.getReader();
+    (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        p.out.push(value);
+      }
+    })();
+    pipes.set(transform, p);
+  }
+  const start = p.out.length;
+  for (const f of frames) await p.writer.write(f);
+  await new Promise((r) => setTimeout(r, 0));
+  return p.out.slice(start);
+}
+
+/** A unique 16-byte key per call (encrypters of one realm may not share key and KID). */
+let keySeed = 1;
+const freshKey = () => new Uint8Array(16).fill(keySeed++);
+
+test('options: cipherSuite is a required enum of names; type "per-frame" | "per-packet"', () => {
+  for (const Cls of [SFrameEncrypterStream, SFrameDecrypterStream]) {
+    assert.throws(() => new Cls(), TypeError);
+    assert.throws(() => new Cls({}), { name: 'TypeError', message: /cipherSuite is required/ });
+    assert.throws(() => new Cls({ cipherSuite: 4 }), TypeError); // numbers are not enum values
+    assert.throws(() => new Cls({ cipherSuite: 'AES_999' }), TypeError);
+    assert.throws(() => new Cls({ cipherSuite: SUITE, type: 'per-slice' }), TypeError);
+    assert.throws(() => new Cls('AES_128_GCM_SHA256_128'), TypeError);
+    // per-packet: a clear refusal, not a silent per-frame fallback.
+    assert.throws(
+      () => new Cls({ cipherSuite: SUITE, type: 'per-packet' }),
+      (e) =>
+        e instanceof DOMException &&
+        e.name === 'NotSupportedError' &&
+        /per-packet/.test(e.message) &&
+        /packetizer/.test(e.message),
+    );
+    // Enum conversion happens before the per-packet refusal (dictionary order: cipherSuite first).
+    assert.throws(() => new Cls({ cipherSuite: 'nope', type: 'per-packet' }), TypeError);
+    for (const name of CIPHER_SUITES) {
+      const t = new Cls({ cipherSuite: name, type: 'per-frame' });
+      assert.equal(t.cipherSuite, name);
+      t.close();
+    }
+  }
+});
+
+test('SFrameEncrypterStream is not an EventTarget (#309); SFrameDecrypterStream is', () => {
+  const enc = new SFrameEncrypterStream({ cipherSuite: SUITE });
+  const dec = new SFrameDecrypterStream({ cipherSuite: SUITE });
+  assert.equal(enc instanceof EventTarget, false);
+  assert.equal('addEventListener' in enc, false);
+  assert.equal('onerror' in enc, false);
+  assert.equal('addDecryptionKey' in enc, false);
+  assert.equal(dec instanceof EventTarget, true);
+  assert.equal(dec.onerror, null);
+  assert.equal('setEncryptionKey' in dec, false);
+  assert.ok(enc.readable instanceof ReadableStream && enc.writable instanceof WritableStream);
+  enc.close();
+  dec.close();
+});
+
+test('frames before the first key are dropped and counted, never passed on in clear', async () => {
+  const enc = new SFrameEncrypterStream({ cipherSuite: SUITE });
+  const plain = [frame(50, 1), frame(60, 2), frame(70, 3)];
+  assert.deepEqual(await run(enc, plain.map((f) => f.slice())), []);
+  assert.equal(enc.stats.droppedNoKey, 3);
+  assert.equal(enc.stats.dropped, 3);
+  assert.equal(enc.stats.errors, 0);
+  const key = freshKey();
+  await enc.setEncryptionKey(key, 9);
+  const out = await run(enc, [frame(40, 4)]);
+  assert.equal(out.length, 1);
+  assert.equal(parseHeader(out[0]).keyId, 9n);
+  assert.equal(parseHeader(out[0]).counter, 0n); // no counter was spent on the dropped frames
+  assert.deepEqual(enc.stats, {
+    frames: 4,
+    passedThrough: 0,
+    dropped: 3,
+    droppedNoKey: 3,
+    replayed: 0,
+    errors: 0,
+  });
+  const dec = new SFrameDecrypterStream({ cipherSuite: SUITE });
+  await dec.addDecryptionKey(key, 9);
+  assert.deepEqual(await run(dec, out), [frame(40, 4)]);
+  enc.close();
+  dec.close();
+});
+
+test('key methods reject as the spec says: TypeError, RangeError, InvalidModificationError, InvalidStateError', async () => {
+  const enc = new SFrameEncrypterStream({ cipherSuite: SUITE });
+  const key = freshKey();
+  // Arguments (checked before anything is installed).
+  await assert.rejects(enc.setEncryptionKey(key), { name: 'TypeError', message: /keyID is required/ });
+  await assert.rejects(enc.setEncryptionKey('secret', 1), TypeError);
+  await assert.rejects(enc.setEncryptionKey(key, -1), TypeError); // [EnforceRange]
+  await assert.rejects(enc.setEncryptionKey(key, 2 ** 53), TypeError);
+  await assert.rejects(enc.setEncryptionKey(key, NaN), TypeError);
+  await assert.rejects(enc.setEncryptionKey(key, 2n ** 64n), RangeError);
+  await assert.rejects(enc.setEncryptionKey(key, -1n), RangeError);
+  const aes = await crypto.subtle.importKey('raw', key, 'AES-GCM', false, ['encrypt']);
+  await assert.rejects(enc.setEncryptionKey(aes, 1), TypeError); // not HKDF, not extractable
+  // sframe-core refuses: InvalidModificationError whose cause says why.
+  await assert.rejects(enc.setEncryptionKey(new Uint8Array(8), 1), (e) => {
+    assert.ok(e instanceof DOMException);
+    assert.equal(e.name, 'InvalidModificationError');
+    assert.equal(e.cause.name, 'SFrameError');
+    assert.equal(e.cause.code, 'invalid_key');
+    return true;
+  });
+  await enc.setEncryptionKey(key, 1.9); // [EnforceRange] truncates: KID 1
+  assert.equal(parseHeader((await run(enc, [frame(5, 1)]))[0]).keyId, 1n);
+  // A second live encrypter with the same key and KID: key_in_use, and it keeps its old key.
+  const rival = new SFrameEncrypterStream({ cipherSuite: SUITE });
+  const other = freshKey();
+  await rival.setEncryptionKey(other, 2);
+  await assert.rejects(rival.setEncryptionKey(key, 1), (e) => {
+    assert.equal(e.name, 'InvalidModificationError');
+    assert.equal(e.cause.code, 'key_in_use');
+    return true;
+  });
+  assert.equal(parseHeader((await run(rival, [frame(5, 1)]))[0]).keyId, 2n);
+  // Closed: InvalidStateError DOMException; the key is released for others.
+  enc.close();
+  assert.equal(enc.closed, true);
+  await assert.rejects(
+    enc.setEncryptionKey(key, 1),
+    (e) => e instanceof DOMException && e.name === 'InvalidStateError',
+  );
+  await rival.setEncryptionKey(key, 1); // no longer in use
+  rival.close();
+
+  const dec = new SFrameDecrypterStream({ cipherSuite: SUITE });
+  await assert.rejects(dec.addDecryptionKey(key), TypeError);
+  await assert.rejects(dec.removeDecryptionKey(), TypeError);
+  await assert.rejects(dec.removeDecryptionKey(2n ** 64n), RangeError);
+  await assert.rejects(dec.addDecryptionKey(new Uint8Array(3), 1), { name: 'InvalidModificationError' });
+  await dec.removeDecryptionKey(77); // no such key: resolves
+  dec.close();
+  await assert.rejects(dec.addDecryptionKey(key, 1), { name: 'InvalidStateError' });
+  await assert.rejects(dec.removeDecryptionKey(1), { name: 'InvalidStateError' });
+});
+
+test('decrypter error events: SFrameTransformErrorEvent with errorType, keyID, frame; onerror and listeners', async () => {
+  const key = freshKey();
+  const enc = new SFrameEncrypterStream({ cipherSuite: 'AES_256_CTR_HMAC_SHA512_32' });
+  const dec = new SFrameDecrypterStream({ cipherSuite: 'AES_256_CTR_HMAC_SHA512_32' });
+  await enc.setEncryptionKey(key, 300);
+  const [a, b, c] = await run(enc, [frame(20, 1), frame(20, 2), frame(20, 3)]);
+  const viaListener = [];
+  const viaOnerror = [];
+  dec.addEventListener('error', (e) => viaListener.push(e));
+  dec.onerror = (e) => viaOnerror.push(e);
+  // No key yet → "keyID" with the frame's KID.
+  assert.deepEqual(await run(dec, [a]), []);
+  await dec.addDecryptionKey(freshKey(), 300); // wrong key → "authentication"
+  assert.deepEqual(await run(dec, [b]), []);
+  await dec.addDecryptionKey(key, 300);
+  assert.deepEqual(await run(dec, [Uint8Array.of(0xff, 0xff), c]), [frame(20, 3)]); // garbage → "syntax"
+  assert.equal(viaListener.length, 3);
+  assert.deepEqual(viaOnerror, viaListener);
+  const [k, auth, syntax] = viaListener;
+  for (const e of viaListener) {
+    assert.ok(e instanceof SFrameTransformErrorEvent);
+    assert.equal(e.type, 'error');
+    assert.equal(e.target, dec);
+  }
+  assert.deepEqual([k.errorType, k.keyID, k.code, k.frame], ['keyID', 300n, 'unknown_key_id', a]);
+  assert.deepEqual([auth.errorType, auth.keyID, auth.code, auth.frame], ['authentication', 300n, 'authentication_failed', b]);
+  assert.deepEqual([syntax.errorType, syntax.keyID, syntax.code], ['syntax', null, 'malformed_frame']);
+  // onerror replaced / cleared.
+  dec.onerror = null;
+  assert.equal(dec.onerror, null);
+  enc.close();
+  dec.close();
+});
+
+test('SFrameTransformErrorEvent: required init members, read-only attributes', () => {
+  const frameObj = { data: new ArrayBuffer(1) };
+  const e = new SFrameTransformErrorEvent('error', { errorType: 'keyID', keyID: 5n, frame: frameObj, code: 'unknown_key_id' });
+  assert.ok(e instanceof Event);
+  assert.deepEqual([e.type, e.errorType, e.keyID, e.frame, e.code], ['error', 'keyID', 5n, frameObj, 'unknown_key_id']);
+  const bare = new SFrameTransformErrorEvent('error', { errorType: 'syntax', frame: null });
+  assert.equal(bare.keyID, null);
+  assert.equal(bare.code, null);
+  assert.throws(() => new SFrameTransformErrorEvent('error'), TypeError);
+  assert.throws(() => new SFrameTransformErrorEvent('error', { frame: null }), TypeError);
+  assert.throws(() => new SFrameTransformErrorEvent('error', { errorType: 'oops', frame: null }), TypeError);
+  assert.throws(() => new SFrameTransformErrorEvent('error', { errorType: 'syntax' }), TypeError);
+  assert.throws(() => {
+    'use strict';
+    e.errorType = 'syntax';
+  }, TypeError);
+  assert.equal(e.errorType, 'keyID');
+  // EventInit members still work.
+  assert.equal(new SFrameTransformErrorEvent('x', { errorType: 'syntax', frame: 1, bubbles: true }).bubbles, true);
+});
