@@ -1,4 +1,7 @@
-// sframe-wasm: RFC 9605 SFrame for browsers and Node, backed by sframe-core (WebAssembly).
+// @ts-check
+// sframe-wasm: RFC 9605 SFrame for browsers and Node, backed by sframe-core (WebAssembly),
+// with the W3C WebRTC Encoded Transform SFrame API as a polyfill. Importing it defines nothing
+// globally; installPolyfill() does, where the browser lacks the interfaces.
 import { cipherSuites } from './wasm.js';
 
 export { Sender, Receiver, parseHeader, cipherSuiteInfo, cipherSuites } from './wasm.js';
@@ -8,6 +11,8 @@ export {
   SFrameDecrypterStream,
   SFrameTransformErrorEvent,
 } from './transform.js';
+export { RTCRtpSFrameEncrypter, RTCRtpSFrameDecrypter } from './rtp.js';
+export { installPolyfill } from './polyfill.js';
 export {
   clearPrefixLength,
   codecForMimeType,

@@ -1,0 +1,456 @@
+// @ts-check
+// RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter (W3C WebRTC Encoded Transform, PR #288 split
+// into encrypter and decrypter, named so by PR #308) for browsers without native SFrame:
+//
+//   sender.transform   = new RTCRtpSFrameEncrypter({ cipherSuite: 'AES_128_GCM_SHA256_128' });
+//   receiver.transform = new RTCRtpSFrameDecrypter({ cipherSuite: 'AES_128_GCM_SHA256_128' });
+//
+// The constructor returns a real RTCRtpScriptTransform (so the browser accepts it as
+// sender.transform / receiver.transform) whose prototype is this class's: it carries the
+// spec's methods. The frames go to the package's module worker (js/sframe-worker.js), where an
+// SFrameEncrypterStream / SFrameDecrypterStream does the work; key calls post the CryptoKey
+// (structured clone: a non-extractable key stays non-extractable) and settle when the worker
+// has the key in force; a decrypter's error events come back as SFrameTransformErrorEvents.
+//
+// One worker serves every transform of the page (created on first use, never terminated):
+// all encrypters then share one wasm instance, whose key registry refuses a second live
+// encrypter with the key and KID another one uses ("key_in_use").
+
+import { parseCompatibilityMode } from './codec.js';
+import { SFrameTransformErrorEvent, isKeyArgument, keyIdArgument, parseSpecOptions } from './spec.js';
+import { TRANSFORM_OPTION } from './worker-host.js';
+
+/** @typedef {import('./spec.js').SpecOptions} SpecOptions */
+/** @typedef {import('./worker-host.js').WireError} WireError */
+/** @typedef {import('../index.js').SFrameStats} SFrameStats */
+
+/**
+ * @typedef {{ postMessage(message: unknown, transfer?: Transferable[]): void,
+ *   addEventListener(type: string, listener: (event: any) => void): void }} WorkerLike
+ */
+
+/** @type {() => WorkerLike} */
+let workerFactory = () =>
+  new Worker(new URL('./sframe-worker.js', import.meta.url), { type: 'module' });
+
+/** @type {WorkerClient | null} */
+let sharedClient = null;
+
+/**
+ * Test hook (not part of the public API): where the worker comes from. Resets the shared one.
+ * @param {() => WorkerLike} factory
+ */
+export function _setWorkerFactory(factory) {
+  workerFactory = factory;
+  sharedClient = null;
+}
+
+/**
+ * A worker's error message as the exception the spec says: TypeError and RangeError as such,
+ * anything else as a DOMException of that name (InvalidModificationError with its SFrameError
+ * `cause`, InvalidStateError, …); a plain Error becomes an OperationError.
+ * @param {WireError} w
+ * @returns {Error}
+ */
+function errorFromWire(w) {
+  if (w.name === 'TypeError') return new TypeError(w.message);
+  if (w.name === 'RangeError') return new RangeError(w.message);
+  const e = new DOMException(w.message, w.name === 'Error' ? 'OperationError' : w.name);
+  if (w.cause) {
+    const cause = Object.assign(new Error(w.cause.message), { name: w.cause.name, code: w.cause.code });
+    Object.defineProperty(e, 'cause', { value: cause, configurable: true, writable: true });
+  }
+  return e;
+}
+
+/** Talks to the shared worker: requests with replies, and error events per decrypter. */
+class WorkerClient {
+  /** @type {WorkerLike} */
+  worker;
+  #nextId = 1;
+  #nextReq = 1;
+  /** @type {Map<number, { resolve: (v: any) => void, reject: (e: unknown) => void }>} */
+  #pending = new Map();
+  /** @type {Map<number, (data: any) => void>} */
+  #listeners = new Map();
+  /** @type {Error | null} */
+  #fatal = null;
+
+  /** @param {WorkerLike} worker */
+  constructor(worker) {
+    this.worker = worker;
+    worker.addEventListener('message', (event) => this.#onMessage(event.data));
+    worker.addEventListener('error', (event) => {
+      event?.preventDefault?.();
+      this.#fail(`sframe-wasm worker error: ${event?.message ?? 'failed to start'}`);
+    });
+  }
+
+  /** @param {string} message */
+  #fail(message) {
+    this.#fatal = new DOMException(message, 'OperationError');
+    for (const { reject } of this.#pending.values()) reject(this.#fatal);
+    this.#pending.clear();
+  }
+
+  /** @param {any} data */
+  #onMessage(data) {
+    if (!data || typeof data !== 'object') return;
+    if (data.type === 'reply') {
+      const p = this.#pending.get(data.req);
+      if (!p) return;
+      this.#pending.delete(data.req);
+      if (data.ok) p.resolve(data.value);
+      else p.reject(errorFromWire(data.error));
+    } else if (data.type === 'error') {
+      this.#listeners.get(data.id)?.(data);
+    } else if (data.type === 'fatal') {
+      this.#fail(String(data.message));
+    }
+  }
+
+  /**
+   * Registers a transform with the worker; returns its id.
+   * @param {'encrypt' | 'decrypt'} role
+   * @param {SpecOptions} options
+   */
+  create(role, options) {
+    const id = this.#nextId++;
+    this.worker.postMessage({ type: 'create', id, role, options });
+    return id;
+  }
+
+  /** @param {number} id */
+  close(id) {
+    this.#listeners.delete(id);
+    this.worker.postMessage({ type: 'close', id });
+  }
+
+  /**
+   * @param {number} id
+   * @param {(data: any) => void} listener
+   */
+  listen(id, listener) {
+    this.#listeners.set(id, listener);
+  }
+
+  /**
+   * Sends a request; resolves or rejects with the worker's reply.
+   * @param {object} message
+   * @param {Transferable[]} [transfer]
+   * @returns {Promise<any>}
+   */
+  request(message, transfer = []) {
+    if (this.#fatal) return Promise.reject(this.#fatal);
+    const req = this.#nextReq++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(req, { resolve, reject });
+      try {
+        this.worker.postMessage({ ...message, req }, transfer);
+      } catch (e) {
+        this.#pending.delete(req);
+        reject(e);
+      }
+    });
+  }
+}
+
+function client() {
+  sharedClient ??= new WorkerClient(workerFactory());
+  return sharedClient;
+}
+
+/**
+ * @typedef {{ id: number, role: 'encrypt' | 'decrypt', client: WorkerClient,
+ *   cipherSuite: string, events: EventTarget | null,
+ *   onerror: ((e: Event) => unknown) | null, self: WeakRef<object> | null }} State
+ */
+
+/** @type {WeakMap<object, State>} */
+const STATES = new WeakMap();
+
+/**
+ * @param {unknown} self
+ * @param {'encrypt' | 'decrypt'} role
+ * @param {string} what
+ * @returns {State}
+ */
+function stateOf(self, role, what) {
+  const st = STATES.get(/** @type {object} */ (self));
+  if (!st || st.role !== role) throw new TypeError(`${what}: illegal invocation`);
+  return st;
+}
+
+/**
+ * Builds the RTCRtpScriptTransform for a new encrypter or decrypter.
+ * @param {'encrypt' | 'decrypt'} role
+ * @param {unknown} options
+ * @param {object} proto the prototype it gets (new.target.prototype)
+ * @param {string} what
+ */
+function createTransform(role, options, proto, what) {
+  const o = parseSpecOptions(options, what);
+  // Checked here too, so a bad value throws from the constructor (the worker checks again).
+  if (o.compatibilityMode !== undefined) parseCompatibilityMode(o.compatibilityMode);
+  if (typeof RTCRtpScriptTransform !== 'function') {
+    throw new DOMException(
+      `${what} needs RTCRtpScriptTransform (the main thread of a browser with WebRTC Encoded Transform)`,
+      'NotSupportedError',
+    );
+  }
+  const c = client();
+  const id = c.create(role, o);
+  let transform;
+  try {
+    transform = new RTCRtpScriptTransform(/** @type {Worker} */ (c.worker), {
+      [TRANSFORM_OPTION]: { id, role, options: o },
+    });
+  } catch (e) {
+    c.close(id);
+    throw e;
+  }
+  Object.setPrototypeOf(transform, proto);
+  /** @type {State} */
+  const st = { id, role, client: c, cipherSuite: o.cipherSuite, events: null, onerror: null, self: null };
+  STATES.set(transform, st);
+  return { transform, st };
+}
+
+/**
+ * A key call of the spec: arguments converted and checked here (a bad one rejects with
+ * TypeError / RangeError before anything is posted); key bytes (extension) are copied and the
+ * copy transferred; a CryptoKey is structured-cloned (it stays non-extractable).
+ * @param {State} st
+ * @param {'setEncryptionKey' | 'addDecryptionKey' | 'removeDecryptionKey'} op
+ * @param {string} what
+ * @param {unknown} key
+ * @param {unknown} keyID
+ * @returns {Promise<void>}
+ */
+function keyCall(st, op, what, key, keyID) {
+  /** @type {bigint} */
+  let kid;
+  /** @type {unknown} */
+  let payload = undefined;
+  /** @type {Transferable[]} */
+  const transfer = [];
+  try {
+    if (op !== 'removeDecryptionKey') {
+      if (!isKeyArgument(key)) {
+        throw new TypeError(`${what}: key must be a CryptoKey (or, as an extension, the key bytes)`);
+      }
+      if (key instanceof ArrayBuffer || ArrayBuffer.isView(key)) {
+        const view = ArrayBuffer.isView(key)
+          ? new Uint8Array(key.buffer, key.byteOffset, key.byteLength)
+          : new Uint8Array(key);
+        const copy = view.slice();
+        transfer.push(copy.buffer);
+        payload = copy;
+      } else {
+        payload = key;
+      }
+    }
+    kid = keyIdArgument(keyID, what);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return st.client
+    .request({ type: 'key', op, id: st.id, key: payload, keyID: kid }, transfer)
+    .then(() => undefined);
+}
+
+/**
+ * W3C `RTCRtpSFrameEncrypter`: `sender.transform = new RTCRtpSFrameEncrypter({ cipherSuite })`.
+ * Frames the sender encodes before the first `setEncryptionKey` has taken effect are dropped
+ * (never sent in clear; W3C issue #306) and counted: `(await getStats()).droppedNoKey`.
+ * Not an EventTarget.
+ */
+export class RTCRtpSFrameEncrypter {
+  /** @param {import('../index.js').SFrameTransformOptions} options */
+  constructor(options) {
+    const { transform } = createTransform('encrypt', options, new.target.prototype, 'RTCRtpSFrameEncrypter');
+    return /** @type {any} */ (transform);
+  }
+
+  /**
+   * Makes `key` the encryption key under `keyID` (required) in the worker; resolves once
+   * frames are encrypted with it. Rejects with TypeError / RangeError (arguments),
+   * InvalidModificationError (sframe-core refused the key; `cause.code` e.g. "key_in_use"),
+   * OperationError (the worker failed).
+   * @param {CryptoKey | BufferSource} key
+   * @param {bigint | number} keyID
+   * @returns {Promise<void>}
+   */
+  setEncryptionKey(key, keyID) {
+    const what = 'RTCRtpSFrameEncrypter.setEncryptionKey';
+    try {
+      return keyCall(stateOf(this, 'encrypt', what), 'setEncryptionKey', what, key, keyID);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Extension: the worker's frame counters for this transform (`droppedNoKey`: frames dropped
+   * because no key was set yet).
+   * @returns {Promise<SFrameStats>}
+   */
+  getStats() {
+    try {
+      const st = stateOf(this, 'encrypt', 'RTCRtpSFrameEncrypter.getStats');
+      return st.client.request({ type: 'stats', id: st.id });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Extension: the cipher suite name. */
+  get cipherSuite() {
+    return stateOf(this, 'encrypt', 'RTCRtpSFrameEncrypter.cipherSuite').cipherSuite;
+  }
+
+  get [Symbol.toStringTag]() {
+    return 'RTCRtpSFrameEncrypter';
+  }
+}
+
+/**
+ * W3C `RTCRtpSFrameDecrypter`: `receiver.transform = new RTCRtpSFrameDecrypter({ cipherSuite })`.
+ * An EventTarget: frames that fail to decrypt are dropped and fire "error"
+ * (SFrameTransformErrorEvent: errorType "authentication", "keyID" or "syntax", keyID, frame).
+ */
+export class RTCRtpSFrameDecrypter extends EventTarget {
+  /** @param {import('../index.js').SFrameTransformOptions} options */
+  // @ts-ignore: returns another object (the RTCRtpScriptTransform), so it calls no super().
+  constructor(options) {
+    const { transform, st } = createTransform('decrypt', options, new.target.prototype, 'RTCRtpSFrameDecrypter');
+    // The returned object is an RTCRtpScriptTransform, not an EventTarget of the browser:
+    // its listeners live on a private EventTarget (see addEventListener below).
+    st.events = new EventTarget();
+    st.self = new WeakRef(transform);
+    st.client.listen(st.id, (data) => {
+      const self = st.self?.deref();
+      if (!self) {
+        st.client.close(st.id);
+        return;
+      }
+      const event = new SFrameTransformErrorEvent('error', {
+        errorType: data.errorType,
+        keyID: data.keyID,
+        frame: data.frame,
+        code: data.code,
+      });
+      dispatchAs(self, st, event);
+    });
+    return /** @type {any} */ (transform);
+  }
+
+  /**
+   * Installs (or replaces) the key for `keyID` (required) in the worker; resolves once it is
+   * in force. Rejections as for RTCRtpSFrameEncrypter.setEncryptionKey.
+   * @param {CryptoKey | BufferSource} key
+   * @param {bigint | number} keyID
+   * @returns {Promise<void>}
+   */
+  addDecryptionKey(key, keyID) {
+    const what = 'RTCRtpSFrameDecrypter.addDecryptionKey';
+    try {
+      return keyCall(stateOf(this, 'decrypt', what), 'addDecryptionKey', what, key, keyID);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Removes the key for `keyID` (resolves whether or not there was one).
+   * @param {bigint | number} keyID
+   * @returns {Promise<void>}
+   */
+  removeDecryptionKey(keyID) {
+    const what = 'RTCRtpSFrameDecrypter.removeDecryptionKey';
+    try {
+      return keyCall(stateOf(this, 'decrypt', what), 'removeDecryptionKey', what, undefined, keyID);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** @returns {((e: Event) => unknown) | null} */
+  get onerror() {
+    return stateOf(this, 'decrypt', 'RTCRtpSFrameDecrypter.onerror').onerror;
+  }
+
+  set onerror(handler) {
+    const st = stateOf(this, 'decrypt', 'RTCRtpSFrameDecrypter.onerror');
+    const events = /** @type {EventTarget} */ (st.events);
+    if (st.onerror) events.removeEventListener('error', st.onerror);
+    st.onerror = typeof handler === 'function' ? handler : null;
+    if (st.onerror) events.addEventListener('error', st.onerror);
+  }
+
+  /**
+   * @override
+   * @param {string} type
+   * @param {EventListenerOrEventListenerObject | null} listener
+   * @param {boolean | AddEventListenerOptions} [options]
+   */
+  addEventListener(type, listener, options) {
+    const st = stateOf(this, 'decrypt', 'addEventListener');
+    /** @type {EventTarget} */ (st.events).addEventListener(type, listener, options);
+  }
+
+  /**
+   * @override
+   * @param {string} type
+   * @param {EventListenerOrEventListenerObject | null} listener
+   * @param {boolean | EventListenerOptions} [options]
+   */
+  removeEventListener(type, listener, options) {
+    const st = stateOf(this, 'decrypt', 'removeEventListener');
+    /** @type {EventTarget} */ (st.events).removeEventListener(type, listener, options);
+  }
+
+  /**
+   * @override
+   * @param {Event} event
+   */
+  dispatchEvent(event) {
+    return dispatchAs(this, stateOf(this, 'decrypt', 'dispatchEvent'), event);
+  }
+
+  /**
+   * Extension: the worker's frame counters for this transform.
+   * @returns {Promise<SFrameStats>}
+   */
+  getStats() {
+    try {
+      const st = stateOf(this, 'decrypt', 'RTCRtpSFrameDecrypter.getStats');
+      return st.client.request({ type: 'stats', id: st.id });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Extension: the cipher suite name. */
+  get cipherSuite() {
+    return stateOf(this, 'decrypt', 'RTCRtpSFrameDecrypter.cipherSuite').cipherSuite;
+  }
+
+  get [Symbol.toStringTag]() {
+    return 'RTCRtpSFrameDecrypter';
+  }
+}
+
+/**
+ * Dispatches `event` on the decrypter's private EventTarget, with `target` and `currentTarget`
+ * reading as the decrypter itself (the object the application holds).
+ * @param {object} self
+ * @param {State} st
+ * @param {Event} event
+ */
+function dispatchAs(self, st, event) {
+  for (const name of ['target', 'currentTarget', 'srcElement']) {
+    Object.defineProperty(event, name, { get: () => self, configurable: true });
+  }
+  return /** @type {EventTarget} */ (st.events).dispatchEvent(event);
+}

@@ -1,0 +1,37 @@
+// @ts-check
+// The module worker behind RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter (rtp.js starts it
+// with `new Worker(new URL('./sframe-worker.js', import.meta.url), { type: 'module' })`).
+//
+// The handlers are set before anything is imported: the package loads its wasm module with a
+// top-level await, and an rtctransform event or a message that arrives before a handler
+// exists is lost. Both are queued until worker-host.js (and the wasm) are ready.
+
+/**
+ * The parts of DedicatedWorkerGlobalScope used here (this file is type-checked with the DOM
+ * library, which has no worker scope).
+ * @type {{ onmessage: ((e: MessageEvent) => void) | null,
+ *   onrtctransform: ((e: { transformer: any }) => void) | null,
+ *   postMessage: (message: unknown) => void }}
+ */
+const scope = /** @type {any} */ (globalThis);
+
+/** @type {ReturnType<typeof import('./worker-host.js').createWorkerHost> | null} */
+let host = null;
+/** @type {Array<['message', unknown] | ['rtctransform', any]>} */
+const early = [];
+
+scope.onmessage = (e) => (host ? host.message(e.data) : early.push(['message', e.data]));
+scope.onrtctransform = (e) =>
+  host ? host.rtctransform(e.transformer) : early.push(['rtctransform', e.transformer]);
+
+import('./worker-host.js').then(
+  ({ createWorkerHost }) => {
+    const h = createWorkerHost((message) => scope.postMessage(message));
+    for (const [kind, value] of early.splice(0)) {
+      if (kind === 'message') h.message(value);
+      else h.rtctransform(value);
+    }
+    host = h;
+  },
+  (e) => scope.postMessage({ type: 'fatal', message: `sframe-wasm worker failed to load: ${e}` }),
+);

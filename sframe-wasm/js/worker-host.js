@@ -1,0 +1,186 @@
+// @ts-check
+// The worker side of RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter (rtp.js): one
+// SFrameEncrypterStream or SFrameDecrypterStream per main-thread object, keyed by the id the
+// main thread chose, piped between the RTCRtpScriptTransformer's readable and writable.
+//
+// js/sframe-worker.js runs this in the package's module worker; the Node tests run it in
+// process (no browser needed). The message protocol (main → worker):
+//   { type: 'create', id, role, options }                  before or after the rtctransform
+//   { type: 'key', op, id, req, key, keyID }               op: setEncryptionKey | addDecryptionKey
+//                                                          | removeDecryptionKey
+//   { type: 'stats', id, req }
+//   { type: 'close', id }
+// and back (worker → main):
+//   { type: 'reply', req, ok: true, value } | { type: 'reply', req, ok: false, error }
+//   { type: 'error', id, errorType, keyID, code, frame }   a decrypter's SFrameTransformErrorEvent
+//   { type: 'fatal', message }                             (sframe-worker.js: the module failed)
+
+import { SFrameDecrypterStream, SFrameEncrypterStream } from './transform.js';
+
+/** The key of the RTCRtpScriptTransform options that carries this package's settings. */
+export const TRANSFORM_OPTION = 'sframeWasm';
+
+/**
+ * @typedef {{ id: number, role: 'encrypt' | 'decrypt',
+ *   options: import('./spec.js').SpecOptions }} TransformConfig
+ * @typedef {{ name: string, message: string,
+ *   cause?: { name: string, message: string, code?: string } }} WireError
+ * @typedef {{ readable: ReadableStream, writable: WritableStream, options?: any }} Transformer
+ * @typedef {{ stream: SFrameEncrypterStream | SFrameDecrypterStream | null,
+ *   error: unknown, piped: boolean }} Entry
+ */
+
+/**
+ * An exception as plain data that survives postMessage (name, message, and the SFrameError
+ * `cause` of an InvalidModificationError).
+ * @param {unknown} e
+ * @returns {WireError}
+ */
+export function errorToWire(e) {
+  const err = /** @type {{ name?: unknown, message?: unknown, cause?: any }} */ (e ?? {});
+  /** @type {WireError} */
+  const out = { name: String(err.name ?? 'Error'), message: String(err.message ?? e) };
+  if (err.cause && typeof err.cause === 'object') {
+    out.cause = {
+      name: String(err.cause.name ?? 'Error'),
+      message: String(err.cause.message ?? ''),
+      code: err.cause.code === undefined ? undefined : String(err.cause.code),
+    };
+  }
+  return out;
+}
+
+/**
+ * @param {(message: object) => void} post sends a message to the main thread (may throw a
+ *   DataCloneError for a frame the browser cannot serialize)
+ */
+export function createWorkerHost(post) {
+  /** @type {Map<number, Entry>} */
+  const entries = new Map();
+
+  /**
+   * @param {TransformConfig} config
+   * @returns {Entry}
+   */
+  function entryFor(config) {
+    let entry = entries.get(config.id);
+    if (entry) return entry;
+    entry = { stream: null, error: null, piped: false };
+    entries.set(config.id, entry);
+    try {
+      if (config.role === 'encrypt') {
+        entry.stream = new SFrameEncrypterStream(config.options);
+      } else {
+        const dec = new SFrameDecrypterStream(config.options);
+        dec.addEventListener('error', (event) => forwardError(config.id, /** @type {any} */ (event)));
+        entry.stream = dec;
+      }
+    } catch (e) {
+      // Creation failed (e.g. a replayWindow sframe-core refuses): key calls reject with the
+      // error, and frames are never piped — a sender with a failed encrypter sends nothing.
+      entry.error = e;
+    }
+    return entry;
+  }
+
+  /**
+   * @param {number} id
+   * @param {import('./spec.js').SFrameTransformErrorEvent} event
+   */
+  function forwardError(id, event) {
+    const message = {
+      type: 'error',
+      id,
+      errorType: event.errorType,
+      keyID: event.keyID,
+      code: event.code,
+      frame: event.frame,
+    };
+    try {
+      post(message);
+    } catch {
+      // The frame could not be cloned to the main thread: the event goes without it.
+      post({ ...message, frame: null });
+    }
+  }
+
+  /**
+   * @param {number} req
+   * @param {() => unknown} fn
+   */
+  async function reply(req, fn) {
+    try {
+      const value = await fn();
+      post({ type: 'reply', req, ok: true, value });
+    } catch (e) {
+      post({ type: 'reply', req, ok: false, error: errorToWire(e) });
+    }
+  }
+
+  /** @param {number} id */
+  function existing(id) {
+    const entry = entries.get(id);
+    if (!entry) throw new DOMException(`no SFrame transform ${id} in this worker`, 'InvalidStateError');
+    if (!entry.stream) throw entry.error;
+    return entry.stream;
+  }
+
+  return {
+    /**
+     * A message from the main thread.
+     * @param {any} data
+     */
+    message(data) {
+      if (!data || typeof data !== 'object') return;
+      switch (data.type) {
+        case 'create':
+          entryFor(data);
+          return;
+        case 'key':
+          reply(data.req, () => {
+            const stream = /** @type {any} */ (existing(data.id));
+            if (typeof stream[data.op] !== 'function') {
+              throw new TypeError(`${data.op} is not a method of this transform`);
+            }
+            return data.op === 'removeDecryptionKey'
+              ? stream.removeDecryptionKey(data.keyID)
+              : stream[data.op](data.key, data.keyID);
+          });
+          return;
+        case 'stats':
+          reply(data.req, () => existing(data.id).stats);
+          return;
+        case 'close': {
+          entries.get(data.id)?.stream?.close();
+          return;
+        }
+        default:
+      }
+    },
+
+    /**
+     * The RTCRtpScriptTransformer of an rtctransform event: pipes its frames through the
+     * transform's stream. Transformers of other code (no `sframeWasm` option) are left alone.
+     * @param {Transformer} transformer
+     */
+    rtctransform(transformer) {
+      const config = transformer?.options?.[TRANSFORM_OPTION];
+      if (!config || typeof config !== 'object') return;
+      const entry = entryFor(config);
+      if (!entry.stream || entry.piped) return;
+      entry.piped = true;
+      transformer.readable
+        .pipeThrough(entry.stream)
+        .pipeTo(transformer.writable)
+        .catch(() => {
+          // The sender or receiver went away (track stopped, transform replaced): the stream
+          // already released its wasm object.
+        });
+    },
+
+    /** Number of transforms this worker knows (tests). */
+    get size() {
+      return entries.size;
+    },
+  };
+}

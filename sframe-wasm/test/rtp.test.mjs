@@ -1,0 +1,282 @@
+// RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter in Node: the main-thread objects, the message
+// protocol and the worker code, with a fake RTCRtpScriptTransform and an in-process worker
+// (test/fake-rtc.mjs). The real browser path is e2e/polyfill.test.mjs.
+import { test, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  RTCRtpSFrameDecrypter,
+  RTCRtpSFrameEncrypter,
+  SFrameTransform,
+  SFrameTransformErrorEvent,
+  parseHeader,
+} from '../js/index.js';
+import { _setWorkerFactory } from '../js/rtp.js';
+import { TRANSFORM_OPTION } from '../js/worker-host.js';
+import {
+  FakeEncodedFrame,
+  FakeRTCRtpScriptTransform,
+  FakeWorker,
+  settle,
+  withFakeBrowser,
+} from './fake-rtc.mjs';
+
+const SUITE = 'AES_128_GCM_SHA256_128';
+let workers;
+let restore;
+let seed = 0x40;
+const freshBytes = () => new Uint8Array(16).fill(seed++);
+const hkdf = (bytes) => crypto.subtle.importKey('raw', bytes, 'HKDF', false, ['deriveBits']);
+
+/** A VP8 delta frame (frame tag bit 0 = 1): its first 3 bytes stay in clear. */
+function vp8(n, fill) {
+  const b = new Uint8Array(n).fill(fill);
+  b[0] = 0x31;
+  return new FakeEncodedFrame(b, 'video/VP8');
+}
+const bytesOf = (f) => new Uint8Array(f.data);
+
+beforeEach(() => {
+  workers = [];
+  _setWorkerFactory(() => {
+    const w = new FakeWorker();
+    workers.push(w);
+    return w;
+  });
+  restore = withFakeBrowser();
+});
+
+afterEach(() => {
+  restore();
+});
+
+test('the constructor returns the RTCRtpScriptTransform, with the class prototype; one worker for all', async () => {
+  const enc = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
+  const dec = new RTCRtpSFrameDecrypter({ cipherSuite: 'AES_256_CTR_HMAC_SHA512_80' });
+  for (const [t, Cls] of [
+    [enc, RTCRtpSFrameEncrypter],
+    [dec, RTCRtpSFrameDecrypter],
+  ]) {
+    // The object the browser gets: built by RTCRtpScriptTransform's constructor.
+    assert.ok(t.fake, 'made by RTCRtpScriptTransform');
+    assert.equal(Object.getPrototypeOf(t), Cls.prototype);
+    assert.ok(t instanceof Cls);
+    assert.equal(t.constructor, Cls);
+  }
+  assert.equal(enc instanceof EventTarget, false); // the encrypter is not an EventTarget
+  assert.ok(dec instanceof EventTarget);
+  assert.equal(enc.cipherSuite, SUITE);
+  assert.equal(dec.cipherSuite, 'AES_256_CTR_HMAC_SHA512_80');
+  assert.deepEqual(enc.fake.options[TRANSFORM_OPTION], {
+    id: 1,
+    role: 'encrypt',
+    options: { cipherSuite: SUITE, type: 'per-frame' },
+  });
+  assert.equal(dec.fake.options[TRANSFORM_OPTION].role, 'decrypt');
+  assert.equal(workers.length, 1, 'one worker serves every transform');
+  await settle();
+  assert.equal(workers[0].host.size, 2);
+  assert.deepEqual(
+    workers[0].received.map((m) => [m.type, m.id, m.role]),
+    [
+      ['create', 1, 'encrypt'],
+      ['create', 2, 'decrypt'],
+    ],
+  );
+});
+
+test('constructor errors: TypeError for options, NotSupportedError for per-packet or without RTCRtpScriptTransform', () => {
+  for (const Cls of [RTCRtpSFrameEncrypter, RTCRtpSFrameDecrypter]) {
+    assert.throws(() => new Cls(), TypeError);
+    assert.throws(() => new Cls({ cipherSuite: 5 }), TypeError);
+    assert.throws(() => new Cls({ cipherSuite: SUITE, compatibilityMode: 'AV1' }), TypeError);
+    assert.throws(
+      () => new Cls({ cipherSuite: SUITE, type: 'per-packet' }),
+      (e) => e instanceof DOMException && e.name === 'NotSupportedError' && /packetizer/.test(e.message),
+    );
+  }
+  assert.equal(workers.length, 0, 'nothing started for a refused transform');
+  restore();
+  assert.throws(
+    () => new RTCRtpSFrameEncrypter({ cipherSuite: SUITE }),
+    (e) => e instanceof DOMException && e.name === 'NotSupportedError' && /RTCRtpScriptTransform/.test(e.message),
+  );
+  restore = withFakeBrowser();
+});
+
+test('loopback: frames before the key are dropped and counted; a non-extractable key reaches the worker as is', async () => {
+  const raw = freshBytes();
+  const enc = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
+  const dec = new RTCRtpSFrameDecrypter({ cipherSuite: SUITE });
+  // The encoder produces frames before the application has a key: none leaves.
+  await enc.fake.push(vp8(100, 1), vp8(100, 2));
+  assert.deepEqual(enc.fake.sent, []);
+  assert.equal((await enc.getStats()).droppedNoKey, 2);
+  const key = await hkdf(raw);
+  await enc.setEncryptionKey(key, 17);
+  // The worker got a CryptoKey (structured clone), still non-extractable.
+  const msg = workers[0].received.find((m) => m.op === 'setEncryptionKey');
+  assert.ok(msg.key instanceof CryptoKey);
+  assert.equal(msg.key.extractable, false);
+  assert.equal(msg.keyID, 17n);
+  // In force as soon as the promise resolved.
+  const plain = [vp8(300, 3), vp8(40, 4)];
+  await enc.fake.push(...plain.map((f) => new FakeEncodedFrame(bytesOf(f), 'video/VP8')));
+  assert.equal(enc.fake.sent.length, 2);
+  for (const [i, f] of enc.fake.sent.entries()) {
+    const b = bytesOf(f);
+    assert.deepEqual(b.subarray(0, 3), bytesOf(plain[i]).subarray(0, 3), 'VP8 frame tag in clear');
+    const h = parseHeader(b.subarray(3));
+    assert.deepEqual([h.keyId, h.counter], [17n, BigInt(i)]);
+  }
+  const stats = await enc.getStats();
+  assert.deepEqual(stats, { frames: 4, passedThrough: 0, dropped: 2, droppedNoKey: 2, replayed: 0, errors: 0 });
+  // The receiver decrypts them (the other side's key as bytes: same RFC 9605 derivation).
+  await dec.addDecryptionKey(raw, 17);
+  await dec.fake.push(...enc.fake.sent);
+  assert.deepEqual(dec.fake.sent.map(bytesOf), plain.map(bytesOf));
+});
+
+test('same wire layout as SFrameTransform: an old-style decrypter opens what RTCRtpSFrameEncrypter sends', async () => {
+  const raw = freshBytes();
+  const enc = new RTCRtpSFrameEncrypter({ cipherSuite: 'AES_128_CTR_HMAC_SHA256_80' });
+  await enc.setEncryptionKey(raw, 5);
+  const key = new Uint8Array(200).fill(7);
+  key[0] = 0x50; // VP8 key frame: 10 clear bytes
+  const opus = new Uint8Array(60).fill(9);
+  opus[0] = 0x78;
+  await enc.fake.push(new FakeEncodedFrame(key, 'video/VP8'), new FakeEncodedFrame(opus, 'audio/opus'));
+  const [k, o] = enc.fake.sent.map(bytesOf);
+  assert.deepEqual(k.subarray(0, 10), key.subarray(0, 10));
+  assert.equal(o[0], 0x78);
+  const legacy = new SFrameTransform({ role: 'decrypt', cipherSuite: 'AES_128_CTR_HMAC_SHA256_80' });
+  await legacy.addDecryptionKey(raw, 5);
+  const out = [];
+  const w = legacy.writable.getWriter();
+  const r = legacy.readable.getReader();
+  for (const f of enc.fake.sent) {
+    const written = w.write(new FakeEncodedFrame(bytesOf(f), f.mimeType));
+    out.push(bytesOf((await r.read()).value));
+    await written;
+  }
+  assert.deepEqual(out, [key, opus]);
+  legacy.close();
+});
+
+test('decrypter errors arrive on the main thread as SFrameTransformErrorEvents', async () => {
+  const raw = freshBytes();
+  const enc = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
+  const dec = new RTCRtpSFrameDecrypter({ cipherSuite: SUITE });
+  await enc.setEncryptionKey(raw, 3);
+  await dec.addDecryptionKey(freshBytes(), 3); // the wrong key
+  await enc.fake.push(vp8(80, 1), vp8(80, 2));
+  const viaOnerror = [];
+  const viaListener = [];
+  let thisInHandler;
+  dec.onerror = function (e) {
+    thisInHandler = this;
+    viaOnerror.push(e);
+  };
+  const listener = (e) => viaListener.push(e);
+  dec.addEventListener('error', listener);
+  await dec.fake.push(...enc.fake.sent);
+  await settle();
+  assert.deepEqual(dec.fake.sent, [], 'frames that fail are dropped');
+  assert.equal(viaOnerror.length, 2);
+  assert.deepEqual(viaListener, viaOnerror);
+  for (const [i, e] of viaOnerror.entries()) {
+    assert.ok(e instanceof SFrameTransformErrorEvent);
+    assert.equal(e.type, 'error');
+    assert.equal(e.errorType, 'authentication');
+    assert.equal(e.keyID, 3n);
+    assert.equal(e.code, 'authentication_failed');
+    assert.equal(e.target, dec);
+    assert.equal(e.currentTarget, dec);
+    // The frame, cloned from the worker: the protected bytes that failed.
+    assert.deepEqual(new Uint8Array(e.frame.data), bytesOf(enc.fake.sent[i]));
+  }
+  assert.ok(thisInHandler !== undefined);
+  // Unknown KID → "keyID"; listeners can be removed; onerror can be cleared.
+  dec.removeEventListener('error', listener);
+  await dec.removeDecryptionKey(3);
+  await enc.fake.push(vp8(80, 3));
+  await dec.fake.push(enc.fake.sent[2]);
+  await settle();
+  assert.equal(viaListener.length, 2);
+  assert.equal(viaOnerror.length, 3);
+  assert.deepEqual([viaOnerror[2].errorType, viaOnerror[2].keyID], ['keyID', 3n]);
+  dec.onerror = null;
+  assert.equal(dec.onerror, null);
+  // A frame the browser cannot clone to the main thread: the event comes without it.
+  const odd = vp8(80, 4);
+  odd.callback = () => {}; // functions are not cloneable
+  await dec.fake.push(odd);
+  const late = [];
+  dec.addEventListener('error', (e) => late.push(e));
+  await dec.fake.push(Object.assign(vp8(80, 5), { callback: () => {} }));
+  await settle();
+  assert.equal(late.length, 1);
+  assert.equal(late[0].frame, null);
+  // Its bytes after the VP8 tag (0x05 ...) read as an SFrame header with KID 0: no such key.
+  assert.deepEqual([late[0].errorType, late[0].keyID], ['keyID', 0n]);
+});
+
+test('key calls: argument errors reject before posting; refusals come back as the spec exceptions', async () => {
+  const raw = freshBytes();
+  const a = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
+  const b = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
+  const dec = new RTCRtpSFrameDecrypter({ cipherSuite: SUITE });
+  await settle();
+  const posted = () => workers[0].received.filter((m) => m.type === 'key').length;
+  await assert.rejects(a.setEncryptionKey(raw), { name: 'TypeError', message: /keyID is required/ });
+  await assert.rejects(a.setEncryptionKey(raw, -5), TypeError);
+  await assert.rejects(a.setEncryptionKey(raw, 2n ** 64n), RangeError);
+  await assert.rejects(a.setEncryptionKey({ not: 'a key' }, 1), TypeError);
+  await assert.rejects(dec.removeDecryptionKey(undefined), TypeError);
+  assert.equal(posted(), 0, 'nothing posted for bad arguments');
+  // One encrypter per key and KID in the worker's realm: key_in_use, as the spec's
+  // InvalidModificationError with the SFrameError as cause.
+  const bytes = raw.slice();
+  await a.setEncryptionKey(bytes, 1);
+  assert.deepEqual(bytes, raw, "the caller's bytes are copied, not transferred away");
+  await assert.rejects(b.setEncryptionKey(await hkdf(raw), 1), (e) => {
+    assert.ok(e instanceof DOMException);
+    assert.equal(e.name, 'InvalidModificationError');
+    assert.equal(e.cause.code, 'key_in_use');
+    return true;
+  });
+  await assert.rejects(dec.addDecryptionKey(new Uint8Array(4), 1), (e) => {
+    assert.equal(e.name, 'InvalidModificationError');
+    assert.equal(e.cause.code, 'invalid_key');
+    return true;
+  });
+  // A key that is neither HKDF nor extractable is refused by the worker with TypeError.
+  const aes = await crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt']);
+  await assert.rejects(b.setEncryptionKey(aes, 2), TypeError);
+  // Methods check their receiver.
+  await assert.rejects(RTCRtpSFrameEncrypter.prototype.setEncryptionKey.call({}, raw, 1), TypeError);
+  await assert.rejects(RTCRtpSFrameDecrypter.prototype.addDecryptionKey.call(a, raw, 1), TypeError);
+  assert.throws(() => RTCRtpSFrameDecrypter.prototype.addEventListener.call(a, 'error', () => {}), TypeError);
+});
+
+test('a worker that fails to load rejects pending and later key calls with OperationError', async () => {
+  _setWorkerFactory(() => {
+    const w = new FakeWorker();
+    w.postMessage = () => {}; // never answers...
+    setTimeout(() => w.dispatchEvent(new MessageEvent('message', { data: { type: 'fatal', message: 'no wasm' } })), 5);
+    workers.push(w);
+    return w;
+  });
+  const enc = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
+  const pending = enc.setEncryptionKey(freshBytes(), 1);
+  await assert.rejects(pending, (e) => e instanceof DOMException && e.name === 'OperationError' && /no wasm/.test(e.message));
+  await assert.rejects(enc.getStats(), { name: 'OperationError' });
+});
+
+test('FakeRTCRtpScriptTransform is only a stand-in: the polyfill does not depend on its class', () => {
+  // The prototype swap keeps the object the browser made (its identity is what
+  // sender.transform checks); only methods come from the polyfill's classes.
+  const enc = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
+  assert.equal(enc instanceof FakeRTCRtpScriptTransform, false);
+  assert.equal(typeof enc.setEncryptionKey, 'function');
+  assert.equal(Object.prototype.hasOwnProperty.call(enc, 'setEncryptionKey'), false);
+});
