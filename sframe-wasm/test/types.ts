@@ -1,0 +1,78 @@
+// Type-level test of index.d.ts, checked by `tsc --noEmit -p sframe-wasm` (never run): the
+// public types accept what the README shows and reject what the spec forbids. Each
+// `@ts-expect-error` fails the check if the line below it stops being an error.
+import {
+  CIPHER_SUITES,
+  RTCRtpSFrameDecrypter,
+  RTCRtpSFrameEncrypter,
+  SFrameDecrypterStream,
+  SFrameEncrypterStream,
+  SFrameTransform,
+  SFrameTransformErrorEvent,
+  cipherSuites,
+  installPolyfill,
+  type CipherSuiteInfo,
+  type SFrameCipherSuite,
+  type SFrameStats,
+} from '../index.js';
+
+declare const key: CryptoKey;
+declare const sender: RTCRtpSender;
+declare const receiver: RTCRtpReceiver;
+
+export async function mainThread(): Promise<bigint | number | null> {
+  const enc = new RTCRtpSFrameEncrypter({ cipherSuite: 'AES_256_CTR_HMAC_SHA512_80' });
+  const dec = new RTCRtpSFrameDecrypter({ cipherSuite: 'AES_256_CTR_HMAC_SHA512_80', type: 'per-frame' });
+  sender.transform = enc; // what the browser gets is an RTCRtpScriptTransform
+  receiver.transform = dec;
+  await enc.setEncryptionKey(key, 1n);
+  await dec.addDecryptionKey(key, 1);
+  await dec.removeDecryptionKey(1);
+  const stats: SFrameStats = await enc.getStats();
+  let last: bigint | number | null = stats.droppedNoKey;
+  dec.onerror = (e) => {
+    last = e.keyID;
+  };
+  dec.addEventListener('error', (e) => {
+    const t: 'authentication' | 'keyID' | 'syntax' = e.errorType;
+    void t;
+  });
+  // @ts-expect-error keyID is required (W3C IDL)
+  await enc.setEncryptionKey(key);
+  // @ts-expect-error the cipherSuite enum takes names, not IANA numbers
+  new RTCRtpSFrameEncrypter({ cipherSuite: 4 });
+  // @ts-expect-error cipherSuite is required
+  new RTCRtpSFrameDecrypter({});
+  // @ts-expect-error type is "per-frame" | "per-packet"
+  new RTCRtpSFrameEncrypter({ cipherSuite: 'AES_128_GCM_SHA256_128', type: 'per-stream' });
+  // @ts-expect-error an encrypter has no decryption keys
+  enc.addDecryptionKey(key, 1);
+  // @ts-expect-error the encrypter is not an EventTarget (W3C PR #309 for its stream)
+  enc.onerror = null;
+  return last;
+}
+
+export async function worker(readable: ReadableStream, writable: WritableStream): Promise<void> {
+  const enc = new SFrameEncrypterStream({ cipherSuite: 'AES_128_GCM_SHA256_128' });
+  const dec = new SFrameDecrypterStream({ cipherSuite: 'AES_128_GCM_SHA256_128', replayWindow: 0 });
+  await enc.setEncryptionKey(new Uint8Array(16), 2);
+  await dec.addDecryptionKey(key, 2n ** 60n);
+  await readable.pipeThrough(enc).pipeThrough(dec).pipeTo(writable);
+  const n: number = enc.stats.droppedNoKey + dec.stats.replayed;
+  void n;
+  // @ts-expect-error SFrameEncrypterStream is not an EventTarget (W3C PR #309)
+  enc.addEventListener('error', () => {});
+  const legacy = new SFrameTransform({ role: 'decrypt', authenticationSize: 10 });
+  await legacy.setEncryptionKey(key); // keyID optional on the compatibility object
+  const ev = new SFrameTransformErrorEvent('error', { errorType: 'syntax', frame: null });
+  // @ts-expect-error errorType is required
+  new SFrameTransformErrorEvent('error', { frame: null });
+  void ev;
+}
+
+export function tables(): SFrameCipherSuite[] {
+  const all: CipherSuiteInfo[] = cipherSuites();
+  const installed = installPolyfill();
+  void installed.RTCRtpSFrameEncrypter;
+  return [...CIPHER_SUITES, ...all.map((s) => s.name)];
+}
