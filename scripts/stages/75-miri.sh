@@ -23,6 +23,6 @@ cargo +nightly miri test -p sframe-core --lib -- \
   crypto::tests::hkdf crypto::tests::hmac \
   --skip replay::tests::matches_a_naive_model
 
-# The vector test reads test-vectors/rfc9605.json: allow file access.
+# The vector test reads test-vectors/rfc9605.json and iana-256.json: allow file access.
 MIRIFLAGS="${MIRIFLAGS:-} -Zmiri-disable-isolation" \
   cargo +nightly miri test -p sframe-core --test vectors

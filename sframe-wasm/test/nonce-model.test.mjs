@@ -4,7 +4,7 @@
 // Random sequences (seeded; the seed is printed, SFRAME_NONCE_MODEL_SEED=<seed> replays it) of
 // every call the wasm Sender has — new Sender, setKey, setKeyWithCounter, setDerivedKey, going
 // back to key material used earlier, protect, free — across up to 4 live Senders, over small
-// pools of KIDs and base keys, in all five cipher suites (two per sequence, so that the same
+// pools of KIDs and base keys, in all eight cipher suites (two per sequence, so that the same
 // base key and KID also occur under another suite).
 //
 // The oracle knows nothing of the Sender's internals. For every frame a call returned, it
