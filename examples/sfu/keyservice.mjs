@@ -57,7 +57,7 @@ export class KeyDirectory {
 
   join(roomId, { name = '', participant } = {}) {
     const r = this.room(roomId);
-    let p = participant === undefined ? undefined : Number(participant);
+    let p = participant === undefined || participant === null ? undefined : Number(participant);
     if (p === undefined) {
       for (let i = 1; i <= MAX_PARTICIPANT; i++) {
         if (!r.members.has(i)) {
