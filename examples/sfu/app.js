@@ -1,10 +1,15 @@
 // One participant of an end-to-end encrypted Janus videoroom call: publishes camera and
 // microphone through SFrame encrypters and subscribes to every other participant through
-// SFrame decrypters (sframe-wasm's SFrameTransform in an RTCRtpScriptTransform worker).
+// SFrame decrypters (sframe-wasm), one KID per sending track.
 // Janus forwards the frames and records them; it never has a key.
 //
-// URL: /?room=1234&name=alice[&participant=N][&video=320x240]#secret=<room secret>
+// URL: /?room=1234&name=alice[&participant=N][&video=320x240][&api=rtp|worker]#secret=<room secret>
 // (no #secret: a random one is made and put in the address bar — share the whole URL).
+//   api=rtp (default): sframe-wasm's RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter on the main
+//     thread (the W3C interfaces; the package runs them in its own worker).
+//   api=worker: RTCRtpScriptTransform into this example's worker.js, which runs
+//     SFrameEncrypterStream / SFrameDecrypterStream and records evidence for the e2e test
+//     (plaintext samples, SFrame headers, KIDs decrypted per feed).
 import { JanusSession } from './janus.js';
 import { DemoKeys, removeMember } from './keys.js';
 
@@ -32,22 +37,113 @@ function log(msg) {
   $('log').textContent = [...logLines].reverse().slice(0, 60).join('\n');
 }
 
-// ---- worker -------------------------------------------------------------------------------
-const worker = new Worker('/examples/sfu/worker.js', { type: 'module', name: 'sframe' });
+// ---- SFrame transforms --------------------------------------------------------------------
+const api = params.get('api') === 'worker' ? 'worker' : 'rtp';
+const CIPHER_SUITE = 'AES_128_GCM_SHA256_128';
+let worker = null;
 let nextId = 0;
 const waiting = new Map();
-worker.onmessage = ({ data }) => {
-  const done = waiting.get(data.id);
-  waiting.delete(data.id);
-  done?.(data);
+if (api === 'worker') {
+  worker = new Worker('/examples/sfu/worker.js', { type: 'module', name: 'sframe' });
+  worker.onmessage = ({ data }) => {
+    const done = waiting.get(data.id);
+    waiting.delete(data.id);
+    done?.(data);
+  };
+  worker.onerror = (e) => log(`worker error: ${e.message}`);
+}
+const sframe = api === 'rtp' ? await import('/sframe-wasm/js/index.js') : null;
+
+/**
+ * The transforms of api=rtp, driven from here with the same messages worker.js takes:
+ * 'epoch' (decrypters add the key), 'send' (encrypters switch), 'retire', 'report'.
+ */
+const mainThread = {
+  transforms: [], // { t, role, kind, participant }
+  epochs: new Map(),
+  sendEpoch: null,
+  feeds: {}, // participant → { errors, codes }
+  keyErrors: [],
+  feed(p) {
+    return (this.feeds[p] ??= { errors: {}, codes: {}, decrypted: {}, wire: {} });
+  },
+  async apply(entry) {
+    const { t, role, kind, participant } = entry;
+    try {
+      if (role === 'encrypt') {
+        if (this.epochs.has(this.sendEpoch)) await t.setEncryptionKey(this.epochs.get(this.sendEpoch), kidOf(kind, participant, this.sendEpoch));
+      } else {
+        for (const [e, key] of this.epochs) await t.addDecryptionKey(key, kidOf(kind, participant, e));
+      }
+    } catch (e) {
+      this.keyErrors.push({ role, kind, participant, code: e?.cause?.code ?? e?.name ?? String(e) });
+    }
+  },
+  add(role, kind, participant) {
+    const t = role === 'encrypt'
+      ? new sframe.RTCRtpSFrameEncrypter({ cipherSuite: CIPHER_SUITE })
+      : new sframe.RTCRtpSFrameDecrypter({ cipherSuite: CIPHER_SUITE });
+    const entry = { t, role, kind, participant };
+    if (role === 'decrypt') {
+      t.onerror = (e) => {
+        const f = this.feed(participant);
+        f.errors[e.errorType] = (f.errors[e.errorType] ?? 0) + 1;
+        f.codes[`${kind}/${e.code}`] = (f.codes[`${kind}/${e.code}`] ?? 0) + 1;
+      };
+    }
+    this.transforms.push(entry);
+    this.apply(entry);
+    return t;
+  },
+  async handle(msg) {
+    switch (msg.type) {
+      case 'epoch':
+        this.epochs.set(msg.epoch, msg.key);
+        await Promise.all(this.transforms.filter((e) => e.role === 'decrypt').map((e) => this.apply(e)));
+        return {};
+      case 'send':
+        this.sendEpoch = msg.epoch;
+        await Promise.all(this.transforms.filter((e) => e.role === 'encrypt').map((e) => this.apply(e)));
+        return {};
+      case 'retire':
+        this.epochs.delete(msg.epoch);
+        await Promise.all(
+          this.transforms
+            .filter((e) => e.role === 'decrypt')
+            .map((e) => e.t.removeDecryptionKey(kidOf(e.kind, e.participant, msg.epoch)).catch(() => {})),
+        );
+        return {};
+      case 'report':
+        return {
+          sent: null, // the package's worker has the frames; see e2e (api=worker) for wire evidence
+          feeds: structuredClone(this.feeds),
+          keyErrors: this.keyErrors,
+          epochs: [...this.epochs.keys()],
+          sendEpoch: this.sendEpoch,
+          transforms: await Promise.all(
+            this.transforms.map(async ({ t, role, kind, participant }) => ({ role, kind, participant, ...(await t.getStats()) })),
+          ),
+        };
+      default:
+        throw new Error(`unknown message ${msg.type}`);
+    }
+  },
 };
-worker.onerror = (e) => log(`worker error: ${e.message}`);
+
+/** A message to whichever runs the transforms (worker.js, or mainThread). */
 function ask(msg) {
+  if (api === 'rtp') return mainThread.handle(msg);
   const id = nextId++;
   return new Promise((resolve) => {
     waiting.set(id, resolve);
     worker.postMessage({ ...msg, id });
   });
+}
+
+/** An encrypter (our track) or decrypter (a remote feed's track) of the chosen API. */
+function transformFor(role, kind, participant) {
+  if (api === 'rtp') return mainThread.add(role, kind, participant);
+  return new RTCRtpScriptTransform(worker, { role, kind, participant });
 }
 
 // ---- keys ---------------------------------------------------------------------------------
@@ -114,7 +210,7 @@ async function publish() {
   publisherPc = pc;
   for (const track of localStream.getTracks()) {
     const tr = pc.addTransceiver(track, { direction: 'sendonly', streams: [localStream] });
-    tr.sender.transform = new RTCRtpScriptTransform(worker, { role: 'encrypt', kind: track.kind, participant: me });
+    tr.sender.transform = transformFor('encrypt', track.kind, me);
   }
   await pc.setLocalDescription(await pc.createOffer());
   await gathered(pc);
@@ -140,7 +236,7 @@ async function subscribe(p) {
     entry.pc = pc;
     const stream = new MediaStream();
     pc.ontrack = (e) => {
-      e.receiver.transform = new RTCRtpScriptTransform(worker, { role: 'decrypt', kind: e.track.kind, participant: id });
+      e.receiver.transform = transformFor('decrypt', e.track.kind, id);
       stream.addTrack(e.track);
       const v = document.querySelector(`#feed-${id} video`);
       if (v) v.srcObject = stream;
@@ -177,7 +273,7 @@ function onPublisherEvent(ev) {
 
 async function start() {
   me = await keys.join();
-  $('me').textContent = `${name} — participant ${me}, room ${room}`;
+  $('me').textContent = `${name} — participant ${me}, room ${room} (${api === 'rtp' ? 'RTCRtpSFrameEncrypter/Decrypter' : 'SFrame streams in worker.js'})`;
   session = await JanusSession.create('/janus');
   publisher = await session.attach();
   publisher.onevent = onPublisherEvent;
@@ -251,7 +347,7 @@ async function stats() {
 
 async function report(samples = false) {
   const w = await ask({ type: 'report', samples });
-  return { participant: me, epoch: latestEpoch, removed: keys.removed, stats: await stats(), worker: w };
+  return { participant: me, api, epoch: latestEpoch, removed: keys.removed, stats: await stats(), worker: w };
 }
 
 async function refresh() {
@@ -266,7 +362,7 @@ async function refresh() {
         `KIDs on the wire: ${Object.keys(f.wire).join(', ') || '–'}; decrypted: ${Object.keys(f.decrypted).join(', ') || '–'}\n` +
         `errors: ${Object.entries(f.errors).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`;
     }
-    $('sent').textContent = `sent ${w.sent.frames} SFrame frames, ${w.sent.duplicates.length} reused (KID, CTR)`;
+    if (w.sent) $('sent').textContent = `sent ${w.sent.frames} SFrame frames, ${w.sent.duplicates.length} reused (KID, CTR)`;
   } catch (e) {
     log(`stats: ${e}`);
   }

@@ -1,7 +1,9 @@
-// Encoded-transform worker of the Janus demo page (one per page). Every RTCRtpScriptTransform
-// of the page lands here: the encrypters of our own audio and video (options.role =
-// "encrypt") and one decrypter per track of every remote feed (role "decrypt", with the
-// feed's participant number). Each is an SFrameTransform of sframe-wasm.
+// Encoded-transform worker of the Janus demo page with ?api=worker (the e2e test's mode: it
+// records evidence; the page's default, ?api=rtp, uses sframe-wasm's main-thread
+// RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter instead). Every RTCRtpScriptTransform of the
+// page lands here: the encrypters of our own audio and video (options.role = "encrypt") and one
+// decrypter per track of every remote feed (role "decrypt", with the feed's participant
+// number): sframe-wasm's SFrameEncrypterStream / SFrameDecrypterStream (W3C stream objects).
 //
 // KIDs (sframe-wasm/README.md, RFC 9605 §5.2 layout with the track as context):
 //   KID = track << 10 | participant << 4 | epoch mod 16        (audio = 0, video = 1)
@@ -12,16 +14,16 @@
 // Evidence for the e2e test: samples of the plaintext each encrypter saw (by KID/CTR), every
 // SFrame header leaving our encrypters, and per feed the KIDs decrypted and error events.
 const lib = Promise.all([import('/sframe-wasm/js/index.js'), import('/sframe-wasm/js/codec.js')]);
-let SFrameTransform, parseHeader, codecForMimeType, clearPrefixLength, splitProtected;
+let SFrameEncrypterStream, SFrameDecrypterStream, parseHeader, codecForMimeType, clearPrefixLength, splitProtected;
 const loaded = lib.then(([m, codec]) => {
-  ({ SFrameTransform, parseHeader, codecForMimeType } = m);
+  ({ SFrameEncrypterStream, SFrameDecrypterStream, parseHeader, codecForMimeType } = m);
   ({ clearPrefixLength, splitProtected } = codec);
 });
 
 const TRACK = { audio: 0, video: 1 };
 const kidOf = (kind, participant, epoch) => TRACK[kind] * 2 ** 10 + participant * 2 ** 4 + (epoch % 16);
 
-/** @type {{ t: SFrameTransform, role: string, kind: string, participant: number }[]} */
+/** @type {{ t: SFrameEncrypterStream | SFrameDecrypterStream, role: string, kind: string, participant: number }[]} */
 const transforms = [];
 const epochs = new Map(); // epoch → CryptoKey (kept epochs only)
 let sendEpoch = null;
@@ -30,7 +32,7 @@ let sendEpoch = null;
 const SAMPLE = { video: 32, audio: 16 }; // plaintext bytes kept per frame, after the clear part
 const MAX_SAMPLES = 1500; // per track kind
 const samples = { video: new Map(), audio: new Map() }; // "KID/CTR" → hex
-const sent = { frames: 0, perKid: {}, seen: new Set(), duplicates: [], unparsed: 0, refused: 0 };
+const sent = { frames: 0, perKid: {}, seen: new Set(), duplicates: [], unparsed: 0 };
 const feeds = {}; // participant → { frames, decrypted: {KID: n}, errors: {type: n}, codes: {code: n}, wire: {KID: n} }
 const keyErrors = [];
 
@@ -67,18 +69,18 @@ onrtctransform = async ({ transformer }) => {
   await loaded;
   const { readable, writable, options } = transformer;
   const { role, kind, participant } = options;
-  const t = new SFrameTransform({ role, cipherSuite: 'AES_128_GCM_SHA256_128' });
+  const cipherSuite = 'AES_128_GCM_SHA256_128';
+  const t = role === 'encrypt' ? new SFrameEncrypterStream({ cipherSuite }) : new SFrameDecrypterStream({ cipherSuite });
   const entry = { t, role, kind, participant };
   transforms.push(entry);
-  t.onerror = (e) => {
-    if (role === 'encrypt') {
-      sent.refused++;
-      return;
-    }
-    const f = feed(participant);
-    f.errors[e.errorType] = (f.errors[e.errorType] ?? 0) + 1;
-    f.codes[`${kind}/${e.code}`] = (f.codes[`${kind}/${e.code}`] ?? 0) + 1;
-  };
+  if (role === 'decrypt') {
+    // Frames that fail are dropped; each fires an error event (W3C errorType + core code).
+    t.onerror = (e) => {
+      const f = feed(participant);
+      f.errors[e.errorType] = (f.errors[e.errorType] ?? 0) + 1;
+      f.codes[`${kind}/${e.code}`] = (f.codes[`${kind}/${e.code}`] ?? 0) + 1;
+    };
+  }
   applyKeys(entry);
 
   const pending = new WeakMap();
