@@ -9,12 +9,17 @@
 //! These functions hold no state: the counter comes from [`crate::Sender`], the replay window
 //! and key lookup from [`crate::Receiver`]. They work on caller buffers and never allocate.
 
+use crate::crypto::Backend;
 use crate::error::{Error, Result};
 use crate::header::Header;
 use crate::key::Key;
 
 /// Exact size of the protected frame for `plaintext_len` bytes with counter `ctr`.
-pub(crate) fn protected_len(key: &Key, ctr: u64, plaintext_len: usize) -> Result<usize> {
+pub(crate) fn protected_len<B: Backend>(
+    key: &Key<B>,
+    ctr: u64,
+    plaintext_len: usize,
+) -> Result<usize> {
     Header::new(key.key_id(), ctr)
         .encoded_len()
         .checked_add(key.suite().tag_len())
@@ -38,8 +43,8 @@ fn split_frame(
 
 /// Protects `plaintext` under `key` with counter `ctr`, writing `header ‖ ct ‖ tag` to `out`.
 /// Returns the number of bytes written. Nothing is written if `out` is too small.
-pub(crate) fn seal_into(
-    key: &Key,
+pub(crate) fn seal_into<B: Backend>(
+    key: &Key<B>,
     ctr: u64,
     metadata: &[u8],
     plaintext: &[u8],
@@ -59,8 +64,8 @@ pub(crate) fn seal_into(
 
 /// Like [`seal_into`], but the plaintext is `buf[..plaintext_len]`; it is moved behind the
 /// header and encrypted in place. `buf` must have room for the whole protected frame.
-pub(crate) fn seal_in_place(
-    key: &Key,
+pub(crate) fn seal_in_place<B: Backend>(
+    key: &Key<B>,
     ctr: u64,
     metadata: &[u8],
     buf: &mut [u8],
@@ -99,8 +104,8 @@ pub(crate) fn split_received(
 
 /// Verifies and decrypts `frame` in place; returns the plaintext sub-slice.
 /// On any error the frame bytes are unchanged.
-pub(crate) fn open_in_place<'f>(
-    key: &Key,
+pub(crate) fn open_in_place<'f, B: Backend>(
+    key: &Key<B>,
     header: &Header,
     header_len: usize,
     metadata: &[u8],
@@ -121,8 +126,8 @@ pub(crate) fn open_in_place<'f>(
 }
 
 /// Verifies and decrypts `frame` into `out`; returns the plaintext sub-slice of `out`.
-pub(crate) fn open_into<'o>(
-    key: &Key,
+pub(crate) fn open_into<'o, B: Backend>(
+    key: &Key<B>,
     header: &Header,
     header_len: usize,
     metadata: &[u8],

@@ -10,7 +10,7 @@
 
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::crypto::{AeadKey, hkdf_expand, hkdf_extract};
+use crate::crypto::{AeadKey, Backend, DefaultBackend, hkdf_expand, hkdf_extract};
 use crate::error::{Error, Result};
 use crate::suite::{CipherSuite, MAX_KEY_LEN, NONCE_LEN};
 
@@ -28,32 +28,37 @@ const FINGERPRINT_LABEL: &[u8] = b"sframe-core key fingerprint v1";
 /// Most users never touch a `Key`: [`crate::Sender::set_key`] and [`crate::Receiver::add_key`]
 /// take base keys. It is public for key schedules that derive elsewhere (for example WebCrypto
 /// in a browser, which keeps the base key non-extractable).
-pub struct Key {
+///
+/// `B` is the crypto backend that runs the AEAD with it ([`DefaultBackend`] unless named; see
+/// [`Key::derive_with`]).
+pub struct Key<B: Backend = DefaultBackend> {
     suite: CipherSuite,
     kid: u64,
-    aead: AeadKey,
+    aead: AeadKey<B>,
     salt: [u8; NONCE_LEN],
     fingerprint: [u8; 16],
 }
 
-impl Drop for Key {
+impl<B: Backend> Drop for Key<B> {
     fn drop(&mut self) {
         // The AEAD key schedules zeroize themselves (RustCrypto `zeroize` features / aws-lc).
         self.salt.zeroize();
     }
 }
 
-impl core::fmt::Debug for Key {
+impl<B: Backend> core::fmt::Debug for Key<B> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Key")
             .field("suite", &self.suite)
             .field("kid", &self.kid)
+            .field("backend", &B::NAME)
             .finish_non_exhaustive()
     }
 }
 
 impl Key {
-    /// Derives `sframe_key` and `sframe_salt` for `kid` from `base_key` (§4.4.2).
+    /// Derives `sframe_key` and `sframe_salt` for `kid` from `base_key` (§4.4.2), for the
+    /// [`DefaultBackend`].
     ///
     /// ```
     /// use sframe_core::{CipherSuite, Key};
@@ -62,10 +67,42 @@ impl Key {
     /// # Ok::<(), sframe_core::Error>(())
     /// ```
     pub fn derive(suite: CipherSuite, kid: u64, base_key: &[u8]) -> Result<Self> {
+        Self::derive_with(DefaultBackend::default(), suite, kid, base_key)
+    }
+
+    /// Builds a key from an already derived `sframe_key` (`Nk` bytes) and `sframe_salt`, for the
+    /// [`DefaultBackend`].
+    pub fn from_parts(
+        suite: CipherSuite,
+        kid: u64,
+        sframe_key: &[u8],
+        sframe_salt: &[u8],
+    ) -> Result<Self> {
+        Self::from_parts_with(
+            DefaultBackend::default(),
+            suite,
+            kid,
+            sframe_key,
+            sframe_salt,
+        )
+    }
+}
+
+impl<B: Backend> Key<B> {
+    /// [`Key::derive`] for `backend` (a value: `RustCrypto`, `AwsLc`).
+    ///
+    /// ```
+    /// use sframe_core::{CipherSuite, Key, RustCrypto};
+    /// let key = Key::derive_with(RustCrypto, CipherSuite::AesGcm128Sha256, 7, &[0x42; 16])?;
+    /// assert_eq!(key.backend(), "rustcrypto");
+    /// # Ok::<(), sframe_core::Error>(())
+    /// ```
+    pub fn derive_with(backend: B, suite: CipherSuite, kid: u64, base_key: &[u8]) -> Result<Self> {
         let mut key = Zeroizing::new([0u8; MAX_KEY_LEN]);
         let mut salt = Zeroizing::new([0u8; NONCE_LEN]);
         derive_key_salt(suite, kid, base_key, &mut key[..], &mut salt)?;
-        Self::from_parts(
+        Self::from_parts_with(
+            backend,
             suite,
             kid,
             key.get(..suite.key_len()).unwrap_or(&[]),
@@ -73,8 +110,9 @@ impl Key {
         )
     }
 
-    /// Builds a key from an already derived `sframe_key` (`Nk` bytes) and `sframe_salt`.
-    pub fn from_parts(
+    /// [`Key::from_parts`] for the backend `_backend`.
+    pub fn from_parts_with(
+        _backend: B,
         suite: CipherSuite,
         kid: u64,
         sframe_key: &[u8],
@@ -123,7 +161,7 @@ impl Key {
     }
 
     /// Constant-time equality of the key material (via [`Key::fingerprint`]).
-    pub(crate) fn same_material(&self, other: &Key) -> bool {
+    pub(crate) fn same_material(&self, other: &Key<B>) -> bool {
         use subtle::ConstantTimeEq;
         bool::from(self.fingerprint.ct_eq(&other.fingerprint))
     }
@@ -138,7 +176,17 @@ impl Key {
         self.kid
     }
 
-    pub(crate) fn aead(&self) -> &AeadKey {
+    /// [`Key::derive_with`] for this key type's backend (crate-internal shorthand).
+    pub(crate) fn derive_in(suite: CipherSuite, kid: u64, base_key: &[u8]) -> Result<Self> {
+        Self::derive_with(B::default(), suite, kid, base_key)
+    }
+
+    /// The name of the backend that runs this key's AEAD (`"rustcrypto"`, `"aws-lc"`).
+    pub fn backend(&self) -> &'static str {
+        B::NAME
+    }
+
+    pub(crate) fn aead(&self) -> &AeadKey<B> {
         &self.aead
     }
 

@@ -12,6 +12,7 @@
 //! Adding a key to a full [`FixedKeyStore`] is [`crate::Error::KeyStoreFull`], checked before
 //! any frame is decrypted.
 
+use crate::crypto::{Backend, DefaultBackend};
 use crate::key::Key;
 use crate::limits::KeyUsage;
 use crate::ratchet::ReceiverChain;
@@ -19,14 +20,17 @@ use crate::replay::ReplayWindow;
 
 pub(crate) mod sealed {
     use super::Entry;
+    use crate::crypto::Backend;
     use crate::error::Result;
 
     /// The store operations the receiver uses. Sealed: only this crate implements it.
     pub trait Store {
-        fn find(&self, kid: u64) -> Option<&Entry>;
-        fn find_mut(&mut self, kid: u64) -> Option<&mut Entry>;
+        /// The crypto backend of the keys kept here.
+        type Backend: Backend;
+        fn find(&self, kid: u64) -> Option<&Entry<Self::Backend>>;
+        fn find_mut(&mut self, kid: u64) -> Option<&mut Entry<Self::Backend>>;
         /// Inserts, replacing any entry with the same KID.
-        fn put(&mut self, entry: Entry) -> Result<()>;
+        fn put(&mut self, entry: Entry<Self::Backend>) -> Result<()>;
         /// Removes the entry for `kid`, dropping (so zeroizing) it where it lives: moving it
         /// out first would leave its bytes behind in the slot or the freed box.
         fn remove(&mut self, kid: u64) -> bool;
@@ -35,9 +39,12 @@ pub(crate) mod sealed {
         /// Whether `put` of a new KID can succeed.
         fn vacancy(&self) -> bool;
         /// The first entry matching `f`.
-        fn find_by(&self, f: &mut dyn FnMut(&Entry) -> bool) -> Option<&Entry>;
+        fn find_by(
+            &self,
+            f: &mut dyn FnMut(&Entry<Self::Backend>) -> bool,
+        ) -> Option<&Entry<Self::Backend>>;
         /// Removes (and zeroizes) every entry matching `f`.
-        fn remove_where(&mut self, f: &mut dyn FnMut(&Entry) -> bool);
+        fn remove_where(&mut self, f: &mut dyn FnMut(&Entry<Self::Backend>) -> bool);
     }
 }
 
@@ -52,19 +59,19 @@ pub(crate) enum Origin {
 }
 
 /// One installed key with its replay window and usage counters.
-pub struct Entry {
-    pub(crate) key: Key,
+pub struct Entry<B: Backend = DefaultBackend> {
+    pub(crate) key: Key<B>,
     pub(crate) window: ReplayWindow,
     pub(crate) usage: KeyUsage,
     pub(crate) origin: Origin,
 }
 
-impl Entry {
-    pub(crate) fn new(key: Key) -> Self {
+impl<B: Backend> Entry<B> {
+    pub(crate) fn new(key: Key<B>) -> Self {
         Self::with_origin(key, Origin::Direct)
     }
 
-    pub(crate) fn with_origin(key: Key, origin: Origin) -> Self {
+    pub(crate) fn with_origin(key: Key<B>, origin: Origin) -> Self {
         Entry {
             key,
             window: ReplayWindow::default(),
@@ -79,11 +86,12 @@ pub trait KeyStore: sealed::Store + Default {}
 
 /// A key store of `N` inline slots; adding a key when all are used is
 /// [`crate::Error::KeyStoreFull`]. Linear lookup: meant for small `N` (a call's participants).
-pub struct FixedKeyStore<const N: usize> {
-    slots: [Option<Entry>; N],
+/// `B`: the crypto backend of the receiver that uses it.
+pub struct FixedKeyStore<const N: usize, B: Backend = DefaultBackend> {
+    slots: [Option<Entry<B>>; N],
 }
 
-impl<const N: usize> Default for FixedKeyStore<N> {
+impl<const N: usize, B: Backend> Default for FixedKeyStore<N, B> {
     fn default() -> Self {
         FixedKeyStore {
             slots: core::array::from_fn(|_| None),
@@ -91,19 +99,21 @@ impl<const N: usize> Default for FixedKeyStore<N> {
     }
 }
 
-impl<const N: usize> sealed::Store for FixedKeyStore<N> {
-    fn find(&self, kid: u64) -> Option<&Entry> {
+impl<const N: usize, B: Backend> sealed::Store for FixedKeyStore<N, B> {
+    type Backend = B;
+
+    fn find(&self, kid: u64) -> Option<&Entry<B>> {
         self.slots.iter().flatten().find(|e| e.key.key_id() == kid)
     }
 
-    fn find_mut(&mut self, kid: u64) -> Option<&mut Entry> {
+    fn find_mut(&mut self, kid: u64) -> Option<&mut Entry<B>> {
         self.slots
             .iter_mut()
             .flatten()
             .find(|e| e.key.key_id() == kid)
     }
 
-    fn put(&mut self, entry: Entry) -> crate::Result<()> {
+    fn put(&mut self, entry: Entry<B>) -> crate::Result<()> {
         let kid = entry.key.key_id();
         let slot = match self
             .slots
@@ -145,11 +155,11 @@ impl<const N: usize> sealed::Store for FixedKeyStore<N> {
         self.slots.iter().any(Option::is_none)
     }
 
-    fn find_by(&self, f: &mut dyn FnMut(&Entry) -> bool) -> Option<&Entry> {
+    fn find_by(&self, f: &mut dyn FnMut(&Entry<B>) -> bool) -> Option<&Entry<B>> {
         self.slots.iter().flatten().find(|e| f(e))
     }
 
-    fn remove_where(&mut self, f: &mut dyn FnMut(&Entry) -> bool) {
+    fn remove_where(&mut self, f: &mut dyn FnMut(&Entry<B>) -> bool) {
         for slot in self.slots.iter_mut() {
             if slot.as_ref().is_some_and(&mut *f) {
                 *slot = None;
@@ -158,38 +168,49 @@ impl<const N: usize> sealed::Store for FixedKeyStore<N> {
     }
 }
 
-impl<const N: usize> KeyStore for FixedKeyStore<N> {}
+impl<const N: usize, B: Backend> KeyStore for FixedKeyStore<N, B> {}
 
-/// A growable key store (feature `alloc`), sorted by KID.
+/// A growable key store (feature `alloc`), sorted by KID. `B`: the crypto backend of the
+/// receiver that uses it.
 #[cfg(feature = "alloc")]
-#[derive(Default)]
 #[allow(clippy::vec_box)] // boxed on purpose: growth must not copy key material around
-pub struct VecKeyStore {
-    entries: alloc::vec::Vec<alloc::boxed::Box<Entry>>,
+pub struct VecKeyStore<B: Backend = DefaultBackend> {
+    entries: alloc::vec::Vec<alloc::boxed::Box<Entry<B>>>,
 }
 
 #[cfg(feature = "alloc")]
-impl VecKeyStore {
+impl<B: Backend> Default for VecKeyStore<B> {
+    fn default() -> Self {
+        VecKeyStore {
+            entries: alloc::vec::Vec::new(),
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<B: Backend> VecKeyStore<B> {
     fn position(&self, kid: u64) -> core::result::Result<usize, usize> {
         self.entries.binary_search_by_key(&kid, |e| e.key.key_id())
     }
 }
 
 #[cfg(feature = "alloc")]
-impl sealed::Store for VecKeyStore {
-    fn find(&self, kid: u64) -> Option<&Entry> {
+impl<B: Backend> sealed::Store for VecKeyStore<B> {
+    type Backend = B;
+
+    fn find(&self, kid: u64) -> Option<&Entry<B>> {
         self.position(kid)
             .ok()
             .and_then(|i| self.entries.get(i))
             .map(|b| &**b)
     }
 
-    fn find_mut(&mut self, kid: u64) -> Option<&mut Entry> {
+    fn find_mut(&mut self, kid: u64) -> Option<&mut Entry<B>> {
         let i = self.position(kid).ok()?;
         self.entries.get_mut(i).map(|b| &mut **b)
     }
 
-    fn put(&mut self, entry: Entry) -> crate::Result<()> {
+    fn put(&mut self, entry: Entry<B>) -> crate::Result<()> {
         match self.position(entry.key.key_id()) {
             Ok(i) => {
                 if let Some(slot) = self.entries.get_mut(i) {
@@ -225,23 +246,23 @@ impl sealed::Store for VecKeyStore {
         true
     }
 
-    fn find_by(&self, f: &mut dyn FnMut(&Entry) -> bool) -> Option<&Entry> {
+    fn find_by(&self, f: &mut dyn FnMut(&Entry<B>) -> bool) -> Option<&Entry<B>> {
         self.entries.iter().map(|b| &**b).find(|e| f(e))
     }
 
-    fn remove_where(&mut self, f: &mut dyn FnMut(&Entry) -> bool) {
+    fn remove_where(&mut self, f: &mut dyn FnMut(&Entry<B>) -> bool) {
         self.entries.retain(|e| !f(e));
     }
 }
 
 #[cfg(feature = "alloc")]
-impl KeyStore for VecKeyStore {}
+impl<B: Backend> KeyStore for VecKeyStore<B> {}
 
 /// The store [`crate::Receiver`] uses unless told otherwise: [`VecKeyStore`] with `alloc`,
 /// else [`FixedKeyStore<16>`].
 #[cfg(feature = "alloc")]
-pub type DefaultKeyStore = VecKeyStore;
+pub type DefaultKeyStore<B = DefaultBackend> = VecKeyStore<B>;
 /// The store [`crate::Receiver`] uses unless told otherwise: [`VecKeyStore`] with `alloc`,
 /// else [`FixedKeyStore<16>`].
 #[cfg(not(feature = "alloc"))]
-pub type DefaultKeyStore = FixedKeyStore<16>;
+pub type DefaultKeyStore<B = DefaultBackend> = FixedKeyStore<16, B>;

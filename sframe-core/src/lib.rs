@@ -105,7 +105,9 @@ pub mod sender;
 pub mod stream;
 pub mod suite;
 
-pub use crypto::{BACKEND, MAX_INLINE_METADATA_LEN};
+#[cfg(all(feature = "aws-lc", not(target_family = "wasm")))]
+pub use crypto::AwsLc;
+pub use crypto::{BACKEND, Backend, DefaultBackend, MAX_INLINE_METADATA_LEN, RustCrypto};
 pub use error::{Error, Result};
 pub use header::{Header, MAX_HEADER_LEN};
 pub use key::{Key, MIN_BASE_KEY_LEN};
@@ -161,19 +163,28 @@ pub fn inspect(frame: &[u8]) -> Result<FrameInfo> {
 pub mod hazmat {
     pub use crate::key::derive_key_and_salt;
 
-    use crate::crypto::AeadKey;
+    use crate::crypto::{AeadKey, Backend, DefaultBackend};
     use crate::error::{Error, Result};
     use crate::suite::{CipherSuite, NONCE_LEN};
 
     /// The AEAD of one suite (§4.5, §4.5.1), keyed with raw `Nk`-byte key material.
-    pub struct Aead {
-        key: AeadKey,
+    pub struct Aead<B: Backend = DefaultBackend> {
+        key: AeadKey<B>,
         tag_len: usize,
     }
 
     impl Aead {
-        /// Keys the AEAD; `key` must be exactly [`CipherSuite::key_len`] bytes.
+        /// Keys the AEAD of the [`DefaultBackend`]; `key` must be exactly
+        /// [`CipherSuite::key_len`] bytes.
         pub fn new(suite: CipherSuite, key: &[u8]) -> Result<Self> {
+            Self::new_with(DefaultBackend::default(), suite, key)
+        }
+    }
+
+    impl<B: Backend> Aead<B> {
+        /// [`Aead::new`] for `backend`.
+        pub fn new_with(backend: B, suite: CipherSuite, key: &[u8]) -> Result<Self> {
+            let _ = backend;
             Ok(Aead {
                 key: AeadKey::new(suite, key)?,
                 tag_len: suite.tag_len(),

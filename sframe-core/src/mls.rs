@@ -30,6 +30,7 @@
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+use crate::crypto::Backend;
 use crate::error::{Error, Result};
 use crate::key::{Key, MIN_BASE_KEY_LEN};
 use crate::suite::CipherSuite;
@@ -174,8 +175,19 @@ pub fn sender_key(
     epoch: u64,
     leaf_index: u32,
 ) -> Result<Key> {
+    sender_key_in(suite, layout, exported_secret, epoch, leaf_index)
+}
+
+/// [`sender_key`] for any backend.
+pub(crate) fn sender_key_in<B: Backend>(
+    suite: CipherSuite,
+    layout: &MlsKidLayout,
+    exported_secret: &[u8],
+    epoch: u64,
+    leaf_index: u32,
+) -> Result<Key<B>> {
     let kid = layout.kid(epoch, leaf_index)?;
-    Key::derive(suite, kid, exported_secret)
+    Key::derive_in(suite, kid, exported_secret)
 }
 
 /// One epoch's exported secret, zeroized on drop.

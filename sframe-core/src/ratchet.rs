@@ -45,7 +45,7 @@
 
 use zeroize::Zeroizing;
 
-use crate::crypto::{Prk, hkdf_expand, hkdf_extract};
+use crate::crypto::{Backend, Prk, hkdf_expand, hkdf_extract};
 use crate::error::{Error, Result};
 use crate::key::{Key, MIN_BASE_KEY_LEN};
 use crate::suite::CipherSuite;
@@ -157,26 +157,35 @@ impl ChainState {
 
     /// §5.1: derives `base_key[i+1]`, returns its chain state and the [`Key`] for `next_kid`.
     /// `self` is left untouched (the caller drops it to forget step `i`).
-    pub(crate) fn step(&self, suite: CipherSuite, next_kid: u64) -> Result<(ChainState, Key)> {
+    pub(crate) fn step<B: Backend>(
+        &self,
+        suite: CipherSuite,
+        next_kid: u64,
+    ) -> Result<(ChainState, Key<B>)> {
         let mut next = Zeroizing::new([0u8; 64]);
         self.step_into(suite, next_kid, &mut next[..])
     }
 
     /// [`ChainState::step`], also writing `base_key[i+1]` to the first `Nh` bytes of `next`.
-    pub(crate) fn step_into(
+    pub(crate) fn step_into<B: Backend>(
         &self,
         suite: CipherSuite,
         next_kid: u64,
         next: &mut [u8],
-    ) -> Result<(ChainState, Key)> {
+    ) -> Result<(ChainState, Key<B>)> {
         let next = next.get_mut(..suite.hash_len()).ok_or(Error::InvalidKey)?;
         hkdf_expand(suite.hash(), &self.secret, &[RATCHET_LABEL], next)?;
-        let key = Key::derive(suite, next_kid, next)?;
+        let key = Key::derive_in(suite, next_kid, next)?;
         Ok((ChainState::new(suite, next)?, key))
     }
 
     /// Steps forward `n >= 1` times; returns the final state and the key for `kid`.
-    pub(crate) fn step_n(&self, suite: CipherSuite, n: u64, kid: u64) -> Result<(ChainState, Key)> {
+    pub(crate) fn step_n<B: Backend>(
+        &self,
+        suite: CipherSuite,
+        n: u64,
+        kid: u64,
+    ) -> Result<(ChainState, Key<B>)> {
         let mut buf = Zeroizing::new([0u8; 64]);
         let out = buf.get_mut(..suite.hash_len()).ok_or(Error::InvalidKey)?;
         let mut state: Option<ChainState> = None;
@@ -193,12 +202,12 @@ impl ChainState {
     /// Whether stepping forward from this position (the chain key of KID `from_kid`) reaches
     /// `target` (a key of the same generation) within [`MAX_RATCHET_LOOKAHEAD`] steps: then
     /// `from_kid`'s key is an earlier step of `target`'s chain. Compares in constant time.
-    pub(crate) fn reaches(
+    pub(crate) fn reaches<B: Backend>(
         &self,
         suite: CipherSuite,
         layout: RatchetLayout,
         from_kid: u64,
-        target: &Key,
+        target: &Key<B>,
     ) -> Result<bool> {
         let mut buf = Zeroizing::new([0u8; 64]);
         let out = buf.get_mut(..suite.hash_len()).ok_or(Error::InvalidKey)?;
@@ -209,7 +218,7 @@ impl ChainState {
             let cur = state.as_ref().unwrap_or(self);
             hkdf_expand(suite.hash(), &cur.secret, &[RATCHET_LABEL], out)?;
             if layout.distance(layout.step_bits(from_kid), target_kid) == d & layout.mask() {
-                found |= Key::derive(suite, target_kid, out)?.same_material(target);
+                found |= Key::<B>::derive_in(suite, target_kid, out)?.same_material(target);
             }
             state = Some(ChainState::new(suite, out)?);
         }
@@ -270,6 +279,7 @@ pub(crate) struct ReceiverChain {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::RustCrypto;
     use crate::hazmat::derive_key_and_salt;
 
     #[test]
@@ -293,13 +303,13 @@ mod tests {
     fn step_n_matches_repeated_steps() {
         let suite = CipherSuite::AesGcm256Sha512;
         let s0 = ChainState::new(suite, &[1; 20]).unwrap();
-        let (s1, _) = s0.step(suite, 1).unwrap();
-        let (s2, _) = s1.step(suite, 2).unwrap();
-        let (_, k3) = s2.step(suite, 3).unwrap();
-        let (direct, k3b) = s0.step_n(suite, 3, 3).unwrap();
+        let (s1, _) = s0.step::<RustCrypto>(suite, 1).unwrap();
+        let (s2, _) = s1.step::<RustCrypto>(suite, 2).unwrap();
+        let (_, k3) = s2.step::<RustCrypto>(suite, 3).unwrap();
+        let (direct, k3b) = s0.step_n::<RustCrypto>(suite, 3, 3).unwrap();
         assert_eq!(k3.nonce(0), k3b.nonce(0));
-        let (_, k4a) = direct.step(suite, 4).unwrap();
-        let (_, k4b) = s0.step_n(suite, 4, 4).unwrap();
+        let (_, k4a) = direct.step::<RustCrypto>(suite, 4).unwrap();
+        let (_, k4b) = s0.step_n::<RustCrypto>(suite, 4, 4).unwrap();
         assert_eq!(k4a.nonce(9), k4b.nonce(9));
     }
 
@@ -312,7 +322,7 @@ mod tests {
         let (_, salt) = derive_key_and_salt(suite, 17, &bk1[..n]).unwrap();
         let (_, key) = ChainState::new(suite, &[0x33; 16])
             .unwrap()
-            .step(suite, 17)
+            .step::<RustCrypto>(suite, 17)
             .unwrap();
         assert_eq!(key.nonce(0), *salt);
     }

@@ -18,6 +18,7 @@
 
 use subtle::ConstantTimeEq;
 
+use crate::crypto::Backend;
 use crate::error::{Error, Result};
 use crate::frame;
 use crate::header::Header;
@@ -62,15 +63,31 @@ pub struct Receiver<S: KeyStore = DefaultKeyStore> {
 }
 
 impl Receiver {
-    /// A receiver for `suite` with the default key store, replay window
+    /// A receiver for `suite` with the default key store and backend, replay window
     /// ([`DEFAULT_REPLAY_WINDOW`]) and [`Limits::for_suite`].
     pub fn new(suite: CipherSuite) -> Self {
         Self::with_store(suite)
     }
 }
 
+impl<B: Backend> Receiver<DefaultKeyStore<B>> {
+    /// [`Receiver::new`] with the crypto backend `backend` (`RustCrypto`, `AwsLc`): pins the
+    /// backend whatever the default is in this build.
+    ///
+    /// ```
+    /// use sframe_core::{CipherSuite, Receiver, RustCrypto};
+    /// let rx = Receiver::with_backend(RustCrypto, CipherSuite::AesGcm128Sha256);
+    /// assert_eq!(rx.backend(), "rustcrypto");
+    /// ```
+    pub fn with_backend(backend: B, suite: CipherSuite) -> Self {
+        let _ = backend;
+        Self::with_store(suite)
+    }
+}
+
 impl<S: KeyStore> Receiver<S> {
-    /// A receiver using key store `S`, e.g. `Receiver::<FixedKeyStore<4>>::with_store(suite)`.
+    /// A receiver using key store `S`, e.g. `Receiver::<FixedKeyStore<4>>::with_store(suite)`
+    /// (the store's second parameter names the backend: `FixedKeyStore<4, RustCrypto>`).
     pub fn with_store(suite: CipherSuite) -> Self {
         Receiver {
             suite,
@@ -81,6 +98,11 @@ impl<S: KeyStore> Receiver<S> {
             mls: None,
             mls_keep: DEFAULT_MLS_EPOCHS_KEPT,
         }
+    }
+
+    /// The name of the crypto backend (`"rustcrypto"`, `"aws-lc"`).
+    pub fn backend(&self) -> &'static str {
+        <S::Backend as Backend>::NAME
     }
 
     /// The cipher suite.
@@ -133,18 +155,18 @@ impl<S: KeyStore> Receiver<S> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn add_key(&mut self, kid: u64, base_key: &[u8]) -> Result<()> {
-        self.put_key(Key::derive(self.suite, kid, base_key)?)
+        self.put_key(Key::derive_in(self.suite, kid, base_key)?)
     }
 
     /// Installs an already derived [`Key`], as [`Receiver::add_key`] does.
-    pub fn add_derived_key(&mut self, key: Key) -> Result<()> {
+    pub fn add_derived_key(&mut self, key: Key<S::Backend>) -> Result<()> {
         if key.suite() != self.suite {
             return Err(Error::UnsupportedCipherSuite);
         }
         self.put_key(key)
     }
 
-    fn put_key(&mut self, key: Key) -> Result<()> {
+    fn put_key(&mut self, key: Key<S::Backend>) -> Result<()> {
         if self.installed(&key) {
             return Ok(());
         }
@@ -152,7 +174,7 @@ impl<S: KeyStore> Receiver<S> {
     }
 
     /// Whether exactly this key material is installed under its KID.
-    fn installed(&self, key: &Key) -> bool {
+    fn installed(&self, key: &Key<S::Backend>) -> bool {
         self.store
             .find(key.key_id())
             .is_some_and(|e| e.key.same_material(key))
@@ -253,7 +275,7 @@ impl<S: KeyStore> Receiver<S> {
         kid: u64,
         base_key: &[u8],
     ) -> Result<()> {
-        let key = Key::derive(self.suite, kid, base_key)?;
+        let key = Key::derive_in(self.suite, kid, base_key)?;
         let chain = ReceiverChain {
             layout,
             step: layout.step_bits(kid),
@@ -446,7 +468,7 @@ impl<S: KeyStore> Receiver<S> {
         &mut self,
         header: &Header,
         well_formed: bool,
-        open: impl FnOnce(&Key) -> Result<T>,
+        open: impl FnOnce(&Key<S::Backend>) -> Result<T>,
     ) -> Result<T> {
         let (kid, ctr) = (header.key_id(), header.counter());
         let window = self.window;
@@ -477,7 +499,7 @@ impl<S: KeyStore> Receiver<S> {
     }
 
     /// A key for `kid` derived from a ratchet chain or an MLS epoch, without storing it.
-    fn derive_candidate(&self, kid: u64) -> Result<Candidate> {
+    fn derive_candidate(&self, kid: u64) -> Result<Candidate<S::Backend>> {
         let max_failures = self.limits.max_auth_failures;
         let has_room = self.store.vacancy();
         let head = self.store.find_by(&mut |e| match &e.origin {
@@ -531,14 +553,14 @@ impl<S: KeyStore> Receiver<S> {
             }
             return Ok(Candidate::Mls {
                 epoch: epoch.epoch,
-                key: Key::derive(self.suite, kid, epoch.secret())?,
+                key: Key::derive_in(self.suite, kid, epoch.secret())?,
             });
         }
         Err(Error::UnknownKeyId)
     }
 
     /// Stores an authenticated candidate key, with `ctr` recorded.
-    fn commit(&mut self, candidate: Candidate, ctr: u64) -> Result<()> {
+    fn commit(&mut self, candidate: Candidate<S::Backend>, ctr: u64) -> Result<()> {
         let mut entry = match candidate {
             Candidate::Ratchet {
                 head,
@@ -563,7 +585,7 @@ impl<S: KeyStore> Receiver<S> {
         self.store.put(entry)
     }
 
-    fn count_derived_failure(&mut self, candidate: &Candidate) {
+    fn count_derived_failure(&mut self, candidate: &Candidate<S::Backend>) {
         match candidate {
             Candidate::Ratchet { head, .. } => {
                 if let Some(h) = self.store.find_mut(*head) {
@@ -579,7 +601,7 @@ impl<S: KeyStore> Receiver<S> {
     }
 
     /// Records the outcome of authentication on the entry.
-    fn finish<T>(entry: &mut Entry, ctr: u64, result: Result<T>) -> Result<T> {
+    fn finish<T>(entry: &mut Entry<S::Backend>, ctr: u64, result: Result<T>) -> Result<T> {
         match &result {
             Ok(_) => {
                 entry.window.accept(ctr);
@@ -595,23 +617,23 @@ impl<S: KeyStore> Receiver<S> {
 }
 
 /// A key derived for a frame whose KID was not installed; stored only if the frame authenticates.
-enum Candidate {
+enum Candidate<B: Backend> {
     Ratchet {
         /// KID of the chain's current head (keeps its key, loses its chain state).
         head: u64,
-        key: Key,
+        key: Key<B>,
         chain: ReceiverChain,
         /// The head's retained predecessor, removed on commit.
         drop: Option<u64>,
     },
     Mls {
         epoch: u64,
-        key: Key,
+        key: Key<B>,
     },
 }
 
-impl Candidate {
-    fn key(&self) -> &Key {
+impl<B: Backend> Candidate<B> {
+    fn key(&self) -> &Key<B> {
         match self {
             Candidate::Ratchet { key, .. } | Candidate::Mls { key, .. } => key,
         }

@@ -7,11 +7,12 @@
 
 use zeroize::Zeroizing;
 
+use crate::crypto::{Backend, DefaultBackend};
 use crate::error::{Error, Result};
 use crate::frame;
 use crate::key::Key;
 use crate::limits::{KeyUsage, Limits};
-use crate::mls::{MlsKidLayout, sender_key};
+use crate::mls::{MlsKidLayout, sender_key_in};
 use crate::ratchet::{ChainState, RatchetLayout, SenderChain};
 use crate::registry::Membership;
 use crate::suite::CipherSuite;
@@ -107,8 +108,8 @@ impl History {
     }
 }
 
-struct Current {
-    key: Key,
+struct Current<B: Backend> {
+    key: Key<B>,
     /// Next counter to use; `None` once `u64::MAX` was used.
     next_ctr: Option<u64>,
     usage: KeyUsage,
@@ -145,10 +146,12 @@ fn resume(known: Option<u64>, given: Option<u64>) -> Option<u64> {
 /// assert_eq!(rx.unprotect(b"", frame)?, b"hello");
 /// # Ok::<(), sframe_core::Error>(())
 /// ```
-pub struct Sender {
+///
+/// `B` is the crypto backend ([`DefaultBackend`] unless named: [`Sender::with_backend`]).
+pub struct Sender<B: Backend = DefaultBackend> {
     suite: CipherSuite,
     limits: Limits,
-    current: Option<Current>,
+    current: Option<Current<B>>,
     /// Set while the current key is a step of a §5.1 ratchet chain.
     chain: Option<SenderChain>,
     /// Counters of keys used before (by fingerprint).
@@ -158,8 +161,24 @@ pub struct Sender {
 }
 
 impl Sender {
-    /// A sender for `suite` with no key yet and the suite's default [`Limits`].
+    /// A sender for `suite` with no key yet, the suite's default [`Limits`] and the
+    /// [`DefaultBackend`].
     pub fn new(suite: CipherSuite) -> Self {
+        Self::with_backend(DefaultBackend::default(), suite)
+    }
+}
+
+impl<B: Backend> Sender<B> {
+    /// [`Sender::new`] with the crypto backend `backend` (`RustCrypto`, `AwsLc`): pins the
+    /// backend whatever the default is in this build.
+    ///
+    /// ```
+    /// use sframe_core::{CipherSuite, RustCrypto, Sender};
+    /// let tx = Sender::with_backend(RustCrypto, CipherSuite::AesGcm128Sha256);
+    /// assert_eq!(tx.backend(), "rustcrypto");
+    /// ```
+    pub fn with_backend(backend: B, suite: CipherSuite) -> Self {
+        let _ = backend;
         Sender {
             suite,
             limits: Limits::for_suite(suite),
@@ -168,6 +187,11 @@ impl Sender {
             history: History::default(),
             membership: Membership::join(),
         }
+    }
+
+    /// The name of the crypto backend (`"rustcrypto"`, `"aws-lc"`).
+    pub fn backend(&self) -> &'static str {
+        B::NAME
     }
 
     /// The cipher suite.
@@ -210,12 +234,12 @@ impl Sender {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn set_key(&mut self, kid: u64, base_key: &[u8]) -> Result<()> {
-        let key = Key::derive(self.suite, kid, base_key)?;
+        let key = Key::derive_in(self.suite, kid, base_key)?;
         self.install_plain(key, None)
     }
 
     /// Installs an already derived [`Key`] (see [`Sender::set_key`] for counter rules).
-    pub fn set_derived_key(&mut self, key: Key) -> Result<()> {
+    pub fn set_derived_key(&mut self, key: Key<B>) -> Result<()> {
         if key.suite() != self.suite {
             return Err(Error::UnsupportedCipherSuite);
         }
@@ -234,7 +258,7 @@ impl Sender {
         base_key: &[u8],
         next_counter: u64,
     ) -> Result<()> {
-        let key = Key::derive(self.suite, kid, base_key)?;
+        let key = Key::derive_in(self.suite, kid, base_key)?;
         self.install_plain(key, Some(next_counter))
     }
 
@@ -251,7 +275,7 @@ impl Sender {
         base_key: &[u8],
     ) -> Result<u64> {
         let kid = layout.kid(generation, 0)?;
-        let key = Key::derive(self.suite, kid, base_key)?;
+        let key = Key::derive_in(self.suite, kid, base_key)?;
         let root = key.fingerprint();
         if let Some(chain) = self.chain.as_ref()
             && chain.layout == layout
@@ -359,7 +383,7 @@ impl Sender {
         epoch: u64,
         leaf_index: u32,
     ) -> Result<u64> {
-        let key = sender_key(self.suite, layout, exported_secret, epoch, leaf_index)?;
+        let key = sender_key_in(self.suite, layout, exported_secret, epoch, leaf_index)?;
         let kid = key.key_id();
         self.install_plain(key, None)?;
         Ok(kid)
@@ -367,7 +391,7 @@ impl Sender {
 
     /// Installs a key that is not a ratchet step: a switch ends any chain (zeroizing its
     /// secret); re-supplying the key in force keeps everything.
-    fn install_plain(&mut self, key: Key, counter: Option<u64>) -> Result<()> {
+    fn install_plain(&mut self, key: Key<B>, counter: Option<u64>) -> Result<()> {
         if self.install(key, counter)? == Installed::Switched {
             self.chain = None;
         }
@@ -375,7 +399,7 @@ impl Sender {
     }
 
     /// Makes `key` current. Every check comes first, so an error changes nothing.
-    fn install(&mut self, key: Key, counter: Option<u64>) -> Result<Installed> {
+    fn install(&mut self, key: Key<B>, counter: Option<u64>) -> Result<Installed> {
         if let Some(cur) = self.current.as_mut()
             && cur.key.same_material(&key)
         {
@@ -431,7 +455,7 @@ impl Sender {
     }
 
     /// Reserves the next counter, or says why the key cannot protect another frame.
-    fn next(&self) -> Result<(&Key, u64)> {
+    fn next(&self) -> Result<(&Key<B>, u64)> {
         let cur = self.current.as_ref().ok_or(Error::NoKey)?;
         let ctr = cur.next_ctr.ok_or(Error::CounterExhausted)?;
         if cur.usage.frames >= self.limits.max_encryptions {
@@ -507,7 +531,7 @@ impl Sender {
     }
 }
 
-impl core::fmt::Debug for Sender {
+impl<B: Backend> core::fmt::Debug for Sender<B> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Sender")
             .field("suite", &self.suite)

@@ -36,12 +36,16 @@ pub enum CipherSuite {
     AesCtr256HmacSha512_32 = 8,
 }
 
-/// The hash used by HKDF (and HMAC for the CTR suites).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum HashAlg {
-    Sha256,
-    Sha512,
+mod hash {
+    /// The hash used by HKDF (and HMAC for the CTR suites). Nominally public (the sealed
+    /// backend traits take it) but not reachable from outside the crate.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum HashAlg {
+        Sha256,
+        Sha512,
+    }
 }
+pub(crate) use hash::HashAlg;
 
 impl CipherSuite {
     /// All suites, in IANA order.

@@ -4,7 +4,7 @@
 mod common;
 
 use common::allocations;
-use sframe_core::{CipherSuite, FixedKeyStore, KeyStore, Receiver, Sender};
+use sframe_core::{Backend, CipherSuite, FixedKeyStore, KeyStore, Receiver, RustCrypto, Sender};
 
 #[test]
 fn the_counter_sees_allocations() {
@@ -20,7 +20,7 @@ fn exercise<S: KeyStore>(suite: CipherSuite, rx: &mut Receiver<S>, kids: &[u64])
         rx.add_key(kid, &[kid as u8; 16]).unwrap();
     }
     for &kid in kids {
-        let mut tx = Sender::new(suite);
+        let mut tx = Sender::<S::Backend>::with_backend(Default::default(), suite);
         tx.set_key(kid, &[kid as u8; 16]).unwrap();
         let plaintext = [0x42u8; 1200];
         let mut out = [0u8; 1200 + 64];
@@ -57,11 +57,18 @@ fn exercise<S: KeyStore>(suite: CipherSuite, rx: &mut Receiver<S>, kids: &[u64])
     }
 }
 
+/// Every backend compiled in, each named explicitly.
 #[test]
 fn per_frame_paths_do_not_allocate() {
+    per_frame::<RustCrypto>();
+    #[cfg(feature = "aws-lc")]
+    per_frame::<sframe_core::AwsLc>();
+}
+
+fn per_frame<B: Backend>() {
     for suite in CipherSuite::ALL {
         // A full fixed-capacity store.
-        let mut fixed = Receiver::<FixedKeyStore<8>>::with_store(suite);
+        let mut fixed = Receiver::<FixedKeyStore<8, B>>::with_store(suite);
         let kids: Vec<u64> = (0..8).map(|i| i * 1000 + 3).collect();
         exercise(suite, &mut fixed, &kids);
         assert_eq!(
@@ -70,7 +77,7 @@ fn per_frame_paths_do_not_allocate() {
         );
 
         // The growable store with many keys.
-        let mut growable = Receiver::new(suite);
+        let mut growable = Receiver::with_backend(B::default(), suite);
         for kid in 10_000..10_200u64 {
             growable.add_key(kid, &[7; 16]).unwrap();
         }

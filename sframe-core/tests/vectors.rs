@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 use sframe_core::hazmat::{Aead, derive_key_and_salt};
-use sframe_core::{CipherSuite, Header, Receiver, Sender};
+use sframe_core::{Backend, CipherSuite, Header, Receiver, RustCrypto, Sender};
 
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -126,13 +126,13 @@ fn check_header(v: &HeaderVector) -> Result<(), String> {
     Ok(())
 }
 
-fn check_aead(v: &AeadVector) -> Result<(), String> {
+fn check_aead<B: Backend>(v: &AeadVector) -> Result<(), String> {
     let suite = CipherSuite::from_id(v.cipher_suite).map_err(|e| e.to_string())?;
     let key = h(&v.key);
     if key[..16] != h(&v.enc_key)[..] || key[16..] != h(&v.auth_key)[..] {
         return Err("enc_key/auth_key are not key[..16]/key[16..]".into());
     }
-    let aead = Aead::new(suite, &key).map_err(|e| e.to_string())?;
+    let aead = Aead::new_with(B::default(), suite, &key).map_err(|e| e.to_string())?;
     let (nonce, aad, pt, ct) = (h(&v.nonce), h(&v.aad), h(&v.pt), h(&v.ct));
     let mut buf = pt.clone();
     let mut tag = vec![0u8; suite.tag_len()];
@@ -164,7 +164,7 @@ fn check_aead(v: &AeadVector) -> Result<(), String> {
     Ok(())
 }
 
-fn check_sframe(v: &SframeVector) -> Result<(), String> {
+fn check_sframe<B: Backend>(v: &SframeVector) -> Result<(), String> {
     let suite = CipherSuite::from_id(v.cipher_suite).map_err(|e| e.to_string())?;
     let (kid, ctr) = (v.kid.get(), v.ctr.get());
     let base = h(&v.base_key);
@@ -189,7 +189,7 @@ fn check_sframe(v: &SframeVector) -> Result<(), String> {
         return Err("aad differs".into());
     }
 
-    let mut tx = Sender::new(suite);
+    let mut tx = Sender::with_backend(B::default(), suite);
     tx.set_key_with_counter(kid, &base, ctr)
         .map_err(|e| e.to_string())?;
     let got = tx.protect_vec(&meta, &pt).map_err(|e| e.to_string())?;
@@ -202,7 +202,7 @@ fn check_sframe(v: &SframeVector) -> Result<(), String> {
         ));
     }
 
-    let mut rx = Receiver::new(suite);
+    let mut rx = Receiver::with_backend(B::default(), suite);
     rx.add_key(kid, &base).map_err(|e| e.to_string())?;
     let mut frame = ct.clone();
     let out = rx
@@ -211,7 +211,7 @@ fn check_sframe(v: &SframeVector) -> Result<(), String> {
     if *out != pt[..] {
         return Err("unprotect returned wrong plaintext".into());
     }
-    let mut rx2 = Receiver::new(suite);
+    let mut rx2 = Receiver::with_backend(B::default(), suite);
     rx2.add_key(kid, &base).map_err(|e| e.to_string())?;
     let mut bad = ct.clone();
     let last = bad.len() - 1;
@@ -222,9 +222,9 @@ fn check_sframe(v: &SframeVector) -> Result<(), String> {
     Ok(())
 }
 
-fn check_must_fail(v: &MustFail) -> Result<(), String> {
+fn check_must_fail<B: Backend>(v: &MustFail) -> Result<(), String> {
     let suite = CipherSuite::from_id(v.cipher_suite).map_err(|e| e.to_string())?;
-    let mut rx = Receiver::new(suite);
+    let mut rx = Receiver::with_backend(B::default(), suite);
     rx.add_key(v.kid.get(), &h(&v.base_key))
         .map_err(|e| e.to_string())?;
     let mut frame = h(&v.ct);
@@ -237,6 +237,25 @@ fn check_must_fail(v: &MustFail) -> Result<(), String> {
         Err(_) => Ok(()),
     }
 }
+
+type Checked = Vec<(&'static str, Result<(), String>)>;
+
+/// `$all(v)` runs `$one` for every backend compiled in, each named explicitly (both in one
+/// `cargo test --all-features` run).
+macro_rules! all_backends {
+    ($all:ident, $one:ident, $ty:ty) => {
+        fn $all(v: &$ty) -> Checked {
+            #[allow(unused_mut)]
+            let mut out = vec![(RustCrypto::NAME, $one::<RustCrypto>(v))];
+            #[cfg(feature = "aws-lc")]
+            out.push((sframe_core::AwsLc::NAME, $one::<sframe_core::AwsLc>(v)));
+            out
+        }
+    };
+}
+all_backends!(check_aead_all, check_aead, AeadVector);
+all_backends!(check_sframe_all, check_sframe, SframeVector);
+all_backends!(check_must_fail_all, check_must_fail, MustFail);
 
 #[test]
 fn rfc9605_vectors() {
@@ -254,14 +273,20 @@ fn rfc9605_vectors() {
             run("header", i, check_header(x));
         }
         for (i, x) in v.aes_ctr_hmac.iter().enumerate() {
-            run("aes_ctr_hmac", i, check_aead(x));
+            for (name, r) in check_aead_all(x) {
+                run(&format!("aes_ctr_hmac/{name}"), i, r);
+            }
         }
         for (i, x) in v.sframe.iter().enumerate() {
-            run("sframe", i, check_sframe(x));
+            for (name, r) in check_sframe_all(x) {
+                run(&format!("sframe/{name}"), i, r);
+            }
             suites_seen.insert(x.cipher_suite);
         }
         for (i, x) in v.must_fail.iter().enumerate() {
-            run("must_fail", i, check_must_fail(x));
+            for (name, r) in check_must_fail_all(x) {
+                run(&format!("must_fail/{name}"), i, r);
+            }
         }
         let counts = [
             v.header.len(),
@@ -282,8 +307,17 @@ fn rfc9605_vectors() {
         }
     }
     println!(
-        "vectors total: {} header, {} aes_ctr_hmac, {} sframe, {} must_fail; sframe suites {:?}",
-        total[0], total[1], total[2], total[3], suites_seen
+        "vectors total: {} header, {} aes_ctr_hmac, {} sframe, {} must_fail; sframe suites {:?}; \
+         backends {:?}",
+        total[0],
+        total[1],
+        total[2],
+        total[3],
+        suites_seen,
+        check_sframe_all(&load(&vector_files()[0]).sframe[0])
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
     );
     assert!(
         failures.is_empty(),

@@ -21,26 +21,40 @@ use core::cell::RefCell;
 
 use aws_lc_rs::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::cipher::{AES_128, AES_256, EncryptingKey, EncryptionContext, UnboundCipherKey};
-use aws_lc_rs::hkdf;
 use aws_lc_rs::hmac;
 use aws_lc_rs::iv::FixedLength;
 use std::boxed::Box;
 use std::vec::Vec;
 
-use super::Prk;
+use super::Backend;
+use super::sealed::{AesCtrOps, GcmOps, HmacOps, Primitives};
 use crate::error::{Error, Result};
 use crate::suite::{HashAlg, NONCE_LEN};
 
-pub(super) const NAME: &str = "aws-lc";
+/// The aws-lc-rs backend (feature `aws-lc`): AWS-LC's AES-GCM, AES-CTR and HMAC, with
+/// hand-written AES-NI/VAES/PCLMUL/AVX-512 (x86_64) and ARMv8 crypto-extension assembly.
+/// `std` targets only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct AwsLc;
+
+impl Backend for AwsLc {
+    const NAME: &'static str = "aws-lc";
+}
+
+impl Primitives for AwsLc {
+    type AesCtr = AesCtr;
+    type Hmac = HmacSha;
+    type Gcm = Gcm;
+}
 
 /// AES-128 or AES-256 in CTR mode with the encryption key schedule precomputed. Boxed (as is the HMAC
 /// context): aws-lc-rs keeps both AES schedules and the HMAC state inline, ~1.7 KB per key,
 /// which would otherwise bloat every key-store slot.
-pub(crate) struct AesCtr(Box<EncryptingKey>);
+pub struct AesCtr(Box<EncryptingKey>);
 
-impl AesCtr {
+impl AesCtrOps for AesCtr {
     /// A 16-byte key selects AES-128, a 32-byte key AES-256.
-    pub(crate) fn new(key: &[u8]) -> Result<Self> {
+    fn new(key: &[u8]) -> Result<Self> {
         let alg = match key.len() {
             16 => &AES_128,
             32 => &AES_256,
@@ -55,7 +69,7 @@ impl AesCtr {
     /// XORs the keystream for initial counter block `iv` into `buf`. AWS-LC increments the
     /// low 32 bits and carries into the upper 96 (`CRYPTO_ctr128_encrypt_ctr32`), i.e. a
     /// 128-bit big-endian counter, as §4.5.1 requires.
-    pub(crate) fn apply_keystream(&self, iv: &[u8; 16], buf: &mut [u8]) -> Result<()> {
+    fn apply_keystream(&self, iv: &[u8; 16], buf: &mut [u8]) -> Result<()> {
         let ctx = EncryptionContext::Iv128(FixedLength::from(*iv));
         self.0
             .less_safe_encrypt(buf, ctx)
@@ -64,12 +78,7 @@ impl AesCtr {
     }
 
     /// `output = input XOR keystream`. aws-lc-rs only encrypts in place: copy, then encrypt.
-    pub(crate) fn apply_keystream_b2b(
-        &self,
-        iv: &[u8; 16],
-        input: &[u8],
-        output: &mut [u8],
-    ) -> Result<()> {
+    fn apply_keystream_b2b(&self, iv: &[u8; 16], input: &[u8], output: &mut [u8]) -> Result<()> {
         if input.len() != output.len() {
             return Err(Error::BufferTooSmall);
         }
@@ -80,16 +89,15 @@ impl AesCtr {
 
 /// HMAC-SHA256 or HMAC-SHA512 with the key's pads already absorbed (`HMAC_CTX`, copied per
 /// message).
-pub(crate) struct HmacSha(Box<hmac::Key>);
+pub struct HmacSha(Box<hmac::Key>);
 
-impl HmacSha {
-    pub(crate) fn new(hash: HashAlg, key: &[u8]) -> Result<Self> {
-        let (alg, _) = hkdf_alg(hash);
-        Ok(HmacSha(Box::new(hmac::Key::new(alg, key))))
+impl HmacOps for HmacSha {
+    fn new(hash: HashAlg, key: &[u8]) -> Result<Self> {
+        Ok(HmacSha(Box::new(hmac::Key::new(hmac_alg(hash), key))))
     }
 
     /// The MAC over the concatenation of `parts`: 32 bytes (SHA-256, zero-padded) or 64.
-    pub(crate) fn mac(&self, parts: &[&[u8]]) -> [u8; 64] {
+    fn mac(&self, parts: &[&[u8]]) -> [u8; 64] {
         let mut ctx = hmac::Context::with_key(&self.0);
         for p in parts {
             ctx.update(p);
@@ -106,10 +114,10 @@ impl HmacSha {
 
 /// AES-128/256-GCM with a 16-byte tag (`EVP_AEAD_CTX`, key schedule and GHASH table
 /// precomputed).
-pub(crate) struct Gcm(LessSafeKey);
+pub struct Gcm(LessSafeKey);
 
-impl Gcm {
-    pub(crate) fn new(key: &[u8]) -> Result<Self> {
+impl GcmOps for Gcm {
+    fn new(key: &[u8]) -> Result<Self> {
         let alg = match key.len() {
             16 => &aead::AES_128_GCM,
             32 => &aead::AES_256_GCM,
@@ -120,12 +128,7 @@ impl Gcm {
             .map_err(|_| Error::InvalidKey)
     }
 
-    pub(crate) fn seal(
-        &self,
-        nonce: &[u8; NONCE_LEN],
-        aad: &[u8],
-        buf: &mut [u8],
-    ) -> Result<[u8; 16]> {
+    fn seal(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8]) -> Result<[u8; 16]> {
         let tag = self
             .0
             .seal_in_place_separate_tag(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), buf)
@@ -134,7 +137,7 @@ impl Gcm {
     }
 
     /// Seals `input` into `output` (same length) in one pass; returns the tag.
-    pub(crate) fn seal_b2b(
+    fn seal_b2b(
         &self,
         nonce: &[u8; NONCE_LEN],
         aad: &[u8],
@@ -157,7 +160,7 @@ impl Gcm {
 
     /// Verifies `input` and decrypts it into `output` (same length). On failure aws-lc zeroes
     /// `output`; `input` is never written, so no copy is needed here.
-    pub(crate) fn open_b2b(
+    fn open_b2b(
         &self,
         nonce: &[u8; NONCE_LEN],
         aad: &[u8],
@@ -183,13 +186,7 @@ impl Gcm {
     }
 
     /// Verifies and decrypts in place. On failure `buf` holds the ciphertext it came with.
-    pub(crate) fn open(
-        &self,
-        nonce: &[u8; NONCE_LEN],
-        aad: &[u8],
-        buf: &mut [u8],
-        tag: &[u8],
-    ) -> Result<()> {
+    fn open(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> Result<()> {
         if tag.len() != 16 {
             return Err(Error::MalformedFrame);
         }
@@ -266,46 +263,11 @@ fn keep_on_failure(buf: &mut [u8], open: impl FnOnce(&mut [u8]) -> Result<()>) -
     }
 }
 
-fn hkdf_alg(hash: HashAlg) -> (hmac::Algorithm, hkdf::Algorithm) {
+fn hmac_alg(hash: HashAlg) -> hmac::Algorithm {
     match hash {
-        HashAlg::Sha256 => (hmac::HMAC_SHA256, hkdf::HKDF_SHA256),
-        HashAlg::Sha512 => (hmac::HMAC_SHA512, hkdf::HKDF_SHA512),
+        HashAlg::Sha256 => hmac::HMAC_SHA256,
+        HashAlg::Sha512 => hmac::HMAC_SHA512,
     }
-}
-
-/// HKDF-Extract is HMAC(salt, ikm) (RFC 5869 §2.2); the output is written straight into the
-/// zeroizing [`Prk`].
-pub(super) fn hkdf_extract(hash: HashAlg, salt: &[u8], ikm: &[u8]) -> Prk {
-    let (mac, _) = hkdf_alg(hash);
-    let key = hmac::Key::new(mac, salt);
-    let mut prk = Prk::new(&[]);
-    let n = hmac::sign_to_buffer(&key, ikm, &mut prk.bytes)
-        .map(|t| t.len())
-        .unwrap_or(0);
-    prk.len = n;
-    prk
-}
-
-struct Len(usize);
-
-impl hkdf::KeyType for Len {
-    fn len(&self) -> usize {
-        self.0
-    }
-}
-
-pub(super) fn hkdf_expand(hash: HashAlg, prk: &Prk, info: &[&[u8]], out: &mut [u8]) -> Result<()> {
-    let (_, alg) = hkdf_alg(hash);
-    if prk.as_bytes().is_empty() {
-        // Only if HMAC failed in `hkdf_extract`; never expand from an empty key.
-        return Err(Error::InvalidKey);
-    }
-    // `Prk::as_bytes` is at most 64 bytes, the limit `new_less_safe` accepts; aws-lc-rs
-    // zeroizes its copy on drop.
-    let prk = hkdf::Prk::new_less_safe(alg, prk.as_bytes());
-    prk.expand(info, Len(out.len()))
-        .and_then(|okm| okm.fill(out))
-        .map_err(|_| Error::InvalidKey)
 }
 
 #[cfg(test)]

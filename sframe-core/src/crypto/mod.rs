@@ -1,25 +1,28 @@
-//! The crypto backend seam — RFC 9605 §4.5 (AEAD), §4.5.1 (AES-CTR + HMAC) and the HKDF of §4.4.2.
+//! Crypto backends — RFC 9605 §4.5 (AEAD), §4.5.1 (AES-CTR + HMAC) and the HKDF of §4.4.2.
 //!
-//! Everything SFrame does with cryptography goes through this module. A backend module supplies
-//! four primitives with identical signatures:
+//! Everything SFrame does with cryptography goes through this module. A backend is a value
+//! (a zero-sized type implementing the sealed [`Backend`] trait) that supplies the per-frame
+//! primitives:
 //!
-//! | item | what |
+//! | primitive | what |
 //! |---|---|
-//! | `AesCtr` | AES-128 or AES-256 key schedule (by key length); `apply_keystream(iv, buf)` in place and `apply_keystream_b2b(iv, in, out)` (128-bit big-endian counter) |
-//! | `HmacSha` | keyed HMAC-SHA256 or HMAC-SHA512; `mac(parts)` over the concatenation of `parts` |
-//! | `Gcm` | AES-128/256-GCM with a detached 16-byte tag: `seal`/`open` in place, `seal_b2b`/`open_b2b` from one buffer into another |
-//! | `hkdf_extract`, `hkdf_expand` | RFC 5869 with SHA-256 or SHA-512 |
+//! | AES-CTR | AES-128 or AES-256 key schedule (by key length); keystream in place and buffer-to-buffer (128-bit big-endian counter) |
+//! | HMAC | keyed HMAC-SHA256 or HMAC-SHA512 over a list of parts |
+//! | AES-GCM | AES-128/256-GCM with a detached 16-byte tag: seal/open in place and buffer-to-buffer |
 //!
-//! The `_b2b` (buffer-to-buffer) forms let `Sender::protect` and `Receiver::unprotect_into`
-//! encrypt or decrypt while copying, instead of copying and then working in place: one pass
-//! over the frame instead of two.
-//!
-//! The AEAD composition of §4.5.1 (with AES-128 + HMAC-SHA256 for suites 1-3 and, per
-//! draft-barnes-sframe-iana-256, AES-256 + HMAC-SHA512 for suites 6-8), tag truncation, constant-time tag comparison and AAD
-//! assembly are written once, here, for every backend. Dispatch is static (an enum over
+//! Backends: [`RustCrypto`] (always available: pure Rust, `no_std`, WebAssembly) and `AwsLc`
+//! (feature `aws-lc`: AWS-LC's assembly, native `std` targets). Features only *add* backends:
+//! [`Sender`](crate::Sender), [`Receiver`](crate::Receiver) and [`Key`](crate::Key) take the
+//! backend as a type parameter that defaults to [`DefaultBackend`], and a program may use both
+//! at once (`Sender::with_backend(RustCrypto, suite)`). Dispatch is static (generics over
 //! concrete types): no trait objects on the per-frame path.
 //!
-//! Backends: `rustcrypto` (default, `no_std`, WebAssembly) and `aws_lc` (feature `aws-lc`).
+//! The AEAD composition of §4.5.1 (with AES-128 + HMAC-SHA256 for suites 1-3 and, per
+//! draft-barnes-sframe-iana-256, AES-256 + HMAC-SHA512 for suites 6-8), tag truncation,
+//! constant-time tag comparison and AAD assembly are written once, here, for every backend.
+//! HKDF (§4.4.2 key derivation, §5.1 ratchet, key fingerprints) runs only when a key is
+//! installed, never per frame; it is RustCrypto's `hkdf` in every build, so derived keys do not
+//! depend on the backend.
 
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -28,18 +31,101 @@ use crate::error::{Error, Result};
 use crate::header::MAX_HEADER_LEN;
 use crate::suite::{CipherSuite, HashAlg, NONCE_LEN};
 
-#[cfg(not(feature = "aws-lc"))]
 mod rustcrypto;
-#[cfg(not(feature = "aws-lc"))]
-use rustcrypto as backend;
+pub use rustcrypto::RustCrypto;
 
-#[cfg(feature = "aws-lc")]
+#[cfg(all(feature = "aws-lc", not(target_family = "wasm")))]
 mod aws_lc;
-#[cfg(feature = "aws-lc")]
-use aws_lc as backend;
+#[cfg(all(feature = "aws-lc", not(target_family = "wasm")))]
+pub use aws_lc::AwsLc;
 
-/// Name of the backend compiled in: `"rustcrypto"` or `"aws-lc"`.
-pub const BACKEND: &str = backend::NAME;
+/// A crypto backend: supplies AES-CTR, HMAC and AES-GCM for the per-frame path. Sealed: the
+/// implementations are [`RustCrypto`] and, with feature `aws-lc`, `AwsLc`.
+pub trait Backend:
+    sealed::Primitives + Copy + Default + core::fmt::Debug + Send + Sync + 'static
+{
+    /// The backend's name: `"rustcrypto"` or `"aws-lc"`.
+    const NAME: &'static str;
+}
+
+/// The backend [`Sender`](crate::Sender), [`Receiver`](crate::Receiver) and
+/// [`Key`](crate::Key) use unless given another: `AwsLc` when the `aws-lc` feature is on (it is
+/// in the default features; 2-2.5× faster AES-GCM on x86_64 and aarch64), else
+/// [`RustCrypto`]. Name a backend (`Sender::with_backend(RustCrypto, suite)`) to pin it
+/// whatever features other crates in the build enable.
+#[cfg(all(feature = "aws-lc", not(target_family = "wasm")))]
+pub type DefaultBackend = AwsLc;
+/// The backend [`Sender`](crate::Sender), [`Receiver`](crate::Receiver) and
+/// [`Key`](crate::Key) use unless given another: `AwsLc` when the `aws-lc` feature is on (it is
+/// in the default features), else [`RustCrypto`] (as in this build). Name a backend
+/// (`Sender::with_backend(RustCrypto, suite)`) to pin it whatever features other crates in the
+/// build enable.
+#[cfg(not(all(feature = "aws-lc", not(target_family = "wasm"))))]
+pub type DefaultBackend = RustCrypto;
+
+/// Name of the default backend: `"rustcrypto"` or `"aws-lc"`.
+pub const BACKEND: &str = DefaultBackend::NAME;
+
+pub(crate) mod sealed {
+    use crate::error::Result;
+    use crate::suite::{HashAlg, NONCE_LEN};
+
+    /// The primitive types of a backend. Implemented in this crate only.
+    pub trait Primitives {
+        type AesCtr: AesCtrOps;
+        type Hmac: HmacOps;
+        type Gcm: GcmOps;
+    }
+
+    /// AES-CTR with a precomputed key schedule (AES-128 or AES-256 by key length).
+    pub trait AesCtrOps: Sized {
+        fn new(key: &[u8]) -> Result<Self>;
+        /// XORs the keystream starting at counter block `iv` into `buf`.
+        fn apply_keystream(&self, iv: &[u8; 16], buf: &mut [u8]) -> Result<()>;
+        /// `output = input XOR keystream` (same length).
+        fn apply_keystream_b2b(&self, iv: &[u8; 16], input: &[u8], output: &mut [u8])
+        -> Result<()>;
+    }
+
+    /// HMAC with the key absorbed.
+    pub trait HmacOps: Sized {
+        fn new(hash: HashAlg, key: &[u8]) -> Result<Self>;
+        /// The MAC over the concatenation of `parts`: 32 bytes (SHA-256, zero-padded) or 64.
+        fn mac(&self, parts: &[&[u8]]) -> [u8; 64];
+    }
+
+    /// AES-GCM with a detached 16-byte tag.
+    pub trait GcmOps: Sized {
+        fn new(key: &[u8]) -> Result<Self>;
+        fn seal(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8]) -> Result<[u8; 16]>;
+        fn seal_b2b(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: &[u8],
+            input: &[u8],
+            output: &mut [u8],
+        ) -> Result<[u8; 16]>;
+        /// Verifies and decrypts in place; on failure `buf` holds what it held before.
+        fn open(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: &[u8],
+            buf: &mut [u8],
+            tag: &[u8],
+        ) -> Result<()>;
+        /// Verifies `input` and decrypts into `output`; on failure no plaintext in `output`.
+        fn open_b2b(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: &[u8],
+            input: &[u8],
+            output: &mut [u8],
+            tag: &[u8],
+        ) -> Result<()>;
+    }
+}
+
+use sealed::{AesCtrOps, GcmOps, HmacOps, Primitives};
 
 /// Metadata up to this many bytes is authenticated with no heap allocation for the AES-GCM
 /// suites (their AAD must be contiguous, so header ‖ metadata is assembled on the stack).
@@ -69,29 +155,29 @@ impl Prk {
     }
 }
 
-/// HKDF-Extract(salt, ikm) with the suite's hash.
+/// HKDF-Extract(salt, ikm) with the suite's hash (RustCrypto `hkdf`, every build).
 pub(crate) fn hkdf_extract(hash: HashAlg, salt: &[u8], ikm: &[u8]) -> Prk {
-    backend::hkdf_extract(hash, salt, ikm)
+    rustcrypto::hkdf_extract(hash, salt, ikm)
 }
 
 /// HKDF-Expand(prk, info_0 ‖ info_1 ‖ …, out.len()).
 pub(crate) fn hkdf_expand(hash: HashAlg, prk: &Prk, info: &[&[u8]], out: &mut [u8]) -> Result<()> {
-    backend::hkdf_expand(hash, prk, info, out)
+    rustcrypto::hkdf_expand(hash, prk, info, out)
 }
 
 /// An AEAD key for one suite, ready for per-frame use (key schedules precomputed).
-pub(crate) enum AeadKey {
+pub(crate) enum AeadKey<B: Backend> {
     /// §4.5.1: AES-CTR for confidentiality, truncated HMAC for integrity (suites 1-3 and 6-8).
     CtrHmac {
-        enc: backend::AesCtr,
-        auth: backend::HmacSha,
+        enc: <B as Primitives>::AesCtr,
+        auth: <B as Primitives>::Hmac,
         tag_len: usize,
     },
     /// AES-GCM (suites 4 and 5).
-    Gcm(backend::Gcm),
+    Gcm(<B as Primitives>::Gcm),
 }
 
-impl AeadKey {
+impl<B: Backend> AeadKey<B> {
     /// Builds the AEAD key from `Nk` bytes of key material.
     pub(crate) fn new(suite: CipherSuite, key: &[u8]) -> Result<Self> {
         if key.len() != suite.key_len() {
@@ -104,12 +190,12 @@ impl AeadKey {
                 .split_at_checked(suite.enc_key_len())
                 .ok_or(Error::InvalidKey)?;
             Ok(AeadKey::CtrHmac {
-                enc: backend::AesCtr::new(enc_key)?,
-                auth: backend::HmacSha::new(suite.hash(), auth_key)?,
+                enc: <B as Primitives>::AesCtr::new(enc_key)?,
+                auth: <B as Primitives>::Hmac::new(suite.hash(), auth_key)?,
                 tag_len: suite.tag_len(),
             })
         } else {
-            Ok(AeadKey::Gcm(backend::Gcm::new(key)?))
+            Ok(AeadKey::Gcm(<B as Primitives>::Gcm::new(key)?))
         }
     }
 
@@ -215,7 +301,7 @@ fn put_tag(src: &[u8], len: usize, tag: &mut [u8]) -> Result<()> {
 /// §4.5.1 verification: recomputes the truncated HMAC over `ct` and compares it with `tag` in
 /// constant time.
 fn verify_ctr_tag(
-    auth: &backend::HmacSha,
+    auth: &impl HmacOps,
     tag_len: usize,
     nonce: &[u8; NONCE_LEN],
     header: &[u8],
@@ -246,7 +332,7 @@ fn ctr_iv(nonce: &[u8; NONCE_LEN]) -> [u8; 16] {
 /// length a big-endian u64; the caller truncates to `Nt` (at most 10 bytes, so the 32 bytes of
 /// HMAC-SHA256 and the 64 of HMAC-SHA512 both suffice).
 fn ctr_hmac_tag(
-    auth: &backend::HmacSha,
+    auth: &impl HmacOps,
     tag_len: usize,
     nonce: &[u8; NONCE_LEN],
     header: &[u8],
@@ -292,10 +378,23 @@ fn with_aad<R>(header: &[u8], metadata: &[u8], f: impl FnOnce(&[u8]) -> Result<R
 mod tests {
     use super::*;
 
+    /// Runs `$f::<B>()` for every backend compiled in.
+    macro_rules! each_backend {
+        ($f:ident) => {{
+            $f::<RustCrypto>();
+            #[cfg(all(feature = "aws-lc", not(target_family = "wasm")))]
+            $f::<AwsLc>();
+        }};
+    }
+
     // RFC 4231 test case 2 (HMAC-SHA256), to pin the backend's HMAC independently of SFrame.
     #[test]
     fn hmac_sha256_rfc4231_case2() {
-        let mac = backend::HmacSha::new(HashAlg::Sha256, b"Jefe").unwrap();
+        each_backend!(hmac_sha256_case2);
+    }
+
+    fn hmac_sha256_case2<B: Backend>() {
+        let mac = <B as Primitives>::Hmac::new(HashAlg::Sha256, b"Jefe").unwrap();
         let out = mac.mac(&[b"what do ya want ", b"for nothing?"]);
         let expected: [u8; 32] = [
             0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e, 0x6a, 0x04, 0x24, 0x26, 0x08, 0x95,
@@ -309,7 +408,11 @@ mod tests {
     // RFC 4231 test case 2 (HMAC-SHA512), for the suites 6-8 tag function.
     #[test]
     fn hmac_sha512_rfc4231_case2() {
-        let mac = backend::HmacSha::new(HashAlg::Sha512, b"Jefe").unwrap();
+        each_backend!(hmac_sha512_case2);
+    }
+
+    fn hmac_sha512_case2<B: Backend>() {
+        let mac = <B as Primitives>::Hmac::new(HashAlg::Sha512, b"Jefe").unwrap();
         let out = mac.mac(&[b"what do ya want ", b"for nothing?"]);
         assert_eq!(&out[..8], &[0x16, 0x4b, 0x7a, 0x7b, 0xfc, 0xf8, 0x19, 0xe2]);
         assert_eq!(
@@ -339,9 +442,14 @@ mod tests {
     #[cfg(feature = "std")]
     #[test]
     fn failed_open_leaves_buffer_unchanged() {
+        each_backend!(failed_open_unchanged);
+    }
+
+    #[cfg(feature = "std")]
+    fn failed_open_unchanged<B: Backend>() {
         for suite in CipherSuite::ALL {
             let key_bytes = [0x5au8; 96];
-            let key = AeadKey::new(suite, &key_bytes[..suite.key_len()]).unwrap();
+            let key = AeadKey::<B>::new(suite, &key_bytes[..suite.key_len()]).unwrap();
             let nonce = [3u8; NONCE_LEN];
             for len in [0usize, 1, 64, 257, 1200, 2049, 10 * 1024, 100 * 1024] {
                 let mut buf: std::vec::Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
@@ -381,8 +489,13 @@ mod tests {
     #[cfg(feature = "std")]
     #[test]
     fn b2b_matches_in_place() {
+        each_backend!(b2b_matches);
+    }
+
+    #[cfg(feature = "std")]
+    fn b2b_matches<B: Backend>() {
         for suite in CipherSuite::ALL {
-            let key = AeadKey::new(suite, &[0x33u8; 96][..suite.key_len()]).unwrap();
+            let key = AeadKey::<B>::new(suite, &[0x33u8; 96][..suite.key_len()]).unwrap();
             let nonce = [9u8; NONCE_LEN];
             let tl = suite.tag_len();
             for len in [0usize, 1, 17, 1200, 4099] {
@@ -412,7 +525,11 @@ mod tests {
 
     #[test]
     fn long_metadata_is_authenticated() {
-        let key = AeadKey::new(CipherSuite::AesGcm128Sha256, &[7u8; 16]).unwrap();
+        each_backend!(long_metadata);
+    }
+
+    fn long_metadata<B: Backend>() {
+        let key = AeadKey::<B>::new(CipherSuite::AesGcm128Sha256, &[7u8; 16]).unwrap();
         let meta = [0xabu8; MAX_INLINE_METADATA_LEN + 100];
         let nonce = [1u8; NONCE_LEN];
         let mut buf = *b"payload";

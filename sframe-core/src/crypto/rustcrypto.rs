@@ -8,21 +8,36 @@ use hmac::{Hmac, Mac};
 use sha2::{Sha256, Sha512};
 use zeroize::Zeroize;
 
-use super::Prk;
+use super::sealed::{AesCtrOps, GcmOps, HmacOps, Primitives};
+use super::{Backend, Prk};
 use crate::error::{Error, Result};
 use crate::suite::{HashAlg, NONCE_LEN};
 
-pub(super) const NAME: &str = "rustcrypto";
+/// The RustCrypto backend: `aes` (AES-NI / ARMv8 detected at run time, constant-time bitsliced
+/// software otherwise), `ctr`, `hmac`, `sha2`, `aes-gcm`. Pure Rust, `no_std`, no allocation;
+/// the backend for WebAssembly and embedded targets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct RustCrypto;
+
+impl Backend for RustCrypto {
+    const NAME: &'static str = "rustcrypto";
+}
+
+impl Primitives for RustCrypto {
+    type AesCtr = AesCtr;
+    type Hmac = HmacSha;
+    type Gcm = Gcm;
+}
 
 /// AES-128 or AES-256 key schedule (zeroized on drop by `aes`'s `zeroize` feature).
-pub(crate) enum AesCtr {
+pub enum AesCtr {
     Aes128(aes::Aes128),
     Aes256(aes::Aes256),
 }
 
-impl AesCtr {
+impl AesCtrOps for AesCtr {
     /// A 16-byte key selects AES-128, a 32-byte key AES-256.
-    pub(crate) fn new(key: &[u8]) -> Result<Self> {
+    fn new(key: &[u8]) -> Result<Self> {
         match key.len() {
             16 => aes::Aes128::new_from_slice(key).map(AesCtr::Aes128),
             32 => aes::Aes256::new_from_slice(key).map(AesCtr::Aes256),
@@ -31,7 +46,7 @@ impl AesCtr {
         .map_err(|_| Error::InvalidKey)
     }
 
-    pub(crate) fn apply_keystream(&self, iv: &[u8; 16], buf: &mut [u8]) -> Result<()> {
+    fn apply_keystream(&self, iv: &[u8; 16], buf: &mut [u8]) -> Result<()> {
         // A 128-bit counter cannot run out within one frame (`usize` bytes); should it ever,
         // the error stops the frame rather than leave bytes unencrypted.
         match self {
@@ -42,12 +57,7 @@ impl AesCtr {
     }
 
     /// `output = input XOR keystream` (same length), in one pass.
-    pub(crate) fn apply_keystream_b2b(
-        &self,
-        iv: &[u8; 16],
-        input: &[u8],
-        output: &mut [u8],
-    ) -> Result<()> {
+    fn apply_keystream_b2b(&self, iv: &[u8; 16], input: &[u8], output: &mut [u8]) -> Result<()> {
         match self {
             AesCtr::Aes128(k) => ctr_of(k.clone(), iv).try_apply_keystream_b2b(input, output),
             AesCtr::Aes256(k) => ctr_of(k.clone(), iv).try_apply_keystream_b2b(input, output),
@@ -67,13 +77,13 @@ where
 
 /// HMAC-SHA256 or HMAC-SHA512 with the key already absorbed (zeroized on drop by `hmac`'s
 /// `zeroize` feature).
-pub(crate) enum HmacSha {
+pub enum HmacSha {
     Sha256(Hmac<Sha256>),
     Sha512(Hmac<Sha512>),
 }
 
-impl HmacSha {
-    pub(crate) fn new(hash: HashAlg, key: &[u8]) -> Result<Self> {
+impl HmacOps for HmacSha {
+    fn new(hash: HashAlg, key: &[u8]) -> Result<Self> {
         match hash {
             HashAlg::Sha256 => <Hmac<Sha256> as KeyInit>::new_from_slice(key).map(HmacSha::Sha256),
             HashAlg::Sha512 => <Hmac<Sha512> as KeyInit>::new_from_slice(key).map(HmacSha::Sha512),
@@ -82,7 +92,7 @@ impl HmacSha {
     }
 
     /// The MAC over the concatenation of `parts`: 32 bytes (SHA-256, zero-padded) or 64.
-    pub(crate) fn mac(&self, parts: &[&[u8]]) -> [u8; 64] {
+    fn mac(&self, parts: &[&[u8]]) -> [u8; 64] {
         let mut out = [0u8; 64];
         match self {
             HmacSha::Sha256(k) => {
@@ -101,13 +111,13 @@ impl HmacSha {
 }
 
 /// AES-GCM with a 16-byte tag; 128- or 256-bit key.
-pub(crate) enum Gcm {
+pub enum Gcm {
     Aes128(aes_gcm::Aes128Gcm),
     Aes256(aes_gcm::Aes256Gcm),
 }
 
-impl Gcm {
-    pub(crate) fn new(key: &[u8]) -> Result<Self> {
+impl GcmOps for Gcm {
+    fn new(key: &[u8]) -> Result<Self> {
         match key.len() {
             16 => aes_gcm::Aes128Gcm::new_from_slice(key).map(Gcm::Aes128),
             32 => aes_gcm::Aes256Gcm::new_from_slice(key).map(Gcm::Aes256),
@@ -116,17 +126,12 @@ impl Gcm {
         .map_err(|_| Error::InvalidKey)
     }
 
-    pub(crate) fn seal(
-        &self,
-        nonce: &[u8; NONCE_LEN],
-        aad: &[u8],
-        buf: &mut [u8],
-    ) -> Result<[u8; 16]> {
+    fn seal(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8]) -> Result<[u8; 16]> {
         self.seal_inout(nonce, aad, buf.into())
     }
 
     /// Seals `input` into `output` (same length) in one pass; returns the tag.
-    pub(crate) fn seal_b2b(
+    fn seal_b2b(
         &self,
         nonce: &[u8; NONCE_LEN],
         aad: &[u8],
@@ -137,20 +142,14 @@ impl Gcm {
         self.seal_inout(nonce, aad, buf)
     }
 
-    pub(crate) fn open(
-        &self,
-        nonce: &[u8; NONCE_LEN],
-        aad: &[u8],
-        buf: &mut [u8],
-        tag: &[u8],
-    ) -> Result<()> {
+    fn open(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> Result<()> {
         // aes-gcm checks the tag over the ciphertext before it decrypts a byte.
         self.open_inout(nonce, aad, buf.into(), tag)
     }
 
     /// Verifies `input` and decrypts it into `output` (same length). On failure `output` is
     /// not written.
-    pub(crate) fn open_b2b(
+    fn open_b2b(
         &self,
         nonce: &[u8; NONCE_LEN],
         aad: &[u8],
@@ -161,7 +160,9 @@ impl Gcm {
         let buf = InOutBuf::new(input, output).map_err(|_| Error::BufferTooSmall)?;
         self.open_inout(nonce, aad, buf, tag)
     }
+}
 
+impl Gcm {
     fn seal_inout(
         &self,
         nonce: &[u8; NONCE_LEN],
@@ -194,7 +195,7 @@ impl Gcm {
     }
 }
 
-pub(super) fn hkdf_extract(hash: HashAlg, salt: &[u8], ikm: &[u8]) -> Prk {
+pub(crate) fn hkdf_extract(hash: HashAlg, salt: &[u8], ikm: &[u8]) -> Prk {
     match hash {
         HashAlg::Sha256 => {
             let (mut prk, _) = hkdf::Hkdf::<Sha256>::extract(Some(salt), ikm);
@@ -211,7 +212,7 @@ pub(super) fn hkdf_extract(hash: HashAlg, salt: &[u8], ikm: &[u8]) -> Prk {
     }
 }
 
-pub(super) fn hkdf_expand(hash: HashAlg, prk: &Prk, info: &[&[u8]], out: &mut [u8]) -> Result<()> {
+pub(crate) fn hkdf_expand(hash: HashAlg, prk: &Prk, info: &[&[u8]], out: &mut [u8]) -> Result<()> {
     match hash {
         HashAlg::Sha256 => hkdf::Hkdf::<Sha256>::from_prk(prk.as_bytes())
             .map_err(|_| Error::InvalidKey)?
