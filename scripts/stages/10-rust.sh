@@ -2,20 +2,23 @@
 # Rust workspace: formatting, lints, rustdoc, the no_std builds, and every Rust test
 # (unit, integration, property and doc tests).
 #
-# sframe-ffi enables sframe-core's `aws-lc` feature by default, and cargo unifies features
-# across the packages of one invocation. So the workspace is checked and tested without
-# sframe-ffi (the default RustCrypto backend that Rust and WASM users get), and sframe-ffi on
-# its own (aws-lc, as native C users get it). Stage 20 tests the core itself with aws-lc.
+# Backends are values and features only add them (issue 17): one `--all-features` run builds
+# RustCrypto and aws-lc side by side, and the tests that matter (RFC vectors, no-allocation,
+# tests/backends.rs, the crypto unit tests) run once per backend, each named explicitly.
+# Stage 20 runs the core's whole suite with RustCrypto as the default backend.
 set -euo pipefail
+# aws-lc-sys (the aws-lc backend, a default feature) builds AWS-LC with the `cc` crate: it
+# needs a C compiler (no cmake, nasm or libclang on x86_64/aarch64 Linux).
+if ! command -v cc >/dev/null 2>&1 || ! command -v c++ >/dev/null 2>&1; then
+    apt-get update && apt-get install -y --no-install-recommends gcc g++ libc6-dev make
+fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 rustup target add thumbv7em-none-eabihf
 cargo fmt --all --check
-cargo clippy --workspace --exclude sframe-ffi --all-targets -- -D warnings
-cargo clippy -p sframe-ffi --all-targets -- -D warnings
+cargo clippy --workspace --all-targets --all-features -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p sframe-core
 cargo build -p sframe-core --no-default-features --target thumbv7em-none-eabihf
 cargo build -p sframe-core --no-default-features --features alloc --target thumbv7em-none-eabihf
-cargo test --workspace --exclude sframe-ffi
+cargo test --workspace --all-features
 # The core without alloc (a sender with a bounded key history: issue 13 finding 5).
 cargo test -p sframe-core --no-default-features --lib
-cargo test -p sframe-ffi
