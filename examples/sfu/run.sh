@@ -11,7 +11,8 @@
 # candidates on the loopback interface, so its candidates are this host's own addresses —
 # traffic between local processes and them does not leave the machine. The
 # configuration lives in a temporary directory; recordings stay in $SFU_WORK/recordings
-# (printed on exit). Ports: PORT (page, 8090), JANUS_PORT (8088), RTP_PORTS (20000-20999).
+# (printed on exit; SFU_KEEP=0 removes everything). Ports: PORT (page, 8090), JANUS_PORT
+# (8088), RTP_PORTS (20000-20999).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PORT=${PORT:-8090}
@@ -103,7 +104,12 @@ stop() {
     for _ in $(seq 1 50); do kill -0 "$JANUS_PID" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$JANUS_PID" 2>/dev/null || true
   fi
-  echo "janus stopped; recordings: $WORK/recordings ($(ls "$WORK/recordings" | wc -l) files), log: $WORK/janus.log" >&2
+  if [ "${SFU_KEEP:-1}" = 0 ]; then
+    rm -rf "$WORK"
+    echo "janus stopped; $WORK removed" >&2
+  else
+    echo "janus stopped; recordings: $WORK/recordings ($(ls "$WORK/recordings" | wc -l) files), log: $WORK/janus.log" >&2
+  fi
 }
 trap stop EXIT
 trap 'exit 130' INT TERM

@@ -1,0 +1,553 @@
+// End-to-end test through a real SFU: Debian's Janus (videoroom, require_e2ee, recording on),
+// headless Debian Chromium participants (playwright-core from sframe-wasm/node_modules, never a
+// downloaded browser) and the native participant (examples/sfu/native: str0m + sframe-core),
+// all in one room. Run through run.sh, which starts Janus and exports JANUS_URL and SFU_REC_DIR:
+//
+//   bash examples/sfu/run.sh -- node --test examples/sfu/e2e.test.mjs
+//   (SFU_NATIVE=<binary>, default examples/sfu/native/target/debug/sframe-sfu-native)
+//
+// Participants: alice and bob (api=worker: their worker records plaintext samples and every
+// SFrame header), the native one, then carol (late joiner, api=rtp: the package's main-thread
+// RTCRtpSFrameEncrypter/Decrypter) and mallory (a wrong room secret). Then bob is removed from
+// the key group while Janus keeps forwarding to him. Finally Janus's own recordings are read.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { networkInterfaces } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { randomBytes, createHash } from 'node:crypto';
+import { startServer } from './serve.mjs';
+import { readRecordings } from './mjr.mjs';
+import { splitProtected, clearPrefixLength } from '../../sframe-wasm/js/codec.js';
+import { parseHeader, Receiver } from '../../sframe-wasm/js/index.js';
+
+const require = createRequire(new URL('../../sframe-wasm/package.json', import.meta.url));
+const { chromium } = require('playwright-core');
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const JANUS_URL = process.env.JANUS_URL;
+const REC_DIR = process.env.SFU_REC_DIR;
+const ROOM = Number(process.env.ROOM ?? 1234);
+const NATIVE = process.env.SFU_NATIVE ?? `${ROOT}examples/sfu/native/target/debug/sframe-sfu-native`;
+const IVF = process.env.SFU_IVF ?? `${ROOT}test-vectors/tiny-vp8.ivf`;
+const SECRET = randomBytes(16).toString('hex');
+const ARGS = [
+  '--no-sandbox',
+  '--disable-dev-shm-usage',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--autoplay-policy=no-user-gesture-required',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  // Background tabs must keep encoding and decoding at full rate.
+  '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+];
+const KID = { track: (kid) => kid >> 10, participant: (kid) => (kid >> 4) & 63, epochBits: (kid) => kid & 15 };
+const TRACK = { audio: 0, video: 1 };
+
+const figures = [];
+const figure = (line) => {
+  figures.push(line);
+  console.log(`# ${line}`);
+};
+
+let server;
+let keys;
+let baseUrl;
+let browser;
+let native;
+const people = {}; // name → { page, participant, api }
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function until(what, fn, timeoutMs = 40000) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < end) {
+    last = await fn();
+    if (last) return last;
+    await sleep(500);
+  }
+  assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)?.slice(0, 2000)})`);
+}
+
+before(async () => {
+  assert.ok(JANUS_URL && REC_DIR, 'run through examples/sfu/run.sh (JANUS_URL, SFU_REC_DIR)');
+  assert.ok(existsSync(NATIVE), `native participant not built: ${NATIVE}`);
+  ({ server, url: baseUrl, keys } = await startServer({ port: 0, janus: JANUS_URL }));
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+});
+
+after(async () => {
+  if (native && native.proc.exitCode === null) native.proc.kill('SIGTERM');
+  await browser?.close();
+  server?.close();
+  console.log(`\nfigures:\n${figures.map((f) => `  ${f}`).join('\n')}`);
+});
+
+async function join(name, { api = 'worker', secret = SECRET } = {}) {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${baseUrl}?room=${ROOM}&name=${name}&api=${api}#secret=${secret}`);
+  await page.waitForFunction(() => window.sfu !== undefined, null, { timeout: 20000 });
+  const participant = await page.evaluate(() => window.sfu.ready);
+  const p = { name, page, participant, api, errors };
+  people[name] = p;
+  return p;
+}
+const report = (p, samples = false) => p.page.evaluate((s) => window.sfu.report(s), samples);
+
+/** The native participant: a child process answering "report" with a JSON line. */
+function startNative() {
+  const proc = spawn(
+    NATIVE,
+    ['--server', baseUrl, '--room', String(ROOM), '--secret', SECRET, '--name', 'native', '--ivf', IVF],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const lines = [];
+  const waiters = [];
+  createInterface({ input: proc.stdout }).on('line', (l) => {
+    if (!l.startsWith('{')) return;
+    const w = waiters.shift();
+    if (w) w(JSON.parse(l));
+    else lines.push(JSON.parse(l));
+  });
+  const next = () => (lines.length ? Promise.resolve(lines.shift()) : new Promise((r) => waiters.push(r)));
+  native = {
+    proc,
+    report: () => {
+      proc.stdin.write('report\n');
+      return next();
+    },
+    quit: () => {
+      proc.stdin.end('quit\n');
+      return next();
+    },
+  };
+  return native;
+}
+
+const feedOf = (rep, p) => rep.stats.feeds[p] ?? { video: {}, audio: {} };
+const decoded = (rep, p) => ({
+  video: feedOf(rep, p).video.framesDecoded ?? 0,
+  audio: feedOf(rep, p).audio.decodedSamples ?? 0,
+  packets: (feedOf(rep, p).video.packetsReceived ?? 0) + (feedOf(rep, p).audio.packetsReceived ?? 0),
+  width: feedOf(rep, p).video.frameWidth,
+});
+const nativeFeed = (rep, p) => rep.feeds[p] ?? { video: { decrypted: 0, frames: 0, errors: {} }, audio: { decrypted: 0, frames: 0, errors: {} } };
+
+test('browsers and a native participant decode each other through Janus', async () => {
+  const alice = await join('alice');
+  const bob = await join('bob');
+  const nat = startNative();
+  const first = await nat.report();
+  const n = first.participant;
+  people.native = { participant: n };
+  const pairs = [
+    [alice, bob.participant],
+    [alice, n],
+    [bob, alice.participant],
+    [bob, n],
+  ];
+  await until('every browser decoding every other feed (video and audio)', async () => {
+    for (const [who, p] of pairs) {
+      const d = decoded(await report(who), p);
+      if (!(d.video > 0 && d.audio > 0)) return false;
+    }
+    return true;
+  });
+  await until('the native participant decrypting both browsers', async () => {
+    const r = await nat.report();
+    return [alice, bob].every((b) => nativeFeed(r, b.participant).video.decrypted > 0 && nativeFeed(r, b.participant).audio.decrypted > 0) && r;
+  });
+  // Everyone keeps decoding everyone.
+  const before = {};
+  for (const [who, p] of pairs) before[`${who.name}/${p}`] = decoded(await report(who), p);
+  const natBefore = await nat.report();
+  await sleep(6000);
+  const natAfter = await nat.report();
+  const hostAddresses = new Set(Object.values(networkInterfaces()).flat().map((i) => i.address));
+  for (const [who, p] of pairs) {
+    const rep = await report(who);
+    const d = decoded(rep, p);
+    const b = before[`${who.name}/${p}`];
+    assert.ok(d.video > b.video, `${who.name} decodes video of participant ${p}: ${b.video} → ${d.video}`);
+    assert.ok(d.audio > b.audio, `${who.name} decodes audio of participant ${p}: ${b.audio} → ${d.audio}`);
+    // Media went through Janus on this host (Janus gathers the host's own addresses).
+    const path = feedOf(rep, p).path;
+    assert.ok(path && hostAddresses.has(path.remote), `${who.name}: feed ${p} from ${JSON.stringify(path)}`);
+    if (p === n) assert.equal(d.width, 64, `${who.name} decodes the native participant's 64x48 VP8`);
+    figure(`${who.name} decodes participant ${p}${p === n ? ' (native)' : ''}: ${d.video} video frames (+${d.video - b.video} in 6 s), ${d.audio} audio samples`);
+  }
+  for (const b of [alice, bob]) {
+    const f0 = nativeFeed(natBefore, b.participant);
+    const f1 = nativeFeed(natAfter, b.participant);
+    for (const kind of ['video', 'audio']) {
+      const [x, y] = [f0[kind], f1[kind]];
+      assert.ok(y.decrypted > x.decrypted, `native decrypts ${b.name}'s ${kind}`);
+      const ratio = (y.decrypted - x.decrypted) / Math.max(1, y.frames - x.frames);
+      assert.ok(ratio > 0.9, `native decrypts ${(100 * ratio).toFixed(1)}% of ${b.name}'s ${kind} frames (want > 90%)`);
+      assert.equal(y.invalid, 0, `native: decrypted ${b.name} ${kind} frames with a bad codec header`);
+      assert.equal(y.valid, y.decrypted, `native: every decrypted ${kind} frame of ${b.name} checks out`);
+      figure(`native decrypts ${b.name}'s ${kind}: ${y.decrypted} of ${y.frames} frames (${(100 * ratio).toFixed(1)}% in the last 6 s), all valid ${kind === 'video' ? `VP8 (${y.width}x${y.height}, ${y.keyFrames} key frames)` : 'Opus'}`);
+      // Only the sender's own KIDs, for this track.
+      for (const kid of Object.keys(y.kids).map(Number)) {
+        assert.equal(KID.participant(kid), b.participant, `KID ${kid} on ${b.name}'s feed`);
+        assert.equal(KID.track(kid), TRACK[kind], `KID ${kid} on ${b.name}'s ${kind}`);
+      }
+    }
+  }
+  const pub = natAfter.publisher;
+  assert.equal(pub.video.duplicates + pub.audio.duplicates, 0, 'native sender: a (KID, CTR) pair twice');
+  figure(`native sends ${pub.video.sent} VP8 and ${pub.audio.sent} Opus frames, KIDs ${JSON.stringify({ ...pub.video.kids, ...pub.audio.kids })}`);
+});
+
+test('a late joiner decodes after the keys rotate; a wrong room secret decodes nothing', async () => {
+  const { alice, bob } = people;
+  const n = people.native.participant;
+  const epochBefore = keys.snapshot(String(ROOM)).epoch;
+  const carol = await join('carol', { api: 'rtp' });
+  const joinEpoch = keys.snapshot(String(ROOM)).history.find((h) => h.why.includes(`participant ${carol.participant} (carol) joined`)).epoch;
+  assert.ok(joinEpoch > epochBefore, 'joining rotated the keys');
+  const mallory = await join('mallory', { secret: randomBytes(16).toString('hex') });
+  const others = [alice.participant, bob.participant, n];
+  await until('carol decoding alice, bob and the native participant', async () => {
+    const r = await report(carol);
+    return others.every((p) => decoded(r, p).video > 0 && decoded(r, p).audio > 0);
+  });
+  await until('alice, bob and the native participant decoding carol', async () => {
+    for (const who of [alice, bob]) {
+      const d = decoded(await report(who), carol.participant);
+      if (!(d.video > 0 && d.audio > 0)) return false;
+    }
+    const f = nativeFeed(await native.report(), carol.participant);
+    return f.video.decrypted > 0 && f.audio.decrypted > 0;
+  });
+  await sleep(5000);
+  const rc = await report(carol);
+  // carol's key service only ever gave her epochs from her own join on.
+  assert.ok(rc.worker.epochs.every((e) => e >= joinEpoch), `carol holds epochs ${rc.worker.epochs} (joined at ${joinEpoch})`);
+  for (const p of others) {
+    const d = decoded(rc, p);
+    figure(`carol (late joiner, RTCRtpSFrameDecrypter) decodes participant ${p}: ${d.video} video frames, ${d.audio} audio samples`);
+  }
+  // Everyone else rotated: their encrypters use carol's epoch or a later one.
+  const ra = await report(alice, false);
+  assert.ok(ra.worker.sendEpoch >= joinEpoch, `alice sends under epoch ${ra.worker.sendEpoch}`);
+
+  // mallory: nothing decodes, either way, and the failures are authentication failures.
+  const rm = await report(mallory);
+  const victims = [alice, bob, carol].map((x) => x.participant).concat(n);
+  for (const p of victims) {
+    const d = decoded(rm, p);
+    assert.equal(d.video, 0, `mallory decoded video of ${p}`);
+    assert.ok(d.packets > 0, `mallory receives participant ${p}'s packets`);
+  }
+  const mErr = Object.values(rm.worker.feeds).reduce((s, f) => s + (f.errors.authentication ?? 0), 0);
+  assert.ok(mErr > 0, `mallory reports authentication errors: ${JSON.stringify(rm.worker.feeds)}`);
+  for (const who of [alice, bob, carol]) {
+    const r = await report(who);
+    const d = decoded(r, mallory.participant);
+    assert.equal(d.video, 0, `${who.name} decoded mallory's video`);
+    const e = r.worker.feeds[mallory.participant]?.errors ?? {};
+    assert.ok((e.authentication ?? 0) > 0, `${who.name} reports authentication errors for mallory: ${JSON.stringify(e)}`);
+  }
+  const nm = nativeFeed(await native.report(), mallory.participant);
+  assert.equal(nm.video.decrypted + nm.audio.decrypted, 0, 'native decrypted mallory');
+  assert.ok((nm.video.errors.authentication_failed ?? 0) > 0, `native: ${JSON.stringify(nm.video.errors)}`);
+  figure(`mallory (wrong room secret): 0 frames decoded of ${victims.length} feeds, ${mErr} authentication errors; the others: 0 of hers, native ${nm.video.errors.authentication_failed} authentication failures`);
+});
+
+test('a participant removed from the key group stops decoding (Janus still forwards to it)', async () => {
+  const { alice, bob, carol, mallory } = people;
+  const n = people.native.participant;
+  const before = keys.snapshot(String(ROOM)).epoch;
+  assert.ok(await alice.page.evaluate((p) => window.sfu.removeMember(p), bob.participant), 'remove request');
+  await until('bob learning that he was removed', async () => (await report(bob)).removed);
+  assert.ok(keys.snapshot(String(ROOM)).epoch > before, 'removal rotated the keys');
+  // Encrypters switch after 1 s, decrypters drop the old epoch 4 s after the new one.
+  await sleep(7000);
+  const feeds = [alice.participant, carol.participant, n];
+  const b0 = await report(bob);
+  const a0 = await report(alice);
+  const c0 = await report(carol);
+  const n0 = await native.report();
+  await sleep(5000);
+  const b1 = await report(bob);
+  const a1 = await report(alice);
+  const c1 = await report(carol);
+  const n1 = await native.report();
+  for (const p of feeds) {
+    const [x, y] = [decoded(b0, p), decoded(b1, p)];
+    assert.equal(y.video - x.video, 0, `removed bob still decodes video of ${p}`);
+    assert.ok(y.packets > x.packets, `Janus still forwards participant ${p} to bob`);
+  }
+  const keyIdErrors = (r) => Object.values(r.worker.feeds).reduce((s, f) => s + (f.errors.keyID ?? 0), 0);
+  assert.ok(keyIdErrors(b1) > keyIdErrors(b0), 'bob: "keyID" errors for the frames he cannot decrypt');
+  for (const [who, r0, r1] of [['alice', a0, a1], ['carol', c0, c1]]) {
+    const [x, y] = [decoded(r0, bob.participant), decoded(r1, bob.participant)];
+    assert.equal(y.video - x.video, 0, `${who} still decodes removed bob`);
+    assert.ok(y.packets > x.packets, `Janus still forwards bob to ${who}`);
+  }
+  const [x, y] = [nativeFeed(n0, bob.participant), nativeFeed(n1, bob.participant)];
+  assert.equal(y.video.decrypted - x.video.decrypted, 0, 'native still decrypts removed bob');
+  assert.ok(y.video.frames > x.video.frames, 'Janus still forwards bob to the native participant');
+  // The others still decode each other.
+  for (const p of [carol.participant, n]) {
+    assert.ok(decoded(a1, p).video > decoded(a0, p).video, `alice still decodes ${p}`);
+  }
+  figure(`bob removed: in 5 s he decoded 0 frames of ${feeds.length} feeds while receiving ${feeds.reduce((s, p) => s + decoded(b1, p).packets - decoded(b0, p).packets, 0)} packets (keyID errors ${keyIdErrors(b0)} → ${keyIdErrors(b1)}); alice, carol and native decoded 0 of his`);
+  void mallory;
+});
+
+/** The epoch secrets of the test's room, as every member derived them (keys.js, keys.rs). */
+async function epochSecrets() {
+  const snap = keys.snapshot(String(ROOM));
+  const ikm = await crypto.subtle.importKey('raw', new TextEncoder().encode(SECRET), 'HKDF', false, ['deriveBits']);
+  const out = new Map();
+  for (const [e, nonce] of Object.entries(snap.nonces)) {
+    const bits = await crypto.subtle.deriveBits(
+      { name: 'HKDF', hash: 'SHA-256', salt: Buffer.from(nonce, 'hex'), info: new TextEncoder().encode(`sframe-sfu-demo epoch ${e}`) },
+      ikm,
+      128,
+    );
+    out.set(Number(e), new Uint8Array(bits));
+  }
+  return out;
+}
+
+function ivfFrames(path) {
+  const b = readFileSync(path);
+  const frames = [];
+  for (let at = b.readUInt16LE(6); at + 12 <= b.length; ) {
+    const size = b.readUInt32LE(at);
+    frames.push(b.subarray(at + 12, at + 12 + size));
+    at += 12 + size;
+  }
+  return frames;
+}
+
+/**
+ * Feeds VP8 frames to Chromium's decoder (WebCodecs), from a key frame on and again from the
+ * next key frame after a gap (null: frames missing from the recording); counts pictures out.
+ */
+async function decodeVp8(page, frames) {
+  const chunks = [];
+  let waitKey = true;
+  for (const f of frames) {
+    if (f === null) {
+      waitKey = true;
+      continue;
+    }
+    const key = (f[0] & 1) === 0;
+    if (waitKey && !key) continue;
+    waitKey = false;
+    chunks.push({ key, b64: Buffer.from(f).toString('base64') });
+  }
+  return page.evaluate(async (chunks) => {
+    const out = { pictures: 0, errors: [], fed: 0 };
+    const dec = new VideoDecoder({ output: (f) => (out.pictures++, f.close()), error: (e) => out.errors.push(String(e)) });
+    dec.configure({ codec: 'vp8' });
+    for (let i = 0; i < chunks.length && dec.state === 'configured'; i++) {
+      const data = Uint8Array.from(atob(chunks[i].b64), (c) => c.charCodeAt(0));
+      dec.decode(new EncodedVideoChunk({ type: chunks[i].key ? 'key' : 'delta', timestamp: i * 33333, data }));
+      out.fed++;
+    }
+    try {
+      await dec.flush();
+    } catch (e) {
+      out.errors.push(`flush: ${e}`);
+    }
+    return out;
+  }, chunks);
+}
+
+test("Janus's recordings hold SFrame ciphertext only: headers parse, payloads don't decode, no (KID, CTR) twice", async () => {
+  const { alice, bob, carol, mallory } = people;
+  const n = people.native.participant;
+  // What the worker-mode senders' encrypters saw (plaintext samples by KID/CTR).
+  const evidence = {};
+  for (const who of [alice, bob, mallory]) evidence[who.participant] = (await report(who, true)).worker;
+  const nat = await native.quit();
+  assert.equal(nat.publisher.video.duplicates + nat.publisher.audio.duplicates, 0);
+  for (const who of [alice, bob, carol, mallory]) await who.page.evaluate(() => window.sfu.hangup());
+  await sleep(2500); // Janus closes the recordings when the publishers leave
+
+  const files = readdirSync(REC_DIR).filter((f) => f.endsWith('.mjr')).map((f) => `${REC_DIR}/${f}`);
+  const recs = readRecordings(files);
+  const byWho = new Map();
+  for (const r of recs) {
+    assert.ok(r.participant !== null && r.kind, `unexpected recording ${r.path}`);
+    assert.equal(r.header.c, r.kind === 'video' ? 'vp8' : 'opus', `${r.path}: codec ${r.header.c}`);
+    (byWho.get(r.participant) ?? byWho.set(r.participant, []).get(r.participant)).push(r);
+  }
+  // Janus's own post-processor reads the same packets (a check of mjr.mjs).
+  let ppChecked = 0;
+  for (const r of recs) {
+    const pp = spawnSync('janus-pp-rec', ['-p', r.path], { encoding: 'utf8' });
+    if (pp.error) break; // janus-tools not installed
+    const counted = Number(`${pp.stdout}${pp.stderr}`.match(/Counted (\d+) RTP packets/)?.[1]);
+    assert.equal(counted, r.packets.length, `janus-pp-rec counts ${counted} packets in ${r.path}, mjr.mjs ${r.packets.length}`);
+    ppChecked++;
+  }
+  if (ppChecked) figure(`janus-pp-rec (janus-tools) counts the same RTP packets as mjr.mjs in ${ppChecked} recordings`);
+  const everyone = [alice, bob, carol, mallory].map((x) => x.participant).concat(n);
+  for (const p of everyone) {
+    const kinds = (byWho.get(p) ?? []).map((r) => r.kind).sort();
+    assert.ok(kinds.includes('audio') && kinds.includes('video'), `participant ${p}: recordings ${kinds}`);
+  }
+
+  // Every frame's SFrame header, across all recordings: parses, names its sender and track,
+  // and no (KID, CTR) pair comes twice with different bytes.
+  const seen = new Map();
+  let headers = 0;
+  let redelivered = 0;
+  let incomplete = 0;
+  const duplicates = [];
+  for (const r of recs) {
+    const codec = r.kind === 'video' ? 'vp8' : 'opus';
+    for (const f of r.frames) {
+      if (r.kind === 'video' && !f.starts) {
+        incomplete++;
+        continue; // its first packet is missing: no header to read
+      }
+      const { clear, sframe } = splitProtected(codec, f.data);
+      const h = parseHeader(sframe); // throws on a frame that is not SFrame
+      headers++;
+      const kid = Number(h.keyId);
+      assert.equal(KID.participant(kid), r.participant, `${r.path}: KID ${kid}`);
+      assert.equal(KID.track(kid), TRACK[r.kind], `${r.path}: KID ${kid}`);
+      f.kid = kid;
+      f.ctr = h.counter;
+      f.clear = clear;
+      f.sframe = sframe;
+      const id = `${kid}/${h.counter}`;
+      const digest = createHash('sha256').update(f.data).digest('hex');
+      const had = seen.get(id);
+      if (had === undefined) seen.set(id, digest);
+      else if (had === digest) redelivered++;
+      else duplicates.push(id);
+    }
+  }
+  assert.deepEqual(duplicates, [], 'a (KID, CTR) pair carried two different frames: a reused nonce');
+  assert.ok(headers > 2000, `only ${headers} SFrame headers in the recordings`);
+  figure(`recordings: ${recs.length} files of ${everyone.length} participants, ${headers} SFrame headers parsed, ${seen.size} distinct (KID, CTR), 0 reused (${redelivered} frames stored twice, ${incomplete} video frames without their first packet)`);
+
+  // None of the plaintext the senders' encrypters saw is in what Janus stored: every sample
+  // (and the start of every IVF frame after its clear bytes) searched at every stored offset.
+  const stored = Buffer.concat(recs.flatMap((r) => r.frames.map((f) => f.data)));
+  const wanted = new Map(); // first 8 bytes → [{ bytes, what }]
+  const want = (bytes, what) => {
+    const k = bytes.readBigUInt64LE(0);
+    (wanted.get(k) ?? wanted.set(k, []).get(k)).push({ bytes, what });
+  };
+  let samples = 0;
+  for (const [p, ev] of Object.entries(evidence)) {
+    for (const kind of ['video', 'audio']) {
+      for (const [id, hex] of Object.entries(ev.samples[kind])) {
+        samples++;
+        want(Buffer.from(hex, 'hex'), `participant ${p}'s ${kind} plaintext (${id})`);
+      }
+    }
+  }
+  const ivf = ivfFrames(IVF);
+  for (const [i, f] of ivf.entries()) {
+    const c = clearPrefixLength('vp8', f);
+    want(Buffer.from(f.subarray(c, c + 32)), `native IVF frame ${i}`);
+  }
+  assert.ok(samples > 1000, `only ${samples} plaintext samples`);
+  const found = [];
+  for (let i = 0; i + 8 <= stored.length; i++) {
+    const list = wanted.get(stored.readBigUInt64LE(i));
+    if (!list) continue;
+    for (const { bytes, what } of list) {
+      if (stored.compare(bytes, 0, bytes.length, i, i + bytes.length) === 0) found.push(what);
+    }
+  }
+  assert.deepEqual(found, [], 'plaintext stored by Janus');
+  figure(`no plaintext in the recordings: ${samples} browser plaintext samples and ${ivf.length} native VP8 frames searched in ${stored.length} stored bytes`);
+
+  // With the room's keys the recordings decrypt — to exactly what the encrypters saw — except
+  // mallory's, made with keys derived from another room secret.
+  const secrets = await epochSecrets();
+  assert.ok(secrets.size <= 16, 'more epochs than the 4 KID epoch bits tell apart');
+  const epochOf = (kid) => [...secrets.keys()].find((e) => e % 16 === KID.epochBits(kid));
+  const ivfSet = new Set(ivf.map((f) => f.toString('hex')));
+  const decrypted = new Map(); // participant → decrypted complete video frames
+  for (const r of recs) {
+    const rx = new Receiver('AES_128_GCM_SHA256_128');
+    rx.setReplayWindow(0);
+    const kids = new Set();
+    let ok = 0;
+    let failed = 0;
+    let matched = 0;
+    const frames = [];
+    for (const f of r.frames) {
+      if (f.kid === undefined || !f.complete) {
+        if (frames.length && frames[frames.length - 1] !== null) frames.push(null); // a gap
+        continue;
+      }
+      if (!kids.has(f.kid)) {
+        kids.add(f.kid);
+        rx.addKey(f.kid, secrets.get(epochOf(f.kid)));
+      }
+      let plain;
+      try {
+        plain = Buffer.concat([f.clear, rx.unprotect(f.sframe, f.clear)]);
+        ok++;
+      } catch (e) {
+        failed++;
+        assert.equal(e.code, 'authentication_failed', `${r.path}: ${e.code}`);
+        continue;
+      }
+      frames.push(plain);
+      const sample = evidence[r.participant]?.samples[r.kind][`${f.kid}/${f.ctr}`];
+      if (sample) {
+        const c = clearPrefixLength(r.kind === 'video' ? 'vp8' : 'opus', plain);
+        assert.equal(plain.subarray(c, c + sample.length / 2).toString('hex'), sample, `${r.path}: ${f.kid}/${f.ctr}`);
+        matched++;
+      }
+      if (r.participant === n && r.kind === 'video') {
+        assert.ok(ivfSet.has(plain.toString('hex')), 'a native frame that is not one of the IVF frames');
+      }
+    }
+    rx.free();
+    if (r.participant === mallory.participant) {
+      assert.equal(ok, 0, `${r.path}: mallory's frames decrypted with the room's keys`);
+      assert.ok(failed > 0);
+    } else {
+      assert.equal(failed, 0, `${r.path}: ${failed} frames do not decrypt with the room's keys`);
+      assert.ok(ok > 20, `${r.path}: ${ok} frames decrypted`);
+      if (evidence[r.participant]) assert.ok(matched > 20, `${r.path}: only ${matched} frames matched the sender's samples`);
+    }
+    if (r.kind === 'video') decrypted.set(r.participant, frames);
+    figure(`recording ${r.path.split('/').pop()}: ${r.frames.length} frames, ${ok} decrypt with the room's epoch keys, ${failed} do not${matched ? `, ${matched} equal the sender's plaintext sample` : ''}`);
+  }
+
+  // A real VP8 decoder (Chromium's, via WebCodecs) on what Janus stored: the stored frames do
+  // not decode; the same frames decrypted do.
+  const page = await browser.newPage();
+  await page.goto(`${baseUrl}blank`);
+  for (const p of [alice.participant, n]) {
+    const r = recs.find((x) => x.participant === p && x.kind === 'video');
+    const storedFrames = r.frames.map((f) => (f.complete && f.kid !== undefined ? f.data : null));
+    const asStored = await decodeVp8(page, storedFrames);
+    const plain = await decodeVp8(page, decrypted.get(p));
+    assert.equal(asStored.pictures, 0, `participant ${p}: a stored (encrypted) frame decoded as VP8: ${JSON.stringify(asStored)}`);
+    assert.ok(asStored.errors.length > 0, 'the decoder reports the stored frames as undecodable');
+    assert.ok(plain.pictures >= 0.9 * plain.fed && plain.errors.length === 0, `participant ${p}: decrypted frames: ${JSON.stringify(plain)}`);
+    figure(`VP8 decoder on participant ${p}'s recording: stored frames → ${asStored.pictures} pictures (${asStored.errors[0]}); decrypted → ${plain.pictures} pictures of ${plain.fed} frames`);
+  }
+  await page.close();
+  const nativeErrors = nat.errors;
+  assert.deepEqual(nativeErrors, [], 'native participant errors');
+});
