@@ -357,10 +357,14 @@ async function refresh() {
       const el = document.querySelector(`#feed-${id} .stats`);
       if (!el) continue;
       const f = w.feeds[id] ?? { errors: {}, wire: {}, decrypted: {} };
+      const dec = w.transforms.filter((t) => t.role === 'decrypt' && String(t.participant) === id);
+      const kids =
+        api === 'worker'
+          ? `KIDs on the wire: ${Object.keys(f.wire).join(', ') || '–'}; decrypted: ${Object.keys(f.decrypted).join(', ') || '–'}`
+          : `decrypters: ${dec.reduce((n, t) => n + t.frames, 0)} frames in, ${dec.reduce((n, t) => n + t.dropped, 0)} dropped`;
       el.textContent =
         `video: ${s.video.framesDecoded ?? 0} frames decoded; audio: ${s.audio.decodedSamples ?? 0} samples\n` +
-        `KIDs on the wire: ${Object.keys(f.wire).join(', ') || '–'}; decrypted: ${Object.keys(f.decrypted).join(', ') || '–'}\n` +
-        `errors: ${Object.entries(f.errors).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`;
+        `${kids}\nerrors: ${Object.entries(f.errors).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`;
     }
     if (w.sent) $('sent').textContent = `sent ${w.sent.frames} SFrame frames, ${w.sent.duplicates.length} reused (KID, CTR)`;
   } catch (e) {

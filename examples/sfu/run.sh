@@ -3,6 +3,7 @@
 # recorded videoroom, and the demo page.
 #
 #   bash examples/sfu/run.sh                 # serves http://127.0.0.1:${PORT:-8090}/ (Ctrl-C stops all)
+#   bash examples/sfu/run.sh --native        # the same, plus the native participant in the room
 #   bash examples/sfu/run.sh -- CMD ARGS...  # runs CMD instead of the page server, with
 #                                            #   JANUS_URL, SFU_REC_DIR, SFU_WORK set (used by the e2e test)
 #
@@ -19,6 +20,11 @@ PORT=${PORT:-8090}
 JANUS_PORT=${JANUS_PORT:-8088}
 RTP_PORTS=${RTP_PORTS:-20000-20999}
 ROOM=${ROOM:-1234}
+WITH_NATIVE=0
+if [ "${1:-}" = "--native" ]; then
+  WITH_NATIVE=1
+  shift
+fi
 
 if ! command -v janus >/dev/null; then
   apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y janus janus-tools
@@ -97,8 +103,16 @@ room-$ROOM: {
 EOF
 
 JANUS_PID=
+SERVE_PID=
+NATIVE_PID=
 stop() {
   trap - EXIT INT TERM
+  if [ -n "$NATIVE_PID" ]; then
+    exec 3>&- # end of input: the native participant leaves the room and exits
+    for _ in $(seq 1 50); do kill -0 "$NATIVE_PID" 2>/dev/null || break; sleep 0.1; done
+    kill "$NATIVE_PID" 2>/dev/null || true
+  fi
+  [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null || true
   if [ -n "$JANUS_PID" ] && kill -0 "$JANUS_PID" 2>/dev/null; then
     kill -TERM "$JANUS_PID" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$JANUS_PID" 2>/dev/null || break; sleep 0.1; done
@@ -131,6 +145,22 @@ export JANUS_URL SFU_REC_DIR="$WORK/recordings" SFU_WORK="$WORK" ROOM
 if [ "${1:-}" = "--" ]; then
   shift
   "$@"
+elif [ "$WITH_NATIVE" = 1 ]; then
+  export ROOM_SECRET=${ROOM_SECRET:-$(node -e "console.log(require('crypto').randomBytes(12).toString('hex'))")}
+  cargo build --quiet --manifest-path examples/sfu/native/Cargo.toml
+  node examples/sfu/serve.mjs "$PORT" &
+  SERVE_PID=$!
+  for _ in $(seq 1 50); do
+    node -e "fetch('http://127.0.0.1:$PORT/').then(() => process.exit(0), () => process.exit(1))" && break
+    sleep 0.2
+  done
+  # Its stdin is a FIFO this shell holds open: closing it on exit makes it leave the room.
+  mkfifo "$WORK/native.in"
+  examples/sfu/native/target/debug/sframe-sfu-native --server "http://127.0.0.1:$PORT" --room "$ROOM" \
+    --secret "$ROOM_SECRET" --ivf test-vectors/tiny-vp8.ivf <"$WORK/native.in" &
+  NATIVE_PID=$!
+  exec 3>"$WORK/native.in"
+  wait "$SERVE_PID"
 else
   export ROOM_SECRET=${ROOM_SECRET:-$(node -e "console.log(require('crypto').randomBytes(12).toString('hex'))")}
   node examples/sfu/serve.mjs "$PORT"

@@ -173,6 +173,7 @@ impl<const N: usize, B: Backend> KeyStore for FixedKeyStore<N, B> {}
 /// A growable key store (feature `alloc`), sorted by KID. `B`: the crypto backend of the
 /// receiver that uses it.
 #[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 #[allow(clippy::vec_box)] // boxed on purpose: growth must not copy key material around
 pub struct VecKeyStore<B: Backend = DefaultBackend> {
     entries: alloc::vec::Vec<alloc::boxed::Box<Entry<B>>>,

@@ -72,6 +72,7 @@
 //! | [`keystore`] | §4.4.1 keys by KID |
 
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(
@@ -209,4 +210,5 @@ pub mod hazmat {
 /// The repository README's Rust example runs as a doc-test, so it cannot go stale.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

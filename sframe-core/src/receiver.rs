@@ -450,6 +450,7 @@ impl<S: KeyStore> Receiver<S> {
 
     /// Convenience: decrypts into a new `Vec`.
     #[cfg(feature = "alloc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
     pub fn unprotect_vec(&mut self, metadata: &[u8], frame: &[u8]) -> Result<alloc::vec::Vec<u8>> {
         let mut out = alloc::vec![0u8; self.max_plaintext_len(frame.len())];
         let n = self.unprotect_into(metadata, frame, &mut out)?.len();

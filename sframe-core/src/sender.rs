@@ -517,6 +517,7 @@ impl<B: Backend> Sender<B> {
 
     /// Convenience: protects into a new `Vec` of exactly the frame's size.
     #[cfg(feature = "alloc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
     pub fn protect_vec(
         &mut self,
         metadata: &[u8],

@@ -35,6 +35,7 @@ use crate::suite::{HashAlg, NONCE_LEN};
 /// hand-written AES-NI/VAES/PCLMUL/AVX-512 (x86_64) and ARMv8 crypto-extension assembly.
 /// `std` targets only.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "aws-lc", not(target_family = "wasm")))))]
 pub struct AwsLc;
 
 impl Backend for AwsLc {
