@@ -1,24 +1,35 @@
 // sframe browser demo: a two-peer loopback call (canvas video + synthesized audio) with SFrame
-// (sframe-wasm) in an RTCRtpScriptTransform worker on each side, key rotation, and a panel
-// showing what a media server (SFU) relaying the call sees.
+// (sframe-wasm) on each side, key rotation, and a panel showing what a media server (SFU)
+// relaying the call sees.
+//
+// SFrame goes on the senders and receivers through the W3C main-thread API by default:
+// `sender.transform = new RTCRtpSFrameEncrypter({ cipherSuite })` and RTCRtpSFrameDecrypter
+// (the browser's own where it has them, else the package's polyfill from installPolyfill()).
+// Their frames stay in the package's worker, so this page cannot show the wire then; the page's
+// own worker (worker.js, which records every frame for the panel and the e2e tests) does that
+// with ?api=script, or on the receiving side only with ?receiver=script.
 //
 // URL options: ?codec=VP8|H264 (default VP8), ?suite=<cipher suite name>, ?rotate=<seconds>
-// (0 = no automatic rotation; default 10), ?api=script (RTCRtpScriptTransform, default) or
-// ?api=streams (Chromium's createEncodedStreams(), streams transferred to the same workers),
+// (0 = no automatic rotation; default 10), ?api=sframe (default: the main-thread API),
+// ?api=script (worker.js through RTCRtpScriptTransform) or ?api=streams (worker.js through
+// Chromium's createEncodedStreams()), ?receiver=script (with ?api=sframe: the receiver
+// decrypts in worker.js, which shows the wire the main-thread encrypters produce),
 // ?kids=shared (reproduces a mistake: audio and video encrypters given the same key and KID;
 // the package refuses the second one with "key_in_use" — see the log), ?sei=1 (H.264: the
 // sender inserts an SEI user-data NAL unit, as captions would be, before each frame's first
-// slice; its payload is encrypted like the slice data).
+// slice; its payload is encrypted like the slice data; needs the sender in worker.js).
 //
 // KIDs: one per sending track (common.js: track << 10 | participant << 4 | generation mod 16),
 // all tracks of a generation under one base key; the key generation goes up at each rotation.
-import { kidOf, startSource, keepResolution, preferCodec, transformWorker, newKey, pixels, inboundStats } from './common.js';
+import { installPolyfill } from '/sframe-wasm/js/index.js';
+import { kidOf, startSource, keepResolution, preferCodec, apiSide, workerSide, newKey, pixels, inboundStats } from './common.js';
 
 const params = new URLSearchParams(location.search);
 const codec = (params.get('codec') ?? 'VP8').toUpperCase();
 const cipherSuite = params.get('suite') ?? 'AES_128_GCM_SHA256_128';
 const rotateEvery = Number(params.get('rotate') ?? 10);
-const api = params.get('api') === 'streams' ? 'streams' : 'script';
+const api = ['script', 'streams'].includes(params.get('api')) ? params.get('api') : 'sframe';
+const receiverApi = api === 'sframe' && params.get('receiver') === 'script' ? 'script' : api;
 const sharedKid = params.get('kids') === 'shared';
 const withSei = params.get('sei') === '1';
 
@@ -39,25 +50,25 @@ const log = (msg) => {
 const src = $('source');
 const stream = startSource(src);
 
-// ---- Workers and keys ---------------------------------------------------------------------
-const senderW = transformWorker('sender', log);
-const receiverW = transformWorker('receiver', log);
+// ---- Encrypters, decrypters and keys ------------------------------------------------------
+installPolyfill(); // RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter where the browser lacks them
+const sideOf = (name, role, sideApi) =>
+  sideApi === 'sframe'
+    ? apiSide(role, { cipherSuite, log })
+    : workerSide(name, role, { api: sideApi, cipherSuite, sei: withSei, log });
+const senderSide = sideOf('sender', 'encrypt', api);
+const receiverSide = sideOf('receiver', 'decrypt', receiverApi);
+if (withSei && api === 'sframe') log('?sei=1 needs the sender in worker.js: add ?api=script');
 
 const showKids = (k) => `audio ${k.audio}, video ${k.video}`;
-/** Logs a worker's refusal of a key (e.g. "key_in_use"); returns the reply. */
-function checked(who, reply) {
-  if (reply?.error) log(`${who}: key refused: ${reply.code ?? ''} ${reply.error}`);
-  return reply;
-}
-
 let generation = 0;
 const keysByGeneration = new Map();
 async function installKey(newGeneration, key) {
   keysByGeneration.set(newGeneration, key);
   const kids = kidsOf(newGeneration);
   // Receiver first (it accepts the new KIDs alongside the old), then the sender switches.
-  checked('receiver', await receiverW.ask({ type: 'key', generation: newGeneration, kids, key }));
-  checked('sender', await senderW.ask({ type: 'key', generation: newGeneration, kids, key, current: true }));
+  await receiverSide.key({ generation: newGeneration, kids, key });
+  await senderSide.key({ generation: newGeneration, kids, key, current: true });
   const old = generation;
   generation = newGeneration;
   $('kid').textContent = showKids(kids);
@@ -65,7 +76,7 @@ async function installKey(newGeneration, key) {
     // Frames under the old key may still be in flight for a moment.
     setTimeout(() => {
       keysByGeneration.delete(old);
-      receiverW.ask({ type: 'removeKey', generation: old });
+      receiverSide.removeKey(old);
     }, 2000);
   }
 }
@@ -79,13 +90,13 @@ async function rotate() {
 async function receiverKey(mode) {
   const kids = kidsOf(generation);
   if (mode === 'wrong') {
-    await receiverW.ask({ type: 'key', generation, kids, key: await newKey() });
+    await receiverSide.key({ generation, kids, key: await newKey() });
     log(`receiver: WRONG key for KIDs ${showKids(kids)}`);
   } else if (mode === 'remove') {
-    await receiverW.ask({ type: 'removeKey', generation });
+    await receiverSide.removeKey(generation);
     log(`receiver: no key for KIDs ${showKids(kids)}`);
   } else {
-    await receiverW.ask({ type: 'key', generation, kids, key: keysByGeneration.get(generation) });
+    await receiverSide.key({ generation, kids, key: keysByGeneration.get(generation) });
     log(`receiver: right key for KIDs ${showKids(kids)}`);
   }
 }
@@ -95,25 +106,12 @@ const pcConfig = api === 'streams' ? { encodedInsertableStreams: true } : {};
 const pc1 = new RTCPeerConnection(pcConfig);
 const pc2 = new RTCPeerConnection(pcConfig);
 
-/** Puts our SFrameTransform on a sender or receiver, through the chosen API. */
-function attachTransform(senderOrReceiver, worker, options) {
-  if (api === 'streams') {
-    if (!senderOrReceiver.createEncodedStreams) {
-      log('?api=streams: this browser has no createEncodedStreams() (Chromium only)');
-      throw new Error('no createEncodedStreams()');
-    }
-    const { readable, writable } = senderOrReceiver.createEncodedStreams();
-    worker.postMessage({ type: 'streams', readable, writable, options, id: -1 }, [readable, writable]);
-  } else {
-    senderOrReceiver.transform = new RTCRtpScriptTransform(worker, options);
-  }
-}
 pc1.onicecandidate = (e) => e.candidate && pc2.addIceCandidate(e.candidate);
 pc2.onicecandidate = (e) => e.candidate && pc1.addIceCandidate(e.candidate);
 
 for (const track of stream.getTracks()) {
   const sender = pc1.addTrack(track, stream);
-  attachTransform(sender, senderW.worker, { role: 'encrypt', kind: track.kind, cipherSuite, sei: withSei });
+  senderSide.attach(sender, track.kind);
 }
 for (const tr of pc1.getTransceivers()) {
   if (tr.sender.track?.kind !== 'video') continue;
@@ -124,9 +122,15 @@ for (const tr of pc1.getTransceivers()) {
 
 const remote = new MediaStream();
 pc2.ontrack = (e) => {
-  attachTransform(e.receiver, receiverW.worker, { role: 'decrypt', kind: e.track.kind, cipherSuite });
+  receiverSide.attach(e.receiver, e.track.kind);
   remote.addTrack(e.track);
   $('remote').srcObject = remote;
+};
+
+const API_NAMES = {
+  sframe: 'RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter',
+  script: 'worker.js via RTCRtpScriptTransform',
+  streams: 'worker.js via createEncodedStreams()',
 };
 
 async function connect() {
@@ -136,7 +140,8 @@ async function connect() {
   await pc2.setLocalDescription();
   await pc1.setRemoteDescription(pc2.localDescription);
   log(
-    `call up: ${codec}, ${cipherSuite}, ${api === 'streams' ? 'createEncodedStreams' : 'RTCRtpScriptTransform'}, ` +
+    `call up: ${codec}, ${cipherSuite}, ${API_NAMES[api]}` +
+      `${receiverApi !== api ? ` (receiver: ${API_NAMES[receiverApi]})` : ''}, ` +
       `KIDs ${showKids(kidsOf(generation))}${sharedKid ? ' (shared on purpose: expect "key_in_use")' : ''}`,
   );
 }
@@ -170,10 +175,7 @@ function drawSfu(w) {
 }
 
 async function report(evidence = false) {
-  const [s, r] = await Promise.all([
-    senderW.ask({ type: 'report', evidence }),
-    receiverW.ask({ type: 'report', evidence }),
-  ]);
+  const [s, r] = await Promise.all([senderSide.report(evidence), receiverSide.report(evidence)]);
   return { sender: s, receiver: r, stats: await stats() };
 }
 
@@ -185,14 +187,17 @@ async function refresh() {
         .map(([k, n]) => `${k} ×${n} ${receiver.headers.kinds[k].join('+')}`)
         .join(', ');
     }
-    drawSfu(receiver.lastWire);
+    if (receiver.headers) drawSfu(receiver.lastWire);
+    else $('sfu-info').textContent = 'the frames are in the package\'s worker: ?api=script or ?receiver=script shows them';
     $('stats').textContent =
       `video ${st.video.codec ?? ''}: framesDecoded ${st.video.framesDecoded ?? 0}, ` +
       `keyFrames ${st.video.keyFramesDecoded ?? 0}, PLIs ${st.video.pliCount ?? 0}\n` +
       `audio: decoded samples ${st.audio.decodedSamples ?? 0}, concealed ${st.audio.concealedSamples ?? 0}\n` +
       `receiver errors: authentication ${receiver.errors.authentication}, keyID ${receiver.errors.keyID}, ` +
       `syntax ${receiver.errors.syntax}\n` +
-      `wire: ${receiver.headers.frames} SFrame headers, ${receiver.headers.duplicates.length} reused (KID, CTR)`;
+      (receiver.headers
+        ? `wire: ${receiver.headers.frames} SFrame headers, ${receiver.headers.duplicates.length} reused (KID, CTR)`
+        : `decrypters: ${receiver.transforms.map((t) => `${t.kind} ${t.frames} frames`).join(', ')}`);
   } catch (e) {
     log(`stats: ${e}`);
   }
@@ -212,8 +217,8 @@ window.demo = {
   report,
   rotate,
   receiverKey,
-  resetEvidence: () =>
-    Promise.all([senderW.ask({ type: 'resetEvidence' }), receiverW.ask({ type: 'resetEvidence' })]),
+  resetEvidence: () => Promise.all([senderSide.resetEvidence(), receiverSide.resetEvidence()]),
+  api: { sender: api, receiver: receiverApi },
   /** The current key generation and its KIDs by track kind. */
   get generation() {
     return generation;

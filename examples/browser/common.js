@@ -103,6 +103,138 @@ export function transformWorker(name, onError = console.error) {
   return { worker, ask };
 }
 
+// ---- The two ways of putting SFrame on a sender / receiver --------------------------------
+// A "side" is every encrypter (role "encrypt") or every decrypter ("decrypt") of one peer, with
+// one interface for the page: attach(senderOrReceiver, kind) (→ promise: keys in force), key({ generation, kids, key,
+// current }) → { error?, code? }, removeKey(generation), report(evidence), resetEvidence().
+// Keys arrive per generation with one KID per track kind; an encrypter uses the current
+// generation's KID of its kind, a decrypter adds every generation's key under its kind's KID.
+
+/**
+ * The W3C main-thread API: `sender.transform = new RTCRtpSFrameEncrypter({ cipherSuite })`,
+ * `receiver.transform = new RTCRtpSFrameDecrypter({ cipherSuite })` (the browser's own, or the
+ * package's polyfill: installPolyfill() first). The frames go through the package's worker,
+ * out of the page's reach: report() has what the main thread sees — key refusals, decrypter
+ * "error" events, getStats() — and no wire evidence (workerSide records that).
+ */
+export function apiSide(role, { cipherSuite, log = console.warn }) {
+  const transforms = []; // { t, kind }
+  const generations = new Map(); // generation → { key, kids }
+  let current = null;
+  const errors = { authentication: 0, keyID: 0, syntax: 0 };
+  const errorLog = []; // first few decrypter error events: kind, errorType, code, KID
+  const errorCodes = {}; // "kind/code" → events
+  const keyErrors = []; // refused key calls: kind, role, KID, code (the SFrameError's)
+
+  async function apply(t, kind, generation) {
+    const g = generations.get(generation);
+    const kid = g?.kids[kind];
+    if (kid === undefined) return;
+    try {
+      if (role === 'encrypt') {
+        if (generation === current) await t.setEncryptionKey(g.key, kid);
+      } else {
+        await t.addDecryptionKey(g.key, kid);
+      }
+    } catch (e) {
+      // InvalidModificationError whose cause is the SFrameError (e.g. code "key_in_use").
+      keyErrors.push({ kind, role, kid: String(kid), name: e?.name, code: e?.cause?.code ?? e?.name });
+      throw e;
+    }
+  }
+
+  return {
+    api: 'sframe',
+    attach(senderOrReceiver, kind) {
+      const t =
+        role === 'encrypt'
+          ? new RTCRtpSFrameEncrypter({ cipherSuite })
+          : new RTCRtpSFrameDecrypter({ cipherSuite });
+      if (role === 'decrypt') {
+        t.onerror = (e) => {
+          errors[e.errorType]++;
+          errorCodes[`${kind}/${e.code}`] = (errorCodes[`${kind}/${e.code}`] ?? 0) + 1;
+          if (errorLog.length < 20) {
+            errorLog.push({ kind, errorType: e.errorType, code: e.code, keyID: String(e.keyID) });
+          }
+        };
+      }
+      senderOrReceiver.transform = t;
+      transforms.push({ t, kind });
+      // Resolves when the keys given so far are in force (a frame that reaches the transform
+      // earlier is dropped: an encrypter's as droppedNoKey, a decrypter's with a "keyID" error).
+      return Promise.all([...generations.keys()].map((g) => apply(t, kind, g).catch(() => {})));
+    },
+    async key({ generation, kids, key, current: isCurrent }) {
+      generations.set(generation, { key, kids });
+      if (isCurrent) current = generation;
+      try {
+        await Promise.all(transforms.map(({ t, kind }) => apply(t, kind, generation)));
+        return {};
+      } catch (e) {
+        log(`${role}: key refused: ${e?.cause?.code ?? ''} ${e}`);
+        return { error: String(e), code: e?.cause?.code ?? e?.name };
+      }
+    },
+    async removeKey(generation) {
+      const g = generations.get(generation);
+      generations.delete(generation);
+      if (!g || role !== 'decrypt') return;
+      await Promise.all(
+        transforms.filter(({ kind }) => g.kids[kind] !== undefined).map(({ t, kind }) => t.removeDecryptionKey(g.kids[kind])),
+      );
+    },
+    async report() {
+      return {
+        api: 'sframe',
+        errors: { ...errors },
+        errorLog,
+        errorCodes: { ...errorCodes },
+        keyErrors,
+        transforms: await Promise.all(
+          transforms.map(async ({ t, kind }) => ({ kind, role, ...(await t.getStats()) })),
+        ),
+      };
+    },
+    async resetEvidence() {},
+  };
+}
+
+/**
+ * The page's own worker (worker.js), through RTCRtpScriptTransform (api "script") or
+ * Chromium's createEncodedStreams() (api "streams"): SFrameTransform there, plus the evidence
+ * the e2e tests check — every SFrame header on the wire, plaintext / wire / decrypted bytes by
+ * (KID, CTR), H.264 SEI insertion (options.sei) — in report().
+ */
+export function workerSide(name, role, { api = 'script', cipherSuite, sei = false, log = console.warn }) {
+  const w = transformWorker(name, log);
+  return {
+    api,
+    worker: w.worker,
+    attach(senderOrReceiver, kind) {
+      const options = { role, kind, cipherSuite, sei };
+      if (api === 'streams') {
+        if (!senderOrReceiver.createEncodedStreams) {
+          log('?api=streams: this browser has no createEncodedStreams() (Chromium only)');
+          throw new Error('no createEncodedStreams()');
+        }
+        const { readable, writable } = senderOrReceiver.createEncodedStreams();
+        w.worker.postMessage({ type: 'streams', readable, writable, options, id: -1 }, [readable, writable]);
+      } else {
+        senderOrReceiver.transform = new RTCRtpScriptTransform(w.worker, options);
+      }
+    },
+    async key(msg) {
+      const r = await w.ask({ type: 'key', ...msg });
+      if (r?.error) log(`${name}: key refused: ${r.code ?? ''} ${r.error}`);
+      return r;
+    },
+    removeKey: (generation) => w.ask({ type: 'removeKey', generation }),
+    report: (evidence = false) => w.ask({ type: 'report', evidence }),
+    resetEvidence: () => w.ask({ type: 'resetEvidence' }),
+  };
+}
+
 /** A base key imported as a non-extractable HKDF key: it never leaves WebCrypto. */
 export function importKey(raw) {
   return crypto.subtle.importKey('raw', raw, 'HKDF', false, ['deriveBits']);

@@ -1,24 +1,29 @@
 // One participant of a two-party SFrame call, for calls between two browsers (the e2e test runs
 // Chromium ⇄ Firefox with it). The page sends an animated canvas and a tone, each track through
-// its own SFrame encrypter under its own KID, and decrypts what the other participant sends; the
-// transforms run in worker.js (RTCRtpScriptTransform), which records every SFrame header on the
-// wire. Signalling and keys come from outside through window.peer — in the test, node passes
+// its own SFrame encrypter under its own KID, and decrypts what the other participant sends:
+// with the W3C main-thread API by default (RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter, the
+// package's polyfill where the browser has none), or with ?api=script in the page's own worker
+// (worker.js via RTCRtpScriptTransform), which records every frame — plaintext, wire bytes and
+// SFrame headers — for the e2e test. Signalling and keys come from outside through window.peer — in the test, node passes
 // offer / answer / ICE candidates and key bytes between the two pages; a real app would use its
 // signalling server and its key exchange (e.g. MLS) instead.
 //
 // URL: ?participant=<0..63> (this sender, default 1) &peer=<0..63> (the other one, default 2)
 //      &codec=VP8|H264 (video codec to prefer; default VP8) &suite=<cipher suite name>
+//      &api=sframe|script (default sframe, see above)
 //
 // Keys: one base key per sending participant and key generation (16 bytes, given as hex and
 // imported non-extractable); KIDs by the scheme of common.js, so the two participants' KIDs
 // never collide (participant 1: audio 17, video 1041; participant 2: audio 33, video 1057 in
 // generation 1).
+import { installPolyfill } from '/sframe-wasm/js/index.js';
 import {
+  apiSide,
+  workerSide,
   kidOf,
   startSource,
   keepResolution,
   preferCodec,
-  transformWorker,
   importKey,
   pixels,
   inboundStats,
@@ -29,6 +34,7 @@ const me = Number(params.get('participant') ?? 1);
 const other = Number(params.get('peer') ?? 2);
 const codec = (params.get('codec') ?? 'VP8').toUpperCase();
 const cipherSuite = params.get('suite') ?? 'AES_128_GCM_SHA256_128';
+const api = params.get('api') === 'script' ? 'script' : 'sframe';
 
 const $ = (id) => document.getElementById(id);
 const log = (msg) => {
@@ -45,24 +51,27 @@ const fromHex = (hex) => Uint8Array.from(hex.match(/../g), (b) => parseInt(b, 16
 
 const src = $('source');
 const stream = startSource(src, `participant ${me}`);
-const sender = transformWorker('sender', log);
-const receiver = transformWorker('receiver', log);
+installPolyfill(); // RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter where the browser lacks them
+const sideOf = (name, role) =>
+  api === 'sframe' ? apiSide(role, { cipherSuite, log }) : workerSide(name, role, { api, cipherSuite, log });
+const sender = sideOf('sender', 'encrypt');
+const receiver = sideOf('receiver', 'decrypt');
 
 /** This participant's key of a generation: its encrypters switch to it. */
 async function setSendKey(generation, hex) {
   const kids = kidsOf(generation, me);
-  const r = await sender.ask({ type: 'key', generation, kids, key: await importKey(fromHex(hex)), current: true });
+  const r = await sender.key({ generation, kids, key: await importKey(fromHex(hex)), current: true });
   $('kids').textContent = `sending under KIDs audio ${kids.audio}, video ${kids.video}`;
   log(`send key, generation ${generation}: KIDs audio ${kids.audio}, video ${kids.video}${r.error ? ` REFUSED ${r.code}` : ''}`);
-  return r;
+  return { error: r?.error, code: r?.code };
 }
 
 /** The other participant's key of a generation: the decrypters add it under its KIDs. */
 async function setReceiveKey(generation, hex) {
   const kids = kidsOf(generation, other);
-  const r = await receiver.ask({ type: 'key', generation, kids, key: await importKey(fromHex(hex)) });
+  const r = await receiver.key({ generation, kids, key: await importKey(fromHex(hex)) });
   log(`receive key, generation ${generation}: KIDs audio ${kids.audio}, video ${kids.video}${r.error ? ` REFUSED ${r.code}` : ''}`);
-  return r;
+  return { error: r?.error, code: r?.code };
 }
 
 // ---- The call -----------------------------------------------------------------------------
@@ -72,19 +81,25 @@ pc.onicecandidate = (e) => e.candidate && candidates.push(e.candidate.toJSON());
 pc.onconnectionstatechange = () => log(`connection ${pc.connectionState}`);
 
 let sending = false;
-/** Adds the local tracks (reusing the offer's transceivers when answering), encrypted. */
-function addTracks() {
+/**
+ * Adds the local tracks (reusing the offer's transceivers when answering), encrypted, and
+ * decrypters on the receivers; resolves when the keys given so far are in force in all of them,
+ * so no frame of this call meets a transform still waiting for its key.
+ */
+async function addTracks() {
   if (sending) return;
   sending = true;
+  const attached = [];
   for (const track of stream.getTracks()) {
     const s = pc.addTrack(track, stream);
-    s.transform = new RTCRtpScriptTransform(sender.worker, { role: 'encrypt', kind: track.kind, cipherSuite });
+    attached.push(sender.attach(s, track.kind));
     if (track.kind !== 'video') continue;
     keepResolution(s, log);
     const tr = pc.getTransceivers().find((t) => t.sender === s);
     if (!preferCodec(tr, codec)) log(`${codec} is not offered by this browser: its default video codec is used`);
   }
-  decryptReceivers();
+  attached.push(...decryptReceivers());
+  await Promise.all(attached);
 }
 
 /**
@@ -93,11 +108,13 @@ function addTracks() {
  */
 const decrypting = new WeakSet();
 function decryptReceivers() {
+  const attached = [];
   for (const { receiver: r } of pc.getTransceivers()) {
     if (decrypting.has(r)) continue;
     decrypting.add(r);
-    r.transform = new RTCRtpScriptTransform(receiver.worker, { role: 'decrypt', kind: r.track.kind, cipherSuite });
+    attached.push(receiver.attach(r, r.track.kind));
   }
+  return attached;
 }
 
 const remote = new MediaStream();
@@ -108,14 +125,14 @@ pc.ontrack = (e) => {
 };
 
 async function offer() {
-  addTracks();
+  await addTracks();
   await pc.setLocalDescription();
   return pc.localDescription.toJSON();
 }
 
 async function answer(description) {
   await pc.setRemoteDescription(description);
-  addTracks();
+  await addTracks();
   await pc.setLocalDescription();
   return pc.localDescription.toJSON();
 }
@@ -165,10 +182,7 @@ async function stats() {
 }
 
 async function report(evidence = false) {
-  const [s, r] = await Promise.all([
-    sender.ask({ type: 'report', evidence }),
-    receiver.ask({ type: 'report', evidence }),
-  ]);
+  const [s, r] = await Promise.all([sender.report(evidence), receiver.report(evidence)]);
   return { sender: s, receiver: r };
 }
 
@@ -179,7 +193,8 @@ window.peer = {
   kids: kidsOf,
   setSendKey,
   setReceiveKey,
-  removeReceiveKey: (generation) => receiver.ask({ type: 'removeKey', generation }),
+  api,
+  removeReceiveKey: (generation) => receiver.removeKey(generation),
   offer,
   answer,
   accept,
@@ -187,7 +202,7 @@ window.peer = {
   addCandidates,
   stats,
   report,
-  resetEvidence: () => Promise.all([sender.ask({ type: 'resetEvidence' }), receiver.ask({ type: 'resetEvidence' })]),
+  resetEvidence: () => Promise.all([sender.resetEvidence(), receiver.resetEvidence()]),
   selectedPair,
   pictures: () => ({ source: pixels(src), remote: pixels($('remote')) }),
   state: () => ({ connection: pc.connectionState, ice: pc.iceConnectionState, log: $('log').textContent }),

@@ -4,7 +4,12 @@
 // SFrameTransform in an RTCRtpScriptTransform worker on both sides. The page sends audio and
 // video, each track through its own encrypter with its own KID (one KID per sending track); the
 // workers record every SFrame header on the wire (sender: as each encrypter's output leaves;
-// receiver: before decryption). Every case runs in both browsers, except where a browser lacks
+// receiver: before decryption). The demo's default, the W3C main-thread API
+// (RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter from the package's installPolyfill()), keeps its
+// frames in the package's worker: those cases check what the main thread sees (decoding, key
+// refusals, decrypter "error" events, getStats()) and, with the receiver in worker.js
+// (?receiver=script), the wire the main-thread encrypters produce; ?api=script puts both sides
+// in worker.js for the byte-level evidence. Every case runs in both browsers, except where one lacks
 // the feature: createEncodedStreams() is Chromium's, and H.264 runs where the browser offers it
 // (Debian's Firefox has no OpenH264: the case is skipped with the codecs it has).
 //   npm ci && node --test e2e/      (after bash scripts/build.sh)
@@ -52,11 +57,12 @@ function checkEvidence(rep) {
 /**
  * Issue 13 finding 1: every SFrame header on the wire, on both sides, is a distinct (KID, CTR)
  * — no nonce is used twice — and both tracks were seen, each under its own KIDs.
- * `generations`: [[kids, minAudio, minVideo], ...] with kids = { audio, video }.
+ * `generations`: [[kids, minAudio, minVideo], ...] with kids = { audio, video }. `sides`: the
+ * sides whose transforms are worker.js's (the main-thread API's record nothing).
  */
-function checkHeaders(rep, generations) {
+function checkHeaders(rep, generations, sides = ['sender', 'receiver']) {
   const out = [];
-  for (const side of ['sender', 'receiver']) {
+  for (const side of sides) {
     const h = rep[side].headers;
     assert.deepEqual(h.duplicates, [], `${side}: a (KID, CTR) pair appeared twice with different bytes`);
     assert.equal(h.unparsed, 0, `${side}: frames without an SFrame header`);
@@ -256,4 +262,159 @@ function cases(name) {
       }
     },
   );
+
+  // The W3C main-thread API (the demo's default): RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter,
+  // here the package's polyfill (neither browser has them natively). Decrypter "error" events
+  // reach the main thread; a wrong key stops decoding; the right one brings it back.
+  test('VP8 + Opus loopback via RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter (main thread): decodes, "error" events with a wrong key', async (t) => {
+    const { page, stats, report, pageErrors } = await openCall(browser, 'codec=VP8&rotate=0');
+    try {
+      const polyfilled = await page.evaluate(() => ({
+        api: window.demo.api,
+        encrypter: typeof RTCRtpSFrameEncrypter,
+        decrypter: typeof RTCRtpSFrameDecrypter,
+      }));
+      assert.deepEqual(polyfilled, { api: { sender: 'sframe', receiver: 'sframe' }, encrypter: 'function', decrypter: 'function' });
+      const s0 = await until('video frames decoded', async () => {
+        const s = await stats();
+        return s.video.framesDecoded > 20 && s.audio.decodedSamples > 48000 ? s : null;
+      });
+      assert.match(s0.video.codec, /video\/VP8/i);
+      await sleep(1000);
+      const s1 = await stats();
+      assert.ok(s1.video.framesDecoded > s0.video.framesDecoded, 'video keeps decoding');
+      assert.ok(s1.audio.decodedSamples > s0.audio.decodedSamples, 'audio keeps decoding');
+      const pic = await page.evaluate(() => window.demo.pictures());
+      assert.equal(pic.remote.width, 640, JSON.stringify(pic));
+      assert.ok(pic.remote.spread > 10, `remote video looks blank: ${JSON.stringify(pic)}`);
+      assert.ok(Math.abs(pic.remote.mean - pic.source.mean) < 25, `remote differs from source: ${JSON.stringify(pic)}`);
+      const rep = await report();
+      assert.deepEqual(rep.receiver.errors, { authentication: 0, keyID: 0, syntax: 0 }, JSON.stringify(rep.receiver.errorLog));
+      assert.deepEqual(rep.sender.keyErrors, []);
+      // getStats() (extension): every frame went through an encrypter / decrypter, none failed
+      // or waited for a key (a decrypter drops re-delivered frames as "replayed": no error).
+      for (const side of ['sender', 'receiver']) {
+        const kinds = rep[side].transforms.map((x) => x.kind).sort();
+        assert.deepEqual(kinds, ['audio', 'video'], side);
+        for (const x of rep[side].transforms) {
+          assert.ok(x.frames > 20, `${side} ${x.kind}: ${JSON.stringify(x)}`);
+          assert.equal(x.errors, 0, `${side} ${x.kind}: ${JSON.stringify(x)}`);
+          assert.equal(x.droppedNoKey, 0, `${side} ${x.kind}: ${JSON.stringify(x)}`);
+          if (side === 'sender') assert.equal(x.dropped, 0, `${side} ${x.kind}: ${JSON.stringify(x)}`);
+        }
+      }
+
+      // Rotation: decoding goes on under the new KIDs.
+      await page.evaluate(() => window.demo.rotate());
+      const r0 = await stats();
+      await sleep(1500);
+      assert.ok((await stats()).video.framesDecoded > r0.video.framesDecoded + 10, 'video decodes after rotation');
+      const kids = await page.evaluate(() => window.demo.kids);
+
+      // Wrong key: "authentication" events from the decrypters, for the current KIDs; no decoding.
+      await page.evaluate(() => window.demo.receiverKey('wrong'));
+      const bad = await until('authentication errors', async () => {
+        const r = await report();
+        return r.receiver.errors.authentication > 20 ? r : null;
+      });
+      const kidsSeen = new Set(bad.receiver.errorLog.filter((e) => e.errorType === 'authentication').map((e) => e.keyID));
+      for (const k of kidsSeen) assert.ok([String(kids.audio), String(kids.video)].includes(k), `error for KID ${k}`);
+      await sleep(1000);
+      const w0 = await stats();
+      await sleep(2500);
+      const w1 = await stats();
+      assert.equal(w1.video.framesDecoded, w0.video.framesDecoded, 'no video decoded with a wrong key');
+      assert.ok(w1.audio.decodedSamples - w0.audio.decodedSamples < 4800, 'no audio decoded with a wrong key');
+
+      // No key: "keyID" events. Right key: decoding again.
+      await page.evaluate(() => window.demo.receiverKey('remove'));
+      await until('keyID errors', async () => (await report()).receiver.errors.keyID > 20);
+      await page.evaluate(() => window.demo.receiverKey('right'));
+      const back = await stats();
+      await until('video decoding again', async () => (await stats()).video.framesDecoded > back.video.framesDecoded + 10);
+      const end = await report();
+      assert.deepEqual(end.sender.keyErrors, []);
+      t.diagnostic(
+        `${title}: ${s1.video.framesDecoded} frames decoded; wrong key: ${bad.receiver.errors.authentication}+ "authentication" ` +
+          `events (KIDs ${[...kidsSeen].join(', ')}), video frozen at ${w1.video.framesDecoded}; then ${end.receiver.errors.keyID} "keyID" events`,
+      );
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  // What the main-thread encrypters put on the wire, seen by decrypters in the page's worker
+  // (an independent decryption path that records every frame before decrypting it).
+  for (const codec of ['VP8', 'H264']) {
+    test(`${codec}: RTCRtpSFrameEncrypter's wire (decrypted in worker.js): SFrame under one KID per track, no (KID, CTR) twice, no plaintext`, async (t) => {
+      if (skipWithout(t, codec)) return;
+      const { page, stats, report, pageErrors } = await openCall(browser, `codec=${codec}&rotate=0&receiver=script`);
+      try {
+        assert.deepEqual(await page.evaluate(() => window.demo.api), { sender: 'sframe', receiver: 'script' });
+        await until('video frames decoded', async () => {
+          const s = await stats();
+          return s.video.framesDecoded > 20 && s.audio.decodedSamples > 48000 ? s : null;
+        });
+        const kids1 = await page.evaluate(() => window.demo.kids);
+        await page.evaluate(() => window.demo.rotate());
+        const kids2 = await page.evaluate(() => window.demo.kids);
+        await until('frames under the new KIDs', async () => (await report()).receiver.wireKids.includes(String(kids2.video)));
+        const s0 = await stats();
+        await sleep(1500);
+        const s1 = await stats();
+        assert.match(s1.video.codec, new RegExp(`video/${codec}`, 'i'));
+        assert.ok(s1.video.framesDecoded > s0.video.framesDecoded + 10, 'video decodes after rotation');
+        const rep = await report(true);
+        const wireCheck = checkHeaders(rep, [[kids1, 50, 20], [kids2, 20, 10]], ['receiver']);
+        assert.deepEqual(rep.receiver.errors, { authentication: 0, keyID: 0, syntax: 0 }, JSON.stringify(rep.receiver.errorLog));
+        assert.deepEqual(rep.sender.keyErrors, []);
+        // The plaintext the worker decrypted never appears in what arrived.
+        const { wire, decrypted } = rep.receiver;
+        const ids = Object.keys(decrypted).filter((id) => wire[id]);
+        assert.ok(ids.length >= 10, `only ${ids.length} frames with evidence`);
+        const wireAll = Object.values(wire).join('|');
+        for (const id of ids) assert.ok(!wireAll.includes(decrypted[id]), `plaintext of frame ${id} seen on the wire`);
+        t.diagnostic(`${title} ${codec}: ${ids.length} frames compared; ${wireCheck}`);
+        assert.deepEqual(pageErrors, []);
+      } finally {
+        await page.close();
+      }
+    });
+  }
+
+  // The main-thread API refuses the demo's old mistake too: both encrypters share the package's
+  // one worker (one wasm instance), so the second setEncryptionKey with the same key and KID
+  // rejects with an InvalidModificationError whose cause is the SFrameError "key_in_use".
+  test('RTCRtpSFrameEncrypter: same key + same KID on two encrypters refused with "key_in_use"', async (t) => {
+    const { page, report, pageErrors } = await openCall(browser, 'codec=VP8&rotate=0&kids=shared&receiver=script');
+    try {
+      const kids = await page.evaluate(() => window.demo.kids);
+      assert.equal(kids.audio, kids.video, 'the page reproduces the mistake');
+      const rep = await until('the refusal and frames from the other encrypter', async () => {
+        const r = await report();
+        return r.sender.keyErrors.length > 0 && r.receiver.headers.frames > 50 ? r : null;
+      });
+      assert.equal(rep.sender.keyErrors.length, 1, JSON.stringify(rep.sender.keyErrors));
+      const [refused] = rep.sender.keyErrors;
+      assert.equal(refused.name, 'InvalidModificationError');
+      assert.equal(refused.code, 'key_in_use');
+      assert.equal(refused.kid, String(kids.video));
+      const other = refused.kind === 'audio' ? 'video' : 'audio';
+      // The refused encrypter has no key: it drops every frame (getStats().droppedNoKey), sends nothing.
+      const byKind = Object.fromEntries(rep.sender.transforms.map((x) => [x.kind, x]));
+      assert.ok(byKind[refused.kind].droppedNoKey > 0, JSON.stringify(byKind));
+      assert.equal(byKind[refused.kind].droppedNoKey, byKind[refused.kind].frames, JSON.stringify(byKind));
+      assert.equal(byKind[other].dropped, 0, JSON.stringify(byKind));
+      // On the wire: the shared KID carries the other track only, no (KID, CTR) twice.
+      const h = rep.receiver.headers;
+      assert.deepEqual(h.kinds, { [String(kids.video)]: [other] });
+      assert.deepEqual(h.duplicates, []);
+      assert.equal(h.unparsed, 0);
+      t.diagnostic(`refused: ${refused.kind} encrypter (${refused.name}, ${refused.code}), ${byKind[refused.kind].droppedNoKey} frames dropped; ${h.frames} ${other} frames on the wire under KID ${kids.video}`);
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await page.close();
+    }
+  });
 }

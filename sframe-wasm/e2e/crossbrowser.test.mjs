@@ -1,12 +1,15 @@
 // A call between two different browsers: headless Debian Chromium and headless Debian Firefox
 // ESR (puppeteer-core, browsers.mjs), each on examples/browser/peer.html served by this test on
-// 127.0.0.1, each sending audio + video through its own SFrame encrypters (RTCRtpScriptTransform
-// workers, sframe-wasm) and decrypting the other's. Node is the signalling channel (offer,
+// 127.0.0.1, each sending audio + video through its own SFrame encrypters (sframe-wasm) and
+// decrypting the other's: once with the W3C main-thread API (RTCRtpSFrameEncrypter /
+// RTCRtpSFrameDecrypter, the package's polyfill), once with the page's own worker (?api=script:
+// RTCRtpScriptTransform + SFrameTransform in worker.js, which records every frame). Node is the signalling channel (offer,
 // answer and ICE candidates, loopback candidates only) and the key server (one random base key
 // per sending participant, given to its page and to the other's receiver).
 //
-// Checked in each direction: the receiving browser decodes video frames and audio samples; its
-// worker sees, before decryption, only SFrame headers that parse, under exactly the sender's
+// Checked in each direction: the receiving browser decodes video frames and audio samples
+// (main-thread API: every frame went through the encrypter and decrypter, none dropped); its
+// worker (?api=script) sees, before decryption, only SFrame headers that parse, under exactly the sender's
 // KIDs, no (KID, CTR) twice; what it decrypts equals the sender's plaintext frame for frame and
 // that plaintext never appears on the wire; a wrong key gives "authentication" errors and
 // decoding stops (while the other direction goes on), and the right key brings it back.
@@ -58,10 +61,10 @@ function loopbackOnly(description) {
 }
 
 /** One participant's page: name, its page and helpers. */
-async function openPeer(name, otherName, codec) {
+async function openPeer(name, otherName, codec, api) {
   const me = PARTICIPANT[name];
   const other = PARTICIPANT[otherName];
-  const url = `${baseUrl}examples/browser/peer.html?participant=${me}&peer=${other}&codec=${codec}`;
+  const url = `${baseUrl}examples/browser/peer.html?participant=${me}&peer=${other}&codec=${codec}&api=${api}`;
   const { page, pageErrors } = await openPage(browsers[name].browser, url, 'peer');
   const call = (fn, ...args) => page.evaluate(fn, ...args);
   return {
@@ -101,8 +104,32 @@ async function connect(a, b) {
   return seen;
 }
 
+/** worker.js on both ends (?api=script): the wire and the plaintext, frame for frame. */
+function checkEvidence(sent, got, kids, from) {
+  // The receiver's worker, before decryption: SFrame headers only, under the sender's KIDs.
+  const h = got.receiver.headers;
+  assert.ok(h.frames > 100, `${h.frames} frames at the receiver`);
+  assert.equal(h.unparsed, 0, 'frames without an SFrame header reached the receiver');
+  assert.deepEqual(h.kinds, { [String(kids.audio)]: ['audio'], [String(kids.video)]: ['video'] }, `KIDs on the wire: ${JSON.stringify(h.perKid)}`);
+  assert.deepEqual(h.duplicates, [], 'a (KID, CTR) pair arrived twice with different bytes');
+  const hs = sent.sender.headers;
+  assert.equal(hs.unique, hs.frames, 'sender: every header is a distinct (KID, CTR)');
+
+  // Frame for frame: decrypted == the sender's plaintext, which never travels in clear.
+  const { plain } = sent.sender;
+  const { wire, decrypted } = got.receiver;
+  const ids = Object.keys(decrypted).filter((id) => plain[id] && wire[id]);
+  assert.ok(ids.length >= 10, `only ${ids.length} frames with evidence from both browsers`);
+  const wireAll = Object.values(wire).join('|');
+  for (const id of ids) {
+    assert.equal(decrypted[id], plain[id], `frame ${id} decrypts to what ${from.title} sent`);
+    assert.ok(!wireAll.includes(plain[id]), `plaintext of frame ${id} seen on the wire`);
+  }
+  return `${h.frames} SFrame frames at the receiver under KIDs ${JSON.stringify(h.perKid)}; ${ids.length} frames compared byte for byte`;
+}
+
 /** sender → receiver, right key: decoding, KIDs on the wire, plaintext equality. */
-async function checkDirection(t, from, to, codec) {
+async function checkDirection(t, from, to, codec, api) {
   const kids = await from.call((g) => window.peer.kids(g, window.peer.participant), GENERATION);
   // 1. The receiving browser decodes video frames and audio samples.
   const s0 = await until(`${to.title} decoding ${from.title}'s media`, async () => {
@@ -123,30 +150,28 @@ async function checkDirection(t, from, to, codec) {
   assert.ok(dstPic.spread > 10, `remote video looks blank: ${JSON.stringify(dstPic)}`);
   assert.ok(Math.abs(dstPic.mean - srcPic.mean) < 25, `remote differs from source: ${JSON.stringify({ srcPic, dstPic })}`);
 
-  // 2. The receiver's worker, before decryption: SFrame headers only, under the sender's KIDs.
   const [sent, got] = await Promise.all([from.report(true), to.report(true)]);
-  const h = got.receiver.headers;
-  assert.ok(h.frames > 100, `${h.frames} frames at the receiver`);
-  assert.equal(h.unparsed, 0, 'frames without an SFrame header reached the receiver');
-  assert.deepEqual(h.kinds, { [String(kids.audio)]: ['audio'], [String(kids.video)]: ['video'] }, `KIDs on the wire: ${JSON.stringify(h.perKid)}`);
-  assert.deepEqual(h.duplicates, [], 'a (KID, CTR) pair arrived twice with different bytes');
-  const hs = sent.sender.headers;
-  assert.equal(hs.unique, hs.frames, 'sender: every header is a distinct (KID, CTR)');
   assert.deepEqual(got.receiver.errors, { authentication: 0, keyID: 0, syntax: 0 }, JSON.stringify(got.receiver.errorLog));
   assert.deepEqual(sent.sender.keyErrors, []);
-
-  // 3. Frame for frame: decrypted == the sender's plaintext, which never travels in clear.
-  const { plain } = sent.sender;
-  const { wire, decrypted } = got.receiver;
-  const ids = Object.keys(decrypted).filter((id) => plain[id] && wire[id]);
-  assert.ok(ids.length >= 10, `only ${ids.length} frames with evidence from both browsers`);
-  const wireAll = Object.values(wire).join('|');
-  for (const id of ids) {
-    assert.equal(decrypted[id], plain[id], `frame ${id} decrypts to what ${from.title} sent`);
-    assert.ok(!wireAll.includes(plain[id]), `plaintext of frame ${id} seen on the wire`);
+  let evidence;
+  if (api === 'sframe') {
+    // Main-thread API: getStats() of both ends — every frame went through, none failed or
+    // waited for a key (a decrypter drops re-delivered frames as "replayed": not an error).
+    for (const [side, rep] of [['sender', sent.sender], ['receiver', got.receiver]]) {
+      assert.deepEqual(rep.transforms.map((x) => x.kind).sort(), ['audio', 'video'], side);
+      for (const x of rep.transforms) {
+        assert.ok(x.frames > 50, `${side} ${x.kind}: ${JSON.stringify(x)}`);
+        assert.equal(x.errors, 0, `${side} ${x.kind}: ${JSON.stringify(x)}`);
+        assert.equal(x.droppedNoKey, 0, `${side} ${x.kind}: ${JSON.stringify(x)}`);
+        if (side === 'sender') assert.equal(x.dropped, 0, `${side} ${x.kind}: ${JSON.stringify(x)}`);
+      }
+    }
+    evidence = `decrypters: ${got.receiver.transforms.map((x) => `${x.kind} ${x.frames} frames (${x.replayed} replayed)`).join(', ')}, no errors`;
+  } else {
+    evidence = checkEvidence(sent, got, kids, from);
   }
 
-  // 4. The media flows over loopback (in 50-browser.sh's namespace, loopback is all there is;
+  // 2. The media flows over loopback (in 50-browser.sh's namespace, loopback is all there is;
   // on a host with other interfaces a browser may pair its other addresses with them).
   const pairs = [];
   for (const p of [from, to]) {
@@ -160,8 +185,7 @@ async function checkDirection(t, from, to, codec) {
   }
   t.diagnostic(
     `${from.title} → ${to.title}, ${s1.video.codec}: ${s1.video.framesDecoded} video frames decoded ` +
-      `(${s1.video.keyFramesDecoded} key), ${s1.audio.decodedSamples} audio samples decoded; ` +
-      `${h.frames} SFrame frames at the receiver under KIDs ${JSON.stringify(h.perKid)}; ${ids.length} frames compared byte for byte; ` +
+      `(${s1.video.keyFramesDecoded} key), ${s1.audio.decodedSamples} audio samples decoded; ${evidence}; ` +
       `ICE: ${pairs.join(', ')}${LOOPBACK_ONLY_HOST ? '' : ' (host has other interfaces: loopback not asserted)'}`,
   );
 }
@@ -198,8 +222,13 @@ async function checkWrongKey(t, from, to, keys) {
   t.diagnostic(`${to.title} with a wrong key: ${errors.authentication} "authentication" errors, video frozen at ${w1.video.framesDecoded} frames; right key: decoding again`);
 }
 
-for (const codec of ['VP8', 'H264']) {
-  describe(`Chromium ⇄ Firefox call, ${codec} + Opus, SFrame both ways`, () => {
+const API = {
+  sframe: 'RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter (main thread)',
+  script: 'SFrameTransform in the page\'s worker (RTCRtpScriptTransform)',
+};
+
+for (const api of ['sframe', 'script']) for (const codec of ['VP8', 'H264']) {
+  describe(`Chromium ⇄ Firefox call, ${codec} + Opus, SFrame both ways via ${API[api]}`, () => {
     let peers; // { chromium, firefox }
     let keys; // name → hex of the base key that participant sends under
     let skip = null;
@@ -212,8 +241,8 @@ for (const codec of ['VP8', 'H264']) {
       }
       keys = { chromium: randomBytes(16).toString('hex'), firefox: randomBytes(16).toString('hex') };
       peers = {
-        chromium: await openPeer('chromium', 'firefox', codec),
-        firefox: await openPeer('firefox', 'chromium', codec),
+        chromium: await openPeer('chromium', 'firefox', codec, api),
+        firefox: await openPeer('firefox', 'chromium', codec, api),
       };
       for (const [name, otherName] of [['chromium', 'firefox'], ['firefox', 'chromium']]) {
         const p = peers[name];
@@ -230,12 +259,12 @@ for (const codec of ['VP8', 'H264']) {
 
     test('Chromium → Firefox: Firefox decodes what Chromium encrypted', async (t) => {
       if (skip) return t.skip(skip);
-      await checkDirection(t, peers.chromium, peers.firefox, codec);
+      await checkDirection(t, peers.chromium, peers.firefox, codec, api);
     });
 
     test('Firefox → Chromium: Chromium decodes what Firefox encrypted', async (t) => {
       if (skip) return t.skip(skip);
-      await checkDirection(t, peers.firefox, peers.chromium, codec);
+      await checkDirection(t, peers.firefox, peers.chromium, codec, api);
     });
 
     test('wrong key at Firefox: "authentication" errors, Firefox stops decoding Chromium', async (t) => {
