@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Real-browser end-to-end test of sframe-wasm in headless Debian Chromium and headless Debian
 # Firefox ESR, both driven by puppeteer-core (npm ci; no browser download): the
-# examples/browser demo's loopback call (SFrameTransform in RTCRtpScriptTransform workers, VP8
-# and H.264 where the browser has it, + Opus, one KID per track; no (KID, CTR) twice on the
-# wire, "key_in_use" for a shared key + KID, H.264 SEI never in clear) in each browser, and a
-# call between the two browsers, both directions (examples/browser/peer.html): each decodes what
-# the other encrypted, only SFrame headers with the sender's KIDs on the wire, wrong key refused.
+# examples/browser demo's loopback call in each browser — W3C main-thread API
+# (RTCRtpSFrameEncrypter / Decrypter, the package's polyfill) and SFrameTransform in the page's
+# RTCRtpScriptTransform worker; VP8, and H.264 where the browser has it, + Opus; one KID per
+# track, no (KID, CTR) twice on the wire, "key_in_use" for a shared key + KID, H.264 SEI never
+# in clear, wrong key -> "authentication" errors — and a call between the two browsers, both
+# directions, both APIs (examples/browser/peer.html).
 # The tests run in a network namespace that has only loopback: ICE uses 127.0.0.1 / ::1 and
 # nothing leaves the machine.
 set -euo pipefail
