@@ -17,8 +17,12 @@ use crate::suite::{CipherSuite, MAX_KEY_LEN, NONCE_LEN};
 /// Shortest base key accepted, in bytes: anything shorter cannot carry 128 bits of entropy.
 pub const MIN_BASE_KEY_LEN: usize = 16;
 
-const KEY_LABEL: &[u8] = b"SFrame 1.0 Secret key ";
-const SALT_LABEL: &[u8] = b"SFrame 1.0 Secret salt ";
+/// The §4.4.2 label of `sframe_key`'s HKDF-Expand info (22 bytes, trailing space included).
+pub const KEY_LABEL: &[u8] = b"SFrame 1.0 Secret key ";
+/// The §4.4.2 label of `sframe_salt`'s HKDF-Expand info (23 bytes, trailing space included).
+pub const SALT_LABEL: &[u8] = b"SFrame 1.0 Secret salt ";
+/// Longest §4.4.2 HKDF-Expand info: [`SALT_LABEL`] ‖ BE64(KID) ‖ BE16(suite), 33 bytes.
+pub const MAX_DERIVATION_INFO_LEN: usize = SALT_LABEL.len() + 8 + 2;
 /// HKDF-Extract salt of [`Key::fingerprint`] (not an RFC 9605 label: a local identifier).
 const FINGERPRINT_LABEL: &[u8] = b"sframe-core key fingerprint v1";
 
@@ -118,7 +122,10 @@ impl<B: Backend> Key<B> {
         sframe_key: &[u8],
         sframe_salt: &[u8],
     ) -> Result<Self> {
-        let salt: [u8; NONCE_LEN] = sframe_salt.try_into().map_err(|_| Error::InvalidKey)?;
+        if sframe_key.len() != suite.key_len() {
+            return Err(Error::InvalidLength);
+        }
+        let salt: [u8; NONCE_LEN] = sframe_salt.try_into().map_err(|_| Error::InvalidLength)?;
         let aead = AeadKey::new(suite, sframe_key)?;
         // fingerprint = HKDF-Extract(label, BE16(suite) ‖ sframe_key ‖ sframe_salt)[..16]
         let mut ikm = Zeroizing::new([0u8; 2 + MAX_KEY_LEN + NONCE_LEN]);
@@ -216,14 +223,72 @@ pub(crate) fn derive_key_salt(
     }
     let hash = suite.hash();
     let secret = hkdf_extract(hash, &[], base_key);
-    let kid_be = kid.to_be_bytes();
-    let suite_be = suite.id().to_be_bytes();
     let key = out_key
         .get_mut(..suite.key_len())
         .ok_or(Error::InvalidKey)?;
-    hkdf_expand(hash, &secret, &[KEY_LABEL, &kid_be, &suite_be], key)?;
-    hkdf_expand(hash, &secret, &[SALT_LABEL, &kid_be, &suite_be], out_salt)?;
+    let key_info = derivation_info(Derived::Key, kid, suite);
+    hkdf_expand(hash, &secret, &[key_info.as_bytes()], key)?;
+    let salt_info = derivation_info(Derived::Salt, kid, suite);
+    hkdf_expand(hash, &secret, &[salt_info.as_bytes()], out_salt)?;
     Ok(())
+}
+
+/// Which of the two §4.4.2 outputs an HKDF-Expand info is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Derived {
+    /// `sframe_key` (`Nk` bytes), label [`KEY_LABEL`].
+    Key,
+    /// `sframe_salt` (`Nn` bytes), label [`SALT_LABEL`].
+    Salt,
+}
+
+/// The HKDF-Expand `info` of §4.4.2: `label ‖ BE64(KID) ‖ BE16(suite)` (see
+/// [`derivation_info`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DerivationInfo {
+    bytes: [u8; MAX_DERIVATION_INFO_LEN],
+    len: usize,
+}
+
+impl DerivationInfo {
+    /// The info bytes (32 for [`Derived::Key`], 33 for [`Derived::Salt`]).
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&self.bytes)
+    }
+}
+
+impl AsRef<[u8]> for DerivationInfo {
+    fn as_ref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+/// The HKDF-Expand `info` this crate's §4.4.2 key schedule uses for `which` output of the key
+/// for `kid` under `suite`: `"SFrame 1.0 Secret key " ‖ BE64(KID) ‖ BE16(suite)` (or the salt
+/// label). For key schedules run elsewhere (WebCrypto's HKDF in a browser, with
+/// [`CipherSuite::hash_name`] as the hash and an empty salt), so that no one re-types the labels.
+///
+/// ```
+/// use sframe_core::CipherSuite;
+/// use sframe_core::key::{Derived, derivation_info};
+/// let info = derivation_info(Derived::Salt, 0x0102, CipherSuite::AesGcm128Sha256);
+/// assert_eq!(info.as_bytes(), b"SFrame 1.0 Secret salt \0\0\0\0\0\0\x01\x02\0\x04");
+/// ```
+pub fn derivation_info(which: Derived, kid: u64, suite: CipherSuite) -> DerivationInfo {
+    let label = match which {
+        Derived::Key => KEY_LABEL,
+        Derived::Salt => SALT_LABEL,
+    };
+    let mut bytes = [0u8; MAX_DERIVATION_INFO_LEN];
+    let mut len = 0;
+    for part in [label, &kid.to_be_bytes(), &suite.id().to_be_bytes()] {
+        let end = len + part.len();
+        if let Some(dst) = bytes.get_mut(len..end) {
+            dst.copy_from_slice(part);
+            len = end;
+        }
+    }
+    DerivationInfo { bytes, len }
 }
 
 /// `(sframe_key, sframe_salt)` as returned by [`derive_key_and_salt`].
@@ -262,6 +327,50 @@ mod tests {
         let n = k.nonce(0x0102);
         assert_eq!(n[..10], [0xff; 10]);
         assert_eq!(n[10..], [0xfe, 0xfd]);
+    }
+
+    #[test]
+    fn derivation_info_is_label_kid_suite() {
+        for suite in CipherSuite::ALL {
+            for kid in [0, 1, 0x0123_4567_89ab_cdef, u64::MAX] {
+                for (which, label) in [(Derived::Key, KEY_LABEL), (Derived::Salt, SALT_LABEL)] {
+                    let info = derivation_info(which, kid, suite);
+                    let bytes = info.as_bytes();
+                    assert_eq!(bytes.len(), label.len() + 10);
+                    assert_eq!(&bytes[..label.len()], label);
+                    assert_eq!(bytes[label.len()..][..8], kid.to_be_bytes());
+                    assert_eq!(bytes[label.len() + 8..], suite.id().to_be_bytes());
+                }
+            }
+        }
+        assert_eq!(
+            derivation_info(Derived::Salt, 0, CipherSuite::AesGcm128Sha256)
+                .as_bytes()
+                .len(),
+            MAX_DERIVATION_INFO_LEN
+        );
+        assert_eq!(KEY_LABEL, b"SFrame 1.0 Secret key ");
+    }
+
+    #[test]
+    fn from_parts_refuses_wrong_lengths_as_invalid_length() {
+        let suite = CipherSuite::AesGcm128Sha256;
+        let ok = Key::from_parts(suite, 1, &[0; 16], &[0; 12]);
+        assert!(ok.is_ok());
+        for (key, salt) in [
+            (&[0u8; 15][..], &[0u8; 12][..]),
+            (&[0; 32], &[0; 12]),
+            (&[0; 16], &[0; 11]),
+            (&[0; 16], &[0; 13]),
+        ] {
+            assert_eq!(
+                Key::from_parts(suite, 1, key, salt).map(|_| ()),
+                Err(Error::InvalidLength),
+                "key {} salt {}",
+                key.len(),
+                salt.len()
+            );
+        }
     }
 
     #[test]

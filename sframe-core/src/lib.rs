@@ -176,7 +176,7 @@ pub mod hazmat {
 
     impl Aead {
         /// Keys the AEAD of the [`DefaultBackend`]; `key` must be exactly
-        /// [`CipherSuite::key_len`] bytes.
+        /// [`CipherSuite::key_len`] bytes ([`Error::InvalidLength`] otherwise).
         pub fn new(suite: CipherSuite, key: &[u8]) -> Result<Self> {
             Self::new_with(DefaultBackend::default(), suite, key)
         }
@@ -186,6 +186,9 @@ pub mod hazmat {
         /// [`Aead::new`] for `backend`.
         pub fn new_with(backend: B, suite: CipherSuite, key: &[u8]) -> Result<Self> {
             let _ = backend;
+            if key.len() != suite.key_len() {
+                return Err(Error::InvalidLength);
+            }
             Ok(Aead {
                 key: AeadKey::new(suite, key)?,
                 tag_len: suite.tag_len(),
@@ -193,15 +196,17 @@ pub mod hazmat {
         }
 
         /// Encrypts `buf` in place and writes the `Nt`-byte tag to `tag`.
+        /// A nonce that is not `Nn` (12) bytes is [`Error::InvalidLength`].
         pub fn seal(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &mut [u8]) -> Result<()> {
-            let nonce: &[u8; NONCE_LEN] = nonce.try_into().map_err(|_| Error::InvalidKey)?;
+            let nonce: &[u8; NONCE_LEN] = nonce.try_into().map_err(|_| Error::InvalidLength)?;
             let tag = tag.get_mut(..self.tag_len).ok_or(Error::BufferTooSmall)?;
             self.key.seal(nonce, aad, &[], buf, tag)
         }
 
         /// Verifies `tag` and decrypts `buf` in place.
+        /// A nonce that is not `Nn` (12) bytes is [`Error::InvalidLength`].
         pub fn open(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> Result<()> {
-            let nonce: &[u8; NONCE_LEN] = nonce.try_into().map_err(|_| Error::InvalidKey)?;
+            let nonce: &[u8; NONCE_LEN] = nonce.try_into().map_err(|_| Error::InvalidLength)?;
             self.key.open(nonce, aad, &[], buf, tag)
         }
     }

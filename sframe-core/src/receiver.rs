@@ -159,9 +159,10 @@ impl<S: KeyStore> Receiver<S> {
     }
 
     /// Installs an already derived [`Key`], as [`Receiver::add_key`] does.
+    /// A key derived for another cipher suite is refused with [`Error::SuiteMismatch`].
     pub fn add_derived_key(&mut self, key: Key<S::Backend>) -> Result<()> {
         if key.suite() != self.suite {
-            return Err(Error::UnsupportedCipherSuite);
+            return Err(Error::SuiteMismatch);
         }
         self.put_key(key)
     }

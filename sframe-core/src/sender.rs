@@ -239,9 +239,10 @@ impl<B: Backend> Sender<B> {
     }
 
     /// Installs an already derived [`Key`] (see [`Sender::set_key`] for counter rules).
+    /// A key derived for another cipher suite is refused with [`Error::SuiteMismatch`].
     pub fn set_derived_key(&mut self, key: Key<B>) -> Result<()> {
         if key.suite() != self.suite {
-            return Err(Error::UnsupportedCipherSuite);
+            return Err(Error::SuiteMismatch);
         }
         self.install_plain(key, None)
     }

@@ -1,6 +1,8 @@
 //! Cipher suites — RFC 9605 §4.5 (Table 1) and the IANA registry of §8.1, with suites
 //! 0x0006-0x0008 (AES-256-CTR + HMAC-SHA512) of draft-barnes-sframe-iana-256.
 
+use core::ffi::CStr;
+
 use crate::error::{Error, Result};
 
 /// Size of every suite's nonce (`Nn`), in bytes.
@@ -9,6 +11,9 @@ pub const NONCE_LEN: usize = 12;
 pub const MAX_TAG_LEN: usize = 16;
 /// Largest key of any suite (`Nk`), in bytes.
 pub const MAX_KEY_LEN: usize = 96;
+/// Largest number of bytes protection adds to a frame under any suite: the longest header
+/// plus the longest tag, 17 + 16 = 33 (the largest [`CipherSuite::max_overhead`]).
+pub const MAX_OVERHEAD: usize = crate::header::MAX_HEADER_LEN + MAX_TAG_LEN;
 
 /// An RFC 9605 cipher suite. The discriminant is the IANA value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -97,15 +102,23 @@ impl CipherSuite {
 
     /// The registry name, as used by the W3C API.
     pub const fn name(self) -> &'static str {
+        match core::str::from_utf8(self.c_name().to_bytes()) {
+            Ok(name) => name,
+            Err(_) => "",
+        }
+    }
+
+    /// [`CipherSuite::name`] as a NUL-terminated C string (for the C library).
+    pub const fn c_name(self) -> &'static CStr {
         match self {
-            CipherSuite::AesCtr128HmacSha256_80 => "AES_128_CTR_HMAC_SHA256_80",
-            CipherSuite::AesCtr128HmacSha256_64 => "AES_128_CTR_HMAC_SHA256_64",
-            CipherSuite::AesCtr128HmacSha256_32 => "AES_128_CTR_HMAC_SHA256_32",
-            CipherSuite::AesGcm128Sha256 => "AES_128_GCM_SHA256_128",
-            CipherSuite::AesGcm256Sha512 => "AES_256_GCM_SHA512_128",
-            CipherSuite::AesCtr256HmacSha512_80 => "AES_256_CTR_HMAC_SHA512_80",
-            CipherSuite::AesCtr256HmacSha512_64 => "AES_256_CTR_HMAC_SHA512_64",
-            CipherSuite::AesCtr256HmacSha512_32 => "AES_256_CTR_HMAC_SHA512_32",
+            CipherSuite::AesCtr128HmacSha256_80 => c"AES_128_CTR_HMAC_SHA256_80",
+            CipherSuite::AesCtr128HmacSha256_64 => c"AES_128_CTR_HMAC_SHA256_64",
+            CipherSuite::AesCtr128HmacSha256_32 => c"AES_128_CTR_HMAC_SHA256_32",
+            CipherSuite::AesGcm128Sha256 => c"AES_128_GCM_SHA256_128",
+            CipherSuite::AesGcm256Sha512 => c"AES_256_GCM_SHA512_128",
+            CipherSuite::AesCtr256HmacSha512_80 => c"AES_256_CTR_HMAC_SHA512_80",
+            CipherSuite::AesCtr256HmacSha512_64 => c"AES_256_CTR_HMAC_SHA512_64",
+            CipherSuite::AesCtr256HmacSha512_32 => c"AES_256_CTR_HMAC_SHA512_32",
         }
     }
 
@@ -238,6 +251,8 @@ mod tests {
         for s in CipherSuite::ALL {
             assert_eq!(CipherSuite::from_id(s.id()), Ok(s));
             assert_eq!(CipherSuite::from_name(s.name()), Ok(s));
+            assert!(s.name().starts_with("AES_"), "{s:?}");
+            assert_eq!(s.c_name().to_str(), Ok(s.name()));
         }
         assert_eq!(CipherSuite::from_id(0), Err(Error::UnsupportedCipherSuite));
         assert_eq!(CipherSuite::from_id(9), Err(Error::UnsupportedCipherSuite));
@@ -266,5 +281,10 @@ mod tests {
         assert_eq!(CipherSuite::AesCtr256HmacSha512_64.enc_key_len(), 32);
         assert_eq!(CipherSuite::AesCtr128HmacSha256_64.enc_key_len(), 16);
         assert_eq!(CipherSuite::MAX_KEY_LEN_CHECK, MAX_KEY_LEN);
+        let overheads = CipherSuite::ALL.map(CipherSuite::max_overhead);
+        assert_eq!(overheads.iter().max(), Some(&MAX_OVERHEAD));
+        assert_eq!(MAX_OVERHEAD, 33);
+        let tags = CipherSuite::ALL.map(CipherSuite::tag_len);
+        assert_eq!(tags.iter().max(), Some(&MAX_TAG_LEN));
     }
 }

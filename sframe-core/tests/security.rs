@@ -397,8 +397,40 @@ fn forgery_limit_stops_a_key() {
 fn derived_key_suite_mismatch_is_refused() {
     let key = Key::derive(CipherSuite::AesGcm128Sha256, 1, &[1; 16]).unwrap();
     let mut rx = Receiver::new(CipherSuite::AesGcm256Sha512);
-    assert_eq!(rx.add_derived_key(key), Err(Error::UnsupportedCipherSuite));
+    assert_eq!(rx.add_derived_key(key), Err(Error::SuiteMismatch));
     assert_eq!(rx.key_count(), 0);
+    let key = Key::derive(CipherSuite::AesGcm128Sha256, 1, &[1; 16]).unwrap();
+    let mut tx = Sender::new(CipherSuite::AesCtr128HmacSha256_80);
+    assert_eq!(tx.set_derived_key(key), Err(Error::SuiteMismatch));
+    assert_eq!(tx.key_id(), None);
+}
+
+#[test]
+fn wrong_nonce_or_key_length_is_invalid_length_not_invalid_key() {
+    let suite = CipherSuite::AesGcm128Sha256;
+    assert_eq!(
+        Aead::new(suite, &[0; 15]).map(|_| ()),
+        Err(Error::InvalidLength)
+    );
+    let aead = Aead::new(suite, &[0; 16]).unwrap();
+    let (mut buf, mut tag) = ([0u8; 4], [0u8; 16]);
+    for nonce in [&[0u8; 11][..], &[0; 13], &[]] {
+        assert_eq!(
+            aead.seal(nonce, b"", &mut buf, &mut tag),
+            Err(Error::InvalidLength)
+        );
+        assert_eq!(
+            aead.open(nonce, b"", &mut buf, &tag),
+            Err(Error::InvalidLength)
+        );
+    }
+    aead.seal(&[0; 12], b"", &mut buf, &mut tag).unwrap();
+    assert_eq!(aead.open(&[0; 12], b"", &mut buf, &tag), Ok(()));
+    // A base key that is too short is still InvalidKey.
+    assert_eq!(
+        Key::derive(suite, 1, &[0; 15]).map(|_| ()),
+        Err(Error::InvalidKey)
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

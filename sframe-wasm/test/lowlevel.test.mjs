@@ -110,7 +110,10 @@ test('errors carry stable codes', () => {
   throwsCode(() => new Sender(0), 'unsupported_cipher_suite');
   throwsCode(() => new Sender('AES_999'), 'unsupported_cipher_suite');
   throwsCode(() => rx.setReplayWindow(5000), 'invalid_config');
-  throwsCode(() => rx.addDerivedKey(1, new Uint8Array(16), new Uint8Array(11)), 'invalid_key');
+  // A salt or derived key of the wrong length is invalid_length (not "invalid base key").
+  throwsCode(() => rx.addDerivedKey(1, new Uint8Array(16), new Uint8Array(11)), 'invalid_length');
+  throwsCode(() => rx.addDerivedKey(1, new Uint8Array(15), new Uint8Array(12)), 'invalid_length');
+  throwsCode(() => tx.setDerivedKey(3, new Uint8Array(32), new Uint8Array(12)), 'invalid_length');
   const e = throwsCode(() => rx.unprotect(new Uint8Array([0x08])), 'malformed_frame');
   assert.equal(e.name, 'SFrameError');
   // Argument errors: TypeError / RangeError with code invalid_argument.
