@@ -533,8 +533,8 @@ test("Janus's recordings hold SFrame ciphertext only: headers parse, payloads do
     figure(`recording ${r.path.split('/').pop()}: ${r.frames.length} frames, ${ok} decrypt with the room's epoch keys, ${failed} do not${matched ? `, ${matched} equal the sender's plaintext sample` : ''}`);
   }
 
-  // A real VP8 decoder (Chromium's, via WebCodecs) on what Janus stored: the stored frames do
-  // not decode; the same frames decrypted do.
+  // A real VP8 decoder (Chromium's, via WebCodecs) on what Janus stored: the stored frames
+  // fail to decode; the same frames decrypted decode, one picture each.
   const page = await browser.newPage();
   await page.goto(`${baseUrl}blank`);
   for (const p of [alice.participant, n]) {
@@ -542,8 +542,10 @@ test("Janus's recordings hold SFrame ciphertext only: headers parse, payloads do
     const storedFrames = r.frames.map((f) => (f.complete && f.kid !== undefined ? f.data : null));
     const asStored = await decodeVp8(page, storedFrames);
     const plain = await decodeVp8(page, decrypted.get(p));
-    assert.equal(asStored.pictures, 0, `participant ${p}: a stored (encrypted) frame decoded as VP8: ${JSON.stringify(asStored)}`);
-    assert.ok(asStored.errors.length > 0, 'the decoder reports the stored frames as undecodable');
+    // libvpx is lenient: random bytes behind a valid frame tag occasionally come out as a
+    // (garbage) picture before it reports an error and the decoder closes.
+    assert.ok(asStored.errors.length > 0, `participant ${p}: the decoder took every stored frame: ${JSON.stringify(asStored)}`);
+    assert.ok(asStored.pictures <= 0.01 * plain.pictures, `participant ${p}: ${asStored.pictures} pictures from stored frames`);
     assert.ok(plain.pictures >= 0.9 * plain.fed && plain.errors.length === 0, `participant ${p}: decrypted frames: ${JSON.stringify(plain)}`);
     figure(`VP8 decoder on participant ${p}'s recording: stored frames → ${asStored.pictures} pictures (${asStored.errors[0]}); decrypted → ${plain.pictures} pictures of ${plain.fed} frames`);
   }
