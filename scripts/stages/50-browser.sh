@@ -25,13 +25,9 @@ cd sframe-wasm
 npm ci --no-audit --no-fund
 export CHROMIUM="$(command -v chromium)" FIREFOX="$(command -v firefox-esr)"
 if unshare -n true 2>/dev/null; then
-  # Loopback is all the namespace has: every e2e test's Chromium ($CHROMIUM) must accept it
-  # for ICE (browsers.mjs passes the flag itself; this covers tests that launch their own).
-  bin="$(mktemp -d)"
-  trap 'rm -rf "$bin"' EXIT
-  printf '#!/bin/sh\nexec %s --allow-loopback-in-peer-connection "$@"\n' "$CHROMIUM" > "$bin/chromium"
-  chmod +x "$bin/chromium"
-  CHROMIUM="$bin/chromium" unshare -n sh -c 'ip link set lo up && exec node --test e2e/'
+  # Loopback is all the namespace has; every e2e test launches its browsers through
+  # e2e/browsers.mjs, which tells both to accept loopback ICE.
+  unshare -n sh -c 'ip link set lo up && exec node --test e2e/'
 else
   echo "50-browser: cannot make a network namespace (unshare -n refused): testing on the host network"
   node --test e2e/

@@ -1,5 +1,5 @@
-// Real-browser test of the drop-in polyfill: headless Debian Chromium (playwright-core, never a
-// downloaded browser), a page that only imports the package and calls installPolyfill(), then
+// Real-browser test of the drop-in polyfill, in headless Debian Chromium and headless Debian
+// Firefox ESR (puppeteer-core through ./browsers.mjs, never a downloaded browser), a page that only imports the package and calls installPolyfill(), then
 // a loopback call of two RTCPeerConnections in that page with
 //   sender.transform   = new RTCRtpSFrameEncrypter({ cipherSuite })
 //   receiver.transform = new RTCRtpSFrameDecrypter({ cipherSuite })
@@ -15,21 +15,7 @@ import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = [
-  '--no-sandbox',
-  '--disable-dev-shm-usage',
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-  '--autoplay-policy=no-user-gesture-required',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
+import { BROWSERS, launch, label } from './browsers.mjs';
 
 // The page: the package and installPolyfill(), nothing else.
 const PAGE = `<!doctype html>
@@ -74,17 +60,21 @@ function serve() {
 }
 
 let server;
-let browser;
 let base;
+/** @type {Record<string, { browser: any, name: string }>} */
+const browsers = {};
 
 before(async () => {
   server = await serve();
   base = `http://127.0.0.1:${server.address().port}/`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  for (const b of BROWSERS) {
+    const browser = await launch(b);
+    browsers[b] = { browser, name: await label(b, browser) };
+  }
 });
 
 after(async () => {
-  await browser?.close();
+  for (const { browser } of Object.values(browsers)) await browser.close().catch(() => {});
   await new Promise((r) => (server ? server.close(r) : r()));
 });
 
@@ -182,114 +172,119 @@ function setUpCall(suite) {
   };
 }
 
-test('RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter in a loopback call: no frame before the key, decoding with it, authentication errors with a wrong one', async (t) => {
-  const page = await browser.newPage();
-  const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
-  try {
-    await page.goto(base);
-    await page.waitForFunction(() => window.ready === true);
-    const installed = await page.evaluate(() => window.installed);
-    assert.deepEqual(
-      installed.sort(),
-      ['RTCRtpSFrameDecrypter', 'RTCRtpSFrameEncrypter', 'SFrameDecrypterStream', 'SFrameEncrypterStream', 'SFrameTransform', 'SFrameTransformErrorEvent'],
-      'Chromium has none of them natively',
-    );
-    // The objects are real RTCRtpScriptTransforms (the browser's setter takes them, and
-    // refuses anything else); per-packet is refused.
-    const shape = await page.evaluate(() => {
-      const e = new RTCRtpSFrameEncrypter({ cipherSuite: 'AES_128_GCM_SHA256_128' });
-      const sender = new RTCPeerConnection().addTransceiver('video').sender;
-      sender.transform = e;
-      let plainObject;
-      try {
-        sender.transform = {};
-      } catch (err) {
-        plainObject = err.name;
+for (const which of BROWSERS) {
+  test(`${which}: RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter in a loopback call: no frame before the key, decoding with it, authentication errors with a wrong one`, async (t) => {
+    const { browser } = browsers[which];
+    t.diagnostic(browsers[which].name);
+    const page = await browser.newPage();
+    const pageErrors = [];
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
+    try {
+      await page.goto(base);
+      await page.waitForFunction(() => window.ready === true);
+      const installed = await page.evaluate(() => window.installed);
+      assert.deepEqual(
+        installed.sort(),
+        ['RTCRtpSFrameDecrypter', 'RTCRtpSFrameEncrypter', 'SFrameDecrypterStream', 'SFrameEncrypterStream', 'SFrameTransform', 'SFrameTransformErrorEvent'],
+        'Chromium has none of them natively',
+      );
+      // The objects are real RTCRtpScriptTransforms (the browser's setter takes them, and
+      // refuses anything else); per-packet is refused.
+      const shape = await page.evaluate(() => {
+        const e = new RTCRtpSFrameEncrypter({ cipherSuite: 'AES_128_GCM_SHA256_128' });
+        const sender = new RTCPeerConnection().addTransceiver('video').sender;
+        sender.transform = e;
+        let plainObject;
+        try {
+          sender.transform = {};
+        } catch (err) {
+          plainObject = err.name;
+        }
+        let perPacket;
+        try {
+          new RTCRtpSFrameDecrypter({ cipherSuite: 'AES_128_GCM_SHA256_128', type: 'per-packet' });
+        } catch (err) {
+          perPacket = `${err.constructor.name}/${err.name}`;
+        }
+        return {
+          accepted: sender.transform === e,
+          plainObject,
+          tag: Object.prototype.toString.call(e),
+          isEncrypter: e instanceof RTCRtpSFrameEncrypter,
+          perPacket,
+        };
+      });
+      assert.deepEqual(shape, {
+        accepted: true,
+        plainObject: 'TypeError',
+        tag: '[object RTCRtpSFrameEncrypter]',
+        isEncrypter: true,
+        perPacket: 'DOMException/NotSupportedError',
+      });
+
+      await page.evaluate(setUpCall, 'AES_256_CTR_HMAC_SHA512_80');
+      await page.evaluate(() => window.call.start());
+      const stats = () => page.evaluate(() => window.call.stats());
+
+      // 1. No key yet: the encoders run, the encrypters drop and count every frame, nothing
+      //    reaches the receiver.
+      const noKey = await until('frames dropped before the key', async () => {
+        const s = await stats();
+        return s.enc.video.droppedNoKey > 20 && s.enc.audio.droppedNoKey > 50 ? s : null;
+      });
+      await sleep(500);
+      const noKey2 = await stats();
+      assert.equal(noKey2.enc.video.frames, noKey2.enc.video.droppedNoKey + noKey2.enc.video.passedThrough);
+      assert.equal(noKey2.enc.audio.frames, noKey2.enc.audio.droppedNoKey + noKey2.enc.audio.passedThrough);
+      assert.equal(noKey2.video.framesDecoded, 0);
+      assert.equal(noKey2.dec.video?.frames ?? 0, 0, 'no video frame reached the receiver');
+      assert.equal(noKey2.dec.audio?.frames ?? 0, 0, 'no audio frame reached the receiver');
+      t.diagnostic(`before the key: dropped ${noKey2.enc.video.droppedNoKey} video and ${noKey2.enc.audio.droppedNoKey} audio frames`);
+      assert.ok(noKey.enc.video.droppedNoKey > 0);
+
+      // 2. Keys on both sides (non-extractable HKDF CryptoKeys, posted to the worker): decoding.
+      const receiverReady = await until('receivers', () => page.evaluate(() => Boolean(window.call.dec.audio && window.call.dec.video)));
+      assert.ok(receiverReady);
+      await page.evaluate(() => window.call.receiverKeys(0x42));
+      assert.equal(await page.evaluate(() => window.call.senderKeys(0x42)), false, 'the key stays non-extractable');
+      const s0 = await until('video and audio decoding', async () => {
+        const s = await stats();
+        return s.video.framesDecoded > 20 && s.audio.totalSamplesReceived > 48000 ? s : ((globalThis.lastStats = s), null);
+      });
+      await sleep(1000);
+      const s1 = await stats();
+      assert.ok(s1.video.framesDecoded > s0.video.framesDecoded, 'video keeps decoding');
+      assert.ok(s1.dec.video.frames > 20 && s1.dec.audio.frames > 50, JSON.stringify(s1.dec));
+      assert.equal(s1.dec.video.errors + s1.dec.audio.errors, 0, 'no decryption error with the right key');
+      assert.deepEqual(await page.evaluate(() => window.call.log.errors), []);
+      t.diagnostic(`with the key: ${s1.video.framesDecoded} video frames decoded, ${s1.dec.audio.frames} audio frames decrypted`);
+
+      // 3. Wrong key at the receiver: "authentication" error events on the main thread, decoding stops.
+      await page.evaluate(() => window.call.receiverKeys(0x24));
+      const errors = await until('authentication error events', async () => {
+        const e = await page.evaluate(() => window.call.log.errors);
+        return e.filter((x) => x.errorType === 'authentication').length > 20 ? e : null;
+      });
+      for (const e of errors) {
+        assert.equal(e.errorType, 'authentication');
+        assert.equal(e.code, 'authentication_failed');
+        assert.equal(e.isEvent, true);
+        assert.equal(e.targetOk, true);
+        assert.equal(e.keyID, String(e.kind === 'audio' ? 1 : 2));
       }
-      let perPacket;
-      try {
-        new RTCRtpSFrameDecrypter({ cipherSuite: 'AES_128_GCM_SHA256_128', type: 'per-packet' });
-      } catch (err) {
-        perPacket = `${err.constructor.name}/${err.name}`;
-      }
-      return {
-        accepted: sender.transform === e,
-        plainObject,
-        tag: Object.prototype.toString.call(e),
-        isEncrypter: e instanceof RTCRtpSFrameEncrypter,
-        perPacket,
-      };
-    });
-    assert.deepEqual(shape, {
-      accepted: true,
-      plainObject: 'TypeError',
-      tag: '[object RTCRtpSFrameEncrypter]',
-      isEncrypter: true,
-      perPacket: 'DOMException/NotSupportedError',
-    });
-
-    await page.evaluate(setUpCall, 'AES_256_CTR_HMAC_SHA512_80');
-    await page.evaluate(() => window.call.start());
-    const stats = () => page.evaluate(() => window.call.stats());
-
-    // 1. No key yet: the encoders run, the encrypters drop and count every frame, nothing
-    //    reaches the receiver.
-    const noKey = await until('frames dropped before the key', async () => {
-      const s = await stats();
-      return s.enc.video.droppedNoKey > 20 && s.enc.audio.droppedNoKey > 50 ? s : null;
-    });
-    await sleep(500);
-    const noKey2 = await stats();
-    assert.equal(noKey2.enc.video.frames, noKey2.enc.video.droppedNoKey + noKey2.enc.video.passedThrough);
-    assert.equal(noKey2.enc.audio.frames, noKey2.enc.audio.droppedNoKey + noKey2.enc.audio.passedThrough);
-    assert.equal(noKey2.video.framesDecoded, 0);
-    assert.equal(noKey2.dec.video?.frames ?? 0, 0, 'no video frame reached the receiver');
-    assert.equal(noKey2.dec.audio?.frames ?? 0, 0, 'no audio frame reached the receiver');
-    t.diagnostic(`before the key: dropped ${noKey2.enc.video.droppedNoKey} video and ${noKey2.enc.audio.droppedNoKey} audio frames`);
-    assert.ok(noKey.enc.video.droppedNoKey > 0);
-
-    // 2. Keys on both sides (non-extractable HKDF CryptoKeys, posted to the worker): decoding.
-    const receiverReady = await until('receivers', () => page.evaluate(() => Boolean(window.call.dec.audio && window.call.dec.video)));
-    assert.ok(receiverReady);
-    await page.evaluate(() => window.call.receiverKeys(0x42));
-    assert.equal(await page.evaluate(() => window.call.senderKeys(0x42)), false, 'the key stays non-extractable');
-    const s0 = await until('video and audio decoding', async () => {
-      const s = await stats();
-      return s.video.framesDecoded > 20 && s.audio.totalSamplesReceived > 48000 ? s : ((globalThis.lastStats = s), null);
-    });
-    await sleep(1000);
-    const s1 = await stats();
-    assert.ok(s1.video.framesDecoded > s0.video.framesDecoded, 'video keeps decoding');
-    assert.ok(s1.dec.video.frames > 20 && s1.dec.audio.frames > 50, JSON.stringify(s1.dec));
-    assert.equal(s1.dec.video.errors + s1.dec.audio.errors, 0, 'no decryption error with the right key');
-    assert.deepEqual(await page.evaluate(() => window.call.log.errors), []);
-    t.diagnostic(`with the key: ${s1.video.framesDecoded} video frames decoded, ${s1.dec.audio.frames} audio frames decrypted`);
-
-    // 3. Wrong key at the receiver: "authentication" error events on the main thread, decoding stops.
-    await page.evaluate(() => window.call.receiverKeys(0x24));
-    const errors = await until('authentication error events', async () => {
-      const e = await page.evaluate(() => window.call.log.errors);
-      return e.filter((x) => x.errorType === 'authentication').length > 20 ? e : null;
-    });
-    for (const e of errors) {
-      assert.equal(e.errorType, 'authentication');
-      assert.equal(e.code, 'authentication_failed');
-      assert.equal(e.isEvent, true);
-      assert.equal(e.targetOk, true);
-      assert.equal(e.keyID, String(e.kind === 'audio' ? 1 : 2));
+      const kinds = new Set(errors.map((e) => e.kind));
+      assert.ok(kinds.has('video') && kinds.has('audio'), [...kinds].join());
+      t.diagnostic(`error event frame on the main thread: ${[...new Set(errors.map((e) => e.frame))].join(', ')}`);
+      await sleep(1000); // frames decrypted before the switch drain out
+      const w0 = await stats();
+      await sleep(2000);
+      const w1 = await stats();
+      assert.equal(w1.video.framesDecoded, w0.video.framesDecoded, 'no video decoded with a wrong key');
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await page.close();
     }
-    const kinds = new Set(errors.map((e) => e.kind));
-    assert.ok(kinds.has('video') && kinds.has('audio'), [...kinds].join());
-    t.diagnostic(`error event frame on the main thread: ${[...new Set(errors.map((e) => e.frame))].join(', ')}`);
-    await sleep(1000); // frames decrypted before the switch drain out
-    const w0 = await stats();
-    await sleep(2000);
-    const w1 = await stats();
-    assert.equal(w1.video.framesDecoded, w0.video.framesDecoded, 'no video decoded with a wrong key');
-    assert.deepEqual(pageErrors, []);
-  } finally {
-    await page.close();
-  }
-});
+  });
+}
+
