@@ -14,9 +14,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { randomBytes, createHash } from 'node:crypto';
 import { startServer } from './serve.mjs';
@@ -35,6 +35,7 @@ const ROOM = Number(process.env.ROOM ?? 1234);
 const NATIVE = process.env.SFU_NATIVE ?? `${ROOT}examples/sfu/native/target/debug/sframe-sfu-native`;
 const IVF = process.env.SFU_IVF ?? `${ROOT}test-vectors/tiny-vp8.ivf`;
 const SECRET = randomBytes(16).toString('hex');
+const DUMP = mkdtempSync(`${tmpdir()}/sframe-sfu-native-`); // the native participant's decrypted VP8
 const ARGS = [
   '--no-sandbox',
   '--disable-dev-shm-usage',
@@ -90,6 +91,7 @@ after(async () => {
   if (native && native.proc.exitCode === null) native.proc.kill('SIGTERM');
   await browser?.close();
   server?.close();
+  rmSync(DUMP, { recursive: true, force: true });
   console.log(`\nfigures:\n${figures.map((f) => `  ${f}`).join('\n')}`);
 });
 
@@ -110,7 +112,7 @@ const report = (p, samples = false) => p.page.evaluate((s) => window.sfu.report(
 function startNative() {
   const proc = spawn(
     NATIVE,
-    ['--server', baseUrl, '--room', String(ROOM), '--secret', SECRET, '--name', 'native', '--ivf', IVF],
+    ['--server', baseUrl, '--room', String(ROOM), '--secret', SECRET, '--name', 'native', '--ivf', IVF, '--dump', DUMP],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const lines = [];
@@ -548,6 +550,14 @@ test("Janus's recordings hold SFrame ciphertext only: headers parse, payloads do
     assert.ok(asStored.pictures <= 0.01 * plain.pictures, `participant ${p}: ${asStored.pictures} pictures from stored frames`);
     assert.ok(plain.pictures >= 0.9 * plain.fed && plain.errors.length === 0, `participant ${p}: decrypted frames: ${JSON.stringify(plain)}`);
     figure(`VP8 decoder on participant ${p}'s recording: stored frames → ${asStored.pictures} pictures (${asStored.errors[0]}); decrypted → ${plain.pictures} pictures of ${plain.fed} frames`);
+  }
+  // What the native participant decrypted from the browsers (dumped as IVF) is VP8 a real
+  // decoder plays: one picture per frame.
+  for (const who of [alice, bob, carol]) {
+    const frames = ivfFrames(`${DUMP}/feed-${who.participant}.ivf`);
+    const res = await decodeVp8(page, frames);
+    assert.ok(res.fed > 50 && res.errors.length === 0 && res.pictures === res.fed, `native's decrypted VP8 of ${who.name}: ${JSON.stringify(res)}`);
+    figure(`VP8 decoder on the native participant's decrypted copy of ${who.name}'s video: ${res.pictures} pictures of ${res.fed} frames`);
   }
   await page.close();
   const nativeErrors = nat.errors;

@@ -314,6 +314,13 @@ struct InTrack {
     receiver: Receiver,
 }
 
+/// The decrypted VP8 of a feed as an IVF file a decoder can play: after a gap (frames lost
+/// on the way or not decrypted) it resumes at the next key frame.
+struct Dump {
+    writer: IvfWriter,
+    wait_key: bool,
+}
+
 impl Subscriber {
     pub fn run(mut self) {
         let result = self.run_inner();
@@ -334,10 +341,11 @@ impl Subscriber {
         }
         let mut applied: BTreeSet<u64> = BTreeSet::new();
         let mut dump = match &self.dump {
-            Some(dir) => Some(
-                IvfWriter::create(&dir.join(format!("feed-{}.ivf", self.feed)), 0, 0)
+            Some(dir) => Some(Dump {
+                writer: IvfWriter::create(&dir.join(format!("feed-{}.ivf", self.feed)), 0, 0)
                     .map_err(|e| format!("dump: {e}"))?,
-            ),
+                wait_key: true,
+            }),
             None => None,
         };
         let mut events = Vec::new();
@@ -383,12 +391,12 @@ impl Subscriber {
             timeout = self.net.drain(&mut events)?;
         }
         if let Some(d) = dump {
-            d.finish().map_err(|e| format!("dump: {e}"))?;
+            d.writer.finish().map_err(|e| format!("dump: {e}"))?;
         }
         Ok(())
     }
 
-    fn on_media(&self, d: &MediaData, tracks: &mut [InTrack], dump: Option<&mut IvfWriter>) {
+    fn on_media(&self, d: &MediaData, tracks: &mut [InTrack], mut dump: Option<&mut Dump>) {
         let (codec, index) = match d.params.spec().codec {
             RtcCodec::Vp8 => (Codec::Vp8, 1),
             RtcCodec::Opus => (Codec::Opus, 0),
@@ -403,6 +411,12 @@ impl Subscriber {
             .and_then(|(_, sframe)| Header::parse(sframe).ok())
             .map(|(h, _)| h.key_id());
         let result = layout::unprotect(codec, &mut track.receiver, data);
+        if codec == Codec::Vp8
+            && (!d.contiguous || result.is_err())
+            && let Some(w) = dump.as_deref_mut()
+        {
+            w.wait_key = true;
+        }
         let mut s = report::lock(&self.stats);
         let feed = s.feeds.entry(self.feed).or_default();
         let t: &mut TrackIn = if codec == Codec::Vp8 {
@@ -430,13 +444,20 @@ impl Subscriber {
                                 t.height = info.height;
                             }
                             if let Some(w) = dump {
-                                let pts = d.time.numer();
-                                if let Err(e) = w.write(pts, &frame) {
+                                w.wait_key &= !info.key_frame;
+                                if !w.wait_key
+                                    && let Err(e) = w.writer.write(d.time.numer(), &frame)
+                                {
                                     eprintln!("native: dump: {e}");
                                 }
                             }
                         }
-                        Err(_) => t.invalid += 1,
+                        Err(_) => {
+                            t.invalid += 1;
+                            if let Some(w) = dump {
+                                w.wait_key = true;
+                            }
+                        }
                     },
                     Codec::Opus => match layout::check_opus(&frame) {
                         Ok(()) => t.valid += 1,
