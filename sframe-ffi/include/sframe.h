@@ -138,7 +138,7 @@
 /**
  * The result of every fallible call. `SFRAME_OK` (0) is success; everything else is an error.
  *
- * Values 1..=15 are the core library's errors (same meaning in every binding; new core errors
+ * Values 1..=17 are the core library's errors (same meaning in every binding; new core errors
  * are appended, never renumbered); values from 100 on come from the C boundary itself. Values
  * never change meaning once released.
  * `sframe_status_str` describes any value.
@@ -221,6 +221,19 @@ enum SframeStatus
      * so every core error has a status.
      */
     SFRAME_ERR_COUNTER_UNKNOWN = 15,
+    /**
+     * A key derived for one cipher suite was given to an object of another suite. Not
+     * returned by this library (its objects derive their keys for their own suite); kept so
+     * every core error has a status.
+     */
+    SFRAME_ERR_SUITE_MISMATCH = 16,
+    /**
+     * Key material or a nonce has the wrong length for the cipher suite (a derived key that
+     * is not `Nk` bytes, a salt or nonce that is not `Nn` bytes). Not returned by this library
+     * (it takes base keys only); kept so every core error has a status. A base key that is
+     * too short is `SFRAME_ERR_INVALID_KEY`.
+     */
+    SFRAME_ERR_INVALID_LENGTH = 17,
     /**
      * A required pointer argument was NULL (a NULL data pointer with length 0 is fine).
      */

@@ -1,4 +1,8 @@
-//! Status codes: one per `sframe_core::Error` variant plus the C-boundary ones.
+//! Status codes: one per `sframe_core::Error` variant plus the C-boundary ones. The value of
+//! a core error's status is `Error::number()`, and its name and message are the core's
+//! `Error::c_code()` / `Error::c_message()`: only the C-boundary statuses are described here.
+//! (The values are literals below because cbindgen writes `sframe.h` from this source; the
+//! tests check every one against the core.)
 
 use std::ffi::{CStr, c_char};
 
@@ -6,7 +10,7 @@ use sframe_core::Error;
 
 /// The result of every fallible call. `SFRAME_OK` (0) is success; everything else is an error.
 ///
-/// Values 1..=15 are the core library's errors (same meaning in every binding; new core errors
+/// Values 1..=17 are the core library's errors (same meaning in every binding; new core errors
 /// are appended, never renumbered); values from 100 on come from the C boundary itself. Values
 /// never change meaning once released.
 /// `sframe_status_str` describes any value.
@@ -55,6 +59,15 @@ pub enum SframeStatus {
     /// this library (built with allocation, its senders remember every key they used); kept
     /// so every core error has a status.
     SFRAME_ERR_COUNTER_UNKNOWN = 15,
+    /// A key derived for one cipher suite was given to an object of another suite. Not
+    /// returned by this library (its objects derive their keys for their own suite); kept so
+    /// every core error has a status.
+    SFRAME_ERR_SUITE_MISMATCH = 16,
+    /// Key material or a nonce has the wrong length for the cipher suite (a derived key that
+    /// is not `Nk` bytes, a salt or nonce that is not `Nn` bytes). Not returned by this library
+    /// (it takes base keys only); kept so every core error has a status. A base key that is
+    /// too short is `SFRAME_ERR_INVALID_KEY`.
+    SFRAME_ERR_INVALID_LENGTH = 17,
     /// A required pointer argument was NULL (a NULL data pointer with length 0 is fine).
     SFRAME_ERR_NULL_POINTER = 100,
     /// A length is impossible for a real buffer (larger than `PTRDIFF_MAX`, or the buffer
@@ -71,7 +84,7 @@ pub enum SframeStatus {
 pub type SframeStatusArg = u32;
 
 /// Every status, in value order.
-pub(crate) const ALL_STATUSES: [SframeStatus; 20] = [
+pub(crate) const ALL_STATUSES: [SframeStatus; 22] = [
     SframeStatus::SFRAME_OK,
     SframeStatus::SFRAME_ERR_BUFFER_TOO_SMALL,
     SframeStatus::SFRAME_ERR_MALFORMED_FRAME,
@@ -88,6 +101,8 @@ pub(crate) const ALL_STATUSES: [SframeStatus; 20] = [
     SframeStatus::SFRAME_ERR_METADATA_TOO_LONG,
     SframeStatus::SFRAME_ERR_KEY_IN_USE,
     SframeStatus::SFRAME_ERR_COUNTER_UNKNOWN,
+    SframeStatus::SFRAME_ERR_SUITE_MISMATCH,
+    SframeStatus::SFRAME_ERR_INVALID_LENGTH,
     SframeStatus::SFRAME_ERR_NULL_POINTER,
     SframeStatus::SFRAME_ERR_INVALID_ARGUMENT,
     SframeStatus::SFRAME_ERR_PANIC,
@@ -100,84 +115,47 @@ impl SframeStatus {
         ALL_STATUSES.into_iter().find(|s| *s as u32 == v)
     }
 
+    /// The core error this status reports, if it is one (its value is `Error::number()`).
+    pub fn core_error(self) -> Option<Error> {
+        u16::try_from(self as u32).ok().and_then(Error::from_number)
+    }
+
     /// Stable snake_case name; for core errors it is `sframe_core::Error::code`.
     pub fn name(self) -> &'static CStr {
         use SframeStatus::*;
+        if let Some(e) = self.core_error() {
+            return e.c_code();
+        }
         match self {
             SFRAME_OK => c"ok",
-            SFRAME_ERR_BUFFER_TOO_SMALL => c"buffer_too_small",
-            SFRAME_ERR_MALFORMED_FRAME => c"malformed_frame",
-            SFRAME_ERR_UNKNOWN_KEY_ID => c"unknown_key_id",
-            SFRAME_ERR_AUTHENTICATION_FAILED => c"authentication_failed",
-            SFRAME_ERR_UNSUPPORTED_CIPHER_SUITE => c"unsupported_cipher_suite",
-            SFRAME_ERR_INVALID_KEY => c"invalid_key",
-            SFRAME_ERR_COUNTER_EXHAUSTED => c"counter_exhausted",
-            SFRAME_ERR_REPLAY => c"replay",
-            SFRAME_ERR_KEY_STORE_FULL => c"key_store_full",
-            SFRAME_ERR_KEY_USAGE_LIMIT => c"key_usage_limit",
-            SFRAME_ERR_NO_KEY => c"no_key",
-            SFRAME_ERR_INVALID_CONFIG => c"invalid_config",
-            SFRAME_ERR_METADATA_TOO_LONG => c"metadata_too_long",
-            SFRAME_ERR_KEY_IN_USE => c"key_in_use",
-            SFRAME_ERR_COUNTER_UNKNOWN => c"counter_unknown",
             SFRAME_ERR_NULL_POINTER => c"null_pointer",
             SFRAME_ERR_INVALID_ARGUMENT => c"invalid_argument",
             SFRAME_ERR_PANIC => c"panic",
-            SFRAME_ERR_UNKNOWN => c"unknown",
+            _ => c"unknown",
         }
     }
 
     /// Human-readable description; for core errors it is `sframe_core::Error::message`.
     pub fn message(self) -> &'static CStr {
         use SframeStatus::*;
+        if let Some(e) = self.core_error() {
+            return e.c_message();
+        }
         match self {
             SFRAME_OK => c"success",
-            SFRAME_ERR_BUFFER_TOO_SMALL => c"output buffer too small",
-            SFRAME_ERR_MALFORMED_FRAME => c"malformed SFrame frame",
-            SFRAME_ERR_UNKNOWN_KEY_ID => c"no key for this key ID",
-            SFRAME_ERR_AUTHENTICATION_FAILED => c"authentication failed",
-            SFRAME_ERR_UNSUPPORTED_CIPHER_SUITE => c"unsupported cipher suite",
-            SFRAME_ERR_INVALID_KEY => c"invalid base key",
-            SFRAME_ERR_COUNTER_EXHAUSTED => c"frame counter exhausted; install a new key",
-            SFRAME_ERR_REPLAY => c"replayed or too old frame counter",
-            SFRAME_ERR_KEY_STORE_FULL => c"key store is full",
-            SFRAME_ERR_KEY_USAGE_LIMIT => c"key usage limit reached; install a new key",
-            SFRAME_ERR_NO_KEY => c"no key installed",
-            SFRAME_ERR_INVALID_CONFIG => c"invalid configuration value",
-            SFRAME_ERR_METADATA_TOO_LONG => c"metadata too long for a build without alloc",
-            SFRAME_ERR_KEY_IN_USE => {
-                c"key material already used by another sender; use one KID per sender"
-            }
-            SFRAME_ERR_COUNTER_UNKNOWN => c"this key was used before and its counter is unknown",
             SFRAME_ERR_NULL_POINTER => c"NULL pointer argument",
             SFRAME_ERR_INVALID_ARGUMENT => c"invalid length argument",
             SFRAME_ERR_PANIC => c"internal error (panic caught at the C boundary)",
-            SFRAME_ERR_UNKNOWN => c"internal error (unknown core error)",
+            _ => c"internal error (unknown core error)",
         }
     }
 }
 
 impl From<Error> for SframeStatus {
+    /// The status whose value is `e.number()`; `SFRAME_ERR_UNKNOWN` for a core error this
+    /// binding has no status for (a test makes sure there is none).
     fn from(e: Error) -> Self {
-        match e {
-            Error::BufferTooSmall => SframeStatus::SFRAME_ERR_BUFFER_TOO_SMALL,
-            Error::MalformedFrame => SframeStatus::SFRAME_ERR_MALFORMED_FRAME,
-            Error::UnknownKeyId => SframeStatus::SFRAME_ERR_UNKNOWN_KEY_ID,
-            Error::AuthenticationFailed => SframeStatus::SFRAME_ERR_AUTHENTICATION_FAILED,
-            Error::UnsupportedCipherSuite => SframeStatus::SFRAME_ERR_UNSUPPORTED_CIPHER_SUITE,
-            Error::InvalidKey => SframeStatus::SFRAME_ERR_INVALID_KEY,
-            Error::CounterExhausted => SframeStatus::SFRAME_ERR_COUNTER_EXHAUSTED,
-            Error::Replay => SframeStatus::SFRAME_ERR_REPLAY,
-            Error::KeyStoreFull => SframeStatus::SFRAME_ERR_KEY_STORE_FULL,
-            Error::KeyUsageLimit => SframeStatus::SFRAME_ERR_KEY_USAGE_LIMIT,
-            Error::NoKey => SframeStatus::SFRAME_ERR_NO_KEY,
-            Error::InvalidConfig => SframeStatus::SFRAME_ERR_INVALID_CONFIG,
-            Error::MetadataTooLong => SframeStatus::SFRAME_ERR_METADATA_TOO_LONG,
-            Error::KeyInUse => SframeStatus::SFRAME_ERR_KEY_IN_USE,
-            Error::CounterUnknown => SframeStatus::SFRAME_ERR_COUNTER_UNKNOWN,
-            // `Error` is non_exhaustive: a variant added to the core without a status here.
-            _ => SframeStatus::SFRAME_ERR_UNKNOWN,
-        }
+        SframeStatus::from_u32(u32::from(e.number())).unwrap_or(SframeStatus::SFRAME_ERR_UNKNOWN)
     }
 }
 
@@ -209,34 +187,35 @@ pub extern "C" fn sframe_status_name(status: SframeStatusArg) -> *const c_char {
 mod tests {
     use super::*;
 
-    const CORE_ERRORS: [Error; 15] = [
-        Error::BufferTooSmall,
-        Error::MalformedFrame,
-        Error::UnknownKeyId,
-        Error::AuthenticationFailed,
-        Error::UnsupportedCipherSuite,
-        Error::InvalidKey,
-        Error::CounterExhausted,
-        Error::Replay,
-        Error::KeyStoreFull,
-        Error::KeyUsageLimit,
-        Error::NoKey,
-        Error::InvalidConfig,
-        Error::MetadataTooLong,
-        Error::KeyInUse,
-        Error::CounterUnknown,
-    ];
-
     #[test]
-    fn every_core_error_has_its_own_status_with_the_core_strings() {
+    fn every_core_error_has_its_own_status_and_back() {
         let mut seen = std::collections::HashSet::new();
-        for e in CORE_ERRORS {
+        for e in Error::ALL {
             let s = SframeStatus::from(e);
             assert_ne!(s, SframeStatus::SFRAME_OK);
-            assert_ne!(s, SframeStatus::SFRAME_ERR_UNKNOWN);
+            assert_ne!(s, SframeStatus::SFRAME_ERR_UNKNOWN, "{e:?} has no status");
+            assert_eq!(s as u32, u32::from(e.number()), "{e:?}");
+            assert_eq!(s.core_error(), Some(e), "{s:?}");
             assert!(seen.insert(s), "{e:?} shares a status");
             assert_eq!(s.name().to_str(), Ok(e.code()));
             assert_eq!(s.message().to_str(), Ok(e.message()));
+            // ...and the status's C name is SFRAME_ERR_ + the code in capitals.
+            let variant = format!("{s:?}");
+            assert_eq!(
+                variant.strip_prefix("SFRAME_ERR_"),
+                Some(e.code().to_ascii_uppercase().as_str())
+            );
+        }
+        // Every status below 100 (but OK) is a core error; the C-boundary ones are not, and
+        // their names collide with no core code.
+        for s in ALL_STATUSES {
+            let core = (1..100).contains(&(s as u32));
+            assert_eq!(s.core_error().is_some(), core, "{s:?}");
+            assert_eq!(seen.contains(&s), core, "{s:?}");
+            if !core {
+                let name = s.name().to_str().unwrap();
+                assert!(Error::ALL.iter().all(|e| e.code() != name), "{name}");
+            }
         }
     }
 
@@ -248,13 +227,14 @@ mod tests {
         for pair in ALL_STATUSES.windows(2) {
             assert!((pair[0] as u32) < pair[1] as u32, "{pair:?} out of order");
         }
-        assert_eq!(SframeStatus::from_u32(16), None);
+        assert_eq!(SframeStatus::from_u32(18), None);
+        assert_eq!(SframeStatus::from_u32(99), None);
         assert_eq!(SframeStatus::from_u32(u32::MAX), None);
     }
 
     #[test]
     fn status_strings_are_static_and_never_null() {
-        for v in [0u32, 4, 13, 14, 15, 100, 103, 16, 99, 104, u32::MAX] {
+        for v in [0u32, 4, 13, 14, 15, 16, 17, 100, 103, 18, 99, 104, u32::MAX] {
             for p in [sframe_status_str(v), sframe_status_name(v)] {
                 assert!(!p.is_null());
                 // SAFETY: the functions return static NUL-terminated strings.
@@ -263,8 +243,11 @@ mod tests {
             }
         }
         // SAFETY: as above.
-        let s = unsafe { CStr::from_ptr(sframe_status_str(16)) };
+        let s = unsafe { CStr::from_ptr(sframe_status_str(18)) };
         assert_eq!(s, UNKNOWN_STATUS);
+        // SAFETY: as above.
+        let s = unsafe { CStr::from_ptr(sframe_status_name(18)) };
+        assert_eq!(s, c"unknown");
         // SAFETY: as above.
         let s = unsafe { CStr::from_ptr(sframe_status_name(4)) };
         assert_eq!(s, c"authentication_failed");

@@ -43,43 +43,6 @@ pub struct SframeSuiteInfo {
     pub max_overhead: usize,
 }
 
-/// Longest registry name plus its NUL; [`SUITE_NAMES`] fails to compile if a name is longer.
-const SUITE_NAME_CAP: usize = 32;
-
-/// NUL-terminated copies of the core's suite names (`CipherSuite::name`), in
-/// `CipherSuite::ALL` order, made at compile time: the names are typed once, in the core.
-// Evaluated by the compiler: an out-of-bounds index fails the build, it cannot panic at run time.
-#[allow(clippy::indexing_slicing)]
-static SUITE_NAMES: [[u8; SUITE_NAME_CAP]; CipherSuite::ALL.len()] = {
-    let mut names = [[0u8; SUITE_NAME_CAP]; CipherSuite::ALL.len()];
-    let mut i = 0;
-    while i < CipherSuite::ALL.len() {
-        let name = CipherSuite::ALL[i].name().as_bytes();
-        assert!(
-            name.len() < SUITE_NAME_CAP,
-            "suite name too long for SUITE_NAME_CAP"
-        );
-        let mut j = 0;
-        while j < name.len() {
-            assert!(name[j] != 0, "NUL in a suite name");
-            names[i][j] = name[j];
-            j += 1;
-        }
-        i += 1;
-    }
-    names
-};
-
-/// `suite`'s registry name as a static C string.
-fn suite_name(suite: CipherSuite) -> &'static CStr {
-    CipherSuite::ALL
-        .iter()
-        .position(|&s| s == suite)
-        .and_then(|i| SUITE_NAMES.get(i))
-        .and_then(|bytes| CStr::from_bytes_until_nul(bytes).ok())
-        .unwrap_or(c"unknown")
-}
-
 /// Writes the sizes of `cipher_suite` to `*info`.
 /// Errors: NULL_POINTER, UNSUPPORTED_CIPHER_SUITE (not 1..8; `*info` unchanged).
 ///
@@ -95,7 +58,7 @@ pub unsafe extern "C" fn sframe_cipher_suite_info(
         let suite = CipherSuite::from_id(cipher_suite)?;
         let value = SframeSuiteInfo {
             id: suite.id(),
-            name: suite_name(suite).as_ptr(),
+            name: suite.c_name().as_ptr(),
             key_len: suite.key_len(),
             nonce_len: suite.nonce_len(),
             tag_len: suite.tag_len(),

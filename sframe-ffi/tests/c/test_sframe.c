@@ -75,7 +75,7 @@ static void test_status_strings(void) {
         SFRAME_ERR_COUNTER_EXHAUSTED, SFRAME_ERR_REPLAY, SFRAME_ERR_KEY_STORE_FULL,
         SFRAME_ERR_KEY_USAGE_LIMIT, SFRAME_ERR_NO_KEY, SFRAME_ERR_INVALID_CONFIG,
         SFRAME_ERR_METADATA_TOO_LONG, SFRAME_ERR_KEY_IN_USE, SFRAME_ERR_COUNTER_UNKNOWN,
-        SFRAME_ERR_NULL_POINTER, SFRAME_ERR_INVALID_ARGUMENT, SFRAME_ERR_PANIC,
+        SFRAME_ERR_SUITE_MISMATCH, SFRAME_ERR_INVALID_LENGTH, SFRAME_ERR_NULL_POINTER, SFRAME_ERR_INVALID_ARGUMENT, SFRAME_ERR_PANIC,
         SFRAME_ERR_UNKNOWN,
     };
     size_t n = sizeof all / sizeof all[0];
@@ -102,8 +102,11 @@ static void test_status_strings(void) {
     CHECK(SFRAME_ERR_KEY_IN_USE == 14 && SFRAME_ERR_COUNTER_UNKNOWN == 15);
     CHECK(strcmp(sframe_status_name(SFRAME_ERR_KEY_IN_USE), "key_in_use") == 0);
     CHECK(strcmp(sframe_status_name(SFRAME_ERR_COUNTER_UNKNOWN), "counter_unknown") == 0);
+    CHECK(SFRAME_ERR_SUITE_MISMATCH == 16 && SFRAME_ERR_INVALID_LENGTH == 17);
+    CHECK(strcmp(sframe_status_name(SFRAME_ERR_SUITE_MISMATCH), "suite_mismatch") == 0);
+    CHECK(strcmp(sframe_status_name(SFRAME_ERR_INVALID_LENGTH), "invalid_length") == 0);
     /* Values that are no status still give a static string. */
-    const SframeStatus bogus[] = {16, 99, 104, 0xffffffffu};
+    const SframeStatus bogus[] = {18, 99, 104, 0xffffffffu};
     for (size_t i = 0; i < 4; i++) {
         CHECK(strcmp(sframe_status_str(bogus[i]), "unknown status") == 0);
         CHECK(strcmp(sframe_status_name(bogus[i]), "unknown") == 0);
