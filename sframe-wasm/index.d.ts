@@ -23,7 +23,10 @@ export type Bytes = ArrayBuffer | ArrayBufferView;
 /** W3C CryptoKeyID: a number up to 2^53-1 or a bigint up to 2^64-1. */
 export type CryptoKeyID = number | bigint;
 
-/** sframe-core's stable error codes (`sframe_core::Error::code()`). */
+/**
+ * sframe-core's stable error codes (`sframe_core::Error::code()`), in `Error::number()` order:
+ * exactly what `errorCodes()` returns (test/errors.test.mjs checks this list against it).
+ */
 export type SFrameErrorCode =
   | 'buffer_too_small'
   | 'malformed_frame'
@@ -45,7 +48,17 @@ export type SFrameErrorCode =
    */
   | 'key_in_use'
   /** Only in builds of sframe-core without `alloc` (not this package). */
-  | 'counter_unknown';
+  | 'counter_unknown'
+  /**
+   * A key derived for one cipher suite was given to an object of another suite (only through
+   * sframe-core's Rust API: this package derives every key for its object's own suite).
+   */
+  | 'suite_mismatch'
+  /**
+   * A derived key (`sframeKey`, not the suite's `keyLength` bytes) or salt (`sframeSalt`, not
+   * `nonceLength` bytes) has the wrong length. A base key that is too short is `invalid_key`.
+   */
+  | 'invalid_length';
 
 /** Errors thrown by the low-level API: `code` is sframe-core's stable error code. */
 export interface SFrameError extends Error {
@@ -129,6 +142,14 @@ export function cipherSuiteInfo(cipherSuite: CipherSuiteLike): CipherSuiteInfo;
 export function cipherSuites(): CipherSuiteInfo[];
 /** Suite names in IANA order: CIPHER_SUITES[id - 1]. */
 export const CIPHER_SUITES: readonly SFrameCipherSuite[];
+/** Every error code sframe-core has (`Error::code()`), in `Error::number()` order. */
+export function errorCodes(): SFrameErrorCode[];
+/**
+ * The RFC 9605 §4.4.2 HKDF-Expand info for `which` output of the key for `keyId` under
+ * `cipherSuite` — label ‖ BE64(KID) ‖ BE16(suite) — as sframe-core builds it, for deriving in
+ * WebCrypto (HKDF with the suite's `hash` and an empty salt).
+ */
+export function derivationInfo(which: 'key' | 'salt', keyId: CryptoKeyID, cipherSuite: CipherSuiteLike): Uint8Array;
 
 /** "auto" (default: from the encoded frame's mimeType), "none", "VP8", "H264", "opus". */
 export type SFrameCompatibilityMode = 'auto' | 'none' | 'VP8' | 'H264' | 'opus' | 'vp8' | 'h264';
@@ -440,6 +461,7 @@ export function codecForMimeType(mimeType: string | undefined): Codec;
 export function h264ClearLength(data: Uint8Array): number;
 export function escapeStartCodes(src: Uint8Array, zeros?: number): Uint8Array;
 export function unescapeStartCodes(src: Uint8Array, zeros?: number): Uint8Array;
+/** `derivationInfo(which, kid, suiteId)` (the name this package exported first). */
 export function derivationLabel(which: 'key' | 'salt', kid: bigint, suiteId: number): Uint8Array;
 export function normalizeKeyId(keyID: CryptoKeyID | undefined): bigint;
 export type ResolvedKey = { baseKey: Uint8Array } | { sframeKey: Uint8Array; sframeSalt: Uint8Array };

@@ -4,7 +4,15 @@
 // globally; installPolyfill() does, where the browser lacks the interfaces.
 import { cipherSuites } from './wasm.js';
 
-export { Sender, Receiver, parseHeader, cipherSuiteInfo, cipherSuites } from './wasm.js';
+export {
+  Sender,
+  Receiver,
+  parseHeader,
+  cipherSuiteInfo,
+  cipherSuites,
+  errorCodes,
+  derivationInfo,
+} from './wasm.js';
 export {
   SFrameTransform,
   SFrameEncrypterStream,

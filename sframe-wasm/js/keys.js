@@ -3,16 +3,19 @@
 // An HKDF CryptoKey with "deriveBits" usage never leaves WebCrypto: the RFC 9605 §4.4.2 key
 // schedule runs there,
 //   sframe_secret = HKDF-Extract("", base_key)
-//   sframe_key    = HKDF-Expand(sframe_secret, "SFrame 1.0 Secret key "  ‖ BE64(KID) ‖ BE16(suite), Nk)
-//   sframe_salt   = HKDF-Expand(sframe_secret, "SFrame 1.0 Secret salt " ‖ BE64(KID) ‖ BE16(suite), Nn)
-// with the suite's hash as sframe-core names it (cipherSuiteInfo().hash: HKDF-SHA-256 for
-// suites 1-4, HKDF-SHA-512 for 5-8; WebCrypto's HKDF is Extract-then-Expand and a zero-length
-// salt is the RFC's empty salt), and
-// only the derived key and salt enter the wasm module. Extractable keys are exported raw and
+//   sframe_key    = HKDF-Expand(sframe_secret, info(key,  KID, suite), Nk)
+//   sframe_salt   = HKDF-Expand(sframe_secret, info(salt, KID, suite), Nn)
+// with the info bytes built by sframe-core (derivationInfo(), sframe_core::key::derivation_info:
+// the RFC's label ‖ BE64(KID) ‖ BE16(suite); no label is typed here) and the suite's hash as
+// sframe-core names it (cipherSuiteInfo().hash: HKDF-SHA-256 for suites 1-4, HKDF-SHA-512 for
+// 5-8; WebCrypto's HKDF is Extract-then-Expand and a zero-length salt is the RFC's empty
+// salt), and only the derived key and salt enter the wasm module. Extractable keys are exported raw and
 // bytes are copied: sframe-core derives from those base keys itself. Every result holds fresh
 // copies that the caller wipes with wipeKey() once wasm has taken them.
 
 // @ts-check
+
+import { derivationInfo } from './wasm.js';
 
 /**
  * What resolveKey returns: the base key bytes (sframe-core derives) or the key and salt
@@ -46,21 +49,15 @@ export function normalizeKeyId(keyID) {
 }
 
 /**
- * "SFrame 1.0 Secret key " / "SFrame 1.0 Secret salt " ‖ BE64(kid) ‖ BE16(suite).
+ * The §4.4.2 HKDF-Expand info (label ‖ BE64(kid) ‖ BE16(suite)): sframe-core's
+ * `derivationInfo`, under the name this package exported first.
  * @param {'key' | 'salt'} which
  * @param {bigint} kid
  * @param {number} suiteId
+ * @returns {Uint8Array}
  */
 export function derivationLabel(which, kid, suiteId) {
-  const text = new TextEncoder().encode(
-    which === 'salt' ? 'SFrame 1.0 Secret salt ' : 'SFrame 1.0 Secret key ',
-  );
-  const out = new Uint8Array(text.length + 10);
-  out.set(text);
-  const view = new DataView(out.buffer);
-  view.setBigUint64(text.length, kid);
-  view.setUint16(text.length + 8, suiteId);
-  return out;
+  return derivationInfo(which, kid, suiteId);
 }
 
 /**
@@ -111,7 +108,7 @@ export async function resolveKey(key, kid, suite) {
         name: 'HKDF',
         hash: suite.hash,
         salt: new Uint8Array(0),
-        info: derivationLabel(which, kid, suite.id),
+        info: derivationInfo(which, kid, suite.id),
       });
       const [k, s] = await Promise.allSettled([
         crypto.subtle.deriveBits(params('key'), key, suite.keyLength * 8),

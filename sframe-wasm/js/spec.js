@@ -5,7 +5,10 @@
 // dictionary and of CryptoKeyID, and the exceptions the spec's methods reject with.
 //
 // The cipher suite names come from the wasm module (sframe-core's CipherSuite::ALL), never
-// from a table typed here.
+// from a table typed here. Error codes are sframe-core's (Error::code, listed by the wasm
+// module's errorCodes()): the few compared here are typed as index.d.ts's SFrameErrorCode, so
+// tsc refuses a code the core does not have (test/errors.test.mjs checks that union against
+// errorCodes()).
 
 import { cipherSuites } from './wasm.js';
 
@@ -13,6 +16,11 @@ import { cipherSuites } from './wasm.js';
 /** @typedef {import('../index.js').SFrameTransformErrorEventType} SFrameTransformErrorEventType */
 /** @typedef {import('../index.js').SFrameTransformErrorEventInit} SFrameTransformErrorEventInit */
 /** @typedef {import('../index.js').CryptoKeyID} CryptoKeyID */
+/**
+ * The code of an error caught around the wasm module: sframe-core's, the codec layer's
+ * "frame_too_short", the binding's "invalid_argument", or "unknown" for anything else.
+ * @typedef {import('../index.js').SFrameErrorCode | 'frame_too_short' | 'invalid_argument' | 'unknown'} CaughtErrorCode
+ */
 /** @typedef {'auto' | 'none' | 'vp8' | 'h264' | 'opus'} CompatibilityMode */
 
 /** The SFrameCipherSuite enum: every suite sframe-core supports (IANA order). */
@@ -86,8 +94,19 @@ export class SFrameTransformErrorEvent extends Event {
 }
 
 /**
+ * The `code` of a caught error (`fallback` when it has none).
+ * @param {unknown} e
+ * @param {CaughtErrorCode} [fallback]
+ * @returns {CaughtErrorCode}
+ */
+export function errorCodeOf(e, fallback = 'unknown') {
+  const code = /** @type {{ code?: unknown } | null | undefined} */ (e)?.code;
+  return typeof code === 'string' ? /** @type {CaughtErrorCode} */ (code) : fallback;
+}
+
+/**
  * sframe-core's error code of a frame that failed to decrypt → the spec's errorType.
- * @param {string} code
+ * @param {CaughtErrorCode} code
  * @returns {SFrameTransformErrorEventType}
  */
 export function errorTypeFor(code) {

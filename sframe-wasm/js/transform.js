@@ -33,6 +33,7 @@ import { normalizeKeyId, resolveKey, wipeKey } from './keys.js';
 import {
   SFrameTransformErrorEvent,
   closedState,
+  errorCodeOf,
   errorTypeFor,
   isKeyArgument,
   keyIdArgument,
@@ -310,7 +311,7 @@ class SFrameEngine {
         // short for their codec's layout before any counter is used.
         out = protectFrame(codec, data, (plaintext, clear) => sender.protect(plaintext, clear));
       } catch (e) {
-        const code = /** @type {{ code?: string }} */ (e)?.code ?? 'unknown';
+        const code = errorCodeOf(e);
         if (code === 'no_key') {
           // Before the first key (W3C issue #306): dropped and counted, never sent in clear.
           this.stats.dropped++;
@@ -333,13 +334,13 @@ class SFrameEngine {
       try {
         ({ clear, sframe } = splitProtected(codec, data));
       } catch (e) {
-        this.#fail(chunk, 'syntax', /** @type {{ code?: string }} */ (e)?.code ?? 'malformed_frame', null);
+        this.#fail(chunk, 'syntax', errorCodeOf(e, 'malformed_frame'), null);
         return;
       }
       try {
         out = restoreFrame(codec, clear, receiver.unprotect(sframe, clear));
       } catch (e) {
-        const code = /** @type {{ code?: string }} */ (e)?.code ?? 'unknown';
+        const code = errorCodeOf(e);
         if (code === 'replay') {
           // An authentic frame seen before (RFC 9605 §9): dropped, counted, no error event —
           // the network re-delivers frames now and then (seen in Chromium on video).

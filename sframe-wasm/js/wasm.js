@@ -7,6 +7,8 @@ import init, {
   parseHeader,
   cipherSuiteInfo,
   cipherSuites,
+  errorCodes,
+  derivationInfo,
 } from '../pkg/sframe_wasm.js';
 
 const wasmUrl = new URL('../pkg/sframe_wasm_bg.wasm', import.meta.url);
@@ -19,4 +21,4 @@ if (wasmUrl.protocol === 'file:') {
   await init({ module_or_path: wasmUrl });
 }
 
-export { Sender, Receiver, parseHeader, cipherSuiteInfo, cipherSuites };
+export { Sender, Receiver, parseHeader, cipherSuiteInfo, cipherSuites, errorCodes, derivationInfo };

@@ -3,6 +3,7 @@
 
 use js_sys::{ArrayBuffer, Reflect, Uint8Array};
 use sframe_core::CipherSuite;
+use sframe_core::key::Derived;
 use wasm_bindgen::convert::TryFromJsValue;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -26,6 +27,15 @@ pub fn suite(v: &JsValue) -> JsResult<CipherSuite> {
     Err(type_error(
         "cipherSuite must be a number (1..8) or a cipher suite name",
     ))
+}
+
+/// Which §4.4.2 output: `"key"` (`sframe_key`) or `"salt"` (`sframe_salt`).
+pub fn derived(v: &JsValue) -> JsResult<Derived> {
+    match v.as_string().as_deref() {
+        Some("key") => Ok(Derived::Key),
+        Some("salt") => Ok(Derived::Salt),
+        _ => Err(type_error(r#"which must be "key" or "salt""#)),
+    }
 }
 
 /// A key ID (`CryptoKeyID`): a `bigint` in 0..2^64-1 or a `number` in 0..2^53-1.

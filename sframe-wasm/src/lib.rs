@@ -15,7 +15,11 @@
 //! * `cipherSuiteInfo(suite)` → sizes and HKDF hash of a suite (§4.5);
 //! * `cipherSuites()` → that information for every suite the core supports, in IANA order
 //!   (RFC 9605 §8.1 values 1-5 and draft-barnes-sframe-iana-256's 6-8). The JavaScript
-//!   package builds its suite tables from it instead of re-typing them.
+//!   package builds its suite tables from it instead of re-typing them;
+//! * `errorCodes()` → every `sframe_core::Error::code()`, in `Error::number()` order (the
+//!   `code` of a thrown `SFrameError` is one of them);
+//! * `derivationInfo(which, keyId, cipherSuite)` → the §4.4.2 HKDF-Expand info
+//!   (`sframe_core::key::derivation_info`) for key schedules run in WebCrypto.
 //!
 //! Key IDs and counters are `bigint`s (64-bit); a key ID may also be given as a
 //! non-negative safe-integer `number`. Byte inputs may be a `Uint8Array`, any other
@@ -53,7 +57,7 @@
 mod convert;
 mod error;
 
-use convert::{bytes, key_id, optional_bytes, suite};
+use convert::{bytes, derived, key_id, optional_bytes, suite};
 use error::{JsResult, core_error};
 use js_sys::{Object, Reflect};
 use sframe_core::{Header, Key};
@@ -330,6 +334,32 @@ pub fn cipher_suites() -> JsResult<js_sys::Array> {
         out.push(&suite_info(s)?);
     }
     Ok(out)
+}
+
+/// Every error code `sframe-core` has (`Error::code()` of `Error::ALL`), in `Error::number()`
+/// order: the `code` of an `SFrameError` is one of these.
+#[wasm_bindgen(js_name = errorCodes, unchecked_return_type = "import('../index.js').SFrameErrorCode[]")]
+pub fn error_codes() -> js_sys::Array {
+    sframe_core::Error::ALL
+        .iter()
+        .map(|e| JsValue::from_str(e.code()))
+        .collect()
+}
+
+/// The HKDF-Expand info of RFC 9605 §4.4.2 for `which` (`"key"`: `sframe_key`, `"salt"`:
+/// `sframe_salt`) of the key for `keyId` under `cipherSuite`:
+/// `label ‖ BE64(KID) ‖ BE16(suite)`, built by `sframe_core::key::derivation_info` — for
+/// deriving in WebCrypto (HKDF with the suite's `hash` and an empty salt).
+#[wasm_bindgen(js_name = derivationInfo)]
+pub fn derivation_info(
+    #[wasm_bindgen(unchecked_param_type = "'key' | 'salt'")] which: &JsValue,
+    #[wasm_bindgen(js_name = keyId, unchecked_param_type = "bigint | number")] kid: &JsValue,
+    #[wasm_bindgen(js_name = cipherSuite, unchecked_param_type = "number | string")]
+    cipher_suite: &JsValue,
+) -> JsResult<Vec<u8>> {
+    let which = derived(which)?;
+    let info = sframe_core::key::derivation_info(which, key_id(kid)?, suite(cipher_suite)?);
+    Ok(info.as_bytes().to_vec())
 }
 
 fn suite_info(s: sframe_core::CipherSuite) -> JsResult<JsValue> {

@@ -10,11 +10,15 @@ import {
   SFrameTransform,
   SFrameTransformErrorEvent,
   cipherSuites,
+  derivationInfo,
+  errorCodes,
   installPolyfill,
   type CipherSuiteInfo,
   type SFrameCipherSuite,
+  type SFrameErrorCode,
   type SFrameStats,
 } from '../index.js';
+import { errorTypeFor } from '../js/spec.js';
 
 declare const key: CryptoKey;
 declare const sender: RTCRtpSender;
@@ -75,4 +79,17 @@ export function tables(): SFrameCipherSuite[] {
   const installed = installPolyfill();
   void installed.RTCRtpSFrameEncrypter;
   return [...CIPHER_SUITES, ...all.map((s) => s.name)];
+}
+
+export function errors(): SFrameErrorCode[] {
+  const info: Uint8Array = derivationInfo('salt', 2n ** 64n - 1n, 'AES_128_GCM_SHA256_128');
+  void info;
+  // @ts-expect-error the §4.4.2 outputs are "key" and "salt"
+  derivationInfo('nonce', 1, 4);
+  // The codes the JS layer branches on are checked against index.d.ts's SFrameErrorCode
+  // (itself checked against the core's errorCodes() by test/errors.test.mjs).
+  errorTypeFor('suite_mismatch');
+  // @ts-expect-error not an sframe-core error code
+  errorTypeFor('authentication_fail');
+  return errorCodes();
 }

@@ -136,6 +136,55 @@ fn cipher_suites_come_from_the_core() {
     assert_eq!(get(&six, "hash"), JsValue::from_str("SHA-512"));
 }
 
+/// `errorCodes()` is `sframe_core::Error::ALL`'s codes in number order, and a thrown
+/// `SFrameError` carries the core's code and message.
+#[wasm_bindgen_test]
+fn error_codes_come_from_the_core() {
+    let codes: Vec<String> = sframe_wasm::error_codes()
+        .iter()
+        .map(|c| c.as_string().unwrap())
+        .collect();
+    let core: Vec<&str> = sframe_core::Error::ALL.iter().map(|e| e.code()).collect();
+    assert_eq!(codes, core);
+    let mut rx = Receiver::new(&JsValue::from(4)).unwrap();
+    let short_salt: JsValue = Uint8Array::new_with_length(11).into();
+    let err = rx
+        .add_derived_key(
+            &JsValue::from(1),
+            &Uint8Array::new_with_length(16).into(),
+            &short_salt,
+        )
+        .unwrap_err();
+    assert_eq!(code(err.clone()), "invalid_length");
+    let message = get(&err, "message").as_string().unwrap();
+    assert_eq!(message, sframe_core::Error::InvalidLength.message());
+}
+
+/// `derivationInfo` is `sframe_core::key::derivation_info`, for every suite and both outputs.
+#[wasm_bindgen_test]
+fn derivation_info_is_the_cores() {
+    use sframe_core::key::{Derived, derivation_info};
+    for s in sframe_core::CipherSuite::ALL {
+        for kid in [0u64, 0x1234, u64::MAX] {
+            for (which, name) in [(Derived::Key, "key"), (Derived::Salt, "salt")] {
+                let got = sframe_wasm::derivation_info(
+                    &JsValue::from_str(name),
+                    &JsValue::from(kid),
+                    &JsValue::from(s.id()),
+                )
+                .unwrap();
+                assert_eq!(got, derivation_info(which, kid, s).as_bytes());
+            }
+        }
+    }
+    let err = sframe_wasm::derivation_info(
+        &JsValue::from_str("iv"),
+        &JsValue::from(1),
+        &JsValue::from(4),
+    );
+    assert_eq!(code(err.unwrap_err()), "invalid_argument");
+}
+
 #[wasm_bindgen_test]
 fn errors_and_bigint_header() {
     let frame: JsValue = Uint8Array::from(&[0x08u8][..]).into();
