@@ -32,20 +32,8 @@ pub const RECORD_END: u8 = 2;
 /// Plaintext length of the end record.
 pub const END_PAYLOAD_LEN: usize = 16;
 /// Largest SFrame overhead (longest header + tag, RFC 9605 §4.2) of any suite the core offers:
-/// 17 + 16 = 33 bytes (the 96-byte keys of suites 6-8 never reach the file; their tags are
-/// 4..10 bytes).
-pub const MAX_SFRAME_OVERHEAD: usize = {
-    let mut max = 0;
-    let mut i = 0;
-    while i < CipherSuite::ALL.len() {
-        let overhead = CipherSuite::ALL[i].max_overhead();
-        if overhead > max {
-            max = overhead;
-        }
-        i += 1;
-    }
-    max
-};
+/// `sframe_core::suite::MAX_OVERHEAD` (the 96-byte keys of suites 6-8 never reach the file).
+pub const MAX_SFRAME_OVERHEAD: usize = sframe_core::suite::MAX_OVERHEAD;
 /// Largest `length` of a record: the largest frame plus the largest SFrame overhead.
 pub const MAX_RECORD_LEN: usize = MAX_FRAME_LEN + MAX_SFRAME_OVERHEAD;
 
@@ -332,10 +320,7 @@ mod tests {
             );
         }
         // The limit README.md documents ("at most 64 MiB + 33").
-        assert_eq!(
-            MAX_RECORD_LEN,
-            (64 << 20) + sframe_core::MAX_HEADER_LEN + 16
-        );
+        assert_eq!(MAX_RECORD_LEN, (64 << 20) + 33);
         // A header naming a suite the core does not have is refused, not guessed.
         let mut bytes = FileHeader::new(
             CipherSuite::AesGcm128Sha256,
