@@ -4,15 +4,9 @@
 // globally; installPolyfill() does, where the browser lacks the interfaces.
 import { cipherSuites } from './wasm.js';
 
-export {
-  Sender,
-  Receiver,
-  parseHeader,
-  cipherSuiteInfo,
-  cipherSuites,
-  errorCodes,
-  derivationInfo,
-} from './wasm.js';
+// The low-level API: Sender, Receiver, parseHeader, cipherSuiteInfo, cipherSuites,
+// errorCodes, derivationInfo.
+export * from './wasm.js';
 export {
   SFrameTransform,
   SFrameEncrypterStream,
