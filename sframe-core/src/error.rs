@@ -9,10 +9,11 @@ use core::fmt;
 /// Everything that can go wrong in SFrame processing.
 ///
 /// The enum is `#[non_exhaustive]`: match with a wildcard arm. Every variant has a stable
-/// [`Error::code`] string and a stable [`Error::number`] (the discriminant) that the C and
-/// JavaScript bindings expose unchanged: the C library's `SframeStatus` value of an error is
-/// its number. New variants are appended with the next number; numbers and codes never change
-/// meaning.
+/// [`Error::code`] string and a stable [`Error::number`] (the discriminant: 1 for the first
+/// variant, then in declaration order) that the C and JavaScript bindings expose unchanged:
+/// the C library's `SframeStatus` value of an error is its number. New variants are appended
+/// at the end, so they take the next number; numbers and codes never change meaning (the
+/// tests here and the C library's, whose status values are literals in its header, check it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 #[repr(u16)]
@@ -21,49 +22,49 @@ pub enum Error {
     BufferTooSmall = 1,
     /// The input is not an SFrame frame: the header is truncated or not minimally encoded
     /// (RFC 9605 §4.3), or the frame is shorter than header plus authentication tag.
-    MalformedFrame = 2,
+    MalformedFrame,
     /// No key is installed for the frame's key ID.
-    UnknownKeyId = 3,
+    UnknownKeyId,
     /// The frame failed authentication (wrong key, tampered frame or metadata).
-    AuthenticationFailed = 4,
+    AuthenticationFailed,
     /// The cipher suite value is not one this library implements: RFC 9605's 1-5 and
     /// draft-barnes-sframe-iana-256's 6-8 (the whole IANA registry as of 2026).
-    UnsupportedCipherSuite = 5,
+    UnsupportedCipherSuite,
     /// The base key is unusable (shorter than [`crate::MIN_BASE_KEY_LEN`] bytes).
-    InvalidKey = 6,
+    InvalidKey,
     /// The sender has used every counter value of its key (or the configured limit);
     /// install a new key. A nonce is never reused.
-    CounterExhausted = 7,
+    CounterExhausted,
     /// The frame's counter was already seen, or is too old for the replay window (RFC 9605 §9).
-    Replay = 8,
+    Replay,
     /// The fixed-capacity key store is full; remove a key first.
-    KeyStoreFull = 9,
+    KeyStoreFull,
     /// The key has reached its configured usage limit (encryptions or authentication failures);
     /// install a new key.
-    KeyUsageLimit = 10,
+    KeyUsageLimit,
     /// The sender has no key installed.
-    NoKey = 11,
+    NoKey,
     /// A configuration value is out of range (e.g. a replay window larger than supported).
-    InvalidConfig = 12,
+    InvalidConfig,
     /// The metadata is larger than this build can authenticate without allocation
     /// (only without the `alloc` feature, AES-GCM suites, over [`crate::MAX_INLINE_METADATA_LEN`]).
-    MetadataTooLong = 13,
+    MetadataTooLong,
     /// The key material is already used by another live [`crate::Sender`] created on the same
     /// thread (same derived key: same base key, KID and suite). Two senders counting from the
     /// same counter under one key would reuse every nonce: give each sender — each sending
     /// track — its own KID (only checked with the `std` feature).
-    KeyInUse = 14,
+    KeyInUse,
     /// This sender used the key before but no longer knows where its counter stood (only in
     /// builds without `alloc`, after more than [`crate::RETIRED_KIDS`] other keys): install
     /// it with [`crate::Sender::set_key_with_counter`] from a persisted counter, or use a new key.
-    CounterUnknown = 15,
+    CounterUnknown,
     /// A [`crate::Key`] derived for one cipher suite was given to a [`crate::Sender`] or
     /// [`crate::Receiver`] of another suite (both suites are supported; they differ).
-    SuiteMismatch = 16,
+    SuiteMismatch,
     /// Key material or a nonce has the wrong length for the cipher suite: an `sframe_key` that
     /// is not `Nk` bytes or an `sframe_salt` that is not `Nn` bytes ([`crate::Key::from_parts`]),
     /// or a nonce that is not `Nn` bytes ([`crate::hazmat::Aead`]).
-    InvalidLength = 17,
+    InvalidLength,
 }
 
 impl Error {
