@@ -122,31 +122,27 @@ impl SframeStatus {
 
     /// Stable snake_case name; for core errors it is `sframe_core::Error::code`.
     pub fn name(self) -> &'static CStr {
-        use SframeStatus::*;
-        if let Some(e) = self.core_error() {
-            return e.c_code();
-        }
-        match self {
-            SFRAME_OK => c"ok",
-            SFRAME_ERR_NULL_POINTER => c"null_pointer",
-            SFRAME_ERR_INVALID_ARGUMENT => c"invalid_argument",
-            SFRAME_ERR_PANIC => c"panic",
-            _ => c"unknown",
-        }
+        self.strings().0
     }
 
     /// Human-readable description; for core errors it is `sframe_core::Error::message`.
     pub fn message(self) -> &'static CStr {
+        self.strings().1
+    }
+
+    /// (name, message): the core's for core errors; the C boundary's own are described here.
+    fn strings(self) -> (&'static CStr, &'static CStr) {
         use SframeStatus::*;
         if let Some(e) = self.core_error() {
-            return e.c_message();
+            return (e.c_code(), e.c_message());
         }
         match self {
-            SFRAME_OK => c"success",
-            SFRAME_ERR_NULL_POINTER => c"NULL pointer argument",
-            SFRAME_ERR_INVALID_ARGUMENT => c"invalid length argument",
-            SFRAME_ERR_PANIC => c"internal error (panic caught at the C boundary)",
-            _ => c"internal error (unknown core error)",
+            SFRAME_OK => (c"ok", c"success"),
+            SFRAME_ERR_NULL_POINTER => (c"null_pointer", c"NULL pointer argument"),
+            SFRAME_ERR_INVALID_ARGUMENT => (c"invalid_argument", c"invalid length argument"),
+            SFRAME_ERR_PANIC => (c"panic", c"internal error (panic caught at the C boundary)"),
+            // SFRAME_ERR_UNKNOWN; core errors returned above.
+            _ => (c"unknown", c"internal error (unknown core error)"),
         }
     }
 }
