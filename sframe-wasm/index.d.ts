@@ -25,7 +25,7 @@ export type CryptoKeyID = number | bigint;
 
 /**
  * sframe-core's stable error codes (`sframe_core::Error::code()`), in `Error::number()` order:
- * exactly what `errorCodes()` returns (test/errors.test.mjs checks this list against it).
+ * exactly what `errorCodes()` returns (test/tables.test.mjs checks this list against it).
  */
 export type SFrameErrorCode =
   | 'buffer_too_small'

@@ -7,7 +7,7 @@
 // The cipher suite names come from the wasm module (sframe-core's CipherSuite::ALL), never
 // from a table typed here. Error codes are sframe-core's (Error::code, listed by the wasm
 // module's errorCodes()): the few compared here are typed as index.d.ts's SFrameErrorCode, so
-// tsc refuses a code the core does not have (test/errors.test.mjs checks that union against
+// tsc refuses a code the core does not have (test/tables.test.mjs checks that union against
 // errorCodes()).
 
 import { cipherSuites } from './wasm.js';

@@ -87,7 +87,7 @@ export function errors(): SFrameErrorCode[] {
   // @ts-expect-error the §4.4.2 outputs are "key" and "salt"
   derivationInfo('nonce', 1, 4);
   // The codes the JS layer branches on are checked against index.d.ts's SFrameErrorCode
-  // (itself checked against the core's errorCodes() by test/errors.test.mjs).
+  // (itself checked against the core's errorCodes() by test/tables.test.mjs).
   errorTypeFor('suite_mismatch');
   // @ts-expect-error not an sframe-core error code
   errorTypeFor('authentication_fail');

@@ -1,6 +1,6 @@
-// One copy of the protocol tables (issue 17 §2): error codes and the §4.4.2 HKDF info come
-// from sframe-core through the wasm module; the copies the package must keep (the TypeScript
-// union of error codes) are checked against it here.
+// One copy of the protocol tables (issue 17 §2): suites, error codes and the §4.4.2 HKDF info
+// come from sframe-core through the wasm module; the copies the package must keep (the
+// TypeScript unions of suite names, suite ids and error codes) are checked against it here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -27,6 +27,15 @@ function unionOf(name) {
 
 /** Codes the JS layer adds to sframe-core's: they must never collide with a core code. */
 const PACKAGE_CODES = ['frame_too_short', 'invalid_argument', 'closed', 'unknown'];
+
+test("index.d.ts's SFrameCipherSuite and CipherSuiteLike are cipherSuites()'s names and ids", () => {
+  const suites = cipherSuites();
+  assert.deepEqual(unionOf('SFrameCipherSuite'), suites.map((s) => s.name));
+  const dts = readFileSync(new URL('../index.d.ts', import.meta.url), 'utf8');
+  const like = dts.match(/export type CipherSuiteLike = SFrameCipherSuite((?: \| \d+)+);/);
+  assert.ok(like, 'index.d.ts declares CipherSuiteLike as SFrameCipherSuite | ids');
+  assert.deepEqual([...like[1].matchAll(/\d+/g)].map((x) => Number(x[0])), suites.map((s) => s.id));
+});
 
 test("errorCodes() is sframe-core's list; index.d.ts's SFrameErrorCode is exactly that list", () => {
   const codes = errorCodes();
