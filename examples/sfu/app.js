@@ -347,6 +347,7 @@ async function stats() {
 
 async function report(samples = false) {
   const w = await ask({ type: 'report', samples });
+  if (w.error) throw new Error(`transforms: ${w.error}`);
   return { participant: me, api, epoch: latestEpoch, removed: keys.removed, stats: await stats(), worker: w };
 }
 

@@ -69,6 +69,15 @@ let native;
 const people = {}; // name → { page, participant, api }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** A step that must not hang the stage: fails after `ms` with what it was waiting for. */
+function bounded(what, promise, ms = 30000) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ms / 1000} s: ${what}`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+const stamp = (msg) => console.log(`# ${new Date().toISOString().slice(11, 19)} ${msg}`);
 async function until(what, fn, timeoutMs = 40000) {
   const end = Date.now() + timeoutMs;
   let last;
@@ -99,14 +108,21 @@ async function join(name, { api = 'worker', secret = SECRET } = {}) {
   const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   await page.goto(`${baseUrl}?room=${ROOM}&name=${name}&api=${api}#secret=${secret}`);
-  await page.waitForFunction(() => window.sfu !== undefined, null, { timeout: 20000 });
-  const participant = await page.evaluate(() => window.sfu.ready);
+  try {
+    await page.waitForFunction(() => window.sfu !== undefined, null, { timeout: 20000 });
+  } catch (e) {
+    throw new Error(`${name}'s page did not start: ${errors.join(' | ') || e.message}`);
+  }
+  const participant = await bounded(`${name} joining`, page.evaluate(() => window.sfu.ready));
+  stamp(`${name} joined as participant ${participant} (${api})`);
   const p = { name, page, participant, api, errors };
   people[name] = p;
   return p;
 }
-const report = (p, samples = false) => p.page.evaluate((s) => window.sfu.report(s), samples);
+const report = (p, samples = false) =>
+  bounded(`${p.name}'s report (page errors: ${p.errors.join(' | ') || 'none'})`, p.page.evaluate((s) => window.sfu.report(s), samples));
 
 /** The native participant: a child process answering "report" with a JSON line. */
 function startNative() {
@@ -123,7 +139,11 @@ function startNative() {
     if (w) w(JSON.parse(l));
     else lines.push(JSON.parse(l));
   });
-  const next = () => (lines.length ? Promise.resolve(lines.shift()) : new Promise((r) => waiters.push(r)));
+  const next = () =>
+    bounded(
+      `the native participant's report (exit code ${proc.exitCode})`,
+      lines.length ? Promise.resolve(lines.shift()) : new Promise((r) => waiters.push(r)),
+    );
   native = {
     proc,
     report: () => {
@@ -152,6 +172,7 @@ test('browsers and a native participant decode each other through Janus', async 
   const bob = await join('bob');
   const nat = startNative();
   const first = await nat.report();
+  stamp(`native participant ${first.participant} started`);
   const n = first.participant;
   people.native = { participant: n };
   const pairs = [
@@ -273,7 +294,8 @@ test('a participant removed from the key group stops decoding (Janus still forwa
   const { alice, bob, carol, mallory } = people;
   const n = people.native.participant;
   const before = keys.snapshot(String(ROOM)).epoch;
-  assert.ok(await alice.page.evaluate((p) => window.sfu.removeMember(p), bob.participant), 'remove request');
+  assert.ok(await bounded('the remove request', alice.page.evaluate((p) => window.sfu.removeMember(p), bob.participant)), 'remove request');
+  stamp(`bob (participant ${bob.participant}) removed from the key group`);
   await until('bob learning that he was removed', async () => (await report(bob)).removed);
   assert.ok(keys.snapshot(String(ROOM)).epoch > before, 'removal rotated the keys');
   // Encrypters switch after 1 s, decrypters drop the old epoch 4 s after the new one.
@@ -355,7 +377,7 @@ async function decodeVp8(page, frames) {
     waitKey = false;
     chunks.push({ key, b64: Buffer.from(f).toString('base64') });
   }
-  return page.evaluate(async (chunks) => {
+  return bounded('the VP8 decoder', page.evaluate(async (chunks) => {
     const out = { pictures: 0, errors: [], fed: 0 };
     const dec = new VideoDecoder({ output: (f) => (out.pictures++, f.close()), error: (e) => out.errors.push(String(e)) });
     dec.configure({ codec: 'vp8' });
@@ -370,7 +392,7 @@ async function decodeVp8(page, frames) {
       out.errors.push(`flush: ${e}`);
     }
     return out;
-  }, chunks);
+  }, chunks));
 }
 
 test("Janus's recordings hold SFrame ciphertext only: headers parse, payloads don't decode, no (KID, CTR) twice", async () => {
@@ -381,7 +403,8 @@ test("Janus's recordings hold SFrame ciphertext only: headers parse, payloads do
   for (const who of [alice, bob, mallory]) evidence[who.participant] = (await report(who, true)).worker;
   const nat = await native.quit();
   assert.equal(nat.publisher.video.duplicates + nat.publisher.audio.duplicates, 0);
-  for (const who of [alice, bob, carol, mallory]) await who.page.evaluate(() => window.sfu.hangup());
+  for (const who of [alice, bob, carol, mallory]) await bounded(`${who.name} hanging up`, who.page.evaluate(() => window.sfu.hangup()));
+  stamp('everyone hung up; reading the recordings');
   await sleep(2500); // Janus closes the recordings when the publishers leave
 
   const files = readdirSync(REC_DIR).filter((f) => f.endsWith('.mjr')).map((f) => `${REC_DIR}/${f}`);

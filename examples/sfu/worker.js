@@ -142,9 +142,9 @@ onrtctransform = async ({ transformer }) => {
 };
 
 onmessage = async ({ data: msg }) => {
-  await loaded;
   let reply = {};
   try {
+    await loaded; // a failed load of the package is reported to the page, not swallowed
     switch (msg.type) {
       case 'epoch':
         // A new epoch's base key: decrypters accept it at once.

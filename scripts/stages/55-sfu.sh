@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SFrame through a real SFU (examples/sfu): Debian's Janus (videoroom with require_e2ee and
-# recording), two-to-four headless Chromium participants (playwright-core from
+# recording), four headless Chromium participants (playwright-core from
 # sframe-wasm/node_modules, Debian's /usr/bin/chromium) and the native participant (str0m +
 # sframe-core) in one room. Checks that everyone decodes everyone, a late joiner decodes after
 # the keys rotate, a wrong room secret decodes nothing ("authentication" errors), a removed
@@ -26,14 +26,32 @@ fi
 # still pins every registry crate.
 (
   cd examples/sfu/native
+  export CARGO_TARGET_DIR="$PWD/target"
   cargo fmt --check
   cargo clippy --all-targets -- -D warnings
   cargo test
   cargo build
 )
+# Its dependencies (str0m, ureq, ...) under the project's deny.toml, when cargo-deny is there
+# (15-audit installs it).
+if cargo deny --version >/dev/null 2>&1; then
+  cargo fetch --manifest-path examples/sfu/native/Cargo.toml
+  log=$(mktemp)
+  if cargo deny --offline --manifest-path examples/sfu/native/Cargo.toml --config deny.toml \
+      check bans licenses sources >"$log" 2>&1; then
+    echo "--- cargo deny (examples/sfu/native): $(tail -n 1 "$log")"
+    rm -f "$log"
+  else
+    cat "$log"
+    exit 1
+  fi
+else
+  echo "55-sfu: cargo-deny not installed (15-audit installs it): native dependencies not audited"
+fi
 
 # Ports away from the demo defaults, so a demo running on this machine does not collide.
 export JANUS_PORT=${JANUS_PORT:-18088} RTP_PORTS=${RTP_PORTS:-21000-21999} SFU_KEEP=0
 export SFU_NATIVE="$PWD/examples/sfu/native/target/debug/sframe-sfu-native"
 export CHROMIUM="$(command -v chromium)"
-bash examples/sfu/run.sh -- node --test --test-reporter=spec examples/sfu/e2e.test.mjs
+# --test-timeout: a stuck step fails the stage instead of hanging CI.
+bash examples/sfu/run.sh -- node --test --test-timeout=180000 --test-reporter=spec examples/sfu/e2e.test.mjs
