@@ -260,6 +260,34 @@ mod tests {
         );
     }
 
+    /// Network input never panics: random frames of every short length (and some long ones)
+    /// through the receiver's layout and the codec checks only ever give errors.
+    #[test]
+    fn random_frames_only_give_errors() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64; // xorshift64*: deterministic, no dependency
+        let mut next = move || {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        };
+        let mut r = Receiver::new(SUITE);
+        r.add_key(1041, b"sixteen byte key").unwrap();
+        for len in (0..80).chain([300, 1200, 5000]) {
+            for _ in 0..50 {
+                let mut frame: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+                if let Some(b) = frame.get_mut(3) {
+                    *b = 0x84; // sometimes a plausible SFrame header byte after the clear part
+                }
+                for codec in [Codec::Vp8, Codec::Opus] {
+                    assert!(unprotect(codec, &mut r, &frame).is_err());
+                }
+                let _ = check_vp8(&frame);
+                let _ = check_opus(&frame);
+            }
+        }
+    }
+
     #[test]
     fn vp8_header_checks() {
         let key = [

@@ -101,9 +101,12 @@ fn parse_args() -> Result<Args, String> {
         },
         dump: get("dump").map(PathBuf::from),
         duration: match get("duration") {
-            Some(d) => Some(Duration::from_secs_f64(
-                d.parse().map_err(|_| "--duration: seconds")?,
-            )),
+            Some(d) => Some(
+                d.parse()
+                    .ok()
+                    .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                    .ok_or("--duration: seconds (a non-negative number)")?,
+            ),
             None => None,
         },
         server,
