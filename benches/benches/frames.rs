@@ -1,23 +1,30 @@
 //! Per-frame cost of sframe-core against the raw AEAD floor and the crates.io `sframe` crate
-//! (issue 7). Run with `cargo bench -p benches` (RustCrypto backend) and
-//! `cargo bench -p benches --features aws-lc`; `benches/report` turns criterion's output into
-//! the ratio table of `benches/README.md`.
+//! (issue 7). Run with `cargo bench -p benches`; `benches/report` turns criterion's output into
+//! the ratio tables of `benches/README.md`.
 //!
-//! Every benchmark id starts with the sframe-core backend of the run (`rustcrypto/…` or
-//! `aws-lc/…`), so the two runs land side by side in `target/criterion` and each run has its
-//! own floor and `sframe` crate figures measured in the same process.
+//! One run measures both backends of sframe-core, each named explicitly
+//! (`Sender::with_backend(RustCrypto, …)`, `…(AwsLc, …)`) and each against the floor of its own
+//! crypto library, plus the default build (`Sender::new`: sframe-core's default features, as
+//! `cargo add sframe-core` gives them) against the `sframe` crate with its defaults.
 //!
 //! Groups (throughput = plaintext bytes):
-//! * `<backend>/protect/<suite>` and `<backend>/unprotect/<suite>`, parameter = plaintext size:
+//! * `<backend>/protect/<suite>` and `<backend>/unprotect/<suite>`, backend `rustcrypto` or
+//!   `aws-lc`, parameter = plaintext size:
 //!   - `ours-inplace`: `Sender::protect` into a reused buffer / `Receiver::unprotect` in place;
 //!   - `ours-vec`: `Sender::protect_vec` / `Receiver::unprotect_vec` (allocating);
-//!   - `raw`: the AEAD alone with a precomputed key and nonce (`benches::Floor`: RustCrypto in
-//!     the default run, aws-lc-rs in the `aws-lc` run);
+//!   - `raw`: the AEAD alone with a precomputed key and nonce (`BenchBackend::Floor`: the
+//!     RustCrypto crates for `rustcrypto`, aws-lc-rs for `aws-lc`).
+//! * `default/protect/<suite>` and `default/unprotect/<suite>` (the suites the `sframe` crate
+//!   has with ring: AES-GCM):
+//!   - `ours-<backend>`: `Sender::new` / `Receiver::new` in place, i.e. `DefaultBackend`
+//!     (named in the id, for the report); the same code as `<backend>/…/ours-inplace`, measured
+//!     again in the same run next to `sframe`, so the two ids also show the run's noise;
 //!   - `sframe-ring`: `sframe` 2.x (ring backend) `encrypt_into` / `decrypt_into` with reused
-//!     buffers (GCM suites only: ring has no AES-CTR).
-//! * `<backend>/key-install/<suite>`: `Key::derive`, `Sender::set_key`, `sframe`'s
-//!   `EncryptionKey::derive_from`.
-//! * `header/parse` and `header/encode` (default run only; no crypto), ours vs `sframe`.
+//!     buffers.
+//! * `<backend>/key-install/<suite>`: `Key::derive_with`, `Sender::set_key`;
+//!   `default/key-install/<suite>`: `Key::derive` (`ours-<backend>`) and `sframe`'s
+//!   `EncryptionKey::derive_from` (`sframe-ring`).
+//! * `header/parse` and `header/encode` (no crypto), ours vs `sframe`.
 //!
 //! In-place unprotect consumes its input, and our receiver rejects replayed counters, so the
 //! unprotect benches decrypt a pool of fresh frames with increasing counters, produced outside
@@ -28,10 +35,13 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use benches::{Floor, nonce};
+use benches::{BenchBackend, Floor, nonce};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use sframe_core::hazmat::derive_key_and_salt;
-use sframe_core::{BACKEND, CipherSuite, Header, Key, Receiver, Sender};
+use sframe_core::{
+    AwsLc, Backend, CipherSuite, DefaultBackend, DefaultKeyStore, Header, Key, Receiver,
+    RustCrypto, Sender,
+};
 
 const SIZES: [usize; 4] = [64, 1200, 10 * 1024, 100 * 1024];
 const KID: u64 = 42;
@@ -81,39 +91,44 @@ fn pooled(
     total
 }
 
-fn sender(suite: CipherSuite) -> Sender {
-    let mut tx = Sender::new(suite);
+fn sender<B: Backend>(backend: B, suite: CipherSuite) -> Sender<B> {
+    let mut tx = Sender::with_backend(backend, suite);
     tx.set_key(KID, &BASE_KEY).unwrap();
     tx
 }
 
-fn receiver(suite: CipherSuite) -> Receiver {
-    let mut rx = Receiver::new(suite);
+fn receiver<B: Backend>(backend: B, suite: CipherSuite) -> Receiver<DefaultKeyStore<B>> {
+    let mut rx = Receiver::with_backend(backend, suite);
     rx.add_key(KID, &BASE_KEY).unwrap();
     rx
 }
 
 /// The raw floor keyed like our KID, plus a typical header (AAD) and its nonce.
-fn floor(suite: CipherSuite) -> (Floor, Vec<u8>, [u8; 12]) {
+fn floor<F: Floor>(suite: CipherSuite) -> (F, Vec<u8>, [u8; 12]) {
     let (key, salt) = derive_key_and_salt(suite, KID, &BASE_KEY).unwrap();
     let header = Header::new(KID, 1_000_000);
     let mut hdr = vec![0u8; header.encoded_len()];
     header.encode(&mut hdr).unwrap();
     (
-        Floor::new(suite, &key[..suite.key_len()]),
+        F::new(suite, &key[..suite.key_len()]),
         hdr,
         nonce(&salt, header.counter()),
     )
 }
 
-fn protect(c: &mut Criterion) {
+/// Function id of our figures in the `default/…` groups: `ours-<DefaultBackend::NAME>`.
+fn ours_default() -> String {
+    format!("ours-{}", DefaultBackend::NAME)
+}
+
+fn protect<B: BenchBackend>(c: &mut Criterion, backend: B) {
     for suite in CipherSuite::ALL {
-        let mut g = c.benchmark_group(format!("{BACKEND}/protect/{}", suite.name()));
+        let mut g = c.benchmark_group(format!("{}/protect/{}", B::NAME, suite.name()));
         for size in SIZES {
             let pt = plaintext(size);
             g.throughput(Throughput::Bytes(size as u64));
 
-            let mut tx = sender(suite);
+            let mut tx = sender(backend, suite);
             let mut out = vec![0u8; tx.max_protected_len(size)];
             g.bench_with_input(BenchmarkId::new("ours-inplace", size), &pt, |b, pt| {
                 b.iter(|| tx.protect(b"", black_box(pt), &mut out).unwrap().len())
@@ -121,75 +136,69 @@ fn protect(c: &mut Criterion) {
             // A live sender claims its key (a second one would be KeyInUse): drop it first.
             drop(tx);
 
-            let mut tx = sender(suite);
+            let mut tx = sender(backend, suite);
             g.bench_with_input(BenchmarkId::new("ours-vec", size), &pt, |b, pt| {
                 b.iter(|| tx.protect_vec(b"", black_box(pt)).unwrap())
             });
+            drop(tx);
 
-            let (raw, hdr, n) = floor(suite);
+            let (raw, hdr, n) = floor::<B::Floor>(suite);
             let mut buf = pt.clone();
             let mut tag = vec![0u8; suite.tag_len()];
             g.bench_function(BenchmarkId::new("raw", size), |b| {
                 b.iter(|| raw.seal(&n, &hdr, black_box(&mut buf), &mut tag))
             });
-
-            if let Some(ps) = peer_suite(suite) {
-                let key = sframe::key::EncryptionKey::derive_from(ps, KID, BASE_KEY).unwrap();
-                let mut counter = sframe::frame::PanickingMonotonicCounter::default();
-                let mut out: Vec<u8> = Vec::with_capacity(size + 64);
-                g.bench_with_input(BenchmarkId::new("sframe-ring", size), &pt, |b, pt| {
-                    b.iter(|| {
-                        let frame = sframe::frame::MediaFrameView::new(&mut counter, black_box(pt));
-                        frame
-                            .encrypt_into(&key, &mut out)
-                            .unwrap()
-                            .cipher_text()
-                            .len()
-                    })
-                });
-            }
         }
         g.finish();
     }
 }
 
-fn unprotect(c: &mut Criterion) {
+/// Times `rx.unprotect` (in place) or `rx.unprotect_vec` over pools of fresh frames from `tx`.
+fn bench_unprotect<B: Backend, S: sframe_core::KeyStore>(
+    b: &mut criterion::Bencher<'_>,
+    tx: &mut Sender<B>,
+    rx: &mut Receiver<S>,
+    pt: &[u8],
+    in_place: bool,
+) {
+    let frame_len = tx.max_protected_len(pt.len());
+    b.iter_custom(|iters| {
+        pooled(
+            iters,
+            frame_len,
+            |f| {
+                f.resize(frame_len, 0);
+                let n = tx.protect(b"", pt, f).unwrap().len();
+                f.truncate(n);
+            },
+            |f| {
+                if in_place {
+                    black_box(rx.unprotect(b"", f).unwrap());
+                } else {
+                    black_box(rx.unprotect_vec(b"", f).unwrap());
+                }
+            },
+        )
+    })
+}
+
+fn unprotect<B: BenchBackend>(c: &mut Criterion, backend: B) {
     for suite in CipherSuite::ALL {
-        let mut g = c.benchmark_group(format!("{BACKEND}/unprotect/{}", suite.name()));
+        let mut g = c.benchmark_group(format!("{}/unprotect/{}", B::NAME, suite.name()));
         for size in SIZES {
             let pt = plaintext(size);
             g.throughput(Throughput::Bytes(size as u64));
-            let frame_len = sender(suite).max_protected_len(size);
 
             // In place, then the allocating API: same fresh frames, same receiver set-up.
-            type Unprotect = fn(&mut Receiver, &mut [u8]);
-            let variants: [(&str, Unprotect); 2] = [
-                ("ours-inplace", |rx, f| {
-                    black_box(rx.unprotect(b"", f).unwrap());
-                }),
-                ("ours-vec", |rx, f| {
-                    black_box(rx.unprotect_vec(b"", f).unwrap());
-                }),
-            ];
-            for (name, run) in variants {
-                let (mut tx, mut rx) = (sender(suite), receiver(suite));
+            for (name, in_place) in [("ours-inplace", true), ("ours-vec", false)] {
+                let (mut tx, mut rx) = (sender(backend, suite), receiver(backend, suite));
                 g.bench_function(BenchmarkId::new(name, size), |b| {
-                    b.iter_custom(|iters| {
-                        pooled(
-                            iters,
-                            frame_len,
-                            |f| {
-                                f.resize(frame_len, 0);
-                                let n = tx.protect(b"", &pt, f).unwrap().len();
-                                f.truncate(n);
-                            },
-                            |f| run(&mut rx, f),
-                        )
-                    })
+                    bench_unprotect(b, &mut tx, &mut rx, &pt, in_place)
                 });
             }
 
-            let (raw, hdr, n) = floor(suite);
+            let frame_len = Sender::with_backend(backend, suite).max_protected_len(size);
+            let (raw, hdr, n) = floor::<B::Floor>(suite);
             let tag_len = suite.tag_len();
             let mut sealed = pt.clone();
             let mut tag = vec![0u8; tag_len];
@@ -211,54 +220,121 @@ fn unprotect(c: &mut Criterion) {
                     )
                 })
             });
-
-            if let Some(ps) = peer_suite(suite) {
-                let enc = sframe::key::EncryptionKey::derive_from(ps, KID, BASE_KEY).unwrap();
-                let dec = sframe::key::DecryptionKey::derive_from(ps, KID, BASE_KEY).unwrap();
-                let mut counter = sframe::frame::PanickingMonotonicCounter::default();
-                let frame = sframe::frame::MediaFrameView::new(&mut counter, &pt)
-                    .encrypt(&enc)
-                    .unwrap();
-                let wire = frame.as_ref().to_vec();
-                let mut out: Vec<u8> = Vec::with_capacity(size + 64);
-                g.bench_function(BenchmarkId::new("sframe-ring", size), |b| {
-                    b.iter(|| {
-                        let f =
-                            sframe::frame::EncryptedFrameView::try_new(black_box(&wire)).unwrap();
-                        f.decrypt_into(&dec, &mut out).unwrap().payload().len()
-                    })
-                });
-            }
         }
         g.finish();
     }
 }
 
-fn key_install(c: &mut Criterion) {
+/// The default build (`Sender::new`, `Receiver::new`, `Key::derive`: `DefaultBackend`) against
+/// the `sframe` crate with its defaults (ring), for the suites both have.
+fn default_vs_sframe(c: &mut Criterion) {
+    let ours = ours_default();
     for suite in CipherSuite::ALL {
-        let mut g = c.benchmark_group(format!("{BACKEND}/key-install/{}", suite.name()));
-        g.bench_function("ours-derive", |b| {
-            b.iter(|| Key::derive(suite, KID, black_box(&BASE_KEY)).unwrap())
-        });
-        let mut tx = Sender::new(suite);
-        g.bench_function("ours-set-key", |b| {
-            b.iter(|| tx.set_key(KID, black_box(&BASE_KEY)).unwrap())
-        });
-        if let Some(ps) = peer_suite(suite) {
-            g.bench_function("sframe-ring", |b| {
+        let Some(ps) = peer_suite(suite) else {
+            continue;
+        };
+
+        let mut g = c.benchmark_group(format!("default/protect/{}", suite.name()));
+        for size in SIZES {
+            let pt = plaintext(size);
+            g.throughput(Throughput::Bytes(size as u64));
+            let mut tx = Sender::new(suite);
+            tx.set_key(KID, &BASE_KEY).unwrap();
+            let mut out = vec![0u8; tx.max_protected_len(size)];
+            g.bench_with_input(BenchmarkId::new(&ours, size), &pt, |b, pt| {
+                b.iter(|| tx.protect(b"", black_box(pt), &mut out).unwrap().len())
+            });
+            drop(tx);
+
+            let key = sframe::key::EncryptionKey::derive_from(ps, KID, BASE_KEY).unwrap();
+            let mut counter = sframe::frame::PanickingMonotonicCounter::default();
+            let mut out: Vec<u8> = Vec::with_capacity(size + 64);
+            g.bench_with_input(BenchmarkId::new("sframe-ring", size), &pt, |b, pt| {
                 b.iter(|| {
-                    sframe::key::EncryptionKey::derive_from(ps, KID, black_box(BASE_KEY)).unwrap()
+                    let frame = sframe::frame::MediaFrameView::new(&mut counter, black_box(pt));
+                    frame
+                        .encrypt_into(&key, &mut out)
+                        .unwrap()
+                        .cipher_text()
+                        .len()
                 })
             });
         }
         g.finish();
+
+        let mut g = c.benchmark_group(format!("default/unprotect/{}", suite.name()));
+        for size in SIZES {
+            let pt = plaintext(size);
+            g.throughput(Throughput::Bytes(size as u64));
+            let mut tx = Sender::new(suite);
+            tx.set_key(KID, &BASE_KEY).unwrap();
+            let mut rx = Receiver::new(suite);
+            rx.add_key(KID, &BASE_KEY).unwrap();
+            g.bench_function(BenchmarkId::new(&ours, size), |b| {
+                bench_unprotect(b, &mut tx, &mut rx, &pt, true)
+            });
+            drop(tx);
+
+            let enc = sframe::key::EncryptionKey::derive_from(ps, KID, BASE_KEY).unwrap();
+            let dec = sframe::key::DecryptionKey::derive_from(ps, KID, BASE_KEY).unwrap();
+            let mut counter = sframe::frame::PanickingMonotonicCounter::default();
+            let frame = sframe::frame::MediaFrameView::new(&mut counter, &pt)
+                .encrypt(&enc)
+                .unwrap();
+            let wire = frame.as_ref().to_vec();
+            let mut out: Vec<u8> = Vec::with_capacity(size + 64);
+            g.bench_function(BenchmarkId::new("sframe-ring", size), |b| {
+                b.iter(|| {
+                    let f = sframe::frame::EncryptedFrameView::try_new(black_box(&wire)).unwrap();
+                    f.decrypt_into(&dec, &mut out).unwrap().payload().len()
+                })
+            });
+        }
+        g.finish();
+
+        let mut g = c.benchmark_group(format!("default/key-install/{}", suite.name()));
+        g.bench_function(ours.as_str(), |b| {
+            b.iter(|| Key::derive(suite, KID, black_box(&BASE_KEY)).unwrap())
+        });
+        g.bench_function("sframe-ring", |b| {
+            b.iter(|| {
+                sframe::key::EncryptionKey::derive_from(ps, KID, black_box(BASE_KEY)).unwrap()
+            })
+        });
+        g.finish();
     }
 }
 
-fn header(c: &mut Criterion) {
-    if BACKEND != "rustcrypto" {
-        return; // no crypto involved: measured once, in the default run
+fn key_install<B: BenchBackend>(c: &mut Criterion, backend: B) {
+    for suite in CipherSuite::ALL {
+        let mut g = c.benchmark_group(format!("{}/key-install/{}", B::NAME, suite.name()));
+        g.bench_function("ours-derive", |b| {
+            b.iter(|| Key::derive_with(backend, suite, KID, black_box(&BASE_KEY)).unwrap())
+        });
+        let mut tx = Sender::with_backend(backend, suite);
+        g.bench_function("ours-set-key", |b| {
+            b.iter(|| tx.set_key(KID, black_box(&BASE_KEY)).unwrap())
+        });
+        g.finish();
     }
+}
+
+/// Every benchmark of one backend, named by the backend (not by the build's features).
+fn backend<B: BenchBackend>(c: &mut Criterion, backend: B) {
+    protect(c, backend);
+    unprotect(c, backend);
+    key_install(c, backend);
+}
+
+fn rustcrypto(c: &mut Criterion) {
+    backend(c, RustCrypto);
+}
+
+fn aws_lc(c: &mut Criterion) {
+    backend(c, AwsLc);
+}
+
+fn header(c: &mut Criterion) {
     let cases = [
         ("kid7-ctr0", 7u64, 0u64),
         ("kid300-ctr70000", 300, 70_000),
@@ -309,6 +385,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = protect, unprotect, key_install, header
+    targets = rustcrypto, aws_lc, default_vs_sframe, header
 }
 criterion_main!(benches);

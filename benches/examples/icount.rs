@@ -1,50 +1,52 @@
-//! Instruction counts per frame under callgrind (noise-free, unlike wall-clock on a shared
+//! Instructions per frame under callgrind (noise-free, unlike wall-clock on a shared
 //! machine). Used by `benches/icount.sh`; see benches/README.md.
 //!
-//! `icount <variant> <suite id> <size> <iterations>`, variant one of `protect`, `raw-seal`,
-//! `unprotect`, `raw-open`. Only the `#[inline(never)]` `measured_*` functions are meant to be
-//! counted (`--toggle-collect='*measured_*'`).
+//! `icount <backend> <variant> <suite id> <size> <iterations>`, backend `rustcrypto` or
+//! `aws-lc` (both are compiled in; each is named explicitly, whatever the default), variant one
+//! of `protect`, `raw-seal`, `unprotect`, `raw-open`. Only the `#[inline(never)]` `measured_*`
+//! functions are meant to be counted (`--toggle-collect='*measured_*'`).
 
 use std::hint::black_box;
 
-use benches::{Floor, nonce};
+use benches::{BenchBackend, Floor, nonce};
 use sframe_core::hazmat::derive_key_and_salt;
-use sframe_core::{CipherSuite, Header, Receiver, Sender};
+use sframe_core::{AwsLc, CipherSuite, Header, KeyStore, Receiver, RustCrypto, Sender};
 
 #[inline(never)]
-fn measured_protect(tx: &mut Sender, pt: &[u8], out: &mut [u8]) -> usize {
+fn measured_protect<B: BenchBackend>(tx: &mut Sender<B>, pt: &[u8], out: &mut [u8]) -> usize {
     tx.protect(b"", pt, out).unwrap().len()
 }
 
 #[inline(never)]
-fn measured_unprotect(rx: &mut Receiver, frame: &mut [u8]) -> usize {
+fn measured_unprotect<S: KeyStore>(rx: &mut Receiver<S>, frame: &mut [u8]) -> usize {
     rx.unprotect(b"", frame).unwrap().len()
 }
 
 #[inline(never)]
-fn measured_raw_seal(f: &Floor, n: &[u8; 12], hdr: &[u8], buf: &mut [u8], tag: &mut [u8]) {
+fn measured_raw_seal<F: Floor>(f: &F, n: &[u8; 12], hdr: &[u8], buf: &mut [u8], tag: &mut [u8]) {
     f.seal(n, hdr, buf, tag)
 }
 
 #[inline(never)]
-fn measured_raw_open(f: &Floor, n: &[u8; 12], hdr: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
+fn measured_raw_open<F: Floor>(
+    f: &F,
+    n: &[u8; 12],
+    hdr: &[u8],
+    buf: &mut [u8],
+    tag: &[u8],
+) -> bool {
     f.open(n, hdr, buf, tag)
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let variant = args[1].as_str();
-    let suite = CipherSuite::from_id(args[2].parse().unwrap()).unwrap();
-    let size: usize = args[3].parse().unwrap();
-    let iters: usize = args[4].parse().unwrap();
+fn run<B: BenchBackend>(backend: B, variant: &str, suite: CipherSuite, size: usize, iters: usize) {
     let base = [0x42u8; 16];
     let pt = vec![0x5au8; size];
-    let mut tx = Sender::new(suite);
+    let mut tx = Sender::with_backend(backend, suite);
     tx.set_key(42, &base).unwrap();
-    let mut rx = Receiver::new(suite);
+    let mut rx = Receiver::with_backend(backend, suite);
     rx.add_key(42, &base).unwrap();
     let (key, salt) = derive_key_and_salt(suite, 42, &base).unwrap();
-    let floor = Floor::new(suite, &key[..suite.key_len()]);
+    let floor = B::Floor::new(suite, &key[..suite.key_len()]);
     let h = Header::new(42, 1_000_000);
     let mut hdr = vec![0u8; h.encoded_len()];
     h.encode(&mut hdr).unwrap();
@@ -78,5 +80,18 @@ fn main() {
             }
         }
         _ => panic!("unknown variant {variant}"),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let variant = args[2].as_str();
+    let suite = CipherSuite::from_id(args[3].parse().unwrap()).unwrap();
+    let size: usize = args[4].parse().unwrap();
+    let iters: usize = args[5].parse().unwrap();
+    match args[1].as_str() {
+        "rustcrypto" => run(RustCrypto, variant, suite, size, iters),
+        "aws-lc" => run(AwsLc, variant, suite, size, iters),
+        other => panic!("unknown backend {other} (rustcrypto, aws-lc)"),
     }
 }

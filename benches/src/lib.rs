@@ -5,22 +5,48 @@
 //! §4.5.1 AES-CTR + HMAC composition (AES-128 + HMAC-SHA256 for suites 1-3, AES-256 +
 //! HMAC-SHA512 for suites 6-8), with the key schedule precomputed and the nonce
 //! given, over the same header bytes as AAD. No header encoding or parsing, no key lookup, no
-//! counter or replay bookkeeping, no buffer management. The unit tests below check that a
-//! floor's output is byte-for-byte the ciphertext and tag that `sframe_core::Sender` produces,
-//! so the floor cannot quietly do less work than we do.
+//! counter or replay bookkeeping, no buffer management. The unit tests below check that every
+//! floor's output is byte-for-byte the ciphertext and tag that `sframe_core::Sender` produces
+//! with every backend, so a floor cannot quietly do less work than we do.
 //!
-//! [`RustCryptoFloor`] uses the RustCrypto crates (`aes-gcm`, `aes` + `ctr` + `hmac`); with the
-//! `aws-lc` feature, `AwsLcFloor` uses `aws-lc-rs`. Each backend run of the benches compares
-//! sframe-core against the floor of the same crypto library.
+//! [`RustCryptoFloor`] uses the RustCrypto crates (`aes-gcm`, `aes` + `ctr` + `hmac`),
+//! [`AwsLcFloor`] uses `aws-lc-rs`. [`BenchBackend::Floor`] pairs each sframe-core backend
+//! with the floor of the same crypto library, so one benchmark run measures both backends, each
+//! against its own floor.
 
 use aes::cipher::{InnerIvInit, KeyInit, StreamCipher};
 use aes_gcm::aead::AeadInOut;
 use hmac::{Hmac, Mac};
-use sframe_core::CipherSuite;
+use sframe_core::{AwsLc, Backend, CipherSuite, RustCrypto};
 use sha2::{Sha256, Sha512};
 
 /// Nonce length of every SFrame suite.
 pub const NONCE_LEN: usize = 12;
+
+/// A raw-AEAD floor: one suite's AEAD keyed with `sframe_key`, nothing else.
+pub trait Floor: Sized {
+    /// `key` is the suite's `Nk` bytes (`sframe_key`); for the CTR suites the first
+    /// `enc_key_len()` bytes are the AES key and the rest the HMAC key (§4.5.1).
+    fn new(suite: CipherSuite, key: &[u8]) -> Self;
+    /// Encrypts `buf` in place; writes the tag (`Nt` bytes) to `tag`.
+    fn seal(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8], tag: &mut [u8]);
+    /// Verifies `tag` and decrypts `buf` in place; `false` if the tag does not match.
+    fn open(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool;
+}
+
+/// An sframe-core backend with the floor of the same crypto library.
+pub trait BenchBackend: Backend {
+    /// The raw AEAD this backend's per-frame path is compared with.
+    type Floor: Floor;
+}
+
+impl BenchBackend for RustCrypto {
+    type Floor = RustCryptoFloor;
+}
+
+impl BenchBackend for AwsLc {
+    type Floor = AwsLcFloor;
+}
 
 /// §4.5.1 tag input prefix: BE64(len(aad)) ‖ BE64(len(ct)) ‖ BE64(Nt).
 fn ctr_lens(aad_len: usize, ct_len: usize, tag_len: usize) -> [u8; 24] {
@@ -63,10 +89,8 @@ pub enum RustCryptoFloor {
     },
 }
 
-impl RustCryptoFloor {
-    /// `key` is the suite's `Nk` bytes (`sframe_key`); for the CTR suites the first
-    /// `enc_key_len()` bytes are the AES key and the rest the HMAC key (§4.5.1).
-    pub fn new(suite: CipherSuite, key: &[u8]) -> Self {
+impl Floor for RustCryptoFloor {
+    fn new(suite: CipherSuite, key: &[u8]) -> Self {
         let (enc, auth) = key.split_at(suite.enc_key_len());
         let tag_len = suite.tag_len();
         match suite {
@@ -93,33 +117,7 @@ impl RustCryptoFloor {
         }
     }
 
-    fn ctr<C>(aes: &C, nonce: &[u8; NONCE_LEN], buf: &mut [u8])
-    where
-        C: aes::cipher::BlockCipherEncrypt
-            + aes::cipher::BlockSizeUser<BlockSize = aes::cipher::consts::U16>
-            + Clone,
-    {
-        let core = ctr::CtrCore::inner_iv_init(aes.clone(), &ctr_iv(nonce).into());
-        ctr::Ctr128BE::<C>::from_core(core).apply_keystream(buf);
-    }
-
-    fn mac<M: Mac + Clone>(
-        mac: &M,
-        tag_len: usize,
-        nonce: &[u8; NONCE_LEN],
-        aad: &[u8],
-        ct: &[u8],
-    ) -> M {
-        let mut m = mac.clone();
-        m.update(&ctr_lens(aad.len(), ct.len(), tag_len));
-        m.update(nonce);
-        m.update(aad);
-        m.update(ct);
-        m
-    }
-
-    /// Encrypts `buf` in place; writes the tag (`Nt` bytes) to `tag`.
-    pub fn seal(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8], tag: &mut [u8]) {
+    fn seal(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8], tag: &mut [u8]) {
         let n = aes_gcm::Nonce::from(*nonce);
         match self {
             Self::Gcm128(c) => {
@@ -145,8 +143,7 @@ impl RustCryptoFloor {
         }
     }
 
-    /// Verifies `tag` and decrypts `buf` in place; `false` if the tag does not match.
-    pub fn open(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
+    fn open(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
         let n = aes_gcm::Nonce::from(*nonce);
         match self {
             Self::Gcm128(c) => c
@@ -177,8 +174,34 @@ impl RustCryptoFloor {
     }
 }
 
-/// Raw AEAD with aws-lc-rs (feature `aws-lc`).
-#[cfg(feature = "aws-lc")]
+impl RustCryptoFloor {
+    fn ctr<C>(aes: &C, nonce: &[u8; NONCE_LEN], buf: &mut [u8])
+    where
+        C: aes::cipher::BlockCipherEncrypt
+            + aes::cipher::BlockSizeUser<BlockSize = aes::cipher::consts::U16>
+            + Clone,
+    {
+        let core = ctr::CtrCore::inner_iv_init(aes.clone(), &ctr_iv(nonce).into());
+        ctr::Ctr128BE::<C>::from_core(core).apply_keystream(buf);
+    }
+
+    fn mac<M: Mac + Clone>(
+        mac: &M,
+        tag_len: usize,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        ct: &[u8],
+    ) -> M {
+        let mut m = mac.clone();
+        m.update(&ctr_lens(aad.len(), ct.len(), tag_len));
+        m.update(nonce);
+        m.update(aad);
+        m.update(ct);
+        m
+    }
+}
+
+/// Raw AEAD with aws-lc-rs.
 #[allow(clippy::large_enum_variant)] // a handful of instances, kept inline on purpose
 pub enum AwsLcFloor {
     /// AES-128/256-GCM.
@@ -195,10 +218,8 @@ pub enum AwsLcFloor {
     },
 }
 
-#[cfg(feature = "aws-lc")]
-impl AwsLcFloor {
-    /// `key` is the suite's `Nk` bytes (`sframe_key`).
-    pub fn new(suite: CipherSuite, key: &[u8]) -> Self {
+impl Floor for AwsLcFloor {
+    fn new(suite: CipherSuite, key: &[u8]) -> Self {
         use aws_lc_rs::{aead, cipher, hmac};
         match suite {
             CipherSuite::AesGcm128Sha256 | CipherSuite::AesGcm256Sha512 => {
@@ -238,33 +259,7 @@ impl AwsLcFloor {
         }
     }
 
-    fn ctr(aes: &aws_lc_rs::cipher::EncryptingKey, nonce: &[u8; NONCE_LEN], buf: &mut [u8]) {
-        use aws_lc_rs::cipher::EncryptionContext;
-        use aws_lc_rs::iv::FixedLength;
-        aes.less_safe_encrypt(
-            buf,
-            EncryptionContext::Iv128(FixedLength::from(ctr_iv(nonce))),
-        )
-        .unwrap();
-    }
-
-    fn mac(
-        mac: &aws_lc_rs::hmac::Key,
-        tag_len: usize,
-        nonce: &[u8; NONCE_LEN],
-        aad: &[u8],
-        ct: &[u8],
-    ) -> aws_lc_rs::hmac::Tag {
-        let mut m = aws_lc_rs::hmac::Context::with_key(mac);
-        m.update(&ctr_lens(aad.len(), ct.len(), tag_len));
-        m.update(nonce);
-        m.update(aad);
-        m.update(ct);
-        m.sign()
-    }
-
-    /// Encrypts `buf` in place; writes the tag (`Nt` bytes) to `tag`.
-    pub fn seal(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8], tag: &mut [u8]) {
+    fn seal(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8], tag: &mut [u8]) {
         use aws_lc_rs::aead::{Aad, Nonce};
         match self {
             Self::Gcm(k) => {
@@ -285,9 +280,8 @@ impl AwsLcFloor {
         }
     }
 
-    /// Verifies `tag` and decrypts `buf` in place; `false` if the tag does not match (for GCM,
-    /// `buf` is then overwritten, as aws-lc does).
-    pub fn open(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
+    /// For GCM, `buf` is overwritten when the tag does not match, as aws-lc does.
+    fn open(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
         use aws_lc_rs::aead::{Aad, Nonce};
         match self {
             Self::Gcm(k) => k
@@ -314,12 +308,32 @@ impl AwsLcFloor {
     }
 }
 
-/// The floor of the crypto library sframe-core is built with in this run.
-#[cfg(not(feature = "aws-lc"))]
-pub type Floor = RustCryptoFloor;
-/// The floor of the crypto library sframe-core is built with in this run.
-#[cfg(feature = "aws-lc")]
-pub type Floor = AwsLcFloor;
+impl AwsLcFloor {
+    fn ctr(aes: &aws_lc_rs::cipher::EncryptingKey, nonce: &[u8; NONCE_LEN], buf: &mut [u8]) {
+        use aws_lc_rs::cipher::EncryptionContext;
+        use aws_lc_rs::iv::FixedLength;
+        aes.less_safe_encrypt(
+            buf,
+            EncryptionContext::Iv128(FixedLength::from(ctr_iv(nonce))),
+        )
+        .unwrap();
+    }
+
+    fn mac(
+        mac: &aws_lc_rs::hmac::Key,
+        tag_len: usize,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        ct: &[u8],
+    ) -> aws_lc_rs::hmac::Tag {
+        let mut m = aws_lc_rs::hmac::Context::with_key(mac);
+        m.update(&ctr_lens(aad.len(), ct.len(), tag_len));
+        m.update(nonce);
+        m.update(aad);
+        m.update(ct);
+        m.sign()
+    }
+}
 
 /// `sframe_salt XOR BE(ctr)`, §4.4.3.
 pub fn nonce(salt: &[u8; NONCE_LEN], ctr: u64) -> [u8; NONCE_LEN] {
@@ -334,17 +348,18 @@ pub fn nonce(salt: &[u8; NONCE_LEN], ctr: u64) -> [u8; NONCE_LEN] {
 mod tests {
     use super::*;
     use sframe_core::hazmat::derive_key_and_salt;
-    use sframe_core::{Header, Receiver, Sender};
+    use sframe_core::{DefaultBackend, Header, Receiver, Sender};
 
-    /// The floor computes exactly the bytes sframe-core puts on the wire, and opens them.
-    #[test]
-    fn floors_match_sframe_core_byte_for_byte() {
+    /// Both floors compute exactly the bytes sframe-core puts on the wire with `backend`, and
+    /// `backend`'s own floor (the one its benches compare with) opens them.
+    fn floors_match<B: BenchBackend>(backend: B) {
         for suite in CipherSuite::ALL {
             let (kid, base) = (3u64, [0x61u8; 16]);
             let (key, salt) = derive_key_and_salt(suite, kid, &base).unwrap();
             let key = &key[..suite.key_len()];
-            let mut tx = Sender::new(suite);
+            let mut tx = Sender::with_backend(backend, suite);
             tx.set_key_with_counter(kid, &base, 1000).unwrap();
+            let name = format!("{} {suite}", B::NAME);
             for len in [0usize, 64, 1200, 10 * 1024] {
                 let pt: Vec<u8> = (0..len).map(|i| (i * 13) as u8).collect();
                 let frame = tx.protect_vec(b"", &pt).unwrap();
@@ -359,38 +374,44 @@ mod tests {
                     (buf, tag)
                 };
                 let rc = RustCryptoFloor::new(suite, key);
-                #[cfg(not(feature = "aws-lc"))]
-                let sealed = [seal_with(&|b, t| rc.seal(&n, hdr, b, t))];
-                #[cfg(feature = "aws-lc")]
-                let sealed = {
-                    let al = AwsLcFloor::new(suite, key);
-                    [
-                        seal_with(&|b, t| rc.seal(&n, hdr, b, t)),
-                        seal_with(&|b, t| al.seal(&n, hdr, b, t)),
-                    ]
-                };
-                for (ct, tag) in sealed {
-                    assert_eq!(ct, frame[hlen..frame.len() - tag_len], "{suite} {len} ct");
-                    assert_eq!(tag, frame[frame.len() - tag_len..], "{suite} {len} tag");
+                let al = AwsLcFloor::new(suite, key);
+                for (ct, tag) in [
+                    seal_with(&|b, t| rc.seal(&n, hdr, b, t)),
+                    seal_with(&|b, t| al.seal(&n, hdr, b, t)),
+                ] {
+                    assert_eq!(ct, frame[hlen..frame.len() - tag_len], "{name} {len} ct");
+                    assert_eq!(tag, frame[frame.len() - tag_len..], "{name} {len} tag");
                 }
 
-                let floor = Floor::new(suite, key);
+                let floor = B::Floor::new(suite, key);
                 let mut buf = frame[hlen..frame.len() - tag_len].to_vec();
                 let mut bad = frame[frame.len() - tag_len..].to_vec();
                 bad[0] ^= 1;
-                assert!(!floor.open(&n, &frame[..hlen], &mut buf.clone(), &bad));
-                assert!(floor.open(
-                    &n,
-                    &frame[..hlen],
-                    &mut buf,
-                    &frame[frame.len() - tag_len..]
-                ));
-                assert_eq!(buf, pt);
+                assert!(!floor.open(&n, hdr, &mut buf.clone(), &bad), "{name} {len}");
+                assert!(floor.open(&n, hdr, &mut buf, &frame[frame.len() - tag_len..]));
+                assert_eq!(buf, pt, "{name} {len} open");
 
-                let mut rx = Receiver::new(suite);
+                let mut rx = Receiver::with_backend(backend, suite);
                 rx.add_key(kid, &base).unwrap();
-                assert_eq!(rx.unprotect_vec(b"", &frame).unwrap(), pt);
+                assert_eq!(rx.unprotect_vec(b"", &frame).unwrap(), pt, "{name} {len}");
             }
         }
+    }
+
+    #[test]
+    fn floors_match_sframe_core_byte_for_byte() {
+        floors_match(RustCrypto);
+        floors_match(AwsLc);
+    }
+
+    /// The `default/…` benchmarks measure what `cargo add sframe-core` gives: this crate takes
+    /// sframe-core's default features, whose `DefaultBackend` is aws-lc on native targets.
+    #[test]
+    fn default_backend_is_aws_lc() {
+        assert_eq!(<DefaultBackend as Backend>::NAME, "aws-lc");
+        assert_eq!(
+            Sender::new(CipherSuite::AesGcm128Sha256).backend(),
+            "aws-lc"
+        );
     }
 }
