@@ -128,7 +128,8 @@ const report = (p, samples = false) =>
 function startNative() {
   const proc = spawn(
     NATIVE,
-    ['--server', baseUrl, '--room', String(ROOM), '--secret', SECRET, '--name', 'native', '--ivf', IVF, '--dump', DUMP],
+    // Janus's HTTP API directly (the pages go through serve.mjs's proxy); keys from serve.mjs.
+    ['--server', baseUrl, '--janus', JANUS_URL, '--room', String(ROOM), '--secret', SECRET, '--name', 'native', '--ivf', IVF, '--dump', DUMP],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const lines = [];
