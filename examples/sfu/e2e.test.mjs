@@ -1,15 +1,20 @@
 // End-to-end test through a real SFU: Debian's Janus (videoroom, require_e2ee, recording on),
 // headless Debian Chromium participants (playwright-core from sframe-wasm/node_modules, never a
-// downloaded browser) and the native participant (examples/sfu/native: str0m + sframe-core),
-// all in one room. Run through run.sh, which starts Janus and exports JANUS_URL and SFU_REC_DIR:
+// downloaded browser), a headless Debian Firefox ESR participant (puppeteer-core over WebDriver
+// BiDi, launched by sframe-wasm/e2e/browsers.mjs with its prefs: fake devices, media
+// permissions) and the native participant (examples/sfu/native: str0m + sframe-core), all in
+// one room. Run through run.sh, which starts Janus and exports JANUS_URL and SFU_REC_DIR:
 //
 //   bash examples/sfu/run.sh -- node --test examples/sfu/e2e.test.mjs
-//   (SFU_NATIVE=<binary>, default examples/sfu/native/target/debug/sframe-sfu-native)
+//   (SFU_NATIVE=<binary>, default examples/sfu/native/target/debug/sframe-sfu-native;
+//    CHROMIUM, FIREFOX: the browsers, default /usr/bin/chromium, /usr/bin/firefox-esr)
 //
-// Participants: alice and bob (api=worker: their worker records plaintext samples and every
-// SFrame header), the native one, then carol (late joiner, api=rtp: the package's main-thread
-// RTCRtpSFrameEncrypter/Decrypter) and mallory (a wrong room secret). Then bob is removed from
-// the key group while Janus keeps forwarding to him. Finally Janus's own recordings are read.
+// Participants: alice and bob (Chromium, api=worker: their worker records plaintext samples and
+// every SFrame header), firefox (Firefox, the page's default API: the package's main-thread
+// RTCRtpSFrameEncrypter/Decrypter), the native one, then carol (Chromium, late joiner, api=rtp:
+// the same main-thread API) and mallory (Chromium, a wrong room secret). Then bob is removed
+// from the key group while Janus keeps forwarding to him. Finally Janus's own recordings are
+// read.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -23,6 +28,7 @@ import { startServer } from './serve.mjs';
 import { readRecordings } from './mjr.mjs';
 import { splitProtected, clearPrefixLength } from '../../sframe-wasm/js/codec.js';
 import { parseHeader, Receiver } from '../../sframe-wasm/js/index.js';
+import { launch, label } from '../../sframe-wasm/e2e/browsers.mjs';
 
 const require = createRequire(new URL('../../sframe-wasm/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
@@ -65,6 +71,8 @@ let server;
 let keys;
 let baseUrl;
 let browser;
+let firefox; // a second browser: Firefox, driven by puppeteer-core (browsers.mjs)
+let firefoxLabel;
 let native;
 const people = {}; // name → { page, participant, api }
 
@@ -94,30 +102,42 @@ before(async () => {
   assert.ok(existsSync(NATIVE), `native participant not built: ${NATIVE}`);
   ({ server, url: baseUrl, keys } = await startServer({ port: 0, janus: JANUS_URL }));
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  firefox = await launch('firefox');
+  firefoxLabel = await label('firefox', firefox);
+  stamp(`${firefoxLabel} launched`);
 });
 
 after(async () => {
   if (native && native.proc.exitCode === null) native.proc.kill('SIGTERM');
   await browser?.close();
+  if (firefox) {
+    await bounded('closing Firefox', firefox.close(), 20000).catch(() => firefox.process()?.kill('SIGKILL'));
+  }
   server?.close();
   rmSync(DUMP, { recursive: true, force: true });
   console.log(`\nfigures:\n${figures.map((f) => `  ${f}`).join('\n')}`);
 });
 
-async function join(name, { api = 'worker', secret = SECRET } = {}) {
-  const page = await browser.newPage();
+/**
+ * A participant's page. `api`: null leaves the page's default (the main-thread API).
+ * `engine`: 'chromium' (playwright-core) or 'firefox' (puppeteer-core); only newPage, goto, on,
+ * evaluate and close are used, which both libraries spell alike.
+ */
+async function join(name, { api = 'worker', secret = SECRET, engine = 'chromium' } = {}) {
+  const page = await (engine === 'firefox' ? firefox : browser).newPage();
   const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('pageerror', (e) => errors.push(String(e?.message ?? e)));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  await page.goto(`${baseUrl}?room=${ROOM}&name=${name}&api=${api}#secret=${secret}`);
-  try {
-    await page.waitForFunction(() => window.sfu !== undefined, null, { timeout: 20000 });
-  } catch (e) {
-    throw new Error(`${name}'s page did not start: ${errors.join(' | ') || e.message}`);
+  await page.goto(`${baseUrl}?room=${ROOM}&name=${name}${api ? `&api=${api}` : ''}#secret=${secret}`);
+  // (waitForFunction's signature differs between playwright and puppeteer: poll.)
+  const started = Date.now();
+  while (!(await page.evaluate(() => window.sfu !== undefined).catch(() => false))) {
+    if (Date.now() - started > 20000) throw new Error(`${name}'s page did not start: ${errors.join(' | ') || 'no window.sfu'}`);
+    await sleep(250);
   }
   const participant = await bounded(`${name} joining`, page.evaluate(() => window.sfu.ready));
-  stamp(`${name} joined as participant ${participant} (${api})`);
-  const p = { name, page, participant, api, errors };
+  const p = { name, page, participant, api: api ?? 'default', engine, errors };
+  stamp(`${name} joined as participant ${participant} (${engine}, api=${p.api})`);
   people[name] = p;
   return p;
 }
@@ -168,51 +188,76 @@ const decoded = (rep, p) => ({
 });
 const nativeFeed = (rep, p) => rep.feeds[p] ?? { video: { decrypted: 0, frames: 0, errors: {} }, audio: { decrypted: 0, frames: 0, errors: {} } };
 
-test('browsers and a native participant decode each other through Janus', async () => {
+/**
+ * Frames through a participant's decrypters of feed p's `kind` track (the page's transforms,
+ * either API): in, decrypted (not dropped, not passed through), errors.
+ */
+const decrypters = (rep, p, kind) =>
+  rep.worker.transforms
+    .filter((t) => t.role === 'decrypt' && t.participant === p && t.kind === kind)
+    .reduce(
+      (s, t) => ({ frames: s.frames + t.frames, decrypted: s.decrypted + t.frames - t.dropped - t.passedThrough, errors: s.errors + t.errors }),
+      { frames: 0, decrypted: 0, errors: 0 },
+    );
+/** Every browser's report, at once (name → report). */
+async function reportAll(list, samples = false) {
+  const reps = await Promise.all(list.map((who) => report(who, samples)));
+  return Object.fromEntries(list.map((who, i) => [who.name, reps[i]]));
+}
+
+test('browsers (Chromium and Firefox) and a native participant decode each other through Janus', async () => {
   const alice = await join('alice');
   const bob = await join('bob');
+  // Firefox with the page's default API (what a user opening the demo in Firefox gets): the
+  // package's main-thread RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter.
+  const fox = await join('firefox', { api: null, engine: 'firefox' });
   const nat = startNative();
   const first = await nat.report();
   stamp(`native participant ${first.participant} started`);
   const n = first.participant;
   people.native = { participant: n };
-  const pairs = [
-    [alice, bob.participant],
-    [alice, n],
-    [bob, alice.participant],
-    [bob, n],
-  ];
+  const browsers = [alice, bob, fox];
+  assert.equal((await report(fox)).api, 'rtp', "Firefox's page runs the main-thread API by default");
+  // Every browser decodes every other browser and the native participant.
+  const pairs = browsers.flatMap((who) => browsers.filter((o) => o !== who).map((o) => [who, o.participant]).concat([[who, n]]));
   await until('every browser decoding every other feed (video and audio)', async () => {
-    for (const [who, p] of pairs) {
-      const d = decoded(await report(who), p);
-      if (!(d.video > 0 && d.audio > 0)) return false;
-    }
-    return true;
+    const reps = await reportAll(browsers);
+    return pairs.every(([who, p]) => decoded(reps[who.name], p).video > 0 && decoded(reps[who.name], p).audio > 0);
   });
-  await until('the native participant decrypting both browsers', async () => {
+  await until('the native participant decrypting every browser', async () => {
     const r = await nat.report();
-    return [alice, bob].every((b) => nativeFeed(r, b.participant).video.decrypted > 0 && nativeFeed(r, b.participant).audio.decrypted > 0) && r;
+    return browsers.every((b) => nativeFeed(r, b.participant).video.decrypted > 0 && nativeFeed(r, b.participant).audio.decrypted > 0) && r;
   });
   // Everyone keeps decoding everyone.
-  const before = {};
-  for (const [who, p] of pairs) before[`${who.name}/${p}`] = decoded(await report(who), p);
+  const before = await reportAll(browsers);
   const natBefore = await nat.report();
   await sleep(6000);
   const natAfter = await nat.report();
+  const after = await reportAll(browsers);
   const hostAddresses = new Set(Object.values(networkInterfaces()).flat().map((i) => i.address));
   for (const [who, p] of pairs) {
-    const rep = await report(who);
+    const rep = after[who.name];
     const d = decoded(rep, p);
-    const b = before[`${who.name}/${p}`];
+    const b = decoded(before[who.name], p);
     assert.ok(d.video > b.video, `${who.name} decodes video of participant ${p}: ${b.video} → ${d.video}`);
     assert.ok(d.audio > b.audio, `${who.name} decodes audio of participant ${p}: ${b.audio} → ${d.audio}`);
     // Media went through Janus on this host (Janus gathers the host's own addresses).
     const path = feedOf(rep, p).path;
     assert.ok(path && hostAddresses.has(path.remote), `${who.name}: feed ${p} from ${JSON.stringify(path)}`);
     if (p === n) assert.equal(d.width, 64, `${who.name} decodes the native participant's 64x48 VP8`);
-    figure(`${who.name} decodes participant ${p}${p === n ? ' (native)' : ''}: ${d.video} video frames (+${d.video - b.video} in 6 s), ${d.audio} audio samples`);
+    // The audio decoder's sample count is getStats' view; the decrypters' own counters say
+    // the frames behind it arrived and decrypted (Firefox and Chromium alike).
+    const [x, y] = [decrypters(before[who.name], p, 'audio'), decrypters(after[who.name], p, 'audio')];
+    const ratio = (y.decrypted - x.decrypted) / Math.max(1, y.frames - x.frames);
+    assert.ok(y.frames - x.frames > 100 && ratio > 0.9, `${who.name}'s audio decrypter of ${p}: ${JSON.stringify([x, y])}`);
+    const v = [decrypters(before[who.name], p, 'video'), decrypters(after[who.name], p, 'video')];
+    const from = browsers.find((o) => o.participant === p)?.name ?? 'native';
+    figure(
+      `${who.name} (${who.engine === 'firefox' ? firefoxLabel : 'Chromium'}) decodes ${from} (participant ${p}): ${d.video} video frames (+${d.video - b.video} in 6 s), ` +
+        `${d.audio} audio samples (+${d.audio - b.audio}); its decrypters in those 6 s: video ${v[1].decrypted - v[0].decrypted}/${v[1].frames - v[0].frames}, audio ${y.decrypted - x.decrypted}/${y.frames - x.frames}`,
+    );
   }
-  for (const b of [alice, bob]) {
+  for (const b of browsers) {
     const f0 = nativeFeed(natBefore, b.participant);
     const f1 = nativeFeed(natAfter, b.participant);
     for (const kind of ['video', 'audio']) {
@@ -236,21 +281,23 @@ test('browsers and a native participant decode each other through Janus', async 
 });
 
 test('a late joiner decodes after the keys rotate; a wrong room secret decodes nothing', async () => {
-  const { alice, bob } = people;
+  const { alice, bob, firefox: fox } = people;
   const n = people.native.participant;
   const epochBefore = keys.snapshot(String(ROOM)).epoch;
   const carol = await join('carol', { api: 'rtp' });
   const joinEpoch = keys.snapshot(String(ROOM)).history.find((h) => h.why.includes(`participant ${carol.participant} (carol) joined`)).epoch;
   assert.ok(joinEpoch > epochBefore, 'joining rotated the keys');
   const mallory = await join('mallory', { secret: randomBytes(16).toString('hex') });
-  const others = [alice.participant, bob.participant, n];
-  await until('carol decoding alice, bob and the native participant', async () => {
+  const members = [alice, bob, fox];
+  const others = members.map((x) => x.participant).concat(n);
+  await until('carol decoding alice, bob, firefox and the native participant', async () => {
     const r = await report(carol);
     return others.every((p) => decoded(r, p).video > 0 && decoded(r, p).audio > 0);
   });
-  await until('alice, bob and the native participant decoding carol', async () => {
-    for (const who of [alice, bob]) {
-      const d = decoded(await report(who), carol.participant);
+  await until('alice, bob, firefox and the native participant decoding carol', async () => {
+    const reps = await reportAll(members);
+    for (const who of members) {
+      const d = decoded(reps[who.name], carol.participant);
       if (!(d.video > 0 && d.audio > 0)) return false;
     }
     const f = nativeFeed(await native.report(), carol.participant);
@@ -265,34 +312,49 @@ test('a late joiner decodes after the keys rotate; a wrong room secret decodes n
     figure(`carol (late joiner, RTCRtpSFrameDecrypter) decodes participant ${p}: ${d.video} video frames, ${d.audio} audio samples`);
   }
   // Everyone else rotated: their encrypters use carol's epoch or a later one.
-  const ra = await report(alice, false);
-  assert.ok(ra.worker.sendEpoch >= joinEpoch, `alice sends under epoch ${ra.worker.sendEpoch}`);
+  const reps = await reportAll(members);
+  for (const who of members) {
+    assert.ok(reps[who.name].worker.sendEpoch >= joinEpoch, `${who.name} sends under epoch ${reps[who.name].worker.sendEpoch}`);
+  }
+  const fc = decoded(reps.firefox, carol.participant);
+  figure(`firefox decodes the late joiner carol: ${fc.video} video frames, ${fc.audio} audio samples`);
 
   // mallory: nothing decodes, either way, and the failures are authentication failures.
   const rm = await report(mallory);
-  const victims = [alice, bob, carol].map((x) => x.participant).concat(n);
+  const victims = [alice, bob, carol, fox].map((x) => x.participant).concat(n);
   for (const p of victims) {
     const d = decoded(rm, p);
     assert.equal(d.video, 0, `mallory decoded video of ${p}`);
+    assert.equal(d.audio, 0, `mallory decoded audio samples of ${p}`);
     assert.ok(d.packets > 0, `mallory receives participant ${p}'s packets`);
+    for (const kind of ['video', 'audio']) assert.equal(decrypters(rm, p, kind).decrypted, 0, `mallory decrypted ${kind} of ${p}`);
   }
   const mErr = Object.values(rm.worker.feeds).reduce((s, f) => s + (f.errors.authentication ?? 0), 0);
   assert.ok(mErr > 0, `mallory reports authentication errors: ${JSON.stringify(rm.worker.feeds)}`);
-  for (const who of [alice, bob, carol]) {
+  const theirs = [];
+  for (const who of [alice, bob, carol, fox]) {
     const r = await report(who);
     const d = decoded(r, mallory.participant);
     assert.equal(d.video, 0, `${who.name} decoded mallory's video`);
+    for (const kind of ['video', 'audio']) {
+      const x = decrypters(r, mallory.participant, kind);
+      assert.ok(x.frames > 0 && x.decrypted === 0, `${who.name} decrypted mallory's ${kind}: ${JSON.stringify(x)}`);
+    }
     const e = r.worker.feeds[mallory.participant]?.errors ?? {};
     assert.ok((e.authentication ?? 0) > 0, `${who.name} reports authentication errors for mallory: ${JSON.stringify(e)}`);
+    // getStats' audio count (total − concealed samples) stays at 0 without a decrypted frame,
+    // in Firefox as in Chromium: it is what the positive cases' audio checks rest on.
+    assert.equal(d.audio, 0, `${who.name} decoded audio samples of mallory`);
+    theirs.push(`${who.name} ${e.authentication}`);
   }
   const nm = nativeFeed(await native.report(), mallory.participant);
   assert.equal(nm.video.decrypted + nm.audio.decrypted, 0, 'native decrypted mallory');
   assert.ok((nm.video.errors.authentication_failed ?? 0) > 0, `native: ${JSON.stringify(nm.video.errors)}`);
-  figure(`mallory (wrong room secret): 0 frames decoded of ${victims.length} feeds, ${mErr} authentication errors; the others: 0 of hers, native ${nm.video.errors.authentication_failed} authentication failures`);
+  figure(`mallory (wrong room secret): 0 frames decoded of ${victims.length} feeds, ${mErr} authentication errors; the others: 0 of hers, authentication errors ${theirs.join(', ')}, native ${nm.video.errors.authentication_failed} authentication failures`);
 });
 
 test('a participant removed from the key group stops decoding (Janus still forwards to it)', async () => {
-  const { alice, bob, carol, mallory } = people;
+  const { alice, bob, carol, firefox: fox } = people;
   const n = people.native.participant;
   const before = keys.snapshot(String(ROOM)).epoch;
   assert.ok(await bounded('the remove request', alice.page.evaluate((p) => window.sfu.removeMember(p), bob.participant)), 'remove request');
@@ -301,37 +363,47 @@ test('a participant removed from the key group stops decoding (Janus still forwa
   assert.ok(keys.snapshot(String(ROOM)).epoch > before, 'removal rotated the keys');
   // Encrypters switch after 1 s, decrypters drop the old epoch 4 s after the new one.
   await sleep(7000);
-  const feeds = [alice.participant, carol.participant, n];
-  const b0 = await report(bob);
-  const a0 = await report(alice);
-  const c0 = await report(carol);
+  const stayed = [alice, carol, fox];
+  const feeds = stayed.map((x) => x.participant).concat(n);
+  const all = [bob, ...stayed];
+  const r0 = await reportAll(all);
   const n0 = await native.report();
   await sleep(5000);
-  const b1 = await report(bob);
-  const a1 = await report(alice);
-  const c1 = await report(carol);
+  const r1 = await reportAll(all);
   const n1 = await native.report();
+  const [b0, b1] = [r0.bob, r1.bob];
   for (const p of feeds) {
     const [x, y] = [decoded(b0, p), decoded(b1, p)];
     assert.equal(y.video - x.video, 0, `removed bob still decodes video of ${p}`);
     assert.ok(y.packets > x.packets, `Janus still forwards participant ${p} to bob`);
+    for (const kind of ['video', 'audio']) {
+      const [u, v] = [decrypters(b0, p, kind), decrypters(b1, p, kind)];
+      assert.ok(v.frames > u.frames && v.decrypted === u.decrypted, `removed bob's ${kind} decrypter of ${p}: ${JSON.stringify([u, v])}`);
+    }
   }
   const keyIdErrors = (r) => Object.values(r.worker.feeds).reduce((s, f) => s + (f.errors.keyID ?? 0), 0);
   assert.ok(keyIdErrors(b1) > keyIdErrors(b0), 'bob: "keyID" errors for the frames he cannot decrypt');
-  for (const [who, r0, r1] of [['alice', a0, a1], ['carol', c0, c1]]) {
-    const [x, y] = [decoded(r0, bob.participant), decoded(r1, bob.participant)];
-    assert.equal(y.video - x.video, 0, `${who} still decodes removed bob`);
-    assert.ok(y.packets > x.packets, `Janus still forwards bob to ${who}`);
+  for (const who of stayed) {
+    const [x, y] = [decoded(r0[who.name], bob.participant), decoded(r1[who.name], bob.participant)];
+    assert.equal(y.video - x.video, 0, `${who.name} still decodes removed bob`);
+    assert.ok(y.packets > x.packets, `Janus still forwards bob to ${who.name}`);
+    for (const kind of ['video', 'audio']) {
+      const [u, v] = [decrypters(r0[who.name], bob.participant, kind), decrypters(r1[who.name], bob.participant, kind)];
+      assert.ok(v.frames > u.frames && v.decrypted === u.decrypted, `${who.name}'s ${kind} decrypter of removed bob: ${JSON.stringify([u, v])}`);
+    }
+    // The ones who stayed still decode each other and the native participant.
+    for (const p of feeds.filter((q) => q !== who.participant)) {
+      assert.ok(decoded(r1[who.name], p).video > decoded(r0[who.name], p).video, `${who.name} still decodes ${p}`);
+    }
   }
   const [x, y] = [nativeFeed(n0, bob.participant), nativeFeed(n1, bob.participant)];
   assert.equal(y.video.decrypted - x.video.decrypted, 0, 'native still decrypts removed bob');
   assert.ok(y.video.frames > x.video.frames, 'Janus still forwards bob to the native participant');
-  // The others still decode each other.
-  for (const p of [carol.participant, n]) {
-    assert.ok(decoded(a1, p).video > decoded(a0, p).video, `alice still decodes ${p}`);
-  }
-  figure(`bob removed: in 5 s he decoded 0 frames of ${feeds.length} feeds while receiving ${feeds.reduce((s, p) => s + decoded(b1, p).packets - decoded(b0, p).packets, 0)} packets (keyID errors ${keyIdErrors(b0)} → ${keyIdErrors(b1)}); alice, carol and native decoded 0 of his`);
-  void mallory;
+  // No uncaught error or console error in any page — but bob's: the key service answers his
+  // poll with 403 Forbidden now (that is how he learns it), which Chromium logs.
+  const expected = (who, e) => who === bob && /status of 403/.test(e);
+  for (const who of all.concat(people.mallory)) assert.deepEqual(who.errors.filter((e) => !expected(who, e)), [], `${who.name}'s page errors`);
+  figure(`bob removed: in 5 s he decoded 0 frames of ${feeds.length} feeds while receiving ${feeds.reduce((s, p) => s + decoded(b1, p).packets - decoded(b0, p).packets, 0)} packets (keyID errors ${keyIdErrors(b0)} → ${keyIdErrors(b1)}); alice, carol, firefox and native decoded 0 of his`);
 });
 
 /** The epoch secrets of the test's room, as every member derived them (keys.js, keys.rs). */
@@ -397,14 +469,14 @@ async function decodeVp8(page, frames) {
 }
 
 test("Janus's recordings hold SFrame ciphertext only: headers parse, payloads don't decode, no (KID, CTR) twice", async () => {
-  const { alice, bob, carol, mallory } = people;
+  const { alice, bob, carol, mallory, firefox: fox } = people;
   const n = people.native.participant;
   // What the worker-mode senders' encrypters saw (plaintext samples by KID/CTR).
   const evidence = {};
   for (const who of [alice, bob, mallory]) evidence[who.participant] = (await report(who, true)).worker;
   const nat = await native.quit();
   assert.equal(nat.publisher.video.duplicates + nat.publisher.audio.duplicates, 0);
-  for (const who of [alice, bob, carol, mallory]) await bounded(`${who.name} hanging up`, who.page.evaluate(() => window.sfu.hangup()));
+  for (const who of [alice, bob, carol, mallory, fox]) await bounded(`${who.name} hanging up`, who.page.evaluate(() => window.sfu.hangup()));
   stamp('everyone hung up; reading the recordings');
   await sleep(2500); // Janus closes the recordings when the publishers leave
 
@@ -426,7 +498,8 @@ test("Janus's recordings hold SFrame ciphertext only: headers parse, payloads do
     ppChecked++;
   }
   if (ppChecked) figure(`janus-pp-rec (janus-tools) counts the same RTP packets as mjr.mjs in ${ppChecked} recordings`);
-  const everyone = [alice, bob, carol, mallory].map((x) => x.participant).concat(n);
+  const everyone = [alice, bob, carol, mallory, fox].map((x) => x.participant).concat(n);
+  assert.deepEqual([...byWho.keys()].sort((a, b) => a - b), [...everyone].sort((a, b) => a - b), 'recorded participants');
   for (const p of everyone) {
     const kinds = (byWho.get(p) ?? []).map((r) => r.kind).sort();
     assert.ok(kinds.includes('audio') && kinds.includes('video'), `participant ${p}: recordings ${kinds}`);
@@ -467,6 +540,8 @@ test("Janus's recordings hold SFrame ciphertext only: headers parse, payloads do
   assert.deepEqual(duplicates, [], 'a (KID, CTR) pair carried two different frames: a reused nonce');
   assert.ok(headers > 2000, `only ${headers} SFrame headers in the recordings`);
   figure(`recordings: ${recs.length} files of ${everyone.length} participants, ${headers} SFrame headers parsed, ${seen.size} distinct (KID, CTR), 0 reused (${redelivered} frames stored twice, ${incomplete} video frames without their first packet)`);
+  const foxFrames = byWho.get(fox.participant).map((r) => `${r.kind} ${r.frames.filter((f) => f.kid !== undefined).length}`);
+  figure(`firefox's recordings: SFrame headers of ${foxFrames.join(', ')} frames, all under its own KIDs`);
 
   // None of the plaintext the senders' encrypters saw is in what Janus stored: every sample
   // (and the start of every IVF frame after its clear bytes) searched at every stored offset.
@@ -491,6 +566,21 @@ test("Janus's recordings hold SFrame ciphertext only: headers parse, payloads do
     want(Buffer.from(f.subarray(c, c + 32)), `native IVF frame ${i}`);
   }
   assert.ok(samples > 1000, `only ${samples} plaintext samples`);
+  // carol and firefox (the main-thread API) keep no samples; the native participant's
+  // decrypted copies of every browser's video (--dump) are their plaintext too.
+  const dumps = new Map(); // participant → the native participant's decrypted VP8 frames
+  let dumped = 0;
+  for (const who of [alice, bob, carol, fox]) {
+    const frames = ivfFrames(`${DUMP}/feed-${who.participant}.ivf`);
+    dumps.set(who.participant, new Set(frames.map((f) => f.toString('hex'))));
+    for (const [i, f] of frames.entries()) {
+      const c = clearPrefixLength('vp8', f);
+      if (f.length < c + 16) continue;
+      want(Buffer.from(f.subarray(c, c + 32)), `${who.name}'s VP8 as the native participant decrypted it (frame ${i})`);
+      dumped++;
+    }
+  }
+  assert.ok(dumps.get(fox.participant).size > 50, `native decrypted only ${dumps.get(fox.participant).size} of firefox's frames`);
   const found = [];
   for (let i = 0; i + 8 <= stored.length; i++) {
     const list = wanted.get(stored.readBigUInt64LE(i));
@@ -500,7 +590,7 @@ test("Janus's recordings hold SFrame ciphertext only: headers parse, payloads do
     }
   }
   assert.deepEqual(found, [], 'plaintext stored by Janus');
-  figure(`no plaintext in the recordings: ${samples} browser plaintext samples and ${ivf.length} native VP8 frames searched in ${stored.length} stored bytes`);
+  figure(`no plaintext in the recordings: ${samples} browser plaintext samples, ${dumped} browser VP8 frames the native participant decrypted and ${ivf.length} native VP8 frames searched in ${stored.length} stored bytes`);
 
   // With the room's keys the recordings decrypt — to exactly what the encrypters saw — except
   // mallory's, made with keys derived from another room secret.
@@ -545,6 +635,7 @@ test("Janus's recordings hold SFrame ciphertext only: headers parse, payloads do
       if (r.participant === n && r.kind === 'video') {
         assert.ok(ivfSet.has(plain.toString('hex')), 'a native frame that is not one of the IVF frames');
       }
+      if (!sample && r.kind === 'video' && dumps.get(r.participant)?.has(plain.toString('hex'))) matched++;
     }
     rx.free();
     if (r.participant === mallory.participant) {
@@ -553,17 +644,19 @@ test("Janus's recordings hold SFrame ciphertext only: headers parse, payloads do
     } else {
       assert.equal(failed, 0, `${r.path}: ${failed} frames do not decrypt with the room's keys`);
       assert.ok(ok > 20, `${r.path}: ${ok} frames decrypted`);
-      if (evidence[r.participant]) assert.ok(matched > 20, `${r.path}: only ${matched} frames matched the sender's samples`);
+      if (evidence[r.participant] || (r.kind === 'video' && dumps.has(r.participant))) {
+        assert.ok(matched > 20, `${r.path}: only ${matched} frames matched the sender's samples or the native participant's decrypted copy`);
+      }
     }
     if (r.kind === 'video') decrypted.set(r.participant, frames);
-    figure(`recording ${r.path.split('/').pop()}: ${r.frames.length} frames, ${ok} decrypt with the room's epoch keys, ${failed} do not${matched ? `, ${matched} equal the sender's plaintext sample` : ''}`);
+    figure(`recording ${r.path.split('/').pop()}: ${r.frames.length} frames, ${ok} decrypt with the room's epoch keys, ${failed} do not${matched ? `, ${matched} equal the sender's plaintext sample or the native participant's decrypted frame` : ''}`);
   }
 
   // A real VP8 decoder (Chromium's, via WebCodecs) on what Janus stored: the stored frames
   // fail to decode; the same frames decrypted decode, one picture each.
   const page = await browser.newPage();
   await page.goto(`${baseUrl}blank`);
-  for (const p of [alice.participant, n]) {
+  for (const p of [alice.participant, fox.participant, n]) {
     const r = recs.find((x) => x.participant === p && x.kind === 'video');
     const storedFrames = r.frames.map((f) => (f.complete && f.kid !== undefined ? f.data : null));
     const asStored = await decodeVp8(page, storedFrames);
@@ -577,7 +670,7 @@ test("Janus's recordings hold SFrame ciphertext only: headers parse, payloads do
   }
   // What the native participant decrypted from the browsers (dumped as IVF) is VP8 a real
   // decoder plays: one picture per frame.
-  for (const who of [alice, bob, carol]) {
+  for (const who of [alice, bob, carol, fox]) {
     const frames = ivfFrames(`${DUMP}/feed-${who.participant}.ivf`);
     const res = await decodeVp8(page, frames);
     assert.ok(res.fed > 50 && res.errors.length === 0 && res.pictures === res.fed, `native's decrypted VP8 of ${who.name}: ${JSON.stringify(res)}`);
