@@ -95,5 +95,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { url } = await startServer({ port });
   const secret = process.env.ROOM_SECRET ?? '';
   const room = process.env.ROOM ?? '1234';
-  console.log(`sframe SFU demo: open ${url}?room=${room}${secret ? `#secret=${secret}` : ''} in two or more Chromium tabs (Ctrl-C to stop)`);
+  console.log(`sframe SFU demo: open ${url}?room=${room}${secret ? `#secret=${secret}` : ''} in two or more Chromium or Firefox tabs (Ctrl-C to stop)`);
 }
