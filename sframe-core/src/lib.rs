@@ -52,11 +52,13 @@
 //!
 //! ## Features
 //!
-//! * `std` (default): `std::error::Error`; implies `alloc`.
+//! * `std` (default): `std::error::Error`, the one-key-one-sender registry; implies `alloc`.
 //! * `alloc`: `Vec` helpers and the growable [`VecKeyStore`].
-//! * `aws-lc`: use `aws-lc-rs` instead of RustCrypto for all primitives (native targets).
+//! * `aws-lc` (default): adds the `AwsLc` backend (aws-lc-rs; native targets, ignored on
+//!   WebAssembly) and makes it [`DefaultBackend`]. [`RustCrypto`] is always available: features
+//!   only add backends, and `Sender::with_backend(RustCrypto, suite)` pins one.
 //!
-//! Without default features the crate is `no_std` and never allocates.
+//! Without default features the crate is `no_std`, uses RustCrypto and never allocates.
 //!
 //! ## Layout (by RFC 9605 section)
 //!
@@ -212,7 +214,8 @@ pub mod hazmat {
     }
 }
 
-/// The repository README's Rust example runs as a doc-test, so it cannot go stale.
+/// The Rust examples of the repository README and of the crate README run as doc-tests, so
+/// they cannot go stale.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 #[doc = include_str!("../README.md")]
