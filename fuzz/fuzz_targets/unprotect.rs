@@ -49,7 +49,8 @@ fn derived(suite: CipherSuite) -> &'static [Derived] {
 fn receiver<S: KeyStore>(suite: CipherSuite) -> Receiver<S> {
     let mut rx = Receiver::<S>::with_store(suite);
     for (kid, key, salt) in derived(suite) {
-        let key = Key::from_parts(suite, *kid, key, salt).expect("key");
+        // The key for the store's backend (Key::from_parts would build the default one).
+        let key = Key::from_parts_with(S::Backend::default(), suite, *kid, key, salt).expect("key");
         rx.add_derived_key(key).expect("install key");
     }
     rx
