@@ -28,6 +28,7 @@ pub(crate) fn protected_len<B: Backend>(
 }
 
 /// Splits `out` (at least `protected_len` long) into header, body and tag slots.
+#[inline]
 fn split_frame(
     out: &mut [u8],
     header_len: usize,

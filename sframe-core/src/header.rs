@@ -65,6 +65,7 @@ impl Header {
     /// assert_eq!(&buf[..n], &[0x83, 0x42]);
     /// # Ok::<(), sframe_core::Error>(())
     /// ```
+    #[inline]
     pub fn encode(&self, out: &mut [u8]) -> Result<usize> {
         let len = self.encoded_len();
         let out = out.get_mut(..len).ok_or(Error::BufferTooSmall)?;

@@ -290,6 +290,7 @@ impl<B: Backend> AeadKey<B> {
 }
 
 /// Copies the first `len` bytes of `src` into `tag[..len]`.
+#[inline]
 fn put_tag(src: &[u8], len: usize, tag: &mut [u8]) -> Result<()> {
     let src = src.get(..len).ok_or(Error::BufferTooSmall)?;
     tag.get_mut(..len)
