@@ -139,8 +139,10 @@ mod tests {
         assert_eq!(b[0], 0x77);
         assert_eq!(Header::new(8, 0).encode(&mut b), Ok(2));
         assert_eq!(&b[..2], &[0x80, 0x08]);
-        let n = Header::new(u64::MAX, u64::MAX).encode(&mut b).unwrap();
-        assert_eq!(n, MAX_HEADER_LEN);
+        assert_eq!(
+            Header::new(u64::MAX, u64::MAX).encode(&mut b),
+            Ok(MAX_HEADER_LEN)
+        );
         assert_eq!(b[0], 0xff);
         assert_eq!(Header::parse(&b), Ok((Header::new(u64::MAX, u64::MAX), 17)));
     }

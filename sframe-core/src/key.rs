@@ -322,11 +322,12 @@ mod tests {
     }
 
     #[test]
-    fn nonce_xors_counter_into_low_bytes() {
-        let k = Key::from_parts(CipherSuite::AesGcm128Sha256, 0, &[0u8; 16], &[0xff; 12]).unwrap();
+    fn nonce_xors_counter_into_low_bytes() -> Result<()> {
+        let k = Key::from_parts(CipherSuite::AesGcm128Sha256, 0, &[0u8; 16], &[0xff; 12])?;
         let n = k.nonce(0x0102);
         assert_eq!(n[..10], [0xff; 10]);
         assert_eq!(n[10..], [0xfe, 0xfd]);
+        Ok(())
     }
 
     #[test]
@@ -374,12 +375,13 @@ mod tests {
     }
 
     #[test]
-    fn kid_and_suite_separate_keys() {
-        let (a, sa) = derive_key_and_salt(CipherSuite::AesGcm128Sha256, 1, &[9; 16]).unwrap();
-        let (b, sb) = derive_key_and_salt(CipherSuite::AesGcm128Sha256, 2, &[9; 16]).unwrap();
-        let (c, _) = derive_key_and_salt(CipherSuite::AesCtr128HmacSha256_80, 1, &[9; 16]).unwrap();
+    fn kid_and_suite_separate_keys() -> Result<()> {
+        let (a, sa) = derive_key_and_salt(CipherSuite::AesGcm128Sha256, 1, &[9; 16])?;
+        let (b, sb) = derive_key_and_salt(CipherSuite::AesGcm128Sha256, 2, &[9; 16])?;
+        let (c, _) = derive_key_and_salt(CipherSuite::AesCtr128HmacSha256_80, 1, &[9; 16])?;
         assert_ne!(a[..16], b[..16]);
         assert_ne!(sa, sb);
         assert_ne!(a[..16], c[..16]);
+        Ok(())
     }
 }

@@ -550,25 +550,26 @@ mod no_alloc_tests {
     use super::*;
 
     #[test]
-    fn finding5_forgotten_key_is_counter_unknown() {
+    fn finding5_forgotten_key_is_counter_unknown() -> Result<()> {
         let mut tx = Sender::new(CipherSuite::AesGcm128Sha256);
         let mut out = [0u8; 64];
-        tx.set_key(1, &[1; 16]).unwrap();
-        tx.protect(b"", b"x", &mut out).unwrap();
+        tx.set_key(1, &[1; 16])?;
+        tx.protect(b"", b"x", &mut out)?;
         for kid in 2..2 + RETIRED_KIDS as u64 {
-            tx.set_key(kid, &[1; 16]).unwrap();
+            tx.set_key(kid, &[1; 16])?;
         }
-        tx.set_key(1, &[1; 16]).unwrap();
+        tx.set_key(1, &[1; 16])?;
         assert_eq!(tx.next_counter(), Some(1), "still remembered");
         // The history is full (keys 2..=9 and 1): one more key makes the sender forget key 2.
         // From then on it cannot tell a new key from a forgotten one, so every key it does
         // not remember needs an explicit counter (0 for a key the application knows is new).
-        tx.set_key(100, &[1; 16]).unwrap();
+        tx.set_key(100, &[1; 16])?;
         assert_eq!(tx.set_key(200, &[1; 16]), Err(Error::CounterUnknown));
-        tx.set_key_with_counter(200, &[1; 16], 0).unwrap();
+        tx.set_key_with_counter(200, &[1; 16], 0)?;
         assert_eq!(tx.set_key(2, &[1; 16]), Err(Error::CounterUnknown));
         assert_eq!(tx.key_id(), Some(200), "nothing changed");
-        tx.set_key(1, &[1; 16]).unwrap(); // still remembered: resumes
+        tx.set_key(1, &[1; 16])?; // still remembered: resumes
         assert_eq!(tx.next_counter(), Some(1));
+        Ok(())
     }
 }

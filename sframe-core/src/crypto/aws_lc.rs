@@ -278,13 +278,16 @@ mod tests {
     /// Why `keep_on_failure` exists: AWS-LC does write to the buffer when a tag does not
     /// match. If this ever stops failing, the copy can go.
     #[test]
-    fn aws_lc_overwrites_buffer_on_failed_open() {
-        let key = LessSafeKey::new(UnboundKey::new(&aead::AES_128_GCM, &[3u8; 16]).unwrap());
+    fn aws_lc_overwrites_buffer_on_failed_open()
+    -> core::result::Result<(), aws_lc_rs::error::Unspecified> {
+        let key = LessSafeKey::new(UnboundKey::new(&aead::AES_128_GCM, &[3u8; 16])?);
         let nonce = [5u8; NONCE_LEN];
         let mut buf = [0x11u8; 100];
-        let tag = key
-            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut buf)
-            .unwrap();
+        let tag = key.seal_in_place_separate_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::empty(),
+            &mut buf,
+        )?;
         let ct = buf;
         let mut bad = [0u8; 16];
         bad.copy_from_slice(tag.as_ref());
@@ -299,15 +302,16 @@ mod tests {
             .is_err()
         );
         assert_ne!(buf, ct, "aws-lc left the buffer alone");
+        Ok(())
     }
 
     #[test]
-    fn failed_open_restores_every_size_class() {
-        let gcm = Gcm::new(&[9u8; 32]).unwrap();
+    fn failed_open_restores_every_size_class() -> Result<()> {
+        let gcm = Gcm::new(&[9u8; 32])?;
         let nonce = [1u8; NONCE_LEN];
         for len in [0, 1, SMALL, SMALL + 1, MEDIUM, MEDIUM + 1, 100_000] {
             let mut buf: Vec<u8> = (0..len).map(|i| i as u8).collect();
-            let mut tag = gcm.seal(&nonce, b"aad", &mut buf).unwrap();
+            let mut tag = gcm.seal(&nonce, b"aad", &mut buf)?;
             let ct = buf.clone();
             tag[15] ^= 0x80;
             assert_eq!(
@@ -316,8 +320,9 @@ mod tests {
             );
             assert_eq!(buf, ct, "len {len}");
             tag[15] ^= 0x80;
-            gcm.open(&nonce, b"aad", &mut buf, &tag).unwrap();
+            gcm.open(&nonce, b"aad", &mut buf, &tag)?;
             assert!(buf.iter().enumerate().all(|(i, b)| *b == i as u8));
         }
+        Ok(())
     }
 }
