@@ -114,23 +114,32 @@ export class Sender {
   readonly keyId: bigint | undefined;
   readonly nextCounter: bigint | undefined;
   readonly cipherSuite: SFrameCipherSuite;
-  maxProtectedLength(length: number): number;
+  /** Largest output of protecting a length-byte frame. */
+  maxOutputLength(length: number): number;
   /** Releases the wasm object: zeroizes its keys and releases its key_in_use claims. */
   free(): void;
 }
 
-/** Unprotects frames; keys are looked up by the KID in each header (RFC 9605 §4.4, §9). */
+/** Receiver settings, fixed at construction and validated there. */
+export interface ReceiverOptions {
+  /** Replay window in counter values: 0 turns replay protection off; at most 1024; default 512. */
+  replayWindow?: number;
+}
+
+/** Unprotects frames; keys are looked up by the KID in each header (RFC 9605 §4.4.4, §9.3). */
 export class Receiver {
-  constructor(cipherSuite: CipherSuiteLike);
+  constructor(cipherSuite: CipherSuiteLike, options?: ReceiverOptions);
   addKey(keyId: CryptoKeyID, baseKey: Bytes): void;
   addDerivedKey(keyId: CryptoKeyID, sframeKey: Bytes, sframeSalt: Bytes): void;
   removeKey(keyId: CryptoKeyID): boolean;
   hasKey(keyId: CryptoKeyID): boolean;
   clear(): void;
   readonly keyCount: number;
-  /** 0 turns replay protection off; at most 1024; default 512. */
-  setReplayWindow(size: number): void;
+  /** The replay window in force (see ReceiverOptions). */
+  readonly replayWindow: number;
   unprotect(frame: Bytes, metadata?: Bytes | null): Uint8Array;
+  /** Largest output of unprotecting a length-byte frame. */
+  maxOutputLength(length: number): number;
   readonly cipherSuite: SFrameCipherSuite;
   free(): void;
 }

@@ -129,7 +129,7 @@ fn protect<B: BenchBackend>(c: &mut Criterion, backend: B) {
             g.throughput(Throughput::Bytes(size as u64));
 
             let mut tx = sender(backend, suite);
-            let mut out = vec![0u8; tx.max_protected_len(size)];
+            let mut out = vec![0u8; tx.max_output_len(size)];
             g.bench_with_input(BenchmarkId::new("ours-inplace", size), &pt, |b, pt| {
                 b.iter(|| tx.protect(b"", black_box(pt), &mut out).unwrap().len())
             });
@@ -161,7 +161,7 @@ fn bench_unprotect<B: Backend, S: sframe_core::KeyStore>(
     pt: &[u8],
     in_place: bool,
 ) {
-    let frame_len = tx.max_protected_len(pt.len());
+    let frame_len = tx.max_output_len(pt.len());
     b.iter_custom(|iters| {
         pooled(
             iters,
@@ -173,7 +173,7 @@ fn bench_unprotect<B: Backend, S: sframe_core::KeyStore>(
             },
             |f| {
                 if in_place {
-                    black_box(rx.unprotect(b"", f).unwrap());
+                    black_box(rx.unprotect_in_place(b"", f).unwrap());
                 } else {
                     black_box(rx.unprotect_vec(b"", f).unwrap());
                 }
@@ -197,7 +197,7 @@ fn unprotect<B: BenchBackend>(c: &mut Criterion, backend: B) {
                 });
             }
 
-            let frame_len = Sender::with_backend(backend, suite).max_protected_len(size);
+            let frame_len = Sender::with_backend(backend, suite).max_output_len(size);
             let (raw, hdr, n) = floor::<B::Floor>(suite);
             let tag_len = suite.tag_len();
             let mut sealed = pt.clone();
@@ -240,7 +240,7 @@ fn default_vs_sframe(c: &mut Criterion) {
             g.throughput(Throughput::Bytes(size as u64));
             let mut tx = Sender::new(suite);
             tx.set_key(KID, &BASE_KEY).unwrap();
-            let mut out = vec![0u8; tx.max_protected_len(size)];
+            let mut out = vec![0u8; tx.max_output_len(size)];
             g.bench_with_input(BenchmarkId::new(&ours, size), &pt, |b, pt| {
                 b.iter(|| tx.protect(b"", black_box(pt), &mut out).unwrap().len())
             });

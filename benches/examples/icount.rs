@@ -19,7 +19,7 @@ fn measured_protect<B: BenchBackend>(tx: &mut Sender<B>, pt: &[u8], out: &mut [u
 
 #[inline(never)]
 fn measured_unprotect<S: KeyStore>(rx: &mut Receiver<S>, frame: &mut [u8]) -> usize {
-    rx.unprotect(b"", frame).unwrap().len()
+    rx.unprotect_in_place(b"", frame).unwrap().len()
 }
 
 #[inline(never)]
@@ -51,7 +51,7 @@ fn run<B: BenchBackend>(backend: B, variant: &str, suite: CipherSuite, size: usi
     let mut hdr = vec![0u8; h.encoded_len()];
     h.encode(&mut hdr).unwrap();
     let n = nonce(&salt, h.counter());
-    let mut out = vec![0u8; tx.max_protected_len(size)];
+    let mut out = vec![0u8; tx.max_output_len(size)];
     let mut tag = vec![0u8; suite.tag_len()];
     let mut buf = pt.clone();
     match variant {

@@ -358,7 +358,8 @@ mod tests {
             let (key, salt) = derive_key_and_salt(suite, kid, &base).unwrap();
             let key = &key[..suite.key_len()];
             let mut tx = Sender::with_backend(backend, suite);
-            tx.set_key_with_counter(kid, &base, 1000).unwrap();
+            tx.set_key_with_counter(kid, &base, sframe_core::Counter(1000))
+                .unwrap();
             let name = format!("{} {suite}", B::NAME);
             for len in [0usize, 64, 1200, 10 * 1024] {
                 let pt: Vec<u8> = (0..len).map(|i| (i * 13) as u8).collect();

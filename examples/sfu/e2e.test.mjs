@@ -600,8 +600,7 @@ test("Janus's recordings hold SFrame ciphertext only: headers parse, payloads do
   const ivfSet = new Set(ivf.map((f) => f.toString('hex')));
   const decrypted = new Map(); // participant → decrypted complete video frames
   for (const r of recs) {
-    const rx = new Receiver('AES_128_GCM_SHA256_128');
-    rx.setReplayWindow(0);
+    const rx = new Receiver('AES_128_GCM_SHA256_128', { replayWindow: 0 });
     const kids = new Set();
     let ok = 0;
     let failed = 0;

@@ -1,6 +1,7 @@
-//! The receiver's key store driven by arbitrary add / remove / unprotect / window / clear
-//! sequences (RFC 9605 §4.4.1 keys by KID, §9 replay), compared after every step with a
-//! simple model (a map of KID → key, seen counters, usage), for both key stores.
+//! The receiver's key store driven by arbitrary add / remove / unprotect / clear sequences
+//! under an arbitrary replay window (RFC 9605 §4.4.1 keys by KID, §9.3 anti-replay), compared
+//! after every step with a simple model (a map of KID → key, seen counters, usage), for both
+//! key stores. The window is part of the `ReceiverConfig`, validated at construction.
 #![no_main]
 
 mod common;
@@ -11,8 +12,8 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use sframe_core::keystore::KeyStore;
 use sframe_core::{
-    CipherSuite, Error, FixedKeyStore, KeyUsage, Limits, MAX_REPLAY_WINDOW, Receiver, Sender,
-    VecKeyStore,
+    CipherSuite, Error, FixedKeyStore, KeyUsage, Limits, MAX_REPLAY_WINDOW, Receiver,
+    ReceiverConfig, Sender, VecKeyStore,
 };
 
 const KIDS: [u64; 6] = [0, 1, 7, 8, 255, 1 << 40];
@@ -35,9 +36,6 @@ enum Op {
         ctr: u16,
         tamper: bool,
     },
-    Window {
-        size: u16,
-    },
     Clear,
 }
 
@@ -45,6 +43,7 @@ enum Op {
 struct Input {
     suite: u8,
     fixed: bool,
+    window: u16,
     ops: Vec<Op>,
 }
 
@@ -87,15 +86,24 @@ impl Model {
     }
 }
 
-fn run<S: KeyStore>(suite: CipherSuite, cap: Option<usize>, ops: &[Op]) {
-    let mut rx = Receiver::<S>::with_store(suite);
-    rx.set_limits(Limits {
+fn run<S: KeyStore>(suite: CipherSuite, window: u16, cap: Option<usize>, ops: &[Op]) {
+    let size = u32::from(window) % (MAX_REPLAY_WINDOW + 100);
+    let config = ReceiverConfig::new(suite).with_limits(Limits {
         max_encryptions: u64::MAX,
         max_auth_failures: MAX_AUTH_FAILURES,
     });
+    let config = match config.with_replay_window(size) {
+        Ok(c) => c,
+        Err(e) => {
+            assert!(size > MAX_REPLAY_WINDOW && e == Error::InvalidConfig);
+            return;
+        }
+    };
+    assert!(size <= MAX_REPLAY_WINDOW);
+    let mut rx = Receiver::<S>::with_store(config);
     let mut model = Model {
         keys: BTreeMap::new(),
-        window: rx.replay_window(),
+        window: size,
         cap,
     };
 
@@ -139,7 +147,7 @@ fn run<S: KeyStore>(suite: CipherSuite, cap: Option<usize>, ops: &[Op]) {
                 let ctr = u64::from(ctr);
                 let payload = ctr.to_le_bytes();
                 let mut tx = Sender::new(suite);
-                tx.set_key_with_counter(kid, &BASE_KEYS[key], ctr)
+                tx.set_key_with_counter(kid, &BASE_KEYS[key], sframe_core::Counter(ctr))
                     .expect("sender key");
                 let mut frame = tx.protect_vec(b"meta", &payload).expect("protect");
                 if tamper {
@@ -169,16 +177,6 @@ fn run<S: KeyStore>(suite: CipherSuite, cap: Option<usize>, ops: &[Op]) {
                     }
                 }
             }
-            Op::Window { size } => {
-                let size = u32::from(size) % (MAX_REPLAY_WINDOW + 100);
-                let r = rx.set_replay_window(size);
-                if size > MAX_REPLAY_WINDOW {
-                    assert_eq!(r, Err(Error::InvalidConfig));
-                } else {
-                    assert_eq!(r, Ok(()));
-                    model.window = size;
-                }
-            }
             Op::Clear => {
                 rx.clear();
                 model.keys.clear();
@@ -187,7 +185,7 @@ fn run<S: KeyStore>(suite: CipherSuite, cap: Option<usize>, ops: &[Op]) {
 
         // Compare the whole observable state after every step.
         assert_eq!(rx.key_count(), model.keys.len());
-        assert_eq!(rx.replay_window(), model.window);
+        assert_eq!(rx.config().replay_window(), model.window);
         for kid in KIDS {
             let m = model.keys.get(&kid);
             assert_eq!(rx.has_key(kid), m.is_some());
@@ -203,8 +201,8 @@ fn run<S: KeyStore>(suite: CipherSuite, cap: Option<usize>, ops: &[Op]) {
 fuzz_target!(|input: Input| {
     let suite = common::suite(input.suite);
     if input.fixed {
-        run::<FixedKeyStore<FIXED_CAP>>(suite, Some(FIXED_CAP), &input.ops);
+        run::<FixedKeyStore<FIXED_CAP>>(suite, input.window, Some(FIXED_CAP), &input.ops);
     } else {
-        run::<VecKeyStore>(suite, None, &input.ops);
+        run::<VecKeyStore>(suite, input.window, None, &input.ops);
     }
 });

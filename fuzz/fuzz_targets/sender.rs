@@ -116,7 +116,7 @@ fuzz_target!(|input: Input| {
                 let (kid, b) = (u64::from(kid % 4), usize::from(base) % 3);
                 let cand = b * (MAX_STEPS as usize + 1);
                 let next = persisted.get(&(kid, cand)).map_or(0, |c| c + 1) + u64::from(ahead % 4);
-                senders[s].set_key_with_counter(kid, pool(base), next)
+                senders[s].set_key_with_counter(kid, pool(base), sframe_core::Counter(next))
             }
             Op::SetDerivedKey { kid, base, .. } => {
                 let key = Key::derive(suite, u64::from(kid % 4), pool(base)).expect("derive");
@@ -130,7 +130,11 @@ fuzz_target!(|input: Input| {
             } => {
                 let layout = RatchetLayout::new(2 + r % 3).expect("layout");
                 senders[s]
-                    .set_ratcheting_key(layout, u64::from(generation % 2), pool(base))
+                    .set_ratcheting_key(
+                        layout,
+                        sframe_core::ratchet::Generation(u64::from(generation % 2)),
+                        pool(base),
+                    )
                     .map(|_| ())
             }
             Op::Ratchet { .. } => {

@@ -99,16 +99,18 @@ fuzz_target!(|data: &[u8]| {
     let mut rx_vec = receiver::<sframe_core::VecKeyStore>(suite);
     let before = snapshot(&rx_vec);
     let mut buf = frame.to_vec();
-    let in_place = rx_vec.unprotect(metadata, &mut buf).map(|p| p.to_vec());
+    let in_place = rx_vec
+        .unprotect_in_place(metadata, &mut buf)
+        .map(|p| p.to_vec());
     let after = snapshot(&rx_vec);
 
     // Into a caller buffer, fixed store.
     let mut rx_fixed = receiver::<FixedKeyStore<8>>(suite);
-    let mut out = vec![0xee; rx_fixed.max_plaintext_len(frame.len())];
+    let mut out = vec![0xee; rx_fixed.max_output_len(frame.len())];
     let into = rx_fixed
-        .unprotect_into(metadata, frame, &mut out)
+        .unprotect(metadata, frame, &mut out)
         .map(|p| p.to_vec());
-    assert_eq!(in_place, into, "unprotect and unprotect_into disagree");
+    assert_eq!(in_place, into, "unprotect_in_place and unprotect disagree");
 
     let reference = kid
         .and_then(base_key_of)
@@ -120,8 +122,12 @@ fuzz_target!(|data: &[u8]| {
             let (header, _) = Header::parse(frame).expect("accepted frame has a header");
             let base = base_key_of(header.key_id()).expect("accepted frame has a known KID");
             let mut tx = Sender::new(suite);
-            tx.set_key_with_counter(header.key_id(), base, header.counter())
-                .expect("sender key");
+            tx.set_key_with_counter(
+                header.key_id(),
+                base,
+                sframe_core::Counter(header.counter()),
+            )
+            .expect("sender key");
             let again = tx.protect_vec(metadata, &pt).expect("re-protect");
             assert_eq!(
                 again, frame,
@@ -140,7 +146,7 @@ fuzz_target!(|data: &[u8]| {
             let before = snapshot(&rx_vec);
             let mut again = frame.to_vec();
             assert_eq!(
-                rx_vec.unprotect(metadata, &mut again).map(|_| ()),
+                rx_vec.unprotect_in_place(metadata, &mut again).map(|_| ()),
                 Err(Error::Replay)
             );
             assert_eq!(snapshot(&rx_vec), before);

@@ -186,10 +186,11 @@ pub fn encrypt(
     let mut seal = |record_type: u8, timestamp: u64, index: u64, buf: &mut Vec<u8>| {
         header.metadata(&mut meta, record_type, index, timestamp);
         let plain_len = buf.len();
-        buf.resize(sender.max_protected_len(plain_len), 0);
+        buf.resize(sender.max_output_len(plain_len), 0);
         let n = sender
             .protect_in_place(&meta, buf, plain_len)
-            .map_err(|e| CliError::input(format!("frame {index}: {}", e.message())))?;
+            .map_err(|e| CliError::input(format!("frame {index}: {}", e.message())))?
+            .len();
         buf.truncate(n);
         let rh = RecordHeader {
             record_type,
@@ -254,12 +255,14 @@ pub fn decrypt(job: &Job, master_key: &[u8]) -> Result<Stats> {
         rh.read_body(&mut input, &mut buf, index)?;
         check_sframe_header(&header, &buf, index)?;
         header.metadata(&mut meta, rh.record_type, index, rh.timestamp);
-        let plain = receiver.unprotect(&meta, &mut buf).map_err(|e| match e {
-            SframeError::AuthenticationFailed => CliError::integrity(format!(
-                "record {index} failed authentication: the file was tampered with or corrupted"
-            )),
-            other => CliError::integrity(format!("record {index}: {}", other.message())),
-        })?;
+        let plain = receiver
+            .unprotect_in_place(&meta, &mut buf)
+            .map_err(|e| match e {
+                SframeError::AuthenticationFailed => CliError::integrity(format!(
+                    "record {index} failed authentication: the file was tampered with or corrupted"
+                )),
+                other => CliError::integrity(format!("record {index}: {}", other.message())),
+            })?;
         bar.inc((RECORD_HEADER_LEN + rh.len) as u64);
         if rh.record_type == RECORD_END {
             check_end(plain, &stats)?;

@@ -35,7 +35,7 @@ pub enum Error {
     /// The sender has used every counter value of its key (or the configured limit);
     /// install a new key. A nonce is never reused.
     CounterExhausted,
-    /// The frame's counter was already seen, or is too old for the replay window (RFC 9605 §9).
+    /// The frame's counter was already seen, or is too old for the replay window (RFC 9605 §9.3).
     Replay,
     /// The fixed-capacity key store is full; remove a key first.
     KeyStoreFull,

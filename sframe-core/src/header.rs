@@ -17,6 +17,11 @@ use crate::error::{Error, Result};
 /// The longest possible header: config byte + 8-byte KID + 8-byte CTR.
 pub const MAX_HEADER_LEN: usize = 17;
 
+/// A frame counter (the header's CTR) where an API takes one next to a KID: a newtype, so the
+/// two `u64`s cannot be swapped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Counter(pub u64);
+
 /// An SFrame header: key ID and counter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Header {

@@ -13,8 +13,10 @@
 //! any frame is decrypted.
 
 use crate::crypto::{Backend, DefaultBackend};
+use crate::error::{Error, Result};
 use crate::key::Key;
 use crate::limits::KeyUsage;
+use crate::mls::MlsState;
 use crate::ratchet::ReceiverChain;
 use crate::replay::ReplayWindow;
 
@@ -77,6 +79,113 @@ impl<B: Backend> Entry<B> {
             window: ReplayWindow::default(),
             usage: KeyUsage::default(),
             origin,
+        }
+    }
+
+    /// Before decryption, read-only: the forgery limit, then the frame's shape, then the
+    /// replay window (§7.4, §9.3).
+    pub(crate) fn check(
+        &self,
+        ctr: u64,
+        well_formed: bool,
+        window: u32,
+        max_failures: u64,
+    ) -> Result<()> {
+        if self.usage.auth_failures >= max_failures {
+            return Err(Error::KeyUsageLimit);
+        }
+        if !well_formed {
+            return Err(Error::MalformedFrame);
+        }
+        self.window.check(ctr, window)
+    }
+
+    /// After decryption: an authenticated frame moves the replay window and counts; a forged
+    /// one only counts as a failure; any other error changes nothing.
+    pub(crate) fn record<T>(&mut self, ctr: u64, result: &Result<T>) {
+        match result {
+            Ok(_) => {
+                self.window.accept(ctr);
+                self.usage.frames = self.usage.frames.saturating_add(1);
+            }
+            Err(Error::AuthenticationFailed) => {
+                self.usage.auth_failures = self.usage.auth_failures.saturating_add(1);
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// A key the receiver derived for a frame whose KID is not installed (§5.1 ratchet step ahead,
+/// §5.2 MLS member). It is stored only if the frame authenticates
+/// ([`Candidate::commit`]); a failure counts against its source instead.
+pub(crate) enum Candidate<B: Backend> {
+    /// A later step of an installed ratchet chain.
+    Ratchet {
+        /// KID of the chain's current head (keeps its key, loses its chain state).
+        head: u64,
+        key: Key<B>,
+        chain: ReceiverChain,
+        /// The head's retained predecessor, removed on commit.
+        drop: Option<u64>,
+    },
+    /// A member key of a kept MLS epoch.
+    Mls { epoch: u64, key: Key<B> },
+}
+
+impl<B: Backend> Candidate<B> {
+    pub(crate) fn key(&self) -> &Key<B> {
+        match self {
+            Candidate::Ratchet { key, .. } | Candidate::Mls { key, .. } => key,
+        }
+    }
+
+    /// Stores the authenticated key in `store` with `ctr` recorded as its first frame.
+    pub(crate) fn commit<S: sealed::Store<Backend = B>>(
+        self,
+        store: &mut S,
+        ctr: u64,
+    ) -> Result<()> {
+        let mut entry = match self {
+            Candidate::Ratchet {
+                head,
+                key,
+                chain,
+                drop,
+            } => {
+                if let Some(old) = drop {
+                    store.remove(old);
+                }
+                if let Some(h) = store.find_mut(head) {
+                    // Forget the older chain state (zeroized on drop): only the new head can
+                    // derive further.
+                    h.origin = Origin::Ratchet(None);
+                }
+                Entry::with_origin(key, Origin::Ratchet(Some(chain)))
+            }
+            Candidate::Mls { epoch, key } => Entry::with_origin(key, Origin::Mls(epoch)),
+        };
+        entry.record(ctr, &Ok(()));
+        store.put(entry)
+    }
+
+    /// Counts a failed authentication against the chain's head key or the MLS epoch.
+    pub(crate) fn count_failure<S: sealed::Store<Backend = B>>(
+        &self,
+        store: &mut S,
+        mls: Option<&mut MlsState>,
+    ) {
+        match self {
+            Candidate::Ratchet { head, .. } => {
+                if let Some(h) = store.find_mut(*head) {
+                    h.usage.auth_failures = h.usage.auth_failures.saturating_add(1);
+                }
+            }
+            Candidate::Mls { epoch, .. } => {
+                if let Some(e) = mls.and_then(|m| m.epoch_mut(*epoch)) {
+                    e.auth_failures = e.auth_failures.saturating_add(1);
+                }
+            }
         }
     }
 }

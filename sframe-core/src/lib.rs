@@ -43,12 +43,16 @@
 //! let (header, _) = Header::parse(frame)?;
 //! assert_eq!((header.key_id(), header.counter()), (42, 0));
 //!
-//! let plaintext = receiver.unprotect(b"", frame)?;
+//! let mut out = [0u8; 1200];
+//! let plaintext = receiver.unprotect(b"", frame, &mut out)?;
 //! assert_eq!(plaintext, b"an encoded video frame");
 //! # Ok::<(), sframe_core::Error>(())
 //! ```
 //!
-//! With `alloc`, [`Sender::protect_vec`] and [`Receiver::unprotect_vec`] return `Vec`s.
+//! Both sides have the same three shapes: `protect` / `unprotect` into a caller buffer (sized
+//! with `max_output_len`), `protect_in_place` / `unprotect_in_place`, and, with `alloc`,
+//! [`Sender::protect_vec`] / [`Receiver::unprotect_vec`]. A receiver's settings (replay
+//! window, limits, ratchet look-ahead, MLS) are one [`ReceiverConfig`].
 //!
 //! ## Features
 //!
@@ -64,14 +68,20 @@
 //!
 //! | module | RFC 9605 |
 //! |---|---|
-//! | [`header`] | §4.3 header |
+//! | [`header`] | §4.3 SFrame header |
 //! | [`suite`] | §4.5 cipher suites; suites 6-8 of draft-barnes-sframe-iana-256 |
-//! | `crypto` | §4.5.1 AES-CTR+HMAC, AEAD/HKDF backend seam |
+//! | `crypto` | §4.5.1 AES-CTR with HMAC; the AEAD/HKDF backends ([`RustCrypto`], `AwsLc`) |
 //! | [`key`] | §4.4.2 key derivation |
-//! | `frame` | §4.4.3 encryption / decryption |
-//! | [`sender`], [`receiver`] | §4.4 |
-//! | [`replay`], [`limits`] | §9 security considerations |
+//! | `frame` | §4.4.3 encryption, §4.4.4 decryption |
+//! | [`sender`] | §4.4 encryption side: counters, §4.4.1 key selection |
+//! | [`receiver`] | §4.4.4 decryption side: parse → resolve key → replay check → open → record |
 //! | [`keystore`] | §4.4.1 keys by KID |
+//! | [`ratchet`] | §5.1 sender keys (ratchet) |
+//! | [`mls`] | §5.2 MLS |
+//! | [`replay`] | §7.4 replay, §9.3 anti-replay |
+//! | [`limits`] | §7 security considerations: per-key usage limits |
+//! | [`registry`] | §4.4.1 one sender per key and KID |
+//! | [`stream`] | §4.4.1 (application key management): per-stream base keys |
 
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -112,13 +122,13 @@ pub mod suite;
 pub use crypto::AwsLc;
 pub use crypto::{BACKEND, Backend, DefaultBackend, MAX_INLINE_METADATA_LEN, RustCrypto};
 pub use error::{Error, Result};
-pub use header::{Header, MAX_HEADER_LEN};
+pub use header::{Counter, Header, MAX_HEADER_LEN};
 pub use key::{Key, MIN_BASE_KEY_LEN};
 #[cfg(feature = "alloc")]
 pub use keystore::VecKeyStore;
 pub use keystore::{DefaultKeyStore, FixedKeyStore, KeyStore};
 pub use limits::{KeyUsage, Limits};
-pub use receiver::Receiver;
+pub use receiver::{Receiver, ReceiverConfig};
 pub use replay::{DEFAULT_REPLAY_WINDOW, MAX_REPLAY_WINDOW};
 pub use sender::{RETIRED_KIDS, Sender};
 pub use suite::CipherSuite;

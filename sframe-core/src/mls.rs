@@ -19,7 +19,7 @@
 //! exporter output as bytes ([`EXPORTER_LABEL`], [`EXPORTER_CONTEXT`], [`exporter_len`]).
 //!
 //! * Sender: [`crate::Sender::set_mls_key`] (or [`sender_key`] + `set_derived_key`).
-//! * Receiver: [`crate::Receiver::set_mls_layout`] once, then
+//! * Receiver: the layout in its [`crate::ReceiverConfig::with_mls`], then
 //!   [`crate::Receiver::add_mls_epoch`] for every epoch. Keys of members are derived on demand
 //!   when a frame with an unknown KID of a known epoch arrives, and kept only once that frame
 //!   authenticated. The receiver keeps the last [`DEFAULT_MLS_EPOCHS_KEPT`] = 3 epochs
@@ -28,11 +28,14 @@
 //!   secret and every member key derived from it are zeroized. As §5.2 requires, an epoch
 //!   whose low `E` bits equal the new epoch's is always removed (epoch counter roll-over).
 
+use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::crypto::Backend;
 use crate::error::{Error, Result};
 use crate::key::{Key, MIN_BASE_KEY_LEN};
+use crate::keystore::sealed::Store;
+use crate::keystore::{Candidate, Origin};
 use crate::suite::CipherSuite;
 
 /// The MLS exporter label of §5.2.
@@ -315,27 +318,95 @@ impl MlsState {
         }
         dropped
     }
+}
 
-    /// Forgets epochs beyond `keep` (after lowering it); returns the epochs dropped via `f`.
-    pub(crate) fn trim(&mut self, mut f: impl FnMut(u64)) {
-        let keep = self.keep.clamp(1, MAX_MLS_EPOCHS);
-        while self.epochs.iter().flatten().count() > keep {
-            let oldest = self
-                .epochs
-                .iter_mut()
-                .filter(|s| s.is_some())
-                .min_by_key(|s| s.as_ref().map_or(u64::MAX, |e| e.epoch));
-            match oldest {
-                Some(slot) => {
-                    if let Some(e) = slot.as_ref() {
-                        f(e.epoch);
-                    }
-                    *slot = None;
-                }
-                None => break,
+impl MlsState {
+    /// Adds `epoch`'s exported secret (idempotent for the same secret), forgetting the epochs
+    /// it displaces and their member keys in `store`.
+    pub(crate) fn add_epoch<S: Store>(
+        &mut self,
+        store: &mut S,
+        epoch: u64,
+        exported_secret: &[u8],
+    ) -> Result<()> {
+        let secret = EpochSecret::new(epoch, exported_secret)?;
+        let known = self
+            .epochs
+            .iter()
+            .flatten()
+            .any(|e| e.epoch == epoch && bool::from(e.secret().ct_eq(exported_secret)));
+        if known {
+            // Idempotent: re-adding an epoch must not reset its members' replay windows.
+            return Ok(());
+        }
+        for old in self.insert(secret).into_iter().flatten() {
+            forget_epoch_keys(store, old);
+        }
+        Ok(())
+    }
+
+    /// Forgets `epoch` (secret and member keys); returns whether it was kept.
+    pub(crate) fn remove_epoch<S: Store>(&mut self, store: &mut S, epoch: u64) -> bool {
+        let found = match self
+            .epochs
+            .iter_mut()
+            .find(|s| s.as_ref().is_some_and(|e| e.epoch == epoch))
+        {
+            Some(slot) => {
+                *slot = None; // dropped (zeroized) in place
+                true
             }
+            None => false,
+        };
+        forget_epoch_keys(store, epoch);
+        found
+    }
+
+    /// Drops every kept epoch secret (zeroized).
+    pub(crate) fn clear(&mut self) {
+        self.epochs.iter_mut().for_each(|e| *e = None);
+    }
+
+    /// §5.2 on the receiving side: the key of member `kid` of a kept epoch, derived but not
+    /// stored. `None`: no kept epoch has `kid`'s epoch bits.
+    pub(crate) fn derive_member<S: Store>(
+        &self,
+        store: &S,
+        suite: CipherSuite,
+        kid: u64,
+        max_failures: u64,
+    ) -> Option<Result<Candidate<S::Backend>>> {
+        let epoch = self.epoch_for(kid)?;
+        if !epoch.may_derive(kid) {
+            return Some(Err(Error::UnknownKeyId));
+        }
+        if epoch.auth_failures >= max_failures {
+            return Some(Err(Error::KeyUsageLimit));
+        }
+        if !store.vacancy() {
+            return Some(Err(Error::KeyStoreFull));
+        }
+        Some(
+            Key::derive_in(suite, kid, epoch.secret()).map(|key| Candidate::Mls {
+                epoch: epoch.epoch,
+                key,
+            }),
+        )
+    }
+
+    /// Remembers that the member key `kid` was removed by the application.
+    pub(crate) fn mark_removed(&mut self, kid: u64, origin: &Origin) {
+        if let Origin::Mls(epoch) = origin
+            && let Some(e) = self.epoch_mut(*epoch)
+        {
+            e.mark_removed(kid);
         }
     }
+}
+
+/// Removes (zeroizes) the member keys derived from `epoch`.
+pub(crate) fn forget_epoch_keys<S: Store>(store: &mut S, epoch: u64) {
+    store.remove_where(&mut |e| matches!(e.origin, Origin::Mls(x) if x == epoch));
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@
 //!   joins mid-session (ratchet first, so it cannot read earlier media).
 //! * [`crate::Receiver::add_ratcheting_key`] installs a generation at the step its KID shows.
 //!   A frame whose KID shows a newer step of that generation makes the receiver derive forward
-//!   — at most [`crate::Receiver::set_max_ratchet_lookahead`] steps
+//!   — at most [`crate::ReceiverConfig::with_ratchet_lookahead`] steps
 //!   ([`DEFAULT_MAX_RATCHET_LOOKAHEAD`] = 8) and never more than `2^(R-1) - 1`: step bits
 //!   that are as far "ahead" as half the step space or further are read as an *older* step
 //!   (serial-number arithmetic), never as a future one. So the previous step's key (kept for
@@ -43,11 +43,14 @@
 //! The receiver's state of a chain is the HKDF-Extract of the newest authenticated step's
 //! base key, so memory per sender is constant and nothing allocates.
 
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::crypto::{Backend, Prk, hkdf_expand, hkdf_extract};
 use crate::error::{Error, Result};
 use crate::key::{Key, MIN_BASE_KEY_LEN};
+use crate::keystore::sealed::Store;
+use crate::keystore::{Candidate, Entry, Origin};
 use crate::suite::CipherSuite;
 
 /// The HKDF-Expand label of §5.1.
@@ -60,15 +63,20 @@ pub const DEFAULT_MAX_RATCHET_LOOKAHEAD: u32 = 8;
 /// receiver walk the whole look-ahead once per frame.
 pub const MAX_RATCHET_LOOKAHEAD: u32 = 1024;
 
+/// A key generation of a §5.1 ratchet chain: the high `64 - R` bits of its KIDs. A newtype, so
+/// a generation is never passed where a KID or a counter is meant.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Generation(pub u64);
+
 /// How a ratcheting sender's KID is split (§5.1): the low `R` bits carry the ratchet step, the
 /// other `64 - R` the key generation.
 ///
 /// ```
-/// use sframe_core::ratchet::RatchetLayout;
+/// use sframe_core::ratchet::{Generation, RatchetLayout};
 /// let layout = RatchetLayout::new(4)?;
-/// let kid = layout.kid(3, 18)?; // generation 3, step 18 → 18 % 16 = 2 on the wire
+/// let kid = layout.kid(Generation(3), 18)?; // step 18 → 18 % 16 = 2 on the wire
 /// assert_eq!(kid, (3 << 4) + 2);
-/// assert_eq!(layout.generation(kid), 3);
+/// assert_eq!(layout.generation(kid), Generation(3));
 /// assert_eq!(layout.step_bits(kid), 2);
 /// # Ok::<(), sframe_core::Error>(())
 /// ```
@@ -109,16 +117,16 @@ impl RatchetLayout {
 
     /// The KID of `generation` at ratchet step `step` (only `step % 2^R` is encoded). A
     /// generation that does not fit in `64 - R` bits is [`Error::InvalidConfig`].
-    pub const fn kid(&self, generation: u64, step: u64) -> Result<u64> {
-        if generation > (u64::MAX >> self.bits) {
+    pub const fn kid(&self, generation: Generation, step: u64) -> Result<u64> {
+        if generation.0 > (u64::MAX >> self.bits) {
             return Err(Error::InvalidConfig);
         }
-        Ok((generation << self.bits) | (step & self.mask()))
+        Ok((generation.0 << self.bits) | (step & self.mask()))
     }
 
     /// The key generation encoded in `kid`.
-    pub const fn generation(&self, kid: u64) -> u64 {
-        kid >> self.bits
+    pub const fn generation(&self, kid: u64) -> Generation {
+        Generation(kid >> self.bits)
     }
 
     /// The low `R` bits of the ratchet step encoded in `kid`.
@@ -247,7 +255,7 @@ pub fn next_base_key(suite: CipherSuite, base_key: &[u8], out: &mut [u8]) -> Res
 /// A sender's position in its chain.
 pub(crate) struct SenderChain {
     pub(crate) layout: RatchetLayout,
-    pub(crate) generation: u64,
+    pub(crate) generation: Generation,
     pub(crate) step: u64,
     /// Fingerprint of the chain's step-0 key: identifies the chain.
     pub(crate) root: [u8; 16],
@@ -276,6 +284,112 @@ pub(crate) struct ReceiverChain {
     pub(crate) previous: Option<u64>,
 }
 
+/// §5.1 on the receiving side: installs the chain of `layout`'s generation of `kid` at the step
+/// `kid` shows, in `store`. Re-announcing the chain in force, or an earlier step of it, changes
+/// nothing (a fresh chain state there would re-accept frames already seen); other material for
+/// the generation replaces its chain, removing (zeroizing) the earlier one.
+pub(crate) fn install_chain<S: Store>(
+    store: &mut S,
+    suite: CipherSuite,
+    layout: RatchetLayout,
+    kid: u64,
+    base_key: &[u8],
+) -> Result<()> {
+    let key = Key::<S::Backend>::derive_in(suite, kid, base_key)?;
+    let chain = ReceiverChain {
+        layout,
+        step: layout.step_bits(kid),
+        root: key.fingerprint(),
+        state: ChainState::new(suite, base_key)?,
+        previous: None,
+    };
+    let generation = layout.generation(kid);
+    let head = store.find_by(&mut |e| match &e.origin {
+        Origin::Ratchet(Some(c)) => {
+            c.layout == layout && layout.generation(e.key.key_id()) == generation
+        }
+        _ => false,
+    });
+    if let Some(head) = head
+        && let Origin::Ratchet(Some(c)) = &head.origin
+    {
+        let same_root = bool::from(c.root.ct_eq(&chain.root));
+        if same_root
+            || head.key.same_material(&key)
+            || chain.state.reaches(suite, layout, kid, &head.key)?
+        {
+            return Ok(());
+        }
+    }
+    let installed = store.find(kid).is_some_and(|e| e.key.same_material(&key));
+    if !installed && store.find(kid).is_none() && !store.vacancy() {
+        return Err(Error::KeyStoreFull);
+    }
+    store.remove_where(&mut |e| {
+        matches!(&e.origin, Origin::Ratchet(_))
+            && e.key.key_id() != kid
+            && layout.generation(e.key.key_id()) == generation
+    });
+    if installed {
+        // The same key is installed (e.g. with add_key): make it the chain's head and keep
+        // its replay window.
+        if let Some(e) = store.find_mut(kid) {
+            e.origin = Origin::Ratchet(Some(chain));
+        }
+        return Ok(());
+    }
+    store.put(Entry::with_origin(key, Origin::Ratchet(Some(chain))))
+}
+
+/// §5.1 on the receiving side: the key for `kid` when it is a later step (at most `lookahead`
+/// ahead, and less than half the step space) of an installed chain, derived but not stored.
+/// `None`: no chain of `kid`'s generation is installed.
+pub(crate) fn derive_ahead<S: Store>(
+    store: &S,
+    suite: CipherSuite,
+    kid: u64,
+    lookahead: u32,
+    max_failures: u64,
+) -> Option<Result<Candidate<S::Backend>>> {
+    let head = store.find_by(&mut |e| match &e.origin {
+        Origin::Ratchet(Some(c)) => c.layout.generation(e.key.key_id()) == c.layout.generation(kid),
+        _ => false,
+    })?;
+    let Origin::Ratchet(Some(chain)) = &head.origin else {
+        return None;
+    };
+    let distance = chain.layout.distance(chain.step, kid);
+    if distance == 0 || distance > u64::from(lookahead) || distance > chain.layout.max_ahead() {
+        return Some(Err(Error::UnknownKeyId));
+    }
+    if head.usage.auth_failures >= max_failures {
+        return Some(Err(Error::KeyUsageLimit));
+    }
+    // The old head stays for late frames. Its step bits are `2^R - distance` ahead of the new
+    // head, more than `max_ahead` (< 2^(R-1)): it is never read as a newer step.
+    let frees = chain.previous.is_some_and(|p| store.find(p).is_some());
+    if !store.vacancy() && !frees {
+        return Some(Err(Error::KeyStoreFull));
+    }
+    Some(
+        chain
+            .state
+            .step_n(suite, distance, kid)
+            .map(|(state, key)| Candidate::Ratchet {
+                head: head.key.key_id(),
+                key,
+                chain: ReceiverChain {
+                    layout: chain.layout,
+                    step: chain.step.wrapping_add(distance),
+                    root: chain.root,
+                    state,
+                    previous: Some(head.key.key_id()),
+                },
+                drop: chain.previous,
+            }),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,12 +402,12 @@ mod tests {
         assert_eq!(RatchetLayout::new(1), Err(Error::InvalidConfig));
         assert_eq!(RatchetLayout::new(64), Err(Error::InvalidConfig));
         let l = RatchetLayout::new(63).unwrap();
-        assert_eq!(l.kid(1, 5), Ok((1 << 63) | 5));
-        assert_eq!(l.kid(2, 0), Err(Error::InvalidConfig));
+        assert_eq!(l.kid(Generation(1), 5), Ok((1 << 63) | 5));
+        assert_eq!(l.kid(Generation(2), 0), Err(Error::InvalidConfig));
         let l = RatchetLayout::new(2).unwrap();
-        assert_eq!(l.kid(1, 5), Ok(0b101));
-        assert_eq!(l.distance(3, l.kid(1, 5).unwrap()), 2);
-        assert_eq!(l.distance(5, l.kid(1, 4).unwrap()), 3); // wraps: 4 is 3 ahead of 5 mod 4
+        assert_eq!(l.kid(Generation(1), 5), Ok(0b101));
+        assert_eq!(l.distance(3, l.kid(Generation(1), 5).unwrap()), 2);
+        assert_eq!(l.distance(5, l.kid(Generation(1), 4).unwrap()), 3); // wraps: 4 is 3 ahead of 5 mod 4
         assert_eq!(l.max_ahead(), 1);
         assert_eq!(RatchetLayout::new(4).unwrap().max_ahead(), 7);
         assert_eq!(RatchetLayout::new(63).unwrap().max_ahead(), (1 << 62) - 1);

@@ -10,10 +10,11 @@ use zeroize::Zeroizing;
 use crate::crypto::{Backend, DefaultBackend};
 use crate::error::{Error, Result};
 use crate::frame;
+use crate::header::Counter;
 use crate::key::Key;
 use crate::limits::{KeyUsage, Limits};
 use crate::mls::{MlsKidLayout, sender_key_in};
-use crate::ratchet::{ChainState, RatchetLayout, SenderChain};
+use crate::ratchet::{ChainState, Generation, RatchetLayout, SenderChain};
 use crate::registry::Membership;
 use crate::suite::CipherSuite;
 
@@ -143,7 +144,8 @@ fn resume(known: Option<u64>, given: Option<u64>) -> Option<u64> {
 ///
 /// let mut rx = Receiver::new(CipherSuite::AesGcm128Sha256);
 /// rx.add_key(3, b"a base key of 16+ bytes")?;
-/// assert_eq!(rx.unprotect(b"", frame)?, b"hello");
+/// let mut plain = [0u8; 64];
+/// assert_eq!(rx.unprotect(b"", frame, &mut plain)?, b"hello");
 /// # Ok::<(), sframe_core::Error>(())
 /// ```
 ///
@@ -253,14 +255,22 @@ impl<B: Backend> Sender<B> {
     /// (`max(next_counter, known)`), never back. Giving a counter that an earlier sender (a
     /// previous run) already used with this key reuses nonces: only resume from a value
     /// persisted *after* the last frame was sent.
+    ///
+    /// ```
+    /// use sframe_core::{CipherSuite, Counter, Sender};
+    /// let mut tx = Sender::new(CipherSuite::AesGcm128Sha256);
+    /// tx.set_key_with_counter(7, &[1; 16], Counter(1000))?; // persisted after frame 999
+    /// assert_eq!(tx.next_counter(), Some(1000));
+    /// # Ok::<(), sframe_core::Error>(())
+    /// ```
     pub fn set_key_with_counter(
         &mut self,
         kid: u64,
         base_key: &[u8],
-        next_counter: u64,
+        next_counter: Counter,
     ) -> Result<()> {
         let key = Key::derive_in(self.suite, kid, base_key)?;
-        self.install_plain(key, Some(next_counter))
+        self.install_plain(key, Some(next_counter.0))
     }
 
     /// Starts a §5.1 ratchet chain: installs `base_key` as key generation `generation`, step 0,
@@ -272,7 +282,7 @@ impl<B: Backend> Sender<B> {
     pub fn set_ratcheting_key(
         &mut self,
         layout: RatchetLayout,
-        generation: u64,
+        generation: Generation,
         base_key: &[u8],
     ) -> Result<u64> {
         let kid = layout.kid(generation, 0)?;
@@ -347,11 +357,11 @@ impl<B: Backend> Sender<B> {
     /// [`Error::InvalidKey`].
     ///
     /// ```
-    /// use sframe_core::{CipherSuite, Error, Receiver, Sender, ratchet::RatchetLayout};
+    /// use sframe_core::{CipherSuite, Error, Receiver, Sender, ratchet::{Generation, RatchetLayout}};
     /// let suite = CipherSuite::AesGcm128Sha256;
     /// let layout = RatchetLayout::default();
     /// let mut tx = Sender::new(suite);
-    /// tx.set_ratcheting_key(layout, 0, &[4; 16])?;
+    /// tx.set_ratcheting_key(layout, Generation(0), &[4; 16])?;
     /// let before = tx.protect_vec(b"", b"before the join")?;
     ///
     /// let kid = tx.ratchet()?; // a receiver joins: ratchet, then share the new step's key
@@ -450,8 +460,10 @@ impl<B: Backend> Sender<B> {
         self.current.as_ref().map(|c| c.usage)
     }
 
-    /// Largest protected size of a `plaintext_len`-byte frame: size output buffers with this.
-    pub fn max_protected_len(&self, plaintext_len: usize) -> usize {
+    /// Largest output of protecting a `plaintext_len`-byte frame (header, ciphertext, tag):
+    /// size output buffers with this. The counterpart of
+    /// [`Receiver::max_output_len`](crate::Receiver::max_output_len).
+    pub fn max_output_len(&self, plaintext_len: usize) -> usize {
         plaintext_len.saturating_add(self.suite.max_overhead())
     }
 
@@ -474,7 +486,7 @@ impl<B: Backend> Sender<B> {
 
     /// Protects `plaintext`, writing `header ‖ ciphertext ‖ tag` to `out`; returns the written
     /// part of `out`. `metadata` is authenticated but not sent (§4.4.3); the receiver must
-    /// pass the same bytes. No allocation. If `out` is too small ([`Sender::max_protected_len`])
+    /// pass the same bytes. No allocation. If `out` is too small ([`Sender::max_output_len`])
     /// nothing is written and no counter is used.
     pub fn protect<'o>(
         &mut self,
@@ -489,7 +501,8 @@ impl<B: Backend> Sender<B> {
     }
 
     /// In-place variant: `buf[..plaintext_len]` holds the plaintext, and `buf` has room for the
-    /// protected frame. The frame is written from `buf[0]`; returns its length.
+    /// protected frame ([`Sender::max_output_len`]). The frame is written from `buf[0]`;
+    /// returns it (a prefix of `buf`).
     ///
     /// ```
     /// # use sframe_core::{CipherSuite, Sender};
@@ -497,23 +510,23 @@ impl<B: Backend> Sender<B> {
     /// tx.set_key(1, &[7; 16])?;
     /// let mut buf = [0u8; 5 + 17 + 10];
     /// buf[..5].copy_from_slice(b"frame");
-    /// let n = tx.protect_in_place(b"", &mut buf, 5)?;
-    /// assert_eq!(n, 1 + 5 + 10); // 1-byte header for KID 1, CTR 0
+    /// let frame = tx.protect_in_place(b"", &mut buf, 5)?;
+    /// assert_eq!(frame.len(), 1 + 5 + 10); // 1-byte header for KID 1, CTR 0
     /// # Ok::<(), sframe_core::Error>(())
     /// ```
-    pub fn protect_in_place(
+    pub fn protect_in_place<'b>(
         &mut self,
         metadata: &[u8],
-        buf: &mut [u8],
+        buf: &'b mut [u8],
         plaintext_len: usize,
-    ) -> Result<usize> {
+    ) -> Result<&'b mut [u8]> {
         if plaintext_len > buf.len() {
             return Err(Error::BufferTooSmall);
         }
         let (key, ctr) = self.next()?;
         let n = frame::seal_in_place(key, ctr, metadata, buf, plaintext_len)?;
         self.consume();
-        Ok(n)
+        buf.get_mut(..n).ok_or(Error::BufferTooSmall)
     }
 
     /// Convenience: protects into a new `Vec` of exactly the frame's size.

@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 
 use proptest::prelude::*;
 use sframe_core::mls::MlsKidLayout;
-use sframe_core::ratchet::RatchetLayout;
+use sframe_core::ratchet::{Generation, RatchetLayout};
 use sframe_core::{
-    CipherSuite, Error, FixedKeyStore, FrameInfo, Header, KeyUsage, Limits, Receiver, Sender,
-    inspect,
+    CipherSuite, Error, FixedKeyStore, FrameInfo, Header, KeyUsage, Limits, Receiver,
+    ReceiverConfig, Sender, inspect,
 };
 
 const SUITE: CipherSuite = CipherSuite::AesCtr128HmacSha256_80;
@@ -28,7 +28,8 @@ fn pair(kid: u64) -> (Sender, Receiver) {
 fn frames(tx: &mut Sender, first: u64, n: u64) -> Vec<Vec<u8>> {
     let kid = tx.key_id().unwrap();
     *tx = Sender::new(SUITE); // the old sender (and its claim on the key) is dropped first
-    tx.set_key_with_counter(kid, BASE, first).unwrap();
+    tx.set_key_with_counter(kid, BASE, sframe_core::Counter(first))
+        .unwrap();
     (0..n)
         .map(|i| tx.protect_vec(b"m", &i.to_be_bytes()).unwrap())
         .collect()
@@ -43,7 +44,7 @@ fn open(rx: &mut Receiver, frame: &[u8]) -> Result<Vec<u8>, Error> {
 #[test]
 fn replay_window_edges_default_size() {
     let (mut tx, mut rx) = pair(1);
-    assert_eq!(rx.replay_window(), 512);
+    assert_eq!(rx.config().replay_window(), 512);
     let f = frames(&mut tx, 1000, 1);
     let oldest_inside = frames(&mut tx, 1000 - 511, 1);
     let just_outside = frames(&mut tx, 1000 - 512, 1);
@@ -75,15 +76,21 @@ fn replay_window_edges_default_size() {
 
 #[test]
 fn replay_window_configurable_and_off() {
-    let (mut tx, mut rx) = pair(2);
-    rx.set_replay_window(4).unwrap();
+    let (mut tx, _) = pair(2);
+    let with_window = |size| -> Result<Receiver, Error> {
+        let mut rx = Receiver::with_config(ReceiverConfig::new(SUITE).with_replay_window(size)?);
+        rx.add_key(2, BASE)?;
+        Ok(rx)
+    };
+    let mut rx = with_window(4).unwrap();
     let f = frames(&mut tx, 0, 10);
     open(&mut rx, &f[9]).unwrap();
     open(&mut rx, &f[6]).unwrap(); // 9 - 3: oldest inside
     assert_eq!(open(&mut rx, &f[5]), Err(Error::Replay)); // 9 - 4: outside
-    assert_eq!(rx.set_replay_window(1025), Err(Error::InvalidConfig));
-    rx.set_replay_window(0).unwrap();
+    assert_eq!(with_window(1025).err(), Some(Error::InvalidConfig));
+    let mut rx = with_window(0).unwrap();
     open(&mut rx, &f[9]).unwrap(); // replay protection off: duplicates pass
+    open(&mut rx, &f[9]).unwrap();
     open(&mut rx, &f[0]).unwrap();
 }
 
@@ -104,7 +111,7 @@ fn failed_unprotect_changes_no_state_but_auth_failures() {
     forged.splice(..hl, hdr[..n].iter().copied());
     let before = forged.clone();
     assert_eq!(
-        rx.unprotect(b"m", &mut forged),
+        rx.unprotect_in_place(b"m", &mut forged),
         Err(Error::AuthenticationFailed)
     );
     assert_eq!(forged, before, "frame bytes untouched on failure");
@@ -112,7 +119,7 @@ fn failed_unprotect_changes_no_state_but_auth_failures() {
     // Wrong metadata on a genuine frame.
     let mut genuine = f[2].clone();
     assert_eq!(
-        rx.unprotect(b"other", &mut genuine),
+        rx.unprotect_in_place(b"other", &mut genuine),
         Err(Error::AuthenticationFailed)
     );
     assert_eq!(genuine, f[2]);
@@ -149,7 +156,9 @@ fn failed_unprotect_changes_no_state_but_auth_failures() {
 
 #[test]
 fn fixed_store_capacity_full() {
-    let mut rx = Receiver::<FixedKeyStore<2>>::with_store(SUITE);
+    let layout = MlsKidLayout::new(4, 4).unwrap();
+    let config = ReceiverConfig::new(SUITE).with_mls(layout, 3).unwrap();
+    let mut rx = Receiver::<FixedKeyStore<2>>::with_store(config);
     rx.add_key(1, BASE).unwrap();
     rx.add_key(2, BASE).unwrap();
     assert_eq!(rx.add_key(3, BASE), Err(Error::KeyStoreFull));
@@ -161,14 +170,15 @@ fn fixed_store_capacity_full() {
     assert!(rx.has_key(3) && !rx.has_key(1));
 
     // A full store also refuses a derived (MLS) key — before decrypting anything.
-    let layout = MlsKidLayout::new(4, 4).unwrap();
-    rx.set_mls_layout(layout);
     rx.add_mls_epoch(1, &[5; 16]).unwrap();
     let mut tx = Sender::new(SUITE);
     tx.set_mls_key(&layout, &[5; 16], 1, 9).unwrap();
     let frame = tx.protect_vec(b"", b"x").unwrap();
     let mut copy = frame.clone();
-    assert_eq!(rx.unprotect(b"", &mut copy), Err(Error::KeyStoreFull));
+    assert_eq!(
+        rx.unprotect_in_place(b"", &mut copy),
+        Err(Error::KeyStoreFull)
+    );
     assert_eq!(copy, frame);
     rx.remove_key(2);
     assert_eq!(rx.unprotect_vec(b"", &frame).unwrap(), b"x");
@@ -205,11 +215,12 @@ fn sender_encryption_limit() {
 
 #[test]
 fn receiver_forgery_limit() {
-    let (mut tx, mut rx) = pair(5);
-    rx.set_limits(Limits {
+    let (mut tx, _) = pair(5);
+    let mut rx = Receiver::with_config(ReceiverConfig::new(SUITE).with_limits(Limits {
         max_auth_failures: 2,
         ..Limits::for_suite(SUITE)
-    });
+    }));
+    rx.add_key(5, BASE).unwrap();
     let good = tx.protect_vec(b"m", b"good").unwrap();
     for _ in 0..2 {
         let mut bad = good.clone();
@@ -231,7 +242,8 @@ fn receiver_forgery_limit() {
 #[test]
 fn counter_exhaustion_and_counter_kept_on_same_kid() {
     let mut tx = Sender::new(SUITE);
-    tx.set_key_with_counter(9, BASE, u64::MAX).unwrap();
+    tx.set_key_with_counter(9, BASE, sframe_core::Counter(u64::MAX))
+        .unwrap();
     let last = tx.protect_vec(b"", b"last").unwrap();
     assert_eq!(Header::parse(&last).unwrap().0.counter(), u64::MAX);
     assert_eq!(tx.protect_vec(b"", b"wrap"), Err(Error::CounterExhausted));
@@ -272,13 +284,14 @@ fn going_back_to_a_recent_kid_resumes_its_counter() {
         Some(3),
         "with alloc a sender remembers every key it used (issue 13 finding 5)"
     );
-    tx.set_key_with_counter(1, BASE, 50).unwrap();
+    tx.set_key_with_counter(1, BASE, sframe_core::Counter(50))
+        .unwrap();
     assert_eq!(tx.next_counter(), Some(50));
     // A ratcheting generation installed twice does not rewind either.
     let layout = RatchetLayout::default();
-    let kid = tx.set_ratcheting_key(layout, 9, BASE).unwrap();
+    let kid = tx.set_ratcheting_key(layout, Generation(9), BASE).unwrap();
     tx.protect_vec(b"", b"r").unwrap();
-    assert_eq!(tx.set_ratcheting_key(layout, 9, BASE), Ok(kid));
+    assert_eq!(tx.set_ratcheting_key(layout, Generation(9), BASE), Ok(kid));
     assert_eq!(tx.next_counter(), Some(1));
 }
 
@@ -289,7 +302,7 @@ fn sender_ratchet_moves_kid_and_resets_counter() {
     let layout = RatchetLayout::new(2).unwrap();
     let mut tx = Sender::new(SUITE);
     assert_eq!(tx.ratchet(), Err(Error::NoKey));
-    let kid0 = tx.set_ratcheting_key(layout, 3, BASE).unwrap();
+    let kid0 = tx.set_ratcheting_key(layout, Generation(3), BASE).unwrap();
     assert_eq!(kid0, 3 << 2);
     tx.protect_vec(b"", b"a").unwrap();
     tx.protect_vec(b"", b"b").unwrap();
@@ -314,7 +327,7 @@ fn ratchet_matches_rfc_formula() {
     for suite in CipherSuite::ALL {
         let layout = RatchetLayout::default();
         let mut tx = Sender::new(suite);
-        tx.set_ratcheting_key(layout, 0, BASE).unwrap();
+        tx.set_ratcheting_key(layout, Generation(0), BASE).unwrap();
         let kid1 = tx.ratchet().unwrap();
         let mut bk1 = [0u8; 64];
         let n = sframe_core::ratchet::next_base_key(suite, BASE, &mut bk1).unwrap();
@@ -330,12 +343,15 @@ fn ratchet_matches_rfc_formula() {
 fn receiver_ratchets_forward_within_lookahead_only() {
     let layout = RatchetLayout::new(4).unwrap();
     let mut tx = Sender::new(SUITE);
-    let kid0 = tx.set_ratcheting_key(layout, 1, BASE).unwrap();
-    let mut rx = Receiver::new(SUITE);
+    let kid0 = tx.set_ratcheting_key(layout, Generation(1), BASE).unwrap();
+    let mut rx = Receiver::with_config(
+        ReceiverConfig::new(SUITE)
+            .with_ratchet_lookahead(3)
+            .unwrap(),
+    );
     rx.add_ratcheting_key(layout, kid0, BASE).unwrap();
-    rx.set_max_ratchet_lookahead(3).unwrap();
     assert_eq!(
-        rx.set_max_ratchet_lookahead(1025),
+        ReceiverConfig::new(SUITE).with_ratchet_lookahead(1025),
         Err(Error::InvalidConfig)
     );
 
@@ -356,11 +372,11 @@ fn receiver_ratchets_forward_within_lookahead_only() {
     }
     let f7 = tx.protect_vec(b"", b"step 7").unwrap();
     assert_eq!(open_plain(&mut rx, &f7), Err(Error::UnknownKeyId));
-    assert!(!rx.has_key(layout.kid(1, 7).unwrap()));
+    assert!(!rx.has_key(layout.kid(Generation(1), 7).unwrap()));
 
     // One step at a time works, and keeps only the newest two steps.
     let mut tx2 = Sender::new(SUITE);
-    let k0 = tx2.set_ratcheting_key(layout, 2, BASE).unwrap();
+    let k0 = tx2.set_ratcheting_key(layout, Generation(2), BASE).unwrap();
     rx.add_ratcheting_key(layout, k0, BASE).unwrap();
     let mut kids = vec![k0];
     for step in 1..=20u64 {
@@ -388,14 +404,14 @@ fn open_plain(rx: &mut Receiver, f: &[u8]) -> Result<Vec<u8>, Error> {
 fn forged_ratchet_header_changes_nothing() {
     let layout = RatchetLayout::new(4).unwrap();
     let mut tx = Sender::new(SUITE);
-    let kid0 = tx.set_ratcheting_key(layout, 0, BASE).unwrap();
+    let kid0 = tx.set_ratcheting_key(layout, Generation(0), BASE).unwrap();
     let mut rx = Receiver::new(SUITE);
     rx.add_ratcheting_key(layout, kid0, BASE).unwrap();
     let f0 = tx.protect_vec(b"", b"zero").unwrap();
 
     // A frame claiming step 1, but encrypted under some other key.
     let mut liar = Sender::new(SUITE);
-    liar.set_key(layout.kid(0, 1).unwrap(), b"not the real key")
+    liar.set_key(layout.kid(Generation(0), 1).unwrap(), b"not the real key")
         .unwrap();
     let forged = liar.protect_vec(b"", b"evil").unwrap();
     assert_eq!(
@@ -403,7 +419,7 @@ fn forged_ratchet_header_changes_nothing() {
         Err(Error::AuthenticationFailed)
     );
     assert!(
-        !rx.has_key(layout.kid(0, 1).unwrap()),
+        !rx.has_key(layout.kid(Generation(0), 1).unwrap()),
         "no key stored for a forged step"
     );
     assert_eq!(rx.key_count(), 1);
@@ -426,13 +442,16 @@ fn ratchet_late_joiner_gets_current_step_only() {
     let mut tx = Sender::new(SUITE);
     let mut base = [0u8; 64];
     assert_eq!(tx.ratchet_base_key(&mut base), Err(Error::NoKey));
-    assert_eq!(tx.set_ratcheting_key(layout, 0, &[1; 65]), Ok(0));
+    assert_eq!(
+        tx.set_ratcheting_key(layout, Generation(0), &[1; 65]),
+        Ok(0)
+    );
     assert_eq!(
         tx.ratchet_base_key(&mut base),
         Err(Error::InvalidKey),
         "65-byte key not kept"
     );
-    tx.set_ratcheting_key(layout, 0, BASE).unwrap();
+    tx.set_ratcheting_key(layout, Generation(0), BASE).unwrap();
     assert_eq!(tx.ratchet_base_key(&mut base), Ok(BASE.len()));
     assert_eq!(&base[..BASE.len()], BASE);
 
@@ -470,7 +489,15 @@ fn ratchet_late_joiner_gets_current_step_only() {
         // read as an older step, which the newcomer never had.
         assert_eq!(open_plain(&mut newcomer, f), Err(Error::UnknownKeyId));
     }
-    newcomer.set_max_ratchet_lookahead(1024).unwrap();
+    let mut newcomer = Receiver::with_config(
+        ReceiverConfig::new(SUITE)
+            .with_ratchet_lookahead(1024)
+            .unwrap(),
+    );
+    newcomer
+        .add_ratcheting_key(layout, kid1, &base[..n])
+        .unwrap();
+    assert_eq!(open_plain(&mut newcomer, &f2), Ok(b"after".to_vec()));
     assert_eq!(
         open_plain(&mut newcomer, &old_frames[0]),
         Err(Error::UnknownKeyId),
@@ -516,8 +543,10 @@ fn mls_epoch_change_and_old_epoch_expiry() {
         bob.add_mls_epoch(0, &EPOCH_SECRETS[0]),
         Err(Error::InvalidConfig)
     );
-    bob.set_mls_layout(layout);
-    assert_eq!(bob.set_mls_epochs_kept(0), Err(Error::InvalidConfig));
+    let config = ReceiverConfig::new(SUITE);
+    assert_eq!(config.with_mls(layout, 0), Err(Error::InvalidConfig));
+    assert_eq!(config.with_mls(layout, 9), Err(Error::InvalidConfig));
+    let mut bob = Receiver::with_config(config.with_mls(layout, 3).unwrap());
     assert_eq!(bob.add_mls_epoch(0, &[1; 15]), Err(Error::InvalidKey));
 
     // Epoch 0.
@@ -555,19 +584,14 @@ fn mls_epoch_change_and_old_epoch_expiry() {
         open_plain(&mut bob, &e0_frames[2]),
         Err(Error::UnknownKeyId)
     );
-
-    // Lowering the number kept forgets the oldest now.
-    bob.set_mls_epochs_kept(1).unwrap();
-    assert!(!bob.has_mls_epoch(1) && !bob.has_key(kid_e1) && bob.has_mls_epoch(3));
+    assert!(bob.has_key(kid_e1));
 }
 
 #[test]
 fn mls_epoch_rollover_replaces_twin() {
     // E = 2: epochs 1 and 5 share their low bits; §5.2 says the old one must go.
     let layout = MlsKidLayout::new(2, 3).unwrap();
-    let mut rx = Receiver::new(SUITE);
-    rx.set_mls_layout(layout);
-    rx.set_mls_epochs_kept(8).unwrap();
+    let mut rx = Receiver::with_config(ReceiverConfig::new(SUITE).with_mls(layout, 8).unwrap());
     rx.add_mls_epoch(1, &EPOCH_SECRETS[1]).unwrap();
     let mut tx = Sender::new(SUITE);
     let kid = tx.set_mls_key(&layout, &EPOCH_SECRETS[1], 1, 2).unwrap();
@@ -590,11 +614,10 @@ fn mls_epoch_rollover_replaces_twin() {
 #[test]
 fn mls_removed_member_and_forged_member_frame() {
     let layout = MlsKidLayout::new(4, 2).unwrap();
-    let mut carol = Receiver::new(SUITE); // removed after epoch 0
-    carol.set_mls_layout(layout);
+    let config = ReceiverConfig::new(SUITE).with_mls(layout, 3).unwrap();
+    let mut carol = Receiver::with_config(config); // removed after epoch 0
     carol.add_mls_epoch(0, &EPOCH_SECRETS[0]).unwrap();
-    let mut bob = Receiver::new(SUITE);
-    bob.set_mls_layout(layout);
+    let mut bob = Receiver::with_config(config);
     bob.add_mls_epoch(1, &EPOCH_SECRETS[1]).unwrap();
 
     let mut alice = Sender::new(SUITE);
@@ -622,7 +645,8 @@ fn mls_removed_member_and_forged_member_frame() {
 #[test]
 fn inspect_reports_header_and_payload() {
     let (mut tx, _) = pair(0x1_0000);
-    tx.set_key_with_counter(0x1_0000, BASE, 300).unwrap();
+    tx.set_key_with_counter(0x1_0000, BASE, sframe_core::Counter(300))
+        .unwrap();
     let f = tx.protect_vec(b"", &[0; 100]).unwrap();
     assert_eq!(
         inspect(&f),
@@ -672,8 +696,9 @@ proptest! {
         picks in proptest::collection::vec(any::<prop::sample::Index>(), 0..120),
         seed in any::<u64>(),
     ) {
-        let (mut tx, mut rx) = pair(11);
-        rx.set_replay_window(window).unwrap();
+        let (mut tx, _) = pair(11);
+        let mut rx = Receiver::with_config(ReceiverConfig::new(SUITE).with_replay_window(window).unwrap());
+        rx.add_key(11, BASE).unwrap();
         let fs = frames(&mut tx, 0, n as u64);
         // A shuffled permutation of all frames, then duplicates spliced in at random places.
         let mut order: Vec<usize> = (0..n).collect();
@@ -724,11 +749,10 @@ proptest! {
     ) {
         let ratchet = RatchetLayout::new(4).unwrap();
         let mls = MlsKidLayout::new(4, 4).unwrap();
-        let mut rx = Receiver::new(SUITE);
+        let mut rx = Receiver::with_config(ReceiverConfig::new(SUITE).with_mls(mls, 3).unwrap());
         let mut alice = Sender::new(SUITE);
-        let kid0 = alice.set_ratcheting_key(ratchet, 2, BASE).unwrap();
+        let kid0 = alice.set_ratcheting_key(ratchet, Generation(2), BASE).unwrap();
         rx.add_ratcheting_key(ratchet, kid0, BASE).unwrap();
-        rx.set_mls_layout(mls);
         rx.add_mls_epoch(1, &EPOCH_SECRETS[1]).unwrap();
         let mut bob = Sender::new(SUITE);
         bob.set_mls_key(&mls, &EPOCH_SECRETS[1], 1, 7).unwrap();
@@ -737,7 +761,7 @@ proptest! {
         let a1 = alice.protect_vec(b"", b"a1").unwrap();
         let b0 = bob.protect_vec(b"", b"b0").unwrap();
 
-        let kids = [kid0, ratchet.kid(2, 1).unwrap(), mls.kid(1, 7).unwrap(), mls.kid(1, 3).unwrap()];
+        let kids = [kid0, ratchet.kid(Generation(2), 1).unwrap(), mls.kid(1, 7).unwrap(), mls.kid(1, 3).unwrap()];
         let mut forged = vec![0u8; 17];
         let n = Header::new(kids[kid_pick], ctr).encode(&mut forged).unwrap();
         forged.truncate(n);
@@ -779,13 +803,15 @@ mod no_alloc {
     fn derived_keys_do_not_allocate() {
         let ratchet = RatchetLayout::new(4).unwrap();
         let mls = MlsKidLayout::new(4, 4).unwrap();
-        let mut rx = Receiver::<FixedKeyStore<4, RustCrypto>>::with_store(SUITE);
+        let config = ReceiverConfig::new(SUITE).with_mls(mls, 3).unwrap();
+        let mut rx = Receiver::<FixedKeyStore<4, RustCrypto>>::with_store(config);
         let mut alice = Sender::with_backend(RustCrypto, SUITE);
-        let kid = alice.set_ratcheting_key(ratchet, 1, BASE).unwrap();
+        let kid = alice
+            .set_ratcheting_key(ratchet, Generation(1), BASE)
+            .unwrap();
         rx.add_ratcheting_key(ratchet, kid, BASE).unwrap();
         alice.ratchet().unwrap();
         alice.ratchet().unwrap();
-        rx.set_mls_layout(mls);
         rx.add_mls_epoch(3, &EPOCH_SECRETS[3]).unwrap();
         let mut bob = Sender::with_backend(RustCrypto, SUITE);
         bob.set_mls_key(&mls, &EPOCH_SECRETS[3], 3, 2).unwrap();
@@ -799,11 +825,17 @@ mod no_alloc {
         forged[nb - 1] ^= 1;
         let n = allocations(|| {
             assert_eq!(
-                rx.unprotect(b"", &mut forged[..nb]),
+                rx.unprotect_in_place(b"", &mut forged[..nb]),
                 Err(Error::AuthenticationFailed)
             );
-            assert_eq!(rx.unprotect(b"", &mut a[..na]).unwrap(), b"ratcheted");
-            assert_eq!(rx.unprotect(b"", &mut b[..nb]).unwrap(), b"mls member");
+            assert_eq!(
+                rx.unprotect_in_place(b"", &mut a[..na]).unwrap(),
+                b"ratcheted"
+            );
+            assert_eq!(
+                rx.unprotect_in_place(b"", &mut b[..nb]).unwrap(),
+                b"mls member"
+            );
         });
         assert_eq!(n, 0, "{n} allocation(s) while deriving keys per frame");
         assert_eq!(rx.key_count(), 3);

@@ -30,23 +30,22 @@ fn exercise<S: KeyStore>(suite: CipherSuite, rx: &mut Receiver<S>, kids: &[u64])
 
         let (n, ()) = allocations(|| {
             let len = tx.protect(&metadata, &plaintext, &mut out).unwrap().len();
-            let pt = rx.unprotect(&metadata, &mut out[..len]).unwrap();
+            let pt = rx.unprotect_in_place(&metadata, &mut out[..len]).unwrap();
             assert_eq!(pt, &plaintext[..]);
 
-            let len = tx.protect_in_place(b"", &mut in_place, 1200).unwrap();
+            let len = tx.protect_in_place(b"", &mut in_place, 1200).unwrap().len();
             let frame = in_place;
-            let pt = rx
-                .unprotect_into(b"", &frame[..len], &mut plain_out)
-                .unwrap();
+            let pt = rx.unprotect(b"", &frame[..len], &mut plain_out).unwrap();
             assert_eq!(pt, &plaintext[..]);
 
             // Failures must not allocate either (no formatted errors).
             let mut bad = frame;
             bad[len - 1] ^= 1;
-            assert!(rx.unprotect(b"", &mut bad[..len]).is_err());
+            assert!(rx.unprotect_in_place(b"", &mut bad[..len]).is_err());
             let mut replayed = frame;
             assert_eq!(
-                rx.unprotect(b"", &mut replayed[..len]).map(|p| p.len()),
+                rx.unprotect_in_place(b"", &mut replayed[..len])
+                    .map(|p| p.len()),
                 Err(sframe_core::Error::Replay)
             );
         });

@@ -20,7 +20,9 @@ use std::collections::HashMap;
 use proptest::prelude::*;
 use sframe_core::mls::MlsKidLayout;
 use sframe_core::ratchet::{RatchetLayout, next_base_key};
-use sframe_core::{CipherSuite, Error, Header, Key, RETIRED_KIDS, Receiver, Sender};
+use sframe_core::{
+    CipherSuite, Error, Header, Key, RETIRED_KIDS, Receiver, ReceiverConfig, Sender,
+};
 
 const POOL: [[u8; 16]; 3] = [[0xa1; 16], [0xb2; 16], [0xc3; 16]];
 /// Ratchet steps the oracle can recognize (the model stops ratcheting a chain there).
@@ -139,8 +141,10 @@ impl Oracle {
         let mut found = Vec::new();
         for (i, base) in self.candidates.bases.iter().enumerate() {
             let rx = self.receivers.entry((kid, i)).or_insert_with(|| {
-                let mut rx = Receiver::new(self.suite);
-                rx.set_replay_window(0).unwrap();
+                let config = ReceiverConfig::new(self.suite)
+                    .with_replay_window(0)
+                    .unwrap();
+                let mut rx = Receiver::with_config(config);
                 rx.add_key(kid, base).unwrap();
                 rx
             });
@@ -240,7 +244,11 @@ impl World {
                 // Resume as a persisting application does: after the highest counter used.
                 let cand = self.oracle.pool(base);
                 let next = self.persisted.get(&(kid, cand)).map_or(0, |c| c + 1) + ahead;
-                self.senders[s].set_key_with_counter(kid, pool_key(base), next)
+                self.senders[s].set_key_with_counter(
+                    kid,
+                    pool_key(base),
+                    sframe_core::Counter(next),
+                )
             }
             Op::SetDerivedKey { kid, base, .. } => {
                 let key = Key::derive(suite, kid, pool_key(base)).unwrap();
@@ -254,7 +262,11 @@ impl World {
             } => {
                 let layout = RatchetLayout::new(r).unwrap();
                 self.senders[s]
-                    .set_ratcheting_key(layout, generation, pool_key(base))
+                    .set_ratcheting_key(
+                        layout,
+                        sframe_core::ratchet::Generation(generation),
+                        pool_key(base),
+                    )
                     .map(|_| ())
             }
             Op::Ratchet { .. } => {
@@ -291,13 +303,14 @@ impl World {
                 let frame = match how {
                     0 => tx.protect_vec(&meta, &pt),
                     1 => {
-                        let mut out = vec![0u8; tx.max_protected_len(len)];
+                        let mut out = vec![0u8; tx.max_output_len(len)];
                         tx.protect(&meta, &pt, &mut out).map(|f| f.to_vec())
                     }
                     _ => {
-                        let mut buf = vec![0u8; tx.max_protected_len(len)];
+                        let mut buf = vec![0u8; tx.max_output_len(len)];
                         buf[..len].copy_from_slice(&pt);
-                        tx.protect_in_place(&meta, &mut buf, len).map(|n| {
+                        let n = tx.protect_in_place(&meta, &mut buf, len).map(|f| f.len());
+                        n.map(|n| {
                             buf.truncate(n);
                             buf
                         })
@@ -434,19 +447,25 @@ fn finding2_ratchet_reinstall_never_restarts_a_counter() {
             let f = tx.protect_vec(b"", b"frame").unwrap();
             assert!(seen.insert(oracle.identify(b"", &f)), "R={r}: nonce reused");
         };
-        tx.set_ratcheting_key(layout, 1, &POOL[0]).unwrap();
+        tx.set_ratcheting_key(layout, sframe_core::ratchet::Generation(1), &POOL[0])
+            .unwrap();
         send(&mut tx);
         tx.ratchet().unwrap();
         send(&mut tx);
         // The same generation again while it is in force: nothing changes.
         let kid = tx.key_id();
-        assert_eq!(tx.set_ratcheting_key(layout, 1, &POOL[0]).ok(), kid);
+        assert_eq!(
+            tx.set_ratcheting_key(layout, sframe_core::ratchet::Generation(1), &POOL[0])
+                .ok(),
+            kid
+        );
         assert_eq!(tx.ratchet_step(), Some(1));
         send(&mut tx);
         // Leave it, come back, and walk the chain again past 2^R steps.
         tx.set_key(3, &POOL[1]).unwrap();
         send(&mut tx);
-        tx.set_ratcheting_key(layout, 1, &POOL[0]).unwrap();
+        tx.set_ratcheting_key(layout, sframe_core::ratchet::Generation(1), &POOL[0])
+            .unwrap();
         send(&mut tx);
         for _ in 0..(1u64 << r) + 1 {
             tx.ratchet().unwrap();
@@ -462,7 +481,9 @@ fn finding2_wrapped_step_kid_is_a_different_key() {
     let suite = CipherSuite::AesGcm128Sha256;
     let layout = RatchetLayout::new(2).unwrap();
     let mut tx = Sender::new(suite);
-    let k0 = tx.set_ratcheting_key(layout, 0, &POOL[2]).unwrap();
+    let k0 = tx
+        .set_ratcheting_key(layout, sframe_core::ratchet::Generation(0), &POOL[2])
+        .unwrap();
     for _ in 0..3 {
         tx.protect_vec(b"", b"s0").unwrap();
     }
@@ -473,7 +494,8 @@ fn finding2_wrapped_step_kid_is_a_different_key() {
     assert_eq!(tx.next_counter(), Some(0), "but it is a new key");
     tx.protect_vec(b"", b"s4").unwrap();
     tx.set_key(40, &POOL[0]).unwrap();
-    tx.set_ratcheting_key(layout, 0, &POOL[2]).unwrap();
+    tx.set_ratcheting_key(layout, sframe_core::ratchet::Generation(0), &POOL[2])
+        .unwrap();
     assert_eq!(
         tx.next_counter(),
         Some(3),
@@ -500,12 +522,14 @@ fn finding5_going_back_after_many_kids_resumes() {
         Some(5),
         "the counter resumes, never restarts at 0"
     );
-    tx.set_key_with_counter(1, &POOL[0], 2).unwrap();
+    tx.set_key_with_counter(1, &POOL[0], sframe_core::Counter(2))
+        .unwrap();
     assert_eq!(
         tx.next_counter(),
         Some(5),
         "a lower explicit counter never rewinds"
     );
-    tx.set_key_with_counter(1, &POOL[0], 9).unwrap();
+    tx.set_key_with_counter(1, &POOL[0], sframe_core::Counter(9))
+        .unwrap();
     assert_eq!(tx.next_counter(), Some(9), "a higher one moves it up");
 }

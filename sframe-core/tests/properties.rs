@@ -52,7 +52,8 @@ fn case() -> impl Strategy<Value = Case> {
 
 fn protect(c: &Case) -> Vec<u8> {
     let mut tx = Sender::new(c.suite);
-    tx.set_key_with_counter(c.kid, &c.key, c.ctr).unwrap();
+    tx.set_key_with_counter(c.kid, &c.key, sframe_core::Counter(c.ctr))
+        .unwrap();
     tx.protect_vec(&c.metadata, &c.payload).unwrap()
 }
 
@@ -94,7 +95,7 @@ proptest! {
         prop_assert_eq!(frame.len(), hlen + c.payload.len() + c.suite.tag_len());
         let mut rx = receiver(&c);
         let mut f = frame.clone();
-        prop_assert_eq!(rx.unprotect(&c.metadata, &mut f).unwrap(), &c.payload[..]);
+        prop_assert_eq!(rx.unprotect_in_place(&c.metadata, &mut f).unwrap(), &c.payload[..]);
         prop_assert_eq!(receiver(&c).unprotect_vec(&c.metadata, &frame).unwrap(), c.payload.clone());
     }
 
@@ -106,12 +107,12 @@ proptest! {
         bad[i] ^= 1 << bit;
         let mut rx = receiver(&c);
         let before = bad.clone();
-        let r = rx.unprotect(&c.metadata, &mut bad);
+        let r = rx.unprotect_in_place(&c.metadata, &mut bad);
         prop_assert!(r.is_err(), "bit {} of byte {} flipped and accepted", bit, i);
         prop_assert_eq!(&bad, &before, "failed unprotect modified the frame");
         // The genuine frame still decrypts afterwards: the failure changed no state.
         let mut good = frame.clone();
-        prop_assert_eq!(rx.unprotect(&c.metadata, &mut good).unwrap(), &c.payload[..]);
+        prop_assert_eq!(rx.unprotect_in_place(&c.metadata, &mut good).unwrap(), &c.payload[..]);
     }
 
     #[test]
@@ -122,7 +123,7 @@ proptest! {
         let i = pick.index(meta.len());
         meta[i] ^= 1 << bit;
         let mut f = frame.clone();
-        prop_assert_eq!(receiver(&c).unprotect(&meta, &mut f), Err(Error::AuthenticationFailed));
+        prop_assert_eq!(receiver(&c).unprotect_in_place(&meta, &mut f), Err(Error::AuthenticationFailed));
     }
 
     #[test]
@@ -131,7 +132,7 @@ proptest! {
         let mut rx = receiver(&c);
         for cut in 0..frame.len() {
             let mut f = frame[..cut].to_vec();
-            let r = rx.unprotect(&c.metadata, &mut f);
+            let r = rx.unprotect_in_place(&c.metadata, &mut f);
             prop_assert!(
                 matches!(r, Err(Error::MalformedFrame | Error::AuthenticationFailed)),
                 "cut at {}: {:?}", cut, r
@@ -139,7 +140,7 @@ proptest! {
         }
         // Nothing above moved the replay window: the whole frame still decrypts.
         let mut f = frame.clone();
-        prop_assert_eq!(rx.unprotect(&c.metadata, &mut f).unwrap(), &c.payload[..]);
+        prop_assert_eq!(rx.unprotect_in_place(&c.metadata, &mut f).unwrap(), &c.payload[..]);
     }
 
     #[test]
@@ -159,7 +160,8 @@ proptest! {
 #[test]
 fn counter_exhaustion_is_an_error_not_a_wrap() {
     let mut tx = Sender::new(CipherSuite::AesGcm128Sha256);
-    tx.set_key_with_counter(1, &[3; 16], u64::MAX).unwrap();
+    tx.set_key_with_counter(1, &[3; 16], sframe_core::Counter(u64::MAX))
+        .unwrap();
     let last = tx.protect_vec(b"", b"x").unwrap();
     assert_eq!(Header::parse(&last).unwrap().0.counter(), u64::MAX);
     assert_eq!(tx.protect_vec(b"", b"x"), Err(Error::CounterExhausted));

@@ -17,7 +17,7 @@ use std::collections::HashSet;
 use proptest::prelude::*;
 use sframe_core::mls::MlsKidLayout;
 use sframe_core::ratchet::RatchetLayout;
-use sframe_core::{CipherSuite, Error, Key, Limits, Receiver, Sender};
+use sframe_core::{CipherSuite, Error, Key, Limits, Receiver, ReceiverConfig, Sender};
 
 const PLAIN: [(u64, [u8; 16]); 3] = [(100, [1; 16]), (101, [2; 16]), (100, [3; 16])];
 const CHAIN_BASE: [u8; 16] = [9; 16];
@@ -104,11 +104,17 @@ impl World {
             .collect();
         let mut chain = Sender::new(suite);
         let kid0 = chain
-            .set_ratcheting_key(ratchet_layout(), GENERATION, &CHAIN_BASE)
+            .set_ratcheting_key(
+                ratchet_layout(),
+                sframe_core::ratchet::Generation(GENERATION),
+                &CHAIN_BASE,
+            )
             .unwrap();
         let mls = [Sender::new(suite), Sender::new(suite)];
-        let mut rx = Receiver::new(suite);
-        rx.set_mls_layout(mls_layout());
+        let mls_config = ReceiverConfig::new(suite)
+            .with_mls(mls_layout(), 3)
+            .unwrap();
+        let rx = Receiver::with_config(mls_config);
         let mut w = World {
             rx,
             plain,
@@ -310,11 +316,10 @@ fn finding3_readding_identical_key_keeps_replay_window_and_forgery_budget() {
     let mut tx = Sender::new(suite);
     tx.set_key(5, &[5; 16]).unwrap();
     let frame = tx.protect_vec(b"", b"f").unwrap();
-    let mut rx = Receiver::new(suite);
-    rx.set_limits(Limits {
+    let mut rx = Receiver::with_config(ReceiverConfig::new(suite).with_limits(Limits {
         max_auth_failures: 3,
         ..Limits::for_suite(suite)
-    });
+    }));
     rx.add_key(5, &[5; 16]).unwrap();
     rx.unprotect_vec(b"", &frame).unwrap();
     let mut forged = tx.protect_vec(b"", b"g").unwrap();
@@ -339,7 +344,9 @@ fn finding3_readding_ratcheting_key_or_earlier_step_keeps_state() {
     let suite = CipherSuite::AesGcm128Sha256;
     let layout = ratchet_layout();
     let mut tx = Sender::new(suite);
-    let kid0 = tx.set_ratcheting_key(layout, 2, &CHAIN_BASE).unwrap();
+    let kid0 = tx
+        .set_ratcheting_key(layout, sframe_core::ratchet::Generation(2), &CHAIN_BASE)
+        .unwrap();
     let mut rx = Receiver::new(suite);
     rx.add_ratcheting_key(layout, kid0, &CHAIN_BASE).unwrap();
     let f0 = tx.protect_vec(b"", b"step 0").unwrap();
@@ -372,7 +379,9 @@ fn finding3_ratcheting_key_over_same_plain_key_keeps_window() {
     let suite = CipherSuite::AesCtr128HmacSha256_32;
     let layout = ratchet_layout();
     let mut tx = Sender::new(suite);
-    let kid = tx.set_ratcheting_key(layout, 3, &CHAIN_BASE).unwrap();
+    let kid = tx
+        .set_ratcheting_key(layout, sframe_core::ratchet::Generation(3), &CHAIN_BASE)
+        .unwrap();
     let f = tx.protect_vec(b"", b"step 0").unwrap();
     let mut rx = Receiver::new(suite);
     rx.add_key(kid, &CHAIN_BASE).unwrap();
@@ -394,8 +403,7 @@ fn finding3_removed_mls_member_key_is_not_rederived() {
     let mut tx = Sender::new(suite);
     let kid = tx.set_mls_key(&layout, &epoch_secret(3), 3, 2).unwrap();
     let f = tx.protect_vec(b"", b"member").unwrap();
-    let mut rx = Receiver::new(suite);
-    rx.set_mls_layout(layout);
+    let mut rx = Receiver::with_config(ReceiverConfig::new(suite).with_mls(layout, 3).unwrap());
     rx.add_mls_epoch(3, &epoch_secret(3)).unwrap();
     rx.unprotect_vec(b"", &f).unwrap();
     assert!(rx.remove_key(kid));
@@ -426,7 +434,9 @@ fn finding4_every_ratchet_layout_keeps_decrypting() {
         // The default look-ahead is 8, and never more than 2^(R-1) - 1.
         let max_ahead = ((1u64 << (r - 1).min(4)) - 1).min(8);
         let mut tx = Sender::new(suite);
-        let kid = tx.set_ratcheting_key(layout, 1, &[r; 16]).unwrap();
+        let kid = tx
+            .set_ratcheting_key(layout, sframe_core::ratchet::Generation(1), &[r; 16])
+            .unwrap();
         let mut rx = Receiver::new(suite);
         rx.add_ratcheting_key(layout, kid, &[r; 16]).unwrap();
         let mut late: Option<Vec<u8>> = None;

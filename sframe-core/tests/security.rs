@@ -14,7 +14,9 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use sframe_core::hazmat::{Aead, derive_key_and_salt};
-use sframe_core::{CipherSuite, Error, Header, Key, KeyUsage, Limits, Receiver, Sender};
+use sframe_core::{
+    CipherSuite, Error, Header, Key, KeyUsage, Limits, Receiver, ReceiverConfig, Sender,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Nonce uniqueness
@@ -87,13 +89,16 @@ fn no_nonce_reuse_over_lifetime_and_rotation() {
                 let frame = match i % 3 {
                     0 => tx.protect_vec(&meta, &pt).unwrap(),
                     1 => {
-                        let mut out = vec![0u8; tx.max_protected_len(pt.len())];
+                        let mut out = vec![0u8; tx.max_output_len(pt.len())];
                         tx.protect(&meta, &pt, &mut out).unwrap().to_vec()
                     }
                     _ => {
-                        let mut buf = vec![0u8; tx.max_protected_len(pt.len())];
+                        let mut buf = vec![0u8; tx.max_output_len(pt.len())];
                         buf[..pt.len()].copy_from_slice(&pt);
-                        let n = tx.protect_in_place(&meta, &mut buf, pt.len()).unwrap();
+                        let n = tx
+                            .protect_in_place(&meta, &mut buf, pt.len())
+                            .unwrap()
+                            .len();
                         buf.truncate(n);
                         buf
                     }
@@ -126,7 +131,9 @@ fn resuming_counter_continues_without_overlap() {
     let persisted = tx.next_counter().unwrap();
     drop(tx); // the first life ends (a live one would make the resume KeyInUse)
     let mut resumed = Sender::new(suite);
-    resumed.set_key_with_counter(9, &base, persisted).unwrap();
+    resumed
+        .set_key_with_counter(9, &base, sframe_core::Counter(persisted))
+        .unwrap();
     for _ in 0..50 {
         let f = resumed.protect_vec(b"", b"x").unwrap();
         assert!(
@@ -143,7 +150,8 @@ fn resuming_counter_continues_without_overlap() {
 fn counter_exhaustion_is_an_error() {
     for suite in CipherSuite::ALL {
         let mut tx = Sender::new(suite);
-        tx.set_key_with_counter(5, &[7; 16], u64::MAX).unwrap();
+        tx.set_key_with_counter(5, &[7; 16], sframe_core::Counter(u64::MAX))
+            .unwrap();
         let last = tx.protect_vec(b"", b"last frame").unwrap();
         assert_eq!(Header::parse(&last).unwrap().0.counter(), u64::MAX);
         assert_eq!(tx.next_counter(), None);
@@ -206,7 +214,7 @@ fn state(rx: &Receiver) -> State {
             .map(|&k| (k, rx.has_key(k), rx.usage(k), rx.highest_counter(k)))
             .collect(),
         count: rx.key_count(),
-        window: rx.replay_window(),
+        window: rx.config().replay_window(),
     }
 }
 
@@ -323,7 +331,7 @@ fn failed_unprotect_changes_no_state() {
             // In place: the frame bytes must not change on failure.
             let mut buf = frame.clone();
             assert_eq!(
-                rx.unprotect(meta, &mut buf).map(|_| ()),
+                rx.unprotect_in_place(meta, &mut buf).map(|_| ()),
                 Err(err),
                 "{suite:?} {what}"
             );
@@ -332,9 +340,9 @@ fn failed_unprotect_changes_no_state() {
                 "{suite:?} {what}: failed unprotect altered the frame"
             );
             // Into a buffer: no decrypted byte left behind.
-            let mut out = vec![0u8; rx.max_plaintext_len(frame.len())];
+            let mut out = vec![0u8; rx.max_output_len(frame.len())];
             assert_eq!(
-                rx.unprotect_into(meta, &frame, &mut out).map(|_| ()),
+                rx.unprotect(meta, &frame, &mut out).map(|_| ()),
                 Err(err),
                 "{suite:?} {what}"
             );
@@ -367,11 +375,10 @@ fn forgery_limit_stops_a_key() {
     let mut bad = good.clone();
     *bad.last_mut().unwrap() ^= 0x80;
 
-    let mut rx = Receiver::new(suite);
-    rx.set_limits(Limits {
+    let mut rx = Receiver::with_config(ReceiverConfig::new(suite).with_limits(Limits {
         max_auth_failures: 2,
         ..Limits::for_suite(suite)
-    });
+    }));
     rx.add_key(1, &[1; 16]).unwrap();
     assert_eq!(
         rx.unprotect_vec(b"", &bad),

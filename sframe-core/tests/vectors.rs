@@ -190,7 +190,7 @@ fn check_sframe<B: Backend>(v: &SframeVector) -> Result<(), String> {
     }
 
     let mut tx = Sender::with_backend(B::default(), suite);
-    tx.set_key_with_counter(kid, &base, ctr)
+    tx.set_key_with_counter(kid, &base, sframe_core::Counter(ctr))
         .map_err(|e| e.to_string())?;
     let got = tx.protect_vec(&meta, &pt).map_err(|e| e.to_string())?;
     if got != ct {
@@ -206,7 +206,7 @@ fn check_sframe<B: Backend>(v: &SframeVector) -> Result<(), String> {
     rx.add_key(kid, &base).map_err(|e| e.to_string())?;
     let mut frame = ct.clone();
     let out = rx
-        .unprotect(&meta, &mut frame)
+        .unprotect_in_place(&meta, &mut frame)
         .map_err(|e| format!("unprotect: {e}"))?;
     if *out != pt[..] {
         return Err("unprotect returned wrong plaintext".into());
@@ -216,7 +216,7 @@ fn check_sframe<B: Backend>(v: &SframeVector) -> Result<(), String> {
     let mut bad = ct.clone();
     let last = bad.len() - 1;
     bad[last] ^= 0x80;
-    if rx2.unprotect(&meta, &mut bad).is_ok() {
+    if rx2.unprotect_in_place(&meta, &mut bad).is_ok() {
         return Err("tampered frame accepted".into());
     }
     Ok(())
@@ -228,7 +228,7 @@ fn check_must_fail<B: Backend>(v: &MustFail) -> Result<(), String> {
     rx.add_key(v.kid.get(), &h(&v.base_key))
         .map_err(|e| e.to_string())?;
     let mut frame = h(&v.ct);
-    match rx.unprotect(&h(&v.metadata), &mut frame) {
+    match rx.unprotect_in_place(&h(&v.metadata), &mut frame) {
         Ok(pt) => Err(format!(
             "must_fail frame {} unprotected to {}",
             v.ct,

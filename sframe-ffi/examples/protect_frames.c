@@ -45,7 +45,7 @@ int main(void) {
          * authenticated, not encrypted, and the receiver must pass the same bytes. */
         const uint8_t metadata[2] = {0x90, (uint8_t)i};
 
-        size_t cap = sframe_sender_max_ciphertext_size(alice, (size_t)len);
+        size_t cap = sframe_sender_max_output_len(alice, (size_t)len);
         uint8_t *protected_frame = malloc(cap);
         size_t protected_len = 0;
         st = sframe_sender_protect(alice, metadata, sizeof metadata, (const uint8_t *)frame,
@@ -59,7 +59,7 @@ int main(void) {
             st = sframe_header_parse(protected_frame, protected_len, &kid, &ctr, &header_len);
             if (st != SFRAME_OK) rc = fail("header", st);
 
-            size_t pcap = sframe_receiver_max_plaintext_size(bob, protected_len);
+            size_t pcap = sframe_receiver_max_output_len(bob, protected_len);
             uint8_t *plain = malloc(pcap > 0 ? pcap : 1);
             size_t plain_len = 0;
             st = sframe_receiver_unprotect(bob, metadata, sizeof metadata, protected_frame,

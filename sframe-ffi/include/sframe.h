@@ -13,7 +13,7 @@
  *    length 0 is a valid empty input (e.g. no metadata).
  *  - Output goes only to out[0 .. out_cap); a short buffer gives SFRAME_ERR_BUFFER_TOO_SMALL
  *    with nothing written and no frame counter used. Size buffers with
- *    sframe_sender_max_ciphertext_size() / sframe_receiver_max_plaintext_size().
+ *    sframe_sender_max_output_len() / sframe_receiver_max_output_len().
  *  - `out` must not alias the inputs. If it overlaps them anyway, the inputs are copied first
  *    (correct but slower); for in-place work use the *_in_place functions.
  *  - Objects are freed with their *_free function (NULL is a no-op); keys are zeroized.
@@ -95,7 +95,7 @@
 #define SFRAME_MIN_BASE_KEY_LEN 16
 
 /**
- * Largest replay window accepted by `sframe_receiver_set_replay_window`.
+ * Largest replay window accepted in `SframeReceiverConfig.replay_window`.
  */
 #define SFRAME_MAX_REPLAY_WINDOW 1024
 
@@ -116,7 +116,7 @@
 #define SFRAME_DEFAULT_MAX_RATCHET_LOOKAHEAD 8
 
 /**
- * Largest value for `sframe_receiver_set_max_ratchet_lookahead`.
+ * Largest value for `SframeReceiverConfig.max_ratchet_lookahead`.
  */
 #define SFRAME_MAX_RATCHET_LOOKAHEAD 1024
 
@@ -126,7 +126,7 @@
 #define SFRAME_DEFAULT_MLS_EPOCHS_KEPT 3
 
 /**
- * Largest value for `sframe_receiver_set_mls_epochs_kept`.
+ * Largest value for `SframeReceiverConfig.mls_epochs_kept`.
  */
 #define SFRAME_MAX_MLS_EPOCHS 8
 
@@ -182,7 +182,7 @@ enum SframeStatus
      */
     SFRAME_ERR_COUNTER_EXHAUSTED = 7,
     /**
-     * The frame's counter was already seen or is older than the replay window (RFC 9605 §9).
+     * The frame's counter was already seen or is older than the replay window (RFC 9605 §9.3).
      */
     SFRAME_ERR_REPLAY = 8,
     /**
@@ -310,6 +310,44 @@ typedef struct {
      */
     uint64_t context;
 } SframeMlsKidLayout;
+
+/**
+ * A receiver's settings, fixed at creation (`sframe_receiver_new_with_config`). Fill it with
+ * `sframe_receiver_config_init`, then change what you need.
+ */
+typedef struct {
+    /**
+     * The cipher suite, 1..8.
+     */
+    uint16_t cipher_suite;
+    /**
+     * Replay window in counter values (RFC 9605 §9.3): 0 turns replay protection off; at most
+     * `SFRAME_MAX_REPLAY_WINDOW`. Default `SFRAME_DEFAULT_REPLAY_WINDOW`.
+     */
+    uint32_t replay_window;
+    /**
+     * Failed authentications one key may see before it is refused with KEY_USAGE_LIMIT
+     * (RFC 9605 §7; defaults from 2^12 for the 4-byte tag suites to 2^36).
+     */
+    uint64_t max_auth_failures;
+    /**
+     * Ratchet steps (§5.1) derived forward for one frame: 0 = none, at most
+     * `SFRAME_MAX_RATCHET_LOOKAHEAD`. Default `SFRAME_DEFAULT_MAX_RATCHET_LOOKAHEAD`.
+     */
+    uint32_t max_ratchet_lookahead;
+    /**
+     * Whether MLS epochs (§5.2) are used, with `mls_layout` and `mls_epochs_kept`.
+     */
+    bool mls;
+    /**
+     * The group's KID layout (used when `mls` is true).
+     */
+    SframeMlsKidLayout mls_layout;
+    /**
+     * MLS epochs kept, 1..`SFRAME_MAX_MLS_EPOCHS`. Default `SFRAME_DEFAULT_MLS_EPOCHS_KEPT`.
+     */
+    size_t mls_epochs_kept;
+} SframeReceiverConfig;
 
 /**
  * Sizes of one cipher suite (RFC 9605 §4.5, Table 1).
@@ -460,14 +498,14 @@ SframeStatus sframe_sender_set_max_encryptions(SframeSender *s,
  * # Safety
  * `s` is NULL or a live sender.
  */
-size_t sframe_sender_max_ciphertext_size(const SframeSender *s,
-                                         size_t plaintext_len);
+size_t sframe_sender_max_output_len(const SframeSender *s,
+                                    size_t plaintext_len);
 
 /**
  * Protects one frame: writes `header || ciphertext || tag` to `out` and its length to
  * `*out_len`. `metadata` is authenticated but not sent (the receiver passes the same bytes);
  * it may be NULL with length 0. Uses the next counter of the current key.
- * `out` needs at most `sframe_sender_max_ciphertext_size(s, plaintext_len)` bytes; if it is
+ * `out` needs at most `sframe_sender_max_output_len(s, plaintext_len)` bytes; if it is
  * smaller than the frame, BUFFER_TOO_SMALL is returned, nothing is written and no counter is
  * used. `out` should not overlap `metadata` or `plaintext` (if it does, they are copied
  * first; use `sframe_sender_protect_in_place` to encrypt in place).
@@ -490,7 +528,7 @@ SframeStatus sframe_sender_protect(SframeSender *s,
 /**
  * Protects in place: `buf[0..plaintext_len]` holds the plaintext and `buf` has room for
  * `buf_cap` bytes; the protected frame is written from `buf[0]` and its length to
- * `*out_len`. `buf_cap >= sframe_sender_max_ciphertext_size(s, plaintext_len)` always
+ * `*out_len`. `buf_cap >= sframe_sender_max_output_len(s, plaintext_len)` always
  * suffices. On error `*out_len` is 0; with BUFFER_TOO_SMALL `buf` is unchanged.
  * Errors: as `sframe_sender_protect`.
  *
@@ -507,11 +545,40 @@ SframeStatus sframe_sender_protect_in_place(SframeSender *s,
                                             size_t *out_len);
 
 /**
- * A new receiver for `cipher_suite` (1..8) with no keys, a replay window of
- * `SFRAME_DEFAULT_REPLAY_WINDOW` and the suite's default usage limits. Returns NULL if the
- * suite is unknown. Free it with `sframe_receiver_free`.
+ * A new receiver for `cipher_suite` (1..8) with no keys and the default configuration (as
+ * `sframe_receiver_config_init` fills it). Returns NULL if the suite is unknown. Free it with
+ * `sframe_receiver_free`.
  */
 SframeReceiver *sframe_receiver_new(uint16_t cipher_suite);
+
+/**
+ * Fills `*config` with the defaults for `cipher_suite`.
+ * Errors: NULL_POINTER, UNSUPPORTED_SUITE.
+ *
+ * # Safety
+ * `config` is NULL or writable.
+ */
+SframeStatus sframe_receiver_config_init(SframeReceiverConfig *config,
+                                         uint16_t cipher_suite);
+
+/**
+ * Creates a receiver with `*config`, validated first: writes it to `*out` (NULL on error).
+ * Errors: NULL_POINTER, UNSUPPORTED_SUITE, INVALID_CONFIG (a setting out of range).
+ *
+ * # Safety
+ * `config` is NULL or readable; `out` is NULL or writable.
+ */
+SframeStatus sframe_receiver_new_with_config(const SframeReceiverConfig *config,
+                                             SframeReceiver **out);
+
+/**
+ * Writes the receiver's configuration to `*config`. Errors: NULL_POINTER.
+ *
+ * # Safety
+ * `r` is NULL or a live receiver; `config` is NULL or writable.
+ */
+SframeStatus sframe_receiver_config(const SframeReceiver *r,
+                                    SframeReceiverConfig *config);
 
 /**
  * Frees a receiver and zeroizes its keys. NULL is a no-op. `r` must not be used afterwards.
@@ -576,37 +643,6 @@ bool sframe_receiver_has_key(const SframeReceiver *r,
 size_t sframe_receiver_key_count(const SframeReceiver *r);
 
 /**
- * Sets the replay window in counter values (RFC 9605 §9): 0 turns replay protection off,
- * at most `SFRAME_MAX_REPLAY_WINDOW`. Errors: NULL_POINTER, INVALID_CONFIG (too large;
- * nothing changed).
- *
- * # Safety
- * `r` is NULL or a live receiver.
- */
-SframeStatus sframe_receiver_set_replay_window(SframeReceiver *r,
-                                               uint32_t size);
-
-/**
- * Writes the replay window in force to `*size`. Errors: NULL_POINTER.
- *
- * # Safety
- * `r` is NULL or a live receiver; `size` is NULL or writable.
- */
-SframeStatus sframe_receiver_replay_window(const SframeReceiver *r,
-                                           uint32_t *size);
-
-/**
- * Sets how many failed authentications one key may see before the receiver refuses that
- * key with KEY_USAGE_LIMIT (RFC 9605 §9; defaults from 2^12 for the 4-byte tag suites to
- * 2^36). Errors: NULL_POINTER.
- *
- * # Safety
- * `r` is NULL or a live receiver.
- */
-SframeStatus sframe_receiver_set_max_auth_failures(SframeReceiver *r,
-                                                   uint64_t max_auth_failures);
-
-/**
  * Writes the usage counters of the key for `kid` to `*usage` (`frames` = frames
  * unprotected, `auth_failures` = frames that failed authentication).
  * Errors: NULL_POINTER, UNKNOWN_KEY_ID.
@@ -625,14 +661,14 @@ SframeStatus sframe_receiver_usage(const SframeReceiver *r,
  * # Safety
  * `r` is NULL or a live receiver.
  */
-size_t sframe_receiver_max_plaintext_size(const SframeReceiver *r,
-                                          size_t ciphertext_len);
+size_t sframe_receiver_max_output_len(const SframeReceiver *r,
+                                      size_t ciphertext_len);
 
 /**
  * Verifies and decrypts one frame (`header || ciphertext || tag`) into `out`, writing the
  * plaintext length to `*out_len`. The key is found by the KID in the header. `metadata` must
  * be the bytes the sender authenticated (NULL with length 0 for none).
- * `out` needs at most `sframe_receiver_max_plaintext_size(r, ciphertext_len)` bytes. On any
+ * `out` needs at most `sframe_receiver_max_output_len(r, ciphertext_len)` bytes. On any
  * error `out` holds no decrypted byte (after a failed authentication the plaintext-sized
  * front of `out` is zeroed), `*out_len` is 0 and the replay window is unchanged.
  * `out` should not overlap `metadata` or `ciphertext` (if it does, they are copied first;
@@ -746,39 +782,6 @@ SframeStatus sframe_receiver_add_ratcheting_key(SframeReceiver *r,
                                                 uint64_t kid,
                                                 const uint8_t *base_key,
                                                 size_t base_key_len);
-
-/**
- * Sets how many ratchet steps the receiver derives forward for one frame (0 = none; default
- * `SFRAME_DEFAULT_MAX_RATCHET_LOOKAHEAD`). Errors: NULL_POINTER, INVALID_CONFIG (above
- * `SFRAME_MAX_RATCHET_LOOKAHEAD`).
- *
- * # Safety
- * `r` is NULL or a live receiver.
- */
-SframeStatus sframe_receiver_set_max_ratchet_lookahead(SframeReceiver *r,
-                                                       uint32_t steps);
-
-/**
- * Enables MLS epochs (§5.2) on the receiver with the group's KID layout; replaces any
- * previous layout and forgets keys derived under it. Call once before
- * `sframe_receiver_add_mls_epoch`. Errors: NULL_POINTER, INVALID_CONFIG (layout out of range).
- *
- * # Safety
- * `r` is NULL or a live receiver; `layout` is NULL or readable.
- */
-SframeStatus sframe_receiver_set_mls_layout(SframeReceiver *r,
-                                            const SframeMlsKidLayout *layout);
-
-/**
- * Sets how many MLS epochs the receiver keeps (1..`SFRAME_MAX_MLS_EPOCHS`; default
- * `SFRAME_DEFAULT_MLS_EPOCHS_KEPT`) so late frames of previous epochs still decrypt.
- * Errors: NULL_POINTER, INVALID_CONFIG.
- *
- * # Safety
- * `r` is NULL or a live receiver.
- */
-SframeStatus sframe_receiver_set_mls_epochs_kept(SframeReceiver *r,
-                                                 size_t epochs);
 
 /**
  * Adds MLS epoch `epoch` with its exported secret; every member's key of that epoch is

@@ -13,11 +13,11 @@ use crate::{
 pub const SFRAME_DEFAULT_RATCHET_BITS: u8 = 4;
 /// Default number of ratchet steps a receiver derives forward for one frame.
 pub const SFRAME_DEFAULT_MAX_RATCHET_LOOKAHEAD: u32 = 8;
-/// Largest value for `sframe_receiver_set_max_ratchet_lookahead`.
+/// Largest value for `SframeReceiverConfig.max_ratchet_lookahead`.
 pub const SFRAME_MAX_RATCHET_LOOKAHEAD: u32 = 1024;
 /// MLS epochs a receiver keeps by default (the current one and two before it).
 pub const SFRAME_DEFAULT_MLS_EPOCHS_KEPT: usize = 3;
-/// Largest value for `sframe_receiver_set_mls_epochs_kept`.
+/// Largest value for `SframeReceiverConfig.mls_epochs_kept`.
 pub const SFRAME_MAX_MLS_EPOCHS: usize = 8;
 /// Longest MLS exported secret accepted, in bytes.
 pub const SFRAME_MAX_EXPORTED_SECRET_LEN: usize = 64;
@@ -42,7 +42,11 @@ pub struct SframeMlsKidLayout {
 /// `layout` is NULL or readable.
 unsafe fn mls_layout(layout: *const SframeMlsKidLayout) -> Result<MlsKidLayout, SframeStatus> {
     // SAFETY: caller's contract.
-    let l = unsafe { handle(layout)? };
+    mls_layout_value(unsafe { handle(layout)? })
+}
+
+/// The core layout of `l`, validated (INVALID_CONFIG out of range).
+pub(crate) fn mls_layout_value(l: &SframeMlsKidLayout) -> Result<MlsKidLayout, SframeStatus> {
     Ok(MlsKidLayout::new(l.epoch_bits, l.index_bits)?.with_context(l.context)?)
 }
 
@@ -73,7 +77,11 @@ pub unsafe extern "C" fn sframe_sender_set_ratcheting_key(
     guard(|| {
         // SAFETY: caller's contract.
         let (s, key) = unsafe { (&mut handle_mut(s)?.inner, input(base_key, base_key_len)?) };
-        let new_kid = s.set_ratcheting_key(RatchetLayout::new(ratchet_bits)?, generation, key)?;
+        let new_kid = s.set_ratcheting_key(
+            RatchetLayout::new(ratchet_bits)?,
+            sframe_core::ratchet::Generation(generation),
+            key,
+        )?;
         // SAFETY: NULL or writable (caller's contract).
         unsafe { store(kid, new_kid) };
         Ok(())
@@ -162,63 +170,6 @@ pub unsafe extern "C" fn sframe_receiver_add_ratcheting_key(
         // SAFETY: caller's contract.
         let (r, key) = unsafe { (&mut handle_mut(r)?.inner, input(base_key, base_key_len)?) };
         Ok(r.add_ratcheting_key(RatchetLayout::new(ratchet_bits)?, kid, key)?)
-    })
-}
-
-/// Sets how many ratchet steps the receiver derives forward for one frame (0 = none; default
-/// `SFRAME_DEFAULT_MAX_RATCHET_LOOKAHEAD`). Errors: NULL_POINTER, INVALID_CONFIG (above
-/// `SFRAME_MAX_RATCHET_LOOKAHEAD`).
-///
-/// # Safety
-/// `r` is NULL or a live receiver.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sframe_receiver_set_max_ratchet_lookahead(
-    r: *mut SframeReceiver,
-    steps: u32,
-) -> SframeStatus {
-    guard(|| {
-        // SAFETY: caller's contract.
-        Ok(unsafe { handle_mut(r)? }
-            .inner
-            .set_max_ratchet_lookahead(steps)?)
-    })
-}
-
-/// Enables MLS epochs (§5.2) on the receiver with the group's KID layout; replaces any
-/// previous layout and forgets keys derived under it. Call once before
-/// `sframe_receiver_add_mls_epoch`. Errors: NULL_POINTER, INVALID_CONFIG (layout out of range).
-///
-/// # Safety
-/// `r` is NULL or a live receiver; `layout` is NULL or readable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sframe_receiver_set_mls_layout(
-    r: *mut SframeReceiver,
-    layout: *const SframeMlsKidLayout,
-) -> SframeStatus {
-    guard(|| {
-        // SAFETY: caller's contract.
-        let (r, layout) = unsafe { (&mut handle_mut(r)?.inner, mls_layout(layout)?) };
-        r.set_mls_layout(layout);
-        Ok(())
-    })
-}
-
-/// Sets how many MLS epochs the receiver keeps (1..`SFRAME_MAX_MLS_EPOCHS`; default
-/// `SFRAME_DEFAULT_MLS_EPOCHS_KEPT`) so late frames of previous epochs still decrypt.
-/// Errors: NULL_POINTER, INVALID_CONFIG.
-///
-/// # Safety
-/// `r` is NULL or a live receiver.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sframe_receiver_set_mls_epochs_kept(
-    r: *mut SframeReceiver,
-    epochs: usize,
-) -> SframeStatus {
-    guard(|| {
-        // SAFETY: caller's contract.
-        Ok(unsafe { handle_mut(r)? }
-            .inner
-            .set_mls_epochs_kept(epochs)?)
     })
 }
 

@@ -87,7 +87,7 @@ pub const SFRAME_AES_256_CTR_HMAC_SHA512_32: u16 = 8;
 pub const SFRAME_MAX_HEADER_LEN: usize = 17;
 /// Shortest accepted base key, in bytes.
 pub const SFRAME_MIN_BASE_KEY_LEN: usize = 16;
-/// Largest replay window accepted by `sframe_receiver_set_replay_window`.
+/// Largest replay window accepted in `SframeReceiverConfig.replay_window`.
 pub const SFRAME_MAX_REPLAY_WINDOW: u32 = 1024;
 /// Replay window of a new receiver.
 pub const SFRAME_DEFAULT_REPLAY_WINDOW: u32 = 512;

@@ -1,7 +1,9 @@
-//! `sframe_receiver_*`: the receiving side (RFC 9605 §4.4 decryption, §9 replay protection)
+//! `sframe_receiver_*`: the receiving side (RFC 9605 §4.4.4 decryption, §9.3 replay protection)
 //! over `sframe_core::Receiver`.
 
-use sframe_core::Receiver;
+use sframe_core::{CipherSuite, Limits, Receiver, ReceiverConfig};
+
+use crate::keymgmt::{SframeMlsKidLayout, mls_layout_value};
 
 use crate::{
     SframeKeyUsage, SframeStatus, found, free_handle, guard, guard_len, guard_value, handle,
@@ -15,13 +17,134 @@ pub struct SframeReceiver {
     pub(crate) inner: Receiver,
 }
 
-/// A new receiver for `cipher_suite` (1..8) with no keys, a replay window of
-/// `SFRAME_DEFAULT_REPLAY_WINDOW` and the suite's default usage limits. Returns NULL if the
-/// suite is unknown. Free it with `sframe_receiver_free`.
+/// A new receiver for `cipher_suite` (1..8) with no keys and the default configuration (as
+/// `sframe_receiver_config_init` fills it). Returns NULL if the suite is unknown. Free it with
+/// `sframe_receiver_free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn sframe_receiver_new(cipher_suite: u16) -> *mut SframeReceiver {
     new_handle(cipher_suite, |suite| SframeReceiver {
         inner: Receiver::new(suite),
+    })
+}
+
+/// A receiver's settings, fixed at creation (`sframe_receiver_new_with_config`). Fill it with
+/// `sframe_receiver_config_init`, then change what you need.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SframeReceiverConfig {
+    /// The cipher suite, 1..8.
+    pub cipher_suite: u16,
+    /// Replay window in counter values (RFC 9605 §9.3): 0 turns replay protection off; at most
+    /// `SFRAME_MAX_REPLAY_WINDOW`. Default `SFRAME_DEFAULT_REPLAY_WINDOW`.
+    pub replay_window: u32,
+    /// Failed authentications one key may see before it is refused with KEY_USAGE_LIMIT
+    /// (RFC 9605 §7; defaults from 2^12 for the 4-byte tag suites to 2^36).
+    pub max_auth_failures: u64,
+    /// Ratchet steps (§5.1) derived forward for one frame: 0 = none, at most
+    /// `SFRAME_MAX_RATCHET_LOOKAHEAD`. Default `SFRAME_DEFAULT_MAX_RATCHET_LOOKAHEAD`.
+    pub max_ratchet_lookahead: u32,
+    /// Whether MLS epochs (§5.2) are used, with `mls_layout` and `mls_epochs_kept`.
+    pub mls: bool,
+    /// The group's KID layout (used when `mls` is true).
+    pub mls_layout: SframeMlsKidLayout,
+    /// MLS epochs kept, 1..`SFRAME_MAX_MLS_EPOCHS`. Default `SFRAME_DEFAULT_MLS_EPOCHS_KEPT`.
+    pub mls_epochs_kept: usize,
+}
+
+impl SframeReceiverConfig {
+    fn to_core(self) -> Result<ReceiverConfig, SframeStatus> {
+        let suite = CipherSuite::from_id(self.cipher_suite)?;
+        let mut limits = Limits::for_suite(suite);
+        limits.max_auth_failures = self.max_auth_failures;
+        let config = ReceiverConfig::new(suite)
+            .with_replay_window(self.replay_window)?
+            .with_limits(limits)
+            .with_ratchet_lookahead(self.max_ratchet_lookahead)?;
+        if !self.mls {
+            return Ok(config);
+        }
+        Ok(config.with_mls(mls_layout_value(&self.mls_layout)?, self.mls_epochs_kept)?)
+    }
+
+    fn from_core(c: &ReceiverConfig) -> Self {
+        let layout = c.mls_layout();
+        SframeReceiverConfig {
+            cipher_suite: c.suite().id(),
+            replay_window: c.replay_window(),
+            max_auth_failures: c.limits().max_auth_failures,
+            max_ratchet_lookahead: c.ratchet_lookahead(),
+            mls: layout.is_some(),
+            mls_layout: SframeMlsKidLayout {
+                epoch_bits: layout.map_or(0, |l| l.epoch_bits()),
+                index_bits: layout.map_or(0, |l| l.index_bits()),
+                context: layout.map_or(0, |l| l.context()),
+            },
+            mls_epochs_kept: c.mls_epochs_kept(),
+        }
+    }
+}
+
+/// Fills `*config` with the defaults for `cipher_suite`.
+/// Errors: NULL_POINTER, UNSUPPORTED_SUITE.
+///
+/// # Safety
+/// `config` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sframe_receiver_config_init(
+    config: *mut SframeReceiverConfig,
+    cipher_suite: u16,
+) -> SframeStatus {
+    guard(|| {
+        non_null(config)?;
+        let suite = CipherSuite::from_id(cipher_suite)?;
+        let value = SframeReceiverConfig::from_core(&ReceiverConfig::new(suite));
+        // SAFETY: non-NULL, caller's contract.
+        unsafe { store(config, value) };
+        Ok(())
+    })
+}
+
+/// Creates a receiver with `*config`, validated first: writes it to `*out` (NULL on error).
+/// Errors: NULL_POINTER, UNSUPPORTED_SUITE, INVALID_CONFIG (a setting out of range).
+///
+/// # Safety
+/// `config` is NULL or readable; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sframe_receiver_new_with_config(
+    config: *const SframeReceiverConfig,
+    out: *mut *mut SframeReceiver,
+) -> SframeStatus {
+    guard(|| {
+        non_null(out)?;
+        // SAFETY: non-NULL, caller's contract.
+        unsafe { store(out, std::ptr::null_mut()) };
+        // SAFETY: caller's contract.
+        let config = unsafe { *handle(config)? }.to_core()?;
+        let r = Box::into_raw(Box::new(SframeReceiver {
+            inner: Receiver::with_config(config),
+        }));
+        // SAFETY: non-NULL, caller's contract.
+        unsafe { store(out, r) };
+        Ok(())
+    })
+}
+
+/// Writes the receiver's configuration to `*config`. Errors: NULL_POINTER.
+///
+/// # Safety
+/// `r` is NULL or a live receiver; `config` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sframe_receiver_config(
+    r: *const SframeReceiver,
+    config: *mut SframeReceiverConfig,
+) -> SframeStatus {
+    guard(|| {
+        non_null(config)?;
+        // SAFETY: caller's contract.
+        let value = SframeReceiverConfig::from_core(unsafe { handle(r)? }.inner.config());
+        // SAFETY: non-NULL, caller's contract.
+        unsafe { store(config, value) };
+        Ok(())
     })
 }
 
@@ -114,63 +237,6 @@ pub unsafe extern "C" fn sframe_receiver_key_count(r: *const SframeReceiver) -> 
     })
 }
 
-/// Sets the replay window in counter values (RFC 9605 §9): 0 turns replay protection off,
-/// at most `SFRAME_MAX_REPLAY_WINDOW`. Errors: NULL_POINTER, INVALID_CONFIG (too large;
-/// nothing changed).
-///
-/// # Safety
-/// `r` is NULL or a live receiver.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sframe_receiver_set_replay_window(
-    r: *mut SframeReceiver,
-    size: u32,
-) -> SframeStatus {
-    guard(|| {
-        // SAFETY: caller's contract.
-        Ok(unsafe { handle_mut(r)? }.inner.set_replay_window(size)?)
-    })
-}
-
-/// Writes the replay window in force to `*size`. Errors: NULL_POINTER.
-///
-/// # Safety
-/// `r` is NULL or a live receiver; `size` is NULL or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sframe_receiver_replay_window(
-    r: *const SframeReceiver,
-    size: *mut u32,
-) -> SframeStatus {
-    guard(|| {
-        non_null(size)?;
-        // SAFETY: caller's contract.
-        let value = unsafe { handle(r)? }.inner.replay_window();
-        // SAFETY: non-NULL, caller's contract.
-        unsafe { store(size, value) };
-        Ok(())
-    })
-}
-
-/// Sets how many failed authentications one key may see before the receiver refuses that
-/// key with KEY_USAGE_LIMIT (RFC 9605 §9; defaults from 2^12 for the 4-byte tag suites to
-/// 2^36). Errors: NULL_POINTER.
-///
-/// # Safety
-/// `r` is NULL or a live receiver.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sframe_receiver_set_max_auth_failures(
-    r: *mut SframeReceiver,
-    max_auth_failures: u64,
-) -> SframeStatus {
-    guard(|| {
-        // SAFETY: caller's contract.
-        let r = unsafe { &mut handle_mut(r)?.inner };
-        let mut limits = r.limits();
-        limits.max_auth_failures = max_auth_failures;
-        r.set_limits(limits);
-        Ok(())
-    })
-}
-
 /// Writes the usage counters of the key for `kid` to `*usage` (`frames` = frames
 /// unprotected, `auth_failures` = frames that failed authentication).
 /// Errors: NULL_POINTER, UNKNOWN_KEY_ID.
@@ -201,20 +267,20 @@ pub unsafe extern "C" fn sframe_receiver_usage(
 /// # Safety
 /// `r` is NULL or a live receiver.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn sframe_receiver_max_plaintext_size(
+pub unsafe extern "C" fn sframe_receiver_max_output_len(
     r: *const SframeReceiver,
     ciphertext_len: usize,
 ) -> usize {
     guard_value(0, || {
         // SAFETY: caller's contract.
-        unsafe { handle(r) }.map_or(0, |r| r.inner.max_plaintext_len(ciphertext_len))
+        unsafe { handle(r) }.map_or(0, |r| r.inner.max_output_len(ciphertext_len))
     })
 }
 
 /// Verifies and decrypts one frame (`header || ciphertext || tag`) into `out`, writing the
 /// plaintext length to `*out_len`. The key is found by the KID in the header. `metadata` must
 /// be the bytes the sender authenticated (NULL with length 0 for none).
-/// `out` needs at most `sframe_receiver_max_plaintext_size(r, ciphertext_len)` bytes. On any
+/// `out` needs at most `sframe_receiver_max_output_len(r, ciphertext_len)` bytes. On any
 /// error `out` holds no decrypted byte (after a failed authentication the plaintext-sized
 /// front of `out` is zeroed), `*out_len` is 0 and the replay window is unchanged.
 /// `out` should not overlap `metadata` or `ciphertext` (if it does, they are copied first;
@@ -244,8 +310,7 @@ pub unsafe extern "C" fn sframe_receiver_unprotect(
             let ct = input_apart_from(ciphertext, ciphertext_len, out, out_cap)?;
             (r, md, ct, output(out, out_cap)?)
         };
-        Ok(r.unprotect_into(metadata.bytes(), frame.bytes(), out)?
-            .len())
+        Ok(r.unprotect(metadata.bytes(), frame.bytes(), out)?.len())
     };
     // SAFETY: `out_len` is NULL or writable (caller's contract).
     unsafe { guard_len(out_len, run) }
@@ -284,7 +349,7 @@ pub unsafe extern "C" fn sframe_receiver_unprotect_in_place(
             (r, md, output(frame, frame_len)?)
         };
         let start = buf.as_ptr() as usize;
-        let pt = r.unprotect(metadata.bytes(), buf)?;
+        let pt = r.unprotect_in_place(metadata.bytes(), buf)?;
         let (offset, len) = ((pt.as_ptr() as usize).saturating_sub(start), pt.len());
         // SAFETY: non-NULL, caller's contract.
         unsafe {
@@ -320,7 +385,7 @@ mod tests {
                 SframeStatus::SFRAME_OK
             );
             let pt = b"frame";
-            let mut out = vec![0u8; sframe_sender_max_ciphertext_size(s, pt.len())];
+            let mut out = vec![0u8; sframe_sender_max_output_len(s, pt.len())];
             let mut n = 0usize;
             let st = sframe_sender_protect(
                 s,
@@ -334,7 +399,7 @@ mod tests {
             );
             assert_eq!(st, SframeStatus::SFRAME_OK);
             assert_eq!(n, 2 + pt.len() + 10); // KID 9 takes an extra header byte
-            let mut plain = vec![0u8; sframe_receiver_max_plaintext_size(r, n)];
+            let mut plain = vec![0u8; sframe_receiver_max_output_len(r, n)];
             let mut m = 7usize;
             let st = sframe_receiver_unprotect(
                 r,
@@ -348,7 +413,7 @@ mod tests {
             );
             assert_eq!(st, SframeStatus::SFRAME_OK);
             assert_eq!(&plain[..m], pt);
-            // Replay, then in place with replay protection off.
+            // Replay, then the next frame in place.
             let st = sframe_receiver_unprotect(
                 r,
                 null(),
@@ -360,10 +425,18 @@ mod tests {
                 &mut m,
             );
             assert_eq!((st, m), (SframeStatus::SFRAME_ERR_REPLAY, 0));
-            assert_eq!(
-                sframe_receiver_set_replay_window(r, 0),
-                SframeStatus::SFRAME_OK
+            // The next frame, in place.
+            let st = sframe_sender_protect(
+                s,
+                null(),
+                0,
+                pt.as_ptr(),
+                pt.len(),
+                out.as_mut_ptr(),
+                out.len(),
+                &mut n,
             );
+            assert_eq!(st, SframeStatus::SFRAME_OK);
             let (mut off, mut len) = (0usize, 0usize);
             let st = sframe_receiver_unprotect_in_place(
                 r,
@@ -385,10 +458,18 @@ mod tests {
                 sframe_receiver_remove_key(r, 10),
                 SframeStatus::SFRAME_ERR_UNKNOWN_KEY_ID
             );
+            let mut config = std::mem::zeroed::<SframeReceiverConfig>();
             assert_eq!(
-                sframe_receiver_set_replay_window(r, SFRAME_MAX_REPLAY_WINDOW + 1),
+                sframe_receiver_config(r, &mut config),
+                SframeStatus::SFRAME_OK
+            );
+            config.replay_window = SFRAME_MAX_REPLAY_WINDOW + 1;
+            let mut bad = r;
+            assert_eq!(
+                sframe_receiver_new_with_config(&config, &mut bad),
                 SframeStatus::SFRAME_ERR_INVALID_CONFIG
             );
+            assert!(bad.is_null());
             sframe_sender_free(s);
             sframe_receiver_free(r);
         }

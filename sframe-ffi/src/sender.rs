@@ -87,7 +87,7 @@ pub unsafe extern "C" fn sframe_sender_set_key_with_counter(
     guard(|| {
         // SAFETY: caller's contract.
         let (s, key) = unsafe { (&mut handle_mut(s)?.inner, input(base_key, base_key_len)?) };
-        Ok(s.set_key_with_counter(kid, key, next_counter)?)
+        Ok(s.set_key_with_counter(kid, key, sframe_core::Counter(next_counter))?)
     })
 }
 
@@ -185,20 +185,20 @@ pub unsafe extern "C" fn sframe_sender_set_max_encryptions(
 /// # Safety
 /// `s` is NULL or a live sender.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn sframe_sender_max_ciphertext_size(
+pub unsafe extern "C" fn sframe_sender_max_output_len(
     s: *const SframeSender,
     plaintext_len: usize,
 ) -> usize {
     guard_value(0, || {
         // SAFETY: caller's contract.
-        unsafe { handle(s) }.map_or(0, |s| s.inner.max_protected_len(plaintext_len))
+        unsafe { handle(s) }.map_or(0, |s| s.inner.max_output_len(plaintext_len))
     })
 }
 
 /// Protects one frame: writes `header || ciphertext || tag` to `out` and its length to
 /// `*out_len`. `metadata` is authenticated but not sent (the receiver passes the same bytes);
 /// it may be NULL with length 0. Uses the next counter of the current key.
-/// `out` needs at most `sframe_sender_max_ciphertext_size(s, plaintext_len)` bytes; if it is
+/// `out` needs at most `sframe_sender_max_output_len(s, plaintext_len)` bytes; if it is
 /// smaller than the frame, BUFFER_TOO_SMALL is returned, nothing is written and no counter is
 /// used. `out` should not overlap `metadata` or `plaintext` (if it does, they are copied
 /// first; use `sframe_sender_protect_in_place` to encrypt in place).
@@ -236,7 +236,7 @@ pub unsafe extern "C" fn sframe_sender_protect(
 
 /// Protects in place: `buf[0..plaintext_len]` holds the plaintext and `buf` has room for
 /// `buf_cap` bytes; the protected frame is written from `buf[0]` and its length to
-/// `*out_len`. `buf_cap >= sframe_sender_max_ciphertext_size(s, plaintext_len)` always
+/// `*out_len`. `buf_cap >= sframe_sender_max_output_len(s, plaintext_len)` always
 /// suffices. On error `*out_len` is 0; with BUFFER_TOO_SMALL `buf` is unchanged.
 /// Errors: as `sframe_sender_protect`.
 ///
@@ -260,7 +260,8 @@ pub unsafe extern "C" fn sframe_sender_protect_in_place(
             let md = input_apart_from(metadata, metadata_len, buf, buf_cap)?;
             (s, md, output(buf, buf_cap)?)
         };
-        Ok(s.protect_in_place(metadata.bytes(), buf, plaintext_len)?)
+        Ok(s.protect_in_place(metadata.bytes(), buf, plaintext_len)?
+            .len())
     };
     // SAFETY: `out_len` is NULL or writable (caller's contract).
     unsafe { guard_len(out_len, run) }

@@ -35,7 +35,7 @@ pub enum SframeStatus {
     SFRAME_ERR_INVALID_KEY = 6,
     /// The sender used every counter value of its key: install a new key.
     SFRAME_ERR_COUNTER_EXHAUSTED = 7,
-    /// The frame's counter was already seen or is older than the replay window (RFC 9605 §9).
+    /// The frame's counter was already seen or is older than the replay window (RFC 9605 §9.3).
     SFRAME_ERR_REPLAY = 8,
     /// The key store is full. Not returned by this library's growable key store; kept so
     /// every core error has a status.

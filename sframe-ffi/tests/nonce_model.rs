@@ -23,10 +23,10 @@ use std::collections::HashMap;
 use proptest::prelude::*;
 use proptest::sample::select;
 use sframe::{
-    SframeMlsKidLayout, SframeReceiver, SframeSender, SframeStatus, sframe_header_parse,
-    sframe_receiver_add_key, sframe_receiver_free, sframe_receiver_new,
-    sframe_receiver_set_replay_window, sframe_receiver_unprotect, sframe_sender_free,
-    sframe_sender_key_id, sframe_sender_max_ciphertext_size, sframe_sender_new,
+    SframeMlsKidLayout, SframeReceiver, SframeReceiverConfig, SframeSender, SframeStatus,
+    sframe_header_parse, sframe_receiver_add_key, sframe_receiver_config_init,
+    sframe_receiver_free, sframe_receiver_new_with_config, sframe_receiver_unprotect,
+    sframe_sender_free, sframe_sender_key_id, sframe_sender_max_output_len, sframe_sender_new,
     sframe_sender_next_counter, sframe_sender_protect, sframe_sender_protect_in_place,
     sframe_sender_ratchet, sframe_sender_set_key, sframe_sender_set_key_with_counter,
     sframe_sender_set_mls_key, sframe_sender_set_ratcheting_key, sframe_status_name,
@@ -181,7 +181,7 @@ impl Tx {
     /// Protects `pt`; on error checks that nothing came out (`*out_len` = 0).
     fn protect(&mut self, md: &[u8], pt: &[u8], in_place: bool) -> Result<Vec<u8>, SframeStatus> {
         // SAFETY: live handle.
-        let cap = unsafe { sframe_sender_max_ciphertext_size(self.0, pt.len()) };
+        let cap = unsafe { sframe_sender_max_output_len(self.0, pt.len()) };
         let mut out = vec![0u8; cap];
         let mut n = usize::MAX;
         // SAFETY: every buffer is valid for its length; `n` is writable.
@@ -259,13 +259,28 @@ fn decrypts_under(
             unsafe { sframe_receiver_free(self.0) }
         }
     }
-    let rx = Rx(sframe_receiver_new(suite));
+    // Replay protection off: this receiver only checks what a frame decrypts to.
+    let mut config = std::mem::MaybeUninit::<SframeReceiverConfig>::uninit();
+    let mut raw = std::ptr::null_mut();
+    // SAFETY: `config` is writable; it is initialised by config_init before it is read.
+    let rx = unsafe {
+        assert_eq!(
+            sframe_receiver_config_init(config.as_mut_ptr(), suite),
+            SFRAME_OK
+        );
+        let mut config = config.assume_init();
+        config.replay_window = 0;
+        assert_eq!(
+            sframe_receiver_new_with_config(&config, &mut raw),
+            SFRAME_OK
+        );
+        Rx(raw)
+    };
     assert!(!rx.0.is_null());
     let mut out = vec![0u8; frame.len()];
     let mut n = 0usize;
     // SAFETY: live receiver, buffers valid for their lengths.
     unsafe {
-        assert_eq!(sframe_receiver_set_replay_window(rx.0, 0), SFRAME_OK);
         assert_eq!(
             sframe_receiver_add_key(rx.0, kid, base_key.as_ptr(), base_key.len()),
             SFRAME_OK

@@ -153,15 +153,7 @@ class SFrameEngine {
     this.#report = report;
     this.#closedError = closedError;
     if (role === 'encrypt') this.#sender = new Sender(suite.id);
-    else this.#receiver = new Receiver(suite.id);
-    if (replayWindow !== undefined && this.#receiver) {
-      try {
-        this.#receiver.setReplayWindow(replayWindow);
-      } catch (e) {
-        this.release(); // a constructor that throws must not leave a wasm object behind
-        throw e;
-      }
-    }
+    else this.#receiver = new Receiver(suite.id, { replayWindow });
     this.stream = new TransformStream({
       start: (controller) => {
         this.#controller = controller;

@@ -9,7 +9,7 @@
 //!
 //! * `Sender` — `new Sender(cipherSuite)`, `setKey(keyId, baseKey)`,
 //!   `setDerivedKey(keyId, sframeKey, sframeSalt)`, `protect(frame, metadata?)`;
-//! * `Receiver` — `addKey`, `addDerivedKey`, `removeKey`, `hasKey`, `setReplayWindow`,
+//! * `Receiver` — `addKey`, `addDerivedKey`, `removeKey`, `hasKey`, `replayWindow` (a constructor option),
 //!   `unprotect(frame, metadata?)`;
 //! * `parseHeader(frame)` → `{ keyId, counter, headerLength }` (RFC 9605 §4.3, no key needed);
 //! * `cipherSuiteInfo(suite)` → sizes and HKDF hash of a suite (§4.5);
@@ -113,7 +113,7 @@ impl Sender {
         let (kid, base_key) = kid_and_base_key(kid, base_key)?;
         let counter = convert::u64_bigint(counter, "nextCounter")?;
         self.inner
-            .set_key_with_counter(kid, &base_key, counter)
+            .set_key_with_counter(kid, &base_key, sframe_core::Counter(counter))
             .map_err(core_error)
     }
 
@@ -166,10 +166,10 @@ impl Sender {
         self.inner.suite().name().into()
     }
 
-    /// Largest protected size of a `length`-byte frame.
-    #[wasm_bindgen(js_name = maxProtectedLength)]
-    pub fn max_protected_length(&self, length: u32) -> f64 {
-        self.inner.max_protected_len(length as usize) as f64
+    /// Largest output of protecting a `length`-byte frame (as `Receiver.maxOutputLength`).
+    #[wasm_bindgen(js_name = maxOutputLength)]
+    pub fn max_output_length(&self, length: u32) -> f64 {
+        self.inner.max_output_len(length as usize) as f64
     }
 }
 
@@ -182,14 +182,31 @@ pub struct Receiver {
 
 #[wasm_bindgen]
 impl Receiver {
-    /// `new Receiver(cipherSuite)` (an IANA SFrame cipher suite value 1..8 or its name).
+    /// `new Receiver(cipherSuite, options?)` (an IANA SFrame cipher suite value 1..8 or its
+    /// name). `options.replayWindow`: counter values (0 = off, at most 1024, default 512),
+    /// validated here (`invalid_config`); settings are fixed for the receiver's life.
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(js_name = cipherSuite, unchecked_param_type = "number | string")]
         cipher_suite: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "import('../index.js').ReceiverOptions | undefined")]
+        options: &JsValue,
     ) -> JsResult<Receiver> {
+        let mut config = sframe_core::ReceiverConfig::new(suite(cipher_suite)?);
+        if !options.is_undefined() && !options.is_null() {
+            let window = Reflect::get(options, &JsValue::from_str("replayWindow"))?;
+            if !window.is_undefined() {
+                let size = window
+                    .as_f64()
+                    .filter(|w| w.fract() == 0.0 && *w >= 0.0 && *w <= f64::from(u32::MAX))
+                    .ok_or_else(|| {
+                        error::type_error("replayWindow must be a non-negative integer")
+                    })?;
+                config = config.with_replay_window(size as u32).map_err(core_error)?;
+            }
+        }
         Ok(Receiver {
-            inner: sframe_core::Receiver::new(suite(cipher_suite)?),
+            inner: sframe_core::Receiver::with_config(config),
         })
     }
 
@@ -250,10 +267,16 @@ impl Receiver {
         u32::try_from(self.inner.key_count()).unwrap_or(u32::MAX)
     }
 
-    /// Replay window in counter values (0 = off, at most 1024, default 512).
-    #[wasm_bindgen(js_name = setReplayWindow)]
-    pub fn set_replay_window(&mut self, size: u32) -> JsResult<()> {
-        self.inner.set_replay_window(size).map_err(core_error)
+    /// The replay window in force, in counter values.
+    #[wasm_bindgen(getter, js_name = replayWindow)]
+    pub fn replay_window(&self) -> u32 {
+        self.inner.config().replay_window()
+    }
+
+    /// Largest output of unprotecting a `length`-byte frame (as `Sender.maxOutputLength`).
+    #[wasm_bindgen(js_name = maxOutputLength)]
+    pub fn max_output_length(&self, length: u32) -> f64 {
+        self.inner.max_output_len(length as usize) as f64
     }
 
     /// Unprotects an SFrame frame and returns the plaintext. `metadata` must be the bytes the
@@ -269,7 +292,7 @@ impl Receiver {
         let metadata = optional_bytes(metadata)?;
         let plaintext = self
             .inner
-            .unprotect(&metadata, &mut frame)
+            .unprotect_in_place(&metadata, &mut frame)
             .map_err(core_error)?;
         Ok(plaintext.to_vec())
     }

@@ -58,7 +58,7 @@ test('thrown SFrameErrors carry one of errorCodes(); a wrong salt length is inva
     () => rx.addKey(1, new Uint8Array(15)),
     () => rx.addDerivedKey(1, new Uint8Array(16), new Uint8Array(13)),
     () => rx.unprotect(new Uint8Array([0x08])),
-    () => rx.setReplayWindow(1 << 20),
+    () => new Receiver(4, { replayWindow: 1 << 20 }),
     () => new Sender(9),
   ]) {
     assert.throws(call, (e) => {

@@ -14,7 +14,7 @@ use openmls::prelude::*;
 use openmls_basic_credential::SignatureKeyPair;
 use openmls_rust_crypto::OpenMlsRustCrypto;
 use sframe_core::mls::{EXPORTER_CONTEXT, EXPORTER_LABEL, MlsKidLayout, exporter_len};
-use sframe_core::{CipherSuite, Error as SframeError, Receiver, Sender, inspect};
+use sframe_core::{CipherSuite, Error as SframeError, Receiver, ReceiverConfig, Sender, inspect};
 
 type Failure = Box<dyn std::error::Error>;
 
@@ -41,8 +41,7 @@ impl Member {
             credential: BasicCredential::new(name.as_bytes().to_vec()).into(),
             signature_key: signer.public().into(),
         };
-        let mut rx = Receiver::new(SUITE);
-        rx.set_mls_layout(layout);
+        let rx = Receiver::with_config(ReceiverConfig::new(SUITE).with_mls(layout, 3)?);
         Ok(Member {
             name,
             provider,
@@ -264,8 +263,7 @@ fn run() -> Result<(), Failure> {
     )?;
 
     // Carol guesses: her last secret used as if it were epoch 2's. Authentication fails.
-    let mut guess = Receiver::new(SUITE);
-    guess.set_mls_layout(layout);
+    let mut guess = Receiver::with_config(ReceiverConfig::new(SUITE).with_mls(layout, 3)?);
     guess.add_mls_epoch(e2, &secrets[2])?;
     check(
         guess.unprotect_vec(b"", &a2) == Err(SframeError::AuthenticationFailed),

@@ -18,8 +18,8 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::io::Read;
 
-use sframe_core::mls::{MlsKidLayout, exporter_len};
-use sframe_core::{CipherSuite, Error, Header, Receiver, Sender};
+use sframe_core::mls::{DEFAULT_MLS_EPOCHS_KEPT, MlsKidLayout, exporter_len};
+use sframe_core::{CipherSuite, Error, Header, Receiver, ReceiverConfig, Sender};
 
 const SUITE: CipherSuite = CipherSuite::AesCtr128HmacSha256_80;
 
@@ -42,10 +42,10 @@ struct Participant {
 }
 
 impl Participant {
-    fn new(name: &'static str, leaf: u32, layout: MlsKidLayout) -> Self {
-        let mut rx = Receiver::new(SUITE);
-        rx.set_mls_layout(layout);
-        Participant {
+    fn new(name: &'static str, leaf: u32, layout: MlsKidLayout) -> Result<Self, Error> {
+        let config = ReceiverConfig::new(SUITE).with_mls(layout, DEFAULT_MLS_EPOCHS_KEPT)?;
+        let rx = Receiver::with_config(config);
+        Ok(Participant {
             name,
             leaf,
             tx: Sender::new(SUITE),
@@ -54,7 +54,7 @@ impl Participant {
             decrypted: 0,
             failures: BTreeMap::new(),
             sent: 0,
-        }
+        })
     }
 
     /// Receives the epoch secret from the key schedule: new sender key, new receive epoch.
@@ -73,7 +73,10 @@ impl Participant {
     fn drain(&mut self) -> Vec<Result<Vec<u8>, Error>> {
         let mut outcomes = Vec::new();
         while let Some(mut frame) = self.inbox.pop_front() {
-            let result = self.rx.unprotect(b"", &mut frame).map(|p| p.to_vec());
+            let result = self
+                .rx
+                .unprotect_in_place(b"", &mut frame)
+                .map(|p| p.to_vec());
             match &result {
                 Ok(_) => self.decrypted += 1,
                 Err(e) => *self.failures.entry(e.code()).or_default() += 1,
@@ -197,10 +200,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let layout = MlsKidLayout::new(4, 3)?;
     let mut call = Call {
         people: vec![
-            Participant::new("alice", 0, layout),
-            Participant::new("bob", 1, layout),
-            Participant::new("carol", 2, layout),
-            Participant::new("dave", 3, layout),
+            Participant::new("alice", 0, layout)?,
+            Participant::new("bob", 1, layout)?,
+            Participant::new("carol", 2, layout)?,
+            Participant::new("dave", 3, layout)?,
         ],
         sfu: Sfu {
             layout,

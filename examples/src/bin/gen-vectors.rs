@@ -51,7 +51,7 @@ fn vector(suite: CipherSuite, kid: u64, ctr: u64, base_key: &[u8], md: &[u8], pt
     let mut tx = Sender::new(suite);
     tx.set_limits(Limits::UNLIMITED);
     let ct = tx
-        .set_key_with_counter(kid, base_key, ctr)
+        .set_key_with_counter(kid, base_key, sframe_core::Counter(ctr))
         .and_then(|()| tx.protect_vec(md, pt))
         .unwrap_or_else(|e| panic!("protect {suite} kid {kid} ctr {ctr}: {e}"));
     let (key, salt) = derive_key_and_salt(suite, kid, base_key)

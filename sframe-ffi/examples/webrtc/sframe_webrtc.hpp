@@ -38,11 +38,11 @@
  *     -> sframe_sender_protect(metadata = additional_data, plaintext = frame,
  *                              out = encrypted_frame); returns 0 on success, else the
  *        SframeStatus value (non-zero) as WebRTC expects.
- *   GetMaxCiphertextByteSize(media_type, n) -> sframe_sender_max_ciphertext_size(n)
+ *   GetMaxCiphertextByteSize(media_type, n) -> sframe_sender_max_output_len(n)
  *   Decrypt(media_type, csrcs, additional_data, encrypted_frame, frame)
  *     -> sframe_receiver_unprotect(...): OK -> kOk; UNKNOWN_KEY_ID (key not arrived yet) and
  *        REPLAY (duplicate) -> kRecoverable; anything else -> kFailedToDecrypt.
- *   GetMaxPlaintextByteSize(media_type, n) -> sframe_receiver_max_plaintext_size(n)
+ *   GetMaxPlaintextByteSize(media_type, n) -> sframe_receiver_max_output_len(n)
  * `additional_data` (e.g. the generic frame descriptor) is authenticated as SFrame metadata:
  * both ends must see the same bytes. The SFrame KID in each frame selects the key, so one
  * decryptor serves every sender of a call.
@@ -96,9 +96,20 @@ constexpr uint64_t TrackKid(uint64_t track, uint64_t participant, uint64_t gener
 }
 
 // The same scheme as an MLS KID layout (RFC 9605 §5.2), for SetMlsKey and
-// SframeFrameDecryptor::SetMlsLayout: the MLS context field carries the track.
+// MlsReceiverConfig: the MLS context field carries the track.
 constexpr SframeMlsKidLayout MlsLayout(uint64_t track) {
   return SframeMlsKidLayout{kEpochBits, kIndexBits, track};
+}
+
+// A receiver configuration with MLS epochs (the group's layout: any track's MlsLayout, the
+// receiver reads the track from each KID) and the defaults otherwise.
+inline SframeReceiverConfig MlsReceiverConfig(uint16_t cipher_suite) {
+  SframeReceiverConfig config{};
+  if (sframe_receiver_config_init(&config, cipher_suite) == SFRAME_OK) {
+    config.mls = true;
+    config.mls_layout = MlsLayout(0);
+  }
+  return config;
 }
 
 // Protects outgoing frames of ONE RtpSender, under its own KID (one KID per encryptor).
@@ -172,7 +183,7 @@ class SframeFrameEncryptor : public webrtc::FrameEncryptorInterface {
 
   size_t GetMaxCiphertextByteSize(MediaType /*media_type*/, size_t frame_size) override {
     std::lock_guard<std::mutex> lock(mu_);
-    return sframe_sender_max_ciphertext_size(sender_, frame_size);
+    return sframe_sender_max_output_len(sender_, frame_size);
   }
 
  private:
@@ -185,6 +196,11 @@ class SframeFrameDecryptor : public webrtc::FrameDecryptorInterface {
  public:
   explicit SframeFrameDecryptor(uint16_t cipher_suite)
       : receiver_(sframe_receiver_new(cipher_suite)) {}
+  // With settings fixed at creation (replay window, limits, MLS...): valid() is false if the
+  // configuration is out of range.
+  explicit SframeFrameDecryptor(const SframeReceiverConfig& config) : receiver_(nullptr) {
+    (void)sframe_receiver_new_with_config(&config, &receiver_);
+  }
   ~SframeFrameDecryptor() override { sframe_receiver_free(receiver_); }
   SframeFrameDecryptor(const SframeFrameDecryptor&) = delete;
   SframeFrameDecryptor& operator=(const SframeFrameDecryptor&) = delete;
@@ -198,12 +214,8 @@ class SframeFrameDecryptor : public webrtc::FrameDecryptorInterface {
     return sframe_receiver_add_key(receiver_, kid, base_key.data(), base_key.size());
   }
 
-  // MLS: the group's layout once (any track's MlsLayout: the receiver reads the track from
-  // each KID), then every epoch's exported secret; members' keys are derived per KID.
-  [[nodiscard]] SframeStatus SetMlsLayout(const SframeMlsKidLayout& layout) {
-    std::lock_guard<std::mutex> lock(mu_);
-    return sframe_receiver_set_mls_layout(receiver_, &layout);
-  }
+  // MLS (a decryptor made with MlsReceiverConfig): every epoch's exported secret; members'
+  // keys are derived per KID.
   [[nodiscard]] SframeStatus AddMlsEpoch(uint64_t epoch, ArrayView<const uint8_t> exported_secret) {
     std::lock_guard<std::mutex> lock(mu_);
     return sframe_receiver_add_mls_epoch(receiver_, epoch, exported_secret.data(),
@@ -245,7 +257,7 @@ class SframeFrameDecryptor : public webrtc::FrameDecryptorInterface {
 
   size_t GetMaxPlaintextByteSize(MediaType /*media_type*/, size_t encrypted_frame_size) override {
     std::lock_guard<std::mutex> lock(mu_);
-    return sframe_receiver_max_plaintext_size(receiver_, encrypted_frame_size);
+    return sframe_receiver_max_output_len(receiver_, encrypted_frame_size);
   }
 
  private:

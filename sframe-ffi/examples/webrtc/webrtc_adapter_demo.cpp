@@ -153,7 +153,7 @@ int main() {
     const uint8_t epoch_secret[16] = {'M', 'L', 'S', ' ', 'e', 'p', 'o', 'c', 'h', ' ', '7', ' ', 's', 'e', 'c', '!'};
     auto mls_audio = rtc::make_ref_counted<SframeFrameEncryptor>(suite);
     auto mls_video = rtc::make_ref_counted<SframeFrameEncryptor>(suite);
-    auto mls_dec = rtc::make_ref_counted<SframeFrameDecryptor>(suite);
+    auto mls_dec = rtc::make_ref_counted<SframeFrameDecryptor>(MlsReceiverConfig(suite));
     uint64_t ka = 0, kv = 0;
     Expect(mls_audio->SetMlsKey(MlsLayout(kAudioTrack), epoch_secret, 7, me, &ka) == SFRAME_OK &&
                ka == TrackKid(kAudioTrack, me, 7),
@@ -163,7 +163,7 @@ int main() {
            "MLS video key, its own KID");
     Expect(copy->SetMlsKey(MlsLayout(kVideoTrack), epoch_secret, 7, me) == SFRAME_ERR_KEY_IN_USE,
            "MLS: a second encryptor for the video track refused");
-    Expect(mls_dec->SetMlsLayout(MlsLayout(kAudioTrack)) == SFRAME_OK && mls_dec->AddMlsEpoch(7, epoch_secret) == SFRAME_OK,
+    Expect(mls_dec->valid() && mls_dec->AddMlsEpoch(7, epoch_secret) == SFRAME_OK,
            "MLS decryptor");
     for (auto* e : {mls_audio.get(), mls_video.get()}) {
       std::vector<uint8_t> f = SendFrame(e, descriptor, "mls frame");

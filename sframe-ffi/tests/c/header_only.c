@@ -20,12 +20,12 @@ int main(void) {
     ok &= s != NULL && r != NULL;
     ok &= sframe_sender_set_key(s, 7, key, sizeof key) == SFRAME_OK;
     ok &= sframe_receiver_add_key(r, 7, key, sizeof key) == SFRAME_OK;
-    ok &= sframe_sender_max_ciphertext_size(s, sizeof payload) <= sizeof frame;
+    ok &= sframe_sender_max_output_len(s, sizeof payload) <= sizeof frame;
     ok &= sframe_sender_protect(s, NULL, 0, payload, sizeof payload, frame, sizeof frame,
                                 &frame_len) == SFRAME_OK;
     ok &= sframe_header_parse(frame, frame_len, &kid, &ctr, &header_len) == SFRAME_OK;
     ok &= kid == 7 && ctr == 0 && header_len == 1;
-    ok &= sframe_receiver_max_plaintext_size(r, frame_len) <= sizeof plain;
+    ok &= sframe_receiver_max_output_len(r, frame_len) <= sizeof plain;
     ok &= sframe_receiver_unprotect(r, NULL, 0, frame, frame_len, plain, sizeof plain,
                                     &plain_len) == SFRAME_OK;
     ok &= plain_len == sizeof payload && plain[0] == 'h' && plain[4] == 'o';

@@ -58,7 +58,7 @@ static void make_pair(uint16_t suite, uint64_t kid, SframeSender **s, SframeRece
 /* Protects `pt` into a fresh exactly-sized heap buffer (ASan sees any overrun). */
 static uint8_t *protect_alloc(SframeSender *s, const uint8_t *md, size_t md_len,
                               const uint8_t *pt, size_t pt_len, size_t *len) {
-    size_t cap = sframe_sender_max_ciphertext_size(s, pt_len);
+    size_t cap = sframe_sender_max_output_len(s, pt_len);
     uint8_t *out = malloc(cap);
     CHECK(out != NULL);
     CHECK_STATUS(sframe_sender_protect(s, md, md_len, pt, pt_len, out, cap, len), SFRAME_OK);
@@ -232,7 +232,7 @@ static void test_rfc_vectors_unprotect(void) {
         SframeReceiver *r = sframe_receiver_new(v->suite);
         CHECK(r != NULL);
         CHECK_STATUS(sframe_receiver_add_key(r, v->kid, v->base_key, v->base_key_len), SFRAME_OK);
-        size_t cap = sframe_receiver_max_plaintext_size(r, v->ct_len);
+        size_t cap = sframe_receiver_max_output_len(r, v->ct_len);
         CHECK(cap >= v->pt_len);
         uint8_t *out = malloc(cap);
         size_t n = 0;
@@ -278,7 +278,7 @@ static void test_rfc_vectors_protect(void) {
         CHECK_STATUS(sframe_sender_set_key_with_counter(s, v->kid, v->base_key, v->base_key_len,
                                                         v->ctr),
                      SFRAME_OK);
-        size_t cap = sframe_sender_max_ciphertext_size(s, v->pt_len);
+        size_t cap = sframe_sender_max_output_len(s, v->pt_len);
         CHECK(cap >= v->ct_len);
         uint8_t *out = malloc(cap);
         size_t n = 0;
@@ -382,8 +382,8 @@ static void test_round_trip_every_suite(void) {
             for (size_t j = 0; j < len; j++) pt[j] = (uint8_t)(j * 7 + i);
             size_t flen = 0;
             uint8_t *frame = protect_alloc(s, md, sizeof md, pt, len, &flen);
-            CHECK(flen > len && flen <= sframe_sender_max_ciphertext_size(s, len));
-            size_t cap = sframe_receiver_max_plaintext_size(r, flen);
+            CHECK(flen > len && flen <= sframe_sender_max_output_len(s, len));
+            size_t cap = sframe_receiver_max_output_len(r, flen);
             uint8_t *out = malloc(cap + 1);
             size_t n = 0;
             CHECK_STATUS(sframe_receiver_unprotect(r, md, sizeof md, frame, flen, out, cap, &n),
@@ -703,20 +703,74 @@ static void test_receiver_keys(void) {
     sframe_receiver_free(r);
 }
 
+/* A receiver for `suite` with the config `cfg` and KEY_A under `kid`. */
+static SframeReceiver *receiver_with(const SframeReceiverConfig *cfg, uint64_t kid) {
+    SframeReceiver *r = NULL;
+    CHECK_STATUS(sframe_receiver_new_with_config(cfg, &r), SFRAME_OK);
+    CHECK(r != NULL);
+    CHECK_STATUS(sframe_receiver_add_key(r, kid, KEY_A, sizeof KEY_A), SFRAME_OK);
+    return r;
+}
+
+static void test_receiver_config(void) {
+    SframeReceiverConfig cfg, got;
+    SframeReceiver *r = (SframeReceiver *)&cfg; /* must be overwritten with NULL on error */
+    CHECK_STATUS(sframe_receiver_config_init(&cfg, 99), SFRAME_ERR_UNSUPPORTED_SUITE);
+    CHECK_STATUS(sframe_receiver_config_init(NULL, 1), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_receiver_config_init(&cfg, SFRAME_AES_128_GCM_SHA256_128), SFRAME_OK);
+    CHECK(cfg.cipher_suite == SFRAME_AES_128_GCM_SHA256_128);
+    CHECK(cfg.replay_window == SFRAME_DEFAULT_REPLAY_WINDOW);
+    CHECK(cfg.max_ratchet_lookahead == SFRAME_DEFAULT_MAX_RATCHET_LOOKAHEAD);
+    CHECK(!cfg.mls && cfg.mls_epochs_kept == SFRAME_DEFAULT_MLS_EPOCHS_KEPT);
+    CHECK(cfg.max_auth_failures == (uint64_t)1 << 36);
+    /* Each out-of-range setting is refused, and no receiver is made. */
+    SframeReceiverConfig bad = cfg;
+    bad.replay_window = SFRAME_MAX_REPLAY_WINDOW + 1;
+    CHECK_STATUS(sframe_receiver_new_with_config(&bad, &r), SFRAME_ERR_INVALID_CONFIG);
+    CHECK(r == NULL);
+    bad = cfg;
+    bad.max_ratchet_lookahead = SFRAME_MAX_RATCHET_LOOKAHEAD + 1;
+    CHECK_STATUS(sframe_receiver_new_with_config(&bad, &r), SFRAME_ERR_INVALID_CONFIG);
+    bad = cfg;
+    bad.mls = true;
+    bad.mls_layout.epoch_bits = 0; /* E must be 1..32 */
+    bad.mls_layout.index_bits = 6;
+    CHECK_STATUS(sframe_receiver_new_with_config(&bad, &r), SFRAME_ERR_INVALID_CONFIG);
+    bad.mls_layout.epoch_bits = 4;
+    bad.mls_epochs_kept = 0;
+    CHECK_STATUS(sframe_receiver_new_with_config(&bad, &r), SFRAME_ERR_INVALID_CONFIG);
+    bad.mls_epochs_kept = SFRAME_MAX_MLS_EPOCHS + 1;
+    CHECK_STATUS(sframe_receiver_new_with_config(&bad, &r), SFRAME_ERR_INVALID_CONFIG);
+    bad = cfg;
+    bad.cipher_suite = 0;
+    CHECK_STATUS(sframe_receiver_new_with_config(&bad, &r), SFRAME_ERR_UNSUPPORTED_SUITE);
+    CHECK_STATUS(sframe_receiver_new_with_config(NULL, &r), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_receiver_new_with_config(&cfg, NULL), SFRAME_ERR_NULL_POINTER);
+    /* A valid config is kept as given. */
+    cfg.replay_window = 4;
+    cfg.max_auth_failures = 7;
+    cfg.mls = true;
+    cfg.mls_layout.epoch_bits = 4;
+    cfg.mls_layout.index_bits = 6;
+    cfg.mls_layout.context = 1;
+    cfg.mls_epochs_kept = 2;
+    CHECK_STATUS(sframe_receiver_new_with_config(&cfg, &r), SFRAME_OK);
+    CHECK_STATUS(sframe_receiver_config(r, &got), SFRAME_OK);
+    CHECK(got.replay_window == 4 && got.max_auth_failures == 7 && got.mls);
+    CHECK(got.mls_layout.epoch_bits == 4 && got.mls_layout.index_bits == 6);
+    CHECK(got.mls_layout.context == 1 && got.mls_epochs_kept == 2);
+    CHECK_STATUS(sframe_receiver_config(NULL, &got), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_receiver_config(r, NULL), SFRAME_ERR_NULL_POINTER);
+    sframe_receiver_free(r);
+}
+
 static void test_replay_window(void) {
-    SframeSender *s;
-    SframeReceiver *r;
-    make_pair(SFRAME_AES_128_CTR_HMAC_SHA256_80, 8, &s, &r);
-    uint32_t w = 0;
-    CHECK_STATUS(sframe_receiver_replay_window(r, &w), SFRAME_OK);
-    CHECK(w == SFRAME_DEFAULT_REPLAY_WINDOW);
-    CHECK_STATUS(sframe_receiver_set_replay_window(r, SFRAME_MAX_REPLAY_WINDOW + 1),
-                 SFRAME_ERR_INVALID_CONFIG);
-    CHECK_STATUS(sframe_receiver_replay_window(r, &w), SFRAME_OK);
-    CHECK(w == SFRAME_DEFAULT_REPLAY_WINDOW);
-    CHECK_STATUS(sframe_receiver_set_replay_window(r, 4), SFRAME_OK);
-    CHECK_STATUS(sframe_receiver_replay_window(r, &w), SFRAME_OK);
-    CHECK(w == 4);
+    SframeSender *s = sframe_sender_new(SFRAME_AES_128_CTR_HMAC_SHA256_80);
+    CHECK_STATUS(sframe_sender_set_key(s, 8, KEY_A, sizeof KEY_A), SFRAME_OK);
+    SframeReceiverConfig cfg;
+    CHECK_STATUS(sframe_receiver_config_init(&cfg, SFRAME_AES_128_CTR_HMAC_SHA256_80), SFRAME_OK);
+    cfg.replay_window = 4;
+    SframeReceiver *r = receiver_with(&cfg, 8);
     /* Frames 0..9; deliver 9 first: 0..5 are then too old for a window of 4. */
     uint8_t *frames[10];
     size_t lens[10], n;
@@ -732,20 +786,26 @@ static void test_replay_window(void) {
     CHECK_STATUS(sframe_receiver_unprotect(r, NULL, 0, frames[2], lens[2], out, sizeof out, &n),
                  SFRAME_ERR_REPLAY);
     /* Window 0: replay protection off. */
-    CHECK_STATUS(sframe_receiver_set_replay_window(r, 0), SFRAME_OK);
-    CHECK_STATUS(sframe_receiver_unprotect(r, NULL, 0, frames[7], lens[7], out, sizeof out, &n),
+    cfg.replay_window = 0;
+    SframeReceiver *r0 = receiver_with(&cfg, 8);
+    CHECK_STATUS(sframe_receiver_unprotect(r0, NULL, 0, frames[7], lens[7], out, sizeof out, &n),
                  SFRAME_OK);
-    CHECK_STATUS(sframe_receiver_set_replay_window(r, SFRAME_MAX_REPLAY_WINDOW), SFRAME_OK);
+    CHECK_STATUS(sframe_receiver_unprotect(r0, NULL, 0, frames[7], lens[7], out, sizeof out, &n),
+                 SFRAME_OK);
     for (int i = 0; i < 10; i++) free(frames[i]);
     sframe_sender_free(s);
     sframe_receiver_free(r);
+    sframe_receiver_free(r0);
 }
 
 static void test_receiver_auth_failure_limit(void) {
-    SframeSender *s;
-    SframeReceiver *r;
-    make_pair(SFRAME_AES_128_CTR_HMAC_SHA256_32, 12, &s, &r);
-    CHECK_STATUS(sframe_receiver_set_max_auth_failures(r, 2), SFRAME_OK);
+    SframeSender *s = sframe_sender_new(SFRAME_AES_128_CTR_HMAC_SHA256_32);
+    CHECK_STATUS(sframe_sender_set_key(s, 12, KEY_A, sizeof KEY_A), SFRAME_OK);
+    SframeReceiverConfig cfg;
+    CHECK_STATUS(sframe_receiver_config_init(&cfg, SFRAME_AES_128_CTR_HMAC_SHA256_32), SFRAME_OK);
+    CHECK(cfg.max_auth_failures == 1 << 12); /* the 4-byte tag suites' default */
+    cfg.max_auth_failures = 2;
+    SframeReceiver *r = receiver_with(&cfg, 12);
     size_t flen, n;
     uint8_t *frame = protect_alloc(s, NULL, 0, (const uint8_t *)"payload", 7, &flen);
     uint8_t out[64];
@@ -761,7 +821,6 @@ static void test_receiver_auth_failure_limit(void) {
     SframeKeyUsage u;
     CHECK_STATUS(sframe_receiver_usage(r, 12, &u), SFRAME_OK);
     CHECK(u.frames == 0 && u.auth_failures == 2);
-    CHECK_STATUS(sframe_receiver_set_max_auth_failures(NULL, 2), SFRAME_ERR_NULL_POINTER);
     free(frame);
     sframe_sender_free(s);
     sframe_receiver_free(r);
@@ -875,10 +934,6 @@ static void test_ratchet(void) {
     CHECK_STATUS(sframe_sender_ratchet(s, &kid1), SFRAME_OK);
     CHECK_STATUS(sframe_sender_next_counter(s, &ctr), SFRAME_OK);
     CHECK(kid1 == kid + 1 && ctr == 1);
-    CHECK_STATUS(sframe_receiver_set_max_ratchet_lookahead(r, SFRAME_MAX_RATCHET_LOOKAHEAD + 1),
-                 SFRAME_ERR_INVALID_CONFIG);
-    CHECK_STATUS(sframe_receiver_set_max_ratchet_lookahead(r, 0), SFRAME_OK);
-    CHECK_STATUS(sframe_receiver_set_max_ratchet_lookahead(NULL, 1), SFRAME_ERR_NULL_POINTER);
     free(f0);
     free(f1);
     free(f2);
@@ -892,21 +947,20 @@ static void test_mls_epochs(void) {
     const SframeMlsKidLayout bad = {0, 6, 0};
     SframeSender *alice = sframe_sender_new(SFRAME_AES_128_GCM_SHA256_128);
     SframeSender *carol = sframe_sender_new(SFRAME_AES_128_GCM_SHA256_128);
-    SframeReceiver *bob = sframe_receiver_new(SFRAME_AES_128_GCM_SHA256_128);
+    SframeReceiver *plain = sframe_receiver_new(SFRAME_AES_128_GCM_SHA256_128);
     uint64_t kid_a = 0, kid_c = 0;
 
-    CHECK_STATUS(sframe_receiver_add_mls_epoch(bob, 14, epoch14, sizeof epoch14),
-                 SFRAME_ERR_INVALID_CONFIG); /* no layout yet */
-    CHECK_STATUS(sframe_receiver_set_mls_layout(bob, &bad), SFRAME_ERR_INVALID_CONFIG);
-    CHECK_STATUS(sframe_receiver_set_mls_layout(bob, NULL), SFRAME_ERR_NULL_POINTER);
-    CHECK_STATUS(sframe_receiver_set_mls_layout(NULL, &layout), SFRAME_ERR_NULL_POINTER);
-    CHECK_STATUS(sframe_receiver_set_mls_layout(bob, &layout), SFRAME_OK);
-    CHECK_STATUS(sframe_receiver_set_mls_epochs_kept(bob, 0), SFRAME_ERR_INVALID_CONFIG);
-    CHECK_STATUS(sframe_receiver_set_mls_epochs_kept(bob, SFRAME_MAX_MLS_EPOCHS + 1),
-                 SFRAME_ERR_INVALID_CONFIG);
-    CHECK_STATUS(sframe_receiver_set_mls_epochs_kept(bob, SFRAME_DEFAULT_MLS_EPOCHS_KEPT),
-                 SFRAME_OK);
-    CHECK_STATUS(sframe_receiver_set_mls_epochs_kept(NULL, 2), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_receiver_add_mls_epoch(plain, 14, epoch14, sizeof epoch14),
+                 SFRAME_ERR_INVALID_CONFIG); /* no MLS layout in its config */
+    sframe_receiver_free(plain);
+    SframeReceiverConfig cfg;
+    CHECK_STATUS(sframe_receiver_config_init(&cfg, SFRAME_AES_128_GCM_SHA256_128), SFRAME_OK);
+    cfg.mls = true;
+    cfg.mls_layout = bad;
+    SframeReceiver *bob = NULL;
+    CHECK_STATUS(sframe_receiver_new_with_config(&cfg, &bob), SFRAME_ERR_INVALID_CONFIG);
+    cfg.mls_layout = layout;
+    CHECK_STATUS(sframe_receiver_new_with_config(&cfg, &bob), SFRAME_OK);
     CHECK_STATUS(sframe_receiver_add_mls_epoch(bob, 14, epoch14, 15), SFRAME_ERR_INVALID_KEY);
     CHECK_STATUS(sframe_receiver_add_mls_epoch(bob, 14, NULL, 16), SFRAME_ERR_NULL_POINTER);
     CHECK_STATUS(sframe_receiver_add_mls_epoch(NULL, 14, epoch14, 16), SFRAME_ERR_NULL_POINTER);
@@ -977,7 +1031,6 @@ static void test_null_and_zero_length(void) {
     uint8_t out[64];
     size_t n = 123;
     uint64_t u64 = 0;
-    uint32_t u32 = 0;
     SframeKeyUsage u;
 
     /* NULL objects. */
@@ -987,7 +1040,7 @@ static void test_null_and_zero_length(void) {
     CHECK_STATUS(sframe_sender_key_id(NULL, &u64), SFRAME_ERR_NULL_POINTER);
     CHECK_STATUS(sframe_sender_next_counter(NULL, &u64), SFRAME_ERR_NULL_POINTER);
     CHECK_STATUS(sframe_sender_usage(NULL, &u), SFRAME_ERR_NULL_POINTER);
-    CHECK(sframe_sender_max_ciphertext_size(NULL, 100) == 0);
+    CHECK(sframe_sender_max_output_len(NULL, 100) == 0);
     CHECK_STATUS(sframe_sender_protect(NULL, NULL, 0, NULL, 0, out, sizeof out, &n),
                  SFRAME_ERR_NULL_POINTER);
     CHECK(n == 0);
@@ -996,10 +1049,8 @@ static void test_null_and_zero_length(void) {
     CHECK_STATUS(sframe_receiver_clear(NULL), SFRAME_ERR_NULL_POINTER);
     CHECK(!sframe_receiver_has_key(NULL, 1));
     CHECK(sframe_receiver_key_count(NULL) == 0);
-    CHECK_STATUS(sframe_receiver_set_replay_window(NULL, 4), SFRAME_ERR_NULL_POINTER);
-    CHECK_STATUS(sframe_receiver_replay_window(NULL, &u32), SFRAME_ERR_NULL_POINTER);
     CHECK_STATUS(sframe_receiver_usage(NULL, 6, &u), SFRAME_ERR_NULL_POINTER);
-    CHECK(sframe_receiver_max_plaintext_size(NULL, 100) == 0);
+    CHECK(sframe_receiver_max_output_len(NULL, 100) == 0);
     CHECK_STATUS(sframe_receiver_unprotect(NULL, NULL, 0, out, 20, out + 20, 20, &n),
                  SFRAME_ERR_NULL_POINTER);
     sframe_sender_free(NULL);
@@ -1009,7 +1060,7 @@ static void test_null_and_zero_length(void) {
     CHECK_STATUS(sframe_sender_key_id(s, NULL), SFRAME_ERR_NULL_POINTER);
     CHECK_STATUS(sframe_sender_next_counter(s, NULL), SFRAME_ERR_NULL_POINTER);
     CHECK_STATUS(sframe_sender_usage(s, NULL), SFRAME_ERR_NULL_POINTER);
-    CHECK_STATUS(sframe_receiver_replay_window(r, NULL), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_receiver_config(r, NULL), SFRAME_ERR_NULL_POINTER);
     CHECK_STATUS(sframe_receiver_usage(r, 6, NULL), SFRAME_ERR_NULL_POINTER);
     CHECK_STATUS(sframe_sender_protect(s, NULL, 0, NULL, 0, out, sizeof out, NULL),
                  SFRAME_ERR_NULL_POINTER);
@@ -1041,7 +1092,7 @@ static void test_null_and_zero_length(void) {
     size_t flen = 0;
     CHECK_STATUS(sframe_sender_protect(s, NULL, 0, NULL, 0, out, sizeof out, &flen), SFRAME_OK);
     CHECK(flen == 1 + 16); /* header for KID 6, CTR 0 + tag */
-    CHECK(sframe_receiver_max_plaintext_size(r, flen) == 0);
+    CHECK(sframe_receiver_max_output_len(r, flen) == 0);
     CHECK_STATUS(sframe_receiver_unprotect(r, NULL, 0, out, flen, NULL, 0, &n), SFRAME_OK);
     CHECK(n == 0);
     /* An empty frame, and a NULL/0 output for a non-empty plaintext. */
@@ -1050,8 +1101,8 @@ static void test_null_and_zero_length(void) {
     CHECK_STATUS(sframe_sender_protect(s, NULL, 0, (const uint8_t *)"x", 1, NULL, 0, &n),
                  SFRAME_ERR_BUFFER_TOO_SMALL);
     /* Size helpers never overflow. */
-    CHECK(sframe_sender_max_ciphertext_size(s, SIZE_MAX) == SIZE_MAX);
-    CHECK(sframe_receiver_max_plaintext_size(r, 0) == 0);
+    CHECK(sframe_sender_max_output_len(s, SIZE_MAX) == SIZE_MAX);
+    CHECK(sframe_receiver_max_output_len(r, 0) == 0);
     sframe_sender_free(s);
     sframe_receiver_free(r);
 }
@@ -1099,7 +1150,7 @@ static const TestCase TESTS[] = {
     T(test_counter_exhausted),     T(test_sender_usage_limit),
     T(test_short_output_buffers),  T(test_aliasing_buffers),
     T(test_key_in_use),
-    T(test_receiver_keys),         T(test_replay_window),
+    T(test_receiver_keys),         T(test_receiver_config),       T(test_replay_window),
     T(test_receiver_auth_failure_limit), T(test_in_place_misuse),
     T(test_ratchet),               T(test_mls_epochs),
     T(test_null_and_zero_length),  T(test_malformed_inputs),

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use sframe_core::mls::MlsKidLayout;
-use sframe_core::{CipherSuite, Header, Receiver, Sender};
+use sframe_core::mls::{DEFAULT_MLS_EPOCHS_KEPT, MlsKidLayout};
+use sframe_core::{CipherSuite, Header, Receiver, ReceiverConfig, Sender};
 use str0m::format::Codec as RtcCodec;
 use str0m::media::{Frequency, MediaData, MediaTime, Mid};
 use str0m::net::{Protocol, Receive};
@@ -335,8 +335,10 @@ impl Subscriber {
     fn run_inner(&mut self) -> Result<(), String> {
         let mut tracks = Vec::new();
         for kind in [AUDIO, VIDEO] {
-            let mut receiver = Receiver::new(SUITE);
-            receiver.set_mls_layout(track_layout(kind)?);
+            let config = ReceiverConfig::new(SUITE)
+                .with_mls(track_layout(kind)?, DEFAULT_MLS_EPOCHS_KEPT)
+                .map_err(|e| e.to_string())?;
+            let receiver = Receiver::with_config(config);
             tracks.push(InTrack { receiver });
         }
         let mut applied: BTreeSet<u64> = BTreeSet::new();
