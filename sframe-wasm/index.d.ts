@@ -58,7 +58,8 @@ export type SFrameErrorCode =
    * A derived key (`sframeKey`, not the suite's `keyLength` bytes) or salt (`sframeSalt`, not
    * `nonceLength` bytes) has the wrong length. A base key that is too short is `invalid_key`.
    */
-  | 'invalid_length';
+  | 'invalid_length'
+  | 'external_key';
 
 /** Errors thrown by the low-level API: `code` is sframe-core's stable error code. */
 export interface SFrameError extends Error {
@@ -109,6 +110,10 @@ export class Sender {
   setKeyWithCounter(keyId: CryptoKeyID, baseKey: Bytes, nextCounter: bigint): void;
   /** Installs an already derived sframe_key (Nk bytes) and sframe_salt (12 bytes). */
   setDerivedKey(keyId: CryptoKeyID, sframeKey: Bytes, sframeSalt: Bytes): void;
+  /** Installs a key whose AEAD runs outside wasm (WebCrypto): its 12-byte sframe_salt only. */
+  setExternalKey(keyId: CryptoKeyID, sframeSalt: Bytes): void;
+  /** Uses the next counter for an external AEAD: returns nonce (12 bytes) ‖ header. */
+  protectExternal(): Uint8Array;
   /** header ‖ ciphertext ‖ tag; metadata is authenticated, not included. */
   protect(frame: Bytes, metadata?: Bytes | null): Uint8Array;
   readonly keyId: bigint | undefined;
@@ -138,9 +143,26 @@ export class Receiver {
   /** The replay window in force (see ReceiverOptions). */
   readonly replayWindow: number;
   unprotect(frame: Bytes, metadata?: Bytes | null): Uint8Array;
+  /** Installs a key whose AEAD runs outside wasm (WebCrypto): its 12-byte sframe_salt only. */
+  addExternalKey(keyId: CryptoKeyID, sframeSalt: Bytes): void;
+  /** Parses, finds the key, checks limits and replay; changes nothing. */
+  unprotectExternal(frame: Bytes): Opening;
+  /** After the external AEAD verified the tag: records the frame (may throw "replay"). */
+  commitExternal(opening: Opening): void;
+  /** After the external AEAD rejected the tag: counts one failure. */
+  rejectExternal(opening: Opening): void;
   /** Largest output of unprotecting a length-byte frame. */
   maxOutputLength(length: number): number;
   readonly cipherSuite: SFrameCipherSuite;
+  free(): void;
+}
+
+/** One frame between Receiver.unprotectExternal and commitExternal / rejectExternal. */
+export class Opening {
+  readonly keyId: bigint;
+  readonly headerLength: number;
+  readonly tagLength: number;
+  readonly nonce: Uint8Array;
   free(): void;
 }
 

@@ -65,11 +65,15 @@ pub enum Error {
     /// is not `Nk` bytes or an `sframe_salt` that is not `Nn` bytes ([`crate::Key::from_parts`]),
     /// or a nonce that is not `Nn` bytes ([`crate::hazmat::Aead`]).
     InvalidLength,
+    /// The key holds no AEAD key: its AEAD runs outside this library ([`crate::Key::external`],
+    /// e.g. a non-extractable WebCrypto key). Use the external calls
+    /// ([`crate::Sender::protect_external`], [`crate::Receiver::unprotect_external`]).
+    ExternalKey,
 }
 
 impl Error {
     /// Every error, in [`Error::number`] order (`ALL[i].number() == i + 1`).
-    pub const ALL: [Error; 17] = [
+    pub const ALL: [Error; 18] = [
         Error::BufferTooSmall,
         Error::MalformedFrame,
         Error::UnknownKeyId,
@@ -87,6 +91,7 @@ impl Error {
         Error::CounterUnknown,
         Error::SuiteMismatch,
         Error::InvalidLength,
+        Error::ExternalKey,
     ];
 
     /// The stable number of the error, 1 and up (never 0): the value of the C library's
@@ -144,6 +149,7 @@ impl Error {
             Error::CounterUnknown => c"counter_unknown",
             Error::SuiteMismatch => c"suite_mismatch",
             Error::InvalidLength => c"invalid_length",
+            Error::ExternalKey => c"external_key",
         }
     }
 
@@ -170,6 +176,9 @@ impl Error {
             Error::CounterUnknown => c"this key was used before and its counter is unknown",
             Error::SuiteMismatch => c"the key was derived for another cipher suite",
             Error::InvalidLength => c"key, salt or nonce length does not match the cipher suite",
+            Error::ExternalKey => {
+                c"the key's AEAD runs outside this library; use the external calls"
+            }
         }
     }
 }
@@ -212,7 +221,8 @@ mod tests {
         assert_eq!(Error::CounterUnknown.number(), 15);
         assert_eq!(Error::SuiteMismatch.number(), 16);
         assert_eq!(Error::InvalidLength.number(), 17);
-        for n in [0, 18, 100, u16::MAX] {
+        assert_eq!(Error::ExternalKey.number(), 18);
+        for n in [0, 19, 100, u16::MAX] {
             assert_eq!(Error::from_number(n), None);
         }
     }

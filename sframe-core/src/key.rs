@@ -24,7 +24,7 @@ pub const SALT_LABEL: &[u8] = b"SFrame 1.0 Secret salt ";
 /// Longest §4.4.2 HKDF-Expand info: [`SALT_LABEL`] ‖ BE64(KID) ‖ BE16(suite), 33 bytes.
 pub const MAX_DERIVATION_INFO_LEN: usize = SALT_LABEL.len() + 8 + 2;
 /// HKDF-Extract salt of [`Key::fingerprint`] (not an RFC 9605 label: a local identifier).
-const FINGERPRINT_LABEL: &[u8] = b"sframe-core key fingerprint v1";
+const FINGERPRINT_LABEL: &[u8] = b"sframe-core key fingerprint v2";
 
 /// The key material derived for one KID: the AEAD key (`sframe_key`, with its key schedule
 /// precomputed) and the nonce salt (`sframe_salt`). Zeroized on drop.
@@ -75,7 +75,8 @@ impl Key {
     }
 
     /// Builds a key from an already derived `sframe_key` (`Nk` bytes) and `sframe_salt`, for the
-    /// [`DefaultBackend`].
+    /// [`DefaultBackend`]. Both must come from one §4.4.2 derivation: the key material is
+    /// identified by its salt ([`Key::fingerprint`]).
     pub fn from_parts(
         suite: CipherSuite,
         kid: u64,
@@ -127,31 +128,68 @@ impl<B: Backend> Key<B> {
         }
         let salt: [u8; NONCE_LEN] = sframe_salt.try_into().map_err(|_| Error::InvalidLength)?;
         let aead = AeadKey::new(suite, sframe_key)?;
-        // fingerprint = HKDF-Extract(label, BE16(suite) ‖ sframe_key ‖ sframe_salt)[..16]
-        let mut ikm = Zeroizing::new([0u8; 2 + MAX_KEY_LEN + NONCE_LEN]);
-        let parts: [&[u8]; 3] = [&suite.id().to_be_bytes(), sframe_key, &salt];
-        let mut n = 0;
-        for part in parts {
-            let end = n + part.len();
-            ikm.get_mut(n..end)
-                .ok_or(Error::InvalidKey)?
-                .copy_from_slice(part);
-            n = end;
-        }
-        let prk = hkdf_extract(suite.hash(), FINGERPRINT_LABEL, ikm.get(..n).unwrap_or(&[]));
+        Ok(Self::assemble(suite, kid, aead, salt))
+    }
+
+    /// A key whose AEAD runs outside this crate — e.g. a non-extractable WebCrypto AES-GCM key
+    /// derived in the browser, so no AES key byte is ever in this process's memory. It holds
+    /// only the `sframe_salt` (§4.4.2) for `kid`: enough to number frames and build nonces for
+    /// [`Sender::protect_external`](crate::Sender::protect_external) and
+    /// [`Receiver::unprotect_external`](crate::Receiver::unprotect_external), with the same
+    /// counters, replay windows and limits as any key. The in-crate `protect` / `unprotect`
+    /// calls refuse it with [`Error::ExternalKey`].
+    ///
+    /// It has the same [`Key::fingerprint`] as the full key of the same material, so a sender
+    /// never restarts a counter by switching between the two forms, and a receiver keeps its
+    /// replay window. A salt that is not `Nn` bytes is [`Error::InvalidLength`].
+    ///
+    /// ```
+    /// use sframe_core::{CipherSuite, Key, RustCrypto, hazmat::derive_key_and_salt};
+    /// let suite = CipherSuite::AesGcm128Sha256;
+    /// let (_, salt) = derive_key_and_salt(suite, 7, &[0x42; 16])?; // e.g. WebCrypto deriveBits
+    /// let ext = Key::external(RustCrypto, suite, 7, &salt[..])?;
+    /// let full = Key::derive_with(RustCrypto, suite, 7, &[0x42; 16])?;
+    /// assert_eq!(ext.fingerprint(), full.fingerprint());
+    /// assert!(ext.is_external() && !full.is_external());
+    /// # Ok::<(), sframe_core::Error>(())
+    /// ```
+    pub fn external(_backend: B, suite: CipherSuite, kid: u64, sframe_salt: &[u8]) -> Result<Self> {
+        let salt: [u8; NONCE_LEN] = sframe_salt.try_into().map_err(|_| Error::InvalidLength)?;
+        Ok(Self::assemble(suite, kid, AeadKey::External, salt))
+    }
+
+    /// Whether the AEAD of this key runs outside this crate ([`Key::external`]).
+    pub fn is_external(&self) -> bool {
+        matches!(self.aead, AeadKey::External)
+    }
+
+    fn assemble(suite: CipherSuite, kid: u64, aead: AeadKey<B>, salt: [u8; NONCE_LEN]) -> Self {
+        // fingerprint = HKDF-Extract(label, BE16(suite) ‖ sframe_salt)[..16]. The salt comes
+        // from the same §4.4.2 secret (and KID) as the key, so it identifies the material
+        // without the key, and a key held outside the crate has the same fingerprint. The KID
+        // is left out on purpose: the same parts under two KIDs would repeat every nonce, so
+        // they must count as the same material.
+        let mut ikm = Zeroizing::new([0u8; 2 + NONCE_LEN]);
+        let (s, rest) = ikm.split_at_mut(2);
+        s.copy_from_slice(&suite.id().to_be_bytes());
+        rest.copy_from_slice(&salt);
+        let prk = hkdf_extract(suite.hash(), FINGERPRINT_LABEL, &ikm[..]);
         let mut fingerprint = [0u8; 16];
-        fingerprint.copy_from_slice(prk.as_bytes().get(..16).ok_or(Error::InvalidKey)?);
-        Ok(Key {
+        if let Some(src) = prk.as_bytes().get(..16) {
+            fingerprint.copy_from_slice(src);
+        }
+        Key {
             suite,
             kid,
             aead,
             salt,
             fingerprint,
-        })
+        }
     }
 
-    /// A one-way 128-bit identifier of this key material (suite, `sframe_key`, `sframe_salt`):
-    /// equal for equal material, and revealing nothing about the key. Senders use it to
+    /// A one-way 128-bit identifier of this key material (suite and `sframe_salt`, which
+    /// §4.4.2 derives from the same secret and KID as `sframe_key`): equal for equal
+    /// material, and revealing nothing about the key. Senders use it to
     /// recognize key material they used before (so a counter never restarts) and receivers to
     /// recognize a key that is already installed (so its replay window is kept).
     ///
@@ -198,6 +236,7 @@ impl<B: Backend> Key<B> {
     }
 
     /// §4.4.3: nonce = sframe_salt XOR BE(CTR, Nn).
+    #[inline]
     pub(crate) fn nonce(&self, ctr: u64) -> [u8; NONCE_LEN] {
         // One 64-bit XOR on the low 8 bytes (per frame: keep it short).
         let mut nonce = self.salt;

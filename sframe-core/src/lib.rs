@@ -128,9 +128,9 @@ pub use key::{Key, MIN_BASE_KEY_LEN};
 pub use keystore::VecKeyStore;
 pub use keystore::{DefaultKeyStore, FixedKeyStore, KeyStore};
 pub use limits::{KeyUsage, Limits};
-pub use receiver::{Receiver, ReceiverConfig};
+pub use receiver::{ExternalOpen, Receiver, ReceiverConfig};
 pub use replay::{DEFAULT_REPLAY_WINDOW, MAX_REPLAY_WINDOW};
-pub use sender::{RETIRED_KIDS, Sender};
+pub use sender::{ExternalSeal, RETIRED_KIDS, Sender};
 pub use suite::CipherSuite;
 
 /// What a media server (SFU) or a tool can learn from a frame without any key: the clear

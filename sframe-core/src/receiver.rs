@@ -28,7 +28,8 @@ use crate::limits::{KeyUsage, Limits};
 use crate::mls::{DEFAULT_MLS_EPOCHS_KEPT, MAX_MLS_EPOCHS, MlsKidLayout, MlsState};
 use crate::ratchet::{self, DEFAULT_MAX_RATCHET_LOOKAHEAD, MAX_RATCHET_LOOKAHEAD, RatchetLayout};
 use crate::replay::{DEFAULT_REPLAY_WINDOW, MAX_REPLAY_WINDOW};
-use crate::suite::CipherSuite;
+use crate::suite::{CipherSuite, NONCE_LEN};
+use subtle::ConstantTimeEq;
 
 /// A receiver's settings, validated as they are set: a [`Receiver`] built from a config never
 /// has an invalid one. Build with [`ReceiverConfig::new`] and the `with_*` methods;
@@ -274,11 +275,13 @@ impl<S: KeyStore> Receiver<S> {
     }
 
     fn put_key(&mut self, key: Key<S::Backend>) -> Result<()> {
-        let installed = self
-            .store
-            .find(key.key_id())
-            .is_some_and(|e| e.key.same_material(&key));
-        if installed {
+        if let Some(entry) = self.store.find_mut(key.key_id())
+            && entry.key.same_material(&key)
+        {
+            if entry.key.is_external() && !key.is_external() {
+                // The same material with its AEAD key now; the replay window stays.
+                entry.key = key;
+            }
             return Ok(());
         }
         self.store.put(Entry::new(key))
@@ -447,6 +450,89 @@ impl<S: KeyStore> Receiver<S> {
         Ok(out)
     }
 
+    /// First half of unprotecting `frame` with an AEAD outside this crate (e.g. WebCrypto
+    /// AES-GCM, issue 16). Parses the header, finds the installed key of its KID (a full key
+    /// or a [`Key::external`] one; keys the receiver would derive — ratchet steps ahead, MLS
+    /// members — are [`Error::UnknownKeyId`] here: use [`Receiver::unprotect`] for them) and
+    /// checks the forgery limit and the replay window. Changes nothing. The caller then
+    /// decrypts `frame[header_len..]` (ciphertext ‖ tag) under [`ExternalOpen::nonce`] with
+    /// AAD `frame[..header_len] ‖ metadata`, and reports the outcome with
+    /// [`Receiver::commit_external`] (tag verified) or [`Receiver::reject_external`] (not).
+    ///
+    /// ```
+    /// use sframe_core::{CipherSuite, Error, Receiver, Sender, hazmat::{Aead, derive_key_and_salt}};
+    /// let suite = CipherSuite::AesGcm128Sha256;
+    /// let mut tx = Sender::new(suite);
+    /// tx.set_key(3, &[9; 16])?;
+    /// let frame = tx.protect_vec(b"", b"frame")?;
+    /// let mut rx = Receiver::new(suite);
+    /// rx.add_key(3, &[9; 16])?;
+    ///
+    /// let open = rx.unprotect_external(&frame)?;
+    /// let (key, _) = derive_key_and_salt(suite, 3, &[9; 16])?; // WebCrypto's key, in a browser
+    /// let (header, body) = frame.split_at(open.header_len());
+    /// let (ct, tag) = body.split_at(body.len() - open.tag_len());
+    /// let mut pt = ct.to_vec();
+    /// Aead::new(suite, &key[..suite.key_len()])?.open(open.nonce(), header, &mut pt, tag)?;
+    /// rx.commit_external(&open)?;
+    /// assert_eq!(pt, b"frame");
+    /// assert_eq!(rx.unprotect_external(&frame).map(|_| ()), Err(Error::Replay));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn unprotect_external(&self, frame: &[u8]) -> Result<ExternalOpen> {
+        let (header, header_len) = Header::parse(frame)?;
+        let well_formed = self.well_formed(frame.len(), header_len);
+        let (kid, ctr) = (header.key_id(), header.counter());
+        let entry = self.store.find(kid).ok_or(Error::UnknownKeyId)?;
+        let config = &self.config;
+        entry.check(
+            ctr,
+            well_formed,
+            config.replay_window,
+            config.limits.max_auth_failures,
+        )?;
+        Ok(ExternalOpen {
+            kid,
+            ctr,
+            header_len,
+            tag_len: config.suite.tag_len(),
+            nonce: entry.key.nonce(ctr),
+            fingerprint: entry.key.fingerprint(),
+        })
+    }
+
+    /// Second half, after the external AEAD verified the tag: records the frame's counter
+    /// (and counts the frame) under its key. The replay window is checked again, so of two
+    /// copies of a frame opened concurrently only the first commit succeeds
+    /// ([`Error::Replay`]); if the KID's key was removed or replaced since
+    /// [`Receiver::unprotect_external`], nothing is recorded ([`Error::UnknownKeyId`]). Only
+    /// call it for a frame whose tag verified: this is what makes the frame authentic to
+    /// the receiver.
+    pub fn commit_external(&mut self, open: &ExternalOpen) -> Result<()> {
+        let window = self.config.replay_window;
+        let entry = self.external_entry(open)?;
+        entry.window.check(open.ctr, window)?;
+        entry.record(open.ctr, &Ok(()));
+        Ok(())
+    }
+
+    /// Second half, after the external AEAD rejected the tag: counts one authentication
+    /// failure against the key (as a failed [`Receiver::unprotect`] does). Nothing else
+    /// changes.
+    pub fn reject_external(&mut self, open: &ExternalOpen) {
+        if let Ok(entry) = self.external_entry(open) {
+            entry.record::<()>(open.ctr, &Err(Error::AuthenticationFailed));
+        }
+    }
+
+    /// The entry `open` was made with, if its key is still installed.
+    fn external_entry(&mut self, open: &ExternalOpen) -> Result<&mut Entry<S::Backend>> {
+        self.store
+            .find_mut(open.kid)
+            .filter(|e| bool::from(e.key.fingerprint().ct_eq(&open.fingerprint)))
+            .ok_or(Error::UnknownKeyId)
+    }
+
     fn well_formed(&self, frame_len: usize, header_len: usize) -> bool {
         frame_len >= header_len.saturating_add(self.config.suite.tag_len())
     }
@@ -462,6 +548,9 @@ impl<S: KeyStore> Receiver<S> {
         let (kid, ctr) = (header.key_id(), header.counter());
         let max_failures = self.config.limits.max_auth_failures;
         if let Some(entry) = self.store.find_mut(kid) {
+            if entry.key.is_external() {
+                return Err(Error::ExternalKey);
+            }
             entry.check(ctr, well_formed, self.config.replay_window, max_failures)?;
             let result = open(&entry.key);
             entry.record(ctr, &result);
@@ -495,6 +584,57 @@ impl<S: KeyStore> Receiver<S> {
                     .derive_member(&self.store, suite, kid, max_failures)
             })
             .unwrap_or(Err(Error::UnknownKeyId))
+    }
+}
+
+/// One frame's parameters for an AEAD outside this crate, from
+/// [`Receiver::unprotect_external`]; give it back to [`Receiver::commit_external`] or
+/// [`Receiver::reject_external`].
+#[derive(Clone, Copy)]
+pub struct ExternalOpen {
+    kid: u64,
+    ctr: u64,
+    header_len: usize,
+    tag_len: usize,
+    nonce: [u8; NONCE_LEN],
+    /// Which key material the frame was checked against (a replaced key is not committed).
+    fingerprint: [u8; 16],
+}
+
+impl ExternalOpen {
+    /// The frame's key ID: whose key decrypts.
+    pub fn key_id(&self) -> u64 {
+        self.kid
+    }
+
+    /// The frame counter.
+    pub fn counter(&self) -> u64 {
+        self.ctr
+    }
+
+    /// Length of the header: `frame[..header_len]` starts the AAD, `frame[header_len..]` is
+    /// ciphertext ‖ tag.
+    pub fn header_len(&self) -> usize {
+        self.header_len
+    }
+
+    /// Length of the tag at the end of the frame (`Nt`).
+    pub fn tag_len(&self) -> usize {
+        self.tag_len
+    }
+
+    /// The AEAD nonce, `sframe_salt XOR CTR` (§4.4.3).
+    pub fn nonce(&self) -> &[u8; NONCE_LEN] {
+        &self.nonce
+    }
+}
+
+impl core::fmt::Debug for ExternalOpen {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ExternalOpen")
+            .field("key_id", &self.kid)
+            .field("counter", &self.ctr)
+            .finish_non_exhaustive()
     }
 }
 

@@ -10,13 +10,14 @@ use zeroize::Zeroizing;
 use crate::crypto::{Backend, DefaultBackend};
 use crate::error::{Error, Result};
 use crate::frame;
-use crate::header::Counter;
+use crate::header::{Counter, Header, MAX_HEADER_LEN};
 use crate::key::Key;
 use crate::limits::{KeyUsage, Limits};
 use crate::mls::{MlsKidLayout, sender_key_in};
 use crate::ratchet::{ChainState, Generation, RatchetLayout, SenderChain};
 use crate::registry::Membership;
 use crate::suite::CipherSuite;
+use crate::suite::NONCE_LEN;
 
 /// Without the `alloc` feature: how many earlier keys a [`Sender`] remembers the counters of
 /// (8, inline). Once it had to forget one, it cannot tell a new key from a forgotten one: every
@@ -130,6 +131,48 @@ fn resume(known: Option<u64>, given: Option<u64>) -> Option<u64> {
     match (known, given) {
         (Some(k), Some(g)) => Some(k.max(g)),
         (k, _) => k,
+    }
+}
+
+/// One frame's parameters for an AEAD outside this crate, from [`Sender::protect_external`]:
+/// its counter is already used.
+#[derive(Clone, Copy)]
+pub struct ExternalSeal {
+    header: [u8; MAX_HEADER_LEN],
+    header_len: usize,
+    nonce: [u8; NONCE_LEN],
+    kid: u64,
+    ctr: u64,
+}
+
+impl ExternalSeal {
+    /// The SFrame header (§4.3): the first bytes of the frame and the start of the AAD.
+    pub fn header(&self) -> &[u8] {
+        self.header.get(..self.header_len).unwrap_or(&[])
+    }
+
+    /// The AEAD nonce, `sframe_salt XOR CTR` (§4.4.3).
+    pub fn nonce(&self) -> &[u8; NONCE_LEN] {
+        &self.nonce
+    }
+
+    /// The key ID: whose key encrypts.
+    pub fn key_id(&self) -> u64 {
+        self.kid
+    }
+
+    /// The frame counter.
+    pub fn counter(&self) -> u64 {
+        self.ctr
+    }
+}
+
+impl core::fmt::Debug for ExternalSeal {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ExternalSeal")
+            .field("key_id", &self.kid)
+            .field("counter", &self.ctr)
+            .finish_non_exhaustive()
     }
 }
 
@@ -415,6 +458,10 @@ impl<B: Backend> Sender<B> {
             && cur.key.same_material(&key)
         {
             cur.next_ctr = resume(cur.next_ctr, counter);
+            if cur.key.is_external() && !key.is_external() {
+                // The same material with its AEAD key now: in-crate protect works too.
+                cur.key = key;
+            }
             return Ok(Installed::Unchanged);
         }
         let fingerprint = key.fingerprint();
@@ -467,14 +514,67 @@ impl<B: Backend> Sender<B> {
         plaintext_len.saturating_add(self.suite.max_overhead())
     }
 
-    /// Reserves the next counter, or says why the key cannot protect another frame.
+    /// The key and next counter for an in-crate protect (not an external key), or why not.
     fn next(&self) -> Result<(&Key<B>, u64)> {
+        let (key, ctr) = self.next_any()?;
+        if key.is_external() {
+            return Err(Error::ExternalKey);
+        }
+        Ok((key, ctr))
+    }
+
+    /// The key and next counter, or says why the key cannot protect another frame.
+    fn next_any(&self) -> Result<(&Key<B>, u64)> {
         let cur = self.current.as_ref().ok_or(Error::NoKey)?;
         let ctr = cur.next_ctr.ok_or(Error::CounterExhausted)?;
         if cur.usage.frames >= self.limits.max_encryptions {
             return Err(Error::KeyUsageLimit);
         }
         Ok((&cur.key, ctr))
+    }
+
+    /// Protects the next frame with an AEAD outside this crate (e.g. WebCrypto AES-GCM in a
+    /// browser, issue 16): uses the next counter *now* and returns the header to send and the
+    /// nonce (§4.4.3). The caller encrypts the plaintext with the key of [`Sender::key_id`]
+    /// under that nonce with AAD `header ‖ metadata` and sends `header ‖ ciphertext ‖ tag`
+    /// (the tag truncated to `Nt` bytes). Works with a full key and with a
+    /// [`Key::external`] one; counters, limits and the key-reuse rules are exactly those of
+    /// [`Sender::protect`], so a counter is never handed out twice.
+    ///
+    /// ```
+    /// use sframe_core::{CipherSuite, Receiver, Sender, hazmat::{Aead, derive_key_and_salt}};
+    /// let suite = CipherSuite::AesGcm128Sha256;
+    /// let mut tx = Sender::new(suite);
+    /// tx.set_key(3, &[9; 16])?;
+    /// let seal = tx.protect_external()?;
+    /// // The external AEAD (here the crate's own, standing in for WebCrypto):
+    /// let (key, _) = derive_key_and_salt(suite, 3, &[9; 16])?;
+    /// let mut frame = seal.header().to_vec();
+    /// let mut body = b"frame".to_vec();
+    /// let mut tag = [0u8; 16];
+    /// Aead::new(suite, &key[..suite.key_len()])?.seal(seal.nonce(), seal.header(), &mut body, &mut tag)?;
+    /// frame.extend_from_slice(&body);
+    /// frame.extend_from_slice(&tag);
+    ///
+    /// let mut rx = Receiver::new(suite);
+    /// rx.add_key(3, &[9; 16])?;
+    /// assert_eq!(rx.unprotect_vec(b"", &frame)?, b"frame");
+    /// # Ok::<(), sframe_core::Error>(())
+    /// ```
+    pub fn protect_external(&mut self) -> Result<ExternalSeal> {
+        let (key, ctr) = self.next_any()?;
+        let header = Header::new(key.key_id(), ctr);
+        let mut bytes = [0u8; MAX_HEADER_LEN];
+        let header_len = header.encode(&mut bytes)?;
+        let seal = ExternalSeal {
+            header: bytes,
+            header_len,
+            nonce: key.nonce(ctr),
+            kid: key.key_id(),
+            ctr,
+        };
+        self.consume();
+        Ok(seal)
     }
 
     fn consume(&mut self) {

@@ -2,13 +2,15 @@
 //! finding on the sending side.
 //!
 //! Arbitrary sequences of every sender call (`set_key`, `set_key_with_counter`,
-//! `set_derived_key`, `set_ratcheting_key`, `ratchet`, `set_mls_key`, going back to earlier
-//! keys, the three protect calls, dropping a sender) run over several `Sender`s that draw from
-//! one small pool of KIDs and base keys, so the same key material comes up again and again.
+//! `set_derived_key` with a full or an external (salt-only, issue 16) key, `set_ratcheting_key`,
+//! `ratchet`, `set_mls_key`, going back to earlier keys, the three protect calls and
+//! `protect_external`, dropping a sender) run over several `Sender`s that draw from one small
+//! pool of KIDs and base keys, so the same key material comes up again and again.
 //!
 //! The oracle knows nothing of the sender's internals: for every frame it reads (KID, CTR) from
 //! the header and finds which key material made it by trial decryption with a fresh receiver
-//! per candidate base key (the pool keys, their §5.1 ratchet steps, and the MLS exported
+//! per candidate base key (for `protect_external`, whose AEAD runs outside the crate, by
+//! which candidate's §4.4.2 salt XOR CTR gives the returned nonce) (the pool keys, their §5.1 ratchet steps, and the MLS exported
 //! secrets, which §5.2 uses as base keys). (KID, material, CTR) fixes (derived key, nonce):
 //! none may repeat. The library promises this within a sender and between senders alive at
 //! the same time on one thread (a second one is refused with `KeyInUse`); across a sender's
@@ -18,10 +20,11 @@
 use std::collections::HashMap;
 
 use proptest::prelude::*;
+use sframe_core::hazmat::derive_key_and_salt;
 use sframe_core::mls::MlsKidLayout;
 use sframe_core::ratchet::{RatchetLayout, next_base_key};
 use sframe_core::{
-    CipherSuite, Error, Header, Key, RETIRED_KIDS, Receiver, ReceiverConfig, Sender,
+    CipherSuite, DefaultBackend, Error, Header, Key, RETIRED_KIDS, Receiver, ReceiverConfig, Sender,
 };
 
 const POOL: [[u8; 16]; 3] = [[0xa1; 16], [0xb2; 16], [0xc3; 16]];
@@ -43,6 +46,12 @@ enum Op {
         ahead: u64,
     },
     SetDerivedKey {
+        s: usize,
+        kid: u64,
+        base: usize,
+    },
+    /// `set_derived_key` with `Key::external`: the salt only, the AEAD elsewhere.
+    SetExternalKey {
         s: usize,
         kid: u64,
         base: usize,
@@ -85,6 +94,8 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(s, kid, base, ahead)| Op::SetKeyWithCounter { s, kid, base, ahead }),
         1 => (s.clone(), 0..4u64, 0..3usize)
             .prop_map(|(s, kid, base)| Op::SetDerivedKey { s, kid, base }),
+        1 => (s.clone(), 0..4u64, 0..3usize)
+            .prop_map(|(s, kid, base)| Op::SetExternalKey { s, kid, base }),
         1 => (s.clone(), 2..5u8, 0..2u64, 0..3usize).prop_map(|(s, r, generation, base)| {
             Op::SetRatchetingKey { s, r, generation, base }
         }),
@@ -92,7 +103,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (s.clone(), 0..6u64, 0..3u32, 0..3usize)
             .prop_map(|(s, epoch, leaf, secret)| Op::SetMlsKey { s, epoch, leaf, secret }),
         1 => (s.clone(), 0..SENDERS).prop_map(|(s, from)| Op::SetKeyFromRatchetBase { s, from }),
-        4 => (s.clone(), 0..3u8, 0..24usize).prop_map(|(s, how, len)| Op::Protect { s, how, len }),
+        5 => (s.clone(), 0..4u8, 0..24usize).prop_map(|(s, how, len)| Op::Protect { s, how, len }),
         1 => (s).prop_map(|s| Op::Drop { s }),
     ]
 }
@@ -158,6 +169,28 @@ impl Oracle {
             "frame KID {kid}: made by {found:?} of the candidates"
         );
         (kid, found[0], header.counter())
+    }
+
+    /// Which candidate made an external frame: the one whose §4.4.2 salt for `kid` XOR `ctr`
+    /// is `nonce` (exactly one).
+    fn identify_external(&self, kid: u64, ctr: u64, nonce: &[u8; 12]) -> (u64, usize, u64) {
+        let found: Vec<usize> = (0..self.candidates.bases.len())
+            .filter(|&i| {
+                let (_, salt) =
+                    derive_key_and_salt(self.suite, kid, &self.candidates.bases[i]).unwrap();
+                let mut n = *salt;
+                for (b, c) in n[4..].iter_mut().zip(ctr.to_be_bytes()) {
+                    *b ^= c;
+                }
+                &n == nonce
+            })
+            .collect();
+        assert_eq!(
+            found.len(),
+            1,
+            "external frame KID {kid}: made by {found:?}"
+        );
+        (kid, found[0], ctr)
     }
 
     /// Candidate index of a pool key (step 0 of its chain).
@@ -227,6 +260,7 @@ impl World {
             Op::SetKey { s, .. }
             | Op::SetKeyWithCounter { s, .. }
             | Op::SetDerivedKey { s, .. }
+            | Op::SetExternalKey { s, .. }
             | Op::SetRatchetingKey { s, .. }
             | Op::Ratchet { s }
             | Op::SetMlsKey { s, .. }
@@ -252,6 +286,11 @@ impl World {
             }
             Op::SetDerivedKey { kid, base, .. } => {
                 let key = Key::derive(suite, kid, pool_key(base)).unwrap();
+                self.senders[s].set_derived_key(key)
+            }
+            Op::SetExternalKey { kid, base, .. } => {
+                let (_, salt) = derive_key_and_salt(suite, kid, pool_key(base)).unwrap();
+                let key = Key::external(DefaultBackend::default(), suite, kid, &salt[..]).unwrap();
                 self.senders[s].set_derived_key(key)
             }
             Op::SetRatchetingKey {
@@ -296,6 +335,21 @@ impl World {
                 };
                 self.senders[s].set_key(kid, &base[..n])
             }
+            Op::Protect { how: 3, .. } => match self.senders[s].protect_external() {
+                Ok(seal) => {
+                    let (header, _) = Header::parse(seal.header()).unwrap();
+                    assert_eq!(
+                        (header.key_id(), header.counter()),
+                        (seal.key_id(), seal.counter())
+                    );
+                    let id =
+                        self.oracle
+                            .identify_external(seal.key_id(), seal.counter(), seal.nonce());
+                    self.record_id(s, id);
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            },
             Op::Protect { how, len, .. } => {
                 let meta = [s as u8, how];
                 let pt = vec![0x5a; len];
@@ -340,7 +394,10 @@ impl World {
                 "{op:?} failed with {e:?} and changed the sender"
             );
             assert!(
-                matches!(e, Error::KeyInUse | Error::NoKey | Error::InvalidConfig),
+                matches!(
+                    e,
+                    Error::KeyInUse | Error::NoKey | Error::InvalidConfig | Error::ExternalKey
+                ),
                 "{op:?}: unexpected {e:?}"
             );
         }
@@ -348,6 +405,10 @@ impl World {
 
     fn record(&mut self, s: usize, meta: &[u8], frame: &[u8]) {
         let id = self.oracle.identify(meta, frame);
+        self.record_id(s, id);
+    }
+
+    fn record_id(&mut self, s: usize, id: (u64, usize, u64)) {
         let me = self.instance[s];
         if let Some(prev) = self.uses.get(&id) {
             // Only a sender that died before may have used it (the application's job to

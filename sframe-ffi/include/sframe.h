@@ -235,6 +235,11 @@ enum SframeStatus
      */
     SFRAME_ERR_INVALID_LENGTH = 17,
     /**
+     * The key's AEAD runs outside the library (an external key). Not returned by this
+     * library (it takes base keys only); kept so every core error has a status.
+     */
+    SFRAME_ERR_EXTERNAL_KEY = 18,
+    /**
      * A required pointer argument was NULL (a NULL data pointer with length 0 is fine).
      */
     SFRAME_ERR_NULL_POINTER = 100,
@@ -553,7 +558,7 @@ SframeReceiver *sframe_receiver_new(uint16_t cipher_suite);
 
 /**
  * Fills `*config` with the defaults for `cipher_suite`.
- * Errors: NULL_POINTER, UNSUPPORTED_SUITE.
+ * Errors: NULL_POINTER, UNSUPPORTED_CIPHER_SUITE.
  *
  * # Safety
  * `config` is NULL or writable.
@@ -563,7 +568,7 @@ SframeStatus sframe_receiver_config_init(SframeReceiverConfig *config,
 
 /**
  * Creates a receiver with `*config`, validated first: writes it to `*out` (NULL on error).
- * Errors: NULL_POINTER, UNSUPPORTED_SUITE, INVALID_CONFIG (a setting out of range).
+ * Errors: NULL_POINTER, UNSUPPORTED_CIPHER_SUITE, INVALID_CONFIG (a setting out of range).
  *
  * # Safety
  * `config` is NULL or readable; `out` is NULL or writable.

@@ -85,7 +85,7 @@ impl SframeReceiverConfig {
 }
 
 /// Fills `*config` with the defaults for `cipher_suite`.
-/// Errors: NULL_POINTER, UNSUPPORTED_SUITE.
+/// Errors: NULL_POINTER, UNSUPPORTED_CIPHER_SUITE.
 ///
 /// # Safety
 /// `config` is NULL or writable.
@@ -105,7 +105,7 @@ pub unsafe extern "C" fn sframe_receiver_config_init(
 }
 
 /// Creates a receiver with `*config`, validated first: writes it to `*out` (NULL on error).
-/// Errors: NULL_POINTER, UNSUPPORTED_SUITE, INVALID_CONFIG (a setting out of range).
+/// Errors: NULL_POINTER, UNSUPPORTED_CIPHER_SUITE, INVALID_CONFIG (a setting out of range).
 ///
 /// # Safety
 /// `config` is NULL or readable; `out` is NULL or writable.

@@ -68,6 +68,9 @@ pub enum SframeStatus {
     /// (it takes base keys only); kept so every core error has a status. A base key that is
     /// too short is `SFRAME_ERR_INVALID_KEY`.
     SFRAME_ERR_INVALID_LENGTH = 17,
+    /// The key's AEAD runs outside the library (an external key). Not returned by this
+    /// library (it takes base keys only); kept so every core error has a status.
+    SFRAME_ERR_EXTERNAL_KEY = 18,
     /// A required pointer argument was NULL (a NULL data pointer with length 0 is fine).
     SFRAME_ERR_NULL_POINTER = 100,
     /// A length is impossible for a real buffer (larger than `PTRDIFF_MAX`, or the buffer
@@ -84,7 +87,7 @@ pub enum SframeStatus {
 pub type SframeStatusArg = u32;
 
 /// Every status, in value order.
-pub(crate) const ALL_STATUSES: [SframeStatus; 22] = [
+pub(crate) const ALL_STATUSES: [SframeStatus; 23] = [
     SframeStatus::SFRAME_OK,
     SframeStatus::SFRAME_ERR_BUFFER_TOO_SMALL,
     SframeStatus::SFRAME_ERR_MALFORMED_FRAME,
@@ -103,6 +106,7 @@ pub(crate) const ALL_STATUSES: [SframeStatus; 22] = [
     SframeStatus::SFRAME_ERR_COUNTER_UNKNOWN,
     SframeStatus::SFRAME_ERR_SUITE_MISMATCH,
     SframeStatus::SFRAME_ERR_INVALID_LENGTH,
+    SframeStatus::SFRAME_ERR_EXTERNAL_KEY,
     SframeStatus::SFRAME_ERR_NULL_POINTER,
     SframeStatus::SFRAME_ERR_INVALID_ARGUMENT,
     SframeStatus::SFRAME_ERR_PANIC,

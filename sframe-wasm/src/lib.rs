@@ -133,6 +133,34 @@ impl Sender {
         self.inner.set_derived_key(key).map_err(core_error)
     }
 
+    /// Installs a key whose AEAD runs outside wasm (a non-extractable WebCrypto AES key derived
+    /// in the browser): only its `sframeSalt` (12 bytes, §4.4.2) comes here. Frames are then
+    /// protected with `protectExternal` (`protect` throws `"external_key"`). The same material
+    /// as a full key (`setKey`) is one key: counters continue, `"key_in_use"` applies.
+    #[wasm_bindgen(js_name = setExternalKey)]
+    pub fn set_external_key(
+        &mut self,
+        #[wasm_bindgen(js_name = keyId, unchecked_param_type = "bigint | number")] kid: &JsValue,
+        #[wasm_bindgen(js_name = sframeSalt, unchecked_param_type = "ArrayBuffer | ArrayBufferView")]
+        sframe_salt: &JsValue,
+    ) -> JsResult<()> {
+        let key = external_key(self.inner.suite(), kid, sframe_salt)?;
+        self.inner.set_derived_key(key).map_err(core_error)
+    }
+
+    /// Uses the next counter for a frame encrypted outside wasm (WebCrypto AES-GCM) and returns
+    /// `nonce (12 bytes) ‖ header`: encrypt with the current key under that nonce, AAD
+    /// `header ‖ metadata`, and send `header ‖ ciphertext ‖ tag`. Same counters and limits as
+    /// `protect`: a counter is never handed out twice.
+    #[wasm_bindgen(js_name = protectExternal)]
+    pub fn protect_external(&mut self) -> JsResult<Vec<u8>> {
+        let seal = self.inner.protect_external().map_err(core_error)?;
+        let mut out = Vec::with_capacity(seal.nonce().len() + seal.header().len());
+        out.extend_from_slice(seal.nonce());
+        out.extend_from_slice(seal.header());
+        Ok(out)
+    }
+
     /// Protects `frame`: returns `header ‖ ciphertext ‖ tag` (§4.4.3). `metadata` (optional)
     /// is authenticated, not sent; the receiver must pass the same bytes.
     pub fn protect(
@@ -238,6 +266,53 @@ impl Receiver {
         self.inner.add_derived_key(key).map_err(core_error)
     }
 
+    /// Installs a key whose AEAD runs outside wasm (its `sframeSalt` only, as
+    /// `Sender.setExternalKey`): frames under it open with `unprotectExternal` +
+    /// `commitExternal` / `rejectExternal` (`unprotect` throws `"external_key"`).
+    #[wasm_bindgen(js_name = addExternalKey)]
+    pub fn add_external_key(
+        &mut self,
+        #[wasm_bindgen(js_name = keyId, unchecked_param_type = "bigint | number")] kid: &JsValue,
+        #[wasm_bindgen(js_name = sframeSalt, unchecked_param_type = "ArrayBuffer | ArrayBufferView")]
+        sframe_salt: &JsValue,
+    ) -> JsResult<()> {
+        let key = external_key(self.inner.suite(), kid, sframe_salt)?;
+        self.inner.add_derived_key(key).map_err(core_error)
+    }
+
+    /// First half of unprotecting `frame` with an AEAD outside wasm: parses the header, finds
+    /// the installed key of its KID, checks the forgery limit and the replay window, and
+    /// returns the `Opening` (KID, header length, tag length, nonce). Changes nothing. Decrypt
+    /// `frame[headerLength..]` with AAD `frame[..headerLength] ‖ metadata`, then call
+    /// `commitExternal` (tag verified) or `rejectExternal`. Throws like `unprotect`; a KID the
+    /// receiver would derive itself (ratchet, MLS) throws `"unknown_key_id"` here: use
+    /// `unprotect` for it.
+    #[wasm_bindgen(js_name = unprotectExternal)]
+    pub fn unprotect_external(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ArrayBuffer | ArrayBufferView")] frame: &JsValue,
+    ) -> JsResult<Opening> {
+        let frame = bytes(frame, "frame")?;
+        Ok(Opening {
+            inner: self.inner.unprotect_external(&frame).map_err(core_error)?,
+        })
+    }
+
+    /// After the tag verified: records the frame (throws `"replay"` if a copy was committed
+    /// meanwhile, `"unknown_key_id"` if its key was removed or replaced).
+    #[wasm_bindgen(js_name = commitExternal)]
+    pub fn commit_external(&mut self, opening: &Opening) -> JsResult<()> {
+        self.inner
+            .commit_external(&opening.inner)
+            .map_err(core_error)
+    }
+
+    /// After the tag failed: counts one authentication failure; nothing else changes.
+    #[wasm_bindgen(js_name = rejectExternal)]
+    pub fn reject_external(&mut self, opening: &Opening) {
+        self.inner.reject_external(&opening.inner);
+    }
+
     /// Removes (and zeroizes) the key for `keyId`; returns whether there was one.
     #[wasm_bindgen(js_name = removeKey)]
     pub fn remove_key(
@@ -302,6 +377,50 @@ impl Receiver {
     pub fn cipher_suite(&self) -> String {
         self.inner.suite().name().into()
     }
+}
+
+/// One frame between `Receiver.unprotectExternal` and `commitExternal` / `rejectExternal`.
+#[wasm_bindgen]
+pub struct Opening {
+    inner: sframe_core::ExternalOpen,
+}
+
+#[wasm_bindgen]
+impl Opening {
+    /// The frame's key ID.
+    #[wasm_bindgen(getter, js_name = keyId)]
+    pub fn key_id(&self) -> u64 {
+        self.inner.key_id()
+    }
+
+    /// Header length: AAD = `frame[..headerLength] ‖ metadata`; `frame[headerLength..]` is
+    /// ciphertext ‖ tag.
+    #[wasm_bindgen(getter, js_name = headerLength)]
+    pub fn header_length(&self) -> u32 {
+        u32::try_from(self.inner.header_len()).unwrap_or(u32::MAX)
+    }
+
+    /// Tag length in bytes (`Nt`).
+    #[wasm_bindgen(getter, js_name = tagLength)]
+    pub fn tag_length(&self) -> u32 {
+        u32::try_from(self.inner.tag_len()).unwrap_or(u32::MAX)
+    }
+
+    /// The 12-byte AEAD nonce.
+    #[wasm_bindgen(getter)]
+    pub fn nonce(&self) -> Vec<u8> {
+        self.inner.nonce().to_vec()
+    }
+}
+
+fn external_key(
+    suite: sframe_core::CipherSuite,
+    kid: &JsValue,
+    sframe_salt: &JsValue,
+) -> JsResult<Key> {
+    let kid = key_id(kid)?;
+    let salt = bytes(sframe_salt, "sframeSalt")?;
+    Key::external(sframe_core::DefaultBackend::default(), suite, kid, &salt).map_err(core_error)
 }
 
 /// Key ID and base key bytes (wiped from wasm memory when dropped).

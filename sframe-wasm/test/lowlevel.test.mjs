@@ -112,7 +112,7 @@ test('errors carry stable codes', () => {
   throwsCode(() => new Receiver(1, { replayWindow: 5000 }), 'invalid_config');
   throwsCode(() => new Receiver(1, { replayWindow: -1 }), 'invalid_argument', TypeError);
   assert.equal(new Receiver(1).replayWindow, 512);
-  assert.equal(new Receiver(1, {}).maxOutputLength(100), 100 - 1 - 16);
+  assert.equal(new Receiver(4, {}).maxOutputLength(100), 100 - 1 - 16); // GCM: 16-byte tag
   // A salt or derived key of the wrong length is invalid_length (not "invalid base key").
   throwsCode(() => rx.addDerivedKey(1, new Uint8Array(16), new Uint8Array(11)), 'invalid_length');
   throwsCode(() => rx.addDerivedKey(1, new Uint8Array(15), new Uint8Array(12)), 'invalid_length');

@@ -175,6 +175,9 @@ pub(crate) enum AeadKey<B: Backend> {
     },
     /// AES-GCM (suites 4 and 5).
     Gcm(<B as Primitives>::Gcm),
+    /// No key here: the AEAD runs outside this crate ([`crate::Key::external`]). Every
+    /// operation is [`Error::ExternalKey`] (callers check first; this is the backstop).
+    External,
 }
 
 impl<B: Backend> AeadKey<B> {
@@ -219,6 +222,7 @@ impl<B: Backend> AeadKey<B> {
                 let t = with_aad(header, metadata, |aad| gcm.seal(nonce, aad, buf))?;
                 put_tag(&t, t.len(), tag)
             }
+            AeadKey::External => Err(Error::ExternalKey),
         }
     }
 
@@ -244,6 +248,7 @@ impl<B: Backend> AeadKey<B> {
                 })?;
                 put_tag(&t, t.len(), tag)
             }
+            AeadKey::External => Err(Error::ExternalKey),
         }
     }
 
@@ -266,6 +271,7 @@ impl<B: Backend> AeadKey<B> {
             AeadKey::Gcm(gcm) => with_aad(header, metadata, |aad| {
                 gcm.open_b2b(nonce, aad, input, output, tag)
             }),
+            AeadKey::External => Err(Error::ExternalKey),
         }
     }
 
@@ -285,6 +291,7 @@ impl<B: Backend> AeadKey<B> {
                 enc.apply_keystream(&ctr_iv(nonce), buf)
             }
             AeadKey::Gcm(gcm) => with_aad(header, metadata, |aad| gcm.open(nonce, aad, buf, tag)),
+            AeadKey::External => Err(Error::ExternalKey),
         }
     }
 }

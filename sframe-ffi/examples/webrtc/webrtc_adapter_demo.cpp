@@ -153,7 +153,7 @@ int main() {
     const uint8_t epoch_secret[16] = {'M', 'L', 'S', ' ', 'e', 'p', 'o', 'c', 'h', ' ', '7', ' ', 's', 'e', 'c', '!'};
     auto mls_audio = rtc::make_ref_counted<SframeFrameEncryptor>(suite);
     auto mls_video = rtc::make_ref_counted<SframeFrameEncryptor>(suite);
-    auto mls_dec = rtc::make_ref_counted<SframeFrameDecryptor>(MlsReceiverConfig(suite));
+    auto mls_dec = rtc::make_ref_counted<SframeFrameDecryptor>(sframe_webrtc::MlsReceiverConfig(suite));
     uint64_t ka = 0, kv = 0;
     Expect(mls_audio->SetMlsKey(MlsLayout(kAudioTrack), epoch_secret, 7, me, &ka) == SFRAME_OK &&
                ka == TrackKid(kAudioTrack, me, 7),

@@ -75,7 +75,8 @@ static void test_status_strings(void) {
         SFRAME_ERR_COUNTER_EXHAUSTED, SFRAME_ERR_REPLAY, SFRAME_ERR_KEY_STORE_FULL,
         SFRAME_ERR_KEY_USAGE_LIMIT, SFRAME_ERR_NO_KEY, SFRAME_ERR_INVALID_CONFIG,
         SFRAME_ERR_METADATA_TOO_LONG, SFRAME_ERR_KEY_IN_USE, SFRAME_ERR_COUNTER_UNKNOWN,
-        SFRAME_ERR_SUITE_MISMATCH, SFRAME_ERR_INVALID_LENGTH, SFRAME_ERR_NULL_POINTER, SFRAME_ERR_INVALID_ARGUMENT, SFRAME_ERR_PANIC,
+        SFRAME_ERR_SUITE_MISMATCH, SFRAME_ERR_INVALID_LENGTH, SFRAME_ERR_EXTERNAL_KEY,
+        SFRAME_ERR_NULL_POINTER, SFRAME_ERR_INVALID_ARGUMENT, SFRAME_ERR_PANIC,
         SFRAME_ERR_UNKNOWN,
     };
     size_t n = sizeof all / sizeof all[0];
@@ -105,8 +106,10 @@ static void test_status_strings(void) {
     CHECK(SFRAME_ERR_SUITE_MISMATCH == 16 && SFRAME_ERR_INVALID_LENGTH == 17);
     CHECK(strcmp(sframe_status_name(SFRAME_ERR_SUITE_MISMATCH), "suite_mismatch") == 0);
     CHECK(strcmp(sframe_status_name(SFRAME_ERR_INVALID_LENGTH), "invalid_length") == 0);
+    CHECK(SFRAME_ERR_EXTERNAL_KEY == 18);
+    CHECK(strcmp(sframe_status_name(SFRAME_ERR_EXTERNAL_KEY), "external_key") == 0);
     /* Values that are no status still give a static string. */
-    const SframeStatus bogus[] = {18, 99, 104, 0xffffffffu};
+    const SframeStatus bogus[] = {19, 99, 104, 0xffffffffu};
     for (size_t i = 0; i < 4; i++) {
         CHECK(strcmp(sframe_status_str(bogus[i]), "unknown status") == 0);
         CHECK(strcmp(sframe_status_name(bogus[i]), "unknown") == 0);
@@ -715,7 +718,7 @@ static SframeReceiver *receiver_with(const SframeReceiverConfig *cfg, uint64_t k
 static void test_receiver_config(void) {
     SframeReceiverConfig cfg, got;
     SframeReceiver *r = (SframeReceiver *)&cfg; /* must be overwritten with NULL on error */
-    CHECK_STATUS(sframe_receiver_config_init(&cfg, 99), SFRAME_ERR_UNSUPPORTED_SUITE);
+    CHECK_STATUS(sframe_receiver_config_init(&cfg, 99), SFRAME_ERR_UNSUPPORTED_CIPHER_SUITE);
     CHECK_STATUS(sframe_receiver_config_init(NULL, 1), SFRAME_ERR_NULL_POINTER);
     CHECK_STATUS(sframe_receiver_config_init(&cfg, SFRAME_AES_128_GCM_SHA256_128), SFRAME_OK);
     CHECK(cfg.cipher_suite == SFRAME_AES_128_GCM_SHA256_128);
@@ -743,7 +746,7 @@ static void test_receiver_config(void) {
     CHECK_STATUS(sframe_receiver_new_with_config(&bad, &r), SFRAME_ERR_INVALID_CONFIG);
     bad = cfg;
     bad.cipher_suite = 0;
-    CHECK_STATUS(sframe_receiver_new_with_config(&bad, &r), SFRAME_ERR_UNSUPPORTED_SUITE);
+    CHECK_STATUS(sframe_receiver_new_with_config(&bad, &r), SFRAME_ERR_UNSUPPORTED_CIPHER_SUITE);
     CHECK_STATUS(sframe_receiver_new_with_config(NULL, &r), SFRAME_ERR_NULL_POINTER);
     CHECK_STATUS(sframe_receiver_new_with_config(&cfg, NULL), SFRAME_ERR_NULL_POINTER);
     /* A valid config is kept as given. */
