@@ -62,7 +62,7 @@ fn rfc9605_vectors_unprotect() {
         .collect();
     assert_eq!(suites, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
     for v in &vectors {
-        let mut rx = Receiver::new(&get(v, "cipher_suite")).unwrap();
+        let mut rx = Receiver::new(&get(v, "cipher_suite"), &JsValue::UNDEFINED).unwrap();
         rx.add_key(&u64_field(v, "kid"), &hex_field(v, "base_key"))
             .unwrap();
         let pt = rx
@@ -92,7 +92,7 @@ fn rfc9605_vectors_protect_at_counter() {
 #[wasm_bindgen_test]
 fn tampered_frames_are_rejected() {
     for v in &sframe_vectors() {
-        let mut rx = Receiver::new(&get(v, "cipher_suite")).unwrap();
+        let mut rx = Receiver::new(&get(v, "cipher_suite"), &JsValue::UNDEFINED).unwrap();
         rx.add_key(&u64_field(v, "kid"), &hex_field(v, "base_key"))
             .unwrap();
         let ct = Uint8Array::new(&hex_field(v, "ct")).to_vec();
@@ -146,7 +146,7 @@ fn error_codes_come_from_the_core() {
         .collect();
     let core: Vec<&str> = sframe_core::Error::ALL.iter().map(|e| e.code()).collect();
     assert_eq!(codes, core);
-    let mut rx = Receiver::new(&JsValue::from(4)).unwrap();
+    let mut rx = Receiver::new(&JsValue::from(4), &JsValue::UNDEFINED).unwrap();
     let short_salt: JsValue = Uint8Array::new_with_length(11).into();
     let err = rx
         .add_derived_key(
@@ -193,7 +193,7 @@ fn errors_and_bigint_header() {
     let parsed = parse_header(&header).unwrap();
     assert_eq!(get(&parsed, "keyId"), JsValue::from(0x123u64));
     assert_eq!(get(&parsed, "counter"), JsValue::from(0x4567u64));
-    let mut rx = Receiver::new(&JsValue::from(4)).unwrap();
+    let mut rx = Receiver::new(&JsValue::from(4), &JsValue::UNDEFINED).unwrap();
     let err = rx.add_key(&JsValue::from(-1), &Uint8Array::new_with_length(16).into());
     assert_eq!(code(err.unwrap_err()), "invalid_argument");
     let err = rx.add_key(&JsValue::from(1), &JsValue::from_str("key"));
