@@ -72,6 +72,7 @@
 //! | [`sender`], [`receiver`] | §4.4 |
 //! | [`replay`], [`limits`] | §9 security considerations |
 //! | [`keystore`] | §4.4.1 keys by KID |
+//! | [`rtp`] | SFrame over RTP: draft-ietf-avtcore-rtp-sframe (payload descriptor §4, packetization §5.1, depacketization §5.2, per-SSRC keys §7) |
 
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -104,6 +105,7 @@ pub mod ratchet;
 pub mod receiver;
 pub mod registry;
 pub mod replay;
+pub mod rtp;
 pub mod sender;
 pub mod stream;
 pub mod suite;
