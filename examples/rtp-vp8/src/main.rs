@@ -112,21 +112,34 @@ fn send(args: Args) -> Result<(), String> {
     let frames = media::load_frames(&input)?;
 
     // Packetize every frame: (frame index, RTP packet).
-    let mut packetizer = Packetizer::new(SUITE, KID, &args.key()?, SSRC)?;
+    let mut sframe = Packetizer::new(SUITE, KID, &args.key()?, SSRC)?;
     let budget = mtu.checked_sub(12).ok_or("--mtu too small")?;
     let mut packets: Vec<(usize, Vec<u8>)> = Vec::new();
     let mut seq = start_seq;
     for (index, frame) in frames.iter().enumerate() {
-        let payloads = match origin {
-            Origin::Raw => packetizer.packetize(Origin::Raw, frame, budget)?,
+        let mut media = Header {
+            marker: true,
+            payload_type: PAYLOAD_TYPE,
+            sequence: seq,
+            timestamp: (index as u32).wrapping_mul(FRAME_TICKS),
+            ssrc: SSRC,
+        };
+        let out = match origin {
+            // The whole frame protected, then fragmented; the frame's marker on its last packet.
+            Origin::Raw => sframe.packetize(Origin::Raw, frame, budget, &media)?,
+            // VP8 payloads sized so that each, protected, fits one packet.
             Origin::Packetized => {
-                let vp8_budget = budget
-                    .checked_sub(packetizer.overhead())
-                    .filter(|b| *b > 1)
-                    .ok_or("--mtu too small")?;
+                let vp8_budget = sframe.max_media_payload(budget);
+                if vp8_budget < 2 {
+                    return Err("--mtu too small".into());
+                }
+                let payloads = vp8::packetize(frame, vp8_budget);
+                let last = payloads.len() - 1;
                 let mut out = Vec::new();
-                for p in vp8::packetize(frame, vp8_budget) {
-                    let mut one = packetizer.packetize(Origin::Packetized, &p, budget)?;
+                for (i, p) in payloads.iter().enumerate() {
+                    media.marker = i == last;
+                    media.sequence = seq.wrapping_add(out.len() as u16);
+                    let mut one = sframe.packetize(Origin::Packetized, p, budget, &media)?;
                     if one.len() != 1 {
                         return Err("per-packet SFrame split a VP8 payload again".into());
                     }
@@ -135,18 +148,8 @@ fn send(args: Args) -> Result<(), String> {
                 out
             }
         };
-        let last = payloads.len() - 1;
-        for (i, p) in payloads.iter().enumerate() {
-            let h = Header {
-                marker: i == last,
-                payload_type: PAYLOAD_TYPE,
-                sequence: seq,
-                timestamp: (index as u32).wrapping_mul(FRAME_TICKS),
-                ssrc: SSRC,
-            };
-            seq = seq.wrapping_add(1);
-            packets.push((index, h.packet(p)));
-        }
+        seq = seq.wrapping_add(out.len() as u16);
+        packets.extend(out.into_iter().map(|p| (index, p)));
     }
 
     let fate = netem::apply(packets.len(), imp, &mut Rng::new(seed));
@@ -323,33 +326,48 @@ fn recv(args: Args) -> Result<(), String> {
     let (mut datagrams, mut not_rtp, mut per_frame, mut per_packet) = (0u64, 0u64, 0u64, 0u64);
     let mut last_packet: Option<Instant> = None;
     let mut bye = false;
-    let mut buf = vec![0u8; 65536];
+    // A thread does nothing but read the socket, so the kernel's receive buffer never
+    // overflows while the main thread decrypts and decodes (that would be loss the sender did
+    // not choose).
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 65536];
+        loop {
+            match socket.recv(&mut buf) {
+                Ok(n) => {
+                    if tx.send(buf.get(..n).unwrap_or_default().to_vec()).is_err() {
+                        break;
+                    }
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(_) => break,
+            }
+        }
+    });
     loop {
         if Instant::now() > deadline {
             return Err("timed out before the sender's BYE".into());
         }
-        let n = match socket.recv(&mut buf) {
-            Ok(n) => n,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
+        let packet = match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(p) => p,
+            Err(_) => {
                 // After a BYE: the socket drained. Before: give up after `idle`.
                 if bye || last_packet.is_some_and(|t| t.elapsed() > idle) {
                     break;
                 }
                 continue;
             }
-            Err(e) => return Err(format!("recv: {e}")),
         };
-        let packet = buf.get(..n).unwrap_or_default();
+        let packet = packet.as_slice();
         if rtp::is_rtcp_bye(packet) {
             bye = true;
             continue;
         }
-        let Ok((header, payload)) = Header::parse(packet) else {
+        let Ok((header, _)) = Header::parse(packet) else {
             not_rtp += 1;
             continue;
         };
@@ -360,7 +378,7 @@ fn recv(args: Args) -> Result<(), String> {
         datagrams += 1;
         last_packet = Some(Instant::now());
         unique.insert(seqs.unwrap(header.sequence));
-        for d in sframe.push(&header, payload) {
+        for d in sframe.push(packet) {
             let frame = match d.origin {
                 Origin::Raw => {
                     per_frame += 1;
@@ -379,6 +397,8 @@ fn recv(args: Args) -> Result<(), String> {
                 play.deliver(u64::from(ts / FRAME_TICKS), data)?;
             }
         }
+        // Fragments of frames the playout has moved past will never be used.
+        sframe.give_up_before((play.next as u32).wrapping_mul(FRAME_TICKS));
     }
     sframe.finish();
     vp8.finish();
@@ -415,6 +435,8 @@ fn recv(args: Args) -> Result<(), String> {
     r.set("sframe_per_packet", per_packet);
     r.set("sframe_auth_failed", s.auth_failed);
     r.set("sframe_replayed", s.replayed);
+    r.set("sframe_duplicate_packets", s.duplicates);
+    r.set("sframe_late_packets", s.late);
     r.set("sframe_malformed", s.malformed);
     r.set("sframe_packets_evicted", s.evicted);
     r.set("vp8_frames_evicted", vp8.evicted);

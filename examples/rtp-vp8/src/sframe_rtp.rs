@@ -1,16 +1,12 @@
 //! The one place the example calls `sframe_core`: SFrame protection and the SFrame RTP
-//! payload format of draft-ietf-avtcore-rtp-sframe-02 (descriptor `S E T x x x x x`,
-//! fragmentation, reassembly of the smallest S..E run consecutive in sequence number).
-//!
-//! INTERIM: until `sframe_core::rtp` is published this file carries a stand-in for the
-//! payload format over `Sender::protect` / `Receiver::unprotect_into`; the example's other
-//! modules only see the types below, so switching to the core module touches this file only.
+//! payload format of draft-ietf-avtcore-rtp-sframe-02 (`sframe_core::rtp`): descriptor
+//! `S E T x x x x x`, fragmentation into RTP packets, reassembly of the smallest S..E run
+//! consecutive in sequence number, decryption, and the per-SSRC key of the draft's §7.
 
-use std::collections::BTreeMap;
+use sframe_core::rtp::{self as srtp, Mode, RtpHeader};
+use sframe_core::{CipherSuite, Error, Receiver, Sender};
 
-use sframe_core::{CipherSuite, Error, MAX_HEADER_LEN, Receiver, Sender};
-
-use crate::rtp::{Header, SeqUnwrapper};
+use crate::rtp::SeqUnwrapper;
 
 /// The T bit: what the SFrame ciphertext protects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,63 +17,90 @@ pub enum Origin {
     Packetized,
 }
 
-const S: u8 = 0x80;
-const E: u8 = 0x40;
-const T: u8 = 0x20;
+impl Origin {
+    fn mode(self) -> Mode {
+        match self {
+            Origin::Raw => Mode::PerFrame,
+            Origin::Packetized => Mode::PerPacket,
+        }
+    }
+}
 
-/// Sending side: protects content and fragments it into SFrame RTP payloads.
+/// The key of the stream `ssrc` (§7: HKDF from the session's base key and the SSRC), used as
+/// the SFrame base key of `kid` by both sides.
+fn stream_key(suite: CipherSuite, base_key: &[u8], ssrc: u32) -> Result<Vec<u8>, String> {
+    let mut key = vec![0u8; 64];
+    let n = srtp::ssrc_base_key(suite, base_key, ssrc, &mut key).map_err(|e| e.to_string())?;
+    key.truncate(n);
+    Ok(key)
+}
+
+/// Sending side: protects content and writes it as SFrame RTP packets.
 pub struct Packetizer {
     sender: Sender,
+    ssrc: u32,
     buf: Vec<u8>,
 }
 
 impl Packetizer {
-    pub fn new(suite: CipherSuite, kid: u64, base_key: &[u8], _ssrc: u32) -> Result<Self, String> {
+    pub fn new(suite: CipherSuite, kid: u64, base_key: &[u8], ssrc: u32) -> Result<Self, String> {
         let mut sender = Sender::new(suite);
-        sender.set_key(kid, base_key).map_err(|e| e.to_string())?;
+        sender
+            .set_key(kid, &stream_key(suite, base_key, ssrc)?)
+            .map_err(|e| e.to_string())?;
         Ok(Packetizer {
             sender,
+            ssrc,
             buf: Vec::new(),
         })
     }
 
-    /// The most bytes SFrame adds to one content: descriptor, header and tag. A per-packet
-    /// media packetizer keeps its payloads this much under the RTP payload budget, so each
-    /// fits one SFrame RTP packet.
-    pub fn overhead(&self) -> usize {
-        1 + MAX_HEADER_LEN + self.sender.suite().tag_len()
+    /// The largest media payload that, protected per packet, fits one RTP payload of
+    /// `max_payload` bytes (§5.1.2: the media packetizer is told the SFrame overhead).
+    pub fn max_media_payload(&self, max_payload: usize) -> usize {
+        srtp::max_media_payload_len(self.sender.suite(), max_payload)
     }
 
-    /// Protects `content` and splits the ciphertext into RTP payloads of at most
-    /// `max_payload` bytes, each starting with the SFrame descriptor. The caller sets the
-    /// RTP marker bit on the last one when the media frame has it.
+    /// Protects `content` and returns it as RTP packets of at most `max_payload` payload
+    /// bytes (descriptor included) with `media`'s header fields, numbered from
+    /// `media.sequence` on. `media.marker` is the media frame's or packet's marker: it goes
+    /// on the last packet only.
     pub fn packetize(
         &mut self,
         origin: Origin,
         content: &[u8],
         max_payload: usize,
+        media: &crate::rtp::Header,
     ) -> Result<Vec<Vec<u8>>, String> {
-        self.buf.resize(content.len() + MAX_HEADER_LEN + 32, 0);
-        let ct = self
-            .sender
-            .protect(b"", content, &mut self.buf)
-            .map_err(|e| e.to_string())?;
-        let chunk = max_payload
-            .checked_sub(1)
-            .filter(|c| *c > 0)
-            .ok_or("MTU too small")?;
-        let n = ct.len().div_ceil(chunk);
-        let t = if origin == Origin::Packetized { T } else { 0 };
-        Ok(ct
-            .chunks(chunk)
-            .enumerate()
-            .map(|(i, c)| {
-                let mut p = Vec::with_capacity(1 + c.len());
-                p.push(if i == 0 { S } else { 0 } | if i + 1 == n { E } else { 0 } | t);
-                p.extend_from_slice(c);
-                p
-            })
-            .collect())
+        self.buf
+            .resize(self.sender.max_protected_len(content.len()), 0);
+        let fragments = srtp::protect_frame(
+            &mut self.sender,
+            b"",
+            content,
+            origin.mode(),
+            max_payload,
+            &mut self.buf,
+        )
+        .map_err(|e| e.to_string())?;
+        let mut header = RtpHeader::new(
+            media.payload_type,
+            media.sequence,
+            media.timestamp,
+            self.ssrc,
+        );
+        header.marker = media.marker;
+        let mut packets = Vec::new();
+        for fragment in fragments {
+            let mut packet = vec![0u8; srtp::RTP_FIXED_HEADER_LEN + fragment.payload_len()];
+            let n = fragment
+                .write_packet(&header, &mut packet)
+                .map_err(|e| e.to_string())?;
+            packet.truncate(n);
+            packets.push(packet);
+            header.sequence_number = header.sequence_number.wrapping_add(1);
+        }
+        Ok(packets)
     }
 }
 
@@ -85,123 +108,86 @@ impl Packetizer {
 pub struct Delivered {
     pub origin: Origin,
     pub timestamp: u32,
-    /// Sequence number (unwrapped) of its first RTP packet.
+    /// Sequence number (extended to 64 bits) of its first RTP packet.
     pub first_seq: u64,
     pub marker: bool,
     pub data: Vec<u8>,
 }
 
-/// What the receiving side saw go wrong.
+/// What the receiving side saw.
 #[derive(Default, Debug, Clone)]
 pub struct Stats {
+    /// Frames decrypted and delivered.
     pub delivered: u64,
-    /// Complete runs whose ciphertext did not authenticate (never delivered).
+    /// Complete frames whose ciphertext did not authenticate (never delivered).
     pub auth_failed: u64,
-    /// Complete runs the replay window refused (a duplicated packet).
+    /// Complete frames the replay window refused.
     pub replayed: u64,
-    /// Other SFrame errors, bad descriptors, T/PT mixed in a run.
-    pub malformed: u64,
-    /// Packets dropped from the reassembly buffer without forming a frame (fragments of lost
-    /// frames, late duplicates).
+    /// Packets the depacketizer ignored: a sequence number stored or consumed already.
+    pub duplicates: u64,
+    /// Packets older than the depacketizer's sequence window.
+    pub late: u64,
+    /// Packets dropped from the reassembly buffer without forming a frame (fragments of
+    /// frames that lost a packet).
     pub evicted: u64,
+    /// Complete packet lists dropped (T or PT mixed), packets that did not parse, other
+    /// SFrame errors.
+    pub malformed: u64,
 }
 
-struct Pkt {
-    desc: u8,
-    pt: u8,
-    timestamp: u32,
-    marker: bool,
-    body: Vec<u8>,
-}
+/// Packets in flight the receiver can hold: a few frames of a few packets, with room for
+/// the fragments of lost frames until they are evicted.
+const PACKETS: usize = 256;
+/// Their payload bytes (also the largest frame the receiver takes).
+const BYTES: usize = 256 * 1024;
 
-/// Receiving side: reassembles and decrypts.
+/// Receiving side: reassembles and decrypts one SSRC.
 pub struct Depacketizer {
     receiver: Receiver,
+    depacketizer: Box<srtp::Depacketizer<PACKETS, BYTES>>,
     unwrapper: SeqUnwrapper,
-    packets: BTreeMap<u64, Pkt>,
-    window: u64,
+    out: Vec<u8>,
     pub stats: Stats,
 }
 
 impl Depacketizer {
-    pub fn new(suite: CipherSuite, kid: u64, base_key: &[u8], _ssrc: u32) -> Result<Self, String> {
+    pub fn new(suite: CipherSuite, kid: u64, base_key: &[u8], ssrc: u32) -> Result<Self, String> {
         let mut receiver = Receiver::new(suite);
-        receiver.add_key(kid, base_key).map_err(|e| e.to_string())?;
+        receiver
+            .add_key(kid, &stream_key(suite, base_key, ssrc)?)
+            .map_err(|e| e.to_string())?;
         Ok(Depacketizer {
             receiver,
+            depacketizer: Box::new(srtp::Depacketizer::with_ssrc(ssrc)),
             unwrapper: SeqUnwrapper::default(),
-            packets: BTreeMap::new(),
-            window: 256,
+            out: vec![0u8; BYTES],
             stats: Stats::default(),
         })
     }
 
     /// Takes one received RTP packet; returns the frames it completed, decrypted.
-    pub fn push(&mut self, header: &Header, payload: &[u8]) -> Vec<Delivered> {
-        let Some((&desc, body)) = payload.split_first() else {
+    pub fn push(&mut self, packet: &[u8]) -> Vec<Delivered> {
+        let mut delivered = Vec::new();
+        if self.depacketizer.push(packet).is_err() {
             self.stats.malformed += 1;
-            return Vec::new();
-        };
-        let seq = self.unwrapper.unwrap(header.sequence);
-        self.packets.entry(seq).or_insert(Pkt {
-            desc,
-            pt: header.payload_type,
-            timestamp: header.timestamp,
-            marker: header.marker,
-            body: body.to_vec(),
-        });
-        let newest = self.packets.last_key_value().map_or(seq, |(k, _)| *k);
-        let before = self.packets.len();
-        self.packets.retain(|&k, _| k + self.window > newest);
-        self.stats.evicted += (before - self.packets.len()) as u64;
-
-        // Complete runs: consecutive sequence numbers from an S packet to an E packet (the
-        // smallest: a later S restarts the run).
-        let mut runs = Vec::new();
-        let mut start: Option<u64> = None;
-        let mut prev: Option<u64> = None;
-        for (&k, p) in &self.packets {
-            if prev.is_some_and(|q| q + 1 != k) {
-                start = None;
-            }
-            if p.desc & S != 0 {
-                start = Some(k);
-            }
-            if p.desc & E != 0
-                && let Some(s) = start.take()
-            {
-                runs.push((s, k));
-            }
-            prev = Some(k);
+            return delivered;
         }
-        let mut out = Vec::new();
-        for (s, e) in runs {
-            let run: Vec<Pkt> = (s..=e).filter_map(|k| self.packets.remove(&k)).collect();
-            let (Some(first), Some(last)) = (run.first(), run.last()) else {
-                continue;
-            };
-            if run
-                .iter()
-                .any(|p| (p.desc ^ first.desc) & T != 0 || p.pt != first.pt)
-            {
-                self.stats.malformed += 1;
-                continue;
-            }
-            let (timestamp, marker, t) = (last.timestamp, last.marker, first.desc & T);
-            let frame: Vec<u8> = run.iter().flat_map(|p| p.body.iter().copied()).collect();
-            match self.unprotect(&frame) {
-                Ok(data) => {
+        while let Some(result) =
+            self.depacketizer
+                .pop_decrypted(&mut self.receiver, b"", &mut self.out)
+        {
+            match result {
+                Ok(frame) => {
                     self.stats.delivered += 1;
-                    out.push(Delivered {
-                        origin: if t != 0 {
-                            Origin::Packetized
-                        } else {
-                            Origin::Raw
+                    delivered.push(Delivered {
+                        origin: match frame.mode {
+                            Mode::PerFrame => Origin::Raw,
+                            Mode::PerPacket => Origin::Packetized,
                         },
-                        timestamp,
-                        first_seq: s,
-                        marker,
-                        data,
+                        timestamp: frame.timestamp,
+                        first_seq: self.unwrapper.unwrap(frame.first_sequence),
+                        marker: frame.marker,
+                        data: self.out.get(..frame.len).unwrap_or_default().to_vec(),
                     });
                 }
                 Err(Error::AuthenticationFailed) => self.stats.auth_failed += 1,
@@ -209,19 +195,28 @@ impl Depacketizer {
                 Err(_) => self.stats.malformed += 1,
             }
         }
-        out
+        self.update();
+        delivered
     }
 
-    fn unprotect(&mut self, frame: &[u8]) -> Result<Vec<u8>, Error> {
-        let mut out = vec![0u8; self.receiver.max_plaintext_len(frame.len())];
-        let n = self.receiver.unprotect_into(b"", frame, &mut out)?.len();
-        out.truncate(n);
-        Ok(out)
+    /// Drops the fragments of frames older than `timestamp`: the receiver has given up on them.
+    pub fn give_up_before(&mut self, timestamp: u32) {
+        self.depacketizer.evict_before_timestamp(timestamp);
+        self.update();
+    }
+
+    fn update(&mut self) {
+        let s = self.depacketizer.stats();
+        self.stats.duplicates = s.duplicates;
+        self.stats.late = s.late;
+        self.stats.evicted = s.evicted;
     }
 
     /// End of stream: whatever is still buffered never formed a frame.
     pub fn finish(&mut self) {
-        self.stats.evicted += self.packets.len() as u64;
-        self.packets.clear();
+        self.update();
+        self.stats.evicted += self.depacketizer.len() as u64;
+        self.stats.malformed += self.depacketizer.stats().dropped_frames;
+        self.depacketizer.reset();
     }
 }
