@@ -111,6 +111,19 @@ fn wait(mut child: Child, timeout: Duration, what: &str) -> String {
     }
 }
 
+/// A child process killed (and reaped) when dropped, so a failing test leaves no receiver
+/// behind.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 struct Run {
     sender: BTreeMap<String, String>,
     receiver: BTreeMap<String, String>,
@@ -123,26 +136,28 @@ fn run(name: &str, input: &Path, send_args: &[&str], recv_args: &[&str]) -> Run 
     std::fs::create_dir_all(&out).unwrap();
     let (sreport, rreport) = (out.join("sender.txt"), out.join("receiver.txt"));
 
-    let mut receiver = Command::new(BIN)
-        .args([
-            "recv",
-            "--listen",
-            "127.0.0.1:0",
-            "--timeout-s",
-            "60",
-            "--idle-ms",
-            "5000",
-        ])
-        .arg("--out")
-        .arg(&out)
-        .arg("--report")
-        .arg(&rreport)
-        .args(recv_args)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut receiver = Reaped(
+        Command::new(BIN)
+            .args([
+                "recv",
+                "--listen",
+                "127.0.0.1:0",
+                "--timeout-s",
+                "60",
+                "--idle-ms",
+                "5000",
+            ])
+            .arg("--out")
+            .arg(&out)
+            .arg("--report")
+            .arg(&rreport)
+            .args(recv_args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     // First line: "listening on ADDR".
-    let mut lines = BufReader::new(receiver.stdout.take().unwrap());
+    let mut lines = BufReader::new(receiver.0.stdout.take().unwrap());
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let mut first = String::new();
@@ -150,7 +165,6 @@ fn run(name: &str, input: &Path, send_args: &[&str], recv_args: &[&str]) -> Run 
         let _ = tx.send((first, lines));
     });
     let Ok((first, lines)) = rx.recv_timeout(Duration::from_secs(20)) else {
-        let _ = receiver.kill();
         panic!("receiver did not start listening");
     };
     let addr = first
@@ -158,7 +172,6 @@ fn run(name: &str, input: &Path, send_args: &[&str], recv_args: &[&str]) -> Run 
         .strip_prefix("listening on ")
         .unwrap()
         .to_string();
-    receiver.stdout = None;
     let receiver_out = std::thread::spawn(move || {
         let mut s = String::new();
         let mut lines = lines;
@@ -180,13 +193,11 @@ fn run(name: &str, input: &Path, send_args: &[&str], recv_args: &[&str]) -> Run 
     // The receiver ends on the sender's RTCP BYE (or 5 s without packets).
     let t0 = Instant::now();
     let status = loop {
-        if let Some(s) = receiver.try_wait().unwrap() {
+        if let Some(s) = receiver.0.try_wait().unwrap() {
             break s;
         }
         if t0.elapsed() > Duration::from_secs(60) {
-            let _ = receiver.kill();
-            let _ = receiver.wait();
-            panic!("receiver did not finish");
+            panic!("receiver did not finish"); // killed by Reaped
         }
         std::thread::sleep(Duration::from_millis(20));
     };
