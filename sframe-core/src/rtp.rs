@@ -678,6 +678,12 @@ struct Slot {
 /// `PACKETS` ≥ their packets and `BYTES` ≥ their total size, and no frame is larger than
 /// `BYTES`: an output buffer of `BYTES` bytes always suffices.
 ///
+/// Pop after every push that returns [`Pushed::FrameReady`]: a complete frame left stored is
+/// evicted like any other packet when room is needed. Partial frames older than a delivered
+/// one are *not* dropped automatically (with reordering, their missing packets may still come:
+/// frame 1's last packet after all of frame 2); call [`Depacketizer::evict_before_timestamp`]
+/// once the application has moved past a timestamp.
+///
 /// The struct holds its storage inline (`BYTES` + about 48 × `PACKETS` bytes): put large ones
 /// in a `static` or a `Box`. See the [module example](self).
 pub struct Depacketizer<const PACKETS: usize, const BYTES: usize> {
