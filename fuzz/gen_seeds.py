@@ -53,3 +53,13 @@ for v in sframe_vectors:
     put("roundtrip", f"c3_suite{v['cipher_suite']}",
         bytes([v["cipher_suite"] - 1]) + bytes.fromhex(v["base_key"]) + meta + bytes.fromhex(v["pt"]))
     put("keystore", f"c3_suite{v['cipher_suite']}", bytes([v["cipher_suite"] - 1]) + ct)
+
+# rtp_depacketize takes an `arbitrary` structure (suite, mode, max payload, first sequence
+# number, frame lengths, operations): one seed per suite and mode, each a header of those
+# fields followed by a run of operation bytes (genuine pushes, pops, raw packets), so the
+# fuzzer starts with frames protected under every suite and both descriptor T values.
+for sid in range(1, 9):
+    for per_packet in (0, 1):
+        head = bytes([sid - 1, per_packet]) + struct.pack("<HH", 1200 if per_packet else 300, 65530)
+        ops = bytes([0, 0, 0, 0, 1, 0, 0, 2, 0, 4, 0, 0, 4, 3, 0x80, 0x60, 0, 1, 0, 0, 4] * 4)
+        put("rtp_depacketize", f"suite{sid}_{'packet' if per_packet else 'frame'}", head + ops)

@@ -2,14 +2,14 @@
 # Fuzzing (issue 8): builds the cargo-fuzz targets in fuzz/ (nightly, AddressSanitizer) and runs
 # each for a bounded time from the committed seed corpora (fuzz/seeds/, made from the RFC 9605
 # vectors). Any crash, panic, failed assertion or sanitizer report fails the stage.
-# Budget: under 7 minutes cold (cargo-fuzz install + build + 5 x FUZZ_SECONDS).
+# Budget: under 8 minutes cold (cargo-fuzz install + build + 6 x FUZZ_SECONDS).
 # FUZZ_SECONDS overrides the per-target time (default 35).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 FUZZ_SECONDS="${FUZZ_SECONDS:-35}"
 CARGO_FUZZ_VERSION=0.13.2
-TARGETS=(header_parse unprotect roundtrip keystore sender)
+TARGETS=(header_parse unprotect roundtrip keystore sender rtp_depacketize)
 
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
   rustup toolchain install nightly --profile minimal

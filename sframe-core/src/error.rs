@@ -21,7 +21,9 @@ pub enum Error {
     /// The output buffer cannot hold the result. Nothing was written and no counter was used.
     BufferTooSmall = 1,
     /// The input is not an SFrame frame: the header is truncated or not minimally encoded
-    /// (RFC 9605 §4.3), or the frame is shorter than header plus authentication tag.
+    /// (RFC 9605 §4.3), or the frame is shorter than header plus authentication tag. Also an
+    /// input to [`crate::rtp`] that is not an RTP packet (RFC 3550 §5.1) or whose payload lacks
+    /// the SFrame payload descriptor.
     MalformedFrame,
     /// No key is installed for the frame's key ID.
     UnknownKeyId,

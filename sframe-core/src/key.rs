@@ -10,6 +10,9 @@
 
 use zeroize::{Zeroize, Zeroizing};
 
+/// Per-SSRC base keys of draft-ietf-avtcore-rtp-sframe §7 (defined in [`crate::rtp`]).
+pub use crate::rtp::{SSRC_KEY_LABEL, ssrc_base_key};
+
 use crate::crypto::{AeadKey, Backend, DefaultBackend, hkdf_expand, hkdf_extract};
 use crate::error::{Error, Result};
 use crate::suite::{CipherSuite, MAX_KEY_LEN, NONCE_LEN};

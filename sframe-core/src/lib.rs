@@ -82,6 +82,7 @@
 //! | [`limits`] | §7 security considerations: per-key usage limits |
 //! | [`registry`] | §4.4.1 one sender per key and KID |
 //! | [`stream`] | §4.4.1 (application key management): per-stream base keys |
+//! | [`rtp`] | SFrame over RTP: draft-ietf-avtcore-rtp-sframe (payload descriptor §4, packetization §5.1, depacketization §5.2, per-SSRC keys §7) |
 
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -114,6 +115,7 @@ pub mod ratchet;
 pub mod receiver;
 pub mod registry;
 pub mod replay;
+pub mod rtp;
 pub mod sender;
 pub mod stream;
 pub mod suite;

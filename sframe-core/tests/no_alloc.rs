@@ -83,3 +83,73 @@ fn per_frame<B: Backend>() {
         exercise(suite, &mut growable, &[5, 10_050, u64::MAX]);
     }
 }
+
+/// SFrame over RTP (`sframe_core::rtp`): protecting and packetizing a frame into caller
+/// buffers, pushing the packets out of order into a fixed-capacity depacketizer, and popping
+/// the decrypted frame allocate nothing, for every suite and backend (after one warm-up round:
+/// see below); so do a failed (tampered) frame and duplicates.
+#[test]
+fn rtp_paths_do_not_allocate() {
+    rtp_path::<RustCrypto>();
+    #[cfg(feature = "aws-lc")]
+    rtp_path::<sframe_core::AwsLc>();
+}
+
+fn rtp_path<B: Backend>() {
+    use sframe_core::rtp::{Depacketizer, Mode, RtpHeader, protect_frame};
+    for suite in CipherSuite::ALL {
+        let mut tx = Sender::with_backend(B::default(), suite);
+        tx.set_key(4, &[4; 16]).unwrap();
+        let mut rx = Receiver::<FixedKeyStore<2, B>>::with_store(suite);
+        rx.add_key(4, &[4; 16]).unwrap();
+        let mut dep = Box::new(Depacketizer::<16, 8192>::new());
+        let plaintext = [0x61u8; 3000];
+        let mut ct = [0u8; 3100];
+        let mut packets = [[0u8; 1300]; 4];
+        let mut lens = [0usize; 4];
+        let mut out = [0u8; 8192];
+        let mut round = || {
+            for (tamper, mode) in [
+                (false, Mode::PerFrame),
+                (true, Mode::PerFrame),
+                (false, Mode::PerPacket),
+            ] {
+                let mut header = RtpHeader::new(96, 0, 0, 7);
+                header.marker = true;
+                let mut count = 0;
+                let frags = protect_frame(&mut tx, b"", &plaintext, mode, 1200, &mut ct).unwrap();
+                for (i, f) in frags.enumerate() {
+                    header.sequence_number =
+                        (i as u16).wrapping_add(dep.stats().packets as u16 * 2);
+                    lens[i] = f.write_packet(&header, &mut packets[i]).unwrap();
+                    count = i + 1;
+                }
+                if tamper {
+                    packets[1][lens[1] - 1] ^= 1;
+                }
+                for i in (0..count).rev() {
+                    dep.push(&packets[i][..lens[i]]).unwrap();
+                    dep.push(&packets[i][..lens[i]]).unwrap(); // duplicate
+                }
+                let r = dep.pop_decrypted(&mut rx, b"", &mut out).unwrap();
+                match r {
+                    Ok(frame) => {
+                        assert!(!tamper);
+                        assert_eq!(&out[..frame.len], &plaintext[..]);
+                    }
+                    Err(e) => assert!(tamper, "{e:?}"),
+                }
+            }
+        };
+        // Warm-up: aws-lc's AES-GCM open keeps a per-thread buffer for frames over 2 KiB,
+        // allocated on first use (crypto/aws_lc.rs); later frames reuse it.
+        round();
+        let (n, ()) = allocations(&mut round);
+        assert_eq!(
+            n,
+            0,
+            "suite {suite}, {}: {n} allocation(s) on the RTP path",
+            B::NAME
+        );
+    }
+}

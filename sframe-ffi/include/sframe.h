@@ -136,6 +136,22 @@
 #define SFRAME_MAX_EXPORTED_SECRET_LEN 64
 
 /**
+ * Packets a `SframeRtpDepacketizer` stores at most (older ones are evicted to make room).
+ */
+#define SFRAME_RTP_MAX_PACKETS 512
+
+/**
+ * Payload bytes a `SframeRtpDepacketizer` stores at most; also the largest reassembled frame,
+ * so an output buffer of this size always suffices for `sframe_rtp_depacketizer_pop`.
+ */
+#define SFRAME_RTP_MAX_FRAME_SIZE (512 * 1024)
+
+/**
+ * Length of the SFrame payload descriptor that starts every RTP payload (draft §4).
+ */
+#define SFRAME_RTP_DESCRIPTOR_LEN 1
+
+/**
  * The result of every fallible call. `SFRAME_OK` (0) is success; everything else is an error.
  *
  * Values 1..=17 are the core library's errors (same meaning in every binding; new core errors
@@ -266,11 +282,53 @@ typedef uint32_t SframeStatus;
 #endif // __cplusplus
 
 /**
+ * What `sframe_rtp_depacketizer_push` did with a packet.
+ */
+enum SframeRtpPushed
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Stored; no frame complete through it yet.
+     */
+    SFRAME_RTP_BUFFERED = 0,
+    /**
+     * Stored, and a frame is complete: pop it.
+     */
+    SFRAME_RTP_FRAME_READY = 1,
+    /**
+     * Ignored: a packet with this sequence number is stored or was already used.
+     */
+    SFRAME_RTP_DUPLICATE = 2,
+    /**
+     * Ignored: more than 1024 sequence numbers behind the newest.
+     */
+    SFRAME_RTP_LATE = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum SframeRtpPushed SframeRtpPushed;
+#else
+typedef uint32_t SframeRtpPushed;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * Opaque receiver: holds keys by KID and unprotects frames from any number of senders
  * (create with `sframe_receiver_new`, free with `sframe_receiver_free`). Use from one thread
  * at a time (see the header comment).
  */
 typedef struct SframeReceiver SframeReceiver;
+
+/**
+ * Opaque depacketizer for one SSRC: stores received SFrame RTP packets in fixed memory
+ * (`SFRAME_RTP_MAX_PACKETS` packets, `SFRAME_RTP_MAX_FRAME_SIZE` bytes), in any order, with
+ * duplicates and losses, and hands out complete frames once they authenticate. Create with
+ * `sframe_rtp_depacketizer_new`, free with `sframe_rtp_depacketizer_free`. Use from one
+ * thread at a time.
+ */
+typedef struct SframeRtpDepacketizer SframeRtpDepacketizer;
 
 /**
  * Opaque sender: protects frames under one key at a time (create with `sframe_sender_new`,
@@ -353,6 +411,103 @@ typedef struct {
      */
     size_t mls_epochs_kept;
 } SframeReceiverConfig;
+
+/**
+ * The RTP header fields an SFrame packet copies from the media packetizer's output (draft
+ * §4). Packets written by this library have no CSRCs and no header extension; to send those,
+ * write payloads only (`header` NULL) and build the packet with your RTP stack.
+ */
+typedef struct {
+    /**
+     * The media frame's marker bit: set on the last packet of the frame only.
+     */
+    bool marker;
+    /**
+     * The payload type of the protected media format, 0..127.
+     */
+    uint8_t payload_type;
+    /**
+     * The sequence number of this packet.
+     */
+    uint16_t sequence_number;
+    /**
+     * The RTP timestamp.
+     */
+    uint32_t timestamp;
+    /**
+     * The SSRC.
+     */
+    uint32_t ssrc;
+} SframeRtpHeader;
+
+/**
+ * A decrypted frame from `sframe_rtp_depacketizer_pop`: the plaintext is `out[0..len]`.
+ */
+typedef struct {
+    /**
+     * Plaintext length at the start of `out`.
+     */
+    size_t len;
+    /**
+     * The SSRC.
+     */
+    uint32_t ssrc;
+    /**
+     * The RTP timestamp of the last packet.
+     */
+    uint32_t timestamp;
+    /**
+     * Sequence number of the first packet.
+     */
+    uint16_t first_sequence;
+    /**
+     * Number of packets.
+     */
+    uint16_t packets;
+    /**
+     * The payload type.
+     */
+    uint8_t payload_type;
+    /**
+     * The marker bit of the last packet.
+     */
+    bool marker;
+    /**
+     * The T bit: true if the plaintext is one media RTP payload (per-packet SFrame, for the
+     * media depacketizer), false if it is a whole media frame (per-frame SFrame).
+     */
+    bool per_packet;
+} SframeRtpFrame;
+
+/**
+ * Counters of a depacketizer.
+ */
+typedef struct {
+    /**
+     * Packets stored.
+     */
+    uint64_t packets;
+    /**
+     * Packets ignored as duplicates.
+     */
+    uint64_t duplicates;
+    /**
+     * Packets ignored as too old.
+     */
+    uint64_t late;
+    /**
+     * Stored packets evicted unused (no room, or out of the sequence window).
+     */
+    uint64_t evicted;
+    /**
+     * Complete frames taken (before decryption).
+     */
+    uint64_t frames;
+    /**
+     * Complete packet lists dropped (T bits or payload types differ, or `out` too small).
+     */
+    uint64_t dropped_frames;
+} SframeRtpStats;
 
 /**
  * Sizes of one cipher suite (RFC 9605 §4.5, Table 1).
@@ -821,6 +976,132 @@ SframeStatus sframe_receiver_remove_mls_epoch(SframeReceiver *r,
  */
 bool sframe_receiver_has_mls_epoch(const SframeReceiver *r,
                                    uint64_t epoch);
+
+/**
+ * SFrame bytes per-packet mode adds to a media RTP payload: the descriptor, the longest
+ * SFrame header and the tag (draft §5.1.2). A media packetizer whose payloads are at most
+ * `max_payload_len - sframe_rtp_per_packet_overhead(suite)` bytes gives one SFrame packet
+ * per media packet. 0 if the suite is unknown.
+ */
+size_t sframe_rtp_per_packet_overhead(uint16_t cipher_suite);
+
+/**
+ * Number of RTP payloads of at most `max_payload_len` bytes (descriptor included) that a
+ * `frame_len`-byte SFrame frame is cut into (draft §5.1): `*count`.
+ * Errors: NULL_POINTER, INVALID_CONFIG (`max_payload_len` < 2), MALFORMED_FRAME
+ * (`frame_len` 0).
+ *
+ * # Safety
+ * `count` is NULL or writable.
+ */
+SframeStatus sframe_rtp_fragment_count(size_t frame_len,
+                                       size_t max_payload_len,
+                                       size_t *count);
+
+/**
+ * Writes fragment `index` (0-based, below `sframe_rtp_fragment_count`) of the SFrame frame
+ * `frame` (a `sframe_sender_protect` output) to `out`: with `header` NULL the RTP payload
+ * (descriptor with S, E and T — T set if `per_packet` — then the fragment), otherwise a whole
+ * RTP packet with `header` (marker kept only on the last fragment, draft §5.1). `*out_len` is
+ * the length written. Give each packet its own sequence number in `header`.
+ * Errors: NULL_POINTER, INVALID_CONFIG (`max_payload_len` < 2, `index` out of range, payload
+ * type over 127), MALFORMED_FRAME (empty frame), BUFFER_TOO_SMALL (nothing written),
+ * INVALID_ARGUMENT.
+ *
+ * # Safety
+ * `frame` is NULL or readable for `frame_len` bytes; `header` is NULL or readable; `out` is
+ * NULL or writable for `out_cap` bytes and does not overlap `frame`; `out_len` is NULL or
+ * writable.
+ */
+SframeStatus sframe_rtp_write_fragment(const uint8_t *frame,
+                                       size_t frame_len,
+                                       bool per_packet,
+                                       size_t max_payload_len,
+                                       size_t index,
+                                       const SframeRtpHeader *header,
+                                       uint8_t *out,
+                                       size_t out_cap,
+                                       size_t *out_len);
+
+/**
+ * A new, empty depacketizer; it binds to the SSRC of the first packet pushed. NULL only if
+ * memory runs out. Free it with `sframe_rtp_depacketizer_free`.
+ */
+SframeRtpDepacketizer *sframe_rtp_depacketizer_new(void);
+
+/**
+ * Frees a depacketizer. NULL is a no-op.
+ *
+ * # Safety
+ * `d` is NULL or a pointer from `sframe_rtp_depacketizer_new` not freed before.
+ */
+void sframe_rtp_depacketizer_free(SframeRtpDepacketizer *d);
+
+/**
+ * Stores one received RTP packet (whole packet: header, payload, padding) and writes what
+ * happened to `*result` (if not NULL). Errors, nothing stored: NULL_POINTER, MALFORMED_FRAME
+ * (not an RTP packet, or an empty payload), INVALID_CONFIG (another SSRC than the first
+ * packet's), BUFFER_TOO_SMALL (payload over `SFRAME_RTP_MAX_FRAME_SIZE`), INVALID_ARGUMENT.
+ *
+ * # Safety
+ * `d` is NULL or a live depacketizer; `packet` is NULL or readable for `packet_len` bytes;
+ * `result` is NULL or writable.
+ */
+SframeStatus sframe_rtp_depacketizer_push(SframeRtpDepacketizer *d,
+                                          const uint8_t *packet,
+                                          size_t packet_len,
+                                          SframeRtpPushed *result);
+
+/**
+ * Takes the next complete frame (draft §5.2), decrypts it with `r` and writes the plaintext
+ * to `out` (`SFRAME_RTP_MAX_FRAME_SIZE` bytes always suffice). Returns SFRAME_OK with
+ * `*has_frame` true and `*frame` filled, or SFRAME_OK with `*has_frame` false when no frame
+ * is complete. A frame that fails (AUTHENTICATION_FAILED, REPLAY, UNKNOWN_KEY_ID,
+ * MALFORMED_FRAME, BUFFER_TOO_SMALL, ...) is consumed and its status returned with
+ * `*has_frame` false; `out` then holds no decrypted byte. Call until SFRAME_OK with
+ * `*has_frame` false. `metadata` is what the sender authenticated (NULL, 0 for none).
+ *
+ * # Safety
+ * `d` and `r` are NULL or live objects; `metadata` is NULL or readable for `metadata_len`
+ * bytes; `out` is NULL or writable for `out_cap` bytes; `frame` and `has_frame` are NULL or
+ * writable.
+ */
+SframeStatus sframe_rtp_depacketizer_pop(SframeRtpDepacketizer *d,
+                                         SframeReceiver *r,
+                                         const uint8_t *metadata,
+                                         size_t metadata_len,
+                                         uint8_t *out,
+                                         size_t out_cap,
+                                         SframeRtpFrame *frame,
+                                         bool *has_frame);
+
+/**
+ * Writes the depacketizer's counters to `*stats`. Errors: NULL_POINTER.
+ *
+ * # Safety
+ * `d` is NULL or a live depacketizer; `stats` is NULL or writable.
+ */
+SframeStatus sframe_rtp_depacketizer_stats(const SframeRtpDepacketizer *d,
+                                           SframeRtpStats *stats);
+
+/**
+ * The per-SSRC base key of draft §7: `HKDF-Expand(HKDF-Extract(BE32(ssrc), base_key),
+ * "SFrame 1.0 RTP Stream", Nh)` with the suite's hash. Writes Nh bytes (32 for suites 1-4,
+ * 64 for 5-8) to `out` and Nh to `*out_len`; use them as the stream's base key.
+ * Errors: NULL_POINTER, UNSUPPORTED_CIPHER_SUITE, INVALID_KEY (base key under 16 bytes),
+ * BUFFER_TOO_SMALL, INVALID_ARGUMENT.
+ *
+ * # Safety
+ * `base_key` is NULL or readable for `base_key_len` bytes; `out` is NULL or writable for
+ * `out_cap` bytes; `out_len` is NULL or writable.
+ */
+SframeStatus sframe_rtp_ssrc_base_key(uint16_t cipher_suite,
+                                      const uint8_t *base_key,
+                                      size_t base_key_len,
+                                      uint32_t ssrc,
+                                      uint8_t *out,
+                                      size_t out_cap,
+                                      size_t *out_len);
 
 /**
  * Writes the sizes of `cipher_suite` to `*info`.

@@ -52,10 +52,13 @@ mod receiver;
 
 mod keymgmt;
 
+mod rtp;
+
 mod util;
 
 pub use keymgmt::*;
 pub use receiver::*;
+pub use rtp::*;
 pub use sender::*;
 pub use status::*;
 pub use util::*;

@@ -1142,6 +1142,232 @@ typedef struct {
     void (*fn)(void);
 } TestCase;
 
+/* ---- SFrame over RTP (draft-ietf-avtcore-rtp-sframe) ---- */
+
+/* Packets of one protected frame, written into one heap buffer each (ASan sees overruns). */
+#define RTP_MAX_PKTS 16
+typedef struct {
+    uint8_t *pkt[RTP_MAX_PKTS];
+    size_t len[RTP_MAX_PKTS];
+    size_t count;
+} RtpPackets;
+
+static void rtp_packetize(const uint8_t *frame, size_t frame_len, bool per_packet,
+                          size_t max_payload, uint16_t first_seq, uint32_t ts, RtpPackets *out) {
+    size_t count = 0;
+    CHECK_STATUS(sframe_rtp_fragment_count(frame_len, max_payload, &count), SFRAME_OK);
+    CHECK(count <= RTP_MAX_PKTS);
+    out->count = 0;
+    for (size_t i = 0; i < count && i < RTP_MAX_PKTS; i++) {
+        SframeRtpHeader h = {true, 100, (uint16_t)(first_seq + i), ts, 0x11223344u};
+        size_t cap = 12 + max_payload, n = 0;
+        uint8_t *p = malloc(cap);
+        CHECK_STATUS(sframe_rtp_write_fragment(frame, frame_len, per_packet, max_payload, i, &h,
+                                               p, cap, &n),
+                     SFRAME_OK);
+        CHECK(n > 12 && n <= cap);
+        /* Descriptor: S on the first, E (and the marker) on the last, T per mode. */
+        CHECK(((p[12] & 0x80) != 0) == (i == 0));
+        CHECK(((p[12] & 0x40) != 0) == (i + 1 == count));
+        CHECK(((p[12] & 0x20) != 0) == per_packet);
+        CHECK(((p[1] & 0x80) != 0) == (i + 1 == count));
+        out->pkt[i] = p;
+        out->len[i] = n;
+        out->count++;
+    }
+}
+
+static void rtp_free(RtpPackets *p) {
+    for (size_t i = 0; i < p->count; i++) free(p->pkt[i]);
+    p->count = 0;
+}
+
+/* Pops every ready frame; returns how many decrypted, checks each against `want`. */
+static int rtp_drain(SframeRtpDepacketizer *d, SframeReceiver *r, const uint8_t *want,
+                     size_t want_len, SframeStatus *last_error) {
+    int frames = 0;
+    uint8_t *out = malloc(SFRAME_RTP_MAX_FRAME_SIZE);
+    for (;;) {
+        SframeRtpFrame f;
+        bool has = true;
+        SframeStatus st = sframe_rtp_depacketizer_pop(d, r, NULL, 0, out,
+                                                      SFRAME_RTP_MAX_FRAME_SIZE, &f, &has);
+        if (st == SFRAME_OK && !has) break;
+        if (st != SFRAME_OK) {
+            CHECK(!has);
+            *last_error = st;
+            continue;
+        }
+        CHECK(f.len == want_len && memcmp(out, want, want_len) == 0);
+        CHECK(f.ssrc == 0x11223344u && f.payload_type == 100 && f.marker);
+        frames++;
+    }
+    free(out);
+    return frames;
+}
+
+static void test_rtp_loss_reorder_duplicates(void) {
+    SframeSender *s;
+    SframeReceiver *r;
+    make_pair(SFRAME_AES_128_GCM_SHA256_128, 3, &s, &r);
+    SframeRtpDepacketizer *d = sframe_rtp_depacketizer_new();
+    CHECK(d != NULL);
+    uint8_t media[2500];
+    for (size_t i = 0; i < sizeof media; i++) media[i] = (uint8_t)(i * 7);
+    for (int mode = 0; mode < 2; mode++) {
+        bool per_packet = mode == 1;
+        size_t media_len = per_packet ? 1000 - sframe_rtp_per_packet_overhead(SFRAME_AES_128_GCM_SHA256_128)
+                                      : sizeof media;
+        uint8_t ct[2600];
+        size_t ct_len = 0;
+        /* Frame A arrives reversed and duplicated; frame B loses a packet. */
+        CHECK_STATUS(sframe_sender_protect(s, NULL, 0, media, media_len, ct, sizeof ct, &ct_len),
+                     SFRAME_OK);
+        RtpPackets a, b;
+        uint16_t seq = (uint16_t)(65530 + mode * 100); /* wraps in per-frame mode */
+        rtp_packetize(ct, ct_len, per_packet, 1000, seq, 1000, &a);
+        CHECK(per_packet ? a.count == 1 : a.count == 3);
+        CHECK_STATUS(sframe_sender_protect(s, NULL, 0, media, media_len, ct, sizeof ct, &ct_len),
+                     SFRAME_OK);
+        rtp_packetize(ct, ct_len, per_packet, 300, (uint16_t)(seq + a.count), 2000, &b);
+        CHECK(b.count >= 2 || per_packet);
+        SframeStatus err = SFRAME_OK;
+        int got = 0;
+        for (size_t k = a.count; k-- > 0;) {
+            SframeRtpPushed res = SFRAME_RTP_LATE;
+            CHECK_STATUS(sframe_rtp_depacketizer_push(d, a.pkt[k], a.len[k], &res), SFRAME_OK);
+            CHECK(res == (k == 0 ? SFRAME_RTP_FRAME_READY : SFRAME_RTP_BUFFERED));
+            got += rtp_drain(d, r, media, media_len, &err);
+        }
+        for (size_t k = 0; k < a.count; k++) {
+            SframeRtpPushed res = SFRAME_RTP_BUFFERED;
+            CHECK_STATUS(sframe_rtp_depacketizer_push(d, a.pkt[k], a.len[k], &res), SFRAME_OK);
+            CHECK(res == SFRAME_RTP_DUPLICATE);
+        }
+        for (size_t k = 1; k < b.count; k++) {
+            CHECK_STATUS(sframe_rtp_depacketizer_push(d, b.pkt[k], b.len[k], NULL), SFRAME_OK);
+        }
+        got += rtp_drain(d, r, media, media_len, &err);
+        CHECK(got == 1);
+        CHECK(err == SFRAME_OK);
+        rtp_free(&a);
+        rtp_free(&b);
+    }
+    SframeRtpStats st;
+    CHECK_STATUS(sframe_rtp_depacketizer_stats(d, &st), SFRAME_OK);
+    CHECK(st.frames == 2 && st.duplicates >= 2);
+    CHECK_STATUS(sframe_rtp_depacketizer_stats(d, NULL), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_rtp_depacketizer_stats(NULL, &st), SFRAME_ERR_NULL_POINTER);
+    sframe_rtp_depacketizer_free(d);
+    sframe_rtp_depacketizer_free(NULL);
+    sframe_sender_free(s);
+    sframe_receiver_free(r);
+}
+
+static void test_rtp_tamper_and_misuse(void) {
+    SframeSender *s;
+    SframeReceiver *r;
+    make_pair(SFRAME_AES_128_CTR_HMAC_SHA256_80, 4, &s, &r);
+    SframeRtpDepacketizer *d = sframe_rtp_depacketizer_new();
+    const uint8_t media[600] = {1, 2, 3};
+    uint8_t ct[700];
+    size_t ct_len = 0;
+    CHECK_STATUS(sframe_sender_protect(s, NULL, 0, media, sizeof media, ct, sizeof ct, &ct_len),
+                 SFRAME_OK);
+    RtpPackets a;
+    rtp_packetize(ct, ct_len, false, 200, 10, 1, &a);
+    a.pkt[1][a.len[1] - 1] ^= 1; /* one ciphertext bit */
+    for (size_t k = 0; k < a.count; k++)
+        CHECK_STATUS(sframe_rtp_depacketizer_push(d, a.pkt[k], a.len[k], NULL), SFRAME_OK);
+    SframeStatus err = SFRAME_OK;
+    CHECK(rtp_drain(d, r, media, sizeof media, &err) == 0);
+    CHECK(err == SFRAME_ERR_AUTHENTICATION_FAILED);
+    rtp_free(&a);
+
+    /* Fragmenting: bad sizes and indexes. */
+    size_t n = 99, count = 0;
+    uint8_t buf[64];
+    CHECK_STATUS(sframe_rtp_fragment_count(ct_len, 1, &count), SFRAME_ERR_INVALID_CONFIG);
+    CHECK_STATUS(sframe_rtp_fragment_count(0, 100, &count), SFRAME_ERR_MALFORMED_FRAME);
+    CHECK_STATUS(sframe_rtp_fragment_count(ct_len, 100, NULL), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_rtp_write_fragment(ct, ct_len, false, 50, 1000, NULL, buf, sizeof buf, &n),
+                 SFRAME_ERR_INVALID_CONFIG);
+    CHECK(n == 0);
+    CHECK_STATUS(sframe_rtp_write_fragment(ct, ct_len, false, 60, 0, NULL, buf, 10, &n),
+                 SFRAME_ERR_BUFFER_TOO_SMALL);
+    CHECK_STATUS(sframe_rtp_write_fragment(ct, ct_len, false, 60, 0, NULL, buf, sizeof buf, &n),
+                 SFRAME_OK);
+    CHECK(n == 60 && buf[0] == 0x80 && memcmp(buf + 1, ct, 59) == 0);
+    CHECK_STATUS(sframe_rtp_write_fragment(NULL, 5, false, 60, 0, NULL, buf, sizeof buf, &n),
+                 SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_rtp_write_fragment(ct, ct_len, false, 60, 0, NULL, buf, sizeof buf, NULL),
+                 SFRAME_ERR_NULL_POINTER);
+    CHECK(sframe_rtp_per_packet_overhead(4) == 1 + 17 + 16);
+    CHECK(sframe_rtp_per_packet_overhead(0) == 0);
+
+    /* Pushing garbage: errors, never a crash. */
+    const uint8_t not_rtp[3] = {0x80, 0, 0};
+    const uint8_t v1[13] = {0x40, 100, 0, 1, 0, 0, 0, 0, 0x11, 0x22, 0x33, 0x44, 0xc0};
+    const uint8_t empty_payload[12] = {0x80, 100, 0, 1, 0, 0, 0, 0, 0x11, 0x22, 0x33, 0x44};
+    const uint8_t other_ssrc[13] = {0x80, 100, 0, 1, 0, 0, 0, 0, 0x99, 0x22, 0x33, 0x44, 0xc0};
+    CHECK_STATUS(sframe_rtp_depacketizer_push(d, not_rtp, sizeof not_rtp, NULL),
+                 SFRAME_ERR_MALFORMED_FRAME);
+    CHECK_STATUS(sframe_rtp_depacketizer_push(d, v1, sizeof v1, NULL), SFRAME_ERR_MALFORMED_FRAME);
+    CHECK_STATUS(sframe_rtp_depacketizer_push(d, empty_payload, sizeof empty_payload, NULL),
+                 SFRAME_ERR_MALFORMED_FRAME);
+    CHECK_STATUS(sframe_rtp_depacketizer_push(d, other_ssrc, sizeof other_ssrc, NULL),
+                 SFRAME_ERR_INVALID_CONFIG);
+    CHECK_STATUS(sframe_rtp_depacketizer_push(NULL, v1, sizeof v1, NULL), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_rtp_depacketizer_push(d, NULL, 13, NULL), SFRAME_ERR_NULL_POINTER);
+    SframeRtpFrame f;
+    bool has = true;
+    CHECK_STATUS(sframe_rtp_depacketizer_pop(d, NULL, NULL, 0, buf, sizeof buf, &f, &has),
+                 SFRAME_ERR_NULL_POINTER);
+    CHECK(!has);
+    CHECK_STATUS(sframe_rtp_depacketizer_pop(d, r, NULL, 0, buf, sizeof buf, NULL, &has),
+                 SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_rtp_depacketizer_pop(d, r, NULL, 0, buf, sizeof buf, &f, NULL),
+                 SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_rtp_depacketizer_pop(d, r, NULL, 0, buf, sizeof buf, &f, &has), SFRAME_OK);
+    CHECK(!has);
+    sframe_rtp_depacketizer_free(d);
+    sframe_sender_free(s);
+    sframe_receiver_free(r);
+}
+
+static void test_rtp_ssrc_keys(void) {
+    /* test-vectors/rtp-ssrc-keys.json, suite 4 and 5, SSRC 0x12345678, base key 00..0f. */
+    static const uint8_t want4[32] = {
+        0xf3, 0x09, 0xf1, 0x18, 0xae, 0xcd, 0xac, 0xfb, 0xc1, 0x65, 0xcc, 0x08, 0x00, 0x22, 0xb2, 0x97,
+        0x10, 0x0b, 0xbb, 0x55, 0xe4, 0x83, 0xb0, 0x02, 0xd7, 0x62, 0x00, 0x0a, 0x0f, 0xaa, 0x68, 0x4d};
+    uint8_t base[16], out[64];
+    for (int i = 0; i < 16; i++) base[i] = (uint8_t)i;
+    size_t n = 0;
+    CHECK_STATUS(sframe_rtp_ssrc_base_key(4, base, 16, 0x12345678u, out, sizeof out, &n), SFRAME_OK);
+    CHECK(n == 32 && memcmp(out, want4, 32) == 0);
+    CHECK_STATUS(sframe_rtp_ssrc_base_key(5, base, 16, 0x12345678u, out, sizeof out, &n), SFRAME_OK);
+    CHECK(n == 64 && out[0] == 0x3b && out[63] == 0x30);
+    CHECK_STATUS(sframe_rtp_ssrc_base_key(5, base, 16, 1, out, 63, &n), SFRAME_ERR_BUFFER_TOO_SMALL);
+    CHECK(n == 0);
+    CHECK_STATUS(sframe_rtp_ssrc_base_key(4, base, 15, 1, out, sizeof out, &n), SFRAME_ERR_INVALID_KEY);
+    CHECK_STATUS(sframe_rtp_ssrc_base_key(9, base, 16, 1, out, sizeof out, &n),
+                 SFRAME_ERR_UNSUPPORTED_CIPHER_SUITE);
+    CHECK_STATUS(sframe_rtp_ssrc_base_key(4, base, 16, 1, out, sizeof out, NULL), SFRAME_ERR_NULL_POINTER);
+    /* The derived key works as a stream base key. */
+    SframeSender *s = sframe_sender_new(4);
+    SframeReceiver *r = sframe_receiver_new(4);
+    CHECK_STATUS(sframe_rtp_ssrc_base_key(4, base, 16, 0x12345678u, out, sizeof out, &n), SFRAME_OK);
+    CHECK_STATUS(sframe_sender_set_key(s, 1, out, n), SFRAME_OK);
+    CHECK_STATUS(sframe_receiver_add_key(r, 1, out, n), SFRAME_OK);
+    uint8_t ct[64], pt[64];
+    size_t ct_len = 0, pt_len = 0;
+    CHECK_STATUS(sframe_sender_protect(s, NULL, 0, (const uint8_t *)"hi", 2, ct, sizeof ct, &ct_len), SFRAME_OK);
+    CHECK_STATUS(sframe_receiver_unprotect(r, NULL, 0, ct, ct_len, pt, sizeof pt, &pt_len), SFRAME_OK);
+    CHECK(pt_len == 2 && memcmp(pt, "hi", 2) == 0);
+    sframe_sender_free(s);
+    sframe_receiver_free(r);
+}
+
 #define T(f) {#f, f}
 static const TestCase TESTS[] = {
     T(test_status_strings),        T(test_version_and_backend),
@@ -1157,6 +1383,8 @@ static const TestCase TESTS[] = {
     T(test_receiver_auth_failure_limit), T(test_in_place_misuse),
     T(test_ratchet),               T(test_mls_epochs),
     T(test_null_and_zero_length),  T(test_malformed_inputs),
+    T(test_rtp_loss_reorder_duplicates), T(test_rtp_tamper_and_misuse),
+    T(test_rtp_ssrc_keys),
 };
 
 int main(void) {

@@ -1,0 +1,1238 @@
+//! SFrame over RTP — the RTP payload format of draft-ietf-avtcore-rtp-sframe.
+//!
+//! Section numbers are those of the editor's copy (github.com/youennf/draft-ietf-avtcore-rtp-sframe,
+//! commit `d4bfa1e`, January 2026: the text with the T bit and per-SSRC keys, published as -02):
+//!
+//! | here | draft |
+//! |---|---|
+//! | [`Descriptor`], [`Mode`] | §4 RTP Header Usage: the 1-byte SFrame payload descriptor `S E T x x x x x` |
+//! | [`Packetizer`], [`Fragment`], [`protect_frame`] | §5.1 packetization (§5.1.1 per-frame, §5.1.2 per-packet) |
+//! | [`per_packet_overhead`], [`max_media_payload_len`] | §5.1.2: the media packetizer told the SFrame overhead |
+//! | [`Depacketizer`], [`Depacketizer::pop_decrypted`] | §5.2 depacketization |
+//! | [`ssrc_base_key`] | §7 per-SSRC keys, §8 ratcheting with them |
+//! | [`RtpPacket`], [`RtpHeader`] | RFC 3550 §5.1 and §5.3.1: fixed header, CSRCs, header extension, padding |
+//!
+//! ## Payload descriptor (§4)
+//!
+//! The first byte of every RTP payload: **S** (`0x80`) on the first fragment of an SFrame frame
+//! only, **E** (`0x40`) on the last fragment only, **T** (`0x20`) 0 when the protected content is a
+//! raw media frame ([`Mode::PerFrame`]) and 1 when it is a packetized RTP payload
+//! ([`Mode::PerPacket`]), the same in all fragments of a frame. The 5 other bits are "reserved
+//! for future use"; the draft says nothing more, so this module sends them as 0 and ignores
+//! them on receipt (the usual rule of RTP payload formats), which keeps it interoperable with a
+//! future use of them.
+//!
+//! ## Sending (§5.1)
+//!
+//! The SFrame ciphertext of a frame ([`crate::Sender::protect`]) is cut into fragments of at
+//! most `max_payload_len - 1` bytes, each sent behind its descriptor in one RTP packet whose
+//! header (PT, SSRC, timestamp, CSRCs, extensions) is the media packetizer's; the marker bit,
+//! if the frame has it, goes on the last packet only ([`Fragment::write_packet`]). Per-packet
+//! SFrame (§5.1.2) protects each media RTP payload on its own: size the media packetizer's
+//! payloads with [`max_media_payload_len`] so that each gives exactly one SFrame packet
+//! (S = E = 1).
+//!
+//! ## Receiving (§5.2)
+//!
+//! A [`Depacketizer`] keeps received packets of one SSRC in fixed-capacity storage (no
+//! allocation: const generic packet and byte capacities), in any order, with duplicates and
+//! losses. It finds the smallest list of packets consecutive in sequence number (modulo 2^16)
+//! from a packet with S to a packet with E, removes it, drops it if the T bits or payload types
+//! differ, and yields the concatenated payloads without descriptors. Each sequence number is
+//! consumed at most once within a window of [`SEQUENCE_WINDOW`] packets and older packets are
+//! refused, so no frame is yielded twice. [`Depacketizer::pop_decrypted`] unprotects the frame
+//! with a [`Receiver`]: only frames that authenticated come out.
+//!
+//! ## Example: per-frame SFrame, with a lost packet
+//!
+//! ```
+//! use sframe_core::rtp::{Depacketizer, Mode, RtpHeader, protect_frame};
+//! use sframe_core::{CipherSuite, Receiver, Sender};
+//!
+//! let suite = CipherSuite::AesGcm128Sha256;
+//! let mut tx = Sender::new(suite);
+//! tx.set_key(1, &[7; 16])?;
+//! let mut rx = Receiver::new(suite);
+//! rx.add_key(1, &[7; 16])?;
+//!
+//! let mut rtp = RtpHeader::new(96, 1000, 90_000, 0x1234_5678);
+//! let mut wire: Vec<Vec<u8>> = Vec::new(); // what the network carries
+//! for (i, media) in [&[1u8; 3000][..], &[2u8; 700][..]].into_iter().enumerate() {
+//!     let mut ciphertext = [0u8; 4096];
+//!     rtp.timestamp = 90_000 + 3000 * i as u32;
+//!     rtp.marker = true; // the media frame's marker: set on its last packet only
+//!     for fragment in protect_frame(&mut tx, b"", media, Mode::PerFrame, 1200, &mut ciphertext)? {
+//!         let mut packet = [0u8; 1500];
+//!         let n = fragment.write_packet(&rtp, &mut packet)?;
+//!         wire.push(packet[..n].to_vec());
+//!         rtp.sequence_number = rtp.sequence_number.wrapping_add(1);
+//!     }
+//! }
+//! assert_eq!(wire.len(), 3 + 1);
+//! wire.remove(1); // the first frame loses a packet
+//!
+//! let mut depacketizer = Depacketizer::<16, 8192>::new();
+//! let mut out = [0u8; 8192];
+//! let mut delivered = Vec::new();
+//! for packet in wire.iter().rev() { // and everything arrives in reverse order
+//!     depacketizer.push(packet)?;
+//!     while let Some(frame) = depacketizer.pop_decrypted(&mut rx, b"", &mut out) {
+//!         let frame = frame?;
+//!         delivered.push((frame.timestamp, out[..frame.len].to_vec()));
+//!     }
+//! }
+//! assert_eq!(delivered, [(93_000, vec![2u8; 700])]); // only the complete frame
+//! # Ok::<(), sframe_core::Error>(())
+//! ```
+
+use crate::crypto::{Backend, hkdf_expand, hkdf_extract};
+use crate::error::{Error, Result};
+use crate::header::Header;
+use crate::key::MIN_BASE_KEY_LEN;
+use crate::keystore::KeyStore;
+use crate::receiver::Receiver;
+use crate::sender::Sender;
+use crate::suite::CipherSuite;
+
+/// Length of the SFrame payload descriptor (§4): one byte, first in every RTP payload.
+pub const DESCRIPTOR_LEN: usize = 1;
+
+/// Length of the fixed RTP header (RFC 3550 §5.1), without CSRCs or extension.
+pub const RTP_FIXED_HEADER_LEN: usize = 12;
+
+/// The HKDF-Expand info of the per-SSRC key derivation (§7), 21 bytes.
+pub const SSRC_KEY_LABEL: &[u8] = b"SFrame 1.0 RTP Stream";
+
+/// How many sequence numbers back a [`Depacketizer`] remembers: a sequence number is consumed
+/// (yielded or dropped as part of a frame) at most once within this window, packets older than
+/// it are refused ([`Pushed::Late`]) and stored packets that fall out of it are evicted.
+pub const SEQUENCE_WINDOW: usize = 1024;
+
+const WINDOW_WORDS: usize = SEQUENCE_WINDOW / 64;
+// i64 twin of SEQUENCE_WINDOW for extended-sequence arithmetic (1024 fits).
+const WINDOW_I64: i64 = SEQUENCE_WINDOW as i64;
+
+/// What an SFrame frame protects: the T bit of the payload descriptor (§4, §5.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// T = 0, per-frame SFrame (§5.1.1): the content is a raw media frame (as in WebRTC Encoded
+    /// Transform), whose ciphertext is usually split over several packets.
+    PerFrame,
+    /// T = 1, per-packet SFrame (§5.1.2): the content is the payload of one media RTP packet;
+    /// after decryption it goes to the media-format-specific depacketizer.
+    PerPacket,
+}
+
+/// The 1-byte SFrame payload descriptor of §4: `S E T x x x x x`, most significant bit first.
+///
+/// ```
+/// use sframe_core::rtp::{Descriptor, Mode};
+/// let d = Descriptor { start: true, end: false, mode: Mode::PerPacket };
+/// assert_eq!(d.to_byte(), 0b1010_0000);
+/// // Reserved bits are ignored on receipt and sent as 0.
+/// assert_eq!(Descriptor::parse(0b1011_1111), d);
+/// assert_eq!(Descriptor::parse(0x40), Descriptor { start: false, end: true, mode: Mode::PerFrame });
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Descriptor {
+    /// S: this is the first fragment of the SFrame frame.
+    pub start: bool,
+    /// E: this is the last fragment of the SFrame frame.
+    pub end: bool,
+    /// T: what the SFrame frame protects.
+    pub mode: Mode,
+}
+
+impl Descriptor {
+    /// The S bit.
+    pub const S: u8 = 0x80;
+    /// The E bit.
+    pub const E: u8 = 0x40;
+    /// The T bit.
+    pub const T: u8 = 0x20;
+    /// The 5 bits reserved for future use (§4): sent as 0, ignored on receipt.
+    pub const RESERVED: u8 = 0x1f;
+
+    /// Reads a descriptor byte. Every byte is a valid descriptor: the reserved bits are ignored.
+    pub const fn parse(byte: u8) -> Self {
+        Descriptor {
+            start: byte & Self::S != 0,
+            end: byte & Self::E != 0,
+            mode: if byte & Self::T != 0 {
+                Mode::PerPacket
+            } else {
+                Mode::PerFrame
+            },
+        }
+    }
+
+    /// The descriptor byte, reserved bits 0.
+    pub const fn to_byte(self) -> u8 {
+        let mut b = 0;
+        if self.start {
+            b |= Self::S;
+        }
+        if self.end {
+            b |= Self::E;
+        }
+        if matches!(self.mode, Mode::PerPacket) {
+            b |= Self::T;
+        }
+        b
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// RFC 3550 RTP packets
+// ---------------------------------------------------------------------------------------------
+
+/// An RTP header extension (RFC 3550 §5.3.1): a 16-bit profile-defined value and data whose
+/// length is a multiple of 4 bytes (at most 65535 words). RFC 8285 one- and two-byte header
+/// extensions are carried as such (profile `0xBEDE` or `0x100x`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct HeaderExtension<'a> {
+    /// The "defined by profile" field.
+    pub profile: u16,
+    /// The extension data, without its 4-byte header; a multiple of 4 bytes.
+    pub data: &'a [u8],
+}
+
+/// An RTP header (RFC 3550 §5.1): what §4 says the SFrame packets copy from the media
+/// packetizer's output. The padding bit and the CSRC count are derived when writing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RtpHeader<'a> {
+    /// M: the marker bit.
+    pub marker: bool,
+    /// PT, 0..=127: the payload type of the protected media format (§4).
+    pub payload_type: u8,
+    /// The sequence number.
+    pub sequence_number: u16,
+    /// The RTP timestamp.
+    pub timestamp: u32,
+    /// The synchronization source.
+    pub ssrc: u32,
+    /// The contributing sources as sent: 4 bytes each, big-endian, at most 15 (60 bytes).
+    pub csrc: &'a [u8],
+    /// The header extension, if any (the X bit).
+    pub extension: Option<HeaderExtension<'a>>,
+}
+
+impl<'a> RtpHeader<'a> {
+    /// A header without marker, CSRCs or extension.
+    pub const fn new(payload_type: u8, sequence_number: u16, timestamp: u32, ssrc: u32) -> Self {
+        RtpHeader {
+            marker: false,
+            payload_type,
+            sequence_number,
+            timestamp,
+            ssrc,
+            csrc: &[],
+            extension: None,
+        }
+    }
+
+    /// The CSRC identifiers.
+    pub fn csrcs(&self) -> impl Iterator<Item = u32> + 'a {
+        self.csrc
+            .chunks_exact(4)
+            .map(|c| <[u8; 4]>::try_from(c).map_or(0, u32::from_be_bytes))
+    }
+
+    /// Length of the encoded header: 12 + CSRCs + extension.
+    pub fn encoded_len(&self) -> usize {
+        let ext = self.extension.map_or(0, |e| e.data.len().saturating_add(4));
+        RTP_FIXED_HEADER_LEN
+            .saturating_add(self.csrc.len())
+            .saturating_add(ext)
+    }
+
+    /// [`Error::InvalidConfig`] if the header cannot be encoded: PT over 127, CSRC bytes not a
+    /// multiple of 4 or over 60, extension data not a multiple of 4 or over 65535 words.
+    fn check(&self) -> Result<()> {
+        let ext_ok = self.extension.is_none_or(|e| {
+            e.data.len().is_multiple_of(4) && e.data.len() / 4 <= usize::from(u16::MAX)
+        });
+        if self.payload_type > 0x7f
+            || !self.csrc.len().is_multiple_of(4)
+            || self.csrc.len() > 60
+            || !ext_ok
+        {
+            return Err(Error::InvalidConfig);
+        }
+        Ok(())
+    }
+}
+
+/// A parsed RTP packet (RFC 3550 §5.1): header, payload and the padding that followed it.
+///
+/// ```
+/// use sframe_core::rtp::{HeaderExtension, RtpHeader, RtpPacket};
+/// let mut header = RtpHeader::new(96, 7, 3000, 0xdead_beef);
+/// header.marker = true;
+/// header.csrc = &[0, 0, 0, 9];
+/// header.extension = Some(HeaderExtension { profile: 0xbede, data: &[0x10, 0xff, 0, 0] });
+/// let packet = RtpPacket { header, payload: b"\xc0payload", padding: 3 };
+/// let mut buf = [0u8; 64];
+/// let n = packet.write(&mut buf)?;
+/// assert_eq!(n, 12 + 4 + 8 + 8 + 3);
+/// let parsed = RtpPacket::parse(&buf[..n])?;
+/// assert_eq!(parsed, packet);
+/// assert_eq!(parsed.header.csrcs().collect::<Vec<_>>(), [9]);
+/// # Ok::<(), sframe_core::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RtpPacket<'a> {
+    /// The header.
+    pub header: RtpHeader<'a>,
+    /// The payload, padding removed. For SFrame: descriptor, then a fragment.
+    pub payload: &'a [u8],
+    /// Number of padding bytes after the payload, the count byte included (0: no P bit).
+    pub padding: u8,
+}
+
+impl<'a> RtpPacket<'a> {
+    /// Parses an RTP packet. [`Error::MalformedFrame`] if it is not one: shorter than its
+    /// headers, version not 2, or a padding count of 0 or longer than the payload.
+    pub fn parse(packet: &'a [u8]) -> Result<Self> {
+        let bad = Error::MalformedFrame;
+        let (fixed, rest) = packet
+            .split_first_chunk::<RTP_FIXED_HEADER_LEN>()
+            .ok_or(bad)?;
+        let [b0, b1, s0, s1, t0, t1, t2, t3, c0, c1, c2, c3] = *fixed;
+        if b0 >> 6 != 2 {
+            return Err(bad);
+        }
+        let csrc_len = usize::from(b0 & 0x0f) * 4;
+        let (csrc, mut rest) = rest.split_at_checked(csrc_len).ok_or(bad)?;
+        let extension = if b0 & 0x10 != 0 {
+            let (&[p0, p1, l0, l1], r) = rest.split_first_chunk::<4>().ok_or(bad)?;
+            let data_len = usize::from(u16::from_be_bytes([l0, l1])) * 4;
+            let (data, r) = r.split_at_checked(data_len).ok_or(bad)?;
+            rest = r;
+            Some(HeaderExtension {
+                profile: u16::from_be_bytes([p0, p1]),
+                data,
+            })
+        } else {
+            None
+        };
+        let (payload, padding) = if b0 & 0x20 != 0 {
+            let (&count, _) = rest.split_last().ok_or(bad)?;
+            let len = rest.len().checked_sub(usize::from(count)).ok_or(bad)?;
+            if count == 0 {
+                return Err(bad);
+            }
+            (rest.get(..len).ok_or(bad)?, count)
+        } else {
+            (rest, 0)
+        };
+        Ok(RtpPacket {
+            header: RtpHeader {
+                marker: b1 & 0x80 != 0,
+                payload_type: b1 & 0x7f,
+                sequence_number: u16::from_be_bytes([s0, s1]),
+                timestamp: u32::from_be_bytes([t0, t1, t2, t3]),
+                ssrc: u32::from_be_bytes([c0, c1, c2, c3]),
+                csrc,
+                extension,
+            },
+            payload,
+            padding,
+        })
+    }
+
+    /// Length of the encoded packet.
+    pub fn encoded_len(&self) -> usize {
+        self.header
+            .encoded_len()
+            .saturating_add(self.payload.len())
+            .saturating_add(usize::from(self.padding))
+    }
+
+    /// Writes the packet to `out`; returns its length. [`Error::BufferTooSmall`] if `out` is
+    /// shorter than [`RtpPacket::encoded_len`], [`Error::InvalidConfig`] if a header field
+    /// cannot be encoded (see [`RtpHeader`]).
+    pub fn write(&self, out: &mut [u8]) -> Result<usize> {
+        write_packet(
+            &self.header,
+            self.header.marker,
+            &[self.payload],
+            self.padding,
+            out,
+        )
+    }
+}
+
+/// A bounds-checked writer over a caller buffer.
+struct Cursor<'o> {
+    buf: &'o mut [u8],
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    fn put(&mut self, src: &[u8]) -> Result<()> {
+        let end = self
+            .pos
+            .checked_add(src.len())
+            .ok_or(Error::BufferTooSmall)?;
+        self.buf
+            .get_mut(self.pos..end)
+            .ok_or(Error::BufferTooSmall)?
+            .copy_from_slice(src);
+        self.pos = end;
+        Ok(())
+    }
+}
+
+fn write_packet(
+    header: &RtpHeader<'_>,
+    marker: bool,
+    payload: &[&[u8]],
+    padding: u8,
+    out: &mut [u8],
+) -> Result<usize> {
+    header.check()?;
+    let payload_len = payload
+        .iter()
+        .fold(0usize, |n, p| n.saturating_add(p.len()));
+    let total = header
+        .encoded_len()
+        .saturating_add(payload_len)
+        .saturating_add(usize::from(padding));
+    if total > out.len() {
+        return Err(Error::BufferTooSmall);
+    }
+    let mut b0 = 0x80 | (header.csrc.len() / 4) as u8;
+    if padding != 0 {
+        b0 |= 0x20;
+    }
+    if header.extension.is_some() {
+        b0 |= 0x10;
+    }
+    let b1 = header.payload_type | if marker { 0x80 } else { 0 };
+    let mut w = Cursor { buf: out, pos: 0 };
+    w.put(&[b0, b1])?;
+    w.put(&header.sequence_number.to_be_bytes())?;
+    w.put(&header.timestamp.to_be_bytes())?;
+    w.put(&header.ssrc.to_be_bytes())?;
+    w.put(header.csrc)?;
+    if let Some(ext) = header.extension {
+        w.put(&ext.profile.to_be_bytes())?;
+        let words = u16::try_from(ext.data.len() / 4).map_err(|_| Error::InvalidConfig)?;
+        w.put(&words.to_be_bytes())?;
+        w.put(ext.data)?;
+    }
+    for part in payload {
+        w.put(part)?;
+    }
+    if padding != 0 {
+        for _ in 1..padding {
+            w.put(&[0])?;
+        }
+        w.put(&[padding])?;
+    }
+    Ok(w.pos)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Packetization (§5.1)
+// ---------------------------------------------------------------------------------------------
+
+/// SFrame bytes added to a media payload in per-packet mode (§5.1.2): the descriptor plus the
+/// largest SFrame header and the suite's tag. A media packetizer whose payloads are at most
+/// `max_payload_len - per_packet_overhead(suite)` bytes gives one SFrame packet per media
+/// packet (see [`max_media_payload_len`]).
+///
+/// ```
+/// use sframe_core::CipherSuite;
+/// use sframe_core::rtp::per_packet_overhead;
+/// assert_eq!(per_packet_overhead(CipherSuite::AesGcm128Sha256), 1 + 17 + 16);
+/// ```
+pub const fn per_packet_overhead(suite: CipherSuite) -> usize {
+    DESCRIPTOR_LEN + suite.max_overhead()
+}
+
+/// The largest media payload that, protected per packet, fits one RTP payload of
+/// `max_payload_len` bytes (0 if none fits). Tell the media packetizer this size (§5.1.2).
+///
+/// ```
+/// use sframe_core::CipherSuite;
+/// use sframe_core::rtp::max_media_payload_len;
+/// assert_eq!(max_media_payload_len(CipherSuite::AesGcm128Sha256, 1200), 1200 - 34);
+/// assert_eq!(max_media_payload_len(CipherSuite::AesGcm128Sha256, 20), 0);
+/// ```
+pub const fn max_media_payload_len(suite: CipherSuite, max_payload_len: usize) -> usize {
+    max_payload_len.saturating_sub(per_packet_overhead(suite))
+}
+
+/// One fragment of an SFrame frame (§5.1): its descriptor and its part of the ciphertext.
+/// The RTP payload is `descriptor ‖ data`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Fragment<'f> {
+    /// The fragment's descriptor.
+    pub descriptor: Descriptor,
+    /// Its bytes of the SFrame ciphertext.
+    pub data: &'f [u8],
+}
+
+impl Fragment<'_> {
+    /// Length of the RTP payload: descriptor plus data.
+    pub fn payload_len(&self) -> usize {
+        self.data.len().saturating_add(DESCRIPTOR_LEN)
+    }
+
+    /// Writes the RTP payload (descriptor, data) to `out`; returns its length.
+    pub fn write_payload(&self, out: &mut [u8]) -> Result<usize> {
+        let mut w = Cursor { buf: out, pos: 0 };
+        w.put(&[self.descriptor.to_byte()])?;
+        w.put(self.data)?;
+        Ok(w.pos)
+    }
+
+    /// Writes a whole RTP packet: `header` (the media packetizer's, with this packet's sequence
+    /// number), then the payload. The marker bit is set only if `header.marker` is set and this
+    /// is the last fragment (§5.1: "set the RTP header marker bit to the value of the second
+    /// bit E"). Returns the packet length.
+    pub fn write_packet(&self, header: &RtpHeader<'_>, out: &mut [u8]) -> Result<usize> {
+        let marker = header.marker && self.descriptor.end;
+        write_packet(
+            header,
+            marker,
+            &[&[self.descriptor.to_byte()], self.data],
+            0,
+            out,
+        )
+    }
+}
+
+/// Splits one SFrame frame into [`Fragment`]s of at most `max_payload_len` RTP payload bytes
+/// each, descriptor included (§5.1). No copy: fragments borrow the frame.
+///
+/// ```
+/// use sframe_core::rtp::{Mode, Packetizer};
+/// let frame = [0xaa; 25];
+/// let fragments: Vec<_> = Packetizer::new(&frame, Mode::PerFrame, 11)?.collect();
+/// assert_eq!(fragments.len(), 3); // 10 + 10 + 5 bytes, each behind a descriptor
+/// assert_eq!(fragments.iter().map(|f| f.descriptor.to_byte()).collect::<Vec<_>>(), [0x80, 0x00, 0x40]);
+/// let single = Packetizer::new(&frame, Mode::PerPacket, 100)?.next().unwrap();
+/// assert_eq!(single.descriptor.to_byte(), 0xe0); // S, E and T
+/// # Ok::<(), sframe_core::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Packetizer<'f> {
+    rest: &'f [u8],
+    mode: Mode,
+    chunk: usize,
+    first: bool,
+}
+
+impl<'f> Packetizer<'f> {
+    /// Fragments `frame` (an SFrame ciphertext) with T = `mode`. [`Error::InvalidConfig`] if
+    /// `max_payload_len` cannot hold a descriptor and one byte; [`Error::MalformedFrame`] if
+    /// `frame` is empty (an SFrame frame has at least a header byte).
+    pub fn new(frame: &'f [u8], mode: Mode, max_payload_len: usize) -> Result<Self> {
+        if max_payload_len <= DESCRIPTOR_LEN {
+            return Err(Error::InvalidConfig);
+        }
+        if frame.is_empty() {
+            return Err(Error::MalformedFrame);
+        }
+        Ok(Packetizer {
+            rest: frame,
+            mode,
+            chunk: max_payload_len - DESCRIPTOR_LEN,
+            first: true,
+        })
+    }
+
+    /// How many fragments are left.
+    pub fn fragment_count(&self) -> usize {
+        self.rest.len().div_ceil(self.chunk)
+    }
+}
+
+impl<'f> Iterator for Packetizer<'f> {
+    type Item = Fragment<'f>;
+
+    fn next(&mut self) -> Option<Fragment<'f>> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let n = self.chunk.min(self.rest.len());
+        let (data, rest) = self.rest.split_at_checked(n)?;
+        let descriptor = Descriptor {
+            start: self.first,
+            end: rest.is_empty(),
+            mode: self.mode,
+        };
+        self.rest = rest;
+        self.first = false;
+        Some(Fragment { descriptor, data })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.fragment_count();
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Packetizer<'_> {}
+
+/// Protects `plaintext` with `sender` into `buf` ([`crate::Sender::max_protected_len`] bytes
+/// suffice) and returns a [`Packetizer`] over the ciphertext (§5.1.1 steps 3-8 for
+/// [`Mode::PerFrame`], §5.1.2 for [`Mode::PerPacket`], where `plaintext` is one media RTP
+/// payload). `max_payload_len` is checked first: a bad value uses no counter.
+pub fn protect_frame<'b, B: Backend>(
+    sender: &mut Sender<B>,
+    metadata: &[u8],
+    plaintext: &[u8],
+    mode: Mode,
+    max_payload_len: usize,
+    buf: &'b mut [u8],
+) -> Result<Packetizer<'b>> {
+    if max_payload_len <= DESCRIPTOR_LEN {
+        return Err(Error::InvalidConfig);
+    }
+    let frame: &'b [u8] = sender.protect(metadata, plaintext, buf)?;
+    Packetizer::new(frame, mode, max_payload_len)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Depacketization (§5.2)
+// ---------------------------------------------------------------------------------------------
+
+/// What [`Depacketizer::push`] did with a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Pushed {
+    /// Stored; no frame is complete through it yet.
+    Buffered,
+    /// Stored, and it completes a frame: call [`Depacketizer::pop_frame`] or
+    /// [`Depacketizer::pop_decrypted`].
+    FrameReady,
+    /// Ignored: a packet with this sequence number is stored or was already consumed.
+    Duplicate,
+    /// Ignored: older than [`SEQUENCE_WINDOW`] packets behind the newest.
+    Late,
+}
+
+/// The metadata of a reassembled SFrame frame (§5.2: "computed from the RTP headers of the
+/// RTP packets of the list"): SSRC, and PT, timestamp and marker of the last packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RtpFrame {
+    /// The SSRC.
+    pub ssrc: u32,
+    /// The payload type (the same in every packet of the frame).
+    pub payload_type: u8,
+    /// The RTP timestamp of the last packet.
+    pub timestamp: u32,
+    /// The marker bit of the last packet.
+    pub marker: bool,
+    /// The T bit (the same in every packet of the frame).
+    pub mode: Mode,
+    /// Sequence number of the first packet (for [`Mode::PerPacket`], the media packet's).
+    pub first_sequence: u16,
+    /// Number of packets.
+    pub packets: u16,
+    /// Length of the frame at the start of the output buffer: the SFrame ciphertext for
+    /// [`Depacketizer::pop_frame`], the plaintext for [`Depacketizer::pop_decrypted`].
+    pub len: usize,
+}
+
+/// Counters of a [`Depacketizer`], for monitoring.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct DepacketizerStats {
+    /// Packets stored.
+    pub packets: u64,
+    /// Packets ignored as duplicates ([`Pushed::Duplicate`]).
+    pub duplicates: u64,
+    /// Packets ignored as too old ([`Pushed::Late`]).
+    pub late: u64,
+    /// Stored packets evicted, unused, to make room or because they fell out of the window.
+    pub evicted: u64,
+    /// Frames yielded (before decryption).
+    pub frames: u64,
+    /// Complete packet lists dropped: T bits or payload types differ (§5.2), or the output
+    /// buffer was too small.
+    pub dropped_frames: u64,
+}
+
+/// One stored packet: its place in the byte store and the header fields §5.2 needs.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    /// Extended sequence number (sequence number plus 2^16 × wraps, relative to the first).
+    ext: i64,
+    timestamp: u32,
+    payload_type: u8,
+    marker: bool,
+    descriptor: Descriptor,
+    start: usize,
+    len: usize,
+}
+
+/// Reassembles the SFrame frames of one SSRC from RTP packets (§5.2), in fixed memory: at most
+/// `PACKETS` packets stored, whose payloads (descriptors removed) share `BYTES` bytes.
+///
+/// Packets may arrive in any order, duplicated or not at all. When a packet does not fit, the
+/// oldest stored packets (lowest sequence number) are evicted; packets more than
+/// [`SEQUENCE_WINDOW`] behind the newest are evicted or refused. So frames in flight need
+/// `PACKETS` ≥ their packets and `BYTES` ≥ their total size, and no frame is larger than
+/// `BYTES`: an output buffer of `BYTES` bytes always suffices.
+///
+/// Pop after every push that returns [`Pushed::FrameReady`]: a complete frame left stored is
+/// evicted like any other packet when room is needed. Partial frames older than a delivered
+/// one are *not* dropped automatically (with reordering, their missing packets may still come:
+/// frame 1's last packet after all of frame 2); call [`Depacketizer::evict_before_timestamp`]
+/// once the application has moved past a timestamp.
+///
+/// The struct holds its storage inline (`BYTES` + about 48 × `PACKETS` bytes): put large ones
+/// in a `static` or a `Box`. See the [module example](self).
+pub struct Depacketizer<const PACKETS: usize, const BYTES: usize> {
+    slots: [Option<Slot>; PACKETS],
+    bytes: [u8; BYTES],
+    used: usize,
+    ssrc: Option<u32>,
+    highest: Option<i64>,
+    consumed: [u64; WINDOW_WORDS],
+    stats: DepacketizerStats,
+}
+
+impl<const PACKETS: usize, const BYTES: usize> Default for Depacketizer<PACKETS, BYTES> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const PACKETS: usize, const BYTES: usize> core::fmt::Debug for Depacketizer<PACKETS, BYTES> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Depacketizer")
+            .field("ssrc", &self.ssrc)
+            .field("packets", &self.len())
+            .field("bytes_used", &self.used)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<const PACKETS: usize, const BYTES: usize> Depacketizer<PACKETS, BYTES> {
+    /// An empty depacketizer; it binds to the SSRC of the first packet pushed.
+    pub const fn new() -> Self {
+        Depacketizer {
+            slots: [None; PACKETS],
+            bytes: [0; BYTES],
+            used: 0,
+            ssrc: None,
+            highest: None,
+            consumed: [0; WINDOW_WORDS],
+            stats: DepacketizerStats {
+                packets: 0,
+                duplicates: 0,
+                late: 0,
+                evicted: 0,
+                frames: 0,
+                dropped_frames: 0,
+            },
+        }
+    }
+
+    /// An empty depacketizer for `ssrc` only.
+    pub const fn with_ssrc(ssrc: u32) -> Self {
+        let mut d = Self::new();
+        d.ssrc = Some(ssrc);
+        d
+    }
+
+    /// The SSRC it is bound to, if any.
+    pub fn ssrc(&self) -> Option<u32> {
+        self.ssrc
+    }
+
+    /// Number of packets stored.
+    pub fn len(&self) -> usize {
+        self.slots.iter().filter(|s| s.is_some()).count()
+    }
+
+    /// No packet stored.
+    pub fn is_empty(&self) -> bool {
+        self.slots.iter().all(Option::is_none)
+    }
+
+    /// Payload bytes stored (at most `BYTES`).
+    pub fn bytes_used(&self) -> usize {
+        self.used
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> DepacketizerStats {
+        self.stats
+    }
+
+    /// Forgets every packet, the SSRC binding and the sequence history (e.g. when the stream
+    /// restarts); counters are kept.
+    pub fn reset(&mut self) {
+        let stats = self.stats;
+        *self = Self::new();
+        self.stats = stats;
+    }
+
+    /// Parses an RTP packet ([`RtpPacket::parse`]) and pushes it ([`Depacketizer::push_payload`]).
+    pub fn push(&mut self, packet: &[u8]) -> Result<Pushed> {
+        let packet = RtpPacket::parse(packet)?;
+        self.push_payload(&packet.header, packet.payload)
+    }
+
+    /// Pushes a received packet given as its parsed header and its payload (descriptor first,
+    /// padding removed), e.g. from an RTP stack that parsed it. Errors, with nothing stored:
+    /// [`Error::MalformedFrame`] for an empty payload (no descriptor), [`Error::InvalidConfig`]
+    /// for another SSRC than the bound one, [`Error::BufferTooSmall`] for a payload larger
+    /// than `BYTES` or a depacketizer without packet capacity.
+    pub fn push_payload(&mut self, header: &RtpHeader<'_>, payload: &[u8]) -> Result<Pushed> {
+        let (&first, data) = payload.split_first().ok_or(Error::MalformedFrame)?;
+        if self.ssrc.is_some_and(|s| s != header.ssrc) {
+            return Err(Error::InvalidConfig);
+        }
+        if data.len() > BYTES || PACKETS == 0 {
+            return Err(Error::BufferTooSmall);
+        }
+        self.ssrc = Some(header.ssrc);
+        let ext = self.extend(header.sequence_number);
+        match self.highest {
+            Some(h) if ext <= h => {
+                // Within (h - window, h]: the history bits are valid there.
+                if ext <= h.saturating_sub(WINDOW_I64) {
+                    self.stats.late = self.stats.late.saturating_add(1);
+                    return Ok(Pushed::Late);
+                }
+                if self.is_consumed(ext) || self.find(ext).is_some() {
+                    self.stats.duplicates = self.stats.duplicates.saturating_add(1);
+                    return Ok(Pushed::Duplicate);
+                }
+            }
+            // Newer than anything seen: nothing stored or consumed can have this number.
+            _ => self.advance(ext),
+        }
+        // Make room: evict the oldest packets until a slot and the bytes are free.
+        loop {
+            let has_slot = self.slots.iter().any(Option::is_none);
+            if has_slot && self.used.saturating_add(data.len()) <= BYTES {
+                break;
+            }
+            if !self.evict_oldest() {
+                return Err(Error::BufferTooSmall);
+            }
+        }
+        let start = self.used;
+        let end = start.saturating_add(data.len());
+        self.bytes
+            .get_mut(start..end)
+            .ok_or(Error::BufferTooSmall)?
+            .copy_from_slice(data);
+        let slot = self
+            .slots
+            .iter_mut()
+            .find(|s| s.is_none())
+            .ok_or(Error::BufferTooSmall)?;
+        *slot = Some(Slot {
+            ext,
+            timestamp: header.timestamp,
+            payload_type: header.payload_type,
+            marker: header.marker,
+            descriptor: Descriptor::parse(first),
+            start,
+            len: data.len(),
+        });
+        self.used = end;
+        self.stats.packets = self.stats.packets.saturating_add(1);
+        Ok(if self.run_through(ext) {
+            Pushed::FrameReady
+        } else {
+            Pushed::Buffered
+        })
+    }
+
+    /// Takes the next complete frame (§5.2 steps 3-10; the one with the lowest sequence number
+    /// if several are complete) and writes its SFrame ciphertext, the concatenated payloads
+    /// without descriptors, to the start of `out`. `None` when no frame is complete.
+    ///
+    /// A complete packet list whose T bits or payload types differ is dropped as §5.2 says and
+    /// the next one is tried; one longer than `out` is dropped with
+    /// [`Error::BufferTooSmall`] (`BYTES` bytes always suffice). Taken packets are consumed:
+    /// their sequence numbers are never used again within the window.
+    pub fn pop_frame(&mut self, out: &mut [u8]) -> Option<Result<RtpFrame>> {
+        loop {
+            let (first, last, packets, total) = self.lowest_run()?;
+            let consistent = self.consistent(first, packets);
+            let result = if !consistent {
+                None
+            } else if total > out.len() {
+                Some(Err(Error::BufferTooSmall))
+            } else {
+                Some(self.gather(first, last, packets, total, out))
+            };
+            self.take(first, packets);
+            match result {
+                Some(Ok(frame)) => {
+                    self.stats.frames = self.stats.frames.saturating_add(1);
+                    return Some(Ok(frame));
+                }
+                Some(Err(e)) => {
+                    self.stats.dropped_frames = self.stats.dropped_frames.saturating_add(1);
+                    return Some(Err(e));
+                }
+                None => {
+                    self.stats.dropped_frames = self.stats.dropped_frames.saturating_add(1);
+                }
+            }
+        }
+    }
+
+    /// [`Depacketizer::pop_frame`], then unprotects the frame with `receiver` (§5.2 step 11):
+    /// the plaintext is written to the start of `out` and [`RtpFrame::len`] is its length.
+    /// A frame that does not authenticate (or is refused as a replay, or under an unknown key)
+    /// is consumed and its error returned; `out` then holds no plaintext. Call until `None`.
+    pub fn pop_decrypted<S: KeyStore>(
+        &mut self,
+        receiver: &mut Receiver<S>,
+        metadata: &[u8],
+        out: &mut [u8],
+    ) -> Option<Result<RtpFrame>> {
+        Some(match self.pop_frame(out)? {
+            Ok(frame) => unprotect_frame(receiver, metadata, frame, out),
+            Err(e) => Err(e),
+        })
+    }
+
+    /// Evicts stored packets whose RTP timestamp is before `timestamp` (modulo 2^32), e.g.
+    /// partial frames older than a frame the decoder has moved past. Returns how many.
+    pub fn evict_before_timestamp(&mut self, timestamp: u32) -> usize {
+        let mut n = 0;
+        while let Some(ext) = self
+            .slots
+            .iter()
+            .flatten()
+            .find(|s| (s.timestamp.wrapping_sub(timestamp) as i32) < 0)
+            .map(|s| s.ext)
+        {
+            self.remove(ext);
+            n += 1;
+        }
+        self.stats.evicted = self.stats.evicted.saturating_add(n as u64);
+        n
+    }
+
+    // --- internals ---------------------------------------------------------------------------
+
+    /// The extended sequence number of `seq`: the one nearest to the newest seen.
+    fn extend(&self, seq: u16) -> i64 {
+        match self.highest {
+            None => i64::from(seq),
+            Some(h) => {
+                let delta = seq.wrapping_sub(h as u16) as i16;
+                h.saturating_add(i64::from(delta))
+            }
+        }
+    }
+
+    fn bit(ext: i64) -> (usize, u64) {
+        let i = ext.rem_euclid(WINDOW_I64) as usize;
+        (i / 64, 1u64 << (i % 64))
+    }
+
+    fn is_consumed(&self, ext: i64) -> bool {
+        let (w, m) = Self::bit(ext);
+        self.consumed.get(w).is_some_and(|x| x & m != 0)
+    }
+
+    fn set_consumed(&mut self, ext: i64) {
+        let (w, m) = Self::bit(ext);
+        if let Some(x) = self.consumed.get_mut(w) {
+            *x |= m;
+        }
+    }
+
+    /// Moves the newest sequence number to `ext` if it is newer: clears the history bits that
+    /// now stand for new sequence numbers and evicts packets that fell out of the window.
+    fn advance(&mut self, ext: i64) {
+        let Some(h) = self.highest else {
+            self.highest = Some(ext);
+            return;
+        };
+        if ext <= h {
+            return;
+        }
+        if ext.saturating_sub(h) >= WINDOW_I64 {
+            self.consumed = [0; WINDOW_WORDS];
+        } else {
+            let mut e = h;
+            while e < ext {
+                e += 1;
+                let (w, m) = Self::bit(e);
+                if let Some(x) = self.consumed.get_mut(w) {
+                    *x &= !m;
+                }
+            }
+        }
+        self.highest = Some(ext);
+        let floor = ext.saturating_sub(WINDOW_I64);
+        while let Some(old) = self
+            .slots
+            .iter()
+            .flatten()
+            .find(|s| s.ext <= floor)
+            .map(|s| s.ext)
+        {
+            self.remove(old);
+            self.stats.evicted = self.stats.evicted.saturating_add(1);
+        }
+    }
+
+    fn find(&self, ext: i64) -> Option<&Slot> {
+        self.slots.iter().flatten().find(|s| s.ext == ext)
+    }
+
+    /// Removes the packet `ext` and compacts the byte store.
+    fn remove(&mut self, ext: i64) {
+        let Some(entry) = self
+            .slots
+            .iter_mut()
+            .find(|s| s.is_some_and(|s| s.ext == ext))
+        else {
+            return;
+        };
+        let Some(slot) = entry.take() else {
+            return;
+        };
+        let end = slot.start.saturating_add(slot.len);
+        if end <= self.used
+            && let Some(region) = self.bytes.get_mut(slot.start..self.used)
+        {
+            region.copy_within(slot.len.., 0);
+        }
+        for s in self.slots.iter_mut().flatten() {
+            if s.start >= end {
+                s.start -= slot.len;
+            }
+        }
+        self.used = self.used.saturating_sub(slot.len);
+    }
+
+    fn evict_oldest(&mut self) -> bool {
+        let Some(oldest) = self.slots.iter().flatten().map(|s| s.ext).min() else {
+            return false;
+        };
+        self.remove(oldest);
+        self.stats.evicted = self.stats.evicted.saturating_add(1);
+        true
+    }
+
+    /// The complete list starting at the S packet `first`: consecutive sequence numbers, no S
+    /// after the first (a later S would start a smaller list), ending at the first E.
+    /// Returns (last, packets, total payload bytes).
+    fn run_from(&self, first: i64) -> Option<(i64, u16, usize)> {
+        let mut ext = first;
+        let mut packets: u16 = 0;
+        let mut total: usize = 0;
+        loop {
+            let slot = self.find(ext)?;
+            if slot.descriptor.start != (ext == first) {
+                return None;
+            }
+            packets = packets.checked_add(1)?;
+            total = total.saturating_add(slot.len);
+            if slot.descriptor.end {
+                return Some((ext, packets, total));
+            }
+            if usize::from(packets) >= PACKETS {
+                return None;
+            }
+            ext = ext.checked_add(1)?;
+        }
+    }
+
+    /// Whether a complete list goes through the packet `ext`.
+    fn run_through(&self, ext: i64) -> bool {
+        let mut first = ext;
+        loop {
+            let Some(slot) = self.find(first) else {
+                return false;
+            };
+            if slot.descriptor.start {
+                break;
+            }
+            if first != ext && slot.descriptor.end {
+                return false;
+            }
+            let Some(prev) = first.checked_sub(1) else {
+                return false;
+            };
+            first = prev;
+        }
+        self.run_from(first).is_some_and(|(last, _, _)| last >= ext)
+    }
+
+    /// The complete list with the lowest first sequence number: (first, last, packets, bytes).
+    fn lowest_run(&self) -> Option<(i64, i64, u16, usize)> {
+        self.slots
+            .iter()
+            .flatten()
+            .filter(|s| s.descriptor.start)
+            .filter_map(|s| {
+                self.run_from(s.ext)
+                    .map(|(last, n, total)| (s.ext, last, n, total))
+            })
+            .min_by_key(|r| r.0)
+    }
+
+    /// §5.2 steps 6-7: the same T bit and payload type in every packet of the list.
+    fn consistent(&self, first: i64, packets: u16) -> bool {
+        let Some(head) = self.find(first) else {
+            return false;
+        };
+        (0..i64::from(packets)).all(|i| {
+            self.find(first.saturating_add(i)).is_some_and(|s| {
+                s.descriptor.mode == head.descriptor.mode && s.payload_type == head.payload_type
+            })
+        })
+    }
+
+    /// §5.2 steps 8-10: concatenates the payloads into `out` and computes the metadata.
+    fn gather(
+        &self,
+        first: i64,
+        last: i64,
+        packets: u16,
+        total: usize,
+        out: &mut [u8],
+    ) -> Result<RtpFrame> {
+        let mut w = Cursor { buf: out, pos: 0 };
+        for i in 0..i64::from(packets) {
+            let slot = self
+                .find(first.saturating_add(i))
+                .ok_or(Error::MalformedFrame)?;
+            let end = slot.start.saturating_add(slot.len);
+            w.put(
+                self.bytes
+                    .get(slot.start..end)
+                    .ok_or(Error::MalformedFrame)?,
+            )?;
+        }
+        let tail = self.find(last).ok_or(Error::MalformedFrame)?;
+        Ok(RtpFrame {
+            ssrc: self.ssrc.unwrap_or(0),
+            payload_type: tail.payload_type,
+            timestamp: tail.timestamp,
+            marker: tail.marker,
+            mode: tail.descriptor.mode,
+            first_sequence: first as u16,
+            packets,
+            len: total,
+        })
+    }
+
+    /// §5.2 step 5: removes the list's packets and marks their sequence numbers consumed.
+    fn take(&mut self, first: i64, packets: u16) {
+        for i in 0..i64::from(packets) {
+            let ext = first.saturating_add(i);
+            self.remove(ext);
+            self.set_consumed(ext);
+        }
+    }
+}
+
+/// §5.2 step 11 on a reassembled frame at the start of `out`: unprotects it in place and moves
+/// the plaintext to the start of `out`. The only place this module calls a [`Receiver`].
+fn unprotect_frame<S: KeyStore>(
+    receiver: &mut Receiver<S>,
+    metadata: &[u8],
+    frame: RtpFrame,
+    out: &mut [u8],
+) -> Result<RtpFrame> {
+    let ciphertext = out.get_mut(..frame.len).ok_or(Error::BufferTooSmall)?;
+    let (_, header_len) = Header::parse(ciphertext)?;
+    let len = receiver.unprotect_in_place(metadata, ciphertext)?.len();
+    let end = header_len.checked_add(len).ok_or(Error::MalformedFrame)?;
+    out.get_mut(..end)
+        .ok_or(Error::MalformedFrame)?
+        .copy_within(header_len.., 0);
+    Ok(RtpFrame { len, ..frame })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-SSRC keys (§7, §8)
+// ---------------------------------------------------------------------------------------------
+
+/// The per-SSRC base key of §7:
+///
+/// ```text
+/// ssrc_key = HKDF-Expand(HKDF-Extract(BE32(SSRC), base_key), "SFrame 1.0 RTP Stream", Nh)
+/// ```
+///
+/// with the hash of `suite` (HKDF-Extract's salt is the 4-byte big-endian SSRC, its input
+/// key material `base_key`). Writes the `Nh`-byte key ([`CipherSuite::hash_len`]: 32 or 64)
+/// to `out` and returns `Nh`. Use it as the stream's base key: [`Sender::set_key`],
+/// [`Receiver::add_key`], or the first key of a §5.1 ratchet (§8: each SSRC then ratchets on
+/// its own, with the same KIDs). [`Error::InvalidKey`] if `base_key` is shorter than
+/// [`MIN_BASE_KEY_LEN`], [`Error::BufferTooSmall`] if `out` is shorter than `Nh`.
+///
+/// ```
+/// use sframe_core::key::ssrc_base_key;
+/// use sframe_core::{CipherSuite, Receiver, Sender};
+/// let suite = CipherSuite::AesGcm128Sha256;
+/// let mut key = [0u8; 64];
+/// let n = ssrc_base_key(suite, b"the session's base key", 0x1234_5678, &mut key)?;
+/// assert_eq!(n, 32);
+/// let mut tx = Sender::new(suite);
+/// tx.set_key(3, &key[..n])?;
+/// let mut rx = Receiver::new(suite);
+/// rx.add_key(3, &key[..n])?;
+/// let frame = tx.protect_vec(b"", b"media")?;
+/// assert_eq!(rx.unprotect_vec(b"", &frame)?, b"media");
+/// # Ok::<(), sframe_core::Error>(())
+/// ```
+pub fn ssrc_base_key(
+    suite: CipherSuite,
+    base_key: &[u8],
+    ssrc: u32,
+    out: &mut [u8],
+) -> Result<usize> {
+    if base_key.len() < MIN_BASE_KEY_LEN {
+        return Err(Error::InvalidKey);
+    }
+    let nh = suite.hash_len();
+    let dst = out.get_mut(..nh).ok_or(Error::BufferTooSmall)?;
+    let prk = hkdf_extract(suite.hash(), &ssrc.to_be_bytes(), base_key);
+    hkdf_expand(suite.hash(), &prk, &[SSRC_KEY_LABEL], dst)?;
+    Ok(nh)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptor_bits_are_s_e_t_msb_first() {
+        for byte in 0..=u8::MAX {
+            let d = Descriptor::parse(byte);
+            assert_eq!(d.to_byte(), byte & !Descriptor::RESERVED);
+        }
+        assert!(Descriptor::parse(0x80).start);
+        assert!(Descriptor::parse(0x40).end);
+        assert_eq!(Descriptor::parse(0x20).mode, Mode::PerPacket);
+    }
+
+    #[test]
+    fn window_clears_bits_when_advancing() -> Result<()> {
+        let mut d = Depacketizer::<4, 64>::new();
+        let mut h = RtpHeader::new(96, 0, 0, 1);
+        assert_eq!(d.push_payload(&h, &[0xc0, 1])?, Pushed::FrameReady);
+        let mut out = [0u8; 64];
+        assert!(matches!(d.pop_frame(&mut out), Some(Ok(_))));
+        assert!(d.is_consumed(0));
+        h.sequence_number = SEQUENCE_WINDOW as u16;
+        assert_eq!(d.push_payload(&h, &[0x80, 1])?, Pushed::Buffered);
+        // ext 1024 uses the bit of ext 0, which the advance cleared.
+        assert!(!d.is_consumed(SEQUENCE_WINDOW as i64));
+        h.sequence_number = 0;
+        assert_eq!(d.push_payload(&h, &[0xc0, 1])?, Pushed::Late);
+        Ok(())
+    }
+}
