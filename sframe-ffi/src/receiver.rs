@@ -386,57 +386,45 @@ mod tests {
             );
             let pt = b"frame";
             let mut out = vec![0u8; sframe_sender_max_output_len(s, pt.len())];
-            let mut n = 0usize;
-            let st = sframe_sender_protect(
-                s,
-                null(),
-                0,
-                pt.as_ptr(),
-                pt.len(),
-                out.as_mut_ptr(),
-                out.len(),
-                &mut n,
-            );
-            assert_eq!(st, SframeStatus::SFRAME_OK);
+            let protect = |out: &mut [u8]| {
+                let mut n = 0usize;
+                let st = sframe_sender_protect(
+                    s,
+                    null(),
+                    0,
+                    pt.as_ptr(),
+                    pt.len(),
+                    out.as_mut_ptr(),
+                    out.len(),
+                    &mut n,
+                );
+                assert_eq!(st, SframeStatus::SFRAME_OK);
+                n
+            };
+            let n = protect(&mut out);
             assert_eq!(n, 2 + pt.len() + 10); // KID 9 takes an extra header byte
             let mut plain = vec![0u8; sframe_receiver_max_output_len(r, n)];
             let mut m = 7usize;
-            let st = sframe_receiver_unprotect(
-                r,
-                null(),
-                0,
-                out.as_ptr(),
-                n,
-                plain.as_mut_ptr(),
-                plain.len(),
-                &mut m,
-            );
+            let unprotect = |plain: &mut [u8], m: &mut usize| {
+                sframe_receiver_unprotect(
+                    r,
+                    null(),
+                    0,
+                    out.as_ptr(),
+                    n,
+                    plain.as_mut_ptr(),
+                    plain.len(),
+                    m,
+                )
+            };
+            let st = unprotect(&mut plain, &mut m);
             assert_eq!(st, SframeStatus::SFRAME_OK);
             assert_eq!(&plain[..m], pt);
             // Replay, then the next frame in place.
-            let st = sframe_receiver_unprotect(
-                r,
-                null(),
-                0,
-                out.as_ptr(),
-                n,
-                plain.as_mut_ptr(),
-                plain.len(),
-                &mut m,
-            );
+            let st = unprotect(&mut plain, &mut m);
             assert_eq!((st, m), (SframeStatus::SFRAME_ERR_REPLAY, 0));
             // The next frame, in place.
-            let st = sframe_sender_protect(
-                s,
-                null(),
-                0,
-                pt.as_ptr(),
-                pt.len(),
-                out.as_mut_ptr(),
-                out.len(),
-                &mut n,
-            );
-            assert_eq!(st, SframeStatus::SFRAME_OK);
+            let n = protect(&mut out);
             let (mut off, mut len) = (0usize, 0usize);
             let st = sframe_receiver_unprotect_in_place(
                 r,

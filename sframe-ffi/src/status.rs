@@ -227,14 +227,15 @@ mod tests {
         for pair in ALL_STATUSES.windows(2) {
             assert!((pair[0] as u32) < pair[1] as u32, "{pair:?} out of order");
         }
-        assert_eq!(SframeStatus::from_u32(18), None);
+        assert_eq!(SframeStatus::from_u32(19), None);
         assert_eq!(SframeStatus::from_u32(99), None);
         assert_eq!(SframeStatus::from_u32(u32::MAX), None);
     }
 
     #[test]
     fn status_strings_are_static_and_never_null() {
-        for v in [0u32, 4, 13, 14, 15, 16, 17, 100, 103, 18, 99, 104, u32::MAX] {
+        let probes = (0u32..=19).chain([99, 100, 103, 104, u32::MAX]);
+        for v in probes {
             for p in [sframe_status_str(v), sframe_status_name(v)] {
                 assert!(!p.is_null());
                 // SAFETY: the functions return static NUL-terminated strings.
@@ -243,10 +244,10 @@ mod tests {
             }
         }
         // SAFETY: as above.
-        let s = unsafe { CStr::from_ptr(sframe_status_str(18)) };
+        let s = unsafe { CStr::from_ptr(sframe_status_str(19)) };
         assert_eq!(s, UNKNOWN_STATUS);
         // SAFETY: as above.
-        let s = unsafe { CStr::from_ptr(sframe_status_name(18)) };
+        let s = unsafe { CStr::from_ptr(sframe_status_name(19)) };
         assert_eq!(s, c"unknown");
         // SAFETY: as above.
         let s = unsafe { CStr::from_ptr(sframe_status_name(4)) };
