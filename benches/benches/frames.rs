@@ -1,5 +1,5 @@
-//! Per-frame cost of sframe-core against the raw AEAD floor and the crates.io `sframe` crate
-//! (issue 7). Run with `cargo bench -p benches`; `benches/report` turns criterion's output into
+//! Per-frame cost of sframe-core against the raw AEAD floor and the crates.io `sframe` crate.
+//! Run with `cargo bench -p benches`; `benches/report` turns criterion's output into
 //! the ratio tables of `benches/README.md`.
 //!
 //! One run measures both backends of sframe-core, each named explicitly

@@ -1,4 +1,4 @@
-//! Benchmark support for `cargo bench -p benches` (issue 7): the raw-AEAD floors that the
+//! Benchmark support for `cargo bench -p benches`: the raw-AEAD floors that the
 //! SFrame benchmarks are measured against.
 //!
 //! A floor does exactly the AEAD work of one SFrame frame and nothing else: AES-GCM, or the

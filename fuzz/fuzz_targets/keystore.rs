@@ -119,7 +119,8 @@ fn run<S: KeyStore>(suite: CipherSuite, window: u16, cap: Option<usize>, ops: &[
                 if full {
                     assert_eq!(r, Err(Error::KeyStoreFull));
                 } else if model.keys.get(&kid).is_some_and(|k| k.key == key) {
-                    // Identical material again: nothing changes (issue 13, finding 3).
+                    // Identical material again: nothing changes (the replay window and the
+                    // forgery budget are kept).
                     assert_eq!(r, Ok(()));
                 } else {
                     assert_eq!(r, Ok(()));

@@ -1,4 +1,4 @@
-//! Issue 13: arbitrary sequences of every `Sender` call (set_key, set_key_with_counter,
+//! Nonce uniqueness: arbitrary sequences of every `Sender` call (set_key, set_key_with_counter,
 //! set_derived_key, set_ratcheting_key, ratchet, set_mls_key, going back to earlier keys,
 //! protect, dropping a sender) over three senders sharing a small pool of KIDs and base
 //! keys. Every frame is attributed to its (KID, base key) by the reference decryption of

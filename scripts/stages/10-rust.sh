@@ -2,7 +2,7 @@
 # Rust workspace: formatting, lints, rustdoc, the no_std builds, and every Rust test
 # (unit, integration, property and doc tests).
 #
-# Backends are values and features only add them (issue 17): one `--all-features` run builds
+# Backends are values and features only add them: one `--all-features` run builds
 # RustCrypto and aws-lc side by side, and the tests that matter (RFC vectors, no-allocation,
 # tests/backends.rs, the crypto unit tests) run once per backend, each named explicitly.
 # Stage 20 runs the core's whole suite with RustCrypto as the default backend.
@@ -20,5 +20,6 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p sframe-core
 cargo build -p sframe-core --no-default-features --target thumbv7em-none-eabihf
 cargo build -p sframe-core --no-default-features --features alloc --target thumbv7em-none-eabihf
 cargo test --workspace --all-features
-# The core without alloc (a sender with a bounded key history: issue 13 finding 5).
+# The core without alloc (a sender with a bounded key history: going back to a key it has
+# forgotten fails closed instead of restarting that key's counter).
 cargo test -p sframe-core --no-default-features --lib

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Dependency audit (issue 8) with cargo-deny and deny.toml: licences (permissive only), bans
+# Dependency audit with cargo-deny and deny.toml: licences (permissive only), bans
 # (no wildcard versions; duplicates reported), sources (crates.io only). These need no network.
 # `advisories` needs the RustSec database from GitHub, which these machines cannot reach: it
 # runs only when the database is reachable, and the stage says so either way.

@@ -3,7 +3,7 @@
 # includes only sframe.h (C99 -pedantic, shared and static), the C test suite under
 # ASan+UBSan (static lib) and valgrind (shared lib, zero errors and zero leaks), and the C and
 # C++ (WebRTC adapter) examples under ASan+UBSan, and the model-based nonce-uniqueness test
-# that drives the C ABI from Rust (tests/nonce_model.rs, issue 13). The rest of the Rust side
+# that drives the C ABI from Rust (tests/nonce_model.rs). The rest of the Rust side
 # (incl. the header drift test) runs in 10-rust.sh, which also runs nonce_model with every other
 # sframe-ffi test. Uses the default target dir unless the caller set CARGO_TARGET_DIR.
 set -euo pipefail

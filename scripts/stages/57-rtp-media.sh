@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SFrame over RTP with real media (issue 18): examples/rtp-vp8 sends VP8 from GStreamer's
+# SFrame over RTP with real media: examples/rtp-vp8 sends VP8 from GStreamer's
 # vp8enc (libvpx) as SFrame RTP (draft-ietf-avtcore-rtp-sframe-02, sframe_core::rtp) over UDP
 # on 127.0.0.1 between two processes, with seeded loss, reordering and duplication injected
 # by the sender, per frame (T=0) and per packet (T=1); the receiver reassembles, decrypts and

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Benchmarks (issue 7). CI times nothing: it checks that every criterion bench still compiles
-# in release mode and runs once (`-- --test`: both backends of sframe-core, RustCrypto and
-# aws-lc, named explicitly in one binary, plus the default build against the `sframe` crate;
-# the harness also runs the floor byte-for-byte test), then that benches/report turns real
-# criterion output into its tables (a few benches measured for a fraction of a second: one
-# frame size per backend, the default build, the header). The measured tables live in
-# benches/README.md. ring (the `sframe` crate's backend) and aws-lc-sys (sframe-core's default
-# aws-lc backend) need a C compiler.
+# Benchmarks (per-frame cost against raw AEAD and the `sframe` crate). CI times nothing: it checks
+# that every criterion bench still compiles in release mode and runs once (`-- --test`: both
+# backends of sframe-core, RustCrypto and aws-lc, named explicitly in one binary, plus the default
+# build against the `sframe` crate; the harness also runs the floor byte-for-byte test), then that
+# benches/report turns real criterion output into its tables (a few benches measured for a
+# fraction of a second: one frame size per backend, the default build, the header). The measured
+# tables live in benches/README.md. ring (the `sframe` crate's backend) and aws-lc-sys
+# (sframe-core's default aws-lc backend) need a C compiler.
 set -euo pipefail
 if ! command -v cc >/dev/null 2>&1 || ! command -v c++ >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
     apt-get update && apt-get install -y --no-install-recommends gcc g++ libc6-dev make python3

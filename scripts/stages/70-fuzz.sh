@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzing (issue 8): builds the cargo-fuzz targets in fuzz/ (nightly, AddressSanitizer) and runs
+# Fuzzing: builds the cargo-fuzz targets in fuzz/ (nightly, AddressSanitizer) and runs
 # each for a bounded time from the committed seed corpora (fuzz/seeds/, made from the RFC 9605
 # vectors). Any crash, panic, failed assertion or sanitizer report fails the stage.
 # Budget: under 8 minutes cold (cargo-fuzz install + build + 6 x FUZZ_SECONDS).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Miri (issue 8): runs sframe-core's unit tests and the RFC 9605 vector test under Miri
+# Miri: runs sframe-core's unit tests and the RFC 9605 vector test under Miri
 # (nightly), to catch undefined behaviour in the core and in the unsafe code of its
 # dependencies (AES, GHASH, SHA-2, zeroize) on the paths the tests drive.
 # Left out, for time only (Miri interprets software AES very slowly): the crypto unit tests

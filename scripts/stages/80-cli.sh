@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# sframe CLI (issue 9): the 200 MB streaming test, against the release binary.
+# sframe CLI: the 200 MB streaming test, against the release binary.
 # Every other CLI test runs in `cargo test --workspace` (stage 10). This one writes ~600 MB
 # of temporary files and asserts each child's peak RSS stays under 64 MiB; it is #[ignore]d
 # there. The release binary keeps it fast (AES-GCM in a debug build runs at a few MB/s); the

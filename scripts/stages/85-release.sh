@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Release readiness (issue 17 §4). Checks that what would be published is complete and works
+# Release readiness. Checks that what would be published is complete and works
 # from the published form, not from the repository:
 #   1. licenses and metadata: LICENSE-MIT / LICENSE-APACHE (the crates' links resolve to them,
 #      sframe-wasm's copies are identical), complete crate metadata, one version everywhere;

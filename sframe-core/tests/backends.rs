@@ -1,4 +1,4 @@
-//! Backends are values, and features only add them (issue 17 §1): a program can use RustCrypto
+//! Backends are values, and features only add them: a program can use RustCrypto
 //! and aws-lc side by side, each named explicitly, whatever features the build unified.
 //! Run with `--all-features` (stage 10) to exercise both in one run.
 

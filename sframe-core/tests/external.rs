@@ -1,4 +1,4 @@
-//! The external-AEAD split (issue 16): `Sender::protect_external` and
+//! The external-AEAD split: `Sender::protect_external` and
 //! `Receiver::unprotect_external` / `commit_external` / `reject_external`, with the AEAD run
 //! outside the library (here `hazmat::Aead`, standing in for WebCrypto). Same guarantees as
 //! `protect` / `unprotect`: the RFC 9605 vectors, tampering, replay, and a failed frame that

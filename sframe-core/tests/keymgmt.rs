@@ -1,4 +1,4 @@
-//! Key management rules (issue 4): replay window edges, no state change on failure, key store
+//! Key management rules: replay window edges, no state change on failure, key store
 //! capacity, usage limits, §5.1 ratcheting with a bounded look-ahead, §5.2 MLS epochs, and
 //! header-only inspection. Every test checks behaviour through the public API only.
 
@@ -233,7 +233,7 @@ fn receiver_forgery_limit() {
         "key refused past the limit"
     );
     assert_eq!(rx.usage(5).unwrap().auth_failures, 2);
-    rx.add_key(5, BASE).unwrap(); // re-announcing the same key resets nothing (issue 13)
+    rx.add_key(5, BASE).unwrap(); // re-announcing the same key resets nothing
     assert_eq!(open(&mut rx, &good), Err(Error::KeyUsageLimit));
     rx.add_key(5, b"another 16B key!").unwrap(); // a new key starts with fresh counters
     assert_eq!(rx.usage(5).unwrap().auth_failures, 0);
@@ -282,7 +282,7 @@ fn going_back_to_a_recent_kid_resumes_its_counter() {
     assert_eq!(
         tx.next_counter(),
         Some(3),
-        "with alloc a sender remembers every key it used (issue 13 finding 5)"
+        "with alloc a sender remembers every key it used, not only the last RETIRED_KIDS"
     );
     tx.set_key_with_counter(1, BASE, sframe_core::Counter(50))
         .unwrap();

@@ -1,8 +1,8 @@
-//! Issue 13: model-based nonce-uniqueness test of `Sender`, and one regression test per
-//! finding on the sending side.
+//! Model-based nonce-uniqueness test of `Sender`, and one regression test per nonce-reuse
+//! scenario found in review on the sending side.
 //!
 //! Arbitrary sequences of every sender call (`set_key`, `set_key_with_counter`,
-//! `set_derived_key` with a full or an external (salt-only, issue 16) key, `set_ratcheting_key`,
+//! `set_derived_key` with a full or an external (salt-only) key, `set_ratcheting_key`,
 //! `ratchet`, `set_mls_key`, going back to earlier keys, the three protect calls and
 //! `protect_external`, dropping a sender) run over several `Sender`s that draw from one small
 //! pool of KIDs and base keys, so the same key material comes up again and again.
@@ -439,7 +439,7 @@ proptest! {
         ..ProptestConfig::default()
     })]
 
-    /// The property of issue 13: no (derived key, nonce) pair is ever used twice.
+    /// The property: no (derived key, nonce) pair is ever used twice.
     #[test]
     fn no_nonce_repeats_under_any_sender_call_sequence(
         suite in suite(),
@@ -471,11 +471,12 @@ fn oracle_detects_reuse_across_threads() {
     assert_eq!(oracle.identify(b"m", &a), oracle.identify(b"m", &b));
 }
 
-// ------------------------------------------------------------------- regression per finding
+// --------------------------- regressions: one test per nonce-reuse scenario found in review
 
-/// Finding 1: two encrypters (audio, video) given the same key and KID.
+/// Two encrypters (audio, video) given the same key and KID would both count from 0: the
+/// second one is refused.
 #[test]
-fn finding1_second_sender_with_same_key_and_kid_is_refused() {
+fn second_sender_with_same_key_and_kid_is_refused() {
     for suite in CipherSuite::ALL {
         let mut audio = Sender::new(suite);
         audio.set_key(7, &POOL[0]).unwrap();
@@ -495,9 +496,9 @@ fn finding1_second_sender_with_same_key_and_kid_is_refused() {
     }
 }
 
-/// Finding 2: re-installing a ratchet generation, then ratcheting, re-derived step 1 at counter 0.
+/// Re-installing a ratchet generation, then ratcheting, must not re-derive step 1 at counter 0.
 #[test]
-fn finding2_ratchet_reinstall_never_restarts_a_counter() {
+fn ratchet_reinstall_never_restarts_a_counter() {
     let suite = CipherSuite::AesCtr128HmacSha256_80;
     for r in 2..=3u8 {
         let layout = RatchetLayout::new(r).unwrap();
@@ -535,10 +536,10 @@ fn finding2_ratchet_reinstall_never_restarts_a_counter() {
     }
 }
 
-/// Finding 2 (R <= 3): step 2^R has step 0's KID; a re-install must not resume step 0's key
-/// at step 2^R's counter, nor step 2^R's at step 0's.
+/// Ratchet re-install (R <= 3): step 2^R has step 0's KID; a re-install must not resume step
+/// 0's key at step 2^R's counter, nor step 2^R's at step 0's.
 #[test]
-fn finding2_wrapped_step_kid_is_a_different_key() {
+fn wrapped_step_kid_is_a_different_key() {
     let suite = CipherSuite::AesGcm128Sha256;
     let layout = RatchetLayout::new(2).unwrap();
     let mut tx = Sender::new(suite);
@@ -564,9 +565,9 @@ fn finding2_wrapped_step_kid_is_a_different_key() {
     );
 }
 
-/// Finding 5: going back to a KID after more than RETIRED_KIDS others.
+/// Going back to a KID after more than RETIRED_KIDS others resumes its counter.
 #[test]
-fn finding5_going_back_after_many_kids_resumes() {
+fn going_back_after_many_kids_resumes() {
     let suite = CipherSuite::AesGcm256Sha512;
     let mut tx = Sender::new(suite);
     tx.set_key(1, &POOL[0]).unwrap();

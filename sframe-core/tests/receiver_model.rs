@@ -1,4 +1,5 @@
-//! Issue 13: model-based test of `Receiver` state, and the receiving side's regression tests.
+//! Model-based test of `Receiver` state, and regression tests for the receiving side's
+//! state-reset scenarios found in review.
 //!
 //! Arbitrary sequences of key management (add, re-add identical, replace, remove keys; add and
 //! remove MLS epochs; add ratcheting keys of any step of a chain) interleaved with frames
@@ -307,11 +308,12 @@ proptest! {
     }
 }
 
-// ------------------------------------------------------------------- regression per finding
+// --------------------------- regressions: one test per state-reset scenario found in review
 
-/// Finding 3: re-adding identical material kept nothing: replays and a fresh forgery budget.
+/// Re-adding identical material must keep the key's state (a reset would accept replays again
+/// and give forgers a fresh budget).
 #[test]
-fn finding3_readding_identical_key_keeps_replay_window_and_forgery_budget() {
+fn readding_identical_key_keeps_replay_window_and_forgery_budget() {
     let suite = CipherSuite::AesCtr128HmacSha256_32;
     let mut tx = Sender::new(suite);
     tx.set_key(5, &[5; 16]).unwrap();
@@ -338,9 +340,10 @@ fn finding3_readding_identical_key_keeps_replay_window_and_forgery_budget() {
     assert_eq!(rx.usage(5).unwrap().frames, 1);
 }
 
-/// Finding 3 (ratchet): re-adding the chain, or an earlier step of it, resets nothing.
+/// Re-adding identical material (ratchet): re-adding the chain, or an earlier step of it,
+/// resets nothing.
 #[test]
-fn finding3_readding_ratcheting_key_or_earlier_step_keeps_state() {
+fn readding_ratcheting_key_or_earlier_step_keeps_state() {
     let suite = CipherSuite::AesGcm128Sha256;
     let layout = ratchet_layout();
     let mut tx = Sender::new(suite);
@@ -371,11 +374,12 @@ fn finding3_readding_ratcheting_key_or_earlier_step_keeps_state() {
     assert_eq!(rx.unprotect_vec(b"", &f3).unwrap(), b"step 3");
 }
 
-/// Finding 3 (ratchet): a key first added with `add_key`, then announced as the start of a
-/// chain with the same material, becomes the chain's head and keeps its replay window (the
-/// model above does not drive this path: it resets chain state whenever the chain was reset).
+/// Re-adding identical material (ratchet): a key first added with `add_key`, then announced as
+/// the start of a chain with the same material, becomes the chain's head and keeps its replay
+/// window (the model above does not drive this path: it resets chain state whenever the chain
+/// was reset).
 #[test]
-fn finding3_ratcheting_key_over_same_plain_key_keeps_window() {
+fn ratcheting_key_over_same_plain_key_keeps_window() {
     let suite = CipherSuite::AesCtr128HmacSha256_32;
     let layout = ratchet_layout();
     let mut tx = Sender::new(suite);
@@ -395,9 +399,10 @@ fn finding3_ratcheting_key_over_same_plain_key_keeps_window() {
     assert_eq!(rx.unprotect_vec(b"", &g).unwrap(), b"step 1");
 }
 
-/// Finding 3 (MLS): a removed member key of a kept epoch was derived again with an empty window.
+/// Re-adding identical material (MLS): a removed member key of a kept epoch must not be
+/// derived again (with an empty replay window) when the epoch is re-added.
 #[test]
-fn finding3_removed_mls_member_key_is_not_rederived() {
+fn removed_mls_member_key_is_not_rederived() {
     let suite = CipherSuite::AesGcm256Sha512;
     let layout = mls_layout();
     let mut tx = Sender::new(suite);
@@ -423,10 +428,10 @@ fn finding3_removed_mls_member_key_is_not_rederived() {
     assert_eq!(rx.unprotect_vec(b"", &later).unwrap(), b"later");
 }
 
-/// Finding 4: R = 1 stalled the receiver; jumps of 2^(R-1) steps aliased the kept old head
+/// Ratchet layouts: R = 1 stalled the receiver; jumps of 2^(R-1) steps aliased the kept old head
 /// with a step ahead. Every R: in-order steps, late frames, and the largest jumps allowed.
 #[test]
-fn finding4_every_ratchet_layout_keeps_decrypting() {
+fn every_ratchet_layout_keeps_decrypting() {
     assert_eq!(RatchetLayout::new(1), Err(Error::InvalidConfig));
     let suite = CipherSuite::AesCtr128HmacSha256_80;
     for r in 2..=63u8 {

@@ -1,5 +1,5 @@
 //! The security rules of the developer guide and RFC 9605 §9, each as a test that fails if the
-//! rule breaks (issue 8):
+//! rule breaks:
 //!
 //! * no nonce reuse over a sender's lifetime and across key rotation (§4.4.3, §9.1);
 //! * tags compared in constant time (`subtle`), never with `==` / `!=` (checked in the source);

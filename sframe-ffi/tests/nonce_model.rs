@@ -1,5 +1,5 @@
-//! Model-based nonce-uniqueness tests of the sender, driven only through the C ABI (issue 13:
-//! "no nonce reuse under any sequence of API calls, in every binding").
+//! Model-based nonce-uniqueness tests of the sender, driven only through the C ABI: no nonce
+//! reuse under any sequence of API calls, in every binding (this one: C).
 //!
 //! Arbitrary sequences of sender calls (`set_key`, `set_key_with_counter`,
 //! `set_ratcheting_key`, `ratchet`, `set_mls_key`, protect, freeing a sender in the middle)
@@ -517,7 +517,7 @@ fn run(suite: u16, slots: usize, ops: &[Op]) -> usize {
                     r, generation, key, ..
                 } => {
                     let allowed = if r < 2 {
-                        vec![SFRAME_ERR_INVALID_CONFIG] // finding 4: R = 1 cannot work
+                        vec![SFRAME_ERR_INVALID_CONFIG] // R = 1 cannot work (stalls the receiver)
                     } else if key < VALID_KEYS {
                         vec![SFRAME_ERR_KEY_IN_USE]
                     } else {
@@ -683,7 +683,7 @@ fn suite() -> impl Strategy<Value = u16> {
 /// KIDs (context << 3 | leaf << 2 | epoch % 4) of the model, so the same key material is
 /// reached through different calls.
 const KIDS: &[u64] = &[0, 1, 4, 5, 8, 9, 16, 17];
-/// More KIDs than a sender remembers inline (finding 5).
+/// More KIDs than a sender remembers inline (going back to a KID after many others).
 const MANY_KIDS: &[u64] = &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
 
 const ALL_CALLS: Mix = Mix {
@@ -711,18 +711,18 @@ proptest! {
     /// Every sender call, three live senders sharing pools of KIDs, keys, ratchet
     /// generations and MLS epochs, senders freed and replaced: no (key, nonce) repeats.
     #[test]
-    fn findings_1_2_5_no_nonce_reuse_under_any_call_sequence(
+    fn no_nonce_reuse_under_any_call_sequence(
         suite in suite(),
         ops in prop::collection::vec(op(3, KIDS, 3, ALL_CALLS), 1..60),
     ) {
         run(suite, 3, &ops);
     }
 
-    /// Finding 1: encryptors (one per track) given the same key material and KID: the second
+    /// Encryptors (one per track) given the same key material and KID: the second
     /// live one is refused (KEY_IN_USE), through set_key, set_key_with_counter, the ratchet
     /// and MLS alike; never two counters under one key.
     #[test]
-    fn finding1_senders_sharing_key_material_never_share_a_nonce(
+    fn senders_sharing_key_material_never_share_a_nonce(
         suite in suite(),
         ops in prop::collection::vec(
             op(4, &[0, 4], 2, Mix { set_key: 4, with_counter: 2, ratcheting: 2, ratchet: 2, mls: 2, protect: 8, free: 2 }),
@@ -732,10 +732,10 @@ proptest! {
         run(suite, 4, &ops);
     }
 
-    /// Finding 2: re-installing a ratchet chain (any R in 2..4, also after more than 2^R
+    /// Re-installing a ratchet chain (any R in 2..4, also after more than 2^R
     /// steps, where step KIDs wrap onto earlier ones) never restarts a counter.
     #[test]
-    fn finding2_ratchet_reinstall_never_restarts_counter_model(
+    fn ratchet_reinstall_never_restarts_counter_model(
         suite in suite(),
         ops in prop::collection::vec(
             op(2, &[0, 4, 8], 2, Mix { set_key: 1, with_counter: 1, ratcheting: 4, ratchet: 6, mls: 1, protect: 6, free: 1 }),
@@ -745,10 +745,10 @@ proptest! {
         run(suite, 2, &ops);
     }
 
-    /// Finding 5: going back to a KID (and key) after more than RETIRED_KIDS others resumes
+    /// Going back to a KID (and key) after more than RETIRED_KIDS others resumes
     /// its counter; set_key_with_counter never moves it backwards.
     #[test]
-    fn finding5_go_back_after_many_kids_model(
+    fn go_back_after_many_kids_model(
         suite in suite(),
         ops in prop::collection::vec(
             op(1, MANY_KIDS, 2, Mix { set_key: 6, with_counter: 3, ratcheting: 1, ratchet: 1, mls: 1, protect: 6, free: 0 }),
@@ -764,12 +764,12 @@ proptest! {
 const K: &[u8] = b"regression base key (32 bytes)!!";
 const K2: &[u8] = b"another regression base key....";
 
-/// Finding 1 through the C ABI: one KID per encryptor. A second live sender given the key
+/// Through the C ABI: one KID per encryptor. A second live sender given the key
 /// material (base key + KID + suite) of another is refused with KEY_IN_USE whichever call
 /// installs it, and keeps its own key; its own KID works; another suite is other material;
 /// once the first sender is freed its key can be resumed from a persisted counter.
 #[test]
-fn finding1_second_encryptor_with_same_key_and_kid_is_refused_key_in_use() {
+fn second_encryptor_with_same_key_and_kid_is_refused_key_in_use() {
     for suite in SUITES {
         let mut oracle = Oracle::new(suite, 1);
         oracle.supplied.extend([K.to_vec(), K2.to_vec()]);
@@ -858,7 +858,7 @@ fn finding1_second_encryptor_with_same_key_and_kid_is_refused_key_in_use() {
 /// A second encryptor created on another thread is not compared (per-thread registry), so
 /// nothing is refused there: the rule "one KID per encryptor" is the application's.
 #[test]
-fn finding1_key_in_use_is_per_thread() {
+fn key_in_use_is_per_thread() {
     let mut a = Tx::new(4);
     assert_eq!(a.set_key(7, K), SFRAME_OK);
     let st = std::thread::spawn(|| Tx::new(4).set_key(7, K))
@@ -868,13 +868,13 @@ fn finding1_key_in_use_is_per_thread() {
     assert_eq!(a.next_counter(), Ok(0));
 }
 
-/// Finding 2 through the C ABI: for every suite and R in 2..4, installing a ratchet chain
+/// Through the C ABI: for every suite and R in 2..4, installing a ratchet chain
 /// again (after the sender moved to another key) resumes each step key's counter instead of
 /// restarting it at 0, also after more than 2^R steps, when the step KIDs wrap onto the step-0
 /// KID (the step-0 key keeps its own counter, not step 2^R's); giving the chain in force again
 /// changes nothing.
 #[test]
-fn finding2_ratchet_reinstall_never_restarts_counter() {
+fn ratchet_reinstall_never_restarts_counter() {
     for suite in SUITES {
         for r in 2u8..=4 {
             let steps = 1u64 << r;
@@ -938,7 +938,7 @@ fn finding2_ratchet_reinstall_never_restarts_counter() {
             // And the chain walks forward again over keys that resume (step 1 at 3).
             assert_eq!(tx.ratchet(), (SFRAME_OK, kid0 + 1));
             f(&mut tx, &mut oracle, (kid0 + 1, 3));
-            // A ratchet layout that cannot work is refused (finding 4); nothing changes.
+            // A ratchet layout that cannot work (R = 1) is refused; nothing changes.
             assert_eq!(
                 tx.set_ratcheting_key(1, 1, key).0,
                 SFRAME_ERR_INVALID_CONFIG
@@ -948,11 +948,11 @@ fn finding2_ratchet_reinstall_never_restarts_counter() {
     }
 }
 
-/// Finding 5 through the C ABI: going back to a KID after more than RETIRED_KIDS others
+/// Through the C ABI: going back to a KID after more than RETIRED_KIDS others
 /// resumes its counter (set_key, a ratchet chain, an MLS KID reached again), and
 /// set_key_with_counter never moves a known counter backwards.
 #[test]
-fn finding5_go_back_after_many_kids() {
+fn go_back_after_many_kids() {
     let others = 2 * RETIRED_KIDS as u64 + 3;
     for suite in SUITES {
         let mut oracle = Oracle::new(suite, 0);

@@ -55,7 +55,7 @@ function checkEvidence(rep) {
 }
 
 /**
- * Issue 13 finding 1: every SFrame header on the wire, on both sides, is a distinct (KID, CTR)
+ * No nonce reuse: every SFrame header on the wire, on both sides, is a distinct (KID, CTR)
  * — no nonce is used twice — and both tracks were seen, each under its own KIDs.
  * `generations`: [[kids, minAudio, minVideo], ...] with kids = { audio, video }. `sides`: the
  * sides whose transforms are worker.js's (the main-thread API's record nothing).
@@ -191,7 +191,7 @@ function cases(name) {
     });
   }
 
-  // Issue 13 finding 1, the demo's old mistake: audio and video encrypters in one worker given the
+  // The demo's old nonce-reuse mistake: audio and video encrypters in one worker given the
   // same key and the same KID (each would count from 0: every nonce used twice). The package
   // refuses the second one — rejected setEncryptionKey and an "error" event with code
   // "key_in_use" — and the wire still carries no (KID, CTR) twice.
@@ -230,7 +230,7 @@ function cases(name) {
     }
   });
 
-  // Issue 13 finding 6: H.264 SEI (captions, user data) must not reach the SFU. With ?sei=1 the
+  // H.264 SEI (captions, user data) must not reach the SFU. With ?sei=1 the
   // sender inserts an SEI user-data NAL unit before each frame's first slice; it must never show
   // on the wire, come back after decryption, and the browser must still packetize and decode the
   // frames (only the SEI's start code, NAL header and a placeholder byte stay clear).

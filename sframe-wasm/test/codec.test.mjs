@@ -89,7 +89,7 @@ test('start-code escaping round-trips and leaves no 00 00 0x (x <= 3)', () => {
   }
 });
 
-// ---- Finding 6 (issue 13): sender and receiver agree on the clear part for every length ----
+// ---- Sender and receiver agree on the clear part for every length ----
 
 /** Zero-heavy random bytes: start codes (00 00 01) and NAL-looking bytes appear often. */
 function zeroHeavy(rand, len) {
@@ -155,7 +155,7 @@ function expectedOutcome(codec, frame) {
 
 const SAMPLES_PER_LENGTH = 40;
 
-test('issue 13 finding 6: sender and receiver layouts agree for every length 0..64, per codec', () => {
+test('sender and receiver layouts agree for every length 0..64, per codec', () => {
   const seed = 0x5f13;
   const rand = prng(seed);
   const key = freshKey();
@@ -220,7 +220,7 @@ test('issue 13 finding 6: sender and receiver layouts agree for every length 0..
   console.log(summary.join('\n'));
 });
 
-test('issue 13 finding 6: short frames that the old min(prefix, length) rule broke', () => {
+test('short frames that the old min(prefix, length) rule broke', () => {
   const key = freshKey();
   const tx = new Sender(4);
   const rx = new Receiver(4);
@@ -248,7 +248,7 @@ test('issue 13 finding 6: short frames that the old min(prefix, length) rule bro
   }
 });
 
-test('issue 13 finding 6: H.264 SEI payloads are encrypted; SPS/PPS stay clear; exact round trip', () => {
+test('H.264 SEI payloads are encrypted; SPS/PPS stay clear; exact round trip', () => {
   const key = freshKey();
   const tx = new Sender(4);
   const rx = new Receiver(4);
@@ -320,7 +320,7 @@ test('issue 13 finding 6: H.264 SEI payloads are encrypted; SPS/PPS stay clear; 
 // The same through SFrameTransform (transform.js lays frames out with protectFrame /
 // splitProtected / restoreFrame and reports "frame_too_short" as a "syntax" error).
 test(
-  'issue 13 finding 6: SFrameTransform encrypter → decrypter, every length 0..64 per codec',
+  'SFrameTransform encrypter → decrypter, every length 0..64 per codec',
   async () => {
     const rand = prng(0x6a6);
     for (const { name, codec, gen } of CASES) {

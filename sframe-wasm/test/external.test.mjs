@@ -1,4 +1,4 @@
-// The external-AEAD split (issue 16) through the wasm API, with WebCrypto AES-GCM as the
+// The external-AEAD split through the wasm API, with WebCrypto AES-GCM as the
 // external AEAD and a key that only ever exists as a non-extractable CryptoKey: wasm holds the
 // salt (addExternalKey / setExternalKey), WebCrypto the AES key. Same guarantees as
 // protect/unprotect: RFC 9605 vectors, tampering, replay, a failure changes nothing else.

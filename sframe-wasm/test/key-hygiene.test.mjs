@@ -1,4 +1,4 @@
-// Issue 13, finding 7: transforms free their wasm Sender/Receiver (which zeroizes the keys in
+// Key hygiene: transforms free their wasm Sender/Receiver (which zeroizes the keys in
 // wasm memory) when the stream ends or close() is called, and wipe the package's JS copies of
 // key bytes as soon as wasm has them.
 //
@@ -57,7 +57,7 @@ async function wasmObjectOf(t, kid = 1) {
   return call.self;
 }
 
-test('issue 13 finding 7: close() frees the wasm Sender/Receiver; then key calls reject, frames are refused', async () => {
+test('close() frees the wasm Sender/Receiver; then key calls reject, frames are refused', async () => {
   for (const role of ['encrypt', 'decrypt']) {
     const t = new SFrameTransform({ role, cipherSuite: SUITE });
     const obj = await wasmObjectOf(t, role === 'encrypt' ? 31 : 32);
@@ -79,7 +79,7 @@ test('issue 13 finding 7: close() frees the wasm Sender/Receiver; then key calls
   }
 });
 
-test('issue 13 finding 7: the wasm object is freed when the writable closes, is aborted, or the readable is cancelled', async () => {
+test('the wasm object is freed when the writable closes, is aborted, or the readable is cancelled', async () => {
   for (const role of ['encrypt', 'decrypt']) {
     for (const end of ['writable close', 'writable abort', 'readable cancel', 'pipe ends']) {
       const t = new SFrameTransform({ role, cipherSuite: SUITE });
@@ -109,7 +109,7 @@ test('issue 13 finding 7: the wasm object is freed when the writable closes, is 
   }
 });
 
-test('issue 13 finding 7: a key call queued before close() rejects and installs nothing', async () => {
+test('a key call queued before close() rejects and installs nothing', async () => {
   const t = new SFrameTransform({ role: 'encrypt', cipherSuite: SUITE });
   const calls = await recordingKeyCalls(async () => {
     const pending = t.setEncryptionKey(await crypto.subtle.importKey('raw', KEY, 'HKDF', false, ['deriveBits']), 3);
@@ -119,7 +119,7 @@ test('issue 13 finding 7: a key call queued before close() rejects and installs 
   assert.deepEqual(calls, []);
 });
 
-test("issue 13 finding 7: the package's JS copies of key bytes are wiped once wasm has them", async () => {
+test("the package's JS copies of key bytes are wiped once wasm has them", async () => {
   const suite = cipherSuiteInfo(SUITE);
   const callerBytes = KEY.slice();
   const hkdf = await crypto.subtle.importKey('raw', KEY, 'HKDF', false, ['deriveBits']);

@@ -1,4 +1,4 @@
-// Issue 13, finding 1: two encrypters of one JS realm given the same key and KID would each
+// One key per encrypter: two encrypters of one JS realm given the same key and KID would each
 // count from 0 and repeat every (key, nonce) pair. sframe-core's per-thread registry (its `std`
 // feature) refuses the second live Sender ("key_in_use"); all transforms of the realm share one
 // wasm instance, so it sees them all. The app learns it twice: a rejected setEncryptionKey
@@ -50,7 +50,7 @@ function harness(t) {
 
 const hkdfKey = (bytes) => crypto.subtle.importKey('raw', bytes, 'HKDF', false, ['deriveBits']);
 
-test('issue 13 finding 1: a second live encrypter given the same key bytes and KID is refused', async () => {
+test('a second live encrypter given the same key bytes and KID is refused', async () => {
   const first = new SFrameTransform({ role: 'encrypt', cipherSuite: SUITE });
   const second = new SFrameTransform({ role: 'encrypt', cipherSuite: SUITE });
   const a = harness(first);
@@ -88,7 +88,7 @@ test('issue 13 finding 1: a second live encrypter given the same key bytes and K
   second.close();
 });
 
-test('issue 13 finding 1: non-extractable HKDF CryptoKeys are caught too (derived key fingerprint)', async () => {
+test('non-extractable HKDF CryptoKeys are caught too (derived key fingerprint)', async () => {
   // Two CryptoKey objects of the same bytes: only the WebCrypto-derived key and salt enter
   // wasm (setDerivedKey); the registry compares derived material, so it still sees one key.
   const first = new SFrameTransform({ role: 'encrypt', cipherSuite: 'AES_256_GCM_SHA512_128' });
@@ -110,7 +110,7 @@ test('issue 13 finding 1: non-extractable HKDF CryptoKeys are caught too (derive
   for (const t of [first, second, third]) t.close();
 });
 
-test('issue 13 finding 1: once the first encrypter is closed, its key can be used by a new one', async () => {
+test('once the first encrypter is closed, its key can be used by a new one', async () => {
   for (const end of ['close()', 'writable.abort()', 'readable.cancel()', 'writable.close()']) {
     const first = new SFrameTransform({ role: 'encrypt', cipherSuite: SUITE });
     await first.setEncryptionKey(await hkdfKey(OTHER), 11);
@@ -132,7 +132,7 @@ test('issue 13 finding 1: once the first encrypter is closed, its key can be use
   }
 });
 
-test('issue 13 finding 1: wasm Sender: key_in_use from setKey and setDerivedKey, released by free()', async () => {
+test('wasm Sender: key_in_use from setKey and setDerivedKey, released by free()', async () => {
   for (const suite of ['AES_128_CTR_HMAC_SHA256_80', 'AES_128_CTR_HMAC_SHA256_32', SUITE]) {
     const info = cipherSuiteInfo(suite);
     const derived = await resolveKey(await hkdfKey(KEY), 5n, info);
@@ -162,7 +162,7 @@ test('issue 13 finding 1: wasm Sender: key_in_use from setKey and setDerivedKey,
   }
 });
 
-test('issue 13 finding 1: decrypters are not limited (many receivers may hold one key)', async () => {
+test('decrypters are not limited (many receivers may hold one key)', async () => {
   const enc = new SFrameTransform({ role: 'encrypt', cipherSuite: SUITE });
   const decs = [0, 1, 2].map(() => new SFrameTransform({ role: 'decrypt', cipherSuite: SUITE }));
   await enc.setEncryptionKey(KEY, 3);

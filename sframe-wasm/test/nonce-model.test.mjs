@@ -1,5 +1,5 @@
-// Issue 13, "tests that must exist": the model-based nonce-uniqueness test, driven through the
-// wasm `Sender` (the same class every SFrameTransform of a realm uses).
+// The model-based nonce-uniqueness test, driven through the wasm `Sender` (the same class
+// every SFrameTransform of a realm uses).
 //
 // Random sequences (seeded; the seed is printed, SFRAME_NONCE_MODEL_SEED=<seed> replays it) of
 // every call the wasm Sender has — new Sender, setKey, setKeyWithCounter, setDerivedKey, going
@@ -228,7 +228,7 @@ function runSequence(seq, derived, stats) {
   for (const s of live) s.sender.free();
 }
 
-test('issue 13: model-based nonce uniqueness through the wasm Sender (random call sequences, all suites)', async (t) => {
+test('model-based nonce uniqueness through the wasm Sender (random call sequences, all suites)', async (t) => {
   t.diagnostic(`seed ${SEED} (replay: SFRAME_NONCE_MODEL_SEED=${SEED}), ${SEQUENCES} sequences`);
   console.log(`nonce model: seed ${SEED}, ${SEQUENCES} sequences`);
   const derived = await deriveAll();

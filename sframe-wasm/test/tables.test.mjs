@@ -1,4 +1,4 @@
-// One copy of the protocol tables (issue 17 §2): suites, error codes and the §4.4.2 HKDF info
+// One copy of the protocol tables: suites, error codes and the §4.4.2 HKDF info
 // come from sframe-core through the wasm module; the copies the package must keep (the
 // TypeScript unions of suite names, suite ids and error codes) are checked against it here.
 import { test } from 'node:test';

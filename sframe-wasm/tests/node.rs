@@ -201,7 +201,7 @@ fn errors_and_bigint_header() {
     assert!(Sender::new(&JsValue::from(9)).is_err());
 }
 
-/// Issue 13 finding 1: a second live `Sender` given the key and KID another one used is
+/// One key per sender: a second live `Sender` given the key and KID another one used is
 /// refused with `key_in_use` (base key or derived key alike) until the first is dropped.
 #[wasm_bindgen_test]
 fn key_in_use_until_the_other_sender_is_freed() {

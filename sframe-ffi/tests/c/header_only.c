@@ -1,5 +1,5 @@
 /*
- * header_only.c: includes nothing of the project but <sframe.h> and uses the issue's API;
+ * header_only.c: includes nothing of the project but <sframe.h> and uses its public API;
  * the stage compiles it with -std=c99 -pedantic -Werror through pkg-config (shared and static)
  * to prove the installed header and library are all a C project needs.
  */
