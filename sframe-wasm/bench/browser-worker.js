@@ -1,0 +1,278 @@
+// The measuring half of bench/browser.mjs: a dedicated module worker (where an
+// RTCRtpScriptTransform runs its transforms) in headless Chromium. browser.html starts it and
+// relays { type: 'run', job } messages; every job answers with { type: 'result', ... }.
+//
+// Jobs (µs per frame are best-of-`rounds` means over `n` frames):
+//   { kind: 'case', suite, size, n, rounds, verify }
+//       wasm protect / unprotect (the package's Sender / Receiver, no metadata), WebCrypto
+//       encrypt / decrypt of the same bytes (one await per call; GCM suites: AES-GCM with the
+//       SFrame header as AAD; CTR suites: AES-CTR then HMAC, i.e. two awaits each way), and the
+//       transform round trip: one frame written to the public SFrameEncrypterStream, piped into
+//       SFrameDecrypterStream (as pipeThrough/pipeTo in an RTCRtpScriptTransform worker), read
+//       back, one frame in flight at a time.
+//   { kind: 'roundtrip', suite, size, n }   the round trip alone (the --profile run).
+//   { kind: 'vectors' }                      js/webcrypto.js against RFC 9605 Appendix C.
+//
+// Frames are objects shaped like RTCEncodedVideoFrame / RTCEncodedAudioFrame: a fresh `data`
+// ArrayBuffer per frame and getMetadata() returning a new dictionary per call (what the
+// browser's objects do); 64-byte frames are Opus audio (1 clear TOC byte), larger ones VP8
+// delta frames (3 clear bytes) — the codec layout is part of the per-frame work.
+
+import {
+  Sender,
+  Receiver,
+  SFrameEncrypterStream,
+  SFrameDecrypterStream,
+  cipherSuiteInfo,
+  parseHeader,
+} from '../js/index.js';
+import { checkVectors } from './webcrypto-vectors.js';
+
+const BASE_KEY = Uint8Array.from({ length: 16 }, (_, i) => 0x10 + i);
+let nextKid = 1;
+
+/** Deterministic frame bytes; bit 0 of byte 0 set: a VP8 delta frame (and any Opus TOC). */
+function source(size) {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++) out[i] = (i * 131 + 7) & 0xff;
+  out[0] |= 1;
+  return out;
+}
+
+const mimeFor = (size) => (size <= 256 ? 'audio/opus' : 'video/VP8');
+
+/** An RTCEncoded*Frame look-alike carrying a copy of `src`. */
+class BenchFrame {
+  /** @param {Uint8Array} src @param {string} mimeType @param {number} i */
+  constructor(src, mimeType, i) {
+    this.data = src.slice().buffer;
+    this.type = mimeType.startsWith('video') ? 'delta' : undefined;
+    this.timestamp = i * 33000;
+    this.#mimeType = mimeType;
+    this.#i = i;
+  }
+  #mimeType;
+  #i;
+  getMetadata() {
+    return {
+      synchronizationSource: 0x1234,
+      payloadType: 96,
+      contributingSources: [],
+      rtpTimestamp: this.#i * 3000,
+      mimeType: this.#mimeType,
+    };
+  }
+}
+
+const equal = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Runs `body(n)` (returns ms) `rounds` times; best µs per frame. */
+async function best(rounds, n, body) {
+  let ms = Infinity;
+  for (let r = 0; r < rounds; r++) ms = Math.min(ms, await body(n));
+  return (ms * 1000) / n;
+}
+
+async function wasmCase(suite, src, n, rounds) {
+  let protectUs = Infinity;
+  let unprotectUs = Infinity;
+  let sample = null;
+  for (let r = 0; r < rounds + 1; r++) {
+    const kid = nextKid++;
+    const tx = new Sender(suite);
+    const rx = new Receiver(suite);
+    try {
+      tx.setKey(kid, BASE_KEY);
+      rx.addKey(kid, BASE_KEY);
+      const cts = new Array(n);
+      let t0 = performance.now();
+      for (let i = 0; i < n; i++) cts[i] = tx.protect(src);
+      const p = performance.now() - t0;
+      let last = null;
+      t0 = performance.now();
+      for (let i = 0; i < n; i++) last = rx.unprotect(cts[i]);
+      const u = performance.now() - t0;
+      if (!equal(last, src)) throw new Error(`wasm round trip of ${src.length} bytes differs`);
+      if (r > 0) {
+        // round 0 warms up
+        protectUs = Math.min(protectUs, (p * 1000) / n);
+        unprotectUs = Math.min(unprotectUs, (u * 1000) / n);
+      }
+      sample = cts;
+    } finally {
+      tx.free();
+      rx.free();
+    }
+  }
+  return { protectUs, unprotectUs, sample };
+}
+
+/** WebCrypto doing the same per-frame AEAD work: nonce = salt ^ counter, header as AAD. */
+async function webcryptoCase(info, src, n, rounds, headers) {
+  const salt = crypto.getRandomValues(new Uint8Array(info.nonceLength));
+  const gcm = info.name.includes('GCM');
+  const tagBits = info.tagLength * 8;
+  let encKey;
+  let macKey;
+  if (gcm) {
+    const raw = crypto.getRandomValues(new Uint8Array(info.keyLength));
+    encKey = await crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
+  } else {
+    const raw = crypto.getRandomValues(new Uint8Array(info.encKeyLength));
+    encKey = await crypto.subtle.importKey('raw', raw, 'AES-CTR', false, ['encrypt', 'decrypt']);
+    const mac = crypto.getRandomValues(new Uint8Array(info.keyLength - info.encKeyLength));
+    macKey = await crypto.subtle.importKey('raw', mac, { name: 'HMAC', hash: info.hash }, false, [
+      'sign',
+    ]);
+  }
+  const nonce = (i) => {
+    const iv = salt.slice();
+    const v = new DataView(iv.buffer);
+    v.setUint32(iv.length - 4, v.getUint32(iv.length - 4) ^ i);
+    return iv;
+  };
+  const aad = (i) => headers[i % headers.length];
+  // AES-CTR + HMAC: counter block = nonce ‖ 0^32; tag = HMAC over lengths ‖ AAD ‖ CT, truncated.
+  const macInput = (a, ct) => {
+    const m = new Uint8Array(24 + a.length + ct.length);
+    const v = new DataView(m.buffer);
+    v.setBigUint64(0, BigInt(a.length));
+    v.setBigUint64(8, BigInt(ct.length));
+    v.setBigUint64(16, BigInt(info.tagLength));
+    m.set(a, 24);
+    m.set(ct, 24 + a.length);
+    return m;
+  };
+  const ctrBlock = (iv) => {
+    const c = new Uint8Array(16);
+    c.set(iv);
+    return c;
+  };
+  const cts = new Array(n);
+  const encrypt = async (k) => {
+    const t0 = performance.now();
+    for (let i = 0; i < k; i++) {
+      const iv = nonce(i);
+      if (gcm) {
+        cts[i] = await crypto.subtle.encrypt(
+          { name: 'AES-GCM', iv, additionalData: aad(i), tagLength: tagBits },
+          encKey,
+          src,
+        );
+      } else {
+        const ct = new Uint8Array(
+          await crypto.subtle.encrypt({ name: 'AES-CTR', counter: ctrBlock(iv), length: 32 }, encKey, src),
+        );
+        const tag = await crypto.subtle.sign('HMAC', macKey, macInput(aad(i), ct));
+        cts[i] = [ct, new Uint8Array(tag, 0, info.tagLength)];
+      }
+    }
+    return performance.now() - t0;
+  };
+  const decrypt = async (k) => {
+    const t0 = performance.now();
+    let pt = null;
+    for (let i = 0; i < k; i++) {
+      const iv = nonce(i);
+      if (gcm) {
+        pt = await crypto.subtle.decrypt(
+          { name: 'AES-GCM', iv, additionalData: aad(i), tagLength: tagBits },
+          encKey,
+          cts[i],
+        );
+      } else {
+        const [ct, tag] = cts[i];
+        const full = new Uint8Array(await crypto.subtle.sign('HMAC', macKey, macInput(aad(i), ct)));
+        if (!equal(full.subarray(0, info.tagLength), tag)) throw new Error('HMAC mismatch');
+        pt = await crypto.subtle.decrypt({ name: 'AES-CTR', counter: ctrBlock(iv), length: 32 }, encKey, ct);
+      }
+    }
+    if (!equal(new Uint8Array(pt), src)) throw new Error('WebCrypto round trip differs');
+    return performance.now() - t0;
+  };
+  await encrypt(Math.min(n, 50)); // warm-up
+  const encUs = await best(rounds, n, encrypt);
+  const decUs = await best(rounds, n, decrypt);
+  return { encUs, decUs };
+}
+
+/**
+ * The public transform classes, driven as an RTCRtpScriptTransform worker drives them:
+ * encrypter.readable piped into decrypter.writable; each frame is written, then read back
+ * decrypted before the next one is written. Returns { us, outputs-ok }.
+ */
+async function roundTrip(suite, src, n, verifyAll) {
+  const kid = nextKid++;
+  const enc = new SFrameEncrypterStream({ cipherSuite: suite });
+  const dec = new SFrameDecrypterStream({ cipherSuite: suite });
+  const errors = [];
+  dec.addEventListener('error', (e) => errors.push(e.errorType));
+  await enc.setEncryptionKey(BASE_KEY, kid);
+  await dec.addDecryptionKey(BASE_KEY, kid);
+  const piped = enc.readable.pipeTo(dec.writable).catch(() => {});
+  const writer = enc.writable.getWriter();
+  const reader = dec.readable.getReader();
+  const mime = mimeFor(src.length);
+  const frames = Array.from({ length: n }, (_, i) => new BenchFrame(src, mime, i));
+  const outputs = verifyAll ? new Array(n) : null;
+  let last = null;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    writer.write(frames[i]).catch(() => {});
+    const { value } = await reader.read();
+    last = value;
+    if (outputs) outputs[i] = value;
+  }
+  const ms = performance.now() - t0;
+  let bad = 0;
+  for (const f of outputs ?? [last]) {
+    if (!f || f.constructor !== BenchFrame || !equal(new Uint8Array(f.data), src)) bad++;
+  }
+  if (bad || errors.length) {
+    throw new Error(`transform round trip of ${src.length} bytes: ${bad} frames differ, errors ${errors}`);
+  }
+  await writer.close();
+  await piped;
+  enc.close();
+  dec.close();
+  return (ms * 1000) / n;
+}
+
+async function caseJob({ suite, size, n, rounds, verify }) {
+  const info = cipherSuiteInfo(suite);
+  const src = source(size);
+  const wasm = await wasmCase(suite, src, n, rounds);
+  const headers = wasm.sample
+    .slice(0, 256)
+    .map((ct) => ct.slice(0, parseHeader(ct).headerLength));
+  const wc = await webcryptoCase(info, src, n, rounds, headers);
+  await roundTrip(suite, src, Math.min(n, 50), true); // warm-up, checks every frame
+  let rtUs = Infinity;
+  for (let r = 0; r < rounds; r++) rtUs = Math.min(rtUs, await roundTrip(suite, src, n, verify));
+  return {
+    suite,
+    size,
+    mime: mimeFor(size),
+    n,
+    protectUs: wasm.protectUs,
+    unprotectUs: wasm.unprotectUs,
+    encUs: wc.encUs,
+    decUs: wc.decUs,
+    roundTripUs: rtUs,
+  };
+}
+
+self.onmessage = async ({ data }) => {
+  const { id, job } = data;
+  try {
+    let value;
+    if (job.kind === 'case') value = await caseJob(job);
+    else if (job.kind === 'roundtrip') value = await roundTrip(job.suite, source(job.size), job.n, false);
+    else if (job.kind === 'vectors') value = await checkVectors(job.vectors);
+    else throw new Error(`unknown job ${job.kind}`);
+    self.postMessage({ id, ok: true, value });
+  } catch (e) {
+    self.postMessage({ id, ok: false, error: String(e?.stack ?? e) });
+  }
+};
+self.postMessage({ id: 0, ok: true, value: 'ready' });
