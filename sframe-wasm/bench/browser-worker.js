@@ -201,10 +201,10 @@ async function webcryptoCase(info, src, n, rounds, headers) {
  * encrypter.readable piped into decrypter.writable; each frame is written, then read back
  * decrypted before the next one is written. Returns { us, outputs-ok }.
  */
-async function roundTrip(suite, src, n, verifyAll) {
+async function roundTrip(suite, src, n, verifyAll, api = { SFrameEncrypterStream, SFrameDecrypterStream }) {
   const kid = nextKid++;
-  const enc = new SFrameEncrypterStream({ cipherSuite: suite });
-  const dec = new SFrameDecrypterStream({ cipherSuite: suite });
+  const enc = new api.SFrameEncrypterStream({ cipherSuite: suite });
+  const dec = new api.SFrameDecrypterStream({ cipherSuite: suite });
   const errors = [];
   dec.addEventListener('error', (e) => errors.push(e.errorType));
   await enc.setEncryptionKey(BASE_KEY, kid);
@@ -238,6 +238,30 @@ async function roundTrip(suite, src, n, verifyAll) {
   return (ms * 1000) / n;
 }
 
+/**
+ * The stream plumbing alone: the same loop through two identity TransformStreams piped like
+ * the encrypter and decrypter (what any TransformStream-based transform pays per frame).
+ */
+async function identityRoundTrip(size, n, hwm = 0) {
+  const src = source(size);
+  const a = new TransformStream({ transform: (f, c) => c.enqueue(f) }, undefined, { highWaterMark: hwm });
+  const b = new TransformStream({ transform: (f, c) => c.enqueue(f) }, undefined, { highWaterMark: hwm });
+  const piped = a.readable.pipeTo(b.writable).catch(() => {});
+  const writer = a.writable.getWriter();
+  const reader = b.readable.getReader();
+  const mime = mimeFor(size);
+  const frames = Array.from({ length: n }, (_, i) => new BenchFrame(src, mime, i));
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    writer.write(frames[i]).catch(() => {});
+    await reader.read();
+  }
+  const ms = performance.now() - t0;
+  await writer.close();
+  await piped;
+  return (ms * 1000) / n;
+}
+
 async function caseJob({ suite, size, n, rounds, verify }) {
   const info = cipherSuiteInfo(suite);
   const src = source(size);
@@ -249,9 +273,13 @@ async function caseJob({ suite, size, n, rounds, verify }) {
   await roundTrip(suite, src, Math.min(n, 50), true); // warm-up, checks every frame
   let rtUs = Infinity;
   for (let r = 0; r < rounds; r++) rtUs = Math.min(rtUs, await roundTrip(suite, src, n, verify));
+  await identityRoundTrip(size, Math.min(n, 200)); // warm-up
+  let streamsUs = Infinity;
+  for (let r = 0; r < rounds; r++) streamsUs = Math.min(streamsUs, await identityRoundTrip(size, n));
   return {
     suite,
     size,
+    streamsUs,
     mime: mimeFor(size),
     n,
     protectUs: wasm.protectUs,
@@ -262,12 +290,38 @@ async function caseJob({ suite, size, n, rounds, verify }) {
   };
 }
 
+/**
+ * A/B of the round trip: the package as served at /js/ (this tree) against /ab/js/ (another
+ * revision, see browser.mjs --ab), `rounds` alternating runs of `n` frames; best of each.
+ */
+async function abJob({ suite, size, n, rounds }) {
+  const a = await import('../js/index.js');
+  const b = await import('../ab/js/index.js');
+  const src = source(size);
+  const best = { current: Infinity, other: Infinity };
+  rounds = rounds * 3;
+  n = Math.max(50, Math.floor(n / 3));
+  await roundTrip(suite, src, 200, true, a);
+  await roundTrip(suite, src, 200, true, b);
+  for (let r = 0; r < rounds; r++) {
+    // Alternate which goes first: the second run of a pair collects the first one's garbage.
+    const first = r % 2 === 0 ? 'other' : 'current';
+    for (const which of first === 'other' ? ['other', 'current'] : ['current', 'other']) {
+      const us = await roundTrip(suite, src, n, false, which === 'other' ? b : a);
+      best[which] = Math.min(best[which], us);
+    }
+  }
+  return best;
+}
+
 self.onmessage = async ({ data }) => {
   const { id, job } = data;
   try {
     let value;
     if (job.kind === 'case') value = await caseJob(job);
     else if (job.kind === 'roundtrip') value = await roundTrip(job.suite, source(job.size), job.n, false);
+    else if (job.kind === 'ab') value = await abJob(job);
+    else if (job.kind === 'identity') value = await identityRoundTrip(job.size, job.n, job.hwm);
     else if (job.kind === 'vectors') value = await checkVectors(job.vectors);
     else throw new Error(`unknown job ${job.kind}`);
     self.postMessage({ id, ok: true, value });

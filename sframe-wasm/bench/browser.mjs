@@ -16,6 +16,10 @@
 //   node bench/browser.mjs --quick          CI: few frames; checks that it runs, that every
 //                                           round trip decrypts to its input and that
 //                                           js/webcrypto.js matches RFC 9605's vectors
+//   node bench/browser.mjs --sizes 64,1200  only those frame sizes
+//   node bench/browser.mjs --ab REV [--sizes ..] [--ctr]
+//                                           A/B of the round trip: js/ of git revision REV
+//                                           against this tree, alternating runs, one browser
 //   node bench/browser.mjs --profile [--size 1200] [--frames 20000]
 //                                           CPU profile (CDP Profiler in the worker) of the
 //                                           transform round trip: self time by function
@@ -24,6 +28,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { launch } from '../e2e/browsers.mjs';
 
 const args = process.argv.slice(2);
@@ -62,7 +68,13 @@ const ALLOWED = ['bench/', 'js/', 'pkg/'];
 /** Static files of sframe-wasm/{bench,js,pkg} on 127.0.0.1 (any free port). */
 function startServer() {
   const server = createServer(async (req, res) => {
-    const rel = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname).slice(1));
+    let rel = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname).slice(1));
+    let root = PKG;
+    if (abDir && rel.startsWith(`ab${sep}`)) {
+      // --ab: /ab/js/ is the other revision's js/, /ab/pkg/ this tree's pkg/.
+      rel = rel.slice(3);
+      if (rel.startsWith(`js${sep}`)) root = abDir;
+    }
     if (rel === 'favicon.ico') {
       res.writeHead(204).end();
       return;
@@ -72,7 +84,7 @@ function startServer() {
       return;
     }
     try {
-      const body = await readFile(join(PKG, rel));
+      const body = await readFile(join(root, rel));
       // Cross-origin isolated: performance.now() at 5 µs instead of 100 µs resolution.
       res.writeHead(200, {
         'content-type': TYPES[extname(rel)] ?? 'application/octet-stream',
@@ -106,12 +118,12 @@ const sizeLabel = (n) => (n % 1024 === 0 ? `${n / 1024} KiB` : `${n} B`);
 
 function table(rows) {
   const out = [
-    '| suite | frame | wasm protect | wasm unprotect | WebCrypto encrypt | WebCrypto decrypt | transform round trip | round trip / WebCrypto (enc+dec) | round trip / wasm (prot+unprot) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| suite | frame | wasm protect | wasm unprotect | WebCrypto encrypt | WebCrypto decrypt | transform round trip | round trip / WebCrypto (enc+dec) | round trip / wasm (prot+unprot) | streams alone | JS layer |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
     out.push(
-      `| ${r.suite} | ${sizeLabel(r.size)} | ${f1(r.protectUs)} | ${f1(r.unprotectUs)} | ${f1(r.encUs)} | ${f1(r.decUs)} | ${f1(r.roundTripUs)} | ${(r.roundTripUs / (r.encUs + r.decUs)).toFixed(2)}× | ${(r.roundTripUs / (r.protectUs + r.unprotectUs)).toFixed(2)}× |`,
+      `| ${r.suite} | ${sizeLabel(r.size)} | ${f1(r.protectUs)} | ${f1(r.unprotectUs)} | ${f1(r.encUs)} | ${f1(r.decUs)} | ${f1(r.roundTripUs)} | ${(r.roundTripUs / (r.encUs + r.decUs)).toFixed(2)}× | ${(r.roundTripUs / (r.protectUs + r.unprotectUs)).toFixed(2)}× | ${f1(r.streamsUs)} | ${f1(r.roundTripUs - r.streamsUs - r.protectUs - r.unprotectUs)} |`,
     );
   }
   return out.join('\n');
@@ -131,7 +143,30 @@ function selfTimes(prof, limit = 30) {
     agg.set(key, (agg.get(key) ?? 0) + c);
   }
   const rows = [...agg].sort((a, b) => b[1] - a[1]).slice(0, limit);
-  return { total, rows };
+  const cats = new Map();
+  for (const [k, c] of agg) {
+    const cat = k.includes('.wasm:')
+      ? 'wasm (sframe-core)'
+      : k.includes(' pkg/')
+        ? 'wasm-bindgen glue (pkg/sframe_wasm.js)'
+        : k.includes(' js/')
+          ? 'package JS (js/)'
+          : k.includes(' bench/')
+            ? 'bench harness'
+            : /^\((garbage collector|program|idle)\)/.test(k)
+              ? k.split(' ')[0]
+              : 'V8 builtins / streams (no script)';
+    cats.set(cat, (cats.get(cat) ?? 0) + c);
+  }
+  return { total, rows, cats: [...cats].sort((a, b) => b[1] - a[1]) };
+}
+
+/** --ab REV: REV's sframe-wasm/js/ in a temporary directory (git archive). */
+let abDir = null;
+const abRev = args.includes('--ab') ? args[args.indexOf('--ab') + 1] : null;
+if (abRev) {
+  abDir = await mkdtemp(join(tmpdir(), 'sframe-ab-'));
+  execFileSync('sh', ['-c', `git -C "${PKG}" archive "${abRev}" js | tar -x -C "${abDir}"`]);
 }
 
 const server = await startServer();
@@ -151,7 +186,17 @@ try {
   const worker = await workerP;
   const run = (job) => page.evaluate((j) => window.bench.run(j), job);
 
-  if (profile) {
+  if (abRev) {
+    const sizes = args.includes('--sizes') ? args[args.indexOf('--sizes') + 1].split(',').map(Number) : [64, 1200, 10240];
+    console.log(`transform round trip, µs per frame, best of 45 alternating runs: ${abRev} vs this tree (${version})`);
+    console.log(`| suite | frame | ${abRev} | this tree | change |\n|---|---:|---:|---:|---:|`);
+    for (const suite of args.includes('--ctr') ? [GCM, CTR] : [GCM]) {
+      for (const size of sizes) {
+        const r = await run({ kind: 'ab', suite, size, n: size > 20000 ? 100 : 1000, rounds: 15 });
+        console.log(`| ${suite} | ${sizeLabel(size)} | ${f1(r.other)} | ${f1(r.current)} | ${(((r.current - r.other) / r.other) * 100).toFixed(0)} % |`);
+      }
+    }
+  } else if (profile) {
     const size = opt('--size', 1200);
     const n = opt('--frames', 20000);
     const suite = args.includes('--ctr') ? CTR : GCM;
@@ -162,9 +207,13 @@ try {
     await cdp.send('Profiler.start');
     const us = await run({ kind: 'roundtrip', suite, size, n });
     const { profile: prof } = await cdp.send('Profiler.stop');
-    const { total, rows } = selfTimes(prof);
+    const { total, rows, cats } = selfTimes(prof);
     console.log(`transform round trip, ${suite}, ${size}-byte frames, ${n} frames: ${us.toFixed(1)} µs per frame (${version})`);
     console.log(`self time (${total} samples at 50 µs; µs per frame = share × ${us.toFixed(1)}):`);
+    for (const [k, c] of cats) {
+      console.log(`${((100 * c) / total).toFixed(1).padStart(5)}%  ${((us * c) / total).toFixed(2).padStart(6)} µs  [${k}]`);
+    }
+    console.log('');
     for (const [k, c] of rows) {
       console.log(`${((100 * c) / total).toFixed(1).padStart(5)}%  ${((us * c) / total).toFixed(2).padStart(6)} µs  ${k}`);
     }
@@ -175,9 +224,10 @@ try {
     const vectors = JSON.parse(await readFile(join(REPO, 'test-vectors', 'rfc9605.json'), 'utf8')).sframe;
     const v = await run({ kind: 'vectors', vectors });
     console.log(`js/webcrypto.js: ${v.gcm} AES-GCM vectors of RFC 9605 match (non-extractable key), ${v.refused} CTR vectors refused`);
-    const rounds = quick ? 1 : 3;
+    const rounds = quick ? 1 : 5;
     const rows = [];
-    for (const [suite, size] of CASES) {
+    const only = args.includes('--sizes') ? args[args.indexOf('--sizes') + 1].split(',').map(Number) : null;
+    for (const [suite, size] of CASES.filter(([, size]) => !only || only.includes(size))) {
       const r = await run({ kind: 'case', suite, size, n: framesFor(size), rounds, verify: quick });
       rows.push(r);
       if (!quick) console.error(`  ${suite} ${sizeLabel(size)}: round trip ${f1(r.roundTripUs)} µs`);
@@ -196,6 +246,7 @@ try {
 } finally {
   await browser.close();
   server.close();
+  if (abDir) await rm(abDir, { recursive: true, force: true });
 }
 process.exitCode = failed ? 1 : 0;
 
@@ -209,7 +260,7 @@ async function updateReadme({ md, version, cpu, date, rows }) {
   const block = [
     begin,
     `Measured ${date}: \`node bench/browser.mjs --write-readme\`, ${version} (headless, Debian package),`,
-    `dedicated worker; ${cpu}; best of 3 runs of (frames per run) ${frames}; µs per frame.`,
+    `dedicated worker; ${cpu}; best of 5 runs of (frames per run) ${frames}; µs per frame.`,
     '',
     md,
     end,
