@@ -17,7 +17,7 @@
 //                                           round trip decrypts to its input and that
 //                                           js/webcrypto.js matches RFC 9605's vectors
 //   node bench/browser.mjs --sizes 64,1200  only those frame sizes
-//   node bench/browser.mjs --ab REV [--sizes ..] [--ctr]
+//   node bench/browser.mjs --ab REV [--sizes ..] [--ctr] [--mime video/AV1]
 //                                           A/B of the round trip: js/ of git revision REV
 //                                           against this tree, alternating runs, one browser
 //   node bench/browser.mjs --profile [--size 1200] [--frames 20000]
@@ -57,9 +57,9 @@ const CASES = [
 /** Frames per measurement: about 0.2-0.5 s of work each (2 shared cores), fewer in --quick. */
 function framesFor(size) {
   if (quick) return 20;
-  if (size <= 1200) return 4000;
-  if (size <= 10240) return 1500;
-  return 250;
+  if (size <= 1200) return 1500;
+  if (size <= 10240) return 500;
+  return 80;
 }
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm' };
@@ -118,12 +118,12 @@ const sizeLabel = (n) => (n % 1024 === 0 ? `${n / 1024} KiB` : `${n} B`);
 
 function table(rows) {
   const out = [
-    '| suite | frame | wasm protect | wasm unprotect | WebCrypto encrypt | WebCrypto decrypt | transform round trip | round trip / WebCrypto (enc+dec) | round trip / wasm (prot+unprot) | streams alone | JS layer |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| suite | frame | wasm protect | wasm unprotect | WebCrypto encrypt | WebCrypto decrypt | transform round trip | round trip / WebCrypto (enc+dec) | round trip / wasm (prot+unprot) | streams alone | JS layer | round trip, pipelined |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
     out.push(
-      `| ${r.suite} | ${sizeLabel(r.size)} | ${f1(r.protectUs)} | ${f1(r.unprotectUs)} | ${f1(r.encUs)} | ${f1(r.decUs)} | ${f1(r.roundTripUs)} | ${(r.roundTripUs / (r.encUs + r.decUs)).toFixed(2)}× | ${(r.roundTripUs / (r.protectUs + r.unprotectUs)).toFixed(2)}× | ${f1(r.streamsUs)} | ${f1(r.roundTripUs - r.streamsUs - r.protectUs - r.unprotectUs)} |`,
+      `| ${r.suite} | ${sizeLabel(r.size)} | ${f1(r.protectUs)} | ${f1(r.unprotectUs)} | ${f1(r.encUs)} | ${f1(r.decUs)} | ${f1(r.roundTripUs)} | ${(r.roundTripUs / (r.encUs + r.decUs)).toFixed(2)}× | ${(r.roundTripUs / (r.protectUs + r.unprotectUs)).toFixed(2)}× | ${f1(r.streamsUs)} | ${f1(r.roundTripUs - r.streamsUs - r.protectUs - r.unprotectUs)} | ${f1(r.pipelinedUs)} |`,
     );
   }
   return out.join('\n');
@@ -188,11 +188,13 @@ try {
 
   if (abRev) {
     const sizes = args.includes('--sizes') ? args[args.indexOf('--sizes') + 1].split(',').map(Number) : [64, 1200, 10240];
-    console.log(`transform round trip, µs per frame, best of 45 alternating runs: ${abRev} vs this tree (${version})`);
+    const mimeNote = args.includes('--mime') ? `, frames of ${args[args.indexOf('--mime') + 1]}` : '';
+    console.log(`transform round trip${mimeNote}, µs per frame, best of 45 alternating runs: ${abRev} vs this tree (${version})`);
     console.log(`| suite | frame | ${abRev} | this tree | change |\n|---|---:|---:|---:|---:|`);
     for (const suite of args.includes('--ctr') ? [GCM, CTR] : [GCM]) {
       for (const size of sizes) {
-        const r = await run({ kind: 'ab', suite, size, n: size > 20000 ? 100 : 1000, rounds: 15 });
+        const mime = args.includes('--mime') ? args[args.indexOf('--mime') + 1] : undefined;
+        const r = await run({ kind: 'ab', suite, size, n: size > 20000 ? 100 : 1000, rounds: 15, mime });
         console.log(`| ${suite} | ${sizeLabel(size)} | ${f1(r.other)} | ${f1(r.current)} | ${(((r.current - r.other) / r.other) * 100).toFixed(0)} % |`);
       }
     }
@@ -224,7 +226,7 @@ try {
     const vectors = JSON.parse(await readFile(join(REPO, 'test-vectors', 'rfc9605.json'), 'utf8')).sframe;
     const v = await run({ kind: 'vectors', vectors });
     console.log(`js/webcrypto.js: ${v.gcm} AES-GCM vectors of RFC 9605 match (non-extractable key), ${v.refused} CTR vectors refused`);
-    const rounds = quick ? 1 : 5;
+    const rounds = quick ? 1 : 9;
     const rows = [];
     const only = args.includes('--sizes') ? args[args.indexOf('--sizes') + 1].split(',').map(Number) : null;
     for (const [suite, size] of CASES.filter(([, size]) => !only || only.includes(size))) {
@@ -260,7 +262,7 @@ async function updateReadme({ md, version, cpu, date, rows }) {
   const block = [
     begin,
     `Measured ${date}: \`node bench/browser.mjs --write-readme\`, ${version} (headless, Debian package),`,
-    `dedicated worker; ${cpu}; best of 5 runs of (frames per run) ${frames}; µs per frame.`,
+    `dedicated worker; ${cpu}; best of 9 runs of (frames per run) ${frames}; µs per frame.`,
     '',
     md,
     end,

@@ -16,10 +16,13 @@
 //     encrypt/decrypt, so its bytes never exist outside WebCrypto.
 //   - sframe_salt is not secret key material (XORed with the counter it gives the nonce, which
 //     is public in effect): `deriveBits` returns it as bytes, for sframe-core's nonce.
-// AES-CTR + HMAC suites are not handled here: their sframe_key splits into an AES-CTR key and
-// an HMAC key with a tag layout of RFC 9605 §4.5.1, and measured in Chromium 156 two WebCrypto
-// calls per direction do not beat the wasm path at video sizes by enough to be worth it
-// (bench/README.md); they stay in wasm.
+// AES-CTR + HMAC suites are not handled here. Their sframe_key splits (RFC 9605 §4.5.1) into
+// enc_key = its first Nka bytes and auth_key = the rest. enc_key, a prefix of the HKDF-Expand
+// output, could be a deriveKey'd AES-CTR key (an Expand to Nka bytes is that prefix); auth_key
+// sits in the middle of the output, and WebCrypto cannot derive a key from there: a CTR fast
+// path would need deriveBits + importKey, i.e. the HMAC key bytes in JS memory. Measured in
+// Chromium 156 (bench/README.md), WebCrypto's AES-CTR + HMAC (two awaits per direction) loses
+// to wasm at 1200 B and wins about 2x at 10 KiB; they stay in wasm for now.
 
 import { derivationInfo } from './wasm.js';
 
