@@ -293,7 +293,9 @@ class SFrameEngine {
    * synchronous wasm path. The WebCrypto fast path (issue 16, js/webcrypto.js) will return a
    * Promise there for AES-GCM frames above a size threshold; #transform then returns that
    * promise and the TransformStream awaits it before it takes the next frame, so frames leave
-   * in the order they came, whichever path each one took.
+   * in the order they came, whichever path each one took. Such a path must settle with null
+   * for a dropped frame (after counting and reporting it, as #encryptWasm / #decryptWasm do),
+   * never reject: a rejected transform promise errors the whole stream.
    * @param {unknown} chunk
    * @param {TransformStreamDefaultController} controller
    * @returns {void | Promise<void>}
