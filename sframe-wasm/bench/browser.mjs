@@ -20,6 +20,10 @@
 //   node bench/browser.mjs --ab REV [--sizes ..] [--ctr] [--mime video/AV1]
 //                                           A/B of the round trip: js/ of git revision REV
 //                                           against this tree, alternating runs, one browser
+//   node bench/browser.mjs --real-frames ...  first times getMetadata() and data on real
+//                                           RTCEncoded*Frames (loopback call, fake devices;
+//                                           run it where loopback ICE works, e.g. stage 50's
+//                                           namespace)
 //   node bench/browser.mjs --profile [--size 1200] [--frames 20000]
 //                                           CPU profile (CDP Profiler in the worker) of the
 //                                           transform round trip: self time by function
@@ -170,11 +174,25 @@ if (abRev) {
 }
 
 const server = await startServer();
-const url = `http://127.0.0.1:${server.address().port}/bench/browser.html`;
+const origin = `http://127.0.0.1:${server.address().port}`;
+const url = `${origin}/bench/browser.html`;
 const browser = await launch('chromium');
 let failed = false;
 try {
   const version = (await browser.version()).replace(/^(Headless)?Chrome\//, 'Chromium ');
+  if (args.includes('--real-frames')) {
+    // Real RTCEncoded*Frames (loopback call, fake devices): µs per getMetadata() / data call.
+    const rf = await browser.newPage();
+    await rf.goto(`${origin}/bench/real-frames.html`);
+    await rf.waitForFunction(() => window.result !== undefined);
+    const r = await rf.evaluate(() => window.result);
+    console.log(`real encoded frames in an RTCRtpScriptTransform worker, µs per call (${version})`);
+    console.log('| frame | bytes | getMetadata() | data (get) | data (set) |\n|---|---:|---:|---:|---:|');
+    for (const [kind, v] of Object.entries(r)) {
+      console.log(`| ${kind} | ${v.bytes} | ${v.getMetadataUs.toFixed(2)} | ${v.dataGetUs.toFixed(2)} | ${v.dataSetUs.toFixed(2)} |`);
+    }
+    await rf.close();
+  }
   const page = await browser.newPage();
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(String(e?.message ?? e)));
