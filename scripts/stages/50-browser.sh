@@ -6,7 +6,8 @@
 # RTCRtpScriptTransform worker; VP8, and H.264 where the browser has it, + Opus; one KID per
 # track, no (KID, CTR) twice on the wire, "key_in_use" for a shared key + KID, H.264 SEI never
 # in clear, wrong key -> "authentication" errors — and a call between the two browsers, both
-# directions, both APIs (examples/browser/peer.html).
+# directions, both APIs (examples/browser/peer.html). Then one short run of the browser bench
+# (sframe-wasm/bench/browser.mjs --quick: headless Chromium, a dedicated worker; not a timing check).
 # The tests run in a network namespace that has only loopback: ICE uses 127.0.0.1 / ::1 and
 # nothing leaves the machine.
 set -euo pipefail
@@ -28,7 +29,10 @@ if unshare -n true 2>/dev/null; then
   # Loopback is all the namespace has; every e2e test launches its browsers through
   # e2e/browsers.mjs, which tells both to accept loopback ICE.
   unshare -n sh -c 'ip link set lo up && exec node --test e2e/'
+  # The browser bench once, short: it runs, round trips decrypt, webcrypto.js meets the vectors.
+  unshare -n sh -c 'ip link set lo up && exec node bench/browser.mjs --quick'
 else
   echo "50-browser: cannot make a network namespace (unshare -n refused): testing on the host network"
   node --test e2e/
+  node bench/browser.mjs --quick
 fi

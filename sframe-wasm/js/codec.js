@@ -231,6 +231,21 @@ export function unescapeStartCodes(src, zeros = 0) {
   return out.subarray(0, o);
 }
 
+/**
+ * `a ‖ b` in a new buffer, or `b` itself when `a` is empty: the hot path (one frame each way
+ * per call) with no parts array and no iterator. `b` is then returned as is — callers pass a
+ * buffer that is theirs to hand over (sframe-core's output, a fresh copy per call).
+ * @param {Uint8Array} a
+ * @param {Uint8Array} b
+ */
+function join2(a, b) {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
 /** @param {Uint8Array[]} parts */
 function concat(parts) {
   let n = 0;
@@ -352,15 +367,16 @@ export function splitProtected(codec, data) {
 /**
  * Receiver side: the original frame from the clear part and the decrypted plaintext (for
  * H.264, moved NAL payloads go back in place). Throws CodecLayoutError "malformed_frame" if
- * the plaintext does not carry the moved payloads the clear part announces.
+ * the plaintext does not carry the moved payloads the clear part announces. Without clear
+ * bytes the result is `plaintext` itself (no copy), else a new buffer.
  * @param {Codec} codec
  * @param {Uint8Array} clear
  * @param {Uint8Array} plaintext
  */
 export function restoreFrame(codec, clear, plaintext) {
-  if (codec !== 'h264') return concat([clear, plaintext]);
+  if (codec !== 'h264') return join2(clear, plaintext);
   const { units } = h264Units(clear);
-  if (units.length === 0) return concat([clear, plaintext]);
+  if (units.length === 0) return join2(clear, plaintext);
   const bad = (/** @type {string} */ why) => new CodecLayoutError('malformed_frame', `H.264 layout: ${why}`);
   const out = [clear.subarray(0, units[0].h + 1)];
   let pos = 0;
@@ -389,7 +405,8 @@ export function restoreFrame(codec, clear, plaintext) {
  * Protects an encoded frame with its codec's layout:
  *   clear ‖ SFrame part (escaped for H.264), with `protect(plaintext, metadata)` e.g.
  *   `(p, m) => sender.protect(p, m)`. Throws CodecLayoutError "frame_too_short" (nothing is
- *   protected, no counter is used) or whatever `protect` throws.
+ *   protected, no counter is used) or whatever `protect` throws. Without clear bytes the
+ *   result is what `protect` returned (no copy), else a new buffer.
  * @param {Codec} codec
  * @param {Uint8Array} frame
  * @param {(plaintext: Uint8Array, metadata: Uint8Array) => Uint8Array} protect
@@ -398,7 +415,7 @@ export function protectFrame(codec, frame, protect) {
   const { clear, plaintext } = senderLayout(codec, frame);
   let sframe = protect(plaintext, clear);
   if (codec === 'h264') sframe = escapeStartCodes(sframe, trailingZeros(clear));
-  return concat([clear, sframe]);
+  return join2(clear, sframe);
 }
 
 /**

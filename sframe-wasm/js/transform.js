@@ -100,11 +100,11 @@ function isEncodedFrame(chunk) {
 }
 
 /**
+ * A view of a BufferSource chunk's bytes (no copy), or null for anything else.
  * @param {unknown} chunk
  * @returns {Uint8Array | null}
  */
-function frameBytes(chunk) {
-  if (isEncodedFrame(chunk)) return new Uint8Array(chunk.data);
+function bufferSourceView(chunk) {
   if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
   if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   return null;
@@ -253,11 +253,17 @@ class SFrameEngine {
     return done;
   }
 
-  /** @param {unknown} chunk */
-  #codecFor(chunk) {
+  /**
+   * The codec layout of a frame: the mode, or in "auto" the frame's MIME type.
+   * @param {unknown} chunk
+   * @param {boolean} encoded whether `chunk` is an encoded frame (isEncodedFrame)
+   * @returns {import('./codec.js').Codec}
+   */
+  #codecFor(chunk, encoded) {
     if (this.mode !== 'auto') return this.mode;
-    if (isEncodedFrame(chunk) && typeof chunk.getMetadata === 'function') {
-      return codecForMimeType(chunk.getMetadata().mimeType);
+    const frame = /** @type {{ getMetadata?: () => { mimeType?: string } }} */ (chunk);
+    if (encoded && typeof frame.getMetadata === 'function') {
+      return codecForMimeType(frame.getMetadata().mimeType);
     }
     return 'none';
   }
@@ -275,14 +281,23 @@ class SFrameEngine {
   }
 
   /**
+   * One frame. The cipher work is chosen per frame at one place below: today always the
+   * synchronous wasm path. The WebCrypto fast path (issue 16, js/webcrypto.js) will return a
+   * Promise there for AES-GCM frames above a size threshold; #transform then returns that
+   * promise and the TransformStream awaits it before it takes the next frame, so frames leave
+   * in the order they came, whichever path each one took. Such a path must settle with null
+   * for a dropped frame (after counting and reporting it, as #encryptWasm / #decryptWasm do),
+   * never reject: a rejected transform promise errors the whole stream.
    * @param {unknown} chunk
    * @param {TransformStreamDefaultController} controller
+   * @returns {void | Promise<void>}
    */
   #transform(chunk, controller) {
     // Closed (close() races a frame already queued): drop it, never pass it on unprocessed.
     if (this.closed) return;
     this.stats.frames++;
-    const data = frameBytes(chunk);
+    const encoded = isEncodedFrame(chunk);
+    const data = encoded ? new Uint8Array(chunk.data) : bufferSourceView(chunk);
     if (data === null) {
       this.#fail(chunk, 'syntax', 'invalid_argument', null);
       return;
@@ -293,68 +308,106 @@ class SFrameEngine {
       controller.enqueue(chunk);
       return;
     }
-    const codec = this.#codecFor(chunk);
-    /** @type {Uint8Array} */
-    let out;
-    if (this.#sender) {
-      const sender = this.#sender;
-      try {
-        // codec.js lays the frame out (clear part = SFrame metadata) and refuses frames too
-        // short for their codec's layout before any counter is used.
-        out = protectFrame(codec, data, (plaintext, clear) => sender.protect(plaintext, clear));
-      } catch (e) {
-        const code = errorCodeOf(e);
-        if (code === 'no_key') {
-          // Before the first key (W3C issue #306): dropped and counted, never sent in clear.
-          this.stats.dropped++;
-          this.stats.droppedNoKey++;
-          this.#report({ errorType: 'keyID', keyID: null, frame: chunk, code });
-        } else if (code === 'frame_too_short') {
-          this.#fail(chunk, 'syntax', code, null);
-        } else {
-          // counter_exhausted, key_usage_limit: the frame is never sent in clear.
-          this.#fail(chunk, 'keyID', code, sender.keyId ?? null);
-        }
-        return;
-      }
-    } else {
-      const receiver = /** @type {Receiver} */ (this.#receiver);
-      /** @type {Uint8Array} */
-      let clear;
-      /** @type {Uint8Array} */
-      let sframe;
-      try {
-        ({ clear, sframe } = splitProtected(codec, data));
-      } catch (e) {
-        this.#fail(chunk, 'syntax', errorCodeOf(e, 'malformed_frame'), null);
-        return;
-      }
-      try {
-        out = restoreFrame(codec, clear, receiver.unprotect(sframe, clear));
-      } catch (e) {
-        const code = errorCodeOf(e);
-        if (code === 'replay') {
-          // An authentic frame seen before (RFC 9605 §9): dropped, counted, no error event —
-          // the network re-delivers frames now and then (seen in Chromium on video).
-          this.stats.dropped++;
-          this.stats.replayed++;
-          return;
-        }
-        /** @type {bigint | null} */
-        let keyID = null;
-        try {
-          keyID = parseHeader(sframe).keyId;
-        } catch {
-          // Not an SFrame header: a syntax error without key ID.
-        }
-        this.#fail(chunk, errorTypeFor(code), code, keyID);
-        return;
-      }
+    const codec = this.#codecFor(chunk, encoded);
+    /** @type {Uint8Array | null | Promise<Uint8Array | null>} */
+    const out = this.#sender
+      ? this.#encryptWasm(this.#sender, chunk, data, codec)
+      : this.#decryptWasm(/** @type {Receiver} */ (this.#receiver), chunk, data, codec);
+    if (out instanceof Promise) {
+      return out.then((o) => {
+        if (o !== null && !this.closed) this.#deliver(chunk, encoded, o, controller);
+      });
     }
-    // Hand over a buffer holding exactly the frame.
+    if (out !== null) this.#deliver(chunk, encoded, out, controller);
+  }
+
+  /**
+   * Encrypts with the wasm Sender: the protected frame, or null when the frame is dropped
+   * (counted, and reported where the API reports).
+   * @param {Sender} sender
+   * @param {unknown} chunk
+   * @param {Uint8Array} data
+   * @param {import('./codec.js').Codec} codec
+   * @returns {Uint8Array | null}
+   */
+  #encryptWasm(sender, chunk, data, codec) {
+    try {
+      // codec.js lays the frame out (clear part = SFrame metadata) and refuses frames too
+      // short for their codec's layout before any counter is used.
+      return protectFrame(codec, data, (plaintext, clear) => sender.protect(plaintext, clear));
+    } catch (e) {
+      const code = errorCodeOf(e);
+      if (code === 'no_key') {
+        // Before the first key (W3C issue #306): dropped and counted, never sent in clear.
+        this.stats.dropped++;
+        this.stats.droppedNoKey++;
+        this.#report({ errorType: 'keyID', keyID: null, frame: chunk, code });
+      } else if (code === 'frame_too_short') {
+        this.#fail(chunk, 'syntax', code, null);
+      } else {
+        // counter_exhausted, key_usage_limit: the frame is never sent in clear.
+        this.#fail(chunk, 'keyID', code, sender.keyId ?? null);
+      }
+      return null;
+    }
+  }
+
+  /**
+   * Decrypts with the wasm Receiver: the frame as sent, or null when it is dropped.
+   * @param {Receiver} receiver
+   * @param {unknown} chunk
+   * @param {Uint8Array} data
+   * @param {import('./codec.js').Codec} codec
+   * @returns {Uint8Array | null}
+   */
+  #decryptWasm(receiver, chunk, data, codec) {
+    /** @type {Uint8Array} */
+    let clear;
+    /** @type {Uint8Array} */
+    let sframe;
+    try {
+      ({ clear, sframe } = splitProtected(codec, data));
+    } catch (e) {
+      this.#fail(chunk, 'syntax', errorCodeOf(e, 'malformed_frame'), null);
+      return null;
+    }
+    try {
+      return restoreFrame(codec, clear, receiver.unprotect(sframe, clear));
+    } catch (e) {
+      const code = errorCodeOf(e);
+      if (code === 'replay') {
+        // An authentic frame seen before (RFC 9605 §9): dropped, counted, no error event —
+        // the network re-delivers frames now and then (seen in Chromium on video).
+        this.stats.dropped++;
+        this.stats.replayed++;
+        return null;
+      }
+      /** @type {bigint | null} */
+      let keyID = null;
+      try {
+        keyID = parseHeader(sframe).keyId;
+      } catch {
+        // Not an SFrame header: a syntax error without key ID.
+      }
+      this.#fail(chunk, errorTypeFor(code), code, keyID);
+      return null;
+    }
+  }
+
+  /**
+   * Passes the processed frame on: an encoded frame gets `out` as its data, a BufferSource
+   * chunk is replaced (an ArrayBuffer by one, a view by a Uint8Array).
+   * @param {unknown} chunk
+   * @param {boolean} encoded
+   * @param {Uint8Array} out
+   * @param {TransformStreamDefaultController} controller
+   */
+  #deliver(chunk, encoded, out, controller) {
+    // Hand over a buffer holding exactly the frame (codec.js and sframe-core return exact
+    // fresh buffers except for H.264 escaping, which returns a view into a larger one).
     if (out.byteOffset !== 0 || out.byteLength !== out.buffer.byteLength) out = out.slice();
-    if (isEncodedFrame(chunk)) {
-      chunk.data = /** @type {ArrayBuffer} */ (out.buffer);
+    if (encoded) {
+      /** @type {{ data: ArrayBuffer }} */ (chunk).data = /** @type {ArrayBuffer} */ (out.buffer);
       controller.enqueue(chunk);
     } else {
       controller.enqueue(chunk instanceof ArrayBuffer ? out.buffer : out);

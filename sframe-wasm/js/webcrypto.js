@@ -1,0 +1,142 @@
+// @ts-check
+// WebCrypto keys and AEAD for the coming fast path (issue 16): the AES-GCM suites' AEAD runs in
+// the browser's WebCrypto (hardware AES, no key byte in JS or wasm memory) while header,
+// counters, nonce, AAD, KID lookup and replay window stay in sframe-core.
+//
+// RFC 9605 §4.4.2 key schedule, run inside WebCrypto from a non-extractable HKDF base key:
+//   sframe_secret = HKDF-Extract("", base_key)
+//   sframe_key    = HKDF-Expand(sframe_secret, info(key,  KID, suite), Nk)
+//   sframe_salt   = HKDF-Expand(sframe_secret, info(salt, KID, suite), Nn)
+// WebCrypto's HKDF is Extract-then-Expand in one call, and a zero-length salt is the RFC's
+// empty Extract salt (HMAC pads any key shorter than a block with zeros). The info bytes
+// (label ‖ BE64(KID) ‖ BE16(suite)) come from sframe-core (`derivationInfo`), the hash and the
+// lengths from `cipherSuiteInfo` — no label, length or hash is typed here.
+//   - sframe_key of an AES-GCM suite is the AES key itself (its `encKeyLength` equals its
+//     `keyLength`): `deriveKey` makes it a NON-extractable AES-GCM CryptoKey with usages
+//     encrypt/decrypt, so its bytes never exist outside WebCrypto.
+//   - sframe_salt is not secret key material (XORed with the counter it gives the nonce, which
+//     is public in effect): `deriveBits` returns it as bytes, for sframe-core's nonce.
+// AES-CTR + HMAC suites are not handled here. Their sframe_key splits (RFC 9605 §4.5.1) into
+// enc_key = its first Nka bytes and auth_key = the rest. enc_key, a prefix of the HKDF-Expand
+// output, could be a deriveKey'd AES-CTR key (an Expand to Nka bytes is that prefix); auth_key
+// sits in the middle of the output, and WebCrypto cannot derive a key from there: a CTR fast
+// path would need deriveBits + importKey, i.e. the HMAC key bytes in JS memory. Measured in
+// Chromium 156 (bench/README.md), WebCrypto's AES-CTR + HMAC (two awaits per direction) loses
+// to wasm at 1200 B and wins about 2x at 10 KiB; they stay in wasm for now.
+
+import { derivationInfo } from './wasm.js';
+
+/** @typedef {import('../index.js').CipherSuiteInfo} CipherSuiteInfo */
+
+/**
+ * What deriveWebCryptoKey returns for one (base key, KID, suite).
+ * @typedef {{ kid: bigint, suite: CipherSuiteInfo, aesKey: CryptoKey, salt: Uint8Array }} WebCryptoSFrameKey
+ */
+
+/**
+ * Whether the suite's AEAD can run in WebCrypto (AES-GCM: the whole sframe_key is the AES key,
+ * `encKeyLength === keyLength`; CTR + HMAC suites split it and stay in wasm).
+ * @param {CipherSuiteInfo} suite
+ */
+export function isWebCryptoSuite(suite) {
+  return suite.encKeyLength === suite.keyLength;
+}
+
+/**
+ * Whether `key` can be the base key of the WebCrypto path: an HKDF CryptoKey with usages
+ * "deriveKey" (the AES key) and "deriveBits" (the salt). Such a key never needs exporting.
+ * @param {unknown} key
+ * @returns {key is CryptoKey}
+ */
+export function isWebCryptoBaseKey(key) {
+  return (
+    typeof CryptoKey !== 'undefined' &&
+    key instanceof CryptoKey &&
+    key.algorithm?.name === 'HKDF' &&
+    key.usages.includes('deriveKey') &&
+    key.usages.includes('deriveBits')
+  );
+}
+
+/**
+ * HKDF parameters of the §4.4.2 output `which` for (kid, suite).
+ * @param {'key' | 'salt'} which
+ * @param {bigint} kid
+ * @param {CipherSuiteInfo} suite
+ * @returns {HkdfParams}
+ */
+function hkdf(which, kid, suite) {
+  // wasm-bindgen returns a fresh Uint8Array over its own ArrayBuffer (never shared memory).
+  const info = /** @type {Uint8Array<ArrayBuffer>} */ (derivationInfo(which, kid, suite.id));
+  return { name: 'HKDF', hash: suite.hash, salt: new Uint8Array(0), info };
+}
+
+/**
+ * Derives, inside WebCrypto, the AES-GCM key (non-extractable, usages encrypt + decrypt) and
+ * the 12-byte salt of the key `kid` under an AES-GCM `suite` from an HKDF base key (RFC 9605
+ * §4.4.2). Rejects with TypeError for a CTR + HMAC suite or a base key without "deriveKey" and
+ * "deriveBits" usages; WebCrypto's own errors pass through.
+ *
+ * `extractable` exists for tests only (comparing the derived key with RFC 9605's vectors); the
+ * transforms never set it.
+ * @param {CryptoKey} baseKey
+ * @param {bigint} kid
+ * @param {CipherSuiteInfo} suite
+ * @param {{ extractable?: boolean }} [options]
+ * @returns {Promise<WebCryptoSFrameKey>}
+ */
+export async function deriveWebCryptoKey(baseKey, kid, suite, { extractable = false } = {}) {
+  if (!isWebCryptoSuite(suite)) {
+    throw new TypeError(`${suite.name}: only AES-GCM suites run their AEAD in WebCrypto`);
+  }
+  if (!isWebCryptoBaseKey(baseKey)) {
+    throw new TypeError('the base key must be an HKDF CryptoKey with "deriveKey" and "deriveBits" usages');
+  }
+  const [aesKey, salt] = await Promise.all([
+    crypto.subtle.deriveKey(
+      hkdf('key', kid, suite),
+      baseKey,
+      { name: 'AES-GCM', length: suite.keyLength * 8 },
+      extractable,
+      ['encrypt', 'decrypt'],
+    ),
+    crypto.subtle.deriveBits(hkdf('salt', kid, suite), baseKey, suite.nonceLength * 8),
+  ]);
+  return { kid, suite, aesKey, salt: new Uint8Array(salt) };
+}
+
+/**
+ * AES-GCM parameters: nonce, AAD (header ‖ metadata, RFC 9605 §4.4.3) and the suite's tag.
+ * @param {CipherSuiteInfo} suite
+ * @param {BufferSource} nonce
+ * @param {BufferSource} aad
+ * @returns {AesGcmParams}
+ */
+function gcm(suite, nonce, aad) {
+  return { name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: suite.tagLength * 8 };
+}
+
+/**
+ * AES-GCM encryption in WebCrypto: resolves to ciphertext ‖ tag (a new ArrayBuffer).
+ * @param {WebCryptoSFrameKey} key
+ * @param {BufferSource} nonce
+ * @param {BufferSource} aad
+ * @param {BufferSource} plaintext
+ * @returns {Promise<ArrayBuffer>}
+ */
+export function webCryptoEncrypt(key, nonce, aad, plaintext) {
+  return crypto.subtle.encrypt(gcm(key.suite, nonce, aad), key.aesKey, plaintext);
+}
+
+/**
+ * AES-GCM decryption in WebCrypto of ciphertext ‖ tag: resolves to the plaintext; rejects
+ * (WebCrypto's OperationError) when the tag does not verify — the caller then commits nothing.
+ * @param {WebCryptoSFrameKey} key
+ * @param {BufferSource} nonce
+ * @param {BufferSource} aad
+ * @param {BufferSource} ciphertext
+ * @returns {Promise<ArrayBuffer>}
+ */
+export function webCryptoDecrypt(key, nonce, aad, ciphertext) {
+  return crypto.subtle.decrypt(gcm(key.suite, nonce, aad), key.aesKey, ciphertext);
+}
