@@ -5,13 +5,15 @@
 //! `set_derived_key` with a full or an external (salt-only) key, `set_ratcheting_key`,
 //! `ratchet`, `set_mls_key`, going back to earlier keys, the three protect calls and
 //! `protect_external`, dropping a sender) run over several `Sender`s that draw from one small
-//! pool of KIDs and base keys, so the same key material comes up again and again.
+//! pool of KIDs and base keys, so the same key material comes up again and again. The senders
+//! mix backends: odd slots pin `RustCrypto`, even slots use `DefaultBackend` (aws-lc with the
+//! default features).
 //!
 //! The oracle knows nothing of the sender's internals: for every frame it reads (KID, CTR) from
 //! the header and finds which key material made it by trial decryption with a fresh receiver
-//! per candidate base key (for `protect_external`, whose AEAD runs outside the crate, by
-//! which candidate's §4.4.2 salt XOR CTR gives the returned nonce) (the pool keys, their §5.1 ratchet steps, and the MLS exported
-//! secrets, which §5.2 uses as base keys). (KID, material, CTR) fixes (derived key, nonce):
+//! per candidate base key (the pool keys, their §5.1 ratchet steps, and the MLS exported
+//! secrets, which §5.2 uses as base keys); for `protect_external`, whose AEAD runs outside the
+//! crate, by which candidate's §4.4.2 salt XOR CTR gives the returned nonce. (KID, material, CTR) fixes (derived key, nonce):
 //! none may repeat. The library promises this within a sender and between senders alive at
 //! the same time on one thread (a second one is refused with `KeyInUse`); across a sender's
 //! death the application resumes with `set_key_with_counter` from a persisted counter, which
@@ -24,7 +26,7 @@ use sframe_core::hazmat::derive_key_and_salt;
 use sframe_core::mls::MlsKidLayout;
 use sframe_core::ratchet::{RatchetLayout, next_base_key};
 use sframe_core::{
-    CipherSuite, DefaultBackend, Error, Header, Key, RETIRED_KIDS, Receiver, ReceiverConfig, Sender,
+    CipherSuite, Error, Header, Key, RETIRED_KIDS, Receiver, ReceiverConfig, RustCrypto, Sender,
 };
 
 const POOL: [[u8; 16]; 3] = [[0xa1; 16], [0xb2; 16], [0xc3; 16]];
@@ -199,6 +201,34 @@ impl Oracle {
     }
 }
 
+/// A sender of either backend: odd sender slots pin `RustCrypto`, even ones use the
+/// `DefaultBackend` (aws-lc with the default features), so one model run mixes backends on one
+/// thread — the key-in-use registry and the counters must hold across them.
+enum AnySender {
+    Default(Sender),
+    RustCrypto(Sender<RustCrypto>),
+}
+
+/// Runs `$body` with `$tx` bound to the sender, whatever its backend.
+macro_rules! on {
+    ($sender:expr, $tx:ident => $body:expr) => {
+        match $sender {
+            AnySender::Default($tx) => $body,
+            AnySender::RustCrypto($tx) => $body,
+        }
+    };
+}
+
+impl AnySender {
+    fn new(slot: usize, suite: CipherSuite) -> Self {
+        if slot % 2 == 1 {
+            AnySender::RustCrypto(Sender::with_backend(RustCrypto, suite))
+        } else {
+            AnySender::Default(Sender::new(suite))
+        }
+    }
+}
+
 /// One use of (KID, material, CTR): by which sender instance.
 #[derive(Clone, Copy)]
 struct Use {
@@ -207,7 +237,7 @@ struct Use {
 
 struct World {
     suite: CipherSuite,
-    senders: Vec<Sender>,
+    senders: Vec<AnySender>,
     instance: Vec<u64>,
     next_instance: u64,
     dropped: std::collections::HashSet<u64>,
@@ -242,8 +272,8 @@ impl World {
             frames: 0,
             errors: HashMap::new(),
         };
-        for _ in 0..SENDERS {
-            w.senders.push(Sender::new(suite));
+        for slot in 0..SENDERS {
+            w.senders.push(AnySender::new(slot, suite));
             w.instance.push(w.next_instance);
             w.next_instance += 1;
         }
@@ -251,8 +281,7 @@ impl World {
     }
 
     fn state(&self, s: usize) -> (Option<u64>, Option<u64>, Option<u64>) {
-        let tx = &self.senders[s];
-        (tx.key_id(), tx.next_counter(), tx.ratchet_step())
+        on!(&self.senders[s], tx => (tx.key_id(), tx.next_counter(), tx.ratchet_step()))
     }
 
     fn run(&mut self, op: &Op) {
@@ -271,27 +300,30 @@ impl World {
         let before = self.state(s);
         let suite = self.suite;
         let result: Result<(), Error> = match *op {
-            Op::SetKey { kid, base, .. } => self.senders[s].set_key(kid, pool_key(base)),
+            Op::SetKey { kid, base, .. } => {
+                on!(&mut self.senders[s], tx => tx.set_key(kid, pool_key(base)))
+            }
             Op::SetKeyWithCounter {
                 kid, base, ahead, ..
             } => {
                 // Resume as a persisting application does: after the highest counter used.
                 let cand = self.oracle.pool(base);
                 let next = self.persisted.get(&(kid, cand)).map_or(0, |c| c + 1) + ahead;
-                self.senders[s].set_key_with_counter(
-                    kid,
-                    pool_key(base),
-                    sframe_core::Counter(next),
-                )
+                let next = sframe_core::Counter(next);
+                on!(&mut self.senders[s], tx => tx.set_key_with_counter(kid, pool_key(base), next))
             }
             Op::SetDerivedKey { kid, base, .. } => {
-                let key = Key::derive(suite, kid, pool_key(base)).unwrap();
-                self.senders[s].set_derived_key(key)
+                on!(&mut self.senders[s], tx => {
+                    let key = Key::derive_with(Default::default(), suite, kid, pool_key(base));
+                    tx.set_derived_key(key.unwrap())
+                })
             }
             Op::SetExternalKey { kid, base, .. } => {
                 let (_, salt) = derive_key_and_salt(suite, kid, pool_key(base)).unwrap();
-                let key = Key::external(DefaultBackend::default(), suite, kid, &salt[..]).unwrap();
-                self.senders[s].set_derived_key(key)
+                on!(&mut self.senders[s], tx => {
+                    let key = Key::external(Default::default(), suite, kid, &salt[..]);
+                    tx.set_derived_key(key.unwrap())
+                })
             }
             Op::SetRatchetingKey {
                 r,
@@ -300,61 +332,59 @@ impl World {
                 ..
             } => {
                 let layout = RatchetLayout::new(r).unwrap();
-                self.senders[s]
-                    .set_ratcheting_key(
-                        layout,
-                        sframe_core::ratchet::Generation(generation),
-                        pool_key(base),
-                    )
-                    .map(|_| ())
+                let generation = sframe_core::ratchet::Generation(generation);
+                on!(&mut self.senders[s], tx => tx
+                    .set_ratcheting_key(layout, generation, pool_key(base))
+                    .map(|_| ()))
             }
             Op::Ratchet { .. } => {
-                if self.senders[s]
-                    .ratchet_step()
-                    .is_some_and(|st| st >= MAX_STEPS)
-                {
+                let step = on!(&self.senders[s], tx => tx.ratchet_step());
+                if step.is_some_and(|st| st >= MAX_STEPS) {
                     return; // beyond what the oracle recognizes
                 }
-                self.senders[s].ratchet().map(|_| ())
+                on!(&mut self.senders[s], tx => tx.ratchet().map(|_| ()))
             }
             Op::SetMlsKey {
                 epoch,
                 leaf,
                 secret,
                 ..
-            } => self.senders[s]
+            } => on!(&mut self.senders[s], tx => tx
                 .set_mls_key(&MLS, pool_key(secret), epoch, leaf)
-                .map(|_| ()),
+                .map(|_| ())),
             Op::SetKeyFromRatchetBase { from, .. } => {
                 let mut base = [0u8; 64];
-                let (Ok(n), Some(kid)) = (
-                    self.senders[from].ratchet_base_key(&mut base),
-                    self.senders[from].key_id(),
-                ) else {
+                let (Ok(n), Some(kid)) = on!(&self.senders[from], tx => (
+                    tx.ratchet_base_key(&mut base),
+                    tx.key_id(),
+                )) else {
                     return;
                 };
-                self.senders[s].set_key(kid, &base[..n])
+                on!(&mut self.senders[s], tx => tx.set_key(kid, &base[..n]))
             }
-            Op::Protect { how: 3, .. } => match self.senders[s].protect_external() {
-                Ok(seal) => {
-                    let (header, _) = Header::parse(seal.header()).unwrap();
-                    assert_eq!(
-                        (header.key_id(), header.counter()),
-                        (seal.key_id(), seal.counter())
-                    );
-                    let id =
-                        self.oracle
-                            .identify_external(seal.key_id(), seal.counter(), seal.nonce());
-                    self.record_id(s, id);
-                    Ok(())
+            Op::Protect { how: 3, .. } => {
+                match on!(&mut self.senders[s], tx => tx.protect_external()) {
+                    Ok(seal) => {
+                        let (header, _) = Header::parse(seal.header()).unwrap();
+                        assert_eq!(
+                            (header.key_id(), header.counter()),
+                            (seal.key_id(), seal.counter())
+                        );
+                        let id = self.oracle.identify_external(
+                            seal.key_id(),
+                            seal.counter(),
+                            seal.nonce(),
+                        );
+                        self.record_id(s, id);
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
                 }
-                Err(e) => Err(e),
-            },
+            }
             Op::Protect { how, len, .. } => {
                 let meta = [s as u8, how];
                 let pt = vec![0x5a; len];
-                let tx = &mut self.senders[s];
-                let frame = match how {
+                let frame = on!(&mut self.senders[s], tx => match how {
                     0 => tx.protect_vec(&meta, &pt),
                     1 => {
                         let mut out = vec![0u8; tx.max_output_len(len)];
@@ -369,7 +399,7 @@ impl World {
                             buf
                         })
                     }
-                };
+                });
                 match frame {
                     Ok(frame) => {
                         self.record(s, &meta, &frame);
@@ -380,7 +410,7 @@ impl World {
             }
             Op::Drop { .. } => {
                 self.dropped.insert(self.instance[s]);
-                self.senders[s] = Sender::new(suite);
+                self.senders[s] = AnySender::new(s, suite);
                 self.instance[s] = self.next_instance;
                 self.next_instance += 1;
                 Ok(())
