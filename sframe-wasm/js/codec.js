@@ -419,6 +419,28 @@ export function protectFrame(codec, frame, protect) {
 }
 
 /**
+ * The protected frame from parts made outside sframe-core's protect (the WebCrypto path):
+ * clear ‖ header ‖ ciphertext-and-tag, escaped after the clear part for H.264. One buffer, one
+ * copy of each part: WebCrypto returns ciphertext ‖ tag in a buffer of its own, and the clear
+ * part and header must precede it.
+ * @param {Codec} codec
+ * @param {Uint8Array} clear
+ * @param {Uint8Array} header
+ * @param {Uint8Array} sealed ciphertext ‖ tag
+ */
+export function joinProtected(codec, clear, header, sealed) {
+  if (codec === 'h264') {
+    const sframe = join2(header, sealed);
+    return join2(clear, escapeStartCodes(sframe, trailingZeros(clear)));
+  }
+  const out = new Uint8Array(clear.length + header.length + sealed.length);
+  out.set(clear);
+  out.set(header, clear.length);
+  out.set(sealed, clear.length + header.length);
+  return out;
+}
+
+/**
  * Inverse of protectFrame with `unprotect(sframe, metadata)`, e.g.
  * `(s, m) => receiver.unprotect(s, m)`: the frame as the sender's encoder produced it (an
  * H.264 frame whose first slice had fewer than 4 bytes comes back zero-padded).

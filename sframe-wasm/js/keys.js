@@ -9,13 +9,36 @@
 // the RFC's label ‖ BE64(KID) ‖ BE16(suite); no label is typed here) and the suite's hash as
 // sframe-core names it (cipherSuiteInfo().hash: HKDF-SHA-256 for suites 1-4, HKDF-SHA-512 for
 // 5-8; WebCrypto's HKDF is Extract-then-Expand and a zero-length salt is the RFC's empty
-// salt), and only the derived key and salt enter the wasm module. Extractable keys are exported raw and
+// salt), and only the derived key and salt enter the wasm module. The transforms use
+// resolveTransformKey (below): for AES-GCM suites and an HKDF key that also has "deriveKey"
+// usage the AES key stays inside WebCrypto and only the salt enters wasm (js/webcrypto.js). Extractable keys are exported raw and
 // bytes are copied: sframe-core derives from those base keys itself. Every result holds fresh
 // copies that the caller wipes with wipeKey() once wasm has taken them.
 
 // @ts-check
 
 import { derivationInfo } from './wasm.js';
+import {
+  deriveWebCryptoKey,
+  isWebCryptoBaseKey,
+  isWebCryptoSuite,
+  webCryptoKeyFromBase,
+  webCryptoKeyFromDerived,
+} from './webcrypto.js';
+
+/** @typedef {import('./webcrypto.js').WebCryptoSFrameKey} WebCryptoSFrameKey */
+
+/**
+ * What the transforms install for one key (resolveTransformKey):
+ *   - `external: true` — the AES key exists only as a non-extractable WebCrypto key (`web`);
+ *     wasm gets the salt alone (`wasm.sframeSalt`, Sender.setExternalKey /
+ *     Receiver.addExternalKey) and every frame of the key goes through WebCrypto;
+ *   - `external: false` — `wasm` is what resolveKey returns (base key bytes, or derived key and
+ *     salt), installed as a full wasm key, and `web` its WebCrypto twin (AES-GCM suites) or
+ *     null (CTR + HMAC suites, or a twin WebCrypto could not make): frames choose per size.
+ * @typedef {{ external: true, wasm: { sframeSalt: Uint8Array }, web: WebCryptoSFrameKey }
+ *   | { external: false, wasm: ResolvedKey, web: WebCryptoSFrameKey | null }} TransformKey
+ */
 
 /**
  * What resolveKey returns: the base key bytes (sframe-core derives) or the key and salt
@@ -131,11 +154,55 @@ export async function resolveKey(key, kid, suite) {
       return { baseKey: new Uint8Array(await crypto.subtle.exportKey('raw', key)) };
     }
     throw new TypeError(
-      'a non-extractable CryptoKey must be an HKDF key with "deriveBits" usage ' +
-        '(crypto.subtle.importKey("raw", bytes, "HKDF", false, ["deriveBits"]))',
+      'a non-extractable CryptoKey must be an HKDF key with "deriveBits" usage, and ' +
+        '"deriveKey" too for the WebCrypto AES-GCM path ' +
+        '(crypto.subtle.importKey("raw", bytes, "HKDF", false, ["deriveKey", "deriveBits"]))',
     );
   }
   const bytes = bufferSourceBytes(key);
   if (bytes) return { baseKey: bytes };
   throw new TypeError('key must be a CryptoKey or a BufferSource (ArrayBuffer / typed array)');
+}
+
+/**
+ * resolveKey for the transforms (js/transform.js), adding the WebCrypto side of AES-GCM suites:
+ *   - a NON-extractable HKDF CryptoKey with usages "deriveKey" and "deriveBits" (what
+ *     `crypto.subtle.importKey("raw", bytes, "HKDF", false, ["deriveKey", "deriveBits"])`
+ *     gives): the AES key is derived inside WebCrypto (deriveKey, non-extractable) and the salt
+ *     with deriveBits — `{ external: true }`, no AES key byte in JS or wasm memory;
+ *   - key bytes, or an extractable CryptoKey (exported raw): the wasm key as today plus a
+ *     WebCrypto twin derived from a non-extractable HKDF import of the same bytes;
+ *   - an HKDF CryptoKey with "deriveBits" but without "deriveKey" (the package's documented
+ *     usage before the fast path): today's path — WebCrypto derives sframe_key and sframe_salt
+ *     as bytes for wasm — plus a twin imported from those bytes (they are in JS memory on this
+ *     path anyway, until wipeKey). Give such keys "deriveKey" too to keep the AES key out of
+ *     JS and wasm memory.
+ * CTR + HMAC suites get `web: null` (their AEAD stays in wasm, see js/webcrypto.js). A twin
+ * WebCrypto refuses (e.g. an empty base key) also gives `web: null`: the wasm key then decides
+ * (and refuses it with sframe-core's error, as before). The byte forms are fresh copies the
+ * caller wipes (wipeKey(result.wasm)).
+ * @param {CryptoKey | BufferSource} key
+ * @param {bigint} kid
+ * @param {import('../index.js').CipherSuiteInfo} suite
+ * @returns {Promise<TransformKey>}
+ */
+export async function resolveTransformKey(key, kid, suite) {
+  const gcm = isWebCryptoSuite(suite);
+  if (gcm && isWebCryptoBaseKey(key) && !key.extractable) {
+    const web = await deriveWebCryptoKey(key, kid, suite);
+    return { external: true, wasm: { sframeSalt: web.salt.slice() }, web };
+  }
+  const wasm = await resolveKey(key, kid, suite);
+  if (!gcm) return { external: false, wasm, web: null };
+  /** @type {WebCryptoSFrameKey | null} */
+  let web = null;
+  try {
+    web =
+      'baseKey' in wasm
+        ? await webCryptoKeyFromBase(wasm.baseKey, kid, suite)
+        : await webCryptoKeyFromDerived(wasm.sframeKey, wasm.sframeSalt, kid, suite);
+  } catch {
+    // No twin: frames of this key stay on the wasm path.
+  }
+  return { external: false, wasm, web };
 }

@@ -24,12 +24,15 @@
 import { Sender, Receiver, parseHeader, cipherSuiteInfo, cipherSuites } from './wasm.js';
 import {
   codecForMimeType,
+  joinProtected,
   parseCompatibilityMode,
   protectFrame,
   restoreFrame,
+  senderLayout,
   splitProtected,
 } from './codec.js';
-import { normalizeKeyId, resolveKey, wipeKey } from './keys.js';
+import { normalizeKeyId, resolveTransformKey, wipeKey } from './keys.js';
+import { webCryptoDecrypt, webCryptoEncrypt } from './webcrypto.js';
 import {
   SFrameTransformErrorEvent,
   closedState,
@@ -47,7 +50,31 @@ export { SFrameTransformErrorEvent };
 /** @typedef {import('../index.js').SFrameStats} SFrameStats */
 /** @typedef {import('../index.js').SFrameKey} SFrameKey */
 /** @typedef {import('../index.js').SFrameTransformErrorEventInit} SFrameTransformErrorEventInit */
-/** @typedef {import('./keys.js').ResolvedKey} ResolvedKey */
+/** @typedef {import('./keys.js').TransformKey} TransformKey */
+/** @typedef {import('./webcrypto.js').WebCryptoSFrameKey} WebCryptoSFrameKey */
+/** @typedef {{ web: WebCryptoSFrameKey, external: boolean }} WebKey */
+
+/**
+ * The WebCrypto fast path (AES-GCM suites): a frame of a key that also has a wasm form runs
+ * its AEAD in WebCrypto when it has at least this many bytes (sender: the encoded frame;
+ * receiver: its SFrame part, header ‖ ciphertext ‖ tag), and in wasm below it; a frame of an external key (non-extractable HKDF CryptoKey: no AES key in wasm)
+ * always runs in WebCrypto. Measured crossover in headless Chromium 156, through the public
+ * transforms (bench/README.md, "the WebCrypto fast path"): see WEBCRYPTO_MIN_BYTES there.
+ */
+const DEFAULT_WEBCRYPTO_MIN_BYTES = 2048;
+let webCryptoMinBytes = DEFAULT_WEBCRYPTO_MIN_BYTES;
+
+/**
+ * Internal (benchmarks and tests; not exported by the package index): the size threshold of
+ * the WebCrypto path for keys that have both forms — 0 sends every such frame through
+ * WebCrypto, Infinity none; undefined restores the default. Returns the previous value.
+ * @param {number | undefined} bytes
+ */
+export function setWebCryptoThreshold(bytes) {
+  const before = webCryptoMinBytes;
+  webCryptoMinBytes = bytes === undefined ? DEFAULT_WEBCRYPTO_MIN_BYTES : bytes;
+  return before;
+}
 /** @typedef {import('./spec.js').CompatibilityMode} CompatibilityMode */
 
 /**
@@ -111,6 +138,31 @@ function bufferSourceView(chunk) {
 }
 
 /**
+ * The KID of an SFrame part's header, or null when it has none (the KID of an error event).
+ * @param {Uint8Array} sframe
+ * @returns {bigint | null}
+ */
+function keyIdOf(sframe) {
+  try {
+    return parseHeader(sframe.subarray(0, 17)).keyId;
+  } catch {
+    return null; // not an SFrame header: a syntax error without key ID
+  }
+}
+
+/**
+ * `a ‖ b` in a new buffer (AAD = header ‖ clear bytes: a few dozen bytes).
+ * @param {Uint8Array} a
+ * @param {Uint8Array} b
+ */
+function joinBytes(a, b) {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
  * The engine behind every object: one wasm Sender or Receiver, the TransformStream, the key
  * queue and the frame counters. It reports frame errors through `report` (the owner decides
  * whether they become events) and rejects key calls with the raw errors (sframe-core's
@@ -134,6 +186,21 @@ class SFrameEngine {
   closed = false;
   /** @type {Promise<unknown>} */
   #keyQueue = Promise.resolve();
+  /**
+   * Encrypter: the WebCrypto form of the sender's current key, set in the same synchronous
+   * step as the wasm key (null: wasm only). Read once per frame, at protectExternal.
+   * @type {WebKey | null}
+   */
+  #txWeb = null;
+  /**
+   * Decrypter: the WebCrypto form of each installed key by KID, kept in step with the wasm
+   * Receiver's keys (same synchronous step); `#rxExternal` counts external ones.
+   * @type {Map<bigint, WebKey>}
+   */
+  #rxWeb = new Map();
+  #rxExternal = 0;
+  /** Decrypter: how many bytes of an SFrame part unprotectExternal needs (see #decrypt). */
+  #openPrefix = 0;
   /** @type {SFrameStats} */
   stats = { frames: 0, passedThrough: 0, dropped: 0, droppedNoKey: 0, replayed: 0, errors: 0 };
   /** @type {(init: SFrameTransformErrorEventInit) => void} */
@@ -154,6 +221,7 @@ class SFrameEngine {
     this.#closedError = closedError;
     if (role === 'encrypt') this.#sender = new Sender(suite.id);
     else this.#receiver = new Receiver(suite.id, { replayWindow });
+    this.#openPrefix = suite.maxOverhead;
     this.stream = new TransformStream({
       start: (controller) => {
         this.#controller = controller;
@@ -185,6 +253,9 @@ class SFrameEngine {
     this.#receiver?.free();
     this.#sender = null;
     this.#receiver = null;
+    this.#txWeb = null;
+    this.#rxWeb.clear();
+    this.#rxExternal = 0;
   }
 
   /**
@@ -195,8 +266,11 @@ class SFrameEngine {
   setEncryptionKey(key, kid) {
     return this.#enqueueKey(key, kid, (sender, _receiver, k) => {
       if (!sender) throw new TypeError('not an encrypter');
-      if ('baseKey' in k) sender.setKey(kid, k.baseKey);
-      else sender.setDerivedKey(kid, k.sframeKey, k.sframeSalt);
+      if (k.external) sender.setExternalKey(kid, k.wasm.sframeSalt);
+      else if ('baseKey' in k.wasm) sender.setKey(kid, k.wasm.baseKey);
+      else sender.setDerivedKey(kid, k.wasm.sframeKey, k.wasm.sframeSalt);
+      // Only once wasm took the key (a refused key leaves both forms as they were).
+      this.#txWeb = k.web ? { web: k.web, external: k.external } : null;
     });
   }
 
@@ -208,8 +282,10 @@ class SFrameEngine {
   addDecryptionKey(key, kid) {
     return this.#enqueueKey(key, kid, (_sender, receiver, k) => {
       if (!receiver) throw new TypeError('not a decrypter');
-      if ('baseKey' in k) receiver.addKey(kid, k.baseKey);
-      else receiver.addDerivedKey(kid, k.sframeKey, k.sframeSalt);
+      if (k.external) receiver.addExternalKey(kid, k.wasm.sframeSalt);
+      else if ('baseKey' in k.wasm) receiver.addKey(kid, k.wasm.baseKey);
+      else receiver.addDerivedKey(kid, k.wasm.sframeKey, k.wasm.sframeSalt);
+      this.#setRxWeb(kid, k.web ? { web: k.web, external: k.external } : null);
     });
   }
 
@@ -223,21 +299,34 @@ class SFrameEngine {
     const done = this.#keyQueue.then(() => {
       if (this.closed || !this.#receiver) throw this.#closedError();
       this.#receiver.removeKey(kid);
+      this.#setRxWeb(kid, null);
     });
     this.#keyQueue = done.catch(() => {});
     return done;
   }
 
   /**
+   * Decrypter: the WebCrypto form of `kid`'s key (null: none, wasm only).
+   * @param {bigint} kid
+   * @param {WebKey | null} entry
+   */
+  #setRxWeb(kid, entry) {
+    if (this.#rxWeb.get(kid)?.external) this.#rxExternal--;
+    if (entry) this.#rxWeb.set(kid, entry);
+    else this.#rxWeb.delete(kid);
+    if (entry?.external) this.#rxExternal++;
+  }
+
+  /**
    * @param {SFrameKey} key
    * @param {bigint} kid
-   * @param {(sender: Sender | null, receiver: Receiver | null, k: ResolvedKey) => void} apply
+   * @param {(sender: Sender | null, receiver: Receiver | null, k: TransformKey) => void} apply
    * @returns {Promise<void>}
    */
   #enqueueKey(key, kid, apply) {
     if (this.closed) return Promise.reject(this.#closedError());
     // Derivation may run concurrently; installation follows call order.
-    const derived = resolveKey(key, kid, this.suite);
+    const derived = resolveTransformKey(key, kid, this.suite);
     const done = this.#keyQueue
       .then(() => derived)
       .then((k) => {
@@ -246,7 +335,7 @@ class SFrameEngine {
           apply(this.#sender, this.#receiver, k);
         } finally {
           // wasm copied the bytes (and zeroizes its copy); wipe the JS ones now.
-          wipeKey(k);
+          wipeKey(/** @type {import('./keys.js').ResolvedKey} */ (k.wasm));
         }
       });
     this.#keyQueue = done.catch(() => {});
@@ -281,13 +370,14 @@ class SFrameEngine {
   }
 
   /**
-   * One frame. The cipher work is chosen per frame at one place below: today always the
-   * synchronous wasm path. The WebCrypto fast path (issue 16, js/webcrypto.js) will return a
-   * Promise there for AES-GCM frames above a size threshold; #transform then returns that
-   * promise and the TransformStream awaits it before it takes the next frame, so frames leave
-   * in the order they came, whichever path each one took. Such a path must settle with null
-   * for a dropped frame (after counting and reporting it, as #encryptWasm / #decryptWasm do),
-   * never reject: a rejected transform promise errors the whole stream.
+   * One frame. The cipher work is chosen per frame in #encrypt / #decrypt: the synchronous
+   * wasm path, or the WebCrypto path (AES-GCM keys with a WebCrypto form: every frame of an
+   * external key, frames of at least webCryptoMinBytes of a key with both forms), which
+   * returns a Promise. #transform then returns that promise and the TransformStream awaits it
+   * before it takes the next frame, so frames leave in the order they came, whichever path
+   * each one took. That path settles with null for a dropped frame (after counting and
+   * reporting it, as the wasm path does), never rejects: a rejected transform promise errors
+   * the whole stream.
    * @param {unknown} chunk
    * @param {TransformStreamDefaultController} controller
    * @returns {void | Promise<void>}
@@ -311,8 +401,8 @@ class SFrameEngine {
     const codec = this.#codecFor(chunk, encoded);
     /** @type {Uint8Array | null | Promise<Uint8Array | null>} */
     const out = this.#sender
-      ? this.#encryptWasm(this.#sender, chunk, data, codec)
-      : this.#decryptWasm(/** @type {Receiver} */ (this.#receiver), chunk, data, codec);
+      ? this.#encrypt(this.#sender, chunk, data, codec)
+      : this.#decrypt(/** @type {Receiver} */ (this.#receiver), chunk, data, codec);
     if (out instanceof Promise) {
       return out.then((o) => {
         if (o !== null && !this.closed) this.#deliver(chunk, encoded, o, controller);
@@ -322,8 +412,66 @@ class SFrameEngine {
   }
 
   /**
-   * Encrypts with the wasm Sender: the protected frame, or null when the frame is dropped
-   * (counted, and reported where the API reports).
+   * Encrypts one frame: the protected frame (or a promise of it), or null when the frame is
+   * dropped (counted, and reported where the API reports). The WebCrypto form of the current
+   * key is read here, in the same synchronous step as protectExternal takes the counter: a
+   * key change between frames can never pair one key's nonce with another's AES key.
+   * @param {Sender} sender
+   * @param {unknown} chunk
+   * @param {Uint8Array} data
+   * @param {import('./codec.js').Codec} codec
+   * @returns {Uint8Array | null | Promise<Uint8Array | null>}
+   */
+  #encrypt(sender, chunk, data, codec) {
+    const tx = this.#txWeb;
+    if (tx === null || (!tx.external && data.length < webCryptoMinBytes)) {
+      return this.#encryptWasm(sender, chunk, data, codec);
+    }
+    /** @type {{ clear: Uint8Array, plaintext: Uint8Array }} */
+    let layout;
+    /** @type {Uint8Array} */
+    let sealed;
+    try {
+      // As on the wasm path: the layout first (frame_too_short uses no counter), then the
+      // counter — protectExternal has protect's counters, limits and errors.
+      layout = senderLayout(codec, data);
+      sealed = sender.protectExternal();
+    } catch (e) {
+      this.#encryptFailed(sender, chunk, e);
+      return null;
+    }
+    const nonceLength = tx.web.suite.nonceLength;
+    const nonce = sealed.subarray(0, nonceLength);
+    const header = sealed.subarray(nonceLength);
+    const { clear, plaintext } = layout;
+    // AAD = header ‖ metadata (RFC 9605 §4.4.3), the codec's clear bytes being the metadata.
+    const aad = clear.length === 0 ? header : joinBytes(header, clear);
+    return webCryptoEncrypt(tx.web, nonce, aad, plaintext).then(
+      (ct) => {
+        try {
+          return joinProtected(codec, clear, header, new Uint8Array(ct));
+        } catch {
+          return this.#encryptLost(chunk, tx.web.kid);
+        }
+      },
+      () => this.#encryptLost(chunk, tx.web.kid),
+    );
+  }
+
+  /**
+   * A frame WebCrypto failed to encrypt (not expected for a valid key and input): dropped and
+   * counted like a frame wasm refuses; its counter stays used.
+   * @param {unknown} chunk
+   * @param {bigint} kid
+   * @returns {null}
+   */
+  #encryptLost(chunk, kid) {
+    this.#fail(chunk, 'keyID', 'invalid_key', kid);
+    return null;
+  }
+
+  /**
+   * Encrypts with the wasm Sender: the protected frame, or null when the frame is dropped.
    * @param {Sender} sender
    * @param {unknown} chunk
    * @param {Uint8Array} data
@@ -336,31 +484,48 @@ class SFrameEngine {
       // short for their codec's layout before any counter is used.
       return protectFrame(codec, data, (plaintext, clear) => sender.protect(plaintext, clear));
     } catch (e) {
-      const code = errorCodeOf(e);
-      if (code === 'no_key') {
-        // Before the first key (W3C issue #306): dropped and counted, never sent in clear.
-        this.stats.dropped++;
-        this.stats.droppedNoKey++;
-        this.#report({ errorType: 'keyID', keyID: null, frame: chunk, code });
-      } else if (code === 'frame_too_short') {
-        this.#fail(chunk, 'syntax', code, null);
-      } else {
-        // counter_exhausted, key_usage_limit: the frame is never sent in clear.
-        this.#fail(chunk, 'keyID', code, sender.keyId ?? null);
-      }
+      this.#encryptFailed(sender, chunk, e);
       return null;
     }
   }
 
   /**
-   * Decrypts with the wasm Receiver: the frame as sent, or null when it is dropped.
+   * Counts and reports a frame the sender refused (either path).
+   * @param {Sender} sender
+   * @param {unknown} chunk
+   * @param {unknown} e
+   */
+  #encryptFailed(sender, chunk, e) {
+    const code = errorCodeOf(e);
+    if (code === 'no_key') {
+      // Before the first key (W3C issue #306): dropped and counted, never sent in clear.
+      this.stats.dropped++;
+      this.stats.droppedNoKey++;
+      this.#report({ errorType: 'keyID', keyID: null, frame: chunk, code });
+    } else if (code === 'frame_too_short') {
+      this.#fail(chunk, 'syntax', code, null);
+    } else {
+      // counter_exhausted, key_usage_limit: the frame is never sent in clear.
+      this.#fail(chunk, 'keyID', code, sender.keyId ?? null);
+    }
+  }
+
+  /**
+   * Decrypts one frame: the frame as sent (or a promise of it), or null when it is dropped.
+   * Frames go to the wasm Receiver unless their key has a WebCrypto form and (external key, or
+   * size ≥ webCryptoMinBytes); the KID is learnt from unprotectExternal, which parses, looks
+   * up, checks limits and replay and changes nothing. It gets only the first maxOverhead
+   * bytes of the SFrame part (or all of a shorter one): the header is at most maxOverhead −
+   * tagLength bytes and the only other thing it reads is whether the part holds header and
+   * tag, which that prefix answers exactly as the whole part — so a large frame is not copied
+   * into wasm just to be parsed.
    * @param {Receiver} receiver
    * @param {unknown} chunk
    * @param {Uint8Array} data
    * @param {import('./codec.js').Codec} codec
-   * @returns {Uint8Array | null}
+   * @returns {Uint8Array | null | Promise<Uint8Array | null>}
    */
-  #decryptWasm(receiver, chunk, data, codec) {
+  #decrypt(receiver, chunk, data, codec) {
     /** @type {Uint8Array} */
     let clear;
     /** @type {Uint8Array} */
@@ -371,27 +536,92 @@ class SFrameEngine {
       this.#fail(chunk, 'syntax', errorCodeOf(e, 'malformed_frame'), null);
       return null;
     }
+    const small = sframe.length < webCryptoMinBytes;
+    if (this.#rxWeb.size === 0 || (small && this.#rxExternal === 0)) {
+      return this.#decryptWasm(receiver, chunk, clear, sframe, codec);
+    }
+    /** @type {import('../pkg/sframe_wasm.js').Opening} */
+    let opening;
+    try {
+      opening = receiver.unprotectExternal(sframe.subarray(0, Math.min(sframe.length, this.#openPrefix)));
+    } catch (e) {
+      // unknown_key_id: no installed key — or a KID the receiver derives itself (ratchet,
+      // MLS): the wasm path handles it (and reports an unknown KID exactly as before).
+      if (errorCodeOf(e) === 'unknown_key_id') return this.#decryptWasm(receiver, chunk, clear, sframe, codec);
+      this.#decryptFailed(chunk, e, () => keyIdOf(sframe));
+      return null;
+    }
+    const kid = opening.keyId;
+    const entry = this.#rxWeb.get(kid);
+    if (entry === undefined || (small && !entry.external)) {
+      opening.free();
+      return this.#decryptWasm(receiver, chunk, clear, sframe, codec);
+    }
+    const web = entry.web; // captured now: a key replaced meanwhile fails commitExternal
+    const headerLength = opening.headerLength;
+    const header = sframe.subarray(0, headerLength);
+    const aad = clear.length === 0 ? header : joinBytes(header, clear);
+    return webCryptoDecrypt(web, opening.nonce, aad, sframe.subarray(headerLength)).then(
+      (pt) => {
+        const rx = this.#receiver;
+        try {
+          if (rx === null) return null; // closed meanwhile: the frame is dropped
+          // The tag verified: now the frame counts (replay window, usage); throws "replay"
+          // for a copy committed meanwhile, "unknown_key_id" if the key was removed or
+          // replaced while WebCrypto ran.
+          rx.commitExternal(opening);
+          return restoreFrame(codec, clear, new Uint8Array(pt));
+        } catch (e) {
+          this.#decryptFailed(chunk, e, () => kid);
+          return null;
+        } finally {
+          opening.free();
+        }
+      },
+      () => {
+        // The tag did not verify: one authentication failure on the key; nothing else changes.
+        const rx = this.#receiver;
+        rx?.rejectExternal(opening);
+        opening.free();
+        if (rx !== null) this.#decryptFailed(chunk, { code: 'authentication_failed' }, () => kid);
+        return null;
+      },
+    );
+  }
+  /**
+   * Decrypts with the wasm Receiver: the frame as sent, or null when it is dropped.
+   * @param {Receiver} receiver
+   * @param {unknown} chunk
+   * @param {Uint8Array} clear
+   * @param {Uint8Array} sframe
+   * @param {import('./codec.js').Codec} codec
+   * @returns {Uint8Array | null}
+   */
+  #decryptWasm(receiver, chunk, clear, sframe, codec) {
     try {
       return restoreFrame(codec, clear, receiver.unprotect(sframe, clear));
     } catch (e) {
-      const code = errorCodeOf(e);
-      if (code === 'replay') {
-        // An authentic frame seen before (RFC 9605 §9): dropped, counted, no error event —
-        // the network re-delivers frames now and then (seen in Chromium on video).
-        this.stats.dropped++;
-        this.stats.replayed++;
-        return null;
-      }
-      /** @type {bigint | null} */
-      let keyID = null;
-      try {
-        keyID = parseHeader(sframe).keyId;
-      } catch {
-        // Not an SFrame header: a syntax error without key ID.
-      }
-      this.#fail(chunk, errorTypeFor(code), code, keyID);
+      this.#decryptFailed(chunk, e, () => keyIdOf(sframe));
       return null;
     }
+  }
+
+  /**
+   * Counts and reports a frame the receiver refused (either path).
+   * @param {unknown} chunk
+   * @param {unknown} e
+   * @param {() => bigint | null} keyID the frame's KID, if it has a header
+   */
+  #decryptFailed(chunk, e, keyID) {
+    const code = errorCodeOf(e);
+    if (code === 'replay') {
+      // An authentic frame seen before (RFC 9605 §9): dropped, counted, no error event —
+      // the network re-delivers frames now and then (seen in Chromium on video).
+      this.stats.dropped++;
+      this.stats.replayed++;
+      return;
+    }
+    this.#fail(chunk, errorTypeFor(code), code, keyID());
   }
 
   /**

@@ -1,7 +1,9 @@
 // @ts-check
-// WebCrypto keys and AEAD for the coming fast path (issue 16): the AES-GCM suites' AEAD runs in
-// the browser's WebCrypto (hardware AES, no key byte in JS or wasm memory) while header,
-// counters, nonce, AAD, KID lookup and replay window stay in sframe-core.
+// WebCrypto keys and AEAD for the transforms' fast path (transform.js): the AES-GCM suites' AEAD
+// runs in the browser's WebCrypto (hardware AES; with a non-extractable HKDF base key no AES
+// key byte is ever in JS or wasm memory) while header, counters, nonce, AAD, KID lookup, limits
+// and replay window stay in sframe-core (Sender.protectExternal, Receiver.unprotectExternal /
+// commitExternal / rejectExternal).
 //
 // RFC 9605 §4.4.2 key schedule, run inside WebCrypto from a non-extractable HKDF base key:
 //   sframe_secret = HKDF-Extract("", base_key)
@@ -22,7 +24,8 @@
 // sits in the middle of the output, and WebCrypto cannot derive a key from there: a CTR fast
 // path would need deriveBits + importKey, i.e. the HMAC key bytes in JS memory. Measured in
 // Chromium 156 (bench/README.md), WebCrypto's AES-CTR + HMAC (two awaits per direction) loses
-// to wasm at 1200 B and wins about 2x at 10 KiB; they stay in wasm for now.
+// to wasm at 1200 B and wins only ~2.5x at 10 KiB (69 vs 172 µs for encrypt + decrypt), while
+// a CTR fast path would put the HMAC key bytes in JS memory: they stay in wasm.
 
 import { derivationInfo } from './wasm.js';
 
@@ -106,37 +109,88 @@ export async function deriveWebCryptoKey(baseKey, kid, suite, { extractable = fa
 }
 
 /**
+ * The WebCrypto twin of a key whose bytes the package already holds (rule: the transforms keep
+ * the wasm key too and choose per frame): the base key is imported as a NON-extractable HKDF
+ * key (usages deriveKey + deriveBits) and `deriveWebCryptoKey` runs on it. The caller still
+ * owns and wipes `baseKey`; WebCrypto keeps its own copy inside the CryptoKey.
+ * @param {Uint8Array} baseKey
+ * @param {bigint} kid
+ * @param {CipherSuiteInfo} suite
+ * @returns {Promise<WebCryptoSFrameKey>}
+ */
+export async function webCryptoKeyFromBase(baseKey, kid, suite) {
+  const hkdfKey = await crypto.subtle.importKey(
+    'raw',
+    /** @type {Uint8Array<ArrayBuffer>} */ (baseKey),
+    'HKDF',
+    false,
+    ['deriveKey', 'deriveBits'],
+  );
+  return deriveWebCryptoKey(hkdfKey, kid, suite);
+}
+
+/**
+ * The WebCrypto twin of an already derived key (`sframe_key`, `sframe_salt` as bytes: the
+ * path of HKDF CryptoKeys that have "deriveBits" but not "deriveKey" usage): `sframe_key` is
+ * imported as a NON-extractable AES-GCM key. The caller still owns and wipes both arrays (the
+ * salt is copied).
+ * @param {Uint8Array} sframeKey
+ * @param {Uint8Array} sframeSalt
+ * @param {bigint} kid
+ * @param {CipherSuiteInfo} suite
+ * @returns {Promise<WebCryptoSFrameKey>}
+ */
+export async function webCryptoKeyFromDerived(sframeKey, sframeSalt, kid, suite) {
+  if (!isWebCryptoSuite(suite)) {
+    throw new TypeError(`${suite.name}: only AES-GCM suites run their AEAD in WebCrypto`);
+  }
+  const aesKey = await crypto.subtle.importKey(
+    'raw',
+    /** @type {Uint8Array<ArrayBuffer>} */ (sframeKey),
+    { name: 'AES-GCM', length: suite.keyLength * 8 },
+    false,
+    ['encrypt', 'decrypt'],
+  );
+  return { kid, suite, aesKey, salt: sframeSalt.slice() };
+}
+
+/**
  * AES-GCM parameters: nonce, AAD (header ‖ metadata, RFC 9605 §4.4.3) and the suite's tag.
  * @param {CipherSuiteInfo} suite
- * @param {BufferSource} nonce
- * @param {BufferSource} aad
+ * @param {BufferSource | Uint8Array} nonce
+ * @param {BufferSource | Uint8Array} aad
  * @returns {AesGcmParams}
  */
 function gcm(suite, nonce, aad) {
-  return { name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: suite.tagLength * 8 };
+  return {
+    name: 'AES-GCM',
+    iv: /** @type {BufferSource} */ (nonce),
+    additionalData: /** @type {BufferSource} */ (aad),
+    tagLength: suite.tagLength * 8,
+  };
 }
 
 /**
  * AES-GCM encryption in WebCrypto: resolves to ciphertext ‖ tag (a new ArrayBuffer).
  * @param {WebCryptoSFrameKey} key
- * @param {BufferSource} nonce
- * @param {BufferSource} aad
- * @param {BufferSource} plaintext
+ * @param {BufferSource | Uint8Array} nonce
+ * @param {BufferSource | Uint8Array} aad
+ * @param {BufferSource | Uint8Array} plaintext (a view: WebCrypto copies its bytes at the call)
  * @returns {Promise<ArrayBuffer>}
  */
 export function webCryptoEncrypt(key, nonce, aad, plaintext) {
-  return crypto.subtle.encrypt(gcm(key.suite, nonce, aad), key.aesKey, plaintext);
+  return crypto.subtle.encrypt(gcm(key.suite, nonce, aad), key.aesKey, /** @type {BufferSource} */ (plaintext));
 }
 
 /**
  * AES-GCM decryption in WebCrypto of ciphertext ‖ tag: resolves to the plaintext; rejects
  * (WebCrypto's OperationError) when the tag does not verify — the caller then commits nothing.
  * @param {WebCryptoSFrameKey} key
- * @param {BufferSource} nonce
- * @param {BufferSource} aad
- * @param {BufferSource} ciphertext
+ * @param {BufferSource | Uint8Array} nonce
+ * @param {BufferSource | Uint8Array} aad
+ * @param {BufferSource | Uint8Array} ciphertext (a view, as for webCryptoEncrypt)
  * @returns {Promise<ArrayBuffer>}
  */
 export function webCryptoDecrypt(key, nonce, aad, ciphertext) {
-  return crypto.subtle.decrypt(gcm(key.suite, nonce, aad), key.aesKey, ciphertext);
+  return crypto.subtle.decrypt(gcm(key.suite, nonce, aad), key.aesKey, /** @type {BufferSource} */ (ciphertext));
 }
