@@ -1,9 +1,10 @@
 // End-to-end test through a real SFU: Debian's Janus (videoroom, require_e2ee, recording on),
-// headless Debian Chromium participants (playwright-core from sframe-wasm/node_modules, never a
-// downloaded browser), a headless Debian Firefox ESR participant (puppeteer-core over WebDriver
-// BiDi, launched by sframe-wasm/e2e/browsers.mjs with its prefs: fake devices, media
-// permissions) and the native participant (examples/sfu/native: str0m + sframe-core), all in
-// one room. Run through run.sh, which starts Janus and exports JANUS_URL and SFU_REC_DIR:
+// headless Debian Chromium participants and a headless Debian Firefox ESR participant (never a
+// downloaded browser; both driven by puppeteer-core from sframe-wasm/node_modules, Chromium over
+// CDP, Firefox over WebDriver BiDi, launched by sframe-wasm/e2e/browsers.mjs with the flags and
+// prefs of the other browser tests: fake devices, media permissions) and the native participant
+// (examples/sfu/native: str0m + sframe-core), all in one room. Run through run.sh, which starts
+// Janus and exports JANUS_URL and SFU_REC_DIR:
 //
 //   bash examples/sfu/run.sh -- node --test examples/sfu/e2e.test.mjs
 //   (SFU_NATIVE=<binary>, default examples/sfu/native/target/debug/sframe-sfu-native;
@@ -20,7 +21,6 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { readdirSync, readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { randomBytes, createHash } from 'node:crypto';
@@ -28,13 +28,9 @@ import { startServer } from './serve.mjs';
 import { readRecordings } from './mjr.mjs';
 import { splitProtected, clearPrefixLength } from '../../sframe-wasm/js/codec.js';
 import { parseHeader, Receiver } from '../../sframe-wasm/js/index.js';
-import { launch, label } from '../../sframe-wasm/e2e/browsers.mjs';
-
-const require = createRequire(new URL('../../sframe-wasm/package.json', import.meta.url));
-const { chromium } = require('playwright-core');
+import { launch, label, sleep } from '../../sframe-wasm/e2e/browsers.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const JANUS_URL = process.env.JANUS_URL;
 const REC_DIR = process.env.SFU_REC_DIR;
 const ROOM = Number(process.env.ROOM ?? 1234);
@@ -42,22 +38,6 @@ const NATIVE = process.env.SFU_NATIVE ?? `${ROOT}examples/sfu/native/target/debu
 const IVF = process.env.SFU_IVF ?? `${ROOT}test-vectors/tiny-vp8.ivf`;
 const SECRET = randomBytes(16).toString('hex');
 const DUMP = mkdtempSync(`${tmpdir()}/sframe-sfu-native-`); // the native participant's decrypted VP8
-const ARGS = [
-  '--no-sandbox',
-  '--disable-dev-shm-usage',
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-  '--autoplay-policy=no-user-gesture-required',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  // Background tabs must keep encoding and decoding at full rate.
-  '--disable-background-timer-throttling',
-  '--disable-renderer-backgrounding',
-  '--disable-backgrounding-occluded-windows',
-];
 const KID = { track: (kid) => kid >> 10, participant: (kid) => (kid >> 4) & 63, epochBits: (kid) => kid & 15 };
 const TRACK = { audio: 0, video: 1 };
 
@@ -70,13 +50,12 @@ const figure = (line) => {
 let server;
 let keys;
 let baseUrl;
-let browser;
-let firefox; // a second browser: Firefox, driven by puppeteer-core (browsers.mjs)
+let browser; // Chromium: every browser participant but firefox
+let firefox; // a second browser: Firefox
 let firefoxLabel;
 let native;
 const people = {}; // name → { page, participant, api }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** A step that must not hang the stage: fails after `ms` with what it was waiting for. */
 function bounded(what, promise, ms = 30000) {
   let timer;
@@ -101,7 +80,7 @@ before(async () => {
   assert.ok(JANUS_URL && REC_DIR, 'run through examples/sfu/run.sh (JANUS_URL, SFU_REC_DIR)');
   assert.ok(existsSync(NATIVE), `native participant not built: ${NATIVE}`);
   ({ server, url: baseUrl, keys } = await startServer({ port: 0, janus: JANUS_URL }));
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  browser = await launch('chromium');
   firefox = await launch('firefox');
   firefoxLabel = await label('firefox', firefox);
   stamp(`${firefoxLabel} launched`);
@@ -109,7 +88,9 @@ before(async () => {
 
 after(async () => {
   if (native && native.proc.exitCode === null) native.proc.kill('SIGTERM');
-  await browser?.close();
+  if (browser) {
+    await bounded('closing Chromium', browser.close(), 20000).catch(() => browser.process()?.kill('SIGKILL'));
+  }
   if (firefox) {
     await bounded('closing Firefox', firefox.close(), 20000).catch(() => firefox.process()?.kill('SIGKILL'));
   }
@@ -120,16 +101,15 @@ after(async () => {
 
 /**
  * A participant's page. `api`: null leaves the page's default (the main-thread API).
- * `engine`: 'chromium' (playwright-core) or 'firefox' (puppeteer-core); only newPage, goto, on,
- * evaluate and close are used, which both libraries spell alike.
+ * `engine`: 'chromium' or 'firefox'. A Chromium participant gets a browser context of its own
+ * (its own storage, as a separate user would have).
  */
 async function join(name, { api = 'worker', secret = SECRET, engine = 'chromium' } = {}) {
-  const page = await (engine === 'firefox' ? firefox : browser).newPage();
+  const page = await (engine === 'firefox' ? firefox : await browser.createBrowserContext()).newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e?.message ?? e)));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   await page.goto(`${baseUrl}?room=${ROOM}&name=${name}${api ? `&api=${api}` : ''}#secret=${secret}`);
-  // (waitForFunction's signature differs between playwright and puppeteer: poll.)
   const started = Date.now();
   while (!(await page.evaluate(() => window.sfu !== undefined).catch(() => false))) {
     if (Date.now() - started > 20000) throw new Error(`${name}'s page did not start: ${errors.join(' | ') || 'no window.sfu'}`);

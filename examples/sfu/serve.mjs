@@ -1,27 +1,15 @@
 // Web server of the Janus demo (127.0.0.1 only):
 //   /                      → examples/sfu/index.html (one participant per tab)
-//   /examples/sfu/*, /sframe-wasm/js/*, /sframe-wasm/pkg/*   static files
+//   /examples/sfu/*, /sframe-wasm/js/*, /sframe-wasm/pkg/*   static files (not examples/sfu/native/;
+//                          the server itself: examples/shared/static-server.mjs)
 //   /janus...              → proxied to Janus's HTTP API (JANUS_URL, default http://127.0.0.1:8088/janus)
 //   /keys/<room>/...       → the demo key service (keyservice.mjs: membership + epochs, no keys)
 // Usually started by run.sh, which starts Janus first:  bash examples/sfu/run.sh
 //   node examples/sfu/serve.mjs [port]
-import { createServer, request as httpRequest } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { extname, normalize, join, sep } from 'node:path';
+import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { KeyDirectory } from './keyservice.mjs';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ALLOWED = ['examples/sfu/', 'sframe-wasm/js/', 'sframe-wasm/pkg/'];
-const DENIED = ['examples/sfu/native/'];
-const TYPES = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-};
+import { startStaticServer } from '../shared/static-server.mjs';
 
 /** Forwards a request to Janus's HTTP API (same origin for the page: no CORS needed). */
 function proxy(req, res, janus, path) {
@@ -51,43 +39,30 @@ function proxy(req, res, janus, path) {
  * Starts the server on 127.0.0.1:port (0 = any free port).
  * Resolves to { server, url, keys } (keys: the KeyDirectory, for tests).
  */
-export function startServer({ port = 8090, janus = process.env.JANUS_URL ?? 'http://127.0.0.1:8088/janus' } = {}) {
+export async function startServer({ port = 8090, janus = process.env.JANUS_URL ?? 'http://127.0.0.1:8088/janus' } = {}) {
   const keys = new KeyDirectory();
-  const server = createServer(async (req, res) => {
-    try {
-      const url = new URL(req.url, 'http://localhost');
-      if (url.pathname === '/janus' || url.pathname.startsWith('/janus/')) {
-        proxy(req, res, janus, url.pathname.slice('/janus'.length) + url.search);
-        return;
-      }
-      if (await keys.handle(req, res, url)) return;
-      let path = decodeURIComponent(url.pathname).slice(1);
-      if (path === '' || path === 'index.html') path = 'examples/sfu/index.html';
-      const rel = normalize(path);
-      const under = (list) => list.some((p) => rel.startsWith(p.replaceAll('/', sep)));
-      if (rel.startsWith('..') || !under(ALLOWED) || under(DENIED)) {
-        res.writeHead(404).end('not found');
-        return;
-      }
-      const body = await readFile(join(ROOT, rel));
-      res.writeHead(200, {
-        'content-type': TYPES[extname(rel)] ?? 'application/octet-stream',
-        'cache-control': 'no-store',
-      });
-      res.end(body);
-    } catch {
-      if (!res.headersSent) res.writeHead(404);
-      res.end('not found');
+  const routes = (req, res, url) => {
+    if (url.pathname === '/janus' || url.pathname.startsWith('/janus/')) {
+      proxy(req, res, janus, url.pathname.slice('/janus'.length) + url.search);
+      return true;
     }
-  });
+    return keys.handle(req, res, url);
+  };
+  let server;
+  try {
+    ({ server, port } = await startStaticServer({
+      port,
+      index: 'examples/sfu/index.html',
+      allowed: ['examples/sfu/', 'sframe-wasm/js/', 'sframe-wasm/pkg/'],
+      denied: ['examples/sfu/native/'],
+      routes,
+    }));
+  } catch (e) {
+    keys.close();
+    throw e;
+  }
   server.on('close', () => keys.close());
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      const { port: p } = server.address();
-      resolve({ server, url: `http://127.0.0.1:${p}/`, keys });
-    });
-  });
+  return { server, url: `http://127.0.0.1:${port}/`, keys };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

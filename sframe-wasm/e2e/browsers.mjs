@@ -37,6 +37,10 @@ const CHROMIUM_ARGS = [
   '--no-first-run',
   '--disable-quic',
 ];
+// puppeteer adds its own defaults to these, among them --disable-background-timer-throttling,
+// --disable-renderer-backgrounding and --disable-backgrounding-occluded-windows: pages that are
+// not in front keep sending and decoding media at full rate, which tests with several
+// participants in one browser (examples/sfu/e2e.test.mjs) rely on.
 
 const FIREFOX_PREFS = {
   'media.navigator.streams.fake': true,
