@@ -9,9 +9,18 @@
 //       SFrame header as AAD; CTR suites: AES-CTR then HMAC, i.e. two awaits each way), and the
 //       transform round trip: one frame written to the public SFrameEncrypterStream, piped into
 //       SFrameDecrypterStream (as pipeThrough/pipeTo in an RTCRtpScriptTransform worker), read
-//       back, one frame in flight at a time; and "pipelined": all frames written, then read.
-//       "streams alone": two identity TransformStreams piped the same way.
-//   { kind: 'roundtrip', suite, size, n }   the round trip alone (the --profile run).
+//       back, one frame in flight at a time — with the key given as bytes ("raw key": wasm key
+//       + WebCrypto twin, path chosen per frame by size), as a non-extractable HKDF CryptoKey
+//       with deriveKey + deriveBits ("non-extractable key": AES-GCM frames always in
+//       WebCrypto), and with the raw key forced onto one path (setWebCryptoThreshold:
+//       Infinity = wasm path, 0 = WebCrypto path; the crossover that picks the threshold).
+//       "streams alone": two identity TransformStreams piped the same way; "streams + one
+//       WebCrypto call": the same with one awaited 16-byte AES-GCM encrypt in each transform
+//       (the floor of any transform that awaits WebCrypto per frame); "bare WebCrypto
+//       transform": the same two streams, the first AES-GCM-encrypting each frame's whole data
+//       and the second decrypting it (no SFrame: what the simplest WebCrypto-based E2EE
+//       transform costs).
+//   { kind: 'roundtrip', suite, size, n, keyMode, threshold }   the round trip alone (--profile).
 //   { kind: 'vectors' }                      js/webcrypto.js against RFC 9605 Appendix C.
 //
 // Frames are objects shaped like RTCEncodedVideoFrame / RTCEncodedAudioFrame: a fresh `data`
@@ -29,7 +38,8 @@ import {
   clearPrefixLength,
   codecForMimeType,
 } from '../js/index.js';
-import { deriveWebCryptoKey, isWebCryptoSuite, webCryptoDecrypt, webCryptoEncrypt } from '../js/webcrypto.js';
+import { setWebCryptoThreshold } from '../js/transform.js';
+import { isWebCryptoSuite } from '../js/webcrypto.js';
 import { checkVectors } from './webcrypto-vectors.js';
 
 const BASE_KEY = Uint8Array.from({ length: 16 }, (_, i) => 0x10 + i);
@@ -203,24 +213,36 @@ async function webcryptoCase(info, src, n, rounds, headers) {
 /**
  * The public transform classes, driven as an RTCRtpScriptTransform worker drives them:
  * encrypter.readable piped into decrypter.writable; each frame is written, then read back
- * decrypted before the next one is written. Returns { us, outputs-ok }.
+ * decrypted before the next one is written. µs per frame.
+ * `keyMode`: "raw" (BASE_KEY bytes) or "external" (a non-extractable HKDF CryptoKey with
+ * deriveKey + deriveBits); `threshold`: the WebCrypto path's size threshold for the run
+ * (undefined: the package's default; only this tree's js/ has the knob).
  */
 async function roundTrip(
   suite,
   src,
   n,
   verifyAll,
-  api = { SFrameEncrypterStream, SFrameDecrypterStream },
-  pipelined = false,
-  mimeType = undefined,
+  {
+    api = { SFrameEncrypterStream, SFrameDecrypterStream },
+    pipelined = false,
+    mimeType = undefined,
+    keyMode = 'raw',
+    threshold = undefined,
+  } = {},
 ) {
   const kid = nextKid++;
   const enc = new api.SFrameEncrypterStream({ cipherSuite: suite });
   const dec = new api.SFrameDecrypterStream({ cipherSuite: suite });
   const errors = [];
   dec.addEventListener('error', (e) => errors.push(e.errorType));
-  await enc.setEncryptionKey(BASE_KEY, kid);
-  await dec.addDecryptionKey(BASE_KEY, kid);
+  const key =
+    keyMode === 'external'
+      ? await crypto.subtle.importKey('raw', BASE_KEY, 'HKDF', false, ['deriveKey', 'deriveBits'])
+      : BASE_KEY;
+  await enc.setEncryptionKey(key, kid);
+  await dec.addDecryptionKey(key, kid);
+  setWebCryptoThreshold(threshold);
   const piped = enc.readable.pipeTo(dec.writable).catch(() => {});
   const writer = enc.writable.getWriter();
   const reader = dec.readable.getReader();
@@ -253,6 +275,7 @@ async function roundTrip(
   if (bad || errors.length) {
     throw new Error(`transform round trip of ${src.length} bytes: ${bad} frames differ, errors ${errors}`);
   }
+  setWebCryptoThreshold(undefined);
   await writer.close();
   await piped;
   enc.close();
@@ -264,10 +287,37 @@ async function roundTrip(
  * The stream plumbing alone: the same loop through two identity TransformStreams piped like
  * the encrypter and decrypter (what any TransformStream-based transform pays per frame).
  */
-async function identityRoundTrip(size, n, hwm = 0) {
+async function identityRoundTrip(size, n, hwm = 0, webCryptoCall = false) {
   const src = source(size);
-  const a = new TransformStream({ transform: (f, c) => c.enqueue(f) }, undefined, { highWaterMark: hwm });
-  const b = new TransformStream({ transform: (f, c) => c.enqueue(f) }, undefined, { highWaterMark: hwm });
+  /** @type {(f: any, c: TransformStreamDefaultController) => void | Promise<void>} */
+  let transform = (f, c) => c.enqueue(f);
+  let transform2 = null;
+  if (webCryptoCall === 'gcm') {
+    // The barest WebCrypto transform: AES-GCM of the whole frame data (fixed IV, no header,
+    // no AAD, no layout) in the first stream, decryption in the second.
+    const key = await crypto.subtle.importKey('raw', BASE_KEY, 'AES-GCM', false, ['encrypt', 'decrypt']);
+    const iv = new Uint8Array(12);
+    transform = async (f, c) => {
+      f.data = await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, f.data);
+      c.enqueue(f);
+    };
+    transform2 = async (f, c) => {
+      f.data = await crypto.subtle.decrypt({ name: 'AES-GCM', iv }, key, f.data);
+      c.enqueue(f);
+    };
+  } else if (webCryptoCall) {
+    // One awaited 16-byte AES-GCM encrypt per transform: what awaiting WebCrypto costs in a
+    // transform, with (almost) no bytes to encrypt.
+    const key = await crypto.subtle.importKey('raw', BASE_KEY, 'AES-GCM', false, ['encrypt']);
+    const iv = new Uint8Array(12);
+    const block = new Uint8Array(16);
+    transform = async (f, c) => {
+      await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, block);
+      c.enqueue(f);
+    };
+  }
+  const a = new TransformStream({ transform }, undefined, { highWaterMark: hwm });
+  const b = new TransformStream({ transform: transform2 ?? transform }, undefined, { highWaterMark: hwm });
   const piped = a.readable.pipeTo(b.writable).catch(() => {});
   const writer = a.writable.getWriter();
   const reader = b.readable.getReader();
@@ -284,121 +334,123 @@ async function identityRoundTrip(size, n, hwm = 0) {
   return (ms * 1000) / n;
 }
 
-/**
- * A projection of the WebCrypto fast path (issue 16) before the core has its split API: the
- * same round trip through two piped TransformStreams with async transforms that do what the
- * transform will do around the core's calls — codec clear part, AAD = header ‖ clear, AES-GCM
- * in WebCrypto under a key from js/webcrypto.js (deriveKey, non-extractable), one join per
- * side. The core's calls are stood in for: the sender's "reserve counter, give header and
- * nonce" by a header of an earlier wasm run and a JS nonce, the receiver's "parse, look up,
- * replay-check" by parseHeader (a real wasm call) and a JS nonce; no commit call.
- */
-async function projectedRoundTrip(info, src, n, headers) {
-  const base = await crypto.subtle.importKey('raw', BASE_KEY, 'HKDF', false, ['deriveKey', 'deriveBits']);
-  const key = await deriveWebCryptoKey(base, 1n, info);
-  const nonceFor = (/** @type {number} */ ctr) => {
-    const iv = key.salt.slice();
-    const v = new DataView(iv.buffer);
-    v.setUint32(8, v.getUint32(8) ^ ctr);
-    return iv;
-  };
-  const aadOf = (header, clear) => {
-    const a = new Uint8Array(header.length + clear.length);
-    a.set(header);
-    a.set(clear, header.length);
-    return a;
-  };
-  const headerMax = info.maxOverhead - info.tagLength;
-  let i = 0;
-  const enc = new TransformStream({
-    async transform(frame, c) {
-      const data = new Uint8Array(frame.data);
-      const cl = clearPrefixLength(codecForMimeType(frame.getMetadata().mimeType), data);
-      const clear = data.subarray(0, cl);
-      const k = i++ % headers.length;
-      const header = headers[k];
-      const ct = await webCryptoEncrypt(key, nonceFor(k), aadOf(header, clear), data.subarray(cl));
-      const out = new Uint8Array(cl + header.length + ct.byteLength);
-      out.set(clear);
-      out.set(header, cl);
-      out.set(new Uint8Array(ct), cl + header.length);
-      frame.data = out.buffer;
-      c.enqueue(frame);
-    },
-  });
-  const dec = new TransformStream({
-    async transform(frame, c) {
-      const data = new Uint8Array(frame.data);
-      const cl = clearPrefixLength(codecForMimeType(frame.getMetadata().mimeType), data);
-      const clear = data.subarray(0, cl);
-      // Only the bytes a header can span go into wasm (maxOverhead - tagLength).
-      const { counter, headerLength } = parseHeader(data.subarray(cl, cl + headerMax));
-      const header = data.subarray(cl, cl + headerLength);
-      const pt = await webCryptoDecrypt(key, nonceFor(Number(counter)), aadOf(header, clear), data.subarray(cl + headerLength));
-      const out = new Uint8Array(cl + pt.byteLength);
-      out.set(clear);
-      out.set(new Uint8Array(pt), cl);
-      frame.data = out.buffer;
-      c.enqueue(frame);
-    },
-  });
-  const piped = enc.readable.pipeTo(dec.writable).catch(() => {});
-  const writer = enc.writable.getWriter();
-  const reader = dec.readable.getReader();
-  const mime = mimeFor(src.length);
-  const frames = Array.from({ length: n }, (_, j) => new BenchFrame(src, mime, j));
-  let last = null;
-  const t0 = performance.now();
-  for (let j = 0; j < n; j++) {
-    writer.write(frames[j]).catch(() => {});
-    last = (await reader.read()).value;
-  }
-  const ms = performance.now() - t0;
-  if (!equal(new Uint8Array(last.data), src)) throw new Error('projected WebCrypto path: round trip differs');
-  await writer.close();
-  await piped;
-  return (ms * 1000) / n;
-}
-
 async function caseJob({ suite, size, n, rounds, verify }) {
   const info = cipherSuiteInfo(suite);
   const src = source(size);
-  const api = { SFrameEncrypterStream, SFrameDecrypterStream };
-  // Warm-up (JIT, key schedules); the round trip checks every frame here.
+  const gcm = isWebCryptoSuite(info);
+  // Warm-up (JIT, key schedules); the round trips check every frame here.
   const warm = await wasmCase(suite, src, Math.min(n, 100), 1);
   const headers = warm.sample.slice(0, 256).map((ct) => ct.slice(0, parseHeader(ct).headerLength));
   await webcryptoCase(info, src, Math.min(n, 100), 1, headers);
-  await roundTrip(suite, src, Math.min(n, 50), true);
+  /** The round trips measured, by column. */
+  const variants = {
+    roundTripUs: { keyMode: 'raw' },
+    externalUs: { keyMode: 'external' },
+    wasmPathUs: { keyMode: 'raw', threshold: Infinity },
+    webPathUs: gcm ? { keyMode: 'raw', threshold: 0 } : null,
+  };
+  for (const v of Object.values(variants)) if (v) await roundTrip(suite, src, Math.min(n, 50), true, v);
   await identityRoundTrip(size, Math.min(n, 200));
-  const projected = isWebCryptoSuite(info);
-  if (projected) await projectedRoundTrip(info, src, Math.min(n, 100), headers);
+  await identityRoundTrip(size, Math.min(n, 200), 0, true);
+  if (gcm) await identityRoundTrip(size, Math.min(n, 200), 0, 'gcm');
   // Rounds interleave every figure: a burst of load from other jobs on the machine then
   // spoils one round of each rather than every round of one.
-  const best = { protectUs: Infinity, unprotectUs: Infinity, encUs: Infinity, decUs: Infinity };
-  let [roundTripUs, pipelinedUs, streamsUs, projectedUs] = [Infinity, Infinity, Infinity, Infinity];
+  const best = {
+    protectUs: Infinity,
+    unprotectUs: Infinity,
+    encUs: Infinity,
+    decUs: Infinity,
+    roundTripUs: Infinity,
+    externalUs: Infinity,
+    wasmPathUs: Infinity,
+    webPathUs: gcm ? Infinity : null,
+    streamsUs: Infinity,
+    streamsAsyncUs: Infinity,
+    bareUs: gcm ? Infinity : null,
+  };
+  const min = (k, v) => (best[k] = Math.min(best[k], v));
   for (let r = 0; r < rounds; r++) {
     const w = await wasmCase(suite, src, n, 1);
     const wc = await webcryptoCase(info, src, n, 1, headers);
-    best.protectUs = Math.min(best.protectUs, w.protectUs);
-    best.unprotectUs = Math.min(best.unprotectUs, w.unprotectUs);
-    best.encUs = Math.min(best.encUs, wc.encUs);
-    best.decUs = Math.min(best.decUs, wc.decUs);
-    roundTripUs = Math.min(roundTripUs, await roundTrip(suite, src, n, verify));
-    pipelinedUs = Math.min(pipelinedUs, await roundTrip(suite, src, n, verify, api, true));
-    streamsUs = Math.min(streamsUs, await identityRoundTrip(size, n));
-    if (projected) projectedUs = Math.min(projectedUs, await projectedRoundTrip(info, src, n, headers));
+    min('protectUs', w.protectUs);
+    min('unprotectUs', w.unprotectUs);
+    min('encUs', wc.encUs);
+    min('decUs', wc.decUs);
+    for (const [k, v] of Object.entries(variants)) if (v) min(k, await roundTrip(suite, src, n, verify, v));
+    min('streamsUs', await identityRoundTrip(size, n));
+    min('streamsAsyncUs', await identityRoundTrip(size, n, 0, true));
+    if (gcm) min('bareUs', await identityRoundTrip(size, n, 0, 'gcm'));
   }
-  return {
-    suite,
-    size,
-    mime: mimeFor(size),
-    n,
-    ...best,
-    roundTripUs,
-    pipelinedUs,
-    streamsUs,
-    projectedUs: projected ? projectedUs : null,
+  return { suite, size, mime: mimeFor(size), n, ...best };
+}
+
+/**
+ * What building a frame's output costs in this browser, µs per frame of `size` bytes: a new
+ * buffer + copy (the join each WebCrypto-path side does: clear ‖ header ‖ WebCrypto's
+ * output, clear ‖ plaintext), a new buffer alone, a copy into a buffer already touched, and
+ * that copy followed by ArrayBuffer.prototype.transfer to a shorter length (reusing the
+ * received frame's buffer for its plaintext).
+ */
+async function copiesJob({ size, n }) {
+  const src = new Uint8Array(size).fill(7);
+  const time = (body) => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) body(i);
+    return ((performance.now() - t0) * 1000) / n;
   };
+  let keep = null;
+  const out = {};
+  for (let r = 0; r < 3; r++) {
+    const bufs = Array.from({ length: n }, () => new Uint8Array(size + 40).fill(1));
+    const bufs2 = Array.from({ length: n }, () => new Uint8Array(size + 40).fill(1));
+    const m = {
+      allocCopyUs: time(() => {
+        const o = new Uint8Array(size + 3);
+        o.set(src, 3);
+        keep = o;
+      }),
+      allocUs: time(() => (keep = new ArrayBuffer(size + 3))),
+      copyUs: time((i) => {
+        bufs2[i].set(src, 3);
+        keep = bufs2[i];
+      }),
+      copyTransferUs: time((i) => {
+        bufs[i].set(src, 3);
+        keep = bufs[i].buffer.transfer(size + 3);
+      }),
+    };
+    const bufs3 = Array.from({ length: n }, () => new Uint8Array(size).fill(1));
+    m.growShiftUs = time((i) => {
+      const o = new Uint8Array(bufs3[i].buffer.transfer(size + 20));
+      o.copyWithin(20, 0, size);
+      keep = o;
+    });
+    for (const [k, v] of Object.entries(m)) out[k] = Math.min(out[k] ?? Infinity, v);
+  }
+  void keep;
+  return out;
+}
+
+/**
+ * The crossover of the two paths for a key given as bytes: the transform round trip forced
+ * onto the wasm path (threshold Infinity) and onto the WebCrypto path (threshold 0),
+ * alternating, `rounds` times per size; best of each.
+ */
+async function crossoverJob({ suite, sizes, n, rounds }) {
+  const out = [];
+  for (const size of sizes) {
+    const src = source(size);
+    const best = { size, wasmUs: Infinity, webUs: Infinity };
+    await roundTrip(suite, src, 100, true, { threshold: Infinity });
+    await roundTrip(suite, src, 100, true, { threshold: 0 });
+    for (let r = 0; r < rounds; r++) {
+      for (const [k, threshold] of r % 2 ? [['webUs', 0], ['wasmUs', Infinity]] : [['wasmUs', Infinity], ['webUs', 0]]) {
+        best[k] = Math.min(best[k], await roundTrip(suite, src, n, false, { threshold }));
+      }
+    }
+    out.push(best);
+  }
+  return out;
 }
 
 /**
@@ -412,13 +464,13 @@ async function abJob({ suite, size, n, rounds, mime }) {
   const best = { current: Infinity, other: Infinity };
   rounds = rounds * 3;
   n = Math.max(50, Math.floor(n / 3));
-  await roundTrip(suite, src, 200, true, a, false, mime);
-  await roundTrip(suite, src, 200, true, b, false, mime);
+  await roundTrip(suite, src, 200, true, { api: a, mimeType: mime });
+  await roundTrip(suite, src, 200, true, { api: b, mimeType: mime });
   for (let r = 0; r < rounds; r++) {
     // Alternate which goes first: the second run of a pair collects the first one's garbage.
     const first = r % 2 === 0 ? 'other' : 'current';
     for (const which of first === 'other' ? ['other', 'current'] : ['current', 'other']) {
-      const us = await roundTrip(suite, src, n, false, which === 'other' ? b : a, false, mime);
+      const us = await roundTrip(suite, src, n, false, { api: which === 'other' ? b : a, mimeType: mime });
       best[which] = Math.min(best[which], us);
     }
   }
@@ -430,9 +482,13 @@ self.onmessage = async ({ data }) => {
   try {
     let value;
     if (job.kind === 'case') value = await caseJob(job);
-    else if (job.kind === 'roundtrip') value = await roundTrip(job.suite, source(job.size), job.n, false);
+    else if (job.kind === 'roundtrip') {
+      value = await roundTrip(job.suite, source(job.size), job.n, false, { keyMode: job.keyMode, threshold: job.threshold });
+    }
     else if (job.kind === 'ab') value = await abJob(job);
-    else if (job.kind === 'identity') value = await identityRoundTrip(job.size, job.n, job.hwm);
+    else if (job.kind === 'identity') value = await identityRoundTrip(job.size, job.n, job.hwm, job.webCryptoCall);
+    else if (job.kind === 'copies') value = await copiesJob(job);
+    else if (job.kind === 'crossover') value = await crossoverJob(job);
     else if (job.kind === 'vectors') value = await checkVectors(job.vectors);
     else throw new Error(`unknown job ${job.kind}`);
     self.postMessage({ id, ok: true, value });

@@ -7,7 +7,10 @@
 //                                 AES-GCM with the SFrame header as AAD; CTR suites: AES-CTR +
 //                                 HMAC, two awaits per direction)
 //   transform round trip          one frame through the public SFrameEncrypterStream, piped
-//                                 into SFrameDecrypterStream, read back (one frame in flight)
+//                                 into SFrameDecrypterStream, read back (one frame in flight),
+//                                 key as bytes (wasm + WebCrypto, path by size) and as a
+//                                 non-extractable HKDF CryptoKey (AES-GCM always in WebCrypto);
+//                                 the raw key forced onto each path (the threshold's crossover)
 // and the ratio round trip / (WebCrypto encrypt + decrypt) that issue 16's goals are stated in.
 // See bench/browser-worker.js for what each figure includes.
 //
@@ -24,9 +27,16 @@
 //                                           RTCEncoded*Frames (loopback call, fake devices;
 //                                           run it where loopback ICE works, e.g. stage 50's
 //                                           namespace)
-//   node bench/browser.mjs --profile [--size 1200] [--frames 20000]
+//   node bench/browser.mjs --crossover       the raw-key round trip forced onto each path at
+//                                           sizes 64 B … 4 KiB (the WebCrypto threshold's data)
+//   node bench/browser.mjs --copies          what building a frame's output buffer costs (new
+//                                           buffer + copy, copy + ArrayBuffer transfer)
+//   node bench/browser.mjs --profile [--size 1200] [--frames 20000] [--external]
+//                              [--threshold N]
 //                                           CPU profile (CDP Profiler in the worker) of the
 //                                           transform round trip: self time by function
+//                                           (--external: non-extractable CryptoKey;
+//                                           --threshold: the WebCrypto path's threshold)
 import { createServer } from 'node:http';
 import { readFile, writeFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
@@ -52,6 +62,8 @@ const CTR = 'AES_128_CTR_HMAC_SHA256_80';
 const CASES = [
   [GCM, 64],
   [GCM, 1200],
+  [GCM, 2 * 1024],
+  [GCM, 4 * 1024],
   [GCM, 10 * 1024],
   [GCM, 100 * 1024],
   [CTR, 1200],
@@ -62,6 +74,7 @@ const CASES = [
 function framesFor(size) {
   if (quick) return 20;
   if (size <= 1200) return 1500;
+  if (size <= 4096) return 800;
   if (size <= 10240) return 500;
   return 80;
 }
@@ -121,13 +134,15 @@ const f1 = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const sizeLabel = (n) => (n % 1024 === 0 ? `${n / 1024} KiB` : `${n} B`);
 
 function table(rows) {
+  const ratio = (x, r) => (x === null ? '–' : `${(x / (r.encUs + r.decUs)).toFixed(2)}×`);
+  const us = (x) => (x === null ? '–' : f1(x));
   const out = [
-    '| suite | frame | wasm protect | wasm unprotect | WebCrypto encrypt | WebCrypto decrypt | transform round trip | round trip / WebCrypto (enc+dec) | round trip / wasm (prot+unprot) | streams alone | JS layer | round trip, pipelined | WebCrypto path, projected | projected / WebCrypto (enc+dec) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| suite | frame | wasm protect | wasm unprotect | WebCrypto encrypt | WebCrypto decrypt | transform round trip, raw key | / WebCrypto (enc+dec) | transform round trip, non-extractable key | / WebCrypto (enc+dec) | raw key, wasm path only | raw key, WebCrypto path only | streams alone | streams + one WebCrypto call each | bare WebCrypto transform (no SFrame) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
     out.push(
-      `| ${r.suite} | ${sizeLabel(r.size)} | ${f1(r.protectUs)} | ${f1(r.unprotectUs)} | ${f1(r.encUs)} | ${f1(r.decUs)} | ${f1(r.roundTripUs)} | ${(r.roundTripUs / (r.encUs + r.decUs)).toFixed(2)}× | ${(r.roundTripUs / (r.protectUs + r.unprotectUs)).toFixed(2)}× | ${f1(r.streamsUs)} | ${f1(r.roundTripUs - r.streamsUs - r.protectUs - r.unprotectUs)} | ${f1(r.pipelinedUs)} | ${r.projectedUs === null ? '–' : f1(r.projectedUs)} | ${r.projectedUs === null ? '–' : `${(r.projectedUs / (r.encUs + r.decUs)).toFixed(2)}×`} |`,
+      `| ${r.suite} | ${sizeLabel(r.size)} | ${f1(r.protectUs)} | ${f1(r.unprotectUs)} | ${f1(r.encUs)} | ${f1(r.decUs)} | ${f1(r.roundTripUs)} | ${ratio(r.roundTripUs, r)} | ${f1(r.externalUs)} | ${ratio(r.externalUs, r)} | ${f1(r.wasmPathUs)} | ${us(r.webPathUs)} | ${f1(r.streamsUs)} | ${f1(r.streamsAsyncUs)} | ${us(r.bareUs)} |`,
     );
   }
   return out.join('\n');
@@ -204,7 +219,22 @@ try {
   const worker = await workerP;
   const run = (job) => page.evaluate((j) => window.bench.run(j), job);
 
-  if (abRev) {
+  if (args.includes('--crossover')) {
+    // Where the WebCrypto path overtakes the wasm path (raw key): the threshold's data.
+    const sizes = [64, 256, 512, 800, 1200, 1600, 2048, 3000, 4096];
+    const r = await run({ kind: 'crossover', suite: GCM, sizes, n: quick ? 20 : 600, rounds: quick ? 1 : 12 });
+    console.log(`transform round trip by path, raw key, ${GCM}, µs per frame, best of 12 alternating runs (${version})`);
+    console.log('| frame | wasm path | WebCrypto path | WebCrypto / wasm |\n|---|---:|---:|---:|');
+    for (const x of r) console.log(`| ${sizeLabel(x.size)} | ${f1(x.wasmUs)} | ${f1(x.webUs)} | ${(x.webUs / x.wasmUs).toFixed(2)} |`);
+  } else if (args.includes('--copies')) {
+    // What one output buffer costs: new + copy vs copy into a touched buffer (+ transfer).
+    console.log(`building a frame's output buffer, µs per frame (${version})`);
+    console.log('| frame | new buffer + copy | new buffer alone | copy into a touched buffer | copy + transfer(shorter) | transfer(longer) + shift |\n|---|---:|---:|---:|---:|---:|');
+    for (const size of [1200, 10240, 102400]) {
+      const r = await run({ kind: 'copies', size, n: size > 20000 ? 300 : 2000 });
+      console.log(`| ${sizeLabel(size)} | ${f1(r.allocCopyUs)} | ${f1(r.allocUs)} | ${f1(r.copyUs)} | ${f1(r.copyTransferUs)} | ${f1(r.growShiftUs)} |`);
+    }
+  } else if (abRev) {
     const sizes = args.includes('--sizes') ? args[args.indexOf('--sizes') + 1].split(',').map(Number) : [64, 1200, 10240];
     const mimeNote = args.includes('--mime') ? `, frames of ${args[args.indexOf('--mime') + 1]}` : '';
     console.log(`transform round trip${mimeNote}, µs per frame, best of 45 alternating runs: ${abRev} vs this tree (${version})`);
@@ -220,15 +250,17 @@ try {
     const size = opt('--size', 1200);
     const n = opt('--frames', 20000);
     const suite = args.includes('--ctr') ? CTR : GCM;
-    await run({ kind: 'roundtrip', suite, size, n: 2000 }); // warm-up (JIT)
+    const keyMode = args.includes('--external') ? 'external' : 'raw';
+    const threshold = args.includes('--threshold') ? opt('--threshold', undefined) : undefined;
+    await run({ kind: 'roundtrip', suite, size, n: 2000, keyMode, threshold }); // warm-up (JIT)
     const cdp = worker.client;
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.setSamplingInterval', { interval: 50 });
     await cdp.send('Profiler.start');
-    const us = await run({ kind: 'roundtrip', suite, size, n });
+    const us = await run({ kind: 'roundtrip', suite, size, n, keyMode, threshold });
     const { profile: prof } = await cdp.send('Profiler.stop');
     const { total, rows, cats } = selfTimes(prof);
-    console.log(`transform round trip, ${suite}, ${size}-byte frames, ${n} frames: ${us.toFixed(1)} µs per frame (${version})`);
+    console.log(`transform round trip, ${suite}, ${size}-byte frames, ${keyMode} key${threshold === undefined ? '' : `, threshold ${threshold}`}, ${n} frames: ${us.toFixed(1)} µs per frame (${version})`);
     console.log(`self time (${total} samples at 50 µs; µs per frame = share × ${us.toFixed(1)}):`);
     for (const [k, c] of cats) {
       console.log(`${((100 * c) / total).toFixed(1).padStart(5)}%  ${((us * c) / total).toFixed(2).padStart(6)} µs  [${k}]`);

@@ -28,6 +28,7 @@ import {
   parseCompatibilityMode,
   protectFrame,
   restoreFrame,
+  restoreFrameFrom,
   senderLayout,
   splitProtected,
 } from './codec.js';
@@ -58,10 +59,12 @@ export { SFrameTransformErrorEvent };
  * The WebCrypto fast path (AES-GCM suites): a frame of a key that also has a wasm form runs
  * its AEAD in WebCrypto when it has at least this many bytes (sender: the encoded frame;
  * receiver: its SFrame part, header ‖ ciphertext ‖ tag), and in wasm below it; a frame of an external key (non-extractable HKDF CryptoKey: no AES key in wasm)
- * always runs in WebCrypto. Measured crossover in headless Chromium 156, through the public
- * transforms (bench/README.md, "the WebCrypto fast path"): see WEBCRYPTO_MIN_BYTES there.
+ * always runs in WebCrypto. The crossover measured through the public transforms in headless
+ * Chromium 156 (bench/README.md, `--crossover`) lies between 800 B and 1200 B: below, one
+ * promise per side costs more than software AES-GCM in wasm saves; from ~1 KiB on, WebCrypto's
+ * hardware AES wins (by 1.5-2x at 3-4 KiB, ~3x at 10 KiB).
  */
-const DEFAULT_WEBCRYPTO_MIN_BYTES = 2048;
+const DEFAULT_WEBCRYPTO_MIN_BYTES = 1024;
 let webCryptoMinBytes = DEFAULT_WEBCRYPTO_MIN_BYTES;
 
 /**
@@ -449,7 +452,7 @@ class SFrameEngine {
     return webCryptoEncrypt(tx.web, nonce, aad, plaintext).then(
       (ct) => {
         try {
-          return joinProtected(codec, clear, header, new Uint8Array(ct));
+          return joinProtected(codec, clear, header, ct);
         } catch {
           return this.#encryptLost(chunk, tx.web.kid);
         }
@@ -570,7 +573,7 @@ class SFrameEngine {
           // for a copy committed meanwhile, "unknown_key_id" if the key was removed or
           // replaced while WebCrypto ran.
           rx.commitExternal(opening);
-          return restoreFrame(codec, clear, new Uint8Array(pt));
+          return restoreFrameFrom(codec, clear, pt);
         } catch (e) {
           this.#decryptFailed(chunk, e, () => kid);
           return null;
