@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SFrame through a real SFU (examples/sfu): Debian's Janus (videoroom with require_e2ee and
-# recording), four headless Chromium participants (playwright-core from
-# sframe-wasm/node_modules, Debian's /usr/bin/chromium), one headless Firefox ESR participant
-# (Debian's /usr/bin/firefox-esr, puppeteer-core through sframe-wasm/e2e/browsers.mjs; the
+# recording), four headless Chromium participants (Debian's /usr/bin/chromium) and one headless
+# Firefox ESR participant (Debian's /usr/bin/firefox-esr), both driven by puppeteer-core through
+# sframe-wasm/e2e/browsers.mjs (the Firefox one through the
 # package's main-thread RTCRtpSFrameEncrypter/Decrypter) and the native participant (str0m +
 # sframe-core) in one room. Checks that everyone decodes everyone (Firefox included, both
 # ways), a late joiner decodes after the keys rotate, a wrong room secret decodes nothing
@@ -23,7 +23,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 # Built by 40-wasm.sh / 50-browser.sh in a full run; here when this stage runs alone.
 [ -f sframe-wasm/pkg/sframe_wasm_bg.wasm ] || bash sframe-wasm/scripts/build.sh
-[ -d sframe-wasm/node_modules/playwright-core ] && [ -d sframe-wasm/node_modules/puppeteer-core ] ||
+[ -d sframe-wasm/node_modules/puppeteer-core ] ||
   (cd sframe-wasm && npm ci --no-audit --no-fund)
 
 # The native participant: its own workspace and target dir (fmt, clippy, unit tests, build).

@@ -451,7 +451,7 @@ impl<S: KeyStore> Receiver<S> {
     }
 
     /// First half of unprotecting `frame` with an AEAD outside this crate (e.g. WebCrypto
-    /// AES-GCM, issue 16). Parses the header, finds the installed key of its KID (a full key
+    /// AES-GCM in a browser, which keeps the AES key in a non-extractable `CryptoKey`). Parses the header, finds the installed key of its KID (a full key
     /// or a [`Key::external`] one; keys the receiver would derive — ratchet steps ahead, MLS
     /// members — are [`Error::UnknownKeyId`] here: use [`Receiver::unprotect`] for them) and
     /// checks the forgery limit and the replay window. Changes nothing. The caller then
