@@ -11,7 +11,23 @@
 // Receiver prototypes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
+import { big, hex, toHex, vectors } from './helpers.mjs';
+
+// Browsers have ArrayBuffer.prototype.transfer, which the WebCrypto path uses to grow
+// WebCrypto's output buffer (js/codec.js prependTo); Node 20 has not. A stand-in with its semantics (new
+// length, contents kept, the old buffer detached) is installed before the package loads, so
+// this file runs the transforms the way browsers do (the other test files run the fallback).
+const NATIVE_TRANSFER = Object.hasOwn(ArrayBuffer.prototype, 'transfer');
+if (!NATIVE_TRANSFER) {
+  // eslint-disable-next-line no-extend-native
+  ArrayBuffer.prototype.transfer = function (length = this.byteLength) {
+    const out = new ArrayBuffer(length);
+    new Uint8Array(out).set(new Uint8Array(this, 0, Math.min(length, this.byteLength)));
+    structuredClone(this, { transfer: [this] });
+    return out;
+  };
+}
+const {
   Receiver,
   Sender,
   SFrameDecrypterStream,
@@ -19,18 +35,17 @@ import {
   cipherSuiteInfo,
   parseHeader,
   resolveKey,
-} from '../js/index.js';
-import {
+} = await import('../js/index.js');
+const {
   deriveWebCryptoKey,
   isWebCryptoSuite,
   webCryptoDecrypt,
   webCryptoEncrypt,
   webCryptoKeyFromBase,
   webCryptoKeyFromDerived,
-} from '../js/webcrypto.js';
-import { resolveTransformKey } from '../js/keys.js';
-import { setWebCryptoThreshold } from '../js/transform.js';
-import { big, hex, toHex, vectors } from './helpers.mjs';
+} = await import('../js/webcrypto.js');
+const { resolveTransformKey } = await import('../js/keys.js');
+const { setWebCryptoThreshold } = await import('../js/transform.js');
 
 const subtle = globalThis.crypto.subtle;
 const GCM = 'AES_128_GCM_SHA256_128';
@@ -463,34 +478,41 @@ test('H.264 frames (escaped SFrame part) and Opus frames through WebCrypto, both
 });
 
 test('prependTo: clear ‖ header ‖ WebCrypto output, with and without ArrayBuffer transfer', async () => {
-  const native = ArrayBuffer.prototype.transfer;
-  if (!native) {
-    // Node 20 has no transfer: a stand-in (new buffer, copy, detach the old) for the branch
-    // browsers take, loaded into a fresh instance of codec.js.
-    // eslint-disable-next-line no-extend-native
-    ArrayBuffer.prototype.transfer = function (length) {
-      const out = new ArrayBuffer(length);
-      new Uint8Array(out).set(new Uint8Array(this, 0, Math.min(length, this.byteLength)));
-      structuredClone(this, { transfer: [this] });
-      return out;
-    };
-  }
+  const withTransfer = await import('../js/codec.js');
+  // A fresh instance of codec.js loaded while transfer is missing takes the fallback.
+  const saved = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'transfer');
+  delete ArrayBuffer.prototype.transfer;
+  let without;
   try {
-    const fresh = await import(`../js/codec.js?transfer=${Date.now()}`);
-    const plain = await import('../js/codec.js');
-    for (const { prependTo } of [fresh, plain]) {
-      for (const [a, b, n] of [[3, 5, 100], [0, 9, 10], [1, 0, 0], [0, 0, 4], [10, 17, 5000]]) {
-        const A = bytesOf(a, 1);
-        const B = bytesOf(b, 2);
-        const body = bytesOf(n, 3);
-        const buf = body.slice().buffer;
-        const out = prependTo(A, B, buf);
-        assert.equal(toHex(out), toHex(new Uint8Array([...A, ...B, ...body])));
-        assert.equal(out.byteOffset, 0);
-        assert.equal(out.byteLength, out.buffer.byteLength); // exact: handed over as frame data
-      }
-    }
+    without = await import(`../js/codec.js?no-transfer=${Date.now()}`);
   } finally {
-    if (!native) delete ArrayBuffer.prototype.transfer;
+    Object.defineProperty(ArrayBuffer.prototype, 'transfer', saved);
   }
+  for (const { prependTo } of [withTransfer, without]) {
+    for (const [a, b, n] of [[3, 5, 100], [0, 9, 10], [1, 0, 0], [0, 0, 4], [10, 17, 5000]]) {
+      const A = bytesOf(a, 1);
+      const B = bytesOf(b, 2);
+      const body = bytesOf(n, 3);
+      const buf = body.slice().buffer;
+      const out = prependTo(A, B, buf);
+      assert.equal(toHex(out), toHex(new Uint8Array([...A, ...B, ...body])));
+      assert.equal(out.byteOffset, 0);
+      assert.equal(out.byteLength, out.buffer.byteLength); // exact: handed over as frame data
+    }
+  }
+});
+
+test('the WebCrypto path leaves the caller\'s BufferSource chunks alone', async () => {
+  // A plain ArrayBuffer chunk belongs to the caller: left as it was.
+  const enc2 = new SFrameEncrypterStream({ cipherSuite: GCM, compatibilityMode: 'none' });
+  await enc2.setEncryptionKey(await hkdf(KEY), 14);
+  const e2 = open(enc2);
+  const chunk = bytesOf(5000).buffer;
+  await e2.writer.write(chunk);
+  await settle();
+  assert.equal(chunk.byteLength, 5000);
+  assert.equal(toHex(new Uint8Array(chunk)), toHex(bytesOf(5000)));
+  assert.ok(e2.out[0] instanceof ArrayBuffer);
+  assert.equal(e2.out[0].byteLength, 5000 + 2 + 16); // header (KID 14, counter 0) and tag
+  enc2.close();
 });
