@@ -107,3 +107,31 @@ test('tampered frames are rejected, counted, and leave the genuine frame accepta
   assert.throws(() => rx.commitExternal(b), { code: 'replay' });
   assert.throws(() => rx.unprotectExternal(new Uint8Array([0x08])), { code: 'malformed_frame' });
 });
+
+test('a full key takes the split too; opening changes nothing; a replaced key refuses the commit', async () => {
+  const v = allSuiteVectors.find((v) => v.cipher_suite === 4);
+  const ct = hex(v.ct);
+  const md = hex(v.metadata);
+  const rx = new Receiver(4);
+  rx.addKey(big(v.kid), hex(v.base_key)); // a full key: unprotect and the split both work
+  // Opening (and dropping) the frame any number of times records nothing: unprotect still
+  // accepts it once, then calls it a replay.
+  for (let i = 0; i < 3; i++) rx.unprotectExternal(ct).free();
+  const rejected = rx.unprotectExternal(ct);
+  rx.rejectExternal(rejected); // a failed tag: counted, the counter stays unused
+  rejected.free();
+  assert.equal(toHex(rx.unprotect(ct, md)), v.pt);
+  assert.throws(() => rx.unprotectExternal(ct), { code: 'replay' });
+  // An opening made under one key cannot be committed under its replacement.
+  const rx2 = new Receiver(4);
+  rx2.addExternalKey(big(v.kid), hex(v.sframe_salt));
+  const op = rx2.unprotectExternal(ct);
+  rx2.addKey(big(v.kid), new Uint8Array(16).fill(7)); // same KID, other key
+  assert.throws(() => rx2.commitExternal(op), { code: 'unknown_key_id' });
+  // ...nor after the key was removed.
+  rx2.addExternalKey(big(v.kid), hex(v.sframe_salt));
+  const op2 = rx2.unprotectExternal(ct);
+  rx2.removeKey(big(v.kid));
+  assert.throws(() => rx2.commitExternal(op2), { code: 'unknown_key_id' });
+  for (const x of [rx, rx2, op, op2]) x.free();
+});
