@@ -386,8 +386,11 @@ export class SFrameTransform extends EventTarget {
     options?: boolean | EventListenerOptions,
   ): void;
   /**
-   * key: an HKDF CryptoKey with "deriveBits" usage (stays non-extractable), an extractable
-   * CryptoKey (exported raw) or the base key bytes. On a decrypter: adds a decryption key.
+   * key: an HKDF CryptoKey (stays non-extractable) with "deriveBits" usage — add "deriveKey"
+   * too and, for the AES-GCM suites, the AES key is derived inside WebCrypto and never enters
+   * JS or wasm memory (every frame then uses WebCrypto's AES-GCM) — or an extractable CryptoKey
+   * (exported raw) or the base key bytes (small frames in wasm, from 1 KiB WebCrypto).
+   * On a decrypter: adds a decryption key.
    * An encrypter refuses a key and KID another live encrypter of this JS realm uses: the
    * promise rejects with an SFrameError `key_in_use` and an "error" event is dispatched
    * (errorType "keyID"). Other key errors (e.g. `invalid_key`) are reported the same way.

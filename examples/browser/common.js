@@ -235,9 +235,13 @@ export function workerSide(name, role, { api = 'script', cipherSuite, sei = fals
   };
 }
 
-/** A base key imported as a non-extractable HKDF key: it never leaves WebCrypto. */
+/**
+ * A base key imported as a non-extractable HKDF key: it never leaves WebCrypto. With
+ * "deriveKey" too, the AES-GCM key is derived inside WebCrypto as well (no AES key byte in JS
+ * or wasm memory; every frame through WebCrypto's AES-GCM).
+ */
 export function importKey(raw) {
-  return crypto.subtle.importKey('raw', raw, 'HKDF', false, ['deriveBits']);
+  return crypto.subtle.importKey('raw', raw, 'HKDF', false, ['deriveBits', 'deriveKey']);
 }
 
 /** A fresh random base key (16 bytes), non-extractable. */

@@ -23,7 +23,9 @@ export async function deriveEpochKey(roomSecret, nonceHex, epoch) {
     ),
   );
   try {
-    return await crypto.subtle.importKey('raw', bits, 'HKDF', false, ['deriveBits']);
+    // deriveKey too: the AES-GCM key is then derived inside WebCrypto and never enters JS or
+    // wasm memory (the package's WebCrypto path for every frame).
+    return await crypto.subtle.importKey('raw', bits, 'HKDF', false, ['deriveBits', 'deriveKey']);
   } finally {
     bits.fill(0);
   }

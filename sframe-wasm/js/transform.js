@@ -575,6 +575,15 @@ class SFrameEngine {
           rx.commitExternal(opening);
           return restoreFrameFrom(codec, clear, pt);
         } catch (e) {
+          if (errorCodeOf(e) === 'unknown_key_id') {
+            // The frame authenticated under the key its KID had when it arrived, and the
+            // application replaced or removed that key while WebCrypto ran. On the
+            // synchronous path the frame would have been done before the key call; here it
+            // cannot be recorded under the new key, so it is dropped and counted — not
+            // reported as a frame without a key, which it was not.
+            this.stats.dropped++;
+            return null;
+          }
           this.#decryptFailed(chunk, e, () => kid);
           return null;
         } finally {
