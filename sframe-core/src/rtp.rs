@@ -526,17 +526,28 @@ pub struct Packetizer<'f> {
     first: bool,
 }
 
+/// How many RTP payloads of at most `max_payload_len` bytes (descriptor included) a
+/// `frame_len`-byte SFrame frame is cut into (§5.1), with the errors of [`Packetizer::new`].
+///
+/// ```
+/// assert_eq!(sframe_core::rtp::fragment_count(2400, 1200), Ok(3)); // 1199 bytes per payload
+/// ```
+pub const fn fragment_count(frame_len: usize, max_payload_len: usize) -> Result<usize> {
+    if max_payload_len <= DESCRIPTOR_LEN {
+        return Err(Error::InvalidConfig);
+    }
+    if frame_len == 0 {
+        return Err(Error::MalformedFrame);
+    }
+    Ok(frame_len.div_ceil(max_payload_len - DESCRIPTOR_LEN))
+}
+
 impl<'f> Packetizer<'f> {
     /// Fragments `frame` (an SFrame ciphertext) with T = `mode`. [`Error::InvalidConfig`] if
     /// `max_payload_len` cannot hold a descriptor and one byte; [`Error::MalformedFrame`] if
     /// `frame` is empty (an SFrame frame has at least a header byte).
     pub fn new(frame: &'f [u8], mode: Mode, max_payload_len: usize) -> Result<Self> {
-        if max_payload_len <= DESCRIPTOR_LEN {
-            return Err(Error::InvalidConfig);
-        }
-        if frame.is_empty() {
-            return Err(Error::MalformedFrame);
-        }
+        fragment_count(frame.len(), max_payload_len)?;
         Ok(Packetizer {
             rest: frame,
             mode,

@@ -137,13 +137,7 @@ pub unsafe extern "C" fn sframe_rtp_fragment_count(
 ) -> SframeStatus {
     guard(|| {
         non_null(count)?;
-        if max_payload_len <= SFRAME_RTP_DESCRIPTOR_LEN {
-            return Err(sframe_core::Error::InvalidConfig.into());
-        }
-        if frame_len == 0 {
-            return Err(sframe_core::Error::MalformedFrame.into());
-        }
-        let n = frame_len.div_ceil(max_payload_len - SFRAME_RTP_DESCRIPTOR_LEN);
+        let n = sframe_core::rtp::fragment_count(frame_len, max_payload_len)?;
         // SAFETY: non-NULL, caller's contract.
         unsafe { store(count, n) };
         Ok(())
@@ -377,6 +371,12 @@ mod tests {
     use super::*;
     use crate::*;
     use std::ptr::{null, null_mut};
+
+    /// The header's literal (cbindgen needs one) is the core's value.
+    #[test]
+    fn descriptor_len_is_the_cores() {
+        assert_eq!(SFRAME_RTP_DESCRIPTOR_LEN, sframe_core::rtp::DESCRIPTOR_LEN);
+    }
 
     #[test]
     fn packetize_push_pop_through_the_c_entry_points() {
