@@ -2,7 +2,7 @@
 //! sender key ratcheting (§5.1) and MLS epochs (§5.2).
 //!
 //! Each frame goes: parse the header (§4.3) → resolve the key by KID (installed, or derived on
-//! the spot by [`ratchet`](crate::ratchet) / [`mls`](crate::mls)) → check the forgery limit and
+//! the spot by [`ratchet`] / [`mls`](crate::mls)) → check the forgery limit and
 //! the replay window (read-only) → verify and decrypt (§4.4.4) → only then record the counter.
 //! A frame that fails any step changes nothing but the key's authentication-failure count,
 //! which exists to enforce the forgery limit ([`Limits::max_auth_failures`]).
@@ -336,7 +336,7 @@ impl<S: KeyStore> Receiver<S> {
     /// Installs a ratcheting sender's key (§5.1): `kid` (built with `layout`, e.g.
     /// `layout.kid(generation, 0)`) and its `base_key`. Frames of that generation at a later
     /// ratchet step are then accepted once they authenticate under the key derived forward
-    /// (see the [`ratchet`](crate::ratchet) module). Re-adding the chain in force, or a key of
+    /// (see the [`ratchet`] module). Re-adding the chain in force, or a key of
     /// an earlier step of it (up to [`MAX_RATCHET_LOOKAHEAD`] steps back), changes nothing —
     /// replay windows and failure counts stay. Other material for the generation replaces
     /// its chain: the earlier chain state is removed (zeroized).

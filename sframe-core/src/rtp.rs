@@ -589,7 +589,7 @@ impl<'f> Iterator for Packetizer<'f> {
 
 impl ExactSizeIterator for Packetizer<'_> {}
 
-/// Protects `plaintext` with `sender` into `buf` ([`crate::Sender::max_protected_len`] bytes
+/// Protects `plaintext` with `sender` into `buf` ([`crate::Sender::max_output_len`] bytes
 /// suffice) and returns a [`Packetizer`] over the ciphertext (§5.1.1 steps 3-8 for
 /// [`Mode::PerFrame`], §5.1.2 for [`Mode::PerPacket`], where `plaintext` is one media RTP
 /// payload). `max_payload_len` is checked first: a bad value uses no counter.
