@@ -679,7 +679,7 @@ mod no_alloc_tests {
         // not remember needs an explicit counter (0 for a key the application knows is new).
         tx.set_key(100, &[1; 16])?;
         assert_eq!(tx.set_key(200, &[1; 16]), Err(Error::CounterUnknown));
-        tx.set_key_with_counter(200, &[1; 16], 0)?;
+        tx.set_key_with_counter(200, &[1; 16], crate::Counter(0))?;
         assert_eq!(tx.set_key(2, &[1; 16]), Err(Error::CounterUnknown));
         assert_eq!(tx.key_id(), Some(200), "nothing changed");
         tx.set_key(1, &[1; 16])?; // still remembered: resumes
