@@ -46,7 +46,11 @@ struct Input {
 
 fuzz_target!(|input: Input| {
     let suite = CipherSuite::ALL[usize::from(input.suite) % CipherSuite::ALL.len()];
-    let mode = if input.per_packet { Mode::PerPacket } else { Mode::PerFrame };
+    let mode = if input.per_packet {
+        Mode::PerPacket
+    } else {
+        Mode::PerFrame
+    };
     let max_payload = usize::from(input.max_payload % 1500).max(2);
 
     // Genuine frames: plaintext i starts with i, so plaintexts are distinct.

@@ -94,7 +94,8 @@ fn case() -> impl Strategy<Value = Case> {
 
 fn ours_protect(suite: CipherSuite, c: &Case) -> Vec<u8> {
     let mut tx = Sender::new(suite);
-    tx.set_key_with_counter(c.kid, &c.base_key, sframe_core::Counter(c.ctr)).unwrap();
+    tx.set_key_with_counter(c.kid, &c.base_key, sframe_core::Counter(c.ctr))
+        .unwrap();
     tx.protect_vec(&c.metadata, &c.payload).unwrap()
 }
 
