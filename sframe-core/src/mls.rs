@@ -414,59 +414,57 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rfc_figure_kids() {
-        let l = MlsKidLayout::new(4, 6).unwrap();
+    fn rfc_figure_kids() -> Result<()> {
+        let l = MlsKidLayout::new(4, 6)?;
         assert_eq!(l.kid(14, 3), Ok(0x3e));
         assert_eq!(l.kid(14, 7), Ok(0x7e));
         assert_eq!(l.kid(15, 3), Ok(0x3f));
         assert_eq!(l.kid(15, 5), Ok(0x5f));
         assert_eq!(l.kid(17, 33), Ok(0x211));
-        assert_eq!(l.with_context(3).unwrap().kid(16, 2), Ok(0xc20));
+        assert_eq!(l.with_context(3)?.kid(16, 2), Ok(0xc20));
         assert_eq!(l.kid(1, 64), Err(Error::InvalidConfig));
+        Ok(())
     }
 
     #[test]
-    fn group_size_to_index_bits() {
-        assert_eq!(MlsKidLayout::for_group_size(4, 1).unwrap().index_bits(), 0);
-        assert_eq!(MlsKidLayout::for_group_size(4, 2).unwrap().index_bits(), 1);
-        assert_eq!(MlsKidLayout::for_group_size(4, 64).unwrap().index_bits(), 6);
-        assert_eq!(MlsKidLayout::for_group_size(4, 65).unwrap().index_bits(), 7);
+    fn group_size_to_index_bits() -> Result<()> {
+        assert_eq!(MlsKidLayout::for_group_size(4, 1)?.index_bits(), 0);
+        assert_eq!(MlsKidLayout::for_group_size(4, 2)?.index_bits(), 1);
+        assert_eq!(MlsKidLayout::for_group_size(4, 64)?.index_bits(), 6);
+        assert_eq!(MlsKidLayout::for_group_size(4, 65)?.index_bits(), 7);
+        Ok(())
     }
 
     #[test]
-    fn context_must_fit() {
-        let l = MlsKidLayout::new(32, 32).unwrap();
+    fn context_must_fit() -> Result<()> {
+        let l = MlsKidLayout::new(32, 32)?;
         assert_eq!(l.with_context(1), Err(Error::InvalidConfig));
         assert_eq!(l.kid(u64::MAX, u32::MAX), Ok(u64::MAX));
         assert_eq!(
             l.split(u64::MAX),
             (0, u64::from(u32::MAX), u64::from(u32::MAX))
         );
+        Ok(())
     }
 
     #[test]
-    fn ring_keeps_newest_and_drops_twins() {
-        let l = MlsKidLayout::new(2, 4).unwrap();
+    fn ring_keeps_newest_and_drops_twins() -> Result<()> {
+        let l = MlsKidLayout::new(2, 4)?;
         let mut st = MlsState::new(l, 3);
         for e in 0..3 {
             assert_eq!(
-                st.insert(EpochSecret::new(e, &[e as u8; 16]).unwrap()),
+                st.insert(EpochSecret::new(e, &[e as u8; 16])?),
                 [None, None]
             );
         }
-        assert_eq!(
-            st.insert(EpochSecret::new(3, &[3; 16]).unwrap()),
-            [None, Some(0)]
-        );
+        assert_eq!(st.insert(EpochSecret::new(3, &[3; 16])?), [None, Some(0)]);
         // Epoch 5 has the low bits of epoch 1: the twin goes, and with room left nothing else.
-        assert_eq!(
-            st.insert(EpochSecret::new(5, &[5; 16]).unwrap()),
-            [Some(1), None]
-        );
+        assert_eq!(st.insert(EpochSecret::new(5, &[5; 16])?), [Some(1), None]);
         let kept: [bool; 6] =
             core::array::from_fn(|e| st.epochs.iter().flatten().any(|s| s.epoch == e as u64));
         assert_eq!(kept, [false, false, true, true, false, true]);
-        assert_eq!(st.epoch_for(l.kid(5, 9).unwrap()).map(|e| e.epoch), Some(5));
-        assert!(st.epoch_for(l.kid(4, 9).unwrap()).is_none());
+        assert_eq!(st.epoch_for(l.kid(5, 9)?).map(|e| e.epoch), Some(5));
+        assert!(st.epoch_for(l.kid(4, 9)?).is_none());
+        Ok(())
     }
 }

@@ -397,47 +397,47 @@ mod tests {
     use crate::hazmat::derive_key_and_salt;
 
     #[test]
-    fn layout_bounds() {
+    fn layout_bounds() -> Result<()> {
         assert_eq!(RatchetLayout::new(0), Err(Error::InvalidConfig));
         assert_eq!(RatchetLayout::new(1), Err(Error::InvalidConfig));
         assert_eq!(RatchetLayout::new(64), Err(Error::InvalidConfig));
-        let l = RatchetLayout::new(63).unwrap();
+        let l = RatchetLayout::new(63)?;
         assert_eq!(l.kid(Generation(1), 5), Ok((1 << 63) | 5));
         assert_eq!(l.kid(Generation(2), 0), Err(Error::InvalidConfig));
-        let l = RatchetLayout::new(2).unwrap();
+        let l = RatchetLayout::new(2)?;
         assert_eq!(l.kid(Generation(1), 5), Ok(0b101));
-        assert_eq!(l.distance(3, l.kid(Generation(1), 5).unwrap()), 2);
-        assert_eq!(l.distance(5, l.kid(Generation(1), 4).unwrap()), 3); // wraps: 4 is 3 ahead of 5 mod 4
+        assert_eq!(l.distance(3, l.kid(Generation(1), 5)?), 2);
+        assert_eq!(l.distance(5, l.kid(Generation(1), 4)?), 3); // wraps: 4 is 3 ahead of 5 mod 4
         assert_eq!(l.max_ahead(), 1);
-        assert_eq!(RatchetLayout::new(4).unwrap().max_ahead(), 7);
-        assert_eq!(RatchetLayout::new(63).unwrap().max_ahead(), (1 << 62) - 1);
+        assert_eq!(RatchetLayout::new(4)?.max_ahead(), 7);
+        assert_eq!(RatchetLayout::new(63)?.max_ahead(), (1 << 62) - 1);
+        Ok(())
     }
 
     #[test]
-    fn step_n_matches_repeated_steps() {
+    fn step_n_matches_repeated_steps() -> Result<()> {
         let suite = CipherSuite::AesGcm256Sha512;
-        let s0 = ChainState::new(suite, &[1; 20]).unwrap();
-        let (s1, _) = s0.step::<RustCrypto>(suite, 1).unwrap();
-        let (s2, _) = s1.step::<RustCrypto>(suite, 2).unwrap();
-        let (_, k3) = s2.step::<RustCrypto>(suite, 3).unwrap();
-        let (direct, k3b) = s0.step_n::<RustCrypto>(suite, 3, 3).unwrap();
+        let s0 = ChainState::new(suite, &[1; 20])?;
+        let (s1, _) = s0.step::<RustCrypto>(suite, 1)?;
+        let (s2, _) = s1.step::<RustCrypto>(suite, 2)?;
+        let (_, k3) = s2.step::<RustCrypto>(suite, 3)?;
+        let (direct, k3b) = s0.step_n::<RustCrypto>(suite, 3, 3)?;
         assert_eq!(k3.nonce(0), k3b.nonce(0));
-        let (_, k4a) = direct.step::<RustCrypto>(suite, 4).unwrap();
-        let (_, k4b) = s0.step_n::<RustCrypto>(suite, 4, 4).unwrap();
+        let (_, k4a) = direct.step::<RustCrypto>(suite, 4)?;
+        let (_, k4b) = s0.step_n::<RustCrypto>(suite, 4, 4)?;
         assert_eq!(k4a.nonce(9), k4b.nonce(9));
+        Ok(())
     }
 
     #[test]
-    fn chain_key_is_the_rfc_formula() {
+    fn chain_key_is_the_rfc_formula() -> Result<()> {
         // base_key[1] via the public helper, then §4.4.2 on it, must equal the chain's key.
         let suite = CipherSuite::AesCtr128HmacSha256_80;
         let mut bk1 = [0u8; 64];
-        let n = next_base_key(suite, &[0x33; 16], &mut bk1).unwrap();
-        let (_, salt) = derive_key_and_salt(suite, 17, &bk1[..n]).unwrap();
-        let (_, key) = ChainState::new(suite, &[0x33; 16])
-            .unwrap()
-            .step::<RustCrypto>(suite, 17)
-            .unwrap();
+        let n = next_base_key(suite, &[0x33; 16], &mut bk1)?;
+        let (_, salt) = derive_key_and_salt(suite, 17, &bk1[..n])?;
+        let (_, key) = ChainState::new(suite, &[0x33; 16])?.step::<RustCrypto>(suite, 17)?;
         assert_eq!(key.nonce(0), *salt);
+        Ok(())
     }
 }

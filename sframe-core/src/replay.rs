@@ -134,7 +134,7 @@ mod tests {
     /// (in order, reordered, duplicated, small and large jumps, near `u64::MAX`).
     #[cfg(feature = "std")]
     #[test]
-    fn matches_a_naive_model() {
+    fn matches_a_naive_model() -> Result<()> {
         use std::collections::BTreeSet;
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         let mut rnd = move || {
@@ -174,43 +174,46 @@ mod tests {
                 assert_eq!(w.highest(), high);
             }
         }
+        Ok(())
     }
 
     #[test]
-    fn window_edges() {
+    fn window_edges() -> Result<()> {
         let mut w = ReplayWindow::default();
         let size = 64;
-        accept(&mut w, 100, size).unwrap();
+        accept(&mut w, 100, size)?;
         assert_eq!(accept(&mut w, 100, size), Err(Error::Replay));
         // 100 - 63 is the oldest value inside a 64-wide window; 100 - 64 is outside.
-        accept(&mut w, 37, size).unwrap();
+        accept(&mut w, 37, size)?;
         assert_eq!(accept(&mut w, 36, size), Err(Error::Replay));
         assert_eq!(accept(&mut w, 37, size), Err(Error::Replay));
-        accept(&mut w, 101, size).unwrap();
+        accept(&mut w, 101, size)?;
         // 37 is now 64 behind: outside.
         assert_eq!(w.check(37, size), Err(Error::Replay));
         assert_eq!(w.check(38, size), Ok(()));
         assert_eq!(w.check(100, size), Err(Error::Replay));
+        Ok(())
     }
 
     #[test]
-    fn large_jumps_clear_history() {
+    fn large_jumps_clear_history() -> Result<()> {
         let mut w = ReplayWindow::default();
-        accept(&mut w, 5, 1024).unwrap();
-        accept(&mut w, 5 + 2000, 1024).unwrap();
+        accept(&mut w, 5, 1024)?;
+        accept(&mut w, 5 + 2000, 1024)?;
         assert_eq!(w.check(5, 1024), Err(Error::Replay)); // too old
-        accept(&mut w, 5 + 2000 - 1023, 1024).unwrap();
-        accept(&mut w, u64::MAX, 1024).unwrap();
+        accept(&mut w, 5 + 2000 - 1023, 1024)?;
+        accept(&mut w, u64::MAX, 1024)?;
         assert_eq!(w.check(u64::MAX, 1024), Err(Error::Replay));
         assert_eq!(w.highest(), Some(u64::MAX));
+        Ok(())
     }
 
     #[test]
-    fn shifts_across_word_boundaries() {
+    fn shifts_across_word_boundaries() -> Result<()> {
         for step in [1u64, 63, 64, 65, 127, 128, 500] {
             let mut w = ReplayWindow::default();
-            accept(&mut w, 1000, 1024).unwrap();
-            accept(&mut w, 1000 + step, 1024).unwrap();
+            accept(&mut w, 1000, 1024)?;
+            accept(&mut w, 1000 + step, 1024)?;
             assert_eq!(w.check(1000, 1024), Err(Error::Replay), "step {step}");
             assert_eq!(
                 w.check(1001, 1024),
@@ -222,13 +225,15 @@ mod tests {
             );
             assert_eq!(w.check(999, 1024), Ok(()), "step {step}");
         }
+        Ok(())
     }
 
     #[test]
-    fn disabled_window_accepts_everything() {
+    fn disabled_window_accepts_everything() -> Result<()> {
         let mut w = ReplayWindow::default();
-        accept(&mut w, 10, 0).unwrap();
-        accept(&mut w, 10, 0).unwrap();
-        accept(&mut w, 0, 0).unwrap();
+        accept(&mut w, 10, 0)?;
+        accept(&mut w, 10, 0)?;
+        accept(&mut w, 0, 0)?;
+        Ok(())
     }
 }

@@ -514,8 +514,9 @@ impl Fragment<'_> {
 /// let fragments: Vec<_> = Packetizer::new(&frame, Mode::PerFrame, 11)?.collect();
 /// assert_eq!(fragments.len(), 3); // 10 + 10 + 5 bytes, each behind a descriptor
 /// assert_eq!(fragments.iter().map(|f| f.descriptor.to_byte()).collect::<Vec<_>>(), [0x80, 0x00, 0x40]);
-/// let single = Packetizer::new(&frame, Mode::PerPacket, 100)?.next().unwrap();
-/// assert_eq!(single.descriptor.to_byte(), 0xe0); // S, E and T
+/// let single: Vec<_> = Packetizer::new(&frame, Mode::PerPacket, 100)?.collect();
+/// assert_eq!(single.len(), 1);
+/// assert_eq!(single[0].descriptor.to_byte(), 0xe0); // S, E and T
 /// # Ok::<(), sframe_core::Error>(())
 /// ```
 #[derive(Clone, Debug)]

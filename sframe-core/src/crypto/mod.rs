@@ -389,20 +389,21 @@ mod tests {
     /// Runs `$f::<B>()` for every backend compiled in.
     macro_rules! each_backend {
         ($f:ident) => {{
-            $f::<RustCrypto>();
+            $f::<RustCrypto>()?;
             #[cfg(all(feature = "aws-lc", not(target_family = "wasm")))]
-            $f::<AwsLc>();
+            $f::<AwsLc>()?;
         }};
     }
 
     // RFC 4231 test case 2 (HMAC-SHA256), to pin the backend's HMAC independently of SFrame.
     #[test]
-    fn hmac_sha256_rfc4231_case2() {
+    fn hmac_sha256_rfc4231_case2() -> Result<()> {
         each_backend!(hmac_sha256_case2);
+        Ok(())
     }
 
-    fn hmac_sha256_case2<B: Backend>() {
-        let mac = <B as Primitives>::Hmac::new(HashAlg::Sha256, b"Jefe").unwrap();
+    fn hmac_sha256_case2<B: Backend>() -> Result<()> {
+        let mac = <B as Primitives>::Hmac::new(HashAlg::Sha256, b"Jefe")?;
         let out = mac.mac(&[b"what do ya want ", b"for nothing?"]);
         let expected: [u8; 32] = [
             0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e, 0x6a, 0x04, 0x24, 0x26, 0x08, 0x95,
@@ -411,60 +412,64 @@ mod tests {
         ];
         assert_eq!(out[..32], expected);
         assert_eq!(out[32..], [0u8; 32]);
+        Ok(())
     }
 
     // RFC 4231 test case 2 (HMAC-SHA512), for the suites 6-8 tag function.
     #[test]
-    fn hmac_sha512_rfc4231_case2() {
+    fn hmac_sha512_rfc4231_case2() -> Result<()> {
         each_backend!(hmac_sha512_case2);
+        Ok(())
     }
 
-    fn hmac_sha512_case2<B: Backend>() {
-        let mac = <B as Primitives>::Hmac::new(HashAlg::Sha512, b"Jefe").unwrap();
+    fn hmac_sha512_case2<B: Backend>() -> Result<()> {
+        let mac = <B as Primitives>::Hmac::new(HashAlg::Sha512, b"Jefe")?;
         let out = mac.mac(&[b"what do ya want ", b"for nothing?"]);
         assert_eq!(&out[..8], &[0x16, 0x4b, 0x7a, 0x7b, 0xfc, 0xf8, 0x19, 0xe2]);
         assert_eq!(
             &out[56..],
             &[0x63, 0x6e, 0x07, 0x0a, 0x38, 0xbc, 0xe7, 0x37]
         );
+        Ok(())
     }
 
     // RFC 5869 test case 1 (HKDF-SHA256).
     #[test]
-    fn hkdf_sha256_rfc5869_case1() {
+    fn hkdf_sha256_rfc5869_case1() -> Result<()> {
         let ikm = [0x0bu8; 22];
         let salt: [u8; 13] = core::array::from_fn(|i| i as u8);
         let info: [u8; 10] = core::array::from_fn(|i| 0xf0 + i as u8);
         let prk = hkdf_extract(HashAlg::Sha256, &salt, &ikm);
         let mut okm = [0u8; 42];
-        hkdf_expand(HashAlg::Sha256, &prk, &[&info[..4], &info[4..]], &mut okm).unwrap();
+        hkdf_expand(HashAlg::Sha256, &prk, &[&info[..4], &info[4..]], &mut okm)?;
         assert_eq!(&okm[..8], &[0x3c, 0xb2, 0x5f, 0x25, 0xfa, 0xac, 0xd5, 0x7a]);
         assert_eq!(
             &okm[32..],
             &[0x34, 0x00, 0x72, 0x08, 0xd5, 0xb8, 0x87, 0x18, 0x58, 0x65]
         );
+        Ok(())
     }
 
     /// The core's promise, for whichever backend is compiled in: a failed open leaves the
     /// ciphertext exactly as it was, at every size class the backends treat differently.
     #[cfg(feature = "std")]
     #[test]
-    fn failed_open_leaves_buffer_unchanged() {
+    fn failed_open_leaves_buffer_unchanged() -> Result<()> {
         each_backend!(failed_open_unchanged);
+        Ok(())
     }
 
     #[cfg(feature = "std")]
-    fn failed_open_unchanged<B: Backend>() {
+    fn failed_open_unchanged<B: Backend>() -> Result<()> {
         for suite in CipherSuite::ALL {
             let key_bytes = [0x5au8; 96];
-            let key = AeadKey::<B>::new(suite, &key_bytes[..suite.key_len()]).unwrap();
+            let key = AeadKey::<B>::new(suite, &key_bytes[..suite.key_len()])?;
             let nonce = [3u8; NONCE_LEN];
             for len in [0usize, 1, 64, 257, 1200, 2049, 10 * 1024, 100 * 1024] {
                 let mut buf: std::vec::Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
                 let mut tag = [0u8; 16];
                 let tag_len = suite.tag_len();
-                key.seal(&nonce, &[0x10], b"m", &mut buf, &mut tag[..tag_len])
-                    .unwrap();
+                key.seal(&nonce, &[0x10], b"m", &mut buf, &mut tag[..tag_len])?;
                 let ct = buf.clone();
                 for (what, hdr, meta, flip_tag) in [
                     ("tag", &[0x10u8][..], &b"m"[..], true),
@@ -485,39 +490,37 @@ mod tests {
                         "{suite} len {len}: bad {what} changed the buffer"
                     );
                 }
-                key.open(&nonce, &[0x10], b"m", &mut buf, &tag[..tag_len])
-                    .unwrap();
+                key.open(&nonce, &[0x10], b"m", &mut buf, &tag[..tag_len])?;
                 assert!(buf.iter().enumerate().all(|(i, b)| *b == (i * 7) as u8));
             }
         }
+        Ok(())
     }
 
     /// The buffer-to-buffer forms produce exactly what the in-place forms do, and a failed
     /// `open_b2b` leaves no plaintext in `output`.
     #[cfg(feature = "std")]
     #[test]
-    fn b2b_matches_in_place() {
+    fn b2b_matches_in_place() -> Result<()> {
         each_backend!(b2b_matches);
+        Ok(())
     }
 
     #[cfg(feature = "std")]
-    fn b2b_matches<B: Backend>() {
+    fn b2b_matches<B: Backend>() -> Result<()> {
         for suite in CipherSuite::ALL {
-            let key = AeadKey::<B>::new(suite, &[0x33u8; 96][..suite.key_len()]).unwrap();
+            let key = AeadKey::<B>::new(suite, &[0x33u8; 96][..suite.key_len()])?;
             let nonce = [9u8; NONCE_LEN];
             let tl = suite.tag_len();
             for len in [0usize, 1, 17, 1200, 4099] {
                 let pt: std::vec::Vec<u8> = (0..len).map(|i| (i * 3 + 1) as u8).collect();
                 let (mut a, mut ta) = (pt.clone(), [0u8; 16]);
-                key.seal(&nonce, &[1], b"md", &mut a, &mut ta[..tl])
-                    .unwrap();
+                key.seal(&nonce, &[1], b"md", &mut a, &mut ta[..tl])?;
                 let (mut b, mut tb) = (std::vec![0u8; len], [0u8; 16]);
-                key.seal_b2b(&nonce, &[1], b"md", &pt, &mut b, &mut tb[..tl])
-                    .unwrap();
+                key.seal_b2b(&nonce, &[1], b"md", &pt, &mut b, &mut tb[..tl])?;
                 assert_eq!((&a, ta), (&b, tb), "{suite} {len}");
                 let mut out = std::vec![0xeeu8; len];
-                key.open_b2b(&nonce, &[1], b"md", &b, &mut out, &tb[..tl])
-                    .unwrap();
+                key.open_b2b(&nonce, &[1], b"md", &b, &mut out, &tb[..tl])?;
                 assert_eq!(out, pt);
                 let mut bad = tb;
                 bad[0] ^= 1;
@@ -529,22 +532,24 @@ mod tests {
                 assert!(len == 0 || out != pt, "{suite} {len}: plaintext released");
             }
         }
+        Ok(())
     }
 
     #[test]
-    fn long_metadata_is_authenticated() {
+    fn long_metadata_is_authenticated() -> Result<()> {
         each_backend!(long_metadata);
+        Ok(())
     }
 
-    fn long_metadata<B: Backend>() {
-        let key = AeadKey::<B>::new(CipherSuite::AesGcm128Sha256, &[7u8; 16]).unwrap();
+    fn long_metadata<B: Backend>() -> Result<()> {
+        let key = AeadKey::<B>::new(CipherSuite::AesGcm128Sha256, &[7u8; 16])?;
         let meta = [0xabu8; MAX_INLINE_METADATA_LEN + 100];
         let nonce = [1u8; NONCE_LEN];
         let mut buf = *b"payload";
         let mut tag = [0u8; 16];
         let r = key.seal(&nonce, &[0x00], &meta, &mut buf, &mut tag);
         if cfg!(feature = "alloc") {
-            r.unwrap();
+            r?;
             let mut bad = meta;
             bad[MAX_INLINE_METADATA_LEN + 50] ^= 1;
             let mut b2 = buf;
@@ -552,10 +557,11 @@ mod tests {
                 key.open(&nonce, &[0x00], &bad, &mut b2, &tag),
                 Err(Error::AuthenticationFailed)
             );
-            key.open(&nonce, &[0x00], &meta, &mut buf, &tag).unwrap();
+            key.open(&nonce, &[0x00], &meta, &mut buf, &tag)?;
             assert_eq!(&buf, b"payload");
         } else {
             assert_eq!(r, Err(Error::MetadataTooLong));
         }
+        Ok(())
     }
 }
