@@ -1,7 +1,8 @@
 //! Model-based test of `Receiver` state, and regression tests for the receiving side's
 //! state-reset scenarios found in review.
 //!
-//! Arbitrary sequences of key management (add, re-add identical, replace, remove keys; add and
+//! Arbitrary sequences of key management (add — as a full key or a salt-only external one —,
+//! re-add identical, replace, remove keys; add and
 //! remove MLS epochs; add ratcheting keys of any step of a chain) interleaved with frames
 //! from honest senders (a plain key pair, a §5.1 ratcheting sender, two §5.2 MLS members)
 //! delivered fresh, replayed, reordered and forged. Properties:
@@ -16,9 +17,12 @@
 use std::collections::HashSet;
 
 use proptest::prelude::*;
+use sframe_core::hazmat::{Aead, derive_key_and_salt};
 use sframe_core::mls::MlsKidLayout;
 use sframe_core::ratchet::RatchetLayout;
-use sframe_core::{CipherSuite, Error, Key, Limits, Receiver, ReceiverConfig, Sender};
+use sframe_core::{
+    CipherSuite, DefaultBackend, Error, Key, Limits, Receiver, ReceiverConfig, Sender,
+};
 
 const PLAIN: [(u64, [u8; 16]); 3] = [(100, [1; 16]), (101, [2; 16]), (100, [3; 16])];
 const CHAIN_BASE: [u8; 16] = [9; 16];
@@ -46,10 +50,13 @@ enum Origin {
 #[derive(Clone, Debug)]
 enum Op {
     Emit(u8),
-    Deliver(usize),
+    /// Deliver a logged frame; `true`: a plain-key frame through the external-AEAD split
+    /// (`unprotect_external`, the AEAD outside, then `commit_external` / `reject_external`).
+    Deliver(usize, bool),
     Forge(usize, usize, u8),
-    /// Add a plain key: with `add_key`, or derived first and added with `add_derived_key`.
-    AddPlain(usize, bool),
+    /// Add a plain key: 0 `add_key`, 1 derived first and added with `add_derived_key`, 2 as a
+    /// salt-only `Key::external` (its AEAD outside the receiver).
+    AddPlain(usize, u8),
     RemovePlain(usize),
     AddRatchet(usize),
     RemoveChainKey(usize),
@@ -63,10 +70,11 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => (0..4u8).prop_map(Op::Emit),
-        6 => any::<prop::sample::Index>().prop_map(|i| Op::Deliver(i.index(1 << 20))),
+        6 => (any::<prop::sample::Index>(), any::<bool>())
+            .prop_map(|(i, ext)| Op::Deliver(i.index(1 << 20), ext)),
         2 => (any::<prop::sample::Index>(), 0..64usize, 0..8u8)
             .prop_map(|(i, b, bit)| Op::Forge(i.index(1 << 20), b, bit)),
-        1 => (0..3usize, any::<bool>()).prop_map(|(p, derived)| Op::AddPlain(p, derived)),
+        1 => (0..3usize, 0..3u8).prop_map(|(p, how)| Op::AddPlain(p, how)),
         1 => (0..3usize).prop_map(Op::RemovePlain),
         2 => (0..12usize).prop_map(Op::AddRatchet),
         1 => (0..12usize).prop_map(Op::RemoveChainKey),
@@ -164,6 +172,27 @@ impl World {
         snap
     }
 
+    /// A plain-key frame through the split, the AEAD run outside with the key the application
+    /// installed under its KID (what a browser's WebCrypto key for that KID would be).
+    fn deliver_external(&mut self, i: usize) -> Result<(), Error> {
+        let frame = &self.log[i].0;
+        let open = self.rx.unprotect_external(frame)?;
+        let slot = (open.key_id() - 100) as usize;
+        let p = self.plain_installed[slot].ok_or(Error::UnknownKeyId)?;
+        let suite = self.rx.suite();
+        let (key, _) = derive_key_and_salt(suite, PLAIN[p].0, &PLAIN[p].1)?;
+        let (header, body) = frame.split_at(open.header_len());
+        let (ct, tag) = body.split_at(body.len() - open.tag_len());
+        let mut pt = ct.to_vec();
+        match Aead::new(suite, &key[..suite.key_len()])?.open(open.nonce(), header, &mut pt, tag) {
+            Ok(()) => self.rx.commit_external(&open),
+            Err(e) => {
+                self.rx.reject_external(&open);
+                Err(e)
+            }
+        }
+    }
+
     fn forget(&mut self, f: impl Fn(Origin) -> bool) {
         let log = &self.log;
         self.accepted.retain(|i| !f(log[*i].1));
@@ -195,10 +224,14 @@ impl World {
                 let kid = sframe_core::inspect(&frame).unwrap().key_id;
                 self.log.push((frame, origin, kid));
             }
-            Op::Deliver(i) if !self.log.is_empty() => {
+            Op::Deliver(i, external) if !self.log.is_empty() => {
                 let i = i % self.log.len();
                 let before = self.snapshot();
-                match self.rx.unprotect_vec(b"", &self.log[i].0) {
+                let result = match self.log[i].1 {
+                    Origin::Plain(_) if external => self.deliver_external(i),
+                    _ => self.rx.unprotect_vec(b"", &self.log[i].0).map(|_| ()),
+                };
+                match result {
                     Ok(_) => assert!(
                         self.accepted.insert(i),
                         "frame {i} ({:?}, KID {}) accepted twice",
@@ -217,18 +250,25 @@ impl World {
                 assert!(self.rx.unprotect_vec(b"", &f).is_err(), "forgery accepted");
                 assert_eq!(before, self.snapshot(), "a forgery changed state");
             }
-            Op::AddPlain(p, derived) => {
+            Op::AddPlain(p, how) => {
                 let (kid, base) = PLAIN[p];
                 let slot = (kid - 100) as usize;
                 if self.plain_installed[slot] != Some(p) || !self.rx.has_key(kid) {
                     // New or other material: a fresh start the application asked for.
                     self.forget(|o| matches!(o, Origin::Plain(q) if PLAIN[q].0 == kid));
                 }
-                if derived {
-                    let key = Key::derive(self.rx.suite(), kid, &base).unwrap();
-                    self.rx.add_derived_key(key).unwrap();
-                } else {
-                    self.rx.add_key(kid, &base).unwrap();
+                let suite = self.rx.suite();
+                match how {
+                    0 => self.rx.add_key(kid, &base).unwrap(),
+                    1 => self
+                        .rx
+                        .add_derived_key(Key::derive(suite, kid, &base).unwrap())
+                        .unwrap(),
+                    _ => {
+                        let (_, salt) = derive_key_and_salt(suite, kid, &base).unwrap();
+                        let key = Key::external(DefaultBackend::default(), suite, kid, &salt[..]);
+                        self.rx.add_derived_key(key.unwrap()).unwrap();
+                    }
                 }
                 self.plain_installed[slot] = Some(p);
             }
@@ -285,7 +325,7 @@ impl World {
                 self.rx.remove_key(mls_layout().kid(e, leaf).unwrap());
             }
             Op::SenderEpoch(e) => self.set_mls_epoch(e),
-            Op::Deliver(_) | Op::Forge(..) => {}
+            Op::Deliver(..) | Op::Forge(..) => {}
         }
     }
 }
