@@ -164,6 +164,25 @@ dirty=()
 [ -n "${CI:-}" ] || dirty=(--allow-dirty)
 publish_args=()
 for c in "${published[@]}"; do publish_args+=(-p "$c"); done
+# The verify builds the packaged crates as crates of a temporary registry, and cargo treats
+# registry crates as immutable twice over: it unpacks "sframe-core 0.1.0" of that registry into
+# $CARGO_HOME/registry/src/-<hash of the registry path>/ only if no such directory exists, and
+# it fingerprints the build in the target dir by name and version, not by content. A clone at
+# the same path verified before, with other sources, would leave both behind, and the
+# dependents would be verified against the old core (seen in CI: sframe-cli built against a
+# core without `unprotect_in_place`). So both go first; third-party crates stay warm.
+forget_sframe_builds() {
+  local d c
+  for c in "${published[@]}"; do
+    rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/"$c-$version"
+  done
+  for d in "$target_dir"/debug/{.fingerprint,deps,build}; do
+    [ -d "$d" ] || continue
+    find "$d" -maxdepth 1 \( -name 'sframe[-_]*' -o -name 'libsframe[-_]*' \) -exec rm -rf {} +
+  done
+  rm -f "$target_dir"/debug/libsframe*
+}
+forget_sframe_builds
 step "cargo publish --dry-run ${publish_args[*]}" \
   cargo publish --dry-run "${dirty[@]}" "${publish_args[@]}"
 
