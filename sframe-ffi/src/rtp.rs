@@ -417,8 +417,6 @@ mod tests {
             );
             assert_eq!(count, 4);
             let mut out = vec![0u8; SFRAME_RTP_MAX_FRAME_SIZE];
-            let mut frame = SframeRtpFrame::default();
-            let mut has = true;
             for i in (0..count).rev() {
                 let header = SframeRtpHeader {
                     marker: true,
@@ -454,33 +452,30 @@ mod tests {
                 };
                 assert_eq!(pushed, want);
             }
-            let st = sframe_rtp_depacketizer_pop(
-                d,
-                r,
-                null(),
-                0,
-                out.as_mut_ptr(),
-                out.len(),
-                &mut frame,
-                &mut has,
-            );
-            assert_eq!(st, SframeStatus::SFRAME_OK);
-            assert!(has);
+            // Pops the next frame into `out`: (status, a frame came, its description).
+            let pop = |out: &mut [u8]| {
+                let mut frame = SframeRtpFrame::default();
+                let mut has = true;
+                let st = sframe_rtp_depacketizer_pop(
+                    d,
+                    r,
+                    null(),
+                    0,
+                    out.as_mut_ptr(),
+                    out.len(),
+                    &mut frame,
+                    &mut has,
+                );
+                (st, has, frame)
+            };
+            let (st, has, frame) = pop(&mut out);
+            assert_eq!((st, has), (SframeStatus::SFRAME_OK, true));
             assert_eq!(
                 (frame.len, frame.packets, frame.first_sequence, frame.marker),
                 (3000, 4, 65534, true)
             );
             assert_eq!(&out[..3000], &pt[..]);
-            let st = sframe_rtp_depacketizer_pop(
-                d,
-                r,
-                null(),
-                0,
-                out.as_mut_ptr(),
-                out.len(),
-                &mut frame,
-                &mut has,
-            );
+            let (st, has, _) = pop(&mut out);
             assert_eq!((st, has), (SframeStatus::SFRAME_OK, false));
             // Misuse.
             assert_eq!(
