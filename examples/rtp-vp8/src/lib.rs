@@ -3,6 +3,7 @@
 //!
 //! | module | what |
 //! |---|---|
+//! | [`ivf`] | the IVF container (shared with `examples/sfu/native`) |
 //! | [`media`] | encoded VP8 frames: IVF files, `multifilesink` directories, key frame headers |
 //! | [`rtp`] | RTP fixed header (RFC 3550), RTCP BYE, RFC 4571 framing |
 //! | [`vp8`] | a minimal RFC 7741 VP8 payload packetizer / depacketizer |
@@ -23,6 +24,8 @@
 )]
 
 pub mod decoder;
+#[path = "../../shared/ivf.rs"]
+pub mod ivf;
 pub mod media;
 pub mod netem;
 pub mod report;

@@ -32,60 +32,29 @@ pub fn load_frames(path: &Path) -> Result<Vec<Vec<u8>>, String> {
 fn le16(b: &[u8], at: usize) -> Option<u16> {
     b.get(at..at + 2)?.try_into().ok().map(u16::from_le_bytes)
 }
-fn le32(b: &[u8], at: usize) -> Option<u32> {
-    b.get(at..at + 4)?.try_into().ok().map(u32::from_le_bytes)
-}
-
-/// IVF: a 32-byte file header ("DKIF", header length at 6, FourCC at 8), then per frame a
-/// 12-byte header (size u32 LE, timestamp u64 LE) and the frame.
+/// The frames of a VP8 IVF file (the IVF reader is the one `examples/sfu/native` uses).
 pub fn parse_ivf(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-    if bytes.get(..4) != Some(b"DKIF") {
-        return Err("not an IVF file (no DKIF signature)".into());
-    }
-    if bytes.get(8..12) != Some(b"VP80") {
+    let ivf = crate::ivf::parse(bytes)?;
+    if &ivf.fourcc != b"VP80" {
         return Err("IVF file is not VP8 (FourCC is not VP80)".into());
     }
-    let mut at = usize::from(le16(bytes, 6).ok_or("truncated IVF header")?).max(32);
-    let mut frames = Vec::new();
-    while at < bytes.len() {
-        let size = le32(bytes, at).ok_or("truncated IVF frame header")? as usize;
-        let start = at + 12;
-        let frame = bytes
-            .get(start..start + size)
-            .ok_or("IVF frame runs past the end of the file")?;
-        frames.push(frame.to_vec());
-        at = start + size;
-    }
-    if frames.is_empty() {
-        return Err("IVF file without frames".into());
-    }
-    Ok(frames)
+    Ok(ivf.frames)
 }
 
-/// Writes `(pts, frame)` pairs as an IVF file (30 fps time base, `pts` in frames).
+/// Writes `(pts, frame)` pairs as a VP8 IVF file, `pts` in frames of 1/30 s.
 pub fn write_ivf(
     path: &Path,
     width: u16,
     height: u16,
     frames: &[(u64, &[u8])],
 ) -> Result<(), String> {
-    let mut out = Vec::new();
-    out.extend_from_slice(b"DKIF");
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out.extend_from_slice(&32u16.to_le_bytes());
-    out.extend_from_slice(b"VP80");
-    out.extend_from_slice(&width.to_le_bytes());
-    out.extend_from_slice(&height.to_le_bytes());
-    out.extend_from_slice(&30u32.to_le_bytes());
-    out.extend_from_slice(&1u32.to_le_bytes());
-    out.extend_from_slice(&(frames.len() as u32).to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes());
+    let err = |e: std::io::Error| format!("{}: {e}", path.display());
+    let mut out = crate::ivf::IvfWriter::create(path, width, height).map_err(err)?;
     for (pts, f) in frames {
-        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        out.extend_from_slice(&pts.to_le_bytes());
-        out.extend_from_slice(f);
+        // The writer's time base is the 90 kHz RTP video clock.
+        out.write(pts * 3000, f).map_err(err)?;
     }
-    std::fs::write(path, out).map_err(|e| format!("{}: {e}", path.display()))
+    out.finish().map_err(err)
 }
 
 /// Whether a VP8 frame is a key frame (RFC 6386 §9.1: bit 0 of the frame tag is 0).

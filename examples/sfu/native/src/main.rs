@@ -23,6 +23,7 @@
 )]
 
 mod at;
+#[path = "../../../shared/ivf.rs"]
 mod ivf;
 mod janus;
 mod keys;
