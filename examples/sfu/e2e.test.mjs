@@ -340,10 +340,17 @@ test('a participant removed from the key group stops decoding (Janus still forwa
   assert.ok(await bounded('the remove request', alice.page.evaluate((p) => window.sfu.removeMember(p), bob.participant)), 'remove request');
   stamp(`bob (participant ${bob.participant}) removed from the key group`);
   await until('bob learning that he was removed', async () => (await report(bob)).removed);
-  assert.ok(keys.snapshot(String(ROOM)).epoch > before, 'removal rotated the keys');
-  // Encrypters switch after 1 s, decrypters drop the old epoch 4 s after the new one.
-  await sleep(7000);
+  const epoch = keys.snapshot(String(ROOM)).epoch;
+  assert.ok(epoch > before, 'removal rotated the keys');
   const stayed = [alice, carol, fox];
+  // Encrypters switch 1 s after they learn an epoch (a loaded machine delays that timer): wait
+  // for the switch itself, in every page and the native participant, then for the frames
+  // already in flight and for the old epoch to be retired (4 s after the new one).
+  await until('the others encrypting under the new epoch', async () => {
+    const r = await reportAll(stayed);
+    return stayed.every((x) => r[x.name].worker.sendEpoch === epoch) && (await native.report()).epoch === epoch;
+  });
+  await sleep(5000);
   const feeds = stayed.map((x) => x.participant).concat(n);
   const all = [bob, ...stayed];
   const r0 = await reportAll(all);
@@ -352,9 +359,20 @@ test('a participant removed from the key group stops decoding (Janus still forwa
   const r1 = await reportAll(all);
   const n1 = await native.report();
   const [b0, b1] = [r0.bob, r1.bob];
+  // alice's worker sees every frame it sends: none under an older epoch's KIDs any more.
+  const oldKids = Object.entries(r1.alice.worker.sent.perKid)
+    .filter(([kid, c]) => KID.epochBits(Number(kid)) !== epoch % 16 && c > (r0.alice.worker.sent.perKid[kid] ?? 0))
+    .map(([kid]) => kid);
+  assert.deepEqual(oldKids, [], `alice still sends under old KIDs (send epoch ${r1.alice.worker.sendEpoch}, key errors ${JSON.stringify(r1.alice.worker.keyErrors)})`);
+  // What removal is for, whatever the timing: bob never decrypts a frame under the new epoch.
+  for (const [p, f] of Object.entries(b1.worker.feeds)) {
+    const newer = Object.entries(f.decrypted).filter(([kid, c]) => KID.epochBits(Number(kid)) === epoch % 16 && c > 0);
+    assert.deepEqual(newer, [], `removed bob decrypted frames of ${p} under the epoch made without him`);
+  }
   for (const p of feeds) {
     const [x, y] = [decoded(b0, p), decoded(b1, p)];
-    assert.equal(y.video - x.video, 0, `removed bob still decodes video of ${p}`);
+    const bobKids = JSON.stringify(b1.worker.feeds[p]?.decrypted ?? {});
+    assert.equal(y.video - x.video, 0, `removed bob still decodes video of ${p} (his decrypted frames per KID: ${bobKids}, epochs he keeps: ${b1.worker.epochs})`);
     assert.ok(y.packets > x.packets, `Janus still forwards participant ${p} to bob`);
     for (const kind of ['video', 'audio']) {
       const [u, v] = [decrypters(b0, p, kind), decrypters(b1, p, kind)];
