@@ -214,6 +214,16 @@ impl<B: Backend> Key<B> {
         bool::from(self.fingerprint.ct_eq(&other.fingerprint))
     }
 
+    /// Re-adding installed material: an external key ([`Key::external`]) given again in full
+    /// takes the AEAD key, so in-crate protect/unprotect work too. Everything else about the
+    /// installed key (and its counters, replay window, limits: held by the caller) stays.
+    /// The caller has checked [`Key::same_material`]; a key under another KID never replaces.
+    pub(crate) fn upgrade(&mut self, again: Key<B>) {
+        if self.is_external() && !again.is_external() && self.kid == again.kid {
+            *self = again;
+        }
+    }
+
     /// The cipher suite.
     pub fn suite(&self) -> CipherSuite {
         self.suite

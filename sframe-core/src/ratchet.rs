@@ -314,10 +314,12 @@ pub(crate) fn install_chain<S: Store>(
         && let Origin::Ratchet(Some(c)) = &head.origin
     {
         let same_root = bool::from(c.root.ct_eq(&chain.root));
-        if same_root
-            || head.key.same_material(&key)
-            || chain.state.reaches(suite, layout, kid, &head.key)?
-        {
+        let same_key = head.key.same_material(&key);
+        if same_root || same_key || chain.state.reaches(suite, layout, kid, &head.key)? {
+            let head_kid = head.key.key_id();
+            if same_key && let Some(e) = store.find_mut(head_kid) {
+                e.key.upgrade(key);
+            }
             return Ok(());
         }
     }
@@ -335,6 +337,7 @@ pub(crate) fn install_chain<S: Store>(
         // its replay window.
         if let Some(e) = store.find_mut(kid) {
             e.origin = Origin::Ratchet(Some(chain));
+            e.key.upgrade(key);
         }
         return Ok(());
     }

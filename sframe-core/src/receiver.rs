@@ -278,10 +278,7 @@ impl<S: KeyStore> Receiver<S> {
         if let Some(entry) = self.store.find_mut(key.key_id())
             && entry.key.same_material(&key)
         {
-            if entry.key.is_external() && !key.is_external() {
-                // The same material with its AEAD key now; the replay window stays.
-                entry.key = key;
-            }
+            entry.key.upgrade(key);
             return Ok(());
         }
         self.store.put(Entry::new(key))

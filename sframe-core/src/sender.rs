@@ -458,10 +458,7 @@ impl<B: Backend> Sender<B> {
             && cur.key.same_material(&key)
         {
             cur.next_ctr = resume(cur.next_ctr, counter);
-            if cur.key.is_external() && !key.is_external() {
-                // The same material with its AEAD key now: in-crate protect works too.
-                cur.key = key;
-            }
+            cur.key.upgrade(key);
             return Ok(Installed::Unchanged);
         }
         let fingerprint = key.fingerprint();

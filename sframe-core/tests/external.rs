@@ -285,6 +285,36 @@ fn keys_the_receiver_would_derive_are_left_to_unprotect() {
     assert!(rx.unprotect_external(&f2).is_ok());
 }
 
+/// The same material added as an external key first and announced as a ratchet chain later
+/// (both orders, and the chain re-announced): the chain's head takes the full key, so frames
+/// of that step open in the crate too, and the replay window of the external form stays.
+#[test]
+fn an_external_key_announced_as_a_chain_takes_the_full_key() {
+    use sframe_core::ratchet::{Generation, RatchetLayout};
+    let suite = CipherSuite::AesGcm128Sha256;
+    let layout = RatchetLayout::new(4).unwrap();
+    let base = [5; 16];
+    let mut tx = Sender::with_backend(RustCrypto, suite);
+    let kid = tx.set_ratcheting_key(layout, Generation(2), &base).unwrap();
+    let (key, salt) = derive_key_and_salt(suite, kid, &base).unwrap();
+    let key = &key[..suite.key_len()];
+    for announce_twice in [false, true] {
+        let mut rx = Rx::with_backend(RustCrypto, suite);
+        let external = Key::external(RustCrypto, suite, kid, &salt[..suite.nonce_len()]).unwrap();
+        rx.add_derived_key(external).unwrap();
+        let f0 = tx.protect_vec(b"", b"outside").unwrap();
+        assert_eq!(rx.unprotect_vec(b"", &f0), Err(Error::ExternalKey));
+        assert_eq!(receive(&mut rx, key, &f0, b"").unwrap(), b"outside");
+        rx.add_ratcheting_key(layout, kid, &base).unwrap();
+        if announce_twice {
+            rx.add_ratcheting_key(layout, kid, &base).unwrap();
+        }
+        let f1 = tx.protect_vec(b"", b"inside").unwrap();
+        assert_eq!(rx.unprotect_vec(b"", &f1).unwrap(), b"inside");
+        assert_eq!(rx.unprotect_vec(b"", &f0), Err(Error::Replay));
+    }
+}
+
 #[test]
 fn limits_hold_on_the_split() {
     let suite = CipherSuite::AesCtr128HmacSha256_32;

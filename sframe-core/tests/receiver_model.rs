@@ -59,6 +59,9 @@ enum Op {
     AddPlain(usize, u8),
     RemovePlain(usize),
     AddRatchet(usize),
+    /// Add a chain step's key as a salt-only `Key::external` (`add_derived_key`), as an
+    /// application holding its AEAD key outside would, before or after the chain is announced.
+    AddChainStepExternal(usize),
     RemoveChainKey(usize),
     SenderRatchet,
     AddEpoch(u64),
@@ -77,6 +80,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..3usize, 0..3u8).prop_map(|(p, how)| Op::AddPlain(p, how)),
         1 => (0..3usize).prop_map(Op::RemovePlain),
         2 => (0..12usize).prop_map(Op::AddRatchet),
+        1 => (0..12usize).prop_map(Op::AddChainStepExternal),
         1 => (0..12usize).prop_map(Op::RemoveChainKey),
         1 => Just(Op::SenderRatchet),
         2 => (0..6u64).prop_map(Op::AddEpoch),
@@ -287,6 +291,20 @@ impl World {
                     .add_ratcheting_key(ratchet_layout(), kid, &base)
                     .unwrap();
                 self.chain_alive = true;
+            }
+            Op::AddChainStepExternal(s) => {
+                let (kid, base) = self.steps[s % self.steps.len()].clone();
+                if !self.rx.has_key(kid) {
+                    // A key the receiver does not hold: a fresh start for its frames.
+                    self.forget(|o| matches!(o, Origin::Chain(_)));
+                }
+                let suite = self.rx.suite();
+                let (_, salt) = derive_key_and_salt(suite, kid, &base).unwrap();
+                let key = Key::external(DefaultBackend::default(), suite, kid, &salt[..]).unwrap();
+                // A full store refuses and changes nothing.
+                if let Err(e) = self.rx.add_derived_key(key) {
+                    assert_eq!(e, Error::KeyStoreFull);
+                }
             }
             Op::RemoveChainKey(s) => {
                 let kid = self.steps[s % self.steps.len()].0;
