@@ -91,6 +91,8 @@ export interface CipherSuiteInfo {
   tagLength: number;
   hash: 'SHA-256' | 'SHA-512';
   maxOverhead: number;
+  /** AES-CTR + HMAC (§4.5.1: the AEAD is built in sframe-core); false: AES-GCM. */
+  ctrHmac: boolean;
 }
 
 /**

@@ -246,6 +246,16 @@ function join2(a, b) {
   return out;
 }
 
+/**
+ * The AAD of the WebCrypto path: header ‖ clear bytes (RFC 9605 §4.4.3 with the clear part as
+ * metadata), the header itself when nothing stays in clear.
+ * @param {Uint8Array} header
+ * @param {Uint8Array} clear
+ */
+export function aadOf(header, clear) {
+  return clear.length === 0 ? header : join2(header, clear);
+}
+
 /** @param {Uint8Array[]} parts */
 function concat(parts) {
   let n = 0;

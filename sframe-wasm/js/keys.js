@@ -20,6 +20,8 @@
 import { derivationInfo } from './wasm.js';
 import {
   deriveWebCryptoKey,
+  hkdf,
+  isCryptoKey,
   isWebCryptoBaseKey,
   isWebCryptoSuite,
   webCryptoKeyFromBase,
@@ -84,14 +86,6 @@ export function derivationLabel(which, kid, suiteId) {
 }
 
 /**
- * @param {unknown} key
- * @returns {key is CryptoKey}
- */
-function isCryptoKey(key) {
-  return typeof CryptoKey !== 'undefined' && key instanceof CryptoKey;
-}
-
-/**
  * Copy of the bytes of a BufferSource, or null if `v` is none.
  * @param {unknown} v
  * @returns {Uint8Array | null}
@@ -127,15 +121,9 @@ export function wipeKey(k) {
 export async function resolveKey(key, kid, suite) {
   if (isCryptoKey(key)) {
     if (key.algorithm?.name === 'HKDF' && key.usages.includes('deriveBits')) {
-      const params = (/** @type {'key' | 'salt'} */ which) => ({
-        name: 'HKDF',
-        hash: suite.hash,
-        salt: new Uint8Array(0),
-        info: derivationInfo(which, kid, suite.id),
-      });
       const [k, s] = await Promise.allSettled([
-        crypto.subtle.deriveBits(params('key'), key, suite.keyLength * 8),
-        crypto.subtle.deriveBits(params('salt'), key, suite.nonceLength * 8),
+        crypto.subtle.deriveBits(hkdf('key', kid, suite), key, suite.keyLength * 8),
+        crypto.subtle.deriveBits(hkdf('salt', kid, suite), key, suite.nonceLength * 8),
       ]);
       // The Uint8Arrays view the ArrayBuffers WebCrypto returned: wiping them (wipeKey) wipes
       // the only JS copies. If one derivation failed, the other's bytes are wiped at once.

@@ -23,6 +23,7 @@
 
 import { Sender, Receiver, parseHeader, cipherSuiteInfo, cipherSuites } from './wasm.js';
 import {
+  aadOf,
   codecForMimeType,
   joinProtected,
   parseCompatibilityMode,
@@ -62,7 +63,7 @@ export { SFrameTransformErrorEvent };
  * always runs in WebCrypto. The crossover measured through the public transforms in headless
  * Chromium 156 (bench/README.md, `--crossover`) lies between 800 B and 1200 B: below, one
  * promise per side costs more than software AES-GCM in wasm saves; from ~1 KiB on, WebCrypto's
- * hardware AES wins (by 1.5-2x at 3-4 KiB, ~3x at 10 KiB).
+ * hardware AES wins (by 1.5-2x at 3-4 KiB, ~3.9x at 10 KiB).
  */
 const DEFAULT_WEBCRYPTO_MIN_BYTES = 1024;
 let webCryptoMinBytes = DEFAULT_WEBCRYPTO_MIN_BYTES;
@@ -143,26 +144,15 @@ function bufferSourceView(chunk) {
 /**
  * The KID of an SFrame part's header, or null when it has none (the KID of an error event).
  * @param {Uint8Array} sframe
+ * @param {number} prefix bytes that hold any header (the suite's maxOverhead)
  * @returns {bigint | null}
  */
-function keyIdOf(sframe) {
+function keyIdOf(sframe, prefix) {
   try {
-    return parseHeader(sframe.subarray(0, 17)).keyId;
+    return parseHeader(sframe.subarray(0, prefix)).keyId;
   } catch {
     return null; // not an SFrame header: a syntax error without key ID
   }
-}
-
-/**
- * `a ‖ b` in a new buffer (AAD = header ‖ clear bytes: a few dozen bytes).
- * @param {Uint8Array} a
- * @param {Uint8Array} b
- */
-function joinBytes(a, b) {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 /**
@@ -202,8 +192,6 @@ class SFrameEngine {
    */
   #rxWeb = new Map();
   #rxExternal = 0;
-  /** Decrypter: how many bytes of an SFrame part unprotectExternal needs (see #decrypt). */
-  #openPrefix = 0;
   /** @type {SFrameStats} */
   stats = { frames: 0, passedThrough: 0, dropped: 0, droppedNoKey: 0, replayed: 0, errors: 0 };
   /** @type {(init: SFrameTransformErrorEventInit) => void} */
@@ -224,7 +212,6 @@ class SFrameEngine {
     this.#closedError = closedError;
     if (role === 'encrypt') this.#sender = new Sender(suite.id);
     else this.#receiver = new Receiver(suite.id, { replayWindow });
-    this.#openPrefix = suite.maxOverhead;
     this.stream = new TransformStream({
       start: (controller) => {
         this.#controller = controller;
@@ -448,7 +435,7 @@ class SFrameEngine {
     const header = sealed.subarray(nonceLength);
     const { clear, plaintext } = layout;
     // AAD = header ‖ metadata (RFC 9605 §4.4.3), the codec's clear bytes being the metadata.
-    const aad = clear.length === 0 ? header : joinBytes(header, clear);
+    const aad = aadOf(header, clear);
     return webCryptoEncrypt(tx.web, nonce, aad, plaintext).then(
       (ct) => {
         try {
@@ -546,12 +533,12 @@ class SFrameEngine {
     /** @type {import('../pkg/sframe_wasm.js').Opening} */
     let opening;
     try {
-      opening = receiver.unprotectExternal(sframe.subarray(0, Math.min(sframe.length, this.#openPrefix)));
+      opening = receiver.unprotectExternal(sframe.subarray(0, this.suite.maxOverhead));
     } catch (e) {
       // unknown_key_id: no installed key — or a KID the receiver derives itself (ratchet,
       // MLS): the wasm path handles it (and reports an unknown KID exactly as before).
       if (errorCodeOf(e) === 'unknown_key_id') return this.#decryptWasm(receiver, chunk, clear, sframe, codec);
-      this.#decryptFailed(chunk, e, () => keyIdOf(sframe));
+      this.#decryptFailed(chunk, e, () => keyIdOf(sframe, this.suite.maxOverhead));
       return null;
     }
     const kid = opening.keyId;
@@ -563,7 +550,7 @@ class SFrameEngine {
     const web = entry.web; // captured now: a key replaced meanwhile fails commitExternal
     const headerLength = opening.headerLength;
     const header = sframe.subarray(0, headerLength);
-    const aad = clear.length === 0 ? header : joinBytes(header, clear);
+    const aad = aadOf(header, clear);
     return webCryptoDecrypt(web, opening.nonce, aad, sframe.subarray(headerLength)).then(
       (pt) => {
         const rx = this.#receiver;
@@ -613,7 +600,7 @@ class SFrameEngine {
     try {
       return restoreFrame(codec, clear, receiver.unprotect(sframe, clear));
     } catch (e) {
-      this.#decryptFailed(chunk, e, () => keyIdOf(sframe));
+      this.#decryptFailed(chunk, e, () => keyIdOf(sframe, this.suite.maxOverhead));
       return null;
     }
   }

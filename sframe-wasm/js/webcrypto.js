@@ -37,12 +37,20 @@ import { derivationInfo } from './wasm.js';
  */
 
 /**
- * Whether the suite's AEAD can run in WebCrypto (AES-GCM: the whole sframe_key is the AES key,
- * `encKeyLength === keyLength`; CTR + HMAC suites split it and stay in wasm).
+ * Whether the suite's AEAD can run in WebCrypto: AES-GCM, whose whole sframe_key is the AES
+ * key (the core says which suites are CTR + HMAC; those split the key and stay in wasm).
  * @param {CipherSuiteInfo} suite
  */
 export function isWebCryptoSuite(suite) {
-  return suite.encKeyLength === suite.keyLength;
+  return !suite.ctrHmac;
+}
+
+/**
+ * @param {unknown} key
+ * @returns {key is CryptoKey}
+ */
+export function isCryptoKey(key) {
+  return typeof CryptoKey !== 'undefined' && key instanceof CryptoKey;
 }
 
 /**
@@ -53,8 +61,7 @@ export function isWebCryptoSuite(suite) {
  */
 export function isWebCryptoBaseKey(key) {
   return (
-    typeof CryptoKey !== 'undefined' &&
-    key instanceof CryptoKey &&
+    isCryptoKey(key) &&
     key.algorithm?.name === 'HKDF' &&
     key.usages.includes('deriveKey') &&
     key.usages.includes('deriveBits')
@@ -65,10 +72,10 @@ export function isWebCryptoBaseKey(key) {
  * HKDF parameters of the §4.4.2 output `which` for (kid, suite).
  * @param {'key' | 'salt'} which
  * @param {bigint} kid
- * @param {CipherSuiteInfo} suite
+ * @param {{ id: number, hash: string }} suite
  * @returns {HkdfParams}
  */
-function hkdf(which, kid, suite) {
+export function hkdf(which, kid, suite) {
   // wasm-bindgen returns a fresh Uint8Array over its own ArrayBuffer (never shared memory).
   const info = /** @type {Uint8Array<ArrayBuffer>} */ (derivationInfo(which, kid, suite.id));
   return { name: 'HKDF', hash: suite.hash, salt: new Uint8Array(0), info };

@@ -514,6 +514,7 @@ fn suite_info(s: sframe_core::CipherSuite) -> JsResult<JsValue> {
     set(&out, "tagLength", (s.tag_len() as u32).into())?;
     set(&out, "hash", s.hash_name().into())?;
     set(&out, "maxOverhead", (s.max_overhead() as u32).into())?;
+    set(&out, "ctrHmac", s.is_ctr_hmac().into())?;
     Ok(out.into())
 }
 

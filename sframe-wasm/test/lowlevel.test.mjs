@@ -179,7 +179,9 @@ test('cipherSuiteInfo gives RFC 9605 §4.5 sizes', () => {
     tagLength: 16,
     hash: 'SHA-512',
     maxOverhead: 17 + 16,
+    ctrHmac: false,
   });
+  assert.equal(cipherSuiteInfo('AES_128_CTR_HMAC_SHA256_32').ctrHmac, true);
   assert.equal(cipherSuiteInfo('AES_128_CTR_HMAC_SHA256_32').keyLength, 48);
   assert.equal(cipherSuiteInfo('AES_128_CTR_HMAC_SHA256_32').encKeyLength, 16);
 });
