@@ -726,28 +726,35 @@ static void test_receiver_config(void) {
     CHECK(cfg.max_ratchet_lookahead == SFRAME_DEFAULT_MAX_RATCHET_LOOKAHEAD);
     CHECK(!cfg.mls && cfg.mls_epochs_kept == SFRAME_DEFAULT_MLS_EPOCHS_KEPT);
     CHECK(cfg.max_auth_failures == (uint64_t)1 << 36);
-    /* Each out-of-range setting is refused, and no receiver is made. */
+    /* Each out-of-range setting is refused, and no receiver is made: *r, set to a non-NULL
+     * sentinel before every call, comes back NULL. */
+#define CHECK_REFUSED(config, status)                                                   \
+    do {                                                                                \
+        r = (SframeReceiver *)&cfg;                                                     \
+        CHECK_STATUS(sframe_receiver_new_with_config((config), &r), (status));         \
+        CHECK(r == NULL);                                                               \
+    } while (0)
     SframeReceiverConfig bad = cfg;
     bad.replay_window = SFRAME_MAX_REPLAY_WINDOW + 1;
-    CHECK_STATUS(sframe_receiver_new_with_config(&bad, &r), SFRAME_ERR_INVALID_CONFIG);
-    CHECK(r == NULL);
+    CHECK_REFUSED(&bad, SFRAME_ERR_INVALID_CONFIG);
     bad = cfg;
     bad.max_ratchet_lookahead = SFRAME_MAX_RATCHET_LOOKAHEAD + 1;
-    CHECK_STATUS(sframe_receiver_new_with_config(&bad, &r), SFRAME_ERR_INVALID_CONFIG);
+    CHECK_REFUSED(&bad, SFRAME_ERR_INVALID_CONFIG);
     bad = cfg;
     bad.mls = true;
     bad.mls_layout.epoch_bits = 0; /* E must be 1..32 */
     bad.mls_layout.index_bits = 6;
-    CHECK_STATUS(sframe_receiver_new_with_config(&bad, &r), SFRAME_ERR_INVALID_CONFIG);
+    CHECK_REFUSED(&bad, SFRAME_ERR_INVALID_CONFIG);
     bad.mls_layout.epoch_bits = 4;
     bad.mls_epochs_kept = 0;
-    CHECK_STATUS(sframe_receiver_new_with_config(&bad, &r), SFRAME_ERR_INVALID_CONFIG);
+    CHECK_REFUSED(&bad, SFRAME_ERR_INVALID_CONFIG);
     bad.mls_epochs_kept = SFRAME_MAX_MLS_EPOCHS + 1;
-    CHECK_STATUS(sframe_receiver_new_with_config(&bad, &r), SFRAME_ERR_INVALID_CONFIG);
+    CHECK_REFUSED(&bad, SFRAME_ERR_INVALID_CONFIG);
     bad = cfg;
     bad.cipher_suite = 0;
-    CHECK_STATUS(sframe_receiver_new_with_config(&bad, &r), SFRAME_ERR_UNSUPPORTED_CIPHER_SUITE);
-    CHECK_STATUS(sframe_receiver_new_with_config(NULL, &r), SFRAME_ERR_NULL_POINTER);
+    CHECK_REFUSED(&bad, SFRAME_ERR_UNSUPPORTED_CIPHER_SUITE);
+    CHECK_REFUSED(NULL, SFRAME_ERR_NULL_POINTER);
+#undef CHECK_REFUSED
     CHECK_STATUS(sframe_receiver_new_with_config(&cfg, NULL), SFRAME_ERR_NULL_POINTER);
     /* A valid config is kept as given. */
     cfg.replay_window = 4;
