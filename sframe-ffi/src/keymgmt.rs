@@ -27,7 +27,7 @@ pub const SFRAME_MAX_EXPORTED_SECRET_LEN: usize = 64;
 /// `epoch_bits` is 1..32, `index_bits` 0..32 (every leaf index must be below
 /// `2^index_bits`), and `context` must fit in the remaining bits (usually 0).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SframeMlsKidLayout {
     /// `E`: bits of the epoch in the KID.
     pub epoch_bits: u8,

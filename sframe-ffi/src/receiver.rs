@@ -74,11 +74,11 @@ impl SframeReceiverConfig {
             max_auth_failures: c.limits().max_auth_failures,
             max_ratchet_lookahead: c.ratchet_lookahead(),
             mls: layout.is_some(),
-            mls_layout: SframeMlsKidLayout {
-                epoch_bits: layout.map_or(0, |l| l.epoch_bits()),
-                index_bits: layout.map_or(0, |l| l.index_bits()),
-                context: layout.map_or(0, |l| l.context()),
-            },
+            mls_layout: layout.map_or_else(SframeMlsKidLayout::default, |l| SframeMlsKidLayout {
+                epoch_bits: l.epoch_bits(),
+                index_bits: l.index_bits(),
+                context: l.context(),
+            }),
             mls_epochs_kept: c.mls_epochs_kept(),
         }
     }
