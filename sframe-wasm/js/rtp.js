@@ -18,7 +18,7 @@
 
 import { parseCompatibilityMode } from './codec.js';
 import { SFrameTransformErrorEvent, isKeyArgument, keyIdArgument, parseSpecOptions } from './spec.js';
-import { TRANSFORM_OPTION } from './worker-host.js';
+import { TRANSFORM_OPTION, wipeKeyBytes } from './worker-host.js';
 
 /** @typedef {import('./spec.js').SpecOptions} SpecOptions */
 /** @typedef {import('./worker-host.js').WireError} WireError */
@@ -218,8 +218,11 @@ function createTransform(role, options, proto, what) {
 
 /**
  * A key call of the spec: arguments converted and checked here (a bad one rejects with
- * TypeError / RangeError before anything is posted); key bytes (extension) are copied and the
- * copy transferred; a CryptoKey is structured-cloned (it stays non-extractable).
+ * TypeError / RangeError before anything is posted, or copied); key bytes (extension) are
+ * copied and the copy transferred; a CryptoKey is structured-cloned (it stays
+ * non-extractable). The copy is the package's: the worker zero-fills the buffer it received
+ * once the call settled (worker-host.js), and here it is zero-filled if it was not
+ * transferred (the worker had failed, or postMessage threw). The caller's buffer is untouched.
  * @param {State} st
  * @param {'setEncryptionKey' | 'addDecryptionKey' | 'removeDecryptionKey'} op
  * @param {string} what
@@ -230,33 +233,30 @@ function createTransform(role, options, proto, what) {
 function keyCall(st, op, what, key, keyID) {
   /** @type {bigint} */
   let kid;
-  /** @type {unknown} */
-  let payload = undefined;
-  /** @type {Transferable[]} */
-  const transfer = [];
   try {
-    if (op !== 'removeDecryptionKey') {
-      if (!isKeyArgument(key)) {
-        throw new TypeError(`${what}: key must be a CryptoKey (or, as an extension, the key bytes)`);
-      }
-      if (key instanceof ArrayBuffer || ArrayBuffer.isView(key)) {
-        const view = ArrayBuffer.isView(key)
-          ? new Uint8Array(key.buffer, key.byteOffset, key.byteLength)
-          : new Uint8Array(key);
-        const copy = view.slice();
-        transfer.push(copy.buffer);
-        payload = copy;
-      } else {
-        payload = key;
-      }
+    if (op !== 'removeDecryptionKey' && !isKeyArgument(key)) {
+      throw new TypeError(`${what}: key must be a CryptoKey (or, as an extension, the key bytes)`);
     }
     kid = keyIdArgument(keyID, what);
   } catch (e) {
     return Promise.reject(e);
   }
-  return st.client
-    .request({ type: 'key', op, id: st.id, key: payload, keyID: kid }, transfer)
-    .then(() => undefined);
+  if (op === 'removeDecryptionKey' || !(key instanceof ArrayBuffer || ArrayBuffer.isView(key))) {
+    return st.client.request({ type: 'key', op, id: st.id, key, keyID: kid }).then(() => undefined);
+  }
+  const view = ArrayBuffer.isView(key)
+    ? new Uint8Array(key.buffer, key.byteOffset, key.byteLength)
+    : new Uint8Array(key);
+  const copy = view.slice();
+  // Once transferred, `copy` is detached here and wiping it does nothing: the worker wipes
+  // the buffer it received. Not transferred, it is the last copy: wiped now the call is over.
+  return st.client.request({ type: 'key', op, id: st.id, key: copy, keyID: kid }, [copy.buffer]).then(
+    () => wipeKeyBytes(copy),
+    (e) => {
+      wipeKeyBytes(copy);
+      throw e;
+    },
+  );
 }
 
 /**

@@ -17,10 +17,26 @@ const scope = /** @type {any} */ (globalThis);
 
 /** @type {ReturnType<typeof import('./worker-host.js').createWorkerHost> | null} */
 let host = null;
+let failed = false;
 /** @type {Array<['message', unknown] | ['rtctransform', any]>} */
 const early = [];
 
-scope.onmessage = (e) => (host ? host.message(e.data) : early.push(['message', e.data]));
+/**
+ * A message the worker will never handle (its module failed to load): the key bytes of a key
+ * call — the copy rtp.js transferred — are zero-filled (worker-host.js, which does this for the
+ * calls it handles, is what failed to load). The main thread rejects the call (OperationError).
+ * @param {unknown} data
+ */
+function dropMessage(data) {
+  const d = /** @type {any} */ (data);
+  if (d?.type === 'key' && d.key instanceof Uint8Array) d.key.fill(0);
+}
+
+scope.onmessage = (e) => {
+  if (host) host.message(e.data);
+  else if (failed) dropMessage(e.data);
+  else early.push(['message', e.data]);
+};
 scope.onrtctransform = (e) =>
   host ? host.rtctransform(e.transformer) : early.push(['rtctransform', e.transformer]);
 
@@ -33,5 +49,9 @@ import('./worker-host.js').then(
     }
     host = h;
   },
-  (e) => scope.postMessage({ type: 'fatal', message: `sframe-wasm worker failed to load: ${e}` }),
+  (e) => {
+    failed = true;
+    for (const [kind, value] of early.splice(0)) if (kind === 'message') dropMessage(value);
+    scope.postMessage({ type: 'fatal', message: `sframe-wasm worker failed to load: ${e}` });
+  },
 );

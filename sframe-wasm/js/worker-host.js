@@ -7,7 +7,9 @@
 // process (no browser needed). The message protocol (main → worker):
 //   { type: 'create', id, role, options }                  before or after the rtctransform
 //   { type: 'key', op, id, req, key, keyID }               op: setEncryptionKey | addDecryptionKey
-//                                                          | removeDecryptionKey
+//                                                          | removeDecryptionKey; key: a CryptoKey
+//                                                          or a transferred copy of key bytes,
+//                                                          zero-filled here once the call settles
 //   { type: 'stats', id, req }
 //   { type: 'close', id }
 // and back (worker → main):
@@ -48,6 +50,19 @@ export function errorToWire(e) {
     };
   }
   return out;
+}
+
+/**
+ * Zero-fills key bytes (an ArrayBuffer or a view of one; a detached buffer has nothing left to
+ * wipe). Anything else — a CryptoKey, undefined — is left alone.
+ * @param {unknown} key
+ */
+export function wipeKeyBytes(key) {
+  if (key instanceof ArrayBuffer) {
+    if (key.byteLength) new Uint8Array(key).fill(0);
+  } else if (ArrayBuffer.isView(key)) {
+    if (key.byteLength) new Uint8Array(key.buffer, key.byteOffset, key.byteLength).fill(0);
+  }
 }
 
 /**
@@ -137,14 +152,22 @@ export function createWorkerHost(post) {
           entryFor(data);
           return;
         case 'key':
-          reply(data.req, () => {
-            const stream = /** @type {any} */ (existing(data.id));
-            if (typeof stream[data.op] !== 'function') {
-              throw new TypeError(`${data.op} is not a method of this transform`);
+          reply(data.req, async () => {
+            try {
+              const stream = /** @type {any} */ (existing(data.id));
+              if (typeof stream[data.op] !== 'function') {
+                throw new TypeError(`${data.op} is not a method of this transform`);
+              }
+              return await (data.op === 'removeDecryptionKey'
+                ? stream.removeDecryptionKey(data.keyID)
+                : stream[data.op](data.key, data.keyID));
+            } finally {
+              // Key bytes are the copy rtp.js transferred: the package's own. The stream made
+              // its own copy for wasm (and WebCrypto imported its own), which it wipes; this
+              // one is wiped here, whether the key is in force or the call failed, before the
+              // reply settles the main thread's promise.
+              wipeKeyBytes(data.key);
             }
-            return data.op === 'removeDecryptionKey'
-              ? stream.removeDecryptionKey(data.keyID)
-              : stream[data.op](data.key, data.keyID);
           });
           return;
         case 'stats':

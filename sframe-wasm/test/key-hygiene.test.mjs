@@ -1,21 +1,27 @@
 // Key hygiene: transforms free their wasm Sender/Receiver (which zeroizes the keys in
 // wasm memory) when the stream ends or close() is called, and wipe the package's JS copies of
-// key bytes as soon as wasm has them.
+// key bytes as soon as wasm has them — also the copy RTCRtpSFrameEncrypter / Decrypter transfer
+// to the package's worker (in-process stand-in, test/fake-rtc.mjs).
 //
 // The wasm objects a transform creates are private; the tests see them by wrapping the shared
 // prototype methods the transform calls (this module and transform.js import the same class).
 // A wasm-bindgen object whose `__wbg_ptr` is 0 has been freed (its Rust value dropped).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import {
   Sender,
   Receiver,
+  RTCRtpSFrameDecrypter,
+  RTCRtpSFrameEncrypter,
   SFrameTransform,
   SFrameDecrypterStream,
   cipherSuiteInfo,
   resolveKey,
   wipeKey,
 } from '../js/index.js';
+import { _setWorkerFactory } from '../js/rtp.js';
+import { FakeEncodedFrame, FakeWorker, withFakeBrowser } from './fake-rtc.mjs';
 
 const KEY = new Uint8Array(16).map((_, i) => 0x11 * (i + 1));
 const SUITE = 'AES_128_GCM_SHA256_128';
@@ -181,3 +187,135 @@ async function collect(t, frames) {
   reader.releaseLock();
   return out;
 }
+
+// Security 2, finding 5: key bytes given to RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter are
+// copied and the copy transferred to the package's worker; that copy — the buffer the worker
+// received — was never wiped. Now the worker zero-fills it once the key call settled (in force
+// or refused), and the page zero-fills its copy if it was never transferred.
+test('Security 2 finding 5: key bytes transferred to the worker are wiped there once the call settled', async () => {
+  const restore = withFakeBrowser();
+  const workers = [];
+  const useWorker = (make) =>
+    _setWorkerFactory(() => {
+      const w = make();
+      workers.push(w);
+      return w;
+    });
+  try {
+    useWorker(() => new FakeWorker());
+    const caller = new Uint8Array(20).fill(0xee);
+    caller.set(KEY, 2);
+    const callerCopy = caller.slice();
+    const keyView = caller.subarray(2, 18); // the 16 key bytes, at an offset in a larger buffer
+    const enc = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
+    const rival = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
+    const dec = new RTCRtpSFrameDecrypter({ cipherSuite: SUITE });
+    const badDec = new RTCRtpSFrameDecrypter({ cipherSuite: SUITE, replayWindow: 5000 });
+    const short = () => new Uint8Array(4).fill(9); // refused by sframe-core: invalid_key
+    const refused = { name: 'InvalidModificationError' };
+    /** [what, the key call, what it rejects with (null: it resolves)] */
+    const calls = [
+      ['encrypter: set key (in force)', () => enc.setEncryptionKey(keyView, 7), null],
+      ['encrypter: set key, refused (key_in_use)', () => rival.setEncryptionKey(KEY, 7), refused],
+      ['encrypter: set key, refused (invalid_key)', () => rival.setEncryptionKey(short(), 8), refused],
+      ['decrypter: add key (in force)', () => dec.addDecryptionKey(KEY.slice().buffer, 7), null],
+      ['decrypter: add key, refused (invalid_key)', () => dec.addDecryptionKey(short(), 8), refused],
+      // The worker could not create it (replayWindow over sframe-core's bound): no stream.
+      ['decrypter: add key, no stream', () => badDec.addDecryptionKey(KEY, 7), /invalid configuration/],
+    ];
+    for (const [what, call, rejection] of calls) {
+      const before = workers[0].received.length;
+      if (rejection) await assert.rejects(call(), rejection, what);
+      else await call();
+      const msgs = workers[0].received.slice(before).filter((m) => m.type === 'key');
+      assert.equal(msgs.length, 1, what);
+      const received = msgs[0].key;
+      // The worker got its own buffer (transferred), and it is all zeros now the call is over.
+      assert.ok(received instanceof Uint8Array && received.buffer.byteLength > 0, what);
+      assert.notEqual(received.buffer, caller.buffer, what);
+      assert.ok(isZero(received), `${what}: the transferred buffer is wiped (${received})`);
+    }
+    // The caller's own buffer is the caller's: untouched.
+    assert.deepEqual(caller, callerCopy);
+    // The worker had the right bytes before it wiped them: frames round-trip under KID 7.
+    const frame = new Uint8Array(60).fill(5);
+    frame[0] = 0x31; // VP8 delta frame
+    await enc.fake.push(new FakeEncodedFrame(frame, 'video/VP8'));
+    assert.equal(enc.fake.sent.length, 1);
+    await dec.fake.push(enc.fake.sent[0]);
+    assert.deepEqual(dec.fake.sent.map((f) => new Uint8Array(f.data)), [frame]);
+
+    // Page side: a copy that never reached the worker is wiped too. (1) postMessage throws.
+    let posted = [];
+    useWorker(() => {
+      const w = new FakeWorker();
+      const post = w.postMessage.bind(w);
+      w.postMessage = (message, transfer) => {
+        if (message.type !== 'key') return post(message, transfer);
+        posted.push(message);
+        throw new DOMException('refused', 'DataCloneError');
+      };
+      return w;
+    });
+    const enc2 = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
+    const dec2 = new RTCRtpSFrameDecrypter({ cipherSuite: SUITE });
+    await assert.rejects(enc2.setEncryptionKey(KEY, 1), { name: 'DataCloneError' });
+    await assert.rejects(dec2.addDecryptionKey(KEY, 1), { name: 'DataCloneError' });
+    assert.equal(posted.length, 2);
+    for (const m of posted) assert.ok(isZero(m.key), `not posted: the page's copy is wiped (${m.key})`);
+    // (2) The worker fails after the key was posted (a worker that keeps what it is given).
+    posted = [];
+    useWorker(() => {
+      const w = new FakeWorker();
+      const post = w.postMessage.bind(w);
+      w.postMessage = (message, transfer) => {
+        if (message.type !== 'key') return post(message, transfer);
+        posted.push(message);
+        const fatal = new MessageEvent('message', { data: { type: 'fatal', message: 'gone' } });
+        setTimeout(() => w.dispatchEvent(fatal), 0);
+      };
+      return w;
+    });
+    const enc3 = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
+    await assert.rejects(enc3.setEncryptionKey(KEY, 1), { name: 'OperationError' });
+    assert.equal(posted.length, 1);
+    assert.ok(isZero(posted[0].key), `worker failed: the page's copy is wiped (${posted[0].key})`);
+    assert.deepEqual(KEY, new Uint8Array(16).map((_, i) => 0x11 * (i + 1)), "the caller's KEY is untouched");
+  } finally {
+    restore();
+  }
+});
+
+test('Security 2 finding 5: a worker whose module failed to load wipes the key bytes it was sent', () => {
+  // js/sframe-worker.js itself, in a child process where importing worker-host.js fails (a
+  // resolve hook stands in for a wasm module that cannot load): key calls posted before the
+  // failure (queued) and after it (dropped) must not leave their key bytes in the worker.
+  const hook = `export async function resolve(specifier, context, next) {
+    if (specifier === './worker-host.js' && context.parentURL?.endsWith('/sframe-worker.js')) {
+      await new Promise((r) => setTimeout(r, 50)); // the module is "loading" meanwhile
+      throw new Error('no wasm');
+    }
+    return next(specifier, context);
+  }`;
+  const script = `
+    import { register } from 'node:module';
+    register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));
+    const posted = [];
+    globalThis.postMessage = (m) => posted.push(m);
+    const key = (fill) => ({ type: 'key', op: 'setEncryptionKey', id: 1, req: fill, key: new Uint8Array(16).fill(fill), keyID: 1n });
+    await import(${JSON.stringify(new URL('../js/sframe-worker.js', import.meta.url).href)});
+    const queued = key(7);
+    globalThis.onmessage({ data: queued });
+    if (posted.length) throw new Error('failed before the first message');
+    while (!posted.some((m) => m.type === 'fatal')) await new Promise((r) => setTimeout(r, 5));
+    const late = key(8);
+    globalThis.onmessage({ data: late });
+    console.log(JSON.stringify({ posted, keys: [queued, late].map((m) => [...m.key]) }));
+  `;
+  const out = JSON.parse(
+    execFileSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], { encoding: 'utf8' }),
+  );
+  assert.deepEqual(out.posted.map((m) => m.type), ['fatal']);
+  assert.match(out.posted[0].message, /failed to load: Error: no wasm/);
+  for (const k of out.keys) assert.deepEqual(k, new Array(16).fill(0));
+});
