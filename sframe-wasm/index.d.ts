@@ -426,7 +426,8 @@ export class RTCRtpSFrameEncrypter {
   constructor(options: SFrameTransformOptions);
   /**
    * Posts the key to the worker (a CryptoKey is structured-cloned and stays
-   * non-extractable; bytes are copied and transferred); resolves once the worker encrypts
+   * non-extractable; bytes are copied and transferred, and that copy is zero-filled before the
+   * promise settles, the caller's buffer left as it is); resolves once the worker encrypts
    * with it. Rejections: see SFrameKeyRefusedError.
    */
   setEncryptionKey(key: SFrameKey, keyID: CryptoKeyID): Promise<void>;
@@ -444,6 +445,7 @@ export class RTCRtpSFrameEncrypter {
  */
 export class RTCRtpSFrameDecrypter extends EventTarget {
   constructor(options: SFrameTransformOptions);
+  /** As RTCRtpSFrameEncrypter.setEncryptionKey (the same copy, zero-filled the same way). */
   addDecryptionKey(key: SFrameKey, keyID: CryptoKeyID): Promise<void>;
   removeDecryptionKey(keyID: CryptoKeyID): Promise<void>;
   onerror: ((this: RTCRtpSFrameDecrypter, event: SFrameTransformErrorEvent) => unknown) | null;
