@@ -13,9 +13,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 // In the page: an audio track (WebAudio oscillator) and video tracks (canvas captureStream):
 // real tracks without getUserMedia, which an about:blank page may not have. `videos` video
 // tracks, one transceiver each; bundlePolicy max-bundle as real calls use. The offerer's
-// offer, then a second peer connection's answer to it.
-async function offerAnswer(page, videos) {
-  return page.evaluate(async (videos) => {
+// offer, then a second peer connection's answer to it. With `sframe`, the offer given to the
+// answerer has a=sframe in every media section, right after the m= and c= lines (where
+// sframe_core::sdp::add_sframe puts it), and that edited offer is returned.
+async function offerAnswer(page, videos, sframe = false) {
+  return page.evaluate(async (videos, sframe) => {
     const ctx = new AudioContext();
     const osc = ctx.createOscillator();
     const dest = ctx.createMediaStreamDestination();
@@ -32,15 +34,18 @@ async function offerAnswer(page, videos) {
     const config = { bundlePolicy: 'max-bundle' };
     const offerer = new RTCPeerConnection(config);
     for (const track of stream.getTracks()) offerer.addTrack(track, stream);
-    const offer = await offerer.createOffer();
-    await offerer.setLocalDescription(offer);
+    const local = await offerer.createOffer();
+    await offerer.setLocalDescription(local);
+    const offer = sframe
+      ? local.sdp.replace(/(m=[^\r\n]*\r\nc=[^\r\n]*\r\n)/g, '$1a=sframe\r\n')
+      : local.sdp;
     const answerer = new RTCPeerConnection(config);
-    await answerer.setRemoteDescription(offer);
+    await answerer.setRemoteDescription({ type: 'offer', sdp: offer });
     const answer = await answerer.createAnswer();
     offerer.close();
     answerer.close();
-    return { offer: offer.sdp, answer: answer.sdp };
-  }, videos);
+    return { offer, answer: answer.sdp };
+  }, videos, sframe);
 }
 
 for (const name of ['chromium', 'firefox']) {
@@ -55,7 +60,10 @@ for (const name of ['chromium', 'firefox']) {
     writeFileSync(join(here, `${name}-answer.sdp`), answer);
     const two = await offerAnswer(page, 2);
     writeFileSync(join(here, `${name}-offer-2video.sdp`), two.offer);
-    console.log(`${who} (${version}): ${name}-offer.sdp, ${name}-answer.sdp, ${name}-offer-2video.sdp`);
+    const withSframe = await offerAnswer(page, 1, true);
+    writeFileSync(join(here, `${name}-offer-sframe.sdp`), withSframe.offer);
+    writeFileSync(join(here, `${name}-answer-sframe.sdp`), withSframe.answer);
+    console.log(`${who} (${version}): ${name}-{offer,answer,offer-2video,offer-sframe,answer-sframe}.sdp`);
   } finally {
     await browser.close();
   }
