@@ -68,7 +68,7 @@
 //!   take part; others (a data channel's `UDP/DTLS/SCTP`) are [`Outcome::NotRtp`] and left
 //!   alone, whatever the policy.
 //! * A section is stopped when its port is 0, unless it is `a=bundle-only` or listed in an
-//!   `a=group:BUNDLE` (RFC 8843 gives port 0 to such live bundled sections; Firefox's
+//!   `a=group:BUNDLE` (RFC 9143, BUNDLE, gives port 0 to such live bundled sections; Firefox's
 //!   max-bundle offers do).
 //! * "payload types for media encodings that are relevant for SFrame": every payload type of
 //!   the `m=` line except those whose `a=rtpmap` names an RTP-based redundancy format (`rtx`,
@@ -167,7 +167,7 @@ pub enum SdpError {
         /// The line's number.
         line: usize,
     },
-    /// Two media sections have the same `a=mid` (RFC 9143 §4: identification-tags are unique).
+    /// Two media sections have the same `a=mid` (RFC 5888 §4: an identification-tag is unique in a description).
     DuplicateMid {
         /// The line of the second `a=mid`.
         line: usize,
@@ -1054,7 +1054,7 @@ pub fn answer_for_offer(
 /// Answerer: edits its own answer text (one section per offer section, RFC 3264 §6) to say
 /// what [`answer_for_offer`] decided: `a=sframe` added where `Negotiated`, removed where
 /// `Clear`; where `Stopped`, port 0, no `a=sframe`, and the mid taken out of `a=group:BUNDLE`
-/// (RFC 9143 §7.3.3). `NotRtp` sections are left as they are. An outcome `Rejected` is
+/// (RFC 9143, rejecting a bundled m= section). `NotRtp` sections are left as they are. An outcome `Rejected` is
 /// [`SdpError::Rejected`]; a result that breaks §6's BUNDLE rule is
 /// [`SdpError::BundlePayloadTypeReuse`]. With a browser, stop the transceivers before
 /// `createAnswer` rather than editing the port: a browser does not take an edited local
@@ -1125,7 +1125,8 @@ pub fn apply_answer(answer: &str, outcomes: &[SectionOutcome]) -> Result<String,
 /// | no `a=sframe` | no `a=sframe` | `Required` | `Stopped(SframeNotOffered)` |
 /// | either | no `a=sframe` | `Preferred`, `Off` | `Clear` |
 ///
-/// Then §6's BUNDLE rule on the answer with those outcomes: both sections of a conflict are
+/// `policy` is asked only about live RTP sections whose answer lacks `a=sframe`. Then §6's
+/// BUNDLE rule on the answer with those outcomes: both sections of a conflict are
 /// `Rejected`. Reject the whole answer if any section is `Rejected`; stop the transceiver of
 /// each `Stopped` section ("which will generate a zero port for that m-section", §6).
 /// [`SdpError::SectionCountMismatch`] if the answer does not have one section per offer
