@@ -11,7 +11,8 @@
 //! ## What the draft says
 //!
 //! Quoted from the editor's copy (github.com/youennf/draft-ietf-avtcore-rtp-sframe, commit
-//! `d4bfa1e`, January 2026: the text published as -02; its §6 is unchanged since -01):
+//! `d4bfa1e`, January 2026: the text published as -02; §6 first appeared in the September 2025
+//! text, with only editorial changes since; -01 had no SDP section):
 //!
 //! > SFrame packetization is indicated via a new "a=sframe" SDP attribute defined in this
 //! > specification. This attribute is used at media level, it does not appear at session level.
