@@ -19,6 +19,7 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p sframe-core
 cargo build -p sframe-core --no-default-features --target thumbv7em-none-eabihf
 cargo build -p sframe-core --no-default-features --features alloc --target thumbv7em-none-eabihf
+cargo build -p sframe-core --no-default-features --features sdp --target thumbv7em-none-eabihf
 cargo test --workspace --all-features
 # The core without alloc (a sender with a bounded key history: going back to a key it has
 # forgotten fails closed instead of restarting that key's counter).

@@ -58,6 +58,7 @@
 //!
 //! * `std` (default): `std::error::Error`, the one-key-one-sender registry; implies `alloc`.
 //! * `alloc`: `Vec` helpers and the growable [`VecKeyStore`].
+//! * `sdp` (default): the [`sdp`] module, `a=sframe` offer/answer over SDP text; implies `alloc`.
 //! * `aws-lc` (default): adds the `AwsLc` backend (aws-lc-rs; native targets, ignored on
 //!   WebAssembly) and makes it [`DefaultBackend`]. [`RustCrypto`] is always available: features
 //!   only add backends, and `Sender::with_backend(RustCrypto, suite)` pins one.
@@ -83,6 +84,7 @@
 //! | [`registry`] | §4.4.1 one sender per key and KID |
 //! | [`stream`] | §4.4.1 (application key management): per-stream base keys |
 //! | [`rtp`] | SFrame over RTP: draft-ietf-avtcore-rtp-sframe (payload descriptor §4, packetization §5.1, depacketization §5.2, per-SSRC keys §7) |
+//! | `sdp` | draft-ietf-avtcore-rtp-sframe §6 SFrame SDP negotiation (`a=sframe`; feature `sdp`) |
 
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -116,6 +118,9 @@ pub mod receiver;
 pub mod registry;
 pub mod replay;
 pub mod rtp;
+#[cfg(feature = "sdp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sdp")))]
+pub mod sdp;
 pub mod sender;
 pub mod stream;
 pub mod suite;
