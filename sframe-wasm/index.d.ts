@@ -59,7 +59,12 @@ export type SFrameErrorCode =
    * `nonceLength` bytes) has the wrong length. A base key that is too short is `invalid_key`.
    */
   | 'invalid_length'
-  | 'external_key';
+  | 'external_key'
+  /**
+   * An MLS epoch the receiver dropped, or older than the epochs it keeps, was refused
+   * (only through sframe-core's Rust and C APIs: this package has no MLS calls).
+   */
+  | 'stale_epoch';
 
 /** Errors thrown by the low-level API: `code` is sframe-core's stable error code. */
 export interface SFrameError extends Error {
