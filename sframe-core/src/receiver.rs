@@ -482,6 +482,19 @@ impl<S: KeyStore> Receiver<S> {
     /// AAD `frame[..header_len] ‖ metadata`, and reports the outcome with
     /// [`Receiver::commit_external`] (tag verified) or [`Receiver::reject_external`] (not).
     ///
+    /// The forgery limit ([`Limits::max_auth_failures`]) is checked here, but a failure only
+    /// counts once [`Receiver::reject_external`] reports it, so frames opened at the same time
+    /// all pass the check. If at most `k` frames of one key are opened and not yet committed
+    /// or rejected at any time, at most `max_auth_failures + k - 1` frames that fail
+    /// authentication are verified under the key before it is refused with
+    /// [`Error::KeyUsageLimit`]: the forgery chance of the [`limits`](crate::limits) table
+    /// grows by the factor `(max_auth_failures + k - 1) / max_auth_failures`. Finishing each
+    /// frame before opening the next (`k = 1`) keeps exactly the limit of
+    /// [`Receiver::unprotect`]; a caller that verifies frames in parallel must bound how many
+    /// of one key it has open (the attacker chooses how many frames arrive at once), or lower
+    /// the limit by `k - 1`. A frame whose tag did not verify and that is never rejected is
+    /// not counted at all.
+    ///
     /// ```
     /// use sframe_core::{CipherSuite, Error, Receiver, Sender, hazmat::{Aead, derive_key_and_salt}};
     /// let suite = CipherSuite::AesGcm128Sha256;
