@@ -114,8 +114,8 @@ impl ReceiverConfig {
 
     /// MLS-based keys (§5.2): the KID `layout` every member uses, and how many epochs to keep
     /// (1..=[`MAX_MLS_EPOCHS`], else [`Error::InvalidConfig`]; [`DEFAULT_MLS_EPOCHS_KEPT`] is
-    /// the usual choice). Epochs with the same low `E` bits replace each other, so at most
-    /// `2^E` are ever kept.
+    /// the usual choice). A newer epoch replaces a kept one with the same low `E` bits (an
+    /// older one is refused), so at most `2^E` are ever kept.
     pub const fn with_mls(self, layout: MlsKidLayout, epochs_kept: usize) -> Result<Self> {
         if epochs_kept == 0 || epochs_kept > MAX_MLS_EPOCHS {
             return Err(Error::InvalidConfig);
