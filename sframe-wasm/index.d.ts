@@ -59,7 +59,12 @@ export type SFrameErrorCode =
    * `nonceLength` bytes) has the wrong length. A base key that is too short is `invalid_key`.
    */
   | 'invalid_length'
-  | 'external_key';
+  | 'external_key'
+  /**
+   * An MLS epoch the receiver dropped, or older than the epochs it keeps, was refused
+   * (only through sframe-core's Rust and C APIs: this package has no MLS calls).
+   */
+  | 'stale_epoch';
 
 /** Errors thrown by the low-level API: `code` is sframe-core's stable error code. */
 export interface SFrameError extends Error {
@@ -147,7 +152,12 @@ export class Receiver {
   unprotect(frame: Bytes, metadata?: Bytes | null): Uint8Array;
   /** Installs a key whose AEAD runs outside wasm (WebCrypto): its 12-byte sframe_salt only. */
   addExternalKey(keyId: CryptoKeyID, sframeSalt: Bytes): void;
-  /** Parses, finds the key, checks limits and replay; changes nothing. */
+  /**
+   * Parses, finds the key, checks limits and replay; changes nothing. A failure counts against
+   * the forgery limit at rejectExternal: with k openings of one key outstanding at a time, up
+   * to limit + k − 1 forged frames are verified; finish each frame before opening the next
+   * (as SFrameTransform does) or bound k.
+   */
   unprotectExternal(frame: Bytes): Opening;
   /** After the external AEAD verified the tag: records the frame (may throw "replay"). */
   commitExternal(opening: Opening): void;

@@ -71,11 +71,18 @@ pub enum Error {
     /// e.g. a non-extractable WebCrypto key). Use the external calls
     /// ([`crate::Sender::protect_external`], [`crate::Receiver::unprotect_external`]).
     ExternalKey,
+    /// [`crate::Receiver::add_mls_epoch`] refused an MLS epoch that could only come back with
+    /// empty replay windows (RFC 9605 §5.2, §9.3): an epoch the receiver held and dropped
+    /// (forgotten as the oldest, replaced by a newer epoch with the same low `E` bits, removed,
+    /// cleared), any epoch not newer than the newest one it dropped, an epoch older than the
+    /// kept one with its low `E` bits, or one older than every kept epoch when as many are kept
+    /// as configured. Nothing changed.
+    StaleEpoch,
 }
 
 impl Error {
     /// Every error, in [`Error::number`] order (`ALL[i].number() == i + 1`).
-    pub const ALL: [Error; 18] = [
+    pub const ALL: [Error; 19] = [
         Error::BufferTooSmall,
         Error::MalformedFrame,
         Error::UnknownKeyId,
@@ -94,6 +101,7 @@ impl Error {
         Error::SuiteMismatch,
         Error::InvalidLength,
         Error::ExternalKey,
+        Error::StaleEpoch,
     ];
 
     /// The stable number of the error, 1 and up (never 0): the value of the C library's
@@ -152,6 +160,7 @@ impl Error {
             Error::SuiteMismatch => c"suite_mismatch",
             Error::InvalidLength => c"invalid_length",
             Error::ExternalKey => c"external_key",
+            Error::StaleEpoch => c"stale_epoch",
         }
     }
 
@@ -181,6 +190,7 @@ impl Error {
             Error::ExternalKey => {
                 c"the key's AEAD runs outside this library; use the external calls"
             }
+            Error::StaleEpoch => c"MLS epoch already dropped or older than the kept epochs",
         }
     }
 }
@@ -224,7 +234,8 @@ mod tests {
         assert_eq!(Error::SuiteMismatch.number(), 16);
         assert_eq!(Error::InvalidLength.number(), 17);
         assert_eq!(Error::ExternalKey.number(), 18);
-        for n in [0, 19, 100, u16::MAX] {
+        assert_eq!(Error::StaleEpoch.number(), 19);
+        for n in [0, 20, 100, u16::MAX] {
             assert_eq!(Error::from_number(n), None);
         }
     }
@@ -249,5 +260,6 @@ mod tests {
         assert_eq!(Error::AuthenticationFailed.code(), "authentication_failed");
         assert_eq!(Error::KeyInUse.code(), "key_in_use");
         assert_eq!(Error::InvalidKey.code(), "invalid_key");
+        assert_eq!(Error::StaleEpoch.code(), "stale_epoch");
     }
 }

@@ -29,6 +29,8 @@
 //! bound for GCM (NIST SP 800-38D); the CTR suites' AES-CTR/HMAC composition has no such
 //! nonce-related limit below the 2^64 counter space, so 2^48 is a generous sanity bound.
 //! A key that reaches a limit is refused with [`crate::Error::KeyUsageLimit`]; install a new one.
+//! With an AEAD outside the crate, frames verified concurrently can pass the forgery limit by
+//! the number in flight, less one: see [`crate::Receiver::unprotect_external`].
 
 use crate::suite::CipherSuite;
 

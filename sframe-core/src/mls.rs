@@ -27,6 +27,11 @@
 //!   previous epoch still decrypt; adding a newer epoch forgets the oldest one — its exported
 //!   secret and every member key derived from it are zeroized. As §5.2 requires, an epoch
 //!   whose low `E` bits equal the new epoch's is always removed (epoch counter roll-over).
+//! * An epoch never comes back: its member keys would return with empty replay windows
+//!   (§9.3) and frames already accepted would be accepted again. The receiver remembers the
+//!   newest epoch it dropped (one number) and refuses, with [`crate::Error::StaleEpoch`], any
+//!   epoch it does not keep up to that one, an epoch older than the kept one with its low `E`
+//!   bits, and an epoch older than every kept epoch when it keeps as many as configured.
 
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -256,11 +261,17 @@ impl EpochSecret {
     }
 }
 
-/// A receiver's MLS state: the layout and the secrets of the kept epochs.
+/// A receiver's MLS state: the layout, the secrets of the kept epochs, and the newest epoch
+/// it ever dropped.
 pub(crate) struct MlsState {
     pub(crate) layout: MlsKidLayout,
     pub(crate) keep: usize,
     pub(crate) epochs: [Option<EpochSecret>; MAX_MLS_EPOCHS],
+    /// The newest epoch dropped so far (forgotten as the oldest, replaced by its roll-over
+    /// twin, removed, cleared). Every epoch the receiver held and no longer holds is at most
+    /// this, so refusing those (unless kept) means no epoch ever comes back with empty
+    /// replay windows and a fresh forgery budget.
+    pub(crate) retired: Option<u64>,
 }
 
 impl MlsState {
@@ -269,6 +280,7 @@ impl MlsState {
             layout,
             keep,
             epochs: core::array::from_fn(|_| None),
+            retired: None,
         }
     }
 
@@ -285,44 +297,85 @@ impl MlsState {
         self.epochs.iter_mut().flatten().find(|e| e.epoch == epoch)
     }
 
+    fn is_kept(&self, epoch: u64) -> bool {
+        self.epochs.iter().flatten().any(|e| e.epoch == epoch)
+    }
+
+    fn retire(&mut self, epoch: u64) {
+        self.retired = Some(self.retired.map_or(epoch, |r| r.max(epoch)));
+    }
+
     /// Stores `secret` for `epoch`. Returns the epochs dropped (at most two: the roll-over
     /// twin and the oldest beyond `keep`), so the caller can remove their member keys.
-    pub(crate) fn insert(&mut self, secret: EpochSecret) -> [Option<u64>; 2] {
-        let mut dropped = [None, None];
-        let low = self.layout.epoch_low(secret.epoch);
-        // Same epoch again, or a roll-over twin: replace it.
-        let twin = self.epochs.iter_mut().find(|s| {
-            s.as_ref()
-                .is_some_and(|e| self.layout.epoch_low(e.epoch) == low)
-        });
-        if let Some(slot) = twin {
-            dropped[0] = slot.as_ref().map(|e| e.epoch);
-            *slot = None; // dropped (zeroized) in place, not moved out first
+    /// [`Error::StaleEpoch`], with nothing changed, for an epoch that is not kept and not
+    /// newer than [`MlsState::retired`], older than the kept epoch with its low bits (the
+    /// newer twin holds those KIDs), or older than every kept epoch when `keep` are kept (it
+    /// would be the oldest to forget). A kept epoch is replaced in place (another secret).
+    pub(crate) fn insert(&mut self, secret: EpochSecret) -> Result<[Option<u64>; 2]> {
+        let epoch = secret.epoch;
+        if self.retired.is_some_and(|r| epoch <= r) && !self.is_kept(epoch) {
+            return Err(Error::StaleEpoch);
+        }
+        let low = self.layout.epoch_low(epoch);
+        // The same epoch (another secret), or a roll-over twin: replaced if older.
+        let twin = self
+            .epochs
+            .iter()
+            .flatten()
+            .find(|e| self.layout.epoch_low(e.epoch) == low)
+            .map(|e| e.epoch);
+        if twin.is_some_and(|t| t > epoch) {
+            return Err(Error::StaleEpoch);
         }
         let keep = self.keep.clamp(1, MAX_MLS_EPOCHS);
-        let count = self.epochs.iter().flatten().count();
-        if count >= keep {
-            // Forget the oldest epoch.
-            let oldest = self
-                .epochs
-                .iter_mut()
-                .filter(|s| s.is_some())
-                .min_by_key(|s| s.as_ref().map_or(u64::MAX, |e| e.epoch));
-            if let Some(slot) = oldest {
-                dropped[1] = slot.as_ref().map(|e| e.epoch);
-                *slot = None;
+        let others = self
+            .epochs
+            .iter()
+            .flatten()
+            .filter(|e| Some(e.epoch) != twin)
+            .count();
+        let oldest = if others >= keep {
+            self.epochs
+                .iter()
+                .flatten()
+                .filter(|e| Some(e.epoch) != twin)
+                .map(|e| e.epoch)
+                .min()
+        } else {
+            None
+        };
+        if oldest.is_some_and(|o| o > epoch) {
+            return Err(Error::StaleEpoch);
+        }
+        // Checked: now drop (zeroize in place, not moved out first) and store.
+        let mut dropped = [None, None];
+        for (out, gone) in dropped.iter_mut().zip([twin, oldest]) {
+            if let Some(gone) = gone {
+                if let Some(slot) = self
+                    .epochs
+                    .iter_mut()
+                    .find(|s| s.as_ref().is_some_and(|e| e.epoch == gone))
+                {
+                    *slot = None;
+                }
+                if gone != epoch {
+                    self.retire(gone);
+                }
+                *out = Some(gone);
             }
         }
         if let Some(slot) = self.epochs.iter_mut().find(|s| s.is_none()) {
             *slot = Some(secret);
         }
-        dropped
+        Ok(dropped)
     }
 }
 
 impl MlsState {
     /// Adds `epoch`'s exported secret (idempotent for the same secret), forgetting the epochs
-    /// it displaces and their member keys in `store`.
+    /// it displaces and their member keys in `store`; [`Error::StaleEpoch`] (nothing changed)
+    /// for an epoch that could only come back with empty replay windows (see
+    /// [`MlsState::insert`]).
     pub(crate) fn add_epoch<S: Store>(
         &mut self,
         store: &mut S,
@@ -339,7 +392,7 @@ impl MlsState {
             // Idempotent: re-adding an epoch must not reset its members' replay windows.
             return Ok(());
         }
-        for old in self.insert(secret).into_iter().flatten() {
+        for old in self.insert(secret)?.into_iter().flatten() {
             forget_epoch_keys(store, old);
         }
         Ok(())
@@ -358,12 +411,18 @@ impl MlsState {
             }
             None => false,
         };
+        if found {
+            self.retire(epoch);
+        }
         forget_epoch_keys(store, epoch);
         found
     }
 
-    /// Drops every kept epoch secret (zeroized).
+    /// Drops every kept epoch secret (zeroized); they stay retired.
     pub(crate) fn clear(&mut self) {
+        if let Some(newest) = self.epochs.iter().flatten().map(|e| e.epoch).max() {
+            self.retire(newest);
+        }
         self.epochs.iter_mut().for_each(|e| *e = None);
     }
 
@@ -454,17 +513,74 @@ mod tests {
         for e in 0..3 {
             assert_eq!(
                 st.insert(EpochSecret::new(e, &[e as u8; 16])?),
-                [None, None]
+                Ok([None, None])
             );
         }
-        assert_eq!(st.insert(EpochSecret::new(3, &[3; 16])?), [None, Some(0)]);
+        assert_eq!(
+            st.insert(EpochSecret::new(3, &[3; 16])?),
+            Ok([None, Some(0)])
+        );
         // Epoch 5 has the low bits of epoch 1: the twin goes, and with room left nothing else.
-        assert_eq!(st.insert(EpochSecret::new(5, &[5; 16])?), [Some(1), None]);
+        assert_eq!(
+            st.insert(EpochSecret::new(5, &[5; 16])?),
+            Ok([Some(1), None])
+        );
         let kept: [bool; 6] =
             core::array::from_fn(|e| st.epochs.iter().flatten().any(|s| s.epoch == e as u64));
         assert_eq!(kept, [false, false, true, true, false, true]);
         assert_eq!(st.epoch_for(l.kid(5, 9)?).map(|e| e.epoch), Some(5));
         assert!(st.epoch_for(l.kid(4, 9)?).is_none());
+        assert_eq!(st.retired, Some(1));
+        Ok(())
+    }
+
+    /// Every refusal of [`MlsState::insert`] leaves the state as it was.
+    #[test]
+    fn stale_epochs_are_refused_and_change_nothing() -> Result<()> {
+        let l = MlsKidLayout::new(2, 4)?;
+        let mut st = MlsState::new(l, 3);
+        let kept = |st: &MlsState| {
+            let mut v: [u64; MAX_MLS_EPOCHS] = [u64::MAX; MAX_MLS_EPOCHS];
+            for (d, e) in v.iter_mut().zip(st.epochs.iter().flatten()) {
+                *d = e.epoch;
+            }
+            v.sort_unstable();
+            (v, st.retired)
+        };
+        for e in [4, 5, 6] {
+            st.insert(EpochSecret::new(e, &[e as u8; 16])?)?;
+        }
+        let before = kept(&st);
+        // 2 and 1 are older than their kept twins 6 and 5; 3 is older than every kept epoch
+        // with three kept (it would be the one to forget).
+        for e in [1, 2, 3] {
+            assert_eq!(
+                st.insert(EpochSecret::new(e, &[e as u8; 16])?),
+                Err(Error::StaleEpoch),
+                "{e}"
+            );
+            assert_eq!(kept(&st), before);
+        }
+        // 8 replaces its twin 4; 4 (and anything up to it not kept) never comes back.
+        assert_eq!(
+            st.insert(EpochSecret::new(8, &[8; 16])?),
+            Ok([Some(4), None])
+        );
+        assert_eq!(st.retired, Some(4));
+        let before = kept(&st);
+        for e in [0, 3, 4] {
+            assert_eq!(
+                st.insert(EpochSecret::new(e, &[9; 16])?),
+                Err(Error::StaleEpoch)
+            );
+            assert_eq!(kept(&st), before);
+        }
+        // A kept epoch with another secret is replaced in place, not retired.
+        assert_eq!(
+            st.insert(EpochSecret::new(5, &[7; 16])?),
+            Ok([Some(5), None])
+        );
+        assert_eq!(st.retired, Some(4));
         Ok(())
     }
 }

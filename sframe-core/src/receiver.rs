@@ -114,8 +114,8 @@ impl ReceiverConfig {
 
     /// MLS-based keys (§5.2): the KID `layout` every member uses, and how many epochs to keep
     /// (1..=[`MAX_MLS_EPOCHS`], else [`Error::InvalidConfig`]; [`DEFAULT_MLS_EPOCHS_KEPT`] is
-    /// the usual choice). Epochs with the same low `E` bits replace each other, so at most
-    /// `2^E` are ever kept.
+    /// the usual choice). A newer epoch replaces a kept one with the same low `E` bits (an
+    /// older one is refused), so at most `2^E` are ever kept.
     pub const fn with_mls(self, layout: MlsKidLayout, epochs_kept: usize) -> Result<Self> {
         if epochs_kept == 0 || epochs_kept > MAX_MLS_EPOCHS {
             return Err(Error::InvalidConfig);
@@ -296,7 +296,9 @@ impl<S: KeyStore> Receiver<S> {
     }
 
     /// Removes every key, and the secrets of kept MLS epochs (all zeroized). The
-    /// [`ReceiverConfig`] stays.
+    /// [`ReceiverConfig`] stays, and so does what the receiver knows of dropped MLS epochs:
+    /// those it kept cannot be added again ([`Error::StaleEpoch`], see
+    /// [`Receiver::add_mls_epoch`]).
     pub fn clear(&mut self) {
         self.store.clear_all();
         if let Some(mls) = self.mls.as_mut() {
@@ -368,22 +370,44 @@ impl<S: KeyStore> Receiver<S> {
     /// an epoch with the same low `E` bits is always replaced (§5.2): their secrets and
     /// member keys are zeroized. Adding a kept epoch again with the same secret changes
     /// nothing (replay windows stay); with another secret it replaces the epoch.
+    ///
+    /// An epoch never comes back once dropped: its members' keys would return with empty
+    /// replay windows and accept frames already accepted (§9.3), e.g. after a late or
+    /// duplicated MLS message or a resync. The receiver remembers the newest epoch it dropped
+    /// (forgotten as the oldest, replaced by its roll-over twin, removed with
+    /// [`Receiver::remove_mls_epoch`] or [`Receiver::clear`]) and refuses with
+    /// [`Error::StaleEpoch`], changing nothing, an epoch it does not keep that is not newer
+    /// than that one, an epoch older than the kept epoch with the same low `E` bits, and an
+    /// epoch older than every kept epoch when the configured number are kept (forgetting the
+    /// oldest would forget it). An older epoch never seen before is added if there is room.
+    /// A receiver that must take epochs of a new group starting over from 0 is a new
+    /// `Receiver`.
+    ///
     /// Without MLS in the [`ReceiverConfig`] ([`ReceiverConfig::with_mls`]):
     /// [`Error::InvalidConfig`]; a secret shorter than 16 or longer than 64 bytes:
     /// [`Error::InvalidKey`].
     ///
     /// ```
-    /// use sframe_core::{CipherSuite, Receiver, ReceiverConfig, Sender, mls::MlsKidLayout};
+    /// use sframe_core::{CipherSuite, Error, Receiver, ReceiverConfig, Sender, mls::MlsKidLayout};
     /// let suite = CipherSuite::AesGcm128Sha256;
     /// let layout = MlsKidLayout::new(4, 4)?;
     /// let epoch_secret = [0x11; 16]; // from MLS-Exporter in a real group
     /// let mut alice = Sender::new(suite);
     /// alice.set_mls_key(&layout, &epoch_secret, 7, 2)?; // epoch 7, leaf index 2
     ///
-    /// let mut bob = Receiver::with_config(ReceiverConfig::new(suite).with_mls(layout, 3)?);
+    /// let mut bob = Receiver::with_config(ReceiverConfig::new(suite).with_mls(layout, 2)?);
     /// bob.add_mls_epoch(7, &epoch_secret)?;
     /// let frame = alice.protect_vec(b"", b"hi")?;
     /// assert_eq!(bob.unprotect_vec(b"", &frame)?, b"hi");
+    ///
+    /// bob.add_mls_epoch(7, &epoch_secret)?; // again: nothing changes
+    /// assert_eq!(bob.unprotect_vec(b"", &frame), Err(Error::Replay));
+    /// bob.add_mls_epoch(8, &[0x22; 16])?;
+    /// bob.add_mls_epoch(9, &[0x33; 16])?; // two kept: epoch 7 is forgotten
+    /// assert!(!bob.has_mls_epoch(7));
+    /// // ...and never comes back with an empty replay window.
+    /// assert_eq!(bob.add_mls_epoch(7, &epoch_secret), Err(Error::StaleEpoch));
+    /// assert_eq!(bob.unprotect_vec(b"", &frame), Err(Error::UnknownKeyId));
     /// # Ok::<(), sframe_core::Error>(())
     /// ```
     pub fn add_mls_epoch(&mut self, epoch: u64, exported_secret: &[u8]) -> Result<()> {
@@ -392,6 +416,8 @@ impl<S: KeyStore> Receiver<S> {
     }
 
     /// Forgets `epoch` now (its secret and member keys, zeroized); returns whether it was kept.
+    /// A removed epoch, and every epoch not kept up to it, cannot be added again
+    /// ([`Error::StaleEpoch`], see [`Receiver::add_mls_epoch`]).
     pub fn remove_mls_epoch(&mut self, epoch: u64) -> bool {
         match self.mls.as_mut() {
             Some(mls) => mls.remove_epoch(&mut self.store, epoch),
@@ -455,6 +481,19 @@ impl<S: KeyStore> Receiver<S> {
     /// decrypts `frame[header_len..]` (ciphertext ‖ tag) under [`ExternalOpen::nonce`] with
     /// AAD `frame[..header_len] ‖ metadata`, and reports the outcome with
     /// [`Receiver::commit_external`] (tag verified) or [`Receiver::reject_external`] (not).
+    ///
+    /// The forgery limit ([`Limits::max_auth_failures`]) is checked here, but a failure only
+    /// counts once [`Receiver::reject_external`] reports it, so frames opened at the same time
+    /// all pass the check. If at most `k` frames of one key are opened and not yet committed
+    /// or rejected at any time, at most `max_auth_failures + k - 1` frames that fail
+    /// authentication are verified under the key before it is refused with
+    /// [`Error::KeyUsageLimit`]: the forgery chance of the [`limits`](crate::limits) table
+    /// grows by the factor `(max_auth_failures + k - 1) / max_auth_failures`. Finishing each
+    /// frame before opening the next (`k = 1`) keeps exactly the limit of
+    /// [`Receiver::unprotect`]; a caller that verifies frames in parallel must bound how many
+    /// of one key it has open (the attacker chooses how many frames arrive at once), or lower
+    /// the limit by `k - 1`. A frame whose tag did not verify and that is never rejected is
+    /// not counted at all.
     ///
     /// ```
     /// use sframe_core::{CipherSuite, Error, Receiver, Sender, hazmat::{Aead, derive_key_and_salt}};

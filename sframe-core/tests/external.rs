@@ -342,3 +342,55 @@ fn limits_hold_on_the_split() {
         Err(Error::NoKey)
     );
 }
+
+/// The forgery limit on the split is checked when a frame is opened and a failure counted when
+/// it is rejected: with `k` openings of a key outstanding, at most `max_auth_failures + k - 1`
+/// failed verifications (the bound `unprotect_external` documents), and exactly the limit when
+/// each frame is finished before the next is opened. Once reached, the key is refused on both
+/// paths.
+#[test]
+fn forgery_budget_on_the_split_is_the_limit_plus_openings_in_flight() {
+    let suite = CipherSuite::AesCtr128HmacSha256_32;
+    let max = 4;
+    let base = [6; 16];
+    let (key, _) = derive_key_and_salt(suite, 1, &base).unwrap();
+    let key = &key[..suite.key_len()];
+    let mut tx = Sender::with_backend(RustCrypto, suite);
+    tx.set_key(1, &base).unwrap();
+    let config = sframe_core::ReceiverConfig::new(suite).with_limits(sframe_core::Limits {
+        max_auth_failures: max,
+        ..sframe_core::Limits::for_suite(suite)
+    });
+    let mut forged = tx.protect_vec(b"", b"forged").unwrap();
+    *forged.last_mut().unwrap() ^= 1;
+    let genuine = tx.protect_vec(b"", b"genuine").unwrap();
+    let refused = |rx: &mut Rx| {
+        assert_eq!(
+            rx.unprotect_external(&genuine).map(|_| ()),
+            Err(Error::KeyUsageLimit)
+        );
+        assert_eq!(rx.unprotect_vec(b"", &genuine), Err(Error::KeyUsageLimit));
+    };
+
+    for k in [1, 2, 5] {
+        let mut rx = Rx::with_backend(RustCrypto, config);
+        rx.add_key(1, &base).unwrap();
+        // One at a time up to one failure short of the limit.
+        for _ in 0..max - 1 {
+            assert_eq!(
+                receive(&mut rx, key, &forged, b""),
+                Err(Error::AuthenticationFailed)
+            );
+        }
+        // Then k at once: all pass the check made before any of them is counted.
+        let opens: Vec<_> = (0..k)
+            .map(|_| rx.unprotect_external(&forged).unwrap())
+            .collect();
+        for open in &opens {
+            assert!(open_outside(suite, key, open, &forged, b"").is_err());
+            rx.reject_external(open);
+        }
+        assert_eq!(rx.usage(1).unwrap().auth_failures, max + k - 1, "k = {k}");
+        refused(&mut rx);
+    }
+}

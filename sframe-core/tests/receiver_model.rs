@@ -2,19 +2,26 @@
 //! state-reset scenarios found in review.
 //!
 //! Arbitrary sequences of key management (add — as a full key or a salt-only external one —,
-//! re-add identical, replace, remove keys; add and
-//! remove MLS epochs; add ratcheting keys of any step of a chain) interleaved with frames
+//! re-add identical, replace, remove keys; add, re-add and remove MLS epochs — in order, out of
+//! order, after they were forgotten as the oldest, replaced by their roll-over twin or removed;
+//! add ratcheting keys of any step of a chain) interleaved with frames
 //! from honest senders (a plain key pair, a §5.1 ratcheting sender, two §5.2 MLS members)
 //! delivered fresh, replayed, reordered and forged. Properties:
 //! - an authentic frame is accepted at most once while any state for its key exists. The
 //!   model forgets an acceptance only when the application explicitly dropped that state:
-//!   `remove_key` of a plain key or of any key of the ratchet chain (a chain reset),
-//!   replacing a plain key with other material, or removing an MLS epoch / adding one the
-//!   receiver no longer held. Removing one MLS member's key does *not* count: the epoch is
-//!   still there and must not derive that key again with an empty replay window;
+//!   `remove_key` of a plain key or of any key of the ratchet chain (a chain reset), or
+//!   replacing a plain key with other material. It never forgets an MLS frame's acceptance:
+//!   an epoch the receiver dropped (oldest, roll-over twin, removed) never comes back, and
+//!   removing one MLS member's key leaves its epoch, which must not derive that key again
+//!   with an empty replay window;
+//! - `add_mls_epoch` does what a reference model of the kept epochs says: the same epoch
+//!   again changes nothing; an epoch not kept up to the newest dropped one, older than its
+//!   kept roll-over twin, or older than every kept epoch when three are kept is
+//!   `Error::StaleEpoch` and changes nothing; otherwise the older twin goes, else the oldest
+//!   when three are kept;
 //! - a frame that fails changes nothing but the failure count (keys, counters, windows).
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use proptest::prelude::*;
 use sframe_core::hazmat::{Aead, derive_key_and_salt};
@@ -38,6 +45,59 @@ fn mls_layout() -> MlsKidLayout {
 
 fn epoch_secret(e: u64) -> [u8; 16] {
     [0x40 + e as u8; 16]
+}
+
+/// MLS epochs the model uses: twice the `2^E = 4` the KID tells apart, so roll-over twins meet.
+const EPOCHS: u64 = 8;
+/// MLS epochs the receiver keeps.
+const EPOCHS_KEPT: usize = 3;
+
+/// Reference model of the receiver's MLS epochs (§5.2 with no epoch ever coming back).
+#[derive(Debug, Default)]
+struct EpochModel {
+    kept: BTreeSet<u64>,
+    /// Every epoch that was kept and is no longer.
+    dropped: BTreeSet<u64>,
+}
+
+impl EpochModel {
+    fn twin(&self, e: u64) -> Option<u64> {
+        let low = |x: u64| mls_layout().epoch_low(x);
+        self.kept.iter().copied().find(|k| low(*k) == low(e))
+    }
+
+    /// What `add_mls_epoch(e)` with the epoch's one secret must do.
+    fn add(&mut self, e: u64) -> Result<(), Error> {
+        if self.kept.contains(&e) {
+            return Ok(());
+        }
+        let full = self.kept.len() == EPOCHS_KEPT;
+        if self.dropped.last().is_some_and(|d| e <= *d)
+            || self.twin(e).is_some_and(|t| t > e)
+            || (self.twin(e).is_none() && full && self.kept.iter().all(|k| *k > e))
+        {
+            return Err(Error::StaleEpoch);
+        }
+        let gone = self.twin(e).or(if full {
+            self.kept.first().copied()
+        } else {
+            None
+        });
+        if let Some(gone) = gone {
+            self.kept.remove(&gone);
+            self.dropped.insert(gone);
+        }
+        self.kept.insert(e);
+        Ok(())
+    }
+
+    fn remove(&mut self, e: u64) -> bool {
+        let was = self.kept.remove(&e);
+        if was {
+            self.dropped.insert(e);
+        }
+        was
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,7 +125,14 @@ enum Op {
     RemoveChainKey(usize),
     SenderRatchet,
     AddEpoch(u64),
+    /// Re-add an epoch the receiver dropped (forgotten as the oldest, replaced by its roll-over
+    /// twin, or removed): a late or duplicated MLS message, a resync.
+    ReaddDroppedEpoch(prop::sample::Index),
+    /// Add an epoch below the newest kept one that is not kept (out of order).
+    AddEpochOutOfOrder(prop::sample::Index),
     RemoveEpoch(u64),
+    /// `remove_mls_epoch(e)`, then `add_mls_epoch(e)` at once.
+    RemoveThenReaddEpoch(u64),
     RemoveMlsMember(u64, u32),
     SenderEpoch(u64),
 }
@@ -83,10 +150,13 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..12usize).prop_map(Op::AddChainStepExternal),
         1 => (0..12usize).prop_map(Op::RemoveChainKey),
         1 => Just(Op::SenderRatchet),
-        2 => (0..6u64).prop_map(Op::AddEpoch),
-        1 => (0..6u64).prop_map(Op::RemoveEpoch),
-        1 => (0..6u64, 1..3u32).prop_map(|(e, l)| Op::RemoveMlsMember(e, l)),
-        1 => (0..6u64).prop_map(Op::SenderEpoch),
+        2 => (0..EPOCHS).prop_map(Op::AddEpoch),
+        1 => any::<prop::sample::Index>().prop_map(Op::ReaddDroppedEpoch),
+        1 => any::<prop::sample::Index>().prop_map(Op::AddEpochOutOfOrder),
+        1 => (0..EPOCHS).prop_map(Op::RemoveEpoch),
+        1 => (0..EPOCHS).prop_map(Op::RemoveThenReaddEpoch),
+        1 => (0..EPOCHS, 1..3u32).prop_map(|(e, l)| Op::RemoveMlsMember(e, l)),
+        1 => (0..EPOCHS).prop_map(Op::SenderEpoch),
     ]
 }
 
@@ -98,6 +168,7 @@ struct World {
     steps: Vec<(u64, Vec<u8>)>,
     mls: [Sender; 2],
     mls_epoch: u64,
+    epochs: EpochModel,
     log: Vec<(Vec<u8>, Origin, u64)>,
     accepted: HashSet<usize>,
     /// The plain material the application last installed per KID.
@@ -125,7 +196,7 @@ impl World {
             .unwrap();
         let mls = [Sender::new(suite), Sender::new(suite)];
         let mls_config = ReceiverConfig::new(suite)
-            .with_mls(mls_layout(), 3)
+            .with_mls(mls_layout(), EPOCHS_KEPT)
             .unwrap();
         let rx = Receiver::with_config(mls_config);
         let mut w = World {
@@ -135,6 +206,7 @@ impl World {
             steps: vec![(kid0, CHAIN_BASE.to_vec())],
             mls,
             mls_epoch: 0,
+            epochs: EpochModel::default(),
             log: Vec::new(),
             accepted: HashSet::new(),
             plain_installed: vec![None, None],
@@ -156,7 +228,7 @@ impl World {
     fn snapshot(&self) -> Vec<(u64, bool, Option<u64>, Option<u64>)> {
         let mut kids: Vec<u64> = PLAIN.iter().map(|p| p.0).collect();
         kids.extend(self.steps.iter().map(|s| s.0));
-        for e in 0..6 {
+        for e in 0..EPOCHS {
             for l in 1..3 {
                 kids.push(mls_layout().kid(e, l).unwrap());
             }
@@ -195,6 +267,20 @@ impl World {
                 Err(e)
             }
         }
+    }
+
+    /// `add_mls_epoch(e)` on the receiver and the model: same outcome, same epochs kept.
+    fn add_epoch(&mut self, e: u64) {
+        let got = self.rx.add_mls_epoch(e, &epoch_secret(e));
+        let kept_before = self.epochs.kept.clone();
+        let want = self.epochs.add(e);
+        assert_eq!(got, want, "add_mls_epoch({e}) with {kept_before:?} kept");
+        self.check_epochs();
+    }
+
+    fn check_epochs(&self) {
+        let kept: BTreeSet<u64> = (0..EPOCHS).filter(|e| self.rx.has_mls_epoch(*e)).collect();
+        assert_eq!(kept, self.epochs.kept, "epochs kept");
     }
 
     fn forget(&mut self, f: impl Fn(Origin) -> bool) {
@@ -322,22 +408,30 @@ impl World {
                     self.steps.push((kid, base[..n].to_vec()));
                 }
             }
-            Op::AddEpoch(e) => {
-                if !self.rx.has_mls_epoch(e) {
-                    self.forget(|o| o == Origin::Mls(e));
+            // MLS acceptances are never forgotten: a dropped epoch never comes back.
+            Op::AddEpoch(e) => self.add_epoch(e),
+            Op::ReaddDroppedEpoch(i) => {
+                let dropped: Vec<u64> = self.epochs.dropped.iter().copied().collect();
+                if !dropped.is_empty() {
+                    self.add_epoch(dropped[i.index(dropped.len())]);
                 }
-                self.rx.add_mls_epoch(e, &epoch_secret(e)).unwrap();
-                // Epochs the receiver let go (oldest, roll-over twin) lose their state.
-                for old in 0..6 {
-                    if !self.rx.has_mls_epoch(old) {
-                        self.forget(|o| o == Origin::Mls(old));
-                    }
+            }
+            Op::AddEpochOutOfOrder(i) => {
+                let newest = self.epochs.kept.last().copied().unwrap_or(0);
+                let older: Vec<u64> = (0..newest)
+                    .filter(|e| !self.epochs.kept.contains(e))
+                    .collect();
+                if !older.is_empty() {
+                    self.add_epoch(older[i.index(older.len())]);
                 }
             }
             Op::RemoveEpoch(e) => {
-                if self.rx.remove_mls_epoch(e) {
-                    self.forget(|o| o == Origin::Mls(e));
-                }
+                assert_eq!(self.rx.remove_mls_epoch(e), self.epochs.remove(e));
+                self.check_epochs();
+            }
+            Op::RemoveThenReaddEpoch(e) => {
+                assert_eq!(self.rx.remove_mls_epoch(e), self.epochs.remove(e));
+                self.add_epoch(e);
             }
             Op::RemoveMlsMember(e, leaf) => {
                 self.rx.remove_key(mls_layout().kid(e, leaf).unwrap());
@@ -480,10 +574,104 @@ fn removed_mls_member_key_is_not_rederived() {
     other.set_mls_key(&layout, &epoch_secret(3), 3, 1).unwrap();
     let g = other.protect_vec(b"", b"other").unwrap();
     assert_eq!(rx.unprotect_vec(b"", &g).unwrap(), b"other");
-    // Dropping the epoch and adding it again is an explicit fresh start.
+    // Dropping the epoch is final: it does not come back with fresh windows either.
     assert!(rx.remove_mls_epoch(3));
+    assert_eq!(
+        rx.add_mls_epoch(3, &epoch_secret(3)),
+        Err(Error::StaleEpoch)
+    );
+    assert_eq!(rx.unprotect_vec(b"", &later), Err(Error::UnknownKeyId));
+    assert_eq!(rx.unprotect_vec(b"", &g), Err(Error::UnknownKeyId));
+}
+
+/// Security 2, finding 1: an MLS epoch forgotten as the oldest came back, when added again
+/// (a late or duplicated MLS message, a resync), with empty replay windows — a frame already
+/// accepted was accepted again — and making room for it forgot a newer epoch. It is refused
+/// now, whether it was forgotten as the oldest, replaced by its roll-over twin, removed or
+/// cleared; so is an epoch older than every kept one when the receiver is full.
+#[test]
+fn evicted_mls_epoch_cannot_come_back() {
+    let suite = CipherSuite::AesGcm128Sha256;
+    let layout = mls_layout(); // E = 2: epochs 1 and 5 are roll-over twins
+    let mut rx = Receiver::with_config(ReceiverConfig::new(suite).with_mls(layout, 3).unwrap());
+    let mut tx = Sender::new(suite);
+    let mut frames = Vec::new();
+    for e in 0..3 {
+        rx.add_mls_epoch(e, &epoch_secret(e)).unwrap();
+        tx.set_mls_key(&layout, &epoch_secret(e), e, 1).unwrap();
+        let f = tx.protect_vec(b"", b"once").unwrap();
+        assert_eq!(rx.unprotect_vec(b"", &f).unwrap(), b"once");
+        frames.push(f);
+    }
+    let kept = |rx: &Receiver| (0..8).filter(|e| rx.has_mls_epoch(*e)).collect::<Vec<_>>();
+
+    // Epoch 3 forgets epoch 0; adding 0 again is refused and changes nothing.
     rx.add_mls_epoch(3, &epoch_secret(3)).unwrap();
-    assert_eq!(rx.unprotect_vec(b"", &later).unwrap(), b"later");
+    assert_eq!(kept(&rx), [1, 2, 3]);
+    assert_eq!(
+        rx.add_mls_epoch(0, &epoch_secret(0)),
+        Err(Error::StaleEpoch)
+    );
+    assert_eq!(
+        kept(&rx),
+        [1, 2, 3],
+        "a newer epoch was forgotten for an old one"
+    );
+    assert_eq!(rx.unprotect_vec(b"", &frames[0]), Err(Error::UnknownKeyId));
+    for f in &frames[1..] {
+        assert_eq!(rx.unprotect_vec(b"", f), Err(Error::Replay));
+    }
+
+    // Epoch 5 replaces its twin 1; 1 does not come back either.
+    rx.add_mls_epoch(5, &epoch_secret(5)).unwrap();
+    assert_eq!(kept(&rx), [2, 3, 5]);
+    assert_eq!(
+        rx.add_mls_epoch(1, &epoch_secret(1)),
+        Err(Error::StaleEpoch)
+    );
+    // Its KID is now epoch 5's member: derived under 5's secret, it does not authenticate.
+    assert_eq!(
+        rx.unprotect_vec(b"", &frames[1]),
+        Err(Error::AuthenticationFailed)
+    );
+    // Out of order, never held and newer than every dropped epoch: 4 is added, and with three
+    // kept the oldest, 2, is forgotten (never 5, the newest).
+    rx.add_mls_epoch(4, &epoch_secret(4)).unwrap();
+    assert_eq!(kept(&rx), [3, 4, 5]);
+    assert_eq!(
+        rx.add_mls_epoch(2, &epoch_secret(2)),
+        Err(Error::StaleEpoch)
+    );
+    assert_eq!(rx.unprotect_vec(b"", &frames[2]), Err(Error::UnknownKeyId));
+
+    // Removed, then added again: refused. Cleared, then added again: refused.
+    assert!(rx.remove_mls_epoch(3));
+    assert_eq!(
+        rx.add_mls_epoch(3, &epoch_secret(3)),
+        Err(Error::StaleEpoch)
+    );
+    rx.clear();
+    for e in 0..6 {
+        assert_eq!(
+            rx.add_mls_epoch(e, &epoch_secret(e)),
+            Err(Error::StaleEpoch),
+            "epoch {e}"
+        );
+    }
+    assert_eq!(kept(&rx), [] as [u64; 0]);
+    rx.add_mls_epoch(6, &epoch_secret(6)).unwrap();
+    assert_eq!(kept(&rx), [6]);
+
+    // A fresh receiver that is full: an epoch older than every kept one is refused, never
+    // seen or not (the oldest would be forgotten for it); with room it is added.
+    let mut rx = Receiver::with_config(ReceiverConfig::new(suite).with_mls(layout, 2).unwrap());
+    rx.add_mls_epoch(6, &epoch_secret(6)).unwrap();
+    rx.add_mls_epoch(5, &epoch_secret(5)).unwrap();
+    assert_eq!(
+        rx.add_mls_epoch(4, &epoch_secret(4)),
+        Err(Error::StaleEpoch)
+    );
+    assert_eq!(kept(&rx), [5, 6]);
 }
 
 /// Ratchet layouts: R = 1 stalled the receiver; jumps of 2^(R-1) steps aliased the kept old head

@@ -154,7 +154,7 @@
 /**
  * The result of every fallible call. `SFRAME_OK` (0) is success; everything else is an error.
  *
- * Values 1..=17 are the core library's errors (same meaning in every binding; new core errors
+ * Values 1..=19 are the core library's errors (same meaning in every binding; new core errors
  * are appended, never renumbered); values from 100 on come from the C boundary itself. Values
  * never change meaning once released.
  * `sframe_status_str` describes any value.
@@ -255,6 +255,14 @@ enum SframeStatus
      * library (it takes base keys only); kept so every core error has a status.
      */
     SFRAME_ERR_EXTERNAL_KEY = 18,
+    /**
+     * `sframe_receiver_add_mls_epoch` refused an MLS epoch that could only come back with
+     * empty replay windows: one the receiver dropped (oldest, roll-over twin, removed,
+     * cleared), any epoch not kept up to the newest dropped one, one older than the kept
+     * epoch with its low E bits, or one older than every kept epoch when the receiver keeps
+     * `mls_epochs_kept`. Nothing changed.
+     */
+    SFRAME_ERR_STALE_EPOCH = 19,
     /**
      * A required pointer argument was NULL (a NULL data pointer with length 0 is fine).
      */
@@ -778,7 +786,8 @@ SframeStatus sframe_receiver_remove_key(SframeReceiver *r,
                                         uint64_t kid);
 
 /**
- * Removes (and zeroizes) every key. Errors: NULL_POINTER.
+ * Removes (and zeroizes) every key and MLS epoch secret. MLS epochs it drops cannot be added
+ * again (STALE_EPOCH, see `sframe_receiver_add_mls_epoch`). Errors: NULL_POINTER.
  *
  * # Safety
  * `r` is NULL or a live receiver.
@@ -945,9 +954,19 @@ SframeStatus sframe_receiver_add_ratcheting_key(SframeReceiver *r,
 
 /**
  * Adds MLS epoch `epoch` with its exported secret; every member's key of that epoch is
- * derived on demand from the KID of its first authenticated frame. Adding a newer epoch than
- * the kept ones forgets (zeroizes) the oldest. Errors: NULL_POINTER, INVALID_KEY (secret not
- * 16..64 bytes), INVALID_CONFIG (no layout set).
+ * derived on demand from the KID of its first authenticated frame. When `mls_epochs_kept`
+ * epochs are kept, adding a newer one forgets (zeroizes) the oldest; an epoch with the same
+ * low E bits is always replaced by the newer one (RFC 9605 §5.2). Adding a kept epoch again
+ * with the same secret changes nothing (replay windows stay).
+ *
+ * An epoch never comes back once dropped (its member keys would return with empty replay
+ * windows and accept frames already accepted): the receiver remembers the newest epoch it
+ * dropped (forgotten as the oldest, replaced by its twin, removed, cleared) and refuses with
+ * STALE_EPOCH, changing nothing, an epoch it does not keep that is not newer than that one,
+ * an epoch older than the kept one with its low E bits, and an epoch older than every kept
+ * epoch when `mls_epochs_kept` are kept. A late or duplicated MLS message can ignore
+ * STALE_EPOCH. Errors: NULL_POINTER, INVALID_KEY (secret not 16..64 bytes), INVALID_CONFIG
+ * (no layout set), STALE_EPOCH.
  *
  * # Safety
  * `r` is NULL or a live receiver; `exported_secret` is NULL or readable for
@@ -959,7 +978,8 @@ SframeStatus sframe_receiver_add_mls_epoch(SframeReceiver *r,
                                            size_t exported_secret_len);
 
 /**
- * Removes MLS epoch `epoch`, its secret and every key derived from it (zeroized).
+ * Removes MLS epoch `epoch`, its secret and every key derived from it (zeroized). It cannot
+ * be added again (STALE_EPOCH, see `sframe_receiver_add_mls_epoch`).
  * Errors: NULL_POINTER, UNKNOWN_KEY_ID (no such epoch; nothing changed).
  *
  * # Safety

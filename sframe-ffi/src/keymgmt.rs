@@ -174,9 +174,19 @@ pub unsafe extern "C" fn sframe_receiver_add_ratcheting_key(
 }
 
 /// Adds MLS epoch `epoch` with its exported secret; every member's key of that epoch is
-/// derived on demand from the KID of its first authenticated frame. Adding a newer epoch than
-/// the kept ones forgets (zeroizes) the oldest. Errors: NULL_POINTER, INVALID_KEY (secret not
-/// 16..64 bytes), INVALID_CONFIG (no layout set).
+/// derived on demand from the KID of its first authenticated frame. When `mls_epochs_kept`
+/// epochs are kept, adding a newer one forgets (zeroizes) the oldest; an epoch with the same
+/// low E bits is always replaced by the newer one (RFC 9605 §5.2). Adding a kept epoch again
+/// with the same secret changes nothing (replay windows stay).
+///
+/// An epoch never comes back once dropped (its member keys would return with empty replay
+/// windows and accept frames already accepted): the receiver remembers the newest epoch it
+/// dropped (forgotten as the oldest, replaced by its twin, removed, cleared) and refuses with
+/// STALE_EPOCH, changing nothing, an epoch it does not keep that is not newer than that one,
+/// an epoch older than the kept one with its low E bits, and an epoch older than every kept
+/// epoch when `mls_epochs_kept` are kept. A late or duplicated MLS message can ignore
+/// STALE_EPOCH. Errors: NULL_POINTER, INVALID_KEY (secret not 16..64 bytes), INVALID_CONFIG
+/// (no layout set), STALE_EPOCH.
 ///
 /// # Safety
 /// `r` is NULL or a live receiver; `exported_secret` is NULL or readable for
@@ -200,7 +210,8 @@ pub unsafe extern "C" fn sframe_receiver_add_mls_epoch(
     })
 }
 
-/// Removes MLS epoch `epoch`, its secret and every key derived from it (zeroized).
+/// Removes MLS epoch `epoch`, its secret and every key derived from it (zeroized). It cannot
+/// be added again (STALE_EPOCH, see `sframe_receiver_add_mls_epoch`).
 /// Errors: NULL_POINTER, UNKNOWN_KEY_ID (no such epoch; nothing changed).
 ///
 /// # Safety

@@ -200,7 +200,8 @@ pub unsafe extern "C" fn sframe_receiver_remove_key(
     })
 }
 
-/// Removes (and zeroizes) every key. Errors: NULL_POINTER.
+/// Removes (and zeroizes) every key and MLS epoch secret. MLS epochs it drops cannot be added
+/// again (STALE_EPOCH, see `sframe_receiver_add_mls_epoch`). Errors: NULL_POINTER.
 ///
 /// # Safety
 /// `r` is NULL or a live receiver.

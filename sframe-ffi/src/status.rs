@@ -10,7 +10,7 @@ use sframe_core::Error;
 
 /// The result of every fallible call. `SFRAME_OK` (0) is success; everything else is an error.
 ///
-/// Values 1..=17 are the core library's errors (same meaning in every binding; new core errors
+/// Values 1..=19 are the core library's errors (same meaning in every binding; new core errors
 /// are appended, never renumbered); values from 100 on come from the C boundary itself. Values
 /// never change meaning once released.
 /// `sframe_status_str` describes any value.
@@ -71,6 +71,12 @@ pub enum SframeStatus {
     /// The key's AEAD runs outside the library (an external key). Not returned by this
     /// library (it takes base keys only); kept so every core error has a status.
     SFRAME_ERR_EXTERNAL_KEY = 18,
+    /// `sframe_receiver_add_mls_epoch` refused an MLS epoch that could only come back with
+    /// empty replay windows: one the receiver dropped (oldest, roll-over twin, removed,
+    /// cleared), any epoch not kept up to the newest dropped one, one older than the kept
+    /// epoch with its low E bits, or one older than every kept epoch when the receiver keeps
+    /// `mls_epochs_kept`. Nothing changed.
+    SFRAME_ERR_STALE_EPOCH = 19,
     /// A required pointer argument was NULL (a NULL data pointer with length 0 is fine).
     SFRAME_ERR_NULL_POINTER = 100,
     /// A length is impossible for a real buffer (larger than `PTRDIFF_MAX`, or the buffer
@@ -87,7 +93,7 @@ pub enum SframeStatus {
 pub type SframeStatusArg = u32;
 
 /// Every status, in value order.
-pub(crate) const ALL_STATUSES: [SframeStatus; 23] = [
+pub(crate) const ALL_STATUSES: [SframeStatus; 24] = [
     SframeStatus::SFRAME_OK,
     SframeStatus::SFRAME_ERR_BUFFER_TOO_SMALL,
     SframeStatus::SFRAME_ERR_MALFORMED_FRAME,
@@ -107,6 +113,7 @@ pub(crate) const ALL_STATUSES: [SframeStatus; 23] = [
     SframeStatus::SFRAME_ERR_SUITE_MISMATCH,
     SframeStatus::SFRAME_ERR_INVALID_LENGTH,
     SframeStatus::SFRAME_ERR_EXTERNAL_KEY,
+    SframeStatus::SFRAME_ERR_STALE_EPOCH,
     SframeStatus::SFRAME_ERR_NULL_POINTER,
     SframeStatus::SFRAME_ERR_INVALID_ARGUMENT,
     SframeStatus::SFRAME_ERR_PANIC,
@@ -227,14 +234,14 @@ mod tests {
         for pair in ALL_STATUSES.windows(2) {
             assert!((pair[0] as u32) < pair[1] as u32, "{pair:?} out of order");
         }
-        assert_eq!(SframeStatus::from_u32(19), None);
+        assert_eq!(SframeStatus::from_u32(20), None);
         assert_eq!(SframeStatus::from_u32(99), None);
         assert_eq!(SframeStatus::from_u32(u32::MAX), None);
     }
 
     #[test]
     fn status_strings_are_static_and_never_null() {
-        let probes = (0u32..=19).chain([99, 100, 103, 104, u32::MAX]);
+        let probes = (0u32..=20).chain([99, 100, 103, 104, u32::MAX]);
         for v in probes {
             for p in [sframe_status_str(v), sframe_status_name(v)] {
                 assert!(!p.is_null());
@@ -244,10 +251,10 @@ mod tests {
             }
         }
         // SAFETY: as above.
-        let s = unsafe { CStr::from_ptr(sframe_status_str(19)) };
+        let s = unsafe { CStr::from_ptr(sframe_status_str(20)) };
         assert_eq!(s, UNKNOWN_STATUS);
         // SAFETY: as above.
-        let s = unsafe { CStr::from_ptr(sframe_status_name(19)) };
+        let s = unsafe { CStr::from_ptr(sframe_status_name(20)) };
         assert_eq!(s, c"unknown");
         // SAFETY: as above.
         let s = unsafe { CStr::from_ptr(sframe_status_name(4)) };

@@ -286,7 +286,10 @@ impl Receiver {
     /// `frame[headerLength..]` with AAD `frame[..headerLength] ‖ metadata`, then call
     /// `commitExternal` (tag verified) or `rejectExternal`. Throws like `unprotect`; a KID the
     /// receiver would derive itself (ratchet, MLS) throws `"unknown_key_id"` here: use
-    /// `unprotect` for it.
+    /// `unprotect` for it. The forgery limit counts a failure at `rejectExternal`: with `k`
+    /// openings of one key outstanding at a time, up to limit + k − 1 forged frames are
+    /// verified (sframe-core's `Receiver::unprotect_external`); finish each frame before
+    /// opening the next, as `SFrameTransform` does, or bound `k`.
     #[wasm_bindgen(js_name = unprotectExternal)]
     pub fn unprotect_external(
         &self,

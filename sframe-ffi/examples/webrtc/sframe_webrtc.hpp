@@ -215,7 +215,8 @@ class SframeFrameDecryptor : public webrtc::FrameDecryptorInterface {
   }
 
   // MLS (a decryptor made with MlsReceiverConfig): every epoch's exported secret; members'
-  // keys are derived per KID.
+  // keys are derived per KID. The same epoch again is a no-op; an epoch already dropped (or
+  // older than the kept ones) is SFRAME_ERR_STALE_EPOCH and changes nothing.
   [[nodiscard]] SframeStatus AddMlsEpoch(uint64_t epoch, ArrayView<const uint8_t> exported_secret) {
     std::lock_guard<std::mutex> lock(mu_);
     return sframe_receiver_add_mls_epoch(receiver_, epoch, exported_secret.data(),

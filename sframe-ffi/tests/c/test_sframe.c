@@ -76,7 +76,7 @@ static void test_status_strings(void) {
         SFRAME_ERR_KEY_USAGE_LIMIT, SFRAME_ERR_NO_KEY, SFRAME_ERR_INVALID_CONFIG,
         SFRAME_ERR_METADATA_TOO_LONG, SFRAME_ERR_KEY_IN_USE, SFRAME_ERR_COUNTER_UNKNOWN,
         SFRAME_ERR_SUITE_MISMATCH, SFRAME_ERR_INVALID_LENGTH, SFRAME_ERR_EXTERNAL_KEY,
-        SFRAME_ERR_NULL_POINTER, SFRAME_ERR_INVALID_ARGUMENT, SFRAME_ERR_PANIC,
+        SFRAME_ERR_STALE_EPOCH, SFRAME_ERR_NULL_POINTER, SFRAME_ERR_INVALID_ARGUMENT, SFRAME_ERR_PANIC,
         SFRAME_ERR_UNKNOWN,
     };
     size_t n = sizeof all / sizeof all[0];
@@ -108,8 +108,10 @@ static void test_status_strings(void) {
     CHECK(strcmp(sframe_status_name(SFRAME_ERR_INVALID_LENGTH), "invalid_length") == 0);
     CHECK(SFRAME_ERR_EXTERNAL_KEY == 18);
     CHECK(strcmp(sframe_status_name(SFRAME_ERR_EXTERNAL_KEY), "external_key") == 0);
+    CHECK(SFRAME_ERR_STALE_EPOCH == 19);
+    CHECK(strcmp(sframe_status_name(SFRAME_ERR_STALE_EPOCH), "stale_epoch") == 0);
     /* Values that are no status still give a static string. */
-    const SframeStatus bogus[] = {19, 99, 104, 0xffffffffu};
+    const SframeStatus bogus[] = {20, 99, 104, 0xffffffffu};
     for (size_t i = 0; i < 4; i++) {
         CHECK(strcmp(sframe_status_str(bogus[i]), "unknown status") == 0);
         CHECK(strcmp(sframe_status_name(bogus[i]), "unknown") == 0);
@@ -1032,6 +1034,50 @@ static void test_mls_epochs(void) {
     sframe_receiver_free(bob);
 }
 
+/* Security 2, finding 1: an MLS epoch forgotten as the oldest came back, when added again (a
+ * late or duplicated MLS message, a resync), with empty replay windows, and pushed out a newer
+ * epoch. It is refused now (as is one removed), and nothing changes. */
+static void test_mls_evicted_epoch_cannot_come_back(void) {
+    static const uint8_t s1[16] = "MLS exporter  1";
+    static const uint8_t s2[16] = "MLS exporter  2";
+    static const uint8_t s3[16] = "MLS exporter  3";
+    const SframeMlsKidLayout layout = {4, 6, 0};
+    SframeReceiverConfig cfg;
+    CHECK_STATUS(sframe_receiver_config_init(&cfg, SFRAME_AES_128_GCM_SHA256_128), SFRAME_OK);
+    cfg.mls = true;
+    cfg.mls_layout = layout;
+    cfg.mls_epochs_kept = 2;
+    SframeReceiver *bob = NULL;
+    CHECK_STATUS(sframe_receiver_new_with_config(&cfg, &bob), SFRAME_OK);
+    SframeSender *alice = sframe_sender_new(SFRAME_AES_128_GCM_SHA256_128);
+    CHECK_STATUS(sframe_receiver_add_mls_epoch(bob, 1, s1, sizeof s1), SFRAME_OK);
+    CHECK_STATUS(sframe_sender_set_mls_key(alice, &layout, s1, sizeof s1, 1, 3, NULL), SFRAME_OK);
+    size_t len, n;
+    uint8_t out[64];
+    uint8_t *f = protect_alloc(alice, NULL, 0, (const uint8_t *)"once", 4, &len);
+    CHECK_STATUS(sframe_receiver_unprotect(bob, NULL, 0, f, len, out, sizeof out, &n), SFRAME_OK);
+
+    /* Epochs 2 and 3: with two kept, epoch 1 is forgotten. */
+    CHECK_STATUS(sframe_receiver_add_mls_epoch(bob, 2, s2, sizeof s2), SFRAME_OK);
+    CHECK_STATUS(sframe_receiver_add_mls_epoch(bob, 3, s3, sizeof s3), SFRAME_OK);
+    CHECK(!sframe_receiver_has_mls_epoch(bob, 1));
+    /* Epoch 1 again, same secret: refused; epochs 2 and 3 stay; the frame is not accepted
+     * a second time. */
+    CHECK_STATUS(sframe_receiver_add_mls_epoch(bob, 1, s1, sizeof s1), SFRAME_ERR_STALE_EPOCH);
+    CHECK(!sframe_receiver_has_mls_epoch(bob, 1));
+    CHECK(sframe_receiver_has_mls_epoch(bob, 2) && sframe_receiver_has_mls_epoch(bob, 3));
+    CHECK_STATUS(sframe_receiver_unprotect(bob, NULL, 0, f, len, out, sizeof out, &n),
+                 SFRAME_ERR_UNKNOWN_KEY_ID);
+    /* The same epoch again while kept: nothing changes. Removed, then added again: refused. */
+    CHECK_STATUS(sframe_receiver_add_mls_epoch(bob, 3, s3, sizeof s3), SFRAME_OK);
+    CHECK_STATUS(sframe_receiver_remove_mls_epoch(bob, 3), SFRAME_OK);
+    CHECK_STATUS(sframe_receiver_add_mls_epoch(bob, 3, s3, sizeof s3), SFRAME_ERR_STALE_EPOCH);
+    CHECK(!sframe_receiver_has_mls_epoch(bob, 3) && sframe_receiver_has_mls_epoch(bob, 2));
+    free(f);
+    sframe_sender_free(alice);
+    sframe_receiver_free(bob);
+}
+
 /* ---------------------------------------------------------------- NULL / zero-length misuse */
 
 static void test_null_and_zero_length(void) {
@@ -1389,6 +1435,7 @@ static const TestCase TESTS[] = {
     T(test_receiver_keys),         T(test_receiver_config),       T(test_replay_window),
     T(test_receiver_auth_failure_limit), T(test_in_place_misuse),
     T(test_ratchet),               T(test_mls_epochs),
+    T(test_mls_evicted_epoch_cannot_come_back),
     T(test_null_and_zero_length),  T(test_malformed_inputs),
     T(test_rtp_loss_reorder_duplicates), T(test_rtp_tamper_and_misuse),
     T(test_rtp_ssrc_keys),
