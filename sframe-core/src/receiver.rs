@@ -313,8 +313,8 @@ impl<S: KeyStore> Receiver<S> {
     /// anything: a key is installed for `kid` ([`Receiver::has_key`]), or the receiver derives
     /// it for the frame (a ratchet step within the look-ahead, §5.1; a member of a kept MLS
     /// epoch, §5.2). When `false`, [`Receiver::unprotect`] of the frame fails with
-    /// [`Error::UnknownKeyId`] and changes nothing: the frame can wait for its key (RFC 9605
-    /// §4.4.4). With an external
+    /// [`Error::UnknownKeyId`] and changes nothing: the frame can wait for its key in a
+    /// [`KeyWaitBuffer`](crate::keywait::KeyWaitBuffer) (RFC 9605 §4.4.4). With an external
     /// AEAD ([`Receiver::unprotect_external`]) only installed keys count: use
     /// [`Receiver::has_key`] there.
     ///
