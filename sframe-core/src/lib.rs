@@ -77,6 +77,7 @@
 //! | [`sender`] | §4.4 encryption side: counters, §4.4.1 key selection |
 //! | [`receiver`] | §4.4.4 decryption side: parse → resolve key → replay check → open → record |
 //! | [`keystore`] | §4.4.1 keys by KID |
+//! | [`keywait`] | §4.4.4 frames whose KID has no key yet, held until it arrives (§6.2 key-exchange races) |
 //! | [`ratchet`] | §5.1 sender keys (ratchet) |
 //! | [`mls`] | §5.2 MLS |
 //! | [`replay`] | §7.4 replay, §9.3 anti-replay |
@@ -111,6 +112,7 @@ mod frame;
 pub mod header;
 pub mod key;
 pub mod keystore;
+pub mod keywait;
 pub mod limits;
 pub mod mls;
 pub mod ratchet;

@@ -344,6 +344,42 @@ pub(crate) fn install_chain<S: Store>(
     store.put(Entry::with_origin(key, Origin::Ratchet(Some(chain))))
 }
 
+/// The installed chain of a KID's generation, and how far ahead of it the KID is.
+struct Reach<'s, B: Backend> {
+    /// The entry of the chain's newest key, which holds the chain state.
+    head: &'s Entry<B>,
+    chain: &'s ReceiverChain,
+    /// Steps from the head to the KID, if in reach: at most the look-ahead, and less than
+    /// half the step space.
+    distance: Option<u64>,
+}
+
+/// The chain of `kid`'s generation and whether `kid` is within `lookahead` steps of it.
+/// `None`: no chain of `kid`'s generation is installed.
+fn reach<S: Store>(store: &S, kid: u64, lookahead: u32) -> Option<Reach<'_, S::Backend>> {
+    let head = store.find_by(&mut |e| match &e.origin {
+        Origin::Ratchet(Some(c)) => c.layout.generation(e.key.key_id()) == c.layout.generation(kid),
+        _ => false,
+    })?;
+    let Origin::Ratchet(Some(chain)) = &head.origin else {
+        return None;
+    };
+    let distance = chain.layout.distance(chain.step, kid);
+    let in_reach =
+        distance != 0 && distance <= u64::from(lookahead) && distance <= chain.layout.max_ahead();
+    Some(Reach {
+        head,
+        chain,
+        distance: in_reach.then_some(distance),
+    })
+}
+
+/// Whether [`derive_ahead`] finds `kid` in reach of a chain, without deriving anything.
+/// `None`: no chain of `kid`'s generation is installed.
+pub(crate) fn in_reach<S: Store>(store: &S, kid: u64, lookahead: u32) -> Option<bool> {
+    reach(store, kid, lookahead).map(|r| r.distance.is_some())
+}
+
 /// §5.1 on the receiving side: the key for `kid` when it is a later step (at most `lookahead`
 /// ahead, and less than half the step space) of an installed chain, derived but not stored.
 /// `None`: no chain of `kid`'s generation is installed.
@@ -354,17 +390,14 @@ pub(crate) fn derive_ahead<S: Store>(
     lookahead: u32,
     max_failures: u64,
 ) -> Option<Result<Candidate<S::Backend>>> {
-    let head = store.find_by(&mut |e| match &e.origin {
-        Origin::Ratchet(Some(c)) => c.layout.generation(e.key.key_id()) == c.layout.generation(kid),
-        _ => false,
-    })?;
-    let Origin::Ratchet(Some(chain)) = &head.origin else {
-        return None;
-    };
-    let distance = chain.layout.distance(chain.step, kid);
-    if distance == 0 || distance > u64::from(lookahead) || distance > chain.layout.max_ahead() {
+    let Reach {
+        head,
+        chain,
+        distance,
+    } = reach(store, kid, lookahead)?;
+    let Some(distance) = distance else {
         return Some(Err(Error::UnknownKeyId));
-    }
+    };
     if head.usage.auth_failures >= max_failures {
         return Some(Err(Error::KeyUsageLimit));
     }

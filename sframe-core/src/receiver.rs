@@ -311,6 +311,41 @@ impl<S: KeyStore> Receiver<S> {
         self.store.find(kid).is_some()
     }
 
+    /// Whether a frame under `kid` finds a key, checked without decrypting or deriving
+    /// anything: a key is installed for `kid` ([`Receiver::has_key`]), or the receiver derives
+    /// it for the frame (a ratchet step within the look-ahead, §5.1; a member of a kept MLS
+    /// epoch, §5.2). When `false`, [`Receiver::unprotect`] of the frame fails with
+    /// [`Error::UnknownKeyId`] and changes nothing: the frame can wait for its key in a
+    /// [`KeyWaitBuffer`](crate::keywait::KeyWaitBuffer) (RFC 9605 §4.4.4). With an external
+    /// AEAD ([`Receiver::unprotect_external`]) only installed keys count: use
+    /// [`Receiver::has_key`] there.
+    ///
+    /// ```
+    /// use sframe_core::{CipherSuite, Receiver, ratchet::{Generation, RatchetLayout}};
+    /// let layout = RatchetLayout::new(4)?;
+    /// let mut rx = Receiver::new(CipherSuite::AesGcm128Sha256);
+    /// rx.add_ratcheting_key(layout, layout.kid(Generation(3), 0)?, &[1; 16])?;
+    /// let step_2 = layout.kid(Generation(3), 2)?;
+    /// assert!(rx.has_key_for(step_2)); // derived when its frame comes
+    /// assert!(!rx.has_key(step_2));
+    /// assert!(!rx.has_key_for(layout.kid(Generation(4), 0)?)); // the next key: not yet
+    /// # Ok::<(), sframe_core::Error>(())
+    /// ```
+    pub fn has_key_for(&self, kid: u64) -> bool {
+        if self.store.find(kid).is_some() {
+            return true;
+        }
+        // The order of `derive`: a chain of `kid`'s generation decides alone.
+        match ratchet::in_reach(&self.store, kid, self.config.ratchet_lookahead) {
+            Some(in_reach) => in_reach,
+            None => self
+                .mls
+                .as_ref()
+                .and_then(|mls| mls.epoch_for(kid))
+                .is_some_and(|epoch| epoch.may_derive(kid)),
+        }
+    }
+
     /// Number of installed keys.
     pub fn key_count(&self) -> usize {
         self.store.count()

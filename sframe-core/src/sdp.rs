@@ -1094,8 +1094,9 @@ pub fn apply_answer(answer: &str, outcomes: &[SectionOutcome]) -> Result<String,
                     });
                 }
                 if let Some(mid) = section.mid {
-                    for (tag, range) in desc.groups.iter().flatten() {
-                        if *tag == mid {
+                    // A BUNDLE group's identification tags are mids (RFC 9143), not MACs.
+                    for (group_mid, range) in desc.groups.iter().flatten() {
+                        if *group_mid == mid {
                             // With the space before it (the semantics token precedes it).
                             edits.push(Edit::delete(range.start.saturating_sub(1)..range.end));
                         }

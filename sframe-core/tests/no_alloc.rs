@@ -153,3 +153,69 @@ fn rtp_path<B: Backend>() {
         );
     }
 }
+
+/// Frames that wait for their key (`sframe_core::keywait`): holding frames (with the oldest
+/// dropped to make room), expiring, releasing into a buffer and straight into
+/// `Receiver::unprotect`, dropping a KID, and asking `Receiver::has_key_for` allocate nothing.
+#[test]
+fn key_wait_paths_do_not_allocate() {
+    use sframe_core::keywait::{KeyWaitBuffer, KeyWaitLimits, Waiting};
+    let suite = CipherSuite::AesGcm128Sha256;
+    let mut tx = Sender::with_backend(RustCrypto, suite);
+    tx.set_key(8, &[8; 16]).unwrap();
+    let mut rx = Receiver::<FixedKeyStore<2, RustCrypto>>::with_store(suite);
+    let limits = KeyWaitLimits {
+        max_frames: 8,
+        max_bytes: 4 * 1024,
+        max_age: 100,
+    };
+    let mut waiting = Box::new(KeyWaitBuffer::<8, 4096>::new(limits).unwrap());
+    let mut frames = [[0u8; 700]; 12];
+    let mut lens = [0usize; 12];
+    for (i, frame) in frames.iter_mut().enumerate() {
+        lens[i] = tx.protect(b"", &[i as u8; 600], frame).unwrap().len();
+    }
+    let mut out = [0u8; 700];
+    let mut plain = [0u8; 700];
+
+    let (held, ()) = allocations(|| {
+        let mut dropped = 0;
+        for (i, frame) in frames.iter().enumerate() {
+            let frame = &frame[..lens[i]];
+            assert!(!rx.has_key_for(8));
+            let w = Waiting {
+                kid: 8,
+                tag: i as u64,
+                stream: 1,
+            };
+            // 12 frames of ~630 bytes in 4 KiB: the oldest are dropped.
+            assert!(waiting.hold(w, frame, i as u64, |_, _| dropped += 1));
+            let other = Waiting {
+                kid: 9,
+                tag: 100 + i as u64,
+                stream: 2,
+            };
+            waiting.hold_external(other, 10, i as u64, |_, _| dropped += 1);
+        }
+        assert!(dropped > 0);
+        assert!(waiting.expire(20, |_, _| {}) == 0);
+    });
+    assert_eq!(held, 0, "{held} allocation(s) holding frames");
+
+    rx.add_key(8, &[8; 16]).unwrap(); // the key arrives
+    let (n, ()) = allocations(|| {
+        assert!(rx.has_key_for(8));
+        let held = waiting.release(8, &mut out).unwrap().unwrap();
+        let pt = rx.unprotect_in_place(b"", &mut out[..held.len]).unwrap();
+        assert_eq!(pt[0], held.tag as u8);
+        while let Some(r) = waiting.release_with(8, |h, frame| {
+            let pt = rx.unprotect(b"", frame, &mut plain).unwrap();
+            pt[0] == h.tag as u8
+        }) {
+            assert!(r);
+        }
+        assert!(waiting.drop_kid(9, |_, _| {}) > 0);
+        assert!(waiting.is_empty());
+    });
+    assert_eq!(n, 0, "{n} allocation(s) releasing frames");
+}
