@@ -193,6 +193,23 @@ export function errorCodes(): SFrameErrorCode[];
  * WebCrypto (HKDF with the suite's `hash` and an empty salt).
  */
 export function derivationInfo(which: 'key' | 'salt', keyId: CryptoKeyID, cipherSuite: CipherSuiteLike): Uint8Array;
+/**
+ * HAZMAT — NOT FOR SENDING MEDIA. The frame (`header ‖ ciphertext ‖ tag`) of `frame` at an
+ * explicit base key, KID and counter (RFC 9605 §4.4.2, §4.4.3; sframe-core's
+ * `hazmat::protect_frame`), with no state: nothing remembers the counter, no `Sender` learns of
+ * the key. For test vectors and byte-for-byte interop checks, which must make the same
+ * (key, KID, counter) frame again. Calling it twice with the same key, KID and counter on two
+ * plaintexts reuses a nonce (for the AES-GCM suites that also allows forgeries): protect media
+ * with a `Sender`, which never hands out a counter twice.
+ */
+export function hazmatProtectFrame(
+  cipherSuite: CipherSuiteLike,
+  keyId: CryptoKeyID,
+  counter: bigint,
+  baseKey: Bytes,
+  frame: Bytes,
+  metadata?: Bytes | null,
+): Uint8Array;
 
 /** "auto" (default: from the encoded frame's mimeType), "none", "VP8", "H264", "opus". */
 export type SFrameCompatibilityMode = 'auto' | 'none' | 'VP8' | 'H264' | 'opus' | 'vp8' | 'h264';

@@ -13,7 +13,7 @@ use libfuzzer_sys::fuzz_target;
 use sframe_core::keystore::KeyStore;
 use sframe_core::{
     CipherSuite, Error, FixedKeyStore, KeyUsage, Limits, MAX_REPLAY_WINDOW, Receiver,
-    ReceiverConfig, Sender, VecKeyStore,
+    ReceiverConfig, VecKeyStore, hazmat,
 };
 
 const KIDS: [u64; 6] = [0, 1, 7, 8, 255, 1 << 40];
@@ -147,10 +147,20 @@ fn run<S: KeyStore>(suite: CipherSuite, window: u16, cap: Option<usize>, ops: &[
                 let key = usize::from(key) % BASE_KEYS.len();
                 let ctr = u64::from(ctr);
                 let payload = ctr.to_le_bytes();
-                let mut tx = Sender::new(suite);
-                tx.set_key_with_counter(kid, &BASE_KEYS[key], sframe_core::Counter(ctr))
-                    .expect("sender key");
-                let mut frame = tx.protect_vec(b"meta", &payload).expect("protect");
+                // The frame at (kid, key, ctr): `hazmat`, as the pool makes the same key, KID
+                // and counter again, which no sender does.
+                let mut frame = vec![0u8; payload.len() + suite.max_overhead()];
+                let n = hazmat::protect_frame(
+                    suite,
+                    kid,
+                    sframe_core::Counter(ctr),
+                    &BASE_KEYS[key],
+                    b"meta",
+                    &payload,
+                    &mut frame,
+                )
+                .expect("protect");
+                frame.truncate(n);
                 if tamper {
                     *frame.last_mut().expect("tag byte") ^= 0x01;
                 }

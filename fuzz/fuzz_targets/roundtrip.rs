@@ -1,13 +1,14 @@
 //! protect → unprotect with arbitrary suite, KID, CTR, base key, metadata and payload
-//! (RFC 9605 §4.4.3): always succeeds and returns the payload; the three protect APIs write
-//! identical bytes; the header carries the KID and CTR; a replay and a tampered frame fail.
+//! (RFC 9605 §4.4.3): always succeeds and returns the payload; a sender's three protect APIs
+//! write the bytes of `hazmat::protect_frame` at the counter they use; the header carries the
+//! KID and CTR; a replay and a tampered frame fail.
 #![no_main]
 
 mod common;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use sframe_core::{Error, Header, MIN_BASE_KEY_LEN, Receiver, Sender};
+use sframe_core::{Counter, Error, Header, MIN_BASE_KEY_LEN, Receiver, Sender, hazmat};
 
 #[derive(Arbitrary, Debug)]
 struct Input {
@@ -35,45 +36,86 @@ fuzz_target!(|input: Input| {
     let mut tx = Sender::new(suite);
     if base_key.len() < MIN_BASE_KEY_LEN {
         assert_eq!(
-            tx.set_key_with_counter(*kid, &base_key, sframe_core::Counter(*ctr)),
+            tx.set_key_with_counter(*kid, &base_key, Counter(*ctr)),
+            Err(Error::InvalidKey)
+        );
+        let mut out = vec![0u8; payload.len() + suite.max_overhead()];
+        assert_eq!(
+            hazmat::protect_frame(
+                suite,
+                *kid,
+                Counter(*ctr),
+                &base_key,
+                metadata,
+                payload,
+                &mut out
+            ),
             Err(Error::InvalidKey)
         );
         base_key.resize(MIN_BASE_KEY_LEN, 0x55);
     }
 
-    // Three senders at the same (KID, CTR), one after the other (a live sender claims its
-    // key: a second one alive at the same time is refused with KeyInUse): each API must
-    // produce the same frame.
-    let fresh = || {
-        let mut s = Sender::new(suite);
-        s.set_key_with_counter(*kid, &base_key, sframe_core::Counter(*ctr))
-            .expect("set key");
-        s
+    // The frame at (KID, CTR), made with no state (`hazmat`): fuzz inputs repeat keys, KIDs
+    // and counters, and no sender makes a frame at a counter it (or, once counters are
+    // remembered per key, an earlier sender of this process) already used.
+    let frame_at = |c: u64| {
+        let mut out = vec![0u8; payload.len() + suite.max_overhead()];
+        let n = hazmat::protect_frame(
+            suite,
+            *kid,
+            Counter(c),
+            &base_key,
+            metadata,
+            payload,
+            &mut out,
+        )
+        .expect("hazmat protect");
+        out.truncate(n);
+        out
     };
-    let max = fresh().max_output_len(payload.len());
-    let mut s = fresh();
-    let mut out = vec![0u8; max];
-    let a = s
-        .protect(metadata, payload, &mut out)
-        .expect("protect")
-        .to_vec();
-    assert_eq!(s.next_counter(), ctr.checked_add(1));
+    let a = frame_at(*ctr);
+
+    // One sender's three protect APIs each write the frame at the counter it is at: `ctr` for
+    // a key new to the process. Which API goes first (at `ctr` itself) varies with the input,
+    // so each one meets every counter, `u64::MAX` included.
+    let mut s = Sender::new(suite);
+    s.set_key_with_counter(*kid, &base_key, Counter(*ctr))
+        .expect("set key");
+    let max = s.max_output_len(payload.len());
+    assert_eq!(max, payload.len() + suite.max_overhead());
+    let first = input.flip as usize % 3;
+    for api in (0..3).map(|k| (first + k) % 3) {
+        let Some(c) = s.next_counter() else {
+            // The counter space of this key is spent: refused, nothing used.
+            assert_eq!(
+                s.protect_vec(metadata, payload),
+                Err(Error::CounterExhausted)
+            );
+            break;
+        };
+        let got = match api {
+            0 => {
+                let mut out = vec![0u8; max];
+                s.protect(metadata, payload, &mut out)
+                    .expect("protect")
+                    .to_vec()
+            }
+            1 => {
+                let mut buf = vec![0u8; max];
+                buf[..payload.len()].copy_from_slice(payload);
+                let n = s
+                    .protect_in_place(metadata, &mut buf, payload.len())
+                    .expect("protect_in_place")
+                    .len();
+                buf.truncate(n);
+                buf
+            }
+            _ => s.protect_vec(metadata, payload).expect("protect_vec"),
+        };
+        assert_eq!(got, frame_at(c), "sender API {api} at counter {c}");
+        assert_eq!(s.next_counter(), c.checked_add(1));
+    }
     drop(s);
-    let mut s = fresh();
-    let mut inplace = vec![0u8; max];
-    inplace[..payload.len()].copy_from_slice(payload);
-    let n = s
-        .protect_in_place(metadata, &mut inplace, payload.len())
-        .expect("protect_in_place")
-        .len();
-    assert_eq!(s.next_counter(), ctr.checked_add(1));
-    drop(s);
-    let mut s = fresh();
-    let c = s.protect_vec(metadata, payload).expect("protect_vec");
-    assert_eq!(s.next_counter(), ctr.checked_add(1));
-    drop(s);
-    assert_eq!(a, &inplace[..n]);
-    assert_eq!(a, c);
 
     let (header, hlen) = Header::parse(&a).expect("own header parses");
     assert_eq!((header.key_id(), header.counter()), (*kid, *ctr));

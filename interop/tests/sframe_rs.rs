@@ -6,15 +6,17 @@
 //! (`test-vectors/verify.py`, stage 72) — with random KID, CTR, base key, metadata and
 //! payload:
 //!
-//! * our `Sender`'s frames are unprotected by `sframe`, and `sframe`'s by our `Receiver`;
-//! * both write the very same bytes for the same inputs (SFrame encryption is deterministic);
+//! * our frames (`hazmat::protect_frame` at the case's counter) are unprotected by `sframe`,
+//!   and `sframe`'s by our `Receiver`;
+//! * both write the very same bytes for the same inputs (SFrame encryption is deterministic),
+//!   and so does our `Sender` at the counter it is at;
 //! * both accept or both refuse the same tampered frame, and agree on every header both parse.
 
 use proptest::prelude::*;
 use sframe::frame::{EncryptedFrame, MediaFrame, SingleUseCounter};
 use sframe::header::SframeHeader;
 use sframe::key::{DecryptionKey, EncryptionKey};
-use sframe_core::{CipherSuite, Error, Header, Receiver, Sender};
+use sframe_core::{CipherSuite, Counter, Error, Header, Receiver, Sender, hazmat};
 
 /// The suites both implementations offer: RFC 9605's 1-5. `sframe` 2.1.0 has no
 /// `AES_256_CTR_HMAC_SHA512_*` (0x0006-0x0008, draft-barnes-sframe-iana-256; no other open
@@ -92,11 +94,23 @@ fn case() -> impl Strategy<Value = Case> {
         })
 }
 
+/// Our frame at the case's counter: `hazmat::protect_frame`, the frame code a `Sender` runs,
+/// with no state. Not a `Sender`: cases (and proptest's shrinking) repeat a key, KID and
+/// counter, which no sender makes twice.
 fn ours_protect(suite: CipherSuite, c: &Case) -> Vec<u8> {
-    let mut tx = Sender::new(suite);
-    tx.set_key_with_counter(c.kid, &c.base_key, sframe_core::Counter(c.ctr))
-        .unwrap();
-    tx.protect_vec(&c.metadata, &c.payload).unwrap()
+    let mut out = vec![0u8; c.payload.len() + suite.max_overhead()];
+    let n = hazmat::protect_frame(
+        suite,
+        c.kid,
+        Counter(c.ctr),
+        &c.base_key,
+        &c.metadata,
+        &c.payload,
+        &mut out,
+    )
+    .unwrap();
+    out.truncate(n);
+    out
 }
 
 fn ours_unprotect(suite: CipherSuite, c: &Case, frame: &[u8]) -> Result<Vec<u8>, Error> {
@@ -125,6 +139,13 @@ fn check_both_ways(suite: CipherSuite, c: &Case) -> Result<(), TestCaseError> {
     prop_assert_eq!(&ours, &theirs, "different bytes for the same inputs");
     prop_assert_eq!(theirs_unprotect(suite, c, &ours), Some(c.payload.clone()));
     prop_assert_eq!(ours_unprotect(suite, c, &theirs), Ok(c.payload.clone()));
+    // Our `Sender` writes `sframe`'s bytes too, at whatever counter it is at (0 for a key new
+    // to this process; a repeated case's key resumes where it stood).
+    let mut tx = Sender::new(suite);
+    tx.set_key(c.kid, &c.base_key).unwrap();
+    let ctr = tx.next_counter().unwrap();
+    let sent = tx.protect_vec(&c.metadata, &c.payload).unwrap();
+    prop_assert_eq!(sent, theirs_protect(suite, &Case { ctr, ..c.clone() }));
     Ok(())
 }
 

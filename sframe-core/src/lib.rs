@@ -84,6 +84,7 @@
 //! | [`limits`] | §7 security considerations: per-key usage limits |
 //! | [`registry`] | §4.4.1 one sender per key and KID |
 //! | [`stream`] | §4.4.1 (application key management): per-stream base keys |
+//! | [`hazmat`] | §4.4.2, §4.4.3 for one frame at a chosen counter, §4.5 AEADs: test vectors and interop only, never media |
 //! | [`rtp`] | SFrame over RTP: draft-ietf-avtcore-rtp-sframe (payload descriptor §4, packetization §5.1, depacketization §5.2, per-SSRC keys §7) |
 //! | `sdp` | draft-ietf-avtcore-rtp-sframe §6 SFrame SDP negotiation (`a=sframe`; feature `sdp`) |
 
@@ -109,6 +110,7 @@ extern crate std;
 mod crypto;
 mod error;
 mod frame;
+pub mod hazmat;
 pub mod header;
 pub mod key;
 pub mod keystore;
@@ -178,59 +180,6 @@ pub fn inspect(frame: &[u8]) -> Result<FrameInfo> {
         header_len,
         payload_len: frame.len().saturating_sub(header_len),
     })
-}
-
-/// Low-level building blocks, for test vectors and interop checks. Misuse (repeating a
-/// nonce) breaks security: use [`Sender`] and [`Receiver`] for real traffic.
-pub mod hazmat {
-    pub use crate::key::derive_key_and_salt;
-
-    use crate::crypto::{AeadKey, Backend, DefaultBackend};
-    use crate::error::{Error, Result};
-    use crate::suite::{CipherSuite, NONCE_LEN};
-
-    /// The AEAD of one suite (§4.5, §4.5.1), keyed with raw `Nk`-byte key material.
-    pub struct Aead<B: Backend = DefaultBackend> {
-        key: AeadKey<B>,
-        tag_len: usize,
-    }
-
-    impl Aead {
-        /// Keys the AEAD of the [`DefaultBackend`]; `key` must be exactly
-        /// [`CipherSuite::key_len`] bytes ([`Error::InvalidLength`] otherwise).
-        pub fn new(suite: CipherSuite, key: &[u8]) -> Result<Self> {
-            Self::new_with(DefaultBackend::default(), suite, key)
-        }
-    }
-
-    impl<B: Backend> Aead<B> {
-        /// [`Aead::new`] for `backend`.
-        pub fn new_with(backend: B, suite: CipherSuite, key: &[u8]) -> Result<Self> {
-            let _ = backend;
-            if key.len() != suite.key_len() {
-                return Err(Error::InvalidLength);
-            }
-            Ok(Aead {
-                key: AeadKey::new(suite, key)?,
-                tag_len: suite.tag_len(),
-            })
-        }
-
-        /// Encrypts `buf` in place and writes the `Nt`-byte tag to `tag`.
-        /// A nonce that is not `Nn` (12) bytes is [`Error::InvalidLength`].
-        pub fn seal(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &mut [u8]) -> Result<()> {
-            let nonce: &[u8; NONCE_LEN] = nonce.try_into().map_err(|_| Error::InvalidLength)?;
-            let tag = tag.get_mut(..self.tag_len).ok_or(Error::BufferTooSmall)?;
-            self.key.seal(nonce, aad, &[], buf, tag)
-        }
-
-        /// Verifies `tag` and decrypts `buf` in place.
-        /// A nonce that is not `Nn` (12) bytes is [`Error::InvalidLength`].
-        pub fn open(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> Result<()> {
-            let nonce: &[u8; NONCE_LEN] = nonce.try_into().map_err(|_| Error::InvalidLength)?;
-            self.key.open(nonce, aad, &[], buf, tag)
-        }
-    }
 }
 
 /// The Rust examples of the repository README and of the crate README run as doc-tests, so

@@ -3,21 +3,25 @@
 //! Run with `--all-features` (stage 10) to exercise both in one run.
 
 use sframe_core::{
-    Backend, CipherSuite, DefaultBackend, Error, FixedKeyStore, Key, Receiver, RustCrypto, Sender,
+    Backend, CipherSuite, Counter, DefaultBackend, Error, FixedKeyStore, Key, Receiver, RustCrypto,
+    Sender, hazmat,
 };
 
 const BASE: &[u8] = b"sixteen+ byte base key";
 
-/// A frame protected with backend `T`, checked by a receiver of backend `R`.
-fn cross<T: Backend, R: Backend>(suite: CipherSuite, len: usize) -> Vec<u8> {
+/// A frame protected by a sender of backend `T` under `kid` (each test its own: tests run
+/// concurrently, and a key is one live sender's), checked by a receiver of backend `R`.
+/// Returns the frame's counter and the frame.
+fn cross<T: Backend, R: Backend>(suite: CipherSuite, kid: u64, len: usize) -> (u64, Vec<u8>) {
     let mut tx = Sender::with_backend(T::default(), suite);
-    tx.set_key(0x77, BASE).unwrap();
+    tx.set_key(kid, BASE).unwrap();
     assert_eq!(tx.backend(), T::NAME);
-    let pt: Vec<u8> = (0..len).map(|i| (i * 13 + 5) as u8).collect();
+    let pt = plaintext(len);
+    let ctr = tx.next_counter().unwrap();
     let frame = tx.protect_vec(b"meta", &pt).unwrap();
     let mut rx = Receiver::with_backend(R::default(), suite);
     assert_eq!(rx.backend(), R::NAME);
-    rx.add_key(0x77, BASE).unwrap();
+    rx.add_key(kid, BASE).unwrap();
     let mut bad = frame.clone();
     if let Some(b) = bad.last_mut() {
         *b ^= 1;
@@ -27,7 +31,30 @@ fn cross<T: Backend, R: Backend>(suite: CipherSuite, len: usize) -> Vec<u8> {
         Err(Error::AuthenticationFailed)
     );
     assert_eq!(rx.unprotect_vec(b"meta", &frame).unwrap(), pt);
-    frame
+    (ctr, frame)
+}
+
+fn plaintext(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 13 + 5) as u8).collect()
+}
+
+/// The frame backend `B` makes for `cross`'s inputs at counter `ctr`, with no state.
+fn frame_at<B: Backend>(suite: CipherSuite, kid: u64, ctr: u64, len: usize) -> Vec<u8> {
+    let pt = plaintext(len);
+    let mut out = vec![0u8; len + suite.max_overhead()];
+    let n = hazmat::protect_frame_with(
+        B::default(),
+        suite,
+        kid,
+        Counter(ctr),
+        BASE,
+        b"meta",
+        &pt,
+        &mut out,
+    )
+    .unwrap();
+    out.truncate(n);
+    out
 }
 
 #[test]
@@ -50,7 +77,7 @@ fn rustcrypto_is_always_there_and_named() {
 fn rustcrypto_round_trips_every_suite() {
     for suite in CipherSuite::ALL {
         for len in [0, 1, 1200, 10 * 1024] {
-            cross::<RustCrypto, RustCrypto>(suite, len);
+            cross::<RustCrypto, RustCrypto>(suite, 0x77, len);
         }
     }
 }
@@ -66,15 +93,28 @@ mod with_aws_lc {
         assert_eq!(AwsLc::NAME, "aws-lc");
     }
 
-    /// Both backends in one program: identical bytes for identical input, and each opens the
-    /// other's frames, for every suite and the size classes the backends treat differently.
+    /// Both backends in one program: identical bytes for identical input (each sender's frame
+    /// is the other backend's frame at its counter), and each opens the other's frames, for
+    /// every suite and the size classes the backends treat differently.
     #[test]
     fn backends_interoperate_byte_for_byte() {
         for suite in CipherSuite::ALL {
             for len in [0, 1, 255, 257, 1200, 2049, 10 * 1024, 100 * 1024] {
-                let a = cross::<RustCrypto, AwsLc>(suite, len);
-                let b = cross::<AwsLc, RustCrypto>(suite, len);
-                assert_eq!(a, b, "{suite} {len}: backends differ");
+                let (ca, a) = cross::<RustCrypto, AwsLc>(suite, 0x78, len);
+                let (cb, b) = cross::<AwsLc, RustCrypto>(suite, 0x79, len);
+                assert_eq!(a, frame_at::<AwsLc>(suite, 0x78, ca, len), "{suite} {len}");
+                assert_eq!(
+                    b,
+                    frame_at::<RustCrypto>(suite, 0x79, cb, len),
+                    "{suite} {len}"
+                );
+                for ctr in [0, ca, u64::MAX] {
+                    assert_eq!(
+                        frame_at::<RustCrypto>(suite, 0x78, ctr, len),
+                        frame_at::<AwsLc>(suite, 0x78, ctr, len),
+                        "{suite} {len} at {ctr}: backends differ"
+                    );
+                }
             }
         }
     }

@@ -8,8 +8,8 @@ use proptest::prelude::*;
 use sframe_core::mls::MlsKidLayout;
 use sframe_core::ratchet::{Generation, RatchetLayout};
 use sframe_core::{
-    CipherSuite, Error, FixedKeyStore, FrameInfo, Header, KeyUsage, Limits, Receiver,
-    ReceiverConfig, Sender, inspect,
+    CipherSuite, Counter, Error, FixedKeyStore, FrameInfo, Header, KeyUsage, Limits, Receiver,
+    ReceiverConfig, Sender, hazmat, inspect,
 };
 
 const SUITE: CipherSuite = CipherSuite::AesCtr128HmacSha256_80;
@@ -23,15 +23,19 @@ fn pair(kid: u64) -> (Sender, Receiver) {
     (tx, rx)
 }
 
-/// `n` frames with counters `first..first + n`. A sender never moves a counter back, so this
-/// replaces `tx` by a new sender of the same key (as after a restart) for each batch.
-fn frames(tx: &mut Sender, first: u64, n: u64) -> Vec<Vec<u8>> {
-    let kid = tx.key_id().unwrap();
-    *tx = Sender::new(SUITE); // the old sender (and its claim on the key) is dropped first
-    tx.set_key_with_counter(kid, BASE, sframe_core::Counter(first))
-        .unwrap();
+/// `n` frames under `kid`'s key with counters `first..first + n`, in any order the test
+/// needs: made with `hazmat` (no state), as no sender goes back to a counter.
+fn frames(kid: u64, first: u64, n: u64) -> Vec<Vec<u8>> {
     (0..n)
-        .map(|i| tx.protect_vec(b"m", &i.to_be_bytes()).unwrap())
+        .map(|i| {
+            let pt = i.to_be_bytes();
+            let mut out = vec![0u8; pt.len() + SUITE.max_overhead()];
+            let len =
+                hazmat::protect_frame(SUITE, kid, Counter(first + i), BASE, b"m", &pt, &mut out)
+                    .unwrap();
+            out.truncate(len);
+            out
+        })
         .collect()
 }
 
@@ -43,12 +47,13 @@ fn open(rx: &mut Receiver, frame: &[u8]) -> Result<Vec<u8>, Error> {
 
 #[test]
 fn replay_window_edges_default_size() {
-    let (mut tx, mut rx) = pair(1);
+    let mut rx = Receiver::new(SUITE); // no sender: the frames come from `frames`
+    rx.add_key(1, BASE).unwrap();
     assert_eq!(rx.config().replay_window(), 512);
-    let f = frames(&mut tx, 1000, 1);
-    let oldest_inside = frames(&mut tx, 1000 - 511, 1);
-    let just_outside = frames(&mut tx, 1000 - 512, 1);
-    let next = frames(&mut tx, 1001, 1);
+    let f = frames(1, 1000, 1);
+    let oldest_inside = frames(1, 1000 - 511, 1);
+    let just_outside = frames(1, 1000 - 512, 1);
+    let next = frames(1, 1001, 1);
 
     open(&mut rx, &f[0]).unwrap();
     assert_eq!(
@@ -69,21 +74,20 @@ fn replay_window_edges_default_size() {
     );
     open(&mut rx, &next[0]).unwrap();
     // The window moved by one: 489 (= 1001 - 512) is now outside even though never seen.
-    let now_outside = frames(&mut tx, 489, 1);
+    let now_outside = frames(1, 489, 1);
     assert_eq!(open(&mut rx, &now_outside[0]), Err(Error::Replay));
     assert_eq!(rx.highest_counter(1), Some(1001));
 }
 
 #[test]
 fn replay_window_configurable_and_off() {
-    let (mut tx, _) = pair(2);
     let with_window = |size| -> Result<Receiver, Error> {
         let mut rx = Receiver::with_config(ReceiverConfig::new(SUITE).with_replay_window(size)?);
         rx.add_key(2, BASE)?;
         Ok(rx)
     };
     let mut rx = with_window(4).unwrap();
-    let f = frames(&mut tx, 0, 10);
+    let f = frames(2, 0, 10);
     open(&mut rx, &f[9]).unwrap();
     open(&mut rx, &f[6]).unwrap(); // 9 - 3: oldest inside
     assert_eq!(open(&mut rx, &f[5]), Err(Error::Replay)); // 9 - 4: outside
@@ -99,12 +103,12 @@ fn replay_window_configurable_and_off() {
 #[test]
 fn failed_unprotect_changes_no_state_but_auth_failures() {
     let (mut tx, mut rx) = pair(7);
-    let f = frames(&mut tx, 10, 3);
+    let f = frames(7, 10, 3);
     open(&mut rx, &f[1]).unwrap(); // highest = 11
     let usage_before = rx.usage(7).unwrap();
 
     // A frame claiming a much higher counter, with a bad tag: must not move the window.
-    let mut forged = tx.protect_vec(b"m", b"x").unwrap(); // ctr 13
+    let mut forged = tx.protect_vec(b"m", b"x").unwrap(); // ctr 0
     let (h, hl) = Header::parse(&forged).unwrap();
     let mut hdr = [0u8; 17];
     let n = Header::new(h.key_id(), 5000).encode(&mut hdr).unwrap();
@@ -696,10 +700,9 @@ proptest! {
         picks in proptest::collection::vec(any::<prop::sample::Index>(), 0..120),
         seed in any::<u64>(),
     ) {
-        let (mut tx, _) = pair(11);
         let mut rx = Receiver::with_config(ReceiverConfig::new(SUITE).with_replay_window(window).unwrap());
         rx.add_key(11, BASE).unwrap();
-        let fs = frames(&mut tx, 0, n as u64);
+        let fs = frames(11, 0, n as u64);
         // A shuffled permutation of all frames, then duplicates spliced in at random places.
         let mut order: Vec<usize> = (0..n).collect();
         let mut s = seed | 1;

@@ -1172,6 +1172,38 @@ const char *sframe_version(void);
  */
 const char *sframe_backend(void);
 
+/**
+ * HAZMAT, NOT FOR SENDING MEDIA. Protects one frame with an explicit base key, KID and
+ * counter and writes `header || ciphertext || tag` to `out` and its length to `*out_len`:
+ * for test-vector files and byte-for-byte interop harnesses, which must make the frame of a
+ * chosen (key, KID, CTR) — again, and at counters a sender already used. Nothing is
+ * remembered: no counter, no sender registry (a live sender with the same key is neither
+ * refused nor moved). Calling it twice with the same base key, KID and counter on two
+ * plaintexts reuses a nonce (for AES-GCM that also allows forgeries): send media with
+ * `sframe_sender_protect`. The frame is the one a sender writes for that key at that counter.
+ * `out` needs at most `plaintext_len + max_overhead` bytes (`sframe_cipher_suite_info`);
+ * if it is smaller, BUFFER_TOO_SMALL is returned and nothing is written. The key is derived
+ * on every call (slow by design). On any error `*out_len` is 0 (if `out_len` is not NULL).
+ * Errors: NULL_POINTER, UNSUPPORTED_CIPHER_SUITE, INVALID_KEY, BUFFER_TOO_SMALL,
+ * METADATA_TOO_LONG, INVALID_ARGUMENT.
+ *
+ * # Safety
+ * `base_key`, `metadata` and `plaintext` are NULL or readable for their lengths; `out` is
+ * NULL or writable for `out_cap` bytes; `out_len` is NULL or writable.
+ */
+SframeStatus sframe_hazmat_protect_frame(uint16_t cipher_suite,
+                                         uint64_t kid,
+                                         uint64_t ctr,
+                                         const uint8_t *base_key,
+                                         size_t base_key_len,
+                                         const uint8_t *metadata,
+                                         size_t metadata_len,
+                                         const uint8_t *plaintext,
+                                         size_t plaintext_len,
+                                         uint8_t *out,
+                                         size_t out_cap,
+                                         size_t *out_len);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

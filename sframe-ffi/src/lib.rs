@@ -56,6 +56,9 @@ mod rtp;
 
 mod util;
 
+mod hazmat;
+
+pub use hazmat::*;
 pub use keymgmt::*;
 pub use receiver::*;
 pub use rtp::*;

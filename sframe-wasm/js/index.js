@@ -5,7 +5,7 @@
 import { cipherSuites } from './wasm.js';
 
 // The low-level API: Sender, Receiver, parseHeader, cipherSuiteInfo, cipherSuites,
-// errorCodes, derivationInfo.
+// errorCodes, derivationInfo; and hazmatProtectFrame (test vectors and interop only).
 export * from './wasm.js';
 export {
   SFrameTransform,

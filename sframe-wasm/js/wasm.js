@@ -9,6 +9,7 @@ import init, {
   cipherSuites,
   errorCodes,
   derivationInfo,
+  hazmatProtectFrame,
 } from '../pkg/sframe_wasm.js';
 
 const wasmUrl = new URL('../pkg/sframe_wasm_bg.wasm', import.meta.url);
@@ -21,4 +22,13 @@ if (wasmUrl.protocol === 'file:') {
   await init({ module_or_path: wasmUrl });
 }
 
-export { Sender, Receiver, parseHeader, cipherSuiteInfo, cipherSuites, errorCodes, derivationInfo };
+export {
+  Sender,
+  Receiver,
+  parseHeader,
+  cipherSuiteInfo,
+  cipherSuites,
+  errorCodes,
+  derivationInfo,
+  hazmatProtectFrame, // tests and interop only: never for media (see index.d.ts)
+};

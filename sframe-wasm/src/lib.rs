@@ -19,7 +19,10 @@
 //! * `errorCodes()` → every `sframe_core::Error::code()`, in `Error::number()` order (the
 //!   `code` of a thrown `SFrameError` is one of them);
 //! * `derivationInfo(which, keyId, cipherSuite)` → the §4.4.2 HKDF-Expand info
-//!   (`sframe_core::key::derivation_info`) for key schedules run in WebCrypto.
+//!   (`sframe_core::key::derivation_info`) for key schedules run in WebCrypto;
+//! * `hazmatProtectFrame(cipherSuite, keyId, counter, baseKey, frame, metadata?)` → one frame
+//!   at an explicit counter, with no state (`sframe_core::hazmat::protect_frame`): for test
+//!   vectors and interop only, never media (the same key, KID and counter twice reuse a nonce).
 //!
 //! Key IDs and counters are `bigint`s (64-bit); a key ID may also be given as a
 //! non-negative safe-integer `number`. Byte inputs may be a `Uint8Array`, any other
@@ -457,6 +460,44 @@ pub fn parse_header(
     set(&out, "counter", header.counter().into())?;
     set(&out, "headerLength", (len as u32).into())?;
     Ok(out.into())
+}
+
+/// HAZMAT, NOT FOR SENDING MEDIA: `hazmatProtectFrame(cipherSuite, keyId, counter, baseKey,
+/// frame, metadata?)` → `header ‖ ciphertext ‖ tag`, the frame at an explicit base key, KID
+/// and counter (`sframe_core::hazmat::protect_frame`, §4.4.2 + §4.4.3), with no state: no
+/// counter is remembered and no `Sender` learns of the key. For test vectors and interop
+/// harnesses, which must make the same (key, KID, counter) frame again. Two calls with the
+/// same key, KID and counter on two plaintexts reuse a nonce: media goes through `Sender`.
+#[wasm_bindgen(js_name = hazmatProtectFrame)]
+pub fn hazmat_protect_frame(
+    #[wasm_bindgen(js_name = cipherSuite, unchecked_param_type = "number | string")]
+    cipher_suite: &JsValue,
+    #[wasm_bindgen(js_name = keyId, unchecked_param_type = "bigint | number")] kid: &JsValue,
+    #[wasm_bindgen(unchecked_param_type = "bigint")] counter: &JsValue,
+    #[wasm_bindgen(js_name = baseKey, unchecked_param_type = "ArrayBuffer | ArrayBufferView")]
+    base_key: &JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ArrayBuffer | ArrayBufferView")] frame: &JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ArrayBuffer | ArrayBufferView | undefined | null")]
+    metadata: &JsValue,
+) -> JsResult<Vec<u8>> {
+    let suite = suite(cipher_suite)?;
+    let (kid, base_key) = kid_and_base_key(kid, base_key)?;
+    let counter = convert::u64_bigint(counter, "counter")?;
+    let frame = bytes(frame, "frame")?;
+    let metadata = optional_bytes(metadata)?;
+    let mut out = vec![0u8; frame.len().saturating_add(suite.max_overhead())];
+    let n = sframe_core::hazmat::protect_frame(
+        suite,
+        kid,
+        sframe_core::Counter(counter),
+        &base_key,
+        &metadata,
+        &frame,
+        &mut out,
+    )
+    .map_err(core_error)?;
+    out.truncate(n);
+    Ok(out)
 }
 
 /// Sizes of a cipher suite (RFC 9605 §4.5): `{ id, name, keyLength, encKeyLength,

@@ -1,7 +1,15 @@
-// Low-level API (Sender / Receiver / parseHeader) against RFC 9605 Appendix C.
+// Low-level API (Sender / Receiver / parseHeader / hazmatProtectFrame) against RFC 9605
+// Appendix C.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Sender, Receiver, parseHeader, cipherSuiteInfo, CIPHER_SUITES } from '../js/index.js';
+import {
+  Sender,
+  Receiver,
+  parseHeader,
+  cipherSuiteInfo,
+  hazmatProtectFrame,
+  CIPHER_SUITES,
+} from '../js/index.js';
 import { hex, toHex, big, vectors } from './helpers.mjs';
 
 /** Asserts fn throws an Error with .code === code; returns it. */
@@ -35,7 +43,23 @@ test('RFC 9605 C.3: unprotect with pre-derived sframe_key / sframe_salt', () => 
   }
 });
 
-test('RFC 9605 C.3: protect at the vector counter reproduces the ciphertext', () => {
+test('RFC 9605 C.3: hazmatProtectFrame makes each vector frame at its counter, again and again', () => {
+  for (const v of vectors.sframe) {
+    const args = [v.cipher_suite, big(v.kid), big(v.ctr), hex(v.base_key)];
+    for (let i = 0; i < 2; i++) {
+      assert.equal(toHex(hazmatProtectFrame(...args, hex(v.pt), hex(v.metadata))), v.ct);
+    }
+    assert.notEqual(toHex(hazmatProtectFrame(...args, hex(v.pt))), v.ct); // metadata is in the AAD
+    const next = hazmatProtectFrame(v.cipher_suite, big(v.kid), big(v.ctr) + 1n, hex(v.base_key), hex(v.pt), hex(v.metadata));
+    assert.equal(parseHeader(next).counter, big(v.ctr) + 1n);
+  }
+  throwsCode(() => hazmatProtectFrame(4, 1n, 0n, new Uint8Array(15), new Uint8Array(1)), 'invalid_key');
+  throwsCode(() => hazmatProtectFrame(9, 1n, 0n, new Uint8Array(16), new Uint8Array(1)), 'unsupported_cipher_suite');
+  throwsCode(() => hazmatProtectFrame(4, 1n, 0, new Uint8Array(16), new Uint8Array(1)), 'invalid_argument', TypeError);
+});
+
+test('RFC 9605 C.3: a Sender set at the vector counter reproduces the ciphertext', () => {
+  // The first Sender of this process (test file) to use each vector's key.
   for (const v of vectors.sframe) {
     const tx = new Sender(v.cipher_suite);
     tx.setKeyWithCounter(big(v.kid), hex(v.base_key), big(v.ctr));

@@ -14,6 +14,7 @@ import {
   cipherSuiteInfo,
   cipherSuites,
   derivationLabel,
+  hazmatProtectFrame,
   parseHeader,
   resolveKey,
 } from '../js/index.js';
@@ -55,10 +56,11 @@ test('iana-256 vectors (suites 6-8): unprotect with base key and with derived ke
     const derived = new Receiver(CIPHER_SUITES[v.cipher_suite - 1]);
     derived.addDerivedKey(big(v.kid), hex(v.sframe_key), hex(v.sframe_salt));
     assert.equal(toHex(derived.unprotect(hex(v.ct), hex(v.metadata))), v.pt);
-    const tx = new Sender(v.cipher_suite);
-    tx.setKeyWithCounter(big(v.kid), hex(v.base_key), big(v.ctr));
-    assert.equal(toHex(tx.protect(hex(v.pt), hex(v.metadata))), v.ct);
-    tx.free();
+    // The frame at the vector's counter, with no state (again: the same bytes).
+    for (let i = 0; i < 2; i++) {
+      const ct = hazmatProtectFrame(v.cipher_suite, big(v.kid), big(v.ctr), hex(v.base_key), hex(v.pt), hex(v.metadata));
+      assert.equal(toHex(ct), v.ct);
+    }
   }
 });
 

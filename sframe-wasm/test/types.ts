@@ -12,6 +12,7 @@ import {
   cipherSuites,
   derivationInfo,
   errorCodes,
+  hazmatProtectFrame,
   installPolyfill,
   type CipherSuiteInfo,
   type SFrameCipherSuite,
@@ -86,6 +87,10 @@ export function errors(): SFrameErrorCode[] {
   void info;
   // @ts-expect-error the §4.4.2 outputs are "key" and "salt"
   derivationInfo('nonce', 1, 4);
+  const frame: Uint8Array = hazmatProtectFrame(4, 1, 17767n, new Uint8Array(16), new Uint8Array(3));
+  void frame;
+  // @ts-expect-error a counter is a bigint (64 bits), never a number
+  hazmatProtectFrame('AES_128_GCM_SHA256_128', 1n, 0, new Uint8Array(16), new Uint8Array(3), null);
   // The codes the JS layer branches on are checked against index.d.ts's SFrameErrorCode
   // (itself checked against the core's errorCodes() by test/tables.test.mjs).
   errorTypeFor('suite_mismatch');

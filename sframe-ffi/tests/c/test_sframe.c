@@ -275,18 +275,39 @@ static void test_rfc_vectors_unprotect(void) {
     }
 }
 
+/* sframe_hazmat_protect_frame(v) into `out` (capacity `cap`): the vector's inputs at `ctr`. */
+static SframeStatus hazmat_vector(const SframeVector *v, uint64_t ctr, uint8_t *out, size_t cap,
+                                  size_t *n) {
+    return sframe_hazmat_protect_frame(v->suite, v->kid, ctr, v->base_key, v->base_key_len,
+                                       v->metadata, v->metadata_len, v->pt, v->pt_len, out, cap,
+                                       n);
+}
+
 static void test_rfc_vectors_protect(void) {
-    /* A sender resumed at the vector's counter reproduces the RFC ciphertext exactly. */
     for (size_t i = 0; i < SFRAME_VECTOR_COUNT; i++) {
         const SframeVector *v = &SFRAME_VECTORS[i];
+        /* The hazmat call makes the vector's frame at its counter, as often as asked (no state:
+         * what a vector file or an interop harness needs, and a sender must never do). */
+        uint8_t *out = malloc(v->ct_len); /* exactly the frame size */
+        size_t n = 1;
+        for (int again = 0; again < 2; again++) {
+            CHECK_STATUS(hazmat_vector(v, v->ctr, out, v->ct_len, &n), SFRAME_OK);
+            CHECK(n == v->ct_len && memcmp(out, v->ct, n) == 0);
+        }
+        CHECK_STATUS(hazmat_vector(v, v->ctr, out, v->ct_len - 1, &n),
+                     SFRAME_ERR_BUFFER_TOO_SMALL);
+        CHECK(n == 0);
+        free(out);
+
+        /* A sender resumed at the vector's counter (the first sender of this process to use
+         * this key) reproduces the ciphertext too. */
         SframeSender *s = sframe_sender_new(v->suite);
         CHECK_STATUS(sframe_sender_set_key_with_counter(s, v->kid, v->base_key, v->base_key_len,
                                                         v->ctr),
                      SFRAME_OK);
         size_t cap = sframe_sender_max_output_len(s, v->pt_len);
         CHECK(cap >= v->ct_len);
-        uint8_t *out = malloc(cap);
-        size_t n = 0;
+        out = malloc(cap);
         CHECK_STATUS(sframe_sender_protect(s, v->metadata, v->metadata_len, v->pt, v->pt_len, out,
                                            cap, &n),
                      SFRAME_OK);
@@ -294,26 +315,60 @@ static void test_rfc_vectors_protect(void) {
         free(out);
 
         /* A second live sender with the same key and KID is refused (it would reuse s's
-         * nonces); once s is freed, a sender resuming from a persisted counter may take over. */
+         * nonces); once s is freed, a sender resuming from the counter persisted after s's
+         * last frame takes over: its frame is the hazmat frame at that counter. */
         SframeSender *s2 = sframe_sender_new(v->suite);
         CHECK_STATUS(sframe_sender_set_key_with_counter(s2, v->kid, v->base_key,
                                                         v->base_key_len, v->ctr),
                      SFRAME_ERR_KEY_IN_USE);
         sframe_sender_free(s);
-        s = NULL;
         CHECK_STATUS(sframe_sender_set_key_with_counter(s2, v->kid, v->base_key,
-                                                        v->base_key_len, v->ctr),
+                                                        v->base_key_len, v->ctr + 1),
                      SFRAME_OK);
+        uint8_t *want = malloc(v->ct_len);
+        CHECK_STATUS(hazmat_vector(v, v->ctr + 1, want, v->ct_len, &n), SFRAME_OK);
+        CHECK(n == v->ct_len); /* CTR 17767 and 17768: both 2-byte counters */
         uint8_t *buf = malloc(v->ct_len); /* exactly the frame size */
         memcpy(buf, v->pt, v->pt_len);
         CHECK_STATUS(sframe_sender_protect_in_place(s2, v->metadata, v->metadata_len, buf,
                                                     v->ct_len, v->pt_len, &n),
                      SFRAME_OK);
-        CHECK(n == v->ct_len && memcmp(buf, v->ct, n) == 0);
+        CHECK(n == v->ct_len && memcmp(buf, want, n) == 0);
+        CHECK(memcmp(buf, v->ct, n) != 0); /* another counter: another frame */
         free(buf);
+        free(want);
         sframe_sender_free(s2);
-        sframe_sender_free(s);
     }
+}
+
+/* Hazmat misuse: every error a caller can provoke, `*out_len` 0 and nothing written. */
+static void test_hazmat_misuse(void) {
+    uint8_t out[64];
+    size_t n = 5;
+    memset(out, 0xee, sizeof out);
+    CHECK_STATUS(sframe_hazmat_protect_frame(9, 1, 0, KEY_A, sizeof KEY_A, NULL, 0, NULL, 0, out,
+                                             sizeof out, &n),
+                 SFRAME_ERR_UNSUPPORTED_CIPHER_SUITE);
+    CHECK(n == 0);
+    n = 5;
+    CHECK_STATUS(sframe_hazmat_protect_frame(4, 1, 0, KEY_A, 15, NULL, 0, NULL, 0, out,
+                                             sizeof out, &n),
+                 SFRAME_ERR_INVALID_KEY);
+    CHECK(n == 0);
+    n = 5;
+    CHECK_STATUS(sframe_hazmat_protect_frame(4, 1, 0, NULL, 16, NULL, 0, NULL, 0, out, sizeof out,
+                                             &n),
+                 SFRAME_ERR_NULL_POINTER);
+    CHECK(n == 0);
+    CHECK_STATUS(sframe_hazmat_protect_frame(4, 1, 0, KEY_A, sizeof KEY_A, NULL, 0, NULL, 0, out,
+                                             sizeof out, NULL),
+                 SFRAME_ERR_NULL_POINTER);
+    for (size_t i = 0; i < sizeof out; i++) CHECK(out[i] == 0xee);
+    /* An empty frame: 1-byte header (KID 1, CTR 0 inline) and the tag. */
+    CHECK_STATUS(sframe_hazmat_protect_frame(4, 1, 0, KEY_A, sizeof KEY_A, NULL, 0, NULL, 0, out,
+                                             sizeof out, &n),
+                 SFRAME_OK);
+    CHECK(n == 1 + 16 && out[0] == 0x10);
 }
 
 static void test_tampered_frames(void) {
@@ -1427,7 +1482,7 @@ static const TestCase TESTS[] = {
     T(test_cipher_suite_info),     T(test_rfc_header_vectors),
     T(test_header_misuse),         T(test_vectors_cover_every_suite),
     T(test_rfc_vectors_unprotect),
-    T(test_rfc_vectors_protect),   T(test_tampered_frames),
+    T(test_rfc_vectors_protect),   T(test_hazmat_misuse),         T(test_tampered_frames),
     T(test_round_trip_every_suite), T(test_sender_state),
     T(test_counter_exhausted),     T(test_sender_usage_limit),
     T(test_short_output_buffers),  T(test_aliasing_buffers),
