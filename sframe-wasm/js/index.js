@@ -12,8 +12,8 @@ export {
   SFrameEncrypterStream,
   SFrameDecrypterStream,
   SFrameTransformErrorEvent,
-} from './transform.js';
-export { RTCRtpSFrameEncrypter, RTCRtpSFrameDecrypter } from './rtp.js';
+} from './streams.js';
+export { RTCRtpSFrameEncrypter, RTCRtpSFrameDecrypter } from './w3c.js';
 export { installPolyfill } from './polyfill.js';
 export {
   clearPrefixLength,

@@ -3,13 +3,13 @@
 // none of its own. Importing the package defines nothing globally; this function is the only
 // place that does.
 
-import { RTCRtpSFrameDecrypter, RTCRtpSFrameEncrypter } from './rtp.js';
+import { RTCRtpSFrameDecrypter, RTCRtpSFrameEncrypter } from './w3c.js';
 import {
   SFrameDecrypterStream,
   SFrameEncrypterStream,
   SFrameTransform,
   SFrameTransformErrorEvent,
-} from './transform.js';
+} from './streams.js';
 
 /**
  * Defines, on `target` (default `globalThis`), each of these that `target` does not have:

@@ -1,7 +1,7 @@
 // @ts-check
 // Pieces of the W3C WebRTC Encoded Transform SFrame API (2026 editor's draft) shared by the
-// worker-side streams (transform.js) and the main-thread RTCRtpSFrameEncrypter /
-// RTCRtpSFrameDecrypter (rtp.js): the error event, the WebIDL conversions of the options
+// worker-side streams (streams.js) and the main-thread RTCRtpSFrameEncrypter /
+// RTCRtpSFrameDecrypter (w3c.js): the error event, the WebIDL conversions of the options
 // dictionary and of CryptoKeyID, and the exceptions the spec's methods reject with.
 //
 // The cipher suite names come from the wasm module (sframe-core's CipherSuite::ALL), never

@@ -1,5 +1,5 @@
 // @ts-check
-// The worker side of RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter (rtp.js): one
+// The worker side of RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter (w3c.js): one
 // SFrameEncrypterStream or SFrameDecrypterStream per main-thread object, keyed by the id the
 // main thread chose, piped between the RTCRtpScriptTransformer's readable and writable.
 //
@@ -17,7 +17,7 @@
 //   { type: 'error', id, errorType, keyID, code, frame }   a decrypter's SFrameTransformErrorEvent
 //   { type: 'fatal', message }                             (sframe-worker.js: the module failed)
 
-import { SFrameDecrypterStream, SFrameEncrypterStream } from './transform.js';
+import { SFrameDecrypterStream, SFrameEncrypterStream } from './streams.js';
 
 /** The key of the RTCRtpScriptTransform options that carries this package's settings. */
 export const TRANSFORM_OPTION = 'sframeWasm';
@@ -162,7 +162,7 @@ export function createWorkerHost(post) {
                 ? stream.removeDecryptionKey(data.keyID)
                 : stream[data.op](data.key, data.keyID));
             } finally {
-              // Key bytes are the copy rtp.js transferred: the package's own. The stream made
+              // Key bytes are the copy w3c.js transferred: the package's own. The stream made
               // its own copy for wasm (and WebCrypto imported its own), which it wipes; this
               // one is wiped here, whether the key is in force or the call failed, before the
               // reply settles the main thread's promise.

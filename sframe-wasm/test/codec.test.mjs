@@ -317,7 +317,7 @@ test('H.264 SEI payloads are encrypted; SPS/PPS stay clear; exact round trip', (
   }
 });
 
-// The same through SFrameTransform (transform.js lays frames out with protectFrame /
+// The same through SFrameTransform (pipeline.js lays frames out with protectFrame /
 // splitProtected / restoreFrame and reports "frame_too_short" as a "syntax" error).
 test(
   'SFrameTransform encrypter → decrypter, every length 0..64 per codec',

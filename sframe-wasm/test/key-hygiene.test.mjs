@@ -4,7 +4,7 @@
 // to the package's worker (in-process stand-in, test/fake-rtc.mjs).
 //
 // The wasm objects a transform creates are private; the tests see them by wrapping the shared
-// prototype methods the transform calls (this module and transform.js import the same class).
+// prototype methods the transform calls (this module and pipeline.js import the same class).
 // A wasm-bindgen object whose `__wbg_ptr` is 0 has been freed (its Rust value dropped).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,7 +20,7 @@ import {
   resolveKey,
   wipeKey,
 } from '../js/index.js';
-import { _setWorkerFactory } from '../js/rtp.js';
+import { _setWorkerFactory } from '../js/w3c.js';
 import { FakeEncodedFrame, FakeWorker, withFakeBrowser } from './fake-rtc.mjs';
 
 const KEY = new Uint8Array(16).map((_, i) => 0x11 * (i + 1));

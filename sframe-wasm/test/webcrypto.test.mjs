@@ -1,5 +1,5 @@
 // The WebCrypto fast path of the transforms (js/webcrypto.js, js/keys.js resolveTransformKey,
-// js/transform.js): RFC 9605 vectors through WebCrypto's key schedule and AES-GCM, then the
+// js/pipeline.js): RFC 9605 vectors through WebCrypto's key schedule and AES-GCM, then the
 // public stream classes in both key modes —
 //   - a non-extractable HKDF CryptoKey with deriveKey + deriveBits: the AES key exists only in
 //     WebCrypto, wasm holds the salt (its protect would throw "external_key"), every frame
@@ -45,7 +45,7 @@ const {
   webCryptoKeyFromDerived,
 } = await import('../js/webcrypto.js');
 const { resolveTransformKey } = await import('../js/keys.js');
-const { setWebCryptoThreshold } = await import('../js/transform.js');
+const { setWebCryptoThreshold } = await import('../js/pipeline.js');
 
 const subtle = globalThis.crypto.subtle;
 const GCM = 'AES_128_GCM_SHA256_128';

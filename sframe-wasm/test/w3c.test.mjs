@@ -10,7 +10,7 @@ import {
   SFrameTransformErrorEvent,
   parseHeader,
 } from '../js/index.js';
-import { _setWorkerFactory } from '../js/rtp.js';
+import { _setWorkerFactory } from '../js/w3c.js';
 import { TRANSFORM_OPTION } from '../js/worker-host.js';
 import {
   FakeEncodedFrame,
