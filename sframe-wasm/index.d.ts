@@ -195,17 +195,30 @@ export type SFrameCompatibilityMode = 'auto' | 'none' | 'VP8' | 'H264' | 'opus' 
 export type SFrameType = 'per-frame' | 'per-packet';
 
 /**
- * W3C `SFrameTransformOptions` of RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter /
- * SFrameEncrypterStream / SFrameDecrypterStream. `cipherSuite` is required and is a suite
- * name (the IDL enum; a number is a TypeError).
+ * W3C `SFrameTransformOptions` of RTCRtpSFrameDecryptor / SFrameEncryptorStream /
+ * SFrameDecryptorStream (and the base of RTCRtpSFrameEncryptorOptions). `cipherSuite` is
+ * required and is a suite name (the IDL enum; a number is a TypeError).
  */
 export interface SFrameTransformOptions {
   cipherSuite: SFrameCipherSuite;
+  /**
+   * Before W3C PR #312 every constructor read `type`; now RTCRtpSFrameEncryptorOptions has it.
+   * Still read here: "per-packet" throws NotSupportedError on every constructor of this package.
+   */
   type?: SFrameType;
   /** Extension: which bytes stay clear for the codec (see README, "Wire layout"). */
   compatibilityMode?: SFrameCompatibilityMode;
-  /** Extension (decrypters): replay window in counter values (default 512, 0 = off). */
+  /** Extension (decryptors): replay window in counter values (default 512, 0 = off). */
   replayWindow?: number;
+}
+
+/**
+ * W3C `RTCRtpSFrameEncryptorOptions` (PR #312; the #293 `type` member):
+ * `new RTCRtpSFrameEncryptor({ cipherSuite, type })`.
+ */
+export interface RTCRtpSFrameEncryptorOptions extends SFrameTransformOptions {
+  /** "per-frame" (default); "per-packet" throws NotSupportedError (see SFrameType). */
+  type?: SFrameType;
 }
 
 /** Options of SFrameTransform, the compatibility object (Safari's and pre-2026 drafts'). */
@@ -232,7 +245,7 @@ export interface SFrameTransformErrorEventInit extends EventInit {
   code?: string | null;
 }
 
-/** W3C `SFrameTransformErrorEvent` ("error" on decrypters; on SFrameTransform both roles). */
+/** W3C `SFrameTransformErrorEvent` ("error" on decryptors; on SFrameTransform both roles). */
 export class SFrameTransformErrorEvent extends Event {
   constructor(type: string, eventInitDict: SFrameTransformErrorEventInit);
   readonly errorType: SFrameTransformErrorEventType;
@@ -240,7 +253,7 @@ export class SFrameTransformErrorEvent extends Event {
   readonly keyID: CryptoKeyID | null;
   /**
    * The frame that failed (it was dropped): the RTCEncodedVideoFrame / RTCEncodedAudioFrame
-   * or BufferSource. On RTCRtpSFrameDecrypter (main thread) a structured clone of the
+   * or BufferSource. On RTCRtpSFrameDecryptor (main thread) a structured clone of the
    * worker's frame, or null where the browser cannot clone encoded frames.
    */
   readonly frame: unknown;
@@ -263,11 +276,11 @@ export interface SFrameStats {
   /** 0-byte frames passed on unchanged. */
   passedThrough: number;
   dropped: number;
-  /** Encrypter: frames dropped because no key was set yet (never sent in clear). */
+  /** Encryptor: frames dropped because no key was set yet (never sent in clear). */
   droppedNoKey: number;
-  /** Decrypter: authentic frames seen before (dropped without an event). */
+  /** Decryptor: authentic frames seen before (dropped without an event). */
   replayed: number;
-  /** Frames dropped for any other error (decrypters fire an "error" event for each). */
+  /** Frames dropped for any other error (decryptors fire an "error" event for each). */
   errors: number;
 }
 
@@ -275,7 +288,7 @@ export interface SFrameStats {
  * Rejections of the W3C key methods (RTCRtpSFrame*, SFrame*Stream): TypeError (a key that is
  * neither a CryptoKey nor bytes, a missing or non-integral keyID, or a number outside
  * 0..2^53-1), RangeError (a bigint outside 0..2^64-1), this DOMException when sframe-core
- * refuses the key — `cause.code` says why: "key_in_use" (another live encrypter of the realm
+ * refuses the key — `cause.code` says why: "key_in_use" (another live encryptor of the realm
  * uses this key and KID), "invalid_key" (e.g. a base key under 16 bytes) — and
  * DOMException "InvalidStateError" once closed, "OperationError" if the worker failed.
  */
@@ -285,11 +298,41 @@ export interface SFrameKeyRefusedError extends DOMException {
 }
 
 /**
- * W3C `SFrameEncrypterStream` (workers and Window): a GenericTransformStream that encrypts
- * frames. Not an EventTarget (W3C PR #309): frames it cannot encrypt are dropped and counted
+ * W3C mixin `SFrameEncryptorManager` (PR #312; `SFrameEncrypterManager` before): the key method
+ * of SFrameEncryptorStream and RTCRtpSFrameEncryptor.
+ */
+export interface SFrameEncryptorManager {
+  /**
+   * Makes `key` current under `keyID` (required). Resolves once frames are encrypted with it;
+   * rejects as described at SFrameKeyRefusedError (the encryptor keeps the key it had).
+   */
+  setEncryptionKey(key: SFrameKey, keyID: CryptoKeyID): Promise<void>;
+}
+
+/**
+ * W3C mixin `SFrameDecryptorManager` (PR #312; `SFrameDecrypterManager` before): the key methods
+ * and `onerror` of SFrameDecryptorStream and RTCRtpSFrameDecryptor.
+ */
+export interface SFrameDecryptorManager {
+  /** Installs (or replaces) the key for `keyID` (required); resolves once in force. */
+  addDecryptionKey(key: SFrameKey, keyID: CryptoKeyID): Promise<void>;
+  /** Removes the key for `keyID`; resolves whether or not there was one. */
+  removeDecryptionKey(keyID: CryptoKeyID): Promise<void>;
+  /** "error" events: SFrameTransformErrorEvent, one per run of identical failures (README). */
+  onerror: ((this: any, event: SFrameTransformErrorEvent) => unknown) | null;
+}
+
+/** The mixin's name before W3C PR #312. */
+export type SFrameEncrypterManager = SFrameEncryptorManager;
+/** The mixin's name before W3C PR #312. */
+export type SFrameDecrypterManager = SFrameDecryptorManager;
+
+/**
+ * W3C `SFrameEncryptorStream` (workers and Window; `SFrameEncrypterStream` before PR #312,
+ * still exported under that name): a GenericTransformStream that encrypts frames. Not an EventTarget (W3C PR #309): frames it cannot encrypt are dropped and counted
  * in `stats` — before the first key: `stats.droppedNoKey`; nothing is ever passed on in clear.
  */
-export class SFrameEncrypterStream {
+export class SFrameEncryptorStream implements SFrameEncryptorManager {
   constructor(options: SFrameTransformOptions);
   readonly readable: ReadableStream<Frame>;
   readonly writable: WritableStream<Frame>;
@@ -304,7 +347,7 @@ export class SFrameEncrypterStream {
   readonly stats: SFrameStats;
   /**
    * Extension, idempotent: frees the wasm Sender (zeroizing its keys; its key and KID become
-   * usable by another encrypter — which starts at counter 0: never reuse them), closes
+   * usable by another encryptor — which starts at counter 0: never reuse them), closes
    * `readable`, errors `writable`. Done automatically when the stream ends.
    */
   close(): void;
@@ -312,10 +355,11 @@ export class SFrameEncrypterStream {
 }
 
 /**
- * W3C `SFrameDecrypterStream` (workers and Window): a GenericTransformStream and EventTarget
+ * W3C `SFrameDecryptorStream` (workers and Window; `SFrameDecrypterStream` before PR #312,
+ * still exported under that name): a GenericTransformStream and EventTarget
  * that decrypts frames with the key their KID names; failures fire "error".
  */
-export class SFrameDecrypterStream extends EventTarget {
+export class SFrameDecryptorStream extends EventTarget implements SFrameDecryptorManager {
   constructor(options: SFrameTransformOptions);
   readonly readable: ReadableStream<Frame>;
   readonly writable: WritableStream<Frame>;
@@ -323,7 +367,7 @@ export class SFrameDecrypterStream extends EventTarget {
   addDecryptionKey(key: SFrameKey, keyID: CryptoKeyID): Promise<void>;
   /** Removes the key for `keyID`; resolves whether or not there was one. */
   removeDecryptionKey(keyID: CryptoKeyID): Promise<void>;
-  onerror: ((this: SFrameDecrypterStream, event: SFrameTransformErrorEvent) => unknown) | null;
+  onerror: ((this: SFrameDecryptorStream, event: SFrameTransformErrorEvent) => unknown) | null;
   addEventListener(
     type: 'error',
     listener: (this: this, event: SFrameTransformErrorEvent) => unknown,
@@ -392,8 +436,8 @@ export class SFrameTransform extends EventTarget {
    * too and, for the AES-GCM suites, the AES key is derived inside WebCrypto and never enters
    * JS or wasm memory (every frame then uses WebCrypto's AES-GCM) — or an extractable CryptoKey
    * (exported raw) or the base key bytes (small frames in wasm, from 1 KiB WebCrypto).
-   * On a decrypter: adds a decryption key.
-   * An encrypter refuses a key and KID another live encrypter of this JS realm uses: the
+   * On a decryptor: adds a decryption key.
+   * An encryptor refuses a key and KID another live encryptor of this JS realm uses: the
    * promise rejects with an SFrameError `key_in_use` and an "error" event is dispatched
    * (errorType "keyID"). Other key errors (e.g. `invalid_key`) are reported the same way.
    * The package's copies of the key bytes are wiped once wasm has them. After close():
@@ -404,9 +448,9 @@ export class SFrameTransform extends EventTarget {
   removeDecryptionKey(keyID: CryptoKeyID): Promise<void>;
   /**
    * Extension, idempotent: frees the wasm Sender/Receiver (zeroizing its keys; an
-   * encrypter's key becomes usable by another encrypter again), closes `readable`, errors
+   * encryptor's key becomes usable by another encryptor again), closes `readable`, errors
    * `writable`; afterwards key calls reject and no frame is processed. Done automatically
-   * when the writable is closed or aborted or the readable is cancelled. A new encrypter
+   * when the writable is closed or aborted or the readable is cancelled. A new encryptor
    * starts at counter 0: never give it the key and KID a closed one used.
    */
   close(): void;
@@ -415,15 +459,16 @@ export class SFrameTransform extends EventTarget {
 }
 
 /**
- * W3C `RTCRtpSFrameEncrypter` (main thread): `sender.transform = new RTCRtpSFrameEncrypter({
+ * W3C `RTCRtpSFrameEncryptor` (main thread; `RTCRtpSFrameEncrypter` before PR #312, still
+ * exported under that name): `sender.transform = new RTCRtpSFrameEncryptor({
  * cipherSuite })`. The object is an `RTCRtpScriptTransform` backed by the package's module
  * worker (one per page). Frames encoded before the first key is in force are dropped and
  * counted (`getStats().droppedNoKey`), never sent in clear. Not an EventTarget.
  * Throws TypeError for bad options, NotSupportedError for `type: "per-packet"` or where
  * RTCRtpScriptTransform does not exist.
  */
-export class RTCRtpSFrameEncrypter {
-  constructor(options: SFrameTransformOptions);
+export class RTCRtpSFrameEncryptor implements SFrameEncryptorManager {
+  constructor(options: RTCRtpSFrameEncryptorOptions);
   /**
    * Posts the key to the worker (a CryptoKey is structured-cloned and stays
    * non-extractable; bytes are copied and transferred, and that copy is zero-filled before the
@@ -438,17 +483,18 @@ export class RTCRtpSFrameEncrypter {
 }
 
 /**
- * W3C `RTCRtpSFrameDecrypter` (main thread): `receiver.transform = new
- * RTCRtpSFrameDecrypter({ cipherSuite })`. An `RTCRtpScriptTransform` backed by the package's
+ * W3C `RTCRtpSFrameDecryptor` (main thread; `RTCRtpSFrameDecrypter` before PR #312, still
+ * exported under that name): `receiver.transform = new
+ * RTCRtpSFrameDecryptor({ cipherSuite })`. An `RTCRtpScriptTransform` backed by the package's
  * worker, with EventTarget methods: frames that fail to decrypt fire "error"
  * (SFrameTransformErrorEvent) here, on the main thread.
  */
-export class RTCRtpSFrameDecrypter extends EventTarget {
+export class RTCRtpSFrameDecryptor extends EventTarget implements SFrameDecryptorManager {
   constructor(options: SFrameTransformOptions);
-  /** As RTCRtpSFrameEncrypter.setEncryptionKey (the same copy, zero-filled the same way). */
+  /** As RTCRtpSFrameEncryptor.setEncryptionKey (the same copy, zero-filled the same way). */
   addDecryptionKey(key: SFrameKey, keyID: CryptoKeyID): Promise<void>;
   removeDecryptionKey(keyID: CryptoKeyID): Promise<void>;
-  onerror: ((this: RTCRtpSFrameDecrypter, event: SFrameTransformErrorEvent) => unknown) | null;
+  onerror: ((this: RTCRtpSFrameDecryptor, event: SFrameTransformErrorEvent) => unknown) | null;
   addEventListener(
     type: 'error',
     listener: (this: this, event: SFrameTransformErrorEvent) => unknown,
@@ -475,21 +521,40 @@ export class RTCRtpSFrameDecrypter extends EventTarget {
   readonly cipherSuite: SFrameCipherSuite;
 }
 
-/** What installPolyfill() defined, by name. */
+/**
+ * W3C PR #308's names of the classes PR #312 renamed: the same class objects (`instanceof`
+ * holds under either name), kept for code written against them (e.g. WPT of May 2026).
+ */
+export {
+  RTCRtpSFrameEncryptor as RTCRtpSFrameEncrypter,
+  RTCRtpSFrameDecryptor as RTCRtpSFrameDecrypter,
+  SFrameEncryptorStream as SFrameEncrypterStream,
+  SFrameDecryptorStream as SFrameDecrypterStream,
+};
+
+/**
+ * What installPolyfill() defined, by name. Both names of a renamed interface hold one class:
+ * this package's, or the one the environment had under the other name.
+ */
 export interface InstalledInterfaces {
-  RTCRtpSFrameEncrypter?: typeof RTCRtpSFrameEncrypter;
-  RTCRtpSFrameDecrypter?: typeof RTCRtpSFrameDecrypter;
-  SFrameEncrypterStream?: typeof SFrameEncrypterStream;
-  SFrameDecrypterStream?: typeof SFrameDecrypterStream;
+  RTCRtpSFrameEncryptor?: typeof RTCRtpSFrameEncryptor;
+  RTCRtpSFrameDecryptor?: typeof RTCRtpSFrameDecryptor;
+  RTCRtpSFrameEncrypter?: typeof RTCRtpSFrameEncryptor;
+  RTCRtpSFrameDecrypter?: typeof RTCRtpSFrameDecryptor;
+  SFrameEncryptorStream?: typeof SFrameEncryptorStream;
+  SFrameDecryptorStream?: typeof SFrameDecryptorStream;
+  SFrameEncrypterStream?: typeof SFrameEncryptorStream;
+  SFrameDecrypterStream?: typeof SFrameDecryptorStream;
   SFrameTransform?: typeof SFrameTransform;
   SFrameTransformErrorEvent?: typeof SFrameTransformErrorEvent;
 }
 
 /**
- * Defines on `target` (default globalThis) each interface it lacks: the streams, SFrameTransform
- * and SFrameTransformErrorEvent everywhere; RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter only
- * where RTCRtpScriptTransform and Worker exist. Native ones are kept. Importing the package
- * defines nothing.
+ * Defines on `target` (default globalThis) each interface it lacks: the streams (both names),
+ * SFrameTransform and SFrameTransformErrorEvent everywhere; RTCRtpSFrameEncryptor /
+ * RTCRtpSFrameDecryptor (and their #308 names) only where RTCRtpScriptTransform and Worker
+ * exist. Native ones are kept; a class the environment has under one name of a renamed
+ * interface is also defined under the other. Importing the package defines nothing.
  */
 export function installPolyfill(target?: object): InstalledInterfaces;
 

@@ -7,13 +7,21 @@ import { cipherSuites } from './wasm.js';
 // The low-level API: Sender, Receiver, parseHeader, cipherSuiteInfo, cipherSuites,
 // errorCodes, derivationInfo.
 export * from './wasm.js';
+// W3C names of PR #312; the #308 names (…Encrypter / …Decrypter) are the same classes.
 export {
   SFrameTransform,
+  SFrameEncryptorStream,
+  SFrameDecryptorStream,
   SFrameEncrypterStream,
   SFrameDecrypterStream,
   SFrameTransformErrorEvent,
 } from './streams.js';
-export { RTCRtpSFrameEncrypter, RTCRtpSFrameDecrypter } from './w3c.js';
+export {
+  RTCRtpSFrameEncryptor,
+  RTCRtpSFrameDecryptor,
+  RTCRtpSFrameEncrypter,
+  RTCRtpSFrameDecrypter,
+} from './w3c.js';
 export { installPolyfill } from './polyfill.js';
 export {
   clearPrefixLength,

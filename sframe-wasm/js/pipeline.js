@@ -6,7 +6,7 @@
 // zeroizing its keys in wasm memory — as soon as the stream ends (writable closed or aborted,
 // readable cancelled) or close() is called. JS copies of key bytes are wiped once wasm has
 // them. All objects of one JS realm share this module's wasm instance, so sframe-core's
-// per-thread registry sees every encrypter: a second live encrypter given the key material and
+// per-thread registry sees every encryptor: a second live encryptor given the key material and
 // KID another one uses is refused with "key_in_use" (two Senders under one key would repeat
 // every counter, i.e. every AES-GCM/CTR nonce).
 
@@ -122,13 +122,13 @@ export class SFrameEngine {
   /** @type {Promise<unknown>} */
   #keyQueue = Promise.resolve();
   /**
-   * Encrypter: the WebCrypto form of the sender's current key, set in the same synchronous
+   * Encryptor: the WebCrypto form of the sender's current key, set in the same synchronous
    * step as the wasm key (null: wasm only). Read once per frame, at protectExternal.
    * @type {WebKey | null}
    */
   #txWeb = null;
   /**
-   * Decrypter: the WebCrypto form of each installed key by KID, kept in step with the wasm
+   * Decryptor: the WebCrypto form of each installed key by KID, kept in step with the wasm
    * Receiver's keys (same synchronous step); `#rxExternal` counts external ones.
    * @type {Map<bigint, WebKey>}
    */
@@ -191,13 +191,13 @@ export class SFrameEngine {
   }
 
   /**
-   * Encrypter: makes `key` current under `kid`.
+   * Encryptor: makes `key` current under `kid`.
    * @param {SFrameKey} key
    * @param {bigint} kid
    */
   setEncryptionKey(key, kid) {
     return this.#enqueueKey(key, kid, (sender, _receiver, k) => {
-      if (!sender) throw new TypeError('not an encrypter');
+      if (!sender) throw new TypeError('not an encryptor');
       if (k.external) sender.setExternalKey(kid, k.wasm.sframeSalt);
       else if ('baseKey' in k.wasm) sender.setKey(kid, k.wasm.baseKey);
       else sender.setDerivedKey(kid, k.wasm.sframeKey, k.wasm.sframeSalt);
@@ -207,13 +207,13 @@ export class SFrameEngine {
   }
 
   /**
-   * Decrypter: installs (or replaces) the key for `kid`.
+   * Decryptor: installs (or replaces) the key for `kid`.
    * @param {SFrameKey} key
    * @param {bigint} kid
    */
   addDecryptionKey(key, kid) {
     return this.#enqueueKey(key, kid, (_sender, receiver, k) => {
-      if (!receiver) throw new TypeError('not a decrypter');
+      if (!receiver) throw new TypeError('not a decryptor');
       if (k.external) receiver.addExternalKey(kid, k.wasm.sframeSalt);
       else if ('baseKey' in k.wasm) receiver.addKey(kid, k.wasm.baseKey);
       else receiver.addDerivedKey(kid, k.wasm.sframeKey, k.wasm.sframeSalt);
@@ -222,7 +222,7 @@ export class SFrameEngine {
   }
 
   /**
-   * Decrypter: removes the key for `kid` once earlier key changes have applied.
+   * Decryptor: removes the key for `kid` once earlier key changes have applied.
    * @param {bigint} kid
    * @returns {Promise<void>}
    */
@@ -238,7 +238,7 @@ export class SFrameEngine {
   }
 
   /**
-   * Decrypter: the WebCrypto form of `kid`'s key (null: none, wasm only).
+   * Decryptor: the WebCrypto form of `kid`'s key (null: none, wasm only).
    * @param {bigint} kid
    * @param {WebKey | null} entry
    */

@@ -1,5 +1,5 @@
 // @ts-check
-// The module worker behind RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter (w3c.js starts it
+// The module worker behind RTCRtpSFrameEncryptor / RTCRtpSFrameDecryptor (w3c.js starts it
 // with `new Worker(new URL('./sframe-worker.js', import.meta.url), { type: 'module' })`).
 //
 // The handlers are set before anything is imported: the package loads its wasm module with a

@@ -1,7 +1,7 @@
 // @ts-check
 // Pieces of the W3C WebRTC Encoded Transform SFrame API (2026 editor's draft) shared by the
-// worker-side streams (streams.js) and the main-thread RTCRtpSFrameEncrypter /
-// RTCRtpSFrameDecrypter (w3c.js): the error event, the WebIDL conversions of the options
+// worker-side streams (streams.js) and the main-thread RTCRtpSFrameEncryptor /
+// RTCRtpSFrameDecryptor (w3c.js): the error event, the WebIDL conversions of the options
 // dictionary and of CryptoKeyID, and the exceptions the spec's methods reject with.
 //
 // The cipher suite names come from the wasm module (sframe-core's CipherSuite::ALL), never
@@ -123,8 +123,9 @@ export function errorTypeFor(code) {
 
 /**
  * The options of the spec's constructors after WebIDL conversion: SFrameTransformOptions
- * `{ required SFrameCipherSuite cipherSuite; type = "per-frame" }` plus this package's
- * extensions (`compatibilityMode`, `replayWindow`), which are passed through unchecked (the
+ * `{ required SFrameCipherSuite cipherSuite }` and RTCRtpSFrameEncryptorOptions, which adds
+ * `type = "per-frame"` (W3C PR #312; before it every constructor read `type`, and this package
+ * still reads it on every one), plus this package's extensions (`compatibilityMode`, `replayWindow`), which are passed through unchecked (the
  * transform checks them).
  * @typedef {{ cipherSuite: SFrameCipherSuite, type: 'per-frame',
  *   compatibilityMode?: import('../index.js').SFrameCompatibilityMode,

@@ -1,10 +1,10 @@
 // @ts-check
 // The stream objects of the W3C WebRTC Encoded Transform SFrame API, on top of sframe-core:
 //
-//   SFrameEncrypterStream  — spec (PR #282, #288, #309): readable / writable, setEncryptionKey;
-//                            NOT an EventTarget (#309). Frames it cannot encrypt are dropped
-//                            and counted (stats), never passed on in clear.
-//   SFrameDecrypterStream  — spec: an EventTarget with addDecryptionKey, removeDecryptionKey and
+//   SFrameEncryptorStream  — spec (PR #282, #288, #309; named by #312): readable / writable,
+//                            setEncryptionKey; NOT an EventTarget (#309). Frames it cannot
+//                            encrypt are dropped and counted (stats), never passed on in clear.
+//   SFrameDecryptorStream  — spec: an EventTarget with addDecryptionKey, removeDecryptionKey and
 //                            "error" events (SFrameTransformErrorEvent).
 //   SFrameTransform        — compatibility alias of the older combined object (Safari's shape and
 //                            drafts before #282): `role` option, setEncryptionKey on both roles,
@@ -12,6 +12,8 @@
 //
 // All are GenericTransformStreams (usable with pipeThrough). Frames may be
 // RTCEncodedVideoFrame / RTCEncodedAudioFrame (their .data is replaced) or plain BufferSources.
+//
+// The #308 names SFrameEncrypterStream / SFrameDecrypterStream are aliases: the same classes.
 //
 // The per-frame work is pipeline.js (SFrameEngine); these classes are its W3C shells.
 
@@ -96,24 +98,24 @@ function specKeyCall(what, key, keyID, call) {
 }
 
 /**
- * W3C `SFrameEncrypterStream` (`new SFrameEncrypterStream({ cipherSuite })`): encrypts the
+ * W3C `SFrameEncryptorStream` (`new SFrameEncryptorStream({ cipherSuite })`): encrypts the
  * frames written to `writable` under the key of the last `setEncryptionKey` call and enqueues
  * them on `readable`. Not an EventTarget (W3C PR #309): frames it cannot encrypt — before the
  * first key, or too short for their codec's layout — are dropped and counted in `stats`.
  */
-export class SFrameEncrypterStream {
+export class SFrameEncryptorStream {
   /** @type {SFrameEngine} */
   #engine;
 
   /** @param {import('../index.js').SFrameTransformOptions} options */
   constructor(options) {
-    const o = parseSpecOptions(options, 'SFrameEncrypterStream');
+    const o = parseSpecOptions(options, 'SFrameEncryptorStream');
     this.#engine = new SFrameEngine({
       role: 'encrypt',
       suite: cipherSuiteInfo(o.cipherSuite),
       compatibilityMode: o.compatibilityMode,
       report: () => {},
-      closedError: () => closedState('SFrameEncrypterStream'),
+      closedError: () => closedState('SFrameEncryptorStream'),
     });
   }
 
@@ -131,14 +133,14 @@ export class SFrameEncrypterStream {
    * Makes `key` the encryption key under `keyID` (both required). Resolves once frames are
    * encrypted with it. Rejects with TypeError / RangeError for bad arguments, with an
    * InvalidModificationError DOMException when sframe-core refuses the key (its `cause.code`:
-   * "key_in_use" — another live encrypter of this realm uses this key and KID — or
+   * "key_in_use" — another live encryptor of this realm uses this key and KID — or
    * "invalid_key"; the stream keeps the key it had), InvalidStateError once closed.
    * @param {CryptoKey | BufferSource} key
    * @param {bigint | number} keyID
    * @returns {Promise<void>}
    */
   setEncryptionKey(key, keyID) {
-    return specKeyCall('SFrameEncrypterStream.setEncryptionKey', key, keyID, (k, kid) =>
+    return specKeyCall('SFrameEncryptorStream.setEncryptionKey', key, keyID, (k, kid) =>
       this.#engine.setEncryptionKey(k, kid),
     );
   }
@@ -155,7 +157,7 @@ export class SFrameEncrypterStream {
 
   /**
    * Extension, idempotent: frees the wasm Sender (zeroizing its keys; its key and KID become
-   * usable by another encrypter of this realm — which starts at counter 0: use a new KID or
+   * usable by another encryptor of this realm — which starts at counter 0: use a new KID or
    * key), closes `readable`, errors `writable`. Done automatically when the stream ends.
    */
   close() {
@@ -181,13 +183,13 @@ function setOnerror(target, slot, handler) {
 }
 
 /**
- * W3C `SFrameDecrypterStream` (`new SFrameDecrypterStream({ cipherSuite })`): decrypts the
+ * W3C `SFrameDecryptorStream` (`new SFrameDecryptorStream({ cipherSuite })`): decrypts the
  * frames written to `writable` with the key their KID names and enqueues them on `readable`.
  * A frame that fails is dropped and an "error" event (SFrameTransformErrorEvent) is fired:
  * errorType "authentication" (wrong key or altered frame), "keyID" (no key for its KID) or
  * "syntax" (not an SFrame frame). Replayed frames are dropped silently (stats.replayed).
  */
-export class SFrameDecrypterStream extends EventTarget {
+export class SFrameDecryptorStream extends EventTarget {
   /** @type {SFrameEngine} */
   #engine;
   /** @type {{ handler: ((e: Event) => unknown) | null }} */
@@ -195,7 +197,7 @@ export class SFrameDecrypterStream extends EventTarget {
 
   /** @param {import('../index.js').SFrameTransformOptions} options */
   constructor(options) {
-    const o = parseSpecOptions(options, 'SFrameDecrypterStream');
+    const o = parseSpecOptions(options, 'SFrameDecryptorStream');
     super();
     this.#engine = new SFrameEngine({
       role: 'decrypt',
@@ -203,7 +205,7 @@ export class SFrameDecrypterStream extends EventTarget {
       compatibilityMode: o.compatibilityMode,
       replayWindow: o.replayWindow,
       report: (init) => this.dispatchEvent(new SFrameTransformErrorEvent('error', init)),
-      closedError: () => closedState('SFrameDecrypterStream'),
+      closedError: () => closedState('SFrameDecryptorStream'),
     });
   }
 
@@ -233,7 +235,7 @@ export class SFrameDecrypterStream extends EventTarget {
    * @returns {Promise<void>}
    */
   addDecryptionKey(key, keyID) {
-    return specKeyCall('SFrameDecrypterStream.addDecryptionKey', key, keyID, (k, kid) =>
+    return specKeyCall('SFrameDecryptorStream.addDecryptionKey', key, keyID, (k, kid) =>
       this.#engine.addDecryptionKey(k, kid),
     );
   }
@@ -247,7 +249,7 @@ export class SFrameDecrypterStream extends EventTarget {
   removeDecryptionKey(keyID) {
     let kid;
     try {
-      kid = keyIdArgument(keyID, 'SFrameDecrypterStream.removeDecryptionKey');
+      kid = keyIdArgument(keyID, 'SFrameDecryptorStream.removeDecryptionKey');
     } catch (e) {
       return Promise.reject(e);
     }
@@ -281,7 +283,7 @@ export class SFrameDecrypterStream extends EventTarget {
  * drafts before W3C PR #282). `role` defaults to "encrypt"; `cipherSuite` may be a name or an
  * IANA value; without it Safari's `authenticationSize` picks the suite (default 10). Both roles
  * fire "error" events, key calls reject with sframe-core's SFrameError (with `code`) and
- * `keyID` may be omitted (0). On a decrypter `setEncryptionKey` adds a decryption key.
+ * `keyID` may be omitted (0). On a decryptor `setEncryptionKey` adds a decryption key.
  */
 export class SFrameTransform extends EventTarget {
   /** @type {SFrameEngine} */
@@ -309,7 +311,7 @@ export class SFrameTransform extends EventTarget {
   /**
    * Frees the wasm Sender/Receiver (extension; idempotent): zeroizes its keys, closes
    * `readable` and errors `writable`. After it, key calls reject with code "closed". An
-   * encrypter's key material becomes usable by another encrypter of this realm again — which
+   * encryptor's key material becomes usable by another encryptor of this realm again — which
    * then starts at counter 0: give the new one a new key or a new KID.
    */
   close() {
@@ -360,9 +362,9 @@ export class SFrameTransform extends EventTarget {
   }
 
   /**
-   * Encrypter: makes `key` current under `keyID`. Decrypter (Safari / older drafts): adds it
+   * Encryptor: makes `key` current under `keyID`. Decryptor (Safari / older drafts): adds it
    * as a decryption key. Keys apply in call order; the promise settles once applied. A key
-   * sframe-core refuses (e.g. "key_in_use": another live encrypter of this realm uses this
+   * sframe-core refuses (e.g. "key_in_use": another live encryptor of this realm uses this
    * key and KID) rejects with its SFrameError and fires an "error" event (errorType "keyID").
    * @param {SFrameKey} key
    * @param {bigint | number} [keyID]
@@ -374,7 +376,7 @@ export class SFrameTransform extends EventTarget {
   }
 
   /**
-   * Decrypter: installs (or replaces) the key for `keyID`.
+   * Decryptor: installs (or replaces) the key for `keyID`.
    * @param {SFrameKey} key
    * @param {bigint | number} [keyID]
    * @returns {Promise<void>}
@@ -387,7 +389,7 @@ export class SFrameTransform extends EventTarget {
   }
 
   /**
-   * Decrypter: removes the key for `keyID` (after earlier key changes have applied).
+   * Decryptor: removes the key for `keyID` (after earlier key changes have applied).
    * @param {bigint | number} keyID
    * @returns {Promise<void>}
    */
@@ -422,7 +424,7 @@ export class SFrameTransform extends EventTarget {
     return call(kid).catch((e) => {
       // Refused by sframe-core (key_in_use, invalid_key, …): the app learns it from the
       // rejected promise and from an "error" event, so it is never silent — the transform
-      // goes on with the key it had (an encrypter without one sends nothing).
+      // goes on with the key it had (an encryptor without one sends nothing).
       if (e?.name === 'SFrameError') {
         this.dispatchEvent(
           new SFrameTransformErrorEvent('error', { errorType: 'keyID', keyID: kid, frame: null, code: e.code }),
@@ -432,3 +434,8 @@ export class SFrameTransform extends EventTarget {
     });
   }
 }
+
+/** W3C PR #308's name of SFrameEncryptorStream (renamed by PR #312): the same class. */
+export const SFrameEncrypterStream = SFrameEncryptorStream;
+/** W3C PR #308's name of SFrameDecryptorStream (renamed by PR #312): the same class. */
+export const SFrameDecrypterStream = SFrameDecryptorStream;

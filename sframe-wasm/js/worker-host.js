@@ -1,6 +1,6 @@
 // @ts-check
-// The worker side of RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter (w3c.js): one
-// SFrameEncrypterStream or SFrameDecrypterStream per main-thread object, keyed by the id the
+// The worker side of RTCRtpSFrameEncryptor / RTCRtpSFrameDecryptor (w3c.js): one
+// SFrameEncryptorStream or SFrameDecryptorStream per main-thread object, keyed by the id the
 // main thread chose, piped between the RTCRtpScriptTransformer's readable and writable.
 //
 // js/sframe-worker.js runs this in the package's module worker; the Node tests run it in
@@ -14,10 +14,10 @@
 //   { type: 'close', id }
 // and back (worker → main):
 //   { type: 'reply', req, ok: true, value } | { type: 'reply', req, ok: false, error }
-//   { type: 'error', id, errorType, keyID, code, frame }   a decrypter's SFrameTransformErrorEvent
+//   { type: 'error', id, errorType, keyID, code, frame }   a decryptor's SFrameTransformErrorEvent
 //   { type: 'fatal', message }                             (sframe-worker.js: the module failed)
 
-import { SFrameDecrypterStream, SFrameEncrypterStream } from './streams.js';
+import { SFrameDecryptorStream, SFrameEncryptorStream } from './streams.js';
 
 /** The key of the RTCRtpScriptTransform options that carries this package's settings. */
 export const TRANSFORM_OPTION = 'sframeWasm';
@@ -28,7 +28,7 @@ export const TRANSFORM_OPTION = 'sframeWasm';
  * @typedef {{ name: string, message: string,
  *   cause?: { name: string, message: string, code?: string } }} WireError
  * @typedef {{ readable: ReadableStream, writable: WritableStream, options?: any }} Transformer
- * @typedef {{ stream: SFrameEncrypterStream | SFrameDecrypterStream | null,
+ * @typedef {{ stream: SFrameEncryptorStream | SFrameDecryptorStream | null,
  *   error: unknown, piped: boolean }} Entry
  */
 
@@ -84,15 +84,15 @@ export function createWorkerHost(post) {
     entries.set(config.id, entry);
     try {
       if (config.role === 'encrypt') {
-        entry.stream = new SFrameEncrypterStream(config.options);
+        entry.stream = new SFrameEncryptorStream(config.options);
       } else {
-        const dec = new SFrameDecrypterStream(config.options);
+        const dec = new SFrameDecryptorStream(config.options);
         dec.addEventListener('error', (event) => forwardError(config.id, /** @type {any} */ (event)));
         entry.stream = dec;
       }
     } catch (e) {
       // Creation failed (e.g. a replayWindow sframe-core refuses): key calls reject with the
-      // error, and frames are never piped — a sender with a failed encrypter sends nothing.
+      // error, and frames are never piped — a sender with a failed encryptor sends nothing.
       entry.error = e;
     }
     return entry;

@@ -1,13 +1,13 @@
-// The 2026 W3C stream objects: SFrameEncrypterStream (not an EventTarget, PR #309),
-// SFrameDecrypterStream (EventTarget with error events), SFrameTransformErrorEvent, the
+// The 2026 W3C stream objects: SFrameEncryptorStream (not an EventTarget, PR #309),
+// SFrameDecryptorStream (EventTarget with error events), SFrameTransformErrorEvent, the
 // options dictionary (required cipherSuite enum, type "per-frame" | "per-packet") and the
 // exceptions of the key methods.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CIPHER_SUITES,
-  SFrameDecrypterStream,
-  SFrameEncrypterStream,
+  SFrameDecryptorStream,
+  SFrameEncryptorStream,
   SFrameTransformErrorEvent,
   parseHeader,
 } from '../js/index.js';
@@ -37,12 +37,12 @@ async function run(transform, frames) {
   return p.out.slice(start);
 }
 
-/** A unique 16-byte key per call (encrypters of one realm may not share key and KID). */
+/** A unique 16-byte key per call (encryptors of one realm may not share key and KID). */
 let keySeed = 1;
 const freshKey = () => new Uint8Array(16).fill(keySeed++);
 
 test('options: cipherSuite is a required enum of names; type "per-frame" | "per-packet"', () => {
-  for (const Cls of [SFrameEncrypterStream, SFrameDecrypterStream]) {
+  for (const Cls of [SFrameEncryptorStream, SFrameDecryptorStream]) {
     assert.throws(() => new Cls(), TypeError);
     assert.throws(() => new Cls({}), { name: 'TypeError', message: /cipherSuite is required/ });
     assert.throws(() => new Cls({ cipherSuite: 4 }), TypeError); // numbers are not enum values
@@ -68,9 +68,9 @@ test('options: cipherSuite is a required enum of names; type "per-frame" | "per-
   }
 });
 
-test('SFrameEncrypterStream is not an EventTarget (#309); SFrameDecrypterStream is', () => {
-  const enc = new SFrameEncrypterStream({ cipherSuite: SUITE });
-  const dec = new SFrameDecrypterStream({ cipherSuite: SUITE });
+test('SFrameEncryptorStream is not an EventTarget (#309); SFrameDecryptorStream is', () => {
+  const enc = new SFrameEncryptorStream({ cipherSuite: SUITE });
+  const dec = new SFrameDecryptorStream({ cipherSuite: SUITE });
   assert.equal(enc instanceof EventTarget, false);
   assert.equal('addEventListener' in enc, false);
   assert.equal('onerror' in enc, false);
@@ -84,7 +84,7 @@ test('SFrameEncrypterStream is not an EventTarget (#309); SFrameDecrypterStream 
 });
 
 test('frames before the first key are dropped and counted, never passed on in clear', async () => {
-  const enc = new SFrameEncrypterStream({ cipherSuite: SUITE });
+  const enc = new SFrameEncryptorStream({ cipherSuite: SUITE });
   const plain = [frame(50, 1), frame(60, 2), frame(70, 3)];
   assert.deepEqual(await run(enc, plain.map((f) => f.slice())), []);
   assert.equal(enc.stats.droppedNoKey, 3);
@@ -104,7 +104,7 @@ test('frames before the first key are dropped and counted, never passed on in cl
     replayed: 0,
     errors: 0,
   });
-  const dec = new SFrameDecrypterStream({ cipherSuite: SUITE });
+  const dec = new SFrameDecryptorStream({ cipherSuite: SUITE });
   await dec.addDecryptionKey(key, 9);
   assert.deepEqual(await run(dec, out), [frame(40, 4)]);
   enc.close();
@@ -112,7 +112,7 @@ test('frames before the first key are dropped and counted, never passed on in cl
 });
 
 test('key methods reject as the spec says: TypeError, RangeError, InvalidModificationError, InvalidStateError', async () => {
-  const enc = new SFrameEncrypterStream({ cipherSuite: SUITE });
+  const enc = new SFrameEncryptorStream({ cipherSuite: SUITE });
   const key = freshKey();
   // Arguments (checked before anything is installed).
   await assert.rejects(enc.setEncryptionKey(key), { name: 'TypeError', message: /keyID is required/ });
@@ -134,8 +134,8 @@ test('key methods reject as the spec says: TypeError, RangeError, InvalidModific
   });
   await enc.setEncryptionKey(key, 1.9); // [EnforceRange] truncates: KID 1
   assert.equal(parseHeader((await run(enc, [frame(5, 1)]))[0]).keyId, 1n);
-  // A second live encrypter with the same key and KID: key_in_use, and it keeps its old key.
-  const rival = new SFrameEncrypterStream({ cipherSuite: SUITE });
+  // A second live encryptor with the same key and KID: key_in_use, and it keeps its old key.
+  const rival = new SFrameEncryptorStream({ cipherSuite: SUITE });
   const other = freshKey();
   await rival.setEncryptionKey(other, 2);
   await assert.rejects(rival.setEncryptionKey(key, 1), (e) => {
@@ -154,7 +154,7 @@ test('key methods reject as the spec says: TypeError, RangeError, InvalidModific
   await rival.setEncryptionKey(key, 1); // no longer in use
   rival.close();
 
-  const dec = new SFrameDecrypterStream({ cipherSuite: SUITE });
+  const dec = new SFrameDecryptorStream({ cipherSuite: SUITE });
   await assert.rejects(dec.addDecryptionKey(key), TypeError);
   await assert.rejects(dec.removeDecryptionKey(), TypeError);
   await assert.rejects(dec.removeDecryptionKey(2n ** 64n), RangeError);
@@ -165,10 +165,10 @@ test('key methods reject as the spec says: TypeError, RangeError, InvalidModific
   await assert.rejects(dec.removeDecryptionKey(1), { name: 'InvalidStateError' });
 });
 
-test('decrypter error events: SFrameTransformErrorEvent with errorType, keyID, frame; onerror and listeners', async () => {
+test('decryptor error events: SFrameTransformErrorEvent with errorType, keyID, frame; onerror and listeners', async () => {
   const key = freshKey();
-  const enc = new SFrameEncrypterStream({ cipherSuite: 'AES_256_CTR_HMAC_SHA512_32' });
-  const dec = new SFrameDecrypterStream({ cipherSuite: 'AES_256_CTR_HMAC_SHA512_32' });
+  const enc = new SFrameEncryptorStream({ cipherSuite: 'AES_256_CTR_HMAC_SHA512_32' });
+  const dec = new SFrameDecryptorStream({ cipherSuite: 'AES_256_CTR_HMAC_SHA512_32' });
   await enc.setEncryptionKey(key, 300);
   const [a, b, c] = await run(enc, [frame(20, 1), frame(20, 2), frame(20, 3)]);
   const viaListener = [];

@@ -1,11 +1,11 @@
-// RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter in Node: the main-thread objects, the message
+// RTCRtpSFrameEncryptor / RTCRtpSFrameDecryptor in Node: the main-thread objects, the message
 // protocol and the worker code, with a fake RTCRtpScriptTransform and an in-process worker
 // (test/fake-rtc.mjs). The real browser path is e2e/polyfill.test.mjs.
 import { test, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  RTCRtpSFrameDecrypter,
-  RTCRtpSFrameEncrypter,
+  RTCRtpSFrameDecryptor,
+  RTCRtpSFrameEncryptor,
   SFrameTransform,
   SFrameTransformErrorEvent,
   parseHeader,
@@ -50,11 +50,11 @@ afterEach(() => {
 });
 
 test('the constructor returns the RTCRtpScriptTransform, with the class prototype; one worker for all', async () => {
-  const enc = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
-  const dec = new RTCRtpSFrameDecrypter({ cipherSuite: 'AES_256_CTR_HMAC_SHA512_80' });
+  const enc = new RTCRtpSFrameEncryptor({ cipherSuite: SUITE });
+  const dec = new RTCRtpSFrameDecryptor({ cipherSuite: 'AES_256_CTR_HMAC_SHA512_80' });
   for (const [t, Cls] of [
-    [enc, RTCRtpSFrameEncrypter],
-    [dec, RTCRtpSFrameDecrypter],
+    [enc, RTCRtpSFrameEncryptor],
+    [dec, RTCRtpSFrameDecryptor],
   ]) {
     // The object the browser gets: built by RTCRtpScriptTransform's constructor.
     assert.ok(t.fake, 'made by RTCRtpScriptTransform');
@@ -62,7 +62,7 @@ test('the constructor returns the RTCRtpScriptTransform, with the class prototyp
     assert.ok(t instanceof Cls);
     assert.equal(t.constructor, Cls);
   }
-  assert.equal(enc instanceof EventTarget, false); // the encrypter is not an EventTarget
+  assert.equal(enc instanceof EventTarget, false); // the encryptor is not an EventTarget
   assert.ok(dec instanceof EventTarget);
   assert.equal(enc.cipherSuite, SUITE);
   assert.equal(dec.cipherSuite, 'AES_256_CTR_HMAC_SHA512_80');
@@ -85,7 +85,7 @@ test('the constructor returns the RTCRtpScriptTransform, with the class prototyp
 });
 
 test('constructor errors: TypeError for options, NotSupportedError for per-packet or without RTCRtpScriptTransform', () => {
-  for (const Cls of [RTCRtpSFrameEncrypter, RTCRtpSFrameDecrypter]) {
+  for (const Cls of [RTCRtpSFrameEncryptor, RTCRtpSFrameDecryptor]) {
     assert.throws(() => new Cls(), TypeError);
     assert.throws(() => new Cls({ cipherSuite: 5 }), TypeError);
     assert.throws(() => new Cls({ cipherSuite: SUITE, compatibilityMode: 'AV1' }), TypeError);
@@ -97,7 +97,7 @@ test('constructor errors: TypeError for options, NotSupportedError for per-packe
   assert.equal(workers.length, 0, 'nothing started for a refused transform');
   restore();
   assert.throws(
-    () => new RTCRtpSFrameEncrypter({ cipherSuite: SUITE }),
+    () => new RTCRtpSFrameEncryptor({ cipherSuite: SUITE }),
     (e) => e instanceof DOMException && e.name === 'NotSupportedError' && /RTCRtpScriptTransform/.test(e.message),
   );
   restore = withFakeBrowser();
@@ -105,8 +105,8 @@ test('constructor errors: TypeError for options, NotSupportedError for per-packe
 
 test('loopback: frames before the key are dropped and counted; a non-extractable key reaches the worker as is', async () => {
   const raw = freshBytes();
-  const enc = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
-  const dec = new RTCRtpSFrameDecrypter({ cipherSuite: SUITE });
+  const enc = new RTCRtpSFrameEncryptor({ cipherSuite: SUITE });
+  const dec = new RTCRtpSFrameDecryptor({ cipherSuite: SUITE });
   // The encoder produces frames before the application has a key: none leaves.
   await enc.fake.push(vp8(100, 1), vp8(100, 2));
   assert.deepEqual(enc.fake.sent, []);
@@ -136,9 +136,9 @@ test('loopback: frames before the key are dropped and counted; a non-extractable
   assert.deepEqual(dec.fake.sent.map(bytesOf), plain.map(bytesOf));
 });
 
-test('same wire layout as SFrameTransform: an old-style decrypter opens what RTCRtpSFrameEncrypter sends', async () => {
+test('same wire layout as SFrameTransform: an old-style decryptor opens what RTCRtpSFrameEncryptor sends', async () => {
   const raw = freshBytes();
-  const enc = new RTCRtpSFrameEncrypter({ cipherSuite: 'AES_128_CTR_HMAC_SHA256_80' });
+  const enc = new RTCRtpSFrameEncryptor({ cipherSuite: 'AES_128_CTR_HMAC_SHA256_80' });
   await enc.setEncryptionKey(raw, 5);
   const key = new Uint8Array(200).fill(7);
   key[0] = 0x50; // VP8 key frame: 10 clear bytes
@@ -162,10 +162,10 @@ test('same wire layout as SFrameTransform: an old-style decrypter opens what RTC
   legacy.close();
 });
 
-test('decrypter errors arrive on the main thread as SFrameTransformErrorEvents', async () => {
+test('decryptor errors arrive on the main thread as SFrameTransformErrorEvents', async () => {
   const raw = freshBytes();
-  const enc = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
-  const dec = new RTCRtpSFrameDecrypter({ cipherSuite: SUITE });
+  const enc = new RTCRtpSFrameEncryptor({ cipherSuite: SUITE });
+  const dec = new RTCRtpSFrameDecryptor({ cipherSuite: SUITE });
   await enc.setEncryptionKey(raw, 3);
   await dec.addDecryptionKey(freshBytes(), 3); // the wrong key
   await enc.fake.push(vp8(80, 1), vp8(80, 2));
@@ -222,9 +222,9 @@ test('decrypter errors arrive on the main thread as SFrameTransformErrorEvents',
 
 test('key calls: argument errors reject before posting; refusals come back as the spec exceptions', async () => {
   const raw = freshBytes();
-  const a = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
-  const b = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
-  const dec = new RTCRtpSFrameDecrypter({ cipherSuite: SUITE });
+  const a = new RTCRtpSFrameEncryptor({ cipherSuite: SUITE });
+  const b = new RTCRtpSFrameEncryptor({ cipherSuite: SUITE });
+  const dec = new RTCRtpSFrameDecryptor({ cipherSuite: SUITE });
   await settle();
   const posted = () => workers[0].received.filter((m) => m.type === 'key').length;
   await assert.rejects(a.setEncryptionKey(raw), { name: 'TypeError', message: /keyID is required/ });
@@ -233,7 +233,7 @@ test('key calls: argument errors reject before posting; refusals come back as th
   await assert.rejects(a.setEncryptionKey({ not: 'a key' }, 1), TypeError);
   await assert.rejects(dec.removeDecryptionKey(undefined), TypeError);
   assert.equal(posted(), 0, 'nothing posted for bad arguments');
-  // One encrypter per key and KID in the worker's realm: key_in_use, as the spec's
+  // One encryptor per key and KID in the worker's realm: key_in_use, as the spec's
   // InvalidModificationError with the SFrameError as cause.
   const bytes = raw.slice();
   await a.setEncryptionKey(bytes, 1);
@@ -253,9 +253,9 @@ test('key calls: argument errors reject before posting; refusals come back as th
   const aes = await crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt']);
   await assert.rejects(b.setEncryptionKey(aes, 2), TypeError);
   // Methods check their receiver.
-  await assert.rejects(RTCRtpSFrameEncrypter.prototype.setEncryptionKey.call({}, raw, 1), TypeError);
-  await assert.rejects(RTCRtpSFrameDecrypter.prototype.addDecryptionKey.call(a, raw, 1), TypeError);
-  assert.throws(() => RTCRtpSFrameDecrypter.prototype.addEventListener.call(a, 'error', () => {}), TypeError);
+  await assert.rejects(RTCRtpSFrameEncryptor.prototype.setEncryptionKey.call({}, raw, 1), TypeError);
+  await assert.rejects(RTCRtpSFrameDecryptor.prototype.addDecryptionKey.call(a, raw, 1), TypeError);
+  assert.throws(() => RTCRtpSFrameDecryptor.prototype.addEventListener.call(a, 'error', () => {}), TypeError);
 });
 
 test('a worker that fails to load rejects pending and later key calls with OperationError', async () => {
@@ -266,7 +266,7 @@ test('a worker that fails to load rejects pending and later key calls with Opera
     workers.push(w);
     return w;
   });
-  const enc = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
+  const enc = new RTCRtpSFrameEncryptor({ cipherSuite: SUITE });
   const pending = enc.setEncryptionKey(freshBytes(), 1);
   await assert.rejects(pending, (e) => e instanceof DOMException && e.name === 'OperationError' && /no wasm/.test(e.message));
   await assert.rejects(enc.getStats(), { name: 'OperationError' });
@@ -275,7 +275,7 @@ test('a worker that fails to load rejects pending and later key calls with Opera
 test('FakeRTCRtpScriptTransform is only a stand-in: the polyfill does not depend on its class', () => {
   // The prototype swap keeps the object the browser made (its identity is what
   // sender.transform checks); only methods come from the polyfill's classes.
-  const enc = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
+  const enc = new RTCRtpSFrameEncryptor({ cipherSuite: SUITE });
   assert.equal(enc instanceof FakeRTCRtpScriptTransform, false);
   assert.equal(typeof enc.setEncryptionKey, 'function');
   assert.equal(Object.prototype.hasOwnProperty.call(enc, 'setEncryptionKey'), false);

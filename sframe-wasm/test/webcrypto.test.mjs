@@ -30,8 +30,8 @@ if (!NATIVE_TRANSFER) {
 const {
   Receiver,
   Sender,
-  SFrameDecrypterStream,
-  SFrameEncrypterStream,
+  SFrameDecryptorStream,
+  SFrameEncryptorStream,
   cipherSuiteInfo,
   parseHeader,
   resolveKey,
@@ -208,8 +208,8 @@ test('resolveTransformKey: which form each key takes', async () => {
 
 // --- the transforms -------------------------------------------------------------------------
 async function pair(key, kid = 1, dkey = key) {
-  const enc = new SFrameEncrypterStream({ cipherSuite: GCM });
-  const dec = new SFrameDecrypterStream({ cipherSuite: GCM });
+  const enc = new SFrameEncryptorStream({ cipherSuite: GCM });
+  const dec = new SFrameDecryptorStream({ cipherSuite: GCM });
   await enc.setEncryptionKey(key, kid);
   await dec.addDecryptionKey(dkey, kid);
   return { enc, dec, e: open(enc), d: open(dec), events: errorsOf(dec) };
@@ -367,7 +367,7 @@ test('frame order is kept with sizes (and so paths) mixed, all frames written at
 });
 
 test('sender key change while a frame is in WebCrypto: nonce and AES key stay paired', async () => {
-  const enc = new SFrameEncrypterStream({ cipherSuite: GCM });
+  const enc = new SFrameEncryptorStream({ cipherSuite: GCM });
   await enc.setEncryptionKey(await hkdf(KEY), 1);
   const e = open(enc);
   gates.encrypt = deferred();
@@ -462,7 +462,7 @@ test('H.264 frames (escaped SFrame part) and Opus frames through WebCrypto, both
     await e.writer.write(new Frame(h264, 'video/H264'));
     await e.writer.write(new Frame(opus, 'audio/opus'));
     await settle();
-    // (The decrypter replaces the same frame objects' data: keep the wire bytes first.)
+    // (The decryptor replaces the same frame objects' data: keep the wire bytes first.)
     const wire = new Uint8Array(e.out[0].data);
     for (const f of e.out) await d.writer.write(f);
     await settle();
@@ -508,7 +508,7 @@ test('prependTo: clear ‖ header ‖ WebCrypto output, with and without ArrayBu
 
 test('the WebCrypto path leaves the caller\'s BufferSource chunks alone', async () => {
   // A plain ArrayBuffer chunk belongs to the caller: left as it was.
-  const enc2 = new SFrameEncrypterStream({ cipherSuite: GCM, compatibilityMode: 'none' });
+  const enc2 = new SFrameEncryptorStream({ cipherSuite: GCM, compatibilityMode: 'none' });
   await enc2.setEncryptionKey(await hkdf(KEY), 14);
   const e2 = open(enc2);
   const chunk = bytesOf(5000).buffer;
