@@ -127,6 +127,16 @@ export class Sender {
   free(): void;
 }
 
+/** What Receiver.usage(keyId) returns for an installed key. */
+export interface ReceiverKeyUsage {
+  /** Frames opened with this key. */
+  frames: number;
+  /** Frames that failed authentication under this key (they count towards its limit). */
+  authenticationFailures: number;
+  /** The highest counter authenticated under this key; null before the first frame. */
+  highestCounter: bigint | null;
+}
+
 /** Receiver settings, fixed at construction and validated there. */
 export interface ReceiverOptions {
   /** Replay window in counter values: 0 turns replay protection off; at most 1024; default 512. */
@@ -140,6 +150,8 @@ export class Receiver {
   addDerivedKey(keyId: CryptoKeyID, sframeKey: Bytes, sframeSalt: Bytes): void;
   removeKey(keyId: CryptoKeyID): boolean;
   hasKey(keyId: CryptoKeyID): boolean;
+  /** Counters of the key installed for `keyId` (null: none), sframe-core's `Receiver::usage`. */
+  usage(keyId: CryptoKeyID): ReceiverKeyUsage | null;
   clear(): void;
   readonly keyCount: number;
   /** The replay window in force (see ReceiverOptions). */
@@ -167,6 +179,53 @@ export class Opening {
   readonly nonce: Uint8Array;
   free(): void;
 }
+
+/** A run of identical consecutive failures: same errorType, same keyID (sframe_core::report). */
+export interface SFrameErrorRun {
+  errorType: SFrameTransformErrorEventType;
+  /** The frames' key ID; null when their header did not parse. */
+  keyID: bigint | null;
+  /** Frames in the run, the reported first one included. */
+  count: number;
+}
+
+/** ErrorRuns.observe's answer for a failure that starts a run: report it. */
+export interface ErrorRunReport {
+  errorType: SFrameTransformErrorEventType;
+  keyID: bigint | null;
+  /** The complete run before this one (if no report carried it yet), else null. */
+  previousRun: SFrameErrorRun | null;
+}
+
+/**
+ * One report per run of identical consecutive failures (same errorType and key ID), reset
+ * by a success: `sframe_core::report::ErrorRuns`, the rule of libwebrtc's native SFrame for
+ * W3C issue #307. The decryptors of this package use it for their "error" events.
+ */
+export class ErrorRuns {
+  constructor();
+  /** A frame failed: the report to make when it starts a run, else null (run one longer). */
+  observe(errorType: SFrameTransformErrorEventType, keyId: CryptoKeyID | null | undefined): ErrorRunReport | null;
+  /** A frame succeeded: ends the run going on and returns it (null: none was going on). */
+  success(): SFrameErrorRun | null;
+  /** The run going on (the last frame failed), or null. */
+  readonly current: SFrameErrorRun | null;
+  /** The run that ended last, or null. */
+  readonly lastEnded: SFrameErrorRun | null;
+  /** Failures reported (each started a run). */
+  readonly reported: number;
+  /** Failures folded into a run without a report. */
+  readonly suppressed: number;
+  free(): void;
+}
+
+/**
+ * The W3C errorType of a frame a receiver refused with this error code
+ * (`sframe_core::report::FailureKind::of`): "keyID" (unknown_key_id), "authentication"
+ * (authentication_failed, key_usage_limit), null for "replay" (no event), "syntax" otherwise —
+ * also for codes that are not sframe-core's (e.g. "frame_too_short").
+ */
+export function errorTypeOf(code: string): SFrameTransformErrorEventType | null;
 
 /** Parses the SFrame header (RFC 9605 §4.3) without a key. */
 export function parseHeader(frame: Bytes): SFrameHeader;

@@ -5,7 +5,7 @@
 import { cipherSuites } from './wasm.js';
 
 // The low-level API: Sender, Receiver, parseHeader, cipherSuiteInfo, cipherSuites,
-// errorCodes, derivationInfo.
+// errorCodes, derivationInfo, ErrorRuns, errorTypeOf.
 export * from './wasm.js';
 // W3C names of PR #312; the #308 names (…Encrypter / …Decrypter) are the same classes.
 export {

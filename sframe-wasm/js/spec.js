@@ -10,7 +10,7 @@
 // tsc refuses a code the core does not have (test/tables.test.mjs checks that union against
 // errorCodes()).
 
-import { cipherSuites } from './wasm.js';
+import { cipherSuites, errorTypeOf } from './wasm.js';
 
 /** @typedef {import('../index.js').SFrameCipherSuite} SFrameCipherSuite */
 /** @typedef {import('../index.js').SFrameTransformErrorEventType} SFrameTransformErrorEventType */
@@ -105,20 +105,15 @@ export function errorCodeOf(e, fallback = 'unknown') {
 }
 
 /**
- * sframe-core's error code of a frame that failed to decrypt → the spec's errorType.
+ * sframe-core's error code of a frame that failed to decrypt → the spec's errorType, by the
+ * core's mapping (wasm `errorTypeOf`, `sframe_core::report::FailureKind::of`): "keyID",
+ * "authentication", else "syntax" (also for the codes of the JS layer; "replay", which the
+ * core maps to no event, is never reported and reads "syntax" here).
  * @param {CaughtErrorCode} code
  * @returns {SFrameTransformErrorEventType}
  */
 export function errorTypeFor(code) {
-  switch (code) {
-    case 'unknown_key_id':
-      return 'keyID';
-    case 'authentication_failed':
-    case 'key_usage_limit':
-      return 'authentication';
-    default:
-      return 'syntax';
-  }
+  return errorTypeOf(code) ?? 'syntax';
 }
 
 /**

@@ -9,6 +9,8 @@ import init, {
   cipherSuites,
   errorCodes,
   derivationInfo,
+  ErrorRuns,
+  errorTypeOf,
 } from '../pkg/sframe_wasm.js';
 
 const wasmUrl = new URL('../pkg/sframe_wasm_bg.wasm', import.meta.url);
@@ -21,4 +23,14 @@ if (wasmUrl.protocol === 'file:') {
   await init({ module_or_path: wasmUrl });
 }
 
-export { Sender, Receiver, parseHeader, cipherSuiteInfo, cipherSuites, errorCodes, derivationInfo };
+export {
+  Sender,
+  Receiver,
+  parseHeader,
+  cipherSuiteInfo,
+  cipherSuites,
+  errorCodes,
+  derivationInfo,
+  ErrorRuns,
+  errorTypeOf,
+};
