@@ -302,6 +302,8 @@ export interface SFrameTransformErrorEventInit extends EventInit {
   keyID?: CryptoKeyID | null;
   /** Extension: sframe-core's error code. */
   code?: string | null;
+  /** Extension: the run of identical failures before this event's (see the event). */
+  previousRun?: SFrameErrorRun | null;
 }
 
 /** W3C `SFrameTransformErrorEvent` ("error" on decryptors; on SFrameTransform both roles). */
@@ -322,6 +324,15 @@ export class SFrameTransformErrorEvent extends Event {
    * refused key, errorType "keyID", frame null).
    */
   readonly code: SFrameErrorCode | 'frame_too_short' | 'invalid_argument' | (string & {}) | null;
+  /**
+   * Extension, this package's behaviour pending W3C issue #307 (as libwebrtc's native SFrame
+   * does): a decryptor fires one "error" event per run of identical consecutive failures (same
+   * errorType, same keyID), the first frame of the run; a decrypted frame ends the run. This is
+   * the run before this event's: the previous event's failure and how many frames in a row
+   * failed like it (`count`, that event's frame included). null for the first event, and
+   * on events that are not about a frame run (SFrameTransform's refused keys, encryptors).
+   */
+  readonly previousRun: SFrameErrorRun | null;
 }
 
 /** A key: a CryptoKey (the IDL type) or, as this package's extension, the base key bytes. */
@@ -339,8 +350,24 @@ export interface SFrameStats {
   droppedNoKey: number;
   /** Decryptor: authentic frames seen before (dropped without an event). */
   replayed: number;
-  /** Frames dropped for any other error (decryptors fire an "error" event for each). */
+  /** Frames dropped for any other error (decryptors: one "error" event per run of them). */
   errors: number;
+}
+
+/**
+ * A decryptor's counters (SFrameDecryptorStream.stats, RTCRtpSFrameDecryptor.getStats(), a
+ * decrypting SFrameTransform): SFrameStats plus its error runs (one "error" event per run of
+ * identical consecutive failures: W3C issue #307, see SFrameTransformErrorEvent.previousRun).
+ */
+export interface SFrameDecryptorStats extends SFrameStats {
+  /** "error" events fired for frames: the first failure of each run. */
+  errorEvents: number;
+  /** Failures folded into a run without an event: errorEvents + errorsSuppressed = errors. */
+  errorsSuppressed: number;
+  /** The run going on (the last frame failed), else null. */
+  currentErrorRun: SFrameErrorRun | null;
+  /** The run that ended last (by a decrypted frame or a different failure), else null. */
+  lastErrorRun: SFrameErrorRun | null;
 }
 
 /**
@@ -450,7 +477,7 @@ export class SFrameDecryptorStream extends EventTarget implements SFrameDecrypto
   /** Extension. */
   readonly cipherSuite: SFrameCipherSuite;
   /** Extension: frame counters. */
-  readonly stats: SFrameStats;
+  readonly stats: SFrameDecryptorStats;
   /** Extension, idempotent: frees the wasm Receiver (zeroizing its keys). */
   close(): void;
   readonly closed: boolean;
@@ -468,7 +495,7 @@ export class SFrameTransform extends EventTarget {
   readonly role: 'encrypt' | 'decrypt';
   readonly cipherSuite: SFrameCipherSuite;
   readonly compatibilityMode: 'auto' | 'none' | 'vp8' | 'h264' | 'opus';
-  readonly stats: SFrameStats;
+  readonly stats: SFrameStats | SFrameDecryptorStats;
   onerror: ((this: SFrameTransform, event: SFrameTransformErrorEvent) => unknown) | null;
   addEventListener(
     type: 'error',
@@ -575,7 +602,7 @@ export class RTCRtpSFrameDecryptor extends EventTarget implements SFrameDecrypto
     options?: boolean | EventListenerOptions,
   ): void;
   /** Extension: the worker's frame counters for this transform. */
-  getStats(): Promise<SFrameStats>;
+  getStats(): Promise<SFrameDecryptorStats>;
   /** Extension. */
   readonly cipherSuite: SFrameCipherSuite;
 }

@@ -10,7 +10,7 @@
 // KID another one uses is refused with "key_in_use" (two Senders under one key would repeat
 // every counter, i.e. every AES-GCM/CTR nonce).
 
-import { Sender, Receiver, parseHeader } from './wasm.js';
+import { ErrorRuns, Sender, Receiver, parseHeader } from './wasm.js';
 import {
   aadOf,
   codecForMimeType,
@@ -134,6 +134,14 @@ export class SFrameEngine {
    */
   #rxWeb = new Map();
   #rxExternal = 0;
+  /**
+   * Decryptor: folds its failures into one report per run of identical ones (same errorType
+   * and KID; a decrypted frame ends the run) — sframe_core::report, the rule of libwebrtc's
+   * native SFrame for W3C issue #307. Not freed with the Receiver: it holds no secret, and its
+   * counts stay readable in stats after the stream ended (garbage-collected with the engine).
+   * @type {ErrorRuns | null}
+   */
+  #runs = null;
   /** @type {SFrameStats} */
   stats = { frames: 0, passedThrough: 0, dropped: 0, droppedNoKey: 0, replayed: 0, errors: 0 };
   /** @type {(init: SFrameTransformErrorEventInit) => void} */
@@ -153,7 +161,10 @@ export class SFrameEngine {
     this.#report = report;
     this.#closedError = closedError;
     if (role === 'encrypt') this.#sender = new Sender(suite.id);
-    else this.#receiver = new Receiver(suite.id, { replayWindow });
+    else {
+      this.#receiver = new Receiver(suite.id, { replayWindow });
+      this.#runs = new ErrorRuns();
+    }
     this.stream = new TransformStream({
       start: (controller) => {
         this.#controller = controller;
@@ -290,6 +301,9 @@ export class SFrameEngine {
   }
 
   /**
+   * Counts a dropped frame and reports it: an encryptor every one (to owners that report:
+   * SFrameTransform), a decryptor the first of each run of identical failures, with the run
+   * before it (`previousRun`).
    * @param {unknown} chunk
    * @param {import('../index.js').SFrameTransformErrorEventType} errorType
    * @param {string} code
@@ -298,7 +312,31 @@ export class SFrameEngine {
   #fail(chunk, errorType, code, keyID) {
     this.stats.dropped++;
     this.stats.errors++;
-    this.#report({ errorType, keyID, frame: chunk, code });
+    if (this.#runs === null) {
+      this.#report({ errorType, keyID, frame: chunk, code });
+      return;
+    }
+    const report = this.#runs.observe(errorType, keyID);
+    if (report !== null) {
+      this.#report({ errorType, keyID, frame: chunk, code, previousRun: report.previousRun });
+    }
+  }
+
+  /**
+   * The frame counters: `stats`, plus for a decryptor its error runs (reported = events,
+   * suppressed, the run going on, the one that ended last).
+   * @returns {SFrameStats | import('../index.js').SFrameDecryptorStats}
+   */
+  snapshot() {
+    const runs = this.#runs;
+    if (runs === null) return { ...this.stats };
+    return {
+      ...this.stats,
+      errorEvents: runs.reported,
+      errorsSuppressed: runs.suppressed,
+      currentErrorRun: runs.current,
+      lastErrorRun: runs.lastEnded,
+    };
   }
 
   /**
@@ -574,6 +612,8 @@ export class SFrameEngine {
    * @param {TransformStreamDefaultController} controller
    */
   #deliver(chunk, encoded, out, controller) {
+    // A decrypted frame ends the decryptor's run of failures (the next one is reported).
+    this.#runs?.success();
     // Hand over a buffer holding exactly the frame (codec.js and sframe-core return exact
     // fresh buffers except for H.264 escaping, which returns a view into a larger one).
     if (out.byteOffset !== 0 || out.byteLength !== out.buffer.byteLength) out = out.slice();

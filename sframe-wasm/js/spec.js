@@ -33,8 +33,12 @@ const ERROR_TYPES = Object.freeze(['authentication', 'keyID', 'syntax']);
 
 /**
  * W3C `SFrameTransformErrorEvent`: `errorType` ("authentication" | "keyID" | "syntax"),
- * `keyID` (the frame's KID when known, else null) and `frame` (the frame that was dropped).
- * `code` is an extension: sframe-core's error code (e.g. "authentication_failed").
+ * `keyID` (the frame's KID when known, else null) and `frame` (the frame that was dropped: the
+ * RTCEncodedVideoFrame / RTCEncodedAudioFrame the transform received, W3C PR #313).
+ * Extensions: `code`, sframe-core's error code (e.g. "authentication_failed"), and
+ * `previousRun`: a decryptor fires one event per run of identical failures (W3C issue #307;
+ * sframe_core::report), and this is the run before this event's, `{ errorType, keyID, count }`,
+ * or null.
  */
 export class SFrameTransformErrorEvent extends Event {
   /** @type {SFrameTransformErrorEventType} */
@@ -45,6 +49,8 @@ export class SFrameTransformErrorEvent extends Event {
   #frame;
   /** @type {string | null} */
   #code;
+  /** @type {import('../index.js').SFrameErrorRun | null} */
+  #previousRun;
 
   /**
    * @param {string} type
@@ -56,7 +62,7 @@ export class SFrameTransformErrorEvent extends Event {
         "SFrameTransformErrorEvent: eventInitDict with errorType and frame is required",
       );
     }
-    const { errorType, frame, keyID, code } = eventInitDict;
+    const { errorType, frame, keyID, code, previousRun } = eventInitDict;
     if (!ERROR_TYPES.includes(String(errorType))) {
       throw new TypeError(
         `SFrameTransformErrorEvent: errorType must be one of ${ERROR_TYPES.join(', ')} (got ${errorType})`,
@@ -70,6 +76,7 @@ export class SFrameTransformErrorEvent extends Event {
     this.#frame = frame;
     this.#keyID = keyID === undefined || keyID === null ? null : keyID;
     this.#code = code === undefined || code === null ? null : String(code);
+    this.#previousRun = previousRun ?? null;
   }
 
   /** "authentication" | "keyID" | "syntax". */
@@ -90,6 +97,16 @@ export class SFrameTransformErrorEvent extends Event {
   /** Extension: sframe-core's error code, e.g. "authentication_failed", "unknown_key_id". */
   get code() {
     return this.#code;
+  }
+
+  /**
+   * Extension (this package's behaviour pending W3C issue #307): the run of identical
+   * failures (same errorType and keyID) before this event's — the previous event's failure
+   * and how many frames in a row failed like it (`count`, that event's frame included) — or
+   * null (the first event, or none since the last one carried it).
+   */
+  get previousRun() {
+    return this.#previousRun;
   }
 }
 

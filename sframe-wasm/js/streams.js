@@ -152,7 +152,7 @@ export class SFrameEncryptorStream {
 
   /** Extension: frame counters (droppedNoKey: frames dropped before the first key). */
   get stats() {
-    return { ...this.#engine.stats };
+    return this.#engine.snapshot();
   }
 
   /**
@@ -263,7 +263,7 @@ export class SFrameDecryptorStream extends EventTarget {
 
   /** Extension: frame counters. */
   get stats() {
-    return { ...this.#engine.stats };
+    return this.#engine.snapshot();
   }
 
   /** Extension, idempotent: frees the wasm Receiver (zeroizing its keys); see close(). */
@@ -350,7 +350,7 @@ export class SFrameTransform extends EventTarget {
 
   /** Frame counters (extension). */
   get stats() {
-    return { ...this.#engine.stats };
+    return this.#engine.snapshot();
   }
 
   get onerror() {

@@ -341,6 +341,7 @@ export class RTCRtpSFrameDecryptor extends EventTarget {
         keyID: data.keyID,
         frame: data.frame,
         code: data.code,
+        previousRun: data.previousRun ?? null,
       });
       dispatchAs(self, st, event);
     });

@@ -14,7 +14,8 @@
 //   { type: 'close', id }
 // and back (worker → main):
 //   { type: 'reply', req, ok: true, value } | { type: 'reply', req, ok: false, error }
-//   { type: 'error', id, errorType, keyID, code, frame }   a decryptor's SFrameTransformErrorEvent
+//   { type: 'error', id, errorType, keyID, code,           a decryptor's SFrameTransformErrorEvent
+//     previousRun, frame }
 //   { type: 'fatal', message }                             (sframe-worker.js: the module failed)
 
 import { SFrameDecryptorStream, SFrameEncryptorStream } from './streams.js';
@@ -109,6 +110,7 @@ export function createWorkerHost(post) {
       errorType: event.errorType,
       keyID: event.keyID,
       code: event.code,
+      previousRun: event.previousRun,
       frame: event.frame,
     };
     try {

@@ -114,6 +114,10 @@ test('wrong key → "authentication" event, frame dropped, stream keeps flowing'
     droppedNoKey: 0,
     replayed: 0,
     errors: 1,
+    errorEvents: 1,
+    errorsSuppressed: 0,
+    currentErrorRun: null, // ok2 decrypted: the run of one failure ended
+    lastErrorRun: { errorType: 'authentication', keyID: 1n, count: 1 },
   });
 });
 
