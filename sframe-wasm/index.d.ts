@@ -339,12 +339,27 @@ export class SFrameTransformErrorEvent extends Event {
 export type SFrameKey = CryptoKey | BufferSource;
 type Frame = RTCEncodedVideoFrame | RTCEncodedAudioFrame | BufferSource;
 
-/** Frame counters (extension): dropped = droppedNoKey + replayed + errors. */
+/**
+ * Frame counters (extension) of every encryptor and decryptor: `stats` on the streams and
+ * SFrameTransform, `getStats()` on RTCRtpSFrameEncryptor / RTCRtpSFrameDecryptor (from the
+ * worker). Counts since the object was made; a copy, taken when read.
+ * frames = framesOut + dropped; dropped = droppedNoKey + replayed + errors, and — decryptors,
+ * rarely — frames that authenticated under a key the application replaced or removed while
+ * WebCrypto was opening them. New fields may be added (e.g. frames a decryptor holds until
+ * their key arrives: "buffered", "droppedFromBuffer"); none of these will change meaning.
+ */
 export interface SFrameStats {
   /** Frames written to the transform. */
   frames: number;
-  /** 0-byte frames passed on unchanged. */
+  /** Frames enqueued on `readable` (encrypted, decrypted, or passed through). */
+  framesOut: number;
+  /** Bytes of the frames written (their `data`, or the BufferSource). */
+  bytesIn: number;
+  /** Bytes of the frames enqueued on `readable`. */
+  bytesOut: number;
+  /** 0-byte frames passed on unchanged (counted in framesOut too). */
   passedThrough: number;
+  /** Frames written and not enqueued. */
   dropped: number;
   /** Encryptor: frames dropped because no key was set yet (never sent in clear). */
   droppedNoKey: number;
@@ -352,6 +367,19 @@ export interface SFrameStats {
   replayed: number;
   /** Frames dropped for any other error (decryptors: one "error" event per run of them). */
   errors: number;
+  /**
+   * `errors` by W3C errorType (they add up to `errors`). Decryptors: "keyID" no key for the
+   * frame's KID, "authentication" wrong key or altered frame, "syntax" not an SFrame frame.
+   * Encryptors: "syntax" a frame too short for its codec's layout, "keyID" the key refused it
+   * (counter or usage limit spent).
+   */
+  failures: { authentication: number; keyID: number; syntax: number };
+}
+
+/** One installed decryption key's counters (SFrameDecryptorStats.keys). */
+export interface SFrameKeyStats extends ReceiverKeyUsage {
+  /** The key's KID. */
+  keyID: bigint;
 }
 
 /**
@@ -368,6 +396,15 @@ export interface SFrameDecryptorStats extends SFrameStats {
   currentErrorRun: SFrameErrorRun | null;
   /** The run that ended last (by a decrypted frame or a different failure), else null. */
   lastErrorRun: SFrameErrorRun | null;
+  /**
+   * One entry per installed key (added and not removed), in the order they were first added:
+   * frames it opened, frames that failed authentication under it (they count towards its
+   * usage limit), the highest counter it authenticated. Another key under the same KID starts
+   * again from 0; the same key added again keeps its counts. Frames for KIDs without a key are in failures.keyID and the error
+   * runs, not here (no table grows with the KIDs the network sends). Once the stream ended:
+   * as they were then.
+   */
+  keys: SFrameKeyStats[];
 }
 
 /**

@@ -143,7 +143,30 @@ export class SFrameEngine {
    */
   #runs = null;
   /** @type {SFrameStats} */
-  stats = { frames: 0, passedThrough: 0, dropped: 0, droppedNoKey: 0, replayed: 0, errors: 0 };
+  stats = {
+    frames: 0,
+    passedThrough: 0,
+    dropped: 0,
+    droppedNoKey: 0,
+    replayed: 0,
+    errors: 0,
+    framesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    failures: { authentication: 0, keyID: 0, syntax: 0 },
+  };
+  /**
+   * Decryptor: the KIDs of the installed keys (what addDecryptionKey added and
+   * removeDecryptionKey did not remove: as many as the application installs), for the
+   * per-key statistics the wasm Receiver keeps (Receiver.usage).
+   * @type {Set<bigint>}
+   */
+  #rxKids = new Set();
+  /**
+   * Decryptor: the per-key statistics as they were when the Receiver was freed.
+   * @type {import('../index.js').SFrameKeyStats[] | null}
+   */
+  #finalKeys = null;
   /** @type {(init: SFrameTransformErrorEventInit) => void} */
   #report;
   /** @type {() => Error} */
@@ -191,6 +214,7 @@ export class SFrameEngine {
   }
 
   release() {
+    if (this.#receiver && this.#finalKeys === null) this.#finalKeys = this.#keyStats();
     this.closed = true;
     this.#sender?.free();
     this.#receiver?.free();
@@ -229,6 +253,7 @@ export class SFrameEngine {
       else if ('baseKey' in k.wasm) receiver.addKey(kid, k.wasm.baseKey);
       else receiver.addDerivedKey(kid, k.wasm.sframeKey, k.wasm.sframeSalt);
       this.#setRxWeb(kid, k.web ? { web: k.web, external: k.external } : null);
+      this.#rxKids.add(kid);
     });
   }
 
@@ -243,6 +268,7 @@ export class SFrameEngine {
       if (this.closed || !this.#receiver) throw this.#closedError();
       this.#receiver.removeKey(kid);
       this.#setRxWeb(kid, null);
+      this.#rxKids.delete(kid);
     });
     this.#keyQueue = done.catch(() => {});
     return done;
@@ -312,6 +338,7 @@ export class SFrameEngine {
   #fail(chunk, errorType, code, keyID) {
     this.stats.dropped++;
     this.stats.errors++;
+    this.stats.failures[errorType]++;
     if (this.#runs === null) {
       this.#report({ errorType, keyID, frame: chunk, code });
       return;
@@ -323,20 +350,39 @@ export class SFrameEngine {
   }
 
   /**
-   * The frame counters: `stats`, plus for a decryptor its error runs (reported = events,
-   * suppressed, the run going on, the one that ended last).
+   * The frame counters (a copy): `stats`, plus for a decryptor its error runs (reported =
+   * events, suppressed, the run going on, the one that ended last) and its installed keys'
+   * counters (by KID, from the wasm Receiver; as they were at release once it is freed).
    * @returns {SFrameStats | import('../index.js').SFrameDecryptorStats}
    */
   snapshot() {
+    const stats = { ...this.stats, failures: { ...this.stats.failures } };
     const runs = this.#runs;
-    if (runs === null) return { ...this.stats };
+    if (runs === null) return stats;
     return {
-      ...this.stats,
+      ...stats,
       errorEvents: runs.reported,
       errorsSuppressed: runs.suppressed,
       currentErrorRun: runs.current,
       lastErrorRun: runs.lastEnded,
+      keys: this.#finalKeys ?? this.#keyStats(),
     };
+  }
+
+  /**
+   * Decryptor: the installed keys' counters, by KID in installation order.
+   * @returns {import('../index.js').SFrameKeyStats[]}
+   */
+  #keyStats() {
+    const rx = this.#receiver;
+    if (rx === null) return [];
+    /** @type {import('../index.js').SFrameKeyStats[]} */
+    const out = [];
+    for (const keyID of this.#rxKids) {
+      const usage = rx.usage(keyID);
+      if (usage !== null) out.push({ keyID, ...usage });
+    }
+    return out;
   }
 
   /**
@@ -362,9 +408,11 @@ export class SFrameEngine {
       this.#fail(chunk, 'syntax', 'invalid_argument', null);
       return;
     }
+    this.stats.bytesIn += data.length;
     // Empty frames (Chromium emits some 0-byte audio frames) carry nothing to protect.
     if (data.length === 0) {
       this.stats.passedThrough++;
+      this.stats.framesOut++;
       controller.enqueue(chunk);
       return;
     }
@@ -617,6 +665,8 @@ export class SFrameEngine {
     // Hand over a buffer holding exactly the frame (codec.js and sframe-core return exact
     // fresh buffers except for H.264 escaping, which returns a view into a larger one).
     if (out.byteOffset !== 0 || out.byteLength !== out.buffer.byteLength) out = out.slice();
+    this.stats.framesOut++;
+    this.stats.bytesOut += out.byteLength;
     if (encoded) {
       /** @type {{ data: ArrayBuffer }} */ (chunk).data = /** @type {ArrayBuffer} */ (out.buffer);
       controller.enqueue(chunk);

@@ -98,11 +98,15 @@ test('frames before the first key are dropped and counted, never passed on in cl
   assert.equal(parseHeader(out[0]).counter, 0n); // no counter was spent on the dropped frames
   assert.deepEqual(enc.stats, {
     frames: 4,
+    framesOut: 1,
+    bytesIn: 50 + 60 + 70 + 40,
+    bytesOut: out[0].length, // 40 + header + tag
     passedThrough: 0,
     dropped: 3,
     droppedNoKey: 3,
     replayed: 0,
-    errors: 0,
+    errors: 0, // no key is not an error (no event either: W3C issue #306)
+    failures: { authentication: 0, keyID: 0, syntax: 0 },
   });
   const dec = new SFrameDecryptorStream({ cipherSuite: SUITE });
   await dec.addDecryptionKey(key, 9);

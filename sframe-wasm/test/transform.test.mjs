@@ -109,15 +109,24 @@ test('wrong key → "authentication" event, frame dropped, stream keeps flowing'
   assert.equal(events[0].frame, bad);
   assert.deepEqual(dec.stats, {
     frames: 3,
+    framesOut: 2,
+    bytesIn: ok1.length + bad.length + ok2.length,
+    bytesOut: 50 + 60,
     passedThrough: 0,
     dropped: 1,
     droppedNoKey: 0,
     replayed: 0,
     errors: 1,
+    failures: { authentication: 1, keyID: 0, syntax: 0 },
     errorEvents: 1,
     errorsSuppressed: 0,
     currentErrorRun: null, // ok2 decrypted: the run of one failure ended
     lastErrorRun: { errorType: 'authentication', keyID: 1n, count: 1 },
+    // Per installed key: KID 1 saw the forgery, KID 2 opened ok1 and ok2.
+    keys: [
+      { keyID: 1n, frames: 0, authenticationFailures: 1, highestCounter: null },
+      { keyID: 2n, frames: 2, authenticationFailures: 0, highestCounter: 1n },
+    ],
   });
 });
 

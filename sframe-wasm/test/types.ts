@@ -21,6 +21,8 @@ import {
   type SFrameCipherSuite,
   type SFrameErrorCode,
   type SFrameStats,
+  type SFrameDecryptorStats,
+  type SFrameErrorRun,
   type RTCRtpSFrameEncryptorOptions,
   type SFrameTransformOptions,
   type SFrameEncryptorManager,
@@ -137,4 +139,22 @@ export async function mixinsAndAliases(): Promise<void> {
   const a: typeof RTCRtpSFrameEncryptor | undefined = installed.RTCRtpSFrameEncrypter;
   const b: typeof SFrameDecryptorStream | undefined = installed.SFrameDecrypterStream;
   void [a, b];
+}
+
+/** Statistics: the encryptors' SFrameStats, the decryptors' SFrameDecryptorStats. */
+export async function statistics(): Promise<number> {
+  const suite = { cipherSuite: 'AES_128_GCM_SHA256_128' } as const;
+  const rtp: SFrameDecryptorStats = await new RTCRtpSFrameDecryptor(suite).getStats();
+  const stream: SFrameDecryptorStats = new SFrameDecryptorStream(suite).stats;
+  const run: SFrameErrorRun | null = rtp.currentErrorRun ?? stream.lastErrorRun;
+  const kid: bigint | undefined = rtp.keys[0]?.keyID;
+  void [run, kid];
+  const enc: SFrameStats = await new RTCRtpSFrameEncryptor(suite).getStats();
+  // @ts-expect-error encryptors have no per-key entries
+  void enc.keys;
+  // @ts-expect-error nor error runs
+  void new SFrameEncryptorStream(suite).stats.errorEvents;
+  const ev = new SFrameTransformErrorEvent('error', { errorType: 'keyID', frame: null, previousRun: run });
+  const n: number | undefined = ev.previousRun?.count;
+  return enc.bytesIn + enc.failures.syntax + rtp.errorsSuppressed + (n ?? 0);
 }

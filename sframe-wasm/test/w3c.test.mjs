@@ -128,12 +128,42 @@ test('loopback: frames before the key are dropped and counted; a non-extractable
     const h = parseHeader(b.subarray(3));
     assert.deepEqual([h.keyId, h.counter], [17n, BigInt(i)]);
   }
-  const stats = await enc.getStats();
-  assert.deepEqual(stats, { frames: 4, passedThrough: 0, dropped: 2, droppedNoKey: 2, replayed: 0, errors: 0 });
+  const wire = enc.fake.sent.map(bytesOf).reduce((n, b) => n + b.length, 0);
+  const none = { authentication: 0, keyID: 0, syntax: 0 };
+  assert.deepEqual(await enc.getStats(), {
+    frames: 4,
+    framesOut: 2,
+    bytesIn: 100 + 100 + 300 + 40,
+    bytesOut: wire,
+    passedThrough: 0,
+    dropped: 2,
+    droppedNoKey: 2,
+    replayed: 0,
+    errors: 0,
+    failures: none,
+  });
   // The receiver decrypts them (the other side's key as bytes: same RFC 9605 derivation).
   await dec.addDecryptionKey(raw, 17);
   await dec.fake.push(...enc.fake.sent);
   assert.deepEqual(dec.fake.sent.map(bytesOf), plain.map(bytesOf));
+  // The decryptor's getStats(): the same counters, its error runs, its key's counters.
+  assert.deepEqual(await dec.getStats(), {
+    frames: 2,
+    framesOut: 2,
+    bytesIn: wire,
+    bytesOut: 300 + 40,
+    passedThrough: 0,
+    dropped: 0,
+    droppedNoKey: 0,
+    replayed: 0,
+    errors: 0,
+    failures: none,
+    errorEvents: 0,
+    errorsSuppressed: 0,
+    currentErrorRun: null,
+    lastErrorRun: null,
+    keys: [{ keyID: 17n, frames: 2, authenticationFailures: 0, highestCounter: 1n }],
+  });
 });
 
 test('same wire layout as SFrameTransform: an old-style decryptor opens what RTCRtpSFrameEncryptor sends', async () => {
