@@ -295,10 +295,18 @@ export interface SFrameTransformLegacyOptions {
 
 export type SFrameTransformErrorEventType = 'authentication' | 'keyID' | 'syntax';
 
+/**
+ * What an SFrameTransformErrorEvent's `frame` holds. W3C PR #313 typed it
+ * `(RTCEncodedVideoFrame or RTCEncodedAudioFrame)`; this package's transforms also take
+ * BufferSources, so a failed BufferSource chunk is reported as itself, and `null` stands for no
+ * frame (see SFrameTransformErrorEvent.frame). The constructor does not check the type.
+ */
+export type SFrameErrorFrame = RTCEncodedVideoFrame | RTCEncodedAudioFrame | BufferSource | null;
+
 /** W3C `SFrameTransformErrorEventInit` (errorType and frame required), plus `code`. */
 export interface SFrameTransformErrorEventInit extends EventInit {
   errorType: SFrameTransformErrorEventType;
-  frame: unknown;
+  frame: SFrameErrorFrame;
   keyID?: CryptoKeyID | null;
   /** Extension: sframe-core's error code. */
   code?: string | null;
@@ -313,11 +321,15 @@ export class SFrameTransformErrorEvent extends Event {
   /** The frame's key ID when its SFrame header could be read (a bigint), else null. */
   readonly keyID: CryptoKeyID | null;
   /**
-   * The frame that failed (it was dropped): the RTCEncodedVideoFrame / RTCEncodedAudioFrame
-   * or BufferSource. On RTCRtpSFrameDecryptor (main thread) a structured clone of the
-   * worker's frame, or null where the browser cannot clone encoded frames.
+   * The frame that failed and was dropped (W3C PR #313): the very RTCEncodedVideoFrame /
+   * RTCEncodedAudioFrame object written to the transform, its `data` as it arrived (a
+   * decryptor: the protected bytes) — or the BufferSource chunk itself. A decryptor's event is
+   * about the first frame of a run (see previousRun). On RTCRtpSFrameDecryptor (main thread)
+   * a structured clone of the frame the worker's transform received (the original stays in
+   * the worker), or null where the browser cannot clone it. null also for a chunk that is
+   * neither an encoded frame nor a BufferSource, and for SFrameTransform's refused keys.
    */
-  readonly frame: unknown;
+  readonly frame: SFrameErrorFrame;
   /**
    * Extension: sframe-core's error code, e.g. "authentication_failed", "unknown_key_id",
    * "malformed_frame", the layout's "frame_too_short", or "key_in_use" (SFrameTransform: a

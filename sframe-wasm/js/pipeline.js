@@ -59,6 +59,7 @@ export function setWebCryptoThreshold(bytes) {
   return before;
 }
 /** @typedef {import('./spec.js').CompatibilityMode} CompatibilityMode */
+/** @typedef {import('../index.js').SFrameErrorFrame} SFrameErrorFrame */
 
 /**
  * @param {unknown} chunk
@@ -330,7 +331,7 @@ export class SFrameEngine {
    * Counts a dropped frame and reports it: an encryptor every one (to owners that report:
    * SFrameTransform), a decryptor the first of each run of identical failures, with the run
    * before it (`previousRun`).
-   * @param {unknown} chunk
+   * @param {SFrameErrorFrame} chunk
    * @param {import('../index.js').SFrameTransformErrorEventType} errorType
    * @param {string} code
    * @param {bigint | null} keyID
@@ -405,7 +406,9 @@ export class SFrameEngine {
     const encoded = isEncodedFrame(chunk);
     const data = encoded ? new Uint8Array(chunk.data) : bufferSourceView(chunk);
     if (data === null) {
-      this.#fail(chunk, 'syntax', 'invalid_argument', null);
+      // Neither an encoded frame nor a BufferSource: no frame to report (the event's `frame`
+      // is typed RTCEncodedVideoFrame or RTCEncodedAudioFrame, W3C PR #313).
+      this.#fail(null, 'syntax', 'invalid_argument', null);
       return;
     }
     this.stats.bytesIn += data.length;
@@ -417,16 +420,18 @@ export class SFrameEngine {
       return;
     }
     const codec = this.#codecFor(chunk, encoded);
+    // The object written, whichever it is: what an error event reports as its `frame`.
+    const frame = /** @type {SFrameErrorFrame} */ (chunk);
     /** @type {Uint8Array | null | Promise<Uint8Array | null>} */
     const out = this.#sender
-      ? this.#encrypt(this.#sender, chunk, data, codec)
-      : this.#decrypt(/** @type {Receiver} */ (this.#receiver), chunk, data, codec);
+      ? this.#encrypt(this.#sender, frame, data, codec)
+      : this.#decrypt(/** @type {Receiver} */ (this.#receiver), frame, data, codec);
     if (out instanceof Promise) {
       return out.then((o) => {
-        if (o !== null && !this.closed) this.#deliver(chunk, encoded, o, controller);
+        if (o !== null && !this.closed) this.#deliver(frame, encoded, o, controller);
       });
     }
-    if (out !== null) this.#deliver(chunk, encoded, out, controller);
+    if (out !== null) this.#deliver(frame, encoded, out, controller);
   }
 
   /**
@@ -435,7 +440,7 @@ export class SFrameEngine {
    * key is read here, in the same synchronous step as protectExternal takes the counter: a
    * key change between frames can never pair one key's nonce with another's AES key.
    * @param {Sender} sender
-   * @param {unknown} chunk
+   * @param {SFrameErrorFrame} chunk
    * @param {Uint8Array} data
    * @param {import('./codec.js').Codec} codec
    * @returns {Uint8Array | null | Promise<Uint8Array | null>}
@@ -479,7 +484,7 @@ export class SFrameEngine {
   /**
    * A frame WebCrypto failed to encrypt (not expected for a valid key and input): dropped and
    * counted like a frame wasm refuses; its counter stays used.
-   * @param {unknown} chunk
+   * @param {SFrameErrorFrame} chunk
    * @param {bigint} kid
    * @returns {null}
    */
@@ -491,7 +496,7 @@ export class SFrameEngine {
   /**
    * Encrypts with the wasm Sender: the protected frame, or null when the frame is dropped.
    * @param {Sender} sender
-   * @param {unknown} chunk
+   * @param {SFrameErrorFrame} chunk
    * @param {Uint8Array} data
    * @param {import('./codec.js').Codec} codec
    * @returns {Uint8Array | null}
@@ -510,7 +515,7 @@ export class SFrameEngine {
   /**
    * Counts and reports a frame the sender refused (either path).
    * @param {Sender} sender
-   * @param {unknown} chunk
+   * @param {SFrameErrorFrame} chunk
    * @param {unknown} e
    */
   #encryptFailed(sender, chunk, e) {
@@ -538,7 +543,7 @@ export class SFrameEngine {
    * tag, which that prefix answers exactly as the whole part — so a large frame is not copied
    * into wasm just to be parsed.
    * @param {Receiver} receiver
-   * @param {unknown} chunk
+   * @param {SFrameErrorFrame} chunk
    * @param {Uint8Array} data
    * @param {import('./codec.js').Codec} codec
    * @returns {Uint8Array | null | Promise<Uint8Array | null>}
@@ -618,7 +623,7 @@ export class SFrameEngine {
   /**
    * Decrypts with the wasm Receiver: the frame as sent, or null when it is dropped.
    * @param {Receiver} receiver
-   * @param {unknown} chunk
+   * @param {SFrameErrorFrame} chunk
    * @param {Uint8Array} clear
    * @param {Uint8Array} sframe
    * @param {import('./codec.js').Codec} codec
@@ -635,7 +640,7 @@ export class SFrameEngine {
 
   /**
    * Counts and reports a frame the receiver refused (either path).
-   * @param {unknown} chunk
+   * @param {SFrameErrorFrame} chunk
    * @param {unknown} e
    * @param {() => bigint | null} keyID the frame's KID, if it has a header
    */
@@ -654,7 +659,7 @@ export class SFrameEngine {
   /**
    * Passes the processed frame on: an encoded frame gets `out` as its data, a BufferSource
    * chunk is replaced (an ArrayBuffer by one, a view by a Uint8Array).
-   * @param {unknown} chunk
+   * @param {SFrameErrorFrame} chunk
    * @param {boolean} encoded
    * @param {Uint8Array} out
    * @param {TransformStreamDefaultController} controller

@@ -45,7 +45,7 @@ export class SFrameTransformErrorEvent extends Event {
   #errorType;
   /** @type {bigint | number | null} */
   #keyID;
-  /** @type {unknown} */
+  /** @type {import('../index.js').SFrameErrorFrame} */
   #frame;
   /** @type {string | null} */
   #code;
@@ -89,7 +89,10 @@ export class SFrameTransformErrorEvent extends Event {
     return this.#keyID;
   }
 
-  /** The frame that failed (it was dropped). */
+  /**
+   * The frame that failed (it was dropped): the RTCEncodedVideoFrame / RTCEncodedAudioFrame
+   * object the transform received (W3C PR #313), or the BufferSource chunk; null for none.
+   */
   get frame() {
     return this.#frame;
   }

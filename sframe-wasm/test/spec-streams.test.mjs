@@ -8,6 +8,7 @@ import {
   CIPHER_SUITES,
   SFrameDecryptorStream,
   SFrameEncryptorStream,
+  SFrameTransform,
   SFrameTransformErrorEvent,
   parseHeader,
 } from '../js/index.js';
@@ -222,4 +223,61 @@ test('SFrameTransformErrorEvent: required init members, read-only attributes', (
   assert.equal(e.errorType, 'keyID');
   // EventInit members still work.
   assert.equal(new SFrameTransformErrorEvent('x', { errorType: 'syntax', frame: 1, bubbles: true }).bubbles, true);
+});
+
+test('W3C PR #313: an error event\'s frame is the encoded frame object written, its data as it came', async () => {
+  const { FakeEncodedFrame } = await import('./fake-rtc.mjs');
+  const key = freshKey();
+  const enc = new SFrameEncryptorStream({ cipherSuite: SUITE });
+  await enc.setEncryptionKey(key, 12);
+  // VP8 delta frames (3 clear bytes): one small (wasm path), one large (WebCrypto path: the key
+  // given as bytes has both forms, frames from 1 KiB on go through WebCrypto).
+  const delta = (n) => Object.assign(frame(n, 0x31), { 0: 0x01 });
+  const sealed = await run(enc, [new FakeEncodedFrame(delta(200), 'video/VP8'), new FakeEncodedFrame(delta(4000), 'video/VP8')]);
+  const wire = sealed.map((f) => new Uint8Array(f.data).slice());
+  const cases = [
+    // No key for the KID: always found out on the wasm path, small frame or large.
+    ['keyID, small frame', null, 0, 'keyID'],
+    ['keyID, large frame', null, 1, 'keyID'],
+    ['authentication, wasm path', freshKey(), 0, 'authentication'],
+    ['authentication, WebCrypto path', freshKey(), 1, 'authentication'],
+  ];
+  for (const [what, decKey, i, errorType] of cases) {
+    const dec = new SFrameDecryptorStream({ cipherSuite: SUITE });
+    if (decKey) await dec.addDecryptionKey(decKey, 12);
+    const events = [];
+    dec.onerror = (e) => events.push(e);
+    const written = new FakeEncodedFrame(wire[i], 'video/VP8');
+    assert.deepEqual(await run(dec, [written]), [], what);
+    assert.equal(events.length, 1, what);
+    assert.equal(events[0].errorType, errorType, what);
+    assert.equal(events[0].frame, written, `${what}: the object written, not a copy`);
+    assert.deepEqual(new Uint8Array(events[0].frame.data), wire[i], `${what}: its data untouched`);
+    dec.close();
+  }
+  // Not an SFrame frame: "syntax", the frame itself.
+  const dec = new SFrameDecryptorStream({ cipherSuite: SUITE });
+  const events = [];
+  dec.onerror = (e) => events.push(e);
+  const garbage = new FakeEncodedFrame(Uint8Array.of(0x01, 2, 3, 0xff), 'video/VP8');
+  const notAFrame = { data: 'no ArrayBuffer' };
+  await run(dec, [garbage, new Uint8Array(5).fill(0xff).slice(0, 4), notAFrame]);
+  assert.deepEqual(events.map((e) => e.errorType), ['syntax']); // one run: all three fail alike
+  assert.equal(events[0].frame, garbage);
+  // A chunk that is neither an encoded frame nor a BufferSource has no frame to report.
+  const lone = new SFrameDecryptorStream({ cipherSuite: SUITE });
+  const loneEvents = [];
+  lone.onerror = (e) => loneEvents.push(e);
+  await run(lone, [notAFrame]);
+  assert.deepEqual(loneEvents.map((e) => [e.errorType, e.code, e.frame]), [['syntax', 'invalid_argument', null]]);
+  // The compatibility object's encryptor reports frames too (before its first key): the same
+  // object, still in clear — it was dropped, never sent.
+  const legacy = new SFrameTransform({ role: 'encrypt', cipherSuite: SUITE });
+  const legacyEvents = [];
+  legacy.onerror = (e) => legacyEvents.push(e);
+  const plain = new FakeEncodedFrame(delta(50), 'video/VP8');
+  assert.deepEqual(await run(legacy, [plain]), []);
+  assert.equal(legacyEvents[0].frame, plain);
+  assert.deepEqual(new Uint8Array(plain.data), delta(50));
+  for (const x of [enc, dec, lone, legacy]) x.close();
 });
