@@ -132,6 +132,16 @@ export class Sender {
   free(): void;
 }
 
+/** What Receiver.usage(keyId) returns for an installed key. */
+export interface ReceiverKeyUsage {
+  /** Frames opened with this key. */
+  frames: number;
+  /** Frames that failed authentication under this key (they count towards its limit). */
+  authenticationFailures: number;
+  /** The highest counter authenticated under this key; null before the first frame. */
+  highestCounter: bigint | null;
+}
+
 /** Receiver settings, fixed at construction and validated there. */
 export interface ReceiverOptions {
   /** Replay window in counter values: 0 turns replay protection off; at most 1024; default 512. */
@@ -145,6 +155,8 @@ export class Receiver {
   addDerivedKey(keyId: CryptoKeyID, sframeKey: Bytes, sframeSalt: Bytes): void;
   removeKey(keyId: CryptoKeyID): boolean;
   hasKey(keyId: CryptoKeyID): boolean;
+  /** Counters of the key installed for `keyId` (null: none), sframe-core's `Receiver::usage`. */
+  usage(keyId: CryptoKeyID): ReceiverKeyUsage | null;
   clear(): void;
   readonly keyCount: number;
   /** The replay window in force (see ReceiverOptions). */
@@ -177,6 +189,53 @@ export class Opening {
   readonly nonce: Uint8Array;
   free(): void;
 }
+
+/** A run of identical consecutive failures: same errorType, same keyID (sframe_core::report). */
+export interface SFrameErrorRun {
+  errorType: SFrameTransformErrorEventType;
+  /** The frames' key ID; null when their header did not parse. */
+  keyID: bigint | null;
+  /** Frames in the run, the reported first one included. */
+  count: number;
+}
+
+/** ErrorRuns.observe's answer for a failure that starts a run: report it. */
+export interface ErrorRunReport {
+  errorType: SFrameTransformErrorEventType;
+  keyID: bigint | null;
+  /** The complete run before this one (if no report carried it yet), else null. */
+  previousRun: SFrameErrorRun | null;
+}
+
+/**
+ * One report per run of identical consecutive failures (same errorType and key ID), reset
+ * by a success: `sframe_core::report::ErrorRuns`, the rule of libwebrtc's native SFrame for
+ * W3C issue #307. The decryptors of this package use it for their "error" events.
+ */
+export class ErrorRuns {
+  constructor();
+  /** A frame failed: the report to make when it starts a run, else null (run one longer). */
+  observe(errorType: SFrameTransformErrorEventType, keyId: CryptoKeyID | null | undefined): ErrorRunReport | null;
+  /** A frame succeeded: ends the run going on and returns it (null: none was going on). */
+  success(): SFrameErrorRun | null;
+  /** The run going on (the last frame failed), or null. */
+  readonly current: SFrameErrorRun | null;
+  /** The run that ended last, or null. */
+  readonly lastEnded: SFrameErrorRun | null;
+  /** Failures reported (each started a run). */
+  readonly reported: number;
+  /** Failures folded into a run without a report. */
+  readonly suppressed: number;
+  free(): void;
+}
+
+/**
+ * The W3C errorType of a frame a receiver refused with this error code
+ * (`sframe_core::report::FailureKind::of`): "keyID" (unknown_key_id), "authentication"
+ * (authentication_failed, key_usage_limit), null for "replay" (no event), "syntax" otherwise —
+ * also for codes that are not sframe-core's (e.g. "frame_too_short").
+ */
+export function errorTypeOf(code: string): SFrameTransformErrorEventType | null;
 
 /** Parses the SFrame header (RFC 9605 §4.3) without a key. */
 export function parseHeader(frame: Bytes): SFrameHeader;
@@ -222,17 +281,30 @@ export type SFrameCompatibilityMode = 'auto' | 'none' | 'VP8' | 'H264' | 'opus' 
 export type SFrameType = 'per-frame' | 'per-packet';
 
 /**
- * W3C `SFrameTransformOptions` of RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter /
- * SFrameEncrypterStream / SFrameDecrypterStream. `cipherSuite` is required and is a suite
- * name (the IDL enum; a number is a TypeError).
+ * W3C `SFrameTransformOptions` of RTCRtpSFrameDecryptor / SFrameEncryptorStream /
+ * SFrameDecryptorStream (and the base of RTCRtpSFrameEncryptorOptions). `cipherSuite` is
+ * required and is a suite name (the IDL enum; a number is a TypeError).
  */
 export interface SFrameTransformOptions {
   cipherSuite: SFrameCipherSuite;
+  /**
+   * Before W3C PR #312 every constructor read `type`; now RTCRtpSFrameEncryptorOptions has it.
+   * Still read here: "per-packet" throws NotSupportedError on every constructor of this package.
+   */
   type?: SFrameType;
   /** Extension: which bytes stay clear for the codec (see README, "Wire layout"). */
   compatibilityMode?: SFrameCompatibilityMode;
-  /** Extension (decrypters): replay window in counter values (default 512, 0 = off). */
+  /** Extension (decryptors): replay window in counter values (default 512, 0 = off). */
   replayWindow?: number;
+}
+
+/**
+ * W3C `RTCRtpSFrameEncryptorOptions` (PR #312; the #293 `type` member):
+ * `new RTCRtpSFrameEncryptor({ cipherSuite, type })`.
+ */
+export interface RTCRtpSFrameEncryptorOptions extends SFrameTransformOptions {
+  /** "per-frame" (default); "per-packet" throws NotSupportedError (see SFrameType). */
+  type?: SFrameType;
 }
 
 /** Options of SFrameTransform, the compatibility object (Safari's and pre-2026 drafts'). */
@@ -250,59 +322,135 @@ export interface SFrameTransformLegacyOptions {
 
 export type SFrameTransformErrorEventType = 'authentication' | 'keyID' | 'syntax';
 
+/**
+ * What an SFrameTransformErrorEvent's `frame` holds. W3C PR #313 typed it
+ * `(RTCEncodedVideoFrame or RTCEncodedAudioFrame)`; this package's transforms also take
+ * BufferSources, so a failed BufferSource chunk is reported as itself, and `null` stands for no
+ * frame (see SFrameTransformErrorEvent.frame). The constructor does not check the type.
+ */
+export type SFrameErrorFrame = RTCEncodedVideoFrame | RTCEncodedAudioFrame | BufferSource | null;
+
 /** W3C `SFrameTransformErrorEventInit` (errorType and frame required), plus `code`. */
 export interface SFrameTransformErrorEventInit extends EventInit {
   errorType: SFrameTransformErrorEventType;
-  frame: unknown;
+  frame: SFrameErrorFrame;
   keyID?: CryptoKeyID | null;
   /** Extension: sframe-core's error code. */
   code?: string | null;
+  /** Extension: the run of identical failures before this event's (see the event). */
+  previousRun?: SFrameErrorRun | null;
 }
 
-/** W3C `SFrameTransformErrorEvent` ("error" on decrypters; on SFrameTransform both roles). */
+/** W3C `SFrameTransformErrorEvent` ("error" on decryptors; on SFrameTransform both roles). */
 export class SFrameTransformErrorEvent extends Event {
   constructor(type: string, eventInitDict: SFrameTransformErrorEventInit);
   readonly errorType: SFrameTransformErrorEventType;
   /** The frame's key ID when its SFrame header could be read (a bigint), else null. */
   readonly keyID: CryptoKeyID | null;
   /**
-   * The frame that failed (it was dropped): the RTCEncodedVideoFrame / RTCEncodedAudioFrame
-   * or BufferSource. On RTCRtpSFrameDecrypter (main thread) a structured clone of the
-   * worker's frame, or null where the browser cannot clone encoded frames.
+   * The frame that failed and was dropped (W3C PR #313): the very RTCEncodedVideoFrame /
+   * RTCEncodedAudioFrame object written to the transform, its `data` as it arrived (a
+   * decryptor: the protected bytes) — or the BufferSource chunk itself. A decryptor's event is
+   * about the first frame of a run (see previousRun). On RTCRtpSFrameDecryptor (main thread)
+   * a structured clone of the frame the worker's transform received (the original stays in
+   * the worker), or null where the browser cannot clone it. null also for a chunk that is
+   * neither an encoded frame nor a BufferSource, and for SFrameTransform's refused keys.
    */
-  readonly frame: unknown;
+  readonly frame: SFrameErrorFrame;
   /**
    * Extension: sframe-core's error code, e.g. "authentication_failed", "unknown_key_id",
    * "malformed_frame", the layout's "frame_too_short", or "key_in_use" (SFrameTransform: a
    * refused key, errorType "keyID", frame null).
    */
   readonly code: SFrameErrorCode | 'frame_too_short' | 'invalid_argument' | (string & {}) | null;
+  /**
+   * Extension, this package's behaviour pending W3C issue #307 (as libwebrtc's native SFrame
+   * does): a decryptor fires one "error" event per run of identical consecutive failures (same
+   * errorType, same keyID), the first frame of the run; a decrypted frame ends the run. This is
+   * the run before this event's: the previous event's failure and how many frames in a row
+   * failed like it (`count`, that event's frame included). null for the first event, and
+   * on events that are not about a frame run (SFrameTransform's refused keys, encryptors).
+   */
+  readonly previousRun: SFrameErrorRun | null;
 }
 
 /** A key: a CryptoKey (the IDL type) or, as this package's extension, the base key bytes. */
 export type SFrameKey = CryptoKey | BufferSource;
 type Frame = RTCEncodedVideoFrame | RTCEncodedAudioFrame | BufferSource;
 
-/** Frame counters (extension): dropped = droppedNoKey + replayed + errors. */
+/**
+ * Frame counters (extension) of every encryptor and decryptor: `stats` on the streams and
+ * SFrameTransform, `getStats()` on RTCRtpSFrameEncryptor / RTCRtpSFrameDecryptor (from the
+ * worker). Counts since the object was made; a copy, taken when read.
+ * frames = framesOut + dropped; dropped = droppedNoKey + replayed + errors, and — decryptors,
+ * rarely — frames that authenticated under a key the application replaced or removed while
+ * WebCrypto was opening them. New fields may be added (e.g. frames a decryptor holds until
+ * their key arrives: "buffered", "droppedFromBuffer"); none of these will change meaning.
+ */
 export interface SFrameStats {
   /** Frames written to the transform. */
   frames: number;
-  /** 0-byte frames passed on unchanged. */
+  /** Frames enqueued on `readable` (encrypted, decrypted, or passed through). */
+  framesOut: number;
+  /** Bytes of the frames written (their `data`, or the BufferSource). */
+  bytesIn: number;
+  /** Bytes of the frames enqueued on `readable`. */
+  bytesOut: number;
+  /** 0-byte frames passed on unchanged (counted in framesOut too). */
   passedThrough: number;
+  /** Frames written and not enqueued. */
   dropped: number;
-  /** Encrypter: frames dropped because no key was set yet (never sent in clear). */
+  /** Encryptor: frames dropped because no key was set yet (never sent in clear). */
   droppedNoKey: number;
-  /** Decrypter: authentic frames seen before (dropped without an event). */
+  /** Decryptor: authentic frames seen before (dropped without an event). */
   replayed: number;
-  /** Frames dropped for any other error (decrypters fire an "error" event for each). */
+  /** Frames dropped for any other error (decryptors: one "error" event per run of them). */
   errors: number;
+  /**
+   * `errors` by W3C errorType (they add up to `errors`). Decryptors: "keyID" no key for the
+   * frame's KID, "authentication" wrong key or altered frame, "syntax" not an SFrame frame.
+   * Encryptors: "syntax" a frame too short for its codec's layout, "keyID" the key refused it
+   * (counter or usage limit spent).
+   */
+  failures: { authentication: number; keyID: number; syntax: number };
+}
+
+/** One installed decryption key's counters (SFrameDecryptorStats.keys). */
+export interface SFrameKeyStats extends ReceiverKeyUsage {
+  /** The key's KID. */
+  keyID: bigint;
+}
+
+/**
+ * A decryptor's counters (SFrameDecryptorStream.stats, RTCRtpSFrameDecryptor.getStats(), a
+ * decrypting SFrameTransform): SFrameStats plus its error runs (one "error" event per run of
+ * identical consecutive failures: W3C issue #307, see SFrameTransformErrorEvent.previousRun).
+ */
+export interface SFrameDecryptorStats extends SFrameStats {
+  /** "error" events fired for frames: the first failure of each run. */
+  errorEvents: number;
+  /** Failures folded into a run without an event: errorEvents + errorsSuppressed = errors. */
+  errorsSuppressed: number;
+  /** The run going on (the last frame failed), else null. */
+  currentErrorRun: SFrameErrorRun | null;
+  /** The run that ended last (by a decrypted frame or a different failure), else null. */
+  lastErrorRun: SFrameErrorRun | null;
+  /**
+   * One entry per installed key (added and not removed), in the order they were first added:
+   * frames it opened, frames that failed authentication under it (they count towards its
+   * usage limit), the highest counter it authenticated. Another key under the same KID starts
+   * again from 0; the same key added again keeps its counts. Frames for KIDs without a key are in failures.keyID and the error
+   * runs, not here (no table grows with the KIDs the network sends). Once the stream ended:
+   * as they were then.
+   */
+  keys: SFrameKeyStats[];
 }
 
 /**
  * Rejections of the W3C key methods (RTCRtpSFrame*, SFrame*Stream): TypeError (a key that is
  * neither a CryptoKey nor bytes, a missing or non-integral keyID, or a number outside
  * 0..2^53-1), RangeError (a bigint outside 0..2^64-1), this DOMException when sframe-core
- * refuses the key — `cause.code` says why: "key_in_use" (another live encrypter of the realm
+ * refuses the key — `cause.code` says why: "key_in_use" (another live encryptor of the realm
  * uses this key and KID), "invalid_key" (e.g. a base key under 16 bytes) — and
  * DOMException "InvalidStateError" once closed, "OperationError" if the worker failed.
  */
@@ -312,11 +460,41 @@ export interface SFrameKeyRefusedError extends DOMException {
 }
 
 /**
- * W3C `SFrameEncrypterStream` (workers and Window): a GenericTransformStream that encrypts
- * frames. Not an EventTarget (W3C PR #309): frames it cannot encrypt are dropped and counted
+ * W3C mixin `SFrameEncryptorManager` (PR #312; `SFrameEncrypterManager` before): the key method
+ * of SFrameEncryptorStream and RTCRtpSFrameEncryptor.
+ */
+export interface SFrameEncryptorManager {
+  /**
+   * Makes `key` current under `keyID` (required). Resolves once frames are encrypted with it;
+   * rejects as described at SFrameKeyRefusedError (the encryptor keeps the key it had).
+   */
+  setEncryptionKey(key: SFrameKey, keyID: CryptoKeyID): Promise<void>;
+}
+
+/**
+ * W3C mixin `SFrameDecryptorManager` (PR #312; `SFrameDecrypterManager` before): the key methods
+ * and `onerror` of SFrameDecryptorStream and RTCRtpSFrameDecryptor.
+ */
+export interface SFrameDecryptorManager {
+  /** Installs (or replaces) the key for `keyID` (required); resolves once in force. */
+  addDecryptionKey(key: SFrameKey, keyID: CryptoKeyID): Promise<void>;
+  /** Removes the key for `keyID`; resolves whether or not there was one. */
+  removeDecryptionKey(keyID: CryptoKeyID): Promise<void>;
+  /** "error" events: SFrameTransformErrorEvent, one per run of identical failures (README). */
+  onerror: ((this: any, event: SFrameTransformErrorEvent) => unknown) | null;
+}
+
+/** The mixin's name before W3C PR #312. */
+export type SFrameEncrypterManager = SFrameEncryptorManager;
+/** The mixin's name before W3C PR #312. */
+export type SFrameDecrypterManager = SFrameDecryptorManager;
+
+/**
+ * W3C `SFrameEncryptorStream` (workers and Window; `SFrameEncrypterStream` before PR #312,
+ * still exported under that name): a GenericTransformStream that encrypts frames. Not an EventTarget (W3C PR #309): frames it cannot encrypt are dropped and counted
  * in `stats` — before the first key: `stats.droppedNoKey`; nothing is ever passed on in clear.
  */
-export class SFrameEncrypterStream {
+export class SFrameEncryptorStream implements SFrameEncryptorManager {
   constructor(options: SFrameTransformOptions);
   readonly readable: ReadableStream<Frame>;
   readonly writable: WritableStream<Frame>;
@@ -331,7 +509,7 @@ export class SFrameEncrypterStream {
   readonly stats: SFrameStats;
   /**
    * Extension, idempotent: frees the wasm Sender (zeroizing its keys; its key and KID become
-   * usable by another encrypter — which starts at counter 0: never reuse them), closes
+   * usable by another encryptor — which starts at counter 0: never reuse them), closes
    * `readable`, errors `writable`. Done automatically when the stream ends.
    */
   close(): void;
@@ -339,10 +517,11 @@ export class SFrameEncrypterStream {
 }
 
 /**
- * W3C `SFrameDecrypterStream` (workers and Window): a GenericTransformStream and EventTarget
+ * W3C `SFrameDecryptorStream` (workers and Window; `SFrameDecrypterStream` before PR #312,
+ * still exported under that name): a GenericTransformStream and EventTarget
  * that decrypts frames with the key their KID names; failures fire "error".
  */
-export class SFrameDecrypterStream extends EventTarget {
+export class SFrameDecryptorStream extends EventTarget implements SFrameDecryptorManager {
   constructor(options: SFrameTransformOptions);
   readonly readable: ReadableStream<Frame>;
   readonly writable: WritableStream<Frame>;
@@ -350,7 +529,7 @@ export class SFrameDecrypterStream extends EventTarget {
   addDecryptionKey(key: SFrameKey, keyID: CryptoKeyID): Promise<void>;
   /** Removes the key for `keyID`; resolves whether or not there was one. */
   removeDecryptionKey(keyID: CryptoKeyID): Promise<void>;
-  onerror: ((this: SFrameDecrypterStream, event: SFrameTransformErrorEvent) => unknown) | null;
+  onerror: ((this: SFrameDecryptorStream, event: SFrameTransformErrorEvent) => unknown) | null;
   addEventListener(
     type: 'error',
     listener: (this: this, event: SFrameTransformErrorEvent) => unknown,
@@ -374,7 +553,7 @@ export class SFrameDecrypterStream extends EventTarget {
   /** Extension. */
   readonly cipherSuite: SFrameCipherSuite;
   /** Extension: frame counters. */
-  readonly stats: SFrameStats;
+  readonly stats: SFrameDecryptorStats;
   /** Extension, idempotent: frees the wasm Receiver (zeroizing its keys). */
   close(): void;
   readonly closed: boolean;
@@ -392,7 +571,7 @@ export class SFrameTransform extends EventTarget {
   readonly role: 'encrypt' | 'decrypt';
   readonly cipherSuite: SFrameCipherSuite;
   readonly compatibilityMode: 'auto' | 'none' | 'vp8' | 'h264' | 'opus';
-  readonly stats: SFrameStats;
+  readonly stats: SFrameStats | SFrameDecryptorStats;
   onerror: ((this: SFrameTransform, event: SFrameTransformErrorEvent) => unknown) | null;
   addEventListener(
     type: 'error',
@@ -419,8 +598,8 @@ export class SFrameTransform extends EventTarget {
    * too and, for the AES-GCM suites, the AES key is derived inside WebCrypto and never enters
    * JS or wasm memory (every frame then uses WebCrypto's AES-GCM) — or an extractable CryptoKey
    * (exported raw) or the base key bytes (small frames in wasm, from 1 KiB WebCrypto).
-   * On a decrypter: adds a decryption key.
-   * An encrypter refuses a key and KID another live encrypter of this JS realm uses: the
+   * On a decryptor: adds a decryption key.
+   * An encryptor refuses a key and KID another live encryptor of this JS realm uses: the
    * promise rejects with an SFrameError `key_in_use` and an "error" event is dispatched
    * (errorType "keyID"). Other key errors (e.g. `invalid_key`) are reported the same way.
    * The package's copies of the key bytes are wiped once wasm has them. After close():
@@ -431,9 +610,9 @@ export class SFrameTransform extends EventTarget {
   removeDecryptionKey(keyID: CryptoKeyID): Promise<void>;
   /**
    * Extension, idempotent: frees the wasm Sender/Receiver (zeroizing its keys; an
-   * encrypter's key becomes usable by another encrypter again), closes `readable`, errors
+   * encryptor's key becomes usable by another encryptor again), closes `readable`, errors
    * `writable`; afterwards key calls reject and no frame is processed. Done automatically
-   * when the writable is closed or aborted or the readable is cancelled. A new encrypter
+   * when the writable is closed or aborted or the readable is cancelled. A new encryptor
    * starts at counter 0: never give it the key and KID a closed one used.
    */
   close(): void;
@@ -442,15 +621,16 @@ export class SFrameTransform extends EventTarget {
 }
 
 /**
- * W3C `RTCRtpSFrameEncrypter` (main thread): `sender.transform = new RTCRtpSFrameEncrypter({
+ * W3C `RTCRtpSFrameEncryptor` (main thread; `RTCRtpSFrameEncrypter` before PR #312, still
+ * exported under that name): `sender.transform = new RTCRtpSFrameEncryptor({
  * cipherSuite })`. The object is an `RTCRtpScriptTransform` backed by the package's module
  * worker (one per page). Frames encoded before the first key is in force are dropped and
  * counted (`getStats().droppedNoKey`), never sent in clear. Not an EventTarget.
  * Throws TypeError for bad options, NotSupportedError for `type: "per-packet"` or where
  * RTCRtpScriptTransform does not exist.
  */
-export class RTCRtpSFrameEncrypter {
-  constructor(options: SFrameTransformOptions);
+export class RTCRtpSFrameEncryptor implements SFrameEncryptorManager {
+  constructor(options: RTCRtpSFrameEncryptorOptions);
   /**
    * Posts the key to the worker (a CryptoKey is structured-cloned and stays
    * non-extractable; bytes are copied and transferred, and that copy is zero-filled before the
@@ -465,17 +645,18 @@ export class RTCRtpSFrameEncrypter {
 }
 
 /**
- * W3C `RTCRtpSFrameDecrypter` (main thread): `receiver.transform = new
- * RTCRtpSFrameDecrypter({ cipherSuite })`. An `RTCRtpScriptTransform` backed by the package's
+ * W3C `RTCRtpSFrameDecryptor` (main thread; `RTCRtpSFrameDecrypter` before PR #312, still
+ * exported under that name): `receiver.transform = new
+ * RTCRtpSFrameDecryptor({ cipherSuite })`. An `RTCRtpScriptTransform` backed by the package's
  * worker, with EventTarget methods: frames that fail to decrypt fire "error"
  * (SFrameTransformErrorEvent) here, on the main thread.
  */
-export class RTCRtpSFrameDecrypter extends EventTarget {
+export class RTCRtpSFrameDecryptor extends EventTarget implements SFrameDecryptorManager {
   constructor(options: SFrameTransformOptions);
-  /** As RTCRtpSFrameEncrypter.setEncryptionKey (the same copy, zero-filled the same way). */
+  /** As RTCRtpSFrameEncryptor.setEncryptionKey (the same copy, zero-filled the same way). */
   addDecryptionKey(key: SFrameKey, keyID: CryptoKeyID): Promise<void>;
   removeDecryptionKey(keyID: CryptoKeyID): Promise<void>;
-  onerror: ((this: RTCRtpSFrameDecrypter, event: SFrameTransformErrorEvent) => unknown) | null;
+  onerror: ((this: RTCRtpSFrameDecryptor, event: SFrameTransformErrorEvent) => unknown) | null;
   addEventListener(
     type: 'error',
     listener: (this: this, event: SFrameTransformErrorEvent) => unknown,
@@ -497,26 +678,45 @@ export class RTCRtpSFrameDecrypter extends EventTarget {
     options?: boolean | EventListenerOptions,
   ): void;
   /** Extension: the worker's frame counters for this transform. */
-  getStats(): Promise<SFrameStats>;
+  getStats(): Promise<SFrameDecryptorStats>;
   /** Extension. */
   readonly cipherSuite: SFrameCipherSuite;
 }
 
-/** What installPolyfill() defined, by name. */
+/**
+ * W3C PR #308's names of the classes PR #312 renamed: the same class objects (`instanceof`
+ * holds under either name), kept for code written against them (e.g. WPT of May 2026).
+ */
+export {
+  RTCRtpSFrameEncryptor as RTCRtpSFrameEncrypter,
+  RTCRtpSFrameDecryptor as RTCRtpSFrameDecrypter,
+  SFrameEncryptorStream as SFrameEncrypterStream,
+  SFrameDecryptorStream as SFrameDecrypterStream,
+};
+
+/**
+ * What installPolyfill() defined, by name. Both names of a renamed interface hold one class:
+ * this package's, or the one the environment had under the other name.
+ */
 export interface InstalledInterfaces {
-  RTCRtpSFrameEncrypter?: typeof RTCRtpSFrameEncrypter;
-  RTCRtpSFrameDecrypter?: typeof RTCRtpSFrameDecrypter;
-  SFrameEncrypterStream?: typeof SFrameEncrypterStream;
-  SFrameDecrypterStream?: typeof SFrameDecrypterStream;
+  RTCRtpSFrameEncryptor?: typeof RTCRtpSFrameEncryptor;
+  RTCRtpSFrameDecryptor?: typeof RTCRtpSFrameDecryptor;
+  RTCRtpSFrameEncrypter?: typeof RTCRtpSFrameEncryptor;
+  RTCRtpSFrameDecrypter?: typeof RTCRtpSFrameDecryptor;
+  SFrameEncryptorStream?: typeof SFrameEncryptorStream;
+  SFrameDecryptorStream?: typeof SFrameDecryptorStream;
+  SFrameEncrypterStream?: typeof SFrameEncryptorStream;
+  SFrameDecrypterStream?: typeof SFrameDecryptorStream;
   SFrameTransform?: typeof SFrameTransform;
   SFrameTransformErrorEvent?: typeof SFrameTransformErrorEvent;
 }
 
 /**
- * Defines on `target` (default globalThis) each interface it lacks: the streams, SFrameTransform
- * and SFrameTransformErrorEvent everywhere; RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter only
- * where RTCRtpScriptTransform and Worker exist. Native ones are kept. Importing the package
- * defines nothing.
+ * Defines on `target` (default globalThis) each interface it lacks: the streams (both names),
+ * SFrameTransform and SFrameTransformErrorEvent everywhere; RTCRtpSFrameEncryptor /
+ * RTCRtpSFrameDecryptor (and their #308 names) only where RTCRtpScriptTransform and Worker
+ * exist. Native ones are kept; a class the environment has under one name of a renamed
+ * interface is also defined under the other. Importing the package defines nothing.
  */
 export function installPolyfill(target?: object): InstalledInterfaces;
 

@@ -121,7 +121,6 @@ export function apiSide(role, { cipherSuite, log = console.warn }) {
   const transforms = []; // { t, kind }
   const generations = new Map(); // generation → { key, kids }
   let current = null;
-  const errors = { authentication: 0, keyID: 0, syntax: 0 };
   const errorLog = []; // first few decrypter error events: kind, errorType, code, KID
   const errorCodes = {}; // "kind/code" → events
   const keyErrors = []; // refused key calls: kind, role, KID, code (the SFrameError's)
@@ -151,8 +150,8 @@ export function apiSide(role, { cipherSuite, log = console.warn }) {
           ? new RTCRtpSFrameEncrypter({ cipherSuite })
           : new RTCRtpSFrameDecrypter({ cipherSuite });
       if (role === 'decrypt') {
+        // One event per run of identical failures: frames are counted in getStats().
         t.onerror = (e) => {
-          errors[e.errorType]++;
           errorCodes[`${kind}/${e.code}`] = (errorCodes[`${kind}/${e.code}`] ?? 0) + 1;
           if (errorLog.length < 20) {
             errorLog.push({ kind, errorType: e.errorType, code: e.code, keyID: String(e.keyID) });
@@ -185,15 +184,17 @@ export function apiSide(role, { cipherSuite, log = console.warn }) {
       );
     },
     async report() {
+      const stats = await Promise.all(transforms.map(async ({ t, kind }) => ({ kind, role, ...(await t.getStats()) })));
+      const errors = { authentication: 0, keyID: 0, syntax: 0 };
+      for (const s of stats) for (const k of Object.keys(errors)) errors[k] += s.failures[k];
       return {
         api: 'sframe',
-        errors: { ...errors },
+        errors,
         errorLog,
         errorCodes: { ...errorCodes },
         keyErrors,
-        transforms: await Promise.all(
-          transforms.map(async ({ t, kind }) => ({ kind, role, ...(await t.getStats()) })),
-        ),
+        // Key IDs in the stats are bigints: strings, for postMessage-free JSON consumers.
+        transforms: JSON.parse(JSON.stringify(stats, (_, v) => (typeof v === 'bigint' ? String(v) : v))),
       };
     },
     async resetEvidence() {},

@@ -25,7 +25,6 @@ const transforms = [];
 const generations = new Map(); // generation → { key: CryptoKey, kids: { audio, video } }
 let currentGeneration = null;
 
-const errors = { authentication: 0, keyID: 0, syntax: 0 };
 const errorLog = []; // first few error events: kind, type, code, KID
 const errorCodes = {}; // "kind/code" → error events
 const keyErrors = []; // rejected key calls: kind, KID, code
@@ -166,8 +165,9 @@ onrtctransform = async (event) => {
 function attach(readable, writable, options) {
   const kind = options.kind;
   const t = new SFrameTransform({ role: options.role, cipherSuite: options.cipherSuite });
+  // Decrypters fire one event per run of identical failures (sframe-wasm README, "Error
+  // events: one per run"): frames are counted in their stats (report's `errors`).
   t.onerror = (e) => {
-    errors[e.errorType]++;
     errorCodes[`${kind}/${e.code}`] = (errorCodes[`${kind}/${e.code}`] ?? 0) + 1;
     if (errorLog.length < 20) {
       errorLog.push({ kind, errorType: e.errorType, code: e.code, keyID: String(e.keyID) });
@@ -273,12 +273,18 @@ onmessage = async ({ data: msg }) => {
         postMessage({
           type: 'report',
           id: msg.id,
-          errors: { ...errors },
+          errors: failuresOf(transforms.map(({ t }) => t.stats)),
           errorLog,
           errorCodes: { ...errorCodes },
           keyErrors,
           sei: { ...sei },
-          transforms: transforms.map(({ t, kind }) => ({ kind, role: t.role, ...t.stats })),
+          // Key IDs in the stats are bigints: strings, for the page's JSON consumers.
+          transforms: JSON.parse(
+            JSON.stringify(
+              transforms.map(({ t, kind }) => ({ kind, role: t.role, ...t.stats })),
+              (_, v) => (typeof v === 'bigint' ? String(v) : v),
+            ),
+          ),
           plain: msg.evidence ? Object.fromEntries(plain) : undefined,
           wire: msg.evidence ? Object.fromEntries(wire) : undefined,
           decrypted: msg.evidence ? Object.fromEntries(decrypted) : undefined,
@@ -310,3 +316,10 @@ onmessage = async ({ data: msg }) => {
     postMessage({ type: 'ack', id: msg.id, error: String(e), code: e?.code });
   }
 };
+
+/** Failed frames by errorType, summed over the transforms' stats. */
+function failuresOf(stats) {
+  const sum = { authentication: 0, keyID: 0, syntax: 0 };
+  for (const s of stats) for (const k of Object.keys(sum)) sum[k] += s.failures[k];
+  return sum;
+}

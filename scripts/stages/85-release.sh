@@ -349,7 +349,7 @@ const { Sender, Receiver, parseHeader, CIPHER_SUITES, installPolyfill } = sframe
 let checks = 0;
 const entry = new URL(import.meta.resolve('sframe-wasm'));
 assert.match(entry.pathname, /\/node_modules\/sframe-wasm\/js\/index\.js$/);
-for (const f of ['sframe-worker.js', 'worker-host.js', 'rtp.js', 'spec.js', 'polyfill.js',
+for (const f of ['sframe-worker.js', 'worker-host.js', 'w3c.js', 'spec.js', 'polyfill.js',
                  '../pkg/sframe_wasm_bg.wasm', '../index.d.ts']) {
   assert.ok(existsSync(new URL(f, entry)), `installed package lacks ${f}`);
 }

@@ -81,6 +81,7 @@
 //! | [`ratchet`] | §5.1 sender keys (ratchet) |
 //! | [`mls`] | §5.2 MLS |
 //! | [`replay`] | §7.4 replay, §9.3 anti-replay |
+//! | [`report`] | error runs: one report per run of identical failures (W3C WebRTC Encoded Transform error events, its issue #307) |
 //! | [`limits`] | §7 security considerations: per-key usage limits |
 //! | [`registry`] | §4.4.1 one sender per key and KID |
 //! | [`stream`] | §4.4.1 (application key management): per-stream base keys |
@@ -121,6 +122,7 @@ pub mod ratchet;
 pub mod receiver;
 pub mod registry;
 pub mod replay;
+pub mod report;
 pub mod rtp;
 #[cfg(feature = "sdp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sdp")))]

@@ -38,7 +38,7 @@ import {
   clearPrefixLength,
   codecForMimeType,
 } from '../js/index.js';
-import { setWebCryptoThreshold } from '../js/transform.js';
+import { setWebCryptoThreshold } from '../js/pipeline.js';
 import { isWebCryptoSuite } from '../js/webcrypto.js';
 import { checkVectors } from './webcrypto-vectors.js';
 

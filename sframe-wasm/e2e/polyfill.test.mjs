@@ -1,11 +1,11 @@
 // Real-browser test of the drop-in polyfill, in headless Debian Chromium and headless Debian
 // Firefox ESR (puppeteer-core through ./browsers.mjs, never a downloaded browser), a page that only imports the package and calls installPolyfill(), then
 // a loopback call of two RTCPeerConnections in that page with
-//   sender.transform   = new RTCRtpSFrameEncrypter({ cipherSuite })
-//   receiver.transform = new RTCRtpSFrameDecrypter({ cipherSuite })
+//   sender.transform   = new RTCRtpSFrameEncryptor({ cipherSuite })
+//   receiver.transform = new RTCRtpSFrameDecryptor({ cipherSuite })
 // — the package's own module worker does the work; the page has no worker or transform code.
 // Fake camera (VP8) and microphone (Opus). Checks: no frame leaves before the key is set (the
-// encrypters count what they dropped, the receiver gets nothing), video and audio decode once
+// encryptors count what they dropped, the receiver gets nothing), video and audio decode once
 // keys are set (one KID per sending track), and a wrong key at the receiver gives "error"
 // events with errorType "authentication" on the main thread while decoding stops.
 //   node --test e2e/polyfill.test.mjs      (after bash scripts/build.sh and npm ci)
@@ -109,21 +109,22 @@ function setUpCall(suite) {
     call.dec = {};
     for (const track of stream.getTracks()) {
       const tr = pc1.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
-      // The encrypter is in place before the first frame: no key yet, so nothing leaves.
-      tr.sender.transform = call.enc[track.kind] = new RTCRtpSFrameEncrypter({ cipherSuite: suite });
+      // The encryptor is in place before the first frame: no key yet, so nothing leaves.
+      tr.sender.transform = call.enc[track.kind] = new RTCRtpSFrameEncryptor({ cipherSuite: suite });
       if (track.kind === 'video') {
         const vp8 = RTCRtpReceiver.getCapabilities('video').codecs.filter((c) => /vp8/i.test(c.mimeType));
         tr.setCodecPreferences(vp8);
       }
     }
     pc2.ontrack = ({ track, receiver }) => {
-      const dec = (call.dec[track.kind] = new RTCRtpSFrameDecrypter({ cipherSuite: suite }));
+      const dec = (call.dec[track.kind] = new RTCRtpSFrameDecryptor({ cipherSuite: suite }));
       dec.onerror = (e) => {
         log.errors.push({
           kind: track.kind,
           errorType: e.errorType,
           keyID: e.keyID === null ? null : String(e.keyID),
           code: e.code,
+          previousRun: e.previousRun && { ...e.previousRun, keyID: String(e.previousRun.keyID) },
           isEvent: e instanceof SFrameTransformErrorEvent,
           targetOk: e.target === dec,
           frame: e.frame === null ? 'null' : (e.frame?.constructor?.name ?? typeof e.frame),
@@ -168,12 +169,13 @@ function setUpCall(suite) {
       out[side] = {};
       for (const k of ['audio', 'video']) out[side][k] = call[side][k] ? await call[side][k].getStats() : null;
     }
-    return out;
+    // Key IDs in the stats are bigints: as strings, to cross page.evaluate.
+    return JSON.parse(JSON.stringify(out, (_, v) => (typeof v === 'bigint' ? String(v) : v)));
   };
 }
 
 for (const which of BROWSERS) {
-  test(`${which}: RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter in a loopback call: no frame before the key, decoding with it, authentication errors with a wrong one`, async (t) => {
+  test(`${which}: RTCRtpSFrameEncryptor / RTCRtpSFrameDecryptor in a loopback call: no frame before the key, decoding with it, authentication errors with a wrong one`, async (t) => {
     const { browser } = browsers[which];
     t.diagnostic(browsers[which].name);
     const page = await browser.newPage();
@@ -186,13 +188,24 @@ for (const which of BROWSERS) {
       const installed = await page.evaluate(() => window.installed);
       assert.deepEqual(
         installed.sort(),
-        ['RTCRtpSFrameDecrypter', 'RTCRtpSFrameEncrypter', 'SFrameDecrypterStream', 'SFrameEncrypterStream', 'SFrameTransform', 'SFrameTransformErrorEvent'],
+        [
+          'RTCRtpSFrameDecrypter',
+          'RTCRtpSFrameDecryptor',
+          'RTCRtpSFrameEncrypter',
+          'RTCRtpSFrameEncryptor',
+          'SFrameDecrypterStream',
+          'SFrameDecryptorStream',
+          'SFrameEncrypterStream',
+          'SFrameEncryptorStream',
+          'SFrameTransform',
+          'SFrameTransformErrorEvent',
+        ],
         'Chromium has none of them natively',
       );
       // The objects are real RTCRtpScriptTransforms (the browser's setter takes them, and
       // refuses anything else); per-packet is refused.
       const shape = await page.evaluate(() => {
-        const e = new RTCRtpSFrameEncrypter({ cipherSuite: 'AES_128_GCM_SHA256_128' });
+        const e = new RTCRtpSFrameEncryptor({ cipherSuite: 'AES_128_GCM_SHA256_128' });
         const sender = new RTCPeerConnection().addTransceiver('video').sender;
         sender.transform = e;
         let plainObject;
@@ -203,7 +216,7 @@ for (const which of BROWSERS) {
         }
         let perPacket;
         try {
-          new RTCRtpSFrameDecrypter({ cipherSuite: 'AES_128_GCM_SHA256_128', type: 'per-packet' });
+          new RTCRtpSFrameDecryptor({ cipherSuite: 'AES_128_GCM_SHA256_128', type: 'per-packet' });
         } catch (err) {
           perPacket = `${err.constructor.name}/${err.name}`;
         }
@@ -211,14 +224,17 @@ for (const which of BROWSERS) {
           accepted: sender.transform === e,
           plainObject,
           tag: Object.prototype.toString.call(e),
-          isEncrypter: e instanceof RTCRtpSFrameEncrypter,
+          isEncryptor: e instanceof RTCRtpSFrameEncryptor,
+          // The #308 name installed alongside is the same class.
+          isEncrypter: e instanceof RTCRtpSFrameEncrypter && RTCRtpSFrameEncrypter === RTCRtpSFrameEncryptor,
           perPacket,
         };
       });
       assert.deepEqual(shape, {
         accepted: true,
         plainObject: 'TypeError',
-        tag: '[object RTCRtpSFrameEncrypter]',
+        tag: '[object RTCRtpSFrameEncryptor]',
+        isEncryptor: true,
         isEncrypter: true,
         perPacket: 'DOMException/NotSupportedError',
       });
@@ -227,7 +243,7 @@ for (const which of BROWSERS) {
       await page.evaluate(() => window.call.start());
       const stats = () => page.evaluate(() => window.call.stats());
 
-      // 1. No key yet: the encoders run, the encrypters drop and count every frame, nothing
+      // 1. No key yet: the encoders run, the encryptors drop and count every frame, nothing
       //    reaches the receiver.
       const noKey = await until('frames dropped before the key', async () => {
         const s = await stats();
@@ -260,21 +276,30 @@ for (const which of BROWSERS) {
       assert.deepEqual(await page.evaluate(() => window.call.log.errors), []);
       t.diagnostic(`with the key: ${s1.video.framesDecoded} video frames decoded, ${s1.dec.audio.frames} audio frames decrypted`);
 
-      // 3. Wrong key at the receiver: "authentication" error events on the main thread, decoding stops.
+      // 3. Wrong key at the receiver: every frame fails; one "authentication" error event per
+      // track on the main thread (a run of identical failures, W3C issue #307), the rest
+      // counted; decoding stops.
       await page.evaluate(() => window.call.receiverKeys(0x24));
-      const errors = await until('authentication error events', async () => {
-        const e = await page.evaluate(() => window.call.log.errors);
-        return e.filter((x) => x.errorType === 'authentication').length > 20 ? e : null;
+      const failing = await until('authentication failures on both tracks', async () => {
+        const s = await stats();
+        return s.dec.video.errors > 20 && s.dec.audio.errors > 20 ? s : null;
       });
+      const errors = await page.evaluate(() => window.call.log.errors);
       for (const e of errors) {
         assert.equal(e.errorType, 'authentication');
         assert.equal(e.code, 'authentication_failed');
         assert.equal(e.isEvent, true);
         assert.equal(e.targetOk, true);
         assert.equal(e.keyID, String(e.kind === 'audio' ? 1 : 2));
+        assert.equal(e.previousRun, null);
       }
-      const kinds = new Set(errors.map((e) => e.kind));
-      assert.ok(kinds.has('video') && kinds.has('audio'), [...kinds].join());
+      assert.deepEqual(errors.map((e) => e.kind).sort(), ['audio', 'video'], 'one event per track');
+      for (const k of ['audio', 'video']) {
+        const d = failing.dec[k];
+        assert.equal(d.errorEvents, 1, k);
+        assert.equal(d.errorsSuppressed, d.errors - 1, k);
+        assert.deepEqual([d.currentErrorRun.errorType, d.currentErrorRun.count], ['authentication', d.errors], k);
+      }
       t.diagnostic(`error event frame on the main thread: ${[...new Set(errors.map((e) => e.frame))].join(', ')}`);
       await sleep(1000); // frames decrypted before the switch drain out
       const w0 = await stats();

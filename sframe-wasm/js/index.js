@@ -5,15 +5,24 @@
 import { cipherSuites } from './wasm.js';
 
 // The low-level API: Sender, Receiver, parseHeader, cipherSuiteInfo, cipherSuites,
-// errorCodes, derivationInfo; and hazmatProtectFrame (test vectors and interop only).
+// errorCodes, derivationInfo, ErrorRuns, errorTypeOf; and hazmatProtectFrame (test vectors and
+// interop only).
 export * from './wasm.js';
+// W3C names of PR #312; the #308 names (…Encrypter / …Decrypter) are the same classes.
 export {
   SFrameTransform,
+  SFrameEncryptorStream,
+  SFrameDecryptorStream,
   SFrameEncrypterStream,
   SFrameDecrypterStream,
   SFrameTransformErrorEvent,
-} from './transform.js';
-export { RTCRtpSFrameEncrypter, RTCRtpSFrameDecrypter } from './rtp.js';
+} from './streams.js';
+export {
+  RTCRtpSFrameEncryptor,
+  RTCRtpSFrameDecryptor,
+  RTCRtpSFrameEncrypter,
+  RTCRtpSFrameDecrypter,
+} from './w3c.js';
 export { installPolyfill } from './polyfill.js';
 export {
   clearPrefixLength,

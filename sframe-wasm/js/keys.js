@@ -153,7 +153,7 @@ export async function resolveKey(key, kid, suite) {
 }
 
 /**
- * resolveKey for the transforms (js/transform.js), adding the WebCrypto side of AES-GCM suites:
+ * resolveKey for the transforms (js/pipeline.js), adding the WebCrypto side of AES-GCM suites:
  *   - a NON-extractable HKDF CryptoKey with usages "deriveKey" and "deriveBits" (what
  *     `crypto.subtle.importKey("raw", bytes, "HKDF", false, ["deriveKey", "deriveBits"])`
  *     gives): the AES key is derived inside WebCrypto (deriveKey, non-extractable) and the salt

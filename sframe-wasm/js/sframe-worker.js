@@ -1,5 +1,5 @@
 // @ts-check
-// The module worker behind RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter (rtp.js starts it
+// The module worker behind RTCRtpSFrameEncryptor / RTCRtpSFrameDecryptor (w3c.js starts it
 // with `new Worker(new URL('./sframe-worker.js', import.meta.url), { type: 'module' })`).
 //
 // The handlers are set before anything is imported: the package loads its wasm module with a
@@ -23,7 +23,7 @@ const early = [];
 
 /**
  * A message the worker will never handle (its module failed to load): the key bytes of a key
- * call — the copy rtp.js transferred — are zero-filled (worker-host.js, which does this for the
+ * call — the copy w3c.js transferred — are zero-filled (worker-host.js, which does this for the
  * calls it handles, is what failed to load). The main thread rejects the call (OperationError).
  * @param {unknown} data
  */

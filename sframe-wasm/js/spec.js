@@ -1,7 +1,7 @@
 // @ts-check
 // Pieces of the W3C WebRTC Encoded Transform SFrame API (2026 editor's draft) shared by the
-// worker-side streams (transform.js) and the main-thread RTCRtpSFrameEncrypter /
-// RTCRtpSFrameDecrypter (rtp.js): the error event, the WebIDL conversions of the options
+// worker-side streams (streams.js) and the main-thread RTCRtpSFrameEncryptor /
+// RTCRtpSFrameDecryptor (w3c.js): the error event, the WebIDL conversions of the options
 // dictionary and of CryptoKeyID, and the exceptions the spec's methods reject with.
 //
 // The cipher suite names come from the wasm module (sframe-core's CipherSuite::ALL), never
@@ -10,7 +10,7 @@
 // tsc refuses a code the core does not have (test/tables.test.mjs checks that union against
 // errorCodes()).
 
-import { cipherSuites } from './wasm.js';
+import { cipherSuites, errorTypeOf } from './wasm.js';
 
 /** @typedef {import('../index.js').SFrameCipherSuite} SFrameCipherSuite */
 /** @typedef {import('../index.js').SFrameTransformErrorEventType} SFrameTransformErrorEventType */
@@ -33,18 +33,24 @@ const ERROR_TYPES = Object.freeze(['authentication', 'keyID', 'syntax']);
 
 /**
  * W3C `SFrameTransformErrorEvent`: `errorType` ("authentication" | "keyID" | "syntax"),
- * `keyID` (the frame's KID when known, else null) and `frame` (the frame that was dropped).
- * `code` is an extension: sframe-core's error code (e.g. "authentication_failed").
+ * `keyID` (the frame's KID when known, else null) and `frame` (the frame that was dropped: the
+ * RTCEncodedVideoFrame / RTCEncodedAudioFrame the transform received, W3C PR #313).
+ * Extensions: `code`, sframe-core's error code (e.g. "authentication_failed"), and
+ * `previousRun`: a decryptor fires one event per run of identical failures (W3C issue #307;
+ * sframe_core::report), and this is the run before this event's, `{ errorType, keyID, count }`,
+ * or null.
  */
 export class SFrameTransformErrorEvent extends Event {
   /** @type {SFrameTransformErrorEventType} */
   #errorType;
   /** @type {bigint | number | null} */
   #keyID;
-  /** @type {unknown} */
+  /** @type {import('../index.js').SFrameErrorFrame} */
   #frame;
   /** @type {string | null} */
   #code;
+  /** @type {import('../index.js').SFrameErrorRun | null} */
+  #previousRun;
 
   /**
    * @param {string} type
@@ -56,7 +62,7 @@ export class SFrameTransformErrorEvent extends Event {
         "SFrameTransformErrorEvent: eventInitDict with errorType and frame is required",
       );
     }
-    const { errorType, frame, keyID, code } = eventInitDict;
+    const { errorType, frame, keyID, code, previousRun } = eventInitDict;
     if (!ERROR_TYPES.includes(String(errorType))) {
       throw new TypeError(
         `SFrameTransformErrorEvent: errorType must be one of ${ERROR_TYPES.join(', ')} (got ${errorType})`,
@@ -70,6 +76,7 @@ export class SFrameTransformErrorEvent extends Event {
     this.#frame = frame;
     this.#keyID = keyID === undefined || keyID === null ? null : keyID;
     this.#code = code === undefined || code === null ? null : String(code);
+    this.#previousRun = previousRun ?? null;
   }
 
   /** "authentication" | "keyID" | "syntax". */
@@ -82,7 +89,10 @@ export class SFrameTransformErrorEvent extends Event {
     return this.#keyID;
   }
 
-  /** The frame that failed (it was dropped). */
+  /**
+   * The frame that failed (it was dropped): the RTCEncodedVideoFrame / RTCEncodedAudioFrame
+   * object the transform received (W3C PR #313), or the BufferSource chunk; null for none.
+   */
   get frame() {
     return this.#frame;
   }
@@ -90,6 +100,16 @@ export class SFrameTransformErrorEvent extends Event {
   /** Extension: sframe-core's error code, e.g. "authentication_failed", "unknown_key_id". */
   get code() {
     return this.#code;
+  }
+
+  /**
+   * Extension (this package's behaviour pending W3C issue #307): the run of identical
+   * failures (same errorType and keyID) before this event's — the previous event's failure
+   * and how many frames in a row failed like it (`count`, that event's frame included) — or
+   * null (the first event, or none since the last one carried it).
+   */
+  get previousRun() {
+    return this.#previousRun;
   }
 }
 
@@ -105,26 +125,22 @@ export function errorCodeOf(e, fallback = 'unknown') {
 }
 
 /**
- * sframe-core's error code of a frame that failed to decrypt → the spec's errorType.
+ * sframe-core's error code of a frame that failed to decrypt → the spec's errorType, by the
+ * core's mapping (wasm `errorTypeOf`, `sframe_core::report::FailureKind::of`): "keyID",
+ * "authentication", else "syntax" (also for the codes of the JS layer; "replay", which the
+ * core maps to no event, is never reported and reads "syntax" here).
  * @param {CaughtErrorCode} code
  * @returns {SFrameTransformErrorEventType}
  */
 export function errorTypeFor(code) {
-  switch (code) {
-    case 'unknown_key_id':
-      return 'keyID';
-    case 'authentication_failed':
-    case 'key_usage_limit':
-      return 'authentication';
-    default:
-      return 'syntax';
-  }
+  return errorTypeOf(code) ?? 'syntax';
 }
 
 /**
  * The options of the spec's constructors after WebIDL conversion: SFrameTransformOptions
- * `{ required SFrameCipherSuite cipherSuite; type = "per-frame" }` plus this package's
- * extensions (`compatibilityMode`, `replayWindow`), which are passed through unchecked (the
+ * `{ required SFrameCipherSuite cipherSuite }` and RTCRtpSFrameEncryptorOptions, which adds
+ * `type = "per-frame"` (W3C PR #312; before it every constructor read `type`, and this package
+ * still reads it on every one), plus this package's extensions (`compatibilityMode`, `replayWindow`), which are passed through unchecked (the
  * transform checks them).
  * @typedef {{ cipherSuite: SFrameCipherSuite, type: 'per-frame',
  *   compatibilityMode?: import('../index.js').SFrameCompatibilityMode,

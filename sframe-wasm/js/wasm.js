@@ -10,6 +10,8 @@ import init, {
   errorCodes,
   derivationInfo,
   hazmatProtectFrame,
+  ErrorRuns,
+  errorTypeOf,
 } from '../pkg/sframe_wasm.js';
 
 const wasmUrl = new URL('../pkg/sframe_wasm_bg.wasm', import.meta.url);
@@ -31,4 +33,6 @@ export {
   errorCodes,
   derivationInfo,
   hazmatProtectFrame, // tests and interop only: never for media (see index.d.ts)
+  ErrorRuns,
+  errorTypeOf,
 };

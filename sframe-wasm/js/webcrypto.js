@@ -1,5 +1,5 @@
 // @ts-check
-// WebCrypto keys and AEAD for the transforms' fast path (transform.js): the AES-GCM suites' AEAD
+// WebCrypto keys and AEAD for the transforms' fast path (pipeline.js): the AES-GCM suites' AEAD
 // runs in the browser's WebCrypto (hardware AES; with a non-extractable HKDF base key no AES
 // key byte is ever in JS or wasm memory) while header, counters, nonce, AAD, KID lookup, limits
 // and replay window stay in sframe-core (Sender.protectExternal, Receiver.unprotectExternal /

@@ -1,6 +1,6 @@
 // @ts-check
-// The worker side of RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter (rtp.js): one
-// SFrameEncrypterStream or SFrameDecrypterStream per main-thread object, keyed by the id the
+// The worker side of RTCRtpSFrameEncryptor / RTCRtpSFrameDecryptor (w3c.js): one
+// SFrameEncryptorStream or SFrameDecryptorStream per main-thread object, keyed by the id the
 // main thread chose, piped between the RTCRtpScriptTransformer's readable and writable.
 //
 // js/sframe-worker.js runs this in the package's module worker; the Node tests run it in
@@ -14,10 +14,11 @@
 //   { type: 'close', id }
 // and back (worker → main):
 //   { type: 'reply', req, ok: true, value } | { type: 'reply', req, ok: false, error }
-//   { type: 'error', id, errorType, keyID, code, frame }   a decrypter's SFrameTransformErrorEvent
+//   { type: 'error', id, errorType, keyID, code,           a decryptor's SFrameTransformErrorEvent
+//     previousRun, frame }
 //   { type: 'fatal', message }                             (sframe-worker.js: the module failed)
 
-import { SFrameDecrypterStream, SFrameEncrypterStream } from './transform.js';
+import { SFrameDecryptorStream, SFrameEncryptorStream } from './streams.js';
 
 /** The key of the RTCRtpScriptTransform options that carries this package's settings. */
 export const TRANSFORM_OPTION = 'sframeWasm';
@@ -28,7 +29,7 @@ export const TRANSFORM_OPTION = 'sframeWasm';
  * @typedef {{ name: string, message: string,
  *   cause?: { name: string, message: string, code?: string } }} WireError
  * @typedef {{ readable: ReadableStream, writable: WritableStream, options?: any }} Transformer
- * @typedef {{ stream: SFrameEncrypterStream | SFrameDecrypterStream | null,
+ * @typedef {{ stream: SFrameEncryptorStream | SFrameDecryptorStream | null,
  *   error: unknown, piped: boolean }} Entry
  */
 
@@ -84,15 +85,15 @@ export function createWorkerHost(post) {
     entries.set(config.id, entry);
     try {
       if (config.role === 'encrypt') {
-        entry.stream = new SFrameEncrypterStream(config.options);
+        entry.stream = new SFrameEncryptorStream(config.options);
       } else {
-        const dec = new SFrameDecrypterStream(config.options);
+        const dec = new SFrameDecryptorStream(config.options);
         dec.addEventListener('error', (event) => forwardError(config.id, /** @type {any} */ (event)));
         entry.stream = dec;
       }
     } catch (e) {
       // Creation failed (e.g. a replayWindow sframe-core refuses): key calls reject with the
-      // error, and frames are never piped — a sender with a failed encrypter sends nothing.
+      // error, and frames are never piped — a sender with a failed encryptor sends nothing.
       entry.error = e;
     }
     return entry;
@@ -109,6 +110,7 @@ export function createWorkerHost(post) {
       errorType: event.errorType,
       keyID: event.keyID,
       code: event.code,
+      previousRun: event.previousRun,
       frame: event.frame,
     };
     try {
@@ -162,7 +164,7 @@ export function createWorkerHost(post) {
                 ? stream.removeDecryptionKey(data.keyID)
                 : stream[data.op](data.key, data.keyID));
             } finally {
-              // Key bytes are the copy rtp.js transferred: the package's own. The stream made
+              // Key bytes are the copy w3c.js transferred: the package's own. The stream made
               // its own copy for wasm (and WebCrypto imported its own), which it wipes; this
               // one is wiped here, whether the key is in force or the call failed, before the
               // reply settles the main thread's promise.

@@ -23,6 +23,9 @@
 //! * `hazmatProtectFrame(cipherSuite, keyId, counter, baseKey, frame, metadata?)` → one frame
 //!   at an explicit counter, with no state (`sframe_core::hazmat::protect_frame`): for test
 //!   vectors and interop only, never media (the same key, KID and counter twice reuse a nonce).
+//! * `ErrorRuns` — `observe(errorType, keyId)`, `success()`: one error report per run of
+//!   identical failures (`sframe_core::report`); `errorTypeOf(code)` → the W3C
+//!   `SFrameTransformErrorEventType` of a receiver's error code (`FailureKind::of`).
 //!
 //! Key IDs and counters are `bigint`s (64-bit); a key ID may also be given as a
 //! non-negative safe-integer `number`. Byte inputs may be a `Uint8Array`, any other
@@ -59,6 +62,7 @@
 
 mod convert;
 mod error;
+mod report;
 
 use convert::{bytes, derived, key_id, optional_bytes, suite};
 use error::{JsResult, core_error};
@@ -328,6 +332,35 @@ impl Receiver {
         Ok(self.inner.remove_key(key_id(kid)?))
     }
 
+    /// The usage counters of the key for `keyId` (`sframe_core::Receiver::usage`):
+    /// `{ frames, authenticationFailures, highestCounter }` — frames it opened, frames that
+    /// failed authentication under it, the highest counter it authenticated (a bigint, `null`
+    /// before the first) — or `null` when no key is installed for `keyId`. Counts are numbers.
+    #[wasm_bindgen(unchecked_return_type = "import('../index.js').ReceiverKeyUsage | null")]
+    pub fn usage(
+        &self,
+        #[wasm_bindgen(js_name = keyId, unchecked_param_type = "bigint | number")] kid: &JsValue,
+    ) -> JsResult<JsValue> {
+        let kid = key_id(kid)?;
+        let Some(usage) = self.inner.usage(kid) else {
+            return Ok(JsValue::NULL);
+        };
+        let out = Object::new();
+        set(&out, "frames", (usage.frames as f64).into())?;
+        set(
+            &out,
+            "authenticationFailures",
+            (usage.auth_failures as f64).into(),
+        )?;
+        let highest = self.inner.highest_counter(kid);
+        set(
+            &out,
+            "highestCounter",
+            highest.map_or(JsValue::NULL, JsValue::from),
+        )?;
+        Ok(out.into())
+    }
+
     /// Whether a key for `keyId` is installed.
     #[wasm_bindgen(js_name = hasKey)]
     pub fn has_key(
@@ -562,6 +595,6 @@ fn suite_info(s: sframe_core::CipherSuite) -> JsResult<JsValue> {
     Ok(out.into())
 }
 
-fn set(obj: &Object, name: &str, value: JsValue) -> JsResult<()> {
+pub(crate) fn set(obj: &Object, name: &str, value: JsValue) -> JsResult<()> {
     Reflect::set(obj, &JsValue::from_str(name), &value).map(|_| ())
 }

@@ -317,10 +317,10 @@ test('H.264 SEI payloads are encrypted; SPS/PPS stay clear; exact round trip', (
   }
 });
 
-// The same through SFrameTransform (transform.js lays frames out with protectFrame /
+// The same through SFrameTransform (pipeline.js lays frames out with protectFrame /
 // splitProtected / restoreFrame and reports "frame_too_short" as a "syntax" error).
 test(
-  'SFrameTransform encrypter → decrypter, every length 0..64 per codec',
+  'SFrameTransform encryptor → decryptor, every length 0..64 per codec',
   async () => {
     const rand = prng(0x6a6);
     for (const { name, codec, gen } of CASES) {
@@ -357,8 +357,8 @@ test(
       };
       const wire = await collect(enc, frames.map((f) => f.slice()));
       const out = await collect(dec, wire);
-      assert.deepEqual(decErrors, [], `${name}: decrypter errors`);
-      assert.deepEqual(encErrors, new Array(refused).fill('frame_too_short'), `${name}: encrypter refusals`);
+      assert.deepEqual(decErrors, [], `${name}: decryptor errors`);
+      assert.deepEqual(encErrors, new Array(refused).fill('frame_too_short'), `${name}: encryptor refusals`);
       assert.deepEqual(out.map((x) => new Uint8Array(x)), expected, name);
       enc.close?.();
       dec.close?.();

@@ -1,4 +1,4 @@
-// Stand-ins for the browser pieces RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter use, so the
+// Stand-ins for the browser pieces RTCRtpSFrameEncryptor / RTCRtpSFrameDecryptor use, so the
 // main-thread code, the message protocol and the worker code (js/worker-host.js, the code
 // js/sframe-worker.js runs) are tested together in Node:
 //

@@ -1,10 +1,10 @@
 // Key hygiene: transforms free their wasm Sender/Receiver (which zeroizes the keys in
 // wasm memory) when the stream ends or close() is called, and wipe the package's JS copies of
-// key bytes as soon as wasm has them — also the copy RTCRtpSFrameEncrypter / Decrypter transfer
+// key bytes as soon as wasm has them — also the copy RTCRtpSFrameEncryptor / Decryptor transfer
 // to the package's worker (in-process stand-in, test/fake-rtc.mjs).
 //
 // The wasm objects a transform creates are private; the tests see them by wrapping the shared
-// prototype methods the transform calls (this module and transform.js import the same class).
+// prototype methods the transform calls (this module and pipeline.js import the same class).
 // A wasm-bindgen object whose `__wbg_ptr` is 0 has been freed (its Rust value dropped).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,15 +12,15 @@ import { execFileSync } from 'node:child_process';
 import {
   Sender,
   Receiver,
-  RTCRtpSFrameDecrypter,
-  RTCRtpSFrameEncrypter,
+  RTCRtpSFrameDecryptor,
+  RTCRtpSFrameEncryptor,
   SFrameTransform,
-  SFrameDecrypterStream,
+  SFrameDecryptorStream,
   cipherSuiteInfo,
   resolveKey,
   wipeKey,
 } from '../js/index.js';
-import { _setWorkerFactory } from '../js/rtp.js';
+import { _setWorkerFactory } from '../js/w3c.js';
 import { FakeEncodedFrame, FakeWorker, withFakeBrowser } from './fake-rtc.mjs';
 
 const KEY = new Uint8Array(16).map((_, i) => 0x11 * (i + 1));
@@ -131,7 +131,7 @@ test("the package's JS copies of key bytes are wiped once wasm has them", async 
   const hkdf = await crypto.subtle.importKey('raw', KEY, 'HKDF', false, ['deriveBits']);
   const extractable = await crypto.subtle.importKey('raw', KEY, 'AES-GCM', true, ['encrypt']);
   const enc = new SFrameTransform({ role: 'encrypt', cipherSuite: SUITE });
-  const dec = new SFrameDecrypterStream({ cipherSuite: SUITE });
+  const dec = new SFrameDecryptorStream({ cipherSuite: SUITE });
   const rival = new SFrameTransform({ role: 'encrypt', cipherSuite: SUITE });
   rival.onerror = () => {};
   const calls = await recordingKeyCalls(async () => {
@@ -188,7 +188,7 @@ async function collect(t, frames) {
   return out;
 }
 
-// Security 2, finding 5: key bytes given to RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter are
+// Security 2, finding 5: key bytes given to RTCRtpSFrameEncryptor / RTCRtpSFrameDecryptor are
 // copied and the copy transferred to the package's worker; that copy — the buffer the worker
 // received — was never wiped. Now the worker zero-fills it once the key call settled (in force
 // or refused), and the page zero-fills its copy if it was never transferred.
@@ -207,21 +207,21 @@ test('Security 2 finding 5: key bytes transferred to the worker are wiped there 
     caller.set(KEY, 2);
     const callerCopy = caller.slice();
     const keyView = caller.subarray(2, 18); // the 16 key bytes, at an offset in a larger buffer
-    const enc = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
-    const rival = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
-    const dec = new RTCRtpSFrameDecrypter({ cipherSuite: SUITE });
-    const badDec = new RTCRtpSFrameDecrypter({ cipherSuite: SUITE, replayWindow: 5000 });
+    const enc = new RTCRtpSFrameEncryptor({ cipherSuite: SUITE });
+    const rival = new RTCRtpSFrameEncryptor({ cipherSuite: SUITE });
+    const dec = new RTCRtpSFrameDecryptor({ cipherSuite: SUITE });
+    const badDec = new RTCRtpSFrameDecryptor({ cipherSuite: SUITE, replayWindow: 5000 });
     const short = () => new Uint8Array(4).fill(9); // refused by sframe-core: invalid_key
     const refused = { name: 'InvalidModificationError' };
     /** [what, the key call, what it rejects with (null: it resolves)] */
     const calls = [
-      ['encrypter: set key (in force)', () => enc.setEncryptionKey(keyView, 7), null],
-      ['encrypter: set key, refused (key_in_use)', () => rival.setEncryptionKey(KEY, 7), refused],
-      ['encrypter: set key, refused (invalid_key)', () => rival.setEncryptionKey(short(), 8), refused],
-      ['decrypter: add key (in force)', () => dec.addDecryptionKey(KEY.slice().buffer, 7), null],
-      ['decrypter: add key, refused (invalid_key)', () => dec.addDecryptionKey(short(), 8), refused],
+      ['encryptor: set key (in force)', () => enc.setEncryptionKey(keyView, 7), null],
+      ['encryptor: set key, refused (key_in_use)', () => rival.setEncryptionKey(KEY, 7), refused],
+      ['encryptor: set key, refused (invalid_key)', () => rival.setEncryptionKey(short(), 8), refused],
+      ['decryptor: add key (in force)', () => dec.addDecryptionKey(KEY.slice().buffer, 7), null],
+      ['decryptor: add key, refused (invalid_key)', () => dec.addDecryptionKey(short(), 8), refused],
       // The worker could not create it (replayWindow over sframe-core's bound): no stream.
-      ['decrypter: add key, no stream', () => badDec.addDecryptionKey(KEY, 7), /invalid configuration/],
+      ['decryptor: add key, no stream', () => badDec.addDecryptionKey(KEY, 7), /invalid configuration/],
     ];
     for (const [what, call, rejection] of calls) {
       const before = workers[0].received.length;
@@ -257,8 +257,8 @@ test('Security 2 finding 5: key bytes transferred to the worker are wiped there 
       };
       return w;
     });
-    const enc2 = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
-    const dec2 = new RTCRtpSFrameDecrypter({ cipherSuite: SUITE });
+    const enc2 = new RTCRtpSFrameEncryptor({ cipherSuite: SUITE });
+    const dec2 = new RTCRtpSFrameDecryptor({ cipherSuite: SUITE });
     await assert.rejects(enc2.setEncryptionKey(KEY, 1), { name: 'DataCloneError' });
     await assert.rejects(dec2.addDecryptionKey(KEY, 1), { name: 'DataCloneError' });
     assert.equal(posted.length, 2);
@@ -276,7 +276,7 @@ test('Security 2 finding 5: key bytes transferred to the worker are wiped there 
       };
       return w;
     });
-    const enc3 = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
+    const enc3 = new RTCRtpSFrameEncryptor({ cipherSuite: SUITE });
     await assert.rejects(enc3.setEncryptionKey(KEY, 1), { name: 'OperationError' });
     assert.equal(posted.length, 1);
     assert.ok(isZero(posted[0].key), `worker failed: the page's copy is wiped (${posted[0].key})`);

@@ -1,4 +1,4 @@
-// One key per encrypter: two encrypters of one JS realm given the same key and KID would each
+// One key per encryptor: two encryptors of one JS realm given the same key and KID would each
 // count from 0 and repeat every (key, nonce) pair. sframe-core's per-thread registry (its `std`
 // feature) refuses the second live Sender ("key_in_use"); all transforms of the realm share one
 // wasm instance, so it sees them all. The app learns it twice: a rejected setEncryptionKey
@@ -50,7 +50,7 @@ function harness(t) {
 
 const hkdfKey = (bytes) => crypto.subtle.importKey('raw', bytes, 'HKDF', false, ['deriveBits']);
 
-test('a second live encrypter given the same key bytes and KID is refused', async () => {
+test('a second live encryptor given the same key bytes and KID is refused', async () => {
   const first = new SFrameTransform({ role: 'encrypt', cipherSuite: SUITE });
   const second = new SFrameTransform({ role: 'encrypt', cipherSuite: SUITE });
   const a = harness(first);
@@ -65,7 +65,7 @@ test('a second live encrypter given the same key bytes and KID is refused', asyn
   assert.equal(b.events[0].keyID, 7n);
   assert.equal(b.events[0].code, 'key_in_use');
   assert.equal(b.events[0].frame, null);
-  // The refused encrypter has no key: frames are dropped, never sent in clear.
+  // The refused encryptor has no key: frames are dropped, never sent in clear.
   assert.deepEqual(await b.write(frame(40, 1)), []);
   assert.deepEqual(b.events.map((e) => e.code), ['key_in_use', 'no_key']);
   // The first one is unaffected.
@@ -110,7 +110,7 @@ test('non-extractable HKDF CryptoKeys are caught too (derived key fingerprint)',
   for (const t of [first, second, third]) t.close();
 });
 
-test('once the first encrypter is closed, its key can be used by a new one', async () => {
+test('once the first encryptor is closed, its key can be used by a new one', async () => {
   for (const end of ['close()', 'writable.abort()', 'readable.cancel()', 'writable.close()']) {
     const first = new SFrameTransform({ role: 'encrypt', cipherSuite: SUITE });
     await first.setEncryptionKey(await hkdfKey(OTHER), 11);
@@ -126,7 +126,7 @@ test('once the first encrypter is closed, its key can be used by a new one', asy
     }
     assert.equal(first.closed, true, end);
     // The key is free again (the application must not reuse this key and KID pair with a
-    // new encrypter that starts at counter 0 — see README; here it only checks the release).
+    // new encryptor that starts at counter 0 — see README; here it only checks the release).
     await second.setEncryptionKey(OTHER, 11);
     second.close();
   }
@@ -162,7 +162,7 @@ test('wasm Sender: key_in_use from setKey and setDerivedKey, released by free()'
   }
 });
 
-test('decrypters are not limited (many receivers may hold one key)', async () => {
+test('decryptors are not limited (many receivers may hold one key)', async () => {
   const enc = new SFrameTransform({ role: 'encrypt', cipherSuite: SUITE });
   const decs = [0, 1, 2].map(() => new SFrameTransform({ role: 'decrypt', cipherSuite: SUITE }));
   await enc.setEncryptionKey(KEY, 3);

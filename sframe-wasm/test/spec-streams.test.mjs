@@ -1,13 +1,14 @@
-// The 2026 W3C stream objects: SFrameEncrypterStream (not an EventTarget, PR #309),
-// SFrameDecrypterStream (EventTarget with error events), SFrameTransformErrorEvent, the
+// The 2026 W3C stream objects: SFrameEncryptorStream (not an EventTarget, PR #309),
+// SFrameDecryptorStream (EventTarget with error events), SFrameTransformErrorEvent, the
 // options dictionary (required cipherSuite enum, type "per-frame" | "per-packet") and the
 // exceptions of the key methods.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CIPHER_SUITES,
-  SFrameDecrypterStream,
-  SFrameEncrypterStream,
+  SFrameDecryptorStream,
+  SFrameEncryptorStream,
+  SFrameTransform,
   SFrameTransformErrorEvent,
   parseHeader,
 } from '../js/index.js';
@@ -37,12 +38,12 @@ async function run(transform, frames) {
   return p.out.slice(start);
 }
 
-/** A unique 16-byte key per call (encrypters of one realm may not share key and KID). */
+/** A unique 16-byte key per call (encryptors of one realm may not share key and KID). */
 let keySeed = 1;
 const freshKey = () => new Uint8Array(16).fill(keySeed++);
 
 test('options: cipherSuite is a required enum of names; type "per-frame" | "per-packet"', () => {
-  for (const Cls of [SFrameEncrypterStream, SFrameDecrypterStream]) {
+  for (const Cls of [SFrameEncryptorStream, SFrameDecryptorStream]) {
     assert.throws(() => new Cls(), TypeError);
     assert.throws(() => new Cls({}), { name: 'TypeError', message: /cipherSuite is required/ });
     assert.throws(() => new Cls({ cipherSuite: 4 }), TypeError); // numbers are not enum values
@@ -68,9 +69,9 @@ test('options: cipherSuite is a required enum of names; type "per-frame" | "per-
   }
 });
 
-test('SFrameEncrypterStream is not an EventTarget (#309); SFrameDecrypterStream is', () => {
-  const enc = new SFrameEncrypterStream({ cipherSuite: SUITE });
-  const dec = new SFrameDecrypterStream({ cipherSuite: SUITE });
+test('SFrameEncryptorStream is not an EventTarget (#309); SFrameDecryptorStream is', () => {
+  const enc = new SFrameEncryptorStream({ cipherSuite: SUITE });
+  const dec = new SFrameDecryptorStream({ cipherSuite: SUITE });
   assert.equal(enc instanceof EventTarget, false);
   assert.equal('addEventListener' in enc, false);
   assert.equal('onerror' in enc, false);
@@ -84,7 +85,7 @@ test('SFrameEncrypterStream is not an EventTarget (#309); SFrameDecrypterStream 
 });
 
 test('frames before the first key are dropped and counted, never passed on in clear', async () => {
-  const enc = new SFrameEncrypterStream({ cipherSuite: SUITE });
+  const enc = new SFrameEncryptorStream({ cipherSuite: SUITE });
   const plain = [frame(50, 1), frame(60, 2), frame(70, 3)];
   assert.deepEqual(await run(enc, plain.map((f) => f.slice())), []);
   assert.equal(enc.stats.droppedNoKey, 3);
@@ -98,13 +99,17 @@ test('frames before the first key are dropped and counted, never passed on in cl
   assert.equal(parseHeader(out[0]).counter, 0n); // no counter was spent on the dropped frames
   assert.deepEqual(enc.stats, {
     frames: 4,
+    framesOut: 1,
+    bytesIn: 50 + 60 + 70 + 40,
+    bytesOut: out[0].length, // 40 + header + tag
     passedThrough: 0,
     dropped: 3,
     droppedNoKey: 3,
     replayed: 0,
-    errors: 0,
+    errors: 0, // no key is not an error (no event either: W3C issue #306)
+    failures: { authentication: 0, keyID: 0, syntax: 0 },
   });
-  const dec = new SFrameDecrypterStream({ cipherSuite: SUITE });
+  const dec = new SFrameDecryptorStream({ cipherSuite: SUITE });
   await dec.addDecryptionKey(key, 9);
   assert.deepEqual(await run(dec, out), [frame(40, 4)]);
   enc.close();
@@ -112,7 +117,7 @@ test('frames before the first key are dropped and counted, never passed on in cl
 });
 
 test('key methods reject as the spec says: TypeError, RangeError, InvalidModificationError, InvalidStateError', async () => {
-  const enc = new SFrameEncrypterStream({ cipherSuite: SUITE });
+  const enc = new SFrameEncryptorStream({ cipherSuite: SUITE });
   const key = freshKey();
   // Arguments (checked before anything is installed).
   await assert.rejects(enc.setEncryptionKey(key), { name: 'TypeError', message: /keyID is required/ });
@@ -134,8 +139,8 @@ test('key methods reject as the spec says: TypeError, RangeError, InvalidModific
   });
   await enc.setEncryptionKey(key, 1.9); // [EnforceRange] truncates: KID 1
   assert.equal(parseHeader((await run(enc, [frame(5, 1)]))[0]).keyId, 1n);
-  // A second live encrypter with the same key and KID: key_in_use, and it keeps its old key.
-  const rival = new SFrameEncrypterStream({ cipherSuite: SUITE });
+  // A second live encryptor with the same key and KID: key_in_use, and it keeps its old key.
+  const rival = new SFrameEncryptorStream({ cipherSuite: SUITE });
   const other = freshKey();
   await rival.setEncryptionKey(other, 2);
   await assert.rejects(rival.setEncryptionKey(key, 1), (e) => {
@@ -154,7 +159,7 @@ test('key methods reject as the spec says: TypeError, RangeError, InvalidModific
   await rival.setEncryptionKey(key, 1); // no longer in use
   rival.close();
 
-  const dec = new SFrameDecrypterStream({ cipherSuite: SUITE });
+  const dec = new SFrameDecryptorStream({ cipherSuite: SUITE });
   await assert.rejects(dec.addDecryptionKey(key), TypeError);
   await assert.rejects(dec.removeDecryptionKey(), TypeError);
   await assert.rejects(dec.removeDecryptionKey(2n ** 64n), RangeError);
@@ -165,10 +170,10 @@ test('key methods reject as the spec says: TypeError, RangeError, InvalidModific
   await assert.rejects(dec.removeDecryptionKey(1), { name: 'InvalidStateError' });
 });
 
-test('decrypter error events: SFrameTransformErrorEvent with errorType, keyID, frame; onerror and listeners', async () => {
+test('decryptor error events: SFrameTransformErrorEvent with errorType, keyID, frame; onerror and listeners', async () => {
   const key = freshKey();
-  const enc = new SFrameEncrypterStream({ cipherSuite: 'AES_256_CTR_HMAC_SHA512_32' });
-  const dec = new SFrameDecrypterStream({ cipherSuite: 'AES_256_CTR_HMAC_SHA512_32' });
+  const enc = new SFrameEncryptorStream({ cipherSuite: 'AES_256_CTR_HMAC_SHA512_32' });
+  const dec = new SFrameDecryptorStream({ cipherSuite: 'AES_256_CTR_HMAC_SHA512_32' });
   await enc.setEncryptionKey(key, 300);
   const [a, b, c] = await run(enc, [frame(20, 1), frame(20, 2), frame(20, 3)]);
   const viaListener = [];
@@ -218,4 +223,61 @@ test('SFrameTransformErrorEvent: required init members, read-only attributes', (
   assert.equal(e.errorType, 'keyID');
   // EventInit members still work.
   assert.equal(new SFrameTransformErrorEvent('x', { errorType: 'syntax', frame: 1, bubbles: true }).bubbles, true);
+});
+
+test('W3C PR #313: an error event\'s frame is the encoded frame object written, its data as it came', async () => {
+  const { FakeEncodedFrame } = await import('./fake-rtc.mjs');
+  const key = freshKey();
+  const enc = new SFrameEncryptorStream({ cipherSuite: SUITE });
+  await enc.setEncryptionKey(key, 12);
+  // VP8 delta frames (3 clear bytes): one small (wasm path), one large (WebCrypto path: the key
+  // given as bytes has both forms, frames from 1 KiB on go through WebCrypto).
+  const delta = (n) => Object.assign(frame(n, 0x31), { 0: 0x01 });
+  const sealed = await run(enc, [new FakeEncodedFrame(delta(200), 'video/VP8'), new FakeEncodedFrame(delta(4000), 'video/VP8')]);
+  const wire = sealed.map((f) => new Uint8Array(f.data).slice());
+  const cases = [
+    // No key for the KID: always found out on the wasm path, small frame or large.
+    ['keyID, small frame', null, 0, 'keyID'],
+    ['keyID, large frame', null, 1, 'keyID'],
+    ['authentication, wasm path', freshKey(), 0, 'authentication'],
+    ['authentication, WebCrypto path', freshKey(), 1, 'authentication'],
+  ];
+  for (const [what, decKey, i, errorType] of cases) {
+    const dec = new SFrameDecryptorStream({ cipherSuite: SUITE });
+    if (decKey) await dec.addDecryptionKey(decKey, 12);
+    const events = [];
+    dec.onerror = (e) => events.push(e);
+    const written = new FakeEncodedFrame(wire[i], 'video/VP8');
+    assert.deepEqual(await run(dec, [written]), [], what);
+    assert.equal(events.length, 1, what);
+    assert.equal(events[0].errorType, errorType, what);
+    assert.equal(events[0].frame, written, `${what}: the object written, not a copy`);
+    assert.deepEqual(new Uint8Array(events[0].frame.data), wire[i], `${what}: its data untouched`);
+    dec.close();
+  }
+  // Not an SFrame frame: "syntax", the frame itself.
+  const dec = new SFrameDecryptorStream({ cipherSuite: SUITE });
+  const events = [];
+  dec.onerror = (e) => events.push(e);
+  const garbage = new FakeEncodedFrame(Uint8Array.of(0x01, 2, 3, 0xff), 'video/VP8');
+  const notAFrame = { data: 'no ArrayBuffer' };
+  await run(dec, [garbage, new Uint8Array(5).fill(0xff).slice(0, 4), notAFrame]);
+  assert.deepEqual(events.map((e) => e.errorType), ['syntax']); // one run: all three fail alike
+  assert.equal(events[0].frame, garbage);
+  // A chunk that is neither an encoded frame nor a BufferSource has no frame to report.
+  const lone = new SFrameDecryptorStream({ cipherSuite: SUITE });
+  const loneEvents = [];
+  lone.onerror = (e) => loneEvents.push(e);
+  await run(lone, [notAFrame]);
+  assert.deepEqual(loneEvents.map((e) => [e.errorType, e.code, e.frame]), [['syntax', 'invalid_argument', null]]);
+  // The compatibility object's encryptor reports frames too (before its first key): the same
+  // object, still in clear — it was dropped, never sent.
+  const legacy = new SFrameTransform({ role: 'encrypt', cipherSuite: SUITE });
+  const legacyEvents = [];
+  legacy.onerror = (e) => legacyEvents.push(e);
+  const plain = new FakeEncodedFrame(delta(50), 'video/VP8');
+  assert.deepEqual(await run(legacy, [plain]), []);
+  assert.equal(legacyEvents[0].frame, plain);
+  assert.deepEqual(new Uint8Array(plain.data), delta(50));
+  for (const x of [enc, dec, lone, legacy]) x.close();
 });

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import {
   CIPHER_SUITES,
   Receiver,
-  SFrameDecrypterStream,
-  SFrameEncrypterStream,
+  SFrameDecryptorStream,
+  SFrameEncryptorStream,
   SFrameTransform,
   Sender,
   cipherSuiteInfo,
@@ -121,7 +121,7 @@ async function pipe(transform, frames) {
   return out;
 }
 
-test('every suite round-trips through SFrameTransform and the encrypter/decrypter streams', async () => {
+test('every suite round-trips through SFrameTransform and the encryptor/decryptor streams', async () => {
   for (const { id, name } of cipherSuites()) {
     const raw = crypto.getRandomValues(new Uint8Array(16));
     const frames = [100, 1, 700].map((n) => crypto.getRandomValues(new Uint8Array(n)));
@@ -133,14 +133,14 @@ test('every suite round-trips through SFrameTransform and the encrypter/decrypte
     const encrypted = await pipe(enc, frames.map((f) => f.slice()));
     assert.equal(encrypted.length, 3);
     assert.deepEqual(await pipe(dec, encrypted), frames, `${name} via SFrameTransform`);
-    // Streams: the encrypter holds a non-extractable HKDF CryptoKey (derived in WebCrypto,
-    // SHA-512 for suites 5-8), the decrypter the raw bytes (derived by sframe-core).
+    // Streams: the encryptor holds a non-extractable HKDF CryptoKey (derived in WebCrypto,
+    // SHA-512 for suites 5-8), the decryptor the raw bytes (derived by sframe-core).
     const hkdf = await crypto.subtle.importKey('raw', raw, 'HKDF', false, ['deriveBits']);
-    const sEnc = new SFrameEncrypterStream({ cipherSuite: name });
-    const sDec = new SFrameDecrypterStream({ cipherSuite: name });
+    const sEnc = new SFrameEncryptorStream({ cipherSuite: name });
+    const sDec = new SFrameDecryptorStream({ cipherSuite: name });
     await sEnc.setEncryptionKey(hkdf, 6);
     await sDec.addDecryptionKey(raw, 6);
     const out = await pipe(sDec, await pipe(sEnc, frames.map((f) => f.slice())));
-    assert.deepEqual(out, frames, `${name} via SFrameEncrypterStream / SFrameDecrypterStream`);
+    assert.deepEqual(out, frames, `${name} via SFrameEncryptorStream / SFrameDecryptorStream`);
   }
 });

@@ -1,10 +1,10 @@
-// SFrameTransform / SFrameEncrypterStream / SFrameDecrypterStream with synthetic frames.
+// SFrameTransform / SFrameEncryptorStream / SFrameDecryptorStream with synthetic frames.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   SFrameTransform,
-  SFrameEncrypterStream,
-  SFrameDecrypterStream,
+  SFrameEncryptorStream,
+  SFrameDecryptorStream,
   SFrameTransformErrorEvent,
   parseHeader,
 } from '../js/index.js';
@@ -71,7 +71,7 @@ test('round trip through encrypt and decrypt transforms (pipeThrough)', async ()
   const enc = new SFrameTransform({ role: 'encrypt', cipherSuite: 'AES_128_GCM_SHA256_128' });
   const dec = new SFrameTransform({ role: 'decrypt', cipherSuite: 'AES_128_GCM_SHA256_128' });
   await enc.setEncryptionKey(KEY, 3);
-  await dec.setEncryptionKey(KEY, 3); // Safari-style alias on the decrypter
+  await dec.setEncryptionKey(KEY, 3); // Safari-style alias on the decryptor
   const input = [frame(100, 1), frame(1200, 2), frame(5, 3)];
   const encrypted = await runOnce(enc, input.map((f) => f.slice()));
   assert.equal(encrypted.length, 3);
@@ -85,9 +85,9 @@ test('round trip through encrypt and decrypt transforms (pipeThrough)', async ()
 });
 
 test('wrong key → "authentication" event, frame dropped, stream keeps flowing', async () => {
-  const enc = new SFrameEncrypterStream({ cipherSuite: 'AES_128_CTR_HMAC_SHA256_80' });
-  const good = new SFrameEncrypterStream({ cipherSuite: 'AES_128_CTR_HMAC_SHA256_80' });
-  const dec = new SFrameDecrypterStream({ cipherSuite: 'AES_128_CTR_HMAC_SHA256_80' });
+  const enc = new SFrameEncryptorStream({ cipherSuite: 'AES_128_CTR_HMAC_SHA256_80' });
+  const good = new SFrameEncryptorStream({ cipherSuite: 'AES_128_CTR_HMAC_SHA256_80' });
+  const dec = new SFrameDecryptorStream({ cipherSuite: 'AES_128_CTR_HMAC_SHA256_80' });
   await enc.setEncryptionKey(OTHER, 1);
   await good.setEncryptionKey(KEY, 2);
   await dec.addDecryptionKey(KEY, 1);
@@ -109,17 +109,30 @@ test('wrong key → "authentication" event, frame dropped, stream keeps flowing'
   assert.equal(events[0].frame, bad);
   assert.deepEqual(dec.stats, {
     frames: 3,
+    framesOut: 2,
+    bytesIn: ok1.length + bad.length + ok2.length,
+    bytesOut: 50 + 60,
     passedThrough: 0,
     dropped: 1,
     droppedNoKey: 0,
     replayed: 0,
     errors: 1,
+    failures: { authentication: 1, keyID: 0, syntax: 0 },
+    errorEvents: 1,
+    errorsSuppressed: 0,
+    currentErrorRun: null, // ok2 decrypted: the run of one failure ended
+    lastErrorRun: { errorType: 'authentication', keyID: 1n, count: 1 },
+    // Per installed key: KID 1 saw the forgery, KID 2 opened ok1 and ok2.
+    keys: [
+      { keyID: 1n, frames: 0, authenticationFailures: 1, highestCounter: null },
+      { keyID: 2n, frames: 2, authenticationFailures: 0, highestCounter: 1n },
+    ],
   });
 });
 
 test('unknown KID → "keyID" with keyID; garbage → "syntax"; removeDecryptionKey', async () => {
-  const enc = new SFrameEncrypterStream({ cipherSuite: 'AES_128_GCM_SHA256_128' });
-  const dec = new SFrameDecrypterStream({ cipherSuite: 'AES_128_GCM_SHA256_128' });
+  const enc = new SFrameEncryptorStream({ cipherSuite: 'AES_128_GCM_SHA256_128' });
+  const dec = new SFrameDecryptorStream({ cipherSuite: 'AES_128_GCM_SHA256_128' });
   await enc.setEncryptionKey(KEY, 2n ** 60n);
   await dec.addDecryptionKey(KEY, 2n ** 60n);
   const [a, b, c] = await run(enc, [frame(10, 1), frame(10, 2), frame(10, 3)]);
@@ -173,7 +186,7 @@ test('0-byte frames pass through both ways; no key → frame never sent in clear
   assert.equal(out[0].byteLength, 0);
 });
 
-test('key rotation: decrypter holds old and new keys; encrypter switches', async () => {
+test('key rotation: decryptor holds old and new keys; encryptor switches', async () => {
   const enc = new SFrameTransform({ role: 'encrypt', cipherSuite: 5 });
   const dec = new SFrameTransform({ role: 'decrypt', cipherSuite: 5 });
   await Promise.all([enc.setEncryptionKey(KEY, 1), dec.addDecryptionKey(KEY, 1)]);

@@ -3,6 +3,10 @@
 // `@ts-expect-error` fails the check if the line below it stops being an error.
 import {
   CIPHER_SUITES,
+  RTCRtpSFrameDecryptor,
+  RTCRtpSFrameEncryptor,
+  SFrameDecryptorStream,
+  SFrameEncryptorStream,
   RTCRtpSFrameDecrypter,
   RTCRtpSFrameEncrypter,
   SFrameDecrypterStream,
@@ -18,6 +22,14 @@ import {
   type SFrameCipherSuite,
   type SFrameErrorCode,
   type SFrameStats,
+  type SFrameDecryptorStats,
+  type SFrameErrorRun,
+  type RTCRtpSFrameEncryptorOptions,
+  type SFrameTransformOptions,
+  type SFrameEncryptorManager,
+  type SFrameDecryptorManager,
+  type SFrameEncrypterManager,
+  type SFrameDecrypterManager,
 } from '../index.js';
 import { errorTypeFor } from '../js/spec.js';
 
@@ -26,8 +38,9 @@ declare const sender: RTCRtpSender;
 declare const receiver: RTCRtpReceiver;
 
 export async function mainThread(): Promise<bigint | number | null> {
-  const enc = new RTCRtpSFrameEncrypter({ cipherSuite: 'AES_256_CTR_HMAC_SHA512_80' });
-  const dec = new RTCRtpSFrameDecrypter({ cipherSuite: 'AES_256_CTR_HMAC_SHA512_80', type: 'per-frame' });
+  const options: RTCRtpSFrameEncryptorOptions = { cipherSuite: 'AES_256_CTR_HMAC_SHA512_80', type: 'per-frame' };
+  const enc = new RTCRtpSFrameEncryptor(options);
+  const dec = new RTCRtpSFrameDecryptor({ cipherSuite: 'AES_256_CTR_HMAC_SHA512_80' });
   sender.transform = enc; // what the browser gets is an RTCRtpScriptTransform
   receiver.transform = dec;
   await enc.setEncryptionKey(key, 1n);
@@ -45,11 +58,11 @@ export async function mainThread(): Promise<bigint | number | null> {
   // @ts-expect-error keyID is required (W3C IDL)
   await enc.setEncryptionKey(key);
   // @ts-expect-error the cipherSuite enum takes names, not IANA numbers
-  new RTCRtpSFrameEncrypter({ cipherSuite: 4 });
+  new RTCRtpSFrameEncryptor({ cipherSuite: 4 });
   // @ts-expect-error cipherSuite is required
-  new RTCRtpSFrameDecrypter({});
+  new RTCRtpSFrameDecryptor({});
   // @ts-expect-error type is "per-frame" | "per-packet"
-  new RTCRtpSFrameEncrypter({ cipherSuite: 'AES_128_GCM_SHA256_128', type: 'per-stream' });
+  new RTCRtpSFrameEncryptor({ cipherSuite: 'AES_128_GCM_SHA256_128', type: 'per-stream' });
   // @ts-expect-error an encrypter has no decryption keys
   enc.addDecryptionKey(key, 1);
   // @ts-expect-error the encrypter is not an EventTarget (W3C PR #309 for its stream)
@@ -58,14 +71,15 @@ export async function mainThread(): Promise<bigint | number | null> {
 }
 
 export async function worker(readable: ReadableStream, writable: WritableStream): Promise<void> {
-  const enc = new SFrameEncrypterStream({ cipherSuite: 'AES_128_GCM_SHA256_128' });
-  const dec = new SFrameDecrypterStream({ cipherSuite: 'AES_128_GCM_SHA256_128', replayWindow: 0 });
+  const options: SFrameTransformOptions = { cipherSuite: 'AES_128_GCM_SHA256_128' };
+  const enc = new SFrameEncryptorStream(options);
+  const dec = new SFrameDecryptorStream({ ...options, replayWindow: 0 });
   await enc.setEncryptionKey(new Uint8Array(16), 2);
   await dec.addDecryptionKey(key, 2n ** 60n);
   await readable.pipeThrough(enc).pipeThrough(dec).pipeTo(writable);
   const n: number = enc.stats.droppedNoKey + dec.stats.replayed;
   void n;
-  // @ts-expect-error SFrameEncrypterStream is not an EventTarget (W3C PR #309)
+  // @ts-expect-error SFrameEncryptorStream is not an EventTarget (W3C PR #309)
   enc.addEventListener('error', () => {});
   const legacy = new SFrameTransform({ role: 'decrypt', authenticationSize: 10 });
   await legacy.setEncryptionKey(key); // keyID optional on the compatibility object
@@ -97,4 +111,55 @@ export function errors(): SFrameErrorCode[] {
   // @ts-expect-error not an sframe-core error code
   errorTypeFor('authentication_fail');
   return errorCodes();
+}
+
+/** The W3C mixins, and PR #308's names: the same classes and types under both names. */
+export async function mixinsAndAliases(): Promise<void> {
+  const suite = { cipherSuite: 'AES_128_GCM_SHA256_128' } as const;
+  // Every encryptor is an SFrameEncryptorManager, every decryptor an SFrameDecryptorManager.
+  const encryptors: SFrameEncryptorManager[] = [new SFrameEncryptorStream(suite), new RTCRtpSFrameEncryptor(suite)];
+  const decryptors: SFrameDecryptorManager[] = [new SFrameDecryptorStream(suite), new RTCRtpSFrameDecryptor(suite)];
+  for (const e of encryptors) await e.setEncryptionKey(key, 1);
+  for (const d of decryptors) {
+    await d.addDecryptionKey(key, 1);
+    d.onerror = (ev) => void ev.errorType;
+  }
+  // @ts-expect-error an encryptor is not a decryptor manager
+  const wrong: SFrameDecryptorManager = new SFrameEncryptorStream(suite);
+  void wrong;
+  // The #308 names are the classes themselves: values, constructors and instance types.
+  const sameStream: typeof SFrameEncryptorStream = SFrameEncrypterStream;
+  const sameRtp: typeof RTCRtpSFrameDecryptor = RTCRtpSFrameDecrypter;
+  void sameStream;
+  void sameRtp;
+  const old: SFrameDecrypterStream = new SFrameDecryptorStream(suite);
+  const cur: SFrameDecryptorStream = new SFrameDecrypterStream(suite);
+  const oldRtp: RTCRtpSFrameEncrypter = new RTCRtpSFrameEncryptor(suite);
+  const curRtp: RTCRtpSFrameEncryptor = new RTCRtpSFrameEncrypter({ ...suite, type: 'per-frame' });
+  void [old, cur, oldRtp, curRtp];
+  const m: SFrameEncrypterManager = new SFrameEncrypterStream(suite);
+  const n: SFrameDecrypterManager = new RTCRtpSFrameDecrypter(suite);
+  void [m, n];
+  const installed = installPolyfill();
+  const a: typeof RTCRtpSFrameEncryptor | undefined = installed.RTCRtpSFrameEncrypter;
+  const b: typeof SFrameDecryptorStream | undefined = installed.SFrameDecrypterStream;
+  void [a, b];
+}
+
+/** Statistics: the encryptors' SFrameStats, the decryptors' SFrameDecryptorStats. */
+export async function statistics(): Promise<number> {
+  const suite = { cipherSuite: 'AES_128_GCM_SHA256_128' } as const;
+  const rtp: SFrameDecryptorStats = await new RTCRtpSFrameDecryptor(suite).getStats();
+  const stream: SFrameDecryptorStats = new SFrameDecryptorStream(suite).stats;
+  const run: SFrameErrorRun | null = rtp.currentErrorRun ?? stream.lastErrorRun;
+  const kid: bigint | undefined = rtp.keys[0]?.keyID;
+  void [run, kid];
+  const enc: SFrameStats = await new RTCRtpSFrameEncryptor(suite).getStats();
+  // @ts-expect-error encryptors have no per-key entries
+  void enc.keys;
+  // @ts-expect-error nor error runs
+  void new SFrameEncryptorStream(suite).stats.errorEvents;
+  const ev = new SFrameTransformErrorEvent('error', { errorType: 'keyID', frame: null, previousRun: run });
+  const n: number | undefined = ev.previousRun?.count;
+  return enc.bytesIn + enc.failures.syntax + rtp.errorsSuppressed + (n ?? 0);
 }

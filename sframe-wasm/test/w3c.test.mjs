@@ -1,16 +1,16 @@
-// RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter in Node: the main-thread objects, the message
+// RTCRtpSFrameEncryptor / RTCRtpSFrameDecryptor in Node: the main-thread objects, the message
 // protocol and the worker code, with a fake RTCRtpScriptTransform and an in-process worker
 // (test/fake-rtc.mjs). The real browser path is e2e/polyfill.test.mjs.
 import { test, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  RTCRtpSFrameDecrypter,
-  RTCRtpSFrameEncrypter,
+  RTCRtpSFrameDecryptor,
+  RTCRtpSFrameEncryptor,
   SFrameTransform,
   SFrameTransformErrorEvent,
   parseHeader,
 } from '../js/index.js';
-import { _setWorkerFactory } from '../js/rtp.js';
+import { _setWorkerFactory } from '../js/w3c.js';
 import { TRANSFORM_OPTION } from '../js/worker-host.js';
 import {
   FakeEncodedFrame,
@@ -50,11 +50,11 @@ afterEach(() => {
 });
 
 test('the constructor returns the RTCRtpScriptTransform, with the class prototype; one worker for all', async () => {
-  const enc = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
-  const dec = new RTCRtpSFrameDecrypter({ cipherSuite: 'AES_256_CTR_HMAC_SHA512_80' });
+  const enc = new RTCRtpSFrameEncryptor({ cipherSuite: SUITE });
+  const dec = new RTCRtpSFrameDecryptor({ cipherSuite: 'AES_256_CTR_HMAC_SHA512_80' });
   for (const [t, Cls] of [
-    [enc, RTCRtpSFrameEncrypter],
-    [dec, RTCRtpSFrameDecrypter],
+    [enc, RTCRtpSFrameEncryptor],
+    [dec, RTCRtpSFrameDecryptor],
   ]) {
     // The object the browser gets: built by RTCRtpScriptTransform's constructor.
     assert.ok(t.fake, 'made by RTCRtpScriptTransform');
@@ -62,7 +62,7 @@ test('the constructor returns the RTCRtpScriptTransform, with the class prototyp
     assert.ok(t instanceof Cls);
     assert.equal(t.constructor, Cls);
   }
-  assert.equal(enc instanceof EventTarget, false); // the encrypter is not an EventTarget
+  assert.equal(enc instanceof EventTarget, false); // the encryptor is not an EventTarget
   assert.ok(dec instanceof EventTarget);
   assert.equal(enc.cipherSuite, SUITE);
   assert.equal(dec.cipherSuite, 'AES_256_CTR_HMAC_SHA512_80');
@@ -85,7 +85,7 @@ test('the constructor returns the RTCRtpScriptTransform, with the class prototyp
 });
 
 test('constructor errors: TypeError for options, NotSupportedError for per-packet or without RTCRtpScriptTransform', () => {
-  for (const Cls of [RTCRtpSFrameEncrypter, RTCRtpSFrameDecrypter]) {
+  for (const Cls of [RTCRtpSFrameEncryptor, RTCRtpSFrameDecryptor]) {
     assert.throws(() => new Cls(), TypeError);
     assert.throws(() => new Cls({ cipherSuite: 5 }), TypeError);
     assert.throws(() => new Cls({ cipherSuite: SUITE, compatibilityMode: 'AV1' }), TypeError);
@@ -97,7 +97,7 @@ test('constructor errors: TypeError for options, NotSupportedError for per-packe
   assert.equal(workers.length, 0, 'nothing started for a refused transform');
   restore();
   assert.throws(
-    () => new RTCRtpSFrameEncrypter({ cipherSuite: SUITE }),
+    () => new RTCRtpSFrameEncryptor({ cipherSuite: SUITE }),
     (e) => e instanceof DOMException && e.name === 'NotSupportedError' && /RTCRtpScriptTransform/.test(e.message),
   );
   restore = withFakeBrowser();
@@ -105,8 +105,8 @@ test('constructor errors: TypeError for options, NotSupportedError for per-packe
 
 test('loopback: frames before the key are dropped and counted; a non-extractable key reaches the worker as is', async () => {
   const raw = freshBytes();
-  const enc = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
-  const dec = new RTCRtpSFrameDecrypter({ cipherSuite: SUITE });
+  const enc = new RTCRtpSFrameEncryptor({ cipherSuite: SUITE });
+  const dec = new RTCRtpSFrameDecryptor({ cipherSuite: SUITE });
   // The encoder produces frames before the application has a key: none leaves.
   await enc.fake.push(vp8(100, 1), vp8(100, 2));
   assert.deepEqual(enc.fake.sent, []);
@@ -128,17 +128,47 @@ test('loopback: frames before the key are dropped and counted; a non-extractable
     const h = parseHeader(b.subarray(3));
     assert.deepEqual([h.keyId, h.counter], [17n, BigInt(i)]);
   }
-  const stats = await enc.getStats();
-  assert.deepEqual(stats, { frames: 4, passedThrough: 0, dropped: 2, droppedNoKey: 2, replayed: 0, errors: 0 });
+  const wire = enc.fake.sent.map(bytesOf).reduce((n, b) => n + b.length, 0);
+  const none = { authentication: 0, keyID: 0, syntax: 0 };
+  assert.deepEqual(await enc.getStats(), {
+    frames: 4,
+    framesOut: 2,
+    bytesIn: 100 + 100 + 300 + 40,
+    bytesOut: wire,
+    passedThrough: 0,
+    dropped: 2,
+    droppedNoKey: 2,
+    replayed: 0,
+    errors: 0,
+    failures: none,
+  });
   // The receiver decrypts them (the other side's key as bytes: same RFC 9605 derivation).
   await dec.addDecryptionKey(raw, 17);
   await dec.fake.push(...enc.fake.sent);
   assert.deepEqual(dec.fake.sent.map(bytesOf), plain.map(bytesOf));
+  // The decryptor's getStats(): the same counters, its error runs, its key's counters.
+  assert.deepEqual(await dec.getStats(), {
+    frames: 2,
+    framesOut: 2,
+    bytesIn: wire,
+    bytesOut: 300 + 40,
+    passedThrough: 0,
+    dropped: 0,
+    droppedNoKey: 0,
+    replayed: 0,
+    errors: 0,
+    failures: none,
+    errorEvents: 0,
+    errorsSuppressed: 0,
+    currentErrorRun: null,
+    lastErrorRun: null,
+    keys: [{ keyID: 17n, frames: 2, authenticationFailures: 0, highestCounter: 1n }],
+  });
 });
 
-test('same wire layout as SFrameTransform: an old-style decrypter opens what RTCRtpSFrameEncrypter sends', async () => {
+test('same wire layout as SFrameTransform: an old-style decryptor opens what RTCRtpSFrameEncryptor sends', async () => {
   const raw = freshBytes();
-  const enc = new RTCRtpSFrameEncrypter({ cipherSuite: 'AES_128_CTR_HMAC_SHA256_80' });
+  const enc = new RTCRtpSFrameEncryptor({ cipherSuite: 'AES_128_CTR_HMAC_SHA256_80' });
   await enc.setEncryptionKey(raw, 5);
   const key = new Uint8Array(200).fill(7);
   key[0] = 0x50; // VP8 key frame: 10 clear bytes
@@ -162,10 +192,10 @@ test('same wire layout as SFrameTransform: an old-style decrypter opens what RTC
   legacy.close();
 });
 
-test('decrypter errors arrive on the main thread as SFrameTransformErrorEvents', async () => {
+test('decryptor errors arrive on the main thread as SFrameTransformErrorEvents', async () => {
   const raw = freshBytes();
-  const enc = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
-  const dec = new RTCRtpSFrameDecrypter({ cipherSuite: SUITE });
+  const enc = new RTCRtpSFrameEncryptor({ cipherSuite: SUITE });
+  const dec = new RTCRtpSFrameDecryptor({ cipherSuite: SUITE });
   await enc.setEncryptionKey(raw, 3);
   await dec.addDecryptionKey(freshBytes(), 3); // the wrong key
   await enc.fake.push(vp8(80, 1), vp8(80, 2));
@@ -181,50 +211,59 @@ test('decrypter errors arrive on the main thread as SFrameTransformErrorEvents',
   await dec.fake.push(...enc.fake.sent);
   await settle();
   assert.deepEqual(dec.fake.sent, [], 'frames that fail are dropped');
-  assert.equal(viaOnerror.length, 2);
+  // Two identical failures (same errorType, same KID): one event, for the first frame (W3C
+  // issue #307; sframe_core::report).
+  assert.equal(viaOnerror.length, 1);
   assert.deepEqual(viaListener, viaOnerror);
-  for (const [i, e] of viaOnerror.entries()) {
-    assert.ok(e instanceof SFrameTransformErrorEvent);
-    assert.equal(e.type, 'error');
-    assert.equal(e.errorType, 'authentication');
-    assert.equal(e.keyID, 3n);
-    assert.equal(e.code, 'authentication_failed');
-    assert.equal(e.target, dec);
-    assert.equal(e.currentTarget, dec);
-    // The frame, cloned from the worker: the protected bytes that failed.
-    assert.deepEqual(new Uint8Array(e.frame.data), bytesOf(enc.fake.sent[i]));
-  }
+  const [e] = viaOnerror;
+  assert.ok(e instanceof SFrameTransformErrorEvent);
+  assert.equal(e.type, 'error');
+  assert.equal(e.errorType, 'authentication');
+  assert.equal(e.keyID, 3n);
+  assert.equal(e.code, 'authentication_failed');
+  assert.equal(e.previousRun, null);
+  assert.equal(e.target, dec);
+  assert.equal(e.currentTarget, dec);
+  // The frame, cloned from the worker: the protected bytes that failed first.
+  assert.deepEqual(new Uint8Array(e.frame.data), bytesOf(enc.fake.sent[0]));
   assert.ok(thisInHandler !== undefined);
-  // Unknown KID → "keyID"; listeners can be removed; onerror can be cleared.
+  const st = await dec.getStats();
+  assert.deepEqual(
+    [st.errors, st.errorEvents, st.errorsSuppressed, st.currentErrorRun],
+    [2, 1, 1, { errorType: 'authentication', keyID: 3n, count: 2 }],
+  );
+  // Unknown KID → "keyID", a new run: its event carries the run before; listeners can be
+  // removed; onerror can be cleared.
   dec.removeEventListener('error', listener);
   await dec.removeDecryptionKey(3);
   await enc.fake.push(vp8(80, 3));
   await dec.fake.push(enc.fake.sent[2]);
   await settle();
-  assert.equal(viaListener.length, 2);
-  assert.equal(viaOnerror.length, 3);
-  assert.deepEqual([viaOnerror[2].errorType, viaOnerror[2].keyID], ['keyID', 3n]);
+  assert.equal(viaListener.length, 1);
+  assert.equal(viaOnerror.length, 2);
+  assert.deepEqual([viaOnerror[1].errorType, viaOnerror[1].keyID], ['keyID', 3n]);
+  assert.deepEqual(viaOnerror[1].previousRun, { errorType: 'authentication', keyID: 3n, count: 2 });
   dec.onerror = null;
   assert.equal(dec.onerror, null);
   // A frame the browser cannot clone to the main thread: the event comes without it.
-  const odd = vp8(80, 4);
-  odd.callback = () => {}; // functions are not cloneable
-  await dec.fake.push(odd);
   const late = [];
   dec.addEventListener('error', (e) => late.push(e));
-  await dec.fake.push(Object.assign(vp8(80, 5), { callback: () => {} }));
+  const odd = vp8(80, 4);
+  odd.callback = () => {}; // functions are not cloneable
+  await dec.fake.push(odd, Object.assign(vp8(80, 5), { callback: () => {} }));
   await settle();
-  assert.equal(late.length, 1);
+  assert.equal(late.length, 1, 'the second frame fails like the first: no event');
   assert.equal(late[0].frame, null);
-  // Its bytes after the VP8 tag (0x05 ...) read as an SFrame header with KID 0: no such key.
+  // Its bytes after the VP8 tag (0x04 ...) read as an SFrame header with KID 0: no such key.
   assert.deepEqual([late[0].errorType, late[0].keyID], ['keyID', 0n]);
+  assert.deepEqual(late[0].previousRun, { errorType: 'keyID', keyID: 3n, count: 1 });
 });
 
 test('key calls: argument errors reject before posting; refusals come back as the spec exceptions', async () => {
   const raw = freshBytes();
-  const a = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
-  const b = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
-  const dec = new RTCRtpSFrameDecrypter({ cipherSuite: SUITE });
+  const a = new RTCRtpSFrameEncryptor({ cipherSuite: SUITE });
+  const b = new RTCRtpSFrameEncryptor({ cipherSuite: SUITE });
+  const dec = new RTCRtpSFrameDecryptor({ cipherSuite: SUITE });
   await settle();
   const posted = () => workers[0].received.filter((m) => m.type === 'key').length;
   await assert.rejects(a.setEncryptionKey(raw), { name: 'TypeError', message: /keyID is required/ });
@@ -233,7 +272,7 @@ test('key calls: argument errors reject before posting; refusals come back as th
   await assert.rejects(a.setEncryptionKey({ not: 'a key' }, 1), TypeError);
   await assert.rejects(dec.removeDecryptionKey(undefined), TypeError);
   assert.equal(posted(), 0, 'nothing posted for bad arguments');
-  // One encrypter per key and KID in the worker's realm: key_in_use, as the spec's
+  // One encryptor per key and KID in the worker's realm: key_in_use, as the spec's
   // InvalidModificationError with the SFrameError as cause.
   const bytes = raw.slice();
   await a.setEncryptionKey(bytes, 1);
@@ -253,9 +292,9 @@ test('key calls: argument errors reject before posting; refusals come back as th
   const aes = await crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt']);
   await assert.rejects(b.setEncryptionKey(aes, 2), TypeError);
   // Methods check their receiver.
-  await assert.rejects(RTCRtpSFrameEncrypter.prototype.setEncryptionKey.call({}, raw, 1), TypeError);
-  await assert.rejects(RTCRtpSFrameDecrypter.prototype.addDecryptionKey.call(a, raw, 1), TypeError);
-  assert.throws(() => RTCRtpSFrameDecrypter.prototype.addEventListener.call(a, 'error', () => {}), TypeError);
+  await assert.rejects(RTCRtpSFrameEncryptor.prototype.setEncryptionKey.call({}, raw, 1), TypeError);
+  await assert.rejects(RTCRtpSFrameDecryptor.prototype.addDecryptionKey.call(a, raw, 1), TypeError);
+  assert.throws(() => RTCRtpSFrameDecryptor.prototype.addEventListener.call(a, 'error', () => {}), TypeError);
 });
 
 test('a worker that fails to load rejects pending and later key calls with OperationError', async () => {
@@ -266,7 +305,7 @@ test('a worker that fails to load rejects pending and later key calls with Opera
     workers.push(w);
     return w;
   });
-  const enc = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
+  const enc = new RTCRtpSFrameEncryptor({ cipherSuite: SUITE });
   const pending = enc.setEncryptionKey(freshBytes(), 1);
   await assert.rejects(pending, (e) => e instanceof DOMException && e.name === 'OperationError' && /no wasm/.test(e.message));
   await assert.rejects(enc.getStats(), { name: 'OperationError' });
@@ -275,7 +314,7 @@ test('a worker that fails to load rejects pending and later key calls with Opera
 test('FakeRTCRtpScriptTransform is only a stand-in: the polyfill does not depend on its class', () => {
   // The prototype swap keeps the object the browser made (its identity is what
   // sender.transform checks); only methods come from the polyfill's classes.
-  const enc = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
+  const enc = new RTCRtpSFrameEncryptor({ cipherSuite: SUITE });
   assert.equal(enc instanceof FakeRTCRtpScriptTransform, false);
   assert.equal(typeof enc.setEncryptionKey, 'function');
   assert.equal(Object.prototype.hasOwnProperty.call(enc, 'setEncryptionKey'), false);

@@ -1,27 +1,16 @@
 // @ts-check
-// The stream objects of the W3C WebRTC Encoded Transform SFrame API, on top of sframe-core:
-//
-//   SFrameEncrypterStream  — spec (PR #282, #288, #309): readable / writable, setEncryptionKey;
-//                            NOT an EventTarget (#309). Frames it cannot encrypt are dropped
-//                            and counted (stats), never passed on in clear.
-//   SFrameDecrypterStream  — spec: an EventTarget with addDecryptionKey, removeDecryptionKey and
-//                            "error" events (SFrameTransformErrorEvent).
-//   SFrameTransform        — compatibility alias of the older combined object (Safari's shape and
-//                            drafts before #282): `role` option, setEncryptionKey on both roles,
-//                            error events on both roles, rejections with sframe-core's errors.
-//
-// All are GenericTransformStreams (usable with pipeThrough). Frames may be
-// RTCEncodedVideoFrame / RTCEncodedAudioFrame (their .data is replaced) or plain BufferSources.
+// The per-frame pipeline behind every SFrame object of the package (streams.js, and through
+// the worker w3c.js): codec layout (codec.js) → sframe-core (wasm) or WebCrypto → frame out.
 //
 // Key hygiene: each object owns one wasm Sender (encrypt) or Receiver (decrypt) and frees it —
 // zeroizing its keys in wasm memory — as soon as the stream ends (writable closed or aborted,
 // readable cancelled) or close() is called. JS copies of key bytes are wiped once wasm has
 // them. All objects of one JS realm share this module's wasm instance, so sframe-core's
-// per-thread registry sees every encrypter: a second live encrypter given the key material and
+// per-thread registry sees every encryptor: a second live encryptor given the key material and
 // KID another one uses is refused with "key_in_use" (two Senders under one key would repeat
 // every counter, i.e. every AES-GCM/CTR nonce).
 
-import { Sender, Receiver, parseHeader, cipherSuiteInfo, cipherSuites } from './wasm.js';
+import { ErrorRuns, Sender, Receiver, parseHeader } from './wasm.js';
 import {
   aadOf,
   codecForMimeType,
@@ -33,20 +22,9 @@ import {
   senderLayout,
   splitProtected,
 } from './codec.js';
-import { normalizeKeyId, resolveTransformKey, wipeKey } from './keys.js';
+import { resolveTransformKey, wipeKey } from './keys.js';
 import { webCryptoDecrypt, webCryptoEncrypt } from './webcrypto.js';
-import {
-  SFrameTransformErrorEvent,
-  closedState,
-  errorCodeOf,
-  errorTypeFor,
-  isKeyArgument,
-  keyIdArgument,
-  keyRefused,
-  parseSpecOptions,
-} from './spec.js';
-
-export { SFrameTransformErrorEvent };
+import { errorCodeOf, errorTypeFor } from './spec.js';
 
 /** @typedef {import('../index.js').CipherSuiteInfo} CipherSuiteInfo */
 /** @typedef {import('../index.js').SFrameStats} SFrameStats */
@@ -55,6 +33,7 @@ export { SFrameTransformErrorEvent };
 /** @typedef {import('./keys.js').TransformKey} TransformKey */
 /** @typedef {import('./webcrypto.js').WebCryptoSFrameKey} WebCryptoSFrameKey */
 /** @typedef {{ web: WebCryptoSFrameKey, external: boolean }} WebKey */
+
 
 /**
  * The WebCrypto fast path (AES-GCM suites): a frame of a key that also has a wasm form runs
@@ -80,43 +59,7 @@ export function setWebCryptoThreshold(bytes) {
   return before;
 }
 /** @typedef {import('./spec.js').CompatibilityMode} CompatibilityMode */
-
-/**
- * Safari's authenticationSize (tag bytes) → cipher suite: Safari's SFrameTransform predates
- * the cipherSuite option and only knows the SHA-256 suites (AES-128-CTR + HMAC-SHA256 with a
- * 10, 8 or 4-byte tag; AES-128-GCM with 16). Built from the core's suite list: the first
- * SHA-256 suite with that tag length.
- * @type {Map<number, string>}
- */
-const SUITE_BY_AUTH_SIZE = new Map();
-for (const s of cipherSuites()) {
-  if (s.hash === 'SHA-256' && !SUITE_BY_AUTH_SIZE.has(s.tagLength)) {
-    SUITE_BY_AUTH_SIZE.set(s.tagLength, s.name);
-  }
-}
-
-/** What key calls on a closed SFrameTransform (compatibility object) reject with. */
-function legacyClosedError() {
-  const e = new Error('the SFrame transform is closed');
-  e.name = 'InvalidStateError';
-  return Object.assign(e, { code: 'closed' });
-}
-
-/**
- * The suite of an SFrameTransform (compatibility object): cipherSuite (name or IANA value),
- * else Safari's authenticationSize, else Safari's default (authenticationSize 10).
- * @param {{ cipherSuite?: unknown, authenticationSize?: unknown }} options
- * @returns {CipherSuiteInfo}
- */
-function legacySuite(options) {
-  if (options.cipherSuite !== undefined) {
-    return cipherSuiteInfo(/** @type {string | number} */ (options.cipherSuite));
-  }
-  const size = options.authenticationSize === undefined ? 10 : Number(options.authenticationSize);
-  const name = SUITE_BY_AUTH_SIZE.get(size);
-  if (!name) throw new TypeError(`unsupported authenticationSize ${options.authenticationSize}`);
-  return cipherSuiteInfo(name);
-}
+/** @typedef {import('../index.js').SFrameErrorFrame} SFrameErrorFrame */
 
 /**
  * @param {unknown} chunk
@@ -161,7 +104,7 @@ function keyIdOf(sframe, prefix) {
  * whether they become events) and rejects key calls with the raw errors (sframe-core's
  * SFrameError, TypeError, RangeError, or `closed()`); owners map them to what their API says.
  */
-class SFrameEngine {
+export class SFrameEngine {
   /** @type {'encrypt' | 'decrypt'} */
   role;
   /** @type {CipherSuiteInfo} */
@@ -180,20 +123,51 @@ class SFrameEngine {
   /** @type {Promise<unknown>} */
   #keyQueue = Promise.resolve();
   /**
-   * Encrypter: the WebCrypto form of the sender's current key, set in the same synchronous
+   * Encryptor: the WebCrypto form of the sender's current key, set in the same synchronous
    * step as the wasm key (null: wasm only). Read once per frame, at protectExternal.
    * @type {WebKey | null}
    */
   #txWeb = null;
   /**
-   * Decrypter: the WebCrypto form of each installed key by KID, kept in step with the wasm
+   * Decryptor: the WebCrypto form of each installed key by KID, kept in step with the wasm
    * Receiver's keys (same synchronous step); `#rxExternal` counts external ones.
    * @type {Map<bigint, WebKey>}
    */
   #rxWeb = new Map();
   #rxExternal = 0;
+  /**
+   * Decryptor: folds its failures into one report per run of identical ones (same errorType
+   * and KID; a decrypted frame ends the run) — sframe_core::report, the rule of libwebrtc's
+   * native SFrame for W3C issue #307. Not freed with the Receiver: it holds no secret, and its
+   * counts stay readable in stats after the stream ended (garbage-collected with the engine).
+   * @type {ErrorRuns | null}
+   */
+  #runs = null;
   /** @type {SFrameStats} */
-  stats = { frames: 0, passedThrough: 0, dropped: 0, droppedNoKey: 0, replayed: 0, errors: 0 };
+  stats = {
+    frames: 0,
+    passedThrough: 0,
+    dropped: 0,
+    droppedNoKey: 0,
+    replayed: 0,
+    errors: 0,
+    framesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    failures: { authentication: 0, keyID: 0, syntax: 0 },
+  };
+  /**
+   * Decryptor: the KIDs of the installed keys (what addDecryptionKey added and
+   * removeDecryptionKey did not remove: as many as the application installs), for the
+   * per-key statistics the wasm Receiver keeps (Receiver.usage).
+   * @type {Set<bigint>}
+   */
+  #rxKids = new Set();
+  /**
+   * Decryptor: the per-key statistics as they were when the Receiver was freed.
+   * @type {import('../index.js').SFrameKeyStats[] | null}
+   */
+  #finalKeys = null;
   /** @type {(init: SFrameTransformErrorEventInit) => void} */
   #report;
   /** @type {() => Error} */
@@ -211,7 +185,10 @@ class SFrameEngine {
     this.#report = report;
     this.#closedError = closedError;
     if (role === 'encrypt') this.#sender = new Sender(suite.id);
-    else this.#receiver = new Receiver(suite.id, { replayWindow });
+    else {
+      this.#receiver = new Receiver(suite.id, { replayWindow });
+      this.#runs = new ErrorRuns();
+    }
     this.stream = new TransformStream({
       start: (controller) => {
         this.#controller = controller;
@@ -238,6 +215,7 @@ class SFrameEngine {
   }
 
   release() {
+    if (this.#receiver && this.#finalKeys === null) this.#finalKeys = this.#keyStats();
     this.closed = true;
     this.#sender?.free();
     this.#receiver?.free();
@@ -249,13 +227,13 @@ class SFrameEngine {
   }
 
   /**
-   * Encrypter: makes `key` current under `kid`.
+   * Encryptor: makes `key` current under `kid`.
    * @param {SFrameKey} key
    * @param {bigint} kid
    */
   setEncryptionKey(key, kid) {
     return this.#enqueueKey(key, kid, (sender, _receiver, k) => {
-      if (!sender) throw new TypeError('not an encrypter');
+      if (!sender) throw new TypeError('not an encryptor');
       if (k.external) sender.setExternalKey(kid, k.wasm.sframeSalt);
       else if ('baseKey' in k.wasm) sender.setKey(kid, k.wasm.baseKey);
       else sender.setDerivedKey(kid, k.wasm.sframeKey, k.wasm.sframeSalt);
@@ -265,22 +243,23 @@ class SFrameEngine {
   }
 
   /**
-   * Decrypter: installs (or replaces) the key for `kid`.
+   * Decryptor: installs (or replaces) the key for `kid`.
    * @param {SFrameKey} key
    * @param {bigint} kid
    */
   addDecryptionKey(key, kid) {
     return this.#enqueueKey(key, kid, (_sender, receiver, k) => {
-      if (!receiver) throw new TypeError('not a decrypter');
+      if (!receiver) throw new TypeError('not a decryptor');
       if (k.external) receiver.addExternalKey(kid, k.wasm.sframeSalt);
       else if ('baseKey' in k.wasm) receiver.addKey(kid, k.wasm.baseKey);
       else receiver.addDerivedKey(kid, k.wasm.sframeKey, k.wasm.sframeSalt);
       this.#setRxWeb(kid, k.web ? { web: k.web, external: k.external } : null);
+      this.#rxKids.add(kid);
     });
   }
 
   /**
-   * Decrypter: removes the key for `kid` once earlier key changes have applied.
+   * Decryptor: removes the key for `kid` once earlier key changes have applied.
    * @param {bigint} kid
    * @returns {Promise<void>}
    */
@@ -290,13 +269,14 @@ class SFrameEngine {
       if (this.closed || !this.#receiver) throw this.#closedError();
       this.#receiver.removeKey(kid);
       this.#setRxWeb(kid, null);
+      this.#rxKids.delete(kid);
     });
     this.#keyQueue = done.catch(() => {});
     return done;
   }
 
   /**
-   * Decrypter: the WebCrypto form of `kid`'s key (null: none, wasm only).
+   * Decryptor: the WebCrypto form of `kid`'s key (null: none, wasm only).
    * @param {bigint} kid
    * @param {WebKey | null} entry
    */
@@ -348,7 +328,10 @@ class SFrameEngine {
   }
 
   /**
-   * @param {unknown} chunk
+   * Counts a dropped frame and reports it: an encryptor every one (to owners that report:
+   * SFrameTransform), a decryptor the first of each run of identical failures, with the run
+   * before it (`previousRun`).
+   * @param {SFrameErrorFrame} chunk
    * @param {import('../index.js').SFrameTransformErrorEventType} errorType
    * @param {string} code
    * @param {bigint | null} keyID
@@ -356,7 +339,51 @@ class SFrameEngine {
   #fail(chunk, errorType, code, keyID) {
     this.stats.dropped++;
     this.stats.errors++;
-    this.#report({ errorType, keyID, frame: chunk, code });
+    this.stats.failures[errorType]++;
+    if (this.#runs === null) {
+      this.#report({ errorType, keyID, frame: chunk, code });
+      return;
+    }
+    const report = this.#runs.observe(errorType, keyID);
+    if (report !== null) {
+      this.#report({ errorType, keyID, frame: chunk, code, previousRun: report.previousRun });
+    }
+  }
+
+  /**
+   * The frame counters (a copy): `stats`, plus for a decryptor its error runs (reported =
+   * events, suppressed, the run going on, the one that ended last) and its installed keys'
+   * counters (by KID, from the wasm Receiver; as they were at release once it is freed).
+   * @returns {SFrameStats | import('../index.js').SFrameDecryptorStats}
+   */
+  snapshot() {
+    const stats = { ...this.stats, failures: { ...this.stats.failures } };
+    const runs = this.#runs;
+    if (runs === null) return stats;
+    return {
+      ...stats,
+      errorEvents: runs.reported,
+      errorsSuppressed: runs.suppressed,
+      currentErrorRun: runs.current,
+      lastErrorRun: runs.lastEnded,
+      keys: this.#finalKeys ?? this.#keyStats(),
+    };
+  }
+
+  /**
+   * Decryptor: the installed keys' counters, by KID in installation order.
+   * @returns {import('../index.js').SFrameKeyStats[]}
+   */
+  #keyStats() {
+    const rx = this.#receiver;
+    if (rx === null) return [];
+    /** @type {import('../index.js').SFrameKeyStats[]} */
+    const out = [];
+    for (const keyID of this.#rxKids) {
+      const usage = rx.usage(keyID);
+      if (usage !== null) out.push({ keyID, ...usage });
+    }
+    return out;
   }
 
   /**
@@ -379,26 +406,32 @@ class SFrameEngine {
     const encoded = isEncodedFrame(chunk);
     const data = encoded ? new Uint8Array(chunk.data) : bufferSourceView(chunk);
     if (data === null) {
-      this.#fail(chunk, 'syntax', 'invalid_argument', null);
+      // Neither an encoded frame nor a BufferSource: no frame to report (the event's `frame`
+      // is typed RTCEncodedVideoFrame or RTCEncodedAudioFrame, W3C PR #313).
+      this.#fail(null, 'syntax', 'invalid_argument', null);
       return;
     }
+    this.stats.bytesIn += data.length;
     // Empty frames (Chromium emits some 0-byte audio frames) carry nothing to protect.
     if (data.length === 0) {
       this.stats.passedThrough++;
+      this.stats.framesOut++;
       controller.enqueue(chunk);
       return;
     }
     const codec = this.#codecFor(chunk, encoded);
+    // The object written, whichever it is: what an error event reports as its `frame`.
+    const frame = /** @type {SFrameErrorFrame} */ (chunk);
     /** @type {Uint8Array | null | Promise<Uint8Array | null>} */
     const out = this.#sender
-      ? this.#encrypt(this.#sender, chunk, data, codec)
-      : this.#decrypt(/** @type {Receiver} */ (this.#receiver), chunk, data, codec);
+      ? this.#encrypt(this.#sender, frame, data, codec)
+      : this.#decrypt(/** @type {Receiver} */ (this.#receiver), frame, data, codec);
     if (out instanceof Promise) {
       return out.then((o) => {
-        if (o !== null && !this.closed) this.#deliver(chunk, encoded, o, controller);
+        if (o !== null && !this.closed) this.#deliver(frame, encoded, o, controller);
       });
     }
-    if (out !== null) this.#deliver(chunk, encoded, out, controller);
+    if (out !== null) this.#deliver(frame, encoded, out, controller);
   }
 
   /**
@@ -407,7 +440,7 @@ class SFrameEngine {
    * key is read here, in the same synchronous step as protectExternal takes the counter: a
    * key change between frames can never pair one key's nonce with another's AES key.
    * @param {Sender} sender
-   * @param {unknown} chunk
+   * @param {SFrameErrorFrame} chunk
    * @param {Uint8Array} data
    * @param {import('./codec.js').Codec} codec
    * @returns {Uint8Array | null | Promise<Uint8Array | null>}
@@ -451,7 +484,7 @@ class SFrameEngine {
   /**
    * A frame WebCrypto failed to encrypt (not expected for a valid key and input): dropped and
    * counted like a frame wasm refuses; its counter stays used.
-   * @param {unknown} chunk
+   * @param {SFrameErrorFrame} chunk
    * @param {bigint} kid
    * @returns {null}
    */
@@ -463,7 +496,7 @@ class SFrameEngine {
   /**
    * Encrypts with the wasm Sender: the protected frame, or null when the frame is dropped.
    * @param {Sender} sender
-   * @param {unknown} chunk
+   * @param {SFrameErrorFrame} chunk
    * @param {Uint8Array} data
    * @param {import('./codec.js').Codec} codec
    * @returns {Uint8Array | null}
@@ -482,7 +515,7 @@ class SFrameEngine {
   /**
    * Counts and reports a frame the sender refused (either path).
    * @param {Sender} sender
-   * @param {unknown} chunk
+   * @param {SFrameErrorFrame} chunk
    * @param {unknown} e
    */
   #encryptFailed(sender, chunk, e) {
@@ -510,7 +543,7 @@ class SFrameEngine {
    * tag, which that prefix answers exactly as the whole part — so a large frame is not copied
    * into wasm just to be parsed.
    * @param {Receiver} receiver
-   * @param {unknown} chunk
+   * @param {SFrameErrorFrame} chunk
    * @param {Uint8Array} data
    * @param {import('./codec.js').Codec} codec
    * @returns {Uint8Array | null | Promise<Uint8Array | null>}
@@ -590,7 +623,7 @@ class SFrameEngine {
   /**
    * Decrypts with the wasm Receiver: the frame as sent, or null when it is dropped.
    * @param {Receiver} receiver
-   * @param {unknown} chunk
+   * @param {SFrameErrorFrame} chunk
    * @param {Uint8Array} clear
    * @param {Uint8Array} sframe
    * @param {import('./codec.js').Codec} codec
@@ -607,7 +640,7 @@ class SFrameEngine {
 
   /**
    * Counts and reports a frame the receiver refused (either path).
-   * @param {unknown} chunk
+   * @param {SFrameErrorFrame} chunk
    * @param {unknown} e
    * @param {() => bigint | null} keyID the frame's KID, if it has a header
    */
@@ -626,384 +659,24 @@ class SFrameEngine {
   /**
    * Passes the processed frame on: an encoded frame gets `out` as its data, a BufferSource
    * chunk is replaced (an ArrayBuffer by one, a view by a Uint8Array).
-   * @param {unknown} chunk
+   * @param {SFrameErrorFrame} chunk
    * @param {boolean} encoded
    * @param {Uint8Array} out
    * @param {TransformStreamDefaultController} controller
    */
   #deliver(chunk, encoded, out, controller) {
+    // A decrypted frame ends the decryptor's run of failures (the next one is reported).
+    this.#runs?.success();
     // Hand over a buffer holding exactly the frame (codec.js and sframe-core return exact
     // fresh buffers except for H.264 escaping, which returns a view into a larger one).
     if (out.byteOffset !== 0 || out.byteLength !== out.buffer.byteLength) out = out.slice();
+    this.stats.framesOut++;
+    this.stats.bytesOut += out.byteLength;
     if (encoded) {
       /** @type {{ data: ArrayBuffer }} */ (chunk).data = /** @type {ArrayBuffer} */ (out.buffer);
       controller.enqueue(chunk);
     } else {
       controller.enqueue(chunk instanceof ArrayBuffer ? out.buffer : out);
     }
-  }
-}
-
-/**
- * Runs a spec key call: the key and keyID arguments are converted and checked first (a bad one
- * rejects with TypeError / RangeError), then sframe-core's refusal becomes an
- * InvalidModificationError DOMException (cause: the SFrameError).
- * @param {string} what
- * @param {unknown} key
- * @param {unknown} keyID
- * @param {(key: SFrameKey, kid: bigint) => Promise<void>} call
- * @returns {Promise<void>}
- */
-function specKeyCall(what, key, keyID, call) {
-  /** @type {bigint} */
-  let kid;
-  try {
-    if (!isKeyArgument(key)) {
-      throw new TypeError(`${what}: key must be a CryptoKey (or, as an extension, the key bytes)`);
-    }
-    kid = keyIdArgument(keyID, what);
-  } catch (e) {
-    return Promise.reject(e);
-  }
-  return call(/** @type {SFrameKey} */ (key), kid).catch((e) => {
-    throw e?.name === 'SFrameError' ? keyRefused(what, e) : e;
-  });
-}
-
-/**
- * W3C `SFrameEncrypterStream` (`new SFrameEncrypterStream({ cipherSuite })`): encrypts the
- * frames written to `writable` under the key of the last `setEncryptionKey` call and enqueues
- * them on `readable`. Not an EventTarget (W3C PR #309): frames it cannot encrypt — before the
- * first key, or too short for their codec's layout — are dropped and counted in `stats`.
- */
-export class SFrameEncrypterStream {
-  /** @type {SFrameEngine} */
-  #engine;
-
-  /** @param {import('../index.js').SFrameTransformOptions} options */
-  constructor(options) {
-    const o = parseSpecOptions(options, 'SFrameEncrypterStream');
-    this.#engine = new SFrameEngine({
-      role: 'encrypt',
-      suite: cipherSuiteInfo(o.cipherSuite),
-      compatibilityMode: o.compatibilityMode,
-      report: () => {},
-      closedError: () => closedState('SFrameEncrypterStream'),
-    });
-  }
-
-  /** @returns {ReadableStream} */
-  get readable() {
-    return this.#engine.stream.readable;
-  }
-
-  /** @returns {WritableStream} */
-  get writable() {
-    return this.#engine.stream.writable;
-  }
-
-  /**
-   * Makes `key` the encryption key under `keyID` (both required). Resolves once frames are
-   * encrypted with it. Rejects with TypeError / RangeError for bad arguments, with an
-   * InvalidModificationError DOMException when sframe-core refuses the key (its `cause.code`:
-   * "key_in_use" — another live encrypter of this realm uses this key and KID — or
-   * "invalid_key"; the stream keeps the key it had), InvalidStateError once closed.
-   * @param {CryptoKey | BufferSource} key
-   * @param {bigint | number} keyID
-   * @returns {Promise<void>}
-   */
-  setEncryptionKey(key, keyID) {
-    return specKeyCall('SFrameEncrypterStream.setEncryptionKey', key, keyID, (k, kid) =>
-      this.#engine.setEncryptionKey(k, kid),
-    );
-  }
-
-  /** Extension: the cipher suite name. */
-  get cipherSuite() {
-    return this.#engine.suite.name;
-  }
-
-  /** Extension: frame counters (droppedNoKey: frames dropped before the first key). */
-  get stats() {
-    return { ...this.#engine.stats };
-  }
-
-  /**
-   * Extension, idempotent: frees the wasm Sender (zeroizing its keys; its key and KID become
-   * usable by another encrypter of this realm — which starts at counter 0: use a new KID or
-   * key), closes `readable`, errors `writable`. Done automatically when the stream ends.
-   */
-  close() {
-    this.#engine.close();
-  }
-
-  /** Extension: whether close() was called or the stream ended. */
-  get closed() {
-    return this.#engine.closed;
-  }
-}
-
-/**
- * `onerror` as an EventHandler attribute on an EventTarget.
- * @param {EventTarget} target
- * @param {{ handler: ((e: Event) => unknown) | null }} slot
- * @param {unknown} handler
- */
-function setOnerror(target, slot, handler) {
-  if (slot.handler) target.removeEventListener('error', slot.handler);
-  slot.handler = typeof handler === 'function' ? /** @type {(e: Event) => unknown} */ (handler) : null;
-  if (slot.handler) target.addEventListener('error', slot.handler);
-}
-
-/**
- * W3C `SFrameDecrypterStream` (`new SFrameDecrypterStream({ cipherSuite })`): decrypts the
- * frames written to `writable` with the key their KID names and enqueues them on `readable`.
- * A frame that fails is dropped and an "error" event (SFrameTransformErrorEvent) is fired:
- * errorType "authentication" (wrong key or altered frame), "keyID" (no key for its KID) or
- * "syntax" (not an SFrame frame). Replayed frames are dropped silently (stats.replayed).
- */
-export class SFrameDecrypterStream extends EventTarget {
-  /** @type {SFrameEngine} */
-  #engine;
-  /** @type {{ handler: ((e: Event) => unknown) | null }} */
-  #onerror = { handler: null };
-
-  /** @param {import('../index.js').SFrameTransformOptions} options */
-  constructor(options) {
-    const o = parseSpecOptions(options, 'SFrameDecrypterStream');
-    super();
-    this.#engine = new SFrameEngine({
-      role: 'decrypt',
-      suite: cipherSuiteInfo(o.cipherSuite),
-      compatibilityMode: o.compatibilityMode,
-      replayWindow: o.replayWindow,
-      report: (init) => this.dispatchEvent(new SFrameTransformErrorEvent('error', init)),
-      closedError: () => closedState('SFrameDecrypterStream'),
-    });
-  }
-
-  /** @returns {ReadableStream} */
-  get readable() {
-    return this.#engine.stream.readable;
-  }
-
-  /** @returns {WritableStream} */
-  get writable() {
-    return this.#engine.stream.writable;
-  }
-
-  get onerror() {
-    return this.#onerror.handler;
-  }
-
-  set onerror(handler) {
-    setOnerror(this, this.#onerror, handler);
-  }
-
-  /**
-   * Installs (or replaces) the key for `keyID` (both required). Keys apply in call order;
-   * the promise resolves once the key is in force. Rejections as for setEncryptionKey.
-   * @param {CryptoKey | BufferSource} key
-   * @param {bigint | number} keyID
-   * @returns {Promise<void>}
-   */
-  addDecryptionKey(key, keyID) {
-    return specKeyCall('SFrameDecrypterStream.addDecryptionKey', key, keyID, (k, kid) =>
-      this.#engine.addDecryptionKey(k, kid),
-    );
-  }
-
-  /**
-   * Removes the key for `keyID` (resolves whether or not there was one), after earlier key
-   * calls have applied.
-   * @param {bigint | number} keyID
-   * @returns {Promise<void>}
-   */
-  removeDecryptionKey(keyID) {
-    let kid;
-    try {
-      kid = keyIdArgument(keyID, 'SFrameDecrypterStream.removeDecryptionKey');
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return this.#engine.removeDecryptionKey(kid);
-  }
-
-  /** Extension: the cipher suite name. */
-  get cipherSuite() {
-    return this.#engine.suite.name;
-  }
-
-  /** Extension: frame counters. */
-  get stats() {
-    return { ...this.#engine.stats };
-  }
-
-  /** Extension, idempotent: frees the wasm Receiver (zeroizing its keys); see close(). */
-  close() {
-    this.#engine.close();
-  }
-
-  /** Extension: whether close() was called or the stream ended. */
-  get closed() {
-    return this.#engine.closed;
-  }
-}
-
-/**
- * `new SFrameTransform({ role, cipherSuite | authenticationSize, compatibilityMode,
- * replayWindow })`: compatibility alias of the older combined SFrame object (Safari's shape,
- * drafts before W3C PR #282). `role` defaults to "encrypt"; `cipherSuite` may be a name or an
- * IANA value; without it Safari's `authenticationSize` picks the suite (default 10). Both roles
- * fire "error" events, key calls reject with sframe-core's SFrameError (with `code`) and
- * `keyID` may be omitted (0). On a decrypter `setEncryptionKey` adds a decryption key.
- */
-export class SFrameTransform extends EventTarget {
-  /** @type {SFrameEngine} */
-  #engine;
-  /** @type {{ handler: ((e: Event) => unknown) | null }} */
-  #onerror = { handler: null };
-
-  /** @param {import('../index.js').SFrameTransformLegacyOptions} [options] */
-  constructor(options = {}) {
-    super();
-    const r = options.role ?? 'encrypt';
-    if (r !== 'encrypt' && r !== 'decrypt') {
-      throw new TypeError(`role must be "encrypt" or "decrypt" (got ${r})`);
-    }
-    this.#engine = new SFrameEngine({
-      role: r,
-      suite: legacySuite(options),
-      compatibilityMode: options.compatibilityMode,
-      replayWindow: options.replayWindow,
-      report: (init) => this.dispatchEvent(new SFrameTransformErrorEvent('error', init)),
-      closedError: legacyClosedError,
-    });
-  }
-
-  /**
-   * Frees the wasm Sender/Receiver (extension; idempotent): zeroizes its keys, closes
-   * `readable` and errors `writable`. After it, key calls reject with code "closed". An
-   * encrypter's key material becomes usable by another encrypter of this realm again — which
-   * then starts at counter 0: give the new one a new key or a new KID.
-   */
-  close() {
-    this.#engine.close();
-  }
-
-  /** Whether close() was called or the stream ended (extension). */
-  get closed() {
-    return this.#engine.closed;
-  }
-
-  /** "encrypt" or "decrypt". */
-  get role() {
-    return this.#engine.role;
-  }
-
-  /** The cipher suite name, e.g. "AES_128_GCM_SHA256_128". */
-  get cipherSuite() {
-    return this.#engine.suite.name;
-  }
-
-  /** The codec-compatibility mode in force ("auto", "none", "vp8", "h264", "opus"). */
-  get compatibilityMode() {
-    return this.#engine.mode;
-  }
-
-  /** @returns {ReadableStream} */
-  get readable() {
-    return this.#engine.stream.readable;
-  }
-
-  /** @returns {WritableStream} */
-  get writable() {
-    return this.#engine.stream.writable;
-  }
-
-  /** Frame counters (extension). */
-  get stats() {
-    return { ...this.#engine.stats };
-  }
-
-  get onerror() {
-    return this.#onerror.handler;
-  }
-
-  set onerror(handler) {
-    setOnerror(this, this.#onerror, handler);
-  }
-
-  /**
-   * Encrypter: makes `key` current under `keyID`. Decrypter (Safari / older drafts): adds it
-   * as a decryption key. Keys apply in call order; the promise settles once applied. A key
-   * sframe-core refuses (e.g. "key_in_use": another live encrypter of this realm uses this
-   * key and KID) rejects with its SFrameError and fires an "error" event (errorType "keyID").
-   * @param {SFrameKey} key
-   * @param {bigint | number} [keyID]
-   * @returns {Promise<void>}
-   */
-  setEncryptionKey(key, keyID) {
-    if (this.#engine.role === 'decrypt') return this.addDecryptionKey(key, keyID);
-    return this.#legacyKeyCall(keyID, (kid) => this.#engine.setEncryptionKey(key, kid));
-  }
-
-  /**
-   * Decrypter: installs (or replaces) the key for `keyID`.
-   * @param {SFrameKey} key
-   * @param {bigint | number} [keyID]
-   * @returns {Promise<void>}
-   */
-  addDecryptionKey(key, keyID) {
-    if (this.#engine.role !== 'decrypt') {
-      return Promise.reject(new TypeError('addDecryptionKey needs role "decrypt"'));
-    }
-    return this.#legacyKeyCall(keyID, (kid) => this.#engine.addDecryptionKey(key, kid));
-  }
-
-  /**
-   * Decrypter: removes the key for `keyID` (after earlier key changes have applied).
-   * @param {bigint | number} keyID
-   * @returns {Promise<void>}
-   */
-  removeDecryptionKey(keyID) {
-    if (this.#engine.role !== 'decrypt') {
-      return Promise.reject(new TypeError('removeDecryptionKey needs role "decrypt"'));
-    }
-    if (this.#engine.closed) return Promise.reject(legacyClosedError());
-    let kid;
-    try {
-      kid = normalizeKeyId(keyID);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return this.#engine.removeDecryptionKey(kid);
-  }
-
-  /**
-   * @param {bigint | number | undefined} keyID
-   * @param {(kid: bigint) => Promise<void>} call
-   * @returns {Promise<void>}
-   */
-  #legacyKeyCall(keyID, call) {
-    if (this.#engine.closed) return Promise.reject(legacyClosedError());
-    /** @type {bigint} */
-    let kid;
-    try {
-      kid = normalizeKeyId(keyID);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return call(kid).catch((e) => {
-      // Refused by sframe-core (key_in_use, invalid_key, …): the app learns it from the
-      // rejected promise and from an "error" event, so it is never silent — the transform
-      // goes on with the key it had (an encrypter without one sends nothing).
-      if (e?.name === 'SFrameError') {
-        this.dispatchEvent(
-          new SFrameTransformErrorEvent('error', { errorType: 'keyID', keyID: kid, frame: null, code: e.code }),
-        );
-      }
-      throw e;
-    });
   }
 }

@@ -1,20 +1,22 @@
 // @ts-check
-// RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter (W3C WebRTC Encoded Transform, PR #288 split
-// into encrypter and decrypter, named so by PR #308) for browsers without native SFrame:
+// RTCRtpSFrameEncryptor / RTCRtpSFrameDecryptor (W3C WebRTC Encoded Transform: PR #288 split
+// the sending and receiving sides, PR #308 named them RTCRtpSFrameEncrypter / -Decrypter, PR #312
+// renamed them -Encryptor / -Decryptor) for browsers without native SFrame. The #308 names are
+// exported as aliases: the same class objects, so `instanceof` holds under either name.
 //
-//   sender.transform   = new RTCRtpSFrameEncrypter({ cipherSuite: 'AES_128_GCM_SHA256_128' });
-//   receiver.transform = new RTCRtpSFrameDecrypter({ cipherSuite: 'AES_128_GCM_SHA256_128' });
+//   sender.transform   = new RTCRtpSFrameEncryptor({ cipherSuite: 'AES_128_GCM_SHA256_128' });
+//   receiver.transform = new RTCRtpSFrameDecryptor({ cipherSuite: 'AES_128_GCM_SHA256_128' });
 //
 // The constructor returns a real RTCRtpScriptTransform (so the browser accepts it as
 // sender.transform / receiver.transform) whose prototype is this class's: it carries the
 // spec's methods. The frames go to the package's module worker (js/sframe-worker.js), where an
-// SFrameEncrypterStream / SFrameDecrypterStream does the work; key calls post the CryptoKey
+// SFrameEncryptorStream / SFrameDecryptorStream does the work; key calls post the CryptoKey
 // (structured clone: a non-extractable key stays non-extractable) and settle when the worker
-// has the key in force; a decrypter's error events come back as SFrameTransformErrorEvents.
+// has the key in force; a decryptor's error events come back as SFrameTransformErrorEvents.
 //
 // One worker serves every transform of the page (created on first use, never terminated):
-// all encrypters then share one wasm instance, whose key registry refuses a second live
-// encrypter with the key and KID another one uses ("key_in_use").
+// all encryptors then share one wasm instance, whose key registry refuses a second live
+// encryptor with the key and KID another one uses ("key_in_use").
 
 import { parseCompatibilityMode } from './codec.js';
 import { SFrameTransformErrorEvent, isKeyArgument, keyIdArgument, parseSpecOptions } from './spec.js';
@@ -63,7 +65,7 @@ function errorFromWire(w) {
   return e;
 }
 
-/** Talks to the shared worker: requests with replies, and error events per decrypter. */
+/** Talks to the shared worker: requests with replies, and error events per decryptor. */
 class WorkerClient {
   /** @type {WorkerLike} */
   worker;
@@ -182,7 +184,7 @@ function stateOf(self, role, what) {
 }
 
 /**
- * Builds the RTCRtpScriptTransform for a new encrypter or decrypter.
+ * Builds the RTCRtpScriptTransform for a new encryptor or decryptor.
  * @param {'encrypt' | 'decrypt'} role
  * @param {unknown} options
  * @param {object} proto the prototype it gets (new.target.prototype)
@@ -260,15 +262,15 @@ function keyCall(st, op, what, key, keyID) {
 }
 
 /**
- * W3C `RTCRtpSFrameEncrypter`: `sender.transform = new RTCRtpSFrameEncrypter({ cipherSuite })`.
+ * W3C `RTCRtpSFrameEncryptor`: `sender.transform = new RTCRtpSFrameEncryptor({ cipherSuite })`.
  * Frames the sender encodes before the first `setEncryptionKey` has taken effect are dropped
  * (never sent in clear; W3C issue #306) and counted: `(await getStats()).droppedNoKey`.
  * Not an EventTarget.
  */
-export class RTCRtpSFrameEncrypter {
-  /** @param {import('../index.js').SFrameTransformOptions} options */
+export class RTCRtpSFrameEncryptor {
+  /** @param {import('../index.js').RTCRtpSFrameEncryptorOptions} options */
   constructor(options) {
-    const { transform } = createTransform('encrypt', options, new.target.prototype, 'RTCRtpSFrameEncrypter');
+    const { transform } = createTransform('encrypt', options, new.target.prototype, 'RTCRtpSFrameEncryptor');
     return /** @type {any} */ (transform);
   }
 
@@ -282,7 +284,7 @@ export class RTCRtpSFrameEncrypter {
    * @returns {Promise<void>}
    */
   setEncryptionKey(key, keyID) {
-    const what = 'RTCRtpSFrameEncrypter.setEncryptionKey';
+    const what = 'RTCRtpSFrameEncryptor.setEncryptionKey';
     try {
       return keyCall(stateOf(this, 'encrypt', what), 'setEncryptionKey', what, key, keyID);
     } catch (e) {
@@ -297,7 +299,7 @@ export class RTCRtpSFrameEncrypter {
    */
   getStats() {
     try {
-      const st = stateOf(this, 'encrypt', 'RTCRtpSFrameEncrypter.getStats');
+      const st = stateOf(this, 'encrypt', 'RTCRtpSFrameEncryptor.getStats');
       return st.client.request({ type: 'stats', id: st.id });
     } catch (e) {
       return Promise.reject(e);
@@ -306,24 +308,24 @@ export class RTCRtpSFrameEncrypter {
 
   /** Extension: the cipher suite name. */
   get cipherSuite() {
-    return stateOf(this, 'encrypt', 'RTCRtpSFrameEncrypter.cipherSuite').cipherSuite;
+    return stateOf(this, 'encrypt', 'RTCRtpSFrameEncryptor.cipherSuite').cipherSuite;
   }
 
   get [Symbol.toStringTag]() {
-    return 'RTCRtpSFrameEncrypter';
+    return 'RTCRtpSFrameEncryptor';
   }
 }
 
 /**
- * W3C `RTCRtpSFrameDecrypter`: `receiver.transform = new RTCRtpSFrameDecrypter({ cipherSuite })`.
+ * W3C `RTCRtpSFrameDecryptor`: `receiver.transform = new RTCRtpSFrameDecryptor({ cipherSuite })`.
  * An EventTarget: frames that fail to decrypt are dropped and fire "error"
  * (SFrameTransformErrorEvent: errorType "authentication", "keyID" or "syntax", keyID, frame).
  */
-export class RTCRtpSFrameDecrypter extends EventTarget {
+export class RTCRtpSFrameDecryptor extends EventTarget {
   /** @param {import('../index.js').SFrameTransformOptions} options */
   // @ts-ignore: returns another object (the RTCRtpScriptTransform), so it calls no super().
   constructor(options) {
-    const { transform, st } = createTransform('decrypt', options, new.target.prototype, 'RTCRtpSFrameDecrypter');
+    const { transform, st } = createTransform('decrypt', options, new.target.prototype, 'RTCRtpSFrameDecryptor');
     // The returned object is an RTCRtpScriptTransform, not an EventTarget of the browser:
     // its listeners live on a private EventTarget (see addEventListener below).
     st.events = new EventTarget();
@@ -339,6 +341,7 @@ export class RTCRtpSFrameDecrypter extends EventTarget {
         keyID: data.keyID,
         frame: data.frame,
         code: data.code,
+        previousRun: data.previousRun ?? null,
       });
       dispatchAs(self, st, event);
     });
@@ -347,13 +350,13 @@ export class RTCRtpSFrameDecrypter extends EventTarget {
 
   /**
    * Installs (or replaces) the key for `keyID` (required) in the worker; resolves once it is
-   * in force. Rejections as for RTCRtpSFrameEncrypter.setEncryptionKey.
+   * in force. Rejections as for RTCRtpSFrameEncryptor.setEncryptionKey.
    * @param {CryptoKey | BufferSource} key
    * @param {bigint | number} keyID
    * @returns {Promise<void>}
    */
   addDecryptionKey(key, keyID) {
-    const what = 'RTCRtpSFrameDecrypter.addDecryptionKey';
+    const what = 'RTCRtpSFrameDecryptor.addDecryptionKey';
     try {
       return keyCall(stateOf(this, 'decrypt', what), 'addDecryptionKey', what, key, keyID);
     } catch (e) {
@@ -367,7 +370,7 @@ export class RTCRtpSFrameDecrypter extends EventTarget {
    * @returns {Promise<void>}
    */
   removeDecryptionKey(keyID) {
-    const what = 'RTCRtpSFrameDecrypter.removeDecryptionKey';
+    const what = 'RTCRtpSFrameDecryptor.removeDecryptionKey';
     try {
       return keyCall(stateOf(this, 'decrypt', what), 'removeDecryptionKey', what, undefined, keyID);
     } catch (e) {
@@ -377,11 +380,11 @@ export class RTCRtpSFrameDecrypter extends EventTarget {
 
   /** @returns {((e: Event) => unknown) | null} */
   get onerror() {
-    return stateOf(this, 'decrypt', 'RTCRtpSFrameDecrypter.onerror').onerror;
+    return stateOf(this, 'decrypt', 'RTCRtpSFrameDecryptor.onerror').onerror;
   }
 
   set onerror(handler) {
-    const st = stateOf(this, 'decrypt', 'RTCRtpSFrameDecrypter.onerror');
+    const st = stateOf(this, 'decrypt', 'RTCRtpSFrameDecryptor.onerror');
     const events = /** @type {EventTarget} */ (st.events);
     if (st.onerror) events.removeEventListener('error', st.onerror);
     st.onerror = typeof handler === 'function' ? handler : null;
@@ -424,7 +427,7 @@ export class RTCRtpSFrameDecrypter extends EventTarget {
    */
   getStats() {
     try {
-      const st = stateOf(this, 'decrypt', 'RTCRtpSFrameDecrypter.getStats');
+      const st = stateOf(this, 'decrypt', 'RTCRtpSFrameDecryptor.getStats');
       return st.client.request({ type: 'stats', id: st.id });
     } catch (e) {
       return Promise.reject(e);
@@ -433,17 +436,17 @@ export class RTCRtpSFrameDecrypter extends EventTarget {
 
   /** Extension: the cipher suite name. */
   get cipherSuite() {
-    return stateOf(this, 'decrypt', 'RTCRtpSFrameDecrypter.cipherSuite').cipherSuite;
+    return stateOf(this, 'decrypt', 'RTCRtpSFrameDecryptor.cipherSuite').cipherSuite;
   }
 
   get [Symbol.toStringTag]() {
-    return 'RTCRtpSFrameDecrypter';
+    return 'RTCRtpSFrameDecryptor';
   }
 }
 
 /**
- * Dispatches `event` on the decrypter's private EventTarget, with `target` and `currentTarget`
- * reading as the decrypter itself (the object the application holds).
+ * Dispatches `event` on the decryptor's private EventTarget, with `target` and `currentTarget`
+ * reading as the decryptor itself (the object the application holds).
  * @param {object} self
  * @param {State} st
  * @param {Event} event
@@ -454,3 +457,8 @@ function dispatchAs(self, st, event) {
   }
   return /** @type {EventTarget} */ (st.events).dispatchEvent(event);
 }
+
+/** W3C PR #308's name of RTCRtpSFrameEncryptor (renamed by PR #312): the same class. */
+export const RTCRtpSFrameEncrypter = RTCRtpSFrameEncryptor;
+/** W3C PR #308's name of RTCRtpSFrameDecryptor (renamed by PR #312): the same class. */
+export const RTCRtpSFrameDecrypter = RTCRtpSFrameDecryptor;
