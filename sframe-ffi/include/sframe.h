@@ -1060,8 +1060,9 @@ SframeStatus sframe_rtp_write_fragment(const uint8_t *frame,
                                        size_t *out_len);
 
 /**
- * A new, empty depacketizer; it binds to the SSRC of the first packet pushed. NULL only if
- * memory runs out. Free it with `sframe_rtp_depacketizer_free`.
+ * A new, empty depacketizer; it binds to the SSRC of the first packet pushed. Its storage
+ * is allocated on the heap directly, so this also works on threads with small stacks. NULL
+ * only if memory runs out. Free it with `sframe_rtp_depacketizer_free`.
  */
 SframeRtpDepacketizer *sframe_rtp_depacketizer_new(void);
 

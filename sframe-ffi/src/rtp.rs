@@ -3,7 +3,7 @@
 //! decrypting received packets (§5.2), per-SSRC keys (§7).
 
 use sframe_core::CipherSuite;
-use sframe_core::rtp::{Depacketizer, Fragment, Mode, Packetizer, Pushed, RtpHeader};
+use sframe_core::rtp::{BoxedDepacketizer, Fragment, Mode, Packetizer, Pushed, RtpHeader};
 
 use crate::{
     SframeReceiver, SframeStatus, free_handle, guard, guard_len, guard_value, handle, handle_mut,
@@ -28,15 +28,13 @@ pub const SFRAME_RTP_MAX_DROPOUT: usize = 3000;
 /// same packets, however injected packets move the sequence validation.
 pub const SFRAME_RTP_CONSUMED_MEMORY: usize = 8192;
 
-type Inner = Depacketizer<SFRAME_RTP_MAX_PACKETS, SFRAME_RTP_MAX_FRAME_SIZE>;
-
 /// Opaque depacketizer for one SSRC: stores received SFrame RTP packets in fixed memory
 /// (`SFRAME_RTP_MAX_PACKETS` packets, `SFRAME_RTP_MAX_FRAME_SIZE` bytes), in any order, with
 /// duplicates and losses, and hands out complete frames once they authenticate. Create with
 /// `sframe_rtp_depacketizer_new`, free with `sframe_rtp_depacketizer_free`. Use from one
 /// thread at a time.
 pub struct SframeRtpDepacketizer {
-    inner: Box<Inner>,
+    inner: BoxedDepacketizer,
 }
 
 /// The RTP header fields an SFrame packet copies from the media packetizer's output (draft
@@ -214,14 +212,16 @@ pub unsafe extern "C" fn sframe_rtp_write_fragment(
     unsafe { guard_len(out_len, run) }
 }
 
-/// A new, empty depacketizer; it binds to the SSRC of the first packet pushed. NULL only if
-/// memory runs out. Free it with `sframe_rtp_depacketizer_free`.
+/// A new, empty depacketizer; it binds to the SSRC of the first packet pushed. Its storage
+/// is allocated on the heap directly, so this also works on threads with small stacks. NULL
+/// only if memory runs out. Free it with `sframe_rtp_depacketizer_free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn sframe_rtp_depacketizer_new() -> *mut SframeRtpDepacketizer {
     guard_value(std::ptr::null_mut(), || {
-        Box::into_raw(Box::new(SframeRtpDepacketizer {
-            inner: Box::new(Inner::new()),
-        }))
+        BoxedDepacketizer::with_capacity(SFRAME_RTP_MAX_PACKETS, SFRAME_RTP_MAX_FRAME_SIZE)
+            .map_or(std::ptr::null_mut(), |inner| {
+                Box::into_raw(Box::new(SframeRtpDepacketizer { inner }))
+            })
     })
 }
 
@@ -404,6 +404,73 @@ mod tests {
         assert_eq!(SFRAME_RTP_SEQUENCE_WINDOW, SEQUENCE_WINDOW);
         assert_eq!(SFRAME_RTP_MAX_DROPOUT, MAX_DROPOUT);
         assert_eq!(SFRAME_RTP_CONSUMED_MEMORY, CONSUMED_MEMORY);
+        let d = BoxedDepacketizer::with_capacity(SFRAME_RTP_MAX_PACKETS, SFRAME_RTP_MAX_FRAME_SIZE);
+        let d = d.expect("allocate");
+        assert_eq!(d.packet_capacity(), SFRAME_RTP_MAX_PACKETS);
+        assert_eq!(d.byte_capacity(), SFRAME_RTP_MAX_FRAME_SIZE);
+    }
+
+    /// Finding 4 (Security 2): `sframe_rtp_depacketizer_new` built its ~540 KB depacketizer
+    /// on the caller's stack before boxing it, so in a debug build it aborted on a thread with
+    /// a stack of 1 MiB or less. Every constructor of the C ABI, and a first use of each
+    /// object, must run on a 128 KiB stack, in the debug build `cargo test` makes.
+    #[test]
+    fn finding4_constructors_run_on_a_128_kib_stack() {
+        let worker = std::thread::Builder::new()
+            .stack_size(128 * 1024)
+            .spawn(|| {
+                let d = sframe_rtp_depacketizer_new();
+                assert!(!d.is_null());
+                let packet = [0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 5, 0x80, 1];
+                let mut pushed = SframeRtpPushed::SFRAME_RTP_LATE;
+                let mut stats = SframeRtpStats::default();
+                // SAFETY: a live depacketizer and valid buffers.
+                unsafe {
+                    assert_eq!(
+                        sframe_rtp_depacketizer_push(d, packet.as_ptr(), packet.len(), &mut pushed),
+                        SframeStatus::SFRAME_OK
+                    );
+                    assert_eq!(pushed, SframeRtpPushed::SFRAME_RTP_BUFFERED);
+                    assert_eq!(
+                        sframe_rtp_depacketizer_stats(d, &mut stats),
+                        SframeStatus::SFRAME_OK
+                    );
+                    sframe_rtp_depacketizer_free(d);
+                }
+                assert_eq!(stats.packets, 1);
+                for suite in 1..=8u16 {
+                    let s = sframe_sender_new(suite);
+                    let r = sframe_receiver_new(suite);
+                    let mut config = std::mem::MaybeUninit::<SframeReceiverConfig>::uninit();
+                    let mut rc = null_mut();
+                    // SAFETY: valid pointers; `config` is initialised by the first call.
+                    unsafe {
+                        assert_eq!(
+                            sframe_receiver_config_init(config.as_mut_ptr(), suite),
+                            SframeStatus::SFRAME_OK
+                        );
+                        assert_eq!(
+                            sframe_receiver_new_with_config(config.as_ptr(), &mut rc),
+                            SframeStatus::SFRAME_OK
+                        );
+                        assert!(!s.is_null() && !r.is_null() && !rc.is_null());
+                        let key = [3u8; 16];
+                        assert_eq!(
+                            sframe_sender_set_key(s, 1, key.as_ptr(), key.len()),
+                            SframeStatus::SFRAME_OK
+                        );
+                        assert_eq!(
+                            sframe_receiver_add_key(r, 1, key.as_ptr(), key.len()),
+                            SframeStatus::SFRAME_OK
+                        );
+                        sframe_sender_free(s);
+                        sframe_receiver_free(r);
+                        sframe_receiver_free(rc);
+                    }
+                }
+            })
+            .expect("spawn a thread with a 128 KiB stack");
+        assert!(worker.join().is_ok(), "the constructors' thread failed");
     }
 
     #[test]
