@@ -10,8 +10,9 @@ use serde::Deserialize;
 use sframe_core::hazmat::derive_key_and_salt;
 use sframe_core::key::ssrc_base_key;
 use sframe_core::rtp::{
-    DESCRIPTOR_LEN, Depacketizer, Descriptor, HeaderExtension, Mode, Packetizer, Pushed, RtpHeader,
-    RtpPacket, SEQUENCE_WINDOW, max_media_payload_len, per_packet_overhead, protect_frame,
+    BoxedDepacketizer, DESCRIPTOR_LEN, Depacketizer, Descriptor, HeaderExtension, MAX_DROPOUT,
+    Mode, Packetizer, Pushed, RtpHeader, RtpPacket, SEQUENCE_WINDOW, max_media_payload_len,
+    per_packet_overhead, protect_frame,
 };
 use sframe_core::{CipherSuite, Error, Receiver, ReceiverConfig, Sender};
 
@@ -514,6 +515,368 @@ fn evict_before_timestamp_drops_stale_partial_frames() -> TestResult {
     // Modulo 2^32: 4000 is after u32::MAX - 10.
     assert_eq!(dep.evict_before_timestamp(u32::MAX - 10), 0);
     Ok(())
+}
+
+// --- finding 3 (Security 2): sequence numbers steered by injected packets -----------------
+
+/// A receiver without replay protection: what the depacketizer lets through is decrypted.
+fn pair_without_replay_window(suite: CipherSuite) -> Result<(Sender, Receiver), Error> {
+    let mut tx = Sender::new(suite);
+    tx.set_key(9, &[0x33; 16])?;
+    let mut rx = Receiver::with_config(ReceiverConfig::new(suite).with_replay_window(0)?);
+    rx.add_key(9, &[0x33; 16])?;
+    Ok((tx, rx))
+}
+
+/// Finding 3 (a): three injected packets, each 21,000 ahead of the previous one, used to walk
+/// the newest sequence number around the 16-bit circle to just before an already delivered
+/// frame, whose packets (replayed as captured, or duplicated by the network) were then taken as
+/// new and decrypted a second time.
+#[test]
+fn finding3_three_packet_walk_around_does_not_deliver_a_frame_twice() -> TestResult {
+    let (mut tx, mut rx) = pair_without_replay_window(CipherSuite::AesGcm128Sha256)?;
+    let sent = send(&mut tx, &[vec![7u8; 300]], Mode::PerFrame, 120, 100)?;
+    assert_eq!(sent[0].packets.len(), 3, "sequence numbers 100..=102");
+    let mut dep = Depacketizer::<16, 4096>::new();
+    let first = receive(&mut dep, &mut rx, &sent[0].packets)?;
+    assert_eq!(first, [(sent[0].timestamp, sent[0].plaintext.clone())]);
+    for k in 1..=3u16 {
+        let seq = 102u16.wrapping_add(21_000u16.wrapping_mul(k));
+        dep.push(&payload_packet(seq, 0x00, b"junk"))?;
+    }
+    let again = receive(&mut dep, &mut rx, &sent[0].packets)?;
+    assert!(again.is_empty(), "the frame was delivered again: {again:?}");
+    Ok(())
+}
+
+/// Finding 3 (a), with the injected packets sent in pairs (each pair re-synchronises the
+/// sequence validation to where it points): the frame's sequence numbers stay consumed.
+#[test]
+fn finding3_walk_around_in_resynchronising_pairs_does_not_deliver_a_frame_twice() -> TestResult {
+    let (mut tx, mut rx) = pair_without_replay_window(CipherSuite::AesGcm128Sha256)?;
+    let sent = send(&mut tx, &[vec![7u8; 300]], Mode::PerFrame, 120, 100)?;
+    let mut dep = Depacketizer::<16, 4096>::new();
+    assert_eq!(receive(&mut dep, &mut rx, &sent[0].packets)?.len(), 1);
+    // Pairs landing ever closer behind the frame, the last one right before it.
+    for start in [20_000u16, 40_000, 60_000, 65_000, 98] {
+        for seq in [start, start.wrapping_add(1)] {
+            dep.push(&payload_packet(seq, 0x00, b"junk"))?;
+        }
+        let again = receive(&mut dep, &mut rx, &sent[0].packets)?;
+        assert!(again.is_empty(), "after a pair at {start}: delivered again");
+    }
+    Ok(())
+}
+
+/// Finding 3 (b): one injected packet 32,000 ahead used to turn the next ~31,000 legitimate
+/// packets into late ones, so nothing was delivered.
+#[test]
+fn finding3_one_packet_32000_ahead_does_not_stall_the_stream() -> TestResult {
+    let (mut tx, mut rx) = pair(CipherSuite::AesGcm128Sha256)?;
+    let frames: Vec<Vec<u8>> = (0..200u32).map(|i| i.to_be_bytes().to_vec()).collect();
+    let sent = send(&mut tx, &frames, Mode::PerPacket, 100, 1000)?;
+    let mut dep = Depacketizer::<16, 4096>::new();
+    let mut got = receive(&mut dep, &mut rx, &sent[0].packets)?;
+    dep.push(&payload_packet(1000u16.wrapping_add(32_000), 0x00, b"junk"))?;
+    for s in &sent[1..] {
+        got.extend(receive(&mut dep, &mut rx, &s.packets)?);
+    }
+    let want: Vec<_> = sent
+        .iter()
+        .map(|s| (s.timestamp, s.plaintext.clone()))
+        .collect();
+    assert_eq!(got.len(), want.len(), "frames delivered");
+    assert_eq!(got, want);
+    Ok(())
+}
+
+/// The RFC 3550 A.1 bounds, at their edges: reordering below SEQUENCE_WINDOW, jumps below
+/// MAX_DROPOUT, anything else refused unless the next packet follows it.
+#[test]
+fn sequence_validation_bounds_are_the_documented_ones() -> TestResult {
+    let window = SEQUENCE_WINDOW as u16;
+    let dropout = MAX_DROPOUT as u16;
+    let mut dep = Depacketizer::<16, 1024>::new();
+    assert_eq!(
+        dep.push(&payload_packet(10_000, 0x80, b"a"))?,
+        Pushed::Buffered
+    );
+    assert_eq!(
+        dep.push(&payload_packet(10_000 - window, 0x00, b"x"))?,
+        Pushed::Late
+    );
+    assert_eq!(
+        dep.push(&payload_packet(10_000 + dropout, 0x00, b"x"))?,
+        Pushed::TooFarAhead
+    );
+    assert_eq!(
+        dep.push(&payload_packet(10_001 - window, 0x00, b"b"))?,
+        Pushed::Buffered
+    );
+    assert_eq!(dep.stats().late, 1);
+    assert_eq!(dep.stats().too_far_ahead, 1);
+    assert_eq!(dep.len(), 2, "the refused packets were not stored");
+    // The largest jump taken in sequence: the newest moves, the window with it.
+    assert_eq!(
+        dep.push(&payload_packet(9_999 + dropout, 0x00, b"c"))?,
+        Pushed::Buffered
+    );
+    assert_eq!(dep.len(), 1, "the older packets fell out of the window");
+    assert_eq!(dep.stats().resyncs, 0);
+
+    // Two out-of-range packets that do not follow each other change nothing.
+    let far = 40_000u16;
+    assert_eq!(
+        dep.push(&payload_packet(far, 0x80, b"d"))?,
+        Pushed::TooFarAhead
+    );
+    assert_eq!(
+        dep.push(&payload_packet(far + 2, 0x80, b"d"))?,
+        Pushed::TooFarAhead
+    );
+    assert_eq!((dep.stats().resyncs, dep.len()), (0, 1));
+    // The next in sequence re-synchronises: it is stored, everything before is dropped.
+    assert_eq!(
+        dep.push(&payload_packet(far + 3, 0xc0, b"e"))?,
+        Pushed::FrameReady
+    );
+    assert_eq!((dep.stats().resyncs, dep.len()), (1, 1));
+    let mut out = [0u8; 1024];
+    let frame = dep.pop_frame(&mut out).ok_or("no frame")??;
+    assert_eq!(
+        (frame.first_sequence, &out[..frame.len]),
+        (far + 3, &b"e"[..])
+    );
+    // Backwards too (a restart onto lower numbers): two late packets in sequence.
+    let back = far - 5000;
+    assert_eq!(dep.push(&payload_packet(back, 0x80, b"f"))?, Pushed::Late);
+    assert_eq!(
+        dep.push(&payload_packet(back + 1, 0x40, b"g"))?,
+        Pushed::Buffered
+    );
+    assert_eq!(dep.stats().resyncs, 2);
+    // The re-synchronised stream goes on in sequence; its first packet was not kept, and
+    // completes its frame when it comes again.
+    assert_eq!(
+        dep.push(&payload_packet(back + 2, 0xc0, b"h"))?,
+        Pushed::FrameReady
+    );
+    let frame = dep.pop_frame(&mut out).ok_or("no frame")??;
+    assert_eq!(&out[..frame.len], b"h");
+    assert_eq!(
+        dep.push(&payload_packet(back, 0x80, b"f"))?,
+        Pushed::FrameReady
+    );
+    let frame = dep.pop_frame(&mut out).ok_or("no frame")??;
+    assert_eq!(
+        (frame.first_sequence, &out[..frame.len]),
+        (back, &b"fg"[..])
+    );
+    Ok(())
+}
+
+/// A consumed sequence number is refused wherever the sequence validation was moved, also as
+/// the packet that would re-synchronise.
+#[test]
+fn consumed_sequence_numbers_are_refused_after_any_resynchronisation() -> TestResult {
+    let mut dep = Depacketizer::<16, 1024>::new();
+    let mut out = [0u8; 1024];
+    dep.push(&payload_packet(5, 0xc0, b"a"))?;
+    assert!(dep.pop_frame(&mut out).is_some());
+    for start in [30_000u16, 60_000, 3] {
+        dep.push(&payload_packet(start, 0x00, b"x"))?;
+        dep.push(&payload_packet(start + 1, 0x00, b"x"))?;
+        assert_eq!(dep.push(&payload_packet(5, 0xc0, b"a"))?, Pushed::Duplicate);
+    }
+    // Far from 5 again; 4 (new) and 5 (consumed) in sequence: 5 cannot re-synchronise, but
+    // the run goes on and 6 does.
+    dep.push(&payload_packet(20_000, 0x00, b"x"))?;
+    dep.push(&payload_packet(20_001, 0x00, b"x"))?;
+    let resyncs = dep.stats().resyncs;
+    assert_eq!(resyncs, 4);
+    assert_eq!(dep.push(&payload_packet(4, 0x00, b"x"))?, Pushed::Late);
+    assert_eq!(dep.push(&payload_packet(5, 0xc0, b"a"))?, Pushed::Duplicate);
+    assert_eq!(dep.stats().resyncs, resyncs);
+    assert_eq!(
+        dep.push(&payload_packet(6, 0xc0, b"b"))?,
+        Pushed::FrameReady
+    );
+    assert_eq!(dep.stats().resyncs, resyncs + 1);
+    Ok(())
+}
+
+/// What an attacker on the path injects after a legitimate packet.
+#[derive(Debug, Clone)]
+enum Injected {
+    /// Any packet; its sequence number is `offset` from the newest legitimate one sent.
+    Junk {
+        offset: u16,
+        timestamp: u32,
+        descriptor: u8,
+        payload_type: u8,
+        data: Vec<u8>,
+    },
+    /// A legitimate packet sent before (index modulo their number), again with its own
+    /// sequence number: replayed as captured, or duplicated by the network.
+    Replay(usize),
+}
+
+fn injected() -> impl Strategy<Value = Injected> {
+    let w = SEQUENCE_WINDOW as i32;
+    let d = MAX_DROPOUT as i32;
+    let offset = prop_oneof![
+        any::<u16>().prop_map(i32::from),
+        -w - 8..w + 8,
+        d - 8..d + 8,
+        -d - 8..-d + 8,
+        30_000i32..35_536,
+    ]
+    .prop_map(|o| o as u16);
+    prop_oneof![
+        3 => (offset, any::<u32>(), any::<u8>(), 96u8..98, prop::collection::vec(any::<u8>(), 0..40))
+            .prop_map(|(offset, timestamp, descriptor, payload_type, data)| Injected::Junk {
+                offset, timestamp, descriptor, payload_type, data,
+            }),
+        2 => any::<usize>().prop_map(Injected::Replay),
+    ]
+}
+
+#[derive(Debug, Clone)]
+struct Attack {
+    first_seq: u16,
+    /// Sizes of the frames sent while the attacker injects.
+    attacked: Vec<usize>,
+    /// Sizes of the frames sent after it stopped.
+    tail: Vec<usize>,
+    /// After the k-th legitimate packet of the attacked frames, injections[k] (cycled).
+    injections: Vec<Vec<Injected>>,
+}
+
+fn attack() -> impl Strategy<Value = Attack> {
+    (
+        prop_oneof![any::<u16>(), 65_500u16..=65_535],
+        prop::collection::vec(1usize..300, 1..12),
+        prop::collection::vec(1usize..300, 2..8),
+        prop::collection::vec(prop::collection::vec(injected(), 0..4), 1..40),
+    )
+        .prop_map(|(first_seq, attacked, tail, injections)| Attack {
+            first_seq,
+            attacked,
+            tail,
+            injections,
+        })
+}
+
+/// The SFrame ciphertext a list of packets carries: their payloads without descriptors.
+fn ciphertext(packets: &[Vec<u8>]) -> Result<Vec<u8>, Error> {
+    let mut ct = Vec::new();
+    for p in packets {
+        ct.extend_from_slice(&RtpPacket::parse(p)?.payload[DESCRIPTOR_LEN..]);
+    }
+    Ok(ct)
+}
+
+/// Reads the sequence number of a packet.
+fn sequence_number(packet: &[u8]) -> Result<u16, Error> {
+    Ok(RtpPacket::parse(packet)?.header.sequence_number)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Finding 3: an attacker injects arbitrary packets (any sequence number, timestamp,
+    /// descriptor bits, payload type, payload) and replays legitimate packets between the
+    /// legitimate ones, against a receiver without replay protection. No legitimate frame comes
+    /// out twice (as ciphertext or as plaintext), nothing but legitimate frames decrypts, and
+    /// once the injections stop, every later frame is delivered except the first (whose first
+    /// packet may be the one that re-synchronises) and those whose sequence numbers an
+    /// injected packet carried: the documented bounds, with storage to spare.
+    #[test]
+    fn injected_packets_neither_replay_frames_nor_stall_the_stream(a in attack()) {
+        let fail = |e: Error| TestCaseError::fail(e.to_string());
+        let (mut tx, mut rx) = pair_without_replay_window(CipherSuite::AesGcm128Sha256).map_err(fail)?;
+        let frames: Vec<Vec<u8>> = a.attacked.iter().chain(&a.tail).enumerate()
+            .map(|(i, &n)| (0..n).map(|j| (i * 37 + j * 11) as u8).chain([i as u8]).collect())
+            .collect();
+        let sent = send(&mut tx, &frames, Mode::PerFrame, 100, a.first_seq).map_err(fail)?;
+        let legit: BTreeMap<Vec<u8>, usize> = sent.iter().enumerate()
+            .map(|(i, s)| Ok((ciphertext(&s.packets)?, i)))
+            .collect::<Result<_, Error>>().map_err(fail)?;
+        prop_assert_eq!(legit.len(), sent.len());
+
+        let mut dep = BoxedDepacketizer::with_capacity(512, 1 << 16).map_err(fail)?;
+        let mut out = vec![0u8; 1 << 16];
+        let mut emitted = BTreeMap::<usize, usize>::new();
+        let mut delivered = BTreeMap::<usize, usize>::new();
+        let mut push = |dep: &mut BoxedDepacketizer, packet: &[u8]| -> Result<(), TestCaseError> {
+            if dep.push(packet).map_err(fail)? != Pushed::FrameReady {
+                return Ok(());
+            }
+            while let Some(frame) = dep.pop_frame(&mut out) {
+                let Ok(frame) = frame else { continue };
+                let ct = &out[..frame.len];
+                if let Some(&i) = legit.get(ct) {
+                    *emitted.entry(i).or_default() += 1;
+                    prop_assert!(emitted[&i] == 1, "frame {} emitted twice", i);
+                }
+                if let Ok(pt) = rx.unprotect_vec(b"", ct) {
+                    let i = frames.iter().position(|f| *f == pt);
+                    prop_assert!(i.is_some(), "an injected frame decrypted");
+                    let i = i.unwrap_or_default();
+                    *delivered.entry(i).or_default() += 1;
+                    prop_assert!(delivered[&i] == 1, "frame {} delivered twice", i);
+                }
+            }
+            Ok(())
+        };
+
+        // The attacked part: injections after every legitimate packet.
+        let mut so_far: Vec<Vec<u8>> = Vec::new();
+        let mut injected_seqs = std::collections::BTreeSet::new();
+        let mut k = 0;
+        for s in &sent[..a.attacked.len()] {
+            for p in &s.packets {
+                push(&mut dep, p)?;
+                so_far.push(p.clone());
+                let newest = sequence_number(p).map_err(fail)?;
+                for inj in &a.injections[k % a.injections.len()] {
+                    let packet = match inj {
+                        Injected::Junk { offset, timestamp, descriptor, payload_type, data } => {
+                            let seq = newest.wrapping_add(*offset);
+                            injected_seqs.insert(seq);
+                            let mut payload = vec![*descriptor];
+                            payload.extend_from_slice(data);
+                            let packet = RtpPacket {
+                                header: RtpHeader::new(*payload_type, seq, *timestamp, SSRC),
+                                payload: &payload,
+                                padding: 0,
+                            };
+                            let mut buf = vec![0u8; packet.encoded_len()];
+                            let n = packet.write(&mut buf).map_err(fail)?;
+                            buf.truncate(n);
+                            buf
+                        }
+                        Injected::Replay(i) => so_far[i % so_far.len()].clone(),
+                    };
+                    push(&mut dep, &packet)?;
+                }
+                k += 1;
+            }
+        }
+        // The injections stop: the rest of the stream, in order.
+        for s in &sent[a.attacked.len()..] {
+            for p in &s.packets {
+                push(&mut dep, p)?;
+            }
+        }
+        for (j, s) in sent.iter().enumerate().skip(a.attacked.len() + 1) {
+            let seqs = s.packets.iter().map(|p| sequence_number(p)).collect::<Result<Vec<_>, _>>().map_err(fail)?;
+            if seqs.iter().any(|q| injected_seqs.contains(q)) {
+                continue;
+            }
+            prop_assert!(delivered.contains_key(&j), "frame {} ({:?}) not delivered after the injections stopped", j, seqs);
+        }
+    }
 }
 
 // --- property tests -----------------------------------------------------------------------

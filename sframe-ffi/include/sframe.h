@@ -152,6 +152,25 @@
 #define SFRAME_RTP_DESCRIPTOR_LEN 1
 
 /**
+ * Sequence validation (RFC 3550 A.1), reordering: a packet this many sequence numbers or more
+ * behind the newest is refused (`SFRAME_RTP_LATE`) unless it re-synchronises.
+ */
+#define SFRAME_RTP_SEQUENCE_WINDOW 1024
+
+/**
+ * Sequence validation (RFC 3550 A.1), jumps: a packet this many sequence numbers or more
+ * ahead of the newest is refused (`SFRAME_RTP_TOO_FAR_AHEAD`) unless it re-synchronises.
+ */
+#define SFRAME_RTP_MAX_DROPOUT 3000
+
+/**
+ * A sequence number used in a frame is refused (`SFRAME_RTP_DUPLICATE`) for at least this
+ * many pushes (at most twice as many), whatever they carry: no frame comes out twice from the
+ * same packets, however injected packets move the sequence validation.
+ */
+#define SFRAME_RTP_CONSUMED_MEMORY 8192
+
+/**
  * The result of every fallible call. `SFRAME_OK` (0) is success; everything else is an error.
  *
  * Values 1..=19 are the core library's errors (same meaning in every binding; new core errors
@@ -306,13 +325,21 @@ enum SframeRtpPushed
      */
     SFRAME_RTP_FRAME_READY = 1,
     /**
-     * Ignored: a packet with this sequence number is stored or was already used.
+     * Ignored: a packet with this sequence number is stored, or the sequence number was used
+     * within the last `SFRAME_RTP_CONSUMED_MEMORY` pushes (whatever they carried).
      */
     SFRAME_RTP_DUPLICATE = 2,
     /**
-     * Ignored: more than 1024 sequence numbers behind the newest.
+     * Ignored: `SFRAME_RTP_SEQUENCE_WINDOW` or more sequence numbers behind the newest, and
+     * not a re-synchronisation (RFC 3550 A.1: a packet out of range right after the one before
+     * it in sequence, also out of range, re-synchronises to it and drops what is stored).
      */
     SFRAME_RTP_LATE = 3,
+    /**
+     * Ignored: `SFRAME_RTP_MAX_DROPOUT` or more sequence numbers ahead of the newest, and not
+     * a re-synchronisation.
+     */
+    SFRAME_RTP_TOO_FAR_AHEAD = 4,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -500,11 +527,12 @@ typedef struct {
      */
     uint64_t duplicates;
     /**
-     * Packets ignored as too old.
+     * Packets ignored as too old (`SFRAME_RTP_LATE`).
      */
     uint64_t late;
     /**
-     * Stored packets evicted unused (no room, or out of the sequence window).
+     * Stored packets evicted unused (no room, out of the sequence window, or dropped at a
+     * re-synchronisation).
      */
     uint64_t evicted;
     /**
@@ -515,6 +543,14 @@ typedef struct {
      * Complete packet lists dropped (T bits or payload types differ, or `out` too small).
      */
     uint64_t dropped_frames;
+    /**
+     * Packets ignored as too far ahead (`SFRAME_RTP_TOO_FAR_AHEAD`).
+     */
+    uint64_t too_far_ahead;
+    /**
+     * Re-synchronisations of the sequence validation (two packets in sequence out of range).
+     */
+    uint64_t resyncs;
 } SframeRtpStats;
 
 /**
@@ -1044,8 +1080,9 @@ SframeStatus sframe_rtp_write_fragment(const uint8_t *frame,
                                        size_t *out_len);
 
 /**
- * A new, empty depacketizer; it binds to the SSRC of the first packet pushed. NULL only if
- * memory runs out. Free it with `sframe_rtp_depacketizer_free`.
+ * A new, empty depacketizer; it binds to the SSRC of the first packet pushed. Its storage
+ * is allocated on the heap directly, so this also works on threads with small stacks. NULL
+ * only if memory runs out. Free it with `sframe_rtp_depacketizer_free`.
  */
 SframeRtpDepacketizer *sframe_rtp_depacketizer_new(void);
 

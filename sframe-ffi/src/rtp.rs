@@ -3,7 +3,7 @@
 //! decrypting received packets (§5.2), per-SSRC keys (§7).
 
 use sframe_core::CipherSuite;
-use sframe_core::rtp::{Depacketizer, Fragment, Mode, Packetizer, Pushed, RtpHeader};
+use sframe_core::rtp::{BoxedDepacketizer, Fragment, Mode, Packetizer, Pushed, RtpHeader};
 
 use crate::{
     SframeReceiver, SframeStatus, free_handle, guard, guard_len, guard_value, handle, handle_mut,
@@ -17,8 +17,16 @@ pub const SFRAME_RTP_MAX_PACKETS: usize = 512;
 pub const SFRAME_RTP_MAX_FRAME_SIZE: usize = 512 * 1024;
 /// Length of the SFrame payload descriptor that starts every RTP payload (draft §4).
 pub const SFRAME_RTP_DESCRIPTOR_LEN: usize = 1;
-
-type Inner = Depacketizer<SFRAME_RTP_MAX_PACKETS, SFRAME_RTP_MAX_FRAME_SIZE>;
+/// Sequence validation (RFC 3550 A.1), reordering: a packet this many sequence numbers or more
+/// behind the newest is refused (`SFRAME_RTP_LATE`) unless it re-synchronises.
+pub const SFRAME_RTP_SEQUENCE_WINDOW: usize = 1024;
+/// Sequence validation (RFC 3550 A.1), jumps: a packet this many sequence numbers or more
+/// ahead of the newest is refused (`SFRAME_RTP_TOO_FAR_AHEAD`) unless it re-synchronises.
+pub const SFRAME_RTP_MAX_DROPOUT: usize = 3000;
+/// A sequence number used in a frame is refused (`SFRAME_RTP_DUPLICATE`) for at least this
+/// many pushes (at most twice as many), whatever they carry: no frame comes out twice from the
+/// same packets, however injected packets move the sequence validation.
+pub const SFRAME_RTP_CONSUMED_MEMORY: usize = 8192;
 
 /// Opaque depacketizer for one SSRC: stores received SFrame RTP packets in fixed memory
 /// (`SFRAME_RTP_MAX_PACKETS` packets, `SFRAME_RTP_MAX_FRAME_SIZE` bytes), in any order, with
@@ -26,7 +34,7 @@ type Inner = Depacketizer<SFRAME_RTP_MAX_PACKETS, SFRAME_RTP_MAX_FRAME_SIZE>;
 /// `sframe_rtp_depacketizer_new`, free with `sframe_rtp_depacketizer_free`. Use from one
 /// thread at a time.
 pub struct SframeRtpDepacketizer {
-    inner: Box<Inner>,
+    inner: BoxedDepacketizer,
 }
 
 /// The RTP header fields an SFrame packet copies from the media packetizer's output (draft
@@ -56,10 +64,16 @@ pub enum SframeRtpPushed {
     SFRAME_RTP_BUFFERED = 0,
     /// Stored, and a frame is complete: pop it.
     SFRAME_RTP_FRAME_READY = 1,
-    /// Ignored: a packet with this sequence number is stored or was already used.
+    /// Ignored: a packet with this sequence number is stored, or the sequence number was used
+    /// within the last `SFRAME_RTP_CONSUMED_MEMORY` pushes (whatever they carried).
     SFRAME_RTP_DUPLICATE = 2,
-    /// Ignored: more than 1024 sequence numbers behind the newest.
+    /// Ignored: `SFRAME_RTP_SEQUENCE_WINDOW` or more sequence numbers behind the newest, and
+    /// not a re-synchronisation (RFC 3550 A.1: a packet out of range right after the one before
+    /// it in sequence, also out of range, re-synchronises to it and drops what is stored).
     SFRAME_RTP_LATE = 3,
+    /// Ignored: `SFRAME_RTP_MAX_DROPOUT` or more sequence numbers ahead of the newest, and not
+    /// a re-synchronisation.
+    SFRAME_RTP_TOO_FAR_AHEAD = 4,
 }
 
 /// A decrypted frame from `sframe_rtp_depacketizer_pop`: the plaintext is `out[0..len]`.
@@ -93,14 +107,19 @@ pub struct SframeRtpStats {
     pub packets: u64,
     /// Packets ignored as duplicates.
     pub duplicates: u64,
-    /// Packets ignored as too old.
+    /// Packets ignored as too old (`SFRAME_RTP_LATE`).
     pub late: u64,
-    /// Stored packets evicted unused (no room, or out of the sequence window).
+    /// Stored packets evicted unused (no room, out of the sequence window, or dropped at a
+    /// re-synchronisation).
     pub evicted: u64,
     /// Complete frames taken (before decryption).
     pub frames: u64,
     /// Complete packet lists dropped (T bits or payload types differ, or `out` too small).
     pub dropped_frames: u64,
+    /// Packets ignored as too far ahead (`SFRAME_RTP_TOO_FAR_AHEAD`).
+    pub too_far_ahead: u64,
+    /// Re-synchronisations of the sequence validation (two packets in sequence out of range).
+    pub resyncs: u64,
 }
 
 fn mode(per_packet: bool) -> Mode {
@@ -193,14 +212,16 @@ pub unsafe extern "C" fn sframe_rtp_write_fragment(
     unsafe { guard_len(out_len, run) }
 }
 
-/// A new, empty depacketizer; it binds to the SSRC of the first packet pushed. NULL only if
-/// memory runs out. Free it with `sframe_rtp_depacketizer_free`.
+/// A new, empty depacketizer; it binds to the SSRC of the first packet pushed. Its storage
+/// is allocated on the heap directly, so this also works on threads with small stacks. NULL
+/// only if memory runs out. Free it with `sframe_rtp_depacketizer_free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn sframe_rtp_depacketizer_new() -> *mut SframeRtpDepacketizer {
     guard_value(std::ptr::null_mut(), || {
-        Box::into_raw(Box::new(SframeRtpDepacketizer {
-            inner: Box::new(Inner::new()),
-        }))
+        BoxedDepacketizer::with_capacity(SFRAME_RTP_MAX_PACKETS, SFRAME_RTP_MAX_FRAME_SIZE)
+            .map_or(std::ptr::null_mut(), |inner| {
+                Box::into_raw(Box::new(SframeRtpDepacketizer { inner }))
+            })
     })
 }
 
@@ -237,6 +258,7 @@ pub unsafe extern "C" fn sframe_rtp_depacketizer_push(
             Pushed::FrameReady => SframeRtpPushed::SFRAME_RTP_FRAME_READY,
             Pushed::Duplicate => SframeRtpPushed::SFRAME_RTP_DUPLICATE,
             Pushed::Late => SframeRtpPushed::SFRAME_RTP_LATE,
+            Pushed::TooFarAhead => SframeRtpPushed::SFRAME_RTP_TOO_FAR_AHEAD,
         };
         // SAFETY: NULL or writable (caller's contract).
         unsafe { store(result, pushed) };
@@ -322,6 +344,8 @@ pub unsafe extern "C" fn sframe_rtp_depacketizer_stats(
             evicted: s.evicted,
             frames: s.frames,
             dropped_frames: s.dropped_frames,
+            too_far_ahead: s.too_far_ahead,
+            resyncs: s.resyncs,
         };
         // SAFETY: non-NULL, caller's contract.
         unsafe { store(stats, value) };
@@ -372,10 +396,81 @@ mod tests {
     use crate::*;
     use std::ptr::{null, null_mut};
 
-    /// The header's literal (cbindgen needs one) is the core's value.
+    /// The header's literals (cbindgen needs them) are the core's values.
     #[test]
-    fn descriptor_len_is_the_cores() {
-        assert_eq!(SFRAME_RTP_DESCRIPTOR_LEN, sframe_core::rtp::DESCRIPTOR_LEN);
+    fn descriptor_len_and_sequence_bounds_are_the_cores() {
+        use sframe_core::rtp::{CONSUMED_MEMORY, DESCRIPTOR_LEN, MAX_DROPOUT, SEQUENCE_WINDOW};
+        assert_eq!(SFRAME_RTP_DESCRIPTOR_LEN, DESCRIPTOR_LEN);
+        assert_eq!(SFRAME_RTP_SEQUENCE_WINDOW, SEQUENCE_WINDOW);
+        assert_eq!(SFRAME_RTP_MAX_DROPOUT, MAX_DROPOUT);
+        assert_eq!(SFRAME_RTP_CONSUMED_MEMORY, CONSUMED_MEMORY);
+        let d = BoxedDepacketizer::with_capacity(SFRAME_RTP_MAX_PACKETS, SFRAME_RTP_MAX_FRAME_SIZE);
+        let d = d.expect("allocate");
+        assert_eq!(d.packet_capacity(), SFRAME_RTP_MAX_PACKETS);
+        assert_eq!(d.byte_capacity(), SFRAME_RTP_MAX_FRAME_SIZE);
+    }
+
+    /// Finding 4 (Security 2): `sframe_rtp_depacketizer_new` built its ~540 KB depacketizer
+    /// on the caller's stack before boxing it, so in a debug build it aborted on a thread with
+    /// a stack of 1 MiB or less. Every constructor of the C ABI, and a first use of each
+    /// object, must run on a 128 KiB stack, in the debug build `cargo test` makes.
+    #[test]
+    fn finding4_constructors_run_on_a_128_kib_stack() {
+        let worker = std::thread::Builder::new()
+            .stack_size(128 * 1024)
+            .spawn(|| {
+                let d = sframe_rtp_depacketizer_new();
+                assert!(!d.is_null());
+                let packet = [0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 5, 0x80, 1];
+                let mut pushed = SframeRtpPushed::SFRAME_RTP_LATE;
+                let mut stats = SframeRtpStats::default();
+                // SAFETY: a live depacketizer and valid buffers.
+                unsafe {
+                    assert_eq!(
+                        sframe_rtp_depacketizer_push(d, packet.as_ptr(), packet.len(), &mut pushed),
+                        SframeStatus::SFRAME_OK
+                    );
+                    assert_eq!(pushed, SframeRtpPushed::SFRAME_RTP_BUFFERED);
+                    assert_eq!(
+                        sframe_rtp_depacketizer_stats(d, &mut stats),
+                        SframeStatus::SFRAME_OK
+                    );
+                    sframe_rtp_depacketizer_free(d);
+                }
+                assert_eq!(stats.packets, 1);
+                for suite in 1..=8u16 {
+                    let s = sframe_sender_new(suite);
+                    let r = sframe_receiver_new(suite);
+                    let mut config = std::mem::MaybeUninit::<SframeReceiverConfig>::uninit();
+                    let mut rc = null_mut();
+                    // SAFETY: valid pointers; `config` is initialised by the first call.
+                    unsafe {
+                        assert_eq!(
+                            sframe_receiver_config_init(config.as_mut_ptr(), suite),
+                            SframeStatus::SFRAME_OK
+                        );
+                        assert_eq!(
+                            sframe_receiver_new_with_config(config.as_ptr(), &mut rc),
+                            SframeStatus::SFRAME_OK
+                        );
+                        assert!(!s.is_null() && !r.is_null() && !rc.is_null());
+                        let key = [3u8; 16];
+                        assert_eq!(
+                            sframe_sender_set_key(s, 1, key.as_ptr(), key.len()),
+                            SframeStatus::SFRAME_OK
+                        );
+                        assert_eq!(
+                            sframe_receiver_add_key(r, 1, key.as_ptr(), key.len()),
+                            SframeStatus::SFRAME_OK
+                        );
+                        sframe_sender_free(s);
+                        sframe_receiver_free(r);
+                        sframe_receiver_free(rc);
+                    }
+                }
+            })
+            .expect("spawn a thread with a 128 KiB stack");
+        assert!(worker.join().is_ok(), "the constructors' thread failed");
     }
 
     #[test]
@@ -492,6 +587,59 @@ mod tests {
                 SframeStatus::SFRAME_OK
             );
             assert_eq!((stats.packets, stats.frames), (4, 1));
+            // Sequence validation: a packet 3000 or more ahead is refused; the one after it in
+            // sequence re-synchronises (RFC 3550 A.1).
+            for (seq, want) in [
+                (30_000u16, SframeRtpPushed::SFRAME_RTP_TOO_FAR_AHEAD),
+                (30_002, SframeRtpPushed::SFRAME_RTP_TOO_FAR_AHEAD),
+                (30_003, SframeRtpPushed::SFRAME_RTP_BUFFERED),
+                (30_003, SframeRtpPushed::SFRAME_RTP_DUPLICATE),
+                (
+                    30_003 - SFRAME_RTP_SEQUENCE_WINDOW as u16,
+                    SframeRtpPushed::SFRAME_RTP_LATE,
+                ),
+            ] {
+                let header = SframeRtpHeader {
+                    marker: false,
+                    payload_type: 100,
+                    sequence_number: seq,
+                    timestamp: 180,
+                    ssrc: 5,
+                };
+                let mut packet = [0u8; 1100];
+                let mut len = 0;
+                let st = sframe_rtp_write_fragment(
+                    ct.as_ptr(),
+                    n,
+                    false,
+                    1000,
+                    1,
+                    &header,
+                    packet.as_mut_ptr(),
+                    packet.len(),
+                    &mut len,
+                );
+                assert_eq!(st, SframeStatus::SFRAME_OK);
+                let mut pushed = SframeRtpPushed::SFRAME_RTP_FRAME_READY;
+                assert_eq!(
+                    sframe_rtp_depacketizer_push(d, packet.as_ptr(), len, &mut pushed),
+                    SframeStatus::SFRAME_OK
+                );
+                assert_eq!(pushed, want, "sequence number {seq}");
+            }
+            assert_eq!(
+                sframe_rtp_depacketizer_stats(d, &mut stats),
+                SframeStatus::SFRAME_OK
+            );
+            assert_eq!(
+                (
+                    stats.too_far_ahead,
+                    stats.resyncs,
+                    stats.late,
+                    stats.duplicates
+                ),
+                (2, 1, 1, 1)
+            );
             sframe_rtp_depacketizer_free(d);
             sframe_receiver_free(r);
             sframe_sender_free(s);

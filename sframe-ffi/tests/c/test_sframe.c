@@ -1372,6 +1372,43 @@ static void test_rtp_loss_reorder_duplicates(void) {
     sframe_receiver_free(r);
 }
 
+/* Sequence validation (RFC 3550 A.1): reordering below SFRAME_RTP_SEQUENCE_WINDOW, jumps
+   below SFRAME_RTP_MAX_DROPOUT; anything else is refused unless the packet before it in
+   sequence was refused too, which re-synchronises (Security 2, finding 3). */
+static void test_rtp_sequence_validation(void) {
+    SframeRtpDepacketizer *d = sframe_rtp_depacketizer_new();
+    CHECK(d != NULL);
+    static const uint8_t frame[40] = {0}; /* middle fragments of a would-be frame */
+    const struct {
+        uint16_t seq;
+        SframeRtpPushed want;
+    } steps[] = {
+        {10000, SFRAME_RTP_BUFFERED},
+        {(uint16_t)(10000 + SFRAME_RTP_MAX_DROPOUT), SFRAME_RTP_TOO_FAR_AHEAD},
+        {(uint16_t)(10000 - SFRAME_RTP_SEQUENCE_WINDOW), SFRAME_RTP_LATE},
+        {(uint16_t)(10001 - SFRAME_RTP_SEQUENCE_WINDOW), SFRAME_RTP_BUFFERED},
+        {40000, SFRAME_RTP_TOO_FAR_AHEAD},
+        {40001, SFRAME_RTP_BUFFERED}, /* re-synchronises: drops the two stored */
+        {40001, SFRAME_RTP_DUPLICATE},
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        SframeRtpHeader h = {false, 100, steps[i].seq, 90, 0x11223344u};
+        uint8_t p[64];
+        size_t n = 0;
+        CHECK_STATUS(sframe_rtp_write_fragment(frame, sizeof frame, false, 11, 1, &h, p,
+                                               sizeof p, &n),
+                     SFRAME_OK);
+        SframeRtpPushed res = SFRAME_RTP_FRAME_READY;
+        CHECK_STATUS(sframe_rtp_depacketizer_push(d, p, n, &res), SFRAME_OK);
+        CHECK(res == steps[i].want);
+    }
+    SframeRtpStats st;
+    CHECK_STATUS(sframe_rtp_depacketizer_stats(d, &st), SFRAME_OK);
+    CHECK(st.too_far_ahead == 2 && st.late == 1 && st.resyncs == 1);
+    CHECK(st.duplicates == 1 && st.evicted == 2 && st.packets == 3);
+    sframe_rtp_depacketizer_free(d);
+}
+
 static void test_rtp_tamper_and_misuse(void) {
     SframeSender *s;
     SframeReceiver *r;
@@ -1492,7 +1529,8 @@ static const TestCase TESTS[] = {
     T(test_ratchet),               T(test_mls_epochs),
     T(test_mls_evicted_epoch_cannot_come_back),
     T(test_null_and_zero_length),  T(test_malformed_inputs),
-    T(test_rtp_loss_reorder_duplicates), T(test_rtp_tamper_and_misuse),
+    T(test_rtp_loss_reorder_duplicates), T(test_rtp_sequence_validation),
+    T(test_rtp_tamper_and_misuse),
     T(test_rtp_ssrc_keys),
 };
 
