@@ -85,7 +85,7 @@
 //! | [`registry`] | §4.4.1 one sender per key and KID |
 //! | [`stream`] | §4.4.1 (application key management): per-stream base keys |
 //! | [`rtp`] | SFrame over RTP: draft-ietf-avtcore-rtp-sframe (payload descriptor §4, packetization §5.1, depacketization §5.2, per-SSRC keys §7) |
-//! | [`session`] | SFrame RTP sessions: draft-ietf-avtcore-rtp-sframe §5.1 per SSRC, §7 per-SSRC keys, §8 ratcheting |
+//! | [`session`] | SFrame RTP sessions: draft-ietf-avtcore-rtp-sframe §5 per SSRC, §7 per-SSRC keys, §8 ratcheting; RFC 9605 §4.4.4 frames waiting for their key |
 //! | `sdp` | draft-ietf-avtcore-rtp-sframe §6 SFrame SDP negotiation (`a=sframe`; feature `sdp`) |
 
 #![no_std]
