@@ -267,6 +267,11 @@ fn video_and_audio_over_a_lossy_reordering_network() -> TestResult {
         );
         let kid_stats = viewer.kid_stats(kid).unwrap();
         assert_eq!(kid_stats.counters.frames, complete.len() as u64);
+        assert_eq!(kid_stats.counters.frames_in, complete.len() as u64);
+        assert_eq!(
+            kid_stats.counters.bytes_in,
+            video_stats.bytes_in + audio_stats.bytes_in
+        );
         assert_eq!(kid_stats.streams_authenticated, 2);
     }
     Ok(())

@@ -222,6 +222,10 @@ impl Failures {
 /// ([`SessionStats::unknown_kids`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct KidCounters {
+    /// Complete frames that arrived under the KID (each once, whether it then waited or not).
+    pub frames_in: u64,
+    /// Their SFrame bytes.
+    pub bytes_in: u64,
     /// Frames authenticated and delivered.
     pub frames: u64,
     /// Plaintext bytes delivered.
@@ -239,6 +243,8 @@ pub struct KidCounters {
 
 impl KidCounters {
     const ZERO: KidCounters = KidCounters {
+        frames_in: 0,
+        bytes_in: 0,
         frames: 0,
         bytes: 0,
         failures: Failures::ZERO,
@@ -988,7 +994,9 @@ where
     /// [`ReceiveSession::poll`]s.
     ///
     /// Adding a key in use again with the same material changes nothing (replay windows
-    /// stay); with other material it replaces the key. Errors, with nothing changed:
+    /// stay); with other material it replaces the key, with fresh replay windows (as
+    /// [`Receiver::add_key`] does: give new material a new KID, or frames of material that
+    /// comes back under a KID are accepted again). Errors, with nothing changed:
     /// [`Error::StaleEpoch`] for a KID the session removed and still remembers (it would come
     /// back with empty replay windows, so replayed frames would be accepted again: use a new
     /// KID); [`Error::KeyStoreFull`] if the KID table has no free or removed entry, or a
@@ -1515,6 +1523,9 @@ where
             }
         };
         let (kid, counter) = (header.key_id(), header.counter());
+        let counters = counters_of(kids, unknown, kid);
+        bump(&mut counters.frames_in);
+        add(&mut counters.bytes_in, frame.len);
         let received = ReceivedFrame {
             ssrc,
             payload_type: frame.payload_type,

@@ -362,7 +362,7 @@ impl<B: Backend> SendStream<B> {
             let len = chunk.min(frame_len.saturating_sub(i.saturating_mul(chunk)));
             let at = i.saturating_mul(prefix.saturating_add(chunk));
             let data_at = at.saturating_add(prefix);
-            if src.saturating_add(len) > out.len() {
+            if src.saturating_add(len) > out.len() || data_at.saturating_add(len) > out.len() {
                 return Err(Error::BufferTooSmall); // unreachable: checked above
             }
             out.copy_within(src..src + len, data_at);
