@@ -76,7 +76,8 @@ pub enum Error {
     /// (forgotten as the oldest, replaced by a newer epoch with the same low `E` bits, removed,
     /// cleared), any epoch not newer than the newest one it dropped, an epoch older than the
     /// kept one with its low `E` bits, or one older than every kept epoch when as many are kept
-    /// as configured. Nothing changed.
+    /// as configured. Nothing changed. Likewise [`crate::session::ReceiveSession::add_key`]
+    /// refuses a KID the session removed and still remembers.
     StaleEpoch,
 }
 
@@ -190,7 +191,9 @@ impl Error {
             Error::ExternalKey => {
                 c"the key's AEAD runs outside this library; use the external calls"
             }
-            Error::StaleEpoch => c"MLS epoch already dropped or older than the kept epochs",
+            Error::StaleEpoch => {
+                c"MLS epoch or session key already dropped, or older than the kept epochs"
+            }
         }
     }
 }

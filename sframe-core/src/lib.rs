@@ -87,6 +87,7 @@
 //! | [`stream`] | §4.4.1 (application key management): per-stream base keys |
 //! | [`hazmat`] | §4.4.2, §4.4.3 for one frame at a chosen counter, §4.5 AEADs: test vectors and interop only, never media |
 //! | [`rtp`] | SFrame over RTP: draft-ietf-avtcore-rtp-sframe (payload descriptor §4, packetization §5.1, depacketization §5.2, per-SSRC keys §7) |
+//! | [`session`] | SFrame RTP sessions: draft-ietf-avtcore-rtp-sframe §5 per SSRC, §7 per-SSRC keys, §8 ratcheting; RFC 9605 §4.4.4 frames waiting for their key |
 //! | `sdp` | draft-ietf-avtcore-rtp-sframe §6 SFrame SDP negotiation (`a=sframe`; feature `sdp`) |
 
 #![no_std]
@@ -128,6 +129,7 @@ pub mod rtp;
 #[cfg_attr(docsrs, doc(cfg(feature = "sdp")))]
 pub mod sdp;
 pub mod sender;
+pub mod session;
 pub mod stream;
 pub mod suite;
 

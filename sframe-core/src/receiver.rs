@@ -295,6 +295,41 @@ impl<S: KeyStore> Receiver<S> {
         self.store.remove(kid)
     }
 
+    /// Removes (and zeroizes) every installed key whose KID `which` selects, as
+    /// [`Receiver::remove_key`] does for each; returns how many. E.g. every step of a §5.1
+    /// ratchet generation, whose KIDs the receiver derived itself:
+    ///
+    /// ```
+    /// use sframe_core::{CipherSuite, Receiver, Sender, ratchet::{Generation, RatchetLayout}};
+    /// let suite = CipherSuite::AesGcm128Sha256;
+    /// let layout = RatchetLayout::new(4)?;
+    /// let mut tx = Sender::new(suite);
+    /// tx.set_ratcheting_key(layout, Generation(3), &[1; 16])?;
+    /// tx.ratchet()?;
+    /// let mut rx = Receiver::new(suite);
+    /// rx.add_ratcheting_key(layout, layout.kid(Generation(3), 0)?, &[1; 16])?;
+    /// rx.add_key(99, &[2; 16])?;
+    /// rx.unprotect_vec(b"", &tx.protect_vec(b"", b"step 1")?)?; // step 1's key is derived
+    /// assert_eq!(rx.key_count(), 3);
+    /// let n = rx.remove_keys_where(|kid| layout.generation(kid) == Generation(3));
+    /// assert_eq!((n, rx.key_count()), (2, 1));
+    /// # Ok::<(), sframe_core::Error>(())
+    /// ```
+    pub fn remove_keys_where(&mut self, mut which: impl FnMut(u64) -> bool) -> usize {
+        let mut removed = 0;
+        while let Some(kid) = self
+            .store
+            .find_by(&mut |e| which(e.key.key_id()))
+            .map(|e| e.key.key_id())
+        {
+            if !self.remove_key(kid) {
+                break;
+            }
+            removed += 1;
+        }
+        removed
+    }
+
     /// Removes every key, and the secrets of kept MLS epochs (all zeroized). The
     /// [`ReceiverConfig`] stays, and so does what the receiver knows of dropped MLS epochs:
     /// those it kept cannot be added again ([`Error::StaleEpoch`], see

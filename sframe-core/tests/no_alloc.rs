@@ -219,3 +219,141 @@ fn key_wait_paths_do_not_allocate() {
     });
     assert_eq!(n, 0, "{n} allocation(s) releasing frames");
 }
+
+/// SFrame RTP sessions (`sframe_core::session`): a send stream protecting and packetizing a
+/// frame into one caller buffer, and a receive session with per-SSRC keys taking its packets
+/// out of order and duplicated, delivering frames, holding frames whose key has not come and
+/// releasing them once it has, and failing a tampered frame, allocate nothing — for every
+/// suite and backend, after the streams and keys are set up and one warm-up round.
+#[test]
+fn session_paths_do_not_allocate() {
+    session_path::<RustCrypto>();
+    #[cfg(feature = "aws-lc")]
+    session_path::<sframe_core::AwsLc>();
+}
+
+fn session_path<B: Backend>() {
+    use sframe_core::ReceiverConfig;
+    use sframe_core::session::{
+        Event, InlineReceiveSession, SendConfig, SendStream, SessionConfig,
+    };
+    type Session<B> = InlineReceiveSession<2, 16, 8192, 4, 16_384, 4, FixedKeyStore<4, B>>;
+    for suite in CipherSuite::ALL {
+        let stream = |ssrc| {
+            let config = SendConfig::new(suite, ssrc, 96, 1200).with_per_ssrc_keys(true);
+            SendStream::with_backend(B::default(), config).unwrap()
+        };
+        let (mut video, mut audio) = (stream(0x1111), stream(0x2222));
+        video.set_key(1, &[1; 32]).unwrap();
+        let config = SessionConfig::new(ReceiverConfig::new(suite)).with_per_ssrc_keys(true);
+        let mut rx: Box<Session<B>> = Box::new(InlineReceiveSession::new(config));
+        rx.add_key(1, &[1; 32]).unwrap();
+        let plaintext = [0x61u8; 3000];
+        let mut wire = [0u8; 4096];
+        let mut out = [0u8; 8192];
+
+        // One frame out of order and duplicated, then a tampered one.
+        let mut round = |now: u64| {
+            for tamper in [false, true] {
+                let packets = video
+                    .send_frame(&plaintext, now as u32, true, &mut wire)
+                    .unwrap();
+                let mut all: [&[u8]; 8] = [&[]; 8];
+                let count = packets.len();
+                for (i, p) in packets.enumerate() {
+                    all[i] = p;
+                }
+                let mut tampered = [0u8; 1300];
+                for p in all[..count].iter().rev() {
+                    let p = if tamper {
+                        tampered[..p.len()].copy_from_slice(p);
+                        tampered[p.len() - 1] ^= 1;
+                        &tampered[..p.len()]
+                    } else {
+                        p
+                    };
+                    rx.push_packet(p, now).unwrap();
+                    rx.push_packet(p, now).unwrap();
+                }
+                let mut frames = 0;
+                while let Some(e) = rx.poll(&mut out, now) {
+                    match e {
+                        Event::Frame(f) => {
+                            assert!(!tamper);
+                            assert_eq!(&out[..f.len], &plaintext[..]);
+                            frames += 1;
+                        }
+                        Event::Failed { error, .. } => {
+                            assert!(tamper);
+                            assert_eq!(error, sframe_core::Error::AuthenticationFailed);
+                        }
+                        Event::KeyAuthenticated { .. } => {}
+                        Event::AwaitingKey { .. } => panic!("the key is there"),
+                    }
+                }
+                assert_eq!(frames, usize::from(!tamper));
+            }
+        };
+        // Warm-up: aws-lc's per-thread buffer for AES-GCM frames over 2 KiB (see
+        // rtp_path); the first frame also reports KeyAuthenticated.
+        round(0);
+        let (n, ()) = allocations(|| round(1));
+        assert_eq!(
+            n,
+            0,
+            "suite {suite}, {}: {n} allocation(s) per frame",
+            B::NAME
+        );
+
+        // Frames waiting for their key: the audio stream's KID comes late.
+        audio.set_key(2, &[2; 32]).unwrap();
+        let wait_round = |rx: &mut Session<B>,
+                          audio: &mut SendStream<B>,
+                          out: &mut [u8],
+                          wire: &mut [u8],
+                          kid: u64,
+                          now: u64| {
+            for _ in 0..3 {
+                for p in audio
+                    .send_frame(&plaintext[..500], now as u32, true, wire)
+                    .unwrap()
+                {
+                    rx.push_packet(p, now).unwrap();
+                }
+                let event = rx.poll(out, now);
+                assert!(matches!(event, Some(Event::AwaitingKey { kid: k, .. }) if k == kid));
+                assert!(rx.poll(out, now).is_none());
+            }
+        };
+        wait_round(&mut rx, &mut audio, &mut out, &mut wire, 2, 10); // makes the audio stream
+        rx.add_key(2, &[2; 32]).unwrap();
+        while rx.poll(&mut out, 11).is_some() {}
+        assert!(rx.remove_key(2));
+        audio.set_key(3, &[3; 32]).unwrap();
+        let (n, ()) = allocations(|| wait_round(&mut rx, &mut audio, &mut out, &mut wire, 3, 12));
+        assert_eq!(
+            n,
+            0,
+            "suite {suite}, {}: {n} allocation(s) holding frames",
+            B::NAME
+        );
+        rx.add_key(3, &[3; 32]).unwrap();
+        let (n, released) = allocations(|| {
+            let mut released = 0;
+            while let Some(e) = rx.poll(&mut out, 13) {
+                if let Event::Frame(f) = e {
+                    assert!(f.from_buffer && out[..f.len] == plaintext[..500]);
+                    released += 1;
+                }
+            }
+            released
+        });
+        assert_eq!(released, 3);
+        assert_eq!(
+            n,
+            0,
+            "suite {suite}, {}: {n} allocation(s) releasing frames",
+            B::NAME
+        );
+    }
+}
