@@ -328,6 +328,8 @@ impl StreamStats {
             evicted: 0,
             frames: 0,
             dropped_frames: 0,
+            too_far_ahead: 0,
+            resyncs: 0,
         },
         stored_packets: 0,
         stored_bytes: 0,
