@@ -76,7 +76,7 @@ pub enum Error {
     /// (forgotten as the oldest, replaced by a newer epoch with the same low `E` bits, removed,
     /// cleared), any epoch not newer than the newest one it dropped, an epoch older than the
     /// kept one with its low `E` bits, or one older than every kept epoch when as many are kept
-    /// as configured. Nothing changed. Likewise [`crate::session::ReceiveSession::add_key`]
+    /// as configured. Nothing changed. Likewise [`crate::rtp::session::ReceiveSession::add_key`]
     /// refuses a KID the session removed and still remembers.
     StaleEpoch,
 }

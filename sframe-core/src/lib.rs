@@ -58,7 +58,7 @@
 //!
 //! * `std` (default): `std::error::Error`, the one-key-one-sender registry; implies `alloc`.
 //! * `alloc`: `Vec` helpers and the growable [`VecKeyStore`].
-//! * `sdp` (default): the [`sdp`] module, `a=sframe` offer/answer over SDP text; implies `alloc`.
+//! * `sdp` (default): the [`rtp::sdp`] module, `a=sframe` offer/answer over SDP text; implies `alloc`.
 //! * `aws-lc` (default): adds the `AwsLc` backend (aws-lc-rs; native targets, ignored on
 //!   WebAssembly) and makes it [`DefaultBackend`]. [`RustCrypto`] is always available: features
 //!   only add backends, and `Sender::with_backend(RustCrypto, suite)` pins one.
@@ -87,8 +87,8 @@
 //! | [`stream`] | §4.4.1 (application key management): per-stream base keys |
 //! | [`hazmat`] | §4.4.2, §4.4.3 for one frame at a chosen counter, §4.5 AEADs: test vectors and interop only, never media |
 //! | [`rtp`] | SFrame over RTP: draft-ietf-avtcore-rtp-sframe (payload descriptor §4, packetization §5.1, depacketization §5.2, per-SSRC keys §7) |
-//! | [`session`] | SFrame RTP sessions: draft-ietf-avtcore-rtp-sframe §5 per SSRC, §7 per-SSRC keys, §8 ratcheting; RFC 9605 §4.4.4 frames waiting for their key |
-//! | `sdp` | draft-ietf-avtcore-rtp-sframe §6 SFrame SDP negotiation (`a=sframe`; feature `sdp`) |
+//! | [`rtp::session`] | SFrame RTP sessions: draft-ietf-avtcore-rtp-sframe §5 per SSRC, §7 per-SSRC keys, §8 ratcheting; RFC 9605 §4.4.4 frames waiting for their key |
+//! | `rtp::sdp` | draft-ietf-avtcore-rtp-sframe §6 SFrame SDP negotiation (`a=sframe`; feature `sdp`) |
 
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -125,11 +125,7 @@ pub mod registry;
 pub mod replay;
 pub mod report;
 pub mod rtp;
-#[cfg(feature = "sdp")]
-#[cfg_attr(docsrs, doc(cfg(feature = "sdp")))]
-pub mod sdp;
 pub mod sender;
-pub mod session;
 pub mod stream;
 pub mod suite;
 

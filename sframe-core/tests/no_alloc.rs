@@ -220,7 +220,7 @@ fn key_wait_paths_do_not_allocate() {
     assert_eq!(n, 0, "{n} allocation(s) releasing frames");
 }
 
-/// SFrame RTP sessions (`sframe_core::session`): a send stream protecting and packetizing a
+/// SFrame RTP sessions (`sframe_core::rtp::session`): a send stream protecting and packetizing a
 /// frame into one caller buffer, and a receive session with per-SSRC keys taking its packets
 /// out of order and duplicated, delivering frames, holding frames whose key has not come and
 /// releasing them once it has, and failing a tampered frame, allocate nothing — for every
@@ -234,7 +234,7 @@ fn session_paths_do_not_allocate() {
 
 fn session_path<B: Backend>() {
     use sframe_core::ReceiverConfig;
-    use sframe_core::session::{
+    use sframe_core::rtp::session::{
         Event, InlineReceiveSession, SendConfig, SendStream, SessionConfig,
     };
     type Session<B> = InlineReceiveSession<2, 16, 8192, 4, 16_384, 4, FixedKeyStore<4, B>>;

@@ -4,7 +4,7 @@
 #![cfg(feature = "sdp")]
 
 use proptest::prelude::*;
-use sframe_core::sdp::{
+use sframe_core::rtp::sdp::{
     self, BundleConflict, MediaSection, Outcome, Policy, RejectReason, SdpError, Section,
     SectionOutcome, SessionDescription, StopReason,
 };

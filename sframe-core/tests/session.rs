@@ -1,4 +1,4 @@
-//! SFrame RTP sessions (`sframe_core::session`): send streams → a simulated network with loss
+//! SFrame RTP sessions (`sframe_core::rtp::session`): send streams → a simulated network with loss
 //! and reordering → a receive session; keys that come late, roll over and are removed; the
 //! §7 per-SSRC key vectors of `test-vectors/rtp-ssrc-keys.json` through the session; the
 //! bounds under hostile input (property test); and the heap constructor on a small stack.
@@ -8,11 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::prelude::*;
 use serde::Deserialize;
 use sframe_core::ratchet::{Generation, RatchetLayout};
-use sframe_core::rtp::{Mode, RtpHeader, RtpPacket, protect_frame};
-use sframe_core::session::{
+use sframe_core::rtp::session::{
     BoxedReceiveSession, Event, InlineReceiveSession, KidStats, Pushed, ReceivedFrame, SendConfig,
     SendStream, SessionConfig, StreamSlot,
 };
+use sframe_core::rtp::{Mode, RtpHeader, RtpPacket, protect_frame};
 use sframe_core::{CipherSuite, Error, FixedKeyStore, Key, ReceiverConfig, RustCrypto, Sender};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;

@@ -15,7 +15,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 // tracks, one transceiver each; bundlePolicy max-bundle as real calls use. The offerer's
 // offer, then a second peer connection's answer to it. With `sframe`, the offer given to the
 // answerer has a=sframe in every media section, right after the m= and c= lines (where
-// sframe_core::sdp::add_sframe puts it), and that edited offer is returned.
+// sframe_core::rtp::sdp::add_sframe puts it), and that edited offer is returned.
 async function offerAnswer(page, videos, sframe = false) {
   return page.evaluate(async (videos, sframe) => {
     const ctx = new AudioContext();

@@ -23,7 +23,7 @@ pub(crate) const MAX_SSRC_KEY_LEN: usize = 64;
 /// ```
 /// use sframe_core::CipherSuite;
 /// use sframe_core::rtp::Mode;
-/// use sframe_core::session::SendConfig;
+/// use sframe_core::rtp::session::SendConfig;
 /// let video = SendConfig::new(CipherSuite::AesCtr256HmacSha512_80, 0x1111_2222, 99, 1200)
 ///     .with_per_ssrc_keys(true)
 ///     .with_first_sequence(0x7a31); // RFC 3550 §5.1: start at a random value
@@ -123,7 +123,7 @@ pub struct SendStats {
 /// ```
 /// use sframe_core::CipherSuite;
 /// use sframe_core::rtp::RtpPacket;
-/// use sframe_core::session::{SendConfig, SendStream};
+/// use sframe_core::rtp::session::{SendConfig, SendStream};
 ///
 /// let suite = CipherSuite::AesCtr256HmacSha512_80;
 /// let config = SendConfig::new(suite, 0xcafe_0001, 99, 1000).with_per_ssrc_keys(true);
@@ -230,7 +230,7 @@ impl<B: Backend> SendStream<B> {
     /// ```
     /// use sframe_core::CipherSuite;
     /// use sframe_core::ratchet::{Generation, RatchetLayout};
-    /// use sframe_core::session::{SendConfig, SendStream};
+    /// use sframe_core::rtp::session::{SendConfig, SendStream};
     /// let config = SendConfig::new(CipherSuite::AesGcm128Sha256, 5, 96, 1200).with_per_ssrc_keys(true);
     /// let mut audio = SendStream::new(config)?;
     /// let layout = RatchetLayout::new(4)?;

@@ -22,7 +22,7 @@ pub const MAX_SESSION_KIDS: usize = 64;
 ///
 /// ```
 /// use sframe_core::{CipherSuite, ReceiverConfig};
-/// use sframe_core::session::SessionConfig;
+/// use sframe_core::rtp::session::SessionConfig;
 /// let config = SessionConfig::new(ReceiverConfig::new(CipherSuite::AesCtr256HmacSha512_80))
 ///     .with_per_ssrc_keys(true)
 ///     .with_max_wait(1500); // ms, if `now` is in ms
@@ -1703,7 +1703,7 @@ mod tests {
     use crate::CipherSuite;
     use crate::crypto::RustCrypto;
     use crate::keystore::FixedKeyStore;
-    use crate::session::{SendConfig, SendStream};
+    use crate::rtp::session::{SendConfig, SendStream};
 
     #[test]
     fn waiting_frames_keep_their_rtp_metadata() {

@@ -33,7 +33,7 @@
 //!
 //! ```
 //! use sframe_core::{CipherSuite, ReceiverConfig};
-//! use sframe_core::session::{BoxedReceiveSession, Event, SendConfig, SendStream, SessionConfig};
+//! use sframe_core::rtp::session::{BoxedReceiveSession, Event, SendConfig, SendStream, SessionConfig};
 //!
 //! let suite = CipherSuite::AesCtr256HmacSha512_80;
 //! let (ssrc, kid, key) = (0x4d2e_61f0, 0x0123_4567_89ab_cdef, [0x5a; 32]);

@@ -101,7 +101,7 @@
 //! ## Example: offer, answer, check
 //!
 //! ```
-//! use sframe_core::sdp::{self, Outcome, Policy};
+//! use sframe_core::rtp::sdp::{self, Outcome, Policy};
 //!
 //! // The draft's example, as a whole SDP (an offerer's createOffer output, say).
 //! let offer = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nt=0 0\r\n\
@@ -479,7 +479,7 @@ fn bits(set: u128) -> impl Iterator<Item = u8> {
 /// functions for edits).
 ///
 /// ```
-/// use sframe_core::sdp::{Section, SessionDescription};
+/// use sframe_core::rtp::sdp::{Section, SessionDescription};
 /// let text = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE a v\r\n\
 ///             m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:a\r\na=sframe\r\n\
 ///             m=video 0 UDP/TLS/RTP/SAVPF 96 97\r\na=bundle-only\r\na=mid:v\r\na=rtpmap:97 rtx/90000\r\n";
@@ -488,7 +488,7 @@ fn bits(set: u128) -> impl Iterator<Item = u8> {
 /// let video = sdp.section(Section::Index(1))?;
 /// assert!(!video.has_sframe() && !video.is_stopped()); // port 0 but bundle-only
 /// assert_eq!(video.sframe_payload_types().collect::<Vec<_>>(), [96]);
-/// # Ok::<(), sframe_core::sdp::SdpError>(())
+/// # Ok::<(), sframe_core::rtp::sdp::SdpError>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct SessionDescription<'a> {
@@ -705,7 +705,7 @@ impl<'a> SessionDescription<'a> {
     /// group (the first pair of sections in `m=` order).
     ///
     /// ```
-    /// use sframe_core::sdp::{BundleConflict, SessionDescription};
+    /// use sframe_core::rtp::sdp::{BundleConflict, SessionDescription};
     /// let text = "v=0\r\ns=-\r\na=group:BUNDLE 1 2\r\n\
     ///             m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=mid:1\r\na=sframe\r\na=rtpmap:97 rtx/90000\r\n\
     ///             m=video 9 UDP/TLS/RTP/SAVPF 98 97\r\na=mid:2\r\na=rtpmap:97 rtx/90000\r\n";
@@ -715,7 +715,7 @@ impl<'a> SessionDescription<'a> {
     ///     SessionDescription::parse(&text)?.bundle_conflicts(),
     ///     [BundleConflict { payload_type: 96, sframe_section: 0, clear_section: 1 }]
     /// );
-    /// # Ok::<(), sframe_core::sdp::SdpError>(())
+    /// # Ok::<(), sframe_core::rtp::sdp::SdpError>(())
     /// ```
     pub fn bundle_conflicts(&self) -> Vec<BundleConflict> {
         self.conflicts(|s| (s.rtp && !s.is_stopped()).then(|| s.has_sframe()))
@@ -875,10 +875,10 @@ fn remove_edits<'s>(section: &'s MediaSection<'_>) -> impl Iterator<Item = Edit>
 /// Whether the media section has `a=sframe`.
 ///
 /// ```
-/// use sframe_core::sdp::{has_sframe, Section};
+/// use sframe_core::rtp::sdp::{has_sframe, Section};
 /// let text = "v=0\r\ns=-\r\nm=audio 9 RTP/AVP 0\r\na=mid:x\r\na=sframe\r\n";
 /// assert!(has_sframe(text, Section::Mid("x"))?);
-/// # Ok::<(), sframe_core::sdp::SdpError>(())
+/// # Ok::<(), sframe_core::rtp::sdp::SdpError>(())
 /// ```
 pub fn has_sframe(sdp: &str, which: Section<'_>) -> Result<bool, SdpError> {
     Ok(SessionDescription::parse(sdp)?.section(which)?.has_sframe())
@@ -890,12 +890,12 @@ pub fn has_sframe(sdp: &str, which: Section<'_>) -> Result<bool, SdpError> {
 /// `a=sframe` already is left as it is. [`SdpError::NotRtp`] for a non-RTP section.
 ///
 /// ```
-/// use sframe_core::sdp::{add_sframe, remove_sframe, Section};
+/// use sframe_core::rtp::sdp::{add_sframe, remove_sframe, Section};
 /// let text = "v=0\ns=-\nm=audio 9 RTP/AVP 0\nc=IN IP4 0.0.0.0\na=mid:0\n";
 /// let with = add_sframe(text, Section::Index(0))?;
 /// assert_eq!(with, "v=0\ns=-\nm=audio 9 RTP/AVP 0\nc=IN IP4 0.0.0.0\na=sframe\na=mid:0\n");
 /// assert_eq!(remove_sframe(&with, Section::Index(0))?, text);
-/// # Ok::<(), sframe_core::sdp::SdpError>(())
+/// # Ok::<(), sframe_core::rtp::sdp::SdpError>(())
 /// ```
 pub fn add_sframe(sdp: &str, which: Section<'_>) -> Result<String, SdpError> {
     let desc = SessionDescription::parse(sdp)?;
@@ -920,10 +920,10 @@ pub fn remove_sframe(sdp: &str, which: Section<'_>) -> Result<String, SdpError> 
 /// itself should be given.
 ///
 /// ```
-/// use sframe_core::sdp::strip_sframe;
+/// use sframe_core::rtp::sdp::strip_sframe;
 /// let text = "v=0\r\ns=-\r\nm=audio 9 RTP/AVP 0\r\na=sframe\r\nm=video 9 RTP/AVP 96\r\na=sframe\r\n";
 /// assert_eq!(strip_sframe(text)?, "v=0\r\ns=-\r\nm=audio 9 RTP/AVP 0\r\nm=video 9 RTP/AVP 96\r\n");
-/// # Ok::<(), sframe_core::sdp::SdpError>(())
+/// # Ok::<(), sframe_core::rtp::sdp::SdpError>(())
 /// ```
 pub fn strip_sframe(sdp: &str) -> Result<String, SdpError> {
     let desc = SessionDescription::parse(sdp)?;
@@ -969,7 +969,7 @@ fn reject_conflicts(outcomes: &mut [SectionOutcome], conflicts: &[BundleConflict
 /// sections with and without SFrame distinct payload types, or the same policy).
 ///
 /// ```
-/// use sframe_core::sdp::{prepare_offer, Policy, SdpError};
+/// use sframe_core::rtp::sdp::{prepare_offer, Policy, SdpError};
 /// let offer = "v=0\r\ns=-\r\na=group:BUNDLE 0 1\r\n\
 ///              m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\n\
 ///              m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\n";
@@ -1014,12 +1014,12 @@ pub fn prepare_offer(
 /// (§6), in the offer as it is or in the outcome above, are `Rejected`: reject the offer.
 ///
 /// ```
-/// use sframe_core::sdp::{answer_for_offer, Outcome, Policy, StopReason};
+/// use sframe_core::rtp::sdp::{answer_for_offer, Outcome, Policy, StopReason};
 /// let offer = "v=0\r\ns=-\r\nm=audio 9 RTP/AVP 0\r\na=sframe\r\nm=video 9 RTP/AVP 96\r\n";
 /// let plan = answer_for_offer(offer, |_| Policy::Required)?;
 /// assert_eq!(plan[0].outcome, Outcome::Negotiated);
 /// assert_eq!(plan[1].outcome, Outcome::Stopped(StopReason::PeerLacksSframe));
-/// # Ok::<(), sframe_core::sdp::SdpError>(())
+/// # Ok::<(), sframe_core::rtp::sdp::SdpError>(())
 /// ```
 pub fn answer_for_offer(
     offer: &str,
@@ -1135,13 +1135,13 @@ pub fn apply_answer(answer: &str, outcomes: &[SectionOutcome]) -> Result<String,
 /// section.
 ///
 /// ```
-/// use sframe_core::sdp::{check_answer, Outcome, Policy, RejectReason, StopReason};
+/// use sframe_core::rtp::sdp::{check_answer, Outcome, Policy, RejectReason, StopReason};
 /// let offer = "v=0\r\ns=-\r\nm=audio 9 RTP/AVP 0\r\na=sframe\r\nm=video 9 RTP/AVP 96\r\n";
 /// let answer = "v=0\r\ns=-\r\nm=audio 9 RTP/AVP 0\r\nm=video 9 RTP/AVP 96\r\na=sframe\r\n";
 /// let outcomes = check_answer(offer, answer, |_| Policy::Required)?;
 /// assert_eq!(outcomes[0].outcome, Outcome::Stopped(StopReason::PeerLacksSframe));
 /// assert_eq!(outcomes[1].outcome, Outcome::Rejected(RejectReason::AnswerAddedSframe));
-/// # Ok::<(), sframe_core::sdp::SdpError>(())
+/// # Ok::<(), sframe_core::rtp::sdp::SdpError>(())
 /// ```
 pub fn check_answer(
     offer: &str,
