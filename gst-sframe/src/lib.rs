@@ -13,16 +13,45 @@
 //! All SFrame logic is `sframe-core`'s: the elements convert buffers, properties, signals and
 //! errors. The RTP elements of draft-ietf-avtcore-rtp-sframe (`rtpsframepay` /
 //! `rtpsframedepay`, over `sframe_core::rtp`) will be further modules of this plugin, sharing
-//! [`common`] (cipher-suite enum, keys, statistics, error runs).
+//! the crate's `common` module (cipher-suite enum, keys, statistics, error runs).
+//!
+//! GStreamer loads the plugin from `libgstsframe.so` (`GST_PLUGIN_PATH`); an application that
+//! links this crate registers it with [`plugin_register_static`]. Keys go in with action
+//! signals, also while PLAYING:
+//!
+//! ```
+//! use gst::prelude::*;
+//! use gst_check::Harness;
+//!
+//! gst::init()?;
+//! gstsframe::plugin_register_static()?;
+//! let key = gst::glib::Bytes::from_owned(vec![7u8; 16]);
+//!
+//! let mut enc = Harness::new("sframeenc");
+//! let sender = enc.element().ok_or("no element")?;
+//! assert!(sender.emit_by_name::<bool>("set-key", &[&1u64, &key]));
+//! enc.set_src_caps_str("audio/x-opus");
+//! let frame = enc.push_and_pull(gst::Buffer::from_slice(*b"an encoded frame"))?;
+//! assert_eq!(frame.size(), 1 + 16 + 16); // header, ciphertext, AES-GCM tag
+//!
+//! let mut dec = Harness::new("sframedec");
+//! let receiver = dec.element().ok_or("no element")?;
+//! assert!(receiver.emit_by_name::<bool>("add-key", &[&1u64, &key]));
+//! dec.set_src_caps_str("audio/x-opus, sframe=(boolean)true");
+//! let plain = dec.push_and_pull(frame)?;
+//! assert_eq!(plain.map_readable()?.as_slice(), b"an encoded frame");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![forbid(unsafe_code)]
 
 use gst::glib;
 
-pub mod common;
+mod common;
 mod sframedec;
 mod sframeenc;
 
+pub use common::Suite;
 pub use sframedec::SFrameDec;
 pub use sframeenc::SFrameEnc;
 

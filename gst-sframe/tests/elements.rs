@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use gst::prelude::*;
 use gst_check::Harness;
-use gstsframe::common::Suite;
+use gstsframe::Suite;
 use sframe_core::{CipherSuite, Sender};
 
 const K1: &str = "000102030405060708090a0b0c0d0e0f";
