@@ -38,6 +38,9 @@ rustup component add clippy >/dev/null 2>&1 || true
 
 cargo clippy -p gst-plugin-sframe --all-targets -- -D warnings
 cargo test -p gst-plugin-sframe -- --nocapture
+# Compiles nothing (the tests built the library, cdylib included); puts libgstsframe.so in
+# target/debug, which `cargo test` does not.
+cargo build -p gst-plugin-sframe
 
 # The plugin as GStreamer loads it: a private plugin dir and registry (only this build).
 target_dir=$(cargo metadata --format-version 1 --no-deps |
