@@ -1,0 +1,330 @@
+//! What the plugin's elements share: the cipher-suite property type, key parsing, the caps
+//! field that marks SFrame-protected buffers, statistics, and the error-run rule for bus
+//! messages. Nothing SFrame-specific is computed here: that is `sframe-core`'s.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use gst::glib;
+use sframe_core::{CipherSuite, Error};
+use zeroize::Zeroizing;
+
+/// The caps field that tells downstream the buffers are SFrame frames:
+/// `sframe=(boolean)true`, added by `sframeenc`, required and removed by `sframedec`.
+pub const CAPS_FIELD: &str = "sframe";
+
+/// The `cipher-suite` property: the IANA SFrame cipher suites (RFC 9605 §8.1 and
+/// draft-barnes-sframe-iana-256). Values are the registry numbers; nicks are the registry
+/// names also used by the W3C API (e.g. `AES_128_GCM_SHA256_128`), so gst-launch takes
+/// `cipher-suite=AES_128_GCM_SHA256_128` or `cipher-suite=4`.
+#[derive(Debug, Eq, PartialEq, Clone, Copy, Default, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstSFrameCipherSuite")]
+pub enum Suite {
+    /// RFC 9605 suite 1.
+    #[enum_value(
+        name = "AES-128-CTR + HMAC-SHA-256, 80-bit tag (RFC 9605, 0x0001)",
+        nick = "AES_128_CTR_HMAC_SHA256_80"
+    )]
+    AesCtr128HmacSha256_80 = 1,
+    /// RFC 9605 suite 2.
+    #[enum_value(
+        name = "AES-128-CTR + HMAC-SHA-256, 64-bit tag (RFC 9605, 0x0002)",
+        nick = "AES_128_CTR_HMAC_SHA256_64"
+    )]
+    AesCtr128HmacSha256_64 = 2,
+    /// RFC 9605 suite 3.
+    #[enum_value(
+        name = "AES-128-CTR + HMAC-SHA-256, 32-bit tag (RFC 9605, 0x0003)",
+        nick = "AES_128_CTR_HMAC_SHA256_32"
+    )]
+    AesCtr128HmacSha256_32 = 3,
+    /// RFC 9605 suite 4 (the default).
+    #[default]
+    #[enum_value(
+        name = "AES-128-GCM, SHA-256, 128-bit tag (RFC 9605, 0x0004)",
+        nick = "AES_128_GCM_SHA256_128"
+    )]
+    AesGcm128Sha256 = 4,
+    /// RFC 9605 suite 5.
+    #[enum_value(
+        name = "AES-256-GCM, SHA-512, 128-bit tag (RFC 9605, 0x0005)",
+        nick = "AES_256_GCM_SHA512_128"
+    )]
+    AesGcm256Sha512 = 5,
+    /// draft-barnes-sframe-iana-256 suite 6.
+    #[enum_value(
+        name = "AES-256-CTR + HMAC-SHA-512, 80-bit tag (0x0006)",
+        nick = "AES_256_CTR_HMAC_SHA512_80"
+    )]
+    AesCtr256HmacSha512_80 = 6,
+    /// draft-barnes-sframe-iana-256 suite 7.
+    #[enum_value(
+        name = "AES-256-CTR + HMAC-SHA-512, 64-bit tag (0x0007)",
+        nick = "AES_256_CTR_HMAC_SHA512_64"
+    )]
+    AesCtr256HmacSha512_64 = 7,
+    /// draft-barnes-sframe-iana-256 suite 8.
+    #[enum_value(
+        name = "AES-256-CTR + HMAC-SHA-512, 32-bit tag (0x0008)",
+        nick = "AES_256_CTR_HMAC_SHA512_32"
+    )]
+    AesCtr256HmacSha512_32 = 8,
+}
+
+impl Suite {
+    /// The core's cipher suite.
+    pub fn core(self) -> CipherSuite {
+        match self {
+            Suite::AesCtr128HmacSha256_80 => CipherSuite::AesCtr128HmacSha256_80,
+            Suite::AesCtr128HmacSha256_64 => CipherSuite::AesCtr128HmacSha256_64,
+            Suite::AesCtr128HmacSha256_32 => CipherSuite::AesCtr128HmacSha256_32,
+            Suite::AesGcm128Sha256 => CipherSuite::AesGcm128Sha256,
+            Suite::AesGcm256Sha512 => CipherSuite::AesGcm256Sha512,
+            Suite::AesCtr256HmacSha512_80 => CipherSuite::AesCtr256HmacSha512_80,
+            Suite::AesCtr256HmacSha512_64 => CipherSuite::AesCtr256HmacSha512_64,
+            Suite::AesCtr256HmacSha512_32 => CipherSuite::AesCtr256HmacSha512_32,
+        }
+    }
+}
+
+/// Parses the `key-hex` property: an even number of hex digits (upper or lower case). The
+/// result is wiped when dropped.
+pub fn parse_hex_key(hex: &str) -> Option<Zeroizing<Vec<u8>>> {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    }
+    let digits = hex.as_bytes();
+    if digits.is_empty() || !digits.len().is_multiple_of(2) {
+        return None;
+    }
+    let mut key = Zeroizing::new(Vec::with_capacity(digits.len() / 2));
+    for pair in digits.chunks_exact(2) {
+        let (hi, lo) = (pair.first().copied()?, pair.get(1).copied()?);
+        key.push(nibble(hi)? << 4 | nibble(lo)?);
+    }
+    Some(key)
+}
+
+/// Locks `m`, also after a panic elsewhere (the states behind these mutexes stay consistent:
+/// every update is a single step).
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Rate limit for error messages on the bus: one message per run of consecutive failures of
+/// the same kind; a success ends the run (libwebrtc's frame decryptor reports the same way:
+/// on a change of status).
+#[derive(Debug, Default)]
+pub struct ErrorRuns {
+    current: Option<Error>,
+}
+
+impl ErrorRuns {
+    /// Records a failure; `true` if it starts a new run (then post a message).
+    pub fn failure(&mut self, err: Error) -> bool {
+        let starts = self.current != Some(err);
+        self.current = Some(err);
+        starts
+    }
+
+    /// Records a success: the next failure starts a new run.
+    pub fn success(&mut self) {
+        self.current = None;
+    }
+}
+
+/// Frame and byte counters of one element, exposed by its `stats` property.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub frames_in: u64,
+    pub bytes_in: u64,
+    pub frames_out: u64,
+    pub bytes_out: u64,
+    /// Dropped frames by [`Error::code`].
+    pub failures: BTreeMap<&'static str, u64>,
+}
+
+impl Counters {
+    pub fn input(&mut self, len: usize) {
+        self.frames_in = self.frames_in.saturating_add(1);
+        self.bytes_in = self.bytes_in.saturating_add(len as u64);
+    }
+
+    pub fn output(&mut self, len: usize) {
+        self.frames_out = self.frames_out.saturating_add(1);
+        self.bytes_out = self.bytes_out.saturating_add(len as u64);
+    }
+
+    pub fn failure(&mut self, err: Error) {
+        let n = self.failures.entry(err.code()).or_default();
+        *n = n.saturating_add(1);
+    }
+
+    /// The common fields of the `stats` structure: `frames-in`, `bytes-in`, `frames-out`,
+    /// `bytes-out`, `dropped` (all `guint64`) and `failures`, a structure with one `guint64`
+    /// field per reason seen (sframe-core's error codes, e.g. `authentication_failed`).
+    pub fn builder(&self, name: &str) -> gst::structure::Builder {
+        let mut failures = gst::Structure::builder("failures");
+        for (code, n) in &self.failures {
+            failures = failures.field(*code, *n);
+        }
+        let dropped = self
+            .failures
+            .values()
+            .fold(0u64, |a, n| a.saturating_add(*n));
+        gst::Structure::builder(name)
+            .field("frames-in", self.frames_in)
+            .field("bytes-in", self.bytes_in)
+            .field("frames-out", self.frames_out)
+            .field("bytes-out", self.bytes_out)
+            .field("dropped", dropped)
+            .field("failures", failures.build())
+    }
+}
+
+/// The element message posted when a run of failures starts (see [`ErrorRuns`]): fields
+/// `kind` (sframe-core's error code, e.g. `authentication_failed`), `message` (its text),
+/// and `key-id` / `counter` (`guint64`) when known.
+pub fn error_structure(
+    name: &str,
+    err: Error,
+    key_id: Option<u64>,
+    counter: Option<u64>,
+) -> gst::Structure {
+    gst::Structure::builder(name)
+        .field("kind", err.code())
+        .field("message", err.message())
+        .field_if_some("key-id", key_id)
+        .field_if_some("counter", counter)
+        .build()
+}
+
+fn map_structures(caps: &gst::Caps, f: impl Fn(&mut gst::StructureRef) -> bool) -> gst::Caps {
+    if caps.is_any() {
+        return caps.clone();
+    }
+    let mut out = gst::Caps::new_empty();
+    {
+        let out = out.make_mut();
+        for (s, features) in caps.iter_with_features() {
+            let mut s = s.to_owned();
+            if f(&mut s) {
+                out.append_structure_full(s, Some(features.to_owned()));
+            }
+        }
+    }
+    out
+}
+
+/// `caps` as they are after protection: every structure gets `sframe=true`; a structure
+/// that already says `sframe=true` is dropped (these elements do not protect twice).
+pub fn protected_caps(caps: &gst::Caps) -> gst::Caps {
+    map_structures(caps, |s| {
+        if s.get_optional::<bool>(CAPS_FIELD) == Ok(Some(true)) {
+            return false;
+        }
+        s.set(CAPS_FIELD, true);
+        true
+    })
+}
+
+/// `caps` as they are after unprotection: the `sframe` field is removed; a structure that
+/// says `sframe=false` is dropped (it is not SFrame).
+pub fn unprotected_caps(caps: &gst::Caps) -> gst::Caps {
+    map_structures(caps, |s| {
+        if s.get_optional::<bool>(CAPS_FIELD) == Ok(Some(false)) {
+            return false;
+        }
+        s.remove_field(CAPS_FIELD);
+        true
+    })
+}
+
+/// Whether every structure of `caps` says `sframe=true` (what `sframedec` accepts).
+pub fn says_protected(caps: &gst::Caps) -> bool {
+    !caps.is_empty()
+        && !caps.is_any()
+        && caps
+            .iter()
+            .all(|s| s.get_optional::<bool>(CAPS_FIELD) == Ok(Some(true)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gst::glib::prelude::*;
+
+    #[test]
+    fn suite_enum_matches_the_core_registry() {
+        gst::init().unwrap();
+        let class = glib::EnumClass::with_type(Suite::static_type()).unwrap();
+        assert_eq!(class.values().len(), CipherSuite::ALL.len());
+        for suite in CipherSuite::ALL {
+            let v = class.value(u32::from(suite.id()) as i32).unwrap();
+            assert_eq!(v.nick(), suite.name());
+            let ours: Suite = v.to_value(&class).get().unwrap();
+            assert_eq!(ours.core(), suite);
+        }
+        assert_eq!(Suite::default().core(), CipherSuite::AesGcm128Sha256);
+    }
+
+    #[test]
+    fn hex_keys() {
+        assert_eq!(parse_hex_key("00fF10").as_deref(), Some(&vec![0, 255, 16]));
+        for bad in ["", "0", "0g", "00 11", "é0"] {
+            assert!(parse_hex_key(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn one_message_per_run_of_identical_errors() {
+        let mut runs = ErrorRuns::default();
+        let posted: Vec<bool> = [
+            Some(Error::AuthenticationFailed),
+            Some(Error::AuthenticationFailed),
+            Some(Error::UnknownKeyId),
+            Some(Error::UnknownKeyId),
+            None,
+            Some(Error::UnknownKeyId),
+            Some(Error::AuthenticationFailed),
+        ]
+        .into_iter()
+        .map(|e| match e {
+            Some(e) => runs.failure(e),
+            None => {
+                runs.success();
+                false
+            }
+        })
+        .collect();
+        assert_eq!(posted, [true, false, true, false, false, true, true]);
+    }
+
+    #[test]
+    fn caps_field_round_trip() {
+        gst::init().unwrap();
+        let plain: gst::Caps = "video/x-h264, stream-format=byte-stream; audio/x-opus"
+            .parse()
+            .unwrap();
+        let marked = protected_caps(&plain);
+        assert_eq!(
+            marked.to_string(),
+            "video/x-h264, stream-format=(string)byte-stream, sframe=(boolean)true; \
+             audio/x-opus, sframe=(boolean)true"
+        );
+        assert!(says_protected(&marked));
+        assert!(!says_protected(&plain));
+        assert_eq!(unprotected_caps(&marked), plain);
+        // Not protected twice; `sframe=false` is not unprotected.
+        assert!(protected_caps(&marked).is_empty());
+        let unmarked: gst::Caps = "video/x-vp8, sframe=(boolean)false".parse().unwrap();
+        assert!(unprotected_caps(&unmarked).is_empty());
+        assert!(protected_caps(&gst::Caps::new_any()).is_any());
+    }
+}

@@ -1,0 +1,395 @@
+//! `sframeenc` implementation: a `GstBaseTransform` that is never in place (the protected frame
+//! is longer than the input), with output buffers of input size + the largest SFrame
+//! overhead; `sframe_core::Sender::protect` reads the input and writes the output once.
+
+use std::sync::{LazyLock, Mutex};
+
+use gst::glib;
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+use gst_base::subclass::base_transform::BaseTransformMode;
+use gst_base::subclass::prelude::*;
+use sframe_core::{Error, Sender};
+use zeroize::Zeroizing;
+
+use crate::common::{
+    Counters, ErrorRuns, Suite, error_structure, lock, parse_hex_key, protected_caps,
+    unprotected_caps,
+};
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "sframeenc",
+        gst::DebugColorFlags::empty(),
+        Some("SFrame encrypter"),
+    )
+});
+
+/// Name of the element message posted when a run of failures starts.
+const ERROR_MESSAGE: &str = "sframe-encrypt-error";
+
+struct State {
+    suite: Suite,
+    /// The `key-id` property: the KID for the next `key` / `key-hex`.
+    key_id: u64,
+    /// The base key in force (from `key`, `key-hex` or `set-key`), kept to derive it again
+    /// when `key-id` or (before the first frame) `cipher-suite` changes. Wiped on drop.
+    base_key: Option<Zeroizing<Vec<u8>>>,
+    /// Created once with the element and kept for its lifetime: a new `Sender` for the same
+    /// key would count from 0 again and reuse nonces. Replaced only by a cipher-suite change
+    /// before any frame was protected.
+    sender: Sender,
+    protected_any: bool,
+    counters: Counters,
+    runs: ErrorRuns,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        let suite = Suite::default();
+        State {
+            suite,
+            key_id: 0,
+            base_key: None,
+            sender: Sender::new(suite.core()),
+            protected_any: false,
+            counters: Counters::default(),
+            runs: ErrorRuns::default(),
+        }
+    }
+}
+
+impl State {
+    /// Derives and installs `key` under `kid` (one derivation, here, never per buffer).
+    fn install(&mut self, kid: u64, key: Zeroizing<Vec<u8>>) -> Result<(), Error> {
+        self.sender.set_key(kid, &key)?;
+        self.key_id = kid;
+        self.base_key = Some(key);
+        Ok(())
+    }
+
+    fn set_suite(&mut self, suite: Suite) -> Result<(), String> {
+        if suite == self.suite {
+            return Ok(());
+        }
+        if self.protected_any {
+            return Err("frames were already protected: the cipher suite is fixed".into());
+        }
+        let mut sender = Sender::new(suite.core());
+        if let Some(key) = &self.base_key {
+            sender
+                .set_key(self.key_id, key)
+                .map_err(|e| format!("the key does not fit the new suite: {e}"))?;
+        }
+        self.sender = sender;
+        self.suite = suite;
+        Ok(())
+    }
+
+    fn stats(&self) -> gst::Structure {
+        let usage = self.sender.usage();
+        self.counters
+            .builder("sframeenc-stats")
+            .field_if_some("key-id", self.sender.key_id())
+            .field_if_some("key-frames", usage.map(|u| u.frames))
+            .build()
+    }
+}
+
+#[derive(Default)]
+pub struct SFrameEnc {
+    state: Mutex<State>,
+}
+
+impl SFrameEnc {
+    fn install(&self, kid: u64, key: Zeroizing<Vec<u8>>) -> bool {
+        match lock(&self.state).install(kid, key) {
+            Ok(()) => {
+                gst::info!(CAT, imp = self, "key installed, KID {kid}");
+                true
+            }
+            Err(e) => {
+                gst::error!(CAT, imp = self, "cannot install the key for KID {kid}: {e}");
+                false
+            }
+        }
+    }
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for SFrameEnc {
+    const NAME: &'static str = "GstSFrameEnc";
+    type Type = super::SFrameEnc;
+    type ParentType = gst_base::BaseTransform;
+}
+
+impl ObjectImpl for SFrameEnc {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            vec![
+                glib::ParamSpecEnum::builder_with_default("cipher-suite", Suite::default())
+                    .nick("Cipher suite")
+                    .blurb(
+                        "SFrame cipher suite (IANA registry name or number). Fixed once a \
+                         frame was protected; set it before the key (a key given earlier is \
+                         derived again for the new suite)",
+                    )
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecUInt64::builder("key-id")
+                    .nick("Key ID")
+                    .blurb(
+                        "KID (RFC 9605 §4.3) of the key given by 'key' or 'key-hex'; changing \
+                         it derives that base key again under the new KID",
+                    )
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecBoxed::builder::<glib::Bytes>("key")
+                    .nick("Base key")
+                    .blurb(
+                        "Base key (at least 16 bytes) for 'key-id', made current at once \
+                         (write-only). Applications may prefer the 'set-key' signal",
+                    )
+                    .write_only()
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecString::builder("key-hex")
+                    .nick("Base key, hex")
+                    .blurb(
+                        "As 'key', in hexadecimal, for gst-launch-1.0 and tests only: a key on \
+                         a command line is visible to other users (write-only)",
+                    )
+                    .write_only()
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecBoxed::builder::<gst::Structure>("stats")
+                    .nick("Statistics")
+                    .blurb(
+                        "frames-in, bytes-in, frames-out, bytes-out, dropped, failures \
+                         (count per reason), key-id and key-frames (frames under the current \
+                         key)",
+                    )
+                    .read_only()
+                    .build(),
+            ]
+        });
+        PROPERTIES.as_ref()
+    }
+
+    fn signals() -> &'static [glib::subclass::Signal] {
+        static SIGNALS: LazyLock<Vec<glib::subclass::Signal>> = LazyLock::new(|| {
+            vec![
+                // set-key(kid, key) -> installed: derives and installs the key, current from
+                // the next frame on (RFC 9605 §4.4.2). Counters never restart for a key this
+                // element used before.
+                glib::subclass::Signal::builder("set-key")
+                    .param_types([u64::static_type(), glib::Bytes::static_type()])
+                    .return_type::<bool>()
+                    .action()
+                    .class_handler(|args| {
+                        let installed = (|| {
+                            let element = args.first()?.get::<super::SFrameEnc>().ok()?;
+                            let kid = args.get(1)?.get::<u64>().ok()?;
+                            let key = args.get(2)?.get::<glib::Bytes>().ok()?;
+                            Some(element.imp().install(kid, Zeroizing::new(key.to_vec())))
+                        })();
+                        Some(installed.unwrap_or(false).to_value())
+                    })
+                    .build(),
+            ]
+        });
+        SIGNALS.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        match pspec.name() {
+            "cipher-suite" => {
+                let Ok(suite) = value.get::<Suite>() else {
+                    return;
+                };
+                if let Err(e) = lock(&self.state).set_suite(suite) {
+                    gst::error!(CAT, imp = self, "cipher-suite not changed: {e}");
+                }
+            }
+            "key-id" => {
+                let Ok(kid) = value.get::<u64>() else {
+                    return;
+                };
+                let key = {
+                    let mut st = lock(&self.state);
+                    st.key_id = kid;
+                    st.base_key.clone()
+                };
+                if let Some(key) = key {
+                    self.install(kid, key);
+                }
+            }
+            "key" => match value.get::<Option<glib::Bytes>>() {
+                Ok(Some(key)) => {
+                    let kid = lock(&self.state).key_id;
+                    self.install(kid, Zeroizing::new(key.to_vec()));
+                }
+                _ => gst::error!(
+                    CAT,
+                    imp = self,
+                    "key: a key cannot be removed, only replaced"
+                ),
+            },
+            "key-hex" => match value.get::<Option<&str>>() {
+                Ok(Some(hex)) => match parse_hex_key(hex) {
+                    Some(key) => {
+                        let kid = lock(&self.state).key_id;
+                        self.install(kid, key);
+                    }
+                    None => {
+                        gst::error!(CAT, imp = self, "key-hex: not an even number of hex digits")
+                    }
+                },
+                _ => gst::error!(
+                    CAT,
+                    imp = self,
+                    "key: a key cannot be removed, only replaced"
+                ),
+            },
+            other => gst::warning!(CAT, imp = self, "unknown property {other}"),
+        }
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        let st = lock(&self.state);
+        match pspec.name() {
+            "cipher-suite" => st.suite.to_value(),
+            "key-id" => st.key_id.to_value(),
+            "stats" => st.stats().to_value(),
+            // Write-only (GObject never asks): keys are never readable.
+            _ => pspec.default_value().clone(),
+        }
+    }
+}
+
+impl GstObjectImpl for SFrameEnc {}
+
+impl ElementImpl for SFrameEnc {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            gst::subclass::ElementMetadata::new(
+                "SFrame encrypter",
+                "Filter/Encryptor",
+                "Protects each buffer (an encoded frame of any codec) as one RFC 9605 SFrame \
+                 frame; caps pass through with sframe=(boolean)true added",
+                "sframe project",
+            )
+        });
+        Some(&*METADATA)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
+            let caps = gst::Caps::new_any();
+            [gst::PadDirection::Src, gst::PadDirection::Sink]
+                .into_iter()
+                .filter_map(|dir| {
+                    let name = if dir == gst::PadDirection::Src {
+                        "src"
+                    } else {
+                        "sink"
+                    };
+                    gst::PadTemplate::new(name, dir, gst::PadPresence::Always, &caps).ok()
+                })
+                .collect()
+        });
+        TEMPLATES.as_ref()
+    }
+}
+
+impl BaseTransformImpl for SFrameEnc {
+    const MODE: BaseTransformMode = BaseTransformMode::NeverInPlace;
+    const PASSTHROUGH_ON_SAME_CAPS: bool = false;
+    const TRANSFORM_IP_ON_PASSTHROUGH: bool = false;
+
+    fn transform_caps(
+        &self,
+        direction: gst::PadDirection,
+        caps: &gst::Caps,
+        filter: Option<&gst::Caps>,
+    ) -> Option<gst::Caps> {
+        let other = match direction {
+            gst::PadDirection::Sink => protected_caps(caps),
+            gst::PadDirection::Src => unprotected_caps(caps),
+            _ => return None,
+        };
+        gst::trace!(CAT, imp = self, "{direction:?} {caps} -> {other}");
+        Some(match filter {
+            Some(filter) => filter.intersect_with_mode(&other, gst::CapsIntersectMode::First),
+            None => other,
+        })
+    }
+
+    fn transform_size(
+        &self,
+        direction: gst::PadDirection,
+        _caps: &gst::Caps,
+        size: usize,
+        _othercaps: &gst::Caps,
+    ) -> Option<usize> {
+        match direction {
+            // Room for the longest header and tag of any suite: no lock, and a key change
+            // between this call and `transform` cannot make the buffer too small.
+            gst::PadDirection::Sink => size.checked_add(sframe_core::suite::MAX_OVERHEAD),
+            _ => Some(size),
+        }
+    }
+
+    fn decide_allocation(
+        &self,
+        query: &mut gst::query::Allocation,
+    ) -> Result<(), gst::LoggableError> {
+        // A downstream pool has buffers of its own size, not ours: allocate instead.
+        while query.allocation_pools().len() > 0 {
+            query.remove_nth_allocation_pool(0);
+        }
+        self.parent_decide_allocation(query)
+    }
+
+    fn transform(
+        &self,
+        inbuf: &gst::Buffer,
+        outbuf: &mut gst::BufferRef,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let input = inbuf.map_readable().map_err(|_| {
+            gst::element_imp_error!(self, gst::CoreError::Failed, ["cannot map the input"]);
+            gst::FlowError::Error
+        })?;
+        let mut output = outbuf.map_writable().map_err(|_| {
+            gst::element_imp_error!(self, gst::CoreError::Failed, ["cannot map the output"]);
+            gst::FlowError::Error
+        })?;
+        let mut st = lock(&self.state);
+        st.counters.input(input.len());
+        match st.sender.protect(b"", &input, &mut output) {
+            Ok(frame) => {
+                let len = frame.len();
+                st.counters.output(len);
+                st.runs.success();
+                st.protected_any = true;
+                drop(st);
+                drop(output);
+                outbuf.set_size(len);
+                Ok(gst::FlowSuccess::Ok)
+            }
+            Err(err) => {
+                st.counters.failure(err);
+                let starts_run = st.runs.failure(err);
+                let kid = st.sender.key_id();
+                drop(st);
+                gst::warning!(CAT, imp = self, "frame dropped: {err}");
+                if starts_run {
+                    let s = error_structure(ERROR_MESSAGE, err, kid, None);
+                    let obj = self.obj();
+                    let _ = obj.post_message(gst::message::Element::builder(s).src(&*obj).build());
+                }
+                Ok(gst_base::BASE_TRANSFORM_FLOW_DROPPED)
+            }
+        }
+    }
+}
