@@ -155,6 +155,12 @@ export class Receiver {
   addDerivedKey(keyId: CryptoKeyID, sframeKey: Bytes, sframeSalt: Bytes): void;
   removeKey(keyId: CryptoKeyID): boolean;
   hasKey(keyId: CryptoKeyID): boolean;
+  /**
+   * Whether a frame under `keyId` finds a key, without decrypting (sframe-core's
+   * `Receiver::has_key_for`): false means `unprotect` would throw "unknown_key_id" and change
+   * nothing — the frame can wait for its key (KeyWaitBuffer).
+   */
+  hasKeyFor(keyId: CryptoKeyID): boolean;
   /** Counters of the key installed for `keyId` (null: none), sframe-core's `Receiver::usage`. */
   usage(keyId: CryptoKeyID): ReceiverKeyUsage | null;
   clear(): void;
@@ -229,6 +235,90 @@ export class ErrorRuns {
   free(): void;
 }
 
+/** A frame a KeyWaitBuffer released or dropped (tag and size as given to `hold`). */
+export interface KeyWaitFrame {
+  /** The caller's tag. */
+  tag: number;
+  /** The KID it waited for. */
+  keyId: bigint;
+  /**
+   * "released" (`release`), or why it was dropped: "overflow" (pushed out, oldest first, to
+   * make room within maxFrames / maxBytes), "expired" (waited longer than maxAge), "tooBig"
+   * (larger than maxBytes: never held), "removed" (`dropKeyId`, `dropAll`).
+   */
+  reason: 'released' | 'overflow' | 'expired' | 'tooBig' | 'removed';
+  /** Its size in bytes. */
+  size: number;
+  /** The `now` it was held at (whole units). */
+  arrival: number;
+}
+
+/** A KeyWaitBuffer's limits. */
+export interface KeyWaitLimits {
+  maxFrames: number;
+  maxBytes: number;
+  /** In the unit of the `now` values given to the buffer. */
+  maxAge: number;
+}
+
+/**
+ * A KeyWaitBuffer's counters since it was made (sframe-core's `KeyWaitStats`): every frame
+ * held leaves once, so held = released + droppedOverflow + droppedExpired + droppedRemoved +
+ * waiting; refused frames are only in droppedTooBig.
+ */
+export interface KeyWaitStats {
+  held: number;
+  released: number;
+  droppedOverflow: number;
+  droppedExpired: number;
+  droppedTooBig: number;
+  droppedRemoved: number;
+  waiting: number;
+  waitingBytes: number;
+}
+
+/**
+ * Frames whose KID has no key yet, held until the key arrives (RFC 9605 §4.4.4; W3C issues
+ * #289 / #306): sframe-core's `keywait::KeyWaitBuffer`, bounded by frame count, bytes and age,
+ * the oldest dropped first. Tag-only: the buffer keeps each frame's tag, KID, size and
+ * arrival; the caller keeps the frame (e.g. in a `Map` by tag) and frees exactly the ones
+ * every call returns as dropped. The decryptors of this package use one each (`keyWait`).
+ */
+export class KeyWaitBuffer {
+  /**
+   * At most maxFrames (1..keyWaitCapacity(), else SFrameError "invalid_config") frames and
+   * maxBytes bytes, each waiting at most maxAge (the unit of `now`, e.g. milliseconds).
+   * Non-negative integers, else TypeError.
+   */
+  constructor(maxFrames: number, maxBytes: number, maxAge: number);
+  /**
+   * Holds the frame kept under `tag` (a non-negative safe integer) for `keyId`: expires what
+   * waited too long at `now`, then drops the oldest frames until this one fits. Returns the
+   * frames dropped, oldest first — this one, as "tooBig", if it is larger than maxBytes.
+   */
+  hold(keyId: CryptoKeyID, tag: number, size: number, now: number): KeyWaitFrame[];
+  /** The oldest frame waiting for `keyId` ("released"), or null. Call expire() first. */
+  release(keyId: CryptoKeyID): KeyWaitFrame | null;
+  /** Drops the frames that waited longer than maxAge at `now` ("expired"). */
+  expire(now: number): KeyWaitFrame[];
+  /** Drops the frames waiting for `keyId` ("removed"): its key will not come. */
+  dropKeyId(keyId: CryptoKeyID): KeyWaitFrame[];
+  /** Drops every frame ("removed"). */
+  dropAll(): KeyWaitFrame[];
+  /** Frames waiting for `keyId`. */
+  waitingFor(keyId: CryptoKeyID): number;
+  /** Frames waiting. */
+  readonly length: number;
+  /** Bytes waiting (sum of the sizes given). */
+  readonly waitingBytes: number;
+  readonly limits: KeyWaitLimits;
+  readonly stats: KeyWaitStats;
+  free(): void;
+}
+
+/** A KeyWaitBuffer's fixed capacity in frames (the largest maxFrames): 256. */
+export function keyWaitCapacity(): number;
+
 /**
  * The W3C errorType of a frame a receiver refused with this error code
  * (`sframe_core::report::FailureKind::of`): "keyID" (unknown_key_id), "authentication"
@@ -296,6 +386,50 @@ export interface SFrameTransformOptions {
   compatibilityMode?: SFrameCompatibilityMode;
   /** Extension (decryptors): replay window in counter values (default 512, 0 = off). */
   replayWindow?: number;
+  /**
+   * Extension (decryptors): frames that arrive before their key wait for it (see
+   * SFrameKeyWaitOptions). Encryptors ignore it.
+   */
+  keyWait?: SFrameKeyWaitOptions;
+}
+
+/**
+ * A decryptor's wait for late keys (W3C issues #289 / #306, RFC 9605 §4.4.4): a frame whose
+ * KID has no key — joining a call, a key rotation whose key comes after the first frames under
+ * the new KID — is kept, not dropped, and once `addDecryptionKey` installs a key for that KID
+ * the frames that waited for it are decrypted and enqueued, oldest first, before any frame that
+ * arrives later; the promise resolves once they are. Video then starts (or goes on) from the
+ * key frame that came early instead of waiting for the next one.
+ *
+ * Bounded: at most `maxFrames` frames and `maxBytes` bytes wait, each at most `maxAgeMs`;
+ * to make room the oldest frames are dropped first; a frame over `maxBytes` is not kept.
+ * A dropped frame fails then: a "keyID" failure (stats, error runs, one "error" event per run)
+ * — while it waits, no event. `removeDecryptionKey(keyID)` drops the frames waiting for that
+ * KID; frames still waiting when the decryptor closes are dropped without an event. Age is
+ * checked as frames arrive and when a key is added. Members: non-negative integers (WebIDL
+ * `[EnforceRange] unsigned long long`: fractions truncated).
+ */
+export interface SFrameKeyWaitOptions {
+  /** Most frames waiting, at most keyWaitCapacity() (256); default 256; 0 turns waiting off. */
+  maxFrames?: number;
+  /** Most bytes waiting (their encoded frames' `data`); default 4194304 (4 MiB). */
+  maxBytes?: number;
+  /** Longest wait in milliseconds; default 2000. */
+  maxAgeMs?: number;
+}
+
+/** Frames a decryptor dropped from its key-wait buffer, by reason (SFrameDecryptorStats). */
+export interface SFrameKeyWaitDrops {
+  /** Pushed out, oldest first, to make room within maxFrames / maxBytes. */
+  overflow: number;
+  /** Waited longer than maxAgeMs. */
+  expired: number;
+  /** Larger than maxBytes (never kept). */
+  tooBig: number;
+  /** removeDecryptionKey for their KID. */
+  removed: number;
+  /** Still waiting when the decryptor closed (no event; not in `errors`). */
+  closed: number;
 }
 
 /**
@@ -318,6 +452,8 @@ export interface SFrameTransformLegacyOptions {
   compatibilityMode?: SFrameCompatibilityMode;
   /** Receiver replay window (default 512, 0 = off). */
   replayWindow?: number;
+  /** Decryptor: frames that arrive before their key wait for it (SFrameKeyWaitOptions). */
+  keyWait?: SFrameKeyWaitOptions;
 }
 
 export type SFrameTransformErrorEventType = 'authentication' | 'keyID' | 'syntax';
@@ -382,10 +518,11 @@ type Frame = RTCEncodedVideoFrame | RTCEncodedAudioFrame | BufferSource;
  * Frame counters (extension) of every encryptor and decryptor: `stats` on the streams and
  * SFrameTransform, `getStats()` on RTCRtpSFrameEncryptor / RTCRtpSFrameDecryptor (from the
  * worker). Counts since the object was made; a copy, taken when read.
- * frames = framesOut + dropped; dropped = droppedNoKey + replayed + errors, and — decryptors,
- * rarely — frames that authenticated under a key the application replaced or removed while
- * WebCrypto was opening them. New fields may be added (e.g. frames a decryptor holds until
- * their key arrives: "buffered", "droppedFromBuffer"); none of these will change meaning.
+ * frames = framesOut + dropped (+ a decryptor's `buffered`: frames waiting for their key);
+ * dropped = droppedNoKey + replayed + errors, and — decryptors — `droppedFromBuffer.closed`
+ * (frames still waiting for their key when the decryptor closed) and, rarely, frames that
+ * authenticated under a key the application replaced or removed while WebCrypto was opening
+ * them. New fields may be added; none of these will change meaning.
  */
 export interface SFrameStats {
   /** Frames written to the transform. */
@@ -444,6 +581,18 @@ export interface SFrameDecryptorStats extends SFrameStats {
    * as they were then.
    */
   keys: SFrameKeyStats[];
+  /** Frames waiting for their key now (keyWait; not yet in framesOut or dropped). */
+  buffered: number;
+  /**
+   * Frames that waited for their key and were taken up when it was added (then decrypted as
+   * any frame: in framesOut, or failed and counted as such).
+   */
+  releasedFromBuffer: number;
+  /**
+   * Frames that waited for their key and were dropped, by reason; all but `closed` are also
+   * "keyID" failures (in `errors`, `failures.keyID` and the error runs).
+   */
+  droppedFromBuffer: SFrameKeyWaitDrops;
 }
 
 /**

@@ -161,7 +161,8 @@ export function apiSide(role, { cipherSuite, log = console.warn }) {
       senderOrReceiver.transform = t;
       transforms.push({ t, kind });
       // Resolves when the keys given so far are in force (a frame that reaches the transform
-      // earlier is dropped: an encrypter's as droppedNoKey, a decrypter's with a "keyID" error).
+      // earlier: an encrypter drops it, counted as droppedNoKey; a decrypter keeps it until
+      // the key comes, within its keyWait bounds).
       return Promise.all([...generations.keys()].map((g) => apply(t, kind, g).catch(() => {})));
     },
     async key({ generation, kids, key, current: isCurrent }) {

@@ -5,8 +5,8 @@
 import { cipherSuites } from './wasm.js';
 
 // The low-level API: Sender, Receiver, parseHeader, cipherSuiteInfo, cipherSuites,
-// errorCodes, derivationInfo, ErrorRuns, errorTypeOf; and hazmatProtectFrame (test vectors and
-// interop only).
+// errorCodes, derivationInfo, ErrorRuns, errorTypeOf, KeyWaitBuffer, keyWaitCapacity; and
+// hazmatProtectFrame (test vectors and interop only).
 export * from './wasm.js';
 // W3C names of PR #312; the #308 names (…Encrypter / …Decrypter) are the same classes.
 export {

@@ -9,8 +9,15 @@
 // per-thread registry sees every encryptor: a second live encryptor given the key material and
 // KID another one uses is refused with "key_in_use" (two Senders under one key would repeat
 // every counter, i.e. every AES-GCM/CTR nonce).
+//
+// Frames before their key (W3C issues #289 / #306, RFC 9605 §4.4.4): a decryptor keeps a frame
+// whose KID has no key (it would fail with "unknown_key_id") in sframe-core's bounded
+// KeyWaitBuffer (the wasm module's tag-only instantiation: the frame object stays here, in
+// #held by its tag) and, once addDecryptionKey installs that KID's key, decrypts and enqueues
+// the frames it kept, oldest first, before any frame that arrives later. The bounds and the
+// order of drops are the core's; this file keeps the objects and counts.
 
-import { ErrorRuns, Sender, Receiver, parseHeader } from './wasm.js';
+import { ErrorRuns, KeyWaitBuffer, Sender, Receiver, parseHeader } from './wasm.js';
 import {
   aadOf,
   codecForMimeType,
@@ -24,7 +31,7 @@ import {
 } from './codec.js';
 import { resolveTransformKey, wipeKey } from './keys.js';
 import { webCryptoDecrypt, webCryptoEncrypt } from './webcrypto.js';
-import { errorCodeOf, errorTypeFor } from './spec.js';
+import { errorCodeOf, errorTypeFor, parseKeyWait } from './spec.js';
 
 /** @typedef {import('../index.js').CipherSuiteInfo} CipherSuiteInfo */
 /** @typedef {import('../index.js').SFrameStats} SFrameStats */
@@ -33,6 +40,26 @@ import { errorCodeOf, errorTypeFor } from './spec.js';
 /** @typedef {import('./keys.js').TransformKey} TransformKey */
 /** @typedef {import('./webcrypto.js').WebCryptoSFrameKey} WebCryptoSFrameKey */
 /** @typedef {{ web: WebCryptoSFrameKey, external: boolean }} WebKey */
+/**
+ * A frame waiting for its key (by its tag in #held): what #process needs to take it up again.
+ * @typedef {{ chunk: SFrameErrorFrame, encoded: boolean, data: Uint8Array,
+ *   codec: import('./codec.js').Codec }} HeldFrame
+ */
+/** @typedef {import('../index.js').SFrameKeyWaitDrops} KeyWaitDrops */
+
+/** @type {() => number} */
+let clock = () => performance.now();
+
+/**
+ * Internal (tests; not exported by the package index): the clock of the key-wait buffers, in
+ * milliseconds (default performance.now()); undefined restores it. Returns the previous one.
+ * @param {(() => number) | undefined} fn
+ */
+export function setKeyWaitClock(fn) {
+  const before = clock;
+  clock = fn ?? (() => performance.now());
+  return before;
+}
 
 
 /**
@@ -168,6 +195,25 @@ export class SFrameEngine {
    * @type {import('../index.js').SFrameKeyStats[] | null}
    */
   #finalKeys = null;
+  /**
+   * Decryptor: frames whose KID has no key yet, waiting for it (null: keyWait.maxFrames 0, an
+   * encryptor, or released). The wasm buffer keeps tags, bounds and order; #held the frames.
+   * @type {KeyWaitBuffer | null}
+   */
+  #wait = null;
+  /** @type {Map<number, HeldFrame>} */
+  #held = new Map();
+  #nextTag = 0;
+  #releasedFromBuffer = 0;
+  /** @type {KeyWaitDrops} */
+  #droppedFromBuffer = { overflow: 0, expired: 0, tooBig: 0, removed: 0, closed: 0 };
+  /**
+   * The processing in flight: a frame on the WebCrypto path, or frames released from the
+   * key-wait buffer. Work that comes meanwhile (the next frame, a release) runs after it, so
+   * frames leave in the order they are taken up (#serial). null: nothing in flight.
+   * @type {Promise<void> | null}
+   */
+  #inflight = null;
   /** @type {(init: SFrameTransformErrorEventInit) => void} */
   #report;
   /** @type {() => Error} */
@@ -175,10 +221,10 @@ export class SFrameEngine {
 
   /**
    * @param {{ role: 'encrypt' | 'decrypt', suite: CipherSuiteInfo, compatibilityMode?: unknown,
-   *   replayWindow?: number, report: (init: SFrameTransformErrorEventInit) => void,
+   *   replayWindow?: number, keyWait?: unknown, report: (init: SFrameTransformErrorEventInit) => void,
    *   closedError: () => Error }} config
    */
-  constructor({ role, suite, compatibilityMode, replayWindow, report, closedError }) {
+  constructor({ role, suite, compatibilityMode, replayWindow, keyWait, report, closedError }) {
     this.role = role;
     this.suite = suite;
     this.mode = /** @type {CompatibilityMode} */ (parseCompatibilityMode(compatibilityMode));
@@ -186,16 +232,26 @@ export class SFrameEngine {
     this.#closedError = closedError;
     if (role === 'encrypt') this.#sender = new Sender(suite.id);
     else {
+      const wait = parseKeyWait(keyWait, 'keyWait');
       this.#receiver = new Receiver(suite.id, { replayWindow });
       this.#runs = new ErrorRuns();
+      if (wait.maxFrames > 0) {
+        try {
+          this.#wait = new KeyWaitBuffer(wait.maxFrames, wait.maxBytes, wait.maxAgeMs);
+        } catch (e) {
+          this.#receiver.free();
+          throw e;
+        }
+      }
     }
     this.stream = new TransformStream({
       start: (controller) => {
         this.#controller = controller;
       },
-      transform: (chunk, controller) => this.#transform(chunk, controller),
-      // Writable closed: no frame can come any more.
-      flush: () => this.release(),
+      transform: (chunk, controller) => this.#serial(() => this.#transform(chunk, controller)),
+      // Writable closed: no frame can come any more (frames released from the key-wait
+      // buffer meanwhile are finished first; those still waiting are dropped).
+      flush: () => (this.#inflight ? this.#inflight.then(() => this.release()) : this.release()),
       // Writable aborted or readable cancelled (Streams "transformer.cancel"; engines without
       // it free at close() or when the object is garbage-collected).
       // @ts-ignore: `cancel` is newer than TypeScript's Transformer type.
@@ -217,6 +273,14 @@ export class SFrameEngine {
   release() {
     if (this.#receiver && this.#finalKeys === null) this.#finalKeys = this.#keyStats();
     this.closed = true;
+    if (this.#wait) {
+      // Frames still waiting for a key are dropped with the stream: counted, no event.
+      this.#droppedFromBuffer.closed += this.#held.size;
+      this.stats.dropped += this.#held.size;
+      this.#held.clear();
+      this.#wait.free();
+      this.#wait = null;
+    }
     this.#sender?.free();
     this.#receiver?.free();
     this.#sender = null;
@@ -255,6 +319,9 @@ export class SFrameEngine {
       else receiver.addDerivedKey(kid, k.wasm.sframeKey, k.wasm.sframeSalt);
       this.#setRxWeb(kid, k.web ? { web: k.web, external: k.external } : null);
       this.#rxKids.add(kid);
+      // Frames that waited for this key: decrypted and enqueued now (or after the frame in
+      // flight), before any frame taken up later; the call resolves once they are.
+      if (this.#wait?.waitingFor(kid)) return this.#serial(() => this.#releaseKeyId(kid));
     });
   }
 
@@ -270,6 +337,8 @@ export class SFrameEngine {
       this.#receiver.removeKey(kid);
       this.#setRxWeb(kid, null);
       this.#rxKids.delete(kid);
+      // Frames waiting for this KID: its key is not coming (dropped, "keyID" failures).
+      if (this.#wait) this.#dropFromBuffer(this.#wait.dropKeyId(kid));
     });
     this.#keyQueue = done.catch(() => {});
     return done;
@@ -290,7 +359,7 @@ export class SFrameEngine {
   /**
    * @param {SFrameKey} key
    * @param {bigint} kid
-   * @param {(sender: Sender | null, receiver: Receiver | null, k: TransformKey) => void} apply
+   * @param {(sender: Sender | null, receiver: Receiver | null, k: TransformKey) => void | Promise<void>} apply
    * @returns {Promise<void>}
    */
   #enqueueKey(key, kid, apply) {
@@ -302,7 +371,7 @@ export class SFrameEngine {
       .then((k) => {
         try {
           if (this.closed) throw this.#closedError();
-          apply(this.#sender, this.#receiver, k);
+          return apply(this.#sender, this.#receiver, k);
         } finally {
           // wasm copied the bytes (and zeroizes its copy); wipe the JS ones now.
           wipeKey(/** @type {import('./keys.js').ResolvedKey} */ (k.wasm));
@@ -367,6 +436,9 @@ export class SFrameEngine {
       currentErrorRun: runs.current,
       lastErrorRun: runs.lastEnded,
       keys: this.#finalKeys ?? this.#keyStats(),
+      buffered: this.#held.size,
+      releasedFromBuffer: this.#releasedFromBuffer,
+      droppedFromBuffer: { ...this.#droppedFromBuffer },
     };
   }
 
@@ -394,7 +466,10 @@ export class SFrameEngine {
    * before it takes the next frame, so frames leave in the order they came, whichever path
    * each one took. That path settles with null for a dropped frame (after counting and
    * reporting it, as the wasm path does), never rejects: a rejected transform promise errors
-   * the whole stream.
+   * the whole stream. The stream calls it through #serial: frames released from the key-wait
+   * buffer (addDecryptionKey) are processed the same way between two frames, and a frame
+   * that comes meanwhile waits for them — released frames of a KID leave before any later
+   * frame of that KID.
    * @param {unknown} chunk
    * @param {TransformStreamDefaultController} controller
    * @returns {void | Promise<void>}
@@ -419,19 +494,122 @@ export class SFrameEngine {
       controller.enqueue(chunk);
       return;
     }
+    // Frames that waited longer than keyWait.maxAgeMs for their key are given up as time
+    // goes by (their "keyID" failures reported now), not only when the next frame is held.
+    if (this.#held.size > 0) this.#expire();
     const codec = this.#codecFor(chunk, encoded);
     // The object written, whichever it is: what an error event reports as its `frame`.
     const frame = /** @type {SFrameErrorFrame} */ (chunk);
+    return this.#process({ chunk: frame, encoded, data, codec }, controller, true);
+  }
+
+  /**
+   * Encrypts or decrypts one frame and enqueues the result (a promise of that on the WebCrypto
+   * path; it never rejects). `mayWait`: a decryptor holds the frame in the key-wait buffer if
+   * its KID has no key (false for a frame released from it).
+   * @param {HeldFrame} item
+   * @param {TransformStreamDefaultController} controller
+   * @param {boolean} mayWait
+   * @returns {void | Promise<void>}
+   */
+  #process(item, controller, mayWait) {
+    const { chunk, encoded, data, codec } = item;
     /** @type {Uint8Array | null | Promise<Uint8Array | null>} */
     const out = this.#sender
-      ? this.#encrypt(this.#sender, frame, data, codec)
-      : this.#decrypt(/** @type {Receiver} */ (this.#receiver), frame, data, codec);
+      ? this.#encrypt(this.#sender, chunk, data, codec)
+      : this.#decrypt(/** @type {Receiver} */ (this.#receiver), chunk, data, codec, mayWait ? item : null);
     if (out instanceof Promise) {
       return out.then((o) => {
-        if (o !== null && !this.closed) this.#deliver(frame, encoded, o, controller);
+        if (o !== null && !this.closed) this.#deliver(chunk, encoded, o, controller);
       });
     }
-    if (out !== null) this.#deliver(frame, encoded, out, controller);
+    if (out !== null && !this.closed) this.#deliver(chunk, encoded, out, controller);
+  }
+
+  /**
+   * Runs `work` now, or — when processing is in flight (a frame on the WebCrypto path, frames
+   * released from the key-wait buffer) — after it: frames are enqueued in the order they are
+   * taken up. Returns what `work` returns, or the promise of its end.
+   * @param {() => void | Promise<void>} work never rejects
+   * @returns {void | Promise<void>}
+   */
+  #serial(work) {
+    const prev = this.#inflight;
+    const r = prev === null ? work() : prev.then(work);
+    if (!(r instanceof Promise)) return r;
+    /** @type {Promise<void>} */
+    const tracked = r.then(() => {
+      if (this.#inflight === tracked) this.#inflight = null;
+    });
+    this.#inflight = tracked;
+    return tracked;
+  }
+
+  /**
+   * Keeps a frame that failed only for want of its key (RFC 9605 §4.4.4) until the key comes.
+   * false: the decryptor holds nothing (keyWait.maxFrames 0); the frame fails as before.
+   * @param {HeldFrame} item
+   * @param {bigint | null} kid the KID of its header
+   * @returns {boolean}
+   */
+  #hold(item, kid) {
+    const wait = this.#wait;
+    if (wait === null || kid === null) return false;
+    const tag = this.#nextTag++;
+    this.#held.set(tag, item);
+    // The frames this pushes out (oldest first), or this frame if it alone is over maxBytes.
+    this.#dropFromBuffer(wait.hold(kid, tag, item.data.length, clock()));
+    return true;
+  }
+
+  /** Gives up the frames that waited longer than keyWait.maxAgeMs. */
+  #expire() {
+    if (this.#wait) this.#dropFromBuffer(this.#wait.expire(clock()));
+  }
+
+  /**
+   * Frames the key-wait buffer dropped (pushed out, too old, too big, or their KID's key
+   * removed): freed, counted by reason, and failed as the "keyID" failures they were — one
+   * "error" event per run, as for any failure.
+   * @param {import('../index.js').KeyWaitFrame[]} dropped
+   */
+  #dropFromBuffer(dropped) {
+    for (const d of dropped) {
+      const item = this.#held.get(d.tag);
+      if (item === undefined) continue;
+      this.#held.delete(d.tag);
+      this.#droppedFromBuffer[/** @type {keyof KeyWaitDrops} */ (d.reason)]++;
+      this.#fail(item.chunk, 'keyID', 'unknown_key_id', d.keyId);
+    }
+  }
+
+  /**
+   * Decrypts and enqueues, oldest first, the frames that waited for the key of `kid` (just
+   * installed); each is finished before the next is taken up. Runs through #serial.
+   * @param {bigint} kid
+   * @returns {void | Promise<void>}
+   */
+  #releaseKeyId(kid) {
+    const wait = this.#wait;
+    const rx = this.#receiver;
+    const controller = this.#controller;
+    if (wait === null || rx === null || controller === null) return;
+    this.#expire(); // none older than maxAgeMs is delivered
+    /** @returns {void | Promise<void>} */
+    const next = () => {
+      // Stops if the engine was released meanwhile (#wait null; rx freed with it).
+      while (this.#wait === wait && rx.hasKeyFor(kid)) {
+        const h = wait.release(kid);
+        if (h === null) return;
+        const item = this.#held.get(h.tag);
+        if (item === undefined) continue;
+        this.#held.delete(h.tag);
+        this.#releasedFromBuffer++;
+        const done = this.#process(item, controller, false);
+        if (done instanceof Promise) return done.then(next);
+      }
+    };
+    return next();
   }
 
   /**
@@ -542,13 +720,16 @@ export class SFrameEngine {
    * tagLength bytes and the only other thing it reads is whether the part holds header and
    * tag, which that prefix answers exactly as the whole part — so a large frame is not copied
    * into wasm just to be parsed.
+   * A frame whose KID has no key is held (`wait`: the frame to keep; null: fail it) and null
+   * returned: the wasm path is the one that finds out (unknown_key_id changes nothing).
    * @param {Receiver} receiver
    * @param {SFrameErrorFrame} chunk
    * @param {Uint8Array} data
    * @param {import('./codec.js').Codec} codec
+   * @param {HeldFrame | null} wait
    * @returns {Uint8Array | null | Promise<Uint8Array | null>}
    */
-  #decrypt(receiver, chunk, data, codec) {
+  #decrypt(receiver, chunk, data, codec, wait) {
     /** @type {Uint8Array} */
     let clear;
     /** @type {Uint8Array} */
@@ -561,7 +742,7 @@ export class SFrameEngine {
     }
     const small = sframe.length < webCryptoMinBytes;
     if (this.#rxWeb.size === 0 || (small && this.#rxExternal === 0)) {
-      return this.#decryptWasm(receiver, chunk, clear, sframe, codec);
+      return this.#decryptWasm(receiver, chunk, clear, sframe, codec, wait);
     }
     /** @type {import('../pkg/sframe_wasm.js').Opening} */
     let opening;
@@ -569,8 +750,13 @@ export class SFrameEngine {
       opening = receiver.unprotectExternal(sframe.subarray(0, this.suite.maxOverhead));
     } catch (e) {
       // unknown_key_id: no installed key — or a KID the receiver derives itself (ratchet,
-      // MLS): the wasm path handles it (and reports an unknown KID exactly as before).
-      if (errorCodeOf(e) === 'unknown_key_id') return this.#decryptWasm(receiver, chunk, clear, sframe, codec);
+      // MLS): the wasm path handles it (and reports an unknown KID exactly as before). A KID
+      // with no key at all (hasKeyFor) waits for it here, without copying the frame to wasm.
+      if (errorCodeOf(e) === 'unknown_key_id') {
+        const kid = wait === null ? null : keyIdOf(sframe, this.suite.maxOverhead);
+        if (wait !== null && kid !== null && !receiver.hasKeyFor(kid) && this.#hold(wait, kid)) return null;
+        return this.#decryptWasm(receiver, chunk, clear, sframe, codec, wait);
+      }
       this.#decryptFailed(chunk, e, () => keyIdOf(sframe, this.suite.maxOverhead));
       return null;
     }
@@ -578,7 +764,7 @@ export class SFrameEngine {
     const entry = this.#rxWeb.get(kid);
     if (entry === undefined || (small && !entry.external)) {
       opening.free();
-      return this.#decryptWasm(receiver, chunk, clear, sframe, codec);
+      return this.#decryptWasm(receiver, chunk, clear, sframe, codec, wait);
     }
     const web = entry.web; // captured now: a key replaced meanwhile fails commitExternal
     const headerLength = opening.headerLength;
@@ -627,12 +813,17 @@ export class SFrameEngine {
    * @param {Uint8Array} clear
    * @param {Uint8Array} sframe
    * @param {import('./codec.js').Codec} codec
+   * @param {HeldFrame | null} wait the frame to hold if its KID has no key
    * @returns {Uint8Array | null}
    */
-  #decryptWasm(receiver, chunk, clear, sframe, codec) {
+  #decryptWasm(receiver, chunk, clear, sframe, codec, wait) {
     try {
       return restoreFrame(codec, clear, receiver.unprotect(sframe, clear));
     } catch (e) {
+      // No key for its KID (nothing changed in the receiver): the frame waits for it.
+      if (wait !== null && errorCodeOf(e) === 'unknown_key_id') {
+        if (this.#hold(wait, keyIdOf(sframe, this.suite.maxOverhead))) return null;
+      }
       this.#decryptFailed(chunk, e, () => keyIdOf(sframe, this.suite.maxOverhead));
       return null;
     }

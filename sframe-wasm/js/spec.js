@@ -10,7 +10,7 @@
 // tsc refuses a code the core does not have (test/tables.test.mjs checks that union against
 // errorCodes()).
 
-import { cipherSuites, errorTypeOf } from './wasm.js';
+import { cipherSuites, errorTypeOf, keyWaitCapacity } from './wasm.js';
 
 /** @typedef {import('../index.js').SFrameCipherSuite} SFrameCipherSuite */
 /** @typedef {import('../index.js').SFrameTransformErrorEventType} SFrameTransformErrorEventType */
@@ -27,6 +27,8 @@ import { cipherSuites, errorTypeOf } from './wasm.js';
 export const SUITE_NAMES = Object.freeze(
   /** @type {SFrameCipherSuite[]} */ (cipherSuites().map((s) => s.name)),
 );
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 /** SFrameTransformErrorEventType values. */
 const ERROR_TYPES = Object.freeze(['authentication', 'keyID', 'syntax']);
@@ -141,11 +143,56 @@ export function errorTypeFor(code) {
  * `{ required SFrameCipherSuite cipherSuite }` and RTCRtpSFrameEncryptorOptions, which adds
  * `type = "per-frame"` (W3C PR #312; before it every constructor read `type`, and this package
  * still reads it on every one), plus this package's extensions (`compatibilityMode`, `replayWindow`), which are passed through unchecked (the
- * transform checks them).
+ * transform checks them), and `keyWait`, converted here (parseKeyWait).
  * @typedef {{ cipherSuite: SFrameCipherSuite, type: 'per-frame',
  *   compatibilityMode?: import('../index.js').SFrameCompatibilityMode,
- *   replayWindow?: number }} SpecOptions
+ *   replayWindow?: number, keyWait?: KeyWaitOptions }} SpecOptions
  */
+/** @typedef {Required<import('../index.js').SFrameKeyWaitOptions>} KeyWaitOptions */
+
+/**
+ * The defaults of a decryptor's `keyWait` option (frames that arrive before their key wait
+ * for it; W3C issues #289 / #306, RFC 9605 §4.4.4). The age limit is the one that normally
+ * binds: 2 s covers a key exchange on joining a call or a rotation whose key is late (the
+ * application's key management decides the real figure), and a frame later than that is of
+ * little use. 256 frames (the wasm buffer's capacity) are more than 2 s of 50 fps audio or
+ * 60 fps video; 4 MiB hold 2 s of video up to ~16 Mbit/s, and bound what frames the network
+ * sends under KIDs that never get a key can pin in memory.
+ * @type {Readonly<KeyWaitOptions>}
+ */
+export const KEY_WAIT_DEFAULTS = Object.freeze({ maxFrames: 256, maxBytes: 4 * 1024 * 1024, maxAgeMs: 2000 });
+
+/**
+ * A decryptor's `keyWait` option with its defaults filled in: each member converted as WebIDL
+ * does for an `[EnforceRange] unsigned long long` (ToNumber; NaN, ±Infinity, negative or above
+ * 2^53-1 → TypeError; fractions truncated), `maxFrames` at most the wasm buffer's capacity
+ * (`keyWaitCapacity()`, RangeError above). `maxFrames: 0` turns holding off.
+ * @param {unknown} v
+ * @param {string} what
+ * @returns {KeyWaitOptions}
+ */
+export function parseKeyWait(v, what) {
+  if (v === undefined || v === null) return { ...KEY_WAIT_DEFAULTS };
+  if (typeof v !== 'object') throw new TypeError(`${what}: keyWait must be an object`);
+  const o = /** @type {Record<string, unknown>} */ (v);
+  /** @param {'maxAgeMs' | 'maxBytes' | 'maxFrames'} name */
+  const member = (name) => {
+    if (o[name] === undefined) return KEY_WAIT_DEFAULTS[name];
+    const n = Math.trunc(Number(o[name]));
+    if (!Number.isFinite(n) || n < 0 || n > MAX_SAFE) {
+      throw new TypeError(`${what}: keyWait.${name} must be a non-negative integer`);
+    }
+    return n;
+  };
+  // Dictionary members in lexicographic order.
+  const maxAgeMs = member('maxAgeMs');
+  const maxBytes = member('maxBytes');
+  const maxFrames = member('maxFrames');
+  if (maxFrames > keyWaitCapacity()) {
+    throw new RangeError(`${what}: keyWait.maxFrames must be at most ${keyWaitCapacity()}`);
+  }
+  return { maxFrames, maxBytes, maxAgeMs };
+}
 
 /**
  * Converts the constructor argument as WebIDL does, then applies the constructor steps this
@@ -196,10 +243,10 @@ export function parseSpecOptions(options, what) {
     );
   }
   if (o.replayWindow !== undefined) out.replayWindow = Number(o.replayWindow);
+  if (o.keyWait !== undefined) out.keyWait = parseKeyWait(o.keyWait, what);
   return out;
 }
 
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const MAX_U64 = (1n << 64n) - 1n;
 
 /**

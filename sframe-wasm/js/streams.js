@@ -188,6 +188,10 @@ function setOnerror(target, slot, handler) {
  * A frame that fails is dropped and an "error" event (SFrameTransformErrorEvent) is fired:
  * errorType "authentication" (wrong key or altered frame), "keyID" (no key for its KID) or
  * "syntax" (not an SFrame frame). Replayed frames are dropped silently (stats.replayed).
+ * Extension `keyWait` (W3C issues #289 / #306): a frame whose KID has no key yet waits for it
+ * (bounded: `{ maxFrames, maxBytes, maxAgeMs }`, oldest dropped first) and is decrypted and
+ * enqueued, in order, once addDecryptionKey installs that key; its "keyID" failure (event)
+ * comes only if it is dropped from the buffer instead. `keyWait: { maxFrames: 0 }`: no wait.
  */
 export class SFrameDecryptorStream extends EventTarget {
   /** @type {SFrameEngine} */
@@ -204,6 +208,7 @@ export class SFrameDecryptorStream extends EventTarget {
       suite: cipherSuiteInfo(o.cipherSuite),
       compatibilityMode: o.compatibilityMode,
       replayWindow: o.replayWindow,
+      keyWait: o.keyWait,
       report: (init) => this.dispatchEvent(new SFrameTransformErrorEvent('error', init)),
       closedError: () => closedState('SFrameDecryptorStream'),
     });
@@ -303,6 +308,7 @@ export class SFrameTransform extends EventTarget {
       suite: legacySuite(options),
       compatibilityMode: options.compatibilityMode,
       replayWindow: options.replayWindow,
+      keyWait: options.keyWait,
       report: (init) => this.dispatchEvent(new SFrameTransformErrorEvent('error', init)),
       closedError: legacyClosedError,
     });

@@ -320,6 +320,8 @@ export class RTCRtpSFrameEncryptor {
  * W3C `RTCRtpSFrameDecryptor`: `receiver.transform = new RTCRtpSFrameDecryptor({ cipherSuite })`.
  * An EventTarget: frames that fail to decrypt are dropped and fire "error"
  * (SFrameTransformErrorEvent: errorType "authentication", "keyID" or "syntax", keyID, frame).
+ * Frames that arrive before their key wait for it in the worker (extension option `keyWait`,
+ * see SFrameDecryptorStream).
  */
 export class RTCRtpSFrameDecryptor extends EventTarget {
   /** @param {import('../index.js').SFrameTransformOptions} options */

@@ -12,6 +12,8 @@ import init, {
   hazmatProtectFrame,
   ErrorRuns,
   errorTypeOf,
+  KeyWaitBuffer,
+  keyWaitCapacity,
 } from '../pkg/sframe_wasm.js';
 
 const wasmUrl = new URL('../pkg/sframe_wasm_bg.wasm', import.meta.url);
@@ -35,4 +37,6 @@ export {
   hazmatProtectFrame, // tests and interop only: never for media (see index.d.ts)
   ErrorRuns,
   errorTypeOf,
+  KeyWaitBuffer,
+  keyWaitCapacity,
 };

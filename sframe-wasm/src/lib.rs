@@ -26,6 +26,12 @@
 //! * `ErrorRuns` — `observe(errorType, keyId)`, `success()`: one error report per run of
 //!   identical failures (`sframe_core::report`); `errorTypeOf(code)` → the W3C
 //!   `SFrameTransformErrorEventType` of a receiver's error code (`FailureKind::of`).
+//! * `KeyWaitBuffer` — `hold(keyId, tag, size, now)`, `release(keyId)`, `expire(now)`,
+//!   `dropKeyId(keyId)`, `dropAll()`: frames whose KID has no key yet, held (by the caller's
+//!   tag; the frame objects stay in JavaScript) until it arrives, within count, byte and age
+//!   limits, oldest dropped first (`sframe_core::keywait`, RFC 9605 §4.4.4);
+//!   `keyWaitCapacity()` → its fixed capacity in frames. `Receiver.hasKeyFor(keyId)` tells
+//!   whether a frame of that KID finds a key (false: it would fail with `"unknown_key_id"`).
 //!
 //! Key IDs and counters are `bigint`s (64-bit); a key ID may also be given as a
 //! non-negative safe-integer `number`. Byte inputs may be a `Uint8Array`, any other
@@ -62,6 +68,7 @@
 
 mod convert;
 mod error;
+mod keywait;
 mod report;
 
 use convert::{bytes, derived, key_id, optional_bytes, suite};
@@ -368,6 +375,18 @@ impl Receiver {
         #[wasm_bindgen(js_name = keyId, unchecked_param_type = "bigint | number")] kid: &JsValue,
     ) -> JsResult<bool> {
         Ok(self.inner.has_key(key_id(kid)?))
+    }
+
+    /// Whether a frame under `keyId` finds a key, without decrypting anything
+    /// (`sframe_core::Receiver::has_key_for`): `false` means `unprotect` of the frame would
+    /// throw `"unknown_key_id"` and change nothing — the frame can wait for its key
+    /// (`KeyWaitBuffer`).
+    #[wasm_bindgen(js_name = hasKeyFor)]
+    pub fn has_key_for(
+        &self,
+        #[wasm_bindgen(js_name = keyId, unchecked_param_type = "bigint | number")] kid: &JsValue,
+    ) -> JsResult<bool> {
+        Ok(self.inner.has_key_for(key_id(kid)?))
     }
 
     /// Removes every key.

@@ -173,7 +173,8 @@ test('key methods reject as the spec says: TypeError, RangeError, InvalidModific
 test('decryptor error events: SFrameTransformErrorEvent with errorType, keyID, frame; onerror and listeners', async () => {
   const key = freshKey();
   const enc = new SFrameEncryptorStream({ cipherSuite: 'AES_256_CTR_HMAC_SHA512_32' });
-  const dec = new SFrameDecryptorStream({ cipherSuite: 'AES_256_CTR_HMAC_SHA512_32' });
+  // keyWait off: frames without their key fail at once (the wait is test/keywait.test.mjs's).
+  const dec = new SFrameDecryptorStream({ cipherSuite: 'AES_256_CTR_HMAC_SHA512_32', keyWait: { maxFrames: 0 } });
   await enc.setEncryptionKey(key, 300);
   const [a, b, c] = await run(enc, [frame(20, 1), frame(20, 2), frame(20, 3)]);
   const viaListener = [];
@@ -243,7 +244,8 @@ test('W3C PR #313: an error event\'s frame is the encoded frame object written, 
     ['authentication, WebCrypto path', freshKey(), 1, 'authentication'],
   ];
   for (const [what, decKey, i, errorType] of cases) {
-    const dec = new SFrameDecryptorStream({ cipherSuite: SUITE });
+    // keyWait off: frames without their key fail at once (the wait is test/keywait.test.mjs's).
+    const dec = new SFrameDecryptorStream({ cipherSuite: SUITE, keyWait: { maxFrames: 0 } });
     if (decKey) await dec.addDecryptionKey(decKey, 12);
     const events = [];
     dec.onerror = (e) => events.push(e);

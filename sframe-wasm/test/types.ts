@@ -18,6 +18,11 @@ import {
   errorCodes,
   hazmatProtectFrame,
   installPolyfill,
+  KeyWaitBuffer,
+  keyWaitCapacity,
+  Receiver,
+  type KeyWaitFrame,
+  type SFrameKeyWaitDrops,
   type CipherSuiteInfo,
   type SFrameCipherSuite,
   type SFrameErrorCode,
@@ -161,5 +166,25 @@ export async function statistics(): Promise<number> {
   void new SFrameEncryptorStream(suite).stats.errorEvents;
   const ev = new SFrameTransformErrorEvent('error', { errorType: 'keyID', frame: null, previousRun: run });
   const n: number | undefined = ev.previousRun?.count;
+  // @ts-expect-error nor a key-wait buffer
+  void enc.buffered;
   return enc.bytesIn + enc.failures.syntax + rtp.errorsSuppressed + (n ?? 0);
+}
+
+/** Frames before their key: the decryptors' keyWait option and its counters. */
+export async function keyWait(): Promise<number> {
+  const cipherSuite = 'AES_128_GCM_SHA256_128';
+  const dec = new RTCRtpSFrameDecryptor({ cipherSuite, keyWait: { maxFrames: 64, maxAgeMs: 1500 } });
+  const stream = new SFrameDecryptorStream({ cipherSuite, keyWait: { maxFrames: 0 } });
+  new SFrameTransform({ role: 'decrypt', cipherSuite, keyWait: {} }).close();
+  // @ts-expect-error members are numbers
+  void new SFrameDecryptorStream({ cipherSuite, keyWait: { maxFrames: '8' } });
+  const s = await dec.getStats();
+  const d: SFrameKeyWaitDrops = s.droppedFromBuffer;
+  const low = new KeyWaitBuffer(keyWaitCapacity(), 1 << 20, 2000);
+  const dropped: KeyWaitFrame[] = low.hold(7n, 0, 1200, performance.now());
+  const released: KeyWaitFrame | null = low.release(7n);
+  const reason: 'released' | 'overflow' | 'expired' | 'tooBig' | 'removed' | undefined = released?.reason;
+  void [dropped, reason, new Receiver('AES_128_GCM_SHA256_128').hasKeyFor(7n)];
+  return s.buffered + s.releasedFromBuffer + d.overflow + d.expired + d.tooBig + d.removed + d.closed + stream.stats.buffered;
 }

@@ -163,6 +163,9 @@ test('loopback: frames before the key are dropped and counted; a non-extractable
     currentErrorRun: null,
     lastErrorRun: null,
     keys: [{ keyID: 17n, frames: 2, authenticationFailures: 0, highestCounter: 1n }],
+    buffered: 0,
+    releasedFromBuffer: 0,
+    droppedFromBuffer: { overflow: 0, expired: 0, tooBig: 0, removed: 0, closed: 0 },
   });
 });
 
@@ -195,7 +198,8 @@ test('same wire layout as SFrameTransform: an old-style decryptor opens what RTC
 test('decryptor errors arrive on the main thread as SFrameTransformErrorEvents', async () => {
   const raw = freshBytes();
   const enc = new RTCRtpSFrameEncryptor({ cipherSuite: SUITE });
-  const dec = new RTCRtpSFrameDecryptor({ cipherSuite: SUITE });
+  // keyWait off: frames without their key fail at once (the wait is test/keywait.test.mjs's); the option reaches the worker's decryptor.
+  const dec = new RTCRtpSFrameDecryptor({ cipherSuite: SUITE, keyWait: { maxFrames: 0 } });
   await enc.setEncryptionKey(raw, 3);
   await dec.addDecryptionKey(freshBytes(), 3); // the wrong key
   await enc.fake.push(vp8(80, 1), vp8(80, 2));
