@@ -12,6 +12,7 @@
 //     (plaintext samples, SFrame headers, KIDs decrypted per feed).
 import { JanusSession } from './janus.js';
 import { DemoKeys, removeMember } from './keys.js';
+import { errorsFromStats } from './stats.js';
 
 const params = new URLSearchParams(location.search);
 const room = Number(params.get('room') ?? 1234);
@@ -113,17 +114,19 @@ const mainThread = {
             .map((e) => e.t.removeDecryptionKey(kidOf(e.kind, e.participant, msg.epoch)).catch(() => {})),
         );
         return {};
-      case 'report':
+      case 'report': {
+        const transforms = await Promise.all(
+          this.transforms.map(async ({ t, role, kind, participant }) => ({ role, kind, participant, ...(await t.getStats()) })),
+        );
         return {
           sent: null, // the package's worker has the frames; see e2e (api=worker) for wire evidence
-          feeds: structuredClone(this.feeds),
+          feeds: errorsFromStats(this.feeds, transforms),
           keyErrors: this.keyErrors,
           epochs: [...this.epochs.keys()],
           sendEpoch: this.sendEpoch,
-          transforms: await Promise.all(
-            this.transforms.map(async ({ t, role, kind, participant }) => ({ role, kind, participant, ...(await t.getStats()) })),
-          ),
+          transforms,
         };
+      }
       default:
         throw new Error(`unknown message ${msg.type}`);
     }

@@ -13,6 +13,8 @@
 //
 // Evidence for the e2e test: samples of the plaintext each encrypter saw (by KID/CTR), every
 // SFrame header leaving our encrypters, and per feed the KIDs decrypted and error events.
+import { errorsFromStats } from './stats.js';
+
 const lib = Promise.all([import('/sframe-wasm/js/index.js'), import('/sframe-wasm/js/codec.js')]);
 let SFrameEncrypterStream, SFrameDecrypterStream, parseHeader, codecForMimeType, clearPrefixLength, splitProtected;
 const loaded = lib.then(([m, codec]) => {
@@ -170,7 +172,7 @@ onmessage = async ({ data: msg }) => {
       case 'report':
         reply = {
           sent: { ...sent, seen: sent.seen.size, perKid: { ...sent.perKid } },
-          feeds: structuredClone(feeds),
+          feeds: errorsFromStats(feeds, transforms.map(({ t, role, participant }) => ({ role, participant, ...t.stats }))),
           keyErrors,
           epochs: [...epochs.keys()],
           sendEpoch,
