@@ -6,7 +6,9 @@
 # RTCRtpScriptTransform worker; VP8, and H.264 where the browser has it, + Opus; one KID per
 # track, no (KID, CTR) twice on the wire, "key_in_use" for a shared key + KID, H.264 SEI never
 # in clear, wrong key -> "authentication" errors — and a call between the two browsers, both
-# directions, both APIs (examples/browser/peer.html). Then one short run of the browser bench
+# directions, both APIs (examples/browser/peer.html); every video codec each browser offers
+# (VP8, VP9, AV1 with SVC, H.264; H.265 skipped where absent) and Opus with RED (also under
+# receiver-side loss) decoding through the transform (e2e/codecs.test.mjs). Then one short run of the browser bench
 # (sframe-wasm/bench/browser.mjs --quick: headless Chromium, a dedicated worker; not a timing check).
 # The tests run in a network namespace that has only loopback: ICE uses 127.0.0.1 / ::1 and
 # nothing leaves the machine.
