@@ -360,8 +360,26 @@ export function hazmatProtectFrame(
   metadata?: Bytes | null,
 ): Uint8Array;
 
-/** "auto" (default: from the encoded frame's mimeType), "none", "VP8", "H264", "opus". */
-export type SFrameCompatibilityMode = 'auto' | 'none' | 'VP8' | 'H264' | 'opus' | 'vp8' | 'h264';
+/**
+ * "auto" (default: from the encoded frame's mimeType), "none", "VP8", "VP9", "AV1", "H264",
+ * "H265" (or "HEVC"), "opus" (README, "Wire layout").
+ */
+export type SFrameCompatibilityMode =
+  | 'auto'
+  | 'none'
+  | 'VP8'
+  | 'VP9'
+  | 'AV1'
+  | 'H264'
+  | 'H265'
+  | 'HEVC'
+  | 'opus'
+  | 'vp8'
+  | 'vp9'
+  | 'av1'
+  | 'h264'
+  | 'h265'
+  | 'hevc';
 
 /**
  * W3C SFrame type (PR #293): "per-frame" (default) encrypts each encoded frame;
@@ -719,7 +737,7 @@ export class SFrameTransform extends EventTarget {
   readonly writable: WritableStream<Frame>;
   readonly role: 'encrypt' | 'decrypt';
   readonly cipherSuite: SFrameCipherSuite;
-  readonly compatibilityMode: 'auto' | 'none' | 'vp8' | 'h264' | 'opus';
+  readonly compatibilityMode: 'auto' | Codec;
   readonly stats: SFrameStats | SFrameDecryptorStats;
   onerror: ((this: SFrameTransform, event: SFrameTransformErrorEvent) => unknown) | null;
   addEventListener(
@@ -869,7 +887,7 @@ export interface InstalledInterfaces {
  */
 export function installPolyfill(target?: object): InstalledInterfaces;
 
-export type Codec = 'none' | 'vp8' | 'opus' | 'h264';
+export type Codec = 'none' | 'vp8' | 'vp9' | 'av1' | 'opus' | 'h264' | 'h265';
 export function clearPrefixLength(codec: Codec, data: Uint8Array): number;
 export function codecForMimeType(mimeType: string | undefined): Codec;
 export function h264ClearLength(data: Uint8Array): number;

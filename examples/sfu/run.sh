@@ -86,6 +86,7 @@ cors: {
 EOF
 # The room: Janus refuses participants that do not declare end-to-end encrypted media
 # (require_e2ee) and records every publisher's streams as they arrive (record, rec_dir).
+# Room ROOM + 1: VP9 and AV1 publishers, no recording (examples/sfu/codecs.test.mjs).
 cat >"$WORK/conf/janus.plugin.videoroom.jcfg" <<EOF
 general: {
 }
@@ -99,6 +100,15 @@ room-$ROOM: {
 	require_e2ee = true
 	record = true
 	rec_dir = "$WORK/recordings"
+}
+room-$((ROOM + 1)): {
+	description = "SFrame end-to-end encrypted room, VP9 and AV1"
+	publishers = 4
+	bitrate = 2000000
+	fir_freq = 5
+	audiocodec = "opus"
+	videocodec = "vp9,av1"
+	require_e2ee = true
 }
 EOF
 

@@ -7,7 +7,9 @@
 # track, no (KID, CTR) twice on the wire, "key_in_use" for a shared key + KID, H.264 SEI never
 # in clear, wrong key -> "authentication" errors — and a call between the two browsers, both
 # directions, both APIs (examples/browser/peer.html); a receiver whose key comes 1 s late
-# decodes the frames its decryptors kept (keyWait, e2e/keywait.test.mjs).
+# decodes the frames its decryptors kept (keyWait, e2e/keywait.test.mjs); every video codec
+# each browser offers (VP8, VP9, AV1 with SVC, H.264; H.265 skipped where absent) and Opus with
+# RED (also under receiver-side loss) decoding through the transform (e2e/codecs.test.mjs).
 # Then one short run of the browser bench
 # (sframe-wasm/bench/browser.mjs --quick: headless Chromium, a dedicated worker; not a timing check).
 # The tests run in a network namespace that has only loopback: ICE uses 127.0.0.1 / ::1 and

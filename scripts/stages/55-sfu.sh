@@ -9,7 +9,9 @@
 # ("authentication" errors), a removed member stops decoding while Janus still forwards to
 # it, and that Janus's own recordings hold only SFrame ciphertext, Firefox's too (headers
 # parse, no plaintext, no (KID, CTR) twice, a VP8 decoder refuses them, the room's keys
-# decrypt them). Everything it starts is stopped on exit.
+# decrypt them). Then VP9 (L2T3 SVC) and AV1 (L1T3) publishers in a second room: forwarded by
+# Janus and decoded at full size through the package's codec layouts
+# (examples/sfu/codecs.test.mjs). Everything it starts is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 need=()
@@ -59,4 +61,6 @@ export JANUS_PORT=${JANUS_PORT:-18088} RTP_PORTS=${RTP_PORTS:-21000-21999} SFU_K
 export SFU_NATIVE="$PWD/examples/sfu/native/target/debug/sframe-sfu-native"
 export CHROMIUM="$(command -v chromium)" FIREFOX="$(command -v firefox-esr)"
 # --test-timeout: a stuck step fails the stage instead of hanging CI.
-bash examples/sfu/run.sh -- node --test --test-timeout=180000 --test-reporter=spec examples/sfu/e2e.test.mjs
+# One test file at a time (--test-concurrency=1): both drive browsers against the one Janus.
+bash examples/sfu/run.sh -- node --test --test-concurrency=1 --test-timeout=180000 --test-reporter=spec \
+  examples/sfu/e2e.test.mjs examples/sfu/codecs.test.mjs

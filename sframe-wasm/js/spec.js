@@ -21,7 +21,7 @@ import { cipherSuites, errorTypeOf, keyWaitCapacity } from './wasm.js';
  * "frame_too_short", the binding's "invalid_argument", or "unknown" for anything else.
  * @typedef {import('../index.js').SFrameErrorCode | 'frame_too_short' | 'invalid_argument' | 'unknown'} CaughtErrorCode
  */
-/** @typedef {'auto' | 'none' | 'vp8' | 'h264' | 'opus'} CompatibilityMode */
+/** @typedef {'auto' | import('./codec.js').Codec} CompatibilityMode */
 
 /** The SFrameCipherSuite enum: every suite sframe-core supports (IANA order). */
 export const SUITE_NAMES = Object.freeze(

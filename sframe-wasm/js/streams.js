@@ -339,7 +339,7 @@ export class SFrameTransform extends EventTarget {
     return this.#engine.suite.name;
   }
 
-  /** The codec-compatibility mode in force ("auto", "none", "vp8", "h264", "opus"). */
+  /** The codec-compatibility mode in force: "auto" or a codec.js Codec ("none", "vp8", "h264", …). */
   get compatibilityMode() {
     return this.#engine.mode;
   }

@@ -88,7 +88,7 @@ test('constructor errors: TypeError for options, NotSupportedError for per-packe
   for (const Cls of [RTCRtpSFrameEncryptor, RTCRtpSFrameDecryptor]) {
     assert.throws(() => new Cls(), TypeError);
     assert.throws(() => new Cls({ cipherSuite: 5 }), TypeError);
-    assert.throws(() => new Cls({ cipherSuite: SUITE, compatibilityMode: 'AV1' }), TypeError);
+    assert.throws(() => new Cls({ cipherSuite: SUITE, compatibilityMode: 'AV2' }), TypeError);
     assert.throws(
       () => new Cls({ cipherSuite: SUITE, type: 'per-packet' }),
       (e) => e instanceof DOMException && e.name === 'NotSupportedError' && /packetizer/.test(e.message),
