@@ -217,8 +217,8 @@ test('maxFrames: the oldest frames are dropped first, counted, and fail as "keyI
   const key = freshKey();
   const plains = Array.from({ length: 5 }, (_, i) => plain(20, i));
   const wire = await seal(key, 7, plains);
-  // Encoded frames of a codec without a clear prefix (AV1 here: the layout "none").
-  const written = wire.map((b) => new FakeEncodedFrame(b, 'video/AV1'));
+  // Encoded frames of a codec without a clear prefix (VP9 here: the layout "none").
+  const written = wire.map((b) => new FakeEncodedFrame(b, 'video/VP9'));
   const dec = new SFrameDecryptorStream({ cipherSuite: GCM, keyWait: { maxFrames: 3 } });
   const events = [];
   dec.onerror = (e) => events.push(e);
@@ -373,7 +373,7 @@ test('frames dropped from the buffer are freed (the JS objects are garbage-colle
   const refs = [];
   // No variable of this async function may hold a frame (its context would keep it alive).
   const writeOne = (b) => {
-    const f = new FakeEncodedFrame(b, 'video/AV1');
+    const f = new FakeEncodedFrame(b, 'video/VP9');
     refs.push(new WeakRef(f));
     return d.writer.write(f);
   };
