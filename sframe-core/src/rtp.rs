@@ -1505,7 +1505,10 @@ mod tests {
     /// fewer than twice as many, wherever in a generation it was consumed; then it is taken
     /// again (the 16-bit space wraps for a legitimate stream).
     #[test]
-    #[cfg_attr(miri, ignore = "tens of thousands of pushes: slow under Miri, runs natively")]
+    #[cfg_attr(
+        miri,
+        ignore = "tens of thousands of pushes: slow under Miri, runs natively"
+    )]
     fn consumed_sequence_numbers_are_remembered_one_to_two_generations() -> Result<()> {
         let h = |seq| RtpHeader::new(96, seq, 0, 1);
         let mut out = [0u8; 64];
