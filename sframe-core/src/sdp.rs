@@ -228,6 +228,49 @@ impl fmt::Display for SdpError {
     }
 }
 
+impl SdpError {
+    /// Every [`SdpError::code`], in declaration order (new variants are appended).
+    pub const CODES: [&'static str; 11] = [
+        "not_sdp",
+        "malformed_line",
+        "malformed_media_line",
+        "session_level_sframe",
+        "sframe_with_value",
+        "duplicate_mid",
+        "no_such_section",
+        "not_rtp",
+        "section_count_mismatch",
+        "bundle_payload_type_reuse",
+        "rejected",
+    ];
+
+    /// A stable snake_case identifier of the kind of error (without its line, index or
+    /// payload type), the same in every binding: the `code` of the JavaScript `SFrameSdpError`
+    /// and, after `sdp_`, the name of the C status (`SFRAME_ERR_SDP_NOT_SDP` is `sdp_not_sdp`).
+    ///
+    /// ```
+    /// use sframe_core::sdp::{SdpError, SessionDescription};
+    /// let err = SessionDescription::parse("v=0\r\nbogus\r\n").unwrap_err();
+    /// assert_eq!(err, SdpError::MalformedLine { line: 2 });
+    /// assert_eq!(err.code(), "malformed_line");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            SdpError::NotSdp => "not_sdp",
+            SdpError::MalformedLine { .. } => "malformed_line",
+            SdpError::MalformedMediaLine { .. } => "malformed_media_line",
+            SdpError::SessionLevelSframe { .. } => "session_level_sframe",
+            SdpError::SframeWithValue { .. } => "sframe_with_value",
+            SdpError::DuplicateMid { .. } => "duplicate_mid",
+            SdpError::NoSuchSection => "no_such_section",
+            SdpError::NotRtp { .. } => "not_rtp",
+            SdpError::SectionCountMismatch { .. } => "section_count_mismatch",
+            SdpError::BundlePayloadTypeReuse(_) => "bundle_payload_type_reuse",
+            SdpError::Rejected { .. } => "rejected",
+        }
+    }
+}
+
 #[cfg(feature = "std")]
 impl std::error::Error for SdpError {}
 
