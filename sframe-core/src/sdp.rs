@@ -631,7 +631,12 @@ impl<'a> SessionDescription<'a> {
                 });
             }
         }
-        let grouped: BTreeSet<&str> = groups.iter().flatten().map(|(tag, _)| *tag).collect();
+        // Inserted one by one: `collect` would sort first, and its sort code is large in a
+        // WebAssembly module.
+        let mut grouped = BTreeSet::new();
+        for (tag, _) in groups.iter().flatten() {
+            grouped.insert(*tag);
+        }
         for section in &mut sections {
             section.bundled = section.mid.is_some_and(|m| grouped.contains(m));
         }
@@ -770,11 +775,13 @@ impl<'a> SessionDescription<'a> {
         &self,
         uses_sframe: impl Fn(&MediaSection<'a>) -> Option<bool>,
     ) -> Vec<BundleConflict> {
-        let by_mid: BTreeMap<&str, &MediaSection<'a>> = self
-            .sections
-            .iter()
-            .filter_map(|s| s.mid.map(|m| (m, s)))
-            .collect();
+        // Mids are unique (`parse`). Inserted one by one, as `grouped` in `parse`.
+        let mut by_mid: BTreeMap<&str, &MediaSection<'a>> = BTreeMap::new();
+        for s in &self.sections {
+            if let Some(m) = s.mid {
+                by_mid.insert(m, s);
+            }
+        }
         let mut out = Vec::new();
         for group in &self.groups {
             // Per payload type: the first SFrame / clear section that has it as a media
