@@ -95,6 +95,8 @@ export interface CipherSuiteInfo {
   nonceLength: number;
   tagLength: number;
   hash: 'SHA-256' | 'SHA-512';
+  /** Nh: the hash's output size in bytes (32 or 64), e.g. of a §7 per-SSRC key. */
+  hashLength: number;
   maxOverhead: number;
   /** AES-CTR + HMAC (§4.5.1: the AEAD is built in sframe-core); false: AES-GCM. */
   ctrHmac: boolean;
@@ -380,6 +382,146 @@ export type SFrameCompatibilityMode =
   | 'h264'
   | 'h265'
   | 'hevc';
+
+/**
+ * The §7 per-SSRC base key (draft-ietf-avtcore-rtp-sframe): `HKDF-Expand(HKDF-Extract(BE32(ssrc),
+ * baseKey), "SFrame 1.0 RTP Stream", Nh)` with the suite's hash, to use as that RTP stream's
+ * base key (e.g. `setEncryptionKey(await ssrcBaseKey(suite, key, ssrc), kid)`). Key bytes (at
+ * least 16) give a new `Uint8Array` of `hashLength` bytes (wipe it when done); an HKDF CryptoKey
+ * with "deriveBits" usage gives a non-extractable HKDF CryptoKey with usages "deriveBits" and
+ * "deriveKey" (derived in WebCrypto; its bytes pass through JS memory for an instant, as
+ * WebCrypto cannot derive an HKDF key directly). `ssrc` is an integer 0..2^32-1.
+ */
+export function ssrcBaseKey(cipherSuite: CipherSuiteLike, baseKey: CryptoKey, ssrc: number): Promise<CryptoKey>;
+export function ssrcBaseKey(cipherSuite: CipherSuiteLike, baseKey: Bytes, ssrc: number): Promise<Uint8Array>;
+
+/**
+ * What the local endpoint wants for a media section (a=sframe, draft-ietf-avtcore-rtp-sframe
+ * §6): "required" — SFrame or nothing (offer a=sframe, stop the section when the peer lacks
+ * it); "preferred" — SFrame when the peer has it, clear media otherwise; "off" — no a=sframe.
+ */
+export type SdpPolicy = 'required' | 'preferred' | 'off';
+
+/** A media section: its index (0 for the first m= line) or its mid. */
+export type SdpSectionRef = number | string;
+
+/** The facts of one media section (`sdp.sections`, and what a policy function is given). */
+export interface SdpSection {
+  index: number;
+  /** The a=mid value, or null. */
+  mid: string | null;
+  /** "audio", "video", "application", ... */
+  media: string;
+  port: number;
+  /** e.g. "UDP/TLS/RTP/SAVPF". */
+  proto: string;
+  /** Whether it carries RTP (the only sections SFrame applies to). */
+  rtp: boolean;
+  /** Port 0, not a=bundle-only and not in a BUNDLE group. */
+  stopped: boolean;
+  /** Its mid is in an a=group:BUNDLE. */
+  bundled: boolean;
+  bundleOnly: boolean;
+  hasSframe: boolean;
+}
+
+/** One policy for every section, or a function choosing per section. */
+export type SdpPolicyArg = SdpPolicy | ((section: SdpSection) => SdpPolicy);
+
+/** A payload type one BUNDLE group uses in a section with a=sframe and in one without (§6). */
+export interface SdpBundleConflict {
+  payloadType: number;
+  /** Index of the section with SFrame. */
+  sframeSection: number;
+  /** Index of the section without SFrame. */
+  clearSection: number;
+}
+
+/** Why a section is "stopped" (stop its transceiver). */
+export type SdpStopReason =
+  /** The offer has port 0 for it (and it is not bundled). */
+  | 'stopped-in-offer'
+  /** The answer has port 0 for it. */
+  | 'rejected-by-answerer'
+  /** Policy "required", and the peer's description lacks a=sframe (§6). */
+  | 'peer-lacks-sframe'
+  /** Policy "required", and the local offer lacks a=sframe. */
+  | 'sframe-not-offered';
+
+/**
+ * The outcome of negotiation for a section: "negotiated" (send and receive SFrame), "clear"
+ * (no SFrame, the policy allows it), "stopped" (port 0: stop the transceiver), "rejected" (a
+ * rule is broken: reject the whole description), "not-rtp" (SFrame does not apply).
+ */
+export type SdpOutcomeValue =
+  | { outcome: 'negotiated' | 'clear' | 'not-rtp' }
+  | { outcome: 'stopped'; reason: SdpStopReason }
+  /** The answer has a=sframe where the offer did not. */
+  | { outcome: 'rejected'; reason: 'answer-added-sframe' }
+  /** §6's BUNDLE rule is broken. */
+  | { outcome: 'rejected'; reason: 'bundle-payload-type-reuse'; conflict: SdpBundleConflict };
+
+/** An outcome with the section it is for. */
+export type SdpOutcome = { index: number; mid: string | null } & SdpOutcomeValue;
+
+/** sframe-core's `SdpError::code()`s, in order (test/sdp.test.mjs checks them). */
+export type SdpErrorCode =
+  | 'not_sdp'
+  | 'malformed_line'
+  | 'malformed_media_line'
+  | 'session_level_sframe'
+  | 'sframe_with_value'
+  | 'duplicate_mid'
+  | 'no_such_section'
+  | 'not_rtp'
+  | 'section_count_mismatch'
+  | 'bundle_payload_type_reuse'
+  | 'rejected';
+
+/** What the `sdp` functions throw for SDP they cannot read or an edit that breaks a rule. */
+export interface SFrameSdpError extends Error {
+  name: 'SFrameSdpError';
+  code: SdpErrorCode;
+  /** The line, from 1 (malformed_line, malformed_media_line, session_level_sframe, sframe_with_value, duplicate_mid). */
+  line?: number;
+  /** The section (not_rtp, rejected). */
+  index?: number;
+  /** section_count_mismatch: sections (or outcomes) expected and found. */
+  expected?: number;
+  found?: number;
+  /** rejected: why. */
+  reason?: 'answer-added-sframe' | 'bundle-payload-type-reuse';
+  /** bundle_payload_type_reuse, and rejected for that reason. */
+  conflict?: SdpBundleConflict;
+}
+
+/**
+ * a=sframe SDP negotiation (draft-ietf-avtcore-rtp-sframe §6) over sframe-core's `sdp` module.
+ * Edits keep every other byte of the SDP. With a browser, send edited SDP over signalling,
+ * never to setLocalDescription, and stop the transceiver of each "stopped" section.
+ */
+export declare namespace sdp {
+  /** The facts of every media section, in m= line order. */
+  function sections(sdp: string): SdpSection[];
+  function hasSframe(sdp: string, section: SdpSectionRef): boolean;
+  /** a=sframe added to an RTP section, after its m=/i=/c=/b=/k= lines; idempotent. */
+  function addSframe(sdp: string, section: SdpSectionRef): string;
+  /** Every a=sframe line of the section removed. */
+  function removeSframe(sdp: string, section: SdpSectionRef): string;
+  /** a=sframe removed from every section. */
+  function stripSframe(sdp: string): string;
+  /** Offerer: a=sframe where the policy is "required" or "preferred", none where "off". */
+  function prepareOffer(offer: string, policy: SdpPolicyArg): string;
+  /** Answerer: the outcome of each section of a received offer. */
+  function answerForOffer(offer: string, policy: SdpPolicyArg): SdpOutcome[];
+  /** Answerer: its answer text edited to express answerForOffer's outcomes. */
+  function applyAnswer(answer: string, outcomes: readonly SdpOutcomeValue[]): string;
+  /** Offerer: the outcome of each section, given the answer to its offer. */
+  function checkAnswer(offer: string, answer: string, policy: SdpPolicyArg): SdpOutcome[];
+}
+
+/** "auto" (default: from the encoded frame's mimeType), "none", "VP8", "H264", "opus". */
+export type SFrameCompatibilityMode = 'auto' | 'none' | 'VP8' | 'H264' | 'opus' | 'vp8' | 'h264';
 
 /**
  * W3C SFrame type (PR #293): "per-frame" (default) encrypts each encoded frame;

@@ -37,7 +37,7 @@ libdir=$(pkg-config --variable=libdir sframe)
 cflags_sframe=$(pkg-config --cflags sframe)
 static_libs=$(pkg-config --libs sframe-static)
 python3 sframe-ffi/tests/c/gen_vectors.py test-vectors/rfc9605.json test-vectors/iana-256.json \
-  "$work/rfc9605_vectors.h"
+  test-vectors/rtp-ssrc-keys.json test-vectors/sdp/*.sdp "$work/rfc9605_vectors.h"
 
 passed=0
 failed=0

@@ -843,3 +843,41 @@ fn many_bundled_sections_give_one_conflict_per_payload_type() {
         }]
     );
 }
+
+#[test]
+fn every_sdp_error_has_its_own_code_in_codes_order() {
+    let conflict = BundleConflict {
+        payload_type: 96,
+        sframe_section: 0,
+        clear_section: 1,
+    };
+    let all = [
+        SdpError::NotSdp,
+        SdpError::MalformedLine { line: 1 },
+        SdpError::MalformedMediaLine { line: 1 },
+        SdpError::SessionLevelSframe { line: 1 },
+        SdpError::SframeWithValue { line: 1 },
+        SdpError::DuplicateMid { line: 1 },
+        SdpError::NoSuchSection,
+        SdpError::NotRtp { index: 0 },
+        SdpError::SectionCountMismatch {
+            expected: 1,
+            found: 2,
+        },
+        SdpError::BundlePayloadTypeReuse(conflict),
+        SdpError::Rejected {
+            index: 0,
+            reason: RejectReason::AnswerAddedSframe,
+        },
+    ];
+    assert_eq!(all.len(), SdpError::CODES.len());
+    for (e, code) in all.iter().zip(SdpError::CODES) {
+        assert_eq!(e.code(), code, "{e:?}");
+        assert!(
+            code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+            "{code}"
+        );
+    }
+    let unique: std::collections::BTreeSet<_> = SdpError::CODES.into_iter().collect();
+    assert_eq!(unique.len(), SdpError::CODES.len());
+}

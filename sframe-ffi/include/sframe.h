@@ -13,7 +13,9 @@
  *    length 0 is a valid empty input (e.g. no metadata).
  *  - Output goes only to out[0 .. out_cap); a short buffer gives SFRAME_ERR_BUFFER_TOO_SMALL
  *    with nothing written and no frame counter used. Size buffers with
- *    sframe_sender_max_output_len() / sframe_receiver_max_output_len().
+ *    sframe_sender_max_output_len() / sframe_receiver_max_output_len(). The sframe_sdp_*
+ *    functions (SDP text and outcome arrays) write the size needed to *out_len instead: call
+ *    with NULL, 0 to learn it.
  *  - `out` must not alias the inputs. If it overlaps them anyway, the inputs are copied first
  *    (correct but slower); for in-place work use the *_in_place functions.
  *  - Objects are freed with their *_free function (NULL is a no-op); keys are zeroized.
@@ -174,8 +176,9 @@
  * The result of every fallible call. `SFRAME_OK` (0) is success; everything else is an error.
  *
  * Values 1..=19 are the core library's errors (same meaning in every binding; new core errors
- * are appended, never renumbered); values from 100 on come from the C boundary itself. Values
- * never change meaning once released.
+ * are appended, never renumbered); values from 100 on come from the C boundary itself; values
+ * from 200 on are the `sframe_sdp_*` functions' errors (`sframe_core::rtp::sdp::SdpError`; the
+ * `SframeSdpErrorDetail` of the call says where). Values never change meaning once released.
  * `sframe_status_str` describes any value.
  */
 enum SframeStatus
@@ -299,6 +302,55 @@ enum SframeStatus
      * Internal error: the core returned an error this binding does not know (a bug).
      */
     SFRAME_ERR_UNKNOWN = 103,
+    /**
+     * SDP: the text does not start with the line `v=0` (RFC 8866 §5.1).
+     */
+    SFRAME_ERR_SDP_NOT_SDP = 200,
+    /**
+     * SDP: a line is not `<type>=<value>` with a lower-case letter type, is empty, holds a NUL
+     * or a lone CR, or is not UTF-8 (`detail.line`).
+     */
+    SFRAME_ERR_SDP_MALFORMED_LINE = 201,
+    /**
+     * SDP: an `m=` line lacks media, port or proto, or has a bad port or payload type
+     * (`detail.line`).
+     */
+    SFRAME_ERR_SDP_MALFORMED_MEDIA_LINE = 202,
+    /**
+     * SDP: `a=sframe` at session level; it is a media-level attribute (`detail.line`).
+     */
+    SFRAME_ERR_SDP_SESSION_LEVEL_SFRAME = 203,
+    /**
+     * SDP: `a=sframe:<value>`; the attribute takes no value (`detail.line`).
+     */
+    SFRAME_ERR_SDP_SFRAME_WITH_VALUE = 204,
+    /**
+     * SDP: two media sections have the same `a=mid` (`detail.line`: the second).
+     */
+    SFRAME_ERR_SDP_DUPLICATE_MID = 205,
+    /**
+     * SDP: no media section has that index or mid.
+     */
+    SFRAME_ERR_SDP_NO_SUCH_SECTION = 206,
+    /**
+     * SDP: `a=sframe` asked for a section that does not carry RTP (`detail.index`).
+     */
+    SFRAME_ERR_SDP_NOT_RTP = 207,
+    /**
+     * SDP: the answer has not one media section per offer section, or the outcomes given are
+     * not one per section (`detail.expected`, `detail.found`).
+     */
+    SFRAME_ERR_SDP_SECTION_COUNT_MISMATCH = 208,
+    /**
+     * SDP: the edited description would share a payload type between a section with
+     * `a=sframe` and one without in one BUNDLE group (draft §6; `detail.conflict`).
+     */
+    SFRAME_ERR_SDP_BUNDLE_PAYLOAD_TYPE_REUSE = 209,
+    /**
+     * SDP: `sframe_sdp_apply_answer` was given an outcome `SFRAME_SDP_OUTCOME_REJECTED`:
+     * reject the offer instead (`detail.index`, `detail.reason`, `detail.conflict`).
+     */
+    SFRAME_ERR_SDP_REJECTED = 210,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -346,6 +398,121 @@ enum SframeRtpPushed
 typedef enum SframeRtpPushed SframeRtpPushed;
 #else
 typedef uint32_t SframeRtpPushed;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What the local endpoint wants for a media section (`sframe_core::rtp::sdp::Policy`). Values
+ * start at 1 so that a zeroed array is an error, not a choice.
+ */
+enum SframeSdpPolicy
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * SFrame or nothing: offer `a=sframe`, and stop the section (port 0) when the peer does
+     * not support it. Never falls back to clear media.
+     */
+    SFRAME_SDP_POLICY_REQUIRED = 1,
+    /**
+     * SFrame when the peer supports it, clear media otherwise. Offers `a=sframe`.
+     */
+    SFRAME_SDP_POLICY_PREFERRED = 2,
+    /**
+     * Never SFrame: no `a=sframe`.
+     */
+    SFRAME_SDP_POLICY_OFF = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum SframeSdpPolicy SframeSdpPolicy;
+#else
+typedef uint32_t SframeSdpPolicy;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The result of negotiation for one media section (`sframe_core::rtp::sdp::Outcome`).
+ */
+enum SframeSdpOutcomeKind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Both sides expect SFrame: send and receive SFrame-protected RTP.
+     */
+    SFRAME_SDP_OUTCOME_NEGOTIATED = 1,
+    /**
+     * No SFrame, and the policy allows clear media.
+     */
+    SFRAME_SDP_OUTCOME_CLEAR = 2,
+    /**
+     * The section has, or must get, port 0: stop its transceiver (`reason` says why).
+     */
+    SFRAME_SDP_OUTCOME_STOPPED = 3,
+    /**
+     * A rule of the draft is broken: reject the whole description (`reason` says which).
+     */
+    SFRAME_SDP_OUTCOME_REJECTED = 4,
+    /**
+     * Not an RTP section (e.g. a data channel): SFrame does not apply.
+     */
+    SFRAME_SDP_OUTCOME_NOT_RTP = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum SframeSdpOutcomeKind SframeSdpOutcomeKind;
+#else
+typedef uint32_t SframeSdpOutcomeKind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Why a section is stopped or rejected (`sframe_core::rtp::sdp::StopReason` / `RejectReason`).
+ */
+enum SframeSdpReason
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * No reason: the outcome is neither stopped nor rejected.
+     */
+    SFRAME_SDP_REASON_NONE = 0,
+    /**
+     * Stopped: the offer has port 0 for the section (and it is not bundled).
+     */
+    SFRAME_SDP_REASON_STOPPED_IN_OFFER = 1,
+    /**
+     * Stopped: the answer has port 0 for it: the answerer rejected it.
+     */
+    SFRAME_SDP_REASON_REJECTED_BY_ANSWERER = 2,
+    /**
+     * Stopped: policy REQUIRED, and the peer's description lacks `a=sframe` (draft §6: "the
+     * peer is expected to stop the transceiver").
+     */
+    SFRAME_SDP_REASON_PEER_LACKS_SFRAME = 3,
+    /**
+     * Stopped: policy REQUIRED, and the local offer lacks `a=sframe`.
+     */
+    SFRAME_SDP_REASON_SFRAME_NOT_OFFERED = 4,
+    /**
+     * Rejected: the answer has `a=sframe` where the offer did not.
+     */
+    SFRAME_SDP_REASON_ANSWER_ADDED_SFRAME = 5,
+    /**
+     * Rejected: a payload type is shared in one BUNDLE group by a section with SFrame and one
+     * without (draft §6); `conflict` says which.
+     */
+    SFRAME_SDP_REASON_BUNDLE_PAYLOAD_TYPE_REUSE = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum SframeSdpReason SframeSdpReason;
+#else
+typedef uint32_t SframeSdpReason;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -552,6 +719,140 @@ typedef struct {
      */
     uint64_t resyncs;
 } SframeRtpStats;
+
+/**
+ * A payload type one BUNDLE group uses both in a section with `a=sframe` and in one
+ * without (draft §6: such payload types "MUST NOT be reused between the two media
+ * sections"). All zero when there is no conflict.
+ */
+typedef struct {
+    /**
+     * The payload type.
+     */
+    uint8_t payload_type;
+    /**
+     * Index of the section with SFrame.
+     */
+    size_t sframe_section;
+    /**
+     * Index of the section without SFrame.
+     */
+    size_t clear_section;
+} SframeSdpBundleConflict;
+
+/**
+ * Where an `SFRAME_ERR_SDP_*` error is. Every field not named by the status is 0; all are 0
+ * after success or another error.
+ */
+typedef struct {
+    /**
+     * The line, from 1 (MALFORMED_LINE, MALFORMED_MEDIA_LINE, SESSION_LEVEL_SFRAME,
+     * SFRAME_WITH_VALUE, DUPLICATE_MID).
+     */
+    size_t line;
+    /**
+     * The section's index (NOT_RTP, REJECTED).
+     */
+    size_t index;
+    /**
+     * Sections or outcomes expected (SECTION_COUNT_MISMATCH).
+     */
+    size_t expected;
+    /**
+     * Sections found (SECTION_COUNT_MISMATCH).
+     */
+    size_t found;
+    /**
+     * Why the section is rejected (REJECTED): a `SframeSdpReason`.
+     */
+    SframeSdpReason reason;
+    /**
+     * The payload type conflict (BUNDLE_PAYLOAD_TYPE_REUSE, and REJECTED for that reason).
+     */
+    SframeSdpBundleConflict conflict;
+} SframeSdpErrorDetail;
+
+/**
+ * Facts about one media section. `media`, `proto` and `mid` point into the SDP text given
+ * to `sframe_sdp_section_info` (not NUL-terminated; valid as long as that text is).
+ */
+typedef struct {
+    /**
+     * Position of the `m=` line, from 0.
+     */
+    size_t index;
+    /**
+     * The media type: `audio`, `video`, `application`, ...
+     */
+    const char *media;
+    /**
+     * Length of `media` in bytes.
+     */
+    size_t media_len;
+    /**
+     * The transport protocol, e.g. `UDP/TLS/RTP/SAVPF`.
+     */
+    const char *proto;
+    /**
+     * Length of `proto` in bytes.
+     */
+    size_t proto_len;
+    /**
+     * The `a=mid` value; NULL if the section has none.
+     */
+    const char *mid;
+    /**
+     * Length of `mid` in bytes (0 if none).
+     */
+    size_t mid_len;
+    /**
+     * The port of the `m=` line.
+     */
+    uint16_t port;
+    /**
+     * Whether the section carries RTP (the only ones SFrame applies to).
+     */
+    bool rtp;
+    /**
+     * Port 0, not `a=bundle-only` and not in a BUNDLE group: a stopped section.
+     */
+    bool stopped;
+    /**
+     * Whether its mid is in an `a=group:BUNDLE`.
+     */
+    bool bundled;
+    /**
+     * Whether it has `a=bundle-only`.
+     */
+    bool bundle_only;
+    /**
+     * Whether it has `a=sframe`.
+     */
+    bool has_sframe;
+} SframeSdpSectionInfo;
+
+/**
+ * The outcome of negotiation for one media section.
+ */
+typedef struct {
+    /**
+     * Position of the `m=` line, from 0 (`sframe_sdp_apply_answer` takes outcomes in array
+     * order and ignores this field).
+     */
+    size_t index;
+    /**
+     * What was negotiated: a `SframeSdpOutcomeKind`.
+     */
+    SframeSdpOutcomeKind outcome;
+    /**
+     * For STOPPED and REJECTED, why (a `SframeSdpReason`); `SFRAME_SDP_REASON_NONE` otherwise.
+     */
+    SframeSdpReason reason;
+    /**
+     * For `SFRAME_SDP_REASON_BUNDLE_PAYLOAD_TYPE_REUSE`, the conflict; zero otherwise.
+     */
+    SframeSdpBundleConflict conflict;
+} SframeSdpOutcome;
 
 /**
  * Sizes of one cipher suite (RFC 9605 §4.5, Table 1).
@@ -1159,6 +1460,222 @@ SframeStatus sframe_rtp_ssrc_base_key(uint16_t cipher_suite,
                                       uint8_t *out,
                                       size_t out_cap,
                                       size_t *out_len);
+
+/**
+ * Writes the number of media sections (`m=` lines) of `sdp` to `*count`: the length of a
+ * per-section policy array and of the outcome arrays.
+ * Errors: NULL_POINTER, INVALID_ARGUMENT, SDP_* (the text does not parse; `*count`
+ * unchanged).
+ *
+ * # Safety
+ * `sdp` is NULL or readable for `sdp_len` bytes; `count` and `detail` are NULL or writable.
+ */
+SframeStatus sframe_sdp_section_count(const char *sdp,
+                                      size_t sdp_len,
+                                      size_t *count,
+                                      SframeSdpErrorDetail *detail);
+
+/**
+ * Writes the facts of media section `section` (from 0) of `sdp` to `*info`; its `media`,
+ * `proto` and `mid` point into `sdp`.
+ * Errors: NULL_POINTER, INVALID_ARGUMENT, SDP_NO_SUCH_SECTION, SDP_* (`*info` unchanged).
+ *
+ * # Safety
+ * `sdp` is NULL or readable for `sdp_len` bytes, and stays so while `info`'s pointers are
+ * used; `info` and `detail` are NULL or writable.
+ */
+SframeStatus sframe_sdp_section_info(const char *sdp,
+                                     size_t sdp_len,
+                                     size_t section,
+                                     SframeSdpSectionInfo *info,
+                                     SframeSdpErrorDetail *detail);
+
+/**
+ * Writes the index of the media section whose `a=mid` is `mid[0..mid_len]` to `*section`.
+ * Errors: NULL_POINTER, INVALID_ARGUMENT, SDP_NO_SUCH_SECTION, SDP_* (`*section` unchanged).
+ *
+ * # Safety
+ * `sdp` and `mid` are NULL or readable for their lengths; `section` and `detail` are NULL
+ * or writable.
+ */
+SframeStatus sframe_sdp_find_mid(const char *sdp,
+                                 size_t sdp_len,
+                                 const char *mid,
+                                 size_t mid_len,
+                                 size_t *section,
+                                 SframeSdpErrorDetail *detail);
+
+/**
+ * Writes whether media section `section` has `a=sframe` to `*has`.
+ * Errors: NULL_POINTER, INVALID_ARGUMENT, SDP_NO_SUCH_SECTION, SDP_* (`*has` unchanged).
+ *
+ * # Safety
+ * `sdp` is NULL or readable for `sdp_len` bytes; `has` and `detail` are NULL or writable.
+ */
+SframeStatus sframe_sdp_has_sframe(const char *sdp,
+                                   size_t sdp_len,
+                                   size_t section,
+                                   bool *has,
+                                   SframeSdpErrorDetail *detail);
+
+/**
+ * Adds `a=sframe` to media section `section` (an RTP section): one line right after the
+ * `m=` line and its `i=`/`c=`/`b=`/`k=` lines, with the `m=` line's line ending; every other
+ * byte unchanged. A section that has it already is left as it is. Writes the new text (not
+ * NUL-terminated) to `out` and its length to `*out_len`.
+ * Text outputs (every `sframe_sdp_*` function that writes text): if `out_cap` is too small,
+ * BUFFER_TOO_SMALL, nothing written, and `*out_len` is the length needed; on any other error
+ * `*out_len` is 0.
+ * Errors: NULL_POINTER, BUFFER_TOO_SMALL, INVALID_ARGUMENT, SDP_NO_SUCH_SECTION, SDP_NOT_RTP,
+ * SDP_*.
+ *
+ * # Safety
+ * `sdp` is NULL or readable for `sdp_len` bytes; `out` is NULL or writable for `out_cap`
+ * bytes; `out_len` and `detail` are NULL or writable.
+ */
+SframeStatus sframe_sdp_add_sframe(const char *sdp,
+                                   size_t sdp_len,
+                                   size_t section,
+                                   char *out,
+                                   size_t out_cap,
+                                   size_t *out_len,
+                                   SframeSdpErrorDetail *detail);
+
+/**
+ * Removes every `a=sframe` line of media section `section` (each with its line ending);
+ * every other byte unchanged. Output as `sframe_sdp_add_sframe`.
+ * Errors: NULL_POINTER, BUFFER_TOO_SMALL, INVALID_ARGUMENT, SDP_NO_SUCH_SECTION, SDP_*.
+ *
+ * # Safety
+ * As `sframe_sdp_add_sframe`.
+ */
+SframeStatus sframe_sdp_remove_sframe(const char *sdp,
+                                      size_t sdp_len,
+                                      size_t section,
+                                      char *out,
+                                      size_t out_cap,
+                                      size_t *out_len,
+                                      SframeSdpErrorDetail *detail);
+
+/**
+ * Removes `a=sframe` from every media section: what a peer that does not negotiate SFrame
+ * itself should be given. Output as `sframe_sdp_add_sframe`.
+ * Errors: NULL_POINTER, BUFFER_TOO_SMALL, INVALID_ARGUMENT, SDP_*.
+ *
+ * # Safety
+ * `sdp` is NULL or readable for `sdp_len` bytes; `out` is NULL or writable for `out_cap`
+ * bytes; `out_len` and `detail` are NULL or writable.
+ */
+SframeStatus sframe_sdp_strip_sframe(const char *sdp,
+                                     size_t sdp_len,
+                                     char *out,
+                                     size_t out_cap,
+                                     size_t *out_len,
+                                     SframeSdpErrorDetail *detail);
+
+/**
+ * Offerer, before sending an offer: `a=sframe` in each live RTP section whose policy is
+ * REQUIRED or PREFERRED, none where it is OFF; stopped and non-RTP sections are left as
+ * they are. `policies` holds `n_policies` values: one per media section
+ * (`sframe_sdp_section_count`), or a single one for all. Output as `sframe_sdp_add_sframe`.
+ * Errors: NULL_POINTER, BUFFER_TOO_SMALL, INVALID_ARGUMENT (a policy value that is none, or
+ * `n_policies` neither 1 nor the section count), SDP_BUNDLE_PAYLOAD_TYPE_REUSE (the result
+ * would break §6's BUNDLE rule: give the sections with and without SFrame distinct payload
+ * types, or the same policy), SDP_*.
+ *
+ * # Safety
+ * `offer` is NULL or readable for `offer_len` bytes; `policies` is NULL or readable for
+ * `n_policies` values; `out` is NULL or writable for `out_cap` bytes; `out_len` and `detail`
+ * are NULL or writable.
+ */
+SframeStatus sframe_sdp_prepare_offer(const char *offer,
+                                      size_t offer_len,
+                                      const SframeSdpPolicy *policies,
+                                      size_t n_policies,
+                                      char *out,
+                                      size_t out_cap,
+                                      size_t *out_len,
+                                      SframeSdpErrorDetail *detail);
+
+/**
+ * Answerer, on a received offer: the outcome of each media section under `policies` (as in
+ * `sframe_sdp_prepare_offer`), which the answer must then express (`sframe_sdp_apply_answer`
+ * on the local answer text, or stopping transceivers before creating the answer):
+ * offer with `a=sframe` + REQUIRED/PREFERRED: NEGOTIATED; + OFF: CLEAR; offer without it +
+ * REQUIRED: STOPPED (PEER_LACKS_SFRAME); + PREFERRED/OFF: CLEAR; port 0 not bundled: STOPPED
+ * (STOPPED_IN_OFFER); a BUNDLE payload type conflict: REJECTED (reject the offer).
+ * Writes one outcome per section to `outcomes` and their number to `*outcomes_len`; if
+ * `outcomes_cap` is too small, BUFFER_TOO_SMALL, nothing written, and `*outcomes_len` is the
+ * count needed; on any other error `*outcomes_len` is 0.
+ * Errors: NULL_POINTER, BUFFER_TOO_SMALL, INVALID_ARGUMENT, SDP_*.
+ *
+ * # Safety
+ * `offer` is NULL or readable for `offer_len` bytes; `policies` is NULL or readable for
+ * `n_policies` values; `outcomes` is NULL or writable for `outcomes_cap` outcomes;
+ * `outcomes_len` and `detail` are NULL or writable.
+ */
+SframeStatus sframe_sdp_answer_for_offer(const char *offer,
+                                         size_t offer_len,
+                                         const SframeSdpPolicy *policies,
+                                         size_t n_policies,
+                                         SframeSdpOutcome *outcomes,
+                                         size_t outcomes_cap,
+                                         size_t *outcomes_len,
+                                         SframeSdpErrorDetail *detail);
+
+/**
+ * Answerer: edits its own answer text (one media section per offer section) to say what
+ * `sframe_sdp_answer_for_offer` decided, given its `n_outcomes` outcomes in section order:
+ * `a=sframe` added where NEGOTIATED, removed where CLEAR; where STOPPED, port 0, no
+ * `a=sframe`, and the mid taken out of `a=group:BUNDLE`; NOT_RTP sections unchanged.
+ * Output as `sframe_sdp_add_sframe`. A browser does not take an edited local description:
+ * with one, stop the transceivers before creating the answer instead.
+ * Errors: NULL_POINTER, BUFFER_TOO_SMALL, INVALID_ARGUMENT (an outcome or reason value that is
+ * none, or a STOPPED / REJECTED outcome without a matching reason),
+ * SDP_SECTION_COUNT_MISMATCH, SDP_REJECTED (an outcome is REJECTED: reject the offer),
+ * SDP_NOT_RTP, SDP_BUNDLE_PAYLOAD_TYPE_REUSE, SDP_*.
+ *
+ * # Safety
+ * `answer` is NULL or readable for `answer_len` bytes; `outcomes` is NULL or readable for
+ * `n_outcomes` outcomes; `out` is NULL or writable for `out_cap` bytes; `out_len` and
+ * `detail` are NULL or writable.
+ */
+SframeStatus sframe_sdp_apply_answer(const char *answer,
+                                     size_t answer_len,
+                                     const SframeSdpOutcome *outcomes,
+                                     size_t n_outcomes,
+                                     char *out,
+                                     size_t out_cap,
+                                     size_t *out_len,
+                                     SframeSdpErrorDetail *detail);
+
+/**
+ * Offerer, on the answer to its offer (`offer` as sent, with its `a=sframe` lines): the
+ * outcome of each media section under `policies` (as in `sframe_sdp_prepare_offer`; asked
+ * only where the answer lacks `a=sframe`). Both with `a=sframe`: NEGOTIATED; offered, not
+ * answered: REQUIRED → STOPPED (PEER_LACKS_SFRAME), else CLEAR; neither, REQUIRED → STOPPED
+ * (SFRAME_NOT_OFFERED); answered but not offered: REJECTED (ANSWER_ADDED_SFRAME); port 0 in
+ * the offer or the answer: STOPPED; a BUNDLE payload type conflict: REJECTED. Reject the
+ * whole answer if any outcome is REJECTED; stop the transceiver of each STOPPED section.
+ * Outcomes written as by `sframe_sdp_answer_for_offer`.
+ * Errors: NULL_POINTER, BUFFER_TOO_SMALL, INVALID_ARGUMENT, SDP_SECTION_COUNT_MISMATCH (the
+ * answer has not one section per offer section), SDP_*.
+ *
+ * # Safety
+ * `offer` and `answer` are NULL or readable for their lengths; `policies` is NULL or
+ * readable for `n_policies` values; `outcomes` is NULL or writable for `outcomes_cap`
+ * outcomes; `outcomes_len` and `detail` are NULL or writable.
+ */
+SframeStatus sframe_sdp_check_answer(const char *offer,
+                                     size_t offer_len,
+                                     const char *answer,
+                                     size_t answer_len,
+                                     const SframeSdpPolicy *policies,
+                                     size_t n_policies,
+                                     SframeSdpOutcome *outcomes,
+                                     size_t outcomes_cap,
+                                     size_t *outcomes_len,
+                                     SframeSdpErrorDetail *detail);
 
 /**
  * Writes the sizes of `cipher_suite` to `*info`.

@@ -16,7 +16,8 @@
 //! * A `NULL` pointer where a value is needed returns [`SframeStatus::SFRAME_ERR_NULL_POINTER`].
 //!   A `NULL` data pointer with length 0 is a valid empty input.
 //! * Output is written only inside `out[0..out_cap]`. A too small `out` returns
-//!   [`SframeStatus::SFRAME_ERR_BUFFER_TOO_SMALL`] and writes nothing.
+//!   [`SframeStatus::SFRAME_ERR_BUFFER_TOO_SMALL`] and writes nothing (the `sframe_sdp_*`
+//!   functions then write the size needed to `*out_len`).
 //! * `out` should not overlap any input. If it does, the input is copied first (so the call is
 //!   still correct, only slower); for in-place work use the `_in_place` functions.
 //!
@@ -54,6 +55,8 @@ mod keymgmt;
 
 mod rtp;
 
+mod sdp;
+
 mod util;
 
 mod hazmat;
@@ -62,6 +65,7 @@ pub use hazmat::*;
 pub use keymgmt::*;
 pub use receiver::*;
 pub use rtp::*;
+pub use sdp::*;
 pub use sender::*;
 pub use status::*;
 pub use util::*;

@@ -11,8 +11,9 @@ use sframe_core::Error;
 /// The result of every fallible call. `SFRAME_OK` (0) is success; everything else is an error.
 ///
 /// Values 1..=19 are the core library's errors (same meaning in every binding; new core errors
-/// are appended, never renumbered); values from 100 on come from the C boundary itself. Values
-/// never change meaning once released.
+/// are appended, never renumbered); values from 100 on come from the C boundary itself; values
+/// from 200 on are the `sframe_sdp_*` functions' errors (`sframe_core::rtp::sdp::SdpError`; the
+/// `SframeSdpErrorDetail` of the call says where). Values never change meaning once released.
 /// `sframe_status_str` describes any value.
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -86,6 +87,33 @@ pub enum SframeStatus {
     SFRAME_ERR_PANIC = 102,
     /// Internal error: the core returned an error this binding does not know (a bug).
     SFRAME_ERR_UNKNOWN = 103,
+    /// SDP: the text does not start with the line `v=0` (RFC 8866 §5.1).
+    SFRAME_ERR_SDP_NOT_SDP = 200,
+    /// SDP: a line is not `<type>=<value>` with a lower-case letter type, is empty, holds a NUL
+    /// or a lone CR, or is not UTF-8 (`detail.line`).
+    SFRAME_ERR_SDP_MALFORMED_LINE = 201,
+    /// SDP: an `m=` line lacks media, port or proto, or has a bad port or payload type
+    /// (`detail.line`).
+    SFRAME_ERR_SDP_MALFORMED_MEDIA_LINE = 202,
+    /// SDP: `a=sframe` at session level; it is a media-level attribute (`detail.line`).
+    SFRAME_ERR_SDP_SESSION_LEVEL_SFRAME = 203,
+    /// SDP: `a=sframe:<value>`; the attribute takes no value (`detail.line`).
+    SFRAME_ERR_SDP_SFRAME_WITH_VALUE = 204,
+    /// SDP: two media sections have the same `a=mid` (`detail.line`: the second).
+    SFRAME_ERR_SDP_DUPLICATE_MID = 205,
+    /// SDP: no media section has that index or mid.
+    SFRAME_ERR_SDP_NO_SUCH_SECTION = 206,
+    /// SDP: `a=sframe` asked for a section that does not carry RTP (`detail.index`).
+    SFRAME_ERR_SDP_NOT_RTP = 207,
+    /// SDP: the answer has not one media section per offer section, or the outcomes given are
+    /// not one per section (`detail.expected`, `detail.found`).
+    SFRAME_ERR_SDP_SECTION_COUNT_MISMATCH = 208,
+    /// SDP: the edited description would share a payload type between a section with
+    /// `a=sframe` and one without in one BUNDLE group (draft §6; `detail.conflict`).
+    SFRAME_ERR_SDP_BUNDLE_PAYLOAD_TYPE_REUSE = 209,
+    /// SDP: `sframe_sdp_apply_answer` was given an outcome `SFRAME_SDP_OUTCOME_REJECTED`:
+    /// reject the offer instead (`detail.index`, `detail.reason`, `detail.conflict`).
+    SFRAME_ERR_SDP_REJECTED = 210,
 }
 
 /// The type `sframe_status_str` and `sframe_status_name` take. In C it is `SframeStatus`
@@ -93,7 +121,7 @@ pub enum SframeStatus {
 pub type SframeStatusArg = u32;
 
 /// Every status, in value order.
-pub(crate) const ALL_STATUSES: [SframeStatus; 24] = [
+pub(crate) const ALL_STATUSES: [SframeStatus; 35] = [
     SframeStatus::SFRAME_OK,
     SframeStatus::SFRAME_ERR_BUFFER_TOO_SMALL,
     SframeStatus::SFRAME_ERR_MALFORMED_FRAME,
@@ -118,6 +146,32 @@ pub(crate) const ALL_STATUSES: [SframeStatus; 24] = [
     SframeStatus::SFRAME_ERR_INVALID_ARGUMENT,
     SframeStatus::SFRAME_ERR_PANIC,
     SframeStatus::SFRAME_ERR_UNKNOWN,
+    SframeStatus::SFRAME_ERR_SDP_NOT_SDP,
+    SframeStatus::SFRAME_ERR_SDP_MALFORMED_LINE,
+    SframeStatus::SFRAME_ERR_SDP_MALFORMED_MEDIA_LINE,
+    SframeStatus::SFRAME_ERR_SDP_SESSION_LEVEL_SFRAME,
+    SframeStatus::SFRAME_ERR_SDP_SFRAME_WITH_VALUE,
+    SframeStatus::SFRAME_ERR_SDP_DUPLICATE_MID,
+    SframeStatus::SFRAME_ERR_SDP_NO_SUCH_SECTION,
+    SframeStatus::SFRAME_ERR_SDP_NOT_RTP,
+    SframeStatus::SFRAME_ERR_SDP_SECTION_COUNT_MISMATCH,
+    SframeStatus::SFRAME_ERR_SDP_BUNDLE_PAYLOAD_TYPE_REUSE,
+    SframeStatus::SFRAME_ERR_SDP_REJECTED,
+];
+
+/// The statuses of `SdpError`s, in `SdpError::CODES` order (value 200 + position).
+pub(crate) const SDP_STATUSES: [SframeStatus; 11] = [
+    SframeStatus::SFRAME_ERR_SDP_NOT_SDP,
+    SframeStatus::SFRAME_ERR_SDP_MALFORMED_LINE,
+    SframeStatus::SFRAME_ERR_SDP_MALFORMED_MEDIA_LINE,
+    SframeStatus::SFRAME_ERR_SDP_SESSION_LEVEL_SFRAME,
+    SframeStatus::SFRAME_ERR_SDP_SFRAME_WITH_VALUE,
+    SframeStatus::SFRAME_ERR_SDP_DUPLICATE_MID,
+    SframeStatus::SFRAME_ERR_SDP_NO_SUCH_SECTION,
+    SframeStatus::SFRAME_ERR_SDP_NOT_RTP,
+    SframeStatus::SFRAME_ERR_SDP_SECTION_COUNT_MISMATCH,
+    SframeStatus::SFRAME_ERR_SDP_BUNDLE_PAYLOAD_TYPE_REUSE,
+    SframeStatus::SFRAME_ERR_SDP_REJECTED,
 ];
 
 impl SframeStatus {
@@ -152,6 +206,43 @@ impl SframeStatus {
             SFRAME_ERR_NULL_POINTER => (c"null_pointer", c"NULL pointer argument"),
             SFRAME_ERR_INVALID_ARGUMENT => (c"invalid_argument", c"invalid length argument"),
             SFRAME_ERR_PANIC => (c"panic", c"internal error (panic caught at the C boundary)"),
+            SFRAME_ERR_SDP_NOT_SDP => (
+                c"sdp_not_sdp",
+                c"SDP: not an SDP (the first line is not v=0)",
+            ),
+            SFRAME_ERR_SDP_MALFORMED_LINE => (
+                c"sdp_malformed_line",
+                c"SDP: a line is not <type>=<value> (or not UTF-8)",
+            ),
+            SFRAME_ERR_SDP_MALFORMED_MEDIA_LINE => {
+                (c"sdp_malformed_media_line", c"SDP: malformed m= line")
+            }
+            SFRAME_ERR_SDP_SESSION_LEVEL_SFRAME => (
+                c"sdp_session_level_sframe",
+                c"SDP: a=sframe at session level (media level only)",
+            ),
+            SFRAME_ERR_SDP_SFRAME_WITH_VALUE => {
+                (c"sdp_sframe_with_value", c"SDP: a=sframe takes no value")
+            }
+            SFRAME_ERR_SDP_DUPLICATE_MID => (c"sdp_duplicate_mid", c"SDP: duplicate a=mid"),
+            SFRAME_ERR_SDP_NO_SUCH_SECTION => {
+                (c"sdp_no_such_section", c"SDP: no such media section")
+            }
+            SFRAME_ERR_SDP_NOT_RTP => {
+                (c"sdp_not_rtp", c"SDP: the media section does not carry RTP")
+            }
+            SFRAME_ERR_SDP_SECTION_COUNT_MISMATCH => (
+                c"sdp_section_count_mismatch",
+                c"SDP: not one media section (or outcome) per offer section",
+            ),
+            SFRAME_ERR_SDP_BUNDLE_PAYLOAD_TYPE_REUSE => (
+                c"sdp_bundle_payload_type_reuse",
+                c"SDP: a payload type is shared in BUNDLE by sections with and without a=sframe",
+            ),
+            SFRAME_ERR_SDP_REJECTED => (
+                c"sdp_rejected",
+                c"SDP: an outcome is rejected: reject the description",
+            ),
             // SFRAME_ERR_UNKNOWN; core errors returned above.
             _ => (c"unknown", c"internal error (unknown core error)"),
         }
@@ -213,8 +304,8 @@ mod tests {
                 Some(e.code().to_ascii_uppercase().as_str())
             );
         }
-        // Every status below 100 (but OK) is a core error; the C-boundary ones are not, and
-        // their names collide with no core code.
+        // Every status below 100 (but OK) is a core error; the C-boundary and SDP ones are
+        // not, and their names collide with no core code.
         for s in ALL_STATUSES {
             let core = (1..100).contains(&(s as u32));
             assert_eq!(s.core_error().is_some(), core, "{s:?}");
@@ -223,6 +314,26 @@ mod tests {
                 let name = s.name().to_str().unwrap();
                 assert!(Error::ALL.iter().all(|e| e.code() != name), "{name}");
             }
+        }
+    }
+
+    #[test]
+    fn every_sdp_error_code_has_its_status_named_after_it() {
+        use sframe_core::rtp::sdp::SdpError;
+        assert_eq!(SDP_STATUSES.len(), SdpError::CODES.len());
+        for (i, (s, code)) in SDP_STATUSES.into_iter().zip(SdpError::CODES).enumerate() {
+            assert_eq!(s as u32, 200 + i as u32, "{s:?}");
+            assert!(ALL_STATUSES.contains(&s), "{s:?}");
+            assert_eq!(s.name().to_str(), Ok(format!("sdp_{code}").as_str()));
+            assert_eq!(
+                format!("{s:?}").strip_prefix("SFRAME_ERR_"),
+                Some(format!("SDP_{}", code.to_ascii_uppercase()).as_str())
+            );
+            assert!(s.message().to_bytes().starts_with(b"SDP: "), "{s:?}");
+        }
+        // Nothing else from 200 on.
+        for s in ALL_STATUSES {
+            assert_eq!(s as u32 >= 200, SDP_STATUSES.contains(&s), "{s:?}");
         }
     }
 
@@ -236,12 +347,15 @@ mod tests {
         }
         assert_eq!(SframeStatus::from_u32(20), None);
         assert_eq!(SframeStatus::from_u32(99), None);
+        assert_eq!(SframeStatus::from_u32(104), None);
+        assert_eq!(SframeStatus::from_u32(199), None);
+        assert_eq!(SframeStatus::from_u32(211), None);
         assert_eq!(SframeStatus::from_u32(u32::MAX), None);
     }
 
     #[test]
     fn status_strings_are_static_and_never_null() {
-        let probes = (0u32..=20).chain([99, 100, 103, 104, u32::MAX]);
+        let probes = (0u32..=20).chain([99, 100, 103, 104, 200, 210, 211, u32::MAX]);
         for v in probes {
             for p in [sframe_status_str(v), sframe_status_name(v)] {
                 assert!(!p.is_null());

@@ -32,6 +32,9 @@ export {
   h264ClearLength,
 } from './codec.js';
 export { derivationLabel, normalizeKeyId, resolveKey, wipeKey } from './keys.js';
+// a=sframe SDP negotiation (draft-ietf-avtcore-rtp-sframe §6) and per-SSRC keys (§7).
+export * as sdp from './sdp.js';
+export { ssrcBaseKey } from './ssrc-keys.js';
 
 /**
  * Names of the cipher suites sframe-core supports, in IANA order (RFC 9605 §8.1 values 1-5,

@@ -55,6 +55,15 @@ pub fn key_id(v: &JsValue) -> JsResult<u64> {
     Err(type_error("keyId must be a bigint or a number"))
 }
 
+/// An RTP SSRC: an integer `number` in 0..2^32-1 (not coerced: -1 or 1.5 is an error).
+pub fn ssrc(v: &JsValue) -> JsResult<u32> {
+    match v.as_f64() {
+        Some(n) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => Ok(n as u32),
+        Some(_) => Err(range_error("ssrc must be an integer in 0..2^32-1")),
+        None => Err(type_error("ssrc must be a number")),
+    }
+}
+
 /// A `bigint` in 0..2^64-1 (counters).
 pub fn u64_bigint(v: &JsValue, what: &str) -> JsResult<u64> {
     if !v.is_bigint() {

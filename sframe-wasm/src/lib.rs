@@ -32,6 +32,10 @@
 //!   limits, oldest dropped first (`sframe_core::keywait`, RFC 9605 §4.4.4);
 //!   `keyWaitCapacity()` → its fixed capacity in frames. `Receiver.hasKeyFor(keyId)` tells
 //!   whether a frame of that KID finds a key (false: it would fail with `"unknown_key_id"`).
+//! * `sdp*` — `a=sframe` SDP negotiation (`sframe_core::rtp::sdp`, draft-ietf-avtcore-rtp-sframe §6),
+//!   and `ssrcBaseKeyBytes` / `ssrcKeyDerivation`, the §7 per-SSRC keys
+//!   (`sframe_core::key::ssrc_base_key`): see `sdp.rs`. The package exports them as `sdp.*` and
+//!   `ssrcBaseKey` (`js/sdp.js`, `js/ssrc-keys.js`).
 //!
 //! Key IDs and counters are `bigint`s (64-bit); a key ID may also be given as a
 //! non-negative safe-integer `number`. Byte inputs may be a `Uint8Array`, any other
@@ -70,6 +74,7 @@ mod convert;
 mod error;
 mod keywait;
 mod report;
+mod sdp;
 
 use convert::{bytes, derived, key_id, optional_bytes, suite};
 use error::{JsResult, core_error};
@@ -553,9 +558,10 @@ pub fn hazmat_protect_frame(
 }
 
 /// Sizes of a cipher suite (RFC 9605 §4.5): `{ id, name, keyLength, encKeyLength,
-/// nonceLength, tagLength, hash, maxOverhead }`. `hash` is the WebCrypto name of its HKDF (and
-/// HMAC) hash, `sframe_core::CipherSuite::hash_name()`; `encKeyLength` is `Nka`, the AES key's
-/// share of `keyLength`.
+/// nonceLength, tagLength, hash, hashLength, maxOverhead, ctrHmac }`. `hash` is the WebCrypto
+/// name of its HKDF (and HMAC) hash, `sframe_core::CipherSuite::hash_name()`, and `hashLength`
+/// its output size `Nh` in bytes (`hash_len()`); `encKeyLength` is `Nka`, the AES key's share
+/// of `keyLength`.
 #[wasm_bindgen(js_name = cipherSuiteInfo, unchecked_return_type = "import('../index.js').CipherSuiteInfo")]
 pub fn cipher_suite_info(
     #[wasm_bindgen(js_name = cipherSuite, unchecked_param_type = "number | string")]
@@ -609,6 +615,7 @@ fn suite_info(s: sframe_core::CipherSuite) -> JsResult<JsValue> {
     set(&out, "nonceLength", (s.nonce_len() as u32).into())?;
     set(&out, "tagLength", (s.tag_len() as u32).into())?;
     set(&out, "hash", s.hash_name().into())?;
+    set(&out, "hashLength", (s.hash_len() as u32).into())?;
     set(&out, "maxOverhead", (s.max_overhead() as u32).into())?;
     set(&out, "ctrHmac", s.is_ctr_hmac().into())?;
     Ok(out.into())

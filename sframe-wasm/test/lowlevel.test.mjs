@@ -202,9 +202,11 @@ test('cipherSuiteInfo gives RFC 9605 §4.5 sizes', () => {
     nonceLength: 12,
     tagLength: 16,
     hash: 'SHA-512',
+    hashLength: 64,
     maxOverhead: 17 + 16,
     ctrHmac: false,
   });
+  assert.equal(cipherSuiteInfo(4).hashLength, 32);
   assert.equal(cipherSuiteInfo('AES_128_CTR_HMAC_SHA256_32').ctrHmac, true);
   assert.equal(cipherSuiteInfo('AES_128_CTR_HMAC_SHA256_32').keyLength, 48);
   assert.equal(cipherSuiteInfo('AES_128_CTR_HMAC_SHA256_32').encKeyLength, 16);

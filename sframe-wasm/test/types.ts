@@ -23,7 +23,14 @@ import {
   Receiver,
   type KeyWaitFrame,
   type SFrameKeyWaitDrops,
+  sdp,
+  ssrcBaseKey,
   type CipherSuiteInfo,
+  type SdpOutcome,
+  type SdpOutcomeValue,
+  type SdpPolicy,
+  type SdpSection,
+  type SFrameSdpError,
   type SFrameCipherSuite,
   type SFrameErrorCode,
   type SFrameStats,
@@ -187,4 +194,52 @@ export async function keyWait(): Promise<number> {
   const reason: 'released' | 'overflow' | 'expired' | 'tooBig' | 'removed' | undefined = released?.reason;
   void [dropped, reason, new Receiver('AES_128_GCM_SHA256_128').hasKeyFor(7n)];
   return s.buffered + s.releasedFromBuffer + d.overflow + d.expired + d.tooBig + d.removed + d.closed + stream.stats.buffered;
+}
+
+/** a=sframe negotiation (`sdp`) and per-SSRC keys (`ssrcBaseKey`). */
+export async function sdpAndSsrcKeys(offerSdp: string, answerSdp: string): Promise<string> {
+  const audioOnly = (s: SdpSection): SdpPolicy => (s.media === 'audio' ? 'required' : 'off');
+  const offer = sdp.prepareOffer(offerSdp, audioOnly);
+  const plan: SdpOutcome[] = sdp.answerForOffer(offer, 'preferred');
+  const answer = sdp.applyAnswer(answerSdp, plan);
+  // Outcomes built by hand: no index or mid needed.
+  const byHand: SdpOutcomeValue[] = [{ outcome: 'negotiated' }, { outcome: 'stopped', reason: 'peer-lacks-sframe' }];
+  sdp.applyAnswer(answerSdp, byHand);
+  for (const o of sdp.checkAnswer(offer, answer, 'required')) {
+    // The union narrows: a conflict only on a BUNDLE rejection, a stop reason only when stopped.
+    if (o.outcome === 'rejected' && o.reason === 'bundle-payload-type-reuse') void o.conflict.payloadType;
+    if (o.outcome === 'stopped') {
+      const r: 'stopped-in-offer' | 'rejected-by-answerer' | 'peer-lacks-sframe' | 'sframe-not-offered' = o.reason;
+      void r;
+    }
+    // @ts-expect-error a negotiated section has no reason
+    void (o.outcome === 'negotiated' && o.reason);
+  }
+  const has: boolean = sdp.hasSframe(answer, 0) && sdp.hasSframe(answer, 'mid0');
+  void has;
+  void sdp.removeSframe(sdp.addSframe(offer, '0'), 0) + sdp.stripSframe(offer) + sdp.sections(offer)[0]?.mid;
+  // @ts-expect-error policies are lower case
+  sdp.prepareOffer(offerSdp, 'Required');
+  // @ts-expect-error a policy function returns a policy
+  sdp.checkAnswer(offer, answer, () => true);
+  // @ts-expect-error a stopped outcome needs its reason
+  sdp.applyAnswer(answerSdp, [{ outcome: 'stopped' }]);
+  try {
+    sdp.addSframe(offerSdp, 5);
+  } catch (e) {
+    const err = e as SFrameSdpError;
+    if (err.code === 'malformed_line') void err.line;
+    // @ts-expect-error not an SdpError code
+    void (err.code === 'bad_sdp');
+  }
+  // ssrcBaseKey gives what it is given: bytes for bytes, a CryptoKey for a CryptoKey.
+  const bytes: Uint8Array = await ssrcBaseKey('AES_256_CTR_HMAC_SHA512_80', new Uint8Array(32), 0x1234);
+  const web: CryptoKey = await ssrcBaseKey(8, key, 0xffffffff);
+  void web;
+  // @ts-expect-error bytes in, bytes out
+  const wrong: CryptoKey = await ssrcBaseKey(4, new Uint8Array(16), 1);
+  void wrong;
+  // @ts-expect-error an SSRC is a number
+  await ssrcBaseKey(4, key, 1n);
+  return String(bytes.length);
 }

@@ -228,6 +228,49 @@ impl fmt::Display for SdpError {
     }
 }
 
+impl SdpError {
+    /// Every [`SdpError::code`], in declaration order (new variants are appended).
+    pub const CODES: [&'static str; 11] = [
+        "not_sdp",
+        "malformed_line",
+        "malformed_media_line",
+        "session_level_sframe",
+        "sframe_with_value",
+        "duplicate_mid",
+        "no_such_section",
+        "not_rtp",
+        "section_count_mismatch",
+        "bundle_payload_type_reuse",
+        "rejected",
+    ];
+
+    /// A stable snake_case identifier of the kind of error (without its line, index or
+    /// payload type), the same in every binding: the `code` of the JavaScript `SFrameSdpError`
+    /// and, after `sdp_`, the name of the C status (`SFRAME_ERR_SDP_NOT_SDP` is `sdp_not_sdp`).
+    ///
+    /// ```
+    /// use sframe_core::rtp::sdp::{SdpError, SessionDescription};
+    /// let err = SessionDescription::parse("v=0\r\nbogus\r\n").unwrap_err();
+    /// assert_eq!(err, SdpError::MalformedLine { line: 2 });
+    /// assert_eq!(err.code(), "malformed_line");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            SdpError::NotSdp => "not_sdp",
+            SdpError::MalformedLine { .. } => "malformed_line",
+            SdpError::MalformedMediaLine { .. } => "malformed_media_line",
+            SdpError::SessionLevelSframe { .. } => "session_level_sframe",
+            SdpError::SframeWithValue { .. } => "sframe_with_value",
+            SdpError::DuplicateMid { .. } => "duplicate_mid",
+            SdpError::NoSuchSection => "no_such_section",
+            SdpError::NotRtp { .. } => "not_rtp",
+            SdpError::SectionCountMismatch { .. } => "section_count_mismatch",
+            SdpError::BundlePayloadTypeReuse(_) => "bundle_payload_type_reuse",
+            SdpError::Rejected { .. } => "rejected",
+        }
+    }
+}
+
 #[cfg(feature = "std")]
 impl std::error::Error for SdpError {}
 
@@ -588,7 +631,12 @@ impl<'a> SessionDescription<'a> {
                 });
             }
         }
-        let grouped: BTreeSet<&str> = groups.iter().flatten().map(|(tag, _)| *tag).collect();
+        // Inserted one by one: `collect` would sort first, and its sort code is large in a
+        // WebAssembly module.
+        let mut grouped = BTreeSet::new();
+        for (tag, _) in groups.iter().flatten() {
+            grouped.insert(*tag);
+        }
         for section in &mut sections {
             section.bundled = section.mid.is_some_and(|m| grouped.contains(m));
         }
@@ -727,11 +775,13 @@ impl<'a> SessionDescription<'a> {
         &self,
         uses_sframe: impl Fn(&MediaSection<'a>) -> Option<bool>,
     ) -> Vec<BundleConflict> {
-        let by_mid: BTreeMap<&str, &MediaSection<'a>> = self
-            .sections
-            .iter()
-            .filter_map(|s| s.mid.map(|m| (m, s)))
-            .collect();
+        // Mids are unique (`parse`). Inserted one by one, as `grouped` in `parse`.
+        let mut by_mid: BTreeMap<&str, &MediaSection<'a>> = BTreeMap::new();
+        for s in &self.sections {
+            if let Some(m) = s.mid {
+                by_mid.insert(m, s);
+            }
+        }
         let mut out = Vec::new();
         for group in &self.groups {
             // Per payload type: the first SFrame / clear section that has it as a media

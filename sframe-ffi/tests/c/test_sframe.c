@@ -4,9 +4,12 @@
  *
  * Covers every function of sframe.h, every status a caller can provoke, the RFC 9605
  * Appendix C vectors (test-vectors/rfc9605.json, suites 1-5) and the draft-barnes-sframe-iana-256
- * vectors (test-vectors/iana-256.json, suites 6-8) through the generated rfc9605_vectors.h,
- * and misuse: NULL pointers, zero lengths, short and exact output buffers, unknown KIDs,
- * tampered frames, replays, aliasing buffers. Output ends with "N passed, M failed".
+ * vectors (test-vectors/iana-256.json, suites 6-8) and the per-SSRC key vectors
+ * (test-vectors/rtp-ssrc-keys.json, suites 1-8) through the generated rfc9605_vectors.h, the
+ * a=sframe SDP functions on real Chromium and Firefox SDP (test-vectors/sdp/, embedded in the
+ * same header), and misuse: NULL pointers, zero lengths, short and exact output buffers,
+ * unknown KIDs, tampered frames, replays, aliasing buffers. Output ends with "N passed, M
+ * failed".
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -77,7 +80,12 @@ static void test_status_strings(void) {
         SFRAME_ERR_METADATA_TOO_LONG, SFRAME_ERR_KEY_IN_USE, SFRAME_ERR_COUNTER_UNKNOWN,
         SFRAME_ERR_SUITE_MISMATCH, SFRAME_ERR_INVALID_LENGTH, SFRAME_ERR_EXTERNAL_KEY,
         SFRAME_ERR_STALE_EPOCH, SFRAME_ERR_NULL_POINTER, SFRAME_ERR_INVALID_ARGUMENT, SFRAME_ERR_PANIC,
-        SFRAME_ERR_UNKNOWN,
+        SFRAME_ERR_UNKNOWN, SFRAME_ERR_SDP_NOT_SDP, SFRAME_ERR_SDP_MALFORMED_LINE,
+        SFRAME_ERR_SDP_MALFORMED_MEDIA_LINE, SFRAME_ERR_SDP_SESSION_LEVEL_SFRAME,
+        SFRAME_ERR_SDP_SFRAME_WITH_VALUE, SFRAME_ERR_SDP_DUPLICATE_MID,
+        SFRAME_ERR_SDP_NO_SUCH_SECTION, SFRAME_ERR_SDP_NOT_RTP,
+        SFRAME_ERR_SDP_SECTION_COUNT_MISMATCH, SFRAME_ERR_SDP_BUNDLE_PAYLOAD_TYPE_REUSE,
+        SFRAME_ERR_SDP_REJECTED,
     };
     size_t n = sizeof all / sizeof all[0];
     CHECK(SFRAME_OK == 0);
@@ -110,9 +118,14 @@ static void test_status_strings(void) {
     CHECK(strcmp(sframe_status_name(SFRAME_ERR_EXTERNAL_KEY), "external_key") == 0);
     CHECK(SFRAME_ERR_STALE_EPOCH == 19);
     CHECK(strcmp(sframe_status_name(SFRAME_ERR_STALE_EPOCH), "stale_epoch") == 0);
+    /* The SDP statuses: 200 on, named sdp_ + sframe-core's SdpError code. */
+    CHECK(SFRAME_ERR_SDP_NOT_SDP == 200 && SFRAME_ERR_SDP_REJECTED == 210);
+    CHECK(strcmp(sframe_status_name(SFRAME_ERR_SDP_NOT_SDP), "sdp_not_sdp") == 0);
+    CHECK(strcmp(sframe_status_name(SFRAME_ERR_SDP_BUNDLE_PAYLOAD_TYPE_REUSE),
+                 "sdp_bundle_payload_type_reuse") == 0);
     /* Values that are no status still give a static string. */
-    const SframeStatus bogus[] = {20, 99, 104, 0xffffffffu};
-    for (size_t i = 0; i < 4; i++) {
+    const SframeStatus bogus[] = {20, 99, 104, 199, 211, 0xffffffffu};
+    for (size_t i = 0; i < sizeof bogus / sizeof bogus[0]; i++) {
         CHECK(strcmp(sframe_status_str(bogus[i]), "unknown status") == 0);
         CHECK(strcmp(sframe_status_name(bogus[i]), "unknown") == 0);
     }
@@ -1513,6 +1526,384 @@ static void test_rtp_ssrc_keys(void) {
     sframe_receiver_free(r);
 }
 
+static void test_rtp_ssrc_key_vectors(void) {
+    /* Every vector of test-vectors/rtp-ssrc-keys.json, into an exactly sized heap buffer, and
+     * every suite the library offers (1..8) has vectors. */
+    for (size_t i = 0; i < SUITE_COUNT; i++) {
+        size_t found = 0;
+        for (size_t j = 0; j < SSRC_KEY_VECTOR_COUNT; j++)
+            if (SSRC_KEY_VECTORS[j].suite == ALL_SUITES[i]) found++;
+        if (found == 0) fprintf(stderr, "  no per-SSRC key vector for suite %u\n", ALL_SUITES[i]);
+        CHECK(found > 0);
+    }
+    for (size_t j = 0; j < SSRC_KEY_VECTOR_COUNT; j++) {
+        const SsrcKeyVector *v = &SSRC_KEY_VECTORS[j];
+        uint8_t *out = malloc(v->ssrc_key_len);
+        CHECK(out != NULL);
+        size_t n = 0;
+        CHECK_STATUS(sframe_rtp_ssrc_base_key(v->suite, v->base_key, v->base_key_len, v->ssrc, out,
+                                              v->ssrc_key_len, &n),
+                     SFRAME_OK);
+        CHECK(n == v->ssrc_key_len && memcmp(out, v->ssrc_key, n) == 0);
+        if (n != v->ssrc_key_len || memcmp(out, v->ssrc_key, v->ssrc_key_len) != 0)
+            fprintf(stderr, "  per-SSRC key vector %zu (suite %u, SSRC %u) differs\n", j, v->suite,
+                    (unsigned)v->ssrc);
+        /* One byte short: nothing written. */
+        memset(out, 0xee, v->ssrc_key_len);
+        CHECK_STATUS(sframe_rtp_ssrc_base_key(v->suite, v->base_key, v->base_key_len, v->ssrc, out,
+                                              v->ssrc_key_len - 1, &n),
+                     SFRAME_ERR_BUFFER_TOO_SMALL);
+        CHECK(n == 0 && out[0] == 0xee);
+        free(out);
+    }
+}
+
+/* ---- a=sframe SDP negotiation (draft-ietf-avtcore-rtp-sframe §6) ---- */
+
+typedef struct {
+    const char *name;
+    const char *text;
+    size_t len;
+} SdpFixture;
+
+static const SdpFixture SDP_FIXTURES[] = {
+    {"chromium-offer", SDP_CHROMIUM_OFFER, SDP_CHROMIUM_OFFER_LEN},
+    {"chromium-answer", SDP_CHROMIUM_ANSWER, SDP_CHROMIUM_ANSWER_LEN},
+    {"chromium-offer-2video", SDP_CHROMIUM_OFFER_2VIDEO, SDP_CHROMIUM_OFFER_2VIDEO_LEN},
+    {"chromium-offer-sframe", SDP_CHROMIUM_OFFER_SFRAME, SDP_CHROMIUM_OFFER_SFRAME_LEN},
+    {"chromium-answer-sframe", SDP_CHROMIUM_ANSWER_SFRAME, SDP_CHROMIUM_ANSWER_SFRAME_LEN},
+    {"firefox-offer", SDP_FIREFOX_OFFER, SDP_FIREFOX_OFFER_LEN},
+    {"firefox-answer", SDP_FIREFOX_ANSWER, SDP_FIREFOX_ANSWER_LEN},
+    {"firefox-offer-2video", SDP_FIREFOX_OFFER_2VIDEO, SDP_FIREFOX_OFFER_2VIDEO_LEN},
+    {"firefox-offer-sframe", SDP_FIREFOX_OFFER_SFRAME, SDP_FIREFOX_OFFER_SFRAME_LEN},
+    {"firefox-answer-sframe", SDP_FIREFOX_ANSWER_SFRAME, SDP_FIREFOX_ANSWER_SFRAME_LEN},
+};
+#define SDP_FIXTURE_COUNT (sizeof SDP_FIXTURES / sizeof SDP_FIXTURES[0])
+#define A_SFRAME_LINE_LEN 10 /* "a=sframe\r\n" */
+
+/* An SDP text from a text function, in an exactly sized heap buffer (ASan sees any overrun):
+ * the first call (NULL, 0) must answer BUFFER_TOO_SMALL with the length needed. Returns NULL
+ * (and the status in *status) if the first call fails otherwise. */
+typedef SframeStatus (*SdpSectionEdit)(const char *, size_t, size_t, char *, size_t, size_t *,
+                                       SframeSdpErrorDetail *);
+
+static char *sdp_edit(SdpSectionEdit f, const char *sdp, size_t sdp_len, size_t section,
+                      size_t *len) {
+    size_t needed = 0;
+    SframeStatus st = f(sdp, sdp_len, section, NULL, 0, &needed, NULL);
+    CHECK_STATUS(st, SFRAME_ERR_BUFFER_TOO_SMALL);
+    char *out = malloc(needed ? needed : 1);
+    CHECK(out != NULL);
+    *len = 0;
+    CHECK_STATUS(f(sdp, sdp_len, section, out, needed, len, NULL), SFRAME_OK);
+    CHECK(*len == needed);
+    return out;
+}
+
+static char *sdp_strip(const char *sdp, size_t sdp_len, size_t *len) {
+    size_t needed = 0;
+    CHECK_STATUS(sframe_sdp_strip_sframe(sdp, sdp_len, NULL, 0, &needed, NULL),
+                 SFRAME_ERR_BUFFER_TOO_SMALL);
+    char *out = malloc(needed);
+    CHECK(out != NULL);
+    CHECK_STATUS(sframe_sdp_strip_sframe(sdp, sdp_len, out, needed, len, NULL), SFRAME_OK);
+    CHECK(*len == needed);
+    return out;
+}
+
+static char *sdp_prepare(const char *sdp, size_t sdp_len, const SframeSdpPolicy *policies,
+                         size_t n, size_t *len) {
+    size_t needed = 0;
+    CHECK_STATUS(sframe_sdp_prepare_offer(sdp, sdp_len, policies, n, NULL, 0, &needed, NULL),
+                 SFRAME_ERR_BUFFER_TOO_SMALL);
+    char *out = malloc(needed);
+    CHECK(out != NULL);
+    CHECK_STATUS(sframe_sdp_prepare_offer(sdp, sdp_len, policies, n, out, needed, len, NULL),
+                 SFRAME_OK);
+    CHECK(*len == needed);
+    return out;
+}
+
+static void test_sdp_browser_fixtures_add_remove_byte_identical(void) {
+    for (size_t f = 0; f < SDP_FIXTURE_COUNT; f++) {
+        const SdpFixture *fx = &SDP_FIXTURES[f];
+        size_t count = 0;
+        CHECK_STATUS(sframe_sdp_section_count(fx->text, fx->len, &count, NULL), SFRAME_OK);
+        CHECK(count == (strstr(fx->name, "2video") ? 3u : 2u));
+        size_t with_sframe = 0;
+        for (size_t i = 0; i < count; i++) {
+            SframeSdpSectionInfo info;
+            CHECK_STATUS(sframe_sdp_section_info(fx->text, fx->len, i, &info, NULL), SFRAME_OK);
+            CHECK(info.index == i && info.rtp && !info.stopped && info.bundled);
+            CHECK(info.media >= fx->text && info.media + info.media_len <= fx->text + fx->len);
+            CHECK((info.media_len == 5 && memcmp(info.media, i == 0 ? "audio" : "video", 5) == 0));
+            CHECK(info.mid != NULL && info.mid_len >= 1);
+            size_t found = 99;
+            CHECK_STATUS(sframe_sdp_find_mid(fx->text, fx->len, info.mid, info.mid_len, &found, NULL),
+                         SFRAME_OK);
+            CHECK(found == i);
+            bool has = !info.has_sframe;
+            CHECK_STATUS(sframe_sdp_has_sframe(fx->text, fx->len, i, &has, NULL), SFRAME_OK);
+            CHECK(has == info.has_sframe);
+            if (has) {
+                with_sframe++;
+                continue;
+            }
+            /* Add: one CRLF line more, found; remove: the original bytes again. */
+            size_t with_len = 0, back_len = 0;
+            char *with = sdp_edit(sframe_sdp_add_sframe, fx->text, fx->len, i, &with_len);
+            CHECK(with_len == fx->len + A_SFRAME_LINE_LEN);
+            CHECK_STATUS(sframe_sdp_has_sframe(with, with_len, i, &has, NULL), SFRAME_OK);
+            CHECK(has);
+            char *back = sdp_edit(sframe_sdp_remove_sframe, with, with_len, i, &back_len);
+            CHECK(back_len == fx->len && memcmp(back, fx->text, fx->len) == 0);
+            if (back_len != fx->len || memcmp(back, fx->text, fx->len) != 0)
+                fprintf(stderr, "  %s section %zu: add+remove is not byte-identical\n", fx->name, i);
+            /* Adding twice changes nothing. */
+            size_t again_len = 0;
+            char *again = sdp_edit(sframe_sdp_add_sframe, with, with_len, i, &again_len);
+            CHECK(again_len == with_len && memcmp(again, with, with_len) == 0);
+            free(again);
+            free(back);
+            free(with);
+        }
+        /* Only the *-sframe fixtures carry a=sframe, Firefox's answer excepted (it drops it). */
+        int sframe_fixture = strstr(fx->name, "-sframe") != NULL;
+        int firefox_answer = strcmp(fx->name, "firefox-answer-sframe") == 0;
+        CHECK(with_sframe == (sframe_fixture && !firefox_answer ? count : 0));
+        /* Strip removes exactly the a=sframe lines. */
+        size_t stripped_len = 0;
+        char *stripped = sdp_strip(fx->text, fx->len, &stripped_len);
+        CHECK(stripped_len == fx->len - with_sframe * A_SFRAME_LINE_LEN);
+        if (with_sframe == 0) CHECK(memcmp(stripped, fx->text, fx->len) == 0);
+        free(stripped);
+    }
+    /* The edited offers captured from the browsers are what prepare_offer makes of the
+     * stripped text, whether the policy is given once or per section. */
+    const SdpFixture *edited[] = {&SDP_FIXTURES[3], &SDP_FIXTURES[8]};
+    const SframeSdpPolicy one[] = {SFRAME_SDP_POLICY_REQUIRED};
+    const SframeSdpPolicy each[] = {SFRAME_SDP_POLICY_PREFERRED, SFRAME_SDP_POLICY_REQUIRED};
+    for (size_t e = 0; e < 2; e++) {
+        size_t stripped_len = 0, a_len = 0, b_len = 0;
+        char *stripped = sdp_strip(edited[e]->text, edited[e]->len, &stripped_len);
+        char *a = sdp_prepare(stripped, stripped_len, one, 1, &a_len);
+        char *b = sdp_prepare(stripped, stripped_len, each, 2, &b_len);
+        CHECK(a_len == edited[e]->len && memcmp(a, edited[e]->text, a_len) == 0);
+        CHECK(b_len == edited[e]->len && memcmp(b, edited[e]->text, b_len) == 0);
+        free(b);
+        free(a);
+        free(stripped);
+    }
+}
+
+static void test_sdp_check_answer_browser_outcomes(void) {
+    SframeSdpOutcome out[2];
+    size_t n = 0;
+    SframeSdpErrorDetail detail;
+    const SframeSdpPolicy required = SFRAME_SDP_POLICY_REQUIRED;
+    const SframeSdpPolicy preferred = SFRAME_SDP_POLICY_PREFERRED;
+    /* Chromium 156 answers a=sframe with a=sframe: negotiated. */
+    CHECK_STATUS(sframe_sdp_check_answer(SDP_CHROMIUM_OFFER_SFRAME, SDP_CHROMIUM_OFFER_SFRAME_LEN,
+                                         SDP_CHROMIUM_ANSWER_SFRAME, SDP_CHROMIUM_ANSWER_SFRAME_LEN,
+                                         &required, 1, out, 2, &n, &detail),
+                 SFRAME_OK);
+    CHECK(n == 2);
+    for (size_t i = 0; i < 2; i++) {
+        CHECK(out[i].index == i && out[i].outcome == SFRAME_SDP_OUTCOME_NEGOTIATED);
+        CHECK(out[i].reason == SFRAME_SDP_REASON_NONE);
+    }
+    /* Firefox ESR 153 drops it: stopped under REQUIRED (draft §6), clear under PREFERRED. */
+    CHECK_STATUS(sframe_sdp_check_answer(SDP_FIREFOX_OFFER_SFRAME, SDP_FIREFOX_OFFER_SFRAME_LEN,
+                                         SDP_FIREFOX_ANSWER_SFRAME, SDP_FIREFOX_ANSWER_SFRAME_LEN,
+                                         &required, 1, out, 2, &n, &detail),
+                 SFRAME_OK);
+    CHECK(n == 2);
+    for (size_t i = 0; i < 2; i++) {
+        CHECK(out[i].outcome == SFRAME_SDP_OUTCOME_STOPPED);
+        CHECK(out[i].reason == SFRAME_SDP_REASON_PEER_LACKS_SFRAME);
+    }
+    CHECK_STATUS(sframe_sdp_check_answer(SDP_FIREFOX_OFFER_SFRAME, SDP_FIREFOX_OFFER_SFRAME_LEN,
+                                         SDP_FIREFOX_ANSWER_SFRAME, SDP_FIREFOX_ANSWER_SFRAME_LEN,
+                                         &preferred, 1, out, 2, &n, &detail),
+                 SFRAME_OK);
+    CHECK(n == 2 && out[0].outcome == SFRAME_SDP_OUTCOME_CLEAR && out[1].outcome == SFRAME_SDP_OUTCOME_CLEAR);
+    /* No a=sframe offered, REQUIRED: never falls back to clear. */
+    CHECK_STATUS(sframe_sdp_check_answer(SDP_CHROMIUM_OFFER, SDP_CHROMIUM_OFFER_LEN,
+                                         SDP_CHROMIUM_ANSWER, SDP_CHROMIUM_ANSWER_LEN, &required, 1,
+                                         out, 2, &n, NULL),
+                 SFRAME_OK);
+    CHECK(out[0].reason == SFRAME_SDP_REASON_SFRAME_NOT_OFFERED);
+    /* One outcome short: BUFFER_TOO_SMALL, the count needed, nothing written. */
+    SframeSdpOutcome one = {77, 77, 77, {0, 0, 0}};
+    CHECK_STATUS(sframe_sdp_check_answer(SDP_CHROMIUM_OFFER_SFRAME, SDP_CHROMIUM_OFFER_SFRAME_LEN,
+                                         SDP_CHROMIUM_ANSWER_SFRAME, SDP_CHROMIUM_ANSWER_SFRAME_LEN,
+                                         &required, 1, &one, 1, &n, NULL),
+                 SFRAME_ERR_BUFFER_TOO_SMALL);
+    CHECK(n == 2 && one.index == 77 && one.outcome == 77);
+    /* An answer with a section less. */
+    CHECK_STATUS(sframe_sdp_check_answer(SDP_CHROMIUM_OFFER_2VIDEO, SDP_CHROMIUM_OFFER_2VIDEO_LEN,
+                                         SDP_CHROMIUM_ANSWER, SDP_CHROMIUM_ANSWER_LEN, &required, 1,
+                                         out, 2, &n, &detail),
+                 SFRAME_ERR_SDP_SECTION_COUNT_MISMATCH);
+    CHECK(n == 0 && detail.expected == 3 && detail.found == 2);
+}
+
+static void test_sdp_offer_answer_round(void) {
+    /* Offerer: a=sframe everywhere; answerer: plan, then its own answer edited; offerer: check. */
+    const SframeSdpPolicy required = SFRAME_SDP_POLICY_REQUIRED;
+    const SframeSdpPolicy preferred = SFRAME_SDP_POLICY_PREFERRED;
+    size_t offer_len = 0, answer_len = 0, n = 0;
+    char *offer = sdp_prepare(SDP_CHROMIUM_OFFER, SDP_CHROMIUM_OFFER_LEN, &required, 1, &offer_len);
+    CHECK(offer_len == SDP_CHROMIUM_OFFER_LEN + 2 * A_SFRAME_LINE_LEN);
+    SframeSdpOutcome plan[2];
+    CHECK_STATUS(sframe_sdp_answer_for_offer(offer, offer_len, &preferred, 1, plan, 2, &n, NULL),
+                 SFRAME_OK);
+    CHECK(n == 2 && plan[0].outcome == SFRAME_SDP_OUTCOME_NEGOTIATED &&
+          plan[1].outcome == SFRAME_SDP_OUTCOME_NEGOTIATED);
+    size_t needed = 0;
+    CHECK_STATUS(sframe_sdp_apply_answer(SDP_CHROMIUM_ANSWER, SDP_CHROMIUM_ANSWER_LEN, plan, 2, NULL,
+                                         0, &needed, NULL),
+                 SFRAME_ERR_BUFFER_TOO_SMALL);
+    char *answer = malloc(needed);
+    CHECK(answer != NULL);
+    CHECK_STATUS(sframe_sdp_apply_answer(SDP_CHROMIUM_ANSWER, SDP_CHROMIUM_ANSWER_LEN, plan, 2,
+                                         answer, needed, &answer_len, NULL),
+                 SFRAME_OK);
+    CHECK(answer_len == SDP_CHROMIUM_ANSWER_LEN + 2 * A_SFRAME_LINE_LEN);
+    SframeSdpOutcome checked[2];
+    CHECK_STATUS(sframe_sdp_check_answer(offer, offer_len, answer, answer_len, &required, 1,
+                                         checked, 2, &n, NULL),
+                 SFRAME_OK);
+    CHECK(n == 2 && checked[0].outcome == SFRAME_SDP_OUTCOME_NEGOTIATED &&
+          checked[1].outcome == SFRAME_SDP_OUTCOME_NEGOTIATED);
+    free(answer);
+    /* A REQUIRED answerer to an offer without a=sframe: both stopped: port 0, out of BUNDLE. */
+    CHECK_STATUS(sframe_sdp_answer_for_offer(SDP_CHROMIUM_OFFER, SDP_CHROMIUM_OFFER_LEN, &required,
+                                             1, plan, 2, &n, NULL),
+                 SFRAME_OK);
+    CHECK(plan[1].outcome == SFRAME_SDP_OUTCOME_STOPPED &&
+          plan[1].reason == SFRAME_SDP_REASON_PEER_LACKS_SFRAME);
+    char buf[8192];
+    CHECK_STATUS(sframe_sdp_apply_answer(SDP_CHROMIUM_ANSWER, SDP_CHROMIUM_ANSWER_LEN, plan, 2, buf,
+                                         sizeof buf, &answer_len, NULL),
+                 SFRAME_OK);
+    CHECK(answer_len < sizeof buf);
+    buf[answer_len] = '\0';
+    CHECK(strstr(buf, "m=audio 0 ") != NULL && strstr(buf, "a=group:BUNDLE\r\n") != NULL);
+    free(offer);
+}
+
+static void test_sdp_errors_and_misuse(void) {
+    SframeSdpErrorDetail d;
+    char out[256];
+    size_t len = 77, n = 0;
+    const SframeSdpPolicy required = SFRAME_SDP_POLICY_REQUIRED;
+    /* Parse errors, with their line. */
+    static const struct { const char *text; SframeStatus status; size_t line; } bad[] = {
+        {"", SFRAME_ERR_SDP_NOT_SDP, 0},
+        {"v=0\r\ns=-\r\nbogus\r\n", SFRAME_ERR_SDP_MALFORMED_LINE, 3},
+        {"v=0\r\ns=-\r\nm=audio 9 RTP/AVP 0\r\na=x:\xff\r\n", SFRAME_ERR_SDP_MALFORMED_LINE, 4},
+        {"v=0\r\nm=audio x RTP/AVP 0\r\n", SFRAME_ERR_SDP_MALFORMED_MEDIA_LINE, 2},
+        {"v=0\r\na=sframe\r\n", SFRAME_ERR_SDP_SESSION_LEVEL_SFRAME, 2},
+        {"v=0\r\nm=audio 9 RTP/AVP 0\r\na=sframe:x\r\n", SFRAME_ERR_SDP_SFRAME_WITH_VALUE, 3},
+        {"v=0\r\nm=audio 9 RTP/AVP 0\r\na=mid:a\r\nm=video 9 RTP/AVP 96\r\na=mid:a\r\n",
+         SFRAME_ERR_SDP_DUPLICATE_MID, 5},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(&d, 0xee, sizeof d);
+        len = 77;
+        CHECK_STATUS(sframe_sdp_add_sframe(bad[i].text, strlen(bad[i].text), 0, out, sizeof out, &len, &d),
+                     bad[i].status);
+        CHECK(len == 0 && d.line == bad[i].line && d.index == 0 && d.expected == 0);
+    }
+    /* Not RTP; no such section; no such mid. */
+    const char *dc = "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n";
+    CHECK_STATUS(sframe_sdp_add_sframe(dc, strlen(dc), 0, out, sizeof out, &len, &d),
+                 SFRAME_ERR_SDP_NOT_RTP);
+    CHECK(d.index == 0 && d.line == 0);
+    CHECK_STATUS(sframe_sdp_remove_sframe(SDP_FIREFOX_OFFER, SDP_FIREFOX_OFFER_LEN, 2, out, sizeof out,
+                                          &len, &d),
+                 SFRAME_ERR_SDP_NO_SUCH_SECTION);
+    size_t index = 5;
+    CHECK_STATUS(sframe_sdp_find_mid(SDP_FIREFOX_OFFER, SDP_FIREFOX_OFFER_LEN, "9", 1, &index, &d),
+                 SFRAME_ERR_SDP_NO_SUCH_SECTION);
+    CHECK(index == 5);
+    /* §6's BUNDLE rule: SFrame on one of two videos sharing payload types (H264 39 first). */
+    const SframeSdpPolicy split[] = {SFRAME_SDP_POLICY_REQUIRED, SFRAME_SDP_POLICY_REQUIRED,
+                                     SFRAME_SDP_POLICY_OFF};
+    CHECK_STATUS(sframe_sdp_prepare_offer(SDP_CHROMIUM_OFFER_2VIDEO, SDP_CHROMIUM_OFFER_2VIDEO_LEN,
+                                          split, 3, out, sizeof out, &len, &d),
+                 SFRAME_ERR_SDP_BUNDLE_PAYLOAD_TYPE_REUSE);
+    CHECK(len == 0 && d.conflict.payload_type == 39 && d.conflict.sframe_section == 1 &&
+          d.conflict.clear_section == 2);
+    /* Policies: a zeroed one, an unknown one, a count neither 1 nor the section count. */
+    const SframeSdpPolicy zero[] = {0, 0}, unknown[] = {4}, three[] = {1, 1, 1};
+    CHECK_STATUS(sframe_sdp_prepare_offer(SDP_CHROMIUM_OFFER, SDP_CHROMIUM_OFFER_LEN, zero, 2, out,
+                                          sizeof out, &len, &d),
+                 SFRAME_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(sframe_sdp_answer_for_offer(SDP_CHROMIUM_OFFER, SDP_CHROMIUM_OFFER_LEN, unknown, 1,
+                                             NULL, 0, &n, &d),
+                 SFRAME_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(sframe_sdp_check_answer(SDP_CHROMIUM_OFFER, SDP_CHROMIUM_OFFER_LEN,
+                                         SDP_CHROMIUM_ANSWER, SDP_CHROMIUM_ANSWER_LEN, three, 3,
+                                         NULL, 0, &n, &d),
+                 SFRAME_ERR_INVALID_ARGUMENT);
+    /* Outcomes given back: unknown kind, STOPPED without a stop reason, REJECTED (reject the
+     * offer), and fewer outcomes than sections. */
+    SframeSdpOutcome plan[2] = {
+        {0, SFRAME_SDP_OUTCOME_NEGOTIATED, SFRAME_SDP_REASON_NONE, {0, 0, 0}},
+        {1, 9, SFRAME_SDP_REASON_NONE, {0, 0, 0}},
+    };
+    CHECK_STATUS(sframe_sdp_apply_answer(SDP_CHROMIUM_ANSWER, SDP_CHROMIUM_ANSWER_LEN, plan, 2, out,
+                                         sizeof out, &len, &d),
+                 SFRAME_ERR_INVALID_ARGUMENT);
+    plan[1].outcome = SFRAME_SDP_OUTCOME_STOPPED;
+    CHECK_STATUS(sframe_sdp_apply_answer(SDP_CHROMIUM_ANSWER, SDP_CHROMIUM_ANSWER_LEN, plan, 2, out,
+                                         sizeof out, &len, &d),
+                 SFRAME_ERR_INVALID_ARGUMENT);
+    plan[1].outcome = SFRAME_SDP_OUTCOME_REJECTED;
+    plan[1].reason = SFRAME_SDP_REASON_ANSWER_ADDED_SFRAME;
+    CHECK_STATUS(sframe_sdp_apply_answer(SDP_CHROMIUM_ANSWER, SDP_CHROMIUM_ANSWER_LEN, plan, 2, out,
+                                         sizeof out, &len, &d),
+                 SFRAME_ERR_SDP_REJECTED);
+    CHECK(d.index == 1 && d.reason == SFRAME_SDP_REASON_ANSWER_ADDED_SFRAME);
+    CHECK_STATUS(sframe_sdp_apply_answer(SDP_CHROMIUM_ANSWER, SDP_CHROMIUM_ANSWER_LEN, plan, 1, out,
+                                         sizeof out, &len, &d),
+                 SFRAME_ERR_SDP_SECTION_COUNT_MISMATCH);
+    CHECK(d.expected == 1 && d.found == 2);
+    /* A short text buffer: the length needed, nothing written. */
+    memset(out, 0xee, sizeof out);
+    CHECK_STATUS(sframe_sdp_strip_sframe(SDP_FIREFOX_OFFER, SDP_FIREFOX_OFFER_LEN, out, sizeof out,
+                                         &len, &d),
+                 SFRAME_ERR_BUFFER_TOO_SMALL);
+    CHECK(len == SDP_FIREFOX_OFFER_LEN && (unsigned char)out[0] == 0xee);
+    CHECK(d.line == 0 && d.conflict.payload_type == 0);
+    /* NULL where a value is needed; a NULL text with length 0 is an empty text. */
+    bool has = false;
+    SframeSdpSectionInfo info;
+    CHECK_STATUS(sframe_sdp_section_count(SDP_FIREFOX_OFFER, SDP_FIREFOX_OFFER_LEN, NULL, NULL),
+                 SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_sdp_section_info(SDP_FIREFOX_OFFER, SDP_FIREFOX_OFFER_LEN, 0, NULL, NULL),
+                 SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_sdp_section_info(SDP_FIREFOX_OFFER, SDP_FIREFOX_OFFER_LEN, 2, &info, NULL),
+                 SFRAME_ERR_SDP_NO_SUCH_SECTION);
+    CHECK_STATUS(sframe_sdp_has_sframe(NULL, 4, 0, &has, NULL), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_sdp_has_sframe(NULL, 0, 0, &has, NULL), SFRAME_ERR_SDP_NOT_SDP);
+    CHECK_STATUS(sframe_sdp_find_mid(SDP_FIREFOX_OFFER, SDP_FIREFOX_OFFER_LEN, "0", 1, NULL, NULL),
+                 SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_sdp_add_sframe(SDP_FIREFOX_OFFER, SDP_FIREFOX_OFFER_LEN, 0, out, sizeof out,
+                                       NULL, NULL),
+                 SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_sdp_prepare_offer(SDP_FIREFOX_OFFER, SDP_FIREFOX_OFFER_LEN, NULL, 1, out,
+                                          sizeof out, &len, NULL),
+                 SFRAME_ERR_NULL_POINTER);
+    CHECK(len == 0);
+    CHECK_STATUS(sframe_sdp_check_answer(SDP_FIREFOX_OFFER, SDP_FIREFOX_OFFER_LEN, SDP_FIREFOX_ANSWER,
+                                         SDP_FIREFOX_ANSWER_LEN, &required, 1, NULL, 2, &n, NULL),
+                 SFRAME_ERR_NULL_POINTER);
+    CHECK(n == 0);
+}
+
 #define T(f) {#f, f}
 static const TestCase TESTS[] = {
     T(test_status_strings),        T(test_version_and_backend),
@@ -1531,7 +1922,10 @@ static const TestCase TESTS[] = {
     T(test_null_and_zero_length),  T(test_malformed_inputs),
     T(test_rtp_loss_reorder_duplicates), T(test_rtp_sequence_validation),
     T(test_rtp_tamper_and_misuse),
-    T(test_rtp_ssrc_keys),
+    T(test_rtp_ssrc_keys),         T(test_rtp_ssrc_key_vectors),
+    T(test_sdp_browser_fixtures_add_remove_byte_identical),
+    T(test_sdp_check_answer_browser_outcomes), T(test_sdp_offer_answer_round),
+    T(test_sdp_errors_and_misuse),
 };
 
 int main(void) {
