@@ -461,28 +461,31 @@ fn ratcheting_key_over_same_plain_key_keeps_window() {
 /// derived again (with an empty replay window) when the epoch is re-added.
 #[test]
 fn removed_mls_member_key_is_not_rederived() {
+    // Its own secret: the model's MLS senders (epoch_secret) live in this process too, and
+    // senders claim their keys process-wide.
+    let secret: &[u8] = b"removed_mls_member_key_is_not_rederived";
     let suite = CipherSuite::AesGcm256Sha512;
     let layout = mls_layout();
     let mut tx = Sender::new(suite);
-    let kid = tx.set_mls_key(&layout, &epoch_secret(3), 3, 2).unwrap();
+    let kid = tx.set_mls_key(&layout, secret, 3, 2).unwrap();
     let f = tx.protect_vec(b"", b"member").unwrap();
     let mut rx = Receiver::with_config(ReceiverConfig::new(suite).with_mls(layout, 3).unwrap());
-    rx.add_mls_epoch(3, &epoch_secret(3)).unwrap();
+    rx.add_mls_epoch(3, secret).unwrap();
     rx.unprotect_vec(b"", &f).unwrap();
     assert!(rx.remove_key(kid));
     assert_eq!(rx.unprotect_vec(b"", &f), Err(Error::UnknownKeyId));
     let later = tx.protect_vec(b"", b"later").unwrap();
     assert_eq!(rx.unprotect_vec(b"", &later), Err(Error::UnknownKeyId));
-    rx.add_mls_epoch(3, &epoch_secret(3)).unwrap(); // idempotent: still removed
+    rx.add_mls_epoch(3, secret).unwrap(); // idempotent: still removed
     assert_eq!(rx.unprotect_vec(b"", &f), Err(Error::UnknownKeyId));
     // Other members of the epoch are unaffected.
     let mut other = Sender::new(suite);
-    other.set_mls_key(&layout, &epoch_secret(3), 3, 1).unwrap();
+    other.set_mls_key(&layout, secret, 3, 1).unwrap();
     let g = other.protect_vec(b"", b"other").unwrap();
     assert_eq!(rx.unprotect_vec(b"", &g).unwrap(), b"other");
     // Dropping the epoch and adding it again is an explicit fresh start.
     assert!(rx.remove_mls_epoch(3));
-    rx.add_mls_epoch(3, &epoch_secret(3)).unwrap();
+    rx.add_mls_epoch(3, secret).unwrap();
     assert_eq!(rx.unprotect_vec(b"", &later).unwrap(), b"later");
 }
 
