@@ -17,9 +17,10 @@
 // zeroizing its keys in wasm memory — as soon as the stream ends (writable closed or aborted,
 // readable cancelled) or close() is called. JS copies of key bytes are wiped once wasm has
 // them. All objects of one JS realm share this module's wasm instance, so sframe-core's
-// per-thread registry sees every encrypter: a second live encrypter given the key material and
-// KID another one uses is refused with "key_in_use" (two Senders under one key would repeat
-// every counter, i.e. every AES-GCM/CTR nonce).
+// registry (one per instance) sees every encrypter: a second live encrypter given the key
+// material and KID another one uses is refused with "key_in_use" (two Senders under one key
+// would repeat every counter, i.e. every AES-GCM/CTR nonce), and one given a closed
+// encrypter's key resumes its counter.
 
 import { Sender, Receiver, parseHeader, cipherSuiteInfo, cipherSuites } from './wasm.js';
 import {
@@ -730,8 +731,8 @@ export class SFrameEncrypterStream {
 
   /**
    * Extension, idempotent: frees the wasm Sender (zeroizing its keys; its key and KID become
-   * usable by another encrypter of this realm — which starts at counter 0: use a new KID or
-   * key), closes `readable`, errors `writable`. Done automatically when the stream ends.
+   * usable by another encrypter of this realm, which resumes their counter), closes
+   * `readable`, errors `writable`. Done automatically when the stream ends.
    */
   close() {
     this.#engine.close();
@@ -884,8 +885,9 @@ export class SFrameTransform extends EventTarget {
   /**
    * Frees the wasm Sender/Receiver (extension; idempotent): zeroizes its keys, closes
    * `readable` and errors `writable`. After it, key calls reject with code "closed". An
-   * encrypter's key material becomes usable by another encrypter of this realm again — which
-   * then starts at counter 0: give the new one a new key or a new KID.
+   * encrypter's key material becomes usable by another encrypter of this realm again, which
+   * resumes its counter (an encrypter in another realm or worker would start at 0: give that
+   * one a new key or a new KID).
    */
   close() {
     this.#engine.close();
