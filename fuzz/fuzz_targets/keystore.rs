@@ -13,7 +13,7 @@ use libfuzzer_sys::fuzz_target;
 use sframe_core::keystore::KeyStore;
 use sframe_core::{
     CipherSuite, Error, FixedKeyStore, KeyUsage, Limits, MAX_REPLAY_WINDOW, Receiver,
-    ReceiverConfig, Sender, VecKeyStore,
+    ReceiverConfig, VecKeyStore,
 };
 
 const KIDS: [u64; 6] = [0, 1, 7, 8, 255, 1 << 40];
@@ -147,10 +147,9 @@ fn run<S: KeyStore>(suite: CipherSuite, window: u16, cap: Option<usize>, ops: &[
                 let key = usize::from(key) % BASE_KEYS.len();
                 let ctr = u64::from(ctr);
                 let payload = ctr.to_le_bytes();
-                let mut tx = Sender::new(suite);
-                tx.set_key_with_counter(kid, &BASE_KEYS[key], sframe_core::Counter(ctr))
-                    .expect("sender key");
-                let mut frame = tx.protect_vec(b"meta", &payload).expect("protect");
+                // At exactly `ctr`, whatever frames of this key earlier inputs made: no Sender.
+                let mut frame =
+                    common::reference_seal(suite, kid, &BASE_KEYS[key], ctr, b"meta", &payload);
                 if tamper {
                     *frame.last_mut().expect("tag byte") ^= 0x01;
                 }

@@ -1,6 +1,8 @@
 //! protect → unprotect with arbitrary suite, KID, CTR, base key, metadata and payload
-//! (RFC 9605 §4.4.3): always succeeds and returns the payload; the three protect APIs write
-//! identical bytes; the header carries the KID and CTR; a replay and a tampered frame fail.
+//! (RFC 9605 §4.4.3): always succeeds and returns the payload; each of the three protect APIs
+//! writes exactly the reference frame at its counter (the given one, or above where the
+//! process's registry knows the key); the header carries the KID and CTR; a replay and a
+//! tampered frame fail.
 #![no_main]
 
 mod common;
@@ -41,9 +43,11 @@ fuzz_target!(|input: Input| {
         base_key.resize(MIN_BASE_KEY_LEN, 0x55);
     }
 
-    // Three senders at the same (KID, CTR), one after the other (a live sender claims its
-    // key: a second one alive at the same time is refused with KeyInUse): each API must
-    // produce the same frame.
+    // The three protect APIs, each on a sender of its own, one after the other (a live sender
+    // claims its key: a second one alive at the same time is refused with KeyInUse). Senders
+    // share the process's registry, so a key that an earlier sender — of this input or an
+    // earlier one — used resumes where it stood: the counter is `ctr` or above, and each frame
+    // is exactly the §4.4.3 reference seal at its counter.
     let fresh = || {
         let mut s = Sender::new(suite);
         s.set_key_with_counter(*kid, &base_key, sframe_core::Counter(*ctr))
@@ -51,29 +55,50 @@ fuzz_target!(|input: Input| {
         s
     };
     let max = fresh().max_output_len(payload.len());
-    let mut s = fresh();
-    let mut out = vec![0u8; max];
-    let a = s
-        .protect(metadata, payload, &mut out)
-        .expect("protect")
-        .to_vec();
-    assert_eq!(s.next_counter(), ctr.checked_add(1));
-    drop(s);
-    let mut s = fresh();
-    let mut inplace = vec![0u8; max];
-    inplace[..payload.len()].copy_from_slice(payload);
-    let n = s
-        .protect_in_place(metadata, &mut inplace, payload.len())
-        .expect("protect_in_place")
-        .len();
-    assert_eq!(s.next_counter(), ctr.checked_add(1));
-    drop(s);
-    let mut s = fresh();
-    let c = s.protect_vec(metadata, payload).expect("protect_vec");
-    assert_eq!(s.next_counter(), ctr.checked_add(1));
-    drop(s);
-    assert_eq!(a, &inplace[..n]);
-    assert_eq!(a, c);
+    let mut frames = Vec::new();
+    for api in 0..3 {
+        let mut s = fresh();
+        let Some(c) = s.next_counter() else {
+            // Every counter of this key was used (by an earlier input): nothing more to send.
+            assert_eq!(
+                s.protect_vec(metadata, payload),
+                Err(Error::CounterExhausted)
+            );
+            return;
+        };
+        assert!(
+            c >= *ctr,
+            "a given counter moves the key's counter up, never down"
+        );
+        let frame = match api {
+            0 => {
+                let mut out = vec![0u8; max];
+                s.protect(metadata, payload, &mut out)
+                    .expect("protect")
+                    .to_vec()
+            }
+            1 => {
+                let mut inplace = vec![0u8; max];
+                inplace[..payload.len()].copy_from_slice(payload);
+                let n = s
+                    .protect_in_place(metadata, &mut inplace, payload.len())
+                    .expect("protect_in_place")
+                    .len();
+                inplace.truncate(n);
+                inplace
+            }
+            _ => s.protect_vec(metadata, payload).expect("protect_vec"),
+        };
+        assert_eq!(s.next_counter(), c.checked_add(1));
+        assert_eq!(
+            frame,
+            common::reference_seal(suite, *kid, &base_key, c, metadata, payload),
+            "API {api} at counter {c}"
+        );
+        frames.push((c, frame));
+    }
+    let (ctr, a) = frames.swap_remove(0);
+    let ctr = &ctr;
 
     let (header, hlen) = Header::parse(&a).expect("own header parses");
     assert_eq!((header.key_id(), header.counter()), (*kid, *ctr));

@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use sframe_core::hazmat::derive_key_and_salt;
 use sframe_core::keystore::KeyStore;
-use sframe_core::{CipherSuite, Error, FixedKeyStore, Header, Key, Receiver, Sender};
+use sframe_core::{CipherSuite, Error, FixedKeyStore, Header, Key, Receiver};
 
 /// (KID, sframe_key, sframe_salt).
 type Derived = (u64, Vec<u8>, Vec<u8>);
@@ -121,14 +121,14 @@ fuzz_target!(|data: &[u8]| {
             // Accepted: it must be a frame the key really produces.
             let (header, _) = Header::parse(frame).expect("accepted frame has a header");
             let base = base_key_of(header.key_id()).expect("accepted frame has a known KID");
-            let mut tx = Sender::new(suite);
-            tx.set_key_with_counter(
+            let again = common::reference_seal(
+                suite,
                 header.key_id(),
                 base,
-                sframe_core::Counter(header.counter()),
-            )
-            .expect("sender key");
-            let again = tx.protect_vec(metadata, &pt).expect("re-protect");
+                header.counter(),
+                metadata,
+                &pt,
+            );
             assert_eq!(
                 again, frame,
                 "accepted a frame its key did not produce (forgery)"

@@ -1,4 +1,5 @@
-//! Shared by the fuzz targets: the keys receivers hold, and an independent decryption oracle.
+//! Shared by the fuzz targets: the keys receivers hold, an independent decryption oracle, and
+//! frames sealed at a chosen counter without a `Sender`.
 #![allow(dead_code)]
 
 use sframe_core::hazmat::{Aead, derive_key_and_salt};
@@ -56,4 +57,36 @@ pub fn reference_open(
     let mut buf = ct.to_vec();
     aead.open(&nonce, &aad, &mut buf, tag).ok()?;
     Some(buf)
+}
+
+/// The frame of `payload` under (`suite`, `kid`, `base_key`) at counter `ctr`, sealed from
+/// RFC 9605 §4.4.3 with the low-level AEAD. No `Sender`: senders share one process-wide
+/// registry, in which a key's counter only moves up (a second sender of a key resumes where
+/// the last one stood), so a `Sender` cannot make a frame at a counter of the fuzzer's
+/// choosing twice — and a fuzzer replays inputs.
+pub fn reference_seal(
+    suite: CipherSuite,
+    kid: u64,
+    base_key: &[u8],
+    ctr: u64,
+    metadata: &[u8],
+    payload: &[u8],
+) -> Vec<u8> {
+    let (key, salt) = derive_key_and_salt(suite, kid, base_key).expect("base key");
+    let aead = Aead::new(suite, &key[..suite.key_len()]).expect("AEAD key");
+    let mut nonce = *salt;
+    for (n, c) in nonce[4..].iter_mut().zip(ctr.to_be_bytes()) {
+        *n ^= c;
+    }
+    let mut frame = [0u8; sframe_core::MAX_HEADER_LEN];
+    let hlen = Header::new(kid, ctr).encode(&mut frame).expect("header");
+    let mut frame = frame[..hlen].to_vec();
+    let mut aad = frame.clone();
+    aad.extend_from_slice(metadata);
+    let mut body = payload.to_vec();
+    let mut tag = vec![0u8; suite.tag_len()];
+    aead.seal(&nonce, &aad, &mut body, &mut tag).expect("seal");
+    frame.extend_from_slice(&body);
+    frame.extend_from_slice(&tag);
+    frame
 }
