@@ -25,7 +25,11 @@
 //!   [`crate::Error::CounterUnknown`] unless its next counter is given
 //!   ([`crate::Sender::set_key_with_counter`]; 0 for a key the application knows is new) —
 //!   also for ratchet steps and MLS keys, which take no counter. The same rule as a sender's
-//!   own history without `alloc` ([`crate::RETIRED_KIDS`]).
+//!   own history without `alloc` ([`crate::RETIRED_KIDS`]). An MLS member key is the exported
+//!   secret used as base key under the member's KID (§5.2), so
+//!   `set_key_with_counter(layout.kid(epoch, leaf)?, exported_secret, counter)` installs it;
+//!   a §5.1 ratchet chain has no call with a counter: a process that released more keys than
+//!   that cannot start new chains.
 //!
 //! What stays the application's job:
 //!

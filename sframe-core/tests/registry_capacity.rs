@@ -115,7 +115,25 @@ fn registry_forgets_the_oldest_release_and_then_fails_closed() {
         tx.set_ratcheting_key(layout, ratchet::Generation(1), b"a chain never seen"),
         Err(Error::CounterUnknown)
     );
+    let mls = sframe_core::mls::MlsKidLayout::new(4, 4).unwrap();
+    let secret = b"an MLS epoch's exported secret";
+    assert_eq!(
+        tx.set_mls_key(&mls, secret, 3, 5),
+        Err(Error::CounterUnknown)
+    );
     assert_eq!(tx.key_id(), None, "nothing installed");
+    // The MLS member key is the exported secret as base key under the member's KID (§5.2).
+    let mut member = sender();
+    let kid = mls.kid(3, 5).unwrap();
+    member
+        .set_key_with_counter(kid, secret, Counter(0))
+        .unwrap();
+    assert_eq!(member.set_mls_key(&mls, secret, 3, 5), Ok(kid));
+    assert_eq!(
+        member.next_counter(),
+        Some(0),
+        "the same key: nothing changed"
+    );
     // An explicit counter works: 0 for a key the application knows is new, the persisted one
     // for the forgotten key.
     tx.set_key_with_counter(1, b"another key never seen", Counter(0))
