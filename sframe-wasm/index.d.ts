@@ -43,11 +43,16 @@ export type SFrameErrorCode =
   | 'metadata_too_long'
   /**
    * A Sender refused key material (same key, KID and suite) that another live Sender of
-   * this JS realm uses: both would count from 0 and repeat every nonce. Give each sending
-   * track its own KID. Released when that Sender is freed (an SFrameTransform: closed).
+   * this wasm instance (JS realm or worker) uses: both would count from 0 and repeat every
+   * nonce. Give each sending track its own KID. Released when that Sender is freed (an
+   * SFrameTransform: closed), and a Sender given it then resumes its counter.
    */
   | 'key_in_use'
-  /** Only in builds of sframe-core without `alloc` (not this package). */
+  /**
+   * The key may have been used before and its counter is unknown: after the keys of 16384
+   * freed Senders the instance forgets the oldest, and then a key it does not know may be a
+   * forgotten one. `setKeyWithCounter` (a persisted counter, or 0 for a new key) installs it.
+   */
   | 'counter_unknown'
   /**
    * A key derived for one cipher suite was given to an object of another suite (only through
@@ -105,8 +110,9 @@ export interface CipherSuiteInfo {
 /**
  * Protects frames under one key at a time (RFC 9605 §4.4). Counters never restart for a key
  * this Sender used: going back to it resumes its counter, re-supplying the key in force changes
- * nothing. A key (suite, KID, key material) another live Sender of this JS realm has used
- * throws `key_in_use` until that Sender is freed. A call that throws changes nothing.
+ * nothing. A key (suite, KID, key material) another live Sender of this wasm instance (JS realm
+ * or worker) has used throws `key_in_use` until that Sender is freed; a Sender given a freed
+ * Sender's key resumes where its counter stood. A call that throws changes nothing.
  */
 export class Sender {
   constructor(cipherSuite: CipherSuiteLike);
@@ -130,7 +136,10 @@ export class Sender {
   readonly cipherSuite: SFrameCipherSuite;
   /** Largest output of protecting a length-byte frame. */
   maxOutputLength(length: number): number;
-  /** Releases the wasm object: zeroizes its keys and releases its key_in_use claims. */
+  /**
+   * Releases the wasm object: zeroizes its keys and releases its key_in_use claims; the
+   * instance keeps the keys' counters (a new Sender given one resumes it).
+   */
   free(): void;
 }
 
@@ -818,7 +827,7 @@ export class SFrameEncryptorStream implements SFrameEncryptorManager {
   readonly stats: SFrameStats;
   /**
    * Extension, idempotent: frees the wasm Sender (zeroizing its keys; its key and KID become
-   * usable by another encryptor — which starts at counter 0: never reuse them), closes
+   * usable by another encryptor of this wasm instance, which resumes their counter), closes
    * `readable`, errors `writable`. Done automatically when the stream ends.
    */
   close(): void;
@@ -908,7 +917,7 @@ export class SFrameTransform extends EventTarget {
    * JS or wasm memory (every frame then uses WebCrypto's AES-GCM) — or an extractable CryptoKey
    * (exported raw) or the base key bytes (small frames in wasm, from 1 KiB WebCrypto).
    * On a decryptor: adds a decryption key.
-   * An encryptor refuses a key and KID another live encryptor of this JS realm uses: the
+   * An encryptor refuses a key and KID another live encryptor of this wasm instance uses: the
    * promise rejects with an SFrameError `key_in_use` and an "error" event is dispatched
    * (errorType "keyID"). Other key errors (e.g. `invalid_key`) are reported the same way.
    * The package's copies of the key bytes are wiped once wasm has them. After close():
@@ -921,8 +930,9 @@ export class SFrameTransform extends EventTarget {
    * Extension, idempotent: frees the wasm Sender/Receiver (zeroizing its keys; an
    * encryptor's key becomes usable by another encryptor again), closes `readable`, errors
    * `writable`; afterwards key calls reject and no frame is processed. Done automatically
-   * when the writable is closed or aborted or the readable is cancelled. A new encryptor
-   * starts at counter 0: never give it the key and KID a closed one used.
+   * when the writable is closed or aborted or the readable is cancelled. A new encryptor of
+   * this wasm instance given the key and KID a closed one used resumes its counter; one in
+   * another instance (worker, tab) would start at 0: never give it that key and KID.
    */
   close(): void;
   /** Whether close() was called or the stream ended (extension). */

@@ -51,14 +51,17 @@ pub enum Error {
     /// The metadata is larger than this build can authenticate without allocation
     /// (only without the `alloc` feature, AES-GCM suites, over [`crate::MAX_INLINE_METADATA_LEN`]).
     MetadataTooLong,
-    /// The key material is already used by another live [`crate::Sender`] created on the same
-    /// thread (same derived key: same base key, KID and suite). Two senders counting from the
-    /// same counter under one key would reuse every nonce: give each sender — each sending
-    /// track — its own KID (only checked with the `std` feature).
+    /// The key material is already used by another live [`crate::Sender`] of this process,
+    /// on any thread (same derived key: same base key, KID and suite). Two senders counting
+    /// from the same counter under one key would reuse every nonce: give each sender — each
+    /// sending track — its own KID (only checked with the `std` feature: [`crate::registry`]).
     KeyInUse,
-    /// This sender used the key before but no longer knows where its counter stood (only in
-    /// builds without `alloc`, after more than [`crate::RETIRED_KIDS`] other keys): install
-    /// it with [`crate::Sender::set_key_with_counter`] from a persisted counter, or use a new key.
+    /// The key may have been used before and where its counter stood is no longer known: this
+    /// sender forgot it (builds without `alloc`, after more than [`crate::RETIRED_KIDS`] other
+    /// keys), or, with `std`, the process's [`crate::registry`] had to forget a released key
+    /// (more than [`crate::registry::RELEASED_KEYS`]) and this key is unknown to both, so it
+    /// may be the forgotten one. Install it with [`crate::Sender::set_key_with_counter`] from a
+    /// persisted counter (0 for a key the application knows is new), or use a new key.
     CounterUnknown,
     /// A [`crate::Key`] derived for one cipher suite was given to a [`crate::Sender`] or
     /// [`crate::Receiver`] of another suite (both suites are supported; they differ).
@@ -185,7 +188,9 @@ impl Error {
             Error::KeyInUse => {
                 c"key material already used by another sender; use one KID per sender"
             }
-            Error::CounterUnknown => c"this key was used before and its counter is unknown",
+            Error::CounterUnknown => {
+                c"this key may have been used before and its counter is unknown; give the counter"
+            }
             Error::SuiteMismatch => c"the key was derived for another cipher suite",
             Error::InvalidLength => c"key, salt or nonce length does not match the cipher suite",
             Error::ExternalKey => {

@@ -10,7 +10,11 @@
 //!   base keys. Derived keys are zeroized on drop. Base keys are at least 16 bytes.
 //! * **Nonces** are `salt XOR counter`; a [`Sender`] never repeats a counter under one key and
 //!   refuses to protect once the counter space or the usage limit is spent
-//!   ([`Error::CounterExhausted`], [`Error::KeyUsageLimit`]) — rotate keys before that.
+//!   ([`Error::CounterExhausted`], [`Error::KeyUsageLimit`]) — rotate keys before that. With
+//!   `std` this holds across the senders of a process ([`registry`]): a second live sender of a
+//!   key, on any thread, is [`Error::KeyInUse`], and a key a dropped sender used resumes its
+//!   counter. Across processes and restarts, and without `std`, counters are the application's
+//!   to persist ([`Sender::set_key_with_counter`]).
 //! * **Tags** are compared in constant time (`subtle`); authentication errors carry no detail.
 //! * **Replay**: a [`Receiver`] keeps a sliding window per key and rejects duplicates and too
 //!   old counters ([`Error::Replay`]). A failed frame never moves the window.
@@ -56,7 +60,8 @@
 //!
 //! ## Features
 //!
-//! * `std` (default): `std::error::Error`, the one-key-one-sender registry; implies `alloc`.
+//! * `std` (default): `std::error::Error`, the process-wide [`registry`] (one live sender per
+//!   key, counters kept when senders are dropped); implies `alloc`.
 //! * `alloc`: `Vec` helpers and the growable [`VecKeyStore`].
 //! * `sdp` (default): the [`rtp::sdp`] module, `a=sframe` offer/answer over SDP text; implies `alloc`.
 //! * `aws-lc` (default): adds the `AwsLc` backend (aws-lc-rs; native targets, ignored on
@@ -83,7 +88,7 @@
 //! | [`replay`] | §7.4 replay, §9.3 anti-replay |
 //! | [`report`] | error runs: one report per run of identical failures (W3C WebRTC Encoded Transform error events, its issue #307) |
 //! | [`limits`] | §7 security considerations: per-key usage limits |
-//! | [`registry`] | §4.4.1 one sender per key and KID |
+//! | [`registry`] | §4.4.1 one sender per key and KID; §4.4.3 counters across a process's senders |
 //! | [`stream`] | §4.4.1 (application key management): per-stream base keys |
 //! | [`hazmat`] | §4.4.2, §4.4.3 for one frame at a chosen counter, §4.5 AEADs: test vectors and interop only, never media |
 //! | [`rtp`] | SFrame over RTP: draft-ietf-avtcore-rtp-sframe (payload descriptor §4, packetization §5.1, depacketization §5.2, per-SSRC keys §7) |
@@ -114,6 +119,7 @@ mod error;
 mod frame;
 pub mod hazmat;
 pub mod header;
+mod history;
 pub mod key;
 pub mod keystore;
 pub mod keywait;

@@ -11,6 +11,7 @@ use crate::crypto::{Backend, DefaultBackend};
 use crate::error::{Error, Result};
 use crate::frame;
 use crate::header::{Counter, Header, MAX_HEADER_LEN};
+use crate::history::{History, Used};
 use crate::key::Key;
 use crate::limits::{KeyUsage, Limits};
 use crate::mls::{MlsKidLayout, sender_key_in};
@@ -25,96 +26,26 @@ use crate::suite::NONCE_LEN;
 /// ([`Sender::set_key_with_counter`]; 0 for a key the application knows is new), and ratchet
 /// steps and MLS keys it does not remember fail the same way (fail closed). With `alloc` a
 /// sender remembers every key it used (a 16-byte fingerprint and its counters, in a
-/// `BTreeMap`) and never forgets.
+/// `BTreeMap`) and never forgets; with `std` the keys of dropped senders are remembered
+/// process-wide too, up to [`crate::registry::RELEASED_KEYS`], under the same rule.
 pub const RETIRED_KIDS: usize = 8;
-
-/// A key this sender used before, identified by [`Key::fingerprint`].
-#[derive(Clone, Copy)]
-struct Used {
-    fingerprint: [u8; 16],
-    next_ctr: Option<u64>,
-    usage: KeyUsage,
-}
-
-/// Every key a sender used (with `alloc`), by fingerprint.
-#[cfg(feature = "alloc")]
-#[derive(Default)]
-struct History {
-    used: alloc::collections::BTreeMap<[u8; 16], Used>,
-}
-
-#[cfg(feature = "alloc")]
-impl History {
-    fn find(&self, fingerprint: &[u8; 16]) -> Option<Used> {
-        self.used.get(fingerprint).copied()
-    }
-
-    fn remove(&mut self, fingerprint: &[u8; 16]) {
-        self.used.remove(fingerprint);
-    }
-
-    fn push(&mut self, used: Used) {
-        self.used.insert(used.fingerprint, used);
-    }
-
-    fn forgot_any(&self) -> bool {
-        false
-    }
-}
-
-/// The last [`RETIRED_KIDS`] keys a sender used (without `alloc`), oldest first.
-#[cfg(not(feature = "alloc"))]
-#[derive(Default)]
-struct History {
-    used: [Option<Used>; RETIRED_KIDS],
-    /// Set once a key was forgotten: from then on an unknown key may be a forgotten one.
-    forgot: bool,
-}
-
-#[cfg(not(feature = "alloc"))]
-impl History {
-    fn find(&self, fingerprint: &[u8; 16]) -> Option<Used> {
-        self.used
-            .iter()
-            .flatten()
-            .find(|u| u.fingerprint == *fingerprint)
-            .copied()
-    }
-
-    fn remove(&mut self, fingerprint: &[u8; 16]) {
-        self.used.iter_mut().for_each(|u| {
-            if u.is_some_and(|u| u.fingerprint == *fingerprint) {
-                *u = None;
-            }
-        });
-    }
-
-    fn push(&mut self, used: Used) {
-        self.remove(&used.fingerprint);
-        let slot = match self.used.iter().position(Option::is_none) {
-            Some(i) => i,
-            None => {
-                // Full: forget the oldest (slot 0), and remember that something was forgotten.
-                self.used.rotate_left(1);
-                self.forgot = true;
-                RETIRED_KIDS - 1
-            }
-        };
-        if let Some(u) = self.used.get_mut(slot) {
-            *u = Some(used);
-        }
-    }
-
-    fn forgot_any(&self) -> bool {
-        self.forgot
-    }
-}
 
 struct Current<B: Backend> {
     key: Key<B>,
     /// Next counter to use; `None` once `u64::MAX` was used.
     next_ctr: Option<u64>,
     usage: KeyUsage,
+}
+
+impl<B: Backend> Current<B> {
+    /// Where this key's counters stand, for the history (or the registry).
+    fn used(&self) -> Used {
+        Used {
+            fingerprint: self.key.fingerprint(),
+            next_ctr: self.next_ctr,
+            usage: self.usage,
+        }
+    }
 }
 
 /// What [`Sender::install`] did.
@@ -229,7 +160,7 @@ impl<B: Backend> Sender<B> {
             limits: Limits::for_suite(suite),
             current: None,
             chain: None,
-            history: History::default(),
+            history: History::for_sender(),
             membership: Membership::join(),
         }
     }
@@ -260,9 +191,17 @@ impl<B: Backend> Sender<B> {
     /// counter 0; re-supplying the key in force changes nothing; going back to a key used
     /// before resumes where its counter stood (with `alloc`, for every key this sender ever
     /// used; without it, for the last [`RETIRED_KIDS`], and an older one is
-    /// [`Error::CounterUnknown`]). The same key material in use by another live sender of
-    /// this thread is [`Error::KeyInUse`] (with `std`): give each sender — each sending
-    /// track — its own KID. On error nothing changes.
+    /// [`Error::CounterUnknown`]). On error nothing changes.
+    ///
+    /// With `std`, across senders of the process (on any thread; see [`crate::registry`]):
+    /// key material another live sender uses is [`Error::KeyInUse`] — give each sender, each
+    /// sending track, its own KID; a key a dropped sender used resumes where that sender's
+    /// counter stood; and once the registry had to forget a released key (more than
+    /// [`crate::registry::RELEASED_KEYS`]), a key neither this sender nor the registry knows
+    /// is [`Error::CounterUnknown`] unless its counter is given
+    /// ([`Sender::set_key_with_counter`]). Still the application's job: other processes and
+    /// restarts (persist the counter, resume with [`Sender::set_key_with_counter`]), other
+    /// wasm instances, and everything without `std`.
     ///
     /// ```
     /// use sframe_core::{CipherSuite, Error, Sender};
@@ -276,6 +215,11 @@ impl<B: Backend> Sender<B> {
     /// let mut video = Sender::new(suite);
     /// assert_eq!(video.set_key(0x10, &[7; 16]), Err(Error::KeyInUse)); // same key and KID
     /// video.set_key(0x11, &[7; 16])?; // participant 1, track 1: its own KID
+    ///
+    /// drop(audio); // a new sender with its key resumes, it never repeats counter 0
+    /// let mut audio = Sender::new(suite);
+    /// audio.set_key(0x10, &[7; 16])?;
+    /// assert_eq!(audio.next_counter(), Some(1));
     /// # Ok::<(), Error>(())
     /// ```
     pub fn set_key(&mut self, kid: u64, base_key: &[u8]) -> Result<()> {
@@ -293,11 +237,12 @@ impl<B: Backend> Sender<B> {
     }
 
     /// Like [`Sender::set_key`], with the next counter given — for a sender that persisted
-    /// its counter and resumes after a restart (or a build without `alloc` going back to a
-    /// forgotten key). If this sender already knows the key, its counter only moves up
-    /// (`max(next_counter, known)`), never back. Giving a counter that an earlier sender (a
-    /// previous run) already used with this key reuses nonces: only resume from a value
-    /// persisted *after* the last frame was sent.
+    /// its counter and resumes after a restart (or going back to a key that a build without
+    /// `alloc`, or the process's registry, forgot: [`Error::CounterUnknown`]). If this sender
+    /// or, with `std`, the registry already knows the key, its counter only moves up
+    /// (`max(next_counter, known)`), never back. Giving a counter that a sender of a previous
+    /// run (or of another process) already used with this key reuses nonces: only resume from
+    /// a value persisted *after* the last frame was sent.
     ///
     /// ```
     /// use sframe_core::{CipherSuite, Counter, Sender};
@@ -467,18 +412,17 @@ impl<B: Backend> Sender<B> {
             None if counter.is_none() && self.history.forgot_any() => {
                 return Err(Error::CounterUnknown);
             }
-            None => (Some(counter.unwrap_or(0)), KeyUsage::default()),
+            // Last fallible step, with `std` under the process-wide lock: claim the key and take
+            // the counters a dropped sender left for it. An error above or here changes nothing.
+            None => match self.membership.claim(fingerprint, counter.is_some())? {
+                Some(released) => (resume(released.next_ctr, counter), released.usage),
+                None => (Some(counter.unwrap_or(0)), KeyUsage::default()),
+            },
         };
-        // Last fallible step: an error above or here changes nothing.
-        self.membership.claim(fingerprint)?;
-        self.history.remove(&fingerprint);
+        self.history.take(&fingerprint);
         // Record the outgoing key's counter; the key itself is dropped (zeroized) in place
         // when `self.current` is overwritten below, never moved out first.
-        if let Some(used) = self.current.as_ref().map(|cur| Used {
-            fingerprint: cur.key.fingerprint(),
-            next_ctr: cur.next_ctr,
-            usage: cur.usage,
-        }) {
+        if let Some(used) = self.current.as_ref().map(Current::used) {
             self.history.push(used);
         }
         self.current = Some(Current {
@@ -651,6 +595,16 @@ impl<B: Backend> core::fmt::Debug for Sender<B> {
             .field("key_id", &self.key_id())
             .field("next_counter", &self.next_counter())
             .finish()
+    }
+}
+
+/// A dropped sender releases its keys to the registry with their counters (with `std`; see
+/// [`crate::registry`]): a sender that installs one of them later resumes it.
+impl<B: Backend> Drop for Sender<B> {
+    fn drop(&mut self) {
+        let current = self.current.as_ref().map(Current::used);
+        self.membership
+            .release(current.into_iter().chain(self.history.iter()));
     }
 }
 

@@ -3,39 +3,53 @@
 //! header-only inspection. Every test checks behaviour through the public API only.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use proptest::prelude::*;
 use sframe_core::mls::MlsKidLayout;
 use sframe_core::ratchet::{Generation, RatchetLayout};
 use sframe_core::{
-    CipherSuite, Counter, Error, FixedKeyStore, FrameInfo, Header, KeyUsage, Limits, Receiver,
-    ReceiverConfig, Sender, hazmat, inspect,
+    CipherSuite, Error, FixedKeyStore, FrameInfo, Header, KeyUsage, Limits, Receiver,
+    ReceiverConfig, Sender, inspect,
 };
 
 const SUITE: CipherSuite = CipherSuite::AesCtr128HmacSha256_80;
-const BASE: &[u8] = b"sixteen byte key";
+/// A base key no other sender of this process has used. Senders claim their keys
+/// process-wide (a second live sender of a key is `KeyInUse`; a dropped sender's counters
+/// resume in the next one), and cargo runs this file's tests in parallel in one process: every
+/// test, and every proptest case that needs counters from 0, takes its own keys.
+fn fresh_key() -> Vec<u8> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!("keymgmt base key #{}", NEXT.fetch_add(1, Ordering::Relaxed)).into_bytes()
+}
 
-fn pair(kid: u64) -> (Sender, Receiver) {
+/// Six fresh MLS epoch secrets (see [`fresh_key`]).
+fn epoch_secrets() -> [Vec<u8>; 6] {
+    std::array::from_fn(|_| fresh_key())
+}
+
+fn pair(kid: u64, base: &[u8]) -> (Sender, Receiver) {
     let mut tx = Sender::new(SUITE);
-    tx.set_key(kid, BASE).unwrap();
+    tx.set_key(kid, base).unwrap();
     let mut rx = Receiver::new(SUITE);
-    rx.add_key(kid, BASE).unwrap();
+    rx.add_key(kid, base).unwrap();
     (tx, rx)
 }
 
-/// `n` frames under `kid`'s key with counters `first..first + n`, in any order the test
-/// needs: made with `hazmat` (no state), as no sender goes back to a counter.
-fn frames(kid: u64, first: u64, n: u64) -> Vec<Vec<u8>> {
+/// `n` frames with counters `first..first + n` under `tx`'s key (`base`). A sender never
+/// moves a counter back (nor does a new one for the same key in this process), so callers ask
+/// for counters in ascending order.
+fn frames(tx: &mut Sender, base: &[u8], first: u64, n: u64) -> Vec<Vec<u8>> {
+    let kid = tx.key_id().unwrap();
+    tx.set_key_with_counter(kid, base, sframe_core::Counter(first))
+        .unwrap();
+    assert_eq!(
+        tx.next_counter(),
+        Some(first),
+        "counters asked in ascending order"
+    );
     (0..n)
-        .map(|i| {
-            let pt = i.to_be_bytes();
-            let mut out = vec![0u8; pt.len() + SUITE.max_overhead()];
-            let len =
-                hazmat::protect_frame(SUITE, kid, Counter(first + i), BASE, b"m", &pt, &mut out)
-                    .unwrap();
-            out.truncate(len);
-            out
-        })
+        .map(|i| tx.protect_vec(b"m", &i.to_be_bytes()).unwrap())
         .collect()
 }
 
@@ -47,13 +61,14 @@ fn open(rx: &mut Receiver, frame: &[u8]) -> Result<Vec<u8>, Error> {
 
 #[test]
 fn replay_window_edges_default_size() {
-    let mut rx = Receiver::new(SUITE); // no sender: the frames come from `frames`
-    rx.add_key(1, BASE).unwrap();
+    let base = &fresh_key();
+    let (mut tx, mut rx) = pair(1, base);
     assert_eq!(rx.config().replay_window(), 512);
-    let f = frames(1, 1000, 1);
-    let oldest_inside = frames(1, 1000 - 511, 1);
-    let just_outside = frames(1, 1000 - 512, 1);
-    let next = frames(1, 1001, 1);
+    // One sender, counters in ascending order.
+    let just_outside = frames(&mut tx, base, 1000 - 512, 1);
+    let oldest_inside = frames(&mut tx, base, 1000 - 511, 1);
+    let f = frames(&mut tx, base, 1000, 1);
+    let next = frames(&mut tx, base, 1001, 1);
 
     open(&mut rx, &f[0]).unwrap();
     assert_eq!(
@@ -73,21 +88,27 @@ fn replay_window_edges_default_size() {
         "duplicate at the edge"
     );
     open(&mut rx, &next[0]).unwrap();
-    // The window moved by one: 489 (= 1001 - 512) is now outside even though never seen.
-    let now_outside = frames(1, 489, 1);
-    assert_eq!(open(&mut rx, &now_outside[0]), Err(Error::Replay));
+    // The window moves with the highest counter: on a receiver that saw 1000 and 1001 only,
+    // 489 (= 1001 - 512) is outside even though never seen.
+    let mut moved = Receiver::new(SUITE);
+    moved.add_key(1, base).unwrap();
+    open(&mut moved, &f[0]).unwrap();
+    open(&mut moved, &next[0]).unwrap();
+    assert_eq!(open(&mut moved, &oldest_inside[0]), Err(Error::Replay));
     assert_eq!(rx.highest_counter(1), Some(1001));
 }
 
 #[test]
 fn replay_window_configurable_and_off() {
+    let base = &fresh_key();
+    let (mut tx, _) = pair(2, base);
     let with_window = |size| -> Result<Receiver, Error> {
         let mut rx = Receiver::with_config(ReceiverConfig::new(SUITE).with_replay_window(size)?);
-        rx.add_key(2, BASE)?;
+        rx.add_key(2, base)?;
         Ok(rx)
     };
     let mut rx = with_window(4).unwrap();
-    let f = frames(2, 0, 10);
+    let f = frames(&mut tx, base, 0, 10);
     open(&mut rx, &f[9]).unwrap();
     open(&mut rx, &f[6]).unwrap(); // 9 - 3: oldest inside
     assert_eq!(open(&mut rx, &f[5]), Err(Error::Replay)); // 9 - 4: outside
@@ -102,13 +123,14 @@ fn replay_window_configurable_and_off() {
 
 #[test]
 fn failed_unprotect_changes_no_state_but_auth_failures() {
-    let (mut tx, mut rx) = pair(7);
-    let f = frames(7, 10, 3);
+    let base = &fresh_key();
+    let (mut tx, mut rx) = pair(7, base);
+    let f = frames(&mut tx, base, 10, 3);
     open(&mut rx, &f[1]).unwrap(); // highest = 11
     let usage_before = rx.usage(7).unwrap();
 
     // A frame claiming a much higher counter, with a bad tag: must not move the window.
-    let mut forged = tx.protect_vec(b"m", b"x").unwrap(); // ctr 0
+    let mut forged = tx.protect_vec(b"m", b"x").unwrap(); // ctr 13
     let (h, hl) = Header::parse(&forged).unwrap();
     let mut hdr = [0u8; 17];
     let n = Header::new(h.key_id(), 5000).encode(&mut hdr).unwrap();
@@ -145,7 +167,7 @@ fn failed_unprotect_changes_no_state_but_auth_failures() {
     // Other failures (replay, malformed, unknown key) do not count as forgeries.
     assert_eq!(open(&mut rx, &f[0]), Err(Error::Replay));
     assert_eq!(open(&mut rx, &f[0][..3]), Err(Error::MalformedFrame));
-    let (mut other, _) = pair(8);
+    let (mut other, _) = pair(8, base);
     assert_eq!(
         open(&mut rx, &other.protect_vec(b"m", b"?").unwrap()),
         Err(Error::UnknownKeyId)
@@ -160,23 +182,25 @@ fn failed_unprotect_changes_no_state_but_auth_failures() {
 
 #[test]
 fn fixed_store_capacity_full() {
+    let base = &fresh_key();
+    let secret = fresh_key();
     let layout = MlsKidLayout::new(4, 4).unwrap();
     let config = ReceiverConfig::new(SUITE).with_mls(layout, 3).unwrap();
     let mut rx = Receiver::<FixedKeyStore<2>>::with_store(config);
-    rx.add_key(1, BASE).unwrap();
-    rx.add_key(2, BASE).unwrap();
-    assert_eq!(rx.add_key(3, BASE), Err(Error::KeyStoreFull));
+    rx.add_key(1, base).unwrap();
+    rx.add_key(2, base).unwrap();
+    assert_eq!(rx.add_key(3, base), Err(Error::KeyStoreFull));
     assert_eq!(rx.key_count(), 2);
     rx.add_key(2, b"another 16B key!").unwrap(); // replacing needs no new slot
     assert!(rx.remove_key(1));
     assert!(!rx.remove_key(1));
-    rx.add_key(3, BASE).unwrap();
+    rx.add_key(3, base).unwrap();
     assert!(rx.has_key(3) && !rx.has_key(1));
 
     // A full store also refuses a derived (MLS) key — before decrypting anything.
-    rx.add_mls_epoch(1, &[5; 16]).unwrap();
+    rx.add_mls_epoch(1, &secret).unwrap();
     let mut tx = Sender::new(SUITE);
-    tx.set_mls_key(&layout, &[5; 16], 1, 9).unwrap();
+    tx.set_mls_key(&layout, &secret, 1, 9).unwrap();
     let frame = tx.protect_vec(b"", b"x").unwrap();
     let mut copy = frame.clone();
     assert_eq!(
@@ -192,7 +216,8 @@ fn fixed_store_capacity_full() {
 
 #[test]
 fn sender_encryption_limit() {
-    let (mut tx, mut rx) = pair(3);
+    let base = &fresh_key();
+    let (mut tx, mut rx) = pair(3, base);
     tx.set_limits(Limits {
         max_encryptions: 3,
         ..Limits::for_suite(SUITE)
@@ -213,18 +238,19 @@ fn sender_encryption_limit() {
         "a refused frame uses no counter"
     );
     assert_eq!(tx.usage().unwrap().frames, 3);
-    tx.set_key(4, BASE).unwrap(); // rotation gives a fresh budget
+    tx.set_key(4, base).unwrap(); // rotation gives a fresh budget
     assert!(tx.protect_vec(b"", b"yes").is_ok());
 }
 
 #[test]
 fn receiver_forgery_limit() {
-    let (mut tx, _) = pair(5);
+    let base = &fresh_key();
+    let (mut tx, _) = pair(5, base);
     let mut rx = Receiver::with_config(ReceiverConfig::new(SUITE).with_limits(Limits {
         max_auth_failures: 2,
         ..Limits::for_suite(SUITE)
     }));
-    rx.add_key(5, BASE).unwrap();
+    rx.add_key(5, base).unwrap();
     let good = tx.protect_vec(b"m", b"good").unwrap();
     for _ in 0..2 {
         let mut bad = good.clone();
@@ -237,7 +263,7 @@ fn receiver_forgery_limit() {
         "key refused past the limit"
     );
     assert_eq!(rx.usage(5).unwrap().auth_failures, 2);
-    rx.add_key(5, BASE).unwrap(); // re-announcing the same key resets nothing
+    rx.add_key(5, base).unwrap(); // re-announcing the same key resets nothing
     assert_eq!(open(&mut rx, &good), Err(Error::KeyUsageLimit));
     rx.add_key(5, b"another 16B key!").unwrap(); // a new key starts with fresh counters
     assert_eq!(rx.usage(5).unwrap().auth_failures, 0);
@@ -245,57 +271,59 @@ fn receiver_forgery_limit() {
 
 #[test]
 fn counter_exhaustion_and_counter_kept_on_same_kid() {
+    let base = &fresh_key();
     let mut tx = Sender::new(SUITE);
-    tx.set_key_with_counter(9, BASE, sframe_core::Counter(u64::MAX))
+    tx.set_key_with_counter(9, base, sframe_core::Counter(u64::MAX))
         .unwrap();
     let last = tx.protect_vec(b"", b"last").unwrap();
     assert_eq!(Header::parse(&last).unwrap().0.counter(), u64::MAX);
     assert_eq!(tx.protect_vec(b"", b"wrap"), Err(Error::CounterExhausted));
-    tx.set_key(9, BASE).unwrap(); // same KID: the counter is not rewound
+    tx.set_key(9, base).unwrap(); // same KID: the counter is not rewound
     assert_eq!(tx.protect_vec(b"", b"wrap"), Err(Error::CounterExhausted));
-    tx.set_key(10, BASE).unwrap();
+    tx.set_key(10, base).unwrap();
     assert_eq!(tx.next_counter(), Some(0));
 }
 
 #[test]
 fn going_back_to_a_recent_kid_resumes_its_counter() {
+    let base = &fresh_key();
     let mut tx = Sender::new(SUITE);
-    tx.set_key(1, BASE).unwrap();
+    tx.set_key(1, base).unwrap();
     for _ in 0..3 {
         tx.protect_vec(b"", b"x").unwrap();
     }
-    tx.set_key(2, BASE).unwrap();
+    tx.set_key(2, base).unwrap();
     tx.protect_vec(b"", b"y").unwrap();
-    tx.set_key(1, BASE).unwrap();
+    tx.set_key(1, base).unwrap();
     assert_eq!(tx.next_counter(), Some(3), "KID 1 resumes, no nonce reused");
     assert_eq!(tx.usage().unwrap().frames, 3);
-    tx.set_key(2, BASE).unwrap();
+    tx.set_key(2, base).unwrap();
     assert_eq!(tx.next_counter(), Some(1));
     // The memory holds the last RETIRED_KIDS keys; an explicit counter always wins.
     for kid in 100..100 + sframe_core::RETIRED_KIDS as u64 {
-        tx.set_key(kid, BASE).unwrap();
+        tx.set_key(kid, base).unwrap();
         tx.protect_vec(b"", b"z").unwrap();
     }
-    tx.set_key(2, BASE).unwrap();
+    tx.set_key(2, base).unwrap();
     assert_eq!(
         tx.next_counter(),
         Some(1),
         "KID 2 was retired within the last 8"
     );
-    tx.set_key(1, BASE).unwrap();
+    tx.set_key(1, base).unwrap();
     assert_eq!(
         tx.next_counter(),
         Some(3),
         "with alloc a sender remembers every key it used, not only the last RETIRED_KIDS"
     );
-    tx.set_key_with_counter(1, BASE, sframe_core::Counter(50))
+    tx.set_key_with_counter(1, base, sframe_core::Counter(50))
         .unwrap();
     assert_eq!(tx.next_counter(), Some(50));
     // A ratcheting generation installed twice does not rewind either.
     let layout = RatchetLayout::default();
-    let kid = tx.set_ratcheting_key(layout, Generation(9), BASE).unwrap();
+    let kid = tx.set_ratcheting_key(layout, Generation(9), base).unwrap();
     tx.protect_vec(b"", b"r").unwrap();
-    assert_eq!(tx.set_ratcheting_key(layout, Generation(9), BASE), Ok(kid));
+    assert_eq!(tx.set_ratcheting_key(layout, Generation(9), base), Ok(kid));
     assert_eq!(tx.next_counter(), Some(1));
 }
 
@@ -303,10 +331,11 @@ fn going_back_to_a_recent_kid_resumes_its_counter() {
 
 #[test]
 fn sender_ratchet_moves_kid_and_resets_counter() {
+    let base = &fresh_key();
     let layout = RatchetLayout::new(2).unwrap();
     let mut tx = Sender::new(SUITE);
     assert_eq!(tx.ratchet(), Err(Error::NoKey));
-    let kid0 = tx.set_ratcheting_key(layout, Generation(3), BASE).unwrap();
+    let kid0 = tx.set_ratcheting_key(layout, Generation(3), base).unwrap();
     assert_eq!(kid0, 3 << 2);
     tx.protect_vec(b"", b"a").unwrap();
     tx.protect_vec(b"", b"b").unwrap();
@@ -319,22 +348,23 @@ fn sender_ratchet_moves_kid_and_resets_counter() {
         kids.push(kid);
     }
     assert_eq!(kids[4], kids[0], "the step wraps in R = 2 bits");
-    tx.set_key(1, BASE).unwrap();
+    tx.set_key(1, base).unwrap();
     assert_eq!(tx.ratchet_step(), None, "a plain key ends the chain");
     assert_eq!(tx.ratchet(), Err(Error::NoKey));
 }
 
 #[test]
 fn ratchet_matches_rfc_formula() {
+    let base = &fresh_key();
     // base_key[1] = HKDF-Expand(HKDF-Extract("", base_key[0]), "SFrame 1.0 Ratchet", Nh);
     // a receiver given base_key[1] directly under KID (g, 1) must open step-1 frames.
     for suite in CipherSuite::ALL {
         let layout = RatchetLayout::default();
         let mut tx = Sender::new(suite);
-        tx.set_ratcheting_key(layout, Generation(0), BASE).unwrap();
+        tx.set_ratcheting_key(layout, Generation(0), base).unwrap();
         let kid1 = tx.ratchet().unwrap();
         let mut bk1 = [0u8; 64];
-        let n = sframe_core::ratchet::next_base_key(suite, BASE, &mut bk1).unwrap();
+        let n = sframe_core::ratchet::next_base_key(suite, base, &mut bk1).unwrap();
         assert_eq!(n, suite.hash_len());
         let mut rx = Receiver::new(suite);
         rx.add_key(kid1, &bk1[..n]).unwrap();
@@ -345,15 +375,16 @@ fn ratchet_matches_rfc_formula() {
 
 #[test]
 fn receiver_ratchets_forward_within_lookahead_only() {
+    let base = &fresh_key();
     let layout = RatchetLayout::new(4).unwrap();
     let mut tx = Sender::new(SUITE);
-    let kid0 = tx.set_ratcheting_key(layout, Generation(1), BASE).unwrap();
+    let kid0 = tx.set_ratcheting_key(layout, Generation(1), base).unwrap();
     let mut rx = Receiver::with_config(
         ReceiverConfig::new(SUITE)
             .with_ratchet_lookahead(3)
             .unwrap(),
     );
-    rx.add_ratcheting_key(layout, kid0, BASE).unwrap();
+    rx.add_ratcheting_key(layout, kid0, base).unwrap();
     assert_eq!(
         ReceiverConfig::new(SUITE).with_ratchet_lookahead(1025),
         Err(Error::InvalidConfig)
@@ -380,8 +411,8 @@ fn receiver_ratchets_forward_within_lookahead_only() {
 
     // One step at a time works, and keeps only the newest two steps.
     let mut tx2 = Sender::new(SUITE);
-    let k0 = tx2.set_ratcheting_key(layout, Generation(2), BASE).unwrap();
-    rx.add_ratcheting_key(layout, k0, BASE).unwrap();
+    let k0 = tx2.set_ratcheting_key(layout, Generation(2), base).unwrap();
+    rx.add_ratcheting_key(layout, k0, base).unwrap();
     let mut kids = vec![k0];
     for step in 1..=20u64 {
         let kid = tx2.ratchet().unwrap();
@@ -406,16 +437,17 @@ fn open_plain(rx: &mut Receiver, f: &[u8]) -> Result<Vec<u8>, Error> {
 
 #[test]
 fn forged_ratchet_header_changes_nothing() {
+    let base = &fresh_key();
     let layout = RatchetLayout::new(4).unwrap();
     let mut tx = Sender::new(SUITE);
-    let kid0 = tx.set_ratcheting_key(layout, Generation(0), BASE).unwrap();
+    let kid0 = tx.set_ratcheting_key(layout, Generation(0), base).unwrap();
     let mut rx = Receiver::new(SUITE);
-    rx.add_ratcheting_key(layout, kid0, BASE).unwrap();
+    rx.add_ratcheting_key(layout, kid0, base).unwrap();
     let f0 = tx.protect_vec(b"", b"zero").unwrap();
 
     // A frame claiming step 1, but encrypted under some other key.
     let mut liar = Sender::new(SUITE);
-    liar.set_key(layout.kid(Generation(0), 1).unwrap(), b"not the real key")
+    liar.set_key(layout.kid(Generation(0), 1).unwrap(), &fresh_key())
         .unwrap();
     let forged = liar.protect_vec(b"", b"evil").unwrap();
     assert_eq!(
@@ -442,6 +474,7 @@ fn forged_ratchet_header_changes_nothing() {
 
 #[test]
 fn ratchet_late_joiner_gets_current_step_only() {
+    let key = &fresh_key();
     let layout = RatchetLayout::new(4).unwrap();
     let mut tx = Sender::new(SUITE);
     let mut base = [0u8; 64];
@@ -455,13 +488,13 @@ fn ratchet_late_joiner_gets_current_step_only() {
         Err(Error::InvalidKey),
         "65-byte key not kept"
     );
-    tx.set_ratcheting_key(layout, Generation(0), BASE).unwrap();
-    assert_eq!(tx.ratchet_base_key(&mut base), Ok(BASE.len()));
-    assert_eq!(&base[..BASE.len()], BASE);
+    tx.set_ratcheting_key(layout, Generation(0), key).unwrap();
+    assert_eq!(tx.ratchet_base_key(&mut base), Ok(key.len()));
+    assert_eq!(&base[..key.len()], key);
 
     let mut early = Receiver::new(SUITE);
     early
-        .add_ratcheting_key(layout, tx.key_id().unwrap(), BASE)
+        .add_ratcheting_key(layout, tx.key_id().unwrap(), key)
         .unwrap();
     let old_frames: Vec<_> = (0..3)
         .map(|_| tx.protect_vec(b"", b"before").unwrap())
@@ -471,7 +504,7 @@ fn ratchet_late_joiner_gets_current_step_only() {
     let kid1 = tx.ratchet().unwrap();
     let n = tx.ratchet_base_key(&mut base).unwrap();
     let mut expected = [0u8; 64];
-    let m = sframe_core::ratchet::next_base_key(SUITE, BASE, &mut expected).unwrap();
+    let m = sframe_core::ratchet::next_base_key(SUITE, key, &mut expected).unwrap();
     assert_eq!(
         &base[..n],
         &expected[..m],
@@ -515,20 +548,17 @@ fn ratchet_late_joiner_gets_current_step_only() {
 
 // ------------------------------------------------------------------------ §5.2 MLS
 
-const EPOCH_SECRETS: [[u8; 16]; 6] = [
-    [0xa0; 16], [0xa1; 16], [0xa2; 16], [0xa3; 16], [0xa4; 16], [0xa5; 16],
-];
-
 #[test]
 fn mls_kid_and_key_are_the_rfc_ones() {
+    let epochs = epoch_secrets();
     let layout = MlsKidLayout::new(4, 6).unwrap();
-    let key = sframe_core::mls::sender_key(SUITE, &layout, &EPOCH_SECRETS[0], 17, 51).unwrap();
+    let key = sframe_core::mls::sender_key(SUITE, &layout, &epochs[0], 17, 51).unwrap();
     assert_eq!(key.key_id(), 0x331);
     // The same key as installing the exported secret as a base key under that KID (§4.4.2).
     let mut tx = Sender::new(SUITE);
     tx.set_derived_key(key).unwrap();
     let mut rx = Receiver::new(SUITE);
-    rx.add_key(0x331, &EPOCH_SECRETS[0]).unwrap();
+    rx.add_key(0x331, &epochs[0]).unwrap();
     let f = tx.protect_vec(b"", b"x").unwrap();
     assert_eq!(rx.unprotect_vec(b"", &f).unwrap(), b"x");
     assert_eq!(sframe_core::mls::EXPORTER_LABEL, "SFrame 1.0 Base Key");
@@ -540,13 +570,11 @@ fn mls_kid_and_key_are_the_rfc_ones() {
 
 #[test]
 fn mls_epoch_change_and_old_epoch_expiry() {
+    let epochs = epoch_secrets();
     let layout = MlsKidLayout::new(4, 3).unwrap();
     let mut alice = Sender::new(SUITE);
     let mut bob = Receiver::new(SUITE);
-    assert_eq!(
-        bob.add_mls_epoch(0, &EPOCH_SECRETS[0]),
-        Err(Error::InvalidConfig)
-    );
+    assert_eq!(bob.add_mls_epoch(0, &epochs[0]), Err(Error::InvalidConfig));
     let config = ReceiverConfig::new(SUITE);
     assert_eq!(config.with_mls(layout, 0), Err(Error::InvalidConfig));
     assert_eq!(config.with_mls(layout, 9), Err(Error::InvalidConfig));
@@ -554,8 +582,8 @@ fn mls_epoch_change_and_old_epoch_expiry() {
     assert_eq!(bob.add_mls_epoch(0, &[1; 15]), Err(Error::InvalidKey));
 
     // Epoch 0.
-    bob.add_mls_epoch(0, &EPOCH_SECRETS[0]).unwrap();
-    let kid_e0 = alice.set_mls_key(&layout, &EPOCH_SECRETS[0], 0, 5).unwrap();
+    bob.add_mls_epoch(0, &epochs[0]).unwrap();
+    let kid_e0 = alice.set_mls_key(&layout, &epochs[0], 0, 5).unwrap();
     let e0_frames: Vec<_> = (0..3)
         .map(|_| alice.protect_vec(b"", b"e0").unwrap())
         .collect();
@@ -563,12 +591,12 @@ fn mls_epoch_change_and_old_epoch_expiry() {
     assert!(bob.has_key(kid_e0));
 
     // Re-adding the same epoch (idempotent key distribution) must not reset the window.
-    bob.add_mls_epoch(0, &EPOCH_SECRETS[0]).unwrap();
+    bob.add_mls_epoch(0, &epochs[0]).unwrap();
     assert!(bob.has_key(kid_e0));
     assert_eq!(open_plain(&mut bob, &e0_frames[0]), Err(Error::Replay));
     // Epoch change: new KID, counter 0; the late epoch-0 frame still opens.
-    bob.add_mls_epoch(1, &EPOCH_SECRETS[1]).unwrap();
-    let kid_e1 = alice.set_mls_key(&layout, &EPOCH_SECRETS[1], 1, 5).unwrap();
+    bob.add_mls_epoch(1, &epochs[1]).unwrap();
+    let kid_e1 = alice.set_mls_key(&layout, &epochs[1], 1, 5).unwrap();
     assert_ne!(kid_e0, kid_e1);
     assert_eq!(alice.next_counter(), Some(0));
     let e1 = alice.protect_vec(b"", b"e1").unwrap();
@@ -576,9 +604,9 @@ fn mls_epoch_change_and_old_epoch_expiry() {
     assert_eq!(open_plain(&mut bob, &e0_frames[1]), Ok(b"e0".to_vec()));
 
     // Epochs 2 and 3 arrive: with 3 kept, epoch 0 is forgotten with its member keys.
-    bob.add_mls_epoch(2, &EPOCH_SECRETS[2]).unwrap();
+    bob.add_mls_epoch(2, &epochs[2]).unwrap();
     assert!(bob.has_mls_epoch(0));
-    bob.add_mls_epoch(3, &EPOCH_SECRETS[3]).unwrap();
+    bob.add_mls_epoch(3, &epochs[3]).unwrap();
     assert!(!bob.has_mls_epoch(0) && bob.has_mls_epoch(1) && bob.has_mls_epoch(3));
     assert!(
         !bob.has_key(kid_e0),
@@ -593,17 +621,18 @@ fn mls_epoch_change_and_old_epoch_expiry() {
 
 #[test]
 fn mls_epoch_rollover_replaces_twin() {
+    let epochs = epoch_secrets();
     // E = 2: epochs 1 and 5 share their low bits; §5.2 says the old one must go.
     let layout = MlsKidLayout::new(2, 3).unwrap();
     let mut rx = Receiver::with_config(ReceiverConfig::new(SUITE).with_mls(layout, 8).unwrap());
-    rx.add_mls_epoch(1, &EPOCH_SECRETS[1]).unwrap();
+    rx.add_mls_epoch(1, &epochs[1]).unwrap();
     let mut tx = Sender::new(SUITE);
-    let kid = tx.set_mls_key(&layout, &EPOCH_SECRETS[1], 1, 2).unwrap();
+    let kid = tx.set_mls_key(&layout, &epochs[1], 1, 2).unwrap();
     let old = tx.protect_vec(b"", b"old").unwrap();
     assert_eq!(open_plain(&mut rx, &old), Ok(b"old".to_vec()));
-    rx.add_mls_epoch(5, &EPOCH_SECRETS[5]).unwrap();
+    rx.add_mls_epoch(5, &epochs[5]).unwrap();
     assert!(!rx.has_mls_epoch(1) && !rx.has_key(kid));
-    let kid5 = tx.set_mls_key(&layout, &EPOCH_SECRETS[5], 5, 2).unwrap();
+    let kid5 = tx.set_mls_key(&layout, &epochs[5], 5, 2).unwrap();
     assert_eq!(kid5, kid, "same KID, new epoch's key");
     let new = tx.protect_vec(b"", b"new").unwrap();
     assert_eq!(open_plain(&mut rx, &new), Ok(b"new".to_vec()));
@@ -617,24 +646,23 @@ fn mls_epoch_rollover_replaces_twin() {
 
 #[test]
 fn mls_removed_member_and_forged_member_frame() {
+    let epochs = epoch_secrets();
     let layout = MlsKidLayout::new(4, 2).unwrap();
     let config = ReceiverConfig::new(SUITE).with_mls(layout, 3).unwrap();
     let mut carol = Receiver::with_config(config); // removed after epoch 0
-    carol.add_mls_epoch(0, &EPOCH_SECRETS[0]).unwrap();
+    carol.add_mls_epoch(0, &epochs[0]).unwrap();
     let mut bob = Receiver::with_config(config);
-    bob.add_mls_epoch(1, &EPOCH_SECRETS[1]).unwrap();
+    bob.add_mls_epoch(1, &epochs[1]).unwrap();
 
     let mut alice = Sender::new(SUITE);
-    alice.set_mls_key(&layout, &EPOCH_SECRETS[1], 1, 0).unwrap();
+    alice.set_mls_key(&layout, &epochs[1], 1, 0).unwrap();
     let f = alice.protect_vec(b"", b"after removal").unwrap();
     assert_eq!(open_plain(&mut carol, &f), Err(Error::UnknownKeyId));
     assert_eq!(open_plain(&mut bob, &f), Ok(b"after removal".to_vec()));
 
     // Carol forges a frame under epoch 1 with her old secret: refused, nothing stored.
     let mut forger = Sender::new(SUITE);
-    forger
-        .set_mls_key(&layout, &EPOCH_SECRETS[0], 1, 3)
-        .unwrap();
+    forger.set_mls_key(&layout, &epochs[0], 1, 3).unwrap();
     let forged = forger.protect_vec(b"", b"fake").unwrap();
     let kid = inspect(&forged).unwrap().key_id;
     assert_eq!(
@@ -648,8 +676,9 @@ fn mls_removed_member_and_forged_member_frame() {
 
 #[test]
 fn inspect_reports_header_and_payload() {
-    let (mut tx, _) = pair(0x1_0000);
-    tx.set_key_with_counter(0x1_0000, BASE, sframe_core::Counter(300))
+    let base = &fresh_key();
+    let (mut tx, _) = pair(0x1_0000, base);
+    tx.set_key_with_counter(0x1_0000, base, sframe_core::Counter(300))
         .unwrap();
     let f = tx.protect_vec(b"", &[0; 100]).unwrap();
     assert_eq!(
@@ -700,9 +729,11 @@ proptest! {
         picks in proptest::collection::vec(any::<prop::sample::Index>(), 0..120),
         seed in any::<u64>(),
     ) {
+        let base = &fresh_key();
+        let (mut tx, _) = pair(11, base);
         let mut rx = Receiver::with_config(ReceiverConfig::new(SUITE).with_replay_window(window).unwrap());
-        rx.add_key(11, BASE).unwrap();
-        let fs = frames(11, 0, n as u64);
+        rx.add_key(11, base).unwrap();
+        let fs = frames(&mut tx, base, 0, n as u64);
         // A shuffled permutation of all frames, then duplicates spliced in at random places.
         let mut order: Vec<usize> = (0..n).collect();
         let mut s = seed | 1;
@@ -750,15 +781,17 @@ proptest! {
         body in proptest::collection::vec(any::<u8>(), 0..64),
         raw in proptest::collection::vec(any::<u8>(), 0..40),
     ) {
+        let base = &fresh_key();
+        let epochs = epoch_secrets();
         let ratchet = RatchetLayout::new(4).unwrap();
         let mls = MlsKidLayout::new(4, 4).unwrap();
         let mut rx = Receiver::with_config(ReceiverConfig::new(SUITE).with_mls(mls, 3).unwrap());
         let mut alice = Sender::new(SUITE);
-        let kid0 = alice.set_ratcheting_key(ratchet, Generation(2), BASE).unwrap();
-        rx.add_ratcheting_key(ratchet, kid0, BASE).unwrap();
-        rx.add_mls_epoch(1, &EPOCH_SECRETS[1]).unwrap();
+        let kid0 = alice.set_ratcheting_key(ratchet, Generation(2), base).unwrap();
+        rx.add_ratcheting_key(ratchet, kid0, base).unwrap();
+        rx.add_mls_epoch(1, &epochs[1]).unwrap();
         let mut bob = Sender::new(SUITE);
-        bob.set_mls_key(&mls, &EPOCH_SECRETS[1], 1, 7).unwrap();
+        bob.set_mls_key(&mls, &epochs[1], 1, 7).unwrap();
         let a0 = alice.protect_vec(b"", b"a0").unwrap();
         alice.ratchet().unwrap();
         let a1 = alice.protect_vec(b"", b"a1").unwrap();
@@ -804,20 +837,22 @@ mod no_alloc {
     /// a fixed store they must not allocate, on success or on a forged frame.
     #[test]
     fn derived_keys_do_not_allocate() {
+        let base = &fresh_key();
+        let epochs = epoch_secrets();
         let ratchet = RatchetLayout::new(4).unwrap();
         let mls = MlsKidLayout::new(4, 4).unwrap();
         let config = ReceiverConfig::new(SUITE).with_mls(mls, 3).unwrap();
         let mut rx = Receiver::<FixedKeyStore<4, RustCrypto>>::with_store(config);
         let mut alice = Sender::with_backend(RustCrypto, SUITE);
         let kid = alice
-            .set_ratcheting_key(ratchet, Generation(1), BASE)
+            .set_ratcheting_key(ratchet, Generation(1), base)
             .unwrap();
-        rx.add_ratcheting_key(ratchet, kid, BASE).unwrap();
+        rx.add_ratcheting_key(ratchet, kid, base).unwrap();
         alice.ratchet().unwrap();
         alice.ratchet().unwrap();
-        rx.add_mls_epoch(3, &EPOCH_SECRETS[3]).unwrap();
+        rx.add_mls_epoch(3, &epochs[3]).unwrap();
         let mut bob = Sender::with_backend(RustCrypto, SUITE);
-        bob.set_mls_key(&mls, &EPOCH_SECRETS[3], 3, 2).unwrap();
+        bob.set_mls_key(&mls, &epochs[3], 3, 2).unwrap();
 
         let mut a = [0u8; 64];
         let mut b = [0u8; 64];

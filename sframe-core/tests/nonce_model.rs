@@ -4,8 +4,10 @@
 //! Arbitrary sequences of every sender call (`set_key`, `set_key_with_counter`,
 //! `set_derived_key` with a full or an external (salt-only) key, `set_ratcheting_key`,
 //! `ratchet`, `set_mls_key`, going back to earlier keys, the three protect calls and
-//! `protect_external`, dropping a sender) run over several `Sender`s that draw from one small
-//! pool of KIDs and base keys, so the same key material comes up again and again. The senders
+//! `protect_external`, dropping a sender and re-creating it — also with a key used before)
+//! run over several `Sender`s that draw from one small pool of KIDs and base keys, so the same
+//! key material comes up again and again. The senders live on several threads (each is created
+//! on its slot's thread and only used there; a re-created one may move to another thread) and
 //! mix backends: odd slots pin `RustCrypto`, even slots use `DefaultBackend` (aws-lc with the
 //! default features).
 //!
@@ -13,26 +15,41 @@
 //! the header and finds which key material made it by trial decryption with a fresh receiver
 //! per candidate base key (the pool keys, their §5.1 ratchet steps, and the MLS exported
 //! secrets, which §5.2 uses as base keys); for `protect_external`, whose AEAD runs outside the
-//! crate, by which candidate's §4.4.2 salt XOR CTR gives the returned nonce. (KID, material, CTR) fixes (derived key, nonce):
-//! none may repeat. The library promises this within a sender and between senders alive at
-//! the same time on one thread (a second one is refused with `KeyInUse`); across a sender's
-//! death the application resumes with `set_key_with_counter` from a persisted counter, which
-//! the model does. A call that fails must change nothing.
+//! crate, by which candidate's §4.4.2 salt XOR CTR gives the returned nonce. (KID, material,
+//! CTR) fixes (derived key, nonce): none may repeat — within a sender, between senders alive at
+//! the same time on any threads (a second one is refused with `KeyInUse`), and across a
+//! sender's death (the process-wide registry resumes the key's counter in the next sender).
+//! A call that fails must change nothing.
+//!
+//! Senders claim keys process-wide and cargo runs this file's tests in parallel in one
+//! process: every test draws its keys from a pool of its own ([`pool`]). The model's proptest
+//! cases share one pool, so a case also meets the counters that earlier cases left in the
+//! registry (it must resume them; the oracle checks within a case).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::{Arc, Barrier, mpsc};
+use std::thread::JoinHandle;
 
 use proptest::prelude::*;
-use sframe_core::hazmat::derive_key_and_salt;
+use sframe_core::hazmat::{Aead, derive_key_and_salt};
 use sframe_core::mls::MlsKidLayout;
 use sframe_core::ratchet::{RatchetLayout, next_base_key};
 use sframe_core::{
     CipherSuite, Error, Header, Key, RETIRED_KIDS, Receiver, ReceiverConfig, RustCrypto, Sender,
 };
 
-const POOL: [[u8; 16]; 3] = [[0xa1; 16], [0xb2; 16], [0xc3; 16]];
+/// The three base keys of a test: its own, so that no other test of this process (cargo runs
+/// them in parallel) holds or has used them.
+fn pool(test: &str) -> [Vec<u8>; 3] {
+    std::array::from_fn(|i| format!("nonce_model {test}: pool key {i}").into_bytes())
+}
+
 /// Ratchet steps the oracle can recognize (the model stops ratcheting a chain there).
 const MAX_STEPS: u64 = 10;
 const SENDERS: usize = 3;
+/// Threads the senders live on: the test's own (0) and two workers.
+const THREADS: usize = 3;
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -83,8 +100,17 @@ enum Op {
         how: u8,
         len: usize,
     },
+    /// Drops the sender and creates a new one in its slot, on thread `home`.
     Drop {
         s: usize,
+        home: usize,
+    },
+    /// Drops the sender, creates a new one on thread `home`, and gives it (`set_key`) key
+    /// material a sender of this run used before: it must resume past every counter used.
+    Recreate {
+        s: usize,
+        home: usize,
+        used: usize,
     },
 }
 
@@ -106,7 +132,9 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(s, epoch, leaf, secret)| Op::SetMlsKey { s, epoch, leaf, secret }),
         1 => (s.clone(), 0..SENDERS).prop_map(|(s, from)| Op::SetKeyFromRatchetBase { s, from }),
         5 => (s.clone(), 0..4u8, 0..24usize).prop_map(|(s, how, len)| Op::Protect { s, how, len }),
-        1 => (s).prop_map(|s| Op::Drop { s }),
+        1 => (s.clone(), 0..THREADS).prop_map(|(s, home)| Op::Drop { s, home }),
+        1 => (s, 0..THREADS, any::<usize>())
+            .prop_map(|(s, home, used)| Op::Recreate { s, home, used }),
     ]
 }
 
@@ -116,10 +144,10 @@ struct Candidates {
 }
 
 impl Candidates {
-    fn new(suite: CipherSuite) -> Self {
+    fn new(suite: CipherSuite, pool: &[Vec<u8>; 3]) -> Self {
         let mut bases = Vec::new();
-        for p in POOL {
-            let mut cur = p.to_vec();
+        for p in pool {
+            let mut cur = p.clone();
             bases.push(cur.clone());
             for _ in 0..MAX_STEPS {
                 let mut next = [0u8; 64];
@@ -140,10 +168,10 @@ struct Oracle {
 }
 
 impl Oracle {
-    fn new(suite: CipherSuite) -> Self {
+    fn new(suite: CipherSuite, pool: &[Vec<u8>; 3]) -> Self {
         Oracle {
             suite,
-            candidates: Candidates::new(suite),
+            candidates: Candidates::new(suite, pool),
             receivers: HashMap::new(),
         }
     }
@@ -202,8 +230,8 @@ impl Oracle {
 }
 
 /// A sender of either backend: odd sender slots pin `RustCrypto`, even ones use the
-/// `DefaultBackend` (aws-lc with the default features), so one model run mixes backends on one
-/// thread — the key-in-use registry and the counters must hold across them.
+/// `DefaultBackend` (aws-lc with the default features), so one model run mixes backends — the
+/// key-in-use registry and the counters must hold across them.
 #[allow(clippy::large_enum_variant)] // a test helper; a few senders per run
 enum AnySender {
     Default(Sender),
@@ -230,6 +258,54 @@ impl AnySender {
     }
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The threads senders live on: thread 0 is the caller's, the others are workers that run one
+/// job at a time.
+struct Threads {
+    workers: Vec<(mpsc::Sender<Job>, JoinHandle<()>)>,
+}
+
+impl Threads {
+    fn new(n: usize) -> Self {
+        let workers = (1..n)
+            .map(|_| {
+                let (tx, rx) = mpsc::channel::<Job>();
+                (
+                    tx,
+                    std::thread::spawn(move || rx.into_iter().for_each(|job| job())),
+                )
+            })
+            .collect();
+        Threads { workers }
+    }
+
+    /// Runs `f` on thread `t` and returns its result (a panic there is resumed here).
+    fn run<R: Send + 'static>(&self, t: usize, f: impl FnOnce() -> R + Send + 'static) -> R {
+        let Some((jobs, _)) = self.workers.get(t.wrapping_sub(1)) else {
+            return f();
+        };
+        let (done, result) = mpsc::channel();
+        jobs.send(Box::new(move || {
+            let _ = done.send(catch_unwind(AssertUnwindSafe(f)));
+        }))
+        .expect("worker alive");
+        match result.recv().expect("worker answers") {
+            Ok(r) => r,
+            Err(panic) => resume_unwind(panic),
+        }
+    }
+}
+
+impl Drop for Threads {
+    fn drop(&mut self) {
+        for (jobs, handle) in self.workers.drain(..) {
+            drop(jobs);
+            let _ = handle.join();
+        }
+    }
+}
+
 /// One use of (KID, material, CTR): by which sender instance.
 #[derive(Clone, Copy)]
 struct Use {
@@ -238,20 +314,22 @@ struct Use {
 
 struct World {
     suite: CipherSuite,
-    senders: Vec<AnySender>,
+    pool: [Vec<u8>; 3],
+    /// Each slot's sender; `None` only while it runs on its thread.
+    senders: Vec<Option<AnySender>>,
+    /// The thread each slot's sender was created on, and is used on.
+    home: Vec<usize>,
     instance: Vec<u64>,
     next_instance: u64,
-    dropped: std::collections::HashSet<u64>,
     uses: HashMap<(u64, usize, u64), Use>,
     /// Highest counter used per (KID, material): what a persisting application stores.
-    persisted: HashMap<(u64, usize), u64>,
+    persisted: BTreeMap<(u64, usize), u64>,
     oracle: Oracle,
     frames: usize,
+    resumed: usize,
     errors: HashMap<Error, usize>,
-}
-
-fn pool_key(i: usize) -> &'static [u8] {
-    &POOL[i]
+    // Last: the threads stop after the senders on them are dropped.
+    threads: Threads,
 }
 
 const MLS: MlsKidLayout = match MlsKidLayout::new(2, 2) {
@@ -259,30 +337,68 @@ const MLS: MlsKidLayout = match MlsKidLayout::new(2, 2) {
     Err(_) => panic!(),
 };
 
+/// (KID, next counter, ratchet step): what the API says of a sender.
+type State = (Option<u64>, Option<u64>, Option<u64>);
+
 impl World {
-    fn new(suite: CipherSuite) -> Self {
+    fn new(suite: CipherSuite, pool: [Vec<u8>; 3]) -> Self {
         let mut w = World {
             suite,
+            oracle: Oracle::new(suite, &pool),
+            pool,
             senders: Vec::new(),
+            home: Vec::new(),
             instance: Vec::new(),
             next_instance: 0,
-            dropped: Default::default(),
             uses: HashMap::new(),
-            persisted: HashMap::new(),
-            oracle: Oracle::new(suite),
+            persisted: BTreeMap::new(),
             frames: 0,
+            resumed: 0,
             errors: HashMap::new(),
+            threads: Threads::new(THREADS),
         };
         for slot in 0..SENDERS {
-            w.senders.push(AnySender::new(slot, suite));
+            let home = slot % THREADS;
+            let tx = w.threads.run(home, move || AnySender::new(slot, suite));
+            w.senders.push(Some(tx));
+            w.home.push(home);
             w.instance.push(w.next_instance);
             w.next_instance += 1;
         }
         w
     }
 
-    fn state(&self, s: usize) -> (Option<u64>, Option<u64>, Option<u64>) {
-        on!(&self.senders[s], tx => (tx.key_id(), tx.next_counter(), tx.ratchet_step()))
+    /// Runs `f` on sender `s`, on its thread.
+    fn with<R: Send + 'static>(
+        &mut self,
+        s: usize,
+        f: impl FnOnce(&mut AnySender) -> R + Send + 'static,
+    ) -> R {
+        let mut tx = self.senders[s].take().expect("sender in its slot");
+        let (tx, r) = self.threads.run(self.home[s], move || {
+            let r = f(&mut tx);
+            (tx, r)
+        });
+        self.senders[s] = Some(tx);
+        r
+    }
+
+    fn state(&mut self, s: usize) -> State {
+        self.with(
+            s,
+            |tx| on!(tx, tx => (tx.key_id(), tx.next_counter(), tx.ratchet_step())),
+        )
+    }
+
+    /// Drops sender `s` (on its thread) and creates a new one on thread `home`.
+    fn recreate(&mut self, s: usize, home: usize) {
+        let old = self.senders[s].take();
+        self.threads.run(self.home[s], move || drop(old));
+        let suite = self.suite;
+        self.senders[s] = Some(self.threads.run(home, move || AnySender::new(s, suite)));
+        self.home[s] = home;
+        self.instance[s] = self.next_instance;
+        self.next_instance += 1;
     }
 
     fn run(&mut self, op: &Op) {
@@ -296,13 +412,15 @@ impl World {
             | Op::SetMlsKey { s, .. }
             | Op::SetKeyFromRatchetBase { s, .. }
             | Op::Protect { s, .. }
-            | Op::Drop { s } => *s,
+            | Op::Drop { s, .. }
+            | Op::Recreate { s, .. } => *s,
         };
-        let before = self.state(s);
+        let mut before = self.state(s);
         let suite = self.suite;
         let result: Result<(), Error> = match *op {
             Op::SetKey { kid, base, .. } => {
-                on!(&mut self.senders[s], tx => tx.set_key(kid, pool_key(base)))
+                let key = self.pool[base].clone();
+                self.with(s, move |tx| on!(tx, tx => tx.set_key(kid, &key)))
             }
             Op::SetKeyWithCounter {
                 kid, base, ahead, ..
@@ -311,19 +429,29 @@ impl World {
                 let cand = self.oracle.pool(base);
                 let next = self.persisted.get(&(kid, cand)).map_or(0, |c| c + 1) + ahead;
                 let next = sframe_core::Counter(next);
-                on!(&mut self.senders[s], tx => tx.set_key_with_counter(kid, pool_key(base), next))
+                let key = self.pool[base].clone();
+                self.with(
+                    s,
+                    move |tx| on!(tx, tx => tx.set_key_with_counter(kid, &key, next)),
+                )
             }
             Op::SetDerivedKey { kid, base, .. } => {
-                on!(&mut self.senders[s], tx => {
-                    let key = Key::derive_with(Default::default(), suite, kid, pool_key(base));
-                    tx.set_derived_key(key.unwrap())
+                let key = self.pool[base].clone();
+                self.with(s, move |tx| {
+                    on!(tx, tx => {
+                        let key = Key::derive_with(Default::default(), suite, kid, &key);
+                        tx.set_derived_key(key.unwrap())
+                    })
                 })
             }
             Op::SetExternalKey { kid, base, .. } => {
-                let (_, salt) = derive_key_and_salt(suite, kid, pool_key(base)).unwrap();
-                on!(&mut self.senders[s], tx => {
-                    let key = Key::external(Default::default(), suite, kid, &salt[..]);
-                    tx.set_derived_key(key.unwrap())
+                let (_, salt) = derive_key_and_salt(suite, kid, &self.pool[base]).unwrap();
+                let salt = salt.to_vec();
+                self.with(s, move |tx| {
+                    on!(tx, tx => {
+                        let key = Key::external(Default::default(), suite, kid, &salt);
+                        tx.set_derived_key(key.unwrap())
+                    })
                 })
             }
             Op::SetRatchetingKey {
@@ -334,37 +462,44 @@ impl World {
             } => {
                 let layout = RatchetLayout::new(r).unwrap();
                 let generation = sframe_core::ratchet::Generation(generation);
-                on!(&mut self.senders[s], tx => tx
-                    .set_ratcheting_key(layout, generation, pool_key(base))
-                    .map(|_| ()))
+                let key = self.pool[base].clone();
+                self.with(s, move |tx| {
+                    on!(tx, tx => tx.set_ratcheting_key(layout, generation, &key).map(|_| ()))
+                })
             }
             Op::Ratchet { .. } => {
-                let step = on!(&self.senders[s], tx => tx.ratchet_step());
-                if step.is_some_and(|st| st >= MAX_STEPS) {
+                if before.2.is_some_and(|st| st >= MAX_STEPS) {
                     return; // beyond what the oracle recognizes
                 }
-                on!(&mut self.senders[s], tx => tx.ratchet().map(|_| ()))
+                self.with(s, |tx| on!(tx, tx => tx.ratchet().map(|_| ())))
             }
             Op::SetMlsKey {
                 epoch,
                 leaf,
                 secret,
                 ..
-            } => on!(&mut self.senders[s], tx => tx
-                .set_mls_key(&MLS, pool_key(secret), epoch, leaf)
-                .map(|_| ())),
+            } => {
+                let secret = self.pool[secret].clone();
+                self.with(
+                    s,
+                    move |tx| on!(tx, tx => tx.set_mls_key(&MLS, &secret, epoch, leaf).map(|_| ())),
+                )
+            }
             Op::SetKeyFromRatchetBase { from, .. } => {
-                let mut base = [0u8; 64];
-                let (Ok(n), Some(kid)) = on!(&self.senders[from], tx => (
-                    tx.ratchet_base_key(&mut base),
-                    tx.key_id(),
-                )) else {
+                let (base, kid) = self.with(from, |tx| {
+                    let mut base = [0u8; 64];
+                    on!(tx, tx => (
+                        tx.ratchet_base_key(&mut base).map(|n| base[..n].to_vec()),
+                        tx.key_id(),
+                    ))
+                });
+                let (Ok(base), Some(kid)) = (base, kid) else {
                     return;
                 };
-                on!(&mut self.senders[s], tx => tx.set_key(kid, &base[..n]))
+                self.with(s, move |tx| on!(tx, tx => tx.set_key(kid, &base)))
             }
             Op::Protect { how: 3, .. } => {
-                match on!(&mut self.senders[s], tx => tx.protect_external()) {
+                match self.with(s, |tx| on!(tx, tx => tx.protect_external())) {
                     Ok(seal) => {
                         let (header, _) = Header::parse(seal.header()).unwrap();
                         assert_eq!(
@@ -384,22 +519,24 @@ impl World {
             }
             Op::Protect { how, len, .. } => {
                 let meta = [s as u8, how];
-                let pt = vec![0x5a; len];
-                let frame = on!(&mut self.senders[s], tx => match how {
-                    0 => tx.protect_vec(&meta, &pt),
-                    1 => {
-                        let mut out = vec![0u8; tx.max_output_len(len)];
-                        tx.protect(&meta, &pt, &mut out).map(|f| f.to_vec())
-                    }
-                    _ => {
-                        let mut buf = vec![0u8; tx.max_output_len(len)];
-                        buf[..len].copy_from_slice(&pt);
-                        let n = tx.protect_in_place(&meta, &mut buf, len).map(|f| f.len());
-                        n.map(|n| {
-                            buf.truncate(n);
-                            buf
-                        })
-                    }
+                let frame = self.with(s, move |tx| {
+                    let pt = vec![0x5a; len];
+                    on!(tx, tx => match how {
+                        0 => tx.protect_vec(&meta, &pt),
+                        1 => {
+                            let mut out = vec![0u8; tx.max_output_len(len)];
+                            tx.protect(&meta, &pt, &mut out).map(|f| f.to_vec())
+                        }
+                        _ => {
+                            let mut buf = vec![0u8; tx.max_output_len(len)];
+                            buf[..len].copy_from_slice(&pt);
+                            let n = tx.protect_in_place(&meta, &mut buf, len).map(|f| f.len());
+                            n.map(|n| {
+                                buf.truncate(n);
+                                buf
+                            })
+                        }
+                    })
                 });
                 match frame {
                     Ok(frame) => {
@@ -409,12 +546,34 @@ impl World {
                     Err(e) => Err(e),
                 }
             }
-            Op::Drop { .. } => {
-                self.dropped.insert(self.instance[s]);
-                self.senders[s] = AnySender::new(s, suite);
-                self.instance[s] = self.next_instance;
-                self.next_instance += 1;
+            Op::Drop { home, .. } => {
+                self.recreate(s, home);
                 Ok(())
+            }
+            Op::Recreate { home, used, .. } => {
+                if self.persisted.is_empty() {
+                    return;
+                }
+                let (&(kid, cand), &hi) = self
+                    .persisted
+                    .iter()
+                    .nth(used % self.persisted.len())
+                    .unwrap();
+                self.recreate(s, home);
+                before = self.state(s);
+                let key = self.oracle.candidates.bases[cand].clone();
+                let r = self.with(s, move |tx| on!(tx, tx => tx.set_key(kid, &key)));
+                if r.is_ok() {
+                    // Not from 0: past every counter any sender used with it (also those of
+                    // senders dropped since, on other threads).
+                    let next = self.state(s).1;
+                    assert!(
+                        next.is_none_or(|n| n > hi),
+                        "{op:?}: KID {kid} material {cand} restarts at {next:?}, {hi} was used"
+                    );
+                    self.resumed += 1;
+                }
+                r
             }
         };
         if let Err(e) = result {
@@ -442,15 +601,9 @@ impl World {
     fn record_id(&mut self, s: usize, id: (u64, usize, u64)) {
         let me = self.instance[s];
         if let Some(prev) = self.uses.get(&id) {
-            // Only a sender that died before may have used it (the application's job to
-            // persist counters then, as the model's SetKeyWithCounter does).
-            assert!(
-                prev.instance != me && self.dropped.contains(&prev.instance),
+            panic!(
                 "(KID {}, material {}, CTR {}) used twice (instances {} and {me})",
-                id.0,
-                id.1,
-                id.2,
-                prev.instance
+                id.0, id.1, id.2, prev.instance
             );
         }
         self.uses.insert(id, Use { instance: me });
@@ -476,29 +629,95 @@ proptest! {
         suite in suite(),
         ops in prop::collection::vec(op(), 1..60),
     ) {
-        let mut world = World::new(suite);
+        let mut world = World::new(suite, pool("model"));
         for op in &ops {
             world.run(op);
         }
     }
 }
 
-/// The model finds a real reuse when one is there: two senders that never met (no registry
-/// between threads) with one key both start at 0.
+/// The model itself on a fixed sequence, so that it cannot pass by never reaching the cases it
+/// is about: senders on three threads, one refused (`KeyInUse`) by a sender of another thread,
+/// a dropped sender's key given to a new one on another thread (it resumes), frames checked.
 #[test]
-fn oracle_detects_reuse_across_threads() {
+fn model_drives_senders_on_threads_and_recreated_senders() {
+    for suite in CipherSuite::ALL {
+        let mut world = World::new(suite, pool("model_drives_senders_on_threads"));
+        assert_eq!(world.home, [0, 1, 2]);
+        let protect = |s| Op::Protect { s, how: 0, len: 4 };
+        for op in [
+            Op::SetKey {
+                s: 0,
+                kid: 1,
+                base: 0,
+            },
+            protect(0),
+            protect(0),
+            // Same key and KID on thread 1 while the sender of thread 0 lives: refused.
+            Op::SetKey {
+                s: 1,
+                kid: 1,
+                base: 0,
+            },
+            Op::SetMlsKey {
+                s: 2,
+                epoch: 1,
+                leaf: 1,
+                secret: 1,
+            },
+            protect(2),
+            // Sender 0 dropped; its key on a new sender on thread 2: resumes at 2.
+            Op::Recreate {
+                s: 0,
+                home: 2,
+                used: 0,
+            },
+            protect(0),
+            // And back to thread 1, also for the MLS key (set_key with the exported secret
+            // as base key is the same key): resumes too.
+            Op::Drop { s: 2, home: 0 },
+            Op::Recreate {
+                s: 1,
+                home: 1,
+                used: 1,
+            },
+            protect(1),
+        ] {
+            world.run(&op);
+        }
+        assert_eq!(world.errors.get(&Error::KeyInUse), Some(&1));
+        assert_eq!(world.errors.len(), 1);
+        assert_eq!(world.resumed, 2);
+        assert_eq!(world.frames, 5);
+        assert_eq!(world.home, [2, 1, 0]);
+    }
+}
+
+/// The model finds a real reuse when one is there: a frame under the same key and counter as a
+/// sender's, made by the low-level AEAD (what another process without a persisted counter
+/// would send).
+#[test]
+fn oracle_detects_reuse() {
     let suite = CipherSuite::AesGcm128Sha256;
-    let a = std::thread::spawn(move || {
-        let mut tx = Sender::new(suite);
-        tx.set_key(1, &POOL[0]).unwrap();
-        tx.protect_vec(b"m", b"x").unwrap()
-    })
-    .join()
-    .unwrap();
+    let keys = pool("oracle_detects_reuse");
     let mut tx = Sender::new(suite);
-    tx.set_key(1, &POOL[0]).unwrap();
-    let b = tx.protect_vec(b"m", b"x").unwrap();
-    let mut oracle = Oracle::new(suite);
+    tx.set_key(1, &keys[0]).unwrap();
+    let a = tx.protect_vec(b"m", b"x").unwrap();
+    let (key, salt) = derive_key_and_salt(suite, 1, &keys[0]).unwrap();
+    let mut b = vec![0u8; 2];
+    let n = Header::new(1, 0).encode(&mut b).unwrap();
+    b.truncate(n);
+    let mut aad = b.clone();
+    aad.extend_from_slice(b"m");
+    let mut body = b"y".to_vec();
+    let mut tag = [0u8; 16];
+    Aead::new(suite, &key[..suite.key_len()])
+        .unwrap()
+        .seal(&salt[..], &aad, &mut body, &mut tag)
+        .unwrap();
+    b.extend_from_slice(&body);
+    b.extend_from_slice(&tag);
+    let mut oracle = Oracle::new(suite, &keys);
     assert_eq!(oracle.identify(b"m", &a), oracle.identify(b"m", &b));
 }
 
@@ -508,39 +727,112 @@ fn oracle_detects_reuse_across_threads() {
 /// second one is refused.
 #[test]
 fn second_sender_with_same_key_and_kid_is_refused() {
+    let keys = pool("second_sender_with_same_key_and_kid_is_refused");
     for suite in CipherSuite::ALL {
         let mut audio = Sender::new(suite);
-        audio.set_key(7, &POOL[0]).unwrap();
+        audio.set_key(7, &keys[0]).unwrap();
         let mut video = Sender::new(suite);
-        assert_eq!(video.set_key(7, &POOL[0]), Err(Error::KeyInUse));
-        let derived = Key::derive(suite, 7, &POOL[0]).unwrap();
+        assert_eq!(video.set_key(7, &keys[0]), Err(Error::KeyInUse));
+        let derived = Key::derive(suite, 7, &keys[0]).unwrap();
         assert_eq!(video.set_derived_key(derived), Err(Error::KeyInUse));
         assert_eq!(video.key_id(), None, "nothing installed");
         // One KID per track works.
-        video.set_key(8, &POOL[0]).unwrap();
+        video.set_key(8, &keys[0]).unwrap();
         // A key the first sender has left (still in its history) stays claimed.
-        audio.set_key(9, &POOL[0]).unwrap();
+        audio.set_key(9, &keys[0]).unwrap();
         let mut third = Sender::new(suite);
-        assert_eq!(third.set_key(7, &POOL[0]), Err(Error::KeyInUse));
+        assert_eq!(third.set_key(7, &keys[0]), Err(Error::KeyInUse));
         drop(audio);
-        third.set_key(7, &POOL[0]).unwrap(); // released with its sender
+        third.set_key(7, &keys[0]).unwrap(); // released with its sender…
+        assert_eq!(
+            third.next_counter(),
+            Some(0),
+            "…which sent nothing under it"
+        );
     }
+}
+
+/// Security 2, finding 2: "one key, one live sender" held only within one thread — the
+/// registry was per thread. Two live senders given the same key and KID on two threads (one
+/// thread per track, or a sender created on one thread and used on another) both sent
+/// (KID, CTR 0): keystream reuse. And a sender re-created with a dropped sender's key started
+/// at 0 again. Now the registry is the process's: the second live sender is refused on any
+/// thread, and a re-created one resumes the counter.
+#[test]
+fn one_key_one_live_sender_holds_across_threads_and_drops() {
+    let suite = CipherSuite::AesGcm128Sha256;
+    let keys = pool("one_key_one_live_sender_holds_across_threads_and_drops");
+    let ctr = |frame: &[u8]| Header::parse(frame).unwrap().0.counter();
+    // Two threads (one per track) install the same key and KID at the same moment: one wins,
+    // the other is refused. Both senders stay alive until both tried.
+    let barrier = Arc::new(Barrier::new(2));
+    let threads: Vec<_> = (0..2)
+        .map(|_| {
+            let (barrier, key) = (Arc::clone(&barrier), keys[0].clone());
+            std::thread::spawn(move || {
+                let mut tx = Sender::new(suite);
+                barrier.wait();
+                let r = tx.set_key(1, &key);
+                barrier.wait();
+                (r, tx)
+            })
+        })
+        .collect();
+    let tracks: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let results: Vec<_> = tracks.iter().map(|(r, _)| *r).collect();
+    assert!(
+        results == [Ok(()), Err(Error::KeyInUse)] || results == [Err(Error::KeyInUse), Ok(())],
+        "two live senders of one key on two threads: {results:?}"
+    );
+    let (_, mut winner) = tracks.into_iter().find(|(r, _)| r.is_ok()).unwrap();
+    // A sender created on another thread and used on this one: refused too.
+    let mut moved = std::thread::spawn(move || Sender::new(suite))
+        .join()
+        .unwrap();
+    assert_eq!(moved.set_key(1, &keys[0]), Err(Error::KeyInUse));
+    for c in 0..3 {
+        assert_eq!(ctr(&winner.protect_vec(b"", b"x").unwrap()), c);
+    }
+    // The winner is dropped (on yet another thread); a sender re-created with the same key and
+    // KID, on another thread again, resumes at 3 instead of repeating CTR 0, 1, 2.
+    std::thread::spawn(move || drop(winner)).join().unwrap();
+    let key = keys[0].clone();
+    let (next, frames, frame) = std::thread::spawn(move || {
+        let mut tx = Sender::new(suite);
+        tx.set_key(1, &key).unwrap();
+        let (next, usage) = (tx.next_counter(), tx.usage().unwrap());
+        (next, usage.frames, tx.protect_vec(b"", b"y").unwrap())
+    })
+    .join()
+    .unwrap();
+    assert_eq!(
+        (next, frames),
+        (Some(3), 3),
+        "resumed, with its usage count"
+    );
+    assert_eq!(ctr(&frame), 3);
+    // That one is gone too; an explicit lower counter does not rewind the key either.
+    moved
+        .set_key_with_counter(1, &keys[0], sframe_core::Counter(0))
+        .unwrap();
+    assert_eq!(moved.next_counter(), Some(4));
 }
 
 /// Re-installing a ratchet generation, then ratcheting, must not re-derive step 1 at counter 0.
 #[test]
 fn ratchet_reinstall_never_restarts_a_counter() {
+    let keys = pool("ratchet_reinstall_never_restarts_a_counter");
     let suite = CipherSuite::AesCtr128HmacSha256_80;
     for r in 2..=3u8 {
         let layout = RatchetLayout::new(r).unwrap();
         let mut tx = Sender::new(suite);
-        let mut oracle = Oracle::new(suite);
+        let mut oracle = Oracle::new(suite, &keys);
         let mut seen = std::collections::HashSet::new();
         let mut send = |tx: &mut Sender| {
             let f = tx.protect_vec(b"", b"frame").unwrap();
             assert!(seen.insert(oracle.identify(b"", &f)), "R={r}: nonce reused");
         };
-        tx.set_ratcheting_key(layout, sframe_core::ratchet::Generation(1), &POOL[0])
+        tx.set_ratcheting_key(layout, sframe_core::ratchet::Generation(1), &keys[0])
             .unwrap();
         send(&mut tx);
         tx.ratchet().unwrap();
@@ -548,16 +840,16 @@ fn ratchet_reinstall_never_restarts_a_counter() {
         // The same generation again while it is in force: nothing changes.
         let kid = tx.key_id();
         assert_eq!(
-            tx.set_ratcheting_key(layout, sframe_core::ratchet::Generation(1), &POOL[0])
+            tx.set_ratcheting_key(layout, sframe_core::ratchet::Generation(1), &keys[0])
                 .ok(),
             kid
         );
         assert_eq!(tx.ratchet_step(), Some(1));
         send(&mut tx);
         // Leave it, come back, and walk the chain again past 2^R steps.
-        tx.set_key(3, &POOL[1]).unwrap();
+        tx.set_key(3, &keys[1]).unwrap();
         send(&mut tx);
-        tx.set_ratcheting_key(layout, sframe_core::ratchet::Generation(1), &POOL[0])
+        tx.set_ratcheting_key(layout, sframe_core::ratchet::Generation(1), &keys[0])
             .unwrap();
         send(&mut tx);
         for _ in 0..(1u64 << r) + 1 {
@@ -571,11 +863,12 @@ fn ratchet_reinstall_never_restarts_a_counter() {
 /// 0's key at step 2^R's counter, nor step 2^R's at step 0's.
 #[test]
 fn wrapped_step_kid_is_a_different_key() {
+    let keys = pool("wrapped_step_kid_is_a_different_key");
     let suite = CipherSuite::AesGcm128Sha256;
     let layout = RatchetLayout::new(2).unwrap();
     let mut tx = Sender::new(suite);
     let k0 = tx
-        .set_ratcheting_key(layout, sframe_core::ratchet::Generation(0), &POOL[2])
+        .set_ratcheting_key(layout, sframe_core::ratchet::Generation(0), &keys[2])
         .unwrap();
     for _ in 0..3 {
         tx.protect_vec(b"", b"s0").unwrap();
@@ -586,8 +879,8 @@ fn wrapped_step_kid_is_a_different_key() {
     assert_eq!(tx.key_id(), Some(k0), "step 4 wraps to step 0's KID");
     assert_eq!(tx.next_counter(), Some(0), "but it is a new key");
     tx.protect_vec(b"", b"s4").unwrap();
-    tx.set_key(40, &POOL[0]).unwrap();
-    tx.set_ratcheting_key(layout, sframe_core::ratchet::Generation(0), &POOL[2])
+    tx.set_key(40, &keys[0]).unwrap();
+    tx.set_ratcheting_key(layout, sframe_core::ratchet::Generation(0), &keys[2])
         .unwrap();
     assert_eq!(
         tx.next_counter(),
@@ -599,30 +892,31 @@ fn wrapped_step_kid_is_a_different_key() {
 /// Going back to a KID after more than RETIRED_KIDS others resumes its counter.
 #[test]
 fn going_back_after_many_kids_resumes() {
+    let keys = pool("going_back_after_many_kids_resumes");
     let suite = CipherSuite::AesGcm256Sha512;
     let mut tx = Sender::new(suite);
-    tx.set_key(1, &POOL[0]).unwrap();
+    tx.set_key(1, &keys[0]).unwrap();
     for _ in 0..5 {
         tx.protect_vec(b"", b"x").unwrap();
     }
     for kid in 100..100 + 4 * RETIRED_KIDS as u64 {
-        tx.set_key(kid, &POOL[1]).unwrap();
+        tx.set_key(kid, &keys[1]).unwrap();
         tx.protect_vec(b"", b"y").unwrap();
     }
-    tx.set_key(1, &POOL[0]).unwrap();
+    tx.set_key(1, &keys[0]).unwrap();
     assert_eq!(
         tx.next_counter(),
         Some(5),
         "the counter resumes, never restarts at 0"
     );
-    tx.set_key_with_counter(1, &POOL[0], sframe_core::Counter(2))
+    tx.set_key_with_counter(1, &keys[0], sframe_core::Counter(2))
         .unwrap();
     assert_eq!(
         tx.next_counter(),
         Some(5),
         "a lower explicit counter never rewinds"
     );
-    tx.set_key_with_counter(1, &POOL[0], sframe_core::Counter(9))
+    tx.set_key_with_counter(1, &keys[0], sframe_core::Counter(9))
         .unwrap();
     assert_eq!(tx.next_counter(), Some(9), "a higher one moves it up");
 }

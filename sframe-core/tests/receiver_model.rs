@@ -555,29 +555,32 @@ fn ratcheting_key_over_same_plain_key_keeps_window() {
 /// derived again (with an empty replay window) when the epoch is re-added.
 #[test]
 fn removed_mls_member_key_is_not_rederived() {
+    // Its own secret: the model's MLS senders (epoch_secret) live in this process too, and
+    // senders claim their keys process-wide.
+    let secret: &[u8] = b"removed_mls_member_key_is_not_rederived";
     let suite = CipherSuite::AesGcm256Sha512;
     let layout = mls_layout();
     let mut tx = Sender::new(suite);
-    let kid = tx.set_mls_key(&layout, &epoch_secret(3), 3, 2).unwrap();
+    let kid = tx.set_mls_key(&layout, secret, 3, 2).unwrap();
     let f = tx.protect_vec(b"", b"member").unwrap();
     let mut rx = Receiver::with_config(ReceiverConfig::new(suite).with_mls(layout, 3).unwrap());
-    rx.add_mls_epoch(3, &epoch_secret(3)).unwrap();
+    rx.add_mls_epoch(3, secret).unwrap();
     rx.unprotect_vec(b"", &f).unwrap();
     assert!(rx.remove_key(kid));
     assert_eq!(rx.unprotect_vec(b"", &f), Err(Error::UnknownKeyId));
     let later = tx.protect_vec(b"", b"later").unwrap();
     assert_eq!(rx.unprotect_vec(b"", &later), Err(Error::UnknownKeyId));
-    rx.add_mls_epoch(3, &epoch_secret(3)).unwrap(); // idempotent: still removed
+    rx.add_mls_epoch(3, secret).unwrap(); // idempotent: still removed
     assert_eq!(rx.unprotect_vec(b"", &f), Err(Error::UnknownKeyId));
     // Other members of the epoch are unaffected.
     let mut other = Sender::new(suite);
-    other.set_mls_key(&layout, &epoch_secret(3), 3, 1).unwrap();
+    other.set_mls_key(&layout, secret, 3, 1).unwrap();
     let g = other.protect_vec(b"", b"other").unwrap();
     assert_eq!(rx.unprotect_vec(b"", &g).unwrap(), b"other");
     // Dropping the epoch is final: it does not come back with fresh windows either.
     assert!(rx.remove_mls_epoch(3));
     assert_eq!(
-        rx.add_mls_epoch(3, &epoch_secret(3)),
+        rx.add_mls_epoch(3, secret),
         Err(Error::StaleEpoch)
     );
     assert_eq!(rx.unprotect_vec(b"", &later), Err(Error::UnknownKeyId));
@@ -591,14 +594,17 @@ fn removed_mls_member_key_is_not_rederived() {
 /// cleared; so is an epoch older than every kept one when the receiver is full.
 #[test]
 fn evicted_mls_epoch_cannot_come_back() {
+    // Secrets of its own: the model's MLS senders (epoch_secret) live in this process too, and
+    // senders claim their keys process-wide.
+    let own_secret = |e: u64| [0xa0 + e as u8; 16];
     let suite = CipherSuite::AesGcm128Sha256;
     let layout = mls_layout(); // E = 2: epochs 1 and 5 are roll-over twins
     let mut rx = Receiver::with_config(ReceiverConfig::new(suite).with_mls(layout, 3).unwrap());
     let mut tx = Sender::new(suite);
     let mut frames = Vec::new();
     for e in 0..3 {
-        rx.add_mls_epoch(e, &epoch_secret(e)).unwrap();
-        tx.set_mls_key(&layout, &epoch_secret(e), e, 1).unwrap();
+        rx.add_mls_epoch(e, &own_secret(e)).unwrap();
+        tx.set_mls_key(&layout, &own_secret(e), e, 1).unwrap();
         let f = tx.protect_vec(b"", b"once").unwrap();
         assert_eq!(rx.unprotect_vec(b"", &f).unwrap(), b"once");
         frames.push(f);
@@ -606,10 +612,10 @@ fn evicted_mls_epoch_cannot_come_back() {
     let kept = |rx: &Receiver| (0..8).filter(|e| rx.has_mls_epoch(*e)).collect::<Vec<_>>();
 
     // Epoch 3 forgets epoch 0; adding 0 again is refused and changes nothing.
-    rx.add_mls_epoch(3, &epoch_secret(3)).unwrap();
+    rx.add_mls_epoch(3, &own_secret(3)).unwrap();
     assert_eq!(kept(&rx), [1, 2, 3]);
     assert_eq!(
-        rx.add_mls_epoch(0, &epoch_secret(0)),
+        rx.add_mls_epoch(0, &own_secret(0)),
         Err(Error::StaleEpoch)
     );
     assert_eq!(
@@ -623,10 +629,10 @@ fn evicted_mls_epoch_cannot_come_back() {
     }
 
     // Epoch 5 replaces its twin 1; 1 does not come back either.
-    rx.add_mls_epoch(5, &epoch_secret(5)).unwrap();
+    rx.add_mls_epoch(5, &own_secret(5)).unwrap();
     assert_eq!(kept(&rx), [2, 3, 5]);
     assert_eq!(
-        rx.add_mls_epoch(1, &epoch_secret(1)),
+        rx.add_mls_epoch(1, &own_secret(1)),
         Err(Error::StaleEpoch)
     );
     // Its KID is now epoch 5's member: derived under 5's secret, it does not authenticate.
@@ -636,10 +642,10 @@ fn evicted_mls_epoch_cannot_come_back() {
     );
     // Out of order, never held and newer than every dropped epoch: 4 is added, and with three
     // kept the oldest, 2, is forgotten (never 5, the newest).
-    rx.add_mls_epoch(4, &epoch_secret(4)).unwrap();
+    rx.add_mls_epoch(4, &own_secret(4)).unwrap();
     assert_eq!(kept(&rx), [3, 4, 5]);
     assert_eq!(
-        rx.add_mls_epoch(2, &epoch_secret(2)),
+        rx.add_mls_epoch(2, &own_secret(2)),
         Err(Error::StaleEpoch)
     );
     assert_eq!(rx.unprotect_vec(b"", &frames[2]), Err(Error::UnknownKeyId));
@@ -647,28 +653,28 @@ fn evicted_mls_epoch_cannot_come_back() {
     // Removed, then added again: refused. Cleared, then added again: refused.
     assert!(rx.remove_mls_epoch(3));
     assert_eq!(
-        rx.add_mls_epoch(3, &epoch_secret(3)),
+        rx.add_mls_epoch(3, &own_secret(3)),
         Err(Error::StaleEpoch)
     );
     rx.clear();
     for e in 0..6 {
         assert_eq!(
-            rx.add_mls_epoch(e, &epoch_secret(e)),
+            rx.add_mls_epoch(e, &own_secret(e)),
             Err(Error::StaleEpoch),
             "epoch {e}"
         );
     }
     assert_eq!(kept(&rx), [] as [u64; 0]);
-    rx.add_mls_epoch(6, &epoch_secret(6)).unwrap();
+    rx.add_mls_epoch(6, &own_secret(6)).unwrap();
     assert_eq!(kept(&rx), [6]);
 
     // A fresh receiver that is full: an epoch older than every kept one is refused, never
     // seen or not (the oldest would be forgotten for it); with room it is added.
     let mut rx = Receiver::with_config(ReceiverConfig::new(suite).with_mls(layout, 2).unwrap());
-    rx.add_mls_epoch(6, &epoch_secret(6)).unwrap();
-    rx.add_mls_epoch(5, &epoch_secret(5)).unwrap();
+    rx.add_mls_epoch(6, &own_secret(6)).unwrap();
+    rx.add_mls_epoch(5, &own_secret(5)).unwrap();
     assert_eq!(
-        rx.add_mls_epoch(4, &epoch_secret(4)),
+        rx.add_mls_epoch(4, &own_secret(4)),
         Err(Error::StaleEpoch)
     );
     assert_eq!(kept(&rx), [5, 6]);

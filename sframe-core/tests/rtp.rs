@@ -4,6 +4,7 @@
 //! `test-vectors/rtp-ssrc-keys.json`.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use proptest::prelude::*;
 use serde::Deserialize;
@@ -21,13 +22,21 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 const SSRC: u32 = 0x5eed_0001;
 const PT: u8 = 96;
 
+/// A sender and a receiver of a base key no other sender of this process has used: senders
+/// claim their keys process-wide (and a dropped sender's counter resumes in the next one),
+/// and cargo runs these tests, and the proptest cases one after the other, in one process.
 fn pair(suite: CipherSuite) -> Result<(Sender, Receiver), Error> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let key = format!(
+        "rtp test base key #{}",
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
     let mut tx = Sender::new(suite);
-    tx.set_key(9, &[0x33; 16])?;
+    tx.set_key(9, key.as_bytes())?;
     // Frames may complete far out of counter order in these tests.
     let config = ReceiverConfig::new(suite).with_replay_window(sframe_core::MAX_REPLAY_WINDOW)?;
     let mut rx = Receiver::with_config(config);
-    rx.add_key(9, &[0x33; 16])?;
+    rx.add_key(9, key.as_bytes())?;
     Ok((tx, rx))
 }
 

@@ -57,12 +57,12 @@ fn no_nonce_reuse_over_lifetime_and_rotation() {
         let mut frames = 0;
         // Rotation through fresh KIDs (small, 1-byte, 8-byte), with the current KID
         // re-installed in between (must not rewind its counter), and all three protect APIs.
-        let rotations: [(u64, [u8; 16]); 5] = [
-            (1, [0x01; 16]),
-            (2, [0x01; 16]), // same base key, new KID: different key and salt
-            (300, [0x02; 16]),
-            (u64::MAX, [0x03; 16]),
-            (4, [0x04; 16]),
+        let rotations: [(u64, &[u8]); 5] = [
+            (1, b"no_nonce_reuse_over_lifetime: key 1"),
+            (2, b"no_nonce_reuse_over_lifetime: key 1"), // same base key, new KID: other key and salt
+            (300, b"no_nonce_reuse_over_lifetime: key 2"),
+            (u64::MAX, b"no_nonce_reuse_over_lifetime: key 3"),
+            (4, b"no_nonce_reuse_over_lifetime: key 4"),
         ];
         for (round, (kid, base)) in rotations.iter().enumerate() {
             tx.set_key(*kid, base).unwrap();
@@ -120,24 +120,26 @@ fn resuming_counter_continues_without_overlap() {
     // A sender that persisted its counter and resumes (set_key_with_counter) must not repeat
     // the nonces of its first life.
     let suite = CipherSuite::AesGcm128Sha256;
-    let base = [0x42; 16];
+    let base: &[u8] = b"resuming_counter_continues_without_overlap";
     let mut seen = HashSet::new();
     let mut tx = Sender::new(suite);
-    tx.set_key(9, &base).unwrap();
+    tx.set_key(9, base).unwrap();
     for _ in 0..50 {
         let f = tx.protect_vec(b"", b"x").unwrap();
-        assert!(seen.insert(key_nonce_of(suite, &base, b"", &f)));
+        assert!(seen.insert(key_nonce_of(suite, base, b"", &f)));
     }
     let persisted = tx.next_counter().unwrap();
     drop(tx); // the first life ends (a live one would make the resume KeyInUse)
+    // (In one process the registry would resume the counter by itself; a persisted counter is
+    // what a new process has.)
     let mut resumed = Sender::new(suite);
     resumed
-        .set_key_with_counter(9, &base, sframe_core::Counter(persisted))
+        .set_key_with_counter(9, base, sframe_core::Counter(persisted))
         .unwrap();
     for _ in 0..50 {
         let f = resumed.protect_vec(b"", b"x").unwrap();
         assert!(
-            seen.insert(key_nonce_of(suite, &base, b"", &f)),
+            seen.insert(key_nonce_of(suite, base, b"", &f)),
             "resumed sender reused a nonce"
         );
     }
@@ -150,8 +152,12 @@ fn resuming_counter_continues_without_overlap() {
 fn counter_exhaustion_is_an_error() {
     for suite in CipherSuite::ALL {
         let mut tx = Sender::new(suite);
-        tx.set_key_with_counter(5, &[7; 16], sframe_core::Counter(u64::MAX))
-            .unwrap();
+        tx.set_key_with_counter(
+            5,
+            b"counter_exhaustion_is_an_error 1",
+            sframe_core::Counter(u64::MAX),
+        )
+        .unwrap();
         let last = tx.protect_vec(b"", b"last frame").unwrap();
         assert_eq!(Header::parse(&last).unwrap().0.counter(), u64::MAX);
         assert_eq!(tx.next_counter(), None);
@@ -174,7 +180,7 @@ fn counter_exhaustion_is_an_error() {
         assert_eq!(tx.usage().unwrap().frames, 1);
 
         // Rotation to a fresh KID is the way out.
-        tx.set_key(6, &[8; 16]).unwrap();
+        tx.set_key(6, b"counter_exhaustion_is_an_error 2").unwrap();
         assert_eq!(tx.next_counter(), Some(0));
         tx.protect_vec(b"", b"after rotation").unwrap();
     }
@@ -187,7 +193,7 @@ fn encryption_limit_is_an_error() {
         max_encryptions: 3,
         ..Limits::for_suite(tx.suite())
     });
-    tx.set_key(1, &[1; 16]).unwrap();
+    tx.set_key(1, b"encryption_limit_is_an_error").unwrap();
     for _ in 0..3 {
         tx.protect_vec(b"", b"ok").unwrap();
     }
@@ -222,9 +228,11 @@ fn state(rx: &Receiver) -> State {
 fn failed_unprotect_changes_no_state() {
     for suite in CipherSuite::ALL {
         let mut tx1 = Sender::new(suite);
-        tx1.set_key(1, &[0x11; 16]).unwrap();
+        tx1.set_key(1, b"failed_unprotect_changes_no_state 1")
+            .unwrap();
         let mut tx2 = Sender::new(suite);
-        tx2.set_key(2, &[0x22; 16]).unwrap();
+        tx2.set_key(2, b"failed_unprotect_changes_no_state 2")
+            .unwrap();
         let f1: Vec<Vec<u8>> = (0..8)
             .map(|i| tx1.protect_vec(b"m", &[i; 33]).unwrap())
             .collect();
@@ -233,8 +241,10 @@ fn failed_unprotect_changes_no_state() {
             .collect();
 
         let mut rx = Receiver::new(suite);
-        rx.add_key(1, &[0x11; 16]).unwrap();
-        rx.add_key(2, &[0x22; 16]).unwrap();
+        rx.add_key(1, b"failed_unprotect_changes_no_state 1")
+            .unwrap();
+        rx.add_key(2, b"failed_unprotect_changes_no_state 2")
+            .unwrap();
         // Accept counters 0, 1, 2, 5 of KID 1 (3 and 4 still outstanding) and 0 of KID 2.
         for i in [0usize, 2, 1, 5] {
             rx.unprotect_vec(b"m", &f1[i]).unwrap();
@@ -370,7 +380,7 @@ fn failed_unprotect_changes_no_state() {
 fn forgery_limit_stops_a_key() {
     let suite = CipherSuite::AesCtr128HmacSha256_32;
     let mut tx = Sender::new(suite);
-    tx.set_key(1, &[1; 16]).unwrap();
+    tx.set_key(1, b"forgery_limit_stops_a_key").unwrap();
     let good = tx.protect_vec(b"", b"genuine").unwrap();
     let mut bad = good.clone();
     *bad.last_mut().unwrap() ^= 0x80;
@@ -379,7 +389,7 @@ fn forgery_limit_stops_a_key() {
         max_auth_failures: 2,
         ..Limits::for_suite(suite)
     }));
-    rx.add_key(1, &[1; 16]).unwrap();
+    rx.add_key(1, b"forgery_limit_stops_a_key").unwrap();
     assert_eq!(
         rx.unprotect_vec(b"", &bad),
         Err(Error::AuthenticationFailed)

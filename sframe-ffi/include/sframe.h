@@ -21,14 +21,18 @@
  *  - Objects are freed with their *_free function (NULL is a no-op); keys are zeroized.
  *
  * One KID per sender: give every sender (every sending track: audio, video, screen) its own
- * KID. A second live sender created on the same thread and given key material (base key +
+ * KID. A second live sender of the process (on any thread) given key material (base key +
  * KID) that another one already uses is refused with SFRAME_ERR_KEY_IN_USE: two senders
  * counting from 0 under one key would reuse every nonce. A sender resumes the counter of any
- * key it used before; a new sender taking over a freed sender's key must resume with
- * sframe_sender_set_key_with_counter() from a persisted counter.
+ * key it used before, and a new sender given a key that a freed sender used resumes that
+ * sender's counter. The process remembers the last 16384 keys of freed senders; once it had
+ * to forget one, a key it does not know is SFRAME_ERR_COUNTER_UNKNOWN unless installed with
+ * sframe_sender_set_key_with_counter(). Across processes and restarts, persist counters and
+ * resume with sframe_sender_set_key_with_counter().
  *
- * Thread safety: distinct objects are independent; the only shared state is a per-thread
- * registry of the key material live senders use (for the check above). One SframeSender or
+ * Thread safety: distinct objects are independent; the only shared state is the process's
+ * registry of the key material senders use (for the rules above; behind a lock taken when a
+ * key is installed and when a sender is freed, never per frame). One SframeSender or
  * SframeReceiver may be used from any thread, but by one thread at a time: a call taking a
  * non-const pointer must not run concurrently with any other call on the same object (use a
  * mutex to share it). Calls taking a const pointer may run concurrently with each other. (In
@@ -248,15 +252,17 @@ enum SframeStatus
     SFRAME_ERR_METADATA_TOO_LONG = 13,
     /**
      * The key material (same base key, KID and cipher suite) is already used by another live
-     * sender created on the same thread: two senders counting from 0 under one key would
+     * sender of the process (on any thread): two senders counting from 0 under one key would
      * reuse every nonce. Give each sender (each sending track) its own KID. Nothing changed:
      * the sender keeps its previous key.
      */
     SFRAME_ERR_KEY_IN_USE = 14,
     /**
-     * The sender used this key before but no longer knows its next counter. Not returned by
-     * this library (built with allocation, its senders remember every key they used); kept
-     * so every core error has a status.
+     * The key may have been used before and its next counter is not known: the process
+     * remembers the last 16384 keys of freed senders, and once it had to forget one, key
+     * material that neither the sender nor the process knows may be the forgotten one.
+     * Install it with `sframe_sender_set_key_with_counter` (a persisted counter, or 0 for a
+     * key known to be new). Nothing changed.
      */
     SFRAME_ERR_COUNTER_UNKNOWN = 15,
     /**
@@ -535,8 +541,9 @@ typedef struct SframeRtpDepacketizer SframeRtpDepacketizer;
 /**
  * Opaque sender: protects frames under one key at a time (create with `sframe_sender_new`,
  * free with `sframe_sender_free`). Use from one thread at a time (see the header comment).
- * One sender per sending track, each with its own KID: a second live sender given the same
- * key material and KID is refused (KEY_IN_USE), never silently allowed to reuse nonces.
+ * One sender per sending track, each with its own KID: a second live sender of the process
+ * given the same key material and KID is refused (KEY_IN_USE), never silently allowed to
+ * reuse nonces.
  */
 typedef struct SframeSender SframeSender;
 
@@ -908,8 +915,8 @@ SframeSender *sframe_sender_new(uint16_t cipher_suite);
 
 /**
  * Frees a sender and zeroizes its key. NULL is a no-op. `s` must not be used afterwards.
- * Its key material is then free for another sender (which must resume from a persisted
- * counter, see `sframe_sender_set_key_with_counter`).
+ * Its key material is then free for another sender, which resumes where this one's counters
+ * stood (the process keeps them; see `sframe_sender_set_key`).
  *
  * # Safety
  * `s` is NULL or a pointer from `sframe_sender_new` not freed before.
@@ -924,12 +931,15 @@ void sframe_sender_free(SframeSender *s);
  * sequence makes a sender reuse a nonce; setting the key in force again changes nothing.
  *
  * One KID per sender: each sender (each sending track, e.g. audio and video) needs its own
- * KID. Key material (base key + KID + suite) that another live sender created on the same
- * thread already uses is refused with KEY_IN_USE, and this sender keeps its previous key.
- * A sender that is freed forgets its counters: a new sender taking over its key must resume
- * with `sframe_sender_set_key_with_counter` from a persisted counter (or use a new KID).
- * Never reuse a KID with another base key.
- * Errors: NULL_POINTER, INVALID_KEY, KEY_IN_USE.
+ * KID. Key material (base key + KID + suite) that another live sender of the process (on any
+ * thread) already uses is refused with KEY_IN_USE, and this sender keeps its previous key.
+ * Key material of a freed sender resumes where that sender's counter stood. The process
+ * remembers the last 16384 keys of freed senders; once it had to forget one, key material
+ * neither this sender nor the process knows is COUNTER_UNKNOWN (it may be the forgotten one):
+ * install it with `sframe_sender_set_key_with_counter` (0 for a key known to be new). Across
+ * processes and restarts, resume from a persisted counter with
+ * `sframe_sender_set_key_with_counter`. Never reuse a KID with another base key.
+ * Errors: NULL_POINTER, INVALID_KEY, KEY_IN_USE, COUNTER_UNKNOWN.
  *
  * # Safety
  * `s` is NULL or a live sender; `base_key` is NULL or readable for `base_key_len` bytes.
@@ -942,10 +952,10 @@ SframeStatus sframe_sender_set_key(SframeSender *s,
 /**
  * Like `sframe_sender_set_key`, with the first counter given: for a sender resuming from a
  * persisted counter after a restart (persist the counter before protecting with it). If this
- * sender already used the key, its counter never moves backwards: the next counter is the
- * larger of `next_counter` and the one it knows. A counter another (e.g. freed or earlier
- * process's) sender already used with this key reuses nonces: only resume from a persisted
- * value. Errors: NULL_POINTER, INVALID_KEY, KEY_IN_USE.
+ * sender or the process (a freed sender's key) knows the key, its counter never moves
+ * backwards: the next counter is the larger of `next_counter` and the one it knows. A counter
+ * a sender of an earlier or another process already used with this key reuses nonces: only
+ * resume from a persisted value. Errors: NULL_POINTER, INVALID_KEY, KEY_IN_USE.
  *
  * # Safety
  * As `sframe_sender_set_key`.
@@ -1223,7 +1233,8 @@ SframeStatus sframe_receiver_unprotect_in_place(SframeReceiver *r,
  * The generation bits can carry participant and track (one generation per sending
  * track, see the README's KID scheme).
  * Errors: NULL_POINTER, INVALID_KEY, KEY_IN_USE (another live sender uses that key),
- * INVALID_CONFIG (`ratchet_bits` not 2..63 or generation too large for the KID).
+ * COUNTER_UNKNOWN (see `sframe_sender_set_key`), INVALID_CONFIG (`ratchet_bits` not 2..63 or
+ * generation too large for the KID).
  *
  * # Safety
  * `s` is NULL or a live sender; `base_key` is NULL or readable for `base_key_len` bytes;
@@ -1242,7 +1253,7 @@ SframeStatus sframe_sender_set_ratcheting_key(SframeSender *s,
  * the previous step's secret is erased (forward secrecy).
  * Errors: NULL_POINTER, NO_KEY (no ratchet chain: use `sframe_sender_set_ratcheting_key`),
  * COUNTER_EXHAUSTED (no more steps), KEY_IN_USE (another live sender uses the next step's
- * key; nothing changed).
+ * key; nothing changed), COUNTER_UNKNOWN (see `sframe_sender_set_key`; nothing changed).
  *
  * # Safety
  * `s` is NULL or a live sender; `kid` is NULL or writable.
@@ -1258,7 +1269,8 @@ SframeStatus sframe_sender_ratchet(SframeSender *s,
  * each its own `layout.context` (e.g. 0 = audio, 1 = video) and one sender per track.
  * Errors: NULL_POINTER, INVALID_KEY (secret not 16..64 bytes), INVALID_CONFIG (layout out
  * of range or `leaf_index` too large for it), KEY_IN_USE (another live sender uses that
- * KID of that epoch).
+ * KID of that epoch), COUNTER_UNKNOWN (see `sframe_sender_set_key`; the member key is
+ * `sframe_sender_set_key_with_counter` with that KID and `exported_secret` as base key).
  *
  * # Safety
  * `s` is NULL or a live sender; `layout` is NULL or readable; `exported_secret` is NULL or

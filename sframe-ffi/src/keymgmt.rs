@@ -60,7 +60,8 @@ pub(crate) fn mls_layout_value(l: &SframeMlsKidLayout) -> Result<MlsKidLayout, S
 /// The generation bits can carry participant and track (one generation per sending
 /// track, see the README's KID scheme).
 /// Errors: NULL_POINTER, INVALID_KEY, KEY_IN_USE (another live sender uses that key),
-/// INVALID_CONFIG (`ratchet_bits` not 2..63 or generation too large for the KID).
+/// COUNTER_UNKNOWN (see `sframe_sender_set_key`), INVALID_CONFIG (`ratchet_bits` not 2..63 or
+/// generation too large for the KID).
 ///
 /// # Safety
 /// `s` is NULL or a live sender; `base_key` is NULL or readable for `base_key_len` bytes;
@@ -93,7 +94,7 @@ pub unsafe extern "C" fn sframe_sender_set_ratcheting_key(
 /// the previous step's secret is erased (forward secrecy).
 /// Errors: NULL_POINTER, NO_KEY (no ratchet chain: use `sframe_sender_set_ratcheting_key`),
 /// COUNTER_EXHAUSTED (no more steps), KEY_IN_USE (another live sender uses the next step's
-/// key; nothing changed).
+/// key; nothing changed), COUNTER_UNKNOWN (see `sframe_sender_set_key`; nothing changed).
 ///
 /// # Safety
 /// `s` is NULL or a live sender; `kid` is NULL or writable.
@@ -118,7 +119,8 @@ pub unsafe extern "C" fn sframe_sender_ratchet(
 /// each its own `layout.context` (e.g. 0 = audio, 1 = video) and one sender per track.
 /// Errors: NULL_POINTER, INVALID_KEY (secret not 16..64 bytes), INVALID_CONFIG (layout out
 /// of range or `leaf_index` too large for it), KEY_IN_USE (another live sender uses that
-/// KID of that epoch).
+/// KID of that epoch), COUNTER_UNKNOWN (see `sframe_sender_set_key`; the member key is
+/// `sframe_sender_set_key_with_counter` with that KID and `exported_secret` as base key).
 ///
 /// # Safety
 /// `s` is NULL or a live sender; `layout` is NULL or readable; `exported_secret` is NULL or

@@ -27,11 +27,12 @@
 //! but calls taking a non-`const` pointer to it must not run concurrently with any other call
 //! on the same object (guard it with a mutex if several threads share it). Calls taking a
 //! `const` pointer may run concurrently with each other. Distinct objects are independent,
-//! except for one safety check: `sframe-core` keeps a per-thread registry of the key material
-//! that live senders use, so that a second sender created on the same thread and given the
-//! same key material and KID is refused with [`SframeStatus::SFRAME_ERR_KEY_IN_USE`] (one KID
-//! per sender: two senders counting from 0 under one key would reuse every nonce). A sender
-//! leaves the registry when it is freed. There is no other global mutable state.
+//! except for one safety check: `sframe-core` keeps one registry per process of the key
+//! material that senders use, so that a second live sender (on any thread) given the same key
+//! material and KID is refused with [`SframeStatus::SFRAME_ERR_KEY_IN_USE`] (one KID per
+//! sender: two senders counting from 0 under one key would reuse every nonce), and a sender
+//! given a key that a freed sender used resumes its counter. A sender leaves the registry,
+//! leaving its keys' counters there, when it is freed. There is no other global mutable state.
 
 #![deny(missing_docs)]
 #![cfg_attr(

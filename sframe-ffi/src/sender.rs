@@ -10,8 +10,9 @@ use crate::{
 
 /// Opaque sender: protects frames under one key at a time (create with `sframe_sender_new`,
 /// free with `sframe_sender_free`). Use from one thread at a time (see the header comment).
-/// One sender per sending track, each with its own KID: a second live sender given the same
-/// key material and KID is refused (KEY_IN_USE), never silently allowed to reuse nonces.
+/// One sender per sending track, each with its own KID: a second live sender of the process
+/// given the same key material and KID is refused (KEY_IN_USE), never silently allowed to
+/// reuse nonces.
 pub struct SframeSender {
     pub(crate) inner: Sender,
 }
@@ -26,8 +27,8 @@ pub extern "C" fn sframe_sender_new(cipher_suite: u16) -> *mut SframeSender {
 }
 
 /// Frees a sender and zeroizes its key. NULL is a no-op. `s` must not be used afterwards.
-/// Its key material is then free for another sender (which must resume from a persisted
-/// counter, see `sframe_sender_set_key_with_counter`).
+/// Its key material is then free for another sender, which resumes where this one's counters
+/// stood (the process keeps them; see `sframe_sender_set_key`).
 ///
 /// # Safety
 /// `s` is NULL or a pointer from `sframe_sender_new` not freed before.
@@ -44,12 +45,15 @@ pub unsafe extern "C" fn sframe_sender_free(s: *mut SframeSender) {
 /// sequence makes a sender reuse a nonce; setting the key in force again changes nothing.
 ///
 /// One KID per sender: each sender (each sending track, e.g. audio and video) needs its own
-/// KID. Key material (base key + KID + suite) that another live sender created on the same
-/// thread already uses is refused with KEY_IN_USE, and this sender keeps its previous key.
-/// A sender that is freed forgets its counters: a new sender taking over its key must resume
-/// with `sframe_sender_set_key_with_counter` from a persisted counter (or use a new KID).
-/// Never reuse a KID with another base key.
-/// Errors: NULL_POINTER, INVALID_KEY, KEY_IN_USE.
+/// KID. Key material (base key + KID + suite) that another live sender of the process (on any
+/// thread) already uses is refused with KEY_IN_USE, and this sender keeps its previous key.
+/// Key material of a freed sender resumes where that sender's counter stood. The process
+/// remembers the last 16384 keys of freed senders; once it had to forget one, key material
+/// neither this sender nor the process knows is COUNTER_UNKNOWN (it may be the forgotten one):
+/// install it with `sframe_sender_set_key_with_counter` (0 for a key known to be new). Across
+/// processes and restarts, resume from a persisted counter with
+/// `sframe_sender_set_key_with_counter`. Never reuse a KID with another base key.
+/// Errors: NULL_POINTER, INVALID_KEY, KEY_IN_USE, COUNTER_UNKNOWN.
 ///
 /// # Safety
 /// `s` is NULL or a live sender; `base_key` is NULL or readable for `base_key_len` bytes.
@@ -69,10 +73,10 @@ pub unsafe extern "C" fn sframe_sender_set_key(
 
 /// Like `sframe_sender_set_key`, with the first counter given: for a sender resuming from a
 /// persisted counter after a restart (persist the counter before protecting with it). If this
-/// sender already used the key, its counter never moves backwards: the next counter is the
-/// larger of `next_counter` and the one it knows. A counter another (e.g. freed or earlier
-/// process's) sender already used with this key reuses nonces: only resume from a persisted
-/// value. Errors: NULL_POINTER, INVALID_KEY, KEY_IN_USE.
+/// sender or the process (a freed sender's key) knows the key, its counter never moves
+/// backwards: the next counter is the larger of `next_counter` and the one it knows. A counter
+/// a sender of an earlier or another process already used with this key reuses nonces: only
+/// resume from a persisted value. Errors: NULL_POINTER, INVALID_KEY, KEY_IN_USE.
 ///
 /// # Safety
 /// As `sframe_sender_set_key`.

@@ -52,13 +52,15 @@ pub enum SframeStatus {
     /// (built with allocation); kept so every core error has a status.
     SFRAME_ERR_METADATA_TOO_LONG = 13,
     /// The key material (same base key, KID and cipher suite) is already used by another live
-    /// sender created on the same thread: two senders counting from 0 under one key would
+    /// sender of the process (on any thread): two senders counting from 0 under one key would
     /// reuse every nonce. Give each sender (each sending track) its own KID. Nothing changed:
     /// the sender keeps its previous key.
     SFRAME_ERR_KEY_IN_USE = 14,
-    /// The sender used this key before but no longer knows its next counter. Not returned by
-    /// this library (built with allocation, its senders remember every key they used); kept
-    /// so every core error has a status.
+    /// The key may have been used before and its next counter is not known: the process
+    /// remembers the last 16384 keys of freed senders, and once it had to forget one, key
+    /// material that neither the sender nor the process knows may be the forgotten one.
+    /// Install it with `sframe_sender_set_key_with_counter` (a persisted counter, or 0 for a
+    /// key known to be new). Nothing changed.
     SFRAME_ERR_COUNTER_UNKNOWN = 15,
     /// A key derived for one cipher suite was given to an object of another suite. Not
     /// returned by this library (its objects derive their keys for their own suite); kept so

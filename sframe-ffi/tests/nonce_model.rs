@@ -2,23 +2,30 @@
 //! reuse under any sequence of API calls, in every binding (this one: C).
 //!
 //! Arbitrary sequences of sender calls (`set_key`, `set_key_with_counter`,
-//! `set_ratcheting_key`, `ratchet`, `set_mls_key`, protect, freeing a sender in the middle)
-//! run over several sender handles that share small pools of KIDs, base keys, generations,
-//! ratchet layouts (R = 1..4) and MLS epochs, for every cipher suite. The oracle knows nothing
-//! of the sender's internals: it parses each protected frame's header (KID, CTR) and finds the
-//! key material that produced it by trial decryption with a fresh receiver (replay window 0)
-//! for every base key the test ever supplied for that KID — the pool keys (also used as MLS
-//! exported secrets: an MLS member key is §4.4.2 applied to the exported secret with the
+//! `set_ratcheting_key`, `ratchet`, `set_mls_key`, protect, freeing a sender in the middle and
+//! creating a new one — also given a key a sender used before) run over several sender handles
+//! that share small pools of KIDs, base keys, generations, ratchet layouts (R = 1..4) and MLS
+//! epochs, for every cipher suite. The handles live on several threads: each is created on its
+//! slot's thread and used only there, and a new one may go to another thread. The oracle knows
+//! nothing of the sender's internals: it parses each protected frame's header (KID, CTR) and
+//! finds the key material that produced it by trial decryption with a fresh receiver (replay
+//! window 0) for every base key the test ever supplied for that KID — the pool keys (also used
+//! as MLS exported secrets: an MLS member key is §4.4.2 applied to the exported secret with the
 //! member's KID) and every ratchet step key computed with `sframe_core::ratchet::next_base_key`.
-//! (KID, base key, CTR) determines (derived key, nonce); no triple may repeat. A call that
-//! fails must leave the sender as it was (same key ID and next counter) and produce no frame.
+//! (KID, base key, CTR) determines (derived key, nonce); no triple may repeat — between live
+//! senders on any threads (the second is refused with KEY_IN_USE) and across a free (the
+//! process-wide registry resumes the key's counter in the next sender). A call that fails must
+//! leave the sender as it was (same key ID and next counter) and produce no frame.
 //!
-//! The one repeat the library cannot prevent is excused: a sender that was freed forgets its
-//! counters, so a sender that installs the same key after that (with `set_key`, instead of
-//! resuming from a persisted counter with `set_key_with_counter`) may repeat the freed
-//! sender's nonces. While both are live the second one is refused with KEY_IN_USE.
+//! Senders claim keys process-wide and cargo runs this file's tests in parallel in one
+//! process: each test has its own key pool ([`Oracle::new`]'s `test`), and each proptest case
+//! too, out of a bounded number of pools (see [`case_pool`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, mpsc};
+use std::thread::JoinHandle;
 
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -46,9 +53,9 @@ const SUITES: [u16; CipherSuite::ALL.len()] = {
     ids
 };
 
-/// Base keys (also MLS exported secrets). The model's pool of a suite is these, then ratchet
-/// step 1 of `KEYS[0]` (so `set_key` can reach a ratchet step's key material too), then
-/// [`SHORT_KEY`] (refused by every call).
+/// Base keys (also MLS exported secrets), each with the name of its test (or proptest case) in
+/// front. The model's pool of a suite is these, then ratchet step 1 of the first (so `set_key`
+/// can reach a ratchet step's key material too), then [`SHORT_KEY`] (refused by every call).
 const KEYS: [&[u8]; 3] = [
     b"pool base key 0!",
     b"pool base key number 1, 32 bytes",
@@ -93,6 +100,10 @@ fn name(status: SframeStatus) -> String {
 /// A sender handle, freed (with `sframe_sender_free`) on drop — also when a test panics, so no
 /// claim on key material outlives a proptest case.
 struct Tx(*mut SframeSender);
+
+// SAFETY: sframe.h: an object may be created, used and freed on any thread, by one thread at a
+// time; a `Tx` is used by whoever owns it (and `&Tx` only for const calls).
+unsafe impl Send for Tx {}
 
 /// What the API says about a sender's state: its key ID and the counter of its next frame.
 type TxState = (Result<u64, SframeStatus>, Result<u64, SframeStatus>);
@@ -324,24 +335,28 @@ struct Oracle {
     /// `step_keys[k][s]` = base key of ratchet step `s` from `pool[k]`.
     step_keys: Vec<Vec<Vec<u8>>>,
     used: HashMap<(u64, Vec<u8>, u64), Use>,
-    /// Step at which each freed sender was freed.
-    freed_at: HashMap<usize, usize>,
-    /// Step of each sender's last successful key installation.
-    installed_at: HashMap<usize, usize>,
     frames: usize,
+    /// How often a new sender given a used key resumed it ([`Op::Recreate`]).
+    resumed: usize,
 }
 
 impl Oracle {
     /// `max_steps`: the most ratchet steps any chain can reach (the number of ratchet calls).
-    fn new(suite: u16, max_steps: usize) -> Oracle {
+    /// `test` names the key pool: the pool keys are [`KEYS`] with `test` in front, so that no
+    /// other test of the process holds or has used them.
+    fn new(suite: u16, max_steps: usize, test: &str) -> Oracle {
         let id = CipherSuite::from_id(suite).expect("suite");
         let next = |key: &[u8]| {
             let mut next = [0u8; 64];
             let n = next_base_key(id, key, &mut next).expect("next_base_key");
             next[..n].to_vec()
         };
-        let mut pool: Vec<Vec<u8>> = KEYS.iter().map(|k| k.to_vec()).collect();
-        pool.push(next(KEYS[0]));
+        let mut pool: Vec<Vec<u8>> = KEYS
+            .iter()
+            .map(|k| [test.as_bytes(), b": ", k].concat())
+            .collect();
+        let step1 = next(&pool[0]);
+        pool.push(step1);
         assert_eq!(pool.len(), VALID_KEYS);
         let step_keys = pool
             .iter()
@@ -361,9 +376,8 @@ impl Oracle {
             chains: Vec::new(),
             step_keys,
             used: HashMap::new(),
-            freed_at: HashMap::new(),
-            installed_at: HashMap::new(),
             frames: 0,
+            resumed: 0,
         }
     }
 
@@ -378,6 +392,16 @@ impl Oracle {
             }
         }
         c
+    }
+
+    /// (KID, base key) of every frame recorded, with the highest counter used.
+    fn used_keys(&self) -> BTreeMap<(u64, Vec<u8>), u64> {
+        let mut keys = BTreeMap::new();
+        for (kid, key, ctr) in self.used.keys() {
+            let hi = keys.entry((*kid, key.clone())).or_insert(*ctr);
+            *hi = (*hi).max(*ctr);
+        }
+        keys
     }
 
     /// Identifies the key material of a frame `sender` protected at `step` and records it.
@@ -399,14 +423,7 @@ impl Oracle {
         let key = matches.into_iter().next().expect("one match");
         let triple = (kid, key, ctr);
         if let Some(first) = self.used.get(&triple) {
-            let installed = self.installed_at.get(&sender).copied().unwrap_or(0);
-            let excused = first.sender != sender
-                && self
-                    .freed_at
-                    .get(&first.sender)
-                    .is_some_and(|&f| f < installed);
-            assert!(
-                excused,
+            panic!(
                 "NONCE REUSE (suite {}): KID {kid} CTR {ctr} under the same key by sender {} \
                  (step {}) and sender {sender} (step {step})",
                 self.suite, first.sender, first.step
@@ -453,8 +470,17 @@ enum Op {
         frames: u8,
         in_place: bool,
     },
+    /// Frees the sender and creates a new one in its slot, on thread `home`.
     Free {
         s: usize,
+        home: usize,
+    },
+    /// Frees the sender, creates a new one on thread `home` and gives it (`set_key`) key
+    /// material a sender of this run used before: it must resume past every counter used.
+    Recreate {
+        s: usize,
+        home: usize,
+        used: usize,
     },
 }
 
@@ -467,29 +493,135 @@ impl Op {
             | Op::Ratchet { s }
             | Op::SetMlsKey { s, .. }
             | Op::Protect { s, .. }
-            | Op::Free { s } => s,
+            | Op::Free { s, .. }
+            | Op::Recreate { s, .. } => s,
         }
     }
 }
 
-/// Runs `ops` on `slots` sender handles of `suite` and checks every frame with the oracle.
-/// Returns the number of frames checked.
-fn run(suite: u16, slots: usize, ops: &[Op]) -> usize {
+/// Threads the senders live on: the test's own (0) and two workers.
+const THREADS: usize = 3;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Thread 0 is the caller's; the others are workers that run one job at a time.
+struct Threads {
+    workers: Vec<(mpsc::Sender<Job>, JoinHandle<()>)>,
+}
+
+impl Threads {
+    fn new(n: usize) -> Self {
+        let workers = (1..n)
+            .map(|_| {
+                let (tx, rx) = mpsc::channel::<Job>();
+                (
+                    tx,
+                    std::thread::spawn(move || rx.into_iter().for_each(|job| job())),
+                )
+            })
+            .collect();
+        Threads { workers }
+    }
+
+    /// Runs `f` on thread `t` and returns its result (a panic there is resumed here).
+    fn run<R: Send + 'static>(&self, t: usize, f: impl FnOnce() -> R + Send + 'static) -> R {
+        let Some((jobs, _)) = self.workers.get(t.wrapping_sub(1)) else {
+            return f();
+        };
+        let (done, result) = mpsc::channel();
+        jobs.send(Box::new(move || {
+            let _ = done.send(catch_unwind(AssertUnwindSafe(f)));
+        }))
+        .expect("worker alive");
+        match result.recv().expect("worker answers") {
+            Ok(r) => r,
+            Err(panic) => resume_unwind(panic),
+        }
+    }
+}
+
+impl Drop for Threads {
+    fn drop(&mut self) {
+        for (jobs, handle) in self.workers.drain(..) {
+            drop(jobs);
+            let _ = handle.join();
+        }
+    }
+}
+
+/// The sender handles of a run, each on its thread.
+struct Slots {
+    /// `None` only while a call runs on the slot's thread.
+    txs: Vec<Option<Tx>>,
+    home: Vec<usize>,
+    suite: u16,
+    // Last: the threads stop after the handles on them are freed.
+    threads: Threads,
+}
+
+impl Slots {
+    fn new(suite: u16, n: usize) -> Slots {
+        let threads = Threads::new(THREADS);
+        let home: Vec<usize> = (0..n).map(|s| s % THREADS).collect();
+        let txs = home
+            .iter()
+            .map(|&t| Some(threads.run(t, move || Tx::new(suite))))
+            .collect();
+        Slots {
+            txs,
+            home,
+            suite,
+            threads,
+        }
+    }
+
+    /// Runs `f` on the handle of `slot`, on its thread.
+    fn with<R: Send + 'static>(
+        &mut self,
+        slot: usize,
+        f: impl FnOnce(&mut Tx) -> R + Send + 'static,
+    ) -> R {
+        let mut tx = self.txs[slot].take().expect("handle in its slot");
+        let (tx, r) = self.threads.run(self.home[slot], move || {
+            let r = f(&mut tx);
+            (tx, r)
+        });
+        self.txs[slot] = Some(tx);
+        r
+    }
+
+    fn state(&mut self, slot: usize) -> TxState {
+        self.with(slot, |tx| tx.state())
+    }
+
+    /// Frees the handle of `slot` (on its thread) and creates a new one on thread `home`.
+    fn recreate(&mut self, slot: usize, home: usize) {
+        let old = self.txs[slot].take();
+        self.threads.run(self.home[slot], move || drop(old));
+        let suite = self.suite;
+        self.txs[slot] = Some(self.threads.run(home, move || Tx::new(suite)));
+        self.home[slot] = home;
+    }
+}
+
+/// Runs `ops` on `slots` sender handles of `suite` with the key pool of `test` (see
+/// [`Oracle::new`]) and checks every frame with the oracle. Returns the number of frames
+/// checked.
+fn run(suite: u16, slots: usize, ops: &[Op], test: &str) -> usize {
     let max_steps = ops
         .iter()
         .filter(|op| matches!(op, Op::Ratchet { .. }))
         .count();
-    let mut oracle = Oracle::new(suite, max_steps);
+    let mut oracle = Oracle::new(suite, max_steps, test);
     let pool = oracle.pool.clone();
-    let key_bytes = |i: usize| pool.get(i).map_or(SHORT_KEY, Vec::as_slice);
-    let mut txs: Vec<Tx> = (0..slots).map(|_| Tx::new(suite)).collect();
+    let key_bytes = |i: usize| pool.get(i).map_or(SHORT_KEY.to_vec(), Vec::clone);
+    let mut txs = Slots::new(suite, slots);
     let mut ids: Vec<usize> = (0..slots).collect();
     let mut next_id = slots;
     for (step, op) in ops.iter().enumerate() {
         let slot = op.sender();
         let id = ids[slot];
-        let tx = &mut txs[slot];
-        let before = tx.state();
+        let mut before = txs.state(slot);
         // (status, statuses this call may fail with, KID it must report on success)
         let (st, allowed, want_kid): (SframeStatus, Vec<SframeStatus>, Option<(u64, u64)>) =
             match *op {
@@ -499,7 +631,12 @@ fn run(suite: u16, slots: usize, ops: &[Op]) -> usize {
                     } else {
                         vec![SFRAME_ERR_INVALID_KEY]
                     };
-                    (tx.set_key(kid, key_bytes(key)), allowed, None)
+                    let key = key_bytes(key);
+                    (
+                        txs.with(slot, move |tx| tx.set_key(kid, &key)),
+                        allowed,
+                        None,
+                    )
                 }
                 Op::SetKeyWithCounter { kid, key, ctr, .. } => {
                     let allowed = if key < VALID_KEYS {
@@ -507,11 +644,9 @@ fn run(suite: u16, slots: usize, ops: &[Op]) -> usize {
                     } else {
                         vec![SFRAME_ERR_INVALID_KEY]
                     };
-                    (
-                        tx.set_key_with_counter(kid, key_bytes(key), ctr),
-                        allowed,
-                        None,
-                    )
+                    let key = key_bytes(key);
+                    let st = txs.with(slot, move |tx| tx.set_key_with_counter(kid, &key, ctr));
+                    (st, allowed, None)
                 }
                 Op::SetRatchetingKey {
                     r, generation, key, ..
@@ -523,14 +658,16 @@ fn run(suite: u16, slots: usize, ops: &[Op]) -> usize {
                     } else {
                         vec![SFRAME_ERR_INVALID_KEY]
                     };
-                    let (st, kid) = tx.set_ratcheting_key(r, generation, key_bytes(key));
+                    let bytes = key_bytes(key);
+                    let (st, kid) =
+                        txs.with(slot, move |tx| tx.set_ratcheting_key(r, generation, &bytes));
                     if st == SFRAME_OK {
                         oracle.chains.push((r, generation, key));
                     }
                     (st, allowed, Some((kid, ratchet_kid(r, generation, 0))))
                 }
                 Op::Ratchet { .. } => {
-                    let (st, kid) = tx.ratchet();
+                    let (st, kid) = txs.with(slot, |tx| tx.ratchet());
                     let allowed = vec![
                         SFRAME_ERR_NO_KEY,
                         SFRAME_ERR_COUNTER_EXHAUSTED,
@@ -550,17 +687,29 @@ fn run(suite: u16, slots: usize, ops: &[Op]) -> usize {
                     } else {
                         vec![SFRAME_ERR_INVALID_KEY]
                     };
-                    let (st, kid) = tx.set_mls_key(context, key_bytes(key), epoch, leaf);
+                    let key = key_bytes(key);
+                    let (st, kid) =
+                        txs.with(slot, move |tx| tx.set_mls_key(context, &key, epoch, leaf));
                     (st, allowed, Some((kid, mls_kid(context, leaf, epoch))))
                 }
                 Op::Protect {
                     frames, in_place, ..
                 } => {
-                    for i in 0..frames {
-                        let before = tx.state();
-                        let md: &[u8] = if i % 2 == 0 { b"" } else { b"rtp header" };
-                        let pt = format!("frame {} of step {step}", oracle.frames);
-                        match tx.protect(md, pt.as_bytes(), in_place) {
+                    let first = oracle.frames;
+                    // Protect on the handle's thread; check the frames here.
+                    let results = txs.with(slot, move |tx| {
+                        (0..frames)
+                            .map(|i| {
+                                let before = tx.state();
+                                let md: &[u8] = if i % 2 == 0 { b"" } else { b"rtp header" };
+                                let pt = format!("frame {} {i} of step {step}", first);
+                                let r = tx.protect(md, pt.as_bytes(), in_place);
+                                (before, md, pt, r, tx.state())
+                            })
+                            .collect::<Vec<_>>()
+                    });
+                    for (before, md, pt, r, after) in results {
+                        match r {
                             Ok(frame) => {
                                 let (kid, ctr) = parse(&frame);
                                 assert_eq!(
@@ -581,34 +730,53 @@ fn run(suite: u16, slots: usize, ops: &[Op]) -> usize {
                                     "step {step} {op:?}: protect failed with {}",
                                     name(st)
                                 );
-                                assert_eq!(
-                                    tx.state(),
-                                    before,
-                                    "a failed protect changed the sender"
-                                );
+                                assert_eq!(after, before, "a failed protect changed the sender");
                             }
                         }
                     }
                     continue;
                 }
-                Op::Free { .. } => {
-                    txs[slot] = Tx::new(suite); // drops (frees) the old handle
-                    oracle.freed_at.insert(id, step);
+                Op::Free { home, .. } => {
+                    txs.recreate(slot, home);
                     ids[slot] = next_id;
                     next_id += 1;
                     continue;
                 }
+                Op::Recreate { home, used, .. } => {
+                    let used_keys = oracle.used_keys();
+                    let Some(((kid, key), hi)) =
+                        used_keys.into_iter().nth(used % oracle.used.len().max(1))
+                    else {
+                        continue;
+                    };
+                    txs.recreate(slot, home);
+                    ids[slot] = next_id;
+                    next_id += 1;
+                    before = txs.state(slot);
+                    let st = txs.with(slot, move |tx| tx.set_key(kid, &key));
+                    if st == SFRAME_OK {
+                        // Not from 0: past every counter used with it (also by senders freed
+                        // since, on other threads).
+                        let next = txs.state(slot).1;
+                        assert!(
+                            next.is_ok_and(|n| n > hi) || next == Err(SFRAME_ERR_COUNTER_EXHAUSTED),
+                            "step {step} {op:?}: KID {kid} restarts at {next:?}, {hi} was used"
+                        );
+                        oracle.resumed += 1;
+                    }
+                    (st, vec![SFRAME_ERR_KEY_IN_USE], None)
+                }
             };
         if st == SFRAME_OK {
-            oracle.installed_at.insert(id, step);
             if let Some((got, want)) = want_kid {
-                assert_eq!(tx.state().0, Ok(got), "step {step} {op:?}: key_id after");
+                let after = txs.state(slot);
+                assert_eq!(after.0, Ok(got), "step {step} {op:?}: key_id after");
                 match *op {
                     // The chain in force given again: nothing changes, its current step's KID
                     // is returned.
                     Op::SetRatchetingKey { r, generation, .. } if got != want => {
                         assert_eq!(got >> r, generation, "step {step} {op:?}: KID written");
-                        assert_eq!(tx.state(), before, "step {step} {op:?}: chain in force");
+                        assert_eq!(after, before, "step {step} {op:?}: chain in force");
                     }
                     _ => assert_eq!(got, want, "step {step} {op:?}: KID written"),
                 }
@@ -621,7 +789,7 @@ fn run(suite: u16, slots: usize, ops: &[Op]) -> usize {
                 allowed.iter().map(|s| name(*s)).collect::<Vec<_>>()
             );
             assert_eq!(
-                tx.state(),
+                txs.state(slot),
                 before,
                 "step {step} {op:?}: failed with {} but changed the sender",
                 name(st)
@@ -655,6 +823,7 @@ struct Mix {
     mls: u32,
     protect: u32,
     free: u32,
+    recreate: u32,
 }
 
 fn op(slots: usize, kids: &'static [u64], generations: u64, mix: Mix) -> impl Strategy<Value = Op> {
@@ -671,7 +840,9 @@ fn op(slots: usize, kids: &'static [u64], generations: u64, mix: Mix) -> impl St
             .prop_map(|(s, context, key, epoch, leaf)| Op::SetMlsKey { s, context, key, epoch, leaf }),
         mix.protect => (s.clone(), 1u8..=3, any::<bool>())
             .prop_map(|(s, frames, in_place)| Op::Protect { s, frames, in_place }),
-        mix.free => s.prop_map(|s| Op::Free { s }),
+        mix.free => (s.clone(), 0..THREADS).prop_map(|(s, home)| Op::Free { s, home }),
+        mix.recreate => (s, 0..THREADS, any::<usize>())
+            .prop_map(|(s, home, used)| Op::Recreate { s, home, used }),
     ]
 }
 
@@ -694,7 +865,27 @@ const ALL_CALLS: Mix = Mix {
     mls: 3,
     protect: 8,
     free: 1,
+    recreate: 1,
 };
+
+/// Key pools per proptest: case after case, the pools of a test come round in turn. A case
+/// meets the state earlier cases of its pool left in the process's registry: counters it must
+/// resume, and keys exhausted by `u64::MAX` counters, which would starve later cases of frames
+/// if all cases shared one pool. A pool per case would not do either: the registry remembers
+/// at most `RELEASED_KEYS` (16384) released keys and then fails closed for the whole process,
+/// and 4 x 256 cases of fresh keys come close to that (about 12,500 keys, measured). With 8
+/// pools per test the cases check about as many frames as with fresh keys, and the process
+/// releases about 7,700 keys.
+const POOLS: usize = 8;
+
+/// The key pool of the next proptest case of `test` (a name for [`Oracle::new`]).
+fn case_pool(test: &str) -> String {
+    static CASES: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "{test} pool {}",
+        CASES.fetch_add(1, Ordering::Relaxed) % POOLS
+    )
+}
 
 fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
@@ -715,7 +906,7 @@ proptest! {
         suite in suite(),
         ops in prop::collection::vec(op(3, KIDS, 3, ALL_CALLS), 1..60),
     ) {
-        run(suite, 3, &ops);
+        run(suite, 3, &ops, &case_pool("no_nonce_reuse_under_any_call_sequence"));
     }
 
     /// Encryptors (one per track) given the same key material and KID: the second
@@ -725,11 +916,11 @@ proptest! {
     fn senders_sharing_key_material_never_share_a_nonce(
         suite in suite(),
         ops in prop::collection::vec(
-            op(4, &[0, 4], 2, Mix { set_key: 4, with_counter: 2, ratcheting: 2, ratchet: 2, mls: 2, protect: 8, free: 2 }),
+            op(4, &[0, 4], 2, Mix { set_key: 4, with_counter: 2, ratcheting: 2, ratchet: 2, mls: 2, protect: 8, free: 2, recreate: 1 }),
             1..60,
         ),
     ) {
-        run(suite, 4, &ops);
+        run(suite, 4, &ops, &case_pool("senders_sharing_key_material_never_share_a_nonce"));
     }
 
     /// Re-installing a ratchet chain (any R in 2..4, also after more than 2^R
@@ -738,11 +929,11 @@ proptest! {
     fn ratchet_reinstall_never_restarts_counter_model(
         suite in suite(),
         ops in prop::collection::vec(
-            op(2, &[0, 4, 8], 2, Mix { set_key: 1, with_counter: 1, ratcheting: 4, ratchet: 6, mls: 1, protect: 6, free: 1 }),
+            op(2, &[0, 4, 8], 2, Mix { set_key: 1, with_counter: 1, ratcheting: 4, ratchet: 6, mls: 1, protect: 6, free: 1, recreate: 1 }),
             1..60,
         ),
     ) {
-        run(suite, 2, &ops);
+        run(suite, 2, &ops, &case_pool("ratchet_reinstall_never_restarts_counter_model"));
     }
 
     /// Going back to a KID (and key) after more than RETIRED_KIDS others resumes
@@ -751,44 +942,52 @@ proptest! {
     fn go_back_after_many_kids_model(
         suite in suite(),
         ops in prop::collection::vec(
-            op(1, MANY_KIDS, 2, Mix { set_key: 6, with_counter: 3, ratcheting: 1, ratchet: 1, mls: 1, protect: 6, free: 0 }),
+            op(1, MANY_KIDS, 2, Mix { set_key: 6, with_counter: 3, ratcheting: 1, ratchet: 1, mls: 1, protect: 6, free: 0, recreate: 1 }),
             1..100,
         ),
     ) {
-        run(suite, 1, &ops);
+        run(suite, 1, &ops, &case_pool("go_back_after_many_kids_model"));
     }
 }
 
 // ------------------------------------------------------------------ regression tests
 
-const K: &[u8] = b"regression base key (32 bytes)!!";
-const K2: &[u8] = b"another regression base key....";
+/// Two base keys of a regression test's own (no other test of the process uses them).
+fn regression_keys(test: &str) -> (Vec<u8>, Vec<u8>) {
+    (
+        format!("{test}: regression base key").into_bytes(),
+        format!("{test}: another regression base key").into_bytes(),
+    )
+}
 
 /// Through the C ABI: one KID per encryptor. A second live sender given the key
 /// material (base key + KID + suite) of another is refused with KEY_IN_USE whichever call
 /// installs it, and keeps its own key; its own KID works; another suite is other material;
-/// once the first sender is freed its key can be resumed from a persisted counter.
+/// once the first sender is freed a successor given its key resumes its counter.
 #[test]
 fn second_encryptor_with_same_key_and_kid_is_refused_key_in_use() {
+    let test = "second_encryptor_with_same_key_and_kid_is_refused_key_in_use";
+    let (k, k2) = regression_keys(test);
+    let (k, k2) = (k.as_slice(), k2.as_slice());
     for suite in SUITES {
-        let mut oracle = Oracle::new(suite, 1);
-        oracle.supplied.extend([K.to_vec(), K2.to_vec()]);
+        let mut oracle = Oracle::new(suite, 1, test);
+        oracle.supplied.extend([k.to_vec(), k2.to_vec()]);
         let mut audio = Tx::new(suite);
         let mut video = Tx::new(suite);
-        assert_eq!(audio.set_key(7, K), SFRAME_OK);
+        assert_eq!(audio.set_key(7, k), SFRAME_OK);
         for _ in 0..3 {
             oracle.record(0, 0, b"", b"audio", &audio.frame(b"audio"));
         }
 
         // The same KID and key on a second encryptor: refused, never silent.
-        assert_eq!(video.set_key(7, K), SFRAME_ERR_KEY_IN_USE);
+        assert_eq!(video.set_key(7, k), SFRAME_ERR_KEY_IN_USE);
         assert_eq!(name(SFRAME_ERR_KEY_IN_USE), "key_in_use");
         assert_eq!(
             video.state(),
             (Err(SFRAME_ERR_NO_KEY), Err(SFRAME_ERR_NO_KEY))
         );
         assert_eq!(
-            video.set_key_with_counter(7, K, 1000),
+            video.set_key_with_counter(7, k, 1000),
             SFRAME_ERR_KEY_IN_USE
         );
         assert_eq!(
@@ -798,43 +997,43 @@ fn second_encryptor_with_same_key_and_kid_is_refused_key_in_use() {
         );
 
         // Its own KID works; the audio key stays refused (and so does any KID audio used).
-        assert_eq!(video.set_key(8, K), SFRAME_OK);
+        assert_eq!(video.set_key(8, k), SFRAME_OK);
         oracle.record(1, 1, b"", b"video", &video.frame(b"video"));
-        assert_eq!(video.set_key(7, K), SFRAME_ERR_KEY_IN_USE);
+        assert_eq!(video.set_key(7, k), SFRAME_ERR_KEY_IN_USE);
         assert_eq!(
             video.state(),
             (Ok(8), Ok(1)),
             "a refused key changed the sender"
         );
         assert_eq!(
-            audio.set_key(8, K),
+            audio.set_key(8, k),
             SFRAME_ERR_KEY_IN_USE,
             "and the other way round"
         );
         assert_eq!(audio.state(), (Ok(7), Ok(3)));
 
         // Ratchet and MLS keys are claimed the same way.
-        let (st, kid) = audio.set_ratcheting_key(4, 3, K2);
+        let (st, kid) = audio.set_ratcheting_key(4, 3, k2);
         assert_eq!((st, kid), (SFRAME_OK, 3 << 4));
-        assert_eq!(video.set_ratcheting_key(4, 3, K2).0, SFRAME_ERR_KEY_IN_USE);
+        assert_eq!(video.set_ratcheting_key(4, 3, k2).0, SFRAME_ERR_KEY_IN_USE);
         assert_eq!(
-            video.set_key(3 << 4, K2),
+            video.set_key(3 << 4, k2),
             SFRAME_ERR_KEY_IN_USE,
             "same material via set_key"
         );
         assert_eq!(audio.ratchet(), (SFRAME_OK, (3 << 4) + 1));
         let mut step1 = [0u8; 64];
-        let n = next_base_key(CipherSuite::from_id(suite).unwrap(), K2, &mut step1).unwrap();
+        let n = next_base_key(CipherSuite::from_id(suite).unwrap(), k2, &mut step1).unwrap();
         assert_eq!(
             video.set_key((3 << 4) + 1, &step1[..n]),
             SFRAME_ERR_KEY_IN_USE,
             "a ratchet step"
         );
-        let (st, audio_kid) = audio.set_mls_key(0, K, 1, 1);
+        let (st, audio_kid) = audio.set_mls_key(0, k, 1, 1);
         assert_eq!((st, audio_kid), (SFRAME_OK, mls_kid(0, 1, 1)));
-        assert_eq!(video.set_mls_key(0, K, 1, 1).0, SFRAME_ERR_KEY_IN_USE);
+        assert_eq!(video.set_mls_key(0, k, 1, 1).0, SFRAME_ERR_KEY_IN_USE);
         // The MLS context carries the track: the video encryptor's own KID.
-        let (st, video_kid) = video.set_mls_key(1, K, 1, 1);
+        let (st, video_kid) = video.set_mls_key(1, k, 1, 1);
         assert_eq!((st, video_kid), (SFRAME_OK, mls_kid(1, 1, 1)));
         assert_ne!(audio_kid, video_kid);
         oracle.record(0, 2, b"", b"audio", &audio.frame(b"audio"));
@@ -843,29 +1042,73 @@ fn second_encryptor_with_same_key_and_kid_is_refused_key_in_use() {
         // Another cipher suite derives another key: not in use.
         let other = SUITES[(SUITES.iter().position(|&s| s == suite).unwrap() + 1) % SUITES.len()];
         let mut elsewhere = Tx::new(other);
-        assert_eq!(elsewhere.set_key(7, K), SFRAME_OK);
+        assert_eq!(elsewhere.set_key(7, k), SFRAME_OK);
 
-        // Audio freed: its keys are free, and a successor resumes from a persisted counter.
+        // Audio freed: its keys are free, and a successor resumes its counter (a lower
+        // persisted counter does not rewind it).
         drop(audio);
-        oracle.freed_at.insert(0, 3);
-        assert_eq!(video.set_key_with_counter(7, K, 3), SFRAME_OK);
+        assert_eq!(video.set_key_with_counter(7, k, 1), SFRAME_OK);
         let frame = video.frame(b"resumed");
         assert_eq!(parse(&frame), (7, 3));
         oracle.record(1, 4, b"", b"resumed", &frame);
     }
 }
 
-/// A second encryptor created on another thread is not compared (per-thread registry), so
-/// nothing is refused there: the rule "one KID per encryptor" is the application's.
+/// Security 2, finding 2, through the C ABI: "one key, one live sender" held only within one
+/// thread (the registry was per thread), so two encryptors on two threads given the same key
+/// and KID both sent (KID, CTR 0), and a sender created after another one was freed restarted
+/// its key at 0. Now: refused on any thread, and a new sender resumes the freed one's counter.
 #[test]
-fn key_in_use_is_per_thread() {
-    let mut a = Tx::new(4);
-    assert_eq!(a.set_key(7, K), SFRAME_OK);
-    let st = std::thread::spawn(|| Tx::new(4).set_key(7, K))
-        .join()
-        .unwrap();
-    assert_eq!(st, SFRAME_OK);
-    assert_eq!(a.next_counter(), Ok(0));
+fn key_in_use_and_counters_hold_across_threads_and_frees() {
+    let test = "key_in_use_and_counters_hold_across_threads_and_frees";
+    let (k, _) = regression_keys(test);
+    let suite = 4;
+    // Two threads (one per track) install the same key and KID at the same moment: one wins.
+    let barrier = Arc::new(Barrier::new(2));
+    let threads: Vec<_> = (0..2)
+        .map(|_| {
+            let (barrier, k) = (Arc::clone(&barrier), k.clone());
+            std::thread::spawn(move || {
+                let mut tx = Tx::new(suite);
+                barrier.wait();
+                let st = tx.set_key(7, &k);
+                barrier.wait();
+                (st, tx)
+            })
+        })
+        .collect();
+    let tracks: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let statuses: Vec<_> = tracks.iter().map(|(st, _)| *st).collect();
+    assert!(
+        statuses == [SFRAME_OK, SFRAME_ERR_KEY_IN_USE]
+            || statuses == [SFRAME_ERR_KEY_IN_USE, SFRAME_OK],
+        "two live encryptors of one key on two threads: {statuses:?}"
+    );
+    let (_, mut winner) = tracks.into_iter().find(|(st, _)| *st == SFRAME_OK).unwrap();
+    // Created on another thread, used on this one: refused too.
+    let mut moved = std::thread::spawn(move || Tx::new(suite)).join().unwrap();
+    assert_eq!(moved.set_key(7, &k), SFRAME_ERR_KEY_IN_USE);
+    for c in 0..3 {
+        assert_eq!(parse(&winner.frame(b"pt")), (7, c));
+    }
+    // Freed on another thread; a new sender on yet another thread resumes at 3.
+    std::thread::spawn(move || drop(winner)).join().unwrap();
+    let key = k.clone();
+    let (st, next, frame) = std::thread::spawn(move || {
+        let mut tx = Tx::new(suite);
+        let st = tx.set_key(7, &key);
+        (st, tx.next_counter(), tx.frame(b"pt"))
+    })
+    .join()
+    .unwrap();
+    assert_eq!((st, next), (SFRAME_OK, Ok(3)));
+    assert_eq!(parse(&frame), (7, 3));
+    assert_eq!(moved.set_key_with_counter(7, &k, 0), SFRAME_OK);
+    assert_eq!(
+        moved.next_counter(),
+        Ok(4),
+        "a lower counter never rewinds the key"
+    );
 }
 
 /// Through the C ABI: for every suite and R in 2..4, installing a ratchet chain
@@ -875,12 +1118,15 @@ fn key_in_use_is_per_thread() {
 /// changes nothing.
 #[test]
 fn ratchet_reinstall_never_restarts_counter() {
+    let test = "ratchet_reinstall_never_restarts_counter";
     for suite in SUITES {
         for r in 2u8..=4 {
             let steps = 1u64 << r;
-            let mut oracle = Oracle::new(suite, steps as usize + 1);
+            let mut oracle = Oracle::new(suite, steps as usize + 1, test);
             oracle.chains.push((r, 1, 0));
-            let key = KEYS[0];
+            let key = oracle.pool[0].clone();
+            let key1 = oracle.pool[1].clone();
+            let (key, key1) = (key.as_slice(), key1.as_slice());
             let mut tx = Tx::new(suite);
             let f = |tx: &mut Tx, oracle: &mut Oracle, want: (u64, u64)| {
                 let frame = tx.frame(b"pt");
@@ -901,7 +1147,7 @@ fn ratchet_reinstall_never_restarts_counter() {
             assert_eq!(tx.set_ratcheting_key(r, 1, key), (SFRAME_OK, kid0 + 1));
             assert_eq!(tx.state(), (Ok(kid0 + 1), Ok(2)), "suite {suite} R {r}");
             // Away to another key, then the chain again: step 0 resumes at 3, step 1 at 2.
-            assert_eq!(tx.set_key(other, KEYS[1]), SFRAME_OK);
+            assert_eq!(tx.set_key(other, key1), SFRAME_OK);
             assert_eq!(tx.set_ratcheting_key(r, 1, key), (SFRAME_OK, kid0));
             assert_eq!(
                 tx.next_counter(),
@@ -927,7 +1173,7 @@ fn ratchet_reinstall_never_restarts_counter() {
             );
             f(&mut tx, &mut oracle, (kid0, 0));
             // Back to step 0: its own counter (4), not step 2^R's (1).
-            assert_eq!(tx.set_key(other, KEYS[1]), SFRAME_OK);
+            assert_eq!(tx.set_key(other, key1), SFRAME_OK);
             assert_eq!(tx.set_ratcheting_key(r, 1, key), (SFRAME_OK, kid0));
             assert_eq!(
                 tx.next_counter(),
@@ -953,10 +1199,14 @@ fn ratchet_reinstall_never_restarts_counter() {
 /// set_key_with_counter never moves a known counter backwards.
 #[test]
 fn go_back_after_many_kids() {
+    let test = "go_back_after_many_kids";
+    let (k, _) = regression_keys(test);
+    let k = k.as_slice();
     let others = 2 * RETIRED_KIDS as u64 + 3;
     for suite in SUITES {
-        let mut oracle = Oracle::new(suite, 0);
-        oracle.supplied.push(K.to_vec());
+        let mut oracle = Oracle::new(suite, 0, test);
+        let (key0, key1) = (oracle.pool[0].clone(), oracle.pool[1].clone());
+        oracle.supplied.push(k.to_vec());
         let mut tx = Tx::new(suite);
         let mut step = 0;
         let mut f = |tx: &mut Tx, oracle: &mut Oracle| {
@@ -965,37 +1215,37 @@ fn go_back_after_many_kids() {
             oracle.record(0, step, b"", b"pt", &frame);
             parse(&frame)
         };
-        assert_eq!(tx.set_key(1000, K), SFRAME_OK);
+        assert_eq!(tx.set_key(1000, k), SFRAME_OK);
         f(&mut tx, &mut oracle);
         f(&mut tx, &mut oracle);
-        assert_eq!(tx.set_ratcheting_key(4, 9, KEYS[0]), (SFRAME_OK, 9 << 4));
+        assert_eq!(tx.set_ratcheting_key(4, 9, &key0), (SFRAME_OK, 9 << 4));
         f(&mut tx, &mut oracle);
-        let (st, mls) = tx.set_mls_key(1, KEYS[1], 2, 0);
+        let (st, mls) = tx.set_mls_key(1, &key1, 2, 0);
         assert_eq!(st, SFRAME_OK);
         f(&mut tx, &mut oracle);
         for kid in 0..others {
-            assert_eq!(tx.set_key(kid, K), SFRAME_OK);
+            assert_eq!(tx.set_key(kid, k), SFRAME_OK);
             f(&mut tx, &mut oracle);
         }
-        assert_eq!(tx.set_key(1000, K), SFRAME_OK);
+        assert_eq!(tx.set_key(1000, k), SFRAME_OK);
         assert_eq!(
             f(&mut tx, &mut oracle),
             (1000, 2),
             "suite {suite}: set_key went back to 0"
         );
-        assert_eq!(tx.set_key_with_counter(1000, K, 0), SFRAME_OK);
+        assert_eq!(tx.set_key_with_counter(1000, k, 0), SFRAME_OK);
         assert_eq!(
             tx.next_counter(),
             Ok(3),
             "suite {suite}: counter moved backwards"
         );
-        assert_eq!(tx.set_key_with_counter(1000, K, 10), SFRAME_OK);
+        assert_eq!(tx.set_key_with_counter(1000, k, 10), SFRAME_OK);
         assert_eq!(
             f(&mut tx, &mut oracle),
             (1000, 10),
             "a larger given counter is used"
         );
-        assert_eq!(tx.set_ratcheting_key(4, 9, KEYS[0]), (SFRAME_OK, 9 << 4));
+        assert_eq!(tx.set_ratcheting_key(4, 9, &key0), (SFRAME_OK, 9 << 4));
         assert_eq!(
             f(&mut tx, &mut oracle),
             (9 << 4, 1),
@@ -1003,14 +1253,14 @@ fn go_back_after_many_kids() {
         );
         // Epoch 6 has epoch 2's KID (E = 2 bits); with the same exported secret it is the
         // same key: it resumes.
-        assert_eq!(tx.set_mls_key(1, KEYS[1], 6, 0), (SFRAME_OK, mls));
+        assert_eq!(tx.set_mls_key(1, &key1, 6, 0), (SFRAME_OK, mls));
         assert_eq!(
             f(&mut tx, &mut oracle),
             (mls, 1),
             "suite {suite}: MLS KID restarted"
         );
         for kid in 0..others {
-            assert_eq!(tx.set_key(kid, K), SFRAME_OK);
+            assert_eq!(tx.set_key(kid, k), SFRAME_OK);
             assert_eq!(tx.next_counter(), Ok(1), "suite {suite}: KID {kid}");
         }
     }
@@ -1070,41 +1320,71 @@ fn model_checks_frames_of_every_kind() {
             frames: 3,
             in_place: false,
         },
-        Op::Free { s: 0 },
+        // Sender 0 freed, a new one on thread 1: its key (KID 4, key 0) resumes at 2, also
+        // when given a lower counter.
+        Op::Free { s: 0, home: 1 },
         Op::SetKeyWithCounter {
             s: 0,
             kid: 4,
             key: 0,
-            ctr: 2,
+            ctr: 1,
         },
         Op::Protect {
             s: 0,
             frames: 1,
             in_place: false,
         },
+        // A new sender 1 (thread 2) given sender 0's key (the first of the used keys, by KID
+        // and key): refused, sender 0 lives (on thread 1).
+        Op::Recreate {
+            s: 1,
+            home: 2,
+            used: 0,
+        },
+        // A new sender 2 (thread 0) given its predecessor's MLS key (KID 13, the last used
+        // key) as a plain key: the same material, it resumes at 3.
+        Op::Recreate {
+            s: 2,
+            home: 0,
+            used: 3,
+        },
+        Op::Protect {
+            s: 2,
+            frames: 1,
+            in_place: true,
+        },
     ];
     for suite in SUITES {
-        assert_eq!(run(suite, 3, &ops), 8);
+        assert_eq!(run(suite, 3, &ops, "model_checks_frames_of_every_kind"), 9);
     }
 }
 
-/// The oracle itself catches a repeat: two senders on two threads (whose registries are not
-/// compared) given the same key and KID reuse a nonce, and `Oracle::record` says so.
+/// The oracle itself catches a repeat: a frame under the same key and counter as a sender's,
+/// made by sframe-core's low-level AEAD (what another process without a persisted counter
+/// would send), and `Oracle::record` says so.
 #[test]
 fn oracle_detects_nonce_reuse() {
     let suite = 4;
-    let frame_from_a_thread = || {
-        std::thread::spawn(move || {
-            let mut tx = Tx::new(suite);
-            assert_eq!(tx.set_key(7, KEYS[0]), SFRAME_OK);
-            tx.frame(b"pt")
-        })
-        .join()
+    let mut oracle = Oracle::new(suite, 0, "oracle_detects_nonce_reuse");
+    let key = oracle.pool[0].clone();
+    let mut tx = Tx::new(suite);
+    assert_eq!(tx.set_key(7, &key), SFRAME_OK);
+    let first = tx.frame(b"pt");
+    let id = CipherSuite::from_id(suite).unwrap();
+    let (aead_key, salt) = sframe_core::hazmat::derive_key_and_salt(id, 7, &key).unwrap();
+    let mut second = first[..1].to_vec(); // the same header: KID 7, CTR 0
+    let mut body = b"pt".to_vec();
+    let mut tag = vec![0u8; id.tag_len()];
+    sframe_core::hazmat::Aead::new(id, &aead_key[..id.key_len()])
         .unwrap()
-    };
-    let (first, second) = (frame_from_a_thread(), frame_from_a_thread());
-    assert_eq!(parse(&first), parse(&second));
-    let mut oracle = Oracle::new(suite, 0);
+        .seal(&salt[..], &first[..1], &mut body, &mut tag)
+        .unwrap();
+    second.extend_from_slice(&body);
+    second.extend_from_slice(&tag);
+    assert_eq!(
+        second, first,
+        "the same key, nonce and input: the same frame"
+    );
     oracle.record(0, 0, b"", b"pt", &first);
     let repeat = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         oracle.record(1, 1, b"", b"pt", &second)

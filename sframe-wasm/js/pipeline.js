@@ -6,9 +6,10 @@
 // zeroizing its keys in wasm memory — as soon as the stream ends (writable closed or aborted,
 // readable cancelled) or close() is called. JS copies of key bytes are wiped once wasm has
 // them. All objects of one JS realm share this module's wasm instance, so sframe-core's
-// per-thread registry sees every encryptor: a second live encryptor given the key material and
-// KID another one uses is refused with "key_in_use" (two Senders under one key would repeat
-// every counter, i.e. every AES-GCM/CTR nonce).
+// registry (one per instance) sees every encryptor: a second live encryptor given the key
+// material and KID another one uses is refused with "key_in_use" (two Senders under one key
+// would repeat every counter, i.e. every AES-GCM/CTR nonce), and one given a closed
+// encryptor's key resumes its counter.
 //
 // Frames before their key (W3C issues #289 / #306, RFC 9605 §4.4.4): a decryptor keeps a frame
 // whose KID has no key (it would fail with "unknown_key_id") in sframe-core's bounded

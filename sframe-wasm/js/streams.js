@@ -157,8 +157,8 @@ export class SFrameEncryptorStream {
 
   /**
    * Extension, idempotent: frees the wasm Sender (zeroizing its keys; its key and KID become
-   * usable by another encryptor of this realm — which starts at counter 0: use a new KID or
-   * key), closes `readable`, errors `writable`. Done automatically when the stream ends.
+   * usable by another encryptor of this realm, which resumes their counter), closes
+   * `readable`, errors `writable`. Done automatically when the stream ends.
    */
   close() {
     this.#engine.close();
@@ -317,8 +317,9 @@ export class SFrameTransform extends EventTarget {
   /**
    * Frees the wasm Sender/Receiver (extension; idempotent): zeroizes its keys, closes
    * `readable` and errors `writable`. After it, key calls reject with code "closed". An
-   * encryptor's key material becomes usable by another encryptor of this realm again — which
-   * then starts at counter 0: give the new one a new key or a new KID.
+   * encryptor's key material becomes usable by another encryptor of this realm again, which
+   * resumes its counter (an encryptor in another realm or worker would start at 0: give that
+   * one a new key or a new KID).
    */
   close() {
     this.#engine.close();

@@ -46,11 +46,13 @@
 //!
 //! ## One Sender per key and KID
 //!
-//! `sframe-core` is built with `std`, so every `Sender` joins its thread's key registry — the
-//! thread is the JS realm, and every `SFrameTransform` of a realm uses this one module. A
-//! `Sender` given key material (same key, KID and suite, whether as a base key or as a
-//! derived key and salt) that another live `Sender` has used throws `"key_in_use"`: both
-//! would count from 0 and repeat every nonce. `free()` releases the claims.
+//! `sframe-core` is built with `std`, so every `Sender` joins the key registry of the process —
+//! here of the wasm instance: one worker or JS realm, whose `SFrameTransform`s all use this one
+//! module. A `Sender` given key material (same key, KID and suite, whether as a base key or
+//! as a derived key and salt) that another live `Sender` has used throws `"key_in_use"`: both
+//! would count from 0 and repeat every nonce. `free()` releases the claims and leaves the keys'
+//! counters to the instance: a new `Sender` given one of them resumes where it stood. Other
+//! instances (workers, tabs) are not compared.
 //!
 //! ## No input may trap
 //!
@@ -105,8 +107,9 @@ impl Sender {
 
     /// Derives the key for `keyId` from `baseKey` (§4.4.2, at least 16 bytes) and makes it
     /// current. A new key starts at counter 0; re-setting the current one changes nothing;
-    /// going back to a key this sender used resumes its counter. A key another live `Sender`
-    /// of this realm has used throws `"key_in_use"`. On error nothing changes.
+    /// going back to a key this sender used — or a freed `Sender` of this wasm instance used —
+    /// resumes its counter. A key another live `Sender` of this instance has used throws
+    /// `"key_in_use"`. On error nothing changes.
     #[wasm_bindgen(js_name = setKey)]
     pub fn set_key(
         &mut self,

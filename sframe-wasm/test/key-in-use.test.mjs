@@ -1,8 +1,9 @@
 // One key per encryptor: two encryptors of one JS realm given the same key and KID would each
-// count from 0 and repeat every (key, nonce) pair. sframe-core's per-thread registry (its `std`
-// feature) refuses the second live Sender ("key_in_use"); all transforms of the realm share one
-// wasm instance, so it sees them all. The app learns it twice: a rejected setEncryptionKey
-// promise and an "error" event on the transform — never silently.
+// count from 0 and repeat every (key, nonce) pair. sframe-core's key registry (its `std`
+// feature; one per wasm instance) refuses the second live Sender ("key_in_use"); all
+// transforms of the realm share one wasm instance, so it sees them all. The app learns it
+// twice: a rejected setEncryptionKey promise and an "error" event on the transform — never
+// silently. A closed encryptor's key, given to a new one, resumes its counter.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -125,11 +126,39 @@ test('once the first encryptor is closed, its key can be used by a new one', asy
       assert.equal((await reading).done, true);
     }
     assert.equal(first.closed, true, end);
-    // The key is free again (the application must not reuse this key and KID pair with a
-    // new encryptor that starts at counter 0 — see README; here it only checks the release).
+    // The key is free again.
     await second.setEncryptionKey(OTHER, 11);
     second.close();
   }
+});
+
+// Security 2, finding 2: a new encrypter given a closed one's key and KID started at counter 0
+// again and repeated its nonces. The wasm instance keeps the counter.
+test('a new encrypter given a closed encrypter\'s key and KID resumes its counter', async () => {
+  const key = new Uint8Array(16).map((_, i) => 0x30 + i);
+  const first = new SFrameTransform({ role: 'encrypt', cipherSuite: SUITE });
+  await first.setEncryptionKey(key, 12);
+  const sent = await harness(first).write(frame(20, 1), frame(20, 2));
+  assert.deepEqual(sent.map((f) => parseHeader(f).counter), [0n, 1n]);
+  first.close();
+  const second = new SFrameTransform({ role: 'encrypt', cipherSuite: SUITE });
+  await second.setEncryptionKey(await hkdfKey(key), 12); // the same key, as a CryptoKey
+  const [next] = await harness(second).write(frame(20, 3));
+  assert.equal(parseHeader(next).keyId, 12n);
+  assert.equal(parseHeader(next).counter, 2n, 'resumed, not restarted at 0');
+  second.close();
+  // The low-level Sender alike, with its usage: free() leaves the counter to the instance, and
+  // a lower explicit counter does not rewind it.
+  const a = new Sender(SUITE);
+  a.setKey(13, key);
+  a.protect(frame(4, 0));
+  a.free();
+  const b = new Sender(SUITE);
+  b.setKey(13, key);
+  assert.equal(b.nextCounter, 1n);
+  b.setKeyWithCounter(13, key, 0n);
+  assert.equal(parseHeader(b.protect(frame(4, 0))).counter, 1n);
+  b.free();
 });
 
 test('wasm Sender: key_in_use from setKey and setDerivedKey, released by free()', async () => {
@@ -157,6 +186,7 @@ test('wasm Sender: key_in_use from setKey and setDerivedKey, released by free()'
     assert.throws(() => b.setKey(5, KEY), KEY_IN_USE);
     a.free();
     b.setKey(5, KEY);
+    assert.equal(b.nextCounter, 1n, "resumes where the freed Sender's counter stood");
     b.free();
     c.free();
   }

@@ -3,9 +3,11 @@
 //
 // Random sequences (seeded; the seed is printed, SFRAME_NONCE_MODEL_SEED=<seed> replays it) of
 // every call the wasm Sender has — new Sender, setKey, setKeyWithCounter, setDerivedKey, going
-// back to key material used earlier, protect, free — across up to 4 live Senders, over small
-// pools of KIDs and base keys, in all eight cipher suites (two per sequence, so that the same
-// base key and KID also occur under another suite).
+// back to key material used earlier, protect, free, and a freed Sender replaced by a new one
+// given key material used before — across up to 4 live Senders, over small pools of KIDs and
+// base keys, in all eight cipher suites (two per sequence, so that the same base key and KID
+// also occur under another suite). JavaScript has no threads: every Sender here is in this
+// one wasm instance, the scope of its key registry.
 //
 // The oracle knows nothing of the Sender's internals. For every frame a call returned, it
 // reads the header (parseHeader: KID, CTR) and finds which key encrypted it by trial
@@ -14,12 +16,14 @@
 // It also checks that a call that throws produces no frame and changes nothing the Sender
 // reports (keyId, nextCounter), that each frame is under the key the Sender was last given
 // successfully, and the documented registry rule: a key (suite, KID, base key) that another
-// live Sender of this realm has installed is refused with "key_in_use", and only then.
+// live Sender of this instance has installed is refused with "key_in_use", and only then. Key
+// material a freed Sender used comes back through any call, and a new Sender given it resumes
+// past every counter used (the instance keeps the counters of freed Senders).
 //
-// The application's side of the contract (README: a Sender that replaces a freed one must be
-// resumed with setKeyWithCounter from a counter persisted after its last frame) is honoured by
-// the generator: key material used by a freed Sender is given to a new one only that way.
-// (Nothing can detect a violation: the freed Sender's state is gone.)
+// The registry outlives a sequence: a sequence meets the counters that earlier ones left,
+// including keys exhausted by u64::MAX counters. So sequences take their base keys from
+// POOLS pools in turn (a pool shared by every sequence would soon be all exhausted keys, and
+// fresh keys for each of many sequences would fill the registry, which then fails closed).
 //
 // Not covered here: the wasm Sender exposes no ratchet (RFC 9605 §5.1) or MLS (§5.2) calls,
 // so those are exercised only by sframe-core's own model test (sframe-core/tests).
@@ -32,11 +36,20 @@ const SEED = Number(process.env.SFRAME_NONCE_MODEL_SEED ?? Math.floor(Math.rando
 
 const MAX_U64 = (1n << 64n) - 1n;
 const KIDS = [0n, 1n, 300n, MAX_U64];
-const BASE_KEYS = [
-  new Uint8Array(16).fill(0x01),
-  new Uint8Array(16).fill(0x02),
-  Uint8Array.from({ length: 32 }, (_, i) => i * 7),
+/**
+ * Base key pools; sequence `seq` uses pool `poolOf(seq)` (see above). With the default 400
+ * sequences each pool serves one round of the 8 primary suites; at most 50 x 96 keys ever
+ * reach the registry, far below the 16384 it remembers.
+ */
+const POOLS = 50;
+const baseKeys = (pool) => [
+  new Uint8Array(16).fill(0x01 + 2 * pool),
+  new Uint8Array(16).fill(0x02 + 2 * pool),
+  Uint8Array.from({ length: 32 }, (_, i) => (i * 7 + pool) & 0xff),
 ];
+const BASE_KEYS = baseKeys(0); // the pool shape: indices only
+/** Every primary suite of a round of sequences meets the same pool, each round the next pool. */
+const poolOf = (seq) => Math.floor(seq / CIPHER_SUITES.length) % POOLS;
 const SHORT_KEY = new Uint8Array(8).fill(9); // invalid_key: base keys are at least 16 bytes
 const ALLOWED_ERRORS = new Set(['key_in_use', 'counter_exhausted', 'key_usage_limit', 'invalid_key']);
 
@@ -59,13 +72,13 @@ function prng(seed) {
   };
 }
 
-/** sframe_key / sframe_salt of every (suite, KID, base key), derived by WebCrypto HKDF. */
-async function deriveAll() {
+/** sframe_key / sframe_salt of every (suite, KID, base key) of `pool`, by WebCrypto HKDF. */
+async function deriveAll(pool) {
   const out = new Map();
   for (const name of CIPHER_SUITES) {
     const info = cipherSuiteInfo(name);
     for (const [k, kid] of KIDS.entries()) {
-      for (const [b, base] of BASE_KEYS.entries()) {
+      for (const [b, base] of baseKeys(pool).entries()) {
         const hkdf = await crypto.subtle.importKey('raw', base, 'HKDF', false, ['deriveBits']);
         out.set(`${name}/${k}/${b}`, await resolveKey(hkdf, kid, info));
       }
@@ -76,8 +89,10 @@ async function deriveAll() {
 
 const materialName = (suite, k, b) => `${suite}/${k}/${b}`;
 
-function runSequence(seq, derived, stats) {
+function runSequence(seq, pools, stats) {
   const rand = prng((SEED + Math.imul(seq, 0x9e3779b1)) >>> 0);
+  const derived = pools[poolOf(seq)];
+  const BASE_KEYS = baseKeys(poolOf(seq));
   const primary = CIPHER_SUITES[seq % CIPHER_SUITES.length];
   const suites = [primary, rand.pick(CIPHER_SUITES)];
   const trace = [];
@@ -87,7 +102,6 @@ function runSequence(seq, derived, stats) {
   // The model: application-visible facts only.
   let nextId = 0;
   const live = []; // { id, sender, suite, installed: Set<material>, current: material | null }
-  const freedMaterial = new Set(); // used by a Sender that was freed since
   const ledger = new Map(); // material → Set of counters (as strings) seen on frames
   const persistedNext = (m) => {
     const used = ledger.get(m);
@@ -117,7 +131,6 @@ function runSequence(seq, derived, stats) {
     assert.ok(!expectInUse, `${label}: a key another live Sender uses was accepted\n${where()}`);
     s.installed.add(m);
     s.current = m;
-    freedMaterial.delete(m);
     stats.keys++;
     return true;
   }
@@ -164,10 +177,34 @@ function runSequence(seq, derived, stats) {
       trace.push(`#${s.id}.free()`);
       s.sender.free();
       live.splice(live.indexOf(s), 1);
-      for (const m of s.installed) freedMaterial.add(m);
       continue;
     }
-    if (roll < 50) {
+    if (roll < 16) {
+      // A Sender freed and a new one given key material some Sender used (maybe the freed
+      // one): refused if another live Sender has it, else it resumes past every counter used.
+      const used = [...ledger.keys()].filter((m) => m.startsWith(`${s.suite}/`));
+      if (used.length === 0) continue;
+      const m = rand.pick(used);
+      const [, k, b] = m.split('/').map(Number);
+      trace.push(`#${s.id}.free()`);
+      s.sender.free();
+      live.splice(live.indexOf(s), 1);
+      const t = { id: nextId++, sender: new Sender(s.suite), suite: s.suite, installed: new Set(), current: null };
+      live.push(t);
+      trace.push(`#${t.id} = new Sender(${t.suite})`);
+      if (keyCall(t, m, `setKey(${k}, base ${b}) used before`, () => t.sender.setKey(KIDS[k], BASE_KEYS[b]))) {
+        let max = 0n;
+        for (const c of ledger.get(m)) if (BigInt(c) > max) max = BigInt(c);
+        const next = t.sender.nextCounter;
+        assert.ok(
+          next === undefined ? max === MAX_U64 : next > max,
+          `a new Sender given ${m} restarts at ${next}, ${max} was used\n${where()}`,
+        );
+        stats.resumed++;
+      }
+      continue;
+    }
+    if (roll < 52) {
       // A key call: a fresh pick, or back to key material this Sender used before.
       let k = rand.int(KIDS.length);
       let b = rand.int(BASE_KEYS.length);
@@ -177,22 +214,18 @@ function runSequence(seq, derived, stats) {
       }
       const m = materialName(s.suite, k, b);
       const kid = rand.chance(0.5) ? KIDS[k] : KIDS[k] <= 2n ** 53n - 1n ? Number(KIDS[k]) : KIDS[k];
-      // The application's duty: a key a freed Sender used comes back with its counter.
-      const mustResume = freedMaterial.has(m) && !s.installed.has(m);
-      if (mustResume && persistedNext(m) === null) continue; // its counters are all used
       const how = rand.int(10);
       if (how === 0) {
         keyCall(s, null, `setKey(${k}, short key)`, () => s.sender.setKey(kid, SHORT_KEY));
-      } else if (how < 4 && !mustResume) {
+      } else if (how < 4) {
         keyCall(s, m, `setKey(${k}, base ${b})`, () => s.sender.setKey(kid, BASE_KEYS[b]));
-      } else if (how < 6 && !mustResume) {
+      } else if (how < 6) {
         const d = derived.get(m);
         keyCall(s, m, `setDerivedKey(${k}, base ${b})`, () =>
           s.sender.setDerivedKey(kid, d.sframeKey.slice(), d.sframeSalt.slice()),
         );
       } else {
-        let ctr = rand.pick([0n, 1n, BigInt(rand.int(20)), persistedNext(m) ?? 0n, MAX_U64, MAX_U64 - 1n, rand.u64()]);
-        if (mustResume && ctr < persistedNext(m)) ctr = persistedNext(m);
+        const ctr = rand.pick([0n, 1n, BigInt(rand.int(20)), persistedNext(m) ?? 0n, MAX_U64, MAX_U64 - 1n, rand.u64()]);
         keyCall(s, m, `setKeyWithCounter(${k}, base ${b}, ${ctr})`, () =>
           s.sender.setKeyWithCounter(kid, BASE_KEYS[b], ctr),
         );
@@ -231,9 +264,12 @@ function runSequence(seq, derived, stats) {
 test('model-based nonce uniqueness through the wasm Sender (random call sequences, all suites)', async (t) => {
   t.diagnostic(`seed ${SEED} (replay: SFRAME_NONCE_MODEL_SEED=${SEED}), ${SEQUENCES} sequences`);
   console.log(`nonce model: seed ${SEED}, ${SEQUENCES} sequences`);
-  const derived = await deriveAll();
-  const stats = { frames: 0, keys: 0, back: 0 };
-  for (let seq = 0; seq < SEQUENCES; seq++) runSequence(seq, derived, stats);
+  const pools = [];
+  for (let p = 0; p < Math.min(POOLS, Math.ceil(SEQUENCES / CIPHER_SUITES.length)); p++) {
+    pools.push(await deriveAll(p));
+  }
+  const stats = { frames: 0, keys: 0, back: 0, resumed: 0 };
+  for (let seq = 0; seq < SEQUENCES; seq++) runSequence(seq, pools, stats);
   t.diagnostic(JSON.stringify(stats));
   console.log('nonce model:', JSON.stringify(stats));
   // The sequences must have reached the interesting cases, not only errors.
@@ -242,5 +278,6 @@ test('model-based nonce uniqueness through the wasm Sender (random call sequence
     assert.ok(stats.key_in_use > 0, 'no key_in_use refusal reached');
     assert.ok(stats['protect:counter_exhausted'] > 0, 'no counter exhaustion reached');
     assert.ok(stats.back > 0);
+    assert.ok(stats.resumed > 0, 'no freed key given to a new Sender resumed');
   }
 });

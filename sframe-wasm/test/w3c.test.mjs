@@ -73,15 +73,22 @@ test('the constructor returns the RTCRtpScriptTransform, with the class prototyp
   });
   assert.equal(dec.fake.options[TRANSFORM_OPTION].role, 'decrypt');
   assert.equal(workers.length, 1, 'one worker serves every transform');
+  // Every encrypter of the page lives in that one worker, i.e. in one wasm instance: the
+  // scope of sframe-core's key registry (key_in_use between them, counters of closed ones
+  // resumed; see the key_in_use test below and README "One KID per sending track").
+  const video = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
+  assert.equal(workers.length, 1, 'a second encrypter joins the same worker');
   await settle();
-  assert.equal(workers[0].host.size, 2);
+  assert.equal(workers[0].host.size, 3);
   assert.deepEqual(
     workers[0].received.map((m) => [m.type, m.id, m.role]),
     [
       ['create', 1, 'encrypt'],
       ['create', 2, 'decrypt'],
+      ['create', 3, 'encrypt'],
     ],
   );
+  assert.equal(video.fake.options[TRANSFORM_OPTION].id, 3);
 });
 
 test('constructor errors: TypeError for options, NotSupportedError for per-packet or without RTCRtpScriptTransform', () => {

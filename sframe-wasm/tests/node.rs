@@ -218,7 +218,8 @@ fn errors_and_bigint_header() {
 }
 
 /// One key per sender: a second live `Sender` given the key and KID another one used is
-/// refused with `key_in_use` (base key or derived key alike) until the first is dropped.
+/// refused with `key_in_use` (base key or derived key alike) until the first is dropped; then
+/// it resumes the first one's counter (the registry of the wasm instance keeps it).
 #[wasm_bindgen_test]
 fn key_in_use_until_the_other_sender_is_freed() {
     let suite = JsValue::from_str("AES_128_GCM_SHA256_128");
@@ -226,6 +227,9 @@ fn key_in_use_until_the_other_sender_is_freed() {
     let base: JsValue = Uint8Array::from(&[0x5au8; 16][..]).into();
     let mut first = Sender::new(&suite).unwrap();
     first.set_key(&kid, &base).unwrap();
+    first
+        .protect(&Uint8Array::from(&b"x"[..]).into(), &JsValue::UNDEFINED)
+        .unwrap();
     let mut second = Sender::new(&suite).unwrap();
     assert_eq!(code(second.set_key(&kid, &base).unwrap_err()), "key_in_use");
     let ctr = JsValue::from(5u64);
@@ -236,4 +240,9 @@ fn key_in_use_until_the_other_sender_is_freed() {
     drop(first);
     second.set_key(&kid, &base).unwrap();
     assert_eq!(second.key_id(), Some(77));
+    assert_eq!(
+        second.next_counter(),
+        Some(1),
+        "resumed, not restarted at 0"
+    );
 }

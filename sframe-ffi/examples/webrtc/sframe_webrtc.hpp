@@ -5,11 +5,11 @@
  * ONE KID PER ENCRYPTOR. Each RtpSender (audio, video, screen share) gets its own
  * SframeFrameEncryptor, and each encryptor its own KID. Every encryptor counts frames from 0:
  * two encryptors with the same key and KID would encrypt different frames under the same
- * nonces (AES-GCM then leaks plaintext XORs and its authentication key). An encryptor created
- * on the same thread as another live one and given that one's key material and KID is
- * refused: SetKey() returns SFRAME_ERR_KEY_IN_USE, the encryptor keeps its previous key (or
- * none, and Encrypt() fails), never silently. Create a call's encryptors on one thread (e.g.
- * the signaling thread) so the check covers them all; the rule itself is the application's.
+ * nonces (AES-GCM then leaks plaintext XORs and its authentication key). An encryptor given
+ * the key material and KID of another live one of the process (on any thread) is refused:
+ * SetKey() returns SFRAME_ERR_KEY_IN_USE, the encryptor keeps its previous key (or none, and
+ * Encrypt() fails), never silently. Other processes are not compared: the rule itself is the
+ * application's.
  *
  *   using sframe_webrtc::TrackKid;                // KID scheme below
  *   auto audio = rtc::make_ref_counted<sframe_webrtc::SframeFrameEncryptor>(SFRAME_AES_128_GCM_SHA256_128);
@@ -127,7 +127,7 @@ class SframeFrameEncryptor : public webrtc::FrameEncryptorInterface {
 
   // Installs (or rotates to) the key for `kid`; frames protected afterwards use it. Returns
   // SFRAME_OK, or why the key was refused and NOT installed: SFRAME_ERR_KEY_IN_USE if another
-  // live encryptor of this thread already uses this key and KID (give this track its own KID),
+  // live encryptor of the process already uses this key and KID (give this track its own KID),
   // SFRAME_ERR_INVALID_KEY for a base key under 16 bytes. Going back to a key this encryptor
   // used before continues its counter.
   [[nodiscard]] SframeStatus SetKey(uint64_t kid, ArrayView<const uint8_t> base_key) {

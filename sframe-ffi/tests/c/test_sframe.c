@@ -653,7 +653,8 @@ static void test_aliasing_buffers(void) {
 }
 
 /* One KID per sender: two live senders given the same key material and KID would count from
- * 0 under one key and reuse every nonce; the second is refused with KEY_IN_USE. */
+ * 0 under one key and reuse every nonce; the second is refused with KEY_IN_USE (in the whole
+ * process: tests/nonce_model.rs checks senders on several threads). */
 static void test_key_in_use(void) {
     const SframeMlsKidLayout audio_track = {4, 6, 0}, video_track = {4, 6, 1};
     static const uint8_t secret[16] = "MLS exporter 20";
@@ -696,9 +697,10 @@ static void test_key_in_use(void) {
                                            &kid_v),
                  SFRAME_OK);
     CHECK(kid_a == 0x34 && kid_v == ((1u << 10) | 0x34));
-    /* Freed: its keys are free again; a successor resumes from a persisted counter. */
+    /* Freed: its keys are free again, and their counters stay with the process: a successor
+     * resumes where audio stood (1), even given a lower counter. */
     sframe_sender_free(audio);
-    CHECK_STATUS(sframe_sender_set_key_with_counter(video, 0x10, KEY_A, sizeof KEY_A, 1),
+    CHECK_STATUS(sframe_sender_set_key_with_counter(video, 0x10, KEY_A, sizeof KEY_A, 0),
                  SFRAME_OK);
     CHECK_STATUS(sframe_sender_protect(video, NULL, 0, NULL, 0, out, sizeof out, &n), SFRAME_OK);
     uint64_t fk = 0, fc = 0;

@@ -193,11 +193,17 @@ mod tests {
 
     const SUITE: CipherSuite = CipherSuite::AesGcm128Sha256;
 
+    /// A sender and a receiver of a key no other test uses: senders claim their keys
+    /// process-wide (a second live sender of a key is `KeyInUse`), and the tests run in
+    /// parallel in one process.
     fn pair() -> (Sender, Receiver) {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let key = format!("layout test key #{n}");
         let mut s = Sender::new(SUITE);
-        s.set_key(1041, b"sixteen byte key").unwrap();
+        s.set_key(1041, key.as_bytes()).unwrap();
         let mut r = Receiver::new(SUITE);
-        r.add_key(1041, b"sixteen byte key").unwrap();
+        r.add_key(1041, key.as_bytes()).unwrap();
         (s, r)
     }
 
