@@ -318,10 +318,10 @@ fn relabelled_ssrc_is_caught_only_with_per_ssrc_keys() -> TestResult {
     for per_ssrc in [false, true] {
         let mut tx =
             SendStream::new(SendConfig::new(suite, AUDIO, 96, 1200).with_per_ssrc_keys(per_ssrc))?;
-        tx.set_key(1, &[1; 16])?;
+        tx.set_key(1, &[0x21; 16])?;
         let s = send(&mut tx, vec![9; 30], 0);
         let mut rx = Viewer::with_capacity(config(suite, per_ssrc), 2);
-        rx.add_key(1, &[1; 16])?;
+        rx.add_key(1, &[0x21; 16])?;
         let mut relabelled = s.packets[0].clone();
         relabelled[8..12].copy_from_slice(&VIDEO.to_be_bytes());
         rx.push_packet(&relabelled, 0)?;
@@ -879,17 +879,17 @@ fn junk(ssrc: u32, seq: u16, payload: &[u8]) -> Vec<u8> {
 fn junk_ssrcs_never_push_out_authenticated_streams() -> TestResult {
     let suite = CipherSuite::AesGcm128Sha256;
     let mut rx = Viewer::with_capacity(config(suite, true), 3);
-    rx.add_key(1, &[1; 16])?;
+    rx.add_key(1, &[0x85; 16])?;
     let mut out = vec![0u8; 65_536];
     let mut tx = SendStream::new(SendConfig::new(suite, VIDEO, 96, 1200).with_per_ssrc_keys(true))?;
-    tx.set_key(1, &[1; 16])?;
+    tx.set_key(1, &[0x85; 16])?;
     let s = send(&mut tx, vec![1; 10], 0);
     rx.push_packet(&s.packets[0], 0)?;
     assert_eq!(frames(&drain(&mut rx, &mut out, 0)).len(), 1);
     // A legit stream whose key has not come: waiting.
     let mut late =
         SendStream::new(SendConfig::new(suite, AUDIO, 96, 1200).with_per_ssrc_keys(true))?;
-    late.set_key(2, &[2; 16])?;
+    late.set_key(2, &[0x86; 16])?;
     let s = send(&mut late, vec![2; 10], 0);
     rx.push_packet(&s.packets[0], 1)?;
     drain(&mut rx, &mut out, 1);
@@ -914,13 +914,13 @@ fn junk_ssrcs_never_push_out_authenticated_streams() -> TestResult {
     // Now authenticate a second stream; with two authenticated, one slot churns.
     let mut third =
         SendStream::new(SendConfig::new(suite, 0x3333, 96, 1200).with_per_ssrc_keys(true))?;
-    third.set_key(1, &[1; 16])?;
+    third.set_key(1, &[0x85; 16])?;
     let s = send(&mut third, vec![3; 10], 0);
     rx.push_packet(&s.packets[0], 500)?;
     assert_eq!(frames(&drain(&mut rx, &mut out, 500)).len(), 1);
     let mut fourth =
         SendStream::new(SendConfig::new(suite, 0x4444, 96, 1200).with_per_ssrc_keys(true))?;
-    fourth.set_key(1, &[1; 16])?;
+    fourth.set_key(1, &[0x85; 16])?;
     let s = send(&mut fourth, vec![4; 10], 0);
     rx.push_packet(&s.packets[0], 501)?;
     assert_eq!(frames(&drain(&mut rx, &mut out, 501)).len(), 1);
@@ -1254,13 +1254,13 @@ fn inline_session_in_a_static() {
         ReceiverConfig::new(CipherSuite::AesGcm128Sha256),
     )));
     let mut rx = SESSION.lock().unwrap();
-    rx.add_key(1, &[1; 16]).unwrap();
+    rx.add_key(1, &[0x63; 16]).unwrap();
     let mut tx = SendStream::with_backend(
         RustCrypto,
         SendConfig::new(CipherSuite::AesGcm128Sha256, 5, 96, 1200),
     )
     .unwrap();
-    tx.set_key(1, &[1; 16]).unwrap();
+    tx.set_key(1, &[0x63; 16]).unwrap();
     let s = {
         let mut buf = [0u8; 256];
         tx.send_frame(b"hello", 0, true, &mut buf)
