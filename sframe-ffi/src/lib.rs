@@ -54,6 +54,8 @@ mod keymgmt;
 
 mod rtp;
 
+mod session;
+
 mod util;
 
 mod hazmat;
@@ -63,6 +65,7 @@ pub use keymgmt::*;
 pub use receiver::*;
 pub use rtp::*;
 pub use sender::*;
+pub use session::*;
 pub use status::*;
 pub use util::*;
 
