@@ -3,13 +3,17 @@
 //!
 //! Arbitrary sequences of sender calls (`set_key`, `set_key_with_counter`,
 //! `set_ratcheting_key`, `ratchet`, `set_mls_key`, protect, freeing a sender in the middle)
-//! run over several sender handles that share small pools of KIDs, base keys, generations,
+//! and of RTP send-stream calls (`sframe_send_stream_*`: `set_key`, `set_ratcheting_key`,
+//! `ratchet`, `send_frame`, free; streams derive per-SSRC keys, draft §7/§8, or use the keys
+//! as given) run over several sender and send-stream handles that share small pools of KIDs, base keys, generations,
 //! ratchet layouts (R = 1..4) and MLS epochs, for every cipher suite. The oracle knows nothing
 //! of the sender's internals: it parses each protected frame's header (KID, CTR) and finds the
 //! key material that produced it by trial decryption with a fresh receiver (replay window 0)
 //! for every base key the test ever supplied for that KID — the pool keys (also used as MLS
 //! exported secrets: an MLS member key is §4.4.2 applied to the exported secret with the
-//! member's KID) and every ratchet step key computed with `sframe_core::ratchet::next_base_key`.
+//! member's KID), their per-SSRC keys for the streams' SSRC (computed with
+//! `sframe_core::rtp::ssrc_base_key`) and every ratchet step key of either computed with
+//! `sframe_core::ratchet::next_base_key`.
 //! (KID, base key, CTR) determines (derived key, nonce); no triple may repeat. A call that
 //! fails must leave the sender as it was (same key ID and next counter) and produce no frame.
 //!
@@ -23,13 +27,18 @@ use std::collections::HashMap;
 use proptest::prelude::*;
 use proptest::sample::select;
 use sframe::{
-    SframeMlsKidLayout, SframeReceiver, SframeReceiverConfig, SframeSender, SframeStatus,
-    sframe_header_parse, sframe_receiver_add_key, sframe_receiver_config_init,
-    sframe_receiver_free, sframe_receiver_new_with_config, sframe_receiver_unprotect,
-    sframe_sender_free, sframe_sender_key_id, sframe_sender_max_output_len, sframe_sender_new,
-    sframe_sender_next_counter, sframe_sender_protect, sframe_sender_protect_in_place,
-    sframe_sender_ratchet, sframe_sender_set_key, sframe_sender_set_key_with_counter,
-    sframe_sender_set_mls_key, sframe_sender_set_ratcheting_key, sframe_status_name,
+    SframeMlsKidLayout, SframeReceiver, SframeReceiverConfig, SframeSendStream,
+    SframeSendStreamConfig, SframeSender, SframeSentFrame, SframeStatus, sframe_header_parse,
+    sframe_receiver_add_key, sframe_receiver_config_init, sframe_receiver_free,
+    sframe_receiver_new_with_config, sframe_receiver_unprotect, sframe_send_stream_free,
+    sframe_send_stream_key_id, sframe_send_stream_max_packet_count,
+    sframe_send_stream_max_packets_len, sframe_send_stream_new, sframe_send_stream_next_counter,
+    sframe_send_stream_ratchet, sframe_send_stream_send_frame, sframe_send_stream_set_key,
+    sframe_send_stream_set_ratcheting_key, sframe_sender_free, sframe_sender_key_id,
+    sframe_sender_max_output_len, sframe_sender_new, sframe_sender_next_counter,
+    sframe_sender_protect, sframe_sender_protect_in_place, sframe_sender_ratchet,
+    sframe_sender_set_key, sframe_sender_set_key_with_counter, sframe_sender_set_mls_key,
+    sframe_sender_set_ratcheting_key, sframe_status_name,
 };
 use sframe_core::{CipherSuite, RETIRED_KIDS, ratchet::next_base_key};
 
@@ -232,6 +241,136 @@ impl Drop for Tx {
     }
 }
 
+/// The send streams of the model, by slot: (SSRC, per-SSRC keys). Slots 0 and 1 share an SSRC,
+/// so with the same base key and KID they derive the same key (the second must be refused);
+/// slot 2 uses keys as given, like a sender (and must be refused the senders' key material).
+const STREAMS: [(u32, bool); 3] = [(STREAM_SSRC, true), (STREAM_SSRC, true), (7, false)];
+/// The SSRC whose per-SSRC keys the oracle knows.
+const STREAM_SSRC: u32 = 0x5eed;
+
+/// A send-stream handle, freed on drop.
+struct StreamTx(*mut SframeSendStream);
+
+impl StreamTx {
+    fn new(suite: u16, slot: usize) -> StreamTx {
+        let (ssrc, per_ssrc_keys) = STREAMS[slot];
+        let config = SframeSendStreamConfig {
+            cipher_suite: suite,
+            ssrc,
+            payload_type: 96,
+            per_packet: false,
+            max_payload_len: 1200,
+            per_ssrc_keys,
+            first_sequence: 0,
+        };
+        let mut p = std::ptr::null_mut();
+        // SAFETY: valid config and out-pointer.
+        assert_eq!(
+            unsafe { sframe_send_stream_new(&config, &mut p) },
+            SFRAME_OK
+        );
+        StreamTx(p)
+    }
+
+    fn set_key(&mut self, kid: u64, key: &[u8]) -> SframeStatus {
+        // SAFETY: live handle, key valid for its length.
+        unsafe { sframe_send_stream_set_key(self.0, kid, key.as_ptr(), key.len()) }
+    }
+
+    fn set_ratcheting_key(&mut self, r: u8, generation: u64, key: &[u8]) -> (SframeStatus, u64) {
+        let mut kid = u64::MAX;
+        // SAFETY: as above; `kid` is writable.
+        let st = unsafe {
+            sframe_send_stream_set_ratcheting_key(
+                self.0,
+                r,
+                generation,
+                key.as_ptr(),
+                key.len(),
+                &mut kid,
+            )
+        };
+        (st, kid)
+    }
+
+    fn ratchet(&mut self) -> (SframeStatus, u64) {
+        let mut kid = u64::MAX;
+        // SAFETY: live handle, `kid` is writable.
+        let st = unsafe { sframe_send_stream_ratchet(self.0, &mut kid) };
+        (st, kid)
+    }
+
+    fn state(&self) -> TxState {
+        let (mut kid, mut ctr) = (0u64, 0u64);
+        // SAFETY: live handle, out-pointers writable.
+        let (a, b) = unsafe {
+            (
+                sframe_send_stream_key_id(self.0, &mut kid),
+                sframe_send_stream_next_counter(self.0, &mut ctr),
+            )
+        };
+        let ok = |st: SframeStatus, v: u64| if st == SFRAME_OK { Ok(v) } else { Err(st) };
+        (ok(a, kid), ok(b, ctr))
+    }
+
+    /// Sends `media` (one packet's worth) and returns the SFrame frame in its one packet;
+    /// on error checks that nothing came out.
+    fn send(&mut self, media: &[u8]) -> Result<Vec<u8>, SframeStatus> {
+        // SAFETY: live handle.
+        let (cap, count) = unsafe {
+            (
+                sframe_send_stream_max_packets_len(self.0, media.len()),
+                sframe_send_stream_max_packet_count(self.0, media.len()),
+            )
+        };
+        assert_eq!(count, 1, "the model's frames fit one packet");
+        let mut out = vec![0u8; cap];
+        let mut lens = [usize::MAX; 1];
+        let mut sent = SframeSentFrame {
+            len: 1,
+            packets: 1,
+            kid: 1,
+            counter: 1,
+            first_sequence: 1,
+        };
+        // SAFETY: buffers valid for their lengths, `sent` writable.
+        let st = unsafe {
+            sframe_send_stream_send_frame(
+                self.0,
+                media.as_ptr(),
+                media.len(),
+                0,
+                true,
+                out.as_mut_ptr(),
+                cap,
+                lens.as_mut_ptr(),
+                1,
+                &mut sent,
+            )
+        };
+        if st != SFRAME_OK {
+            assert_eq!(
+                sent,
+                SframeSentFrame::default(),
+                "a failed send reported output"
+            );
+            return Err(st);
+        }
+        assert_eq!((sent.packets, sent.len), (1, lens[0]));
+        // RTP header (12 bytes) and SFrame descriptor (1 byte), then the SFrame frame.
+        let frame = out[13..lens[0]].to_vec();
+        assert_eq!(parse(&frame), (sent.kid, sent.counter), "SframeSentFrame");
+        Ok(frame)
+    }
+}
+
+impl Drop for StreamTx {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from sframe_send_stream_new and is freed once.
+        unsafe { sframe_send_stream_free(self.0) }
+    }
+}
+
 /// (KID, CTR) of a frame, from its clear header.
 fn parse(frame: &[u8]) -> (u64, u64) {
     let (mut kid, mut ctr, mut hl) = (0u64, 0u64, 0usize);
@@ -319,9 +458,10 @@ struct Oracle {
     pool: Vec<Vec<u8>>,
     /// Base keys the test supplies directly: the pool (plus a regression test's own).
     supplied: Vec<Vec<u8>>,
-    /// Ratchet chains started by the test: (R, generation, index into `pool`).
+    /// Ratchet chains started by the test: (R, generation, index into `step_keys`).
     chains: Vec<(u8, u64, usize)>,
-    /// `step_keys[k][s]` = base key of ratchet step `s` from `pool[k]`.
+    /// `step_keys[k][s]` = base key of ratchet step `s` from `pool[k]` (`k < VALID_KEYS`) or
+    /// from the per-SSRC key for [`STREAM_SSRC`] of `pool[k - VALID_KEYS]`.
     step_keys: Vec<Vec<Vec<u8>>>,
     used: HashMap<(u64, Vec<u8>, u64), Use>,
     /// Step at which each freed sender was freed.
@@ -343,8 +483,18 @@ impl Oracle {
         let mut pool: Vec<Vec<u8>> = KEYS.iter().map(|k| k.to_vec()).collect();
         pool.push(next(KEYS[0]));
         assert_eq!(pool.len(), VALID_KEYS);
+        let derived: Vec<Vec<u8>> = pool
+            .iter()
+            .map(|k| {
+                let mut out = [0u8; 64];
+                let n = sframe_core::rtp::ssrc_base_key(id, k, STREAM_SSRC, &mut out)
+                    .expect("ssrc_base_key");
+                out[..n].to_vec()
+            })
+            .collect();
         let step_keys = pool
             .iter()
+            .chain(&derived)
             .map(|k| {
                 let mut chain = vec![k.clone()];
                 for _ in 0..max_steps {
@@ -356,7 +506,7 @@ impl Oracle {
             .collect();
         Oracle {
             suite,
-            supplied: pool.clone(),
+            supplied: pool.iter().chain(&derived).cloned().collect(),
             pool,
             chains: Vec::new(),
             step_keys,
@@ -456,9 +606,43 @@ enum Op {
     Free {
         s: usize,
     },
+    /// `sframe_send_stream_set_key` on stream slot `t`.
+    StreamSetKey {
+        t: usize,
+        kid: u64,
+        key: usize,
+    },
+    StreamSetRatchetingKey {
+        t: usize,
+        r: u8,
+        generation: u64,
+        key: usize,
+    },
+    StreamRatchet {
+        t: usize,
+    },
+    StreamSend {
+        t: usize,
+        frames: u8,
+    },
+    StreamFree {
+        t: usize,
+    },
 }
 
 impl Op {
+    /// The stream slot of a send-stream op.
+    fn stream(&self) -> Option<usize> {
+        match *self {
+            Op::StreamSetKey { t, .. }
+            | Op::StreamSetRatchetingKey { t, .. }
+            | Op::StreamRatchet { t }
+            | Op::StreamSend { t, .. }
+            | Op::StreamFree { t } => Some(t),
+            _ => None,
+        }
+    }
+
     fn sender(&self) -> usize {
         match *self {
             Op::SetKey { s, .. }
@@ -468,16 +652,20 @@ impl Op {
             | Op::SetMlsKey { s, .. }
             | Op::Protect { s, .. }
             | Op::Free { s } => s,
+            _ => 0,
         }
     }
 }
 
-/// Runs `ops` on `slots` sender handles of `suite` and checks every frame with the oracle.
+/// Oracle ids of send streams start here (senders count from 0).
+const STREAM_IDS: usize = 1_000_000;
+
+/// Runs `ops` on `slots` sender handles and the [`STREAMS`] send-stream handles of `suite` and checks every frame with the oracle.
 /// Returns the number of frames checked.
 fn run(suite: u16, slots: usize, ops: &[Op]) -> usize {
     let max_steps = ops
         .iter()
-        .filter(|op| matches!(op, Op::Ratchet { .. }))
+        .filter(|op| matches!(op, Op::Ratchet { .. } | Op::StreamRatchet { .. }))
         .count();
     let mut oracle = Oracle::new(suite, max_steps);
     let pool = oracle.pool.clone();
@@ -485,7 +673,122 @@ fn run(suite: u16, slots: usize, ops: &[Op]) -> usize {
     let mut txs: Vec<Tx> = (0..slots).map(|_| Tx::new(suite)).collect();
     let mut ids: Vec<usize> = (0..slots).collect();
     let mut next_id = slots;
+    let mut streams: Vec<StreamTx> = (0..STREAMS.len())
+        .map(|t| StreamTx::new(suite, t))
+        .collect();
+    let mut stream_ids: Vec<usize> = (0..STREAMS.len()).map(|t| STREAM_IDS + t).collect();
+    let mut next_stream_id = STREAM_IDS + STREAMS.len();
     for (step, op) in ops.iter().enumerate() {
+        if let Some(t) = op.stream() {
+            let id = stream_ids[t];
+            let per_ssrc = STREAMS[t].1;
+            // Index of the chain's step-0 key in `oracle.step_keys`.
+            let chain_of = |key: usize| if per_ssrc { VALID_KEYS + key } else { key };
+            let tx = &mut streams[t];
+            let before = tx.state();
+            let invalid = SFRAME_ERR_INVALID_KEY;
+            let (st, allowed, want_kid) = match *op {
+                Op::StreamSetKey { kid, key, .. } => {
+                    let allowed = if key < VALID_KEYS {
+                        SFRAME_ERR_KEY_IN_USE
+                    } else {
+                        invalid
+                    };
+                    (tx.set_key(kid, key_bytes(key)), vec![allowed], None)
+                }
+                Op::StreamSetRatchetingKey {
+                    r, generation, key, ..
+                } => {
+                    let allowed = if r < 2 {
+                        SFRAME_ERR_INVALID_CONFIG
+                    } else if key < VALID_KEYS {
+                        SFRAME_ERR_KEY_IN_USE
+                    } else {
+                        invalid
+                    };
+                    let (st, kid) = tx.set_ratcheting_key(r, generation, key_bytes(key));
+                    if st == SFRAME_OK {
+                        oracle.chains.push((r, generation, chain_of(key)));
+                    }
+                    (
+                        st,
+                        vec![allowed],
+                        Some((kid, ratchet_kid(r, generation, 0))),
+                    )
+                }
+                Op::StreamRatchet { .. } => {
+                    let (st, kid) = tx.ratchet();
+                    let allowed = vec![
+                        SFRAME_ERR_NO_KEY,
+                        SFRAME_ERR_COUNTER_EXHAUSTED,
+                        SFRAME_ERR_KEY_IN_USE,
+                    ];
+                    (st, allowed, Some((kid, kid)))
+                }
+                Op::StreamSend { frames, .. } => {
+                    for _ in 0..frames {
+                        let before = tx.state();
+                        let pt = format!("stream frame {} of step {step}", oracle.frames);
+                        match tx.send(pt.as_bytes()) {
+                            Ok(frame) => {
+                                let (kid, ctr) = parse(&frame);
+                                assert_eq!((Ok(kid), Ok(ctr)), before, "step {step} {op:?}");
+                                oracle.record(id, step, b"", pt.as_bytes(), &frame);
+                            }
+                            Err(st) => {
+                                assert!(
+                                    [
+                                        SFRAME_ERR_NO_KEY,
+                                        SFRAME_ERR_COUNTER_EXHAUSTED,
+                                        SFRAME_ERR_KEY_USAGE_LIMIT
+                                    ]
+                                    .contains(&st),
+                                    "step {step} {op:?}: send failed with {}",
+                                    name(st)
+                                );
+                                assert_eq!(tx.state(), before, "a failed send changed the stream");
+                            }
+                        }
+                    }
+                    continue;
+                }
+                Op::StreamFree { .. } => {
+                    streams[t] = StreamTx::new(suite, t); // drops (frees) the old handle
+                    oracle.freed_at.insert(id, step);
+                    stream_ids[t] = next_stream_id;
+                    next_stream_id += 1;
+                    continue;
+                }
+                _ => unreachable!("a stream op"),
+            };
+            if st == SFRAME_OK {
+                oracle.installed_at.insert(id, step);
+                if let Some((got, want)) = want_kid {
+                    assert_eq!(tx.state().0, Ok(got), "step {step} {op:?}: key_id after");
+                    match *op {
+                        Op::StreamSetRatchetingKey { r, generation, .. } if got != want => {
+                            assert_eq!(got >> r, generation, "step {step} {op:?}: KID written");
+                            assert_eq!(tx.state(), before, "step {step} {op:?}: chain in force");
+                        }
+                        _ => assert_eq!(got, want, "step {step} {op:?}: KID written"),
+                    }
+                }
+            } else {
+                assert!(
+                    allowed.contains(&st),
+                    "step {step} {op:?}: unexpected {} (allowed: {:?})",
+                    name(st),
+                    allowed.iter().map(|s| name(*s)).collect::<Vec<_>>()
+                );
+                assert_eq!(
+                    tx.state(),
+                    before,
+                    "step {step} {op:?}: failed with {} but changed the stream",
+                    name(st)
+                );
+            }
+            continue;
+        }
         let slot = op.sender();
         let id = ids[slot];
         let tx = &mut txs[slot];
@@ -598,6 +901,7 @@ fn run(suite: u16, slots: usize, ops: &[Op]) -> usize {
                     next_id += 1;
                     continue;
                 }
+                _ => unreachable!("stream ops are handled above"),
             };
         if st == SFRAME_OK {
             oracle.installed_at.insert(id, step);
@@ -655,6 +959,9 @@ struct Mix {
     mls: u32,
     protect: u32,
     free: u32,
+    /// Each send-stream op ([`stream_op`]: set_key, set_ratcheting_key, ratchet, free; send
+    /// twice as often).
+    stream: u32,
 }
 
 fn op(slots: usize, kids: &'static [u64], generations: u64, mix: Mix) -> impl Strategy<Value = Op> {
@@ -672,6 +979,21 @@ fn op(slots: usize, kids: &'static [u64], generations: u64, mix: Mix) -> impl St
         mix.protect => (s.clone(), 1u8..=3, any::<bool>())
             .prop_map(|(s, frames, in_place)| Op::Protect { s, frames, in_place }),
         mix.free => s.prop_map(|s| Op::Free { s }),
+        6 * mix.stream => stream_op(kids, generations),
+    ]
+}
+
+/// One send-stream op (set_key, set_ratcheting_key, ratchet, send twice as often, free).
+fn stream_op(kids: &'static [u64], generations: u64) -> impl Strategy<Value = Op> {
+    let t = 0..STREAMS.len();
+    prop_oneof![
+        1 => (t.clone(), select(kids), key_index())
+            .prop_map(|(t, kid, key)| Op::StreamSetKey { t, kid, key }),
+        1 => (t.clone(), prop_oneof![1 => Just(1u8), 12 => 2u8..=4], 0..generations, key_index())
+            .prop_map(|(t, r, generation, key)| Op::StreamSetRatchetingKey { t, r, generation, key }),
+        1 => t.clone().prop_map(|t| Op::StreamRatchet { t }),
+        2 => (t.clone(), 1u8..=3).prop_map(|(t, frames)| Op::StreamSend { t, frames }),
+        1 => t.prop_map(|t| Op::StreamFree { t }),
     ]
 }
 
@@ -694,6 +1016,7 @@ const ALL_CALLS: Mix = Mix {
     mls: 3,
     protect: 8,
     free: 1,
+    stream: 2,
 };
 
 fn config(cases: u32) -> ProptestConfig {
@@ -725,7 +1048,7 @@ proptest! {
     fn senders_sharing_key_material_never_share_a_nonce(
         suite in suite(),
         ops in prop::collection::vec(
-            op(4, &[0, 4], 2, Mix { set_key: 4, with_counter: 2, ratcheting: 2, ratchet: 2, mls: 2, protect: 8, free: 2 }),
+            op(4, &[0, 4], 2, Mix { set_key: 4, with_counter: 2, ratcheting: 2, ratchet: 2, mls: 2, protect: 8, free: 2, stream: 3 }),
             1..60,
         ),
     ) {
@@ -738,7 +1061,7 @@ proptest! {
     fn ratchet_reinstall_never_restarts_counter_model(
         suite in suite(),
         ops in prop::collection::vec(
-            op(2, &[0, 4, 8], 2, Mix { set_key: 1, with_counter: 1, ratcheting: 4, ratchet: 6, mls: 1, protect: 6, free: 1 }),
+            op(2, &[0, 4, 8], 2, Mix { set_key: 1, with_counter: 1, ratcheting: 4, ratchet: 6, mls: 1, protect: 6, free: 1, stream: 2 }),
             1..60,
         ),
     ) {
@@ -751,7 +1074,7 @@ proptest! {
     fn go_back_after_many_kids_model(
         suite in suite(),
         ops in prop::collection::vec(
-            op(1, MANY_KIDS, 2, Mix { set_key: 6, with_counter: 3, ratcheting: 1, ratchet: 1, mls: 1, protect: 6, free: 0 }),
+            op(1, MANY_KIDS, 2, Mix { set_key: 6, with_counter: 3, ratcheting: 1, ratchet: 1, mls: 1, protect: 6, free: 0, stream: 0 }),
             1..100,
         ),
     ) {
@@ -1112,4 +1435,115 @@ fn oracle_detects_nonce_reuse() {
     let message = repeat.expect_err("a repeated nonce must fail the oracle");
     let message = message.downcast_ref::<String>().expect("panic message");
     assert!(message.contains("NONCE REUSE"), "{message}");
+}
+
+/// Send streams claim their key material as senders do, through the C ABI: two streams of one
+/// SSRC with per-SSRC keys, given the same base key and KID, derive the same key, so the
+/// second is refused (KEY_IN_USE); a stream of another SSRC derives another key and may use
+/// the KID; a stream without per-SSRC keys is refused the key material of a live sender, and
+/// the other way round; ratcheting a stream's chain claims each step. Every frame goes
+/// through the oracle.
+#[test]
+fn send_streams_claim_their_key_material() {
+    for suite in SUITES {
+        let mut oracle = Oracle::new(suite, 2);
+        let mut a = StreamTx::new(suite, 0);
+        let mut b = StreamTx::new(suite, 1);
+        let mut plain = StreamTx::new(suite, 2);
+        let mut tx = Tx::new(suite);
+        let mut send = |s: &mut StreamTx, oracle: &mut Oracle, id: usize, want: (u64, u64)| {
+            let frame = s.send(b"media").expect("send");
+            assert_eq!(parse(&frame), want, "suite {suite}");
+            oracle.record(id, 0, b"", b"media", &frame);
+        };
+        assert_eq!(a.set_key(5, KEYS[0]), SFRAME_OK);
+        send(&mut a, &mut oracle, STREAM_IDS, (5, 0));
+        assert_eq!(
+            b.set_key(5, KEYS[0]),
+            SFRAME_ERR_KEY_IN_USE,
+            "suite {suite}"
+        );
+        assert_eq!(b.state(), (Err(SFRAME_ERR_NO_KEY), Err(SFRAME_ERR_NO_KEY)));
+        assert_eq!(b.send(b"x"), Err(SFRAME_ERR_NO_KEY));
+        // A stream without per-SSRC keys uses the key as given: a sender's material.
+        assert_eq!(
+            tx.set_key(5, KEYS[0]),
+            SFRAME_OK,
+            "the per-SSRC key is other material"
+        );
+        assert_eq!(plain.set_key(5, KEYS[0]), SFRAME_ERR_KEY_IN_USE);
+        assert_eq!(plain.set_key(6, KEYS[0]), SFRAME_OK);
+        assert_eq!(tx.set_key(6, KEYS[0]), SFRAME_ERR_KEY_IN_USE);
+        send(&mut plain, &mut oracle, STREAM_IDS + 2, (6, 0));
+        oracle.record(0, 0, b"", b"pt", &tx.frame(b"pt"));
+        // Ratchet chains: a claims step 0 and 1 of generation 1; b cannot follow.
+        let (st, kid) = a.set_ratcheting_key(4, 1, KEYS[1]);
+        assert_eq!((st, kid), (SFRAME_OK, 1 << 4));
+        oracle.chains.push((4, 1, VALID_KEYS + 1));
+        send(&mut a, &mut oracle, STREAM_IDS, (1 << 4, 0));
+        assert_eq!(a.ratchet(), (SFRAME_OK, (1 << 4) + 1));
+        send(&mut a, &mut oracle, STREAM_IDS, ((1 << 4) + 1, 0));
+        assert_eq!(b.set_ratcheting_key(4, 1, KEYS[1]).0, SFRAME_ERR_KEY_IN_USE);
+        // Back to KID 5: its counter resumes.
+        assert_eq!(a.set_key(5, KEYS[0]), SFRAME_OK);
+        send(&mut a, &mut oracle, STREAM_IDS, (5, 1));
+        assert_eq!(oracle.frames, 6);
+        // Freed, its material is free for another stream of the SSRC.
+        drop(a);
+        assert_eq!(b.set_key(5, KEYS[0]), SFRAME_OK);
+    }
+}
+
+/// The model over send streams on a fixed sequence: the oracle sees their frames, under
+/// per-SSRC keys and their ratchet steps as well as keys used as given.
+#[test]
+fn model_checks_send_stream_frames() {
+    let ops = [
+        Op::StreamSetKey {
+            t: 0,
+            kid: 4,
+            key: 0,
+        },
+        Op::StreamSend { t: 0, frames: 2 },
+        Op::StreamSetKey {
+            t: 1,
+            kid: 4,
+            key: 0,
+        }, // refused: same SSRC, same derived key
+        Op::StreamSend { t: 1, frames: 1 }, // NO_KEY
+        Op::StreamSetRatchetingKey {
+            t: 1,
+            r: 2,
+            generation: 1,
+            key: 1,
+        },
+        Op::StreamRatchet { t: 1 },
+        Op::StreamSend { t: 1, frames: 2 },
+        Op::SetKey {
+            s: 0,
+            kid: 8,
+            key: 2,
+        },
+        Op::StreamSetKey {
+            t: 2,
+            kid: 8,
+            key: 2,
+        }, // refused: the sender's material
+        Op::StreamSetKey {
+            t: 2,
+            kid: 9,
+            key: 2,
+        },
+        Op::StreamSend { t: 2, frames: 1 },
+        Op::StreamFree { t: 0 },
+        Op::StreamSetKey {
+            t: 1,
+            kid: 4,
+            key: 0,
+        }, // free now
+        Op::StreamSend { t: 1, frames: 1 },
+    ];
+    for suite in SUITES {
+        assert_eq!(run(suite, 1, &ops), 6, "suite {suite}");
+    }
 }
