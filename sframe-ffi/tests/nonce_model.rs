@@ -1451,7 +1451,7 @@ fn send_streams_claim_their_key_material() {
         let mut b = StreamTx::new(suite, 1);
         let mut plain = StreamTx::new(suite, 2);
         let mut tx = Tx::new(suite);
-        let mut send = |s: &mut StreamTx, oracle: &mut Oracle, id: usize, want: (u64, u64)| {
+        let send = |s: &mut StreamTx, oracle: &mut Oracle, id: usize, want: (u64, u64)| {
             let frame = s.send(b"media").expect("send");
             assert_eq!(parse(&frame), want, "suite {suite}");
             oracle.record(id, 0, b"", b"media", &frame);
