@@ -2050,6 +2050,15 @@ static void test_session_misuse(void) {
     CHECK(ss.ssrcs_refused == 1 && ss.streams == 1);
     free(pk);
     sframe_receive_session_free(r);
+    /* A complete frame without an SFrame header: FAILED, MALFORMED_FRAME, no KID. */
+    CHECK_STATUS(sframe_receive_session_new(suite, false, 1, 0, &r), SFRAME_OK);
+    const uint8_t junk[14] = {0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 0xc0, 0xff};
+    CHECK_STATUS(sframe_receive_session_push_packet(r, junk, sizeof junk, 0, &pushed), SFRAME_OK);
+    CHECK(pushed == SFRAME_RTP_FRAME_READY);
+    CHECK_STATUS(sframe_receive_session_poll(r, small, sizeof small, 0, &e), SFRAME_OK);
+    CHECK(e.kind == SFRAME_SESSION_FAILED && e.error == SFRAME_ERR_MALFORMED_FRAME && !e.has_kid &&
+          e.ssrc == 9);
+    sframe_receive_session_free(r);
     sframe_receive_session_free(NULL);
     sframe_send_stream_free(s);
     sframe_send_stream_free(NULL);
