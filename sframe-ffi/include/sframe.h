@@ -177,6 +177,42 @@
 #define SFRAME_RTP_CONSUMED_MEMORY 8192
 
 /**
+ * Packets one stream of a `SframeReceiveSession` stores for reassembly.
+ */
+#define SFRAME_SESSION_MAX_PACKETS 1024
+
+/**
+ * Payload bytes one stream stores for reassembly; also the largest frame, so an `out` of this
+ * size always suffices for `sframe_receive_session_poll`.
+ */
+#define SFRAME_SESSION_MAX_FRAME_SIZE (1024 * 1024)
+
+/**
+ * Frames one stream keeps while they wait for their key (RFC 9605 §4.4.4).
+ */
+#define SFRAME_SESSION_WAIT_FRAMES 64
+
+/**
+ * Bytes one stream keeps while frames wait for their key.
+ */
+#define SFRAME_SESSION_WAIT_BYTES (1024 * 1024)
+
+/**
+ * KIDs a session remembers: keys in use plus removed KIDs (whose frames then fail).
+ */
+#define SFRAME_SESSION_MAX_KIDS 16
+
+/**
+ * Most streams (SSRCs) `sframe_receive_session_new` accepts as `max_streams`.
+ */
+#define SFRAME_SESSION_MAX_STREAMS 64
+
+/**
+ * `max_wait_ms` for no age limit: waiting frames leave only when pushed out by newer ones.
+ */
+#define SFRAME_SESSION_NO_MAX_WAIT UINT64_MAX
+
+/**
  * The result of every fallible call. `SFRAME_OK` (0) is success; everything else is an error.
  *
  * Values 1..=19 are the core library's errors (same meaning in every binding; new core errors
@@ -398,12 +434,60 @@ enum SframeRtpPushed
      * a re-synchronisation.
      */
     SFRAME_RTP_TOO_FAR_AHEAD = 4,
+    /**
+     * Ignored by `sframe_receive_session_push_packet` only: a packet of a new SSRC while
+     * every stream slot of the session holds a stream that authenticated a frame.
+     */
+    SFRAME_RTP_STREAM_REFUSED = 5,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
 typedef enum SframeRtpPushed SframeRtpPushed;
 #else
 typedef uint32_t SframeRtpPushed;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What `sframe_receive_session_poll` reports.
+ */
+enum SframeSessionEventKind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Nothing to do: poll again after the next packet or key.
+     */
+    SFRAME_SESSION_NONE = 0,
+    /**
+     * A frame authenticated: its plaintext is `out[0..len]`.
+     */
+    SFRAME_SESSION_FRAME = 1,
+    /**
+     * The first frame of stream `ssrc` that authenticated under the key added as `kid`;
+     * `first` if it is the first stream of the session to do so (once every peer's SSRCs
+     * reported it, an older key can be removed).
+     */
+    SFRAME_SESSION_KEY_AUTHENTICATED = 2,
+    /**
+     * A complete frame of `ssrc` waits for the key `kid` (unauthenticated: whatever the
+     * packet says), counter `counter`: the application may ask for that key.
+     */
+    SFRAME_SESSION_AWAITING_KEY = 3,
+    /**
+     * A frame of `ssrc` was dropped; `error` says why (AUTHENTICATION_FAILED, REPLAY,
+     * UNKNOWN_KEY_ID for a removed KID or a frame that cannot wait, MALFORMED_FRAME,
+     * BUFFER_TOO_SMALL for an `out` shorter than the frame, KEY_USAGE_LIMIT); `kid` is the
+     * frame's if `has_kid`.
+     */
+    SFRAME_SESSION_FAILED = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum SframeSessionEventKind SframeSessionEventKind;
+#else
+typedef uint32_t SframeSessionEventKind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -523,6 +607,23 @@ typedef uint32_t SframeSdpReason;
 #endif // __cplusplus
 
 /**
+ * Opaque receive session: RTP packets of any SSRC in (up to `max_streams` streams), events
+ * and decrypted frames out; keys by KID added and removed at any time; frames that arrive
+ * before their key wait for it. Memory is fixed at creation: per stream slot a reassembly
+ * buffer of `SFRAME_SESSION_MAX_PACKETS` packets and `SFRAME_SESSION_MAX_FRAME_SIZE` bytes
+ * and a wait buffer of `SFRAME_SESSION_WAIT_FRAMES` frames and `SFRAME_SESSION_WAIT_BYTES`
+ * bytes (`sframe_receive_session_stats` reports `slot_bytes`, the exact size of one slot),
+ * and a table of `SFRAME_SESSION_MAX_KIDS` KIDs: about 2.1 MiB per stream slot (2,160,088
+ * bytes measured on x86_64 Linux with the default backend). A packet of a new SSRC when all slots are
+ * taken evicts the stream that never authenticated a frame and was quiet longest, or is
+ * refused (`SFRAME_RTP_STREAM_REFUSED`) if every stream authenticated. One cipher suite per
+ * session: where audio and video use different suites, use one session per media section.
+ * Create with `sframe_receive_session_new`, free with `sframe_receive_session_free`. Use from
+ * one thread at a time.
+ */
+typedef struct SframeReceiveSession SframeReceiveSession;
+
+/**
  * Opaque receiver: holds keys by KID and unprotects frames from any number of senders
  * (create with `sframe_receiver_new`, free with `sframe_receiver_free`). Use from one thread
  * at a time (see the header comment).
@@ -537,6 +638,16 @@ typedef struct SframeReceiver SframeReceiver;
  * thread at a time.
  */
 typedef struct SframeRtpDepacketizer SframeRtpDepacketizer;
+
+/**
+ * Opaque send stream: one SSRC's sending side (an SFrame sender with one KID at a time, its
+ * per-SSRC key derivation and ratchet, and an RTP packetizer that writes whole RTP packets
+ * with sequence numbers). Create with `sframe_send_stream_new`, free with
+ * `sframe_send_stream_free`. Use from one thread at a time. Key material is claimed as a
+ * sender's is: a second live stream or sender on the same thread given the same key (same
+ * base key, KID and, with per-SSRC keys, SSRC) is refused with KEY_IN_USE.
+ */
+typedef struct SframeSendStream SframeSendStream;
 
 /**
  * Opaque sender: protects frames under one key at a time (create with `sframe_sender_new`,
@@ -860,6 +971,388 @@ typedef struct {
      */
     SframeSdpBundleConflict conflict;
 } SframeSdpOutcome;
+
+/**
+ * The settings of a `SframeSendStream`, fixed at `sframe_send_stream_new`.
+ */
+typedef struct {
+    /**
+     * The cipher suite, 1..8.
+     */
+    uint16_t cipher_suite;
+    /**
+     * The stream's SSRC: written in every packet, and the salt of its per-SSRC key (§7).
+     */
+    uint32_t ssrc;
+    /**
+     * The RTP payload type of the protected media, 0..127.
+     */
+    uint8_t payload_type;
+    /**
+     * Per-packet SFrame (§5.1.2, T bit set: `media` is one media RTP payload) instead of
+     * per-frame (§5.1.1: `media` is one encoded frame).
+     */
+    bool per_packet;
+    /**
+     * Largest RTP payload, descriptor included (the MTU minus RTP header and transport).
+     */
+    size_t max_payload_len;
+    /**
+     * Whether keys given to the stream are session base keys from which it derives its own
+     * (§7: `HKDF(salt = BE32(ssrc), IKM = base_key, info = "SFrame 1.0 RTP Stream")`).
+     */
+    bool per_ssrc_keys;
+    /**
+     * The sequence number of the first packet (RFC 3550 §5.1: a random value).
+     */
+    uint16_t first_sequence;
+} SframeSendStreamConfig;
+
+/**
+ * What `sframe_send_stream_send_frame` wrote.
+ */
+typedef struct {
+    /**
+     * Bytes written to `out`: the packets, back to back.
+     */
+    size_t len;
+    /**
+     * Number of packets; their lengths are `packet_lens[0..packets]`.
+     */
+    size_t packets;
+    /**
+     * The KID the frame was protected under.
+     */
+    uint64_t kid;
+    /**
+     * The frame's SFrame counter.
+     */
+    uint64_t counter;
+    /**
+     * The sequence number of the first packet.
+     */
+    uint16_t first_sequence;
+} SframeSentFrame;
+
+/**
+ * Counters of a send stream.
+ */
+typedef struct {
+    /**
+     * Frames protected and packetized.
+     */
+    uint64_t frames;
+    /**
+     * RTP packets written.
+     */
+    uint64_t packets;
+    /**
+     * Media bytes protected.
+     */
+    uint64_t media_bytes;
+    /**
+     * RTP bytes written (headers included).
+     */
+    uint64_t rtp_bytes;
+    /**
+     * The sequence number of the next packet.
+     */
+    uint16_t next_sequence;
+} SframeSendStats;
+
+/**
+ * One event of `sframe_receive_session_poll`; which fields are set depends on `kind`.
+ */
+typedef struct {
+    /**
+     * What happened.
+     */
+    SframeSessionEventKind kind;
+    /**
+     * The stream (every kind but NONE).
+     */
+    uint32_t ssrc;
+    /**
+     * FRAME: the KID it authenticated under; KEY_AUTHENTICATED: the KID the key was added
+     * as; AWAITING_KEY: the KID it waits for; FAILED: the frame's KID if `has_kid`.
+     */
+    uint64_t kid;
+    /**
+     * Whether `kid` is set (false only for FAILED frames without an SFrame header, and NONE).
+     */
+    bool has_kid;
+    /**
+     * FRAME, AWAITING_KEY: the frame's SFrame counter.
+     */
+    uint64_t counter;
+    /**
+     * FRAME: plaintext length at the start of `out`.
+     */
+    size_t len;
+    /**
+     * FRAME: the RTP timestamp.
+     */
+    uint32_t timestamp;
+    /**
+     * FRAME: the sequence number of its first packet.
+     */
+    uint16_t first_sequence;
+    /**
+     * FRAME: the payload type.
+     */
+    uint8_t payload_type;
+    /**
+     * FRAME: the marker bit of its last packet.
+     */
+    bool marker;
+    /**
+     * FRAME: the T bit (the plaintext is one media RTP payload).
+     */
+    bool per_packet;
+    /**
+     * FRAME: whether it waited for its key.
+     */
+    bool from_buffer;
+    /**
+     * KEY_AUTHENTICATED: the first stream of the session under this key.
+     */
+    bool first;
+    /**
+     * FAILED: why; SFRAME_OK for the other kinds.
+     */
+    SframeStatus error;
+} SframeSessionEvent;
+
+/**
+ * Frames that failed, by reason.
+ */
+typedef struct {
+    /**
+     * AUTHENTICATION_FAILED.
+     */
+    uint64_t authentication;
+    /**
+     * REPLAY.
+     */
+    uint64_t replay;
+    /**
+     * UNKNOWN_KEY_ID: under a removed KID, or no key and no room to wait.
+     */
+    uint64_t unknown_key;
+    /**
+     * MALFORMED_FRAME.
+     */
+    uint64_t malformed;
+    /**
+     * KEY_USAGE_LIMIT.
+     */
+    uint64_t usage_limit;
+    /**
+     * Anything else (e.g. BUFFER_TOO_SMALL).
+     */
+    uint64_t other;
+} SframeSessionFailures;
+
+/**
+ * The state and counters of one stream (SSRC) of a session.
+ */
+typedef struct {
+    /**
+     * The SSRC.
+     */
+    uint32_t ssrc;
+    /**
+     * Whether a frame authenticated on it (such a stream is never evicted).
+     */
+    bool authenticated;
+    /**
+     * The reassembly counters (packets, duplicates, late, evicted, frames, ...).
+     */
+    SframeRtpStats packets;
+    /**
+     * Packets stored for reassembly now.
+     */
+    size_t stored_packets;
+    /**
+     * Payload bytes stored for reassembly now.
+     */
+    size_t stored_bytes;
+    /**
+     * Complete frames reassembled.
+     */
+    uint64_t frames_in;
+    /**
+     * Their SFrame bytes.
+     */
+    uint64_t bytes_in;
+    /**
+     * Frames authenticated and delivered.
+     */
+    uint64_t frames_out;
+    /**
+     * Plaintext bytes delivered.
+     */
+    uint64_t bytes_out;
+    /**
+     * Frames that failed.
+     */
+    SframeSessionFailures failures;
+    /**
+     * Frames that went to wait for their key.
+     */
+    uint64_t waited;
+    /**
+     * Waiting frames released once their key came.
+     */
+    uint64_t released;
+    /**
+     * Waiting frames pushed out by newer ones.
+     */
+    uint64_t dropped_overflow;
+    /**
+     * Waiting frames older than `max_wait_ms`.
+     */
+    uint64_t dropped_expired;
+    /**
+     * Frames too big to wait.
+     */
+    uint64_t dropped_too_big;
+    /**
+     * Waiting frames dropped because their key was removed.
+     */
+    uint64_t dropped_removed;
+    /**
+     * Frames waiting now.
+     */
+    size_t waiting;
+    /**
+     * Bytes waiting now.
+     */
+    size_t waiting_bytes;
+    /**
+     * Keys the stream decrypts with.
+     */
+    size_t keys;
+} SframeStreamStats;
+
+/**
+ * Frame counters of one KID, or of the KIDs the session has no entry for.
+ */
+typedef struct {
+    /**
+     * Complete frames that arrived under the KID.
+     */
+    uint64_t frames_in;
+    /**
+     * Their SFrame bytes.
+     */
+    uint64_t bytes_in;
+    /**
+     * Frames authenticated and delivered.
+     */
+    uint64_t frames;
+    /**
+     * Plaintext bytes delivered.
+     */
+    uint64_t bytes;
+    /**
+     * Frames that failed.
+     */
+    SframeSessionFailures failures;
+    /**
+     * Frames that went to wait for the key.
+     */
+    uint64_t waited;
+    /**
+     * Waiting frames released once the key came.
+     */
+    uint64_t released;
+    /**
+     * Waiting frames dropped (pushed out, too old, too big, key or stream removed).
+     */
+    uint64_t dropped;
+} SframeKidCounters;
+
+/**
+ * What a session knows about one KID of its table.
+ */
+typedef struct {
+    /**
+     * The KID the key was added as.
+     */
+    uint64_t kid;
+    /**
+     * Whether the key is in use (false: removed, remembered so that its frames fail).
+     */
+    bool active;
+    /**
+     * Whether it is a ratcheting key (added with `sframe_receive_session_add_ratcheting_key`).
+     */
+    bool ratcheting;
+    /**
+     * Whether a frame authenticated under it.
+     */
+    bool authenticated;
+    /**
+     * On how many of the current streams a frame authenticated under it.
+     */
+    uint32_t streams_authenticated;
+    /**
+     * Frames waiting for it now, over all streams.
+     */
+    size_t waiting;
+    /**
+     * The counters.
+     */
+    SframeKidCounters counters;
+} SframeKidStats;
+
+/**
+ * Session-wide counters.
+ */
+typedef struct {
+    /**
+     * Streams now.
+     */
+    size_t streams;
+    /**
+     * Stream slots (`max_streams`).
+     */
+    size_t capacity;
+    /**
+     * Bytes of one stream slot (reassembly and wait buffers, records, receiver), allocated
+     * `capacity` times at creation.
+     */
+    size_t slot_bytes;
+    /**
+     * Keys in use.
+     */
+    size_t keys_active;
+    /**
+     * Removed KIDs still remembered.
+     */
+    size_t keys_removed;
+    /**
+     * Packets of new SSRCs refused because every slot held an authenticated stream.
+     */
+    uint64_t ssrcs_refused;
+    /**
+     * Streams that never authenticated a frame, evicted for a new SSRC.
+     */
+    uint64_t streams_evicted;
+    /**
+     * Packets that were not RTP, had no descriptor, or a payload too large.
+     */
+    uint64_t packets_malformed;
+    /**
+     * Keys a new stream could not install.
+     */
+    uint64_t key_install_failures;
+    /**
+     * Frames under KIDs the session has no entry for.
+     */
+    SframeKidCounters unknown_kids;
+} SframeSessionStats;
 
 /**
  * Sizes of one cipher suite (RFC 9605 §4.5, Table 1).
@@ -1688,6 +2181,303 @@ SframeStatus sframe_sdp_check_answer(const char *offer,
                                      size_t outcomes_cap,
                                      size_t *outcomes_len,
                                      SframeSdpErrorDetail *detail);
+
+/**
+ * Creates a send stream with `*config` and no key: writes it to `*out` (NULL on error).
+ * Errors: NULL_POINTER, UNSUPPORTED_CIPHER_SUITE, INVALID_CONFIG (payload type over 127, or
+ * `max_payload_len` < 2).
+ *
+ * # Safety
+ * `config` is NULL or readable; `out` is NULL or writable.
+ */
+SframeStatus sframe_send_stream_new(const SframeSendStreamConfig *config,
+                                    SframeSendStream **out);
+
+/**
+ * Frees a send stream and zeroizes its keys. NULL is a no-op.
+ *
+ * # Safety
+ * `s` is NULL or a pointer from `sframe_send_stream_new` not freed before.
+ */
+void sframe_send_stream_free(SframeSendStream *s);
+
+/**
+ * Makes `kid` with `base_key` the current key (RFC 9605 §4.4.2; with per-SSRC keys the
+ * stream's §7 key is derived from `base_key` first). Counter rules are the sender's
+ * (`sframe_sender_set_key`): a new key starts at 0, a key this stream used before resumes.
+ * Errors (nothing changed): NULL_POINTER, INVALID_KEY (under 16 bytes, or over 64 with
+ * per-SSRC keys), KEY_IN_USE.
+ *
+ * # Safety
+ * `s` is NULL or a live send stream; `base_key` is NULL or readable for `base_key_len`
+ * bytes.
+ */
+SframeStatus sframe_send_stream_set_key(SframeSendStream *s,
+                                        uint64_t kid,
+                                        const uint8_t *base_key,
+                                        size_t base_key_len);
+
+/**
+ * Starts a §5.1 ratchet chain (KID `generation << ratchet_bits`, step 0; written to `*kid`
+ * if not NULL). With per-SSRC keys the chain starts from the stream's §7 key (draft §8):
+ * every stream ratchets in step with the same KIDs and its own keys. Receivers add it with
+ * `sframe_receive_session_add_ratcheting_key`. Errors: NULL_POINTER, INVALID_KEY,
+ * KEY_IN_USE, INVALID_CONFIG (`ratchet_bits` not 2..63, generation too large).
+ *
+ * # Safety
+ * `s` is NULL or a live send stream; `base_key` is NULL or readable for `base_key_len`
+ * bytes; `kid` is NULL or writable.
+ */
+SframeStatus sframe_send_stream_set_ratcheting_key(SframeSendStream *s,
+                                                   uint8_t ratchet_bits,
+                                                   uint64_t generation,
+                                                   const uint8_t *base_key,
+                                                   size_t base_key_len,
+                                                   uint64_t *kid);
+
+/**
+ * Ratchets the stream's chain one step (§5.1) and writes the new KID to `*kid` (if not
+ * NULL). Errors: NULL_POINTER, NO_KEY (no chain), COUNTER_EXHAUSTED, KEY_IN_USE.
+ *
+ * # Safety
+ * `s` is NULL or a live send stream; `kid` is NULL or writable.
+ */
+SframeStatus sframe_send_stream_ratchet(SframeSendStream *s,
+                                        uint64_t *kid);
+
+/**
+ * Writes the current KID to `*kid`. Errors: NULL_POINTER, NO_KEY.
+ *
+ * # Safety
+ * `s` is NULL or a live send stream; `kid` is NULL or writable.
+ */
+SframeStatus sframe_send_stream_key_id(const SframeSendStream *s,
+                                       uint64_t *kid);
+
+/**
+ * Writes the counter the next frame will carry to `*ctr`.
+ * Errors: NULL_POINTER, NO_KEY, COUNTER_EXHAUSTED.
+ *
+ * # Safety
+ * `s` is NULL or a live send stream; `ctr` is NULL or writable.
+ */
+SframeStatus sframe_send_stream_next_counter(const SframeSendStream *s,
+                                             uint64_t *ctr);
+
+/**
+ * The bytes `out` of `sframe_send_stream_send_frame` needs for a `media_len`-byte frame.
+ * 0 if `s` is NULL.
+ *
+ * # Safety
+ * `s` is NULL or a live send stream.
+ */
+size_t sframe_send_stream_max_packets_len(const SframeSendStream *s,
+                                          size_t media_len);
+
+/**
+ * The most packets a `media_len`-byte frame becomes: the entries `packet_lens` of
+ * `sframe_send_stream_send_frame` needs. 0 if `s` is NULL.
+ *
+ * # Safety
+ * `s` is NULL or a live send stream.
+ */
+size_t sframe_send_stream_max_packet_count(const SframeSendStream *s,
+                                           size_t media_len);
+
+/**
+ * SFrame bytes per-packet mode adds to a media payload (§5.1.2: descriptor, longest header,
+ * tag). 0 if `s` is NULL.
+ *
+ * # Safety
+ * `s` is NULL or a live send stream.
+ */
+size_t sframe_send_stream_overhead(const SframeSendStream *s);
+
+/**
+ * The largest media payload a media packetizer should produce so that, protected per
+ * packet, it fits one RTP payload of `max_payload_len` bytes (§5.1.2). 0 if `s` is NULL.
+ *
+ * # Safety
+ * `s` is NULL or a live send stream.
+ */
+size_t sframe_send_stream_max_media_payload_len(const SframeSendStream *s);
+
+/**
+ * Protects `media` under the current key and writes its RTP packets back to back into `out`
+ * (the stream's payload type, SSRC and next sequence numbers, `timestamp`, and the marker
+ * bit on the last packet if `marker`), and the length of each packet to
+ * `packet_lens[0..sent->packets]`: send `out[0..packet_lens[0])`, then the next, in order.
+ * No allocation. `out` needs `sframe_send_stream_max_packets_len(s, media_len)` bytes and
+ * `packet_lens` `sframe_send_stream_max_packet_count(s, media_len)` entries, both checked
+ * first: if either is short, BUFFER_TOO_SMALL with nothing written and no counter or
+ * sequence number used. On any error `*sent` is zeroed.
+ * Errors: NULL_POINTER, BUFFER_TOO_SMALL, NO_KEY, COUNTER_EXHAUSTED, KEY_USAGE_LIMIT,
+ * INVALID_ARGUMENT.
+ *
+ * # Safety
+ * `s` is NULL or a live send stream; `media` is NULL or readable for `media_len` bytes;
+ * `out` is NULL or writable for `out_cap` bytes; `packet_lens` is NULL or writable for
+ * `packet_lens_cap` entries and does not overlap `out`; `sent` is NULL or writable.
+ */
+SframeStatus sframe_send_stream_send_frame(SframeSendStream *s,
+                                           const uint8_t *media,
+                                           size_t media_len,
+                                           uint32_t timestamp,
+                                           bool marker,
+                                           uint8_t *out,
+                                           size_t out_cap,
+                                           size_t *packet_lens,
+                                           size_t packet_lens_cap,
+                                           SframeSentFrame *sent);
+
+/**
+ * Writes the stream's counters and next sequence number to `*stats`. Errors: NULL_POINTER.
+ *
+ * # Safety
+ * `s` is NULL or a live send stream; `stats` is NULL or writable.
+ */
+SframeStatus sframe_send_stream_stats(const SframeSendStream *s,
+                                      SframeSendStats *stats);
+
+/**
+ * Creates a receive session for `cipher_suite` (1..8, default receiver settings: replay
+ * window `SFRAME_DEFAULT_REPLAY_WINDOW`) with `max_streams` stream slots
+ * (1..`SFRAME_SESSION_MAX_STREAMS`), per-SSRC keys (§7) if `per_ssrc_keys`, and frames
+ * waiting at most `max_wait_ms` for their key (in the unit of the `now_ms` arguments;
+ * `SFRAME_SESSION_NO_MAX_WAIT` for no limit). Writes it to `*out` (NULL on error). All its
+ * memory is allocated here, on the heap (see `SframeReceiveSession`); nothing after. The
+ * slots are built on a short-lived thread of the library's own, with a stack large enough
+ * for them in any build, so this works from threads with small stacks.
+ * Errors: NULL_POINTER, UNSUPPORTED_CIPHER_SUITE, INVALID_CONFIG (`max_streams` out of
+ * range), PANIC (also if that thread cannot be started).
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+SframeStatus sframe_receive_session_new(uint16_t cipher_suite,
+                                        bool per_ssrc_keys,
+                                        size_t max_streams,
+                                        uint64_t max_wait_ms,
+                                        SframeReceiveSession **out);
+
+/**
+ * Frees a receive session, zeroizing its keys. NULL is a no-op.
+ *
+ * # Safety
+ * `r` is NULL or a pointer from `sframe_receive_session_new` not freed before.
+ */
+void sframe_receive_session_free(SframeReceiveSession *r);
+
+/**
+ * Adds the key `base_key` for `kid` (with per-SSRC keys, each stream derives its own). Frames
+ * waiting for `kid` come out of the next polls. The same key again changes nothing; other
+ * material under a KID in use replaces it (give new material a new KID).
+ * Errors (nothing changed): NULL_POINTER, INVALID_KEY (under 16 bytes, or over 64 with
+ * per-SSRC keys), STALE_EPOCH (a KID this session removed: use a new KID), KEY_STORE_FULL
+ * (`SFRAME_SESSION_MAX_KIDS` KIDs in use).
+ *
+ * # Safety
+ * `r` is NULL or a live session; `base_key` is NULL or readable for `base_key_len` bytes.
+ */
+SframeStatus sframe_receive_session_add_key(SframeReceiveSession *r,
+                                            uint64_t kid,
+                                            const uint8_t *base_key,
+                                            size_t base_key_len);
+
+/**
+ * Adds a ratcheting sender's key (§5.1; with per-SSRC keys, draft §8): `kid` built with
+ * `ratchet_bits` and the base key of that step; frames of later steps of its generation
+ * decrypt too and count as this key's. Errors: as `sframe_receive_session_add_key`, and
+ * INVALID_CONFIG (`ratchet_bits` not 2..63).
+ *
+ * # Safety
+ * As `sframe_receive_session_add_key`.
+ */
+SframeStatus sframe_receive_session_add_ratcheting_key(SframeReceiveSession *r,
+                                                       uint8_t ratchet_bits,
+                                                       uint64_t kid,
+                                                       const uint8_t *base_key,
+                                                       size_t base_key_len);
+
+/**
+ * Removes the key added as `kid` (zeroized): later frames under it fail (UNKNOWN_KEY_ID
+ * events), frames waiting for it are dropped, and the KID cannot be added again while the
+ * session remembers it. Errors: NULL_POINTER, UNKNOWN_KEY_ID (no key in use under `kid`).
+ *
+ * # Safety
+ * `r` is NULL or a live session.
+ */
+SframeStatus sframe_receive_session_remove_key(SframeReceiveSession *r,
+                                               uint64_t kid);
+
+/**
+ * Takes one received RTP packet (whole: header, payload, padding) at time `now_ms`, and
+ * writes what happened to `*result` (if not NULL). Then call `sframe_receive_session_poll`
+ * until it reports NONE. Errors, nothing stored: NULL_POINTER, MALFORMED_FRAME (not RTP, or
+ * no descriptor), BUFFER_TOO_SMALL (payload over `SFRAME_SESSION_MAX_FRAME_SIZE`),
+ * INVALID_ARGUMENT.
+ *
+ * # Safety
+ * `r` is NULL or a live session; `packet` is NULL or readable for `packet_len` bytes;
+ * `result` is NULL or writable.
+ */
+SframeStatus sframe_receive_session_push_packet(SframeReceiveSession *r,
+                                                const uint8_t *packet,
+                                                size_t packet_len,
+                                                uint64_t now_ms,
+                                                SframeRtpPushed *result);
+
+/**
+ * Does at most one frame's work and writes the event to `*event`: kind NONE when there is
+ * nothing to do. A FRAME's plaintext is `out[0..event->len]` (`SFRAME_SESSION_MAX_FRAME_SIZE`
+ * bytes always suffice; a shorter `out` fails larger frames with a FAILED event, error
+ * BUFFER_TOO_SMALL). A frame that fails is an event, not an error status. Frames that waited
+ * longer than `max_wait_ms` at `now_ms` are dropped first. Call until NONE after every
+ * packet and key change. Errors: NULL_POINTER, INVALID_ARGUMENT.
+ *
+ * # Safety
+ * `r` is NULL or a live session; `out` is NULL or writable for `out_cap` bytes; `event` is
+ * NULL or writable.
+ */
+SframeStatus sframe_receive_session_poll(SframeReceiveSession *r,
+                                         uint8_t *out,
+                                         size_t out_cap,
+                                         uint64_t now_ms,
+                                         SframeSessionEvent *event);
+
+/**
+ * Writes the state and counters of stream `ssrc` to `*stats` and whether there is such a
+ * stream to `*found` (`*stats` unchanged if not). Errors: NULL_POINTER.
+ *
+ * # Safety
+ * `r` is NULL or a live session; `stats` and `found` are NULL or writable.
+ */
+SframeStatus sframe_receive_session_stream_stats(const SframeReceiveSession *r,
+                                                 uint32_t ssrc,
+                                                 SframeStreamStats *stats,
+                                                 bool *found);
+
+/**
+ * Writes what the session knows about `kid` (a key in use or a removed KID it remembers) to
+ * `*stats` and whether it knows it to `*found` (`*stats` unchanged if not).
+ * Errors: NULL_POINTER.
+ *
+ * # Safety
+ * `r` is NULL or a live session; `stats` and `found` are NULL or writable.
+ */
+SframeStatus sframe_receive_session_kid_stats(const SframeReceiveSession *r,
+                                              uint64_t kid,
+                                              SframeKidStats *stats,
+                                              bool *found);
+
+/**
+ * Writes the session-wide counters to `*stats`. Errors: NULL_POINTER.
+ *
+ * # Safety
+ * `r` is NULL or a live session; `stats` is NULL or writable.
+ */
+SframeStatus sframe_receive_session_stats(const SframeReceiveSession *r,
+                                          SframeSessionStats *stats);
 
 /**
  * Writes the sizes of `cipher_suite` to `*info`.

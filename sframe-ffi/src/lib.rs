@@ -57,6 +57,7 @@ mod keymgmt;
 mod rtp;
 
 mod sdp;
+mod session;
 
 mod util;
 
@@ -68,6 +69,7 @@ pub use receiver::*;
 pub use rtp::*;
 pub use sdp::*;
 pub use sender::*;
+pub use session::*;
 pub use status::*;
 pub use util::*;
 

@@ -74,6 +74,20 @@ pub enum SframeRtpPushed {
     /// Ignored: `SFRAME_RTP_MAX_DROPOUT` or more sequence numbers ahead of the newest, and not
     /// a re-synchronisation.
     SFRAME_RTP_TOO_FAR_AHEAD = 4,
+    /// Ignored by `sframe_receive_session_push_packet` only: a packet of a new SSRC while
+    /// every stream slot of the session holds a stream that authenticated a frame.
+    SFRAME_RTP_STREAM_REFUSED = 5,
+}
+
+/// The C value of the core's depacketizer outcome.
+pub(crate) fn pushed(p: Pushed) -> SframeRtpPushed {
+    match p {
+        Pushed::Buffered => SframeRtpPushed::SFRAME_RTP_BUFFERED,
+        Pushed::FrameReady => SframeRtpPushed::SFRAME_RTP_FRAME_READY,
+        Pushed::Duplicate => SframeRtpPushed::SFRAME_RTP_DUPLICATE,
+        Pushed::Late => SframeRtpPushed::SFRAME_RTP_LATE,
+        Pushed::TooFarAhead => SframeRtpPushed::SFRAME_RTP_TOO_FAR_AHEAD,
+    }
 }
 
 /// A decrypted frame from `sframe_rtp_depacketizer_pop`: the plaintext is `out[0..len]`.
@@ -253,13 +267,7 @@ pub unsafe extern "C" fn sframe_rtp_depacketizer_push(
     guard(|| {
         // SAFETY: caller's contract.
         let (d, packet) = unsafe { (handle_mut(d)?, input(packet, packet_len)?) };
-        let pushed = match d.inner.push(packet)? {
-            Pushed::Buffered => SframeRtpPushed::SFRAME_RTP_BUFFERED,
-            Pushed::FrameReady => SframeRtpPushed::SFRAME_RTP_FRAME_READY,
-            Pushed::Duplicate => SframeRtpPushed::SFRAME_RTP_DUPLICATE,
-            Pushed::Late => SframeRtpPushed::SFRAME_RTP_LATE,
-            Pushed::TooFarAhead => SframeRtpPushed::SFRAME_RTP_TOO_FAR_AHEAD,
-        };
+        let pushed = pushed(d.inner.push(packet)?);
         // SAFETY: NULL or writable (caller's contract).
         unsafe { store(result, pushed) };
         Ok(())
@@ -438,6 +446,86 @@ mod tests {
                     sframe_rtp_depacketizer_free(d);
                 }
                 assert_eq!(stats.packets, 1);
+                // The session constructors and a first use of each: a send stream sends a
+                // frame, a receive session (its slots are 2 MiB each) takes its packet, adds
+                // the key and decrypts.
+                let mut rs = null_mut();
+                let mut ss = null_mut();
+                let config = SframeSendStreamConfig {
+                    cipher_suite: 6,
+                    ssrc: 5,
+                    payload_type: 96,
+                    per_packet: false,
+                    max_payload_len: 1200,
+                    per_ssrc_keys: true,
+                    first_sequence: 9,
+                };
+                let key = [4u8; 32];
+                let mut wire = vec![0u8; 2048];
+                let mut lens = [0usize; 2];
+                let mut sent = SframeSentFrame::default();
+                let mut out = vec![0u8; 64];
+                let mut event = std::mem::MaybeUninit::<SframeSessionEvent>::uninit();
+                // SAFETY: live objects and valid buffers.
+                unsafe {
+                    assert_eq!(
+                        sframe_receive_session_new(6, true, 4, 1000, &mut rs),
+                        SframeStatus::SFRAME_OK
+                    );
+                    assert_eq!(
+                        sframe_send_stream_new(&config, &mut ss),
+                        SframeStatus::SFRAME_OK
+                    );
+                    assert_eq!(
+                        sframe_send_stream_set_key(ss, 1, key.as_ptr(), key.len()),
+                        SframeStatus::SFRAME_OK
+                    );
+                    let media = b"media";
+                    let st = sframe_send_stream_send_frame(
+                        ss,
+                        media.as_ptr(),
+                        media.len(),
+                        90,
+                        true,
+                        wire.as_mut_ptr(),
+                        wire.len(),
+                        lens.as_mut_ptr(),
+                        lens.len(),
+                        &mut sent,
+                    );
+                    assert_eq!(st, SframeStatus::SFRAME_OK);
+                    assert_eq!((sent.packets, sent.first_sequence), (1, 9));
+                    assert_eq!(
+                        sframe_receive_session_push_packet(
+                            rs,
+                            wire.as_ptr(),
+                            lens[0],
+                            0,
+                            &mut pushed
+                        ),
+                        SframeStatus::SFRAME_OK
+                    );
+                    assert_eq!(pushed, SframeRtpPushed::SFRAME_RTP_FRAME_READY);
+                    assert_eq!(
+                        sframe_receive_session_add_key(rs, 1, key.as_ptr(), key.len()),
+                        SframeStatus::SFRAME_OK
+                    );
+                    assert_eq!(
+                        sframe_receive_session_poll(
+                            rs,
+                            out.as_mut_ptr(),
+                            out.len(),
+                            0,
+                            event.as_mut_ptr()
+                        ),
+                        SframeStatus::SFRAME_OK
+                    );
+                    let event = event.assume_init();
+                    assert_eq!(event.kind, SframeSessionEventKind::SFRAME_SESSION_FRAME);
+                    assert_eq!(&out[..event.len], media);
+                    sframe_send_stream_free(ss);
+                    sframe_receive_session_free(rs);
+                }
                 for suite in 1..=8u16 {
                     let s = sframe_sender_new(suite);
                     let r = sframe_receiver_new(suite);

@@ -1904,6 +1904,555 @@ static void test_sdp_errors_and_misuse(void) {
                                          SDP_FIREFOX_ANSWER_LEN, &required, 1, NULL, 2, &n, NULL),
                  SFRAME_ERR_NULL_POINTER);
     CHECK(n == 0);
+/* ---------------------------------------------------------------- RTP sessions */
+
+/* Packets of frames sent by a send stream, each copied into its own exactly-sized heap
+ * buffer (ASan sees overruns), so that tests can drop, reorder and duplicate them. */
+#define SESSION_MAX_PKTS 256
+typedef struct {
+    uint8_t *pkt[SESSION_MAX_PKTS];
+    size_t len[SESSION_MAX_PKTS];
+    size_t count;
+} SessionPackets;
+
+/* Sends one frame through `s` and appends its packets to `p`; returns the packet count. */
+static size_t session_send(SframeSendStream *s, const uint8_t *media, size_t media_len,
+                           uint32_t ts, SessionPackets *p, SframeSentFrame *sent_out) {
+    size_t cap = sframe_send_stream_max_packets_len(s, media_len);
+    size_t lens_cap = sframe_send_stream_max_packet_count(s, media_len);
+    uint8_t *out = malloc(cap);
+    size_t *lens = malloc(lens_cap * sizeof *lens);
+    SframeSentFrame sent;
+    CHECK(out != NULL && lens != NULL && cap > media_len && lens_cap > 0);
+    CHECK_STATUS(sframe_send_stream_send_frame(s, media, media_len, ts, true, out, cap, lens,
+                                               lens_cap, &sent),
+                 SFRAME_OK);
+    size_t at = 0;
+    for (size_t i = 0; i < sent.packets && p->count < SESSION_MAX_PKTS; i++) {
+        uint8_t *pkt = malloc(lens[i]);
+        memcpy(pkt, out + at, lens[i]);
+        p->pkt[p->count] = pkt;
+        p->len[p->count] = lens[i];
+        p->count++;
+        at += lens[i];
+    }
+    CHECK(at == sent.len);
+    if (sent_out) *sent_out = sent;
+    free(out);
+    free(lens);
+    return sent.packets;
+}
+
+static void session_packets_free(SessionPackets *p) {
+    for (size_t i = 0; i < p->count; i++) free(p->pkt[i]);
+    p->count = 0;
+}
+
+/* What a drain of a session saw. */
+typedef struct {
+    int frames, awaiting, key_auth, key_auth_first, failed, from_buffer;
+    SframeStatus last_error;
+    uint64_t last_counter[2]; /* per stream index (by SSRC order in the test) */
+} SessionSeen;
+
+/* Polls until NONE. Frame plaintexts must be `len` bytes of (counter + fill) & 0xff. */
+static void session_drain(SframeReceiveSession *r, uint64_t now, uint8_t fill, SessionSeen *seen,
+                          SframeSessionEvent *events, size_t events_cap, size_t *n_events) {
+    uint8_t *out = malloc(SFRAME_SESSION_MAX_FRAME_SIZE);
+    for (int guard = 0; guard < 10000; guard++) {
+        SframeSessionEvent e;
+        CHECK_STATUS(sframe_receive_session_poll(r, out, SFRAME_SESSION_MAX_FRAME_SIZE, now, &e),
+                     SFRAME_OK);
+        if (e.kind == SFRAME_SESSION_NONE) break;
+        if (events && n_events && *n_events < events_cap) events[(*n_events)++] = e;
+        switch (e.kind) {
+        case SFRAME_SESSION_FRAME: {
+            seen->frames++;
+            if (e.from_buffer) seen->from_buffer++;
+            CHECK(e.has_kid && e.error == SFRAME_OK && e.marker && e.len > 0);
+            int ok = 1;
+            for (size_t i = 0; i < e.len; i++) ok &= out[i] == (uint8_t)(e.counter + fill);
+            CHECK(ok);
+            break;
+        }
+        case SFRAME_SESSION_AWAITING_KEY: seen->awaiting++; break;
+        case SFRAME_SESSION_KEY_AUTHENTICATED:
+            seen->key_auth++;
+            if (e.first) seen->key_auth_first++;
+            break;
+        case SFRAME_SESSION_FAILED:
+            seen->failed++;
+            seen->last_error = e.error;
+            CHECK(e.error != SFRAME_OK);
+            break;
+        default: CHECK(0);
+        }
+    }
+    free(out);
+}
+
+static SframeSendStream *send_stream(uint16_t suite, uint32_t ssrc, size_t max_payload,
+                                     bool per_ssrc, uint16_t first_seq) {
+    SframeSendStreamConfig c = {suite, ssrc, 96, false, max_payload, per_ssrc, first_seq};
+    SframeSendStream *s = NULL;
+    CHECK_STATUS(sframe_send_stream_new(&c, &s), SFRAME_OK);
+    CHECK(s != NULL);
+    return s;
+}
+
+static SframeReceiveSession *receive_session(uint16_t suite, bool per_ssrc, size_t streams) {
+    SframeReceiveSession *r = NULL;
+    CHECK_STATUS(sframe_receive_session_new(suite, per_ssrc, streams, 2000, &r), SFRAME_OK);
+    CHECK(r != NULL);
+    return r;
+}
+
+/* Suites 6 (video: 5000-byte frames in 1100-byte payloads) and 8 (audio: 160-byte frames, one
+ * packet each), two SSRCs sharing one KID and base key with per-SSRC keys: packets lost,
+ * reordered and duplicated; every complete frame comes out once, the lost one never. */
+static void test_session_round_trip_loss_reorder(void) {
+    const struct { uint16_t suite; size_t frame_len, max_payload; } cases[] = {
+        {SFRAME_AES_256_CTR_HMAC_SHA512_80, 5000, 1100},
+        {SFRAME_AES_256_CTR_HMAC_SHA512_32, 160, 1100},
+    };
+    for (size_t c = 0; c < 2; c++) {
+        uint16_t suite = cases[c].suite;
+        size_t flen = cases[c].frame_len;
+        SframeSendStream *s[2] = {send_stream(suite, 0x1111u, cases[c].max_payload, true, 65530),
+                                  send_stream(suite, 0x2222u, cases[c].max_payload, true, 7)};
+        SframeReceiveSession *r = receive_session(suite, true, 4);
+        for (int i = 0; i < 2; i++)
+            CHECK_STATUS(sframe_send_stream_set_key(s[i], 42, KEY_B, sizeof KEY_B), SFRAME_OK);
+        CHECK_STATUS(sframe_receive_session_add_key(r, 42, KEY_B, sizeof KEY_B), SFRAME_OK);
+        uint8_t *media = malloc(flen);
+        SessionPackets p = {0};
+        size_t frame_start[2][4];
+        for (uint64_t f = 0; f < 4; f++)
+            for (int i = 0; i < 2; i++) {
+                frame_start[i][f] = p.count;
+                memset(media, (int)(f + 0x30), flen); /* fill 0x30: plaintext = counter + 0x30 */
+                SframeSentFrame sent;
+                session_send(s[i], media, flen, (uint32_t)(f * 3000), &p, &sent);
+                CHECK(sent.kid == 42 && sent.counter == f);
+            }
+        /* Push every packet in reverse order, twice over, except the first packet of stream
+         * 1's frame 2 (lost). */
+        SframeSessionEvent events[64];
+        size_t n_events = 0;
+        SessionSeen seen = {0};
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t k = p.count; k-- > 0;) {
+                if (k == frame_start[1][2]) continue;
+                SframeRtpPushed pushed = SFRAME_RTP_LATE;
+                CHECK_STATUS(sframe_receive_session_push_packet(r, p.pkt[k], p.len[k], 10, &pushed),
+                             SFRAME_OK);
+                CHECK(pass == 0 ? (pushed == SFRAME_RTP_BUFFERED || pushed == SFRAME_RTP_FRAME_READY)
+                                : pushed == SFRAME_RTP_DUPLICATE);
+                session_drain(r, 10, 0x30, &seen, events, 64, &n_events);
+            }
+        CHECK(seen.frames == 7 && seen.failed == 0 && seen.awaiting == 0);
+        CHECK(seen.key_auth == 2 && seen.key_auth_first == 1);
+        SframeStreamStats st;
+        bool found = false;
+        CHECK_STATUS(sframe_receive_session_stream_stats(r, 0x2222u, &st, &found), SFRAME_OK);
+        CHECK(found && st.ssrc == 0x2222u && st.authenticated && st.frames_out == 3);
+        CHECK(st.packets.duplicates > 0 && st.bytes_out == 3 * flen);
+        CHECK_STATUS(sframe_receive_session_stream_stats(r, 0x1111u, &st, &found), SFRAME_OK);
+        CHECK(found && st.frames_out == 4 && st.failures.authentication == 0);
+        SframeSessionStats ss;
+        CHECK_STATUS(sframe_receive_session_stats(r, &ss), SFRAME_OK);
+        CHECK(ss.streams == 2 && ss.capacity == 4 && ss.keys_active == 1);
+        CHECK(ss.slot_bytes >= SFRAME_SESSION_MAX_FRAME_SIZE + SFRAME_SESSION_WAIT_BYTES);
+        SframeKidStats ks;
+        CHECK_STATUS(sframe_receive_session_kid_stats(r, 42, &ks, &found), SFRAME_OK);
+        CHECK(found && ks.active && ks.authenticated && ks.streams_authenticated == 2);
+        CHECK(ks.counters.frames == 7 && !ks.ratcheting);
+        SframeSendStats sst;
+        CHECK_STATUS(sframe_send_stream_stats(s[0], &sst), SFRAME_OK);
+        CHECK(sst.frames == 4 && sst.packets == frame_start[1][0] * 4 &&
+              sst.next_sequence == (uint16_t)(65530 + sst.packets));
+        /* Without per-SSRC keys the same packets do not authenticate. */
+        SframeReceiveSession *plain = receive_session(suite, false, 4);
+        CHECK_STATUS(sframe_receive_session_add_key(plain, 42, KEY_B, sizeof KEY_B), SFRAME_OK);
+        SessionSeen bad = {0};
+        for (size_t k = 0; k < p.count; k++)
+            CHECK_STATUS(sframe_receive_session_push_packet(plain, p.pkt[k], p.len[k], 0, NULL),
+                         SFRAME_OK);
+        session_drain(plain, 0, 0x30, &bad, NULL, 0, NULL);
+        CHECK(bad.frames == 0 && bad.failed == 8 && bad.last_error == SFRAME_ERR_AUTHENTICATION_FAILED);
+        sframe_receive_session_free(plain);
+        session_packets_free(&p);
+        free(media);
+        sframe_receive_session_free(r);
+        sframe_send_stream_free(s[0]);
+        sframe_send_stream_free(s[1]);
+    }
+}
+
+/* A viewer that starts without the key: frames wait (AWAITING_KEY), come out of the buffer in
+ * order once the key is added, and KEY_AUTHENTICATED is reported once. */
+static void test_session_awaiting_key(void) {
+    uint16_t suite = SFRAME_AES_256_CTR_HMAC_SHA512_80;
+    SframeSendStream *s = send_stream(suite, 0xabcdu, 1000, true, 0);
+    SframeReceiveSession *r = receive_session(suite, true, 2);
+    CHECK_STATUS(sframe_send_stream_set_key(s, 9, KEY_A, sizeof KEY_A), SFRAME_OK);
+    uint8_t media[3000];
+    SessionPackets p = {0};
+    SframeSessionEvent ev[32];
+    size_t n = 0;
+    SessionSeen seen = {0};
+    for (uint64_t f = 0; f < 2; f++) {
+        memset(media, (int)(f + 1), sizeof media);
+        session_send(s, media, sizeof media, 0, &p, NULL);
+    }
+    for (size_t k = 0; k < p.count; k++)
+        CHECK_STATUS(sframe_receive_session_push_packet(r, p.pkt[k], p.len[k], 0, NULL), SFRAME_OK);
+    session_drain(r, 0, 1, &seen, ev, 32, &n);
+    CHECK(n == 2 && seen.awaiting == 2 && seen.frames == 0);
+    CHECK(ev[0].kind == SFRAME_SESSION_AWAITING_KEY && ev[0].kid == 9 && ev[0].counter == 0 &&
+          ev[0].ssrc == 0xabcdu);
+    SframeStreamStats st;
+    bool found = false;
+    CHECK_STATUS(sframe_receive_session_stream_stats(r, 0xabcdu, &st, &found), SFRAME_OK);
+    CHECK(found && st.waiting == 2 && st.waiting_bytes > 0 && !st.authenticated);
+    CHECK_STATUS(sframe_receive_session_add_key(r, 9, KEY_A, sizeof KEY_A), SFRAME_OK);
+    n = 0;
+    session_drain(r, 100, 1, &seen, ev, 32, &n);
+    CHECK(seen.frames == 2 && seen.from_buffer == 2 && seen.key_auth == 1 && seen.key_auth_first == 1);
+    CHECK(n == 3 && ev[0].kind == SFRAME_SESSION_FRAME && ev[0].counter == 0);
+    CHECK(ev[1].kind == SFRAME_SESSION_KEY_AUTHENTICATED && ev[1].kid == 9 && ev[1].first);
+    CHECK(ev[2].kind == SFRAME_SESSION_FRAME && ev[2].counter == 1 && ev[2].from_buffer);
+    /* The next frame does not wait, and the key is not reported again. */
+    memset(media, 3, sizeof media);
+    session_packets_free(&p);
+    session_send(s, media, sizeof media, 0, &p, NULL);
+    for (size_t k = 0; k < p.count; k++)
+        CHECK_STATUS(sframe_receive_session_push_packet(r, p.pkt[k], p.len[k], 200, NULL), SFRAME_OK);
+    n = 0;
+    session_drain(r, 200, 1, &seen, ev, 32, &n);
+    CHECK(n == 1 && ev[0].kind == SFRAME_SESSION_FRAME && !ev[0].from_buffer && ev[0].counter == 2);
+    CHECK(seen.key_auth == 1);
+    CHECK_STATUS(sframe_receive_session_stream_stats(r, 0xabcdu, &st, &found), SFRAME_OK);
+    CHECK(st.waited == 2 && st.released == 2 && st.waiting == 0 && st.frames_out == 3);
+    session_packets_free(&p);
+    sframe_receive_session_free(r);
+    sframe_send_stream_free(s);
+}
+
+/* Key rotation: a new KID, then the old one removed; frames under the removed KID then fail,
+ * and it cannot come back. A ratcheting stream's later steps decrypt. */
+static void test_session_key_rotation_and_removal(void) {
+    uint16_t suite = SFRAME_AES_256_CTR_HMAC_SHA512_32;
+    SframeSendStream *s = send_stream(suite, 77, 1200, true, 100);
+    SframeReceiveSession *r = receive_session(suite, true, 2);
+    uint8_t media[100];
+    SessionPackets p = {0}, old = {0};
+    SessionSeen seen = {0};
+    CHECK_STATUS(sframe_send_stream_set_key(s, 1, KEY_A, sizeof KEY_A), SFRAME_OK);
+    CHECK_STATUS(sframe_receive_session_add_key(r, 1, KEY_A, sizeof KEY_A), SFRAME_OK);
+    memset(media, 0, sizeof media);
+    session_send(s, media, sizeof media, 0, &p, NULL); /* counter 0 under KID 1 */
+    memset(media, 1, sizeof media);
+    session_send(s, media, sizeof media, 0, &old, NULL); /* counter 1 under KID 1: held back */
+    CHECK_STATUS(sframe_receive_session_push_packet(r, p.pkt[0], p.len[0], 0, NULL), SFRAME_OK);
+    session_drain(r, 0, 0, &seen, NULL, 0, NULL);
+    CHECK(seen.frames == 1 && seen.key_auth == 1);
+    /* Rotation: KID 2 with KEY_B. */
+    CHECK_STATUS(sframe_receive_session_add_key(r, 2, KEY_B, sizeof KEY_B), SFRAME_OK);
+    CHECK_STATUS(sframe_send_stream_set_key(s, 2, KEY_B, sizeof KEY_B), SFRAME_OK);
+    uint64_t kid = 0, ctr = 7;
+    CHECK_STATUS(sframe_send_stream_key_id(s, &kid), SFRAME_OK);
+    CHECK_STATUS(sframe_send_stream_next_counter(s, &ctr), SFRAME_OK);
+    CHECK(kid == 2 && ctr == 0);
+    session_packets_free(&p);
+    memset(media, 0, sizeof media);
+    session_send(s, media, sizeof media, 0, &p, NULL);
+    CHECK_STATUS(sframe_receive_session_push_packet(r, p.pkt[0], p.len[0], 0, NULL), SFRAME_OK);
+    session_drain(r, 0, 0, &seen, NULL, 0, NULL);
+    CHECK(seen.frames == 2 && seen.key_auth == 2 && seen.key_auth_first == 2);
+    /* KID 1 removed: its late frame fails, and it cannot be added again. */
+    CHECK_STATUS(sframe_receive_session_remove_key(r, 1), SFRAME_OK);
+    CHECK_STATUS(sframe_receive_session_remove_key(r, 1), SFRAME_ERR_UNKNOWN_KEY_ID);
+    CHECK_STATUS(sframe_receive_session_add_key(r, 1, KEY_A, sizeof KEY_A), SFRAME_ERR_STALE_EPOCH);
+    CHECK_STATUS(sframe_receive_session_push_packet(r, old.pkt[0], old.len[0], 0, NULL), SFRAME_OK);
+    session_drain(r, 0, 0, &seen, NULL, 0, NULL);
+    CHECK(seen.frames == 2 && seen.failed == 1 && seen.last_error == SFRAME_ERR_UNKNOWN_KEY_ID);
+    SframeKidStats ks;
+    bool found = false;
+    CHECK_STATUS(sframe_receive_session_kid_stats(r, 1, &ks, &found), SFRAME_OK);
+    CHECK(found && !ks.active && ks.counters.frames == 1 && ks.counters.failures.unknown_key == 1);
+    CHECK_STATUS(sframe_receive_session_kid_stats(r, 12345, &ks, &found), SFRAME_OK);
+    CHECK(!found);
+    SframeSessionStats ss;
+    CHECK_STATUS(sframe_receive_session_stats(r, &ss), SFRAME_OK);
+    CHECK(ss.keys_active == 1 && ss.keys_removed == 1);
+    /* A ratchet chain: step 1's frames decrypt under the key added for step 0. */
+    uint64_t rkid = 0;
+    CHECK_STATUS(sframe_send_stream_set_ratcheting_key(s, 4, 3, KEY_B, sizeof KEY_B, &rkid), SFRAME_OK);
+    CHECK(rkid == (3u << 4));
+    CHECK_STATUS(sframe_receive_session_add_ratcheting_key(r, 4, rkid, KEY_B, sizeof KEY_B), SFRAME_OK);
+    CHECK_STATUS(sframe_send_stream_ratchet(s, &rkid), SFRAME_OK);
+    CHECK(rkid == (3u << 4) + 1);
+    session_packets_free(&p);
+    session_send(s, media, sizeof media, 0, &p, NULL);
+    CHECK_STATUS(sframe_receive_session_push_packet(r, p.pkt[0], p.len[0], 0, NULL), SFRAME_OK);
+    session_drain(r, 0, 0, &seen, NULL, 0, NULL);
+    CHECK(seen.frames == 3);
+    CHECK_STATUS(sframe_receive_session_kid_stats(r, 3u << 4, &ks, &found), SFRAME_OK);
+    CHECK(found && ks.ratcheting && ks.counters.frames == 1);
+    CHECK_STATUS(sframe_receive_session_add_ratcheting_key(r, 1, 5, KEY_B, sizeof KEY_B),
+                 SFRAME_ERR_INVALID_CONFIG);
+    session_packets_free(&p);
+    session_packets_free(&old);
+    sframe_receive_session_free(r);
+    sframe_send_stream_free(s);
+}
+
+/* test-vectors/rtp-ssrc-keys.json, suites 6 and 8 (same HKDF-SHA512): a frame protected with
+ * hazmat under a vector's per-SSRC key decrypts in a session given the base key, and a send
+ * stream given the base key makes frames that decrypt under the vector's per-SSRC key. */
+static const struct {
+    uint32_t ssrc;
+    uint64_t kid;
+    size_t base_len;
+    uint8_t base[32], ssrc_key[64];
+} SSRC_VECTORS[] = {
+    {0u, 0, 16, {0x00,0x01,0x02,0x03,0x04,0x05,0x06,0x07,0x08,0x09,0x0a,0x0b,0x0c,0x0d,0x0e,0x0f}, {0xab,0x5f,0x29,0x5a,0xd2,0x26,0x8b,0xb3,0x9e,0x28,0x7f,0x6f,0x9f,0xfb,0x04,0x2c,0x58,0x43,0xf6,0x48,0x2b,0x8f,0xaa,0x64,0x39,0x2d,0x08,0x2e,0x51,0x8e,0x90,0x4d,0x42,0xd4,0xce,0x82,0x2a,0x48,0x21,0xb9,0xd5,0xe6,0x1e,0x4c,0x03,0x6c,0xec,0xf6,0x99,0x32,0x57,0xae,0x4f,0xc3,0x91,0x31,0x6a,0xbc,0xb6,0x35,0x68,0x5e,0x4a,0xc5}},
+    {305419896u, 74, 16, {0x00,0x01,0x02,0x03,0x04,0x05,0x06,0x07,0x08,0x09,0x0a,0x0b,0x0c,0x0d,0x0e,0x0f}, {0x3b,0x53,0x71,0xe2,0x49,0x52,0xc3,0x6b,0x98,0x88,0xd0,0x69,0x7a,0x5d,0x59,0x8c,0x33,0x21,0x86,0x62,0x27,0x2b,0x86,0x7f,0xd3,0x4a,0x7f,0xa0,0xcd,0xff,0x39,0x50,0x8c,0xa8,0xf0,0x8a,0x72,0x60,0x08,0xaa,0x70,0x20,0x47,0x7c,0x4a,0xf2,0x01,0xa0,0x03,0xcc,0x17,0x88,0x36,0xa2,0x7d,0xc8,0x28,0x79,0x7b,0x88,0xb2,0x52,0xe5,0x30}},
+    {4294967295u, 259, 32, {0x01,0x23,0x45,0x67,0x89,0xab,0xcd,0xef,0x01,0x23,0x45,0x67,0x89,0xab,0xcd,0xef,0x01,0x23,0x45,0x67,0x89,0xab,0xcd,0xef,0x01,0x23,0x45,0x67,0x89,0xab,0xcd,0xef}, {0xdc,0xa3,0xc5,0x4d,0x81,0x41,0xa1,0xff,0x41,0xcc,0x2e,0x83,0x8d,0xb7,0x1b,0x1b,0xde,0xc4,0xf1,0x31,0x74,0x48,0x2e,0xb6,0xbb,0x75,0x03,0xf8,0xa6,0xae,0x6e,0x90,0xb6,0x03,0x2b,0x21,0x2e,0xb4,0xf9,0x0b,0x77,0x42,0xf4,0xfb,0x6f,0xb5,0xcc,0x58,0x53,0x7c,0x5a,0xfd,0xcf,0x06,0x29,0x3f,0x00,0x55,0x71,0xcc,0xdf,0x8e,0x98,0xff}},
+};
+
+static void test_session_ssrc_key_vectors(void) {
+    const uint16_t suites[2] = {SFRAME_AES_256_CTR_HMAC_SHA512_80, SFRAME_AES_256_CTR_HMAC_SHA512_32};
+    const uint8_t pt[5] = {'v', 'e', 'c', 't', 'r'};
+    for (size_t si = 0; si < 2; si++) {
+        for (size_t v = 0; v < sizeof SSRC_VECTORS / sizeof SSRC_VECTORS[0]; v++) {
+            uint16_t suite = suites[si];
+            /* Receive: hazmat frame under the per-SSRC key, session given the base key. */
+            uint8_t frame[64], pkt[128], out[64];
+            size_t flen = 0, plen = 0;
+            CHECK_STATUS(sframe_hazmat_protect_frame(suite, SSRC_VECTORS[v].kid, 5,
+                                                     SSRC_VECTORS[v].ssrc_key, 64, NULL, 0, pt,
+                                                     sizeof pt, frame, sizeof frame, &flen),
+                         SFRAME_OK);
+            SframeRtpHeader h = {true, 96, 1, 0, SSRC_VECTORS[v].ssrc};
+            CHECK_STATUS(sframe_rtp_write_fragment(frame, flen, false, 1000, 0, &h, pkt, sizeof pkt,
+                                                   &plen),
+                         SFRAME_OK);
+            for (int per_ssrc = 1; per_ssrc >= 0; per_ssrc--) {
+                SframeReceiveSession *r = receive_session(suite, per_ssrc, 1);
+                CHECK_STATUS(sframe_receive_session_add_key(r, SSRC_VECTORS[v].kid,
+                                                            SSRC_VECTORS[v].base,
+                                                            SSRC_VECTORS[v].base_len),
+                             SFRAME_OK);
+                CHECK_STATUS(sframe_receive_session_push_packet(r, pkt, plen, 0, NULL), SFRAME_OK);
+                SframeSessionEvent e;
+                CHECK_STATUS(sframe_receive_session_poll(r, out, sizeof out, 0, &e), SFRAME_OK);
+                if (per_ssrc) {
+                    CHECK(e.kind == SFRAME_SESSION_FRAME && e.len == sizeof pt &&
+                          memcmp(out, pt, sizeof pt) == 0 && e.counter == 5 &&
+                          e.ssrc == SSRC_VECTORS[v].ssrc && e.kid == SSRC_VECTORS[v].kid);
+                } else {
+                    /* The base key itself is not the stream's key. */
+                    CHECK(e.kind == SFRAME_SESSION_FAILED &&
+                          e.error == SFRAME_ERR_AUTHENTICATION_FAILED);
+                }
+                sframe_receive_session_free(r);
+            }
+            /* Send: a stream given the base key uses the vector's per-SSRC key. */
+            SframeSendStream *s = send_stream(suite, SSRC_VECTORS[v].ssrc, 1000, true, 0);
+            CHECK_STATUS(sframe_send_stream_set_key(s, SSRC_VECTORS[v].kid, SSRC_VECTORS[v].base,
+                                                    SSRC_VECTORS[v].base_len),
+                         SFRAME_OK);
+            size_t lens[1];
+            SframeSentFrame sent;
+            CHECK(sframe_send_stream_max_packet_count(s, sizeof pt) == 1);
+            CHECK_STATUS(sframe_send_stream_send_frame(s, pt, sizeof pt, 0, true, pkt, sizeof pkt,
+                                                       lens, 1, &sent),
+                         SFRAME_OK);
+            SframeReceiver *plain = sframe_receiver_new(suite);
+            CHECK_STATUS(sframe_receiver_add_key(plain, SSRC_VECTORS[v].kid,
+                                                 SSRC_VECTORS[v].ssrc_key, 64),
+                         SFRAME_OK);
+            size_t n = 0;
+            CHECK(sent.packets == 1 && lens[0] > 13);
+            CHECK_STATUS(sframe_receiver_unprotect(plain, NULL, 0, pkt + 13, lens[0] - 13, out,
+                                                   sizeof out, &n),
+                         SFRAME_OK);
+            CHECK(n == sizeof pt && memcmp(out, pt, n) == 0);
+            sframe_receiver_free(plain);
+            sframe_send_stream_free(s);
+        }
+    }
+}
+
+static void test_session_misuse(void) {
+    uint16_t suite = SFRAME_AES_256_CTR_HMAC_SHA512_80;
+    SframeSendStreamConfig c = {suite, 5, 96, false, 1000, true, 0};
+    SframeSendStream *s = (SframeSendStream *)&c; /* must be overwritten with NULL on error */
+    CHECK_STATUS(sframe_send_stream_new(NULL, &s), SFRAME_ERR_NULL_POINTER);
+    CHECK(s == NULL);
+    CHECK_STATUS(sframe_send_stream_new(&c, NULL), SFRAME_ERR_NULL_POINTER);
+    c.payload_type = 128;
+    CHECK_STATUS(sframe_send_stream_new(&c, &s), SFRAME_ERR_INVALID_CONFIG);
+    c.payload_type = 96;
+    c.max_payload_len = 1;
+    CHECK_STATUS(sframe_send_stream_new(&c, &s), SFRAME_ERR_INVALID_CONFIG);
+    c.max_payload_len = 1000;
+    c.cipher_suite = 9;
+    CHECK_STATUS(sframe_send_stream_new(&c, &s), SFRAME_ERR_UNSUPPORTED_CIPHER_SUITE);
+    CHECK(s == NULL);
+    c.cipher_suite = suite;
+    CHECK_STATUS(sframe_send_stream_new(&c, &s), SFRAME_OK);
+    /* NULL stream. */
+    uint64_t kid = 0;
+    CHECK_STATUS(sframe_send_stream_set_key(NULL, 1, KEY_A, 16), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_send_stream_set_ratcheting_key(NULL, 4, 0, KEY_A, 16, NULL),
+                 SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_send_stream_ratchet(NULL, NULL), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_send_stream_key_id(NULL, &kid), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_send_stream_next_counter(s, NULL), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_send_stream_stats(s, NULL), SFRAME_ERR_NULL_POINTER);
+    CHECK(sframe_send_stream_max_packets_len(NULL, 10) == 0);
+    CHECK(sframe_send_stream_max_packet_count(NULL, 10) == 0);
+    CHECK(sframe_send_stream_overhead(NULL) == 0);
+    CHECK(sframe_send_stream_max_media_payload_len(NULL) == 0);
+    CHECK(sframe_send_stream_overhead(s) == 1 + SFRAME_MAX_HEADER_LEN + 10);
+    CHECK(sframe_send_stream_max_media_payload_len(s) == 1000 - (1 + SFRAME_MAX_HEADER_LEN + 10));
+    /* No key yet; bad keys. */
+    CHECK_STATUS(sframe_send_stream_key_id(s, &kid), SFRAME_ERR_NO_KEY);
+    CHECK_STATUS(sframe_send_stream_ratchet(s, &kid), SFRAME_ERR_NO_KEY);
+    CHECK_STATUS(sframe_send_stream_set_key(s, 1, KEY_A, 15), SFRAME_ERR_INVALID_KEY);
+    CHECK_STATUS(sframe_send_stream_set_key(s, 1, NULL, 16), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_send_stream_set_ratcheting_key(s, 1, 0, KEY_A, 16, &kid),
+                 SFRAME_ERR_INVALID_CONFIG);
+    uint8_t media[2500], out[4096];
+    size_t lens[8];
+    memset(media, 7, sizeof media);
+    SframeSentFrame sent = {1, 1, 1, 1, 1};
+    CHECK_STATUS(sframe_send_stream_send_frame(s, media, sizeof media, 0, true, out, sizeof out,
+                                               lens, 8, &sent),
+                 SFRAME_ERR_NO_KEY);
+    CHECK(sent.len == 0 && sent.packets == 0);
+    CHECK_STATUS(sframe_send_stream_set_key(s, 1, KEY_A, 16), SFRAME_OK);
+    /* A second stream with the same SSRC, base key and KID would reuse nonces: refused. */
+    SframeSendStream *twin = NULL;
+    CHECK_STATUS(sframe_send_stream_new(&c, &twin), SFRAME_OK);
+    CHECK_STATUS(sframe_send_stream_set_key(twin, 1, KEY_A, 16), SFRAME_ERR_KEY_IN_USE);
+    sframe_send_stream_free(twin);
+    /* Short buffers: nothing written, no counter or sequence number used. */
+    size_t need = sframe_send_stream_max_packets_len(s, sizeof media);
+    size_t count = sframe_send_stream_max_packet_count(s, sizeof media);
+    CHECK(need <= sizeof out && count == 3);
+    out[0] = 0xee;
+    CHECK_STATUS(sframe_send_stream_send_frame(s, media, sizeof media, 0, true, out, need - 1,
+                                               lens, 8, &sent),
+                 SFRAME_ERR_BUFFER_TOO_SMALL);
+    CHECK_STATUS(sframe_send_stream_send_frame(s, media, sizeof media, 0, true, out, need,
+                                               lens, count - 1, &sent),
+                 SFRAME_ERR_BUFFER_TOO_SMALL);
+    CHECK_STATUS(sframe_send_stream_send_frame(s, media, sizeof media, 0, true, out, need, NULL,
+                                               count, &sent),
+                 SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_send_stream_send_frame(s, media, sizeof media, 0, true, out, need, lens,
+                                               count, NULL),
+                 SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_send_stream_send_frame(s, NULL, 1, 0, true, out, need, lens, count, &sent),
+                 SFRAME_ERR_NULL_POINTER);
+    CHECK(out[0] == 0xee);
+    uint64_t ctr = 9;
+    SframeSendStats st;
+    CHECK_STATUS(sframe_send_stream_next_counter(s, &ctr), SFRAME_OK);
+    CHECK_STATUS(sframe_send_stream_stats(s, &st), SFRAME_OK);
+    CHECK(ctr == 0 && st.frames == 0 && st.next_sequence == 0);
+    /* Exact sizes work; the packets are back to back. */
+    CHECK_STATUS(sframe_send_stream_send_frame(s, media, sizeof media, 0, true, out, need, lens,
+                                               count, &sent),
+                 SFRAME_OK);
+    CHECK(sent.packets == 3 && lens[0] == 12 + 1000 && lens[1] == 12 + 1000 &&
+          lens[0] + lens[1] + lens[2] == sent.len && sent.len <= need);
+    /* Receive side. */
+    SframeReceiveSession *r = (SframeReceiveSession *)&c;
+    CHECK_STATUS(sframe_receive_session_new(suite, true, 0, 0, &r), SFRAME_ERR_INVALID_CONFIG);
+    CHECK(r == NULL);
+    CHECK_STATUS(sframe_receive_session_new(suite, true, SFRAME_SESSION_MAX_STREAMS + 1, 0, &r),
+                 SFRAME_ERR_INVALID_CONFIG);
+    CHECK_STATUS(sframe_receive_session_new(9, true, 1, 0, &r),
+                 SFRAME_ERR_UNSUPPORTED_CIPHER_SUITE);
+    CHECK_STATUS(sframe_receive_session_new(suite, true, 1, 0, NULL), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_receive_session_new(suite, true, 1, SFRAME_SESSION_NO_MAX_WAIT, &r),
+                 SFRAME_OK);
+    SframeSessionEvent e;
+    SframeSessionStats ss;
+    SframeStreamStats sst;
+    SframeKidStats ks;
+    bool found = true;
+    CHECK_STATUS(sframe_receive_session_add_key(NULL, 1, KEY_A, 16), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_receive_session_add_key(r, 1, KEY_A, 15), SFRAME_ERR_INVALID_KEY);
+    CHECK_STATUS(sframe_receive_session_add_ratcheting_key(NULL, 4, 1, KEY_A, 16),
+                 SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_receive_session_remove_key(NULL, 1), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_receive_session_remove_key(r, 1), SFRAME_ERR_UNKNOWN_KEY_ID);
+    CHECK_STATUS(sframe_receive_session_push_packet(NULL, out, lens[0], 0, NULL),
+                 SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_receive_session_push_packet(r, NULL, 0, 0, NULL), SFRAME_ERR_MALFORMED_FRAME);
+    CHECK_STATUS(sframe_receive_session_push_packet(r, out, 11, 0, NULL), SFRAME_ERR_MALFORMED_FRAME);
+    CHECK_STATUS(sframe_receive_session_poll(NULL, out, sizeof out, 0, &e), SFRAME_ERR_NULL_POINTER);
+    CHECK(e.kind == SFRAME_SESSION_NONE);
+    CHECK_STATUS(sframe_receive_session_poll(r, out, sizeof out, 0, NULL), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_receive_session_poll(r, NULL, 1, 0, &e), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_receive_session_stats(NULL, &ss), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_receive_session_stats(r, NULL), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_receive_session_stream_stats(r, 5, NULL, &found), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_receive_session_stream_stats(r, 5, &sst, NULL), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_receive_session_stream_stats(NULL, 5, &sst, &found), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_receive_session_kid_stats(NULL, 1, &ks, &found), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_receive_session_kid_stats(r, 1, NULL, &found), SFRAME_ERR_NULL_POINTER);
+    CHECK_STATUS(sframe_receive_session_stream_stats(r, 5, &sst, &found), SFRAME_OK);
+    CHECK(!found);
+    CHECK_STATUS(sframe_receive_session_stats(r, &ss), SFRAME_OK);
+    CHECK(ss.packets_malformed == 2 && ss.streams == 0);
+    /* A frame into a too small `out`: a FAILED event (BUFFER_TOO_SMALL), not a status. */
+    CHECK_STATUS(sframe_receive_session_add_key(r, 1, KEY_A, 16), SFRAME_OK);
+    uint8_t *pk = malloc(sent.len);
+    memcpy(pk, out, sent.len);
+    SframeRtpPushed pushed = SFRAME_RTP_LATE;
+    for (size_t i = 0, at = 0; i < sent.packets; at += lens[i], i++)
+        CHECK_STATUS(sframe_receive_session_push_packet(r, pk + at, lens[i], 0, &pushed), SFRAME_OK);
+    CHECK(pushed == SFRAME_RTP_FRAME_READY);
+    uint8_t small[100];
+    CHECK_STATUS(sframe_receive_session_poll(r, small, sizeof small, 0, &e), SFRAME_OK);
+    CHECK(e.kind == SFRAME_SESSION_FAILED && e.error == SFRAME_ERR_BUFFER_TOO_SMALL && e.ssrc == 5);
+    CHECK_STATUS(sframe_receive_session_poll(r, small, sizeof small, 0, &e), SFRAME_OK);
+    CHECK(e.kind == SFRAME_SESSION_NONE);
+    /* One slot, taken by an authenticated stream? Not yet (the frame failed): a new SSRC evicts
+     * it. Once a stream authenticated, a new SSRC is refused. */
+    CHECK_STATUS(sframe_send_stream_send_frame(s, media, 10, 0, true, out, need, lens, count, &sent),
+                 SFRAME_OK);
+    CHECK_STATUS(sframe_receive_session_push_packet(r, out, lens[0], 0, &pushed), SFRAME_OK);
+    uint8_t *big = malloc(SFRAME_SESSION_MAX_FRAME_SIZE);
+    CHECK_STATUS(sframe_receive_session_poll(r, big, SFRAME_SESSION_MAX_FRAME_SIZE, 0, &e), SFRAME_OK);
+    CHECK(e.kind == SFRAME_SESSION_FRAME && e.len == 10);
+    free(big);
+    out[8] ^= 0x01; /* another SSRC */
+    CHECK_STATUS(sframe_receive_session_push_packet(r, out, lens[0], 0, &pushed), SFRAME_OK);
+    CHECK(pushed == SFRAME_RTP_STREAM_REFUSED);
+    CHECK_STATUS(sframe_receive_session_stats(r, &ss), SFRAME_OK);
+    CHECK(ss.ssrcs_refused == 1 && ss.streams == 1);
+    free(pk);
+    sframe_receive_session_free(r);
+    /* A complete frame without an SFrame header: FAILED, MALFORMED_FRAME, no KID. */
+    CHECK_STATUS(sframe_receive_session_new(suite, false, 1, 0, &r), SFRAME_OK);
+    const uint8_t junk[14] = {0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 0xc0, 0xff};
+    CHECK_STATUS(sframe_receive_session_push_packet(r, junk, sizeof junk, 0, &pushed), SFRAME_OK);
+    CHECK(pushed == SFRAME_RTP_FRAME_READY);
+    CHECK_STATUS(sframe_receive_session_poll(r, small, sizeof small, 0, &e), SFRAME_OK);
+    CHECK(e.kind == SFRAME_SESSION_FAILED && e.error == SFRAME_ERR_MALFORMED_FRAME && !e.has_kid &&
+          e.ssrc == 9);
+    sframe_receive_session_free(r);
+    sframe_receive_session_free(NULL);
+    sframe_send_stream_free(s);
+    sframe_send_stream_free(NULL);
 }
 
 #define T(f) {#f, f}
@@ -1928,6 +2477,10 @@ static const TestCase TESTS[] = {
     T(test_sdp_browser_fixtures_add_remove_byte_identical),
     T(test_sdp_check_answer_browser_outcomes), T(test_sdp_offer_answer_round),
     T(test_sdp_errors_and_misuse),
+    T(test_rtp_ssrc_keys),
+    T(test_session_round_trip_loss_reorder), T(test_session_awaiting_key),
+    T(test_session_key_rotation_and_removal), T(test_session_ssrc_key_vectors),
+    T(test_session_misuse),
 };
 
 int main(void) {
