@@ -39,3 +39,5 @@ export { derivationLabel, normalizeKeyId, resolveKey, wipeKey } from './keys.js'
  * (`cipherSuites()`), not typed here.
  */
 export const CIPHER_SUITES = Object.freeze(cipherSuites().map((s) => s.name));
+// SFrame RTP sessions (draft-ietf-avtcore-rtp-sframe) for native endpoints and bridges.
+export { SFrameSendStream, SFrameReceiveSession } from './rtp-session.js';

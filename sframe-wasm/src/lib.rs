@@ -63,6 +63,8 @@
 mod convert;
 mod error;
 mod report;
+// SFrame RTP sessions (sframe_core::rtp::session): RtpSendStream, RtpReceiveSession.
+mod session;
 
 use convert::{bytes, derived, key_id, optional_bytes, suite};
 use error::{JsResult, core_error};
