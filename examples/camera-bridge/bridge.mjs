@@ -58,7 +58,7 @@ const REORDER = Number(args.reorder);
 const SPEED = 2; // media time runs twice as fast as the wall clock
 const KEY_AT_MS = 400; // media time at which the controller sends the first key
 const ROLL_AT_MS = Math.round((VIDEO_FRAMES / 30) * 500); // midway: the new KID
-const SLOW_PATH_MS = 150; // wall-clock delay of the relay's slow path
+const SLOW_PATH_FRAMES = 3; // the relay's slow path: a frame arrives after 3 later ones
 const MTU_PAYLOAD = 1188; // a 1200-byte RTP packet: 12 bytes of RTP header
 
 const VIDEO = { ssrc: 0x5eed0001, pt: 99, suite: 6, clock: 90_000 };
@@ -203,7 +203,7 @@ const rtpTimestamp = (p) => new DataView(p.buffer, p.byteOffset).getUint32(4);
 // One frame's delay line per SSRC: a frame goes on when the next one starts; the last frame
 // under a KID, when the next is under another, takes the slow path.
 const pending = new Map(); // ssrc → { kid, packets }
-const slowPath = [];
+const slowPath = []; // { ssrc, frame, after: frames of its SSRC still to go before it }
 function relayFrame(ssrc, frame) {
   for (const p of frame.packets) {
     relayStats.packets++;
@@ -211,6 +211,12 @@ function relayFrame(ssrc, frame) {
       relayStats.dropped++;
       lostFrames.add(`${ssrc}/${rtpTimestamp(p)}`);
     } else forward(p);
+  }
+  for (const late of slowPath.filter((l) => l.ssrc === ssrc && l.after > 0)) {
+    if (--late.after === 0) {
+      relayStats.packets += late.frame.packets.length;
+      late.frame.packets.forEach(forward);
+    }
   }
 }
 const relayIn = await bound((packet) => {
@@ -222,8 +228,7 @@ const relayIn = await bound((packet) => {
     if (frame) {
       if (frame.kid !== kid) {
         relayStats.slowPath++;
-        const late = frame;
-        slowPath.push(sleep(SLOW_PATH_MS).then(() => late.packets.forEach(forward)));
+        slowPath.push({ ssrc, frame, after: SLOW_PATH_FRAMES });
       } else relayFrame(ssrc, frame);
     }
     frame = { kid, packets: [] };
@@ -269,7 +274,10 @@ for (const ev of timeline) {
 await sleep(50);
 for (const [ssrc, frame] of pending) relayFrame(ssrc, frame); // the delay line's last frames
 pending.clear();
-await Promise.all(slowPath);
+for (const late of slowPath.filter((l) => l.after > 0)) {
+  relayStats.packets += late.frame.packets.length;
+  late.frame.packets.forEach(forward);
+}
 if (held !== null) send(relayOut, bridge.address().port, held);
 await sleep(300);
 for (const s of Object.values(sessions)) s.drain();

@@ -249,3 +249,14 @@ test('argument errors: bad options throw TypeError / RangeError / SFrameError', 
   assert.throws(() => tx.sendFrame(new Uint8Array(1), 0), (e) => e.code === 'no_key');
   assert.equal(tx.overhead > 1 && tx.maxMediaPayloadLength === 1200 - tx.overhead, true);
 });
+
+test('js/rtp-session.js uses no Node-only API (it runs in browsers and workers)', () => {
+  const src = readFileSync(new URL('../js/rtp-session.js', import.meta.url), 'utf8')
+    .replace(/\/\/.*$/gm, '')
+    .replace(/\/\*[\s\S]*?\*\//g, '');
+  for (const nodeOnly of [/from\s+['"]node:/, /\bprocess\./, /\bBuffer\b/, /\brequire\(/, /\bimport\(['"]node:/]) {
+    assert.doesNotMatch(src, nodeOnly);
+  }
+  const imports = [...src.matchAll(/from\s+['"]([^'"]+)['"]|import\s+['"]([^'"]+)['"]/g)].map((m) => m[1] ?? m[2]);
+  assert.deepEqual(imports.sort(), ['../pkg/sframe_wasm.js', './wasm.js']);
+});
