@@ -1053,3 +1053,213 @@ export type ResolvedKey = { baseKey: Uint8Array } | { sframeKey: Uint8Array; sfr
 export function resolveKey(key: SFrameKey, kid: bigint, suite: CipherSuiteInfo): Promise<ResolvedKey>;
 /** Overwrites the bytes of a resolveKey result with zeros. */
 export function wipeKey(key: ResolvedKey | null | undefined): void;
+
+// ---------------------------------------------------------------------------------------------
+// SFrame RTP sessions (draft-ietf-avtcore-rtp-sframe §5, §7, §8; js/rtp-session.js) for native
+// endpoints and bridges (HomeKit, Matter): sframe-core's rtp::session through wasm.
+// ---------------------------------------------------------------------------------------------
+
+/** Options of `new SFrameSendStream(...)`. */
+export interface SFrameSendStreamOptions {
+  /** IANA value (1..8) or name. HomeKit: 6 for video, 8 for audio. */
+  cipherSuite: number | SFrameCipherSuite;
+  /** The stream's SSRC (0..2^32-1): in every packet, and the §7 HKDF salt. */
+  ssrc: number;
+  /** RTP payload type, 0..127. */
+  payloadType: number;
+  /** Largest RTP payload, SFrame descriptor included (MTU minus RTP header and transport). */
+  maxPayloadLength: number;
+  /** Per-frame (default, §5.1.1) or per-packet (§5.1.2) SFrame. */
+  mode?: 'per-frame' | 'per-packet';
+  /** Keys are session base keys from which the stream derives its own (§7). Default false. */
+  perSsrcKeys?: boolean;
+  /** Sequence number of the first packet (RFC 3550: random). Default 0. */
+  firstSequence?: number;
+}
+
+export interface SFrameSendStreamStats {
+  frames: number;
+  packets: number;
+  mediaBytes: number;
+  rtpBytes: number;
+}
+
+/** One SSRC's SFrame sender: frames in, RTP packets out. */
+export class SFrameSendStream {
+  constructor(options: SFrameSendStreamOptions);
+  setKey(keyId: CryptoKeyID, baseKey: ArrayBuffer | ArrayBufferView): void;
+  /** Starts a §5.1 ratchet chain at `generation`; returns its first KID. */
+  setRatchetingKey(ratchetBits: number, generation: bigint | number, baseKey: ArrayBuffer | ArrayBufferView): bigint;
+  /** One ratchet step; returns the new KID. */
+  ratchet(): bigint;
+  /** The frame's RTP packets, in order; `marker` (default true) on the last. */
+  sendFrame(media: ArrayBuffer | ArrayBufferView, timestamp: number, marker?: boolean): Uint8Array[];
+  readonly keyId: bigint | undefined;
+  readonly ssrc: number;
+  readonly nextSequence: number;
+  /** Per-packet SFrame overhead: descriptor, largest SFrame header, tag. */
+  readonly overhead: number;
+  /** Largest media payload that, protected per packet, fits one RTP payload. */
+  readonly maxMediaPayloadLength: number;
+  stats(): SFrameSendStreamStats;
+  close(): void;
+}
+
+/** Options of `new SFrameReceiveSession(...)`. */
+export interface SFrameReceiveSessionOptions {
+  cipherSuite: number | SFrameCipherSuite;
+  /** Each stream derives its own key from each session key (§7). Default false. */
+  perSsrcKeys?: boolean;
+  /** Stream (SSRC) slots, 1..64 (default 4); about 1 MiB of wasm memory each. */
+  maxStreams?: number;
+  /** Longest wait of a frame for its key, in the unit of `nowMs`. Default: no age limit. */
+  maxWaitMs?: number;
+  /** Replay window in counter values (default 512, at most 1024, 0 = off). */
+  replayWindow?: number;
+}
+
+export type SFramePushResult =
+  | 'buffered'
+  | 'frame-ready'
+  | 'duplicate'
+  | 'late'
+  | 'too-far-ahead'
+  | 'stream-refused';
+
+export interface SFrameSessionFrameEvent {
+  type: 'frame';
+  ssrc: number;
+  payloadType: number;
+  timestamp: number;
+  marker: boolean;
+  mode: 'per-frame' | 'per-packet';
+  firstSequence: number;
+  keyId: bigint;
+  counter: bigint;
+  /** It waited for its key. */
+  fromBuffer: boolean;
+  /** The plaintext (per-packet: a media RTP payload). */
+  data: Uint8Array;
+}
+/** The first frame of stream `ssrc` under the key added as `keyId`; `first`: first stream. */
+export interface SFrameSessionKeyAuthenticatedEvent {
+  type: 'keyauthenticated';
+  keyId: bigint;
+  ssrc: number;
+  first: boolean;
+}
+/** A frame waits for a key (unauthenticated KID and counter). */
+export interface SFrameSessionAwaitingKeyEvent {
+  type: 'awaitingkey';
+  ssrc: number;
+  keyId: bigint;
+  counter: bigint;
+}
+export interface SFrameSessionFailedEvent {
+  type: 'failed';
+  ssrc: number;
+  keyId: bigint | null;
+  code: SFrameErrorCode;
+}
+export type SFrameSessionEvent =
+  | SFrameSessionFrameEvent
+  | SFrameSessionKeyAuthenticatedEvent
+  | SFrameSessionAwaitingKeyEvent
+  | SFrameSessionFailedEvent;
+export type SFrameSessionEventType = SFrameSessionEvent['type'];
+
+export interface SFrameSessionFailures {
+  authentication: number;
+  replay: number;
+  unknownKey: number;
+  malformed: number;
+  usageLimit: number;
+  other: number;
+  total: number;
+}
+export interface SFrameSessionKidCounters {
+  framesIn: number;
+  bytesIn: number;
+  frames: number;
+  bytes: number;
+  failures: SFrameSessionFailures;
+  waited: number;
+  released: number;
+  dropped: number;
+}
+export interface SFrameSessionKeyStats {
+  keyId: bigint;
+  active: boolean;
+  ratchetBits: number | null;
+  authenticated: boolean;
+  streamsAuthenticated: number;
+  waiting: number;
+  counters: SFrameSessionKidCounters;
+}
+export interface SFrameSessionStreamStats {
+  ssrc: number;
+  authenticated: boolean;
+  packets: {
+    packets: number;
+    duplicates: number;
+    late: number;
+    evicted: number;
+    frames: number;
+    droppedFrames: number;
+    tooFarAhead: number;
+    resyncs: number;
+  };
+  storedPackets: number;
+  storedBytes: number;
+  framesIn: number;
+  bytesIn: number;
+  framesOut: number;
+  bytesOut: number;
+  failures: SFrameSessionFailures;
+  waited: number;
+  released: number;
+  droppedOverflow: number;
+  droppedExpired: number;
+  droppedTooBig: number;
+  droppedRemoved: number;
+  waiting: number;
+  waitingBytes: number;
+  keys: number;
+}
+export interface SFrameReceiveSessionStats {
+  session: {
+    streams: number;
+    capacity: number;
+    keysActive: number;
+    keysRemoved: number;
+    ssrcsRefused: number;
+    streamsEvicted: number;
+    packetsMalformed: number;
+    keyInstallFailures: number;
+    unknownKids: SFrameSessionKidCounters;
+  };
+  streams: SFrameSessionStreamStats[];
+  keys: SFrameSessionKeyStats[];
+}
+
+/** RTP packets of any SSRC in; decrypted frames and events out. */
+export class SFrameReceiveSession {
+  constructor(options: SFrameReceiveSessionOptions);
+  addKey(keyId: CryptoKeyID, baseKey: ArrayBuffer | ArrayBufferView): void;
+  addRatchetingKey(ratchetBits: number, keyId: CryptoKeyID, baseKey: ArrayBuffer | ArrayBufferView): void;
+  removeKey(keyId: CryptoKeyID): boolean;
+  hasKey(keyId: CryptoKeyID): boolean;
+  removeStream(ssrc: number): boolean;
+  /** `nowMs` defaults to `performance.now()`. */
+  pushPacket(packet: ArrayBuffer | ArrayBufferView, nowMs?: number): SFramePushResult;
+  poll(nowMs?: number): SFrameSessionEvent | null;
+  /** Polls until null, calling the `on()` listeners; returns the events. */
+  drain(nowMs?: number): SFrameSessionEvent[];
+  /** `pushPacket` then `drain`. */
+  receive(packet: ArrayBuffer | ArrayBufferView, nowMs?: number): SFrameSessionEvent[];
+  on<T extends SFrameSessionEventType>(type: T, listener: (event: Extract<SFrameSessionEvent, { type: T }>) => void): this;
+  off<T extends SFrameSessionEventType>(type: T, listener: (event: Extract<SFrameSessionEvent, { type: T }>) => void): this;
+  stats(): SFrameReceiveSessionStats;
+  readonly maxFrameLength: number;
+  close(): void;
+}

@@ -42,3 +42,5 @@ export { ssrcBaseKey } from './ssrc-keys.js';
  * (`cipherSuites()`), not typed here.
  */
 export const CIPHER_SUITES = Object.freeze(cipherSuites().map((s) => s.name));
+// SFrame RTP sessions (draft-ietf-avtcore-rtp-sframe) for native endpoints and bridges.
+export { SFrameSendStream, SFrameReceiveSession } from './rtp-session.js';

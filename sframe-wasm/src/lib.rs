@@ -77,6 +77,8 @@ mod error;
 mod keywait;
 mod report;
 mod sdp;
+// SFrame RTP sessions (sframe_core::rtp::session): RtpSendStream, RtpReceiveSession.
+mod session;
 
 use convert::{bytes, derived, key_id, optional_bytes, suite};
 use error::{JsResult, core_error};

@@ -243,3 +243,44 @@ export async function sdpAndSsrcKeys(offerSdp: string, answerSdp: string): Promi
   await ssrcBaseKey(4, key, 1n);
   return String(bytes.length);
 }
+
+// --- SFrame RTP sessions (js/rtp-session.js) ----------------------------------------------
+import {
+  SFrameSendStream,
+  SFrameReceiveSession,
+  type SFrameSessionEvent,
+  type SFrameReceiveSessionStats,
+} from '../index.js';
+
+export function rtpSessions(media: Uint8Array): number {
+  const video = new SFrameSendStream({ cipherSuite: 6, ssrc: 0x1234, payloadType: 99, maxPayloadLength: 1200, perSsrcKeys: true });
+  video.setKey(1n, new Uint8Array(32));
+  const packets: Uint8Array[] = video.sendFrame(media, 90_000, true);
+  const kid: bigint = video.ratchet();
+  const rx = new SFrameReceiveSession({ cipherSuite: 'AES_256_CTR_HMAC_SHA512_80', perSsrcKeys: true, maxStreams: 2, maxWaitMs: 2000 });
+  rx.addKey(kid, new Uint8Array(32));
+  rx.on('frame', (e) => {
+    const data: Uint8Array = e.data; // narrowed to the frame event
+    const counter: bigint = e.counter;
+    void data, counter;
+  });
+  rx.on('failed', (e) => {
+    const code: SFrameErrorCode = e.code;
+    // @ts-expect-error a failed event has no data
+    void e.data, code;
+  });
+  // @ts-expect-error no such event
+  rx.on('keyreceived', () => {});
+  for (const p of packets) rx.pushPacket(p, 0);
+  const e: SFrameSessionEvent | null = rx.poll();
+  if (e?.type === 'awaitingkey') {
+    const k: bigint = e.keyId;
+    void k;
+  }
+  const stats: SFrameReceiveSessionStats = rx.stats();
+  // @ts-expect-error mode is 'per-frame' | 'per-packet'
+  new SFrameSendStream({ cipherSuite: 6, ssrc: 1, payloadType: 96, maxPayloadLength: 1200, mode: 'frame' });
+  // @ts-expect-error ssrc is required
+  new SFrameSendStream({ cipherSuite: 6, payloadType: 96, maxPayloadLength: 1200 });
+  return stats.streams.length + video.overhead + video.maxMediaPayloadLength + rx.drain().length;
+}

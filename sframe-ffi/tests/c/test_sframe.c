@@ -1904,6 +1904,9 @@ static void test_sdp_errors_and_misuse(void) {
                                          SDP_FIREFOX_ANSWER_LEN, &required, 1, NULL, 2, &n, NULL),
                  SFRAME_ERR_NULL_POINTER);
     CHECK(n == 0);
+}
+
+
 /* ---------------------------------------------------------------- RTP sessions */
 
 /* Packets of frames sent by a send stream, each copied into its own exactly-sized heap
@@ -2455,6 +2458,7 @@ static void test_session_misuse(void) {
     sframe_send_stream_free(NULL);
 }
 
+
 #define T(f) {#f, f}
 static const TestCase TESTS[] = {
     T(test_status_strings),        T(test_version_and_backend),
@@ -2477,7 +2481,6 @@ static const TestCase TESTS[] = {
     T(test_sdp_browser_fixtures_add_remove_byte_identical),
     T(test_sdp_check_answer_browser_outcomes), T(test_sdp_offer_answer_round),
     T(test_sdp_errors_and_misuse),
-    T(test_rtp_ssrc_keys),
     T(test_session_round_trip_loss_reorder), T(test_session_awaiting_key),
     T(test_session_key_rotation_and_removal), T(test_session_ssrc_key_vectors),
     T(test_session_misuse),
