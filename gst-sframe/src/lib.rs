@@ -48,16 +48,22 @@
 use gst::glib;
 
 mod common;
+mod rtpsframedepay;
+mod rtpsframepay;
 mod sframedec;
 mod sframeenc;
 
 pub use common::Suite;
+pub use rtpsframedepay::RtpSFrameDepay;
+pub use rtpsframepay::RtpSFramePay;
 pub use sframedec::SFrameDec;
 pub use sframeenc::SFrameEnc;
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     sframeenc::register(plugin)?;
     sframedec::register(plugin)?;
+    rtpsframepay::register(plugin)?;
+    rtpsframedepay::register(plugin)?;
     Ok(())
 }
 
