@@ -136,12 +136,13 @@ impl State {
 
     /// The session, made at the first packet with the keys given so far.
     fn session(&mut self) -> &mut Session {
-        if self.session.is_none() {
-            let config = SessionConfig::new(ReceiverConfig::new(self.suite.core()))
-                .with_per_ssrc_keys(self.per_ssrc)
-                .with_max_wait(self.max_wait_ms);
-            // The slots are built by value before they reach the heap (over 2 MiB each):
-            // on a thread with room for them, whatever the caller's stack.
+        let (keys, out) = (&self.keys, &mut self.out);
+        let config = SessionConfig::new(ReceiverConfig::new(self.suite.core()))
+            .with_per_ssrc_keys(self.per_ssrc)
+            .with_max_wait(self.max_wait_ms);
+        self.session.get_or_insert_with(|| {
+            // The slots are built by value before they reach the heap (over 2 MiB each): on
+            // a thread with room for them, whatever the caller's stack.
             let made = std::thread::Builder::new()
                 .stack_size(4 * (BYTES + WAIT_BYTES) + (8 << 20))
                 .spawn(move || Box::new(Session::with_capacity(config, STREAMS)))
@@ -149,18 +150,14 @@ impl State {
                 .and_then(|t| t.join().ok());
             let mut session =
                 made.unwrap_or_else(|| Box::new(Session::with_capacity(config, STREAMS)));
-            for (kid, key) in &self.keys {
+            for (kid, key) in keys {
                 if let Err(e) = session.add_key(*kid, key) {
                     gst::error!(CAT, "KID {kid}: {e}");
                 }
             }
-            self.out = vec![0; BYTES];
-            self.session = Some(session);
-        }
-        match &mut self.session {
-            Some(s) => s,
-            None => unreachable!(),
-        }
+            *out = vec![0; BYTES];
+            session
+        })
     }
 
     fn stats(&self) -> gst::Structure {
@@ -244,6 +241,14 @@ impl ObjectSubclass for RtpSFrameDepay {
 }
 
 impl ObjectImpl for RtpSFrameDepay {
+    fn constructed(&self) {
+        self.parent_constructed();
+        // The base class drops a packet older than the last one (a reordered packet) unless
+        // max-reorder is 0; the session reorders and validates sequence numbers itself (RFC
+        // 3550 A.1, bounded), so every packet goes to it.
+        self.obj().set_max_reorder(0);
+    }
+
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
             vec![
