@@ -512,3 +512,30 @@ fn gst_inspect_lists_both_rtp_elements_documented() {
     ));
     assert!(dep.emit_by_name::<bool>("remove-key", &[&1u64]));
 }
+
+#[test]
+fn per_packet_frames_authenticate_but_are_not_pushed() {
+    use sframe_core::rtp::{Mode, RtpHeader, protect_frame};
+    init();
+    let mut tx = sframe_core::Sender::new(CipherSuite::AesGcm128Sha256);
+    tx.set_key(1, &hex(K1)).unwrap();
+    let mut h = depay_harness();
+    for (i, mode) in [Mode::PerPacket, Mode::PerFrame].into_iter().enumerate() {
+        let mut ciphertext = [0u8; 256];
+        let header = RtpHeader::new(96, i as u16, 3000 * i as u32, 0x1234);
+        for fragment in protect_frame(&mut tx, b"", b"media", mode, 1200, &mut ciphertext).unwrap()
+        {
+            let mut packet = [0u8; 1500];
+            let n = fragment.write_packet(&header, &mut packet).unwrap();
+            h.push(gst::Buffer::from_slice(packet[..n].to_vec()))
+                .unwrap();
+        }
+    }
+    let out: Vec<Vec<u8>> = std::iter::from_fn(|| h.try_pull())
+        .map(|b| b.map_readable().unwrap().to_vec())
+        .collect();
+    assert_eq!(out, [b"media".to_vec()]); // the per-frame one only
+    let s = stats(&h.element().unwrap());
+    assert_eq!(s.get::<u64>("per-packet-frames").unwrap(), 1);
+    assert_eq!(s.get::<u64>("frames-out").unwrap(), 1);
+}

@@ -7,8 +7,14 @@
 #     matroskamux; receive: matroskademux ! capssetter ! sframedec ! matroskamux), then the
 #     frames of both files counted and decoded, and the protected file decoded without
 #     sframedec (must give no picture) and with a wrong key (nothing, one bus message);
-#   - gst-sframe/README.md's UDP pair (rtpgstpay / rtpgstdepay), with fakesink in place of
-#     autovideosink (no display here).
+#   - gst-sframe/README.md's UDP pairs (rtpgstpay / rtpgstdepay; rtpsframepay /
+#     rtpsframedepay), with fakesink in place of autovideosink (no display here);
+#   - H.264 and Opus side by side over RTP on 127.0.0.1 with netsim (bad) dropping and
+#     reordering packets, with SFrame (sframeenc ! rtpsframepay, rtpjitterbuffer !
+#     rtpsframedepay) and without (rtph264pay / rtpopuspay), frames counted out of the
+#     depayloaders and out of the decoders.
+# The key rotation while PLAYING, the wrong key and the interop with the Rust session API
+# (both ways, over UDP) are gst-sframe/tests/rtp.rs, run by the cargo test below.
 # The crate is a member of the root workspace, but stage 10 excludes it (--exclude
 # gst-plugin-sframe): its tests need GStreamer's runtime plugins, not only its headers, and
 # this way the GStreamer crates are compiled in this stage only, once (debug: the tests' build
@@ -19,17 +25,17 @@ root=$(pwd)
 
 # Debian packages: headers and .pc files (gstreamer-1.0, -base, -check: libgstreamer1.0-dev),
 # pkg-config, the tools, and the elements the tests and pipelines use: videotestsrc (base),
-# matroska / rtp / udp / capssetter / vpx (good), x264enc (ugly), h264parse (bad),
-# avdec_h264 (libav).
+# matroska / rtp / udp / capssetter / vpx (good), x264enc (ugly), h264parse / netsim (bad),
+# avdec_h264 (libav), opusenc / opusdec (base).
 need=()
 dpkg -s libgstreamer1.0-dev >/dev/null 2>&1 || need+=(libgstreamer1.0-dev)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 command -v gst-launch-1.0 >/dev/null || need+=(gstreamer1.0-tools)
 has() { gst-inspect-1.0 "$1" >/dev/null 2>&1; }
-has videotestsrc || need+=(gstreamer1.0-plugins-base)
+{ has videotestsrc && has opusenc; } || need+=(gstreamer1.0-plugins-base)
 { has matroskamux && has rtpgstpay && has capssetter && has udpsrc; } || need+=(gstreamer1.0-plugins-good)
 has x264enc || need+=(gstreamer1.0-plugins-ugly)
-has h264parse || need+=(gstreamer1.0-plugins-bad)
+{ has h264parse && has netsim; } || need+=(gstreamer1.0-plugins-bad)
 has avdec_h264 || need+=(gstreamer1.0-libav)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}"

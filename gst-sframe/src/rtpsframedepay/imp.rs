@@ -21,8 +21,8 @@ use gst_rtp::prelude::*;
 use gst_rtp::subclass::prelude::*;
 use sframe_core::Error;
 use sframe_core::ReceiverConfig;
-use sframe_core::rtp::RtpHeader;
 use sframe_core::rtp::session::{BoxedReceiveSession, Event, SessionConfig};
+use sframe_core::rtp::{Mode, RtpHeader};
 use zeroize::Zeroizing;
 
 use crate::common::{
@@ -76,6 +76,8 @@ struct State {
     packets_in: u64,
     packets_refused: u64,
     awaiting: u64,
+    /// Frames that authenticated but are per-packet SFrame (T = 1), not pushed.
+    per_packet: u64,
     runs: ErrorRuns,
 }
 
@@ -95,6 +97,7 @@ impl Default for State {
             packets_in: 0,
             packets_refused: 0,
             awaiting: 0,
+            per_packet: 0,
             runs: ErrorRuns::default(),
         }
     }
@@ -166,7 +169,8 @@ impl State {
             .builder("rtpsframedepay-stats")
             .field("packets-in", self.packets_in)
             .field("packets-refused", self.packets_refused)
-            .field("awaiting-key", self.awaiting);
+            .field("awaiting-key", self.awaiting)
+            .field("per-packet-frames", self.per_packet);
         if let Some(session) = &self.session {
             let keys = session.kids_stats().filter(|k| k.active).map(|k| {
                 gst::Structure::builder("key")
@@ -295,7 +299,7 @@ impl ObjectImpl for RtpSFrameDepay {
                     .nick("SFrame statistics")
                     .blurb(
                         "packets-in, packets-refused, frames-out, bytes-out, dropped, failures \
-                         (count per reason), awaiting-key, keys (key-id, frames, auth-failures), \
+                         (count per reason), awaiting-key, per-packet-frames (T = 1, not pushed), keys (key-id, frames, auth-failures), \
                          streams (ssrc, packets, duplicates, late, incomplete-frames, frames-in, \
                          frames-out). The base class's 'stats' has the RTP state",
                     )
@@ -526,6 +530,11 @@ impl RTPBaseDepayloadImpl for RtpSFrameDepay {
             let mut out = std::mem::take(&mut st.out);
             while let Some(event) = st.session().poll(&mut out, now) {
                 match event {
+                    Event::Frame(f) if f.mode == Mode::PerPacket => {
+                        // Per-packet SFrame (T = 1): the plaintext is a codec RTP payload,
+                        // for a codec depayloader, not a frame: not pushed (see README.md).
+                        st.per_packet = st.per_packet.saturating_add(1);
+                    }
                     Event::Frame(f) => {
                         let Some(plain) = out.get(..f.len) else {
                             continue;
