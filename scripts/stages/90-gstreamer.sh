@@ -60,6 +60,9 @@ export GST_PLUGIN_PATH="$work/plugins" GST_REGISTRY="$work/registry.bin"
 gst-inspect-1.0 sframe
 gst-inspect-1.0 sframeenc | grep -A2 -E '^  (cipher-suite|key|key-hex|key-id|stats) '
 gst-inspect-1.0 sframedec | sed -n '/Element Actions/,$p'
+gst-inspect-1.0 rtpsframepay | grep -A2 -E '^  (mtu|pt|ssrc|sframe-stats) '
+gst-inspect-1.0 rtpsframedepay | grep -A2 -E '^  (cipher-suite|per-ssrc|max-wait|key-id|key-hex|sframe-stats) '
+gst-inspect-1.0 rtpsframedepay | sed -n '/Element Actions/,$p'
 
 # Prints the fenced block that follows the line "<!-- $2 -->" in file $1.
 block() {
