@@ -539,3 +539,39 @@ fn per_packet_frames_authenticate_but_are_not_pushed() {
     assert_eq!(s.get::<u64>("per-packet-frames").unwrap(), 1);
     assert_eq!(s.get::<u64>("frames-out").unwrap(), 1);
 }
+
+#[test]
+fn depayloader_properties_in_any_order_until_the_first_packet() {
+    init();
+    // The key before the suite (gst-launch-1.0 sets properties as written).
+    let mut h = Harness::new("rtpsframedepay");
+    let dep = h.element().unwrap();
+    dep.set_property("key-hex", K1);
+    dep.set_property("key-id", 3u64);
+    dep.set_property_from_str("cipher-suite", "AES_128_CTR_HMAC_SHA256_80");
+    assert_eq!(
+        dep.property_value("cipher-suite")
+            .get::<gstsframe::Suite>()
+            .unwrap(),
+        gstsframe::Suite::AesCtr128HmacSha256_80
+    );
+    let suite = CipherSuite::AesCtr128HmacSha256_80;
+    let config = SendConfig::new(suite, 9, 96, 1200);
+    let mut stream = SendStream::new(config).unwrap();
+    stream.set_key(3, &hex(K1)).unwrap();
+    let mut wire = [0u8; 2048];
+    h.set_src_caps_str(RX_CAPS);
+    for p in stream.send_frame(b"frame", 0, true, &mut wire).unwrap() {
+        h.push(gst::Buffer::from_slice(p.to_vec())).unwrap();
+    }
+    let out = h.pull().unwrap();
+    assert_eq!(out.map_readable().unwrap().as_slice(), b"frame");
+    // Fixed from the first packet on.
+    dep.set_property_from_str("cipher-suite", "AES_128_GCM_SHA256_128");
+    assert_eq!(
+        dep.property_value("cipher-suite")
+            .get::<gstsframe::Suite>()
+            .unwrap(),
+        gstsframe::Suite::AesCtr128HmacSha256_80
+    );
+}

@@ -371,10 +371,16 @@ impl ObjectImpl for RtpSFrameDepay {
                 let Ok(suite) = value.get::<Suite>() else {
                     return;
                 };
-                if st.keys.is_empty() {
+                // Keys are kept as given and installed when the session is made: any order
+                // of properties works until the first packet.
+                if st.keys.values().all(|key| {
+                    sframe_core::Receiver::new(suite.core())
+                        .add_key(0, key)
+                        .is_ok()
+                }) {
                     st.suite = suite;
                 } else {
-                    gst::error!(CAT, imp = self, "cipher-suite: set it before the keys");
+                    gst::error!(CAT, imp = self, "cipher-suite: a key does not fit it");
                 }
             }
             "per-ssrc" => st.per_ssrc = value.get().unwrap_or(false),
