@@ -177,10 +177,15 @@ cdv=$(chains lossy-clear vdepay); cda=$(chains lossy-clear adepay)
 echo "figures: 1 % loss, 5 % reordered, video: 300 frames sent; with SFrame $sdv out of rtpsframedepay, $sv decoded; without, $cdv out of rtph264depay, $cv decoded"
 echo "figures: 1 % loss, 5 % reordered, Opus: 500 frames sent; with SFrame $sda out of rtpsframedepay, $sa decoded; without, $cda out of rtpopusdepay, $ca decoded (opusdec also fills gaps)"
 # At 1 % packet loss a video frame of n packets is lost whole with probability 1 - 0.99^n
-# (key frames are 10+ packets); packets later than the jitter buffer's 300 ms count as lost
-# too on a loaded machine. Margins: 80 % of the video and 90 % of the audio decoded in each
-# run, and SFrame within 15 % of the clear run (which passes partial frames to the decoder).
-for n in "$sv" "$cv"; do [ "$n" -ge 240 ] || fail "video: $n of 300 decoded"; done
+# (about 6 % for these frames; key frames are 10+ packets), and packets later than the jitter
+# buffer's 300 ms count as lost too on a loaded machine: at least 85 % of the video frames and
+# 90 % of the Opus frames come out of rtpsframedepay. Decoding then varies more: after a frame
+# lost whole avdec_h264 drops pictures until the next key frame (every 30 frames), while the
+# clear run hands partial frames to the decoder, which conceals them. So the decoded counts
+# are only bounded loosely: 70 % of the video in each run, SFrame's at least 70 % of the clear
+# run's, 90 % of the audio.
+[ "$sdv" -ge 255 ] && [ "$sdv" -le 300 ] || fail "rtpsframedepay: $sdv of 300 video frames"
+[ "$sda" -ge 450 ] && [ "$sda" -le 500 ] || fail "rtpsframedepay: $sda of 500 Opus frames"
+for n in "$sv" "$cv"; do [ "$n" -ge 210 ] || fail "video: $n of 300 decoded"; done
 for n in "$sa" "$ca"; do [ "$n" -ge 450 ] || fail "audio: $n of 500 decoded"; done
-[ "$sdv" -le 300 ] && [ "$sda" -le 500 ] || fail "rtpsframedepay: more frames out than sent"
-[ $((sv * 100)) -ge $((cv * 85)) ] || fail "SFrame decoded $sv video frames, the clear run $cv"
+[ $((sv * 100)) -ge $((cv * 70)) ] || fail "SFrame decoded $sv video frames, the clear run $cv"
