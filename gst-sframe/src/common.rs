@@ -255,6 +255,52 @@ pub fn says_protected(caps: &gst::Caps) -> bool {
             .all(|s| s.get_optional::<bool>(CAPS_FIELD) == Ok(Some(true)))
 }
 
+/// The media formats the RTP elements map between encoded-frame caps and RTP caps
+/// (draft-ietf-avtcore-rtp-sframe §6: an SFrame media section keeps its codecs' `a=rtpmap`
+/// encoding names, e.g. `H264/90000`, `opus/48000/2`): caps name, RTP `media`, encoding
+/// name, clock rate.
+const RTP_MEDIA: &[(&str, &str, &str, u32)] = &[
+    ("video/x-h264", "video", "H264", 90_000),
+    ("video/x-h265", "video", "H265", 90_000),
+    ("video/x-vp8", "video", "VP8", 90_000),
+    ("video/x-vp9", "video", "VP9", 90_000),
+    ("video/x-av1", "video", "AV1", 90_000),
+    ("audio/x-opus", "audio", "OPUS", 48_000),
+];
+
+/// The RTP `media`, encoding name and clock rate for encoded frames of caps name `name`.
+pub fn rtp_media_for(name: &str) -> Option<(&'static str, &'static str, u32)> {
+    RTP_MEDIA
+        .iter()
+        .find(|(caps, ..)| *caps == name)
+        .map(|(_, media, enc, rate)| (*media, *enc, *rate))
+}
+
+/// The caps of the encoded frames an SFrame RTP stream with encoding name `encoding_name`
+/// carries (case-insensitive, as SDP): H.264 / H.265 as byte-stream access units (what
+/// `h264parse` / `h265parse` take), Opus with `channel-mapping-family=0` and `channels`
+/// (RTP `encoding-params`, default 2).
+pub fn frame_caps_for(encoding_name: &str, channels: Option<i32>) -> Option<gst::Caps> {
+    let name = RTP_MEDIA
+        .iter()
+        .find(|(_, _, enc, _)| enc.eq_ignore_ascii_case(encoding_name))
+        .map(|(caps, ..)| *caps)?;
+    let mut s = gst::Structure::new_empty(name);
+    match name {
+        "video/x-h264" | "video/x-h265" => {
+            s.set("stream-format", "byte-stream");
+            s.set("alignment", "au");
+        }
+        "audio/x-opus" => {
+            s.set("channel-mapping-family", 0i32);
+            s.set("channels", channels.unwrap_or(2));
+            s.set("rate", 48_000i32);
+        }
+        _ => {}
+    }
+    Some(gst::Caps::builder_full().structure(s).build())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,5 +372,21 @@ mod tests {
         let unmarked: gst::Caps = "video/x-vp8, sframe=(boolean)false".parse().unwrap();
         assert!(unprotected_caps(&unmarked).is_empty());
         assert!(protected_caps(&gst::Caps::new_any()).is_any());
+    }
+
+    #[test]
+    fn rtp_media_table_round_trips() {
+        gst::init().unwrap();
+        for (caps, ..) in RTP_MEDIA {
+            let (_, enc, _) = rtp_media_for(caps).unwrap();
+            let back = frame_caps_for(&enc.to_lowercase(), None).unwrap();
+            assert_eq!(back.structure(0).unwrap().name(), *caps);
+        }
+        assert_eq!(
+            rtp_media_for("audio/x-opus"),
+            Some(("audio", "OPUS", 48_000))
+        );
+        assert!(rtp_media_for("video/x-raw").is_none());
+        assert!(frame_caps_for("PCMU", None).is_none());
     }
 }

@@ -10,10 +10,17 @@
 //! depayloader) and a decoder. Caps pass through; `sframeenc` adds `sframe=(boolean)true`,
 //! `sframedec` requires it and removes it (see `README.md`, "Negotiation").
 //!
+//! RTP elements (draft-ietf-avtcore-rtp-sframe, per-frame SFrame over `sframe_core::rtp`):
+//!
+//! - `rtpsframepay` ([`RtpSFramePay`], a `GstRTPBasePayload`) packetizes the frames
+//!   `sframeenc` protected: §4 descriptor, §5.1.1 fragmentation by `mtu`;
+//! - `rtpsframedepay` ([`RtpSFrameDepay`], a `GstRTPBaseDepayload`) reassembles, verifies and
+//!   decrypts with an `sframe_core::rtp::session::ReceiveSession` (loss, reordering, keys by
+//!   KID, per-SSRC keys of §7) and pushes only frames that authenticated.
+//!
 //! All SFrame logic is `sframe-core`'s: the elements convert buffers, properties, signals and
-//! errors. The RTP elements of draft-ietf-avtcore-rtp-sframe (`rtpsframepay` /
-//! `rtpsframedepay`, over `sframe_core::rtp`) will be further modules of this plugin, sharing
-//! the crate's `common` module (cipher-suite enum, keys, statistics, error runs).
+//! errors, and share the crate's `common` module (cipher-suite enum, keys, statistics, error
+//! runs, the codec / RTP caps table).
 //!
 //! GStreamer loads the plugin from `libgstsframe.so` (`GST_PLUGIN_PATH`); an application that
 //! links this crate registers it with [`plugin_register_static`]. Keys go in with action
@@ -48,16 +55,22 @@
 use gst::glib;
 
 mod common;
+mod rtpsframedepay;
+mod rtpsframepay;
 mod sframedec;
 mod sframeenc;
 
 pub use common::Suite;
+pub use rtpsframedepay::RtpSFrameDepay;
+pub use rtpsframepay::RtpSFramePay;
 pub use sframedec::SFrameDec;
 pub use sframeenc::SFrameEnc;
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     sframeenc::register(plugin)?;
     sframedec::register(plugin)?;
+    rtpsframepay::register(plugin)?;
+    rtpsframedepay::register(plugin)?;
     Ok(())
 }
 
