@@ -73,11 +73,11 @@ test('the constructor returns the RTCRtpScriptTransform, with the class prototyp
   });
   assert.equal(dec.fake.options[TRANSFORM_OPTION].role, 'decrypt');
   assert.equal(workers.length, 1, 'one worker serves every transform');
-  // Every encrypter of the page lives in that one worker, i.e. in one wasm instance: the
+  // Every encryptor of the page lives in that one worker, i.e. in one wasm instance: the
   // scope of sframe-core's key registry (key_in_use between them, counters of closed ones
   // resumed; see the key_in_use test below and README "One KID per sending track").
-  const video = new RTCRtpSFrameEncrypter({ cipherSuite: SUITE });
-  assert.equal(workers.length, 1, 'a second encrypter joins the same worker');
+  const video = new RTCRtpSFrameEncryptor({ cipherSuite: SUITE });
+  assert.equal(workers.length, 1, 'a second encryptor joins the same worker');
   await settle();
   assert.equal(workers[0].host.size, 3);
   assert.deepEqual(
