@@ -211,23 +211,23 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (s.clone(), 0..THREADS).prop_map(|(s, home)| Op::Drop { s, home }),
         1 => (s.clone(), 0..THREADS, any::<usize>())
             .prop_map(|(s, home, used)| Op::Recreate { s, home, used }),
-        1 => (s, 0..4u64, 0..3usize, 0..SSRCS.len())
+        2 => (s, 0..4u64, 0..3usize, 0..SSRCS.len())
             .prop_map(|(s, kid, base, ssrc)| Op::SetSsrcKey { s, kid, base, ssrc }),
-        6 => stream_op(),
+        12 => stream_op(),
     ]
 }
 
 fn stream_op() -> impl Strategy<Value = Op> {
     let t = 0..STREAMS;
     prop_oneof![
-        2 => (t.clone(), 0..SSRCS.len(), any::<bool>(), 0..THREADS)
+        1 => (t.clone(), 0..SSRCS.len(), any::<bool>(), 0..THREADS)
             .prop_map(|(t, ssrc, per_ssrc, home)| Op::StreamNew { t, ssrc, per_ssrc, home }),
-        2 => (t.clone(), 0..4u64, 0..3usize).prop_map(|(t, kid, base)| Op::StreamSetKey { t, kid, base }),
+        3 => (t.clone(), 0..4u64, 0..3usize).prop_map(|(t, kid, base)| Op::StreamSetKey { t, kid, base }),
         1 => (t.clone(), 2..5u8, 0..2u64, 0..3usize).prop_map(|(t, r, generation, base)| {
             Op::StreamSetRatchetingKey { t, r, generation, base }
         }),
         1 => t.clone().prop_map(|t| Op::StreamRatchet { t }),
-        5 => (t.clone(), 0..60usize, any::<bool>())
+        6 => (t.clone(), 0..60usize, any::<bool>())
             .prop_map(|(t, len, marker)| Op::StreamSend { t, len, marker }),
         1 => t.prop_map(|t| Op::StreamDrop { t }),
     ]
