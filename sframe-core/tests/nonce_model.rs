@@ -21,6 +21,16 @@
 //! sender's death (the process-wide registry resumes the key's counter in the next sender).
 //! A call that fails must change nothing.
 //!
+//! RTP send streams (`rtp::session::SendStream`) are a way to install, ratchet and use sending
+//! keys too, so they run in the same sequences, in slots of their own: created (per-SSRC keys
+//! on or off, SSRCs from a set of two, so two streams of one SSRC derive the same keys) and
+//! dropped on any thread, `set_key`, `set_ratcheting_key`, `ratchet`, `send_frame`. With
+//! per-SSRC keys a stream's key material is `ssrc_base_key(base, ssrc)` (draft §7) and its
+//! ratchet steps (§8), which a plain sender can be given directly ([`Op::SetSsrcKey`]): the
+//! candidates include them, so material shared between a stream and a sender is one material
+//! to the oracle. Every RTP packet is parsed (RTP header, descriptor byte) and the SFrame
+//! frame reassembled from the fragments, its header read from the first.
+//!
 //! Senders claim keys process-wide and cargo runs this file's tests in parallel in one
 //! process: every test draws its keys from a pool of its own ([`pool`]). The model's proptest
 //! cases share one pool, so a case also meets the counters that earlier cases left in the
@@ -34,7 +44,9 @@ use std::thread::JoinHandle;
 use proptest::prelude::*;
 use sframe_core::hazmat::{Aead, derive_key_and_salt};
 use sframe_core::mls::MlsKidLayout;
-use sframe_core::ratchet::{RatchetLayout, next_base_key};
+use sframe_core::ratchet::{Generation, RatchetLayout, next_base_key};
+use sframe_core::rtp::session::{SendConfig, SendStats, SendStream};
+use sframe_core::rtp::{Descriptor, Mode, RtpPacket, ssrc_base_key};
 use sframe_core::{
     CipherSuite, Error, Header, Key, RETIRED_KIDS, Receiver, ReceiverConfig, RustCrypto, Sender,
 };
@@ -50,6 +62,17 @@ const MAX_STEPS: u64 = 10;
 const SENDERS: usize = 3;
 /// Threads the senders live on: the test's own (0) and two workers.
 const THREADS: usize = 3;
+/// Send-stream slots.
+const STREAMS: usize = 3;
+/// The SSRCs streams draw from (by index): two streams of one SSRC with per-SSRC keys, given
+/// one base key and KID, derive one key.
+const SSRCS: [u32; 2] = [0x5eed_0001, 0x0000_0b0e];
+/// Largest RTP payload of the model's streams: a frame of 0..60 media bytes takes 1 to 3
+/// packets, and the longest SFrame header (17 bytes) fits the first.
+const MAX_PAYLOAD: usize = 40;
+const PAYLOAD_TYPE: u8 = 96;
+/// Base-key chains of the candidates: the pool keys, then their per-SSRC keys, SSRC by SSRC.
+const CHAINS: usize = 3 * (1 + SSRCS.len());
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -112,6 +135,59 @@ enum Op {
         home: usize,
         used: usize,
     },
+    /// `set_key` on a plain sender with a per-SSRC key (§7) of a pool key, computed with
+    /// `ssrc_base_key`: the material a stream of that SSRC with per-SSRC keys derives.
+    SetSsrcKey {
+        s: usize,
+        kid: u64,
+        base: usize,
+        ssrc: usize,
+    },
+    /// Drops send stream `t` (if any) and creates a new one on thread `home`.
+    StreamNew {
+        t: usize,
+        ssrc: usize,
+        per_ssrc: bool,
+        home: usize,
+    },
+    StreamSetKey {
+        t: usize,
+        kid: u64,
+        base: usize,
+    },
+    StreamSetRatchetingKey {
+        t: usize,
+        r: u8,
+        generation: u64,
+        base: usize,
+    },
+    StreamRatchet {
+        t: usize,
+    },
+    StreamSend {
+        t: usize,
+        len: usize,
+        marker: bool,
+    },
+    /// Drops send stream `t`; its slot stays empty until [`Op::StreamNew`].
+    StreamDrop {
+        t: usize,
+    },
+}
+
+impl Op {
+    /// The stream slot of a send-stream op.
+    fn stream(&self) -> Option<usize> {
+        match *self {
+            Op::StreamNew { t, .. }
+            | Op::StreamSetKey { t, .. }
+            | Op::StreamSetRatchetingKey { t, .. }
+            | Op::StreamRatchet { t }
+            | Op::StreamSend { t, .. }
+            | Op::StreamDrop { t } => Some(t),
+            _ => None,
+        }
+    }
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -133,20 +209,49 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (s.clone(), 0..SENDERS).prop_map(|(s, from)| Op::SetKeyFromRatchetBase { s, from }),
         5 => (s.clone(), 0..4u8, 0..24usize).prop_map(|(s, how, len)| Op::Protect { s, how, len }),
         1 => (s.clone(), 0..THREADS).prop_map(|(s, home)| Op::Drop { s, home }),
-        1 => (s, 0..THREADS, any::<usize>())
+        1 => (s.clone(), 0..THREADS, any::<usize>())
             .prop_map(|(s, home, used)| Op::Recreate { s, home, used }),
+        2 => (s, 0..4u64, 0..3usize, 0..SSRCS.len())
+            .prop_map(|(s, kid, base, ssrc)| Op::SetSsrcKey { s, kid, base, ssrc }),
+        12 => stream_op(),
     ]
 }
 
-/// Candidate base keys: the pool keys and their ratchet steps 1..=MAX_STEPS.
+fn stream_op() -> impl Strategy<Value = Op> {
+    let t = 0..STREAMS;
+    prop_oneof![
+        1 => (t.clone(), 0..SSRCS.len(), any::<bool>(), 0..THREADS)
+            .prop_map(|(t, ssrc, per_ssrc, home)| Op::StreamNew { t, ssrc, per_ssrc, home }),
+        3 => (t.clone(), 0..4u64, 0..3usize).prop_map(|(t, kid, base)| Op::StreamSetKey { t, kid, base }),
+        1 => (t.clone(), 2..5u8, 0..2u64, 0..3usize).prop_map(|(t, r, generation, base)| {
+            Op::StreamSetRatchetingKey { t, r, generation, base }
+        }),
+        1 => t.clone().prop_map(|t| Op::StreamRatchet { t }),
+        6 => (t.clone(), 0..60usize, any::<bool>())
+            .prop_map(|(t, len, marker)| Op::StreamSend { t, len, marker }),
+        1 => t.prop_map(|t| Op::StreamDrop { t }),
+    ]
+}
+
+/// Candidate base keys: the [`CHAINS`] — the pool keys, and their per-SSRC keys (§7) for
+/// every SSRC of [`SSRCS`] — each with its ratchet steps 1..=MAX_STEPS.
 struct Candidates {
     bases: Vec<Vec<u8>>,
 }
 
 impl Candidates {
     fn new(suite: CipherSuite, pool: &[Vec<u8>; 3]) -> Self {
+        let mut chains = pool.to_vec();
+        for ssrc in SSRCS {
+            for p in pool {
+                let mut key = [0u8; 64];
+                let n = ssrc_base_key(suite, p, ssrc, &mut key).unwrap();
+                chains.push(key[..n].to_vec());
+            }
+        }
+        assert_eq!(chains.len(), CHAINS);
         let mut bases = Vec::new();
-        for p in pool {
+        for p in &chains {
             let mut cur = p.clone();
             bases.push(cur.clone());
             for _ in 0..MAX_STEPS {
@@ -227,6 +332,17 @@ impl Oracle {
     fn pool(&self, i: usize) -> usize {
         i * (MAX_STEPS as usize + 1)
     }
+
+    /// Candidate index of the key material made from pool key `base`: the key itself, or with
+    /// `ssrc` its per-SSRC key for `SSRCS[ssrc]` (step 0 of their chains).
+    fn material(&self, ssrc: Option<usize>, base: usize) -> usize {
+        self.pool(ssrc.map_or(base, |i| 3 * (1 + i) + base))
+    }
+}
+
+/// The chain (index into [`CHAINS`]) of a candidate.
+fn chain_of(candidate: usize) -> usize {
+    candidate / (MAX_STEPS as usize + 1)
 }
 
 /// A sender of either backend: odd sender slots pin `RustCrypto`, even ones use the
@@ -257,6 +373,43 @@ impl AnySender {
         }
     }
 }
+
+/// A send stream of either backend (odd stream slots pin `RustCrypto`, as senders do).
+#[allow(clippy::large_enum_variant)] // a test helper; a few streams per run
+enum AnyStream {
+    Default(SendStream),
+    RustCrypto(SendStream<RustCrypto>),
+}
+
+/// Runs `$body` with `$st` bound to the stream, whatever its backend.
+macro_rules! on_stream {
+    ($stream:expr, $st:ident => $body:expr) => {
+        match $stream {
+            AnyStream::Default($st) => $body,
+            AnyStream::RustCrypto($st) => $body,
+        }
+    };
+}
+
+impl AnyStream {
+    fn new(slot: usize, suite: CipherSuite, ssrc: usize, per_ssrc: bool) -> Self {
+        let config = SendConfig::new(suite, SSRCS[ssrc], PAYLOAD_TYPE, MAX_PAYLOAD)
+            .with_per_ssrc_keys(per_ssrc)
+            .with_first_sequence(0xfffe - slot as u16); // wraps in the first frames
+        if slot % 2 == 1 {
+            AnyStream::RustCrypto(SendStream::with_backend(RustCrypto, config).unwrap())
+        } else {
+            AnyStream::Default(SendStream::new(config).unwrap())
+        }
+    }
+}
+
+/// (KID, next counter, ratchet step, next sequence number, stats): what the API says of a
+/// send stream.
+type StreamState = (Option<u64>, Option<u64>, Option<u64>, u16, SendStats);
+
+/// What `send_frame` returned: KID, CTR, first sequence number, and the packets.
+type Sent = (u64, u64, u16, Vec<Vec<u8>>);
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -328,6 +481,17 @@ struct World {
     frames: usize,
     resumed: usize,
     errors: HashMap<Error, usize>,
+    /// Each stream slot's stream; `None` while it runs on its thread, or dropped.
+    streams: Vec<Option<AnyStream>>,
+    /// Each stream slot's thread, (SSRC index, per-SSRC keys) and instance.
+    stream_home: Vec<usize>,
+    stream_config: Vec<(usize, bool)>,
+    stream_instance: Vec<u64>,
+    /// Frames sent by streams (also counted in `frames`).
+    stream_frames: usize,
+    /// Installs of used key material (by a stream, or by a sender given a per-SSRC key) that
+    /// were checked to resume past every counter used.
+    resumes_checked: usize,
     // Last: the threads stop after the senders on them are dropped.
     threads: Threads,
 }
@@ -355,6 +519,12 @@ impl World {
             frames: 0,
             resumed: 0,
             errors: HashMap::new(),
+            streams: Vec::new(),
+            stream_home: Vec::new(),
+            stream_config: Vec::new(),
+            stream_instance: Vec::new(),
+            stream_frames: 0,
+            resumes_checked: 0,
             threads: Threads::new(THREADS),
         };
         for slot in 0..SENDERS {
@@ -365,7 +535,221 @@ impl World {
             w.instance.push(w.next_instance);
             w.next_instance += 1;
         }
+        // Streams 0 and 1: one SSRC, per-SSRC keys; stream 2: keys used as given.
+        for t in 0..STREAMS {
+            let (home, config) = (t % THREADS, (t / 2, t < 2));
+            let st = w
+                .threads
+                .run(home, move || AnyStream::new(t, suite, config.0, config.1));
+            w.streams.push(Some(st));
+            w.stream_home.push(home);
+            w.stream_config.push(config);
+            w.stream_instance.push(w.next_instance);
+            w.next_instance += 1;
+        }
         w
+    }
+
+    /// Runs `f` on stream `t`, on its thread; `None` if the slot is empty.
+    fn with_stream<R: Send + 'static>(
+        &mut self,
+        t: usize,
+        f: impl FnOnce(&mut AnyStream) -> R + Send + 'static,
+    ) -> Option<R> {
+        let mut st = self.streams[t].take()?;
+        let (st, r) = self.threads.run(self.stream_home[t], move || {
+            let r = f(&mut st);
+            (st, r)
+        });
+        self.streams[t] = Some(st);
+        Some(r)
+    }
+
+    fn stream_state(&mut self, t: usize) -> Option<StreamState> {
+        self.with_stream(t, |st| {
+            on_stream!(st, st => (
+                st.key_id(),
+                st.sender().next_counter(),
+                st.sender().ratchet_step(),
+                st.next_sequence(),
+                st.stats(),
+            ))
+        })
+    }
+
+    /// Drops stream `t` (on its thread), if any.
+    fn drop_stream(&mut self, t: usize) {
+        let old = self.streams[t].take();
+        self.threads.run(self.stream_home[t], move || drop(old));
+    }
+
+    /// After key material `material` was installed with `kid`: the counter `next` must be
+    /// past every counter used with it (by any sender or stream, live or dropped).
+    fn check_resumed(&mut self, op: &Op, kid: u64, material: usize, next: Option<u64>) {
+        if let Some(&hi) = self.persisted.get(&(kid, material)) {
+            assert!(
+                next.is_none_or(|n| n > hi),
+                "{op:?}: KID {kid} material {material} restarts at {next:?}, {hi} was used"
+            );
+            self.resumes_checked += 1;
+        }
+    }
+
+    fn run_stream(&mut self, t: usize, op: &Op) {
+        let suite = self.suite;
+        match *op {
+            Op::StreamNew {
+                ssrc,
+                per_ssrc,
+                home,
+                ..
+            } => {
+                self.drop_stream(t);
+                self.streams[t] = Some(
+                    self.threads
+                        .run(home, move || AnyStream::new(t, suite, ssrc, per_ssrc)),
+                );
+                self.stream_home[t] = home;
+                self.stream_config[t] = (ssrc, per_ssrc);
+                self.stream_instance[t] = self.next_instance;
+                self.next_instance += 1;
+                return;
+            }
+            Op::StreamDrop { .. } => return self.drop_stream(t),
+            _ => {}
+        }
+        let Some(before) = self.stream_state(t) else {
+            return; // no stream in the slot
+        };
+        let (ssrc, per_ssrc) = self.stream_config[t];
+        let material = |w: &Self, base| w.oracle.material(per_ssrc.then_some(ssrc), base);
+        let result: Result<(), Error> = match *op {
+            Op::StreamSetKey { kid, base, .. } => {
+                let key = self.pool[base].clone();
+                let r = self
+                    .with_stream(t, move |st| on_stream!(st, st => st.set_key(kid, &key)))
+                    .unwrap();
+                if r.is_ok() {
+                    let next = self.stream_state(t).unwrap().1;
+                    self.check_resumed(op, kid, material(self, base), next);
+                }
+                r
+            }
+            Op::StreamSetRatchetingKey {
+                r,
+                generation,
+                base,
+                ..
+            } => {
+                let layout = RatchetLayout::new(r).unwrap();
+                let key = self.pool[base].clone();
+                self.with_stream(t, move |st| {
+                    on_stream!(st, st => st.set_ratcheting_key(layout, Generation(generation), &key))
+                })
+                .unwrap()
+                .map(|_| ())
+            }
+            Op::StreamRatchet { .. } => {
+                if before.2.is_some_and(|step| step >= MAX_STEPS) {
+                    return; // beyond what the oracle recognizes
+                }
+                self.with_stream(t, |st| on_stream!(st, st => st.ratchet()))
+                    .unwrap()
+                    .map(|_| ())
+            }
+            Op::StreamSend { len, marker, .. } => {
+                let sent = self
+                    .with_stream(t, move |st| {
+                        on_stream!(st, st => {
+                            let media = vec![0xa5; len];
+                            let mut out = vec![0u8; st.max_packets_len(len)];
+                            st.send_frame(&media, 9000, marker, &mut out).map(|p| {
+                                let (kid, ctr, seq) = (p.key_id(), p.counter(), p.first_sequence());
+                                (kid, ctr, seq, p.map(<[u8]>::to_vec).collect::<Vec<_>>())
+                            })
+                        })
+                    })
+                    .unwrap();
+                sent.map(|sent| self.check_packets(t, op, &before, marker, sent))
+            }
+            _ => unreachable!("a stream op"),
+        };
+        if let Err(e) = result {
+            *self.errors.entry(e).or_default() += 1;
+            assert_eq!(
+                Some(before),
+                self.stream_state(t),
+                "{op:?} failed with {e:?} and changed the stream"
+            );
+            assert!(
+                matches!(e, Error::KeyInUse | Error::NoKey | Error::InvalidConfig),
+                "{op:?}: unexpected {e:?}"
+            );
+        }
+    }
+
+    /// Checks the RTP packets of one `send_frame` of stream `t`, reassembles the SFrame frame
+    /// and records its (KID, material, CTR).
+    fn check_packets(&mut self, t: usize, op: &Op, before: &StreamState, marker: bool, sent: Sent) {
+        let (kid, ctr, first_sequence, packets) = sent;
+        let (ssrc, per_ssrc) = self.stream_config[t];
+        assert_eq!(
+            (before.0, before.1, before.3),
+            (Some(kid), Some(ctr), first_sequence),
+            "{op:?}: not the KID, CTR and sequence number the stream announced"
+        );
+        assert!(!packets.is_empty(), "{op:?}: no packets");
+        let mut frame = Vec::new();
+        let last = packets.len() - 1;
+        for (i, packet) in packets.iter().enumerate() {
+            let rtp = RtpPacket::parse(packet).expect("the stream wrote a malformed RTP packet");
+            let h = &rtp.header;
+            assert_eq!(
+                (h.ssrc, h.payload_type, h.sequence_number, h.marker),
+                (
+                    SSRCS[ssrc],
+                    PAYLOAD_TYPE,
+                    first_sequence.wrapping_add(i as u16),
+                    marker && i == last,
+                ),
+                "{op:?}: RTP header of packet {i}"
+            );
+            assert!(
+                rtp.payload.len() <= MAX_PAYLOAD,
+                "{op:?}: packet {i} too long"
+            );
+            let (&descriptor, fragment) = rtp.payload.split_first().expect("a descriptor");
+            assert_eq!(
+                Descriptor::parse(descriptor),
+                Descriptor {
+                    start: i == 0,
+                    end: i == last,
+                    mode: Mode::PerFrame
+                },
+                "{op:?}: descriptor of packet {i}"
+            );
+            if i == 0 {
+                let (header, _) =
+                    Header::parse(fragment).expect("the first fragment starts with the header");
+                assert_eq!((header.key_id(), header.counter()), (kid, ctr), "{op:?}");
+            }
+            frame.extend_from_slice(fragment);
+        }
+        let id = self.oracle.identify(b"", &frame);
+        // The stream's own key: the per-SSRC key of its SSRC (or a ratchet step of it), or,
+        // without per-SSRC keys, a pool key (or a step) as given.
+        let chain = chain_of(id.1);
+        let want = if per_ssrc {
+            3 * (1 + ssrc)..3 * (2 + ssrc)
+        } else {
+            0..3
+        };
+        assert!(
+            want.contains(&chain),
+            "{op:?}: frame under chain {chain}, the stream's are {want:?}"
+        );
+        self.record_id(self.stream_instance[t], id);
+        self.stream_frames += 1;
     }
 
     /// Runs `f` on sender `s`, on its thread.
@@ -402,6 +786,9 @@ impl World {
     }
 
     fn run(&mut self, op: &Op) {
+        if let Some(t) = op.stream() {
+            return self.run_stream(t, op);
+        }
         let s = match op {
             Op::SetKey { s, .. }
             | Op::SetKeyWithCounter { s, .. }
@@ -413,7 +800,9 @@ impl World {
             | Op::SetKeyFromRatchetBase { s, .. }
             | Op::Protect { s, .. }
             | Op::Drop { s, .. }
-            | Op::Recreate { s, .. } => *s,
+            | Op::Recreate { s, .. }
+            | Op::SetSsrcKey { s, .. } => *s,
+            _ => unreachable!("stream ops are run above"),
         };
         let mut before = self.state(s);
         let suite = self.suite;
@@ -485,6 +874,18 @@ impl World {
                     move |tx| on!(tx, tx => tx.set_mls_key(&MLS, &secret, epoch, leaf).map(|_| ())),
                 )
             }
+            Op::SetSsrcKey {
+                kid, base, ssrc, ..
+            } => {
+                let material = self.oracle.material(Some(ssrc), base);
+                let key = self.oracle.candidates.bases[material].clone();
+                let r = self.with(s, move |tx| on!(tx, tx => tx.set_key(kid, &key)));
+                if r.is_ok() {
+                    let next = self.state(s).1;
+                    self.check_resumed(op, kid, material, next);
+                }
+                r
+            }
             Op::SetKeyFromRatchetBase { from, .. } => {
                 let (base, kid) = self.with(from, |tx| {
                     let mut base = [0u8; 64];
@@ -511,7 +912,7 @@ impl World {
                             seal.counter(),
                             seal.nonce(),
                         );
-                        self.record_id(s, id);
+                        self.record_id(self.instance[s], id);
                         Ok(())
                     }
                     Err(e) => Err(e),
@@ -575,6 +976,7 @@ impl World {
                 }
                 r
             }
+            _ => unreachable!("stream ops are run above"),
         };
         if let Err(e) = result {
             *self.errors.entry(e).or_default() += 1;
@@ -595,11 +997,11 @@ impl World {
 
     fn record(&mut self, s: usize, meta: &[u8], frame: &[u8]) {
         let id = self.oracle.identify(meta, frame);
-        self.record_id(s, id);
+        self.record_id(self.instance[s], id);
     }
 
-    fn record_id(&mut self, s: usize, id: (u64, usize, u64)) {
-        let me = self.instance[s];
+    /// Records a use of (KID, material, CTR) by sender or stream instance `me`.
+    fn record_id(&mut self, me: u64, id: (u64, usize, u64)) {
         if let Some(prev) = self.uses.get(&id) {
             panic!(
                 "(KID {}, material {}, CTR {}) used twice (instances {} and {me})",
@@ -690,6 +1092,127 @@ fn model_drives_senders_on_threads_and_recreated_senders() {
         assert_eq!(world.resumed, 2);
         assert_eq!(world.frames, 5);
         assert_eq!(world.home, [2, 1, 0]);
+    }
+}
+
+/// The model on a fixed sequence with send streams, so that it cannot pass by never reaching
+/// the cases it is about: two streams of one SSRC with per-SSRC keys (the second refused), a
+/// plain sender given that per-SSRC key directly (refused while the stream lives: one
+/// material), a stream without per-SSRC keys holding the pool key itself (another material,
+/// which a plain sender is then refused), a stream dropped and re-created on another thread
+/// (it resumes), its per-SSRC key then given to a plain sender (it resumes the stream's
+/// counter), and a per-SSRC ratchet chain; every frame of 1 to 3 packets checked.
+#[test]
+fn model_drives_send_streams_and_senders_sharing_their_material() {
+    for suite in CipherSuite::ALL {
+        let mut world = World::new(suite, pool("model_drives_send_streams"));
+        assert_eq!(world.stream_config, [(0, true), (0, true), (1, false)]);
+        let send = |t, len| Op::StreamSend {
+            t,
+            len,
+            marker: true,
+        };
+        let ops = [
+            Op::StreamSetKey {
+                t: 0,
+                kid: 1,
+                base: 0,
+            },
+            send(0, 59), // 3 packets with every suite
+            send(0, 0),
+            // Stream 1, same SSRC, same base key and KID: the same per-SSRC key. Refused.
+            Op::StreamSetKey {
+                t: 1,
+                kid: 1,
+                base: 0,
+            },
+            send(1, 4), // NoKey
+            // A plain sender given stream 0's per-SSRC key directly: refused.
+            Op::SetSsrcKey {
+                s: 0,
+                kid: 1,
+                base: 0,
+                ssrc: 0,
+            },
+            // Stream 2 uses the pool key as given: not the per-SSRC key, accepted…
+            Op::StreamSetKey {
+                t: 2,
+                kid: 1,
+                base: 0,
+            },
+            send(2, 30),
+            // …and a plain sender is refused it.
+            Op::SetKey {
+                s: 1,
+                kid: 1,
+                base: 0,
+            },
+            // Stream 0 dropped and re-created on thread 2: its key resumes at 2.
+            Op::StreamNew {
+                t: 0,
+                ssrc: 0,
+                per_ssrc: true,
+                home: 2,
+            },
+            Op::StreamSetKey {
+                t: 0,
+                kid: 1,
+                base: 0,
+            },
+            send(0, 10),
+            // Dropped again; its per-SSRC key given to a plain sender: resumes at 3.
+            Op::StreamDrop { t: 0 },
+            send(0, 10), // no stream in the slot: nothing happens
+            Op::SetSsrcKey {
+                s: 0,
+                kid: 1,
+                base: 0,
+                ssrc: 0,
+            },
+            Op::Protect {
+                s: 0,
+                how: 0,
+                len: 4,
+            },
+            // Now the sender holds it: stream 1 is refused still.
+            Op::StreamSetKey {
+                t: 1,
+                kid: 1,
+                base: 0,
+            },
+            // A per-SSRC ratchet chain on stream 1 (§8).
+            Op::StreamSetRatchetingKey {
+                t: 1,
+                r: 2,
+                generation: 1,
+                base: 1,
+            },
+            send(1, 20),
+            Op::StreamRatchet { t: 1 },
+            send(1, 20),
+        ];
+        for op in &ops {
+            world.run(op);
+        }
+        assert_eq!(world.errors.get(&Error::KeyInUse), Some(&4), "{suite:?}");
+        assert_eq!(world.errors.get(&Error::NoKey), Some(&1), "{suite:?}");
+        assert_eq!(world.errors.len(), 2, "{suite:?}: {:?}", world.errors);
+        assert_eq!(world.resumes_checked, 2, "{suite:?}");
+        assert_eq!((world.stream_frames, world.frames), (6, 7), "{suite:?}");
+        // The per-SSRC material of KID 1 was used at 0, 1 (stream 0), 2 (its successor) and 3
+        // (the plain sender); the pool key itself at 0 (stream 2).
+        let ssrc_key = world.oracle.material(Some(0), 0);
+        for ctr in 0..4 {
+            assert!(
+                world.uses.contains_key(&(1, ssrc_key, ctr)),
+                "{suite:?}: CTR {ctr}"
+            );
+        }
+        assert!(world.uses.contains_key(&(1, world.oracle.pool(0), 0)));
+        // The ratchet chain is stream 1's SSRC's per-SSRC key of pool key 1, steps 0 and 1.
+        let chain = world.oracle.material(Some(0), 1);
+        assert!(world.uses.contains_key(&(1 << 2, chain, 0)));
+        assert!(world.uses.contains_key(&((1 << 2) + 1, chain + 1, 0)));
     }
 }
 

@@ -579,10 +579,7 @@ fn removed_mls_member_key_is_not_rederived() {
     assert_eq!(rx.unprotect_vec(b"", &g).unwrap(), b"other");
     // Dropping the epoch is final: it does not come back with fresh windows either.
     assert!(rx.remove_mls_epoch(3));
-    assert_eq!(
-        rx.add_mls_epoch(3, secret),
-        Err(Error::StaleEpoch)
-    );
+    assert_eq!(rx.add_mls_epoch(3, secret), Err(Error::StaleEpoch));
     assert_eq!(rx.unprotect_vec(b"", &later), Err(Error::UnknownKeyId));
     assert_eq!(rx.unprotect_vec(b"", &g), Err(Error::UnknownKeyId));
 }
@@ -614,10 +611,7 @@ fn evicted_mls_epoch_cannot_come_back() {
     // Epoch 3 forgets epoch 0; adding 0 again is refused and changes nothing.
     rx.add_mls_epoch(3, &own_secret(3)).unwrap();
     assert_eq!(kept(&rx), [1, 2, 3]);
-    assert_eq!(
-        rx.add_mls_epoch(0, &own_secret(0)),
-        Err(Error::StaleEpoch)
-    );
+    assert_eq!(rx.add_mls_epoch(0, &own_secret(0)), Err(Error::StaleEpoch));
     assert_eq!(
         kept(&rx),
         [1, 2, 3],
@@ -631,10 +625,7 @@ fn evicted_mls_epoch_cannot_come_back() {
     // Epoch 5 replaces its twin 1; 1 does not come back either.
     rx.add_mls_epoch(5, &own_secret(5)).unwrap();
     assert_eq!(kept(&rx), [2, 3, 5]);
-    assert_eq!(
-        rx.add_mls_epoch(1, &own_secret(1)),
-        Err(Error::StaleEpoch)
-    );
+    assert_eq!(rx.add_mls_epoch(1, &own_secret(1)), Err(Error::StaleEpoch));
     // Its KID is now epoch 5's member: derived under 5's secret, it does not authenticate.
     assert_eq!(
         rx.unprotect_vec(b"", &frames[1]),
@@ -644,18 +635,12 @@ fn evicted_mls_epoch_cannot_come_back() {
     // kept the oldest, 2, is forgotten (never 5, the newest).
     rx.add_mls_epoch(4, &own_secret(4)).unwrap();
     assert_eq!(kept(&rx), [3, 4, 5]);
-    assert_eq!(
-        rx.add_mls_epoch(2, &own_secret(2)),
-        Err(Error::StaleEpoch)
-    );
+    assert_eq!(rx.add_mls_epoch(2, &own_secret(2)), Err(Error::StaleEpoch));
     assert_eq!(rx.unprotect_vec(b"", &frames[2]), Err(Error::UnknownKeyId));
 
     // Removed, then added again: refused. Cleared, then added again: refused.
     assert!(rx.remove_mls_epoch(3));
-    assert_eq!(
-        rx.add_mls_epoch(3, &own_secret(3)),
-        Err(Error::StaleEpoch)
-    );
+    assert_eq!(rx.add_mls_epoch(3, &own_secret(3)), Err(Error::StaleEpoch));
     rx.clear();
     for e in 0..6 {
         assert_eq!(
@@ -673,10 +658,7 @@ fn evicted_mls_epoch_cannot_come_back() {
     let mut rx = Receiver::with_config(ReceiverConfig::new(suite).with_mls(layout, 2).unwrap());
     rx.add_mls_epoch(6, &own_secret(6)).unwrap();
     rx.add_mls_epoch(5, &own_secret(5)).unwrap();
-    assert_eq!(
-        rx.add_mls_epoch(4, &own_secret(4)),
-        Err(Error::StaleEpoch)
-    );
+    assert_eq!(rx.add_mls_epoch(4, &own_secret(4)), Err(Error::StaleEpoch));
     assert_eq!(kept(&rx), [5, 6]);
 }
 

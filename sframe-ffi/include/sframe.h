@@ -644,8 +644,10 @@ typedef struct SframeRtpDepacketizer SframeRtpDepacketizer;
  * per-SSRC key derivation and ratchet, and an RTP packetizer that writes whole RTP packets
  * with sequence numbers). Create with `sframe_send_stream_new`, free with
  * `sframe_send_stream_free`. Use from one thread at a time. Key material is claimed as a
- * sender's is: a second live stream or sender on the same thread given the same key (same
- * base key, KID and, with per-SSRC keys, SSRC) is refused with KEY_IN_USE.
+ * sender's is, process-wide: a second live stream or sender, on any thread, given the same
+ * key (same base key, KID and, with per-SSRC keys, SSRC; or a plain sender given the
+ * stream's per-SSRC key) is refused with KEY_IN_USE, and a stream freed releases its keys
+ * with their counters, which the next stream or sender given them resumes.
  */
 typedef struct SframeSendStream SframeSendStream;
 

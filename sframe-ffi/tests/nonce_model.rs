@@ -3,19 +3,28 @@
 //!
 //! Arbitrary sequences of sender calls (`set_key`, `set_key_with_counter`,
 //! `set_ratcheting_key`, `ratchet`, `set_mls_key`, protect, freeing a sender in the middle and
-//! creating a new one — also given a key a sender used before) run over several sender handles
-//! that share small pools of KIDs, base keys, generations, ratchet layouts (R = 1..4) and MLS
-//! epochs, for every cipher suite. The handles live on several threads: each is created on its
+//! creating a new one — also given a key a sender or stream used before) and of RTP
+//! send-stream calls (`sframe_send_stream_*`: `set_key`, `set_ratcheting_key`, `ratchet`,
+//! `send_frame`, free and re-create; streams derive per-SSRC keys, draft §7/§8, or use the
+//! keys as given) run over several sender and send-stream handles that share small pools of
+//! KIDs, base keys, generations, ratchet layouts (R = 1..4) and MLS epochs, for every cipher
+//! suite. The handles live on several threads: each is created on its
 //! slot's thread and used only there, and a new one may go to another thread. The oracle knows
 //! nothing of the sender's internals: it parses each protected frame's header (KID, CTR) and
 //! finds the key material that produced it by trial decryption with a fresh receiver (replay
 //! window 0) for every base key the test ever supplied for that KID — the pool keys (also used
 //! as MLS exported secrets: an MLS member key is §4.4.2 applied to the exported secret with the
-//! member's KID) and every ratchet step key computed with `sframe_core::ratchet::next_base_key`.
+//! member's KID), their per-SSRC keys for the streams' SSRC (computed with
+//! `sframe_core::rtp::ssrc_base_key`) and every ratchet step key of either computed with
+//! `sframe_core::ratchet::next_base_key`. A stream's frame is read out of its RTP packets
+//! (RTP header, descriptor byte, fragments; the SFrame header from the first), and must be
+//! under the stream's own kind of key (per-SSRC or as given).
 //! (KID, base key, CTR) determines (derived key, nonce); no triple may repeat — between live
 //! senders on any threads (the second is refused with KEY_IN_USE) and across a free (the
-//! process-wide registry resumes the key's counter in the next sender). A call that fails must
-//! leave the sender as it was (same key ID and next counter) and produce no frame.
+//! process-wide registry resumes the key's counter in the next sender). A plain sender given a
+//! stream's per-SSRC key (by [`Op::Recreate`]) holds the stream's material. A call that fails
+//! must leave the sender or stream as it was (same key ID and next counter) and produce no
+//! frame.
 //!
 //! Senders claim keys process-wide and cargo runs this file's tests in parallel in one
 //! process: each test has its own key pool ([`Oracle::new`]'s `test`), and each proptest case
@@ -30,14 +39,20 @@ use std::thread::JoinHandle;
 use proptest::prelude::*;
 use proptest::sample::select;
 use sframe::{
-    SframeMlsKidLayout, SframeReceiver, SframeReceiverConfig, SframeSender, SframeStatus,
-    sframe_header_parse, sframe_receiver_add_key, sframe_receiver_config_init,
-    sframe_receiver_free, sframe_receiver_new_with_config, sframe_receiver_unprotect,
-    sframe_sender_free, sframe_sender_key_id, sframe_sender_max_output_len, sframe_sender_new,
-    sframe_sender_next_counter, sframe_sender_protect, sframe_sender_protect_in_place,
-    sframe_sender_ratchet, sframe_sender_set_key, sframe_sender_set_key_with_counter,
-    sframe_sender_set_mls_key, sframe_sender_set_ratcheting_key, sframe_status_name,
+    SframeMlsKidLayout, SframeReceiver, SframeReceiverConfig, SframeSendStream,
+    SframeSendStreamConfig, SframeSender, SframeSentFrame, SframeStatus, sframe_header_parse,
+    sframe_receiver_add_key, sframe_receiver_config_init, sframe_receiver_free,
+    sframe_receiver_new_with_config, sframe_receiver_unprotect, sframe_send_stream_free,
+    sframe_send_stream_key_id, sframe_send_stream_max_packet_count,
+    sframe_send_stream_max_packets_len, sframe_send_stream_new, sframe_send_stream_next_counter,
+    sframe_send_stream_ratchet, sframe_send_stream_send_frame, sframe_send_stream_set_key,
+    sframe_send_stream_set_ratcheting_key, sframe_sender_free, sframe_sender_key_id,
+    sframe_sender_max_output_len, sframe_sender_new, sframe_sender_next_counter,
+    sframe_sender_protect, sframe_sender_protect_in_place, sframe_sender_ratchet,
+    sframe_sender_set_key, sframe_sender_set_key_with_counter, sframe_sender_set_mls_key,
+    sframe_sender_set_ratcheting_key, sframe_status_name,
 };
+use sframe_core::rtp::{Descriptor, Mode, RtpPacket};
 use sframe_core::{CipherSuite, RETIRED_KIDS, ratchet::next_base_key};
 
 use SframeStatus::*;
@@ -243,6 +258,178 @@ impl Drop for Tx {
     }
 }
 
+/// The send streams of the model, by slot: (SSRC, per-SSRC keys). Slots 0 and 1 share an SSRC,
+/// so with the same base key and KID they derive the same key (the second must be refused);
+/// slot 2 uses keys as given, like a sender (and must be refused the senders' key material).
+const STREAMS: [(u32, bool); 3] = [(STREAM_SSRC, true), (STREAM_SSRC, true), (7, false)];
+/// The SSRC whose per-SSRC keys the oracle knows.
+const STREAM_SSRC: u32 = 0x5eed;
+/// The streams' largest RTP payload: the model's frames take 2 or 3 packets.
+const STREAM_MAX_PAYLOAD: usize = 32;
+const STREAM_PT: u8 = 96;
+
+/// A send-stream handle, freed (with `sframe_send_stream_free`) on drop.
+struct StreamTx {
+    handle: *mut SframeSendStream,
+    slot: usize,
+}
+
+// SAFETY: as for `Tx` (sframe.h: any thread, one at a time).
+unsafe impl Send for StreamTx {}
+
+impl StreamTx {
+    fn new(suite: u16, slot: usize) -> StreamTx {
+        let (ssrc, per_ssrc_keys) = STREAMS[slot];
+        let config = SframeSendStreamConfig {
+            cipher_suite: suite,
+            ssrc,
+            payload_type: STREAM_PT,
+            per_packet: false,
+            max_payload_len: STREAM_MAX_PAYLOAD,
+            per_ssrc_keys,
+            first_sequence: 0xffff, // wraps after the first packet
+        };
+        let mut p = std::ptr::null_mut();
+        // SAFETY: valid config and out-pointer.
+        assert_eq!(
+            unsafe { sframe_send_stream_new(&config, &mut p) },
+            SFRAME_OK
+        );
+        StreamTx { handle: p, slot }
+    }
+
+    fn set_key(&mut self, kid: u64, key: &[u8]) -> SframeStatus {
+        // SAFETY: live handle, key valid for its length.
+        unsafe { sframe_send_stream_set_key(self.handle, kid, key.as_ptr(), key.len()) }
+    }
+
+    fn set_ratcheting_key(&mut self, r: u8, generation: u64, key: &[u8]) -> (SframeStatus, u64) {
+        let mut kid = u64::MAX;
+        // SAFETY: as above; `kid` is writable.
+        let st = unsafe {
+            sframe_send_stream_set_ratcheting_key(
+                self.handle,
+                r,
+                generation,
+                key.as_ptr(),
+                key.len(),
+                &mut kid,
+            )
+        };
+        (st, kid)
+    }
+
+    fn ratchet(&mut self) -> (SframeStatus, u64) {
+        let mut kid = u64::MAX;
+        // SAFETY: live handle, `kid` is writable.
+        let st = unsafe { sframe_send_stream_ratchet(self.handle, &mut kid) };
+        (st, kid)
+    }
+
+    fn state(&self) -> TxState {
+        let (mut kid, mut ctr) = (0u64, 0u64);
+        // SAFETY: live handle, out-pointers writable.
+        let (a, b) = unsafe {
+            (
+                sframe_send_stream_key_id(self.handle, &mut kid),
+                sframe_send_stream_next_counter(self.handle, &mut ctr),
+            )
+        };
+        let ok = |st: SframeStatus, v: u64| if st == SFRAME_OK { Ok(v) } else { Err(st) };
+        (ok(a, kid), ok(b, ctr))
+    }
+
+    /// Sends `media` and returns the SFrame frame reassembled from its RTP packets, each
+    /// checked (SSRC, payload type, consecutive sequence numbers, marker on the last,
+    /// descriptor; the SFrame header read from the first fragment and compared with
+    /// `SframeSentFrame`); on error checks that nothing came out.
+    fn send(&mut self, media: &[u8]) -> Result<Vec<u8>, SframeStatus> {
+        // SAFETY: live handle.
+        let (cap, count) = unsafe {
+            (
+                sframe_send_stream_max_packets_len(self.handle, media.len()),
+                sframe_send_stream_max_packet_count(self.handle, media.len()),
+            )
+        };
+        let mut out = vec![0u8; cap];
+        let mut lens = vec![usize::MAX; count];
+        let mut sent = SframeSentFrame {
+            len: 1,
+            packets: 1,
+            kid: 1,
+            counter: 1,
+            first_sequence: 1,
+        };
+        // SAFETY: buffers valid for their lengths, `sent` writable.
+        let st = unsafe {
+            sframe_send_stream_send_frame(
+                self.handle,
+                media.as_ptr(),
+                media.len(),
+                0,
+                true,
+                out.as_mut_ptr(),
+                cap,
+                lens.as_mut_ptr(),
+                count,
+                &mut sent,
+            )
+        };
+        if st != SFRAME_OK {
+            assert_eq!(
+                sent,
+                SframeSentFrame::default(),
+                "a failed send reported output"
+            );
+            return Err(st);
+        }
+        assert!((1..=count).contains(&sent.packets), "{sent:?}");
+        assert_eq!(sent.len, lens[..sent.packets].iter().sum::<usize>());
+        let (ssrc, _) = STREAMS[self.slot];
+        let mut frame = Vec::new();
+        let mut at = 0;
+        for (i, &len) in lens[..sent.packets].iter().enumerate() {
+            let last = i + 1 == sent.packets;
+            let rtp = RtpPacket::parse(&out[at..at + len]).expect("an RTP packet");
+            at += len;
+            let h = &rtp.header;
+            assert_eq!(
+                (h.ssrc, h.payload_type, h.sequence_number, h.marker),
+                (
+                    ssrc,
+                    STREAM_PT,
+                    sent.first_sequence.wrapping_add(i as u16),
+                    last
+                ),
+                "RTP header of packet {i}"
+            );
+            assert!(rtp.payload.len() <= STREAM_MAX_PAYLOAD);
+            let (&descriptor, fragment) = rtp.payload.split_first().expect("a descriptor");
+            assert_eq!(
+                Descriptor::parse(descriptor),
+                Descriptor {
+                    start: i == 0,
+                    end: last,
+                    mode: Mode::PerFrame
+                },
+                "descriptor of packet {i}"
+            );
+            if i == 0 {
+                assert_eq!(parse(fragment), (sent.kid, sent.counter), "SframeSentFrame");
+            }
+            frame.extend_from_slice(fragment);
+        }
+        Ok(frame)
+    }
+}
+
+impl Drop for StreamTx {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from sframe_send_stream_new and is freed once.
+        unsafe { sframe_send_stream_free(self.handle) }
+    }
+}
+
 /// (KID, CTR) of a frame, from its clear header.
 fn parse(frame: &[u8]) -> (u64, u64) {
     let (mut kid, mut ctr, mut hl) = (0u64, 0u64, 0usize);
@@ -330,9 +517,10 @@ struct Oracle {
     pool: Vec<Vec<u8>>,
     /// Base keys the test supplies directly: the pool (plus a regression test's own).
     supplied: Vec<Vec<u8>>,
-    /// Ratchet chains started by the test: (R, generation, index into `pool`).
+    /// Ratchet chains started by the test: (R, generation, index into `step_keys`).
     chains: Vec<(u8, u64, usize)>,
-    /// `step_keys[k][s]` = base key of ratchet step `s` from `pool[k]`.
+    /// `step_keys[k][s]` = base key of ratchet step `s` from `pool[k]` (`k < VALID_KEYS`) or
+    /// from the per-SSRC key for [`STREAM_SSRC`] of `pool[k - VALID_KEYS]`.
     step_keys: Vec<Vec<Vec<u8>>>,
     used: HashMap<(u64, Vec<u8>, u64), Use>,
     frames: usize,
@@ -358,8 +546,18 @@ impl Oracle {
         let step1 = next(&pool[0]);
         pool.push(step1);
         assert_eq!(pool.len(), VALID_KEYS);
+        let derived: Vec<Vec<u8>> = pool
+            .iter()
+            .map(|k| {
+                let mut out = [0u8; 64];
+                let n = sframe_core::rtp::ssrc_base_key(id, k, STREAM_SSRC, &mut out)
+                    .expect("ssrc_base_key");
+                out[..n].to_vec()
+            })
+            .collect();
         let step_keys = pool
             .iter()
+            .chain(&derived)
             .map(|k| {
                 let mut chain = vec![k.clone()];
                 for _ in 0..max_steps {
@@ -371,7 +569,7 @@ impl Oracle {
             .collect();
         Oracle {
             suite,
-            supplied: pool.clone(),
+            supplied: pool.iter().chain(&derived).cloned().collect(),
             pool,
             chains: Vec::new(),
             step_keys,
@@ -404,8 +602,28 @@ impl Oracle {
         keys
     }
 
-    /// Identifies the key material of a frame `sender` protected at `step` and records it.
-    fn record(&mut self, sender: usize, step: usize, md: &[u8], pt: &[u8], frame: &[u8]) {
+    /// The per-SSRC key for [`STREAM_SSRC`] of `pool[k]`.
+    fn ssrc_key(&self, k: usize) -> &[u8] {
+        &self.step_keys[VALID_KEYS + k][0]
+    }
+
+    /// Whether `key` is a per-SSRC key for [`STREAM_SSRC`] (or a ratchet step of one).
+    fn is_ssrc_key(&self, key: &[u8]) -> bool {
+        self.step_keys[VALID_KEYS..]
+            .iter()
+            .any(|chain| chain.iter().any(|k| k == key))
+    }
+
+    /// Identifies the key material of a frame `sender` protected at `step` and records it;
+    /// returns the base key.
+    fn record(
+        &mut self,
+        sender: usize,
+        step: usize,
+        md: &[u8],
+        pt: &[u8],
+        frame: &[u8],
+    ) -> Vec<u8> {
         let (kid, ctr) = parse(frame);
         let matches: Vec<Vec<u8>> = self
             .candidates(kid)
@@ -421,7 +639,7 @@ impl Oracle {
             matches.len()
         );
         let key = matches.into_iter().next().expect("one match");
-        let triple = (kid, key, ctr);
+        let triple = (kid, key.clone(), ctr);
         if let Some(first) = self.used.get(&triple) {
             panic!(
                 "NONCE REUSE (suite {}): KID {kid} CTR {ctr} under the same key by sender {} \
@@ -431,6 +649,7 @@ impl Oracle {
         }
         self.used.insert(triple, Use { sender, step });
         self.frames += 1;
+        key
     }
 }
 
@@ -476,15 +695,52 @@ enum Op {
         home: usize,
     },
     /// Frees the sender, creates a new one on thread `home` and gives it (`set_key`) key
-    /// material a sender of this run used before: it must resume past every counter used.
+    /// material a sender or stream of this run used before (a stream's per-SSRC key too): it
+    /// must resume past every counter used.
     Recreate {
         s: usize,
         home: usize,
         used: usize,
     },
+    /// `sframe_send_stream_set_key` on stream slot `t`.
+    StreamSetKey {
+        t: usize,
+        kid: u64,
+        key: usize,
+    },
+    StreamSetRatchetingKey {
+        t: usize,
+        r: u8,
+        generation: u64,
+        key: usize,
+    },
+    StreamRatchet {
+        t: usize,
+    },
+    StreamSend {
+        t: usize,
+        frames: u8,
+    },
+    /// Frees the stream and creates a new one (same slot settings) on thread `home`.
+    StreamFree {
+        t: usize,
+        home: usize,
+    },
 }
 
 impl Op {
+    /// The stream slot of a send-stream op.
+    fn stream(&self) -> Option<usize> {
+        match *self {
+            Op::StreamSetKey { t, .. }
+            | Op::StreamSetRatchetingKey { t, .. }
+            | Op::StreamRatchet { t }
+            | Op::StreamSend { t, .. }
+            | Op::StreamFree { t, .. } => Some(t),
+            _ => None,
+        }
+    }
+
     fn sender(&self) -> usize {
         match *self {
             Op::SetKey { s, .. }
@@ -495,6 +751,7 @@ impl Op {
             | Op::Protect { s, .. }
             | Op::Free { s, .. }
             | Op::Recreate { s, .. } => s,
+            _ => unreachable!("a sender op"),
         }
     }
 }
@@ -549,23 +806,50 @@ impl Drop for Threads {
     }
 }
 
-/// The sender handles of a run, each on its thread.
-struct Slots {
+/// A handle the model keeps in slots: a sender or a send stream.
+trait Handle: Send + 'static {
+    fn create(suite: u16, slot: usize) -> Self;
+    fn state(&self) -> TxState;
+}
+
+impl Handle for Tx {
+    fn create(suite: u16, _slot: usize) -> Self {
+        Tx::new(suite)
+    }
+
+    fn state(&self) -> TxState {
+        Tx::state(self)
+    }
+}
+
+impl Handle for StreamTx {
+    fn create(suite: u16, slot: usize) -> Self {
+        StreamTx::new(suite, slot)
+    }
+
+    fn state(&self) -> TxState {
+        StreamTx::state(self)
+    }
+}
+
+/// The sender (or send-stream) handles of a run, each on its thread.
+struct Slots<H: Handle> {
     /// `None` only while a call runs on the slot's thread.
-    txs: Vec<Option<Tx>>,
+    txs: Vec<Option<H>>,
     home: Vec<usize>,
     suite: u16,
     // Last: the threads stop after the handles on them are freed.
     threads: Threads,
 }
 
-impl Slots {
-    fn new(suite: u16, n: usize) -> Slots {
+impl<H: Handle> Slots<H> {
+    fn new(suite: u16, n: usize) -> Slots<H> {
         let threads = Threads::new(THREADS);
         let home: Vec<usize> = (0..n).map(|s| s % THREADS).collect();
         let txs = home
             .iter()
-            .map(|&t| Some(threads.run(t, move || Tx::new(suite))))
+            .enumerate()
+            .map(|(slot, &t)| Some(threads.run(t, move || H::create(suite, slot))))
             .collect();
         Slots {
             txs,
@@ -579,7 +863,7 @@ impl Slots {
     fn with<R: Send + 'static>(
         &mut self,
         slot: usize,
-        f: impl FnOnce(&mut Tx) -> R + Send + 'static,
+        f: impl FnOnce(&mut H) -> R + Send + 'static,
     ) -> R {
         let mut tx = self.txs[slot].take().expect("handle in its slot");
         let (tx, r) = self.threads.run(self.home[slot], move || {
@@ -599,26 +883,182 @@ impl Slots {
         let old = self.txs[slot].take();
         self.threads.run(self.home[slot], move || drop(old));
         let suite = self.suite;
-        self.txs[slot] = Some(self.threads.run(home, move || Tx::new(suite)));
+        self.txs[slot] = Some(self.threads.run(home, move || H::create(suite, slot)));
         self.home[slot] = home;
     }
 }
 
-/// Runs `ops` on `slots` sender handles of `suite` with the key pool of `test` (see
-/// [`Oracle::new`]) and checks every frame with the oracle. Returns the number of frames
-/// checked.
+/// Oracle ids of send streams start here (senders count from 0).
+const STREAM_IDS: usize = 1_000_000;
+
+/// Runs `ops` on `slots` sender handles and the [`STREAMS`] send-stream handles of `suite`
+/// with the key pool of `test` (see [`Oracle::new`]) and checks every frame with the oracle.
+/// Returns the number of frames checked.
 fn run(suite: u16, slots: usize, ops: &[Op], test: &str) -> usize {
+    run_model(suite, slots, ops, test).frames
+}
+
+/// [`run`], returning the oracle (what it saw).
+fn run_model(suite: u16, slots: usize, ops: &[Op], test: &str) -> Oracle {
     let max_steps = ops
         .iter()
-        .filter(|op| matches!(op, Op::Ratchet { .. }))
+        .filter(|op| matches!(op, Op::Ratchet { .. } | Op::StreamRatchet { .. }))
         .count();
     let mut oracle = Oracle::new(suite, max_steps, test);
     let pool = oracle.pool.clone();
     let key_bytes = |i: usize| pool.get(i).map_or(SHORT_KEY.to_vec(), Vec::clone);
-    let mut txs = Slots::new(suite, slots);
+    let mut txs: Slots<Tx> = Slots::new(suite, slots);
     let mut ids: Vec<usize> = (0..slots).collect();
     let mut next_id = slots;
+    let mut streams: Slots<StreamTx> = Slots::new(suite, STREAMS.len());
+    let mut stream_ids: Vec<usize> = (0..STREAMS.len()).map(|t| STREAM_IDS + t).collect();
+    let mut next_stream_id = STREAM_IDS + STREAMS.len();
     for (step, op) in ops.iter().enumerate() {
+        if let Some(t) = op.stream() {
+            let id = stream_ids[t];
+            let per_ssrc = STREAMS[t].1;
+            // Index of the chain's step-0 key in `oracle.step_keys`.
+            let chain_of = |key: usize| if per_ssrc { VALID_KEYS + key } else { key };
+            let before = streams.state(t);
+            let invalid = SFRAME_ERR_INVALID_KEY;
+            let (st, allowed, want_kid) = match *op {
+                Op::StreamSetKey { kid, key, .. } => {
+                    let allowed = if key < VALID_KEYS {
+                        SFRAME_ERR_KEY_IN_USE
+                    } else {
+                        invalid
+                    };
+                    let bytes = key_bytes(key);
+                    let st = streams.with(t, move |tx| tx.set_key(kid, &bytes));
+                    if st == SFRAME_OK {
+                        // The stream's material: resumed past every counter used with it.
+                        let material = if per_ssrc {
+                            oracle.ssrc_key(key).to_vec()
+                        } else {
+                            key_bytes(key)
+                        };
+                        if let Some(&hi) = oracle.used_keys().get(&(kid, material)) {
+                            let next = streams.state(t).1;
+                            assert!(
+                                next.is_ok_and(|n| n > hi)
+                                    || next == Err(SFRAME_ERR_COUNTER_EXHAUSTED),
+                                "step {step} {op:?}: KID {kid} restarts at {next:?}, {hi} was used"
+                            );
+                            oracle.resumed += 1;
+                        }
+                    }
+                    (st, vec![allowed], None)
+                }
+                Op::StreamSetRatchetingKey {
+                    r, generation, key, ..
+                } => {
+                    let allowed = if r < 2 {
+                        SFRAME_ERR_INVALID_CONFIG
+                    } else if key < VALID_KEYS {
+                        SFRAME_ERR_KEY_IN_USE
+                    } else {
+                        invalid
+                    };
+                    let bytes = key_bytes(key);
+                    let (st, kid) =
+                        streams.with(t, move |tx| tx.set_ratcheting_key(r, generation, &bytes));
+                    if st == SFRAME_OK {
+                        oracle.chains.push((r, generation, chain_of(key)));
+                    }
+                    (
+                        st,
+                        vec![allowed],
+                        Some((kid, ratchet_kid(r, generation, 0))),
+                    )
+                }
+                Op::StreamRatchet { .. } => {
+                    let (st, kid) = streams.with(t, |tx| tx.ratchet());
+                    let allowed = vec![
+                        SFRAME_ERR_NO_KEY,
+                        SFRAME_ERR_COUNTER_EXHAUSTED,
+                        SFRAME_ERR_KEY_IN_USE,
+                    ];
+                    (st, allowed, Some((kid, kid)))
+                }
+                Op::StreamSend { frames, .. } => {
+                    let first = oracle.frames;
+                    // Send on the handle's thread; check the frames here.
+                    let results = streams.with(t, move |tx| {
+                        (0..frames)
+                            .map(|i| {
+                                let before = tx.state();
+                                let pt = format!("stream frame {first} {i} of step {step}");
+                                let r = tx.send(pt.as_bytes());
+                                (before, pt, r, tx.state())
+                            })
+                            .collect::<Vec<_>>()
+                    });
+                    for (before, pt, r, after) in results {
+                        match r {
+                            Ok(frame) => {
+                                let (kid, ctr) = parse(&frame);
+                                assert_eq!((Ok(kid), Ok(ctr)), before, "step {step} {op:?}");
+                                let key = oracle.record(id, step, b"", pt.as_bytes(), &frame);
+                                assert_eq!(
+                                    oracle.is_ssrc_key(&key),
+                                    per_ssrc,
+                                    "step {step} {op:?}: a frame not under the stream's own \
+                                     kind of key"
+                                );
+                            }
+                            Err(st) => {
+                                assert!(
+                                    [
+                                        SFRAME_ERR_NO_KEY,
+                                        SFRAME_ERR_COUNTER_EXHAUSTED,
+                                        SFRAME_ERR_KEY_USAGE_LIMIT
+                                    ]
+                                    .contains(&st),
+                                    "step {step} {op:?}: send failed with {}",
+                                    name(st)
+                                );
+                                assert_eq!(after, before, "a failed send changed the stream");
+                            }
+                        }
+                    }
+                    continue;
+                }
+                Op::StreamFree { home, .. } => {
+                    streams.recreate(t, home);
+                    stream_ids[t] = next_stream_id;
+                    next_stream_id += 1;
+                    continue;
+                }
+                _ => unreachable!("a stream op"),
+            };
+            if st == SFRAME_OK {
+                if let Some((got, want)) = want_kid {
+                    let after = streams.state(t);
+                    assert_eq!(after.0, Ok(got), "step {step} {op:?}: key_id after");
+                    match *op {
+                        Op::StreamSetRatchetingKey { r, generation, .. } if got != want => {
+                            assert_eq!(got >> r, generation, "step {step} {op:?}: KID written");
+                            assert_eq!(after, before, "step {step} {op:?}: chain in force");
+                        }
+                        _ => assert_eq!(got, want, "step {step} {op:?}: KID written"),
+                    }
+                }
+            } else {
+                assert!(
+                    allowed.contains(&st),
+                    "step {step} {op:?}: unexpected {} (allowed: {:?})",
+                    name(st),
+                    allowed.iter().map(|s| name(*s)).collect::<Vec<_>>()
+                );
+                assert_eq!(
+                    streams.state(t),
+                    before,
+                    "step {step} {op:?}: failed with {} but changed the stream",
+                    name(st)
+                );
+            }
+            continue;
+        }
         let slot = op.sender();
         let id = ids[slot];
         let mut before = txs.state(slot);
@@ -766,6 +1206,7 @@ fn run(suite: u16, slots: usize, ops: &[Op], test: &str) -> usize {
                     }
                     (st, vec![SFRAME_ERR_KEY_IN_USE], None)
                 }
+                _ => unreachable!("stream ops are run above"),
             };
         if st == SFRAME_OK {
             if let Some((got, want)) = want_kid {
@@ -796,7 +1237,7 @@ fn run(suite: u16, slots: usize, ops: &[Op], test: &str) -> usize {
             );
         }
     }
-    oracle.frames
+    oracle
 }
 
 // ------------------------------------------------------------------ strategies
@@ -824,6 +1265,9 @@ struct Mix {
     protect: u32,
     free: u32,
     recreate: u32,
+    /// Each send-stream op ([`stream_op`]: set_key, set_ratcheting_key, ratchet, free; send
+    /// twice as often).
+    stream: u32,
 }
 
 fn op(slots: usize, kids: &'static [u64], generations: u64, mix: Mix) -> impl Strategy<Value = Op> {
@@ -843,6 +1287,21 @@ fn op(slots: usize, kids: &'static [u64], generations: u64, mix: Mix) -> impl St
         mix.free => (s.clone(), 0..THREADS).prop_map(|(s, home)| Op::Free { s, home }),
         mix.recreate => (s, 0..THREADS, any::<usize>())
             .prop_map(|(s, home, used)| Op::Recreate { s, home, used }),
+        6 * mix.stream => stream_op(kids, generations),
+    ]
+}
+
+/// One send-stream op (set_key, set_ratcheting_key, ratchet, send twice as often, free).
+fn stream_op(kids: &'static [u64], generations: u64) -> impl Strategy<Value = Op> {
+    let t = 0..STREAMS.len();
+    prop_oneof![
+        1 => (t.clone(), select(kids), key_index())
+            .prop_map(|(t, kid, key)| Op::StreamSetKey { t, kid, key }),
+        1 => (t.clone(), prop_oneof![1 => Just(1u8), 12 => 2u8..=4], 0..generations, key_index())
+            .prop_map(|(t, r, generation, key)| Op::StreamSetRatchetingKey { t, r, generation, key }),
+        1 => t.clone().prop_map(|t| Op::StreamRatchet { t }),
+        2 => (t.clone(), 1u8..=3).prop_map(|(t, frames)| Op::StreamSend { t, frames }),
+        1 => (t, 0..THREADS).prop_map(|(t, home)| Op::StreamFree { t, home }),
     ]
 }
 
@@ -866,6 +1325,7 @@ const ALL_CALLS: Mix = Mix {
     protect: 8,
     free: 1,
     recreate: 1,
+    stream: 2,
 };
 
 /// Key pools per proptest: case after case, the pools of a test come round in turn. A case
@@ -916,7 +1376,7 @@ proptest! {
     fn senders_sharing_key_material_never_share_a_nonce(
         suite in suite(),
         ops in prop::collection::vec(
-            op(4, &[0, 4], 2, Mix { set_key: 4, with_counter: 2, ratcheting: 2, ratchet: 2, mls: 2, protect: 8, free: 2, recreate: 1 }),
+            op(4, &[0, 4], 2, Mix { set_key: 4, with_counter: 2, ratcheting: 2, ratchet: 2, mls: 2, protect: 8, free: 2, recreate: 1, stream: 3 }),
             1..60,
         ),
     ) {
@@ -929,7 +1389,7 @@ proptest! {
     fn ratchet_reinstall_never_restarts_counter_model(
         suite in suite(),
         ops in prop::collection::vec(
-            op(2, &[0, 4, 8], 2, Mix { set_key: 1, with_counter: 1, ratcheting: 4, ratchet: 6, mls: 1, protect: 6, free: 1, recreate: 1 }),
+            op(2, &[0, 4, 8], 2, Mix { set_key: 1, with_counter: 1, ratcheting: 4, ratchet: 6, mls: 1, protect: 6, free: 1, recreate: 1, stream: 2 }),
             1..60,
         ),
     ) {
@@ -942,7 +1402,7 @@ proptest! {
     fn go_back_after_many_kids_model(
         suite in suite(),
         ops in prop::collection::vec(
-            op(1, MANY_KIDS, 2, Mix { set_key: 6, with_counter: 3, ratcheting: 1, ratchet: 1, mls: 1, protect: 6, free: 0, recreate: 1 }),
+            op(1, MANY_KIDS, 2, Mix { set_key: 6, with_counter: 3, ratcheting: 1, ratchet: 1, mls: 1, protect: 6, free: 0, recreate: 1, stream: 0 }),
             1..100,
         ),
     ) {
@@ -1392,4 +1852,158 @@ fn oracle_detects_nonce_reuse() {
     let message = repeat.expect_err("a repeated nonce must fail the oracle");
     let message = message.downcast_ref::<String>().expect("panic message");
     assert!(message.contains("NONCE REUSE"), "{message}");
+}
+
+/// Send streams claim their key material as senders do, through the C ABI: two streams of one
+/// SSRC with per-SSRC keys, given the same base key and KID, derive the same key, so the
+/// second is refused (KEY_IN_USE); a plain sender given that per-SSRC key directly is refused
+/// too (one material); a stream without per-SSRC keys is refused the key material of a live
+/// sender, and the other way round; ratcheting a stream's chain claims each step; a stream
+/// freed and re-created on another thread resumes its key, and so does a plain sender given
+/// the per-SSRC key after it. Every frame goes through the oracle.
+#[test]
+fn send_streams_claim_their_key_material() {
+    let test = "send_streams_claim_their_key_material";
+    for suite in SUITES {
+        let mut oracle = Oracle::new(suite, 2, test);
+        let (k0, k1) = (oracle.pool[0].clone(), oracle.pool[1].clone());
+        let (k0, k1) = (k0.as_slice(), k1.as_slice());
+        let ssrc_k0 = oracle.ssrc_key(0).to_vec();
+        let mut a = StreamTx::new(suite, 0);
+        let mut b = StreamTx::new(suite, 1);
+        let mut plain = StreamTx::new(suite, 2);
+        let mut tx = Tx::new(suite);
+        let send = |s: &mut StreamTx, oracle: &mut Oracle, id: usize, want: (u64, u64)| {
+            let frame = s.send(b"media of a stream").expect("send");
+            assert_eq!(parse(&frame), want, "suite {suite}");
+            oracle.record(id, 0, b"", b"media of a stream", &frame)
+        };
+        assert_eq!(a.set_key(5, k0), SFRAME_OK);
+        let key = send(&mut a, &mut oracle, STREAM_IDS, (5, 0));
+        assert_eq!(key, ssrc_k0, "suite {suite}: the per-SSRC key (§7)");
+        assert_eq!(b.set_key(5, k0), SFRAME_ERR_KEY_IN_USE, "suite {suite}");
+        assert_eq!(b.state(), (Err(SFRAME_ERR_NO_KEY), Err(SFRAME_ERR_NO_KEY)));
+        assert_eq!(b.send(b"x"), Err(SFRAME_ERR_NO_KEY));
+        // The per-SSRC key given to a plain sender directly: the stream's material.
+        assert_eq!(
+            tx.set_key(5, &ssrc_k0),
+            SFRAME_ERR_KEY_IN_USE,
+            "suite {suite}"
+        );
+        // A stream without per-SSRC keys uses the key as given: a sender's material.
+        assert_eq!(
+            tx.set_key(5, k0),
+            SFRAME_OK,
+            "the per-SSRC key is other material"
+        );
+        assert_eq!(plain.set_key(5, k0), SFRAME_ERR_KEY_IN_USE);
+        assert_eq!(plain.set_key(6, k0), SFRAME_OK);
+        assert_eq!(tx.set_key(6, k0), SFRAME_ERR_KEY_IN_USE);
+        let key = send(&mut plain, &mut oracle, STREAM_IDS + 2, (6, 0));
+        assert_eq!(key, k0);
+        oracle.record(0, 0, b"", b"pt", &tx.frame(b"pt"));
+        // Ratchet chains: a claims step 0 and 1 of generation 1; b cannot follow.
+        let (st, kid) = a.set_ratcheting_key(4, 1, k1);
+        assert_eq!((st, kid), (SFRAME_OK, 1 << 4));
+        oracle.chains.push((4, 1, VALID_KEYS + 1));
+        send(&mut a, &mut oracle, STREAM_IDS, (1 << 4, 0));
+        assert_eq!(a.ratchet(), (SFRAME_OK, (1 << 4) + 1));
+        send(&mut a, &mut oracle, STREAM_IDS, ((1 << 4) + 1, 0));
+        assert_eq!(b.set_ratcheting_key(4, 1, k1).0, SFRAME_ERR_KEY_IN_USE);
+        // Back to KID 5: its counter resumes.
+        assert_eq!(a.set_key(5, k0), SFRAME_OK);
+        send(&mut a, &mut oracle, STREAM_IDS, (5, 1));
+        // Freed (on another thread); a new stream of the SSRC, on yet another, resumes at 2.
+        std::thread::spawn(move || drop(a)).join().unwrap();
+        let key = k0.to_vec();
+        let mut a = std::thread::spawn(move || {
+            let mut a = StreamTx::new(suite, 0);
+            assert_eq!(a.set_key(5, &key), SFRAME_OK);
+            a
+        })
+        .join()
+        .unwrap();
+        assert_eq!(
+            a.state(),
+            (Ok(5), Ok(2)),
+            "suite {suite}: the stream restarted"
+        );
+        send(&mut a, &mut oracle, STREAM_IDS + 3, (5, 2));
+        // Freed again: a plain sender given the per-SSRC key resumes the stream's counter.
+        drop(a);
+        let mut tx2 = Tx::new(suite);
+        assert_eq!(tx2.set_key(5, &ssrc_k0), SFRAME_OK);
+        let frame = tx2.frame(b"pt");
+        assert_eq!(parse(&frame), (5, 3), "suite {suite}: the sender restarted");
+        oracle.record(1, 0, b"", b"pt", &frame);
+        // Now the sender holds it: refused to the other stream of the SSRC until it is freed.
+        assert_eq!(b.set_key(5, k0), SFRAME_ERR_KEY_IN_USE);
+        drop(tx2);
+        assert_eq!(b.set_key(5, k0), SFRAME_OK);
+        assert_eq!(b.state(), (Ok(5), Ok(4)));
+        assert_eq!(oracle.frames, 8);
+    }
+}
+
+/// The model over send streams on a fixed sequence: the oracle sees their frames (2 or 3 RTP
+/// packets each), under per-SSRC keys and their ratchet steps as well as keys used as given;
+/// a stream freed (its thread changes) and its key given to the other stream of the SSRC
+/// resumes.
+#[test]
+fn model_checks_send_stream_frames() {
+    let test = "model_checks_send_stream_frames";
+    let ops = [
+        Op::StreamSetKey {
+            t: 0,
+            kid: 4,
+            key: 0,
+        },
+        Op::StreamSend { t: 0, frames: 2 },
+        Op::StreamSetKey {
+            t: 1,
+            kid: 4,
+            key: 0,
+        }, // refused: same SSRC, same derived key
+        Op::StreamSend { t: 1, frames: 1 }, // NO_KEY
+        Op::StreamSetRatchetingKey {
+            t: 1,
+            r: 2,
+            generation: 1,
+            key: 1,
+        },
+        Op::StreamRatchet { t: 1 },
+        Op::StreamSend { t: 1, frames: 2 },
+        Op::SetKey {
+            s: 0,
+            kid: 8,
+            key: 2,
+        },
+        Op::StreamSetKey {
+            t: 2,
+            kid: 8,
+            key: 2,
+        }, // refused: the sender's material
+        Op::StreamSetKey {
+            t: 2,
+            kid: 9,
+            key: 2,
+        },
+        Op::StreamSend { t: 2, frames: 1 },
+        Op::StreamFree { t: 0, home: 2 },
+        Op::StreamSetKey {
+            t: 1,
+            kid: 4,
+            key: 0,
+        }, // free now, and resumes at 2
+        Op::StreamSend { t: 1, frames: 1 },
+    ];
+    for suite in SUITES {
+        let oracle = run_model(suite, 1, &ops, test);
+        assert_eq!(oracle.frames, 6, "suite {suite}");
+        assert_eq!(oracle.resumed, 1, "suite {suite}");
+        let ssrc_k0 = oracle.ssrc_key(0).to_vec();
+        for ctr in 0..3 {
+            assert!(oracle.used.contains_key(&(4, ssrc_k0.clone(), ctr)));
+        }
+    }
 }

@@ -117,8 +117,10 @@ pub struct SendStats {
 ///
 /// Streams of one session may be given the same base key and KID only with per-SSRC keys:
 /// each then holds its own key. Without them, two streams given the same key and KID would
-/// reuse nonces; the thread's sender registry refuses the second ([`Error::KeyInUse`], with
-/// `std`).
+/// reuse nonces; the process-wide sender registry refuses the second ([`Error::KeyInUse`],
+/// with `std`), on any thread, as it refuses a plain [`Sender`] given a live stream's per-SSRC
+/// key (one key material); a dropped stream's keys resume their counters in the next stream
+/// or sender given them.
 ///
 /// ```
 /// use sframe_core::CipherSuite;
