@@ -964,8 +964,8 @@ impl<
 {
     /// A session with `streams` stream slots on the heap (feature `alloc`). Each slot's
     /// buffers are allocated on the heap in place ([`BoxedStreamSlot`]), so the stack never
-    /// holds them, in unoptimized builds too: only slot values (sequence history, receiver,
-    /// counters: tens of KiB), one at a time. The session value itself is small.
+    /// holds them, in unoptimized builds too: only slot values (16 KiB of sequence history,
+    /// the receiver and counters), one at a time. The session value itself is small.
     /// `KIDS` must be 1..=[`MAX_SESSION_KIDS`] (checked at compile time).
     #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
     pub fn with_capacity(config: SessionConfig, streams: usize) -> Self {
