@@ -30,7 +30,8 @@
 //! frame given to the buffer is reported exactly once: released, or dropped through the
 //! caller's `on_drop` callback with its [`DropReason`] and tag (so a caller that keeps the
 //! frame objects itself, e.g. JavaScript `RTCEncodedVideoFrame`s, knows what to free).
-//! Memory is fixed by the type: `FRAMES` slot records and `BYTES` bytes, inline.
+//! Memory is fixed at construction: `FRAMES` slot records and `BYTES` bytes, inline
+//! ([`KeyWaitBuffer`]) or on the heap, allocated in place ([`BoxedKeyWaitBuffer`]).
 //!
 //! Held frames are unauthenticated: their KIDs are whatever the network sent. Anyone who can
 //! send frames can fill the buffer with frames under KIDs that never get a key and so push out
@@ -215,16 +216,24 @@ pub struct KeyWaitStats {
     pub waiting_bytes: u64,
 }
 
-/// One waiting frame: what is reported, and where its bytes are in the ring.
+/// One cell of a key-wait buffer's record storage: one waiting frame's record (opaque). See
+/// [`GenericKeyWaitBuffer::with_storage`].
 #[derive(Clone, Copy, Debug)]
-struct Slot {
+pub struct WaitSlot {
     held: Held,
     /// Offset of the frame's bytes from the ring's start (`head`), in ring order (unused for
     /// an external frame).
     start: usize,
 }
 
-const EMPTY: Slot = Slot {
+type Slot = WaitSlot;
+
+impl WaitSlot {
+    /// An empty cell.
+    pub const EMPTY: WaitSlot = EMPTY;
+}
+
+const EMPTY: Slot = WaitSlot {
     held: Held {
         kid: 0,
         tag: 0,
@@ -242,21 +251,46 @@ const EMPTY: Slot = Slot {
 ///
 /// Operations cost O(`FRAMES`) plus the bytes they copy (a hold that has to compact the ring:
 /// O(`BYTES`)). No allocation. The struct holds its storage inline (`BYTES` bytes and
-/// `FRAMES` records of a few dozen bytes): put large ones in a `static` or a `Box`. A buffer
+/// `FRAMES` records of a few dozen bytes): put large ones in a `static`, or use a
+/// [`BoxedKeyWaitBuffer`], which never builds its storage on the stack. A buffer
 /// whose frames all live with the caller ([`KeyWaitBuffer::hold_external`]) can have
 /// `BYTES == 0`.
 ///
 /// Callbacks (`on_drop`, the function given to [`KeyWaitBuffer::release_with`]) run when the
 /// buffer is consistent: the frame they are given has already left it (for `release_with`,
 /// it leaves when the function returns).
-pub struct KeyWaitBuffer<const FRAMES: usize, const BYTES: usize> {
+pub type KeyWaitBuffer<const FRAMES: usize, const BYTES: usize> =
+    GenericKeyWaitBuffer<[WaitSlot; FRAMES], [u8; BYTES]>;
+
+/// A [`KeyWaitBuffer`] whose storage is allocated on the heap, in place, at run time
+/// ([`BoxedKeyWaitBuffer::with_capacity`]): for large capacities, whose inline buffer would
+/// not fit a thread's stack on its way into a `Box`.
+///
+/// ```
+/// use sframe_core::keywait::{BoxedKeyWaitBuffer, KeyWaitLimits};
+/// let limits = KeyWaitLimits { max_frames: 64, max_bytes: 1 << 20, max_age: 1000 };
+/// let b = BoxedKeyWaitBuffer::with_capacity(limits, 64, 1 << 20)?;
+/// assert_eq!((b.frame_capacity(), b.byte_capacity()), (64, 1 << 20));
+/// # Ok::<(), sframe_core::Error>(())
+/// ```
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub type BoxedKeyWaitBuffer =
+    GenericKeyWaitBuffer<alloc::boxed::Box<[WaitSlot]>, alloc::boxed::Box<[u8]>>;
+
+/// Frames waiting for their key in the fixed storage `S` (frame records, a slice of
+/// [`WaitSlot`]) and `B` (frame bytes): inline arrays in a [`KeyWaitBuffer`], boxed slices in
+/// a [`BoxedKeyWaitBuffer`], or any borrowed slices
+/// ([`GenericKeyWaitBuffer::with_storage`]). `FRAMES` and `BYTES` in the docs are the
+/// lengths of the two. Nothing is allocated after construction.
+pub struct GenericKeyWaitBuffer<S, B> {
     limits: KeyWaitLimits,
     /// `slots[..count]`: the waiting frames, oldest first. Of the stored (not external)
     /// ones, the first starts at ring offset 0, each ends at or before the next one's start,
     /// and none crosses the end of `bytes`.
-    slots: [Slot; FRAMES],
+    slots: S,
     count: usize,
-    bytes: [u8; BYTES],
+    bytes: B,
     /// Index in `bytes` of ring offset 0 (`< BYTES`, or 0).
     head: usize,
     /// Ring offset just after the newest stored frame (holes and skipped ends included):
@@ -269,7 +303,7 @@ pub struct KeyWaitBuffer<const FRAMES: usize, const BYTES: usize> {
     stats: KeyWaitStats,
 }
 
-impl<const FRAMES: usize, const BYTES: usize> core::fmt::Debug for KeyWaitBuffer<FRAMES, BYTES> {
+impl<S, B> core::fmt::Debug for GenericKeyWaitBuffer<S, B> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("KeyWaitBuffer")
             .field("limits", &self.limits)
@@ -314,6 +348,81 @@ impl<const FRAMES: usize, const BYTES: usize> KeyWaitBuffer<FRAMES, BYTES> {
                 waiting_bytes: 0,
             },
         })
+    }
+}
+
+const ZERO_STATS: KeyWaitStats = KeyWaitStats {
+    held: 0,
+    released: 0,
+    dropped_overflow: 0,
+    dropped_age: 0,
+    dropped_too_big: 0,
+    dropped_removed: 0,
+    waiting: 0,
+    waiting_bytes: 0,
+};
+
+#[cfg(feature = "alloc")]
+impl BoxedKeyWaitBuffer {
+    /// An empty buffer of at most `frames` frames whose bytes share `bytes` bytes, both
+    /// allocated on the heap directly (no copy through the stack), with `limits`.
+    /// [`Error::InvalidConfig`] if `limits.max_frames` is 0 or more than `frames`.
+    pub fn with_capacity(limits: KeyWaitLimits, frames: usize, bytes: usize) -> Result<Self> {
+        if limits.max_frames == 0 || limits.max_frames > frames {
+            return Err(Error::InvalidConfig);
+        }
+        Self::with_storage(
+            limits,
+            alloc::vec![EMPTY; frames].into_boxed_slice(),
+            alloc::vec![0u8; bytes].into_boxed_slice(),
+        )
+    }
+}
+
+impl<S, B> GenericKeyWaitBuffer<S, B>
+where
+    S: AsRef<[WaitSlot]> + AsMut<[WaitSlot]>,
+    B: AsRef<[u8]> + AsMut<[u8]>,
+{
+    /// An empty buffer over the given storage (its previous contents are discarded): at most
+    /// `slots.len()` frames, whose bytes share `bytes.len()` bytes, with `limits`.
+    /// [`Error::InvalidConfig`] if `limits.max_frames` is 0 or more than `slots.len()`.
+    ///
+    /// ```
+    /// use sframe_core::keywait::{GenericKeyWaitBuffer, KeyWaitLimits, WaitSlot};
+    /// let mut slots = [WaitSlot::EMPTY; 4];
+    /// let mut bytes = [0u8; 256];
+    /// let limits = KeyWaitLimits { max_frames: 4, max_bytes: 256, max_age: 100 };
+    /// let b = GenericKeyWaitBuffer::with_storage(limits, &mut slots[..], &mut bytes[..])?;
+    /// assert_eq!((b.frame_capacity(), b.byte_capacity()), (4, 256));
+    /// # Ok::<(), sframe_core::Error>(())
+    /// ```
+    pub fn with_storage(limits: KeyWaitLimits, mut slots: S, bytes: B) -> Result<Self> {
+        if limits.max_frames == 0 || limits.max_frames > slots.as_ref().len() {
+            return Err(Error::InvalidConfig);
+        }
+        slots.as_mut().fill(EMPTY);
+        Ok(GenericKeyWaitBuffer {
+            limits,
+            slots,
+            count: 0,
+            bytes,
+            head: 0,
+            used: 0,
+            stored: 0,
+            weight: 0,
+            stats: ZERO_STATS,
+        })
+    }
+
+    /// How many frames it can hold (`FRAMES`).
+    pub fn frame_capacity(&self) -> usize {
+        self.slots.as_ref().len()
+    }
+
+    /// How many frame bytes it can store (`BYTES`).
+    pub fn byte_capacity(&self) -> usize {
+        self.bytes.as_ref().len()
     }
 
     /// The limits in force.
@@ -515,7 +624,7 @@ impl<const FRAMES: usize, const BYTES: usize> KeyWaitBuffer<FRAMES, BYTES> {
         let room = if held.external {
             self.limits.max_bytes
         } else {
-            self.limits.max_bytes.min(BYTES)
+            self.limits.max_bytes.min(self.byte_capacity())
         };
         if held.len > room {
             self.stats.dropped_too_big = self.stats.dropped_too_big.saturating_add(1);
@@ -524,7 +633,7 @@ impl<const FRAMES: usize, const BYTES: usize> KeyWaitBuffer<FRAMES, BYTES> {
         }
         while self.count >= self.limits.max_frames
             || self.weight.saturating_add(held.len) > self.limits.max_bytes
-            || (!held.external && self.stored.saturating_add(held.len) > BYTES)
+            || (!held.external && self.stored.saturating_add(held.len) > self.byte_capacity())
         {
             if self.count == 0 {
                 // Unreachable: an empty buffer admits any frame that passed the size check.
@@ -559,7 +668,7 @@ impl<const FRAMES: usize, const BYTES: usize> KeyWaitBuffer<FRAMES, BYTES> {
             let at = self.physical(start);
             let written = at
                 .checked_add(held.len)
-                .and_then(|end| self.bytes.get_mut(at..end))
+                .and_then(|end| self.bytes.as_mut().get_mut(at..end))
                 .map(|dst| dst.copy_from_slice(frame));
             if written.is_none() {
                 // Unreachable (the frame was admitted, so it fits once compacted); refuse
@@ -570,7 +679,7 @@ impl<const FRAMES: usize, const BYTES: usize> KeyWaitBuffer<FRAMES, BYTES> {
             }
             start
         };
-        let Some(slot) = self.slots.get_mut(self.count) else {
+        let Some(slot) = self.slots.as_mut().get_mut(self.count) else {
             // Unreachable: `admit` left `count < max_frames <= FRAMES`.
             self.stats.dropped_overflow = self.stats.dropped_overflow.saturating_add(1);
             on_drop(held, DropReason::Overflow);
@@ -590,34 +699,36 @@ impl<const FRAMES: usize, const BYTES: usize> KeyWaitBuffer<FRAMES, BYTES> {
     /// Where a frame of `len` bytes goes at the end of the ring without compaction: right
     /// after the newest frame, or at the start of `bytes` if it would cross the end.
     fn fit(&self, len: usize) -> Option<usize> {
+        let capacity = self.byte_capacity();
         let at = self.physical(self.used);
-        let skip = if at.saturating_add(len) <= BYTES {
+        let skip = if at.saturating_add(len) <= capacity {
             0
         } else {
-            BYTES.saturating_sub(at)
+            capacity.saturating_sub(at)
         };
         let start = self.used.saturating_add(skip);
-        (start.saturating_add(len) <= BYTES).then_some(start)
+        (start.saturating_add(len) <= capacity).then_some(start)
     }
 
     /// Moves the stored frames together at the start of `bytes`, in order: no holes, no
     /// skipped end. O(`BYTES`).
     fn compact(&mut self) {
-        if self.head <= BYTES {
-            self.bytes.rotate_left(self.head);
+        let capacity = self.byte_capacity();
+        if self.head <= capacity {
+            self.bytes.as_mut().rotate_left(self.head);
         }
         self.head = 0;
         let mut to = 0usize;
         let count = self.count;
-        for slot in self.slots.iter_mut().take(count) {
+        for slot in self.slots.as_mut().iter_mut().take(count) {
             if slot.held.external {
                 continue;
             }
             let from = slot.start;
             let len = slot.held.len;
-            let fits = from.checked_add(len).is_some_and(|end| end <= BYTES) && to <= from;
+            let fits = from.checked_add(len).is_some_and(|end| end <= capacity) && to <= from;
             if fits && from != to {
-                self.bytes.copy_within(from..from + len, to);
+                self.bytes.as_mut().copy_within(from..from + len, to);
             }
             slot.start = to;
             to = to.saturating_add(len);
@@ -627,8 +738,9 @@ impl<const FRAMES: usize, const BYTES: usize> KeyWaitBuffer<FRAMES, BYTES> {
 
     /// Index in `bytes` of ring offset `offset` (`<= BYTES`).
     fn physical(&self, offset: usize) -> usize {
+        let capacity = self.byte_capacity();
         let at = self.head.saturating_add(offset);
-        if at >= BYTES { at - BYTES } else { at }
+        if at >= capacity { at - capacity } else { at }
     }
 
     /// The stored bytes of `slot` (empty for an external frame).
@@ -638,12 +750,12 @@ impl<const FRAMES: usize, const BYTES: usize> KeyWaitBuffer<FRAMES, BYTES> {
         }
         let at = self.physical(slot.start);
         at.checked_add(slot.held.len)
-            .and_then(|end| self.bytes.get(at..end))
+            .and_then(|end| self.bytes.as_ref().get(at..end))
             .unwrap_or(&[])
     }
 
     fn live(&self) -> &[Slot] {
-        self.slots.get(..self.count).unwrap_or(&[])
+        self.slots.as_ref().get(..self.count).unwrap_or(&[])
     }
 
     fn slot(&self, index: usize) -> Slot {
@@ -659,7 +771,7 @@ impl<const FRAMES: usize, const BYTES: usize> KeyWaitBuffer<FRAMES, BYTES> {
         let Some(removed) = self.live().get(index).copied() else {
             return;
         };
-        if let Some(tail) = self.slots.get_mut(index..self.count) {
+        if let Some(tail) = self.slots.as_mut().get_mut(index..self.count) {
             tail.rotate_left(1);
         }
         self.count -= 1;
@@ -679,9 +791,13 @@ impl<const FRAMES: usize, const BYTES: usize> KeyWaitBuffer<FRAMES, BYTES> {
         // Stable partition: kept frames to the front, dropped ones after them, both in order.
         let mut kept = 0;
         for index in 0..total {
-            let keep = self.slots.get(index).is_some_and(|s| !which(&s.held));
+            let keep = self
+                .slots
+                .as_ref()
+                .get(index)
+                .is_some_and(|s| !which(&s.held));
             if keep {
-                if let Some(run) = self.slots.get_mut(kept..=index) {
+                if let Some(run) = self.slots.as_mut().get_mut(kept..=index) {
                     run.rotate_right(1);
                 }
                 kept += 1;
@@ -709,7 +825,7 @@ impl<const FRAMES: usize, const BYTES: usize> KeyWaitBuffer<FRAMES, BYTES> {
 
     /// A slot record beyond the waiting ones (just removed).
     fn slot_any(&self, index: usize) -> Slot {
-        self.slots.get(index).copied().unwrap_or(EMPTY)
+        self.slots.as_ref().get(index).copied().unwrap_or(EMPTY)
     }
 
     /// Takes a removed frame's size off the totals.
@@ -731,7 +847,7 @@ impl<const FRAMES: usize, const BYTES: usize> KeyWaitBuffer<FRAMES, BYTES> {
             return;
         };
         let mut used = 0;
-        for slot in self.slots.iter_mut().take(count) {
+        for slot in self.slots.as_mut().iter_mut().take(count) {
             if !slot.held.external {
                 slot.start = slot.start.saturating_sub(shift);
                 used = slot.start.saturating_add(slot.held.len);

@@ -3,7 +3,10 @@
 //! what `unprotect` does.
 
 use proptest::prelude::*;
-use sframe_core::keywait::{DropReason, Held, KeyWaitBuffer, KeyWaitLimits, KeyWaitStats, Waiting};
+use sframe_core::keywait::{
+    BoxedKeyWaitBuffer, DropReason, GenericKeyWaitBuffer, Held, KeyWaitBuffer, KeyWaitLimits,
+    KeyWaitStats, WaitSlot, Waiting,
+};
 use sframe_core::mls::MlsKidLayout;
 use sframe_core::ratchet::{Generation, RatchetLayout};
 use sframe_core::{CipherSuite, Error, Receiver, ReceiverConfig, Sender};
@@ -173,8 +176,10 @@ impl Model {
     }
 }
 
-struct Run {
-    buffer: Box<Buffer>,
+/// A run of the model test over a buffer with storage `S` and `B`: inline ([`Buffer`]) or
+/// boxed ([`BoxedKeyWaitBuffer`] of the same capacity), which must behave the same.
+struct Run<S, B> {
+    buffer: GenericKeyWaitBuffer<S, B>,
     model: Model,
     now: u64,
     next_tag: u64,
@@ -185,10 +190,29 @@ struct Run {
     held_bytes: usize,
 }
 
-impl Run {
-    fn new(limits: KeyWaitLimits) -> Self {
+impl Run<[WaitSlot; FRAMES], [u8; BYTES]> {
+    fn inline(limits: KeyWaitLimits) -> Self {
+        Run::over(Buffer::new(limits).unwrap(), limits)
+    }
+}
+
+impl Run<Box<[WaitSlot]>, Box<[u8]>> {
+    fn boxed(limits: KeyWaitLimits) -> Self {
+        Run::over(
+            BoxedKeyWaitBuffer::with_capacity(limits, FRAMES, BYTES).unwrap(),
+            limits,
+        )
+    }
+}
+
+impl<S, B> Run<S, B>
+where
+    S: AsRef<[WaitSlot]> + AsMut<[WaitSlot]>,
+    B: AsRef<[u8]> + AsMut<[u8]>,
+{
+    fn over(buffer: GenericKeyWaitBuffer<S, B>, limits: KeyWaitLimits) -> Self {
         Run {
-            buffer: Box::new(Buffer::new(limits).unwrap()),
+            buffer,
             model: Model {
                 limits,
                 queue: VecDeque::new(),
@@ -426,25 +450,43 @@ proptest! {
         limits in limits(),
         ops in prop::collection::vec(op(), 1..80),
     ) {
-        let mut run = Run::new(limits);
-        for op in &ops {
-            run.step(op)?;
-        }
-        // Release everything left, KID by KID: nothing is lost.
-        let kids: Vec<u64> = run.buffer.iter().map(|h| h.kid).collect();
-        for kid in kids {
-            run.step(&Op::Release { kid, out: 4096 })?;
-        }
-        prop_assert!(run.buffer.is_empty());
-        prop_assert_eq!(run.fates.len(), run.given.len());
-        let dropped_stored: usize = run
-            .fates
-            .iter()
-            .filter(|(_, f)| matches!(f, Fate::Dropped(r) if *r != DropReason::TooBig))
-            .map(|(tag, _)| run.given[tag].1.len())
-            .sum();
-        prop_assert_eq!(run.released_bytes + dropped_stored, run.held_bytes);
+        hostile_run(Run::inline(limits), &ops)?;
     }
+
+    /// The same against a buffer whose storage was allocated on the heap in place
+    /// (`BoxedKeyWaitBuffer`, as a heap receive session's slots have).
+    #[test]
+    fn hostile_sequences_stay_bounded_and_exact_with_boxed_storage(
+        limits in limits(),
+        ops in prop::collection::vec(op(), 1..80),
+    ) {
+        hostile_run(Run::boxed(limits), &ops)?;
+    }
+}
+
+fn hostile_run<S, B>(mut run: Run<S, B>, ops: &[Op]) -> Result<(), TestCaseError>
+where
+    S: AsRef<[WaitSlot]> + AsMut<[WaitSlot]>,
+    B: AsRef<[u8]> + AsMut<[u8]>,
+{
+    for op in ops {
+        run.step(op)?;
+    }
+    // Release everything left, KID by KID: nothing is lost.
+    let kids: Vec<u64> = run.buffer.iter().map(|h| h.kid).collect();
+    for kid in kids {
+        run.step(&Op::Release { kid, out: 4096 })?;
+    }
+    prop_assert!(run.buffer.is_empty());
+    prop_assert_eq!(run.fates.len(), run.given.len());
+    let dropped_stored: usize = run
+        .fates
+        .iter()
+        .filter(|(_, f)| matches!(f, Fate::Dropped(r) if *r != DropReason::TooBig))
+        .map(|(tag, _)| run.given[tag].1.len())
+        .sum();
+    prop_assert_eq!(run.released_bytes + dropped_stored, run.held_bytes);
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -848,4 +890,38 @@ fn frames_before_the_key_are_decrypted_in_order_when_it_arrives() {
     assert_eq!(order, [0, 1, 2, 3, 4]);
     // Released frames went through the receiver: a second copy is a replay.
     assert_eq!(rx.highest_counter(42), Some(4));
+}
+
+/// A buffer over run-time storage checks its limits against the storage it was given.
+#[test]
+fn boxed_and_borrowed_storage_check_limits_against_their_capacity() {
+    let limits = |max_frames| KeyWaitLimits {
+        max_frames,
+        max_bytes: 64,
+        max_age: 10,
+    };
+    let b = BoxedKeyWaitBuffer::with_capacity(limits(4), 4, 64).unwrap();
+    assert_eq!((b.frame_capacity(), b.byte_capacity()), (4, 64));
+    for bad in [0, 5] {
+        assert_eq!(
+            BoxedKeyWaitBuffer::with_capacity(limits(bad), 4, 64).err(),
+            Some(Error::InvalidConfig)
+        );
+    }
+    let mut slots = [WaitSlot::EMPTY; 2];
+    let mut bytes = [0u8; 16];
+    assert_eq!(
+        GenericKeyWaitBuffer::with_storage(limits(3), &mut slots[..], &mut bytes[..]).err(),
+        Some(Error::InvalidConfig)
+    );
+    let mut b =
+        GenericKeyWaitBuffer::with_storage(limits(2), &mut slots[..], &mut bytes[..]).unwrap();
+    // Frames are bounded by the 16 bytes given, not by max_bytes (64).
+    assert!(!b.hold(w(1, 0), &[1; 17], 0, no_drop_too_big));
+    assert!(b.hold(w(1, 1), &[1; 16], 0, no_drop));
+    assert_eq!(b.release(1, &mut [0; 16]).unwrap().map(|h| h.tag), Some(1));
+}
+
+fn no_drop_too_big(_: Held, why: DropReason) {
+    assert_eq!(why, DropReason::TooBig);
 }

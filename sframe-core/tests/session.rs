@@ -1285,3 +1285,55 @@ impl Plaintext for SendStream {
         frame_bytes(self.ssrc(), kid, counter, len)
     }
 }
+
+/// Finding 4 (slots through the stack), for the session: a heap session with the C ABI's
+/// capacities (1024 packets / 1 MiB in reassembly, 64 frames / 1 MiB waiting, 16 KIDs: 2 MiB
+/// of buffers per slot) is made and used on a 128 KiB thread, in debug builds too: every
+/// slot's buffers are allocated in place, and a slot reused for a new SSRC (an evicted
+/// stream) or after `remove_stream` is reset in place.
+#[test]
+fn finding4_boxed_session_with_c_abi_capacities_on_a_128_kib_stack() -> TestResult {
+    type CSession = BoxedReceiveSession<1024, 1_048_576, 64, 1_048_576, 16>;
+    const STREAMS: usize = 4;
+    let handle = std::thread::Builder::new().stack_size(128 * 1024).spawn(
+        || -> Result<(usize, u64), Error> {
+            let suite = CipherSuite::AesCtr256HmacSha512_80;
+            let mut rx = CSession::with_capacity(config(suite, true), STREAMS);
+            assert_eq!(rx.capacity(), STREAMS);
+            let mut tx =
+                SendStream::new(SendConfig::new(suite, VIDEO, 96, 1200).with_per_ssrc_keys(true))?;
+            tx.set_key(0x4f, &[0x4f; 32])?;
+            let mut out = vec![0u8; 1 << 20];
+            let mut buf = vec![0u8; 8192];
+            // Junk SSRCs fill every slot, then evict one another (each eviction resets a slot).
+            for i in 0..(2 * STREAMS as u32) {
+                rx.push_packet(&junk(0xbad0_0000 + i, 0, &[0xc0, 1, 2]), u64::from(i))?;
+                while rx.poll(&mut out, u64::from(i)).is_some() {}
+            }
+            rx.remove_stream(0xbad0_0000 + 2 * STREAMS as u32 - 1);
+            // A real stream takes a reused slot; its frame waits for the key, then comes out.
+            let mut delivered = 0;
+            for i in 0..3u32 {
+                let now = 100 + u64::from(i);
+                for p in tx.send_frame(&[i as u8 + 1; 3000], i, true, &mut buf)? {
+                    rx.push_packet(p, now)?;
+                }
+                if i == 1 {
+                    rx.add_key(0x4f, &[0x4f; 32])?;
+                }
+                while let Some(e) = rx.poll(&mut out, now) {
+                    if let Event::Frame(f) = e {
+                        let byte = f.counter as u8 + 1;
+                        assert!(f.len == 3000 && out[..f.len].iter().all(|&b| b == byte));
+                        delivered += 1;
+                    }
+                }
+            }
+            Ok((delivered, rx.stats().streams_evicted))
+        },
+    )?;
+    let (delivered, evicted) = handle.join().map_err(|_| "thread panicked")??;
+    assert_eq!(delivered, 3);
+    assert_eq!(evicted, STREAMS as u64);
+    Ok(())
+}

@@ -613,7 +613,7 @@ typedef uint32_t SframeSdpReason;
  * buffer of `SFRAME_SESSION_MAX_PACKETS` packets and `SFRAME_SESSION_MAX_FRAME_SIZE` bytes
  * and a wait buffer of `SFRAME_SESSION_WAIT_FRAMES` frames and `SFRAME_SESSION_WAIT_BYTES`
  * bytes (`sframe_receive_session_stats` reports `slot_bytes`, the exact size of one slot),
- * and a table of `SFRAME_SESSION_MAX_KIDS` KIDs: about 2.1 MiB per stream slot (2,160,088
+ * and a table of `SFRAME_SESSION_MAX_KIDS` KIDs: about 2.1 MiB per stream slot (2,160,152
  * bytes measured on x86_64 Linux with the default backend). A packet of a new SSRC when all slots are
  * taken evicts the stream that never authenticated a frame and was quiet longest, or is
  * refused (`SFRAME_RTP_STREAM_REFUSED`) if every stream authenticated. One cipher suite per
@@ -2347,11 +2347,11 @@ SframeStatus sframe_send_stream_stats(const SframeSendStream *s,
  * (1..`SFRAME_SESSION_MAX_STREAMS`), per-SSRC keys (§7) if `per_ssrc_keys`, and frames
  * waiting at most `max_wait_ms` for their key (in the unit of the `now_ms` arguments;
  * `SFRAME_SESSION_NO_MAX_WAIT` for no limit). Writes it to `*out` (NULL on error). All its
- * memory is allocated here, on the heap (see `SframeReceiveSession`); nothing after. The
- * slots are built on a short-lived thread of the library's own, with a stack large enough
- * for them in any build, so this works from threads with small stacks.
+ * memory is allocated here, on the heap (see `SframeReceiveSession`); nothing after. Each
+ * slot's buffers are allocated in place on the heap, never on the caller's stack, so this
+ * works from threads with small stacks (128 KiB, in debug builds too).
  * Errors: NULL_POINTER, UNSUPPORTED_CIPHER_SUITE, INVALID_CONFIG (`max_streams` out of
- * range), PANIC (also if that thread cannot be started).
+ * range).
  *
  * # Safety
  * `out` is NULL or writable.

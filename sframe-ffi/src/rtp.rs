@@ -421,7 +421,9 @@ mod tests {
     /// Finding 4 (Security 2): `sframe_rtp_depacketizer_new` built its ~540 KB depacketizer
     /// on the caller's stack before boxing it, so in a debug build it aborted on a thread with
     /// a stack of 1 MiB or less. Every constructor of the C ABI, and a first use of each
-    /// object, must run on a 128 KiB stack, in the debug build `cargo test` makes.
+    /// object, must run on a 128 KiB stack, in the debug build `cargo test` makes. The receive
+    /// session (2 MiB slots) is built right on this thread (no helper thread), and reuses its
+    /// slots here: packets of new SSRCs evict the streams that never authenticated.
     #[test]
     fn finding4_constructors_run_on_a_128_kib_stack() {
         let worker = std::thread::Builder::new()
@@ -523,6 +525,27 @@ mod tests {
                     let event = event.assume_init();
                     assert_eq!(event.kind, SframeSessionEventKind::SFRAME_SESSION_FRAME);
                     assert_eq!(&out[..event.len], media);
+                    // Junk SSRCs fill the 3 free slots, then evict one another (each slot
+                    // reused is reset in place).
+                    for ssrc in 100..110u8 {
+                        let junk = [0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, ssrc, 0x80, 1];
+                        assert_eq!(
+                            sframe_receive_session_push_packet(
+                                rs,
+                                junk.as_ptr(),
+                                junk.len(),
+                                1,
+                                &mut pushed
+                            ),
+                            SframeStatus::SFRAME_OK
+                        );
+                    }
+                    let mut session = crate::session::SframeSessionStats::default();
+                    assert_eq!(
+                        sframe_receive_session_stats(rs, &mut session),
+                        SframeStatus::SFRAME_OK
+                    );
+                    assert_eq!((session.streams, session.streams_evicted), (4, 7));
                     sframe_send_stream_free(ss);
                     sframe_receive_session_free(rs);
                 }

@@ -440,7 +440,7 @@ type Session = BoxedReceiveSession<
 /// buffer of `SFRAME_SESSION_MAX_PACKETS` packets and `SFRAME_SESSION_MAX_FRAME_SIZE` bytes
 /// and a wait buffer of `SFRAME_SESSION_WAIT_FRAMES` frames and `SFRAME_SESSION_WAIT_BYTES`
 /// bytes (`sframe_receive_session_stats` reports `slot_bytes`, the exact size of one slot),
-/// and a table of `SFRAME_SESSION_MAX_KIDS` KIDs: about 2.1 MiB per stream slot (2,160,088
+/// and a table of `SFRAME_SESSION_MAX_KIDS` KIDs: about 2.1 MiB per stream slot (2,160,152
 /// bytes measured on x86_64 Linux with the default backend). A packet of a new SSRC when all slots are
 /// taken evicts the stream that never authenticated a frame and was quiet longest, or is
 /// refused (`SFRAME_RTP_STREAM_REFUSED`) if every stream authenticated. One cipher suite per
@@ -801,44 +801,31 @@ impl From<SessionStats> for SframeSessionStats {
     }
 }
 
-/// The size of one stream slot of [`Session`].
+/// The size of one stream slot of [`Session`]: the slot value and the buffers it allocates
+/// on the heap (packet records, reassembly bytes, frame records, wait bytes).
 const SLOT_BYTES: usize = std::mem::size_of::<
-    sframe_core::rtp::session::StreamSlot<
+    sframe_core::rtp::session::BoxedStreamSlot<
         SFRAME_SESSION_MAX_PACKETS,
         SFRAME_SESSION_MAX_FRAME_SIZE,
         SFRAME_SESSION_WAIT_FRAMES,
         SFRAME_SESSION_WAIT_BYTES,
     >,
->();
-
-/// Stack for [`build_session`]'s thread: unoptimized builds of the core's
-/// `with_capacity` hold up to about three slot values on the stack at once while moving a
-/// slot into its heap array (it needed more than 4 MiB and at most 8 MiB for these 2 MiB
-/// slots in a debug build); optimized builds hold none. Four slots and 1 MiB to spare.
-const BUILD_STACK: usize = SLOT_BYTES.saturating_mul(4).saturating_add(1 << 20);
-
-/// `Session::with_capacity` on a thread of its own with a stack of [`BUILD_STACK`] bytes,
-/// so that a session can be created from any thread, however small its stack (finding 4).
-fn build_session(config: SessionConfig, streams: usize) -> Result<Session, SframeStatus> {
-    std::thread::Builder::new()
-        .name("sframe-session-new".into())
-        .stack_size(BUILD_STACK)
-        .spawn(move || Session::with_capacity(config, streams))
-        .map_err(|_| SframeStatus::SFRAME_ERR_PANIC)?
-        .join()
-        .map_err(|_| SframeStatus::SFRAME_ERR_PANIC)
-}
+>() + SFRAME_SESSION_MAX_PACKETS
+    * std::mem::size_of::<sframe_core::rtp::PacketSlot>()
+    + SFRAME_SESSION_MAX_FRAME_SIZE
+    + SFRAME_SESSION_WAIT_FRAMES * std::mem::size_of::<sframe_core::keywait::WaitSlot>()
+    + SFRAME_SESSION_WAIT_BYTES;
 
 /// Creates a receive session for `cipher_suite` (1..8, default receiver settings: replay
 /// window `SFRAME_DEFAULT_REPLAY_WINDOW`) with `max_streams` stream slots
 /// (1..`SFRAME_SESSION_MAX_STREAMS`), per-SSRC keys (§7) if `per_ssrc_keys`, and frames
 /// waiting at most `max_wait_ms` for their key (in the unit of the `now_ms` arguments;
 /// `SFRAME_SESSION_NO_MAX_WAIT` for no limit). Writes it to `*out` (NULL on error). All its
-/// memory is allocated here, on the heap (see `SframeReceiveSession`); nothing after. The
-/// slots are built on a short-lived thread of the library's own, with a stack large enough
-/// for them in any build, so this works from threads with small stacks.
+/// memory is allocated here, on the heap (see `SframeReceiveSession`); nothing after. Each
+/// slot's buffers are allocated in place on the heap, never on the caller's stack, so this
+/// works from threads with small stacks (128 KiB, in debug builds too).
 /// Errors: NULL_POINTER, UNSUPPORTED_CIPHER_SUITE, INVALID_CONFIG (`max_streams` out of
-/// range), PANIC (also if that thread cannot be started).
+/// range).
 ///
 /// # Safety
 /// `out` is NULL or writable.
@@ -862,7 +849,7 @@ pub unsafe extern "C" fn sframe_receive_session_new(
             .with_per_ssrc_keys(per_ssrc_keys)
             .with_max_wait(max_wait_ms);
         let r = Box::into_raw(Box::new(SframeReceiveSession {
-            inner: build_session(config, max_streams)?,
+            inner: Session::with_capacity(config, max_streams),
         }));
         // SAFETY: non-NULL, caller's contract.
         unsafe { store(out, r) };
@@ -1083,8 +1070,8 @@ pub unsafe extern "C" fn sframe_receive_session_stats(
 mod tests {
     use super::*;
 
-    /// One stream slot holds its reassembly and wait buffers inline, and not much more: the
-    /// figure `sframe.h` and the README give per stream.
+    /// One stream slot is its reassembly and wait buffers, and not much more: the figure
+    /// `sframe.h` and the README give per stream.
     #[test]
     fn slot_size_is_the_buffers_and_little_more() {
         let buffers = SFRAME_SESSION_MAX_FRAME_SIZE + SFRAME_SESSION_WAIT_BYTES;

@@ -402,6 +402,13 @@ where
         self.pushes = 0;
     }
 
+    /// [`GenericDepacketizer::reset`] and the counters too: as new, in place (a session
+    /// reusing a stream slot).
+    pub(crate) fn reset_all(&mut self) {
+        self.reset();
+        self.stats = EMPTY_STATS;
+    }
+
     /// Parses an RTP packet ([`RtpPacket::parse`]) and pushes it
     /// ([`GenericDepacketizer::push_payload`]).
     pub fn push(&mut self, packet: &[u8]) -> Result<Pushed> {

@@ -84,10 +84,10 @@ mod receive;
 mod send;
 
 #[cfg(feature = "alloc")]
-pub use receive::BoxedReceiveSession;
+pub use receive::{BoxedReceiveSession, BoxedSlots, BoxedStreamSlot};
 pub use receive::{
-    Event, Failures, InlineReceiveSession, KidCounters, KidStats, MAX_SESSION_KIDS, Pushed,
-    ReceiveSession, ReceivedFrame, SessionConfig, SessionStats, StreamSlot, StreamStats,
-    StreamStorage,
+    Event, Failures, GenericStreamSlot, InlineReceiveSession, InlineSlots, KidCounters, KidStats,
+    MAX_SESSION_KIDS, Pushed, ReceiveSession, ReceivedFrame, SessionConfig, SessionStats,
+    SlotStorage, StreamSlot, StreamStats, StreamStorage,
 };
 pub use send::{Packets, SendConfig, SendStats, SendStream};

@@ -7,10 +7,15 @@ use crate::error::{Error, Result};
 use crate::header::Header;
 use crate::key::MIN_BASE_KEY_LEN;
 use crate::keystore::{DefaultKeyStore, KeyStore};
-use crate::keywait::{DropReason, Held, KeyWaitBuffer, KeyWaitLimits, Waiting};
+use crate::keywait::{
+    DropReason, GenericKeyWaitBuffer, Held, KeyWaitBuffer, KeyWaitLimits, WaitSlot, Waiting,
+};
 use crate::ratchet::RatchetLayout;
 use crate::receiver::{Receiver, ReceiverConfig};
-use crate::rtp::{self, Depacketizer, DepacketizerStats, Mode, RtpFrame, RtpHeader, RtpPacket};
+use crate::rtp::{
+    self, Depacketizer, DepacketizerStats, GenericDepacketizer, Mode, PacketSlot, RtpFrame,
+    RtpHeader, RtpPacket,
+};
 
 use super::send::MAX_SSRC_KEY_LEN;
 
@@ -542,30 +547,121 @@ impl Track {
     };
 }
 
-/// The state of one stream (SSRC) of a [`ReceiveSession`]: a depacketizer of `PACKETS`
-/// packets and `BYTES` payload bytes (§5.2, [`Depacketizer`]), a buffer of frames waiting for
-/// their key of `WAIT_FRAMES` frames and `WAIT_BYTES` bytes ([`KeyWaitBuffer`]; with
-/// `WAIT_FRAMES = 0` nothing waits: such frames fail), and with per-SSRC keys its own
-/// [`Receiver`] with key store `S` (which names the crypto backend, e.g.
-/// `FixedKeyStore<8, RustCrypto>`).
-///
-/// All of it is inline: `BYTES + WAIT_BYTES` bytes plus the packet and frame records and the
-/// receiver (`core::mem::size_of` tells exactly). A session holds one per stream slot, so
-/// put the session in a `Box`, or a `static` in `no_std`, or give it heap slots
-/// ([`BoxedReceiveSession`]).
-pub struct StreamSlot<
+/// How a [`GenericStreamSlot`] stores its buffers: inline arrays ([`InlineSlots`], for a
+/// `static` in `no_std`) or heap slices allocated in place ([`BoxedSlots`], feature `alloc`),
+/// of `PACKETS` packets and `BYTES` payload bytes in reassembly and `WAIT_FRAMES` frames and
+/// `WAIT_BYTES` bytes waiting for a key. Sealed: only these two.
+pub trait SlotStorage: sealed::Sealed + 'static {
+    /// The depacketizer's packet records.
+    type Packets: AsRef<[PacketSlot]> + AsMut<[PacketSlot]>;
+    /// The depacketizer's payload bytes.
+    type Bytes: AsRef<[u8]> + AsMut<[u8]>;
+    /// The key-wait buffer's frame records.
+    type WaitSlots: AsRef<[WaitSlot]> + AsMut<[WaitSlot]>;
+    /// The key-wait buffer's frame bytes.
+    type WaitBytes: AsRef<[u8]> + AsMut<[u8]>;
+    /// The depacketizer's payload bytes: the largest frame.
+    const BYTES: usize;
+}
+
+/// [`SlotStorage`]: every buffer inline in the slot (arrays).
+#[derive(Debug)]
+pub enum InlineSlots<
     const PACKETS: usize,
     const BYTES: usize,
     const WAIT_FRAMES: usize,
     const WAIT_BYTES: usize,
-    S: KeyStore = DefaultKeyStore,
-> {
+> {}
+
+impl<const PACKETS: usize, const BYTES: usize, const WAIT_FRAMES: usize, const WAIT_BYTES: usize>
+    sealed::Sealed for InlineSlots<PACKETS, BYTES, WAIT_FRAMES, WAIT_BYTES>
+{
+}
+
+impl<const PACKETS: usize, const BYTES: usize, const WAIT_FRAMES: usize, const WAIT_BYTES: usize>
+    SlotStorage for InlineSlots<PACKETS, BYTES, WAIT_FRAMES, WAIT_BYTES>
+{
+    type Packets = [PacketSlot; PACKETS];
+    type Bytes = [u8; BYTES];
+    type WaitSlots = [WaitSlot; WAIT_FRAMES];
+    type WaitBytes = [u8; WAIT_BYTES];
+    const BYTES: usize = BYTES;
+}
+
+/// [`SlotStorage`]: every buffer of the slot on the heap, allocated in place (feature
+/// `alloc`), so that no slot's buffers ever pass through the stack.
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+#[derive(Debug)]
+pub enum BoxedSlots<
+    const PACKETS: usize,
+    const BYTES: usize,
+    const WAIT_FRAMES: usize,
+    const WAIT_BYTES: usize,
+> {}
+
+#[cfg(feature = "alloc")]
+impl<const PACKETS: usize, const BYTES: usize, const WAIT_FRAMES: usize, const WAIT_BYTES: usize>
+    sealed::Sealed for BoxedSlots<PACKETS, BYTES, WAIT_FRAMES, WAIT_BYTES>
+{
+}
+
+#[cfg(feature = "alloc")]
+impl<const PACKETS: usize, const BYTES: usize, const WAIT_FRAMES: usize, const WAIT_BYTES: usize>
+    SlotStorage for BoxedSlots<PACKETS, BYTES, WAIT_FRAMES, WAIT_BYTES>
+{
+    type Packets = alloc::boxed::Box<[PacketSlot]>;
+    type Bytes = alloc::boxed::Box<[u8]>;
+    type WaitSlots = alloc::boxed::Box<[WaitSlot]>;
+    type WaitBytes = alloc::boxed::Box<[u8]>;
+    const BYTES: usize = BYTES;
+}
+
+/// The state of one stream (SSRC) of a [`ReceiveSession`]: a depacketizer of `PACKETS`
+/// packets and `BYTES` payload bytes (§5.2, [`GenericDepacketizer`]), a buffer of frames
+/// waiting for their key of `WAIT_FRAMES` frames and `WAIT_BYTES` bytes
+/// ([`GenericKeyWaitBuffer`]; with `WAIT_FRAMES = 0` nothing waits: such frames fail), and
+/// with per-SSRC keys its own [`Receiver`] with key store `S` (which names the crypto
+/// backend, e.g. `FixedKeyStore<8, RustCrypto>`). Its buffers are stored as `K` says:
+/// inline ([`StreamSlot`]) or on the heap ([`BoxedStreamSlot`]).
+pub struct GenericStreamSlot<K: SlotStorage, S: KeyStore = DefaultKeyStore> {
     ssrc: Option<u32>,
-    depacketizer: Depacketizer<PACKETS, BYTES>,
-    waiting: Option<KeyWaitBuffer<WAIT_FRAMES, WAIT_BYTES>>,
+    depacketizer: GenericDepacketizer<K::Packets, K::Bytes>,
+    waiting: Option<GenericKeyWaitBuffer<K::WaitSlots, K::WaitBytes>>,
     /// With per-SSRC keys: the stream's own receiver (made when the slot is taken).
     receiver: Option<Receiver<S>>,
     track: Track,
+}
+
+/// A stream slot with its buffers inline (see [`GenericStreamSlot`]): `BYTES + WAIT_BYTES`
+/// bytes plus the packet and frame records, 16 KiB of sequence history and the receiver
+/// (`core::mem::size_of` tells exactly). An [`InlineReceiveSession`] holds one per stream
+/// slot, so put the session in a `static` in `no_std`, or use a [`BoxedReceiveSession`].
+pub type StreamSlot<
+    const PACKETS: usize,
+    const BYTES: usize,
+    const WAIT_FRAMES: usize,
+    const WAIT_BYTES: usize,
+    S = DefaultKeyStore,
+> = GenericStreamSlot<InlineSlots<PACKETS, BYTES, WAIT_FRAMES, WAIT_BYTES>, S>;
+
+/// A stream slot with its reassembly and wait buffers on the heap, allocated in place (see
+/// [`GenericStreamSlot`]; feature `alloc`): what a [`BoxedReceiveSession`] holds. The slot
+/// value itself is its 16 KiB of sequence history, the receiver and a few words.
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub type BoxedStreamSlot<
+    const PACKETS: usize,
+    const BYTES: usize,
+    const WAIT_FRAMES: usize,
+    const WAIT_BYTES: usize,
+    S = DefaultKeyStore,
+> = GenericStreamSlot<BoxedSlots<PACKETS, BYTES, WAIT_FRAMES, WAIT_BYTES>, S>;
+
+/// The limits of a slot's key-wait buffer: the session applies its own age limit; the
+/// buffer's bounds are its capacity.
+const fn wait_limits<const WAIT_FRAMES: usize, const WAIT_BYTES: usize>() -> KeyWaitLimits {
+    KeyWaitLimits::capacity::<WAIT_FRAMES, WAIT_BYTES>(u64::MAX)
 }
 
 impl<const PACKETS: usize, const BYTES: usize, const WAIT_FRAMES: usize, const WAIT_BYTES: usize, S>
@@ -573,13 +669,10 @@ impl<const PACKETS: usize, const BYTES: usize, const WAIT_FRAMES: usize, const W
 where
     S: KeyStore,
 {
-    const EMPTY: Self = StreamSlot {
+    const EMPTY: Self = GenericStreamSlot {
         ssrc: None,
         depacketizer: Depacketizer::new(),
-        // The session applies its own age limit; the buffer's bounds are its capacity.
-        waiting: match KeyWaitBuffer::new(KeyWaitLimits::capacity::<WAIT_FRAMES, WAIT_BYTES>(
-            u64::MAX,
-        )) {
+        waiting: match KeyWaitBuffer::new(wait_limits::<WAIT_FRAMES, WAIT_BYTES>()) {
             Ok(buffer) => Some(buffer),
             Err(_) => None,
         },
@@ -590,24 +683,6 @@ where
     /// An empty slot.
     pub const fn new() -> Self {
         Self::EMPTY
-    }
-
-    fn stats(&self, shared: Option<&Receiver<S>>) -> StreamStats {
-        let receiver = self.receiver.as_ref().or(shared);
-        StreamStats {
-            ssrc: self.ssrc.unwrap_or(0),
-            authenticated: self.track.authenticated,
-            packets: self.depacketizer.stats(),
-            stored_packets: self.depacketizer.len(),
-            stored_bytes: self.depacketizer.bytes_used(),
-            waiting: self.waiting.as_ref().map_or(0, KeyWaitBuffer::len),
-            waiting_bytes: self
-                .waiting
-                .as_ref()
-                .map_or(0, KeyWaitBuffer::waiting_bytes),
-            keys: receiver.map_or(0, Receiver::key_count),
-            ..self.track.stats
-        }
     }
 }
 
@@ -621,13 +696,68 @@ where
     }
 }
 
+#[cfg(feature = "alloc")]
+impl<const PACKETS: usize, const BYTES: usize, const WAIT_FRAMES: usize, const WAIT_BYTES: usize, S>
+    BoxedStreamSlot<PACKETS, BYTES, WAIT_FRAMES, WAIT_BYTES, S>
+where
+    S: KeyStore,
+{
+    /// An empty slot, its buffers allocated on the heap in place: the stack holds only the
+    /// slot value (sequence history, receiver, counters), never its buffers.
+    pub fn new() -> Self {
+        let waiting = GenericKeyWaitBuffer::with_storage(
+            wait_limits::<WAIT_FRAMES, WAIT_BYTES>(),
+            alloc::vec![WaitSlot::EMPTY; WAIT_FRAMES].into_boxed_slice(),
+            alloc::vec![0u8; WAIT_BYTES].into_boxed_slice(),
+        );
+        GenericStreamSlot {
+            ssrc: None,
+            depacketizer: GenericDepacketizer::with_storage(
+                alloc::vec![PacketSlot::EMPTY; PACKETS].into_boxed_slice(),
+                alloc::vec![0u8; BYTES].into_boxed_slice(),
+            ),
+            waiting: waiting.ok(),
+            receiver: None,
+            track: Track::EMPTY,
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<const PACKETS: usize, const BYTES: usize, const WAIT_FRAMES: usize, const WAIT_BYTES: usize, S>
+    Default for BoxedStreamSlot<PACKETS, BYTES, WAIT_FRAMES, WAIT_BYTES, S>
+where
+    S: KeyStore,
+{
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K: SlotStorage, S: KeyStore> GenericStreamSlot<K, S> {
+    fn stats(&self, shared: Option<&Receiver<S>>) -> StreamStats {
+        let receiver = self.receiver.as_ref().or(shared);
+        StreamStats {
+            ssrc: self.ssrc.unwrap_or(0),
+            authenticated: self.track.authenticated,
+            packets: self.depacketizer.stats(),
+            stored_packets: self.depacketizer.len(),
+            stored_bytes: self.depacketizer.bytes_used(),
+            waiting: self.waiting.as_ref().map_or(0, |w| w.len()),
+            waiting_bytes: self.waiting.as_ref().map_or(0, |w| w.waiting_bytes()),
+            keys: receiver.map_or(0, Receiver::key_count),
+            ..self.track.stats
+        }
+    }
+}
+
 mod sealed {
     pub trait Sealed {}
 }
 
-/// Where a [`ReceiveSession`] keeps its [`StreamSlot`]s: an array (`[StreamSlot<…>; N]`,
-/// inline, for `no_std`) or, with `alloc`, a `Box<[StreamSlot<…>]>`. The number of slots is
-/// the bound on streams. Sealed: only these two.
+/// Where a [`ReceiveSession`] keeps its [`GenericStreamSlot`]s: an array of inline slots
+/// (`[StreamSlot<…>; N]`, for `no_std`) or, with `alloc`, a `Box<[BoxedStreamSlot<…>]>`.
+/// The number of slots is the bound on streams. Sealed: only these two.
 pub trait StreamStorage: sealed::Sealed {
     /// The slot type.
     type Slot;
@@ -676,7 +806,8 @@ impl<
     const WAIT_FRAMES: usize,
     const WAIT_BYTES: usize,
     S: KeyStore,
-> sealed::Sealed for alloc::boxed::Box<[StreamSlot<PACKETS, BYTES, WAIT_FRAMES, WAIT_BYTES, S>]>
+> sealed::Sealed
+    for alloc::boxed::Box<[BoxedStreamSlot<PACKETS, BYTES, WAIT_FRAMES, WAIT_BYTES, S>]>
 {
 }
 
@@ -687,9 +818,10 @@ impl<
     const WAIT_FRAMES: usize,
     const WAIT_BYTES: usize,
     S: KeyStore,
-> StreamStorage for alloc::boxed::Box<[StreamSlot<PACKETS, BYTES, WAIT_FRAMES, WAIT_BYTES, S>]>
+> StreamStorage
+    for alloc::boxed::Box<[BoxedStreamSlot<PACKETS, BYTES, WAIT_FRAMES, WAIT_BYTES, S>]>
 {
-    type Slot = StreamSlot<PACKETS, BYTES, WAIT_FRAMES, WAIT_BYTES, S>;
+    type Slot = BoxedStreamSlot<PACKETS, BYTES, WAIT_FRAMES, WAIT_BYTES, S>;
     type Store = S;
     fn slots(&self) -> &[Self::Slot] {
         self
@@ -723,7 +855,7 @@ pub type BoxedReceiveSession<
     const KIDS: usize,
     S = DefaultKeyStore,
 > = ReceiveSession<
-    alloc::boxed::Box<[StreamSlot<PACKETS, BYTES, WAIT_FRAMES, WAIT_BYTES, S>]>,
+    alloc::boxed::Box<[BoxedStreamSlot<PACKETS, BYTES, WAIT_FRAMES, WAIT_BYTES, S>]>,
     KIDS,
 >;
 
@@ -830,15 +962,16 @@ impl<
     S: KeyStore,
 > BoxedReceiveSession<PACKETS, BYTES, WAIT_FRAMES, WAIT_BYTES, KIDS, S>
 {
-    /// A session with `streams` stream slots on the heap (feature `alloc`). The slots are
-    /// made one at a time into a heap array, so the stack holds at most one slot at a time
-    /// (in unoptimized builds; optimized, none), and the session value itself is small.
+    /// A session with `streams` stream slots on the heap (feature `alloc`). Each slot's
+    /// buffers are allocated on the heap in place ([`BoxedStreamSlot`]), so the stack never
+    /// holds them, in unoptimized builds too: only slot values (16 KiB of sequence history,
+    /// the receiver and counters), one at a time. The session value itself is small.
     /// `KIDS` must be 1..=[`MAX_SESSION_KIDS`] (checked at compile time).
     #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
     pub fn with_capacity(config: SessionConfig, streams: usize) -> Self {
         const { assert!(KIDS >= 1 && KIDS <= MAX_SESSION_KIDS, "KIDS must be 1..=64") };
         let mut slots = alloc::vec::Vec::with_capacity(streams);
-        slots.resize_with(streams, StreamSlot::new);
+        slots.resize_with(streams, BoxedStreamSlot::new);
         ReceiveSession {
             config,
             streams: slots.into_boxed_slice(),
@@ -965,18 +1098,11 @@ fn finish(
     }
 }
 
-impl<
-    T,
-    const KIDS: usize,
-    const PACKETS: usize,
-    const BYTES: usize,
-    const WAIT_FRAMES: usize,
-    const WAIT_BYTES: usize,
-    S,
-> ReceiveSession<T, KIDS>
+impl<T, const KIDS: usize, K, S> ReceiveSession<T, KIDS>
 where
+    K: SlotStorage,
     S: KeyStore,
-    T: StreamStorage<Slot = StreamSlot<PACKETS, BYTES, WAIT_FRAMES, WAIT_BYTES, S>, Store = S>,
+    T: StreamStorage<Slot = GenericStreamSlot<K, S>, Store = S>,
 {
     /// The settings.
     pub fn config(&self) -> &SessionConfig {
@@ -1167,7 +1293,7 @@ where
         // Drop what waits for it.
         let kids = &mut self.kids;
         for stream in self.streams.slots_mut() {
-            let StreamSlot { waiting, track, .. } = stream;
+            let GenericStreamSlot { waiting, track, .. } = stream;
             let Some(w) = waiting.as_mut() else {
                 continue;
             };
@@ -1241,9 +1367,8 @@ where
                 |h, _| bump(&mut counters_of(kids, unknown, h.kid).dropped),
             );
         }
-        // A fresh depacketizer: in unoptimized builds this may go through a stack temporary
-        // (one depacketizer, not a slot).
-        stream.depacketizer = Depacketizer::new();
+        // Reset in place: no new depacketizer value (nor its storage) on the stack.
+        stream.depacketizer.reset_all();
         stream.receiver = None;
         stream.ssrc = None;
         stream.track = Track::EMPTY;
@@ -1327,7 +1452,7 @@ where
         payload: &[u8],
         now: u64,
     ) -> Result<Pushed> {
-        if payload.is_empty() || payload.len() > BYTES.saturating_add(rtp::DESCRIPTOR_LEN) {
+        if payload.is_empty() || payload.len() > K::BYTES.saturating_add(rtp::DESCRIPTOR_LEN) {
             bump(&mut self.stats.packets_malformed);
             return Err(if payload.is_empty() {
                 Error::MalformedFrame
@@ -1417,7 +1542,7 @@ where
         let max_wait = self.config.max_wait;
         let (kids, unknown) = (&mut self.kids, &mut self.stats.unknown_kids);
         for stream in self.streams.slots_mut() {
-            let StreamSlot { waiting, track, .. } = stream;
+            let GenericStreamSlot { waiting, track, .. } = stream;
             let Some(w) = waiting.as_mut().filter(|w| !w.is_empty()) else {
                 continue;
             };
@@ -1438,7 +1563,7 @@ where
             stats,
             ..
         } = self;
-        let StreamSlot {
+        let GenericStreamSlot {
             ssrc,
             waiting,
             receiver,
@@ -1483,7 +1608,7 @@ where
             ..
         } = self;
         let unknown = &mut stats.unknown_kids;
-        let StreamSlot {
+        let GenericStreamSlot {
             ssrc,
             depacketizer,
             waiting,
