@@ -529,9 +529,6 @@ export declare namespace sdp {
   function checkAnswer(offer: string, answer: string, policy: SdpPolicyArg): SdpOutcome[];
 }
 
-/** "auto" (default: from the encoded frame's mimeType), "none", "VP8", "H264", "opus". */
-export type SFrameCompatibilityMode = 'auto' | 'none' | 'VP8' | 'H264' | 'opus' | 'vp8' | 'h264';
-
 /**
  * W3C SFrame type (PR #293): "per-frame" (default) encrypts each encoded frame;
  * "per-packet" encrypts each RTP packet inside the browser's packetizer — not supported by

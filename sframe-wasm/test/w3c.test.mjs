@@ -5,6 +5,7 @@ import { test, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   RTCRtpSFrameDecryptor,
+  RTCRtpSFrameEncrypter,
   RTCRtpSFrameEncryptor,
   SFrameTransform,
   SFrameTransformErrorEvent,
