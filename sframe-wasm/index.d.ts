@@ -605,6 +605,48 @@ export interface SFrameKeyWaitDrops {
 export interface RTCRtpSFrameEncryptorOptions extends SFrameTransformOptions {
   /** "per-frame" (default); "per-packet" throws NotSupportedError (see SFrameType). */
   type?: SFrameType;
+  /**
+   * Extension (the polyfill; demos and debugging): keep samples of the protected frames for
+   * `takeWireSamples()` — what a media server relaying the call sees. `true` = the defaults.
+   */
+  observeWire?: boolean | SFrameObserveWireOptions;
+}
+
+/** RTCRtpSFrameEncryptorOptions.observeWire. */
+export interface SFrameObserveWireOptions {
+  /** Samples kept until taken, 1..256 (default 16); older ones are dropped (`missed`). */
+  frames?: number;
+  /** Bytes copied from the start of each protected frame, 0..4096 (default 256). */
+  bytes?: number;
+}
+
+/** One protected frame as it left an encryptor (RTCRtpSFrameEncryptor.takeWireSamples). */
+export interface SFrameWireSample {
+  /** Bytes of the whole protected frame. */
+  size: number;
+  /** The encoded frame's type ("key", "delta", "empty"; null for audio). */
+  type: string | null;
+  mimeType: string | null;
+  timestamp: number | null;
+  /** The SFrame header's KID and counter; null when the frame did not parse. */
+  keyID: bigint | null;
+  counter: bigint | null;
+  /** The SFrame header's length in bytes (it starts after the clear codec bytes). */
+  headerLength: number | null;
+  /** Clear codec bytes before the SFrame header (null when the frame did not parse). */
+  clear: number | null;
+  /** The first `observeWire.bytes` bytes of the protected frame (a copy). */
+  bytes: Uint8Array;
+}
+
+/** What RTCRtpSFrameEncryptor.takeWireSamples() resolves to. */
+export interface SFrameWireSamples {
+  /** Samples since the last call, oldest first. */
+  samples: SFrameWireSample[];
+  /** Samples dropped since the last call because more than `frames` came. */
+  missed: number;
+  /** Frames sampled since the encryptor started. */
+  frames: number;
 }
 
 /** Options of SFrameTransform, the compatibility object (Safari's and pre-2026 drafts'). */
@@ -955,6 +997,11 @@ export class RTCRtpSFrameEncryptor implements SFrameEncryptorManager {
    */
   setEncryptionKey(key: SFrameKey, keyID: CryptoKeyID): Promise<void>;
   /** Extension: the worker's frame counters for this transform. */
+  /**
+   * Extension: the protected frames sampled since the last call (option `observeWire`;
+   * InvalidStateError without it).
+   */
+  takeWireSamples(): Promise<SFrameWireSamples>;
   getStats(): Promise<SFrameStats>;
   /** Extension. */
   readonly cipherSuite: SFrameCipherSuite;

@@ -3,18 +3,21 @@
 // relaying the call sees.
 //
 // SFrame goes on the senders and receivers through the W3C main-thread API by default:
-// `sender.transform = new RTCRtpSFrameEncrypter({ cipherSuite })` and RTCRtpSFrameDecrypter
+// `sender.transform = new RTCRtpSFrameEncryptor({ cipherSuite })` and RTCRtpSFrameDecryptor
 // (the browser's own where it has them, else the package's polyfill from installPolyfill()).
-// Their frames stay in the package's worker, so this page cannot show the wire then; the page's
-// own worker (worker.js, which records every frame for the panel and the e2e tests) does that
-// with ?api=script, or on the receiving side only with ?receiver=script.
+// Their frames stay in the package's worker; the encryptors are created with the package's
+// `observeWire` extension, and the "what the SFU sees" panel draws what takeWireSamples()
+// returns: the first bytes of each protected frame as it left the encryptor (clear codec bytes,
+// SFrame header, ciphertext: what a media server relaying the call sees). With ?api=script the
+// page's own worker (worker.js, which records every frame for the e2e tests) shows the wire as
+// the receiver gets it, as does ?receiver=script on the receiving side only.
 //
 // URL options: ?codec=VP8|H264 (default VP8), ?suite=<cipher suite name>, ?rotate=<seconds>
 // (0 = no automatic rotation; default 10), ?api=sframe (default: the main-thread API),
 // ?api=script (worker.js through RTCRtpScriptTransform) or ?api=streams (worker.js through
 // Chromium's createEncodedStreams()), ?receiver=script (with ?api=sframe: the receiver
-// decrypts in worker.js, which shows the wire the main-thread encrypters produce),
-// ?kids=shared (reproduces a mistake: audio and video encrypters given the same key and KID;
+// decrypts in worker.js, which shows the wire the main-thread encryptors produce),
+// ?kids=shared (reproduces a mistake: audio and video encryptors given the same key and KID;
 // the package refuses the second one with "key_in_use" — see the log), ?sei=1 (H.264: the
 // sender inserts an SEI user-data NAL unit, as captions would be, before each frame's first
 // slice; its payload is encrypted like the slice data; needs the sender in worker.js).
@@ -50,11 +53,11 @@ const log = (msg) => {
 const src = $('source');
 const stream = startSource(src);
 
-// ---- Encrypters, decrypters and keys ------------------------------------------------------
-installPolyfill(); // RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter where the browser lacks them
+// ---- Encrypters, decryptors and keys ------------------------------------------------------
+installPolyfill(); // RTCRtpSFrameEncryptor / RTCRtpSFrameDecryptor where the browser lacks them
 const sideOf = (name, role, sideApi) =>
   sideApi === 'sframe'
-    ? apiSide(role, { cipherSuite, log })
+    ? apiSide(role, { cipherSuite, observe: role === 'encrypt', log })
     : workerSide(name, role, { api: sideApi, cipherSuite, sei: withSei, log });
 const senderSide = sideOf('sender', 'encrypt', api);
 const receiverSide = sideOf('receiver', 'decrypt', receiverApi);
@@ -128,7 +131,7 @@ pc2.ontrack = (e) => {
 };
 
 const API_NAMES = {
-  sframe: 'RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter',
+  sframe: 'RTCRtpSFrameEncryptor / RTCRtpSFrameDecryptor',
   script: 'worker.js via RTCRtpScriptTransform',
   streams: 'worker.js via createEncodedStreams()',
 };
@@ -168,10 +171,12 @@ function drawSfu(w) {
   const hexRow = (from, to) =>
     Array.from(b.subarray(from, to), (x) => x.toString(16).padStart(2, '0')).join(' ');
   $('sfu-info').textContent =
-    `${w.type ?? ''} frame, ${w.size} bytes\n` +
+    `${w.mimeType ?? ''} ${w.type ?? ''} frame, ${w.size} bytes\n` +
     `clear codec bytes (${w.clear ?? '?'}): ${hexRow(0, w.clear ?? 0)}\n` +
-    `SFrame header: KID ${w.keyId ?? '?'}  CTR ${w.counter ?? '?'}  (KIDs on the wire: ${w.kids ?? '?'})\n` +
-    `ciphertext: ${hexRow(w.clear ?? 0, (w.clear ?? 0) + 24)} …`;
+    `SFrame header: KID ${w.keyId ?? '?'}  CTR ${w.counter ?? '?'}  [${hexRow(w.clear ?? 0, (w.clear ?? 0) + (w.headerLength ?? 0))}]` +
+    `  (KIDs on the wire: ${w.kids ?? '?'})\n` +
+    `ciphertext: ${hexRow((w.clear ?? 0) + (w.headerLength ?? 0), (w.clear ?? 0) + (w.headerLength ?? 0) + 24)} …\n` +
+    (w.source ?? '');
 }
 
 async function report(evidence = false) {
@@ -179,25 +184,59 @@ async function report(evidence = false) {
   return { sender: s, receiver: r, stats: await stats() };
 }
 
+const run = (r) => (r ? `${r.errorType} KID ${r.keyID ?? '–'} ×${r.count}` : '–');
+const sum = (list, f) => list.reduce((n, x) => n + (f(x) ?? 0), 0);
+
+/** The receiver's decryptors' getStats(): frames / bytes, failures, error runs, key wait, keys. */
+function decryptorStats(receiver) {
+  return receiver.transforms
+    .filter((t) => t.role === 'decrypt')
+    .map((t) => {
+      const drops = t.droppedFromBuffer ?? {};
+      const keys = (t.keys ?? []).map((k) => `${k.keyID}: ${k.frames} ok, ${k.authenticationFailures} auth ✗, CTR ≤ ${k.highestCounter ?? '–'}`);
+      return (
+        `${t.kind} decryptor: frames ${t.frames} in / ${t.framesOut} out, ${t.bytesIn} / ${t.bytesOut} bytes, replayed ${t.replayed}\n` +
+        `  failures: authentication ${t.failures.authentication}, keyID ${t.failures.keyID}, syntax ${t.failures.syntax}` +
+        ` — error events ${t.errorEvents ?? '–'} (+${t.errorsSuppressed ?? '–'} folded into runs)\n` +
+        `  error run now: ${run(t.currentErrorRun)}; last ended: ${run(t.lastErrorRun)}\n` +
+        `  keyWait: buffered ${t.buffered ?? 0}, released ${t.releasedFromBuffer ?? 0}, dropped ` +
+        `${sum(Object.keys(drops), (k) => drops[k])} (${Object.entries(drops).filter(([, n]) => n).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'})\n` +
+        `  keys: ${keys.join('; ') || 'none'}`
+      );
+    })
+    .join('\n');
+}
+
 async function refresh() {
   try {
-    const { receiver, stats: st } = await report();
-    if (receiver.lastWire) {
-      receiver.lastWire.kids = Object.entries(receiver.headers.perKid)
-        .map(([k, n]) => `${k} ×${n} ${receiver.headers.kinds[k].join('+')}`)
+    const { sender, receiver, stats: st } = await report();
+    // The wire: as the receiver's worker got it (?api=script, ?receiver=script), else as the
+    // encryptors put it out (observeWire).
+    const wireSide = receiver.headers ? receiver : sender.headers ? sender : null;
+    const w = wireSide?.lastWire;
+    if (w) {
+      w.kids = Object.entries(wireSide.headers.perKid)
+        .map(([k, n]) => `${k} ×${n} ${wireSide.headers.kinds[k].join('+')}`)
         .join(', ');
+      w.source =
+        wireSide === receiver
+          ? `(as received, in worker.js: ${receiver.headers.frames} SFrame headers, ${receiver.headers.duplicates.length} reused (KID, CTR))`
+          : `(as sent: RTCRtpSFrameEncryptor observeWire, ${sender.headers.frames} frames sampled, ` +
+            `${sender.headers.unparsed} without a header, ${sender.headers.notIncreasing} counters not increasing)`;
+      drawSfu(w);
+    } else if (!wireSide) {
+      $('sfu-info').textContent = 'no wire view on this path';
     }
-    if (receiver.headers) drawSfu(receiver.lastWire);
-    else $('sfu-info').textContent = 'the frames are in the package\'s worker: ?api=script or ?receiver=script shows them';
+    const recent = (receiver.recentErrors ?? receiver.errorLog?.slice(-4).reverse() ?? [])
+      .map((e) => `  ${e.kind} ${e.errorType} (${e.code}) KID ${e.keyID}; run before: ${run(e.previousRun)}`)
+      .join('\n');
     $('stats').textContent =
-      `video ${st.video.codec ?? ''}: framesDecoded ${st.video.framesDecoded ?? 0}, ` +
+      `codec: ${st.video.codec ?? w?.mimeType ?? '?'} + ${st.audio.codec ?? '?'}, ${cipherSuite}\n` +
+      `video: framesDecoded ${st.video.framesDecoded ?? 0}, ` +
       `keyFrames ${st.video.keyFramesDecoded ?? 0}, PLIs ${st.video.pliCount ?? 0}\n` +
       `audio: decoded samples ${st.audio.decodedSamples ?? 0}, concealed ${st.audio.concealedSamples ?? 0}\n` +
-      `receiver errors: authentication ${receiver.errors.authentication}, keyID ${receiver.errors.keyID}, ` +
-      `syntax ${receiver.errors.syntax}\n` +
-      (receiver.headers
-        ? `wire: ${receiver.headers.frames} SFrame headers, ${receiver.headers.duplicates.length} reused (KID, CTR)`
-        : `decrypters: ${receiver.transforms.map((t) => `${t.kind} ${t.frames} frames`).join(', ')}`);
+      `error events (one per run of identical failures):\n${recent || '  none'}\n` +
+      decryptorStats(receiver);
   } catch (e) {
     log(`stats: ${e}`);
   }
@@ -227,6 +266,8 @@ window.demo = {
     return kidsOf(generation);
   },
   kidOf: (generation, kind, participant = PARTICIPANT) => kidOf(generation, kind, participant),
-  pictures: () => ({ source: pixels(src), remote: pixels($('remote')) }),
+  pictures: () => ({ source: pixels(src), remote: pixels($('remote')), sfu: pixels(sfu) }),
+  /** The text of the SFU panel and of the receiver's statistics, as shown. */
+  panels: () => ({ sfu: $('sfu-info').textContent, stats: $('stats').textContent }),
   state: () => ({ pc1: pc1.connectionState, pc2: pc2.connectionState, log: $('log').textContent }),
 };

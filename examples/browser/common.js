@@ -104,26 +104,67 @@ export function transformWorker(name, onError = console.error) {
 }
 
 // ---- The two ways of putting SFrame on a sender / receiver --------------------------------
-// A "side" is every encrypter (role "encrypt") or every decrypter ("decrypt") of one peer, with
+// A "side" is every encryptor (role "encrypt") or every decryptor ("decrypt") of one peer, with
 // one interface for the page: attach(senderOrReceiver, kind) (→ promise: keys in force), key({ generation, kids, key,
 // current }) → { error?, code? }, removeKey(generation), report(evidence), resetEvidence().
-// Keys arrive per generation with one KID per track kind; an encrypter uses the current
-// generation's KID of its kind, a decrypter adds every generation's key under its kind's KID.
+// Keys arrive per generation with one KID per track kind; an encryptor uses the current
+// generation's KID of its kind, a decryptor adds every generation's key under its kind's KID.
 
 /**
- * The W3C main-thread API: `sender.transform = new RTCRtpSFrameEncrypter({ cipherSuite })`,
- * `receiver.transform = new RTCRtpSFrameDecrypter({ cipherSuite })` (the browser's own, or the
+ * The W3C main-thread API: `sender.transform = new RTCRtpSFrameEncryptor({ cipherSuite })`,
+ * `receiver.transform = new RTCRtpSFrameDecryptor({ cipherSuite })` (the browser's own, or the
  * package's polyfill: installPolyfill() first). The frames go through the package's worker,
- * out of the page's reach: report() has what the main thread sees — key refusals, decrypter
- * "error" events, getStats() — and no wire evidence (workerSide records that).
+ * out of the page's reach: report() has what the main thread sees — key refusals, decryptor
+ * "error" events (one per run of identical failures, with `previousRun`), getStats().
+ * With `observe` (encryptors), each is created with the package's `observeWire` extension and
+ * report() also has the wire as the SFU sees it, from `takeWireSamples()`: `headers` (SFrame
+ * headers per KID, counters that did not increase) and `lastWire` (the last video frame's
+ * first bytes), as workerSide reports them.
  */
-export function apiSide(role, { cipherSuite, log = console.warn }) {
+export function apiSide(role, { cipherSuite, observe = false, log = console.warn }) {
   const transforms = []; // { t, kind }
   const generations = new Map(); // generation → { key, kids }
   let current = null;
-  const errorLog = []; // first few decrypter error events: kind, errorType, code, KID
+  const errorLog = []; // first few decryptor error events: kind, errorType, code, KID
   const errorCodes = {}; // "kind/code" → events
   const keyErrors = []; // refused key calls: kind, role, KID, code (the SFrameError's)
+  const recentErrors = []; // the last few error events, newest first, with their previousRun
+  // The wire, from the encryptors' observeWire samples (observe only).
+  const headers = { frames: 0, unparsed: 0, missed: 0, perKid: {}, kinds: {}, lastCounter: {}, notIncreasing: 0 };
+  let lastWire = null;
+  const runOf = (r) => (r ? { errorType: r.errorType, keyID: r.keyID === null ? null : String(r.keyID), count: r.count } : null);
+
+  /** Takes an encryptor's wire samples into `headers` / `lastWire`. */
+  async function takeWire(t, kind) {
+    const { samples, missed } = await t.takeWireSamples();
+    headers.missed += missed;
+    for (const w of samples) {
+      headers.frames++;
+      if (w.keyID === null) {
+        headers.unparsed++;
+        continue;
+      }
+      const kid = String(w.keyID);
+      headers.perKid[kid] = (headers.perKid[kid] ?? 0) + 1;
+      (headers.kinds[kid] ??= []).includes(kind) || headers.kinds[kid].push(kind);
+      // Each encryptor's counter goes up frame by frame under a KID: never down, never twice.
+      const before = headers.lastCounter[kid];
+      if (before !== undefined && BigInt(before) >= w.counter) headers.notIncreasing++;
+      headers.lastCounter[kid] = String(w.counter);
+      if (kind === 'video') {
+        lastWire = {
+          size: w.size,
+          type: w.type,
+          mimeType: w.mimeType,
+          keyId: kid,
+          counter: String(w.counter),
+          headerLength: w.headerLength,
+          clear: w.clear,
+          bytes: w.bytes,
+        };
+      }
+    }
+  }
 
   async function apply(t, kind, generation) {
     const g = generations.get(generation);
@@ -147,21 +188,22 @@ export function apiSide(role, { cipherSuite, log = console.warn }) {
     attach(senderOrReceiver, kind) {
       const t =
         role === 'encrypt'
-          ? new RTCRtpSFrameEncrypter({ cipherSuite })
-          : new RTCRtpSFrameDecrypter({ cipherSuite });
+          ? new RTCRtpSFrameEncryptor({ cipherSuite, ...(observe ? { observeWire: { frames: 64, bytes: 4096 } } : {}) })
+          : new RTCRtpSFrameDecryptor({ cipherSuite });
       if (role === 'decrypt') {
         // One event per run of identical failures: frames are counted in getStats().
         t.onerror = (e) => {
           errorCodes[`${kind}/${e.code}`] = (errorCodes[`${kind}/${e.code}`] ?? 0) + 1;
-          if (errorLog.length < 20) {
-            errorLog.push({ kind, errorType: e.errorType, code: e.code, keyID: String(e.keyID) });
-          }
+          const entry = { kind, errorType: e.errorType, code: e.code, keyID: String(e.keyID), previousRun: runOf(e.previousRun) };
+          if (errorLog.length < 20) errorLog.push(entry);
+          recentErrors.unshift(entry);
+          recentErrors.length = Math.min(recentErrors.length, 4);
         };
       }
       senderOrReceiver.transform = t;
       transforms.push({ t, kind });
       // Resolves when the keys given so far are in force (a frame that reaches the transform
-      // earlier: an encrypter drops it, counted as droppedNoKey; a decrypter keeps it until
+      // earlier: an encryptor drops it, counted as droppedNoKey; a decryptor keeps it until
       // the key comes, within its keyWait bounds).
       return Promise.all([...generations.keys()].map((g) => apply(t, kind, g).catch(() => {})));
     },
@@ -186,12 +228,17 @@ export function apiSide(role, { cipherSuite, log = console.warn }) {
     },
     async report() {
       const stats = await Promise.all(transforms.map(async ({ t, kind }) => ({ kind, role, ...(await t.getStats()) })));
+      if (observe && role === 'encrypt') await Promise.all(transforms.map(({ t, kind }) => takeWire(t, kind)));
       const errors = { authentication: 0, keyID: 0, syntax: 0 };
       for (const s of stats) for (const k of Object.keys(errors)) errors[k] += s.failures[k];
       return {
         api: 'sframe',
         errors,
         errorLog,
+        recentErrors,
+        ...(observe && role === 'encrypt'
+          ? { headers: structuredClone(headers), lastWire, wireKids: Object.keys(headers.perKid) }
+          : {}),
         errorCodes: { ...errorCodes },
         keyErrors,
         // Key IDs in the stats are bigints: strings, for postMessage-free JSON consumers.
@@ -296,6 +343,7 @@ export async function inboundStats(pc) {
   }
   for (const s of report.values()) {
     if (s.type === 'codec' && s.id === out.video.codecId) out.video.codec = s.mimeType;
+    if (s.type === 'codec' && s.id === out.audio.codecId) out.audio.codec = s.mimeType;
   }
   return out;
 }

@@ -1,7 +1,7 @@
 // One participant of a two-party SFrame call, for calls between two browsers (the e2e test runs
 // Chromium ⇄ Firefox with it). The page sends an animated canvas and a tone, each track through
 // its own SFrame encrypter under its own KID, and decrypts what the other participant sends:
-// with the W3C main-thread API by default (RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter, the
+// with the W3C main-thread API by default (RTCRtpSFrameEncryptor / RTCRtpSFrameDecryptor, the
 // package's polyfill where the browser has none), or with ?api=script in the page's own worker
 // (worker.js via RTCRtpScriptTransform), which records every frame — plaintext, wire bytes and
 // SFrame headers — for the e2e test. Signalling and keys come from outside through window.peer — in the test, node passes
@@ -51,7 +51,7 @@ const fromHex = (hex) => Uint8Array.from(hex.match(/../g), (b) => parseInt(b, 16
 
 const src = $('source');
 const stream = startSource(src, `participant ${me}`);
-installPolyfill(); // RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter where the browser lacks them
+installPolyfill(); // RTCRtpSFrameEncryptor / RTCRtpSFrameDecryptor where the browser lacks them
 const sideOf = (name, role) =>
   api === 'sframe' ? apiSide(role, { cipherSuite, log }) : workerSide(name, role, { api, cipherSuite, log });
 const sender = sideOf('sender', 'encrypt');

@@ -218,6 +218,7 @@ function attach(readable, writable, options) {
             type: frame.type,
             keyId: h ? String(h.keyId) : null,
             counter: h ? String(h.counter) : null,
+            headerLength: h ? h.headerLength : null,
             clear: h ? h.clear : null,
             bytes: bytes.slice(0, 4096),
           };

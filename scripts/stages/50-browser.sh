@@ -2,7 +2,9 @@
 # Real-browser end-to-end test of sframe-wasm in headless Debian Chromium and headless Debian
 # Firefox ESR, both driven by puppeteer-core (npm ci; no browser download): the
 # examples/browser demo's loopback call in each browser — W3C main-thread API
-# (RTCRtpSFrameEncrypter / Decrypter, the package's polyfill) and SFrameTransform in the page's
+# (RTCRtpSFrameEncryptor / Decryptor, the package's polyfill; the default page's "what the SFU
+# sees" panel fed by observeWire: headers parse, counters go up, not black; a screenshot in
+# $E2E_SCREENSHOTS or the temporary directory) and SFrameTransform in the page's
 # RTCRtpScriptTransform worker; VP8, and H.264 where the browser has it, + Opus; one KID per
 # track, no (KID, CTR) twice on the wire, "key_in_use" for a shared key + KID, H.264 SEI never
 # in clear, wrong key -> "authentication" errors — and a call between the two browsers, both

@@ -7,7 +7,8 @@
 // receiver: before decryption). The demo's default, the W3C main-thread API
 // (RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter from the package's installPolyfill()), keeps its
 // frames in the package's worker: those cases check what the main thread sees (decoding, key
-// refusals, decrypter "error" events, getStats()) and, with the receiver in worker.js
+// refusals, decrypter "error" events, getStats(), the encryptors' wire through the package's
+// observeWire extension as the page's SFU panel draws it) and, with the receiver in worker.js
 // (?receiver=script), the wire the main-thread encrypters produce; ?api=script puts both sides
 // in worker.js for the byte-level evidence. Every case runs in both browsers, except where one lacks
 // the feature: createEncodedStreams() is Chromium's, and H.264 runs where the browser offers it
@@ -15,6 +16,8 @@
 //   npm ci && node --test e2e/      (after bash scripts/build.sh)
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startServer } from '../../examples/browser/serve.mjs';
 import { BROWSERS, launch, label, openPage, videoCodecs, sleep, until } from './browsers.mjs';
 
@@ -337,6 +340,81 @@ function cases(name) {
       t.diagnostic(
         `${title}: ${s1.video.framesDecoded} frames decoded; wrong key: ${bad.receiver.errors.authentication}+ "authentication" ` +
           `events (KIDs ${[...kidsSeen].join(', ')}), video frozen at ${w1.video.framesDecoded}; then ${end.receiver.errors.keyID} "keyID" events`,
+      );
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  // The demo as a newcomer opens it (no options: main-thread RTCRtpSFrameEncryptor /
+  // Decryptor, whose frames live in the package's worker): the "what the SFU sees" panel draws
+  // the encryptors' wire through the package's observeWire extension — SFrame headers that
+  // parse, one KID per track, counters going up — and is not black; the statistics panel shows
+  // the codec, the decryptors' getStats() and, with a wrong key, error runs. A screenshot of the
+  // page goes to $E2E_SCREENSHOTS (default: the system's temporary directory).
+  test('default page: the SFU panel shows the encryptors\' wire (observeWire), codec, error runs and decryptor stats', async (t) => {
+    const { page, report, pageErrors } = await openCall(browser, 'rotate=0');
+    try {
+      assert.deepEqual(await page.evaluate(() => window.demo.api), { sender: 'sframe', receiver: 'sframe' });
+      const kids = await page.evaluate(() => window.demo.kids);
+      const video = String(kids.video);
+      const audio = String(kids.audio);
+      const r0 = await until('wire frames sampled', async () => {
+        const r = await report();
+        return (r.sender.headers?.perKid[video] ?? 0) >= 30 && (r.sender.headers?.perKid[audio] ?? 0) >= 30 ? r : null;
+      });
+      const h0 = r0.sender.headers;
+      assert.equal(h0.unparsed, 0, 'every sampled frame has an SFrame header');
+      assert.equal(h0.notIncreasing, 0, 'each KID\'s counter goes up frame by frame');
+      assert.deepEqual(h0.kinds[video], ['video']);
+      assert.deepEqual(h0.kinds[audio], ['audio']);
+      assert.deepEqual(Object.keys(h0.perKid).sort(), [audio, video].sort(), 'only this generation\'s KIDs');
+      const w = r0.sender.lastWire;
+      assert.equal(w.keyId, video);
+      assert.match(w.mimeType, /video\/VP8/i);
+      assert.ok([3, 10].includes(w.clear), `VP8 clear bytes: ${w.clear}`);
+      await sleep(1000);
+      const r1 = await report();
+      assert.ok(BigInt(r1.sender.headers.lastCounter[video]) > BigInt(h0.lastCounter[video]), 'video counter goes on');
+      assert.ok(BigInt(r1.sender.headers.lastCounter[audio]) > BigInt(h0.lastCounter[audio]), 'audio counter goes on');
+      assert.equal(r1.sender.headers.notIncreasing, 0);
+      // The panel as drawn: noise (the frame's bytes as pixels), not black; its text the header.
+      const pic = await until('SFU panel drawn', async () => {
+        const p = await page.evaluate(() => window.demo.pictures());
+        return p.sfu.spread > 20 ? p : null;
+      });
+      assert.ok(pic.sfu.mean > 20, `SFU panel nearly black: ${JSON.stringify(pic.sfu)}`);
+      let panels = await page.evaluate(() => window.demo.panels());
+      assert.match(panels.sfu, new RegExp(`SFrame header: KID ${video}  CTR \\d+`));
+      assert.match(panels.sfu, /as sent: RTCRtpSFrameEncryptor observeWire/);
+      assert.match(panels.stats, /codec: video\/VP8 \+ audio\/opus/i);
+      assert.match(panels.stats, /video decryptor: frames \d+ in \/ \d+ out/);
+      assert.match(panels.stats, /keyWait: buffered \d+, released \d+, dropped \d+/);
+      assert.match(panels.stats, new RegExp(`keys: ${video}: \\d+ ok`));
+      const dir = process.env.E2E_SCREENSHOTS ?? tmpdir();
+      const shot = join(dir, `sframe-demo-${name}.png`);
+      await page.setViewport({ width: 1300, height: 900 });
+      await sleep(600); // a redraw at the new size
+      await page.screenshot({ path: shot, fullPage: true });
+
+      // A wrong key: error runs, one event per run, the run going on in getStats().
+      await page.evaluate(() => window.demo.receiverKey('wrong'));
+      await until('an authentication run in the stats panel', async () => {
+        const p = await page.evaluate(() => window.demo.panels());
+        return /error run now: authentication KID \d+ ×([2-9]|\d\d+)/.test(p.stats) ? p : null;
+      });
+      await page.evaluate(() => window.demo.receiverKey('right'));
+      panels = await until('the run ended by a decrypted frame', async () => {
+        const p = await page.evaluate(() => window.demo.panels());
+        return new RegExp(`video decryptor:[^]*last ended: authentication KID ${video} ×\\d+`).test(p.stats) ? p : null;
+      });
+      assert.match(panels.stats, /video authentication \(authentication_failed\) KID \d+/);
+      const shot2 = join(dir, `sframe-demo-${name}-errors.png`);
+      await page.screenshot({ path: shot2, fullPage: true });
+      t.diagnostic(
+        `${title}: ${r1.sender.headers.frames} wire frames sampled (${JSON.stringify(r1.sender.headers.perKid)}), ` +
+          `SFU panel mean ${pic.sfu.mean.toFixed(0)} spread ${pic.sfu.spread.toFixed(0)}; screenshots ${shot}, ${shot2}`,
       );
       assert.deepEqual(pageErrors, []);
     } finally {

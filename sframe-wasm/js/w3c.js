@@ -115,10 +115,11 @@ class WorkerClient {
    * Registers a transform with the worker; returns its id.
    * @param {'encrypt' | 'decrypt'} role
    * @param {SpecOptions} options
+   * @param {{ frames: number, bytes: number } | null} [observe] encryptors: observeWire
    */
-  create(role, options) {
+  create(role, options, observe = null) {
     const id = this.#nextId++;
-    this.worker.postMessage({ type: 'create', id, role, options });
+    this.worker.postMessage({ type: 'create', id, role, options, ...(observe ? { observe } : {}) });
     return id;
   }
 
@@ -183,6 +184,36 @@ function stateOf(self, role, what) {
   return st;
 }
 
+/** Bounds of the observeWire extension option (samples kept, bytes copied per sample). */
+export const OBSERVE_WIRE_LIMITS = { frames: { default: 16, max: 256 }, bytes: { default: 256, max: 4096 } };
+
+/**
+ * The encryptor's extension option `observeWire` (true, or { frames, bytes }): null when
+ * absent or false; out-of-range or non-integer values are a TypeError / RangeError.
+ * @param {unknown} value
+ * @param {string} what
+ * @returns {{ frames: number, bytes: number } | null}
+ */
+export function parseObserveWire(value, what) {
+  if (value === undefined || value === null || value === false) return null;
+  if (value !== true && typeof value !== 'object') {
+    throw new TypeError(`${what}: observeWire must be true or { frames, bytes }`);
+  }
+  const o = /** @type {Record<string, unknown>} */ (value === true ? {} : value);
+  /** @param {'frames' | 'bytes'} name */
+  const field = (name) => {
+    const { default: d, max } = OBSERVE_WIRE_LIMITS[name];
+    if (o[name] === undefined) return d;
+    const n = Number(o[name]);
+    if (!Number.isInteger(n)) throw new TypeError(`${what}: observeWire.${name} must be an integer`);
+    if (n < (name === 'frames' ? 1 : 0) || n > max) {
+      throw new RangeError(`${what}: observeWire.${name} must be in ${name === 'frames' ? 1 : 0}..${max}`);
+    }
+    return n;
+  };
+  return { frames: field('frames'), bytes: field('bytes') };
+}
+
 /**
  * Builds the RTCRtpScriptTransform for a new encryptor or decryptor.
  * @param {'encrypt' | 'decrypt'} role
@@ -192,6 +223,8 @@ function stateOf(self, role, what) {
  */
 function createTransform(role, options, proto, what) {
   const o = parseSpecOptions(options, what);
+  const observe =
+    role === 'encrypt' ? parseObserveWire(/** @type {any} */ (options)?.observeWire, what) : null;
   // Checked here too, so a bad value throws from the constructor (the worker checks again).
   if (o.compatibilityMode !== undefined) parseCompatibilityMode(o.compatibilityMode);
   if (typeof RTCRtpScriptTransform !== 'function') {
@@ -201,11 +234,13 @@ function createTransform(role, options, proto, what) {
     );
   }
   const c = client();
-  const id = c.create(role, o);
+  const id = c.create(role, o, observe);
   let transform;
   try {
     transform = new RTCRtpScriptTransform(/** @type {Worker} */ (c.worker), {
-      [TRANSFORM_OPTION]: { id, role, options: o },
+      // The settings go both ways (create message, transformer options): whichever the worker
+      // sees first makes the stream.
+      [TRANSFORM_OPTION]: { id, role, options: o, ...(observe ? { observe } : {}) },
     });
   } catch (e) {
     c.close(id);
@@ -301,6 +336,26 @@ export class RTCRtpSFrameEncryptor {
     try {
       const st = stateOf(this, 'encrypt', 'RTCRtpSFrameEncryptor.getStats');
       return st.client.request({ type: 'stats', id: st.id });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Extension (option `observeWire`, for demos and debugging): what this encryptor put on the
+   * wire since the last call — what a media server relaying it sees — as `{ samples, missed,
+   * frames }`: per protected frame (oldest first, at most `observeWire.frames`) its size,
+   * type, mimeType, timestamp, SFrame header (`keyID`, `counter`: bigints, `headerLength`;
+   * null if it did not parse), `clear` (clear codec bytes before the header) and `bytes` (a copy of its first
+   * `observeWire.bytes` bytes); `missed`: samples dropped because the page did not take them
+   * in time; `frames`: frames sampled in all. Rejects with InvalidStateError without
+   * `observeWire`.
+   * @returns {Promise<import('../index.js').SFrameWireSamples>}
+   */
+  takeWireSamples() {
+    try {
+      const st = stateOf(this, 'encrypt', 'RTCRtpSFrameEncryptor.takeWireSamples');
+      return st.client.request({ type: 'wire', id: st.id });
     } catch (e) {
       return Promise.reject(e);
     }

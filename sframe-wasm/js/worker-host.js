@@ -11,6 +11,8 @@
 //                                                          or a transferred copy of key bytes,
 //                                                          zero-filled here once the call settles
 //   { type: 'stats', id, req }
+//   { type: 'wire', id, req }                              an encryptor created with observeWire:
+//                                                          the wire samples since the last call
 //   { type: 'close', id }
 // and back (worker → main):
 //   { type: 'reply', req, ok: true, value } | { type: 'reply', req, ok: false, error }
@@ -19,19 +21,99 @@
 //   { type: 'fatal', message }                             (sframe-worker.js: the module failed)
 
 import { SFrameDecryptorStream, SFrameEncryptorStream } from './streams.js';
+import { codecForMimeType, parseCompatibilityMode, splitProtected } from './codec.js';
+import { parseHeader } from './wasm.js';
 
 /** The key of the RTCRtpScriptTransform options that carries this package's settings. */
 export const TRANSFORM_OPTION = 'sframeWasm';
 
 /**
+ * @typedef {{ frames: number, bytes: number }} ObserveWire
  * @typedef {{ id: number, role: 'encrypt' | 'decrypt',
- *   options: import('./spec.js').SpecOptions }} TransformConfig
+ *   options: import('./spec.js').SpecOptions, observe?: ObserveWire | null }} TransformConfig
  * @typedef {{ name: string, message: string,
  *   cause?: { name: string, message: string, code?: string } }} WireError
  * @typedef {{ readable: ReadableStream, writable: WritableStream, options?: any }} Transformer
  * @typedef {{ stream: SFrameEncryptorStream | SFrameDecryptorStream | null,
- *   error: unknown, piped: boolean }} Entry
+ *   error: unknown, piped: boolean, observer: WireObserver | null }} Entry
  */
+
+/**
+ * Extension (RTCRtpSFrameEncryptor option `observeWire`, for demos and debugging): what an
+ * encryptor puts on the wire, as a media server relaying the call sees it — per protected
+ * frame its size, type, SFrame header (KID, counter), clear codec byte count and a copy of its
+ * first `bytes` bytes (clear codec bytes, header, ciphertext: nothing secret). Bounded: the
+ * last `frames` samples are kept until the main thread takes them (`wire` request); older
+ * ones are dropped and counted (`missed`). Frames pass through unchanged.
+ */
+class WireObserver {
+  /**
+   * @param {ObserveWire} config
+   * @param {import('./codec.js').Codec | 'auto'} mode
+   */
+  constructor(config, mode) {
+    this.frames = config.frames;
+    this.bytes = config.bytes;
+    this.mode = mode;
+    /** @type {object[]} */
+    this.samples = [];
+    this.missed = 0;
+    this.seen = 0;
+  }
+
+  /** A TransformStream that records each frame and passes it on. */
+  tap() {
+    return new TransformStream({
+      transform: (frame, controller) => {
+        try {
+          this.record(frame);
+        } catch {
+          // Never in the way of the media: a frame that cannot be sampled is passed on as is.
+        }
+        controller.enqueue(frame);
+      },
+    });
+  }
+
+  /** @param {any} frame an encoded frame the encryptor produced */
+  record(frame) {
+    const data = frame?.data;
+    if (!(data instanceof ArrayBuffer) || data.byteLength === 0) return;
+    const bytes = new Uint8Array(data);
+    const metadata = typeof frame.getMetadata === 'function' ? frame.getMetadata() : {};
+    const codec = this.mode === 'auto' ? codecForMimeType(metadata?.mimeType) : this.mode;
+    /** @type {{ keyID: bigint | null, counter: bigint | null, headerLength: number | null, clear: number | null }} */
+    let header = { keyID: null, counter: null, headerLength: null, clear: null };
+    try {
+      const { clear, sframe } = splitProtected(codec, bytes);
+      const h = parseHeader(sframe);
+      header = { keyID: h.keyId, counter: h.counter, headerLength: h.headerLength, clear: clear.length };
+    } catch {
+      // Not a parsable protected frame: sampled without a header.
+    }
+    this.seen++;
+    if (this.samples.length >= this.frames) {
+      this.samples.shift();
+      this.missed++;
+    }
+    this.samples.push({
+      size: bytes.length,
+      type: frame.type ?? null,
+      mimeType: metadata?.mimeType ?? null,
+      timestamp: frame.timestamp ?? null,
+      ...header,
+      bytes: bytes.slice(0, this.bytes),
+    });
+  }
+
+  /** The samples since the last call, oldest first, and how many were dropped unread. */
+  take() {
+    const out = { samples: this.samples, missed: this.missed, frames: this.seen };
+    this.samples = [];
+    this.missed = 0;
+    return out;
+  }
+}
 
 /**
  * An exception as plain data that survives postMessage (name, message, and the SFrameError
@@ -81,11 +163,14 @@ export function createWorkerHost(post) {
   function entryFor(config) {
     let entry = entries.get(config.id);
     if (entry) return entry;
-    entry = { stream: null, error: null, piped: false };
+    entry = { stream: null, error: null, piped: false, observer: null };
     entries.set(config.id, entry);
     try {
       if (config.role === 'encrypt') {
         entry.stream = new SFrameEncryptorStream(config.options);
+        if (config.observe) {
+          entry.observer = new WireObserver(config.observe, parseCompatibilityMode(config.options.compatibilityMode));
+        }
       } else {
         const dec = new SFrameDecryptorStream(config.options);
         dec.addEventListener('error', (event) => forwardError(config.id, /** @type {any} */ (event)));
@@ -175,6 +260,16 @@ export function createWorkerHost(post) {
         case 'stats':
           reply(data.req, () => existing(data.id).stats);
           return;
+        case 'wire':
+          reply(data.req, () => {
+            existing(data.id);
+            const observer = entries.get(data.id)?.observer;
+            if (!observer) {
+              throw new DOMException('this encryptor was not created with observeWire', 'InvalidStateError');
+            }
+            return observer.take();
+          });
+          return;
         case 'close': {
           entries.get(data.id)?.stream?.close();
           return;
@@ -194,8 +289,8 @@ export function createWorkerHost(post) {
       const entry = entryFor(config);
       if (!entry.stream || entry.piped) return;
       entry.piped = true;
-      transformer.readable
-        .pipeThrough(entry.stream)
+      const out = transformer.readable.pipeThrough(entry.stream);
+      (entry.observer ? out.pipeThrough(entry.observer.tap()) : out)
         .pipeTo(transformer.writable)
         .catch(() => {
           // The sender or receiver went away (track stopped, transform replaced): the stream

@@ -5,6 +5,7 @@ import { test, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   RTCRtpSFrameDecryptor,
+  RTCRtpSFrameEncrypter,
   RTCRtpSFrameEncryptor,
   SFrameTransform,
   SFrameTransformErrorEvent,
@@ -329,4 +330,42 @@ test('FakeRTCRtpScriptTransform is only a stand-in: the polyfill does not depend
   assert.equal(enc instanceof FakeRTCRtpScriptTransform, false);
   assert.equal(typeof enc.setEncryptionKey, 'function');
   assert.equal(Object.prototype.hasOwnProperty.call(enc, 'setEncryptionKey'), false);
+});
+
+test('observeWire (extension): the encryptor samples what it puts on the wire, bounded, frames unchanged', async () => {
+  const raw = freshBytes();
+  const plainEnc = new RTCRtpSFrameEncryptor({ cipherSuite: SUITE });
+  await assert.rejects(plainEnc.takeWireSamples(), { name: 'InvalidStateError' });
+  assert.throws(() => new RTCRtpSFrameEncryptor({ cipherSuite: SUITE, observeWire: { frames: 0 } }), RangeError);
+  assert.throws(() => new RTCRtpSFrameEncryptor({ cipherSuite: SUITE, observeWire: { bytes: 4097 } }), RangeError);
+  assert.throws(() => new RTCRtpSFrameEncryptor({ cipherSuite: SUITE, observeWire: { bytes: 1.5 } }), TypeError);
+  assert.throws(() => new RTCRtpSFrameEncryptor({ cipherSuite: SUITE, observeWire: 'yes' }), TypeError);
+
+  const enc = new RTCRtpSFrameEncryptor({ cipherSuite: SUITE, observeWire: { frames: 3, bytes: 8 } });
+  assert.deepEqual(enc.fake.options[TRANSFORM_OPTION].observe, { frames: 3, bytes: 8 });
+  // Frames dropped for want of a key never reach the wire: nothing sampled.
+  await enc.fake.push(vp8(50, 1));
+  assert.deepEqual(await enc.takeWireSamples(), { samples: [], missed: 0, frames: 0 });
+  await enc.setEncryptionKey(raw, 1041);
+  await enc.fake.push(vp8(100, 2), vp8(120, 3));
+  const first = await enc.takeWireSamples();
+  assert.equal(first.missed, 0);
+  assert.equal(first.frames, 2);
+  assert.deepEqual(
+    first.samples.map((s) => [s.size, s.mimeType, s.keyID, s.counter, s.headerLength, s.clear]),
+    // Config byte + 2 KID bytes (1041); counters below 8 fit in the config byte (RFC 9605 §4.3).
+    enc.fake.sent.map((f, i) => [bytesOf(f).length, 'video/VP8', 1041n, BigInt(i), 3, 3]),
+  );
+  // A copy of the first `bytes` bytes of what was sent, the frames themselves untouched.
+  for (const [i, s] of first.samples.entries()) assert.deepEqual(s.bytes, bytesOf(enc.fake.sent[i]).slice(0, 8));
+  assert.equal(enc.fake.sent.length, 2);
+  // Taken samples are gone; the oldest go first when the page does not take them in time.
+  await enc.fake.push(vp8(60, 4), vp8(60, 5), vp8(60, 6), vp8(60, 7), vp8(60, 8));
+  const second = await enc.takeWireSamples();
+  assert.deepEqual(second.samples.map((s) => s.counter), [4n, 5n, 6n]);
+  assert.equal(second.missed, 2);
+  assert.equal(second.frames, 7);
+  assert.equal(enc.fake.sent.length, 7);
+  // Decryptors have no such option (what a receiver gets is what the sender sent).
+  assert.equal(typeof RTCRtpSFrameDecryptor.prototype.takeWireSamples, 'undefined');
 });
