@@ -46,11 +46,6 @@ if [ -x "$here/node_modules/.bin/wasm-opt" ]; then
     --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$wasm" -o "$wasm.opt" && mv "$wasm.opt" "$wasm"
 fi
-# Zero runs out of the data segments (scripts/pack-data.mjs): the RTP receive session's
-# stream-slot image is ~1.1 MB, nearly all zeros, which memory starts as anyway.
-if command -v node >/dev/null; then
-  node "$here/scripts/pack-data.mjs" "$wasm"
-fi
 raw=$(stat -c %s "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)
 echo "sframe_wasm_bg.wasm: $raw bytes raw, $gz bytes gzip -9"

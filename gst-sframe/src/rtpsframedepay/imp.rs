@@ -144,15 +144,9 @@ impl State {
             .with_per_ssrc_keys(self.per_ssrc)
             .with_max_wait(self.max_wait_ms);
         self.session.get_or_insert_with(|| {
-            // The slots are built by value before they reach the heap (over 2 MiB each): on
-            // a thread with room for them, whatever the caller's stack.
-            let made = std::thread::Builder::new()
-                .stack_size(4 * (BYTES + WAIT_BYTES) + (8 << 20))
-                .spawn(move || Box::new(Session::with_capacity(config, STREAMS)))
-                .ok()
-                .and_then(|t| t.join().ok());
-            let mut session =
-                made.unwrap_or_else(|| Box::new(Session::with_capacity(config, STREAMS)));
+            // BoxedReceiveSession allocates each slot's buffers in place on the heap: the
+            // caller's stack holds one small slot value at a time.
+            let mut session = Box::new(Session::with_capacity(config, STREAMS));
             for (kid, key) in keys {
                 if let Err(e) = session.add_key(*kid, key) {
                     gst::error!(CAT, "KID {kid}: {e}");
