@@ -1,20 +1,22 @@
 // Real-browser regression test for the "late transform" finding: Chromium 156 silently ignores
-// an RTCRtpScriptTransform assigned to sender.transform in a later task than the one that
-// created it — the sender then sends its frames UNTRANSFORMED, in clear. The package's
-// RTCRtpSFrameEncryptor used to be such an RTCRtpScriptTransform (made by its constructor), so
-// the natural
+// a transform assigned to sender.transform in a later task than the one that CREATED THE
+// SENDER (addTransceiver / addTrack): a task Chromium posts at sender creation short-circuits
+// the sender's encoded-frame pipeline for good when no transform is set by then
+// (blink RTCRtpSender::MaybeShortCircuitEncodedStreams), and the sender then sends its frames
+// UNTRANSFORMED, in clear, while sender.transform reads back the encryptor. The natural
 //   const enc = new RTCRtpSFrameEncryptor({ cipherSuite });
 //   await enc.setEncryptionKey(key, kid);
 //   sender.transform = enc;
-// sent video in clear. Headless Debian Chromium and Debian Firefox ESR (the control: not
-// affected), puppeteer-core through ./browsers.mjs.
+// sent video in clear. The fix (w3c.js guardSenders) puts a pass-through transform on each new
+// sender in its creation task. Headless Debian Chromium and Debian Firefox ESR (the control:
+// no short circuit), puppeteer-core through ./browsers.mjs.
 //
 // Each case is a loopback call (a canvas track, VP8) whose receiver has NO decryptor, only an
 // unprotected RTCRtpScriptTransform that reports the first bytes of each received frame. The
 // evidence is the receiver's, never the encryptor's own counters:
 // - protected: every received frame parses (parseHeader, after the VP8 frame tag that the
 //   default compatibilityMode leaves in clear) as an SFrame header with the encryptor's KID,
-//   with no counter twice; and the receiver's decoder decodes (nearly) nothing — getStats
+//   with no counter twice; and the receiver's decoder decodes few frames — getStats
 //   framesDecoded under half of framesReceived — although frames arrive;
 // - the control without any transform proves the receiver sees and decodes clear media.
 // Cases: created and assigned in one task; created, `await setEncryptionKey`, then assigned;
