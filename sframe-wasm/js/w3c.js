@@ -166,6 +166,9 @@ function client() {
 /** @type {WeakSet<object>} */
 const HOLDS = new WeakSet();
 const GUARDED = Symbol.for('sframe-wasm.guardSenders');
+/** Connections whose "track" events guard the senders a remote offer creates. */
+/** @type {WeakSet<object>} */
+const TRACKED = new WeakSet();
 
 /**
  * Chromium (finding "late transform"): when a sender is created (addTransceiver, addTrack),
@@ -177,7 +180,9 @@ const GUARDED = Symbol.for('sframe-wasm.guardSenders');
  * assignment (measured with Chromium 156: e2e/late-transform.test.mjs; Firefox 153 has no
  * short circuit).
  *
- * The guard: RTCPeerConnection's addTransceiver and addTrack give each new sender, in its
+ * The guard: RTCPeerConnection's addTransceiver and addTrack (and, for the transceivers a
+ * remote offer creates, the connection's "track" event, which Chromium fires in their creation
+ * task) give each new sender, in its
  * creation task, a pass-through RTCRtpScriptTransform over the package's worker, so that the
  * short circuit never happens; the application's later `sender.transform = encryptor`
  * replaces it and takes effect. Frames pass unchanged until then — what a sender without a
@@ -185,9 +190,10 @@ const GUARDED = Symbol.for('sframe-wasm.guardSenders');
  * Applied only where the short circuit exists (a browser with Chromium's
  * RTCRtpSender.prototype.createEncodedStreams), not to connections created with
  * `encodedInsertableStreams: true` (no short circuit there), once per global. Senders it
- * cannot see — created before the package was imported, or by setRemoteDescription (the
- * answerer's transceivers) — are not guarded: assign their encryptor in the task that created
- * them (see README "Chromium: assign the encryptor early").
+ * cannot see — created before the package was imported, or by a remote offer that does not
+ * send on that m-line (no "track" event) — are not guarded: assign their encryptor in the task
+ * that created them (README: "Chromium: a transform assigned after the sender's creation task
+ * is ignored").
  * @param {any} g the global (a browser window)
  */
 export function guardSenders(g) {
@@ -199,7 +205,15 @@ export function guardSenders(g) {
   const d = Object.getOwnPropertyDescriptor(Sender.prototype, 'transform');
   const addTransceiver = PC.prototype.addTransceiver;
   const addTrack = PC.prototype.addTrack;
-  if (!d?.get || !d.set || !d.configurable || typeof addTransceiver !== 'function' || typeof addTrack !== 'function') {
+  const setRemoteDescription = PC.prototype.setRemoteDescription;
+  if (
+    !d?.get ||
+    !d.set ||
+    !d.configurable ||
+    typeof addTransceiver !== 'function' ||
+    typeof addTrack !== 'function' ||
+    typeof setRemoteDescription !== 'function'
+  ) {
     return;
   }
   const nativeGet = d.get;
@@ -230,6 +244,26 @@ export function guardSenders(g) {
           return tr;
         },
       }.addTransceiver,
+      writable: true,
+      configurable: true,
+      enumerable: true,
+    },
+    // The transceivers a remote offer creates: their "track" event fires in the task that
+    // created them (before the short circuit), so the guard goes on their senders there.
+    setRemoteDescription: {
+      value: {
+        /** @this {RTCPeerConnection} @param {any[]} args */
+        setRemoteDescription(...args) {
+          if (!TRACKED.has(this)) {
+            TRACKED.add(this);
+            this.addEventListener('track', (e) => {
+              const sender = /** @type {RTCTrackEvent} */ (e).transceiver?.sender;
+              if (sender) hold(this, sender);
+            });
+          }
+          return setRemoteDescription.apply(this, /** @type {any} */ (args));
+        },
+      }.setRemoteDescription,
       writable: true,
       configurable: true,
       enumerable: true,

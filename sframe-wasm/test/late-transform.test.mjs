@@ -29,9 +29,16 @@ function chromiumLike({ createEncodedStreams = true } = {}) {
       made.push(this);
     }
   }
-  class RTCPeerConnection {
+  class RTCPeerConnection extends EventTarget {
     constructor(config = {}) {
+      super();
       this.config = config;
+    }
+    /** A remote offer that sends: a new transceiver, and its "track" event in the same task. */
+    setRemoteDescription() {
+      const transceiver = { sender: new RTCRtpSender() };
+      this.dispatchEvent(Object.assign(new Event('track'), { transceiver }));
+      return Promise.resolve(transceiver);
     }
     getConfiguration() {
       return this.config;
@@ -48,7 +55,7 @@ function chromiumLike({ createEncodedStreams = true } = {}) {
 
 const fakeWorker = { postMessage() {}, addEventListener() {} };
 
-test('late_transform_sends_clear: a new Chromium sender gets a pass-through transform in its creation task; the getter hides it; the app transform replaces it', () => {
+test('late_transform_sends_clear: a new Chromium sender gets a pass-through transform in its creation task; the getter hides it; the app transform replaces it', async () => {
   _setWorkerFactory(() => fakeWorker);
   const g = chromiumLike();
   guardSenders(g);
@@ -66,6 +73,13 @@ test('late_transform_sends_clear: a new Chromium sender gets a pass-through tran
     assert.equal(sender.transform, null);
   }
   assert.equal(g.made.length, 2, 'one guard per sender');
+  // A sender a remote offer creates: guarded in its "track" event (one listener per connection).
+  const answerer = new g.RTCPeerConnection();
+  for (let i = 0; i < 2; i++) {
+    const tr = await answerer.setRemoteDescription();
+    assert.equal(tr.sender.transform, null);
+  }
+  assert.equal(g.made.length, 4, "a remote offer's senders are guarded too, once each");
   // Once per global: a second call wraps nothing again.
   const add = g.RTCPeerConnection.prototype.addTransceiver;
   guardSenders(g);
