@@ -297,7 +297,7 @@ export function guardSenders(g) {
 }
 
 // At import, in a browser's main thread: a sender created before the first encryptor (the
-// usual order) must already be guarded. Defines no global; patches only the three members above.
+// usual order) must already be guarded. Defines no global; patches only the members above.
 guardSenders(globalThis);
 
 /**
