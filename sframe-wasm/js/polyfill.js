@@ -1,7 +1,8 @@
 // @ts-check
 // installPolyfill(): puts the package's SFrame interfaces on globalThis where the browser has
-// none of its own. Importing the package defines nothing globally; this function is the only
-// place that does.
+// none of its own. Importing the package defines nothing globally (in Chromium, js/w3c.js
+// guardSenders wraps addTransceiver, addTrack, setRemoteDescription: no new name); this
+// function is the only place that does.
 
 import { RTCRtpSFrameDecryptor, RTCRtpSFrameEncryptor } from './w3c.js';
 import {

@@ -163,6 +163,144 @@ function client() {
   return sharedClient;
 }
 
+/** The pass-through transforms guardSenders put on new senders (the getter hides them). */
+/** @type {WeakSet<object>} */
+const HOLDS = new WeakSet();
+const GUARDED = Symbol.for('sframe-wasm.guardSenders');
+/** Connections whose "track" events guard the senders a remote offer creates. */
+/** @type {WeakSet<object>} */
+const TRACKED = new WeakSet();
+
+/**
+ * Chromium (finding "late transform"): when a sender is created (addTransceiver, addTrack),
+ * Chromium posts a task that, if the sender has no transform by then, short-circuits its
+ * encoded-frame pipeline for good (blink RTCRtpSender::MaybeShortCircuitEncodedStreams). A
+ * transform assigned in any later task is accepted — `sender.transform` reads it back — and
+ * silently never called: the frames go out UNTRANSFORMED, in clear. `const enc = new
+ * RTCRtpSFrameEncryptor(…); await enc.setEncryptionKey(…); sender.transform = enc` is such an
+ * assignment (measured with Chromium 156: e2e/late-transform.test.mjs; Firefox 153 has no
+ * short circuit).
+ *
+ * The guard: RTCPeerConnection's addTransceiver and addTrack (and, for the transceivers a
+ * remote offer creates, the connection's "track" event, which Chromium fires in their creation
+ * task) give each new sender, in its
+ * creation task, a pass-through RTCRtpScriptTransform over the package's worker, so that the
+ * short circuit never happens; the application's later `sender.transform = encryptor`
+ * replaces it and takes effect. Frames pass unchanged until then — what a sender without a
+ * transform sends anyway — and `sender.transform` reads null while the pass-through is there.
+ * Applied only where the short circuit exists (a browser with Chromium's
+ * RTCRtpSender.prototype.createEncodedStreams), not to connections created with
+ * `encodedInsertableStreams: true` (no short circuit there), once per global. Senders it
+ * cannot see — created before the package was imported, or by a remote offer that does not
+ * send on that m-line (no "track" event) — are not guarded: assign their encryptor in the task
+ * that created them (README: "Chromium: a transform assigned after the sender's creation task
+ * is ignored").
+ * @param {any} g the global (a browser window)
+ */
+export function guardSenders(g) {
+  const PC = g?.RTCPeerConnection;
+  const Sender = g?.RTCRtpSender;
+  if (typeof PC !== 'function' || typeof Sender !== 'function') return;
+  if (typeof g.RTCRtpScriptTransform !== 'function' || typeof g.Worker !== 'function') return;
+  if (typeof Sender.prototype.createEncodedStreams !== 'function' || PC.prototype[GUARDED]) return;
+  const d = Object.getOwnPropertyDescriptor(Sender.prototype, 'transform');
+  const addTransceiver = PC.prototype.addTransceiver;
+  const addTrack = PC.prototype.addTrack;
+  const setRemoteDescription = PC.prototype.setRemoteDescription;
+  if (
+    !d?.get ||
+    !d.set ||
+    !d.configurable ||
+    typeof addTransceiver !== 'function' ||
+    typeof addTrack !== 'function' ||
+    typeof setRemoteDescription !== 'function'
+  ) {
+    return;
+  }
+  const nativeGet = d.get;
+  const nativeSet = d.set;
+  /**
+   * @param {RTCPeerConnection} pc
+   * @param {RTCRtpSender} sender
+   */
+  const hold = (pc, sender) => {
+    try {
+      if (/** @type {any} */ (pc.getConfiguration()).encodedInsertableStreams) return;
+      if (nativeGet.call(sender) != null) return;
+      const t = new g.RTCRtpScriptTransform(client().worker, { [TRANSFORM_OPTION]: { role: 'hold' } });
+      nativeSet.call(sender, t);
+      HOLDS.add(t);
+    } catch {
+      // No guard (e.g. the worker cannot start): the sender is as the browser made it.
+    }
+  };
+  Object.defineProperties(PC.prototype, {
+    [GUARDED]: { value: true },
+    addTransceiver: {
+      value: {
+        /** @this {RTCPeerConnection} @param {any[]} args */
+        addTransceiver(...args) {
+          const tr = addTransceiver.apply(this, /** @type {any} */ (args));
+          hold(this, tr.sender);
+          return tr;
+        },
+      }.addTransceiver,
+      writable: true,
+      configurable: true,
+      enumerable: true,
+    },
+    // The transceivers a remote offer creates: their "track" event fires in the task that
+    // created them (before the short circuit), so the guard goes on their senders there.
+    setRemoteDescription: {
+      value: {
+        /** @this {RTCPeerConnection} @param {any[]} args */
+        setRemoteDescription(...args) {
+          if (!TRACKED.has(this)) {
+            TRACKED.add(this);
+            this.addEventListener('track', (e) => {
+              const sender = /** @type {RTCTrackEvent} */ (e).transceiver?.sender;
+              if (sender) hold(this, sender);
+            });
+          }
+          return setRemoteDescription.apply(this, /** @type {any} */ (args));
+        },
+      }.setRemoteDescription,
+      writable: true,
+      configurable: true,
+      enumerable: true,
+    },
+    addTrack: {
+      value: {
+        /** @this {RTCPeerConnection} @param {any[]} args */
+        addTrack(...args) {
+          const sender = addTrack.apply(this, /** @type {any} */ (args));
+          hold(this, sender);
+          return sender;
+        },
+      }.addTrack,
+      writable: true,
+      configurable: true,
+      enumerable: true,
+    },
+  });
+  Object.defineProperty(Sender.prototype, 'transform', {
+    get: {
+      /** @this {RTCRtpSender} */
+      transform() {
+        const v = nativeGet.call(this);
+        return v != null && HOLDS.has(v) ? null : v;
+      },
+    }.transform,
+    set: nativeSet,
+    enumerable: d.enumerable,
+    configurable: true,
+  });
+}
+
+// At import, in a browser's main thread: a sender created before the first encryptor (the
+// usual order) must already be guarded. Defines no global; patches only the members above.
+guardSenders(globalThis);
+
 /**
  * @typedef {{ id: number, role: 'encrypt' | 'decrypt', client: WorkerClient,
  *   cipherSuite: string, events: EventTarget | null,

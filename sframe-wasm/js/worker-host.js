@@ -14,6 +14,8 @@
 //   { type: 'wire', id, req }                              an encryptor created with observeWire:
 //                                                          the wire samples since the last call
 //   { type: 'close', id }
+// and the rtctransform events of the transforms w3c.js makes, whose options carry
+// { sframeWasm: { id, role, options } } (role "hold": a pass-through, see guardSenders)
 // and back (worker → main):
 //   { type: 'reply', req, ok: true, value } | { type: 'reply', req, ok: false, error }
 //   { type: 'error', id, errorType, keyID, code,           a decryptor's SFrameTransformErrorEvent
@@ -286,6 +288,12 @@ export function createWorkerHost(post) {
     rtctransform(transformer) {
       const config = transformer?.options?.[TRANSFORM_OPTION];
       if (!config || typeof config !== 'object') return;
+      if (config.role === 'hold') {
+        // w3c.js's guard on a new Chromium sender (see guardSenders there): frames pass
+        // unchanged until the application assigns its own transform, which replaces this one.
+        transformer.readable.pipeTo(transformer.writable).catch(() => {});
+        return;
+      }
       const entry = entryFor(config);
       if (!entry.stream || entry.piped) return;
       entry.piped = true;
