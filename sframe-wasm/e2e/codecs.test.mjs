@@ -258,7 +258,9 @@ async function startCall({ video, scalabilityMode, red = false, workers = [], dr
         const r = await ask(worker);
         all.push({ role: 'decrypt', kind, worker: r, ...r.decrypter });
       }
-      return all;
+      // Decryptor stats carry key IDs as bigints (per-key counters, error runs): as strings,
+      // so that the report can leave the page (structured clone to puppeteer, JSON).
+      return JSON.parse(JSON.stringify(all, (_, v) => (typeof v === 'bigint' ? v.toString() : v)));
     },
     /** What the video sender applied, and the first codec of each side's audio m-section. */
     params() {
