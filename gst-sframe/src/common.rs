@@ -211,8 +211,9 @@ pub fn key_signal<E: IsA<glib::Object>>(
 }
 
 /// The action signal `remove-key(kid: guint64) -> gboolean` of elements of type `E`: `f`
-/// removes the key and says whether there was one.
+/// removes the key and says whether there was one; the outcome is logged in `cat`.
 pub fn remove_key_signal<E: IsA<glib::Object>>(
+    cat: gst::DebugCategory,
     f: impl Fn(&E, u64) -> bool + Send + Sync + 'static,
 ) -> glib::subclass::Signal {
     glib::subclass::Signal::builder("remove-key")
@@ -223,7 +224,9 @@ pub fn remove_key_signal<E: IsA<glib::Object>>(
             let done = (|| {
                 let element = signal_element::<E>(args)?;
                 let kid = args.get(1)?.get::<u64>().ok()?;
-                Some(f(&element, kid))
+                let removed = f(&element, kid);
+                gst::info!(cat, obj = &element, "remove-key: KID {kid} ({removed})");
+                Some(removed)
             })();
             Some(done.unwrap_or(false).to_value())
         })
@@ -273,6 +276,15 @@ pub fn element_metadata(
     description: &str,
 ) -> gst::subclass::ElementMetadata {
     gst::subclass::ElementMetadata::new(long_name, classification, description, "sframe project")
+}
+
+/// The pad templates of `sframeenc` and `sframedec`: `src` and `sink`, any caps.
+pub fn any_caps_pad_templates() -> Vec<gst::PadTemplate> {
+    let caps = gst::Caps::new_any();
+    pad_templates(&[
+        (gst::PadDirection::Src, &caps),
+        (gst::PadDirection::Sink, &caps),
+    ])
 }
 
 /// Always-present pad templates, in the order given, named `sink` / `src` after their

@@ -286,11 +286,8 @@ impl ObjectImpl for RtpSFrameDepay {
                 }),
                 // remove-key(kid) -> removed: its frames are dropped from then on, and the
                 // KID cannot be added again (its replay window would start afresh).
-                remove_key_signal(|element: &super::RtpSFrameDepay, kid| {
-                    let imp = element.imp();
-                    let removed = lock(&imp.state).remove_key(kid);
-                    gst::info!(CAT, imp = imp, "remove-key: KID {kid} ({removed})");
-                    removed
+                remove_key_signal(*CAT, |element: &super::RtpSFrameDepay, kid| {
+                    lock(&element.imp().state).remove_key(kid)
                 }),
             ]
         });

@@ -14,10 +14,10 @@ use sframe_core::{Error, Receiver};
 use zeroize::Zeroizing;
 
 use crate::common::{
-    Counters, ErrorRuns, KeyValue, Suite, cipher_suite_property, element_metadata, error_structure,
-    filtered, key_hex_property, key_id_property, key_property, key_signal, key_value, lock,
-    log_key_result, pad_templates, post_element_message, remove_key_signal, says_protected,
-    stats_property, transform_caps,
+    Counters, ErrorRuns, KeyValue, Suite, any_caps_pad_templates, cipher_suite_property,
+    element_metadata, error_structure, filtered, key_hex_property, key_id_property, key_property,
+    key_signal, key_value, lock, log_key_result, post_element_message, remove_key_signal,
+    says_protected, stats_property, transform_caps,
 };
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -199,11 +199,8 @@ impl ObjectImpl for SFrameDec {
                 }),
                 // remove-key(kid) -> removed: removes (and wipes) the key for `kid`; its frames
                 // are dropped from then on (unknown_key_id).
-                remove_key_signal(|element: &super::SFrameDec, kid| {
-                    let imp = element.imp();
-                    let removed = lock(&imp.state).remove_key(kid);
-                    gst::info!(CAT, imp = imp, "remove-key: KID {kid} ({removed})");
-                    removed
+                remove_key_signal(*CAT, |element: &super::SFrameDec, kid| {
+                    lock(&element.imp().state).remove_key(kid)
                 }),
             ]
         });
@@ -275,13 +272,7 @@ impl ElementImpl for SFrameDec {
     }
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
-        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            let caps = gst::Caps::new_any();
-            pad_templates(&[
-                (gst::PadDirection::Src, &caps),
-                (gst::PadDirection::Sink, &caps),
-            ])
-        });
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(any_caps_pad_templates);
         TEMPLATES.as_ref()
     }
 }

@@ -13,9 +13,9 @@ use sframe_core::{Error, Sender};
 use zeroize::Zeroizing;
 
 use crate::common::{
-    Counters, ErrorRuns, KeyValue, Suite, cipher_suite_property, element_metadata, error_structure,
-    filtered, key_hex_property, key_id_property, key_property, key_signal, key_value, lock,
-    pad_templates, post_element_message, stats_property, transform_caps,
+    Counters, ErrorRuns, KeyValue, Suite, any_caps_pad_templates, cipher_suite_property,
+    element_metadata, error_structure, filtered, key_hex_property, key_id_property, key_property,
+    key_signal, key_value, lock, post_element_message, stats_property, transform_caps,
 };
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -237,13 +237,7 @@ impl ElementImpl for SFrameEnc {
     }
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
-        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            let caps = gst::Caps::new_any();
-            pad_templates(&[
-                (gst::PadDirection::Src, &caps),
-                (gst::PadDirection::Sink, &caps),
-            ])
-        });
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(any_caps_pad_templates);
         TEMPLATES.as_ref()
     }
 }
