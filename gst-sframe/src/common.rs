@@ -1,11 +1,13 @@
-//! What the plugin's elements share: the cipher-suite property type, key parsing, the caps
-//! field that marks SFrame-protected buffers, statistics, and the error-run rule for bus
-//! messages. Nothing SFrame-specific is computed here: that is `sframe-core`'s.
+//! What the plugin's elements share: the cipher-suite property type, the key properties and
+//! signals, key parsing, the caps field that marks SFrame-protected buffers, pad templates,
+//! statistics, and the error-run rule for bus messages. Nothing SFrame-specific is computed
+//! here: that is `sframe-core`'s.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use gst::glib;
+use gst::prelude::*;
 use sframe_core::{CipherSuite, Error};
 use zeroize::Zeroizing;
 
@@ -109,6 +111,195 @@ pub fn parse_hex_key(hex: &str) -> Option<Zeroizing<Vec<u8>>> {
         key.push(nibble(hi)? << 4 | nibble(lo)?);
     }
     Some(key)
+}
+
+/// The `cipher-suite` property (settable in READY or below), with the element's `blurb`.
+pub fn cipher_suite_property(blurb: &str) -> glib::ParamSpec {
+    glib::ParamSpecEnum::builder_with_default("cipher-suite", Suite::default())
+        .nick("Cipher suite")
+        .blurb(blurb)
+        .mutable_ready()
+        .build()
+}
+
+/// The `key-id` property: the KID of the `key` / `key-hex` key.
+pub fn key_id_property(blurb: &str) -> glib::ParamSpec {
+    glib::ParamSpecUInt64::builder("key-id")
+        .nick("Key ID")
+        .blurb(blurb)
+        .mutable_playing()
+        .build()
+}
+
+/// The write-only `key` property (a base key as bytes).
+pub fn key_property(blurb: &str) -> glib::ParamSpec {
+    glib::ParamSpecBoxed::builder::<glib::Bytes>("key")
+        .nick("Base key")
+        .blurb(blurb)
+        .write_only()
+        .mutable_playing()
+        .build()
+}
+
+/// The write-only `key-hex` property (the `key` in hexadecimal).
+pub fn key_hex_property() -> glib::ParamSpec {
+    glib::ParamSpecString::builder("key-hex")
+        .nick("Base key, hex")
+        .blurb(
+            "As 'key', in hexadecimal, for gst-launch-1.0 and tests only: a key on \
+             a command line is visible to other users (write-only)",
+        )
+        .write_only()
+        .mutable_playing()
+        .build()
+}
+
+/// A read-only statistics property (`stats` or `sframe-stats`) holding a `GstStructure`.
+pub fn stats_property(name: &str, nick: &str, blurb: &str) -> glib::ParamSpec {
+    glib::ParamSpecBoxed::builder::<gst::Structure>(name)
+        .nick(nick)
+        .blurb(blurb)
+        .read_only()
+        .build()
+}
+
+/// What a value set on the `key` or `key-hex` property gives.
+pub enum KeyValue {
+    /// A key (wiped when dropped).
+    Key(Zeroizing<Vec<u8>>),
+    /// `NULL` (or a value of another type): keys cannot be removed this way.
+    Unset,
+    /// `key-hex` that is not an even number of hex digits.
+    NotHex,
+}
+
+/// Reads `value` as set on the property `name` (`key`: bytes, `key-hex`: a hex string).
+pub fn key_value(name: &str, value: &glib::Value) -> KeyValue {
+    if name == "key-hex" {
+        match value.get::<Option<&str>>() {
+            Ok(Some(hex)) => parse_hex_key(hex).map_or(KeyValue::NotHex, KeyValue::Key),
+            _ => KeyValue::Unset,
+        }
+    } else {
+        match value.get::<Option<glib::Bytes>>() {
+            Ok(Some(key)) => KeyValue::Key(Zeroizing::new(key.to_vec())),
+            _ => KeyValue::Unset,
+        }
+    }
+}
+
+/// An action signal `name(kid: guint64, key: GBytes) -> gboolean` (`set-key`, `add-key`) of
+/// elements of type `E`: `f` installs the key and says whether it did.
+pub fn key_signal<E: IsA<glib::Object>>(
+    name: &str,
+    f: impl Fn(&E, u64, Zeroizing<Vec<u8>>) -> bool + Send + Sync + 'static,
+) -> glib::subclass::Signal {
+    glib::subclass::Signal::builder(name)
+        .param_types([u64::static_type(), glib::Bytes::static_type()])
+        .return_type::<bool>()
+        .action()
+        .class_handler(move |args| {
+            let done = (|| {
+                let element = signal_element::<E>(args)?;
+                let kid = args.get(1)?.get::<u64>().ok()?;
+                let key = Zeroizing::new(args.get(2)?.get::<glib::Bytes>().ok()?.to_vec());
+                Some(f(&element, kid, key))
+            })();
+            Some(done.unwrap_or(false).to_value())
+        })
+        .build()
+}
+
+/// The action signal `remove-key(kid: guint64) -> gboolean` of elements of type `E`: `f`
+/// removes the key and says whether there was one; the outcome is logged in `cat`.
+pub fn remove_key_signal<E: IsA<glib::Object>>(
+    cat: gst::DebugCategory,
+    f: impl Fn(&E, u64) -> bool + Send + Sync + 'static,
+) -> glib::subclass::Signal {
+    glib::subclass::Signal::builder("remove-key")
+        .param_types([u64::static_type()])
+        .return_type::<bool>()
+        .action()
+        .class_handler(move |args| {
+            let done = (|| {
+                let element = signal_element::<E>(args)?;
+                let kid = args.get(1)?.get::<u64>().ok()?;
+                let removed = f(&element, kid);
+                gst::info!(cat, obj = &element, "remove-key: KID {kid} ({removed})");
+                Some(removed)
+            })();
+            Some(done.unwrap_or(false).to_value())
+        })
+        .build()
+}
+
+/// `args[0]` (the element a signal was emitted on) as an `E`.
+fn signal_element<E: IsA<glib::Object>>(args: &[glib::Value]) -> Option<E> {
+    args.first()?
+        .get::<glib::Object>()
+        .ok()?
+        .downcast::<E>()
+        .ok()
+}
+
+/// Logs the outcome of a key operation `what` for `kid` (`add-key`, `key`, `key-id`) on `obj`
+/// and returns whether it succeeded.
+pub fn log_key_result(
+    cat: gst::DebugCategory,
+    obj: &impl IsA<glib::Object>,
+    what: &str,
+    kid: u64,
+    result: Result<(), Error>,
+) -> bool {
+    match result {
+        Ok(()) => {
+            gst::info!(cat, obj = obj, "{what}: KID {kid}");
+            true
+        }
+        Err(e) => {
+            gst::error!(cat, obj = obj, "{what}: KID {kid} refused: {e}");
+            false
+        }
+    }
+}
+
+/// Posts `s` as an element message from `element`.
+pub fn post_element_message(element: &impl IsA<gst::Element>, s: gst::Structure) {
+    let element = element.upcast_ref::<gst::Element>();
+    let _ = element.post_message(gst::message::Element::builder(s).src(element).build());
+}
+
+/// Element metadata with the plugin's author.
+pub fn element_metadata(
+    long_name: &str,
+    classification: &str,
+    description: &str,
+) -> gst::subclass::ElementMetadata {
+    gst::subclass::ElementMetadata::new(long_name, classification, description, "sframe project")
+}
+
+/// The pad templates of `sframeenc` and `sframedec`: `src` and `sink`, any caps.
+pub fn any_caps_pad_templates() -> Vec<gst::PadTemplate> {
+    let caps = gst::Caps::new_any();
+    pad_templates(&[
+        (gst::PadDirection::Src, &caps),
+        (gst::PadDirection::Sink, &caps),
+    ])
+}
+
+/// Always-present pad templates, in the order given, named `sink` / `src` after their
+/// direction.
+pub fn pad_templates(pads: &[(gst::PadDirection, &gst::Caps)]) -> Vec<gst::PadTemplate> {
+    pads.iter()
+        .filter_map(|(dir, caps)| {
+            let name = if *dir == gst::PadDirection::Src {
+                "src"
+            } else {
+                "sink"
+            };
+            gst::PadTemplate::new(name, *dir, gst::PadPresence::Always, caps).ok()
+        })
+        .collect()
 }
 
 /// Locks `m`, also after a panic elsewhere (the states behind these mutexes stay consistent:
@@ -255,6 +446,33 @@ pub fn says_protected(caps: &gst::Caps) -> bool {
             .all(|s| s.get_optional::<bool>(CAPS_FIELD) == Ok(Some(true)))
 }
 
+/// `transform_caps` of an element that protects (`protects`, `sframeenc`) or unprotects
+/// (`sframedec`): the caps on the other side of `caps`, which are on the `direction` pad.
+pub fn transform_caps(
+    protects: bool,
+    direction: gst::PadDirection,
+    caps: &gst::Caps,
+) -> Option<gst::Caps> {
+    let protecting = match direction {
+        gst::PadDirection::Sink => protects,
+        gst::PadDirection::Src => !protects,
+        _ => return None,
+    };
+    Some(if protecting {
+        protected_caps(caps)
+    } else {
+        unprotected_caps(caps)
+    })
+}
+
+/// `caps` restricted to `filter` (in the filter's order of preference), if any.
+pub fn filtered(caps: gst::Caps, filter: Option<&gst::Caps>) -> gst::Caps {
+    match filter {
+        Some(filter) => filter.intersect_with_mode(&caps, gst::CapsIntersectMode::First),
+        None => caps,
+    }
+}
+
 /// The media formats the RTP elements map between encoded-frame caps and RTP caps
 /// (draft-ietf-avtcore-rtp-sframe §6: an SFrame media section keeps its codecs' `a=rtpmap`
 /// encoding names, e.g. `H264/90000`, `opus/48000/2`): caps name, RTP `media`, encoding
@@ -304,7 +522,6 @@ pub fn frame_caps_for(encoding_name: &str, channels: Option<i32>) -> Option<gst:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gst::glib::prelude::*;
 
     #[test]
     fn suite_enum_matches_the_core_registry() {

@@ -26,7 +26,10 @@ use sframe_core::rtp::{Mode, RtpHeader};
 use zeroize::Zeroizing;
 
 use crate::common::{
-    CAPS_FIELD, Counters, ErrorRuns, Suite, error_structure, frame_caps_for, lock, parse_hex_key,
+    CAPS_FIELD, Counters, ErrorRuns, KeyValue, Suite, cipher_suite_property, element_metadata,
+    error_structure, frame_caps_for, key_hex_property, key_id_property, key_property, key_signal,
+    key_value, lock, log_key_result, pad_templates, post_element_message, remove_key_signal,
+    stats_property,
 };
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -201,16 +204,7 @@ pub struct RtpSFrameDepay {
 
 impl RtpSFrameDepay {
     fn log_result(&self, what: &str, kid: u64, result: Result<(), Error>) -> bool {
-        match result {
-            Ok(()) => {
-                gst::info!(CAT, imp = self, "{what}: KID {kid}");
-                true
-            }
-            Err(e) => {
-                gst::error!(CAT, imp = self, "{what}: KID {kid} refused: {e}");
-                false
-            }
-        }
+        log_key_result(*CAT, &*self.obj(), what, kid, result)
     }
 
     fn set_property_key(&self, key: Zeroizing<Vec<u8>>) {
@@ -222,13 +216,8 @@ impl RtpSFrameDepay {
     }
 
     fn post(&self, s: gst::Structure) {
-        let obj = self.obj();
-        let _ = obj.post_message(gst::message::Element::builder(s).src(&*obj).build());
+        post_element_message(&*self.obj(), s);
     }
-}
-
-fn element(args: &[glib::Value]) -> Option<super::RtpSFrameDepay> {
-    args.first()?.get::<super::RtpSFrameDepay>().ok()
 }
 
 #[glib::object_subclass]
@@ -250,11 +239,9 @@ impl ObjectImpl for RtpSFrameDepay {
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
             vec![
-                glib::ParamSpecEnum::builder_with_default("cipher-suite", Suite::default())
-                    .nick("Cipher suite")
-                    .blurb("SFrame cipher suite (IANA registry name or number); fixed at the first packet")
-                    .mutable_ready()
-                    .build(),
+                cipher_suite_property(
+                    "SFrame cipher suite (IANA registry name or number); fixed at the first packet",
+                ),
                 glib::ParamSpecBoolean::builder("per-ssrc")
                     .nick("Per-SSRC keys")
                     .blurb(
@@ -269,36 +256,19 @@ impl ObjectImpl for RtpSFrameDepay {
                     .default_value(2_000)
                     .mutable_ready()
                     .build(),
-                glib::ParamSpecUInt64::builder("key-id")
-                    .nick("Key ID")
-                    .blurb("KID of the key given by 'key' or 'key-hex'; changing it moves that key to the new KID")
-                    .mutable_playing()
-                    .build(),
-                glib::ParamSpecBoxed::builder::<glib::Bytes>("key")
-                    .nick("Base key")
-                    .blurb("Base key (at least 16 bytes) for 'key-id', added at once (write-only)")
-                    .write_only()
-                    .mutable_playing()
-                    .build(),
-                glib::ParamSpecString::builder("key-hex")
-                    .nick("Base key, hex")
-                    .blurb(
-                        "As 'key', in hexadecimal, for gst-launch-1.0 and tests only: a key on \
-                         a command line is visible to other users (write-only)",
-                    )
-                    .write_only()
-                    .mutable_playing()
-                    .build(),
-                glib::ParamSpecBoxed::builder::<gst::Structure>("sframe-stats")
-                    .nick("SFrame statistics")
-                    .blurb(
-                        "packets-in, packets-refused, frames-out, bytes-out, dropped, failures \
-                         (count per reason), awaiting-key, per-packet-frames (T = 1, not pushed), keys (key-id, frames, auth-failures), \
-                         streams (ssrc, packets, duplicates, late, incomplete-frames, frames-in, \
-                         frames-out). The base class's 'stats' has the RTP state",
-                    )
-                    .read_only()
-                    .build(),
+                key_id_property(
+                    "KID of the key given by 'key' or 'key-hex'; changing it moves that key to the new KID",
+                ),
+                key_property("Base key (at least 16 bytes) for 'key-id', added at once (write-only)"),
+                key_hex_property(),
+                stats_property(
+                    "sframe-stats",
+                    "SFrame statistics",
+                    "packets-in, packets-refused, frames-out, bytes-out, dropped, failures \
+                     (count per reason), awaiting-key, per-packet-frames (T = 1, not pushed), keys (key-id, frames, auth-failures), \
+                     streams (ssrc, packets, duplicates, late, incomplete-frames, frames-in, \
+                     frames-out). The base class's 'stats' has the RTP state",
+                ),
             ]
         });
         PROPERTIES.as_ref()
@@ -309,41 +279,16 @@ impl ObjectImpl for RtpSFrameDepay {
             vec![
                 // add-key(kid, key) -> added: frames under `kid` are decrypted with it (those
                 // waiting for it too). The same key again keeps its replay window.
-                glib::subclass::Signal::builder("add-key")
-                    .param_types([u64::static_type(), glib::Bytes::static_type()])
-                    .return_type::<bool>()
-                    .action()
-                    .class_handler(|args| {
-                        let added = (|| {
-                            let element = element(args)?;
-                            let kid = args.get(1)?.get::<u64>().ok()?;
-                            let key =
-                                Zeroizing::new(args.get(2)?.get::<glib::Bytes>().ok()?.to_vec());
-                            let imp = element.imp();
-                            let result = lock(&imp.state).add_key(kid, key);
-                            Some(imp.log_result("add-key", kid, result))
-                        })();
-                        Some(added.unwrap_or(false).to_value())
-                    })
-                    .build(),
+                key_signal("add-key", |element: &super::RtpSFrameDepay, kid, key| {
+                    let imp = element.imp();
+                    let result = lock(&imp.state).add_key(kid, key);
+                    imp.log_result("add-key", kid, result)
+                }),
                 // remove-key(kid) -> removed: its frames are dropped from then on, and the
                 // KID cannot be added again (its replay window would start afresh).
-                glib::subclass::Signal::builder("remove-key")
-                    .param_types([u64::static_type()])
-                    .return_type::<bool>()
-                    .action()
-                    .class_handler(|args| {
-                        let removed = (|| {
-                            let element = element(args)?;
-                            let kid = args.get(1)?.get::<u64>().ok()?;
-                            let imp = element.imp();
-                            let removed = lock(&imp.state).remove_key(kid);
-                            gst::info!(CAT, imp = imp, "remove-key: KID {kid} ({removed})");
-                            Some(removed)
-                        })();
-                        Some(removed.unwrap_or(false).to_value())
-                    })
-                    .build(),
+                remove_key_signal(*CAT, |element: &super::RtpSFrameDepay, kid| {
+                    lock(&element.imp().state).remove_key(kid)
+                }),
             ]
         });
         SIGNALS.as_ref()
@@ -391,24 +336,17 @@ impl ObjectImpl for RtpSFrameDepay {
                     self.log_result("key-id", kid, result);
                 }
             }
-            "key" => match value.get::<Option<glib::Bytes>>() {
-                Ok(Some(key)) => {
-                    drop(st);
-                    self.set_property_key(Zeroizing::new(key.to_vec()));
-                }
-                _ => gst::error!(CAT, imp = self, "key: use remove-key to remove a key"),
-            },
-            "key-hex" => match value
-                .get::<Option<&str>>()
-                .ok()
-                .flatten()
-                .map(parse_hex_key)
-            {
-                Some(Some(key)) => {
+            name @ ("key" | "key-hex") => match key_value(name, value) {
+                KeyValue::Key(key) => {
                     drop(st);
                     self.set_property_key(key);
                 }
-                _ => gst::error!(CAT, imp = self, "key-hex: not an even number of hex digits"),
+                KeyValue::Unset if name == "key" => {
+                    gst::error!(CAT, imp = self, "key: use remove-key to remove a key")
+                }
+                KeyValue::Unset | KeyValue::NotHex => {
+                    gst::error!(CAT, imp = self, "key-hex: not an even number of hex digits")
+                }
             },
             other => gst::warning!(CAT, imp = self, "unknown property {other}"),
         }
@@ -432,7 +370,7 @@ impl GstObjectImpl for RtpSFrameDepay {}
 impl ElementImpl for RtpSFrameDepay {
     fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
         static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
-            gst::subclass::ElementMetadata::new(
+            element_metadata(
                 "SFrame RTP depayloader",
                 "Codec/Depayloader/Network/RTP",
                 "Reassembles SFrame frames from RTP packets of the SFrame payload format \
@@ -441,7 +379,6 @@ impl ElementImpl for RtpSFrameDepay {
                  frames that authenticated, with the caps of the codec the RTP caps' \
                  encoding-name names. Failures are dropped and posted as \
                  'sframe-decrypt-error' element messages, one per run",
-                "sframe project",
             )
         });
         Some(&*METADATA)
@@ -460,23 +397,10 @@ impl ElementImpl for RtpSFrameDepay {
                 .structure(gst::Structure::new_empty("video/x-av1"))
                 .structure(gst::Structure::new_empty("audio/x-opus"))
                 .build();
-            [
-                gst::PadTemplate::new(
-                    "sink",
-                    gst::PadDirection::Sink,
-                    gst::PadPresence::Always,
-                    &sink,
-                ),
-                gst::PadTemplate::new(
-                    "src",
-                    gst::PadDirection::Src,
-                    gst::PadPresence::Always,
-                    &src,
-                ),
-            ]
-            .into_iter()
-            .filter_map(Result::ok)
-            .collect()
+            pad_templates(&[
+                (gst::PadDirection::Sink, &sink),
+                (gst::PadDirection::Src, &src),
+            ])
         });
         TEMPLATES.as_ref()
     }

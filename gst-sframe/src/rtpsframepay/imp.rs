@@ -17,7 +17,10 @@ use gst_rtp::prelude::*;
 use gst_rtp::subclass::prelude::*;
 use sframe_core::rtp::{Mode, Packetizer};
 
-use crate::common::{CAPS_FIELD, lock, rtp_media_for, says_protected};
+use crate::common::{
+    CAPS_FIELD, element_metadata, lock, pad_templates, rtp_media_for, says_protected,
+    stats_property,
+};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -51,17 +54,13 @@ impl ObjectSubclass for RtpSFramePay {
 impl ObjectImpl for RtpSFramePay {
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
-            vec![
-                glib::ParamSpecBoxed::builder::<gst::Structure>("sframe-stats")
-                    .nick("SFrame statistics")
-                    .blurb(
-                        "frames-in, bytes-in (SFrame frames), packets-out, bytes-out (RTP \
-                         payload bytes, descriptors included), dropped (empty frames). The \
-                         base class's 'stats' has the RTP state (seqnum, timestamp, ssrc)",
-                    )
-                    .read_only()
-                    .build(),
-            ]
+            vec![stats_property(
+                "sframe-stats",
+                "SFrame statistics",
+                "frames-in, bytes-in (SFrame frames), packets-out, bytes-out (RTP \
+                     payload bytes, descriptors included), dropped (empty frames). The \
+                     base class's 'stats' has the RTP state (seqnum, timestamp, ssrc)",
+            )]
         });
         PROPERTIES.as_ref()
     }
@@ -89,7 +88,7 @@ impl GstObjectImpl for RtpSFramePay {}
 impl ElementImpl for RtpSFramePay {
     fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
         static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
-            gst::subclass::ElementMetadata::new(
+            element_metadata(
                 "SFrame RTP payloader",
                 "Codec/Payloader/Network/RTP",
                 "Packetizes SFrame frames from sframeenc (caps sframe=(boolean)true: H.264, \
@@ -97,7 +96,6 @@ impl ElementImpl for RtpSFramePay {
                  (draft-ietf-avtcore-rtp-sframe, per-frame: 1-byte S/E/T descriptor, then a \
                  fragment of the SFrame ciphertext). RTP caps keep the codec's encoding-name \
                  and add sframe=(boolean)true, as SDP keeps the rtpmap and adds a=sframe",
-                "sframe project",
             )
         });
         Some(&*METADATA)
@@ -146,23 +144,10 @@ impl ElementImpl for RtpSFramePay {
             let src = gst::Caps::builder("application/x-rtp")
                 .field(CAPS_FIELD, true)
                 .build();
-            [
-                gst::PadTemplate::new(
-                    "sink",
-                    gst::PadDirection::Sink,
-                    gst::PadPresence::Always,
-                    &sink,
-                ),
-                gst::PadTemplate::new(
-                    "src",
-                    gst::PadDirection::Src,
-                    gst::PadPresence::Always,
-                    &src,
-                ),
-            ]
-            .into_iter()
-            .filter_map(Result::ok)
-            .collect()
+            pad_templates(&[
+                (gst::PadDirection::Sink, &sink),
+                (gst::PadDirection::Src, &src),
+            ])
         });
         TEMPLATES.as_ref()
     }

@@ -14,8 +14,10 @@ use sframe_core::{Error, Receiver};
 use zeroize::Zeroizing;
 
 use crate::common::{
-    Counters, ErrorRuns, Suite, error_structure, lock, parse_hex_key, protected_caps,
-    says_protected, unprotected_caps,
+    Counters, ErrorRuns, KeyValue, Suite, any_caps_pad_templates, cipher_suite_property,
+    element_metadata, error_structure, filtered, key_hex_property, key_id_property, key_property,
+    key_signal, key_value, lock, log_key_result, post_element_message, remove_key_signal,
+    says_protected, stats_property, transform_caps,
 };
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -138,16 +140,7 @@ pub struct SFrameDec {
 
 impl SFrameDec {
     fn log_result(&self, what: &str, kid: u64, result: Result<(), Error>) -> bool {
-        match result {
-            Ok(()) => {
-                gst::info!(CAT, imp = self, "{what}: KID {kid}");
-                true
-            }
-            Err(e) => {
-                gst::error!(CAT, imp = self, "{what}: KID {kid} refused: {e}");
-                false
-            }
-        }
+        log_key_result(*CAT, &*self.obj(), what, kid, result)
     }
 
     fn set_property_key(&self, key: Zeroizing<Vec<u8>>) {
@@ -157,11 +150,6 @@ impl SFrameDec {
         drop(st);
         self.log_result("key", kid, result);
     }
-}
-
-/// `args[0]` as the element, then the signal's parameters.
-fn element(args: &[glib::Value]) -> Option<super::SFrameDec> {
-    args.first()?.get::<super::SFrameDec>().ok()
 }
 
 #[glib::object_subclass]
@@ -175,48 +163,25 @@ impl ObjectImpl for SFrameDec {
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
             vec![
-                glib::ParamSpecEnum::builder_with_default("cipher-suite", Suite::default())
-                    .nick("Cipher suite")
-                    .blurb(
-                        "SFrame cipher suite (IANA registry name or number). Fixed once a \
-                         frame was accepted; set it before adding keys",
-                    )
-                    .mutable_ready()
-                    .build(),
-                glib::ParamSpecUInt64::builder("key-id")
-                    .nick("Key ID")
-                    .blurb(
-                        "KID (RFC 9605 §4.3) of the key given by 'key' or 'key-hex'; changing \
-                         it moves that key to the new KID",
-                    )
-                    .mutable_playing()
-                    .build(),
-                glib::ParamSpecBoxed::builder::<glib::Bytes>("key")
-                    .nick("Base key")
-                    .blurb(
-                        "Base key (at least 16 bytes) for 'key-id', added at once \
-                         (write-only). Applications may prefer the 'add-key' signal",
-                    )
-                    .write_only()
-                    .mutable_playing()
-                    .build(),
-                glib::ParamSpecString::builder("key-hex")
-                    .nick("Base key, hex")
-                    .blurb(
-                        "As 'key', in hexadecimal, for gst-launch-1.0 and tests only: a key on \
-                         a command line is visible to other users (write-only)",
-                    )
-                    .write_only()
-                    .mutable_playing()
-                    .build(),
-                glib::ParamSpecBoxed::builder::<gst::Structure>("stats")
-                    .nick("Statistics")
-                    .blurb(
-                        "frames-in, bytes-in, frames-out, bytes-out, dropped, failures \
-                         (count per reason), keys (per KID: key-id, frames, auth-failures)",
-                    )
-                    .read_only()
-                    .build(),
+                cipher_suite_property(
+                    "SFrame cipher suite (IANA registry name or number). Fixed once a \
+                     frame was accepted; set it before adding keys",
+                ),
+                key_id_property(
+                    "KID (RFC 9605 §4.3) of the key given by 'key' or 'key-hex'; changing \
+                     it moves that key to the new KID",
+                ),
+                key_property(
+                    "Base key (at least 16 bytes) for 'key-id', added at once \
+                     (write-only). Applications may prefer the 'add-key' signal",
+                ),
+                key_hex_property(),
+                stats_property(
+                    "stats",
+                    "Statistics",
+                    "frames-in, bytes-in, frames-out, bytes-out, dropped, failures \
+                     (count per reason), keys (per KID: key-id, frames, auth-failures)",
+                ),
             ]
         });
         PROPERTIES.as_ref()
@@ -227,41 +192,16 @@ impl ObjectImpl for SFrameDec {
             vec![
                 // add-key(kid, key) -> added: derives and adds the key for frames under `kid`
                 // (RFC 9605 §4.4.2). Adding the same key again keeps its replay window.
-                glib::subclass::Signal::builder("add-key")
-                    .param_types([u64::static_type(), glib::Bytes::static_type()])
-                    .return_type::<bool>()
-                    .action()
-                    .class_handler(|args| {
-                        let added = (|| {
-                            let element = element(args)?;
-                            let kid = args.get(1)?.get::<u64>().ok()?;
-                            let key =
-                                Zeroizing::new(args.get(2)?.get::<glib::Bytes>().ok()?.to_vec());
-                            let imp = element.imp();
-                            let result = lock(&imp.state).add_key(kid, &key);
-                            Some(imp.log_result("add-key", kid, result))
-                        })();
-                        Some(added.unwrap_or(false).to_value())
-                    })
-                    .build(),
+                key_signal("add-key", |element: &super::SFrameDec, kid, key| {
+                    let imp = element.imp();
+                    let result = lock(&imp.state).add_key(kid, &key);
+                    imp.log_result("add-key", kid, result)
+                }),
                 // remove-key(kid) -> removed: removes (and wipes) the key for `kid`; its frames
                 // are dropped from then on (unknown_key_id).
-                glib::subclass::Signal::builder("remove-key")
-                    .param_types([u64::static_type()])
-                    .return_type::<bool>()
-                    .action()
-                    .class_handler(|args| {
-                        let removed = (|| {
-                            let element = element(args)?;
-                            let kid = args.get(1)?.get::<u64>().ok()?;
-                            let imp = element.imp();
-                            let removed = lock(&imp.state).remove_key(kid);
-                            gst::info!(CAT, imp = imp, "remove-key: KID {kid} ({removed})");
-                            Some(removed)
-                        })();
-                        Some(removed.unwrap_or(false).to_value())
-                    })
-                    .build(),
+                remove_key_signal(*CAT, |element: &super::SFrameDec, kid| {
+                    lock(&element.imp().state).remove_key(kid)
+                }),
             ]
         });
         SIGNALS.as_ref()
@@ -289,18 +229,14 @@ impl ObjectImpl for SFrameDec {
                     self.log_result("key-id", kid, result);
                 }
             }
-            "key" => match value.get::<Option<glib::Bytes>>() {
-                Ok(Some(key)) => self.set_property_key(Zeroizing::new(key.to_vec())),
-                _ => gst::error!(CAT, imp = self, "key: use remove-key to remove a key"),
-            },
-            "key-hex" => match value.get::<Option<&str>>() {
-                Ok(Some(hex)) => match parse_hex_key(hex) {
-                    Some(key) => self.set_property_key(key),
-                    None => {
-                        gst::error!(CAT, imp = self, "key-hex: not an even number of hex digits")
-                    }
-                },
-                _ => gst::error!(CAT, imp = self, "key-hex: use remove-key to remove a key"),
+            name @ ("key" | "key-hex") => match key_value(name, value) {
+                KeyValue::Key(key) => self.set_property_key(key),
+                KeyValue::NotHex => {
+                    gst::error!(CAT, imp = self, "key-hex: not an even number of hex digits")
+                }
+                KeyValue::Unset => {
+                    gst::error!(CAT, imp = self, "{name}: use remove-key to remove a key")
+                }
             },
             other => gst::warning!(CAT, imp = self, "unknown property {other}"),
         }
@@ -323,34 +259,20 @@ impl GstObjectImpl for SFrameDec {}
 impl ElementImpl for SFrameDec {
     fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
         static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
-            gst::subclass::ElementMetadata::new(
+            element_metadata(
                 "SFrame decrypter",
                 "Filter/Decryptor",
                 "Verifies and decrypts each buffer as one RFC 9605 SFrame frame, in place; \
                  drops frames that fail (wrong or unknown key, tampering, replay) and posts \
                  'sframe-decrypt-error' element messages, one per run of identical failures. \
                  Requires sframe=(boolean)true in the caps and removes it",
-                "sframe project",
             )
         });
         Some(&*METADATA)
     }
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
-        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            let caps = gst::Caps::new_any();
-            [gst::PadDirection::Src, gst::PadDirection::Sink]
-                .into_iter()
-                .filter_map(|dir| {
-                    let name = if dir == gst::PadDirection::Src {
-                        "src"
-                    } else {
-                        "sink"
-                    };
-                    gst::PadTemplate::new(name, dir, gst::PadPresence::Always, &caps).ok()
-                })
-                .collect()
-        });
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(any_caps_pad_templates);
         TEMPLATES.as_ref()
     }
 }
@@ -366,16 +288,9 @@ impl BaseTransformImpl for SFrameDec {
         caps: &gst::Caps,
         filter: Option<&gst::Caps>,
     ) -> Option<gst::Caps> {
-        let other = match direction {
-            gst::PadDirection::Sink => unprotected_caps(caps),
-            gst::PadDirection::Src => protected_caps(caps),
-            _ => return None,
-        };
+        let other = transform_caps(false, direction, caps)?;
         gst::trace!(CAT, imp = self, "{direction:?} {caps} -> {other}");
-        Some(match filter {
-            Some(filter) => filter.intersect_with_mode(&other, gst::CapsIntersectMode::First),
-            None => other,
-        })
+        Some(filtered(other, filter))
     }
 
     fn accept_caps(&self, direction: gst::PadDirection, caps: &gst::Caps) -> bool {
@@ -429,8 +344,7 @@ impl BaseTransformImpl for SFrameDec {
                         info.map(|i| i.key_id),
                         info.map(|i| i.counter),
                     );
-                    let obj = self.obj();
-                    let _ = obj.post_message(gst::message::Element::builder(s).src(&*obj).build());
+                    post_element_message(&*self.obj(), s);
                 }
                 Ok(gst_base::BASE_TRANSFORM_FLOW_DROPPED)
             }

@@ -13,8 +13,9 @@ use sframe_core::{Error, Sender};
 use zeroize::Zeroizing;
 
 use crate::common::{
-    Counters, ErrorRuns, Suite, error_structure, lock, parse_hex_key, protected_caps,
-    unprotected_caps,
+    Counters, ErrorRuns, KeyValue, Suite, any_caps_pad_templates, cipher_suite_property,
+    element_metadata, error_structure, filtered, key_hex_property, key_id_property, key_property,
+    key_signal, key_value, lock, post_element_message, stats_property, transform_caps,
 };
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -127,50 +128,27 @@ impl ObjectImpl for SFrameEnc {
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
             vec![
-                glib::ParamSpecEnum::builder_with_default("cipher-suite", Suite::default())
-                    .nick("Cipher suite")
-                    .blurb(
-                        "SFrame cipher suite (IANA registry name or number). Fixed once a \
-                         frame was protected; set it before the key (a key given earlier is \
-                         derived again for the new suite)",
-                    )
-                    .mutable_ready()
-                    .build(),
-                glib::ParamSpecUInt64::builder("key-id")
-                    .nick("Key ID")
-                    .blurb(
-                        "KID (RFC 9605 §4.3) of the key given by 'key' or 'key-hex'; changing \
-                         it derives that base key again under the new KID",
-                    )
-                    .mutable_playing()
-                    .build(),
-                glib::ParamSpecBoxed::builder::<glib::Bytes>("key")
-                    .nick("Base key")
-                    .blurb(
-                        "Base key (at least 16 bytes) for 'key-id', made current at once \
-                         (write-only). Applications may prefer the 'set-key' signal",
-                    )
-                    .write_only()
-                    .mutable_playing()
-                    .build(),
-                glib::ParamSpecString::builder("key-hex")
-                    .nick("Base key, hex")
-                    .blurb(
-                        "As 'key', in hexadecimal, for gst-launch-1.0 and tests only: a key on \
-                         a command line is visible to other users (write-only)",
-                    )
-                    .write_only()
-                    .mutable_playing()
-                    .build(),
-                glib::ParamSpecBoxed::builder::<gst::Structure>("stats")
-                    .nick("Statistics")
-                    .blurb(
-                        "frames-in, bytes-in, frames-out, bytes-out, dropped, failures \
-                         (count per reason), key-id and key-frames (frames under the current \
-                         key)",
-                    )
-                    .read_only()
-                    .build(),
+                cipher_suite_property(
+                    "SFrame cipher suite (IANA registry name or number). Fixed once a \
+                     frame was protected; set it before the key (a key given earlier is \
+                     derived again for the new suite)",
+                ),
+                key_id_property(
+                    "KID (RFC 9605 §4.3) of the key given by 'key' or 'key-hex'; changing \
+                     it derives that base key again under the new KID",
+                ),
+                key_property(
+                    "Base key (at least 16 bytes) for 'key-id', made current at once \
+                     (write-only). Applications may prefer the 'set-key' signal",
+                ),
+                key_hex_property(),
+                stats_property(
+                    "stats",
+                    "Statistics",
+                    "frames-in, bytes-in, frames-out, bytes-out, dropped, failures \
+                     (count per reason), key-id and key-frames (frames under the current \
+                     key)",
+                ),
             ]
         });
         PROPERTIES.as_ref()
@@ -182,20 +160,9 @@ impl ObjectImpl for SFrameEnc {
                 // set-key(kid, key) -> installed: derives and installs the key, current from
                 // the next frame on (RFC 9605 §4.4.2). Counters never restart for a key this
                 // element used before.
-                glib::subclass::Signal::builder("set-key")
-                    .param_types([u64::static_type(), glib::Bytes::static_type()])
-                    .return_type::<bool>()
-                    .action()
-                    .class_handler(|args| {
-                        let installed = (|| {
-                            let element = args.first()?.get::<super::SFrameEnc>().ok()?;
-                            let kid = args.get(1)?.get::<u64>().ok()?;
-                            let key = args.get(2)?.get::<glib::Bytes>().ok()?;
-                            Some(element.imp().install(kid, Zeroizing::new(key.to_vec())))
-                        })();
-                        Some(installed.unwrap_or(false).to_value())
-                    })
-                    .build(),
+                key_signal("set-key", |element: &super::SFrameEnc, kid, key| {
+                    element.imp().install(kid, key)
+                }),
             ]
         });
         SIGNALS.as_ref()
@@ -224,28 +191,15 @@ impl ObjectImpl for SFrameEnc {
                     self.install(kid, key);
                 }
             }
-            "key" => match value.get::<Option<glib::Bytes>>() {
-                Ok(Some(key)) => {
+            name @ ("key" | "key-hex") => match key_value(name, value) {
+                KeyValue::Key(key) => {
                     let kid = lock(&self.state).key_id;
-                    self.install(kid, Zeroizing::new(key.to_vec()));
+                    self.install(kid, key);
                 }
-                _ => gst::error!(
-                    CAT,
-                    imp = self,
-                    "key: a key cannot be removed, only replaced"
-                ),
-            },
-            "key-hex" => match value.get::<Option<&str>>() {
-                Ok(Some(hex)) => match parse_hex_key(hex) {
-                    Some(key) => {
-                        let kid = lock(&self.state).key_id;
-                        self.install(kid, key);
-                    }
-                    None => {
-                        gst::error!(CAT, imp = self, "key-hex: not an even number of hex digits")
-                    }
-                },
-                _ => gst::error!(
+                KeyValue::NotHex => {
+                    gst::error!(CAT, imp = self, "key-hex: not an even number of hex digits")
+                }
+                KeyValue::Unset => gst::error!(
                     CAT,
                     imp = self,
                     "key: a key cannot be removed, only replaced"
@@ -272,32 +226,18 @@ impl GstObjectImpl for SFrameEnc {}
 impl ElementImpl for SFrameEnc {
     fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
         static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
-            gst::subclass::ElementMetadata::new(
+            element_metadata(
                 "SFrame encrypter",
                 "Filter/Encryptor",
                 "Protects each buffer (an encoded frame of any codec) as one RFC 9605 SFrame \
                  frame; caps pass through with sframe=(boolean)true added",
-                "sframe project",
             )
         });
         Some(&*METADATA)
     }
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
-        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            let caps = gst::Caps::new_any();
-            [gst::PadDirection::Src, gst::PadDirection::Sink]
-                .into_iter()
-                .filter_map(|dir| {
-                    let name = if dir == gst::PadDirection::Src {
-                        "src"
-                    } else {
-                        "sink"
-                    };
-                    gst::PadTemplate::new(name, dir, gst::PadPresence::Always, &caps).ok()
-                })
-                .collect()
-        });
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(any_caps_pad_templates);
         TEMPLATES.as_ref()
     }
 }
@@ -313,16 +253,9 @@ impl BaseTransformImpl for SFrameEnc {
         caps: &gst::Caps,
         filter: Option<&gst::Caps>,
     ) -> Option<gst::Caps> {
-        let other = match direction {
-            gst::PadDirection::Sink => protected_caps(caps),
-            gst::PadDirection::Src => unprotected_caps(caps),
-            _ => return None,
-        };
+        let other = transform_caps(true, direction, caps)?;
         gst::trace!(CAT, imp = self, "{direction:?} {caps} -> {other}");
-        Some(match filter {
-            Some(filter) => filter.intersect_with_mode(&other, gst::CapsIntersectMode::First),
-            None => other,
-        })
+        Some(filtered(other, filter))
     }
 
     fn transform_size(
@@ -385,8 +318,7 @@ impl BaseTransformImpl for SFrameEnc {
                 gst::warning!(CAT, imp = self, "frame dropped: {err}");
                 if starts_run {
                     let s = error_structure(ERROR_MESSAGE, err, kid, None);
-                    let obj = self.obj();
-                    let _ = obj.post_message(gst::message::Element::builder(s).src(&*obj).build());
+                    post_element_message(&*self.obj(), s);
                 }
                 Ok(gst_base::BASE_TRANSFORM_FLOW_DROPPED)
             }
