@@ -2,6 +2,8 @@
 //! (gst-check harnesses and a PLAYING pipeline), and the installed plugin through
 //! `gst-inspect-1.0`. Needs GStreamer's base, good (fakesink probes), ugly (x264enc), bad
 //! (h264parse) plugins and gstreamer1.0-libav (avdec_h264): stage 90 installs them.
+// Keys are `K1` / `K2` in every test (fresh per test, see `keys`).
+#![allow(non_snake_case)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Once};
@@ -12,8 +14,18 @@ use gst_check::Harness;
 use gstsframe::Suite;
 use sframe_core::{CipherSuite, Sender};
 
-const K1: &str = "000102030405060708090a0b0c0d0e0f";
-const K2: &str = "f0e0d0c0b0a090807060504030201000";
+/// Two base keys (hex) no other test of this process uses: senders claim their key material
+/// process-wide and a re-created sender resumes its counter, while cargo runs the tests
+/// concurrently in one process.
+fn keys() -> (&'static str, &'static str) {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let k = |which: u32| -> &'static str {
+        Box::leak(format!("{:02x}{which:02x}{n:08x}{:044x}", 0xe1u32, 0x5f_u32).into_boxed_str())
+    };
+    (k(1), k(2))
+}
 const FRAMES: u32 = 60;
 
 fn init() {
@@ -151,6 +163,7 @@ fn bytes(s: &str) -> gst::glib::Bytes {
 
 #[test]
 fn round_trip_h264_decodes_every_frame_as_without_sframe() {
+    let (K1, _) = keys();
     init();
     let (caps, stream) = h264_stream();
     let decoded = |launch: &str| -> Vec<Vec<u8>> {
@@ -177,6 +190,7 @@ fn round_trip_h264_decodes_every_frame_as_without_sframe() {
 
 #[test]
 fn frames_are_protected_and_keep_timestamps_flags_and_caps() {
+    let (K1, _) = keys();
     init();
     let (caps, stream) = h264_stream();
     let mut enc = Harness::new_parse(&format!("sframeenc key-id=7 key-hex={K1}"));
@@ -245,6 +259,7 @@ fn frames_are_protected_and_keep_timestamps_flags_and_caps() {
 
 #[test]
 fn wrong_key_outputs_nothing_and_posts_one_message_per_run() {
+    let (K1, K2) = keys();
     init();
     let (caps, stream) = h264_stream();
     // No EOS: this sender protects more frames below.
@@ -332,6 +347,7 @@ fn encrypter_without_key_drops_frames_and_says_so_once() {
 
 #[test]
 fn decrypter_refuses_caps_that_do_not_say_sframe() {
+    let (K1, _) = keys();
     init();
     let (caps, stream) = h264_stream();
     let mut dec = Harness::new_parse(&format!("sframedec key-id=1 key-hex={K1}"));
@@ -351,6 +367,7 @@ fn decrypter_refuses_caps_that_do_not_say_sframe() {
 
 #[test]
 fn properties_in_any_order_and_suite_fixed_after_first_frame() {
+    let (_, K2) = keys();
     init();
     let (caps, stream) = h264_stream();
     // gst-launch sets properties in the order written: a key before its key-id (and before
@@ -406,6 +423,7 @@ fn properties_in_any_order_and_suite_fixed_after_first_frame() {
 
 #[test]
 fn key_change_while_playing_loses_no_frame() {
+    let (K1, K2) = keys();
     init();
     let frames = 90u64;
     let pipeline = gst::parse::launch(&format!(

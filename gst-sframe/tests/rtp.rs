@@ -4,6 +4,8 @@
 //! while PLAYING, a wrong key, and interoperability with the Rust session API in both
 //! directions (`ReceiveSession` reading the GStreamer sender's packets; `SendStream`'s packets
 //! decoded by `udpsrc ! rtpsframedepay`). Each test prints its figures (`--nocapture`).
+// Keys are `K1` / `K2` in every test (fresh per test, see `keys`).
+#![allow(non_snake_case)]
 
 use std::net::UdpSocket;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,8 +19,18 @@ use sframe_core::rtp::session::{
 };
 use sframe_core::{CipherSuite, ReceiverConfig};
 
-const K1: &str = "000102030405060708090a0b0c0d0e0f";
-const K2: &str = "f0e0d0c0b0a090807060504030201000";
+/// Two base keys (hex) no other test of this process uses: senders claim their key material
+/// process-wide and a re-created sender resumes its counter, while cargo runs the tests
+/// concurrently in one process.
+fn keys() -> (&'static str, &'static str) {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let k = |which: u32| -> &'static str {
+        Box::leak(format!("{:02x}{which:02x}{n:08x}{:044x}", 0x72u32, 0x5f_u32).into_boxed_str())
+    };
+    (k(1), k(2))
+}
 const RX_CAPS: &str =
     "application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,sframe=(boolean)true";
 
@@ -160,28 +172,29 @@ fn packetize(frames: &[Vec<u8>], mtu: u32) -> Vec<gst::Buffer> {
     std::iter::from_fn(|| pay.try_pull()).collect()
 }
 
-fn sframe_frames(plain: &[Vec<u8>]) -> Vec<Vec<u8>> {
+fn sframe_frames(key: &str, plain: &[Vec<u8>]) -> Vec<Vec<u8>> {
     let mut tx = sframe_core::Sender::new(CipherSuite::AesGcm128Sha256);
-    tx.set_key(1, &hex(K1)).unwrap();
+    tx.set_key(1, &hex(key)).unwrap();
     plain
         .iter()
         .map(|f| tx.protect_vec(b"", f).unwrap())
         .collect()
 }
 
-fn depay_harness() -> Harness {
+fn depay_harness(key: &str) -> Harness {
     let mut h = Harness::new("rtpsframedepay");
     let dep = h.element().unwrap();
-    assert!(dep.emit_by_name::<bool>("add-key", &[&1u64, &bytes(K1)]));
+    assert!(dep.emit_by_name::<bool>("add-key", &[&1u64, &bytes(key)]));
     h.set_src_caps_str(RX_CAPS);
     h
 }
 
 #[test]
 fn payloader_fragments_by_mtu_with_descriptors_and_marker() {
+    let (K1, _) = keys();
     init();
     let plain: Vec<Vec<u8>> = vec![vec![0xab; 3000], vec![0xcd; 10]];
-    let packets = packetize(&sframe_frames(&plain), 1000);
+    let packets = packetize(&sframe_frames(K1, &plain), 1000);
     // 3000 + 17 (header + tag: 1 + 16) = 3017 bytes: payloads of 988 - 1 bytes -> 4 packets;
     // the second frame, 27 bytes, one.
     let descriptors: Vec<(u8, bool)> = packets
@@ -206,12 +219,13 @@ fn payloader_fragments_by_mtu_with_descriptors_and_marker() {
 
 #[test]
 fn depayloader_reassembles_reordered_packets_and_drops_incomplete_frames() {
+    let (K1, _) = keys();
     init();
     let plain: Vec<Vec<u8>> = (0..6u8).map(|i| vec![i; 2500]).collect();
-    let packets = packetize(&sframe_frames(&plain), 1000);
+    let packets = packetize(&sframe_frames(K1, &plain), 1000);
     assert_eq!(packets.len(), 6 * 3);
     // Frame 2 loses its middle packet; each frame's packets arrive in reverse order.
-    let mut h = depay_harness();
+    let mut h = depay_harness(K1);
     for frame in packets.chunks(3).enumerate() {
         for (j, p) in frame.1.iter().enumerate().rev() {
             if frame.0 == 2 && j == 1 {
@@ -242,13 +256,14 @@ fn depayloader_reassembles_reordered_packets_and_drops_incomplete_frames() {
 
 #[test]
 fn depayloader_pushes_nothing_unauthenticated() {
+    let (K1, _) = keys();
     init();
     let plain: Vec<Vec<u8>> = (0..4u8).map(|i| vec![i; 100]).collect();
-    let mut frames = sframe_frames(&plain);
+    let mut frames = sframe_frames(K1, &plain);
     let last = frames[1].len() - 1;
     frames[1][last] ^= 1; // a tag bit flipped
     let packets = packetize(&frames, 1200);
-    let mut h = depay_harness();
+    let mut h = depay_harness(K1);
     for p in packets {
         h.push(p).unwrap();
     }
@@ -266,6 +281,7 @@ fn depayloader_pushes_nothing_unauthenticated() {
 
 #[test]
 fn key_rotation_while_playing_loses_no_frame() {
+    let (K1, K2) = keys();
     init();
     const FRAMES: u32 = 120;
     const ROTATE_AT: usize = 50;
@@ -334,6 +350,7 @@ fn key_rotation_while_playing_loses_no_frame() {
 
 #[test]
 fn wrong_key_decodes_nothing_posts_one_message_and_keeps_playing() {
+    let (K1, K2) = keys();
     init();
     const FRAMES: u32 = 60;
     const AFTER: u32 = 30;
@@ -391,6 +408,7 @@ fn wrong_key_decodes_nothing_posts_one_message_and_keeps_playing() {
 
 #[test]
 fn interop_gstreamer_sender_rust_receive_session() {
+    let (K1, _) = keys();
     init();
     const FRAMES: u32 = 60;
     let socket = UdpSocket::bind("127.0.0.1:5324").unwrap();
@@ -437,6 +455,7 @@ fn interop_gstreamer_sender_rust_receive_session() {
 
 #[test]
 fn interop_rust_send_stream_to_gstreamer_receiver_per_ssrc() {
+    let (_, K2) = keys();
     init();
     const FRAMES: u32 = 60;
     let media = h264_frames(FRAMES);
@@ -477,6 +496,7 @@ fn interop_rust_send_stream_to_gstreamer_receiver_per_ssrc() {
 
 #[test]
 fn gst_inspect_lists_both_rtp_elements_documented() {
+    let (K1, _) = keys();
     init();
     for (name, props) in [
         ("rtpsframepay", &["mtu", "pt", "ssrc", "sframe-stats"][..]),
@@ -515,11 +535,12 @@ fn gst_inspect_lists_both_rtp_elements_documented() {
 
 #[test]
 fn per_packet_frames_authenticate_but_are_not_pushed() {
+    let (K1, _) = keys();
     use sframe_core::rtp::{Mode, RtpHeader, protect_frame};
     init();
     let mut tx = sframe_core::Sender::new(CipherSuite::AesGcm128Sha256);
     tx.set_key(1, &hex(K1)).unwrap();
-    let mut h = depay_harness();
+    let mut h = depay_harness(K1);
     for (i, mode) in [Mode::PerPacket, Mode::PerFrame].into_iter().enumerate() {
         let mut ciphertext = [0u8; 256];
         let header = RtpHeader::new(96, i as u16, 3000 * i as u32, 0x1234);
@@ -542,6 +563,7 @@ fn per_packet_frames_authenticate_but_are_not_pushed() {
 
 #[test]
 fn depayloader_properties_in_any_order_until_the_first_packet() {
+    let (K1, _) = keys();
     init();
     // The key before the suite (gst-launch-1.0 sets properties as written).
     let mut h = Harness::new("rtpsframedepay");
