@@ -24,7 +24,8 @@
 //! RTP send streams (`rtp::session::SendStream`) are a way to install, ratchet and use sending
 //! keys too, so they run in the same sequences, in slots of their own: created (per-SSRC keys
 //! on or off, SSRCs from a set of two, so two streams of one SSRC derive the same keys) and
-//! dropped on any thread, `set_key`, `set_derived_key` (the key `set_key` would derive, derived outside), `set_ratcheting_key`, `ratchet`, `send_frame`. With
+//! dropped on any thread, `set_key`, `set_derived_key` (the key `set_key` would derive,
+//! derived outside), `set_ratcheting_key`, `ratchet`, `send_frame`. With
 //! per-SSRC keys a stream's key material is `ssrc_base_key(base, ssrc)` (draft §7) and its
 //! ratchet steps (§8), which a plain sender can be given directly ([`Op::SetSsrcKey`]): the
 //! candidates include them, so material shared between a stream and a sender is one material
