@@ -872,7 +872,9 @@ fn external_keys_are_installed_per_stream() -> TestResult {
     rx.push_packet(&a1.packets[0], 5)?;
     assert!(matches!(drain(&mut rx, &mut out, 5)[0].0, Event::Frame(f) if f.ssrc == AUDIO));
 
-    // An external key for a KID in use is new material: every stream's key of it goes.
+    // An external key for a KID in use lists every stream again; each keeps the key it has
+    // until given one, and the same material given again keeps its replay windows
+    // (regression: dropping the keys there let replayed frames through once re-installed).
     rx.add_external_key(7)?;
     let mut missing = rx.missing_stream_keys().collect::<Vec<_>>();
     missing.sort_unstable();
@@ -881,10 +883,23 @@ fn external_keys_are_installed_per_stream() -> TestResult {
     rx.push_packet(&v2.packets[0], 6)?;
     assert!(matches!(
         drain(&mut rx, &mut out, 6)[..],
-        [(Event::AwaitingKey { .. }, _)]
+        [(Event::Frame(f), _)] if f.counter == 2 && !f.from_buffer
     ));
     assert!(rx.add_stream_key(VIDEO, stream_key(suite, 7, &base, VIDEO))?);
-    assert!(matches!(drain(&mut rx, &mut out, 7)[0].0, Event::Frame(f) if f.counter == 2));
+    assert_eq!(rx.missing_stream_keys().collect::<Vec<_>>(), [(AUDIO, 7)]);
+    let mut replayed = v2.packets[0].clone();
+    replayed[2..4].copy_from_slice(&777u16.to_be_bytes()); // past the duplicate check
+    rx.push_packet(&replayed, 7)?;
+    assert!(matches!(
+        drain(&mut rx, &mut out, 7)[..],
+        [(
+            Event::Failed {
+                error: Error::Replay,
+                ..
+            },
+            _
+        )]
+    ));
 
     // Removed: nothing listed, its stream keys refused, the KID stale.
     assert!(rx.remove_key(7));
@@ -1198,6 +1213,11 @@ enum Op {
         ssrc: Option<u32>,
     },
     AddKey(u64),
+    /// The key of a KID derived outside: `add_external_key` with per-SSRC keys (the stream
+    /// keys come with [`Op::InstallStreamKeys`]), else `add_derived_key`.
+    AddExternalKey(u64),
+    /// The application derives and installs every stream key the session lists as missing.
+    InstallStreamKeys,
     RemoveKey(u64),
     Poll,
     Tick(u64),
@@ -1213,6 +1233,8 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (any::<usize>(), 1u16..2000, prop::option::of(prop_oneof![Just(VIDEO), Just(AUDIO), any::<u32>()]))
             .prop_map(|(index, seq_shift, ssrc)| Op::Replay { index, seq_shift, ssrc }),
         2 => (1u64..=3).prop_map(Op::AddKey),
+        1 => (1u64..=3).prop_map(Op::AddExternalKey),
+        2 => Just(Op::InstallStreamKeys),
         1 => (1u64..=3).prop_map(Op::RemoveKey),
         3 => Just(Op::Poll),
         1 => (0u64..500).prop_map(Op::Tick),
@@ -1311,6 +1333,31 @@ proptest! {
                             prop_assert_eq!(r, Ok(()));
                         }
                     }
+                }
+                Op::AddExternalKey(kid) => {
+                    for stream in 0..if per_ssrc { 1 } else { 2 } {
+                        let kid = kid_of(stream, kid);
+                        let r = if per_ssrc {
+                            rx.add_external_key(kid)
+                        } else {
+                            rx.add_derived_key(Key::derive(suite, kid, &base_key(kid)).unwrap())
+                        };
+                        if removed.contains(&kid) {
+                            prop_assert_eq!(r, Err(Error::StaleEpoch));
+                        } else {
+                            prop_assert_eq!(r, Ok(()));
+                        }
+                    }
+                }
+                Op::InstallStreamKeys => {
+                    let missing: Vec<(u32, u64)> = rx.missing_stream_keys().collect();
+                    prop_assert!(missing.len() <= capacity * 8);
+                    for (ssrc, kid) in missing {
+                        prop_assert!(per_ssrc && !removed.contains(&kid));
+                        let key = stream_key(suite, kid, &base_key(kid), ssrc);
+                        prop_assert_eq!(rx.add_stream_key(ssrc, key), Ok(true));
+                    }
+                    prop_assert_eq!(rx.missing_stream_keys().count(), 0);
                 }
                 Op::RemoveKey(kid) => {
                     for stream in 0..if per_ssrc { 1 } else { 2 } {

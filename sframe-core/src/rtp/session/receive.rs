@@ -537,6 +537,9 @@ struct Track {
     pending_first: u64,
     /// A key was added: waiting frames may have theirs now.
     recheck: bool,
+    /// Table entries of external keys whose key this stream was given
+    /// ([`ReceiveSession::add_stream_key`]) since the KID was last added.
+    external_keys: u64,
     stats: StreamStats,
 }
 
@@ -548,6 +551,7 @@ impl Track {
         pending_auth: 0,
         pending_first: 0,
         recheck: false,
+        external_keys: 0,
         stats: StreamStats::ZERO,
     };
 }
@@ -1214,8 +1218,10 @@ where
     /// wait as for a missing key (RFC 9605 §4.4.4). Not for ratcheting keys (a receiver
     /// ratchets the key bytes: use [`ReceiveSession::add_ratcheting_key`]).
     ///
-    /// For a KID in use this is new material: its keys leave every stream (frames then wait
-    /// for the new ones; replay windows start afresh). Errors, with nothing changed:
+    /// For a KID in use, every stream is listed again; until its key is given it keeps the
+    /// one it has (the same material given again keeps its replay windows, as with
+    /// [`ReceiveSession::add_key`]; other material replaces it, with fresh ones). Errors,
+    /// with nothing changed:
     /// [`Error::InvalidConfig`] without per-SSRC keys, [`Error::StaleEpoch`] and
     /// [`Error::KeyStoreFull`] as [`ReceiveSession::add_key`].
     ///
@@ -1251,19 +1257,21 @@ where
             return Err(Error::InvalidConfig);
         }
         let (index, fresh) = self.kid_entry(kid)?;
-        let Some(slot) = self.kids.get(index) else {
-            return Err(Error::KeyStoreFull);
-        };
-        if !fresh {
-            // New material: the streams' keys of the old one go.
-            let ratchet = slot.ratchet;
+        if !fresh && let Some(ratchet) = self.kids.get(index).and_then(|s| s.ratchet) {
+            // A ratcheting key of this KID gives way: its steps' keys go.
             for stream in self.streams.slots_mut() {
                 if let Some(rx) = stream.receiver.as_mut() {
-                    remove_from(rx, kid, ratchet, &|_| false);
+                    remove_from(rx, kid, Some(ratchet), &|_| false);
                 }
             }
         }
         self.activate(index, kid, fresh, true);
+        // Every stream needs the key again; the one it has stays until then (and, if the
+        // material is the same, keeps its replay windows when given again).
+        let keep = !1u64.checked_shl(index as u32).unwrap_or(0);
+        for stream in self.streams.slots_mut() {
+            stream.track.external_keys &= keep;
+        }
         Ok(())
     }
 
@@ -1338,6 +1346,7 @@ where
                 stream.track.auth_kids &= keep;
                 stream.track.pending_auth &= keep;
                 stream.track.pending_first &= keep;
+                stream.track.external_keys &= keep;
             }
         }
         slot.kid = kid;
@@ -1347,7 +1356,7 @@ where
         slot.external = external;
     }
 
-    /// The streams still without the key of a KID added with
+    /// The streams not yet given their key of a KID since it was added with
     /// [`ReceiveSession::add_external_key`], as `(ssrc, kid)`: at most
     /// [`ReceiveSession::capacity`] times `KIDS` pairs. Check after pushing packets (a new
     /// SSRC) and after adding an external key.
@@ -1359,13 +1368,15 @@ where
         self.streams
             .slots()
             .iter()
-            .filter_map(|s| Some((s.ssrc?, s.receiver.as_ref()?)))
-            .flat_map(move |(ssrc, rx)| {
+            .filter_map(|s| Some((s.ssrc?, s.track.external_keys)))
+            .flat_map(move |(ssrc, given)| {
                 kids.iter()
-                    .filter(move |k| {
-                        k.state == KidState::Active && k.external && !rx.has_key(k.kid)
+                    .enumerate()
+                    .filter(move |(i, k)| {
+                        let bit = 1u64.checked_shl(*i as u32).unwrap_or(0);
+                        k.state == KidState::Active && k.external && given & bit == 0
                     })
-                    .map(move |k| (ssrc, k.kid))
+                    .map(move |(_, k)| (ssrc, k.kid))
             })
     }
 
@@ -1379,13 +1390,13 @@ where
     /// `ssrc`: a wrong key fails the stream's frames.
     pub fn add_stream_key(&mut self, ssrc: u32, key: Key<S::Backend>) -> Result<bool> {
         let kid = key.key_id();
-        if !self
+        let Some(entry) = self
             .kids
             .iter()
-            .any(|s| s.state == KidState::Active && s.external && s.kid == kid)
-        {
+            .position(|s| s.state == KidState::Active && s.external && s.kid == kid)
+        else {
             return Err(Error::UnknownKeyId);
-        }
+        };
         let Some(index) = self.stream_index(ssrc) else {
             return Ok(false);
         };
@@ -1396,6 +1407,7 @@ where
             return Ok(false);
         };
         rx.add_derived_key(key)?;
+        stream.track.external_keys |= 1u64.checked_shl(entry as u32).unwrap_or(0);
         stream.track.recheck = true;
         Ok(true)
     }
