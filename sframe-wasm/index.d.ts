@@ -1131,6 +1131,13 @@ export interface SFrameSendStreamStats {
 /** One SSRC's SFrame sender: frames in, RTP packets out. */
 export class SFrameSendStream {
   constructor(options: SFrameSendStreamOptions);
+  /**
+   * Makes `keyId` the current key (per SSRC if `perSsrcKeys`). Key bytes: at once. A
+   * non-extractable HKDF CryptoKey with "deriveBits" usage: WebCrypto derives the stream's
+   * key (§7, then RFC 9605 §4.4.2) and it becomes current when the Promise resolves; the
+   * CryptoKey is never exported. Rejects with TypeError for another kind of CryptoKey.
+   */
+  setKey(keyId: CryptoKeyID, baseKey: CryptoKey): Promise<void>;
   setKey(keyId: CryptoKeyID, baseKey: ArrayBuffer | ArrayBufferView): void;
   /** Starts a §5.1 ratchet chain at `generation`; returns its first KID. */
   setRatchetingKey(ratchetBits: number, generation: bigint | number, baseKey: ArrayBuffer | ArrayBufferView): bigint;
@@ -1289,7 +1296,23 @@ export interface SFrameReceiveSessionStats {
 /** RTP packets of any SSRC in; decrypted frames and events out. */
 export class SFrameReceiveSession {
   constructor(options: SFrameReceiveSessionOptions);
+  /**
+   * Adds `keyId`'s base key (per SSRC if `perSsrcKeys`). Key bytes: at once. A
+   * non-extractable HKDF CryptoKey with "deriveBits" usage stays in WebCrypto, which derives
+   * the keys (never exported): without `perSsrcKeys` one key, added when the Promise
+   * resolves; with them each stream's own, for the present streams before the Promise
+   * resolves and for new streams when their first packet is pushed (frames wait meanwhile;
+   * `keysReady()`). Rejects with TypeError for another kind of CryptoKey, with the errors of
+   * the bytes form otherwise.
+   */
+  addKey(keyId: CryptoKeyID, baseKey: CryptoKey): Promise<void>;
   addKey(keyId: CryptoKeyID, baseKey: ArrayBuffer | ArrayBufferView): void;
+  /**
+   * Resolves once every stream has its keys of the CryptoKey base keys (derivations started
+   * for new streams included); rejects with a derivation's error. Then poll/drain: frames
+   * that waited come out.
+   */
+  keysReady(): Promise<void>;
   addRatchetingKey(ratchetBits: number, keyId: CryptoKeyID, baseKey: ArrayBuffer | ArrayBufferView): void;
   removeKey(keyId: CryptoKeyID): boolean;
   hasKey(keyId: CryptoKeyID): boolean;

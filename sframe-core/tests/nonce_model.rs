@@ -24,7 +24,8 @@
 //! RTP send streams (`rtp::session::SendStream`) are a way to install, ratchet and use sending
 //! keys too, so they run in the same sequences, in slots of their own: created (per-SSRC keys
 //! on or off, SSRCs from a set of two, so two streams of one SSRC derive the same keys) and
-//! dropped on any thread, `set_key`, `set_ratcheting_key`, `ratchet`, `send_frame`. With
+//! dropped on any thread, `set_key`, `set_derived_key` (the key `set_key` would derive,
+//! derived outside), `set_ratcheting_key`, `ratchet`, `send_frame`. With
 //! per-SSRC keys a stream's key material is `ssrc_base_key(base, ssrc)` (draft §7) and its
 //! ratchet steps (§8), which a plain sender can be given directly ([`Op::SetSsrcKey`]): the
 //! candidates include them, so material shared between a stream and a sender is one material
@@ -155,6 +156,13 @@ enum Op {
         kid: u64,
         base: usize,
     },
+    /// `set_derived_key` with the key a stream's `set_key` would derive (its §7 material),
+    /// derived outside (as the JS package does from a non-extractable CryptoKey).
+    StreamSetDerivedKey {
+        t: usize,
+        kid: u64,
+        base: usize,
+    },
     StreamSetRatchetingKey {
         t: usize,
         r: u8,
@@ -181,6 +189,7 @@ impl Op {
         match *self {
             Op::StreamNew { t, .. }
             | Op::StreamSetKey { t, .. }
+            | Op::StreamSetDerivedKey { t, .. }
             | Op::StreamSetRatchetingKey { t, .. }
             | Op::StreamRatchet { t }
             | Op::StreamSend { t, .. }
@@ -223,6 +232,8 @@ fn stream_op() -> impl Strategy<Value = Op> {
         1 => (t.clone(), 0..SSRCS.len(), any::<bool>(), 0..THREADS)
             .prop_map(|(t, ssrc, per_ssrc, home)| Op::StreamNew { t, ssrc, per_ssrc, home }),
         3 => (t.clone(), 0..4u64, 0..3usize).prop_map(|(t, kid, base)| Op::StreamSetKey { t, kid, base }),
+        1 => (t.clone(), 0..4u64, 0..3usize)
+            .prop_map(|(t, kid, base)| Op::StreamSetDerivedKey { t, kid, base }),
         1 => (t.clone(), 2..5u8, 0..2u64, 0..3usize).prop_map(|(t, r, generation, base)| {
             Op::StreamSetRatchetingKey { t, r, generation, base }
         }),
@@ -632,6 +643,23 @@ impl World {
                 if r.is_ok() {
                     let next = self.stream_state(t).unwrap().1;
                     self.check_resumed(op, kid, material(self, base), next);
+                }
+                r
+            }
+            Op::StreamSetDerivedKey { kid, base, .. } => {
+                let m = material(self, base);
+                let key = self.oracle.candidates.bases[m].clone();
+                let r = self
+                    .with_stream(t, move |st| {
+                        on_stream!(st, st => {
+                            let key = Key::derive_with(Default::default(), suite, kid, &key);
+                            st.set_derived_key(key.unwrap())
+                        })
+                    })
+                    .unwrap();
+                if r.is_ok() {
+                    let next = self.stream_state(t).unwrap().1;
+                    self.check_resumed(op, kid, m, next);
                 }
                 r
             }

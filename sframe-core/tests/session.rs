@@ -731,7 +731,196 @@ fn ssrc_key_vectors_through_the_session() -> TestResult {
         )?)?;
         let payload = RtpPacket::parse(&s.packets[0])?.payload;
         assert_eq!(vector_rx.unprotect_vec(b"", &payload[1..])?, plaintext);
+
+        // The vector's derived key as an external key's stream key, from a send stream given
+        // the vector's derived key.
+        drop(stream);
+        let mut stream =
+            SendStream::new(SendConfig::new(suite, v.ssrc, 96, 1200).with_per_ssrc_keys(true))?;
+        let vector_key = || {
+            Key::from_parts(
+                suite,
+                v.kid,
+                &hex::decode(&v.sframe_key).unwrap(),
+                &hex::decode(&v.sframe_salt).unwrap(),
+            )
+        };
+        stream.set_derived_key(vector_key()?)?;
+        let s = send(&mut stream, plaintext.clone(), 0);
+        let mut rx: InlineReceiveSession<1, 4, 512, 1, 512, 2> =
+            InlineReceiveSession::new(config(suite, true).with_max_wait(10));
+        rx.add_external_key(v.kid)?;
+        rx.push_packet(&s.packets[0], 0)?;
+        let events = drain(&mut rx, &mut [0u8; 512], 0);
+        assert!(matches!(events[..], [(Event::AwaitingKey { .. }, _)]));
+        assert_eq!(
+            rx.missing_stream_keys().collect::<Vec<_>>(),
+            [(v.ssrc, v.kid)]
+        );
+        assert!(rx.add_stream_key(v.ssrc, vector_key()?)?);
+        let events = drain(&mut rx, &mut [0u8; 512], 1);
+        assert!(matches!(events[0].0, Event::Frame(f) if f.from_buffer && f.ssrc == v.ssrc));
+        assert_eq!(events[0].1, plaintext);
     }
+    Ok(())
+}
+
+/// The per-SSRC key of `base` for `ssrc`, then its §4.4.2 key: what an application holding
+/// the base key outside the session derives.
+fn stream_key(suite: CipherSuite, kid: u64, base: &[u8], ssrc: u32) -> Key {
+    let mut ssrc_key = [0u8; 64];
+    let n = sframe_core::rtp::ssrc_base_key(suite, base, ssrc, &mut ssrc_key).unwrap();
+    Key::derive(suite, kid, &ssrc_key[..n]).unwrap()
+}
+
+/// A KID whose base key the application keeps: every stream (present or new) is listed until
+/// its derived key is given, its frames wait meanwhile, and the KID follows the table's rules
+/// (replacement, removal, stale).
+#[test]
+fn external_keys_are_installed_per_stream() -> TestResult {
+    let suite = CipherSuite::AesGcm256Sha512;
+    let base = [0x3c; 32];
+    let mut video =
+        SendStream::new(SendConfig::new(suite, VIDEO, 96, 1200).with_per_ssrc_keys(true))?;
+    let mut audio =
+        SendStream::new(SendConfig::new(suite, AUDIO, 97, 1200).with_per_ssrc_keys(true))?;
+    video.set_key(7, &base)?;
+    audio.set_key(7, &base)?;
+    let mut rx = Viewer::with_capacity(config(suite, true).with_max_wait(1000), 4);
+    let mut out = vec![0u8; 65_536];
+    rx.add_external_key(7)?;
+    assert!(rx.has_key(7));
+    assert_eq!(rx.missing_stream_keys().count(), 0, "no stream yet");
+
+    // A new stream: listed, its frames wait.
+    let v0 = send(&mut video, vec![1; 100], 0);
+    rx.push_packet(&v0.packets[0], 0)?;
+    assert_eq!(rx.missing_stream_keys().collect::<Vec<_>>(), [(VIDEO, 7)]);
+    let events = drain(&mut rx, &mut out, 0);
+    assert!(matches!(
+        events[..],
+        [(
+            Event::AwaitingKey {
+                ssrc: VIDEO,
+                kid: 7,
+                ..
+            },
+            _
+        )]
+    ));
+    assert_eq!(rx.stats().key_install_failures, 0);
+
+    // Errors change nothing.
+    assert_eq!(
+        rx.add_stream_key(VIDEO, stream_key(suite, 8, &base, VIDEO)),
+        Err(Error::UnknownKeyId),
+        "not an external KID"
+    );
+    assert_eq!(
+        rx.add_stream_key(0x99, stream_key(suite, 7, &base, 0x99)),
+        Ok(false)
+    );
+    let mut plain = Viewer::with_capacity(config(suite, false), 1);
+    assert_eq!(plain.add_external_key(7), Err(Error::InvalidConfig));
+    assert_eq!(
+        rx.add_stream_key(
+            VIDEO,
+            Key::derive(CipherSuite::AesGcm128Sha256, 7, &[1; 16])?
+        ),
+        Err(Error::SuiteMismatch)
+    );
+    assert_eq!(rx.missing_stream_keys().collect::<Vec<_>>(), [(VIDEO, 7)]);
+
+    // The derived key releases the frame; later frames go straight through.
+    assert!(rx.add_stream_key(VIDEO, stream_key(suite, 7, &base, VIDEO))?);
+    assert_eq!(rx.missing_stream_keys().count(), 0);
+    let events = drain(&mut rx, &mut out, 1);
+    assert!(matches!(events[0].0, Event::Frame(f) if f.from_buffer && f.counter == 0));
+    assert_eq!(events[0].1, v0.plaintext);
+    assert_eq!(key_events(&events), [(7, VIDEO, true)]);
+    let v1 = send(&mut video, vec![2; 100], 1);
+    rx.push_packet(&v1.packets[0], 2)?;
+    assert!(matches!(drain(&mut rx, &mut out, 2)[..], [(Event::Frame(f), _)] if !f.from_buffer));
+
+    // A second stream needs its own key: VIDEO's fails its frame.
+    let a0 = send(&mut audio, vec![3; 100], 0);
+    rx.push_packet(&a0.packets[0], 3)?;
+    assert_eq!(rx.missing_stream_keys().collect::<Vec<_>>(), [(AUDIO, 7)]);
+    drain(&mut rx, &mut out, 3);
+    assert!(rx.add_stream_key(AUDIO, stream_key(suite, 7, &base, VIDEO))?);
+    let events = drain(&mut rx, &mut out, 4);
+    assert!(matches!(
+        events[..],
+        [(
+            Event::Failed {
+                ssrc: AUDIO,
+                error: Error::AuthenticationFailed,
+                ..
+            },
+            _
+        )]
+    ));
+
+    // Key bytes for the KID replace the external key (and install in every stream); the
+    // external key's stream keys are then refused.
+    rx.add_key(7, &base)?;
+    assert_eq!(
+        rx.add_stream_key(AUDIO, stream_key(suite, 7, &base, AUDIO)),
+        Err(Error::UnknownKeyId)
+    );
+    let a1 = send(&mut audio, vec![4; 100], 1);
+    rx.push_packet(&a1.packets[0], 5)?;
+    assert!(matches!(drain(&mut rx, &mut out, 5)[0].0, Event::Frame(f) if f.ssrc == AUDIO));
+
+    // An external key for a KID in use lists every stream again; each keeps the key it has
+    // until given one, and the same material given again keeps its replay windows
+    // (regression: dropping the keys there let replayed frames through once re-installed).
+    rx.add_external_key(7)?;
+    let mut missing = rx.missing_stream_keys().collect::<Vec<_>>();
+    missing.sort_unstable();
+    assert_eq!(missing, [(VIDEO, 7), (AUDIO, 7)]);
+    let v2 = send(&mut video, vec![5; 100], 2);
+    rx.push_packet(&v2.packets[0], 6)?;
+    assert!(matches!(
+        drain(&mut rx, &mut out, 6)[..],
+        [(Event::Frame(f), _)] if f.counter == 2 && !f.from_buffer
+    ));
+    assert!(rx.add_stream_key(VIDEO, stream_key(suite, 7, &base, VIDEO))?);
+    assert_eq!(rx.missing_stream_keys().collect::<Vec<_>>(), [(AUDIO, 7)]);
+    let mut replayed = v2.packets[0].clone();
+    replayed[2..4].copy_from_slice(&777u16.to_be_bytes()); // past the duplicate check
+    rx.push_packet(&replayed, 7)?;
+    assert!(matches!(
+        drain(&mut rx, &mut out, 7)[..],
+        [(
+            Event::Failed {
+                error: Error::Replay,
+                ..
+            },
+            _
+        )]
+    ));
+
+    // Removed: nothing listed, its stream keys refused, the KID stale.
+    assert!(rx.remove_key(7));
+    assert_eq!(rx.missing_stream_keys().count(), 0);
+    assert_eq!(
+        rx.add_stream_key(AUDIO, stream_key(suite, 7, &base, AUDIO)),
+        Err(Error::UnknownKeyId)
+    );
+    assert_eq!(rx.add_external_key(7), Err(Error::StaleEpoch));
+    let v3 = send(&mut video, vec![6; 100], 3);
+    rx.push_packet(&v3.packets[0], 8)?;
+    assert!(matches!(
+        drain(&mut rx, &mut out, 8)[..],
+        [(
+            Event::Failed {
+                error: Error::UnknownKeyId,
+                ..
+            },
+            _
+        )]
+    ));
     Ok(())
 }
 
@@ -1024,6 +1213,11 @@ enum Op {
         ssrc: Option<u32>,
     },
     AddKey(u64),
+    /// The key of a KID derived outside: `add_external_key` with per-SSRC keys (the stream
+    /// keys come with [`Op::InstallStreamKeys`]), else `add_derived_key`.
+    AddExternalKey(u64),
+    /// The application derives and installs every stream key the session lists as missing.
+    InstallStreamKeys,
     RemoveKey(u64),
     Poll,
     Tick(u64),
@@ -1039,6 +1233,8 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (any::<usize>(), 1u16..2000, prop::option::of(prop_oneof![Just(VIDEO), Just(AUDIO), any::<u32>()]))
             .prop_map(|(index, seq_shift, ssrc)| Op::Replay { index, seq_shift, ssrc }),
         2 => (1u64..=3).prop_map(Op::AddKey),
+        1 => (1u64..=3).prop_map(Op::AddExternalKey),
+        2 => Just(Op::InstallStreamKeys),
         1 => (1u64..=3).prop_map(Op::RemoveKey),
         3 => Just(Op::Poll),
         1 => (0u64..500).prop_map(Op::Tick),
@@ -1137,6 +1333,31 @@ proptest! {
                             prop_assert_eq!(r, Ok(()));
                         }
                     }
+                }
+                Op::AddExternalKey(kid) => {
+                    for stream in 0..if per_ssrc { 1 } else { 2 } {
+                        let kid = kid_of(stream, kid);
+                        let r = if per_ssrc {
+                            rx.add_external_key(kid)
+                        } else {
+                            rx.add_derived_key(Key::derive(suite, kid, &base_key(kid)).unwrap())
+                        };
+                        if removed.contains(&kid) {
+                            prop_assert_eq!(r, Err(Error::StaleEpoch));
+                        } else {
+                            prop_assert_eq!(r, Ok(()));
+                        }
+                    }
+                }
+                Op::InstallStreamKeys => {
+                    let missing: Vec<(u32, u64)> = rx.missing_stream_keys().collect();
+                    prop_assert!(missing.len() <= capacity * 8);
+                    for (ssrc, kid) in missing {
+                        prop_assert!(per_ssrc && !removed.contains(&kid));
+                        let key = stream_key(suite, kid, &base_key(kid), ssrc);
+                        prop_assert_eq!(rx.add_stream_key(ssrc, key), Ok(true));
+                    }
+                    prop_assert_eq!(rx.missing_stream_keys().count(), 0);
                 }
                 Op::RemoveKey(kid) => {
                     for stream in 0..if per_ssrc { 1 } else { 2 } {
@@ -1335,5 +1556,52 @@ fn finding4_boxed_session_with_c_abi_capacities_on_a_128_kib_stack() -> TestResu
     let (delivered, evicted) = handle.join().map_err(|_| "thread panicked")??;
     assert_eq!(delivered, 3);
     assert_eq!(evicted, STREAMS as u64);
+    Ok(())
+}
+
+/// A key derived outside, in a session without per-SSRC keys: every stream uses it; the KID
+/// follows the table's rules; per-SSRC sessions refuse it.
+#[test]
+fn derived_keys_in_a_session_without_per_ssrc_keys() -> TestResult {
+    let suite = CipherSuite::AesCtr128HmacSha256_80;
+    let base = [0x61; 16];
+    let mut tx = SendStream::new(SendConfig::new(suite, VIDEO, 96, 1200))?;
+    tx.set_key(4, &base)?;
+    let mut rx = Viewer::with_capacity(config(suite, false).with_max_wait(1000), 2);
+    let mut out = vec![0u8; 65_536];
+    let s0 = send(&mut tx, vec![8; 300], 0);
+    rx.push_packet(&s0.packets[0], 0)?;
+    assert!(matches!(
+        drain(&mut rx, &mut out, 0)[..],
+        [(Event::AwaitingKey { .. }, _)]
+    ));
+    rx.add_derived_key(Key::derive(suite, 4, &base)?)?;
+    assert!(rx.has_key(4));
+    let events = drain(&mut rx, &mut out, 1);
+    assert!(matches!(events[0].0, Event::Frame(f) if f.from_buffer));
+    assert_eq!(events[0].1, s0.plaintext);
+    // The same key again changes nothing; frames go on.
+    rx.add_derived_key(Key::derive(suite, 4, &base)?)?;
+    let s1 = send(&mut tx, vec![9; 300], 1);
+    rx.push_packet(&s1.packets[0], 2)?;
+    assert!(matches!(
+        drain(&mut rx, &mut out, 2)[..],
+        [(Event::Frame(f), _)] if !f.from_buffer && f.counter == 1
+    ));
+    assert_eq!(
+        rx.add_derived_key(Key::derive(CipherSuite::AesGcm128Sha256, 5, &base)?),
+        Err(Error::SuiteMismatch)
+    );
+    assert!(!rx.has_key(5), "nothing changed");
+    assert!(rx.remove_key(4));
+    assert_eq!(
+        rx.add_derived_key(Key::derive(suite, 4, &base)?),
+        Err(Error::StaleEpoch)
+    );
+    let mut per_ssrc = Viewer::with_capacity(config(suite, true), 1);
+    assert_eq!(
+        per_ssrc.add_derived_key(Key::derive(suite, 4, &base)?),
+        Err(Error::InvalidConfig)
+    );
     Ok(())
 }

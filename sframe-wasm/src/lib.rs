@@ -496,7 +496,8 @@ fn kid_and_base_key(kid: &JsValue, base_key: &JsValue) -> JsResult<(u64, Zeroizi
     Ok((key_id(kid)?, Zeroizing::new(bytes(base_key, "baseKey")?)))
 }
 
-fn derived_key(
+/// A `Key` from derived bytes (`sframeKey`, `sframeSalt`), the copies wiped.
+pub(crate) fn derived_key(
     suite: sframe_core::CipherSuite,
     kid: &JsValue,
     sframe_key: &JsValue,

@@ -178,6 +178,22 @@ impl RtpSendStream {
         self.inner.set_key(kid, &key).map_err(core_error)
     }
 
+    /// Installs a key derived elsewhere (WebCrypto, from a base key that stays
+    /// non-extractable): `sframeKey` (`Nk` bytes) and `sframeSalt` (12) of `keyId` (§4.4.2),
+    /// derived from this stream's §7 key with per-SSRC keys. Counter rules as `setKey`.
+    #[wasm_bindgen(js_name = setDerivedKey)]
+    pub fn set_derived_key(
+        &mut self,
+        #[wasm_bindgen(js_name = keyId, unchecked_param_type = "bigint | number")] kid: &JsValue,
+        #[wasm_bindgen(js_name = sframeKey, unchecked_param_type = "ArrayBuffer | ArrayBufferView")]
+        sframe_key: &JsValue,
+        #[wasm_bindgen(js_name = sframeSalt, unchecked_param_type = "ArrayBuffer | ArrayBufferView")]
+        sframe_salt: &JsValue,
+    ) -> JsResult<()> {
+        let key = crate::derived_key(self.inner.config().suite, kid, sframe_key, sframe_salt)?;
+        self.inner.set_derived_key(key).map_err(core_error)
+    }
+
     /// Starts a §5.1 ratchet chain (`ratchetBits` low KID bits for the step) at `generation`,
     /// step 0, from `baseKey` (per SSRC if configured: draft §8); returns its KID.
     #[wasm_bindgen(js_name = setRatchetingKey)]
@@ -321,6 +337,63 @@ impl RtpReceiveSession {
         let kid = key_id(kid)?;
         let key = Zeroizing::new(bytes(base_key, "baseKey")?);
         self.inner.add_key(kid, &key).map_err(core_error)
+    }
+
+    /// Adds `keyId` with a base key JavaScript keeps (a non-extractable CryptoKey): per-SSRC
+    /// sessions only; each stream's key comes with `addStreamKey` (`missingStreamKeys` lists
+    /// the streams that need one). Throws `"invalid_config"` without per-SSRC keys, else as
+    /// `addKey`.
+    #[wasm_bindgen(js_name = addExternalKey)]
+    pub fn add_external_key(
+        &mut self,
+        #[wasm_bindgen(js_name = keyId, unchecked_param_type = "bigint | number")] kid: &JsValue,
+    ) -> JsResult<()> {
+        let kid = key_id(kid)?;
+        self.inner.add_external_key(kid).map_err(core_error)
+    }
+
+    /// Adds `keyId`'s key derived elsewhere (WebCrypto): `sframeKey` and `sframeSalt`
+    /// (§4.4.2). Sessions without per-SSRC keys (else `"invalid_config"`); errors as `addKey`.
+    #[wasm_bindgen(js_name = addDerivedKey)]
+    pub fn add_derived_key(
+        &mut self,
+        #[wasm_bindgen(js_name = keyId, unchecked_param_type = "bigint | number")] kid: &JsValue,
+        #[wasm_bindgen(js_name = sframeKey, unchecked_param_type = "ArrayBuffer | ArrayBufferView")]
+        sframe_key: &JsValue,
+        #[wasm_bindgen(js_name = sframeSalt, unchecked_param_type = "ArrayBuffer | ArrayBufferView")]
+        sframe_salt: &JsValue,
+    ) -> JsResult<()> {
+        let suite = self.inner.config().receiver().suite();
+        let key = crate::derived_key(suite, kid, sframe_key, sframe_salt)?;
+        self.inner.add_derived_key(key).map_err(core_error)
+    }
+
+    /// The streams without their key of an external KID: `[{ ssrc, keyId }]`.
+    #[wasm_bindgen(js_name = missingStreamKeys, unchecked_return_type = "{ ssrc: number, keyId: bigint }[]")]
+    pub fn missing_stream_keys(&self) -> JsResult<Array> {
+        let list = Array::new();
+        for (ssrc, kid) in self.inner.missing_stream_keys() {
+            list.push(&obj(&[("ssrc", ssrc.into()), ("keyId", kid.into())])?);
+        }
+        Ok(list)
+    }
+
+    /// Installs stream `ssrc`'s key of an external KID: `sframeKey` and `sframeSalt` derived
+    /// (§4.4.2) from that stream's §7 key. Returns `false` if the stream is gone. Throws
+    /// `"unknown_key_id"` if `keyId` is no longer an external key in use.
+    #[wasm_bindgen(js_name = addStreamKey)]
+    pub fn add_stream_key(
+        &mut self,
+        ssrc: u32,
+        #[wasm_bindgen(js_name = keyId, unchecked_param_type = "bigint | number")] kid: &JsValue,
+        #[wasm_bindgen(js_name = sframeKey, unchecked_param_type = "ArrayBuffer | ArrayBufferView")]
+        sframe_key: &JsValue,
+        #[wasm_bindgen(js_name = sframeSalt, unchecked_param_type = "ArrayBuffer | ArrayBufferView")]
+        sframe_salt: &JsValue,
+    ) -> JsResult<bool> {
+        let suite = self.inner.config().receiver().suite();
+        let key = crate::derived_key(suite, kid, sframe_key, sframe_salt)?;
+        self.inner.add_stream_key(ssrc, key).map_err(core_error)
     }
 
     /// Adds a ratcheting sender's key: `keyId` as built with `ratchetBits` step bits.

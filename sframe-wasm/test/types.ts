@@ -284,3 +284,23 @@ export function rtpSessions(media: Uint8Array): number {
   new SFrameSendStream({ cipherSuite: 6, payloadType: 96, maxPayloadLength: 1200 });
   return stats.streams.length + video.overhead + video.maxMediaPayloadLength + rx.drain().length;
 }
+
+// A non-extractable HKDF CryptoKey as a session's base key: the methods return Promises;
+// key bytes stay synchronous.
+export async function rtpSessionsWithCryptoKey(base: CryptoKey, media: Uint8Array): Promise<number> {
+  const video = new SFrameSendStream({ cipherSuite: 6, ssrc: 7, payloadType: 99, maxPayloadLength: 1200, perSsrcKeys: true });
+  const sent: Promise<void> = video.setKey(1n, base);
+  await sent;
+  const sync: void = video.setKey(2n, new Uint8Array(32));
+  void sync;
+  const rx = new SFrameReceiveSession({ cipherSuite: 6, perSsrcKeys: true });
+  const added: Promise<void> = rx.addKey(1n, base);
+  await added;
+  // @ts-expect-error bytes are added synchronously: no Promise
+  const notAPromise: Promise<void> = rx.addKey(2n, new Uint8Array(32));
+  void notAPromise;
+  for (const p of video.sendFrame(media, 0)) rx.pushPacket(p, 0);
+  const ready: Promise<void> = rx.keysReady();
+  await ready;
+  return rx.drain().length;
+}

@@ -14,7 +14,12 @@
 //! A session has one base key per KID (e.g. HomeKit's and Matter's key + KID); with per-SSRC
 //! keys every stream derives its own from it (§7: `HKDF(salt = BE32(SSRC), IKM = base_key,
 //! info = "SFrame 1.0 RTP Stream")`, `Nh` bytes), so streams of one sender share a KID
-//! without sharing a key or a nonce. On the send side a [`SendStream`] per SSRC holds one
+//! without sharing a key or a nonce. Where the base key cannot be read (a non-extractable
+//! WebCrypto key), the application derives and the session installs what it derived:
+//! [`SendStream::set_derived_key`], and on the receive side
+//! [`ReceiveSession::add_external_key`] (per-SSRC: [`ReceiveSession::missing_stream_keys`]
+//! lists the streams whose key to give with [`ReceiveSession::add_stream_key`]) or
+//! [`ReceiveSession::add_derived_key`]. On the send side a [`SendStream`] per SSRC holds one
 //! KID at a time (the nonce rule of RFC 9605 §4.4.1); on the receive side one
 //! [`ReceiveSession`] takes the packets of all SSRCs, keeps frames that arrive before their
 //! key and decrypts them in order once it is added, tells when a key first authenticates a

@@ -5,6 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::header::Header;
+use crate::key::Key;
 use crate::key::MIN_BASE_KEY_LEN;
 use crate::keystore::{DefaultKeyStore, KeyStore};
 use crate::keywait::{
@@ -446,6 +447,9 @@ struct KidSlot {
     ratchet: Option<RatchetLayout>,
     /// The session base key (kept only with per-SSRC keys: new streams derive from it).
     base: KeyBytes,
+    /// The application holds the base key ([`ReceiveSession::add_external_key`]): `base` is
+    /// empty and each stream's key comes from [`ReceiveSession::add_stream_key`].
+    external: bool,
     authenticated: bool,
     counters: KidCounters,
 }
@@ -456,6 +460,7 @@ impl KidSlot {
         state: KidState::Free,
         ratchet: None,
         base: KeyBytes::EMPTY,
+        external: false,
         authenticated: false,
         counters: KidCounters::ZERO,
     };
@@ -532,6 +537,9 @@ struct Track {
     pending_first: u64,
     /// A key was added: waiting frames may have theirs now.
     recheck: bool,
+    /// Table entries of external keys whose key this stream was given
+    /// ([`ReceiveSession::add_stream_key`]) since the KID was last added.
+    external_keys: u64,
     stats: StreamStats,
 }
 
@@ -543,6 +551,7 @@ impl Track {
         pending_auth: 0,
         pending_first: 0,
         recheck: false,
+        external_keys: 0,
         stats: StreamStats::ZERO,
     };
 }
@@ -1190,6 +1199,7 @@ where
         slot.kid = kid;
         slot.state = KidState::Active;
         slot.ratchet = ratchet;
+        slot.external = false;
         if per_ssrc {
             slot.base.set(base_key)?;
         }
@@ -1197,6 +1207,209 @@ where
             stream.track.recheck = stream.ssrc.is_some();
         }
         Ok(())
+    }
+
+    /// Adds `kid` with a base key the application keeps (e.g. a non-extractable WebCrypto
+    /// key, which no one can read): per-SSRC sessions only (draft §7), where each stream needs
+    /// its own key. The session cannot derive those: [`ReceiveSession::missing_stream_keys`]
+    /// lists the streams (existing ones at once, new ones when they appear) still without
+    /// `kid`'s key, and the application derives each (§7 per-SSRC key, then §4.4.2) and gives
+    /// it with [`ReceiveSession::add_stream_key`]. Until then the stream's frames under `kid`
+    /// wait as for a missing key (RFC 9605 §4.4.4). Not for ratcheting keys (a receiver
+    /// ratchets the key bytes: use [`ReceiveSession::add_ratcheting_key`]).
+    ///
+    /// For a KID in use, every stream is listed again; until its key is given it keeps the
+    /// one it has (the same material given again keeps its replay windows, as with
+    /// [`ReceiveSession::add_key`]; other material replaces it, with fresh ones). Errors,
+    /// with nothing changed:
+    /// [`Error::InvalidConfig`] without per-SSRC keys, [`Error::StaleEpoch`] and
+    /// [`Error::KeyStoreFull`] as [`ReceiveSession::add_key`].
+    ///
+    /// ```
+    /// use sframe_core::{CipherSuite, Key, ReceiverConfig};
+    /// use sframe_core::rtp;
+    /// use sframe_core::rtp::session::{BoxedReceiveSession, Event, SendConfig, SendStream, SessionConfig};
+    /// let suite = CipherSuite::AesGcm256Sha512;
+    /// let (ssrc, kid, base) = (77, 5, [4u8; 32]);
+    /// let mut camera = SendStream::new(SendConfig::new(suite, ssrc, 96, 1200).with_per_ssrc_keys(true))?;
+    /// camera.set_key(kid, &base)?;
+    ///
+    /// let config = SessionConfig::new(ReceiverConfig::new(suite)).with_per_ssrc_keys(true).with_max_wait(1000);
+    /// let mut viewer = BoxedReceiveSession::<16, 4096, 4, 4096, 4>::with_capacity(config, 2);
+    /// viewer.add_external_key(kid)?;
+    /// let mut wire = [0u8; 1500];
+    /// for packet in camera.send_frame(b"hello", 0, true, &mut wire)? {
+    ///     viewer.push_packet(packet, 0)?;
+    /// }
+    /// let mut out = [0u8; 4096];
+    /// assert!(matches!(viewer.poll(&mut out, 0), Some(Event::AwaitingKey { .. })));
+    /// // The new stream needs kid's key: derived where the base key lives.
+    /// assert_eq!(viewer.missing_stream_keys().collect::<Vec<_>>(), [(ssrc, kid)]);
+    /// let mut ssrc_key = [0u8; 64];
+    /// let n = rtp::ssrc_base_key(suite, &base, ssrc, &mut ssrc_key)?;
+    /// assert!(viewer.add_stream_key(ssrc, Key::derive(suite, kid, &ssrc_key[..n])?)?);
+    /// assert_eq!(viewer.missing_stream_keys().count(), 0);
+    /// assert!(matches!(viewer.poll(&mut out, 1), Some(Event::Frame(f)) if &out[..f.len] == b"hello"));
+    /// # Ok::<(), sframe_core::Error>(())
+    /// ```
+    pub fn add_external_key(&mut self, kid: u64) -> Result<()> {
+        if !self.config.per_ssrc_keys {
+            return Err(Error::InvalidConfig);
+        }
+        let (index, fresh) = self.kid_entry(kid)?;
+        if !fresh && let Some(ratchet) = self.kids.get(index).and_then(|s| s.ratchet) {
+            // A ratcheting key of this KID gives way: its steps' keys go.
+            for stream in self.streams.slots_mut() {
+                if let Some(rx) = stream.receiver.as_mut() {
+                    remove_from(rx, kid, Some(ratchet), &|_| false);
+                }
+            }
+        }
+        self.activate(index, kid, fresh, true);
+        // Every stream needs the key again; the one it has stays until then (and, if the
+        // material is the same, keeps its replay windows when given again).
+        let keep = !1u64.checked_shl(index as u32).unwrap_or(0);
+        for stream in self.streams.slots_mut() {
+            stream.track.external_keys &= keep;
+        }
+        Ok(())
+    }
+
+    /// Adds the key of `kid` derived elsewhere (RFC 9605 §4.4.2 `sframe_key` and
+    /// `sframe_salt`, e.g. by WebCrypto from a base key no one can read): sessions without
+    /// per-SSRC keys, where every stream uses it as given. Otherwise as
+    /// [`ReceiveSession::add_key`] (same material again changes nothing, other material
+    /// replaces, the same errors); [`Error::InvalidConfig`] with per-SSRC keys (see
+    /// [`ReceiveSession::add_external_key`]), [`Error::SuiteMismatch`] for a key of another
+    /// suite.
+    ///
+    /// ```
+    /// use sframe_core::{CipherSuite, Key, ReceiverConfig};
+    /// use sframe_core::rtp::session::{BoxedReceiveSession, SessionConfig};
+    /// let suite = CipherSuite::AesGcm128Sha256;
+    /// let mut rx = BoxedReceiveSession::<16, 4096, 4, 4096, 4>::with_capacity(
+    ///     SessionConfig::new(ReceiverConfig::new(suite)),
+    ///     2,
+    /// );
+    /// rx.add_derived_key(Key::derive(suite, 9, &[1; 16])?)?;
+    /// assert!(rx.has_key(9));
+    /// # Ok::<(), sframe_core::Error>(())
+    /// ```
+    pub fn add_derived_key(&mut self, key: Key<S::Backend>) -> Result<()> {
+        if self.config.per_ssrc_keys {
+            return Err(Error::InvalidConfig);
+        }
+        let kid = key.key_id();
+        let (index, fresh) = self.kid_entry(kid)?;
+        let config = self.config;
+        let rx = self
+            .shared
+            .get_or_insert_with(|| Receiver::with_store(config.receiver));
+        if !fresh && let Some(ratchet) = self.kids.get(index).and_then(|s| s.ratchet) {
+            // A ratcheting key of this KID gives way to a plain one.
+            remove_from(rx, kid, Some(ratchet), &|_| false);
+        }
+        rx.add_derived_key(key)?;
+        self.activate(index, kid, fresh, false);
+        for stream in self.streams.slots_mut() {
+            stream.track.recheck = stream.ssrc.is_some();
+        }
+        Ok(())
+    }
+
+    /// The table entry for a new key of `kid` and whether it is fresh (not `kid`'s in use):
+    /// [`Error::StaleEpoch`] for a removed KID still remembered, [`Error::KeyStoreFull`].
+    fn kid_entry(&self, kid: u64) -> Result<(usize, bool)> {
+        match self
+            .kids
+            .iter()
+            .position(|s| s.state != KidState::Free && s.kid == kid)
+        {
+            Some(i) => match self.kids.get(i).map(|s| s.state) {
+                Some(KidState::Removed(_)) => Err(Error::StaleEpoch),
+                _ => Ok((i, false)),
+            },
+            None => Ok((self.free_kid_slot().ok_or(Error::KeyStoreFull)?, true)),
+        }
+    }
+
+    /// Makes entry `index` `kid`'s plain key (no base bytes kept), external or not; a fresh
+    /// entry forgets what it said about the KID it held before.
+    fn activate(&mut self, index: usize, kid: u64, fresh: bool, external: bool) {
+        let Some(slot) = self.kids.get_mut(index) else {
+            return;
+        };
+        if fresh {
+            *slot = KidSlot::EMPTY;
+            let keep = !1u64.checked_shl(index as u32).unwrap_or(0);
+            for stream in self.streams.slots_mut() {
+                stream.track.auth_kids &= keep;
+                stream.track.pending_auth &= keep;
+                stream.track.pending_first &= keep;
+                stream.track.external_keys &= keep;
+            }
+        }
+        slot.kid = kid;
+        slot.state = KidState::Active;
+        slot.ratchet = None;
+        slot.base.clear();
+        slot.external = external;
+    }
+
+    /// The streams not yet given their key of a KID since it was added with
+    /// [`ReceiveSession::add_external_key`], as `(ssrc, kid)`: at most
+    /// [`ReceiveSession::capacity`] times `KIDS` pairs. Check after pushing packets (a new
+    /// SSRC) and after adding an external key.
+    pub fn missing_stream_keys<'a>(&'a self) -> impl Iterator<Item = (u32, u64)> + 'a
+    where
+        S: 'a,
+    {
+        let kids = &self.kids;
+        self.streams
+            .slots()
+            .iter()
+            .filter_map(|s| Some((s.ssrc?, s.track.external_keys)))
+            .flat_map(move |(ssrc, given)| {
+                kids.iter()
+                    .enumerate()
+                    .filter(move |(i, k)| {
+                        let bit = 1u64.checked_shl(*i as u32).unwrap_or(0);
+                        k.state == KidState::Active && k.external && given & bit == 0
+                    })
+                    .map(move |(_, k)| (ssrc, k.kid))
+            })
+    }
+
+    /// Installs stream `ssrc`'s key of a KID added with [`ReceiveSession::add_external_key`]:
+    /// `key` derived (RFC 9605 §4.4.2) from that stream's §7 key. Frames of the stream
+    /// waiting for it are decrypted by the next [`ReceiveSession::poll`]s. Returns `false`
+    /// if there is no stream `ssrc` (it went meanwhile: nothing to do). Errors, with nothing
+    /// changed: [`Error::UnknownKeyId`] if `key`'s KID is not an external key in use (removed,
+    /// or replaced by key bytes meanwhile), [`Error::SuiteMismatch`], [`Error::KeyStoreFull`]
+    /// as [`Receiver::add_derived_key`]. The session cannot check that `key` was derived for
+    /// `ssrc`: a wrong key fails the stream's frames.
+    pub fn add_stream_key(&mut self, ssrc: u32, key: Key<S::Backend>) -> Result<bool> {
+        let kid = key.key_id();
+        let Some(entry) = self
+            .kids
+            .iter()
+            .position(|s| s.state == KidState::Active && s.external && s.kid == kid)
+        else {
+            return Err(Error::UnknownKeyId);
+        };
+        let Some(index) = self.stream_index(ssrc) else {
+            return Ok(false);
+        };
+        let Some(stream) = self.streams.slots_mut().get_mut(index) else {
+            return Ok(false);
+        };
+        let Some(rx) = stream.receiver.as_mut() else {
+            return Ok(false);
+        };
+        rx.add_derived_key(key)?;
+        stream.track.external_keys |= 1u64.checked_shl(entry as u32).unwrap_or(0);
+        stream.track.recheck = true;
+        Ok(true)
     }
 
     /// A free table entry, or the one of the KID removed longest ago.
@@ -1414,7 +1627,10 @@ where
         let rx = stream
             .receiver
             .insert(Receiver::with_store(config.receiver));
-        for slot in kids.iter().filter(|s| s.state == KidState::Active) {
+        for slot in kids
+            .iter()
+            .filter(|s| s.state == KidState::Active && !s.external)
+        {
             let mut key = zeroize::Zeroizing::new([0u8; MAX_SSRC_KEY_LEN]);
             let added = rtp::ssrc_base_key(suite, slot.base.get(), ssrc, &mut key[..])
                 .and_then(|n| add_to(rx, slot.kid, slot.ratchet, key.get(..n).unwrap_or(&[])));

@@ -7,6 +7,7 @@ use zeroize::Zeroizing;
 
 use crate::crypto::{Backend, DefaultBackend};
 use crate::error::{Error, Result};
+use crate::key::Key;
 use crate::ratchet::{Generation, RatchetLayout};
 use crate::rtp::{
     DESCRIPTOR_LEN, Descriptor, Mode, RtpHeader, RtpPacket, fragment_count, max_media_payload_len,
@@ -221,6 +222,40 @@ impl<B: Backend> SendStream<B> {
         let mut buf = Zeroizing::new([0u8; MAX_SSRC_KEY_LEN]);
         let key = self.stream_key(base_key, &mut buf[..])?;
         self.sender.set_key(kid, key)
+    }
+
+    /// Makes an already derived key the current one: the RFC 9605 §4.4.2 `sframe_key` and
+    /// `sframe_salt` of its KID, derived outside the stream — e.g. by WebCrypto from a base key
+    /// the application cannot read. With per-SSRC keys, `key` must be derived from this
+    /// stream's §7 key (of the base key and [`SendStream::ssrc`]; [`rtp::ssrc_base_key`](crate::rtp::ssrc_base_key)
+    /// gives it), which the stream cannot check: a receiver then fails every frame. Counter
+    /// rules and errors are those of [`Sender::set_derived_key`] (a key of another suite is
+    /// [`Error::SuiteMismatch`]); on error nothing changes.
+    ///
+    /// ```
+    /// use sframe_core::{CipherSuite, Key, Receiver};
+    /// use sframe_core::rtp::{self, RtpPacket};
+    /// use sframe_core::rtp::session::{SendConfig, SendStream};
+    /// let suite = CipherSuite::AesCtr256HmacSha512_80;
+    /// let (ssrc, kid, base) = (0x1234, 3, [9u8; 32]);
+    /// let mut video = SendStream::new(SendConfig::new(suite, ssrc, 99, 1200).with_per_ssrc_keys(true))?;
+    /// // What the application derives where the base key lives: §7, then §4.4.2.
+    /// let mut ssrc_key = [0u8; 64];
+    /// let n = rtp::ssrc_base_key(suite, &base, ssrc, &mut ssrc_key)?;
+    /// video.set_derived_key(Key::derive(suite, kid, &ssrc_key[..n])?)?;
+    /// assert_eq!(video.key_id(), Some(kid));
+    ///
+    /// // A receiver with the §7 key of that SSRC reads it.
+    /// let mut wire = [0u8; 1500];
+    /// let packet = video.send_frame(b"frame", 0, true, &mut wire)?.next().unwrap();
+    /// let payload = RtpPacket::parse(packet)?.payload;
+    /// let mut rx = Receiver::new(suite);
+    /// rx.add_key(kid, &ssrc_key[..n])?;
+    /// assert_eq!(rx.unprotect_vec(b"", &payload[rtp::DESCRIPTOR_LEN..])?, b"frame");
+    /// # Ok::<(), sframe_core::Error>(())
+    /// ```
+    pub fn set_derived_key(&mut self, key: Key<B>) -> Result<()> {
+        self.sender.set_derived_key(key)
     }
 
     /// Starts a §5.1 ratchet chain at `generation`, step 0, and returns its KID (see
