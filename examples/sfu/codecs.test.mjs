@@ -156,7 +156,10 @@ async function startSvcCall({ room, codec, scalabilityMode }) {
       return out;
     },
     async transforms() {
-      return { encrypter: await enc.getStats(), decrypter: dec ? await dec.getStats() : null };
+      const out = { encrypter: await enc.getStats(), decrypter: dec ? await dec.getStats() : null };
+      // Decryptor stats carry key IDs as bigints (per-key counters, error runs): as strings,
+      // so that the report can leave the page (puppeteer cannot return a bigint).
+      return JSON.parse(JSON.stringify(out, (_, v) => (typeof v === 'bigint' ? v.toString() : v)));
     },
   };
 }

@@ -121,8 +121,13 @@ async function join(name, { api = 'worker', secret = SECRET, engine = 'chromium'
   people[name] = p;
   return p;
 }
+// The transforms' stats carry key IDs as bigints (per-key counters, error runs): as strings,
+// so that the report can leave the page (puppeteer cannot return a bigint).
 const report = (p, samples = false) =>
-  bounded(`${p.name}'s report (page errors: ${p.errors.join(' | ') || 'none'})`, p.page.evaluate((s) => window.sfu.report(s), samples));
+  bounded(
+    `${p.name}'s report (page errors: ${p.errors.join(' | ') || 'none'})`,
+    p.page.evaluate(async (s) => JSON.parse(JSON.stringify(await window.sfu.report(s), (_, v) => (typeof v === 'bigint' ? v.toString() : v))), samples),
+  );
 
 /** The native participant: a child process answering "report" with a JSON line. */
 function startNative() {
