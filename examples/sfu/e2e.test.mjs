@@ -33,6 +33,7 @@ import { launch, label, sleep } from '../../sframe-wasm/e2e/browsers.mjs';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const JANUS_URL = process.env.JANUS_URL;
 const REC_DIR = process.env.SFU_REC_DIR;
+const JANUS_LOG = `${process.env.SFU_WORK}/janus.log`; // run.sh: Janus's output
 const ROOM = Number(process.env.ROOM ?? 1234);
 const NATIVE = process.env.SFU_NATIVE ?? `${ROOT}examples/sfu/native/target/debug/sframe-sfu-native`;
 const IVF = process.env.SFU_IVF ?? `${ROOT}test-vectors/tiny-vp8.ivf`;
@@ -65,7 +66,7 @@ function bounded(what, promise, ms = 30000) {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 const stamp = (msg) => console.log(`# ${new Date().toISOString().slice(11, 19)} ${msg}`);
-async function until(what, fn, timeoutMs = 40000) {
+async function until(what, fn, timeoutMs = 90000) {
   const end = Date.now() + timeoutMs;
   let last;
   while (Date.now() < end) {
@@ -77,7 +78,7 @@ async function until(what, fn, timeoutMs = 40000) {
 }
 
 before(async () => {
-  assert.ok(JANUS_URL && REC_DIR, 'run through examples/sfu/run.sh (JANUS_URL, SFU_REC_DIR)');
+  assert.ok(JANUS_URL && REC_DIR && process.env.SFU_WORK, 'run through examples/sfu/run.sh (JANUS_URL, SFU_REC_DIR, SFU_WORK)');
   assert.ok(existsSync(NATIVE), `native participant not built: ${NATIVE}`);
   ({ server, url: baseUrl, keys } = await startServer({ port: 0, janus: JANUS_URL }));
   browser = await launch('chromium');
@@ -121,8 +122,13 @@ async function join(name, { api = 'worker', secret = SECRET, engine = 'chromium'
   people[name] = p;
   return p;
 }
+// The transforms' stats carry key IDs as bigints (per-key counters, error runs): as strings,
+// so that the report can leave the page (puppeteer cannot return a bigint).
 const report = (p, samples = false) =>
-  bounded(`${p.name}'s report (page errors: ${p.errors.join(' | ') || 'none'})`, p.page.evaluate((s) => window.sfu.report(s), samples));
+  bounded(
+    `${p.name}'s report (page errors: ${p.errors.join(' | ') || 'none'})`,
+    p.page.evaluate(async (s) => JSON.parse(JSON.stringify(await window.sfu.report(s), (_, v) => (typeof v === 'bigint' ? v.toString() : v))), samples),
+  );
 
 /** The native participant: a child process answering "report" with a JSON line. */
 function startNative() {
@@ -170,15 +176,22 @@ const nativeFeed = (rep, p) => rep.feeds[p] ?? { video: { decrypted: 0, frames: 
 
 /**
  * Frames through a participant's decrypters of feed p's `kind` track (the page's transforms,
- * either API): in, decrypted (not dropped, not passed through), errors.
+ * either API): in, decrypted (out, not passed through: a frame held for its key, keyWait, is
+ * neither out nor dropped yet), errors.
  */
 const decrypters = (rep, p, kind) =>
   rep.worker.transforms
     .filter((t) => t.role === 'decrypt' && t.participant === p && t.kind === kind)
     .reduce(
-      (s, t) => ({ frames: s.frames + t.frames, decrypted: s.decrypted + t.frames - t.dropped - t.passedThrough, errors: s.errors + t.errors }),
+      (s, t) => ({ frames: s.frames + t.frames, decrypted: s.decrypted + t.framesOut - t.passedThrough, errors: s.errors + t.errors }),
       { frames: 0, decrypted: 0, errors: 0 },
     );
+/** Failures of a participant's decrypters of feed p's `kind` track, by W3C errorType, summed
+ * from their counters (`stats.failures`; the error events come one per run of failures). */
+const failures = (rep, p, kind, type) =>
+  rep.worker.transforms
+    .filter((t) => t.role === 'decrypt' && t.participant === p && t.kind === kind)
+    .reduce((s, t) => s + (t.failures?.[type] ?? 0), 0);
 /** Every browser's report, at once (name → report). */
 async function reportAll(list, samples = false) {
   const reps = await Promise.all(list.map((who) => report(who, samples)));
@@ -208,12 +221,29 @@ test('browsers (Chromium and Firefox) and a native participant decode each other
     const r = await nat.report();
     return browsers.every((b) => nativeFeed(r, b.participant).video.decrypted > 0 && nativeFeed(r, b.participant).audio.decrypted > 0) && r;
   });
-  // Everyone keeps decoding everyone.
+  // Everyone keeps decoding everyone: a window of at least 6 s that lasts until every receiver
+  // has decoded more video frames and audio samples of every feed and its decrypters have taken
+  // 100 more audio frames of it (a loaded machine slows the pages; the window waits for them).
   const before = await reportAll(browsers);
   const natBefore = await nat.report();
+  const windowStart = Date.now();
   await sleep(6000);
-  const natAfter = await nat.report();
-  const after = await reportAll(browsers);
+  let after;
+  let natAfter;
+  await until('every receiver decoding more of every feed (and the native participant decrypting more)', async () => {
+    after = await reportAll(browsers);
+    natAfter = await nat.report();
+    const browsersMoved = pairs.every(([who, p]) => {
+      const [d, b] = [decoded(after[who.name], p), decoded(before[who.name], p)];
+      const audio = decrypters(after[who.name], p, 'audio').frames - decrypters(before[who.name], p, 'audio').frames;
+      return d.video > b.video && d.audio > b.audio && audio > 100;
+    });
+    const nativeMoved = browsers.every((b) =>
+      ['video', 'audio'].every((kind) => nativeFeed(natAfter, b.participant)[kind].frames - nativeFeed(natBefore, b.participant)[kind].frames > 20),
+    );
+    return browsersMoved && nativeMoved;
+  }, 90000);
+  const secs = ((Date.now() - windowStart) / 1000).toFixed(1);
   const hostAddresses = new Set(Object.values(networkInterfaces()).flat().map((i) => i.address));
   for (const [who, p] of pairs) {
     const rep = after[who.name];
@@ -233,8 +263,8 @@ test('browsers (Chromium and Firefox) and a native participant decode each other
     const v = [decrypters(before[who.name], p, 'video'), decrypters(after[who.name], p, 'video')];
     const from = browsers.find((o) => o.participant === p)?.name ?? 'native';
     figure(
-      `${who.name} (${who.engine === 'firefox' ? firefoxLabel : 'Chromium'}) decodes ${from} (participant ${p}): ${d.video} video frames (+${d.video - b.video} in 6 s), ` +
-        `${d.audio} audio samples (+${d.audio - b.audio}); its decrypters in those 6 s: video ${v[1].decrypted - v[0].decrypted}/${v[1].frames - v[0].frames}, audio ${y.decrypted - x.decrypted}/${y.frames - x.frames}`,
+      `${who.name} (${who.engine === 'firefox' ? firefoxLabel : 'Chromium'}) decodes ${from} (participant ${p}): ${d.video} video frames (+${d.video - b.video} in ${secs} s), ` +
+        `${d.audio} audio samples (+${d.audio - b.audio}); its decrypters in those ${secs} s: video ${v[1].decrypted - v[0].decrypted}/${v[1].frames - v[0].frames}, audio ${y.decrypted - x.decrypted}/${y.frames - x.frames}`,
     );
   }
   for (const b of browsers) {
@@ -247,7 +277,7 @@ test('browsers (Chromium and Firefox) and a native participant decode each other
       assert.ok(ratio > 0.9, `native decrypts ${(100 * ratio).toFixed(1)}% of ${b.name}'s ${kind} frames (want > 90%)`);
       assert.equal(y.invalid, 0, `native: decrypted ${b.name} ${kind} frames with a bad codec header`);
       assert.equal(y.valid, y.decrypted, `native: every decrypted ${kind} frame of ${b.name} checks out`);
-      figure(`native decrypts ${b.name}'s ${kind}: ${y.decrypted} of ${y.frames} frames (${(100 * ratio).toFixed(1)}% in the last 6 s), all valid ${kind === 'video' ? `VP8 (${y.width}x${y.height}, ${y.keyFrames} key frames)` : 'Opus'}`);
+      figure(`native decrypts ${b.name}'s ${kind}: ${y.decrypted} of ${y.frames} frames (${(100 * ratio).toFixed(1)}% in the last ${secs} s), all valid ${kind === 'video' ? `VP8 (${y.width}x${y.height}, ${y.keyFrames} key frames)` : 'Opus'}`);
       // Only the sender's own KIDs, for this track.
       for (const kid of Object.keys(y.kids).map(Number)) {
         assert.equal(KID.participant(kid), b.participant, `KID ${kid} on ${b.name}'s feed`);
@@ -283,7 +313,12 @@ test('a late joiner decodes after the keys rotate; a wrong room secret decodes n
     const f = nativeFeed(await native.report(), carol.participant);
     return f.video.decrypted > 0 && f.audio.decrypted > 0;
   });
-  await sleep(5000);
+  // Everyone else rotates to carol's epoch (encrypters switch 1 s after they learn it; a
+  // loaded machine delays that timer).
+  const reps = await until("the others encrypting under carol's epoch or a later one", async () => {
+    const r = await reportAll(members);
+    return members.every((who) => r[who.name].worker.sendEpoch >= joinEpoch) && r;
+  });
   const rc = await report(carol);
   // carol's key service only ever gave her epochs from her own join on.
   assert.ok(rc.worker.epochs.every((e) => e >= joinEpoch), `carol holds epochs ${rc.worker.epochs} (joined at ${joinEpoch})`);
@@ -292,16 +327,31 @@ test('a late joiner decodes after the keys rotate; a wrong room secret decodes n
     figure(`carol (late joiner, RTCRtpSFrameDecrypter) decodes participant ${p}: ${d.video} video frames, ${d.audio} audio samples`);
   }
   // Everyone else rotated: their encrypters use carol's epoch or a later one.
-  const reps = await reportAll(members);
   for (const who of members) {
     assert.ok(reps[who.name].worker.sendEpoch >= joinEpoch, `${who.name} sends under epoch ${reps[who.name].worker.sendEpoch}`);
   }
   const fc = decoded(reps.firefox, carol.participant);
   figure(`firefox decodes the late joiner carol: ${fc.video} video frames, ${fc.audio} audio samples`);
 
-  // mallory: nothing decodes, either way, and the failures are authentication failures.
-  const rm = await report(mallory);
+  // mallory: nothing decodes, either way, and the failures are authentication failures. The
+  // checks below are about frames that arrived: first wait until they have — until mallory
+  // receives every feed and her decrypters count authentication failures in each track of
+  // each, every other browser's decrypters count them in both of her tracks, and so does the
+  // native participant (failures from the decrypters' counters, never from error events).
   const victims = [alice, bob, carol, fox].map((x) => x.participant).concat(n);
+  const kinds = ['video', 'audio'];
+  const rm = await until("mallory's decrypters failing authentication in every track of every feed", async () => {
+    const r = await report(mallory);
+    return victims.every((p) => decoded(r, p).packets > 0 && kinds.every((kind) => failures(r, p, kind, 'authentication') > 0)) && r;
+  }, 90000);
+  const rOthers = await until("everyone's decrypters failing authentication in both of mallory's tracks", async () => {
+    const r = await reportAll([alice, bob, carol, fox]);
+    const nm = nativeFeed(await native.report(), mallory.participant);
+    const ok =
+      [alice, bob, carol, fox].every((who) => kinds.every((kind) => failures(r[who.name], mallory.participant, kind, 'authentication') > 0)) &&
+      (nm.video.errors.authentication_failed ?? 0) > 0;
+    return ok && r;
+  }, 90000);
   for (const p of victims) {
     const d = decoded(rm, p);
     assert.equal(d.video, 0, `mallory decoded video of ${p}`);
@@ -313,7 +363,7 @@ test('a late joiner decodes after the keys rotate; a wrong room secret decodes n
   assert.ok(mErr > 0, `mallory reports authentication errors: ${JSON.stringify(rm.worker.feeds)}`);
   const theirs = [];
   for (const who of [alice, bob, carol, fox]) {
-    const r = await report(who);
+    const r = rOthers[who.name];
     const d = decoded(r, mallory.participant);
     assert.equal(d.video, 0, `${who.name} decoded mallory's video`);
     for (const kind of ['video', 'audio']) {
@@ -344,29 +394,77 @@ test('a participant removed from the key group stops decoding (Janus still forwa
   assert.ok(epoch > before, 'removal rotated the keys');
   const stayed = [alice, carol, fox];
   // Encrypters switch 1 s after they learn an epoch (a loaded machine delays that timer): wait
-  // for the switch itself, in every page and the native participant, then for the frames
-  // already in flight and for the old epoch to be retired (4 s after the new one).
+  // for the switch itself, in every page and the native participant, then for the old epochs
+  // to be retired (4 s after the new one) in every page.
   await until('the others encrypting under the new epoch', async () => {
     const r = await reportAll(stayed);
     return stayed.every((x) => r[x.name].worker.sendEpoch === epoch) && (await native.report()).epoch === epoch;
-  });
-  await sleep(3000);
+  }, 90000);
+  await until('the others retiring every epoch bob holds', async () => {
+    const r = await reportAll(stayed);
+    return stayed.every((x) => r[x.name].worker.epochs.every((e) => e >= epoch));
+  }, 90000);
   const feeds = stayed.map((x) => x.participant).concat(n);
-  // A starved page works through a backlog of frames sent before the switch: measure once bob's
-  // decrypters have reached frames he has no key for, in every feed.
-  const feedErrors = (r, p) => r.worker.feeds[p]?.errors.keyID ?? 0;
-  const bobBefore = await report(bob);
-  await until("bob's decrypters reaching the new epoch's frames", async () => {
-    const r = await report(bob);
-    return feeds.every((p) => feedErrors(r, p) > feedErrors(bobBefore, p));
-  });
-  await sleep(2000);
   const all = [bob, ...stayed];
-  const r0 = await reportAll(all);
-  const n0 = await native.report();
+  // A starved page works through a backlog of frames sent before the switch, and a frame
+  // without its key is held up to 2 s (keyWait) before it fails: measure once every receiver
+  // is past it — bob's decrypters have failed frames of the new epoch ("keyID", from their
+  // counters) in every track of every feed, and across two polls in a row every decrypter on
+  // either side of the removal (bob's of the others, the others' and the native participant's
+  // of bob) took frames and decrypted none, and no decoder produced a frame of them.
+  const bobBefore = await report(bob);
+  const still = (a, b) =>
+    feeds.every((p) =>
+      decoded(b.bob, p).video === decoded(a.bob, p).video &&
+      ['video', 'audio'].every((kind) => {
+        const [u, v] = [decrypters(a.bob, p, kind), decrypters(b.bob, p, kind)];
+        return v.frames > u.frames && v.decrypted === u.decrypted && failures(b.bob, p, kind, 'keyID') > failures(bobBefore, p, kind, 'keyID');
+      }),
+    ) &&
+    stayed.every(
+      (x) =>
+        decoded(b[x.name], bob.participant).video === decoded(a[x.name], bob.participant).video &&
+        ['video', 'audio'].every((kind) => {
+          const [u, v] = [decrypters(a[x.name], bob.participant, kind), decrypters(b[x.name], bob.participant, kind)];
+          return v.frames > u.frames && v.decrypted === u.decrypted;
+        }),
+    ) &&
+    ['video', 'audio'].every((kind) => {
+      const [u, v] = [nativeFeed(a.native, bob.participant)[kind], nativeFeed(b.native, bob.participant)[kind]];
+      return v.frames > u.frames && v.decrypted === u.decrypted;
+    });
+  const polls = [];
+  await until('no receiver decrypting across the removal any more (two polls in a row)', async () => {
+    polls.push({ ...(await reportAll(all)), native: await native.report() });
+    const [a, b, c] = polls.slice(-3);
+    return c !== undefined && still(a, b) && still(b, c);
+  }, 90000);
+  // The window: at least 5 s, and until every counter the checks below expect to move has
+  // moved (the others still decode each other, Janus still forwards bob and to bob).
+  const r0 = polls[polls.length - 1];
+  const n0 = r0.native;
+  const windowStart = Date.now();
   await sleep(5000);
-  const r1 = await reportAll(all);
-  const n1 = await native.report();
+  let r1;
+  let n1;
+  await until('the window: traffic on every feed', async () => {
+    r1 = await reportAll(all);
+    n1 = await native.report();
+    const moved = (x, p) => decoded(r1[x.name], p).packets > decoded(r0[x.name], p).packets;
+    return (
+      feeds.every((p) => moved(bob, p) && ['video', 'audio'].every((kind) => decrypters(r1.bob, p, kind).frames > decrypters(r0.bob, p, kind).frames)) &&
+      stayed.every(
+        (x) =>
+          moved(x, bob.participant) &&
+          ['video', 'audio'].every((kind) => decrypters(r1[x.name], bob.participant, kind).frames > decrypters(r0[x.name], bob.participant, kind).frames) &&
+          feeds.filter((q) => q !== x.participant).every((p) => decoded(r1[x.name], p).video > decoded(r0[x.name], p).video),
+      ) &&
+      nativeFeed(n1, bob.participant).video.frames > nativeFeed(n0, bob.participant).video.frames &&
+      Object.values(r1.bob.worker.feeds).reduce((s, f) => s + (f.errors.keyID ?? 0), 0) >
+        Object.values(r0.bob.worker.feeds).reduce((s, f) => s + (f.errors.keyID ?? 0), 0)
+    );
+  }, 90000);
+  const secs = ((Date.now() - windowStart) / 1000).toFixed(1);
   const [b0, b1] = [r0.bob, r1.bob];
   // alice's worker sees every frame it sends: none under an older epoch's KIDs any more.
   const oldKids = Object.entries(r1.alice.worker.sent.perKid)
@@ -410,7 +508,7 @@ test('a participant removed from the key group stops decoding (Janus still forwa
   // poll with 403 Forbidden now (that is how he learns it), which Chromium logs.
   const expected = (who, e) => who === bob && /status of 403/.test(e);
   for (const who of all.concat(people.mallory)) assert.deepEqual(who.errors.filter((e) => !expected(who, e)), [], `${who.name}'s page errors`);
-  figure(`bob removed: in 5 s he decoded 0 frames of ${feeds.length} feeds while receiving ${feeds.reduce((s, p) => s + decoded(b1, p).packets - decoded(b0, p).packets, 0)} packets (keyID errors ${keyIdErrors(b0)} → ${keyIdErrors(b1)}); alice, carol, firefox and native decoded 0 of his`);
+  figure(`bob removed: in ${secs} s he decoded 0 frames of ${feeds.length} feeds while receiving ${feeds.reduce((s, p) => s + decoded(b1, p).packets - decoded(b0, p).packets, 0)} packets (keyID errors ${keyIdErrors(b0)} → ${keyIdErrors(b1)}); alice, carol, firefox and native decoded 0 of his`);
 });
 
 /** The epoch secrets of the test's room, as every member derived them (keys.js, keys.rs). */
@@ -485,7 +583,17 @@ test("Janus's recordings hold SFrame ciphertext only: headers parse, payloads do
   assert.equal(nat.publisher.video.duplicates + nat.publisher.audio.duplicates, 0);
   for (const who of [alice, bob, carol, mallory, fox]) await bounded(`${who.name} hanging up`, who.page.evaluate(() => window.sfu.hangup()));
   stamp('everyone hung up; reading the recordings');
-  await sleep(2500); // Janus closes the recordings when the publishers leave
+  // Janus closes a publisher's recordings when it leaves, and logs it ("Closed video recording
+  // <file>", at its default level 4): read them once every recording is closed.
+  const closed = await until('Janus closing every recording', async () => {
+    const names = readdirSync(REC_DIR).filter((f) => f.endsWith('.mjr'));
+    const log = readFileSync(JANUS_LOG, 'utf8');
+    const base = (f) => f.split('/').pop().replace(/\.mjr$/, '');
+    const done = new Set([...log.matchAll(/Closed (?:audio|video|data) recording (\S+)/g)].map((m) => base(m[1])));
+    const open = names.filter((f) => !done.has(base(f)));
+    return names.length > 0 && open.length === 0 ? names : false;
+  }, 60000);
+  stamp(`Janus closed all ${closed.length} recordings`);
 
   const files = readdirSync(REC_DIR).filter((f) => f.endsWith('.mjr')).map((f) => `${REC_DIR}/${f}`);
   const recs = readRecordings(files);

@@ -62,5 +62,5 @@ export SFU_NATIVE="$PWD/examples/sfu/native/target/debug/sframe-sfu-native"
 export CHROMIUM="$(command -v chromium)" FIREFOX="$(command -v firefox-esr)"
 # --test-timeout: a stuck step fails the stage instead of hanging CI.
 # One test file at a time (--test-concurrency=1): both drive browsers against the one Janus.
-bash examples/sfu/run.sh -- node --test --test-concurrency=1 --test-timeout=180000 --test-reporter=spec \
+bash examples/sfu/run.sh -- node --test --test-concurrency=1 --test-timeout=420000 --test-reporter=spec \
   examples/sfu/e2e.test.mjs examples/sfu/codecs.test.mjs
