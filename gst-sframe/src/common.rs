@@ -188,6 +188,47 @@ pub fn key_value(name: &str, value: &glib::Value) -> KeyValue {
     }
 }
 
+/// The key an element installs for the base key `base`: `base` itself, or with per-SSRC keys
+/// (`per_ssrc`) the draft-ietf-avtcore-rtp-sframe §7 key of `ssrc` derived from it with
+/// `suite`'s hash — once, when the key is installed, never per buffer. `Ok(None)` if
+/// `per_ssrc` and no SSRC is known yet (nothing can be installed); errors of
+/// [`sframe_core::rtp::ssrc_base_key`] (a base key shorter than 16 bytes).
+pub fn stream_key(
+    suite: Suite,
+    per_ssrc: bool,
+    ssrc: Option<u32>,
+    base: &[u8],
+) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
+    if !per_ssrc {
+        return Ok(Some(Zeroizing::new(base.to_vec())));
+    }
+    let Some(ssrc) = ssrc else {
+        return Ok(None);
+    };
+    let mut buf = Zeroizing::new([0u8; 64]);
+    let n = sframe_core::rtp::ssrc_base_key(suite.core(), base, ssrc, &mut buf[..])?;
+    Ok(Some(Zeroizing::new(
+        buf.get(..n).ok_or(Error::InvalidKey)?.to_vec(),
+    )))
+}
+
+/// The `per-ssrc` property of the frame-level elements (`sframeenc`, `sframedec`).
+pub fn per_ssrc_property(blurb: &str) -> glib::ParamSpec {
+    glib::ParamSpecBoolean::builder("per-ssrc")
+        .nick("Per-SSRC keys")
+        .blurb(blurb)
+        .default_value(false)
+        .build()
+}
+
+/// The `ssrc` property of the frame-level elements (`sframeenc`, `sframedec`).
+pub fn ssrc_property(blurb: &str) -> glib::ParamSpec {
+    glib::ParamSpecUInt::builder("ssrc")
+        .nick("SSRC")
+        .blurb(blurb)
+        .build()
+}
+
 /// An action signal `name(kid: guint64, key: GBytes) -> gboolean` (`set-key`, `add-key`) of
 /// elements of type `E`: `f` installs the key and says whether it did.
 pub fn key_signal<E: IsA<glib::Object>>(

@@ -3,7 +3,8 @@
 //! pipelines over UDP on 127.0.0.1 with real H.264 (x264enc ! … ! avdec_h264): a key rotation
 //! while PLAYING, a wrong key, and interoperability with the Rust session API in both
 //! directions (`ReceiveSession` reading the GStreamer sender's packets; `SendStream`'s packets
-//! decoded by `udpsrc ! rtpsframedepay`). Each test prints its figures (`--nocapture`).
+//! decoded by `udpsrc ! rtpsframedepay`), also with per-SSRC keys (draft §7) on either side. Each
+//! test prints its figures (`--nocapture`).
 // Keys are `K1` / `K2` in every test (fresh per test, see `keys`).
 #![allow(non_snake_case)]
 
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use gst::prelude::*;
 use gst_check::Harness;
+use sframe_core::rtp::RtpPacket;
 use sframe_core::rtp::session::{
     BoxedReceiveSession, Event, SendConfig, SendStream, SessionConfig,
 };
@@ -451,6 +453,122 @@ fn interop_gstreamer_sender_rust_receive_session() {
     );
     assert_eq!(frames, FRAMES);
     assert_eq!(start_codes, FRAMES);
+}
+
+/// The RTP packets `sframeenc {enc_props} ! rtpsframepay ssrc={ssrc}` makes of `frames`
+/// H.264 access units (not live: every packet, none lost).
+fn gst_rtp_packets(frames: u32, enc_props: &str, ssrc: u32) -> Vec<Vec<u8>> {
+    let p = launch(&format!(
+        "videotestsrc num-buffers={frames} ! video/x-raw,width=320,height=240,framerate=30/1 \
+         ! x264enc tune=zerolatency key-int-max=30 ! h264parse \
+         ! sframeenc name=enc {enc_props} ! rtpsframepay mtu=1200 ssrc={ssrc} \
+         ! fakesink name=sink sync=false signal-handoffs=true"
+    ));
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let o = out.clone();
+    p.by_name("sink")
+        .unwrap()
+        .connect("handoff", false, move |args| {
+            let buf = args[1].get::<gst::Buffer>().unwrap();
+            o.lock().unwrap().push(buf.map_readable().unwrap().to_vec());
+            None
+        });
+    p.set_state(gst::State::Playing).unwrap();
+    wait_eos(&p);
+    p.set_state(gst::State::Null).unwrap();
+    std::mem::take(&mut *out.lock().unwrap())
+}
+
+/// Feeds `packets` to a `ReceiveSession` with per-SSRC keys (draft §7) holding base key
+/// `base` under `kid`: (frames decrypted, frames failing authentication).
+fn per_ssrc_session_reads(packets: &[Vec<u8>], kid: u64, base: &[u8]) -> (u32, u32) {
+    type Session = BoxedReceiveSession<256, 262_144, 4, 65_536, 4>;
+    let config = SessionConfig::new(ReceiverConfig::new(CipherSuite::AesGcm128Sha256))
+        .with_per_ssrc_keys(true);
+    let mut session = Session::with_capacity(config, 1);
+    session.add_key(kid, base).unwrap();
+    let (mut frames, mut failed) = (0, 0);
+    let mut out = vec![0u8; 262_144];
+    for (now, packet) in packets.iter().enumerate() {
+        session.push_packet(packet, now as u64).unwrap();
+        while let Some(event) = session.poll(&mut out, now as u64) {
+            match event {
+                Event::Frame(f) => {
+                    assert!(out[..f.len].starts_with(&[0, 0, 0, 1]));
+                    frames += 1;
+                }
+                Event::Failed {
+                    error: sframe_core::Error::AuthenticationFailed,
+                    ..
+                } => failed += 1,
+                Event::KeyAuthenticated { .. } => {}
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+    (frames, failed)
+}
+
+#[test]
+fn interop_gstreamer_sender_per_ssrc_keys_rust_receive_session() {
+    let (K1, _) = keys();
+    init();
+    const FRAMES: u32 = 30;
+    let ssrc = 0x5f3a_0002;
+    // Either order of the properties: a key given first is derived again for the SSRC.
+    for props in [
+        format!("per-ssrc=true ssrc={ssrc} key-id=4 key-hex={K1}"),
+        format!("key-id=4 key-hex={K1} per-ssrc=true ssrc={ssrc}"),
+    ] {
+        let packets = gst_rtp_packets(FRAMES, &props, ssrc);
+        assert!(packets.len() >= FRAMES as usize);
+        for p in &packets {
+            assert_eq!(RtpPacket::parse(p).unwrap().header.ssrc, ssrc);
+        }
+        let (frames, failed) = per_ssrc_session_reads(&packets, 4, &hex(K1));
+        println!(
+            "figures: interop sframeenc {props} -> ReceiveSession (per-SSRC keys): {FRAMES} \
+             frames sent, {} packets, {frames} frames decrypted, {failed} failed",
+            packets.len()
+        );
+        assert_eq!((frames, failed), (FRAMES, 0));
+    }
+}
+
+#[test]
+fn interop_gstreamer_sender_without_per_ssrc_fails_at_per_ssrc_receiver() {
+    let (K1, _) = keys();
+    init();
+    const FRAMES: u32 = 10;
+    let ssrc = 0x5f3a_0003;
+    // The same base key and SSRC, but the sender installs the base key itself.
+    let packets = gst_rtp_packets(
+        FRAMES,
+        &format!("per-ssrc=false ssrc={ssrc} key-id=4 key-hex={K1}"),
+        ssrc,
+    );
+    let (frames, failed) = per_ssrc_session_reads(&packets, 4, &hex(K1));
+    assert_eq!((frames, failed), (0, FRAMES));
+}
+
+#[test]
+fn sframeenc_per_ssrc_without_ssrc_refuses_to_start() {
+    let (K1, _) = keys();
+    init();
+    let p = launch(&format!(
+        "videotestsrc num-buffers=1 ! sframeenc per-ssrc=true key-id=1 key-hex={K1} ! fakesink"
+    ));
+    assert!(p.set_state(gst::State::Playing).is_err());
+    let msg = p
+        .bus()
+        .unwrap()
+        .timed_pop_filtered(gst::ClockTime::from_seconds(5), &[gst::MessageType::Error])
+        .expect("an error message");
+    let gst::MessageView::Error(e) = msg.view() else {
+        unreachable!()
+    };
+    assert!(e.error().to_string().contains("'ssrc'"), "{}", e.error());
+    p.set_state(gst::State::Null).unwrap();
 }
 
 #[test]

@@ -15,7 +15,8 @@ use zeroize::Zeroizing;
 use crate::common::{
     Counters, ErrorRuns, KeyValue, Suite, any_caps_pad_templates, cipher_suite_property,
     element_metadata, error_structure, filtered, key_hex_property, key_id_property, key_property,
-    key_signal, key_value, lock, post_element_message, stats_property, transform_caps,
+    key_signal, key_value, lock, per_ssrc_property, post_element_message, ssrc_property,
+    stats_property, stream_key, transform_caps,
 };
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -36,6 +37,12 @@ struct State {
     /// The base key in force (from `key`, `key-hex` or `set-key`), kept to derive it again
     /// when `key-id` or (before the first frame) `cipher-suite` changes. Wiped on drop.
     base_key: Option<Zeroizing<Vec<u8>>>,
+    /// The `per-ssrc` property: install the §7 key of `ssrc` derived from the base key
+    /// (draft-ietf-avtcore-rtp-sframe §7). Fixed once a frame was protected.
+    per_ssrc: bool,
+    /// The `ssrc` property (the payloader's SSRC), `None` until set. Fixed once a frame was
+    /// protected.
+    ssrc: Option<u32>,
     /// Created once with the element and kept for its lifetime: a new `Sender` for the same
     /// key would count from 0 again and reuse nonces. Replaced only by a cipher-suite change
     /// before any frame was protected.
@@ -52,6 +59,8 @@ impl Default for State {
             suite,
             key_id: 0,
             base_key: None,
+            per_ssrc: false,
+            ssrc: None,
             sender: Sender::new(suite.core()),
             protected_any: false,
             counters: Counters::default(),
@@ -61,29 +70,52 @@ impl Default for State {
 }
 
 impl State {
-    /// Derives and installs `key` under `kid` (one derivation, here, never per buffer).
-    fn install(&mut self, kid: u64, key: Zeroizing<Vec<u8>>) -> Result<(), Error> {
-        self.sender.set_key(kid, &key)?;
+    /// Derives and installs base key `key` under `kid` (with `per-ssrc`, its §7 key first: the
+    /// derivations happen here, never per buffer). `Ok(false)`: kept, but not installed
+    /// before `ssrc` is set.
+    fn install(&mut self, kid: u64, key: Zeroizing<Vec<u8>>) -> Result<bool, Error> {
+        let installed = match stream_key(self.suite, self.per_ssrc, self.ssrc, &key)? {
+            Some(k) => {
+                self.sender.set_key(kid, &k)?;
+                true
+            }
+            None => false,
+        };
         self.key_id = kid;
         self.base_key = Some(key);
-        Ok(())
+        Ok(installed)
     }
 
-    fn set_suite(&mut self, suite: Suite) -> Result<(), String> {
-        if suite == self.suite {
+    /// Changes what keys are derived with — `cipher-suite`, `per-ssrc`, `ssrc` — before the
+    /// first frame: a new `Sender` (none of the old keys stays installed) with the base key
+    /// in force derived again.
+    fn reconfigure(
+        &mut self,
+        what: &str,
+        suite: Suite,
+        per_ssrc: bool,
+        ssrc: Option<u32>,
+    ) -> Result<(), String> {
+        if (suite, per_ssrc, ssrc) == (self.suite, self.per_ssrc, self.ssrc) {
             return Ok(());
         }
         if self.protected_any {
-            return Err("frames were already protected: the cipher suite is fixed".into());
+            return Err(format!("frames were already protected: {what} is fixed"));
         }
         let mut sender = Sender::new(suite.core());
-        if let Some(key) = &self.base_key {
-            sender
-                .set_key(self.key_id, key)
-                .map_err(|e| format!("the key does not fit the new suite: {e}"))?;
+        if let Some(base) = &self.base_key {
+            let key = stream_key(suite, per_ssrc, ssrc, base)
+                .map_err(|e| format!("the key does not fit: {e}"))?;
+            if let Some(key) = key {
+                sender
+                    .set_key(self.key_id, &key)
+                    .map_err(|e| format!("the key does not fit: {e}"))?;
+            }
         }
         self.sender = sender;
         self.suite = suite;
+        self.per_ssrc = per_ssrc;
+        self.ssrc = ssrc;
         Ok(())
     }
 
@@ -105,8 +137,16 @@ pub struct SFrameEnc {
 impl SFrameEnc {
     fn install(&self, kid: u64, key: Zeroizing<Vec<u8>>) -> bool {
         match lock(&self.state).install(kid, key) {
-            Ok(()) => {
+            Ok(true) => {
                 gst::info!(CAT, imp = self, "key installed, KID {kid}");
+                true
+            }
+            Ok(false) => {
+                gst::info!(
+                    CAT,
+                    imp = self,
+                    "key for KID {kid} kept: installed once 'ssrc' is set (per-ssrc)"
+                );
                 true
             }
             Err(e) => {
@@ -142,6 +182,17 @@ impl ObjectImpl for SFrameEnc {
                      (write-only). Applications may prefer the 'set-key' signal",
                 ),
                 key_hex_property(),
+                per_ssrc_property(
+                    "The keys given are session base keys: install the key derived from \
+                     each for 'ssrc' (draft-ietf-avtcore-rtp-sframe §7), as a receiver with \
+                     per-SSRC keys (e.g. rtpsframedepay per-ssrc=true) expects. Requires \
+                     'ssrc'; fixed once a frame was protected",
+                ),
+                ssrc_property(
+                    "The SSRC of the RTP stream these frames go out in (set the payloader's \
+                     too, e.g. rtpsframepay ssrc=...): what 'per-ssrc' derives keys for. \
+                     Required with per-ssrc=true; fixed once a frame was protected",
+                ),
                 stats_property(
                     "stats",
                     "Statistics",
@@ -174,8 +225,30 @@ impl ObjectImpl for SFrameEnc {
                 let Ok(suite) = value.get::<Suite>() else {
                     return;
                 };
-                if let Err(e) = lock(&self.state).set_suite(suite) {
+                let mut st = lock(&self.state);
+                let (per_ssrc, ssrc) = (st.per_ssrc, st.ssrc);
+                if let Err(e) = st.reconfigure("the cipher suite", suite, per_ssrc, ssrc) {
                     gst::error!(CAT, imp = self, "cipher-suite not changed: {e}");
+                }
+            }
+            "per-ssrc" => {
+                let Ok(per_ssrc) = value.get::<bool>() else {
+                    return;
+                };
+                let mut st = lock(&self.state);
+                let (suite, ssrc) = (st.suite, st.ssrc);
+                if let Err(e) = st.reconfigure("per-ssrc", suite, per_ssrc, ssrc) {
+                    gst::error!(CAT, imp = self, "per-ssrc not changed: {e}");
+                }
+            }
+            "ssrc" => {
+                let Ok(ssrc) = value.get::<u32>() else {
+                    return;
+                };
+                let mut st = lock(&self.state);
+                let (suite, per_ssrc) = (st.suite, st.per_ssrc);
+                if let Err(e) = st.reconfigure("the SSRC", suite, per_ssrc, Some(ssrc)) {
+                    gst::error!(CAT, imp = self, "ssrc not changed: {e}");
                 }
             }
             "key-id" => {
@@ -214,6 +287,8 @@ impl ObjectImpl for SFrameEnc {
         match pspec.name() {
             "cipher-suite" => st.suite.to_value(),
             "key-id" => st.key_id.to_value(),
+            "per-ssrc" => st.per_ssrc.to_value(),
+            "ssrc" => st.ssrc.unwrap_or(0).to_value(),
             "stats" => st.stats().to_value(),
             // Write-only (GObject never asks): keys are never readable.
             _ => pspec.default_value().clone(),
@@ -246,6 +321,17 @@ impl BaseTransformImpl for SFrameEnc {
     const MODE: BaseTransformMode = BaseTransformMode::NeverInPlace;
     const PASSTHROUGH_ON_SAME_CAPS: bool = false;
     const TRANSFORM_IP_ON_PASSTHROUGH: bool = false;
+
+    fn start(&self) -> Result<(), gst::ErrorMessage> {
+        let st = lock(&self.state);
+        if st.per_ssrc && st.ssrc.is_none() {
+            return Err(gst::error_msg!(
+                gst::LibraryError::Settings,
+                ("per-ssrc=true needs 'ssrc' (the SSRC the payloader uses)")
+            ));
+        }
+        Ok(())
+    }
 
     fn transform_caps(
         &self,
