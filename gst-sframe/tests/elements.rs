@@ -513,6 +513,57 @@ fn key_change_while_playing_loses_no_frame() {
 
 /// The built plugin (the cdylib next to this test's binary) as GStreamer loads it.
 #[test]
+fn per_ssrc_keys_round_trip_only_with_the_same_ssrc() {
+    let (K1, _) = keys();
+    init();
+    let (caps, stream) = h264_stream();
+    let ssrc = 0x5f3a_0010u32;
+    let mut enc = Harness::new_parse(&format!(
+        "sframeenc per-ssrc=true ssrc={ssrc} key-id=2 key-hex={K1}"
+    ));
+    let protected = push_all(&mut enc, &caps, &stream[..5]);
+    assert_eq!(protected.len(), 5);
+    let protected_caps = enc.sinkpad().unwrap().current_caps().unwrap();
+    // Receivers given the same base key: only the one deriving for the same SSRC reads.
+    for (dec_props, by_signal, out) in [
+        (
+            format!("per-ssrc=true ssrc={ssrc} key-id=2 key-hex={K1}"),
+            false,
+            5,
+        ),
+        (
+            format!("key-id=2 key-hex={K1} ssrc={ssrc} per-ssrc=true"),
+            false,
+            5,
+        ),
+        (format!("per-ssrc=true ssrc={ssrc}"), true, 5),
+        (format!("key-id=2 key-hex={K1}"), false, 0),
+        (
+            format!("per-ssrc=true ssrc={} key-id=2 key-hex={K1}", ssrc + 1),
+            false,
+            0,
+        ),
+    ] {
+        let mut dec = Harness::new_parse(&format!("sframedec {dec_props}"));
+        let element = dec.find_element("sframedec").unwrap();
+        if by_signal {
+            assert!(element.emit_by_name::<bool>("add-key", &[&2u64, &bytes(K1)]));
+        }
+        let n = push_all(&mut dec, &protected_caps, &protected).len();
+        assert_eq!(n, out, "{dec_props}");
+        if out == 0 {
+            assert_eq!(failures(&stats(&element), "authentication_failed"), 5);
+        }
+    }
+    // add-key before the SSRC is known cannot derive: refused.
+    let dec = gst::ElementFactory::make("sframedec")
+        .property("per-ssrc", true)
+        .build()
+        .unwrap();
+    assert!(!dec.emit_by_name::<bool>("add-key", &[&2u64, &bytes(K1)]));
+}
+
+#[test]
 fn gst_inspect_shows_documented_properties_signals_and_pads() {
     if std::process::Command::new("gst-inspect-1.0")
         .arg("--version")
@@ -560,6 +611,9 @@ fn gst_inspect_shows_documented_properties_signals_and_pads() {
                 "AES_128_GCM_SHA256_128",
                 "key-id",
                 "key-hex",
+                "per-ssrc",
+                "ssrc",
+                "draft-ietf-avtcore-rtp-sframe §7",
                 "stats",
                 "\"set-key\"",
                 "SINK template: 'sink'",
@@ -572,6 +626,9 @@ fn gst_inspect_shows_documented_properties_signals_and_pads() {
                 "cipher-suite",
                 "key-id",
                 "key-hex",
+                "per-ssrc",
+                "ssrc",
+                "draft-ietf-avtcore-rtp-sframe §7",
                 "stats",
                 "\"add-key\"",
                 "\"remove-key\"",

@@ -16,8 +16,8 @@ use zeroize::Zeroizing;
 use crate::common::{
     Counters, ErrorRuns, KeyValue, Suite, any_caps_pad_templates, cipher_suite_property,
     element_metadata, error_structure, filtered, key_hex_property, key_id_property, key_property,
-    key_signal, key_value, lock, log_key_result, post_element_message, remove_key_signal,
-    says_protected, stats_property, transform_caps,
+    key_signal, key_value, lock, log_key_result, per_ssrc_property, post_element_message,
+    remove_key_signal, says_protected, ssrc_property, stats_property, stream_key, transform_caps,
 };
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -38,6 +38,11 @@ struct State {
     /// The key given by `key` / `key-hex` and the KID it is installed under, kept to install
     /// it again when `key-id` or (before the first frame) `cipher-suite` changes. Wiped on drop.
     property_key: Option<(u64, Zeroizing<Vec<u8>>)>,
+    /// The `per-ssrc` property: keys are base keys, the key added is the §7 key of `ssrc`
+    /// derived from each (draft-ietf-avtcore-rtp-sframe §7). Fixed once a frame was accepted.
+    per_ssrc: bool,
+    /// The `ssrc` property (of the RTP stream the frames came in), `None` until set.
+    ssrc: Option<u32>,
     /// Replaced only by a cipher-suite change before any frame was accepted (a new receiver
     /// has fresh replay windows).
     receiver: Receiver,
@@ -55,6 +60,8 @@ impl Default for State {
             suite,
             key_id: 0,
             property_key: None,
+            per_ssrc: false,
+            ssrc: None,
             receiver: Receiver::new(suite.core()),
             kids: BTreeSet::new(),
             accepted_any: false,
@@ -65,10 +72,16 @@ impl Default for State {
 }
 
 impl State {
-    fn add_key(&mut self, kid: u64, key: &[u8]) -> Result<(), Error> {
-        self.receiver.add_key(kid, key)?;
+    /// Derives and adds base key `base` for `kid` (with `per-ssrc`, its §7 key first: the
+    /// derivations happen here, never per buffer). `Ok(false)`: per-ssrc without `ssrc`,
+    /// nothing added.
+    fn add_key(&mut self, kid: u64, base: &[u8]) -> Result<bool, Error> {
+        let Some(key) = stream_key(self.suite, self.per_ssrc, self.ssrc, base)? else {
+            return Ok(false);
+        };
+        self.receiver.add_key(kid, &key)?;
         self.kids.insert(kid);
-        Ok(())
+        Ok(true)
     }
 
     fn remove_key(&mut self, kid: u64) -> bool {
@@ -79,7 +92,8 @@ impl State {
         self.receiver.remove_key(kid)
     }
 
-    /// Installs the property key under `kid`, removing it from the KID it had.
+    /// Installs the property key under `kid`, removing it from the KID it had (with per-ssrc
+    /// and no `ssrc` yet, it is kept and installed when `ssrc` is set).
     fn set_property_key(&mut self, kid: u64, key: Zeroizing<Vec<u8>>) -> Result<(), Error> {
         self.add_key(kid, &key)?;
         if let Some((old, _)) = self.property_key.take()
@@ -92,25 +106,42 @@ impl State {
         Ok(())
     }
 
-    fn set_suite(&mut self, suite: Suite) -> Result<(), String> {
-        if suite == self.suite {
+    /// Changes what keys are derived with — `cipher-suite`, `per-ssrc`, `ssrc` — before the
+    /// first frame and any add-key: a new `Receiver` with the property key derived again.
+    fn reconfigure(
+        &mut self,
+        what: &str,
+        suite: Suite,
+        per_ssrc: bool,
+        ssrc: Option<u32>,
+    ) -> Result<(), String> {
+        if (suite, per_ssrc, ssrc) == (self.suite, self.per_ssrc, self.ssrc) {
             return Ok(());
         }
         if self.accepted_any {
-            return Err("frames were already accepted: the cipher suite is fixed".into());
+            return Err(format!("frames were already accepted: {what} is fixed"));
         }
         let property_kid = self.property_key.as_ref().map(|(kid, _)| *kid);
         if self.kids.iter().any(|kid| Some(*kid) != property_kid) {
-            return Err("keys were added with add-key: set the cipher suite first".into());
+            return Err(format!("keys were added with add-key: set {what} first"));
         }
         let mut receiver = Receiver::new(suite.core());
-        if let Some((kid, key)) = &self.property_key {
-            receiver
-                .add_key(*kid, key)
-                .map_err(|e| format!("the key does not fit the new suite: {e}"))?;
+        let mut kids = BTreeSet::new();
+        if let Some((kid, base)) = &self.property_key {
+            let key = stream_key(suite, per_ssrc, ssrc, base)
+                .map_err(|e| format!("the key does not fit: {e}"))?;
+            if let Some(key) = key {
+                receiver
+                    .add_key(*kid, &key)
+                    .map_err(|e| format!("the key does not fit: {e}"))?;
+                kids.insert(*kid);
+            }
         }
         self.receiver = receiver;
+        self.kids = kids;
         self.suite = suite;
+        self.per_ssrc = per_ssrc;
+        self.ssrc = ssrc;
         Ok(())
     }
 
@@ -176,6 +207,17 @@ impl ObjectImpl for SFrameDec {
                      (write-only). Applications may prefer the 'add-key' signal",
                 ),
                 key_hex_property(),
+                per_ssrc_property(
+                    "The keys given are session base keys: add the key derived from each \
+                     for 'ssrc' (draft-ietf-avtcore-rtp-sframe §7), as sent by a sender with \
+                     per-SSRC keys (e.g. sframeenc per-ssrc=true). Requires 'ssrc' (set it \
+                     before add-key); fixed once a frame was accepted",
+                ),
+                ssrc_property(
+                    "The SSRC of the RTP stream these frames came in: what 'per-ssrc' \
+                     derives keys for. Required with per-ssrc=true; fixed once a frame was \
+                     accepted",
+                ),
                 stats_property(
                     "stats",
                     "Statistics",
@@ -194,8 +236,13 @@ impl ObjectImpl for SFrameDec {
                 // (RFC 9605 §4.4.2). Adding the same key again keeps its replay window.
                 key_signal("add-key", |element: &super::SFrameDec, kid, key| {
                     let imp = element.imp();
-                    let result = lock(&imp.state).add_key(kid, &key);
-                    imp.log_result("add-key", kid, result)
+                    match lock(&imp.state).add_key(kid, &key) {
+                        Ok(false) => {
+                            gst::error!(CAT, obj = element, "add-key: per-ssrc needs 'ssrc' first");
+                            false
+                        }
+                        result => imp.log_result("add-key", kid, result.map(|_| ())),
+                    }
                 }),
                 // remove-key(kid) -> removed: removes (and wipes) the key for `kid`; its frames
                 // are dropped from then on (unknown_key_id).
@@ -213,8 +260,30 @@ impl ObjectImpl for SFrameDec {
                 let Ok(suite) = value.get::<Suite>() else {
                     return;
                 };
-                if let Err(e) = lock(&self.state).set_suite(suite) {
+                let mut st = lock(&self.state);
+                let (per_ssrc, ssrc) = (st.per_ssrc, st.ssrc);
+                if let Err(e) = st.reconfigure("the cipher suite", suite, per_ssrc, ssrc) {
                     gst::error!(CAT, imp = self, "cipher-suite not changed: {e}");
+                }
+            }
+            "per-ssrc" => {
+                let Ok(per_ssrc) = value.get::<bool>() else {
+                    return;
+                };
+                let mut st = lock(&self.state);
+                let (suite, ssrc) = (st.suite, st.ssrc);
+                if let Err(e) = st.reconfigure("per-ssrc", suite, per_ssrc, ssrc) {
+                    gst::error!(CAT, imp = self, "per-ssrc not changed: {e}");
+                }
+            }
+            "ssrc" => {
+                let Ok(ssrc) = value.get::<u32>() else {
+                    return;
+                };
+                let mut st = lock(&self.state);
+                let (suite, per_ssrc) = (st.suite, st.per_ssrc);
+                if let Err(e) = st.reconfigure("the SSRC", suite, per_ssrc, Some(ssrc)) {
+                    gst::error!(CAT, imp = self, "ssrc not changed: {e}");
                 }
             }
             "key-id" => {
@@ -247,6 +316,8 @@ impl ObjectImpl for SFrameDec {
         match pspec.name() {
             "cipher-suite" => st.suite.to_value(),
             "key-id" => st.key_id.to_value(),
+            "per-ssrc" => st.per_ssrc.to_value(),
+            "ssrc" => st.ssrc.unwrap_or(0).to_value(),
             "stats" => st.stats().to_value(),
             // Write-only (GObject never asks): keys are never readable.
             _ => pspec.default_value().clone(),
@@ -281,6 +352,17 @@ impl BaseTransformImpl for SFrameDec {
     const MODE: BaseTransformMode = BaseTransformMode::AlwaysInPlace;
     const PASSTHROUGH_ON_SAME_CAPS: bool = false;
     const TRANSFORM_IP_ON_PASSTHROUGH: bool = false;
+
+    fn start(&self) -> Result<(), gst::ErrorMessage> {
+        let st = lock(&self.state);
+        if st.per_ssrc && st.ssrc.is_none() {
+            return Err(gst::error_msg!(
+                gst::LibraryError::Settings,
+                ("per-ssrc=true needs 'ssrc' (the SSRC the frames came in)")
+            ));
+        }
+        Ok(())
+    }
 
     fn transform_caps(
         &self,
