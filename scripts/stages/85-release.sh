@@ -387,16 +387,20 @@ for (const suite of [1, 4, 6]) {
 assert.equal(typeof installPolyfill, 'function');
 const win = { RTCRtpScriptTransform: function () {}, Worker: function () {} };
 const installed = installPolyfill(win);
+// W3C PR #312's names and #308's (the same classes, as aliases).
 assert.deepEqual(Object.keys(installed).sort(), [
-  'RTCRtpSFrameDecrypter', 'RTCRtpSFrameEncrypter', 'SFrameDecrypterStream',
-  'SFrameEncrypterStream', 'SFrameTransform', 'SFrameTransformErrorEvent',
+  'RTCRtpSFrameDecrypter', 'RTCRtpSFrameDecryptor', 'RTCRtpSFrameEncrypter',
+  'RTCRtpSFrameEncryptor', 'SFrameDecrypterStream', 'SFrameDecryptorStream',
+  'SFrameEncrypterStream', 'SFrameEncryptorStream', 'SFrameTransform', 'SFrameTransformErrorEvent',
 ]);
+assert.equal(installed.RTCRtpSFrameEncrypter, installed.RTCRtpSFrameEncryptor);
 for (const [n, cls] of Object.entries(installed)) assert.equal(win[n], sframe[n], n);
 assert.deepEqual(Object.keys(installPolyfill(win)), []); // already there: left alone
 assert.deepEqual(Object.keys(installPolyfill({})).sort(), [
-  'SFrameDecrypterStream', 'SFrameEncrypterStream', 'SFrameTransform', 'SFrameTransformErrorEvent',
+  'SFrameDecrypterStream', 'SFrameDecryptorStream', 'SFrameEncrypterStream',
+  'SFrameEncryptorStream', 'SFrameTransform', 'SFrameTransformErrorEvent',
 ]);
-console.log('  installPolyfill: 6 interfaces on a window-like target, 4 in a worker-like one');
+console.log('  installPolyfill: 10 interfaces on a window-like target, 6 in a worker-like one');
 checks++;
 console.log(`smoke: ${checks} passed, 0 failed`);
 EOF
