@@ -209,14 +209,14 @@ mod tests {
     }
 
     #[test]
-    fn bounded_record_forgets_the_oldest_and_says_so() {
+    fn bounded_record_forgets_the_oldest_and_says_so() -> Result<(), &'static str> {
         let mut h = History::with_capacity(3);
         for i in 0..3 {
             h.push(used(i, u64::from(i) + 10));
         }
         assert!(!h.forgot_any());
         // Taking an entry and recording it again makes it the newest.
-        let e0 = h.take(&[0; 16]).unwrap();
+        let e0 = h.take(&[0; 16]).ok_or("entry 0 is recorded")?;
         assert_eq!(e0, used(0, 10));
         h.push(used(0, 11));
         h.push(used(3, 13)); // over capacity: forgets 1, the oldest
@@ -231,5 +231,6 @@ mod tests {
         assert_eq!(h.len(), 3);
         assert_eq!(h.find(&[2; 16]), Some(used(2, 20)));
         assert_eq!(h.find(&[0; 16]), Some(used(0, 11)));
+        Ok(())
     }
 }

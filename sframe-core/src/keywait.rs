@@ -916,7 +916,9 @@ mod tests {
             ops in prop::collection::vec(op(), 1..60),
         ) {
             let limits = KeyWaitLimits { max_frames, max_bytes, max_age: 20 };
-            let mut b = KeyWaitBuffer::<6, 100>::new(limits).unwrap();
+            let Ok(mut b) = KeyWaitBuffer::<6, 100>::new(limits) else {
+                return Err(TestCaseError::fail("limits within the capacity are accepted"));
+            };
             let mut now = 0;
             let mut out = [0u8; 100];
             for (tag, op) in ops.into_iter().enumerate() {
@@ -930,10 +932,12 @@ mod tests {
                         b.hold(w(kid), &[tag as u8; 90][..len], now, |_, _| {});
                     }
                     Op::Release(kid) => {
-                        if let Some(h) = b.release(kid, &mut out).unwrap()
-                            && !h.external
-                        {
-                            prop_assert!(out[..h.len].iter().all(|&x| x == h.tag as u8));
+                        match b.release(kid, &mut out) {
+                            Ok(Some(h)) if !h.external => {
+                                prop_assert!(out[..h.len].iter().all(|&x| x == h.tag as u8));
+                            }
+                            Ok(_) => {}
+                            Err(_) => return Err(TestCaseError::fail("out fits every frame")),
                         }
                     }
                     Op::Expire(dt) => {
@@ -950,13 +954,13 @@ mod tests {
     }
 
     #[test]
-    fn a_zero_byte_ring_holds_empty_frames() {
+    fn a_zero_byte_ring_holds_empty_frames() -> crate::Result<()> {
         let limits = KeyWaitLimits {
             max_frames: 2,
             max_bytes: 0,
             max_age: 10,
         };
-        let mut b = KeyWaitBuffer::<2, 0>::new(limits).unwrap();
+        let mut b = KeyWaitBuffer::<2, 0>::new(limits)?;
         for tag in 0..5 {
             assert!(b.hold(
                 Waiting {
@@ -970,7 +974,8 @@ mod tests {
             ));
             b.assert_invariants();
         }
-        assert_eq!(b.release(1, &mut []).unwrap().map(|h| h.tag), Some(3));
+        assert_eq!(b.release(1, &mut [])?.map(|h| h.tag), Some(3));
         b.assert_invariants();
+        Ok(())
     }
 }
