@@ -1183,23 +1183,11 @@ where
         // The receivers first (fallible, rolled back on error), the table last.
         self.install_in_receivers(kid, ratchet, base_key, fresh)?;
         let per_ssrc = self.config.per_ssrc_keys;
+        self.activate(index, kid, fresh, false);
         let Some(slot) = self.kids.get_mut(index) else {
             return Err(Error::KeyStoreFull);
         };
-        if fresh {
-            // A new key in this entry: forget what it said about the KID it held before.
-            *slot = KidSlot::EMPTY;
-            let keep = !1u64.checked_shl(index as u32).unwrap_or(0);
-            for stream in self.streams.slots_mut() {
-                stream.track.auth_kids &= keep;
-                stream.track.pending_auth &= keep;
-                stream.track.pending_first &= keep;
-            }
-        }
-        slot.kid = kid;
-        slot.state = KidState::Active;
         slot.ratchet = ratchet;
-        slot.external = false;
         if per_ssrc {
             slot.base.set(base_key)?;
         }
