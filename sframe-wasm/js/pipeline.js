@@ -31,6 +31,7 @@ import {
   splitProtected,
 } from './codec.js';
 import { resolveTransformKey, wipeKey } from './keys.js';
+import { frameStream } from './frame-stream.js';
 import { webCryptoDecrypt, webCryptoEncrypt } from './webcrypto.js';
 import { errorCodeOf, errorTypeFor, parseKeyWait } from './spec.js';
 
@@ -39,6 +40,7 @@ import { errorCodeOf, errorTypeFor, parseKeyWait } from './spec.js';
 /** @typedef {import('../index.js').SFrameKey} SFrameKey */
 /** @typedef {import('../index.js').SFrameTransformErrorEventInit} SFrameTransformErrorEventInit */
 /** @typedef {import('./keys.js').TransformKey} TransformKey */
+/** @typedef {import('./frame-stream.js').FrameStreamController} FrameStreamController */
 /** @typedef {import('./webcrypto.js').WebCryptoSFrameKey} WebCryptoSFrameKey */
 /** @typedef {{ web: WebCryptoSFrameKey, external: boolean }} WebKey */
 /**
@@ -127,7 +129,7 @@ function keyIdOf(sframe, prefix) {
 }
 
 /**
- * The engine behind every object: one wasm Sender or Receiver, the TransformStream, the key
+ * The engine behind every object: one wasm Sender or Receiver, the stream pair (frame-stream.js), the key
  * queue and the frame counters. It reports frame errors through `report` (the owner decides
  * whether they become events) and rejects key calls with the raw errors (sframe-core's
  * SFrameError, TypeError, RangeError, or `closed()`); owners map them to what their API says.
@@ -143,9 +145,9 @@ export class SFrameEngine {
   #sender = null;
   /** @type {Receiver | null} */
   #receiver = null;
-  /** @type {TransformStream} */
+  /** @type {{ readable: ReadableStream, writable: WritableStream }} */
   stream;
-  /** @type {TransformStreamDefaultController | null} */
+  /** @type {FrameStreamController | null} */
   #controller = null;
   closed = false;
   /** @type {Promise<unknown>} */
@@ -171,6 +173,8 @@ export class SFrameEngine {
    * @type {ErrorRuns | null}
    */
   #runs = null;
+  /** Whether #runs observed a failure since the last success (a run may be going on). */
+  #inRun = false;
   /** @type {SFrameStats} */
   stats = {
     frames: 0,
@@ -245,19 +249,16 @@ export class SFrameEngine {
         }
       }
     }
-    this.stream = new TransformStream({
-      start: (controller) => {
-        this.#controller = controller;
-      },
-      transform: (chunk, controller) => this.#serial(() => this.#transform(chunk, controller)),
+    const { readable, writable, controller } = frameStream({
+      transform: (chunk) => this.#serial(() => this.#transform(chunk, controller)),
       // Writable closed: no frame can come any more (frames released from the key-wait
       // buffer meanwhile are finished first; those still waiting are dropped).
       flush: () => (this.#inflight ? this.#inflight.then(() => this.release()) : this.release()),
-      // Writable aborted or readable cancelled (Streams "transformer.cancel"; engines without
-      // it free at close() or when the object is garbage-collected).
-      // @ts-ignore: `cancel` is newer than TypeScript's Transformer type.
+      // Writable aborted or readable cancelled.
       cancel: () => this.release(),
     });
+    this.stream = { readable, writable };
+    this.#controller = controller;
   }
 
   /** Frees the wasm object (zeroizing its keys), closes readable, errors writable. */
@@ -414,6 +415,7 @@ export class SFrameEngine {
       this.#report({ errorType, keyID, frame: chunk, code });
       return;
     }
+    this.#inRun = true;
     const report = this.#runs.observe(errorType, keyID);
     if (report !== null) {
       this.#report({ errorType, keyID, frame: chunk, code, previousRun: report.previousRun });
@@ -463,7 +465,7 @@ export class SFrameEngine {
    * One frame. The cipher work is chosen per frame in #encrypt / #decrypt: the synchronous
    * wasm path, or the WebCrypto path (AES-GCM keys with a WebCrypto form: every frame of an
    * external key, frames of at least webCryptoMinBytes of a key with both forms), which
-   * returns a Promise. #transform then returns that promise and the TransformStream awaits it
+   * returns a Promise. #transform then returns that promise and the stream pair awaits it
    * before it takes the next frame, so frames leave in the order they came, whichever path
    * each one took. That path settles with null for a dropped frame (after counting and
    * reporting it, as the wasm path does), never rejects: a rejected transform promise errors
@@ -472,7 +474,7 @@ export class SFrameEngine {
    * that comes meanwhile waits for them — released frames of a KID leave before any later
    * frame of that KID.
    * @param {unknown} chunk
-   * @param {TransformStreamDefaultController} controller
+   * @param {FrameStreamController} controller
    * @returns {void | Promise<void>}
    */
   #transform(chunk, controller) {
@@ -509,7 +511,7 @@ export class SFrameEngine {
    * path; it never rejects). `mayWait`: a decryptor holds the frame in the key-wait buffer if
    * its KID has no key (false for a frame released from it).
    * @param {HeldFrame} item
-   * @param {TransformStreamDefaultController} controller
+   * @param {FrameStreamController} controller
    * @param {boolean} mayWait
    * @returns {void | Promise<void>}
    */
@@ -518,7 +520,7 @@ export class SFrameEngine {
     /** @type {Uint8Array | null | Promise<Uint8Array | null>} */
     const out = this.#sender
       ? this.#encrypt(this.#sender, chunk, data, codec)
-      : this.#decrypt(/** @type {Receiver} */ (this.#receiver), chunk, data, codec, mayWait ? item : null);
+      : this.#decrypt(/** @type {Receiver} */ (this.#receiver), chunk, data, codec, mayWait ? item : null, encoded);
     if (out instanceof Promise) {
       return out.then((o) => {
         if (o !== null && !this.closed) this.#deliver(chunk, encoded, o, controller);
@@ -728,9 +730,10 @@ export class SFrameEngine {
    * @param {Uint8Array} data
    * @param {import('./codec.js').Codec} codec
    * @param {HeldFrame | null} wait
+   * @param {boolean} encoded whether `data` is an encoded frame's whole data buffer
    * @returns {Uint8Array | null | Promise<Uint8Array | null>}
    */
-  #decrypt(receiver, chunk, data, codec, wait) {
+  #decrypt(receiver, chunk, data, codec, wait, encoded) {
     /** @type {Uint8Array} */
     let clear;
     /** @type {Uint8Array} */
@@ -780,7 +783,9 @@ export class SFrameEngine {
           // for a copy committed meanwhile, "unknown_key_id" if the key was removed or
           // replaced while WebCrypto ran.
           rx.commitExternal(opening);
-          return restoreFrameFrom(codec, clear, pt);
+          // An encoded frame's own buffer takes its plaintext (its data is replaced anyway);
+          // a BufferSource chunk is the caller's and stays as it is.
+          return restoreFrameFrom(codec, clear, pt, encoded ? data : null);
         } catch (e) {
           if (errorCodeOf(e) === 'unknown_key_id') {
             // The frame authenticated under the key its KID had when it arrived, and the
@@ -854,11 +859,15 @@ export class SFrameEngine {
    * @param {SFrameErrorFrame} chunk
    * @param {boolean} encoded
    * @param {Uint8Array} out
-   * @param {TransformStreamDefaultController} controller
+   * @param {FrameStreamController} controller
    */
   #deliver(chunk, encoded, out, controller) {
     // A decrypted frame ends the decryptor's run of failures (the next one is reported).
-    this.#runs?.success();
+    // (Only when a failure came since the last one: no wasm call per frame otherwise.)
+    if (this.#inRun) {
+      this.#inRun = false;
+      this.#runs?.success();
+    }
     // Hand over a buffer holding exactly the frame (codec.js and sframe-core return exact
     // fresh buffers except for H.264 escaping, which returns a view into a larger one).
     if (out.byteOffset !== 0 || out.byteLength !== out.buffer.byteLength) out = out.slice();
