@@ -7,8 +7,8 @@
 //       wasm protect / unprotect (the package's Sender / Receiver, no metadata), WebCrypto
 //       encrypt / decrypt of the same bytes (one await per call; GCM suites: AES-GCM with the
 //       SFrame header as AAD; CTR suites: AES-CTR then HMAC, i.e. two awaits each way), and the
-//       transform round trip: one frame written to the public SFrameEncrypterStream, piped into
-//       SFrameDecrypterStream (as pipeThrough/pipeTo in an RTCRtpScriptTransform worker), read
+//       transform round trip: one frame written to the public SFrameEncryptorStream, piped into
+//       SFrameDecryptorStream (as pipeThrough/pipeTo in an RTCRtpScriptTransform worker), read
 //       back, one frame in flight at a time — with the key given as bytes ("raw key": wasm key
 //       + WebCrypto twin, path chosen per frame by size), as a non-extractable HKDF CryptoKey
 //       with deriveKey + deriveBits ("non-extractable key": AES-GCM frames always in
@@ -31,14 +31,15 @@
 import {
   Sender,
   Receiver,
-  SFrameEncrypterStream,
-  SFrameDecrypterStream,
+  SFrameEncryptorStream,
+  SFrameDecryptorStream,
   cipherSuiteInfo,
   parseHeader,
   clearPrefixLength,
   codecForMimeType,
 } from '../js/index.js';
 import { setWebCryptoThreshold } from '../js/pipeline.js';
+import { frameStream } from '../js/frame-stream.js';
 import { isWebCryptoSuite } from '../js/webcrypto.js';
 import { checkVectors } from './webcrypto-vectors.js';
 
@@ -224,7 +225,7 @@ async function roundTrip(
   n,
   verifyAll,
   {
-    api = { SFrameEncrypterStream, SFrameDecrypterStream },
+    api = { SFrameEncryptorStream, SFrameDecryptorStream },
     pipelined = false,
     mimeType = undefined,
     keyMode = 'raw',
@@ -232,8 +233,11 @@ async function roundTrip(
   } = {},
 ) {
   const kid = nextKid++;
-  const enc = new api.SFrameEncrypterStream({ cipherSuite: suite });
-  const dec = new api.SFrameDecrypterStream({ cipherSuite: suite });
+    // The current names (W3C PR #312); an older revision (--ab) may have only PR #308's.
+  const Enc = api.SFrameEncryptorStream ?? api.SFrameEncrypterStream;
+  const Dec = api.SFrameDecryptorStream ?? api.SFrameDecrypterStream;
+  const enc = new Enc({ cipherSuite: suite });
+  const dec = new Dec({ cipherSuite: suite });
   const errors = [];
   dec.addEventListener('error', (e) => errors.push(e.errorType));
   const key =
@@ -352,7 +356,8 @@ async function caseJob({ suite, size, n, rounds, verify }) {
   for (const v of Object.values(variants)) if (v) await roundTrip(suite, src, Math.min(n, 50), true, v);
   await identityRoundTrip(size, Math.min(n, 200));
   await identityRoundTrip(size, Math.min(n, 200), 0, true);
-  if (gcm) await identityRoundTrip(size, Math.min(n, 200), 0, 'gcm');
+  await identityRoundTrip(size, Math.min(n, 200), 0, 'gcm');
+  await pairRoundTrip(size, Math.min(n, 200));
   // Rounds interleave every figure: a burst of load from other jobs on the machine then
   // spoils one round of each rather than every round of one.
   const best = {
@@ -366,7 +371,8 @@ async function caseJob({ suite, size, n, rounds, verify }) {
     webPathUs: gcm ? Infinity : null,
     streamsUs: Infinity,
     streamsAsyncUs: Infinity,
-    bareUs: gcm ? Infinity : null,
+    bareUs: Infinity,
+    pairUs: Infinity,
   };
   const min = (k, v) => (best[k] = Math.min(best[k], v));
   for (let r = 0; r < rounds; r++) {
@@ -379,7 +385,8 @@ async function caseJob({ suite, size, n, rounds, verify }) {
     for (const [k, v] of Object.entries(variants)) if (v) min(k, await roundTrip(suite, src, n, verify, v));
     min('streamsUs', await identityRoundTrip(size, n));
     min('streamsAsyncUs', await identityRoundTrip(size, n, 0, true));
-    if (gcm) min('bareUs', await identityRoundTrip(size, n, 0, 'gcm'));
+    min('bareUs', await identityRoundTrip(size, n, 0, 'gcm'));
+    min('pairUs', await pairRoundTrip(size, n));
   }
   return { suite, size, mime: mimeFor(size), n, ...best };
 }
@@ -488,6 +495,7 @@ self.onmessage = async ({ data }) => {
     else if (job.kind === 'ab') value = await abJob(job);
     else if (job.kind === 'identity') value = await identityRoundTrip(job.size, job.n, job.hwm, job.webCryptoCall);
     else if (job.kind === 'copies') value = await copiesJob(job);
+    else if (job.kind === 'plumbing') value = await plumbingJob(job);
     else if (job.kind === 'crossover') value = await crossoverJob(job);
     else if (job.kind === 'vectors') value = await checkVectors(job.vectors);
     else throw new Error(`unknown job ${job.kind}`);
@@ -497,3 +505,44 @@ self.onmessage = async ({ data }) => {
   }
 };
 self.postMessage({ id: 0, ok: true, value: 'ready' });
+
+/** An identity frame-stream.js pair (the package's plumbing without SFrame). */
+function identityPair() {
+  /** @type {import('../js/frame-stream.js').FrameStreamController} */
+  let controller;
+  const p = frameStream({ transform: (f) => controller.enqueue(f), flush: () => {}, cancel: () => {} });
+  controller = p.controller;
+  return p;
+}
+
+/** The same loop as identityRoundTrip through two of the package's stream pairs. */
+async function pairRoundTrip(size, n) {
+  const src = source(size);
+  const a = identityPair();
+  const b = identityPair();
+  const piped = a.readable.pipeTo(b.writable).catch(() => {});
+  const writer = a.writable.getWriter();
+  const reader = b.readable.getReader();
+  const frames = Array.from({ length: n }, (_, i) => new BenchFrame(src, mimeFor(size), i));
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    writer.write(frames[i]).catch(() => {});
+    const { value } = await reader.read();
+    if (value !== frames[i]) throw new Error('pair lost a frame');
+  }
+  const ms = performance.now() - t0;
+  await writer.close();
+  await piped;
+  return (ms * 1000) / n;
+}
+
+async function plumbingJob({ size, n, rounds }) {
+  const best = { transformStream: Infinity, pair: Infinity };
+  await pairRoundTrip(size, 200);
+  await identityRoundTrip(size, 200);
+  for (let r = 0; r < rounds; r++) {
+    best.pair = Math.min(best.pair, await pairRoundTrip(size, n));
+    best.transformStream = Math.min(best.transformStream, await identityRoundTrip(size, n));
+  }
+  return best;
+}
