@@ -6,18 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { frameStream } from '../js/frame-stream.js';
-
-/** A deterministic PRNG (mulberry32). */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './helpers.mjs';
 
 const settle = () => new Promise((r) => setTimeout(r, 0));
 

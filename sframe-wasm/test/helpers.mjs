@@ -16,3 +16,15 @@ export const iana256 = JSON.parse(
 
 /** One protect/unprotect vector per suite, 1..8: RFC 9605 C.3, then iana-256. */
 export const allSuiteVectors = [...vectors.sframe, ...iana256.sframe];
+
+/** Deterministic PRNG (mulberry32). */
+export function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

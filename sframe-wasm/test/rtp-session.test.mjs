@@ -9,23 +9,11 @@ import {
   Receiver,
   hazmatProtectFrame,
 } from '../js/index.js';
-import { hex, toHex } from './helpers.mjs';
+import { hex, rng, toHex } from './helpers.mjs';
 
 const ssrcVectors = JSON.parse(
   readFileSync(new URL('../../test-vectors/rtp-ssrc-keys.json', import.meta.url), 'utf8'),
 ).ssrc_keys;
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const frameOf = (i, len) => Uint8Array.from({ length: len }, (_, j) => (i * 31 + j) & 0xff);
 const KEY = new Uint8Array(32).fill(0x5a);
