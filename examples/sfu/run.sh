@@ -86,7 +86,7 @@ cors: {
 EOF
 # The room: Janus refuses participants that do not declare end-to-end encrypted media
 # (require_e2ee) and records every publisher's streams as they arrive (record, rec_dir).
-# Room ROOM + 1: VP9 and AV1 publishers, no recording (examples/sfu/codecs.test.mjs).
+# Room ROOM + 1: VP9, AV1 and VP8 simulcast publishers, no recording (examples/sfu/codecs.test.mjs).
 cat >"$WORK/conf/janus.plugin.videoroom.jcfg" <<EOF
 general: {
 }
@@ -102,12 +102,12 @@ room-$ROOM: {
 	rec_dir = "$WORK/recordings"
 }
 room-$((ROOM + 1)): {
-	description = "SFrame end-to-end encrypted room, VP9 and AV1"
+	description = "SFrame end-to-end encrypted room, VP9, AV1 and VP8 simulcast"
 	publishers = 4
 	bitrate = 2000000
 	fir_freq = 5
 	audiocodec = "opus"
-	videocodec = "vp9,av1"
+	videocodec = "vp9,av1,vp8"
 	require_e2ee = true
 }
 EOF

@@ -10,7 +10,8 @@
 # it, and that Janus's own recordings hold only SFrame ciphertext, Firefox's too (headers
 # parse, no plaintext, no (KID, CTR) twice, a VP8 decoder refuses them, the room's keys
 # decrypt them). Then VP9 (L2T3 SVC) and AV1 (L1T3) publishers in a second room: forwarded by
-# Janus and decoded at full size through the package's codec layouts
+# Janus and decoded at full size through the package's codec layouts; and a VP8 simulcast
+# publisher whose subscriber has Janus switch substreams (2 → 0 → 2 → 1), decoded at each size
 # (examples/sfu/codecs.test.mjs). Everything it starts is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
