@@ -11,7 +11,8 @@
 # directions, both APIs (examples/browser/peer.html); a receiver whose key comes 1 s late
 # decodes the frames its decryptors kept (keyWait, e2e/keywait.test.mjs); every video codec
 # each browser offers (VP8, VP9, AV1 with SVC, H.264; H.265 skipped where absent) and Opus with
-# RED (also under receiver-side loss) decoding through the transform (e2e/codecs.test.mjs);
+# RED (also under loss: dropped at the receiver, and in transit by a UDP relay between the
+# peers) decoding through the transform (e2e/codecs.test.mjs);
 # an encryptor assigned after the sender's creation task still encrypts every frame (Chromium
 # short-circuits such senders; the package guards them: e2e/late-transform.test.mjs).
 # Then one short run of the browser bench
