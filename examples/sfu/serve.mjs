@@ -21,6 +21,8 @@ function proxy(req, res, janus, path) {
       method: req.method,
       path: target.pathname.replace(/\/$/, '') + path,
       headers: { 'content-type': 'application/json' },
+      // No keep-alive socket to Janus outliving the request (it held node up after tests).
+      agent: false,
     },
     (r) => {
       res.writeHead(r.statusCode ?? 502, { 'content-type': 'application/json', 'cache-control': 'no-store' });
@@ -32,6 +34,12 @@ function proxy(req, res, janus, path) {
     res.end(JSON.stringify({ janus: 'error', error: { code: 502, reason: `Janus unreachable: ${e.message}` } }));
   });
   req.on('aborted', () => up.destroy());
+  // The page went away before Janus answered (a long poll when the browser closes): Node 20
+  // fires no 'aborted' for a GET whose body has ended, so the upstream request would wait for
+  // Janus's long-poll timeout and keep the process alive after the tests.
+  res.on('close', () => {
+    if (!res.writableFinished) up.destroy();
+  });
   req.pipe(up);
 }
 
