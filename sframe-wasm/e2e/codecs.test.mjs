@@ -546,10 +546,17 @@ function cases(name) {
       const x1 = await call.transforms();
       assert.ok(s2.video.framesDecoded > s.video.framesDecoded + 15, `${codec} keeps decoding: ${JSON.stringify(s2.video)}`);
       checkTransforms(x0, x1);
-      // The picture is the source's, not a blank or garbage frame.
-      const pic = await call.pictures();
-      assert.ok(pic.remote.width > 0 && pic.remote.spread > 10, `remote video looks blank: ${JSON.stringify(pic)}`);
-      assert.ok(Math.abs(pic.remote.mean - pic.source.mean) < 25, `remote differs from source: ${JSON.stringify(pic)}`);
+      // The picture is the source's, not a blank or garbage frame. The source is animated and
+      // the remote picture lags it (more on a loaded machine): compared until they agree.
+      /** @type {any} */
+      let pic = null;
+      const like = async () => {
+        pic = await call.pictures();
+        return pic.remote.width > 0 && pic.remote.spread > 10 && Math.abs(pic.remote.mean - pic.source.mean) < 25;
+      };
+      await until('the remote picture to look like the source', like, 10000).catch((e) => {
+        throw new Error(`${e.message}; last pictures: ${JSON.stringify(pic)}`);
+      });
       const dec = x1.find((x) => x.role === 'decrypt' && x.kind === 'video');
       t.diagnostic(
         `${title} ${codec}${scalabilityMode ? ` ${scalabilityMode}` : ''}: ${s2.video.framesDecoded} frames decoded ` +
