@@ -366,8 +366,9 @@ export class SFrameReceiveSession {
       this.#inner.pushPacket(packet, nowMs)
     );
     // A new stream needs its keys of the CryptoKey base keys: derived in the background
-    // (failures surface through keysReady()).
-    if (this.#external.size > 0) this.#installMissing().catch(() => {});
+    // (failures surface through keysReady()). Asked of the core per packet without building
+    // the list: almost every packet belongs to a stream that has its keys.
+    if (this.#external.size > 0 && this.#inner.hasMissingStreamKeys()) this.#installMissing().catch(() => {});
     return result;
   }
 

@@ -378,6 +378,13 @@ impl RtpReceiveSession {
         Ok(list)
     }
 
+    /// Whether `missingStreamKeys()` would list anything: a check cheap enough for every
+    /// packet (no list built).
+    #[wasm_bindgen(js_name = hasMissingStreamKeys)]
+    pub fn has_missing_stream_keys(&self) -> bool {
+        self.inner.missing_stream_keys().next().is_some()
+    }
+
     /// Installs stream `ssrc`'s key of an external KID: `sframeKey` and `sframeSalt` derived
     /// (§4.4.2) from that stream's §7 key. Returns `false` if the stream is gone. Throws
     /// `"unknown_key_id"` if `keyId` is no longer an external key in use.

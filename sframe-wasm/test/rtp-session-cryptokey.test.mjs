@@ -5,7 +5,7 @@
 import { test, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { SFrameSendStream, SFrameReceiveSession, Receiver, hazmatProtectFrame } from '../js/index.js';
+import { SFrameSendStream, SFrameReceiveSession, Receiver, hazmatProtectFrame, cipherSuiteInfo } from '../js/index.js';
 import { hex, toHex } from './helpers.mjs';
 
 const ssrcVectors = JSON.parse(
@@ -166,4 +166,27 @@ test('CryptoKey errors: wrong kinds refused, the key stays usable only as instal
   rx.addKey(2, new Uint8Array(32).fill(1));
   await rx.keysReady();
   for (const c of [tx, rx, plain, ptx]) c.close();
+});
+
+test('low level: hasMissingStreamKeys() (asked per packet) agrees with missingStreamKeys()', async () => {
+  // The wasm class behind SFrameReceiveSession (the module is initialised by js/index.js).
+  const { RtpReceiveSession } = await import('../pkg/sframe_wasm.js');
+  const rx = new RtpReceiveSession({ cipherSuite: 6, perSsrcKeys: true, maxStreams: 4 });
+  const agree = (what) =>
+    assert.equal(rx.hasMissingStreamKeys(), rx.missingStreamKeys().length > 0, `${what}: ${JSON.stringify(rx.missingStreamKeys(), (_, v) => (typeof v === 'bigint' ? `${v}` : v))}`);
+  agree('empty session');
+  rx.addExternalKey(5n);
+  agree('an external key, no stream');
+  rx.pushPacket(rtpPacket(99, 1, 0, 0x1111, new Uint8Array(40).fill(1)), 0);
+  agree('a stream without its key');
+  assert.equal(rx.hasMissingStreamKeys(), true);
+  const [{ ssrc, keyId }] = rx.missingStreamKeys();
+  const info = cipherSuiteInfo(6);
+  rx.addStreamKey(ssrc, keyId, new Uint8Array(info.keyLength).fill(2), new Uint8Array(info.nonceLength).fill(3));
+  agree('the stream given its key');
+  assert.equal(rx.hasMissingStreamKeys(), false);
+  rx.pushPacket(rtpPacket(99, 1, 0, 0x2222, new Uint8Array(40).fill(1)), 1);
+  agree('a second stream');
+  assert.equal(rx.hasMissingStreamKeys(), true);
+  rx.free();
 });
