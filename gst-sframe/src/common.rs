@@ -212,6 +212,33 @@ pub fn stream_key(
     )))
 }
 
+/// What the frame-level elements (`sframeenc`, `sframedec`) derive their keys with: the
+/// cipher suite and the `per-ssrc` / `ssrc` properties.
+pub type Derivation = (Suite, bool, Option<u32>);
+
+/// `set_property` of `cipher-suite`, `per-ssrc` or `ssrc` on a frame-level element: the
+/// derivation `current` with property `name` set to `value`, and how messages name that
+/// property; `None` for another property or a value of the wrong type.
+pub fn derivation_property(
+    current: Derivation,
+    name: &str,
+    value: &glib::Value,
+) -> Option<(&'static str, Derivation)> {
+    let (suite, per_ssrc, ssrc) = current;
+    match name {
+        "cipher-suite" => Some((
+            "the cipher suite",
+            (value.get::<Suite>().ok()?, per_ssrc, ssrc),
+        )),
+        "per-ssrc" => Some(("per-ssrc", (suite, value.get::<bool>().ok()?, ssrc))),
+        "ssrc" => Some((
+            "the SSRC",
+            (suite, per_ssrc, Some(value.get::<u32>().ok()?)),
+        )),
+        _ => None,
+    }
+}
+
 /// The `per-ssrc` property of the frame-level elements (`sframeenc`, `sframedec`).
 pub fn per_ssrc_property(blurb: &str) -> glib::ParamSpec {
     glib::ParamSpecBoolean::builder("per-ssrc")

@@ -15,9 +15,10 @@ use zeroize::Zeroizing;
 
 use crate::common::{
     Counters, ErrorRuns, KeyValue, Suite, any_caps_pad_templates, cipher_suite_property,
-    element_metadata, error_structure, filtered, key_hex_property, key_id_property, key_property,
-    key_signal, key_value, lock, log_key_result, per_ssrc_property, post_element_message,
-    remove_key_signal, says_protected, ssrc_property, stats_property, stream_key, transform_caps,
+    derivation_property, element_metadata, error_structure, filtered, key_hex_property,
+    key_id_property, key_property, key_signal, key_value, lock, log_key_result, per_ssrc_property,
+    post_element_message, remove_key_signal, says_protected, ssrc_property, stats_property,
+    stream_key, transform_caps,
 };
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -256,34 +257,15 @@ impl ObjectImpl for SFrameDec {
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
         match pspec.name() {
-            "cipher-suite" => {
-                let Ok(suite) = value.get::<Suite>() else {
+            name @ ("cipher-suite" | "per-ssrc" | "ssrc") => {
+                let mut st = lock(&self.state);
+                let Some((what, (suite, per_ssrc, ssrc))) =
+                    derivation_property((st.suite, st.per_ssrc, st.ssrc), name, value)
+                else {
                     return;
                 };
-                let mut st = lock(&self.state);
-                let (per_ssrc, ssrc) = (st.per_ssrc, st.ssrc);
-                if let Err(e) = st.reconfigure("the cipher suite", suite, per_ssrc, ssrc) {
-                    gst::error!(CAT, imp = self, "cipher-suite not changed: {e}");
-                }
-            }
-            "per-ssrc" => {
-                let Ok(per_ssrc) = value.get::<bool>() else {
-                    return;
-                };
-                let mut st = lock(&self.state);
-                let (suite, ssrc) = (st.suite, st.ssrc);
-                if let Err(e) = st.reconfigure("per-ssrc", suite, per_ssrc, ssrc) {
-                    gst::error!(CAT, imp = self, "per-ssrc not changed: {e}");
-                }
-            }
-            "ssrc" => {
-                let Ok(ssrc) = value.get::<u32>() else {
-                    return;
-                };
-                let mut st = lock(&self.state);
-                let (suite, per_ssrc) = (st.suite, st.per_ssrc);
-                if let Err(e) = st.reconfigure("the SSRC", suite, per_ssrc, Some(ssrc)) {
-                    gst::error!(CAT, imp = self, "ssrc not changed: {e}");
+                if let Err(e) = st.reconfigure(what, suite, per_ssrc, ssrc) {
+                    gst::error!(CAT, imp = self, "{name} not changed: {e}");
                 }
             }
             "key-id" => {
